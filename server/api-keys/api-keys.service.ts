@@ -1,0 +1,137 @@
+import { createHash, randomInt } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { ApiKeyDto, ApiKeyScope, CreatedApiKeyDto } from '../../shared/schemas/api-keys.js';
+import { AppError } from '../http/app-error.js';
+import type { Models } from '../db/models.js';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const KEY_PREFIX = 'sk_live_';
+const KEY_RANDOM_LENGTH = 40;
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The caller an API key identifies, as routes see it. */
+export interface ApiKeyPrincipal {
+  keyId: string;
+  organizationId: string;
+  plan: 'free' | 'pro';
+  scopes: ApiKeyScope[];
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function generateKey(): string {
+  let random = '';
+  for (let i = 0; i < KEY_RANDOM_LENGTH; i += 1) random += BASE62[randomInt(BASE62.length)];
+  return KEY_PREFIX + random;
+}
+
+type KeyRecord = {
+  _id: Types.ObjectId;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: Date;
+  lastUsedAt?: Date | null;
+  revokedAt?: Date | null;
+};
+
+function toDto(doc: KeyRecord): ApiKeyDto {
+  return {
+    id: doc._id.toString(),
+    name: doc.name,
+    prefix: doc.prefix,
+    scopes: doc.scopes as ApiKeyScope[],
+    createdAt: doc.createdAt.toISOString(),
+    lastUsedAt: doc.lastUsedAt ? doc.lastUsedAt.toISOString() : null,
+    revokedAt: doc.revokedAt ? doc.revokedAt.toISOString() : null,
+  };
+}
+
+/** Creates, lists, rotates and revokes API keys, and resolves a presented key to its principal. */
+export class ApiKeysService {
+  constructor(private readonly models: Models) {}
+
+  async create(organizationId: string, name: string, scopes: ApiKeyScope[]): Promise<CreatedApiKeyDto> {
+    const key = generateKey();
+    const doc = await this.models.ApiKey.create({
+      organizationId: new Types.ObjectId(organizationId),
+      name,
+      hash: hashApiKey(key),
+      prefix: key.slice(0, KEY_PREFIX.length + 6),
+      scopes: [...new Set(scopes)],
+    });
+    return { ...toDto(doc), key };
+  }
+
+  async list(organizationId: string, page: number, perPage: number) {
+    const filter = { organizationId: new Types.ObjectId(organizationId) };
+    const [docs, total] = await Promise.all([
+      this.models.ApiKey.find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage)
+        .lean(),
+      this.models.ApiKey.countDocuments(filter),
+    ]);
+    return { items: docs.map(toDto), total };
+  }
+
+  async get(organizationId: string, id: string): Promise<ApiKeyDto> {
+    return toDto(await this.find(organizationId, id));
+  }
+
+  async revoke(organizationId: string, id: string): Promise<ApiKeyDto> {
+    const doc = await this.find(organizationId, id);
+    if (!doc.revokedAt) {
+      doc.revokedAt = new Date();
+      await doc.save();
+    }
+    return toDto(doc);
+  }
+
+  /** Issues a new key with the same name and scopes and revokes the old one. */
+  async rotate(organizationId: string, id: string): Promise<CreatedApiKeyDto> {
+    const old = await this.find(organizationId, id);
+    if (old.revokedAt)
+      throw new AppError('ConflictError', { message: 'This key is revoked; create a new one instead' });
+    const created = await this.create(organizationId, old.name, old.scopes as ApiKeyScope[]);
+    old.revokedAt = new Date();
+    await old.save();
+    return created;
+  }
+
+  /** Resolves a Bearer key; unknown and revoked keys both answer 401 with a message that says which. */
+  async authenticate(key: string): Promise<ApiKeyPrincipal> {
+    if (!key.startsWith(KEY_PREFIX) || key.length > 200) {
+      throw new AppError('UnauthorizedError', { message: 'The API key is malformed: keys start with sk_live_' });
+    }
+    const doc = await this.models.ApiKey.findOne({ hash: hashApiKey(key) }).lean();
+    if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
+    if (doc.revokedAt) throw new AppError('UnauthorizedError', { message: 'The API key has been revoked' });
+    const org = await this.models.Organization.findById(doc.organizationId, { plan: 1 }).lean();
+    if (!org) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
+    const now = Date.now();
+    if (!doc.lastUsedAt || now - doc.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      // Best effort bookkeeping: a failure here must not fail the request it describes.
+      void this.models.ApiKey.updateOne({ _id: doc._id }, { $set: { lastUsedAt: new Date(now) } }).catch(
+        () => undefined,
+      );
+    }
+    return {
+      keyId: doc._id.toString(),
+      organizationId: doc.organizationId.toString(),
+      plan: org.plan === 'pro' ? 'pro' : 'free',
+      scopes: doc.scopes as ApiKeyScope[],
+    };
+  }
+
+  private async find(organizationId: string, id: string) {
+    const doc = Types.ObjectId.isValid(id)
+      ? await this.models.ApiKey.findOne({ _id: id, organizationId: new Types.ObjectId(organizationId) })
+      : null;
+    if (!doc) throw new AppError('NotFoundError', { message: `No API key with id "${id}"` });
+    return doc;
+  }
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import cors from 'cors';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Connection } from 'mongoose';
+import { pinoHttp } from 'pino-http';
+import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
+import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
+import type { Config } from './config.js';
+import { createModels, ensureCollections, type Models } from './db/models.js';
+import { healthRoutes } from './health/health.routes.js';
+import { ApiRouter } from './http/api-router.js';
+import { AppError } from './http/app-error.js';
+import { authenticate } from './http/authenticate.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { DEFAULT_RATE_LIMITS, ipRateLimit, keyRateLimit, type RateLimitSettings } from './http/rate-limits.js';
+import { findOperatorKey } from './http/validate.js';
+import type { Logger } from './logger.js';
+import { openApiRoutes } from './openapi/openapi.routes.js';
+import { createServices, type Services } from './services.js';
+import { mountUsageRoutes } from './usage/usage.routes.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  connection: Connection;
+  /** True when the database is the embedded engine this process started. */
+  embeddedDatabase: boolean;
+  rateLimits?: RateLimitSettings;
+}
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  models: Models;
+  services: Services;
+  api: ApiRouter;
+  httpServer: HttpServer;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes what is left. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the app from its dependencies and listens on `config.PORT` (0 = any free port). */
+export async function startApp(deps: AppDeps): Promise<RunningApp> {
+  const { config, logger, connection } = deps;
+  const models = createModels(connection);
+  await ensureCollections(models);
+  const services = createServices(models, config, logger);
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+
+  const api = new ApiRouter({
+    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
+    keyRateLimit: keyRateLimit(limits),
+    publicRateLimit: ipRateLimit(limits, 'public'),
+  });
+  mountApiKeyRoutes(api, services.apiKeys);
+  mountChatbotRoutes(api, services.chatbots);
+  mountUsageRoutes(api, services.usage);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req: IncomingMessage, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      },
+    }),
+  );
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+  app.use(healthRoutes(connection, deps.embeddedDatabase));
+
+  let publicUrl = config.PUBLIC_URL ?? '';
+  app.use(openApiRoutes(api, () => publicUrl));
+  app.use(
+    '/api/v1',
+    // API routes are called from any origin with a key and never with cookies.
+    cors({
+      origin: '*',
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+      exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Wisp-Quota-Warning'],
+      maxAge: 600,
+    }),
+    express.json({ limit: '1mb' }),
+    rejectOperatorKeys,
+    api.router,
+  );
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  const httpServer = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  publicUrl ||= url;
+
+  return {
+    url,
+    port,
+    models,
+    services,
+    api,
+    httpServer,
+    stop: (graceMs = config.SHUTDOWN_GRACE_MS) => closeServer(httpServer, graceMs),
+  };
+}
+
+/** Keys like `$gt` or `a.b` anywhere in a JSON body are refused before any handler sees them. */
+const rejectOperatorKeys: RequestHandler = (req, _res, next) => {
+  const key = findOperatorKey(req.body);
+  if (!key) return next();
+  next(
+    new AppError('ValidationError', {
+      message: `Field names may not start with "$" or contain ".": "${key.slice(0, 40)}"`,
+      details: { fields: [{ path: key.slice(0, 40), message: 'operator-like keys are not allowed' }] },
+    }),
+  );
+};
+
+function closeServer(server: HttpServer, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

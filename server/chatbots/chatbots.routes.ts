@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import {
+  chatbotSchema,
+  createChatbotSchema,
+  createdChatbotSchema,
+  updateChatbotSchema,
+} from '../../shared/schemas/chatbots.js';
+import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { sendData, sendPage } from '../http/respond.js';
+import { toChatbotDto, type ChatbotsService } from './chatbots.service.js';
+
+const idParams = z.object({ id: idOrSlugSchema });
+
+export function mountChatbotRoutes(api: ApiRouter, chatbots: ChatbotsService): void {
+  const tag = 'Chatbots';
+  api.route(
+    {
+      method: 'get',
+      path: '/chatbots',
+      tag,
+      summary: 'List chatbots',
+      scope: 'knowledge:read',
+      query: paginationQuerySchema,
+      response: pageOf(chatbotSchema),
+    },
+    async ({ query, principal, res }) => {
+      const { items, total } = await chatbots.list(principal.organizationId, query.page, query.perPage);
+      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/chatbots',
+      tag,
+      summary: 'Create a chatbot (its identity secret is shown once)',
+      scope: 'admin',
+      body: createChatbotSchema,
+      response: envelopeOf(createdChatbotSchema),
+      status: 201,
+      errors: ['ConflictError'],
+    },
+    async ({ body, principal, res }) => {
+      sendData(res, await chatbots.create(principal.organizationId, body), 201);
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/chatbots/:id',
+      tag,
+      summary: 'Get a chatbot by id or slug',
+      scope: 'knowledge:read',
+      params: idParams,
+      response: envelopeOf(chatbotSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      sendData(res, toChatbotDto(await chatbots.find(principal.organizationId, params.id)));
+    },
+  );
+  api.route(
+    {
+      method: 'patch',
+      path: '/chatbots/:id',
+      tag,
+      summary: 'Update a chatbot',
+      scope: 'admin',
+      params: idParams,
+      body: updateChatbotSchema,
+      response: envelopeOf(chatbotSchema),
+      errors: ['NotFoundError', 'ConflictError'],
+    },
+    async ({ params, body, principal, res }) => {
+      sendData(res, await chatbots.update(principal.organizationId, params.id, body));
+    },
+  );
+  api.route(
+    {
+      method: 'delete',
+      path: '/chatbots/:id',
+      tag,
+      summary: 'Delete a chatbot with its sources, chunks, conversations and leads',
+      scope: 'admin',
+      params: idParams,
+      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      const bot = await chatbots.find(principal.organizationId, params.id);
+      await chatbots.remove(principal.organizationId, bot._id.toString());
+      sendData(res, { id: bot._id.toString(), deleted: true });
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/chatbots/:id/identity-secret',
+      tag,
+      summary: 'Rotate the identity secret used to sign end-user tokens (shown once)',
+      scope: 'admin',
+      params: idParams,
+      response: envelopeOf(z.object({ id: z.string(), identitySecret: z.string() })),
+      status: 201,
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      sendData(res, await chatbots.rotateIdentitySecret(principal.organizationId, params.id), 201);
+    },
+  );
+}

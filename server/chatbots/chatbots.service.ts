@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { ChatbotDto, CreateChatbotInput, UpdateChatbotInput } from '../../shared/schemas/chatbots.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Models } from '../db/models.js';
+import { AppError, notFound } from '../http/app-error.js';
+
+type ChatbotDocument = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
+
+/** Lowercase-hyphenated slug from a name, e.g. "Acme Help Desk!" → "acme-help-desk". */
+export function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50)
+    .replace(/-+$/g, '');
+  return slug || 'bot';
+}
+
+export function toChatbotDto(doc: ChatbotDocument): ChatbotDto {
+  return {
+    id: doc._id.toString(),
+    name: doc.name,
+    slug: doc.slug,
+    instructions: doc.instructions ?? '',
+    modelSettings: {
+      integrationId: doc.modelSettings?.integrationId ? doc.modelSettings.integrationId.toString() : null,
+      model: doc.modelSettings?.model ?? null,
+      temperature: doc.modelSettings?.temperature ?? 0.3,
+      maxTokens: doc.modelSettings?.maxTokens ?? 800,
+    },
+    allowedOrigins: doc.allowedOrigins ?? [],
+    status: doc.status === 'disabled' ? 'disabled' : 'active',
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** Chatbots of an organization, addressed by id or slug; deleting one removes everything it owns. */
+export class ChatbotsService {
+  constructor(
+    private readonly models: Models,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async create(organizationId: string, input: CreateChatbotInput) {
+    const orgId = new Types.ObjectId(organizationId);
+    const slug = input.slug ?? (await this.freeSlug(orgId, slugify(input.name)));
+    await this.assertSlugFree(orgId, slug);
+    const identitySecret = randomBytes(32).toString('base64url');
+    const doc = await this.models.Chatbot.create({
+      ...input,
+      organizationId: orgId,
+      slug,
+      identitySecretEncrypted: this.secrets.seal(identitySecret),
+    });
+    return { ...toChatbotDto(doc), identitySecret };
+  }
+
+  async list(organizationId: string, page: number, perPage: number) {
+    const filter = { organizationId: new Types.ObjectId(organizationId) };
+    const [docs, total] = await Promise.all([
+      this.models.Chatbot.find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage),
+      this.models.Chatbot.countDocuments(filter),
+    ]);
+    return { items: docs.map(toChatbotDto), total };
+  }
+
+  /** Finds a bot of this organization by id or slug; another organization's bot is simply not found. */
+  async find(organizationId: string, idOrSlug: string): Promise<ChatbotDocument> {
+    const orgId = new Types.ObjectId(organizationId);
+    const filter = /^[0-9a-f]{24}$/i.test(idOrSlug)
+      ? { organizationId: orgId, _id: new Types.ObjectId(idOrSlug) }
+      : { organizationId: orgId, slug: idOrSlug.toLowerCase() };
+    const doc = await this.models.Chatbot.findOne(filter);
+    if (!doc) throw notFound('chatbot', idOrSlug);
+    return doc;
+  }
+
+  async update(organizationId: string, idOrSlug: string, input: UpdateChatbotInput) {
+    const doc = await this.find(organizationId, idOrSlug);
+    if (input.slug && input.slug !== doc.slug) await this.assertSlugFree(doc.organizationId, input.slug);
+    const { modelSettings, ...rest } = input;
+    doc.set(rest);
+    if (modelSettings) {
+      for (const [key, value] of Object.entries(modelSettings)) {
+        if (value !== undefined) doc.set(`modelSettings.${key}`, value);
+      }
+    }
+    await doc.save();
+    return toChatbotDto(doc);
+  }
+
+  /** Deletes the bot and every document that belongs to it. */
+  async remove(organizationId: string, idOrSlug: string): Promise<void> {
+    const doc = await this.find(organizationId, idOrSlug);
+    const byBot = { chatbotId: doc._id };
+    await Promise.all(this.models.ownedByChatbot.map((model) => model.deleteMany(byBot)));
+    await this.models.Chatbot.deleteOne({ _id: doc._id });
+  }
+
+  /** Issues a new identity secret (shown once); tokens signed with the old one stop working. */
+  async rotateIdentitySecret(organizationId: string, idOrSlug: string) {
+    const doc = await this.find(organizationId, idOrSlug);
+    const identitySecret = randomBytes(32).toString('base64url');
+    doc.identitySecretEncrypted = this.secrets.seal(identitySecret);
+    await doc.save();
+    return { id: doc._id.toString(), identitySecret };
+  }
+
+  identitySecretOf(doc: ChatbotDocument): string {
+    return this.secrets.open(doc.identitySecretEncrypted);
+  }
+
+  private async assertSlugFree(orgId: Types.ObjectId, slug: string) {
+    if (await this.models.Chatbot.exists({ organizationId: orgId, slug })) {
+      throw new AppError('ConflictError', {
+        message: `The slug "${slug}" is already used by another chatbot of this organization`,
+        details: { fields: [{ path: 'slug', message: 'already in use' }] },
+      });
+    }
+  }
+
+  private async freeSlug(orgId: Types.ObjectId, base: string): Promise<string> {
+    for (let n = 1; n < 1000; n += 1) {
+      const candidate = n === 1 ? base : `${base}-${n}`;
+      if (!(await this.models.Chatbot.exists({ organizationId: orgId, slug: candidate }))) return candidate;
+    }
+    return `${base}-${randomBytes(4).toString('hex')}`;
+  }
+}

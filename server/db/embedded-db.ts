@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** Where `npm run build:db` puts the launcher's shaded jar. */
+export const EMBEDDED_DB_JAR = fileURLToPath(new URL('../../embedded-db/target/wisp-embedded-db.jar', import.meta.url));
+
+export interface EmbeddedDbOptions {
+  /** H2 file to keep the data in; omit for the in-memory mode tests use. */
+  file?: string;
+  /** Called once if the child exits while we still need it. */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedDb {
+  uri: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** A failure to start the embedded database, with a one-line message for the operator. */
+export class EmbeddedDbError extends Error {
+  override name = 'EmbeddedDbError';
+}
+
+/**
+ * Starts mongo-java-server as a child process on a free loopback port.
+ * The child's stdin stays a pipe: when this process dies the pipe closes and the child exits.
+ */
+export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<EmbeddedDb> {
+  if (!existsSync(EMBEDDED_DB_JAR)) {
+    throw new EmbeddedDbError(
+      `The embedded database is not built (${path.relative(process.cwd(), EMBEDDED_DB_JAR)} is missing): run \`npm run build:db\`, or set MONGODB_URI`,
+    );
+  }
+  const args = ['-Xss1m', '-XX:+UseSerialGC', '-jar', EMBEDDED_DB_JAR, '--host', '127.0.0.1', '--port', '0'];
+  if (options.file) {
+    mkdirSync(path.dirname(options.file), { recursive: true });
+    args.push('--file', options.file);
+  } else {
+    args.push('--memory');
+  }
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderrTail: string[] = [];
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    stderrTail.push(text);
+    if (stderrTail.length > 20) stderrTail.shift();
+  });
+
+  const uri = await waitForUri(child, options.startTimeoutMs ?? 60_000, stderrTail);
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) options.onUnexpectedExit?.(code, signal);
+  });
+
+  return {
+    uri,
+    pid: child.pid,
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
+  };
+}
+
+function waitForUri(child: ChildProcess, timeoutMs: number, stderrTail: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const fail = (message: string) => {
+      clearTimeout(timer);
+      lines.close();
+      child.kill('SIGKILL');
+      reject(new EmbeddedDbError(message));
+    };
+    const timer = setTimeout(() => fail(`The embedded database did not start within ${timeoutMs} ms`), timeoutMs);
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      fail(
+        error.code === 'ENOENT'
+          ? 'Java 17+ is needed for the embedded database (java was not found on PATH), or set MONGODB_URI'
+          : `The embedded database could not start: ${error.message}`,
+      );
+    });
+    child.once('exit', (code) => {
+      const reason = stderrTail.join('').trim().split('\n').pop() ?? '';
+      fail(`The embedded database exited during start (code ${code}): ${reason}`);
+    });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.removeAllListeners('error');
+      // Later stdout lines are not expected; keep draining so the pipe never blocks the child.
+      lines.on('line', () => undefined);
+      if (!line.startsWith('mongodb://')) {
+        reject(new EmbeddedDbError(`The embedded database printed an unexpected line: ${line}`));
+        return;
+      }
+      resolve(line.trim());
+    });
+  });
+}
+
+/** Asks the child to commit and exit (stdin EOF, then SIGTERM), killing it if it hangs. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(killTimer);
+      resolve();
+    });
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,34 @@
+import type { Connection, Model } from 'mongoose';
+import { apiKeyModel } from '../api-keys/api-key.model.js';
+import { chatbotModel } from '../chatbots/chatbot.model.js';
+import { organizationModel } from '../organizations/organization.model.js';
+import { usageModel } from '../usage/usage.model.js';
+
+/** Every model of the app, bound to one connection (tests run one database per file). */
+export function createModels(connection: Connection) {
+  const models = {
+    Organization: organizationModel(connection),
+    ApiKey: apiKeyModel(connection),
+    Chatbot: chatbotModel(connection),
+    Usage: usageModel(connection),
+  };
+  return {
+    ...models,
+    /** Models whose documents carry a `chatbotId` and go when their bot is deleted. */
+    ownedByChatbot: [] as Model<unknown>[],
+    all: Object.values(models) as Model<unknown>[],
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;
+
+/**
+ * Creates every collection and index before the app serves: the embedded engine
+ * races when two first writes create the same collection implicitly.
+ */
+export async function ensureCollections(models: Models): Promise<void> {
+  for (const model of models.all) {
+    await model.createCollection();
+    await model.createIndexes();
+  }
+}

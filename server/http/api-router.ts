@@ -1,0 +1,158 @@
+import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { z, ZodObject, ZodType } from 'zod';
+import { ERROR_STATUS, type ErrorName } from '../../shared/errors.js';
+import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
+import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
+import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
+import { AppError } from './app-error.js';
+import { parse } from './validate.js';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Out<S> = S extends ZodType ? z.output<S> : undefined;
+
+/** One route: how it is mounted, checked and documented, all from the same declaration. */
+export interface RouteSpec<B, Q, P> {
+  method: Method;
+  /** Express path under `/api/v1`, e.g. `/chatbots/:id`. */
+  path: string;
+  tag: string;
+  summary: string;
+  /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
+  scope: ApiKeyScope | 'public';
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Documented success body (already enveloped) and its status. */
+  response?: ZodType;
+  status?: number;
+  /** Content type of a non-JSON success body (SSE, CSV). */
+  produces?: string;
+  /** Errors this route answers besides the ones every route can. */
+  errors?: ErrorName[];
+  /** Middleware that runs before body parsing (e.g. multipart uploads). */
+  before?: RequestHandler[];
+}
+
+export interface RouteContext<B, Q, P> {
+  body: Out<B>;
+  query: Out<Q>;
+  params: Out<P>;
+  req: Request;
+  res: Response;
+  /** The caller; throws on public routes, which have none. */
+  principal: ApiKeyPrincipal;
+}
+
+/** What authenticated routes run before their handler: key lookup, per-key limits, quota-free checks. */
+export interface RouteGuards {
+  authenticate: RequestHandler;
+  keyRateLimit: RequestHandler;
+  publicRateLimit: RequestHandler;
+}
+
+const COMMON_ERRORS: ErrorName[] = ['BadRequestError', 'RateLimitError', 'InternalError'];
+const AUTH_ERRORS: ErrorName[] = ['UnauthorizedError', 'ForbiddenError'];
+
+export function hasScope(principal: ApiKeyPrincipal, scope: ApiKeyScope): boolean {
+  return principal.scopes.includes('admin') || principal.scopes.includes(scope);
+}
+
+/** Builds the `/api/v1` router and its OpenAPI registry together, so the document lists every mounted route. */
+export class ApiRouter {
+  readonly router = Router();
+  readonly registry = new OpenAPIRegistry();
+  readonly mounted: Array<{ method: Method; path: string }> = [];
+
+  constructor(private readonly guards: RouteGuards) {
+    this.registry.registerComponent('securitySchemes', 'bearerAuth', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'An API key: `Authorization: Bearer sk_live_...`',
+    });
+  }
+
+  route<
+    B extends ZodType | undefined = undefined,
+    Q extends ZodType | undefined = undefined,
+    P extends ZodType | undefined = undefined,
+  >(spec: RouteSpec<B, Q, P>, handler: (ctx: RouteContext<B, Q, P>) => Promise<void> | void): void {
+    const chain: RequestHandler[] =
+      spec.scope === 'public'
+        ? [this.guards.publicRateLimit]
+        : [this.guards.authenticate, this.guards.keyRateLimit, requireScope(spec.scope)];
+    chain.push(...(spec.before ?? []));
+    chain.push(async (req, res) => {
+      const principal = res.locals.principal as ApiKeyPrincipal | undefined;
+      const ctx = {
+        body: (spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined) as Out<B>,
+        query: (spec.query ? parse(spec.query, req.query, 'query') : undefined) as Out<Q>,
+        params: (spec.params ? parse(spec.params, req.params, 'params') : undefined) as Out<P>,
+        req,
+        res,
+        get principal(): ApiKeyPrincipal {
+          if (!principal) throw new AppError('UnauthorizedError');
+          return principal;
+        },
+      };
+      await handler(ctx);
+    });
+    this.router[spec.method](spec.path, ...chain);
+    this.mounted.push({ method: spec.method, path: spec.path });
+    this.document(spec);
+  }
+
+  private document<B, Q, P>(spec: RouteSpec<B, Q, P>): void {
+    const errors = new Set<ErrorName>([
+      ...COMMON_ERRORS,
+      ...(spec.scope === 'public' ? [] : AUTH_ERRORS),
+      ...(spec.errors ?? []),
+    ]);
+    if (spec.body || spec.query) errors.add('ValidationError');
+    if (spec.body) errors.add('PayloadTooLargeError');
+    const responses: RouteConfig['responses'] = {
+      [spec.status ?? 200]: spec.produces
+        ? { description: 'Success', content: { [spec.produces]: { schema: { type: 'string' } } } }
+        : spec.response
+          ? { description: 'Success', content: { 'application/json': { schema: spec.response } } }
+          : { description: 'Success (no body)' },
+    };
+    for (const name of errors) {
+      const status = ERROR_STATUS[name];
+      const existing = responses[status];
+      const description = existing && 'description' in existing ? `${existing.description}, ${name}` : name;
+      responses[status] = { description, content: { 'application/json': { schema: errorEnvelopeSchema } } };
+    }
+    const body = spec.body as ZodType | undefined;
+    this.registry.registerPath({
+      method: spec.method,
+      path: `/api/v1${spec.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
+      tags: [spec.tag],
+      summary: spec.summary,
+      description:
+        spec.scope === 'public'
+          ? "Public (no API key); checked against the bot's allowed origins."
+          : `Requires scope \`${spec.scope}\`.`,
+      security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }],
+      request: {
+        ...(body ? { body: { content: { 'application/json': { schema: body } }, required: true } } : {}),
+        ...(spec.query ? { query: spec.query as unknown as ZodObject } : {}),
+        ...(spec.params ? { params: spec.params as unknown as ZodObject } : {}),
+      },
+      responses,
+    });
+  }
+}
+
+function requireScope(scope: ApiKeyScope): RequestHandler {
+  return (_req, res, next) => {
+    const principal = res.locals.principal as ApiKeyPrincipal;
+    if (hasScope(principal, scope)) return next();
+    next(
+      new AppError('ForbiddenError', {
+        message: `This API key lacks the "${scope}" scope`,
+        details: { requiredScope: scope, keyScopes: principal.scopes },
+      }),
+    );
+  };
+}

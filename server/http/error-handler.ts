@@ -1,0 +1,66 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import mongoose from 'mongoose';
+import type { ApiError } from '../../shared/errors.js';
+import type { Logger } from '../logger.js';
+import { AppError } from './app-error.js';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** Turns anything thrown into the one error type, so the client sees a name, a status and a safe message. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const parserError = error as BodyParserError;
+  if (parserError?.type === 'entity.parse.failed') {
+    return new AppError('BadRequestError', { message: 'Malformed JSON in the request body' });
+  }
+  if (parserError?.type === 'entity.too.large') {
+    return new AppError('PayloadTooLargeError', {
+      message: `The request body is larger than the limit of ${parserError.limit ?? 'the server'} bytes`,
+    });
+  }
+  if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+    return new AppError('UnsupportedMediaTypeError', { message: 'Unsupported body encoding' });
+  }
+  if ((error as { code?: number })?.code === 11000) {
+    return new AppError('ConflictError', { message: 'A resource with the same unique value already exists' });
+  }
+  if (error instanceof mongoose.Error.CastError) {
+    return new AppError('NotFoundError', { message: 'Not found' });
+  }
+  if (error instanceof mongoose.mongo.MongoServerSelectionError || error instanceof mongoose.mongo.MongoNetworkError) {
+    return new AppError('UnavailableError', {
+      message: 'The database is unavailable; try again shortly',
+      cause: error,
+    });
+  }
+  return new AppError('InternalError', { cause: error });
+}
+
+/** The envelope for an error; raw error text and stacks never leave the server. */
+export function errorBody(error: AppError): { data: null; error: ApiError } {
+  return { data: null, error: { name: error.name, message: error.message, details: error.details } };
+}
+
+/** The one error middleware: logs server faults with the request id and writes the envelope. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const appError = toAppError(error);
+    const log = (req as { log?: Logger }).log ?? logger;
+    if (appError.status >= 500) log.error({ err: appError.cause ?? error }, appError.message);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
+    res.status(appError.status).json(errorBody(appError));
+  };
+}
+
+/** Unknown routes answer the 404 envelope naming the method and path. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError('NotFoundError', { message: `No route for ${req.method} ${req.path}` }));
+};

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { startApp, type RunningApp } from './app.js';
+import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
+import { startEmbeddedDb, type EmbeddedDb } from './db/embedded-db.js';
+import { connectMongo, redactUri } from './db/mongo.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** The composition root: config, database, app, and one shutdown path for signals and fatal errors. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigError) fatal(error.message);
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  let embedded: EmbeddedDb | null = null;
+  let connection: Connection | null = null;
+  let app: RunningApp | null = null;
+  let shuttingDown = false;
+
+  const shutdown = async (reason: string, exitCode: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ reason }, 'shutting down');
+    const hardStop = setTimeout(() => process.exit(exitCode || 1), config.SHUTDOWN_GRACE_MS + 10_000);
+    hardStop.unref();
+    await app?.stop().catch((error: unknown) => logger.error({ err: error }, 'error while closing the server'));
+    await connection
+      ?.close()
+      .catch((error: unknown) => logger.error({ err: error }, 'error while closing the database connection'));
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(exitCode);
+  };
+
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    void shutdown('uncaughtException', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'unhandled promise rejection');
+    void shutdown('unhandledRejection', 1);
+  });
+
+  try {
+    let uri = config.MONGODB_URI;
+    if (!uri) {
+      const file = path.join(config.DATA_DIR, 'wisp.h2');
+      embedded = await startEmbeddedDb({
+        file,
+        onUnexpectedExit: (code, signal) => {
+          logger.fatal({ code, signal }, 'The embedded database process exited unexpectedly; stopping the server');
+          embedded = null;
+          void shutdown('embedded database exited', 1);
+        },
+      });
+      uri = embedded.uri;
+      logger.info({ file, uri }, 'embedded database started (mongo-java-server, H2)');
+    }
+    connection = await connectMongo(uri);
+    logger.info({ uri: redactUri(uri) }, 'connected to the database');
+    app = await startApp({ config, logger, connection, embeddedDatabase: embedded !== null });
+    announceFirstOrganization(await app.services.organizations.bootstrap(), logger);
+    logger.info({ url: app.url }, `Wisp is listening on ${app.url}`);
+  } catch (error) {
+    await embedded?.stop();
+    const message = error instanceof Error ? error.message : String(error);
+    fatal(message.split('\n')[0] ?? message);
+  }
+}
+
+function announceFirstOrganization(created: { id: string; adminKey: string } | null, logger: Logger) {
+  if (!created) return;
+  logger.info({ organizationId: created.id }, 'created the first organization and its admin key');
+  // The key goes to stdout once, outside the structured log, so it is never stored by a log collector by accident.
+  process.stdout.write(
+    `\nFirst start: created organization ${created.id}.\nAdmin API key (shown once, keep it safe): ${created.adminKey}\n\n`,
+  );
+}
+
+/** One clear line on stderr and a non-zero exit, for problems the operator must fix. */
+function fatal(message: string): never {
+  process.stderr.write(`wisp: ${message}\n`);
+  process.exit(1);
+}
+
+void main();

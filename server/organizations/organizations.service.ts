@@ -1,0 +1,34 @@
+import { API_KEY_SCOPES, type ApiKeyScope } from '../../shared/schemas/api-keys.js';
+import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { Models } from '../db/models.js';
+
+export interface CreatedOrganization {
+  id: string;
+  name: string;
+  adminKey: string;
+}
+
+/** Organizations own every resource; each starts with one admin key, shown once. */
+export class OrganizationsService {
+  constructor(
+    private readonly models: Models,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  async create(name: string, plan: 'free' | 'pro' = 'free'): Promise<CreatedOrganization> {
+    const org = await this.models.Organization.create({ name, plan });
+    const key = await this.apiKeys.create(org._id.toString(), 'Admin key', [...API_KEY_SCOPES] as ApiKeyScope[]);
+    return { id: org._id.toString(), name: org.name, adminKey: key.key };
+  }
+
+  async list() {
+    const orgs = await this.models.Organization.find().sort({ createdAt: 1 }).lean();
+    return orgs.map((org) => ({ id: org._id.toString(), name: org.name, plan: org.plan }));
+  }
+
+  /** On an empty database, creates the first organization so a fresh install is usable at once. */
+  async bootstrap(): Promise<CreatedOrganization | null> {
+    if ((await this.models.Organization.estimatedDocumentCount()) > 0) return null;
+    return this.create('Default organization');
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * `/v1/chat/completions` for the fake LLM: plain and streamed (SSE) answers
+ * in the shapes the `openai` package parses.
+ */
+import type { ServerResponse } from 'node:http';
+import type { JsonObject } from './fake-llm.http.js';
+import { isJsonObject, sendError, sendJson, sleep, writeAsync } from './fake-llm.http.js';
+import { buildReply, countWords, findMarkers, plainMessages, splitTokens } from './fake-llm.reply.js';
+
+/** Delay between streamed tokens requested by the `#slow` marker. */
+const SLOW_TOKEN_DELAY_MS = 150;
+/** Content chunks sent before the `#die` marker kills the stream. */
+const DIE_AFTER_CHUNKS = 2;
+
+/** What the chat handler needs from the server's mutable state. */
+export interface ChatContext {
+  res: ServerResponse;
+  /** Aborts when the client disconnects or the server stops. */
+  signal: AbortSignal;
+  tokenDelayMs: number;
+  replyOverride: string | null;
+  /** Headers added to injected error responses (e.g. `retry-after-ms`). */
+  errorHeaders: Record<string, string>;
+  /** Consumes a pending `dieMidStream`; `null` when none is armed. */
+  takeDie(): number | null;
+  /** Called right before the server deliberately kills the socket. */
+  onKill(): void;
+}
+
+let idCounter = 0;
+
+/** Positive integer limit from `max_completion_tokens` / `max_tokens`, if any. */
+function tokenLimit(body: JsonObject): number | null {
+  const limit = body.max_completion_tokens ?? body.max_tokens;
+  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : null;
+}
+
+/** Handles one chat completion request whose JSON body is already parsed. */
+export async function handleChat(body: unknown, ctx: ChatContext): Promise<void> {
+  const { res } = ctx;
+  if (!isJsonObject(body)) return sendError(res, 400, 'Request body must be a JSON object.');
+  const messages = plainMessages(body.messages);
+  if (!messages) return sendError(res, 400, "'messages' must be an array.");
+  const markers = findMarkers(messages);
+  if (markers.fail500) {
+    return sendError(res, 500, 'Injected failure (#fail500 marker).', {
+      code: 'injected_failure',
+      headers: ctx.errorHeaders,
+    });
+  }
+
+  const reply = buildReply(messages, markers, ctx.replyOverride);
+  let tokens = splitTokens(reply);
+  const limit = tokenLimit(body);
+  const truncated = limit !== null && tokens.length > limit;
+  if (truncated) tokens = tokens.slice(0, limit);
+  const content = tokens.join('');
+  const promptTokens = messages.reduce((sum, m) => sum + countWords(m.text), 0);
+  const completionTokens = countWords(content);
+  const base = {
+    id: `chatcmpl-fake-${++idCounter}`,
+    created: Math.floor(Date.now() / 1000),
+    model: typeof body.model === 'string' ? body.model : 'fake-chat',
+    system_fingerprint: 'fp_fake',
+  };
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
+  const finishReason = truncated ? 'length' : 'stop';
+
+  if (body.stream !== true) {
+    return sendJson(res, 200, {
+      ...base,
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content, refusal: null },
+          logprobs: null,
+          finish_reason: finishReason,
+        },
+      ],
+      usage,
+    });
+  }
+
+  const streamOptions = isJsonObject(body.stream_options) ? body.stream_options : {};
+  await streamChat(ctx, {
+    base,
+    tokens,
+    finishReason,
+    usage: streamOptions.include_usage === true ? usage : null,
+    tokenDelayMs: markers.slow ? SLOW_TOKEN_DELAY_MS : ctx.tokenDelayMs,
+    dieAfter: markers.die ? DIE_AFTER_CHUNKS : ctx.takeDie(),
+  });
+}
+
+interface StreamPlan {
+  base: JsonObject;
+  tokens: string[];
+  finishReason: string;
+  usage: JsonObject | null;
+  tokenDelayMs: number;
+  dieAfter: number | null;
+}
+
+/** Writes the SSE stream: role chunk, one chunk per token, finish chunk, usage chunk, `[DONE]`. */
+async function streamChat(ctx: ChatContext, plan: StreamPlan): Promise<void> {
+  const { res, signal } = ctx;
+  // The real API sends `usage: null` on every chunk once include_usage is on.
+  const usageField = plan.usage ? { usage: null } : {};
+  const chunk = (delta: JsonObject, finishReason: string | null): string =>
+    `data: ${JSON.stringify({
+      ...plan.base,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...usageField,
+    })}\n\n`;
+
+  if (res.destroyed) return;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  // Headers go out now so the client's `create()` resolves before the first token.
+  res.flushHeaders();
+  if (!(await writeAsync(res, chunk({ role: 'assistant', content: '' }, null)))) return;
+
+  let sent = 0;
+  for (const token of plan.tokens) {
+    if (plan.dieAfter !== null && sent >= plan.dieAfter) return kill(ctx);
+    if (sent > 0 && !(await sleep(plan.tokenDelayMs, signal))) return;
+    if (!(await writeAsync(res, chunk({ content: token }, null)))) return;
+    sent++;
+  }
+  // Dying "after N chunks" with a reply of <= N tokens still cuts before the finish chunk.
+  if (plan.dieAfter !== null) return kill(ctx);
+
+  if (!(await writeAsync(res, chunk({}, plan.finishReason)))) return;
+  if (plan.usage) {
+    const usageChunk = { ...plan.base, object: 'chat.completion.chunk', choices: [], usage: plan.usage };
+    if (!(await writeAsync(res, `data: ${JSON.stringify(usageChunk)}\n\n`))) return;
+  }
+  if (!(await writeAsync(res, 'data: [DONE]\n\n'))) return;
+  res.end();
+}
+
+/** Drops the connection without finishing the chunked body, like a crashed upstream. */
+function kill(ctx: ChatContext): void {
+  ctx.onKill();
+  ctx.res.socket?.destroy();
+  ctx.res.destroy();
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { startApp, type RunningApp } from '../app.js';
+import { parseEnv, type Config } from '../config.js';
+import { connectMongo } from '../db/mongo.js';
+import type { RateLimitSettings } from '../http/rate-limits.js';
+import { ApiClient } from './api-client.js';
+
+/** Limits high enough that ordinary tests never meet them; rate-limit tests pass their own. */
+export const RELAXED_RATE_LIMITS: RateLimitSettings = {
+  plans: { free: { perMinute: 100_000, burstPerSecond: 10_000 }, pro: { perMinute: 100_000, burstPerSecond: 10_000 } },
+  publicPerMinute: 100_000,
+};
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  rateLimits?: RateLimitSettings;
+}
+
+export interface TestOrg {
+  id: string;
+  adminKey: string;
+  /** A client authenticated with the organization's admin key. */
+  api: ApiClient;
+}
+
+export interface TestApp {
+  app: RunningApp;
+  url: string;
+  config: Config;
+  connection: Connection;
+  /** Creates an organization with an admin key, as the CLI does. */
+  createOrg(name?: string): Promise<TestOrg>;
+  /** A client with a new key of the given scopes in `org`. */
+  clientWithScopes(org: TestOrg, scopes: string[]): Promise<ApiClient>;
+  /** A client sending no key at all. */
+  anonymous: ApiClient;
+  stop(): Promise<void>;
+}
+
+/** Starts the real app on an ephemeral port against a fresh database of its own. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dbName = `wisp_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const connection = await connectMongo(inject('mongoUri'), { dbName });
+  const config = {
+    ...parseEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env }),
+    SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
+  };
+  const app = await startApp({
+    config,
+    logger: pino({ level: 'silent' }),
+    connection,
+    embeddedDatabase: true,
+    rateLimits: options.rateLimits ?? RELAXED_RATE_LIMITS,
+  });
+  const createOrg = async (name = 'Test organization'): Promise<TestOrg> => {
+    const org = await app.services.organizations.create(name);
+    return { id: org.id, adminKey: org.adminKey, api: new ApiClient(app.url, org.adminKey) };
+  };
+  return {
+    app,
+    url: app.url,
+    config,
+    connection,
+    createOrg,
+    clientWithScopes: async (org, scopes) => {
+      const res = await org.api.post('/api/v1/api-keys', { name: `scopes ${scopes.join(',')}`, scopes });
+      return new ApiClient(app.url, (res.body.data as { key: string }).key);
+    },
+    anonymous: new ApiClient(app.url, null),
+    stop: async () => {
+      await app.stop(0);
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/** One organization's counters for one calendar month (UTC), updated with atomic `$inc`. */
+const usageSchema = new Schema({
+  organizationId: { type: Schema.Types.ObjectId, required: true },
+  /** `YYYY-MM` in UTC. */
+  period: { type: String, required: true },
+  messages: { type: Number, default: 0 },
+  promptTokens: { type: Number, default: 0 },
+  completionTokens: { type: Number, default: 0 },
+  modelFailures: { type: Number, default: 0 },
+  modelRetries: { type: Number, default: 0 },
+});
+usageSchema.index({ organizationId: 1, period: 1 }, { unique: true });
+
+export type UsageDoc = InferSchemaType<typeof usageSchema>;
+
+export function usageModel(connection: Connection) {
+  return connection.model('Usage', usageSchema, 'usage');
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { envelopeOf } from '../../shared/schemas/common.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { sendData } from '../http/respond.js';
+import type { UsageService } from './usage.service.js';
+
+const usageReportSchema = z.object({
+  period: z.string(),
+  messages: z.object({ used: z.number(), limit: z.number() }),
+  tokens: z.object({ prompt: z.number(), completion: z.number(), total: z.number() }),
+  modelFailures: z.number(),
+  modelRetries: z.number(),
+  sources: z.number(),
+  storage: z.object({ characters: z.number(), chunks: z.number() }),
+});
+
+export function mountUsageRoutes(api: ApiRouter, usage: UsageService): void {
+  api.route(
+    {
+      method: 'get',
+      path: '/usage',
+      tag: 'Usage',
+      summary: "This month's messages, tokens, sources and storage",
+      scope: 'admin',
+      response: envelopeOf(usageReportSchema),
+    },
+    async ({ principal, res }) => {
+      sendData(res, await usage.report(principal.organizationId));
+    },
+  );
+}

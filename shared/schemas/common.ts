@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** A 24-hex-character resource id. */
+export const objectIdSchema = z.string().regex(/^[0-9a-f]{24}$/i, { message: 'must be a 24-character hex id' });
+
+/** A resource id, or a slug where the route allows one. */
+export const idOrSlugSchema = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(/^[a-zA-Z0-9-]+$/, { message: 'must be an id or a slug' });
+
+/** `page` (from 1) and `perPage` (1..100, default 20) on every list. */
+export const paginationQuerySchema = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  perPage: z.coerce
+    .number()
+    .int()
+    .min(1, { message: 'must be at least 1' })
+    .max(100, { message: 'must be at most 100' })
+    .default(20),
+});
+
+/** A short free-text string with a hard maximum. */
+export const shortText = (max = 200) => z.string().trim().min(1).max(max);
+
+/** An ISO date-time in a query (`from`, `to`). */
+export const dateQuerySchema = z.coerce.date({ message: 'must be an ISO 8601 date' });
+
+/** Free-form metadata a client attaches: flat, small, with safe keys. */
+export const metadataSchema = z
+  .record(
+    z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]+$/, { message: 'metadata keys are letters, digits, _ and -' }),
+    z.union([z.string().max(500), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((value) => Object.keys(value).length <= 20, { message: 'at most 20 metadata keys' });
+
+/** Wraps a data schema in the success envelope, for documentation. */
+export const envelopeOf = <T extends z.ZodType>(data: T) => z.object({ data, error: z.null() });
+
+/** Wraps an item schema in a paginated success envelope, for documentation. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    data: z.array(item),
+    error: z.null(),
+    meta: z.object({ page: z.number().int(), perPage: z.number().int(), total: z.number().int() }),
+  });
+
+/** The error envelope, for documentation. */
+export const errorEnvelopeSchema = z.object({
+  data: z.null(),
+  error: z.object({ name: z.string(), message: z.string(), details: z.unknown() }),
+});
