@@ -1,0 +1,45 @@
+import type { ChatResult, SourceRef } from '../../shared/schemas/chat.js';
+import type { AppError } from '../http/app-error.js';
+
+/** The end user a conversation belongs to, from a verified `userToken`. */
+export interface EndUser {
+  sub: string;
+  name?: string;
+  email?: string;
+}
+
+/** One turn of the chat flow, whichever door it came through. */
+export interface ChatTurn {
+  organizationId: string;
+  /** The bot's id or slug, within the organization. */
+  chatbot: string;
+  message: string;
+  conversationId?: string | null;
+  /** A custom frontend's own id for the end user's conversation. */
+  sessionId?: string | null;
+  /** The widget's visitor id. */
+  visitorId?: string | null;
+  clientMessageId?: string | null;
+  /** The site owner's signed JWT for the end user (verified by the chat service). */
+  userToken?: string | null;
+  /** An end user already verified by the door (e.g. at the socket handshake). */
+  user?: EndUser | null;
+  metadata?: Record<string, string | number | boolean | null>;
+  channel: 'api' | 'widget';
+  pageUrl?: string | null;
+}
+
+/** What the chat flow yields, in order: accepted, sources, chunk*, then done or error. */
+export type ChatEvent =
+  | {
+      type: 'accepted';
+      conversationId: string;
+      userMessageId: string;
+      assistantMessageId: string;
+      /** True when `clientMessageId` matched an earlier turn: its stored answer follows, the model is not called. */
+      duplicate: boolean;
+    }
+  | { type: 'sources'; sources: SourceRef[] }
+  | { type: 'chunk'; seq: number; text: string }
+  | { type: 'done'; result: ChatResult }
+  | { type: 'error'; error: AppError; conversationId: string | null; assistantMessageId: string | null };

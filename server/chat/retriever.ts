@@ -1,0 +1,34 @@
+/** A passage of a bot's knowledge found for a question. */
+export interface RetrievedPassage {
+  chunkId: string;
+  sourceId: string;
+  title: string;
+  url: string | null;
+  /** The chunk's full text, for the prompt. */
+  text: string;
+  /** A short extract for citations. */
+  excerpt: string;
+  score: number;
+}
+
+export interface Retrieval {
+  passages: RetrievedPassage[];
+  /** 0..1: how well the best passages match; low values mark a knowledge gap. */
+  confidence: number;
+}
+
+/** The bot a retrieval runs for. */
+export interface RetrievalTarget {
+  chatbotId: string;
+  organizationId: string;
+}
+
+/** What the chat engine needs from the knowledge base. */
+export interface Retriever {
+  retrieve(target: RetrievalTarget, query: string, options?: { limit?: number; signal?: AbortSignal }): Promise<Retrieval>;
+}
+
+/** The retriever of a bot with no knowledge capability wired in. */
+export const emptyRetriever: Retriever = {
+  retrieve: async () => ({ passages: [], confidence: 0 }),
+};

@@ -1,0 +1,43 @@
+/** One message of a chat prompt, in the OpenAI chat format. */
+export interface PromptMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A piece of a streamed completion. */
+export type CompletionPart =
+  | { type: 'delta'; text: string }
+  | { type: 'finish'; finishReason: string; usage: { prompt: number; completion: number } | null };
+
+export interface ChatCompletionOptions {
+  temperature: number;
+  maxTokens: number;
+  signal: AbortSignal;
+}
+
+/** A chat model behind any OpenAI-compatible endpoint. */
+export interface ChatModel {
+  readonly model: string;
+  /** Streams the completion; throws a `ModelUnavailableError` when the provider fails for good. */
+  stream(messages: PromptMessage[], options: ChatCompletionOptions): AsyncIterable<CompletionPart>;
+  /** How many retries the last calls needed (for usage counters). */
+  takeRetryCount(): number;
+}
+
+/** An embedding model behind any OpenAI-compatible endpoint. */
+export interface EmbeddingModel {
+  readonly model: string;
+  /** One unit-length vector per text, in order. */
+  embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+/** The models a bot talks to; either may be absent (no model configured). */
+export interface BotModels {
+  chat: ChatModel | null;
+  embeddings: EmbeddingModel | null;
+}
+
+/** The provider failed for good (after retries) or timed out. */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+}
