@@ -6,6 +6,7 @@ import type { Models } from './db/models.js';
 import type { Logger } from './logger.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
 import { UsageService } from './usage/usage.service.js';
+import { VisitorTokens } from './widget/visitor-token.js';
 
 /** Every service of the app, wired once; transport adapters receive what they need from here. */
 export function createServices(models: Models, config: Config, logger: Logger) {
@@ -14,7 +15,8 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const organizations = new OrganizationsService(models, apiKeys);
   const chatbots = new ChatbotsService(models, secrets);
   const usage = new UsageService(models, config.MONTHLY_MESSAGE_QUOTA);
-  return { logger, secrets, apiKeys, organizations, chatbots, usage };
+  const visitorTokens = new VisitorTokens(config.SECRET_KEY);
+  return { logger, config, secrets, apiKeys, organizations, chatbots, usage, visitorTokens };
 }
 
 export type Services = ReturnType<typeof createServices>;
