@@ -7,7 +7,10 @@ import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
+import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
+import { mountConversationRoutes } from './conversations/conversations.routes.js';
+import { mountIntegrationRoutes } from './integrations/integrations.routes.js';
 import type { Config } from './config.js';
 import { createModels, ensureCollections, type Models } from './db/models.js';
 import { healthRoutes } from './health/health.routes.js';
@@ -60,6 +63,9 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountApiKeyRoutes(api, services.apiKeys);
   mountChatbotRoutes(api, services.chatbots);
   mountUsageRoutes(api, services.usage);
+  mountIntegrationRoutes(api, services.integrations);
+  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
+  mountConversationRoutes(api, services.conversations, services.chatbots);
 
   const app = express();
   app.disable('x-powered-by');

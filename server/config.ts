@@ -42,6 +42,9 @@ export const configSchema = z.object({
   REDIS_URL: optionalUrl(['redis', 'rediss']),
   ALLOW_PRIVATE_URLS: booleanFromEnv.default(false),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  MODEL_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(300),
   MONTHLY_MESSAGE_QUOTA: z.coerce.number().int().min(1).default(10_000),
 });
 

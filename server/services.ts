@@ -1,5 +1,11 @@
 import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { ChatService } from './chat/chat.service.js';
+import { emptyRetriever, type Retriever } from './chat/retriever.js';
+import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
+import { ConversationsService } from './conversations/conversations.service.js';
+import { IntegrationsService } from './integrations/integrations.service.js';
+import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
 import type { Models } from './db/models.js';
@@ -16,7 +22,43 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const chatbots = new ChatbotsService(models, secrets);
   const usage = new UsageService(models, config.MONTHLY_MESSAGE_QUOTA);
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
-  return { logger, config, secrets, apiKeys, organizations, chatbots, usage, visitorTokens };
+  const integrations = new IntegrationsService(models, secrets);
+  const modelResolver = new DefaultModelResolver(config, integrations, {
+    timeoutMs: config.MODEL_TIMEOUT_MS,
+    idleTimeoutMs: config.MODEL_TIMEOUT_MS,
+    maxRetries: config.MODEL_MAX_RETRIES,
+    backoffMs: config.MODEL_RETRY_BACKOFF_MS,
+  });
+  const conversations = new ConversationsService(models);
+  const unanswered = new UnansweredService(models);
+  // The knowledge capability replaces this retriever when it is wired.
+  const knowledgeRetriever: { current: Retriever } = { current: emptyRetriever };
+  const chat = new ChatService({
+    models,
+    chatbots,
+    conversations,
+    usage,
+    unanswered,
+    modelResolver,
+    retriever: () => knowledgeRetriever.current,
+    logger,
+  });
+  return {
+    logger,
+    config,
+    secrets,
+    apiKeys,
+    organizations,
+    chatbots,
+    usage,
+    visitorTokens,
+    integrations,
+    modelResolver,
+    conversations,
+    unanswered,
+    knowledgeRetriever,
+    chat,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

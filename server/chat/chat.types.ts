@@ -38,6 +38,8 @@ export type ChatEvent =
       assistantMessageId: string;
       /** True when `clientMessageId` matched an earlier turn: its stored answer follows, the model is not called. */
       duplicate: boolean;
+      /** Set once 80% of the organization's monthly message quota is used. */
+      quotaWarning: string | null;
     }
   | { type: 'sources'; sources: SourceRef[] }
   | { type: 'chunk'; seq: number; text: string }

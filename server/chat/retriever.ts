@@ -25,7 +25,11 @@ export interface RetrievalTarget {
 
 /** What the chat engine needs from the knowledge base. */
 export interface Retriever {
-  retrieve(target: RetrievalTarget, query: string, options?: { limit?: number; signal?: AbortSignal }): Promise<Retrieval>;
+  retrieve(
+    target: RetrievalTarget,
+    query: string,
+    options?: { limit?: number; signal?: AbortSignal },
+  ): Promise<Retrieval>;
 }
 
 /** The retriever of a bot with no knowledge capability wired in. */

@@ -48,6 +48,7 @@ export class ChatbotsService {
 
   async create(organizationId: string, input: CreateChatbotInput) {
     const orgId = new Types.ObjectId(organizationId);
+    await this.assertIntegration(orgId, input.modelSettings?.integrationId);
     const slug = input.slug ?? (await this.freeSlug(orgId, slugify(input.name)));
     await this.assertSlugFree(orgId, slug);
     const identitySecret = randomBytes(32).toString('base64url');
@@ -86,6 +87,7 @@ export class ChatbotsService {
   async update(organizationId: string, idOrSlug: string, input: UpdateChatbotInput) {
     const doc = await this.find(organizationId, idOrSlug);
     if (input.slug && input.slug !== doc.slug) await this.assertSlugFree(doc.organizationId, input.slug);
+    await this.assertIntegration(doc.organizationId, input.modelSettings?.integrationId);
     const { modelSettings, ...rest } = input;
     doc.set(rest);
     if (modelSettings) {
@@ -116,6 +118,17 @@ export class ChatbotsService {
 
   identitySecretOf(doc: ChatbotDocument): string {
     return this.secrets.open(doc.identitySecretEncrypted);
+  }
+
+  /** A bot may only use a model connection of its own organization. */
+  private async assertIntegration(orgId: Types.ObjectId, integrationId: string | null | undefined) {
+    if (!integrationId) return;
+    if (!(await this.models.Integration.exists({ _id: new Types.ObjectId(integrationId), organizationId: orgId }))) {
+      throw new AppError('ValidationError', {
+        message: `modelSettings.integrationId: no model connection "${integrationId}" in this organization`,
+        details: { fields: [{ path: 'modelSettings.integrationId', message: 'no such model connection' }] },
+      });
+    }
   }
 
   private async assertSlugFree(orgId: Types.ObjectId, slug: string) {

@@ -1,6 +1,10 @@
 import type { Connection, Model } from 'mongoose';
 import { apiKeyModel } from '../api-keys/api-key.model.js';
+import { unansweredModel } from '../chat/unanswered.model.js';
 import { chatbotModel } from '../chatbots/chatbot.model.js';
+import { conversationModel } from '../conversations/conversation.model.js';
+import { messageModel } from '../conversations/message.model.js';
+import { integrationModel } from '../integrations/integration.model.js';
 import { organizationModel } from '../organizations/organization.model.js';
 import { usageModel } from '../usage/usage.model.js';
 
@@ -11,11 +15,15 @@ export function createModels(connection: Connection) {
     ApiKey: apiKeyModel(connection),
     Chatbot: chatbotModel(connection),
     Usage: usageModel(connection),
+    Integration: integrationModel(connection),
+    Conversation: conversationModel(connection),
+    Message: messageModel(connection),
+    Unanswered: unansweredModel(connection),
   };
   return {
     ...models,
     /** Models whose documents carry a `chatbotId` and go when their bot is deleted. */
-    ownedByChatbot: [] as Model<unknown>[],
+    ownedByChatbot: [models.Conversation, models.Message, models.Unanswered] as Model<unknown>[],
     all: Object.values(models) as Model<unknown>[],
   };
 }

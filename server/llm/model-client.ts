@@ -7,7 +7,13 @@ export interface PromptMessage {
 /** A piece of a streamed completion. */
 export type CompletionPart =
   | { type: 'delta'; text: string }
-  | { type: 'finish'; finishReason: string; usage: { prompt: number; completion: number } | null };
+  | {
+      type: 'finish';
+      finishReason: string;
+      usage: { prompt: number; completion: number } | null;
+      /** Attempts that failed (429/5xx/network) before this one succeeded. */
+      retries: number;
+    };
 
 export interface ChatCompletionOptions {
   temperature: number;
@@ -20,8 +26,6 @@ export interface ChatModel {
   readonly model: string;
   /** Streams the completion; throws a `ModelUnavailableError` when the provider fails for good. */
   stream(messages: PromptMessage[], options: ChatCompletionOptions): AsyncIterable<CompletionPart>;
-  /** How many retries the last calls needed (for usage counters). */
-  takeRetryCount(): number;
 }
 
 /** An embedding model behind any OpenAI-compatible endpoint. */
@@ -40,4 +44,14 @@ export interface BotModels {
 /** The provider failed for good (after retries) or timed out. */
 export class ModelUnavailableError extends Error {
   override name = 'ModelUnavailableError';
+  /** Attempts made before giving up, beyond the first. */
+  readonly retries: number;
+  /** How much of the answer had streamed before the provider failed. */
+  readonly partial: boolean;
+
+  constructor(message: string, options: { retries?: number; partial?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.retries = options.retries ?? 0;
+    this.partial = options.partial ?? false;
+  }
 }

@@ -15,7 +15,12 @@ const chatFields = {
   // The length cap is checked by the chat service so that an oversized message answers 413, not 422.
   message: z.string().trim().min(1, { message: 'must not be empty' }),
   conversationId: objectIdSchema.optional(),
-  sessionId: z.string().min(1).max(200).regex(/^[A-Za-z0-9_:.@-]+$/, { message: 'letters, digits and _ : . @ - only' }).optional(),
+  sessionId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_:.@-]+$/, { message: 'letters, digits and _ : . @ - only' })
+    .optional(),
   stream: z.boolean().default(false),
   clientMessageId: clientMessageIdSchema.optional(),
   userToken: z.string().min(1).max(4_000).optional(),

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { originSchema } from './chatbots.js';
 
-const hexColor = z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, { message: 'must be a hex color like #1f6feb' });
+const hexColor = z
+  .string()
+  .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, { message: 'must be a hex color like #1f6feb' });
 
 /** An http(s) URL; `javascript:`, `data:` and other schemes are refused. */
 export const httpUrlSchema = z
@@ -11,9 +13,17 @@ export const httpUrlSchema = z
   .refine((value) => /^https?:\/\//i.test(value), { message: 'must be an http(s) URL' });
 
 /** Custom CSS variables an owner may set, all colors or lengths from a safe list. */
-export const CUSTOM_CSS_VARIABLES = ['--wisp-radius', '--wisp-font-size', '--wisp-panel-width', '--wisp-panel-height', '--wisp-bubble-size'] as const;
+export const CUSTOM_CSS_VARIABLES = [
+  '--wisp-radius',
+  '--wisp-font-size',
+  '--wisp-panel-width',
+  '--wisp-panel-height',
+  '--wisp-bubble-size',
+] as const;
 
-const cssLength = z.string().regex(/^\d{1,4}(?:\.\d{1,2})?(?:px|rem|em|%)$/, { message: 'must be a length like 12px or 1rem' });
+const cssLength = z
+  .string()
+  .regex(/^\d{1,4}(?:\.\d{1,2})?(?:px|rem|em|%)$/, { message: 'must be a length like 12px or 1rem' });
 
 export const leadFieldSchema = z.strictObject({
   key: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { message: 'lowercase letters, digits and _' }),
@@ -51,16 +61,27 @@ export const widgetSettingsSchema = z.strictObject({
   inputPlaceholder: z.string().trim().max(100).default('Type your message…'),
   quickPrompts: z.array(z.string().trim().min(1).max(100)).max(6, { message: 'at most 6 quick prompts' }).default([]),
   theme: z.enum(['light', 'dark', 'auto']).default('auto'),
-  locale: z.string().regex(/^[a-z]{2}(?:-[A-Z]{2})?$/, { message: 'must be a locale like en or en-US' }).default('en'),
-  strings: z.record(z.string().regex(/^[a-zA-Z.]{1,40}$/), z.string().max(200)).refine((v) => Object.keys(v).length <= 50, { message: 'at most 50 strings' }).default({}),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2}(?:-[A-Z]{2})?$/, { message: 'must be a locale like en or en-US' })
+    .default('en'),
+  strings: z
+    .record(z.string().regex(/^[a-zA-Z.]{1,40}$/), z.string().max(200))
+    .refine((v) => Object.keys(v).length <= 50, { message: 'at most 50 strings' })
+    .default({}),
   openOnLoad: z.boolean().default(false),
   showCitations: z.boolean().default(true),
   showPoweredBy: z.boolean().default(true),
   allowedOrigins: z.array(originSchema).max(50).optional(),
-  leadCapture: leadCaptureSchema.default({ enabled: false, trigger: 'cannot_answer', afterMessages: 2, fields: [], consentText: null, askEmailWhenUnanswered: false }),
-  cssVariables: z
-    .partialRecord(z.enum(CUSTOM_CSS_VARIABLES), cssLength)
-    .default({}),
+  leadCapture: leadCaptureSchema.default({
+    enabled: false,
+    trigger: 'cannot_answer',
+    afterMessages: 2,
+    fields: [],
+    consentText: null,
+    askEmailWhenUnanswered: false,
+  }),
+  cssVariables: z.partialRecord(z.enum(CUSTOM_CSS_VARIABLES), cssLength).default({}),
 });
 
 export type WidgetSettings = z.infer<typeof widgetSettingsSchema>;

@@ -1,0 +1,162 @@
+import type { SourceRef } from '../../shared/schemas/chat.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
+import type { ChatDeps } from './chat.service.js';
+import { storedResult } from './chat-result.js';
+import type { ChatEvent } from './chat.types.js';
+import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
+import type { RetrievedPassage } from './retriever.js';
+import { LOW_CONFIDENCE } from './unanswered.service.js';
+
+type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
+type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
+type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
+
+export interface AnswerContext {
+  bot: ChatbotRecord;
+  conversation: ConversationRecord;
+  userMessage: MessageRecord;
+  answer: MessageRecord;
+  question: string;
+}
+
+const HISTORY_MESSAGES = 20;
+
+function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
+  return passages.map((p) => ({
+    sourceId: p.sourceId,
+    title: p.title,
+    url: p.url,
+    excerpt: p.excerpt,
+    score: Number(p.score.toFixed(4)),
+  }));
+}
+
+async function recentHistory(models: Models, ctx: AnswerContext): Promise<PromptMessage[]> {
+  const docs = await models.Message.find({
+    conversationId: ctx.conversation._id,
+    status: 'complete',
+    _id: { $nin: [ctx.userMessage._id, ctx.answer._id] },
+  })
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(HISTORY_MESSAGES)
+    .lean();
+  return docs
+    .reverse()
+    .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
+}
+
+/**
+ * Retrieves, asks the model (or answers from retrieval alone when none is configured),
+ * streams the answer and stores it: complete, or failed with whatever had arrived.
+ */
+export async function* generateAnswer(
+  deps: ChatDeps,
+  ctx: AnswerContext,
+  signal: AbortSignal,
+): AsyncGenerator<ChatEvent> {
+  const { models, usage, conversations, unanswered, logger } = deps;
+  const organizationId = ctx.bot.organizationId.toString();
+  const conversationId = ctx.conversation._id.toString();
+  let text = '';
+  let seq = 0;
+  try {
+    const retrieval = await deps
+      .retriever()
+      .retrieve({ chatbotId: ctx.bot._id.toString(), organizationId }, ctx.question, { limit: 5, signal });
+    const sources = toSourceRefs(retrieval.passages);
+    yield { type: 'sources', sources };
+    const botModels = await deps.modelResolver.forChatbot(ctx.bot);
+
+    let finishReason = 'stop';
+    let tokens = { prompt: 0, completion: 0 };
+    let modelName: string | null = null;
+    if (!botModels.chat) {
+      text = offlineAnswer(retrieval.passages);
+      finishReason = 'no_model';
+      // Sent in a few pieces so every door's streaming path is exercised the same way.
+      for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
+    } else {
+      modelName = botModels.chat.model;
+      const prompt = buildPrompt({
+        instructions: ctx.bot.instructions ?? '',
+        botName: ctx.bot.name,
+        passages: retrieval.passages,
+        history: await recentHistory(models, ctx),
+        question: ctx.question,
+      });
+      const settings = ctx.bot.modelSettings;
+      for await (const part of botModels.chat.stream(prompt, {
+        temperature: settings?.temperature ?? 0.3,
+        maxTokens: settings?.maxTokens ?? 800,
+        signal,
+      })) {
+        if (part.type === 'delta') {
+          text += part.text;
+          yield { type: 'chunk', seq: seq++, text: part.text };
+        } else {
+          finishReason = part.finishReason;
+          tokens = part.usage ?? {
+            prompt: estimateTokens(prompt.map((m) => m.content).join('\n')),
+            completion: estimateTokens(text),
+          };
+          await usage.recordModelRetries(organizationId, part.retries);
+        }
+      }
+    }
+
+    ctx.answer.set({
+      content: text,
+      status: 'complete',
+      sources,
+      confidence: retrieval.confidence,
+      model: modelName,
+      finishReason,
+      promptTokens: tokens.prompt,
+      completionTokens: tokens.completion,
+    });
+    await ctx.answer.save();
+    await conversations.touch(ctx.conversation._id, text, 1);
+    await usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion });
+    if (retrieval.confidence < LOW_CONFIDENCE) {
+      await unanswered
+        .record(ctx.bot.organizationId, ctx.bot._id, ctx.question, retrieval.confidence)
+        .catch((error: unknown) => {
+          logger.warn({ err: error }, 'could not record an unanswered question');
+        });
+    }
+    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage) };
+  } catch (error) {
+    const cancelled = signal.aborted;
+    const reason = cancelled ? 'cancelled by the client' : error instanceof Error ? error.message : 'failed';
+    await models.Message.updateOne(
+      { _id: ctx.answer._id },
+      { $set: { status: 'failed', content: text, error: reason } },
+    ).catch((saveError: unknown) => {
+      logger.error({ err: saveError }, 'could not mark an answer as failed');
+    });
+    if (error instanceof ModelUnavailableError) {
+      await usage.recordModelFailure(organizationId).catch(() => undefined);
+      await usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
+      logger.warn({ err: error.cause ?? error, conversationId }, 'model provider failed');
+    } else if (!cancelled && !(error instanceof AppError)) {
+      logger.error({ err: error, conversationId }, 'chat turn failed');
+    }
+    if (cancelled) return;
+    yield {
+      type: 'error',
+      error:
+        error instanceof AppError
+          ? error
+          : error instanceof ModelUnavailableError
+            ? new AppError('UnavailableError', {
+                message: `The language model is unavailable (${error.message}); your message was kept, so retry shortly`,
+                details: { retries: error.retries },
+              })
+            : new AppError('InternalError'),
+      conversationId,
+      assistantMessageId: ctx.answer._id.toString(),
+    };
+  }
+}

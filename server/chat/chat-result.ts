@@ -1,0 +1,24 @@
+import type { Types } from 'mongoose';
+import type { ChatResult } from '../../shared/schemas/chat.js';
+import { toMessageDto } from '../conversations/conversations.service.js';
+import type { Models } from '../db/models.js';
+
+type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
+
+/** The chat result of a stored, complete answer. */
+export function storedResult(answer: MessageRecord, userMessage: { _id: Types.ObjectId }): ChatResult {
+  const dto = toMessageDto(answer);
+  const prompt = answer.promptTokens ?? 0;
+  const completion = answer.completionTokens ?? 0;
+  return {
+    response: dto.content,
+    conversationId: dto.conversationId,
+    messageId: dto.id,
+    userMessageId: userMessage._id.toString(),
+    sources: dto.sources,
+    confidence: dto.confidence ?? 0,
+    tokensUsed: { prompt, completion, total: prompt + completion },
+    model: answer.model ?? null,
+    finishReason: answer.finishReason ?? 'stop',
+  };
+}

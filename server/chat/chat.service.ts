@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
+import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
+import type { ChatbotsService } from '../chatbots/chatbots.service.js';
+import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import type { Logger } from '../logger.js';
+import type { ModelResolver } from '../llm/model-resolver.js';
+import type { UsageService } from '../usage/usage.service.js';
+import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
+import { verifyEndUserToken } from './end-user-token.js';
+import { generateAnswer, type AnswerContext } from './answer.js';
+import { storedResult } from './chat-result.js';
+import type { Retriever } from './retriever.js';
+import type { UnansweredService } from './unanswered.service.js';
+
+export interface ChatDeps {
+  models: Models;
+  chatbots: ChatbotsService;
+  conversations: ConversationsService;
+  usage: UsageService;
+  unanswered: UnansweredService;
+  modelResolver: ModelResolver;
+  /** Read on each turn, so the knowledge capability can be wired after the chat service. */
+  retriever: () => Retriever;
+  logger: Logger;
+}
+
+type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
+
+const PENDING_WAIT_MS = 60_000;
+
+/**
+ * The one chat flow behind every door (REST JSON, SSE, the widget socket).
+ * The user's message is stored before the model is called; the answer is stored when
+ * complete or marked failed, so nothing accepted is lost and nothing is stored twice.
+ */
+export class ChatService {
+  constructor(private readonly deps: ChatDeps) {}
+
+  async *run(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
+    const { models, chatbots, conversations, usage } = this.deps;
+    if (turn.message.length > MAX_MESSAGE_CHARS) {
+      throw new AppError('PayloadTooLargeError', {
+        message: `The message is ${turn.message.length} characters; the limit is ${MAX_MESSAGE_CHARS}`,
+        details: { limit: MAX_MESSAGE_CHARS },
+      });
+    }
+    const bot = await chatbots.find(turn.organizationId, turn.chatbot);
+    if (bot.status !== 'active')
+      throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
+    const user: EndUser | null =
+      turn.user ?? (turn.userToken ? await verifyEndUserToken(turn.userToken, chatbots.identitySecretOf(bot)) : null);
+    const conversation = await conversations.open({
+      organizationId: bot.organizationId,
+      chatbotId: bot._id,
+      channel: turn.channel,
+      conversationId: turn.conversationId,
+      sessionId: turn.sessionId,
+      visitorId: turn.visitorId,
+      user,
+      metadata: turn.metadata,
+      pageUrl: turn.pageUrl,
+    });
+
+    const existing = turn.clientMessageId
+      ? await models.Message.findOne({
+          conversationId: conversation._id,
+          clientMessageId: turn.clientMessageId,
+          role: 'user',
+        })
+      : null;
+    if (existing) {
+      const replayed = yield* this.replay(existing, signal);
+      if (replayed) return;
+    }
+    const quota = await usage.checkQuota(turn.organizationId);
+
+    let userMessage: MessageRecord;
+    try {
+      userMessage =
+        existing ??
+        (await models.Message.create({
+          organizationId: bot.organizationId,
+          chatbotId: bot._id,
+          conversationId: conversation._id,
+          role: 'user',
+          content: turn.message,
+          status: 'complete',
+          clientMessageId: turn.clientMessageId ?? `gen:${randomUUID()}`,
+        }));
+    } catch (error) {
+      // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
+      if ((error as { code?: number }).code === 11000 && turn.clientMessageId) {
+        const winner = await models.Message.findOne({
+          conversationId: conversation._id,
+          clientMessageId: turn.clientMessageId,
+          role: 'user',
+        });
+        if (winner) {
+          yield* this.replay(winner, signal);
+          return;
+        }
+      }
+      throw error;
+    }
+    const answer = await this.prepareAnswer(userMessage);
+    await usage.recordMessage(turn.organizationId);
+    if (!existing) await conversations.touch(conversation._id, turn.message, 1);
+
+    yield {
+      type: 'accepted',
+      conversationId: conversation._id.toString(),
+      userMessageId: userMessage._id.toString(),
+      assistantMessageId: answer._id.toString(),
+      duplicate: false,
+      quotaWarning: quota.warning,
+    };
+
+    const context: AnswerContext = {
+      bot,
+      conversation,
+      userMessage,
+      answer,
+      question: userMessage.content ?? turn.message,
+    };
+    yield* generateAnswer(this.deps, context, signal);
+  }
+
+  /** The assistant message for a user message: reused when a failed answer is retried, else created. */
+  private async prepareAnswer(userMessage: MessageRecord): Promise<MessageRecord> {
+    const { models } = this.deps;
+    const clientMessageId = `answer:${userMessage._id.toString()}`;
+    const reset = await models.Message.findOneAndUpdate(
+      { conversationId: userMessage.conversationId, clientMessageId, status: 'failed' },
+      { $set: { status: 'pending', content: '', error: null, sources: [] } },
+      { returnDocument: 'after' },
+    );
+    if (reset) return reset;
+    return models.Message.create({
+      organizationId: userMessage.organizationId,
+      chatbotId: userMessage.chatbotId,
+      conversationId: userMessage.conversationId,
+      role: 'assistant',
+      content: '',
+      status: 'pending',
+      clientMessageId,
+      replyTo: userMessage._id,
+    });
+  }
+
+  /**
+   * A retried send: yields the stored answer (waiting for one still being written) and
+   * returns true; returns false when the earlier answer failed, so the caller answers again.
+   */
+  private async *replay(userMessage: MessageRecord, signal: AbortSignal): AsyncGenerator<ChatEvent, boolean> {
+    const { models } = this.deps;
+    const deadline = Date.now() + PENDING_WAIT_MS;
+    let answer = await models.Message.findOne({ replyTo: userMessage._id, role: 'assistant' });
+    while (answer?.status === 'pending' && Date.now() < deadline && !signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = await models.Message.findOne({ _id: answer._id });
+    }
+    if (!answer || answer.status === 'failed') return false;
+    if (answer.status === 'pending') {
+      throw new AppError('ConflictError', { message: 'This message is still being answered; retry shortly' });
+    }
+    const dto = toMessageDto(answer);
+    yield {
+      type: 'accepted',
+      conversationId: userMessage.conversationId.toString(),
+      userMessageId: userMessage._id.toString(),
+      assistantMessageId: answer._id.toString(),
+      duplicate: true,
+      quotaWarning: null,
+    };
+    yield { type: 'sources', sources: dto.sources };
+    yield { type: 'done', result: storedResult(answer, userMessage) };
+    return true;
+  }
+}

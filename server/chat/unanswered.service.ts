@@ -1,0 +1,61 @@
+import { Types } from 'mongoose';
+import type { Models } from '../db/models.js';
+
+/** Answers below this confidence go to the bot's gap log. */
+export const LOW_CONFIDENCE = 0.35;
+
+function normalize(question: string): string {
+  return question
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
+}
+
+/** The gap log: what visitors asked that the knowledge could not answer, with repeat counts. */
+export class UnansweredService {
+  constructor(private readonly models: Models) {}
+
+  async record(
+    organizationId: Types.ObjectId,
+    chatbotId: Types.ObjectId,
+    question: string,
+    confidence: number,
+  ): Promise<void> {
+    const normalized = normalize(question);
+    if (!normalized) return;
+    const now = new Date();
+    await this.models.Unanswered.updateOne(
+      { chatbotId, normalized },
+      {
+        $inc: { count: 1 },
+        $set: { lastAskedAt: now, lastConfidence: confidence, question: question.slice(0, 1000) },
+        $setOnInsert: { organizationId, firstAskedAt: now },
+      },
+      { upsert: true },
+    );
+  }
+
+  async list(chatbotId: Types.ObjectId, page: number, perPage: number) {
+    const filter = { chatbotId };
+    const [docs, total] = await Promise.all([
+      this.models.Unanswered.find(filter)
+        .sort({ count: -1, lastAskedAt: -1, _id: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage)
+        .lean(),
+      this.models.Unanswered.countDocuments(filter),
+    ]);
+    return {
+      items: docs.map((doc) => ({
+        question: doc.question,
+        count: doc.count,
+        lastConfidence: doc.lastConfidence,
+        firstAskedAt: doc.firstAskedAt.toISOString(),
+        lastAskedAt: doc.lastAskedAt.toISOString(),
+      })),
+      total,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+const sourceRefSchema = new Schema(
+  { sourceId: String, title: String, url: { type: String, default: null }, excerpt: String, score: Number },
+  { _id: false },
+);
+
+/** One message; `clientMessageId` is unique per conversation so a retried send is never stored twice. */
+const messageSchema = new Schema(
+  {
+    organizationId: { type: Schema.Types.ObjectId, required: true },
+    chatbotId: { type: Schema.Types.ObjectId, required: true },
+    conversationId: { type: Schema.Types.ObjectId, required: true },
+    role: { type: String, enum: ['user', 'assistant'], required: true },
+    content: { type: String, default: '' },
+    status: { type: String, enum: ['complete', 'pending', 'failed'], required: true },
+    /** Always set (generated when the client sent none): the embedded engine has no partial indexes. */
+    clientMessageId: { type: String, required: true },
+    /** For an answer: the user message it answers. */
+    replyTo: { type: Schema.Types.ObjectId, default: null },
+    sources: { type: [sourceRefSchema], default: [] },
+    confidence: { type: Number, default: null },
+    model: { type: String, default: null },
+    finishReason: { type: String, default: null },
+    promptTokens: { type: Number, default: 0 },
+    completionTokens: { type: Number, default: 0 },
+    error: { type: String, default: null },
+    feedback: {
+      rating: { type: String, enum: ['up', 'down', null], default: null },
+      comment: { type: String, default: null },
+      at: { type: Date, default: null },
+    },
+  },
+  { timestamps: true },
+);
+messageSchema.index({ conversationId: 1, clientMessageId: 1 }, { unique: true });
+messageSchema.index({ conversationId: 1, createdAt: 1, _id: 1 });
+messageSchema.index({ chatbotId: 1 });
+
+export type MessageDoc = InferSchemaType<typeof messageSchema>;
+
+export function messageModel(connection: Connection) {
+  return connection.model('Message', messageSchema, 'messages');
+}

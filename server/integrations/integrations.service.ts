@@ -1,0 +1,132 @@
+import { Types } from 'mongoose';
+import type {
+  CreateIntegrationInput,
+  IntegrationDto,
+  UpdateIntegrationInput,
+} from '../../shared/schemas/integrations.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+
+type IntegrationRecord = {
+  _id: Types.ObjectId;
+  name: string;
+  baseUrl: string;
+  apiKeyEncrypted: string;
+  chatModel?: string | null;
+  embeddingModel?: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+function toDto(doc: IntegrationRecord): IntegrationDto {
+  return {
+    id: doc._id.toString(),
+    name: doc.name,
+    baseUrl: doc.baseUrl,
+    hasApiKey: Boolean(doc.apiKeyEncrypted),
+    chatModel: doc.chatModel ?? null,
+    embeddingModel: doc.embeddingModel ?? null,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** A connection's settings with the key decrypted, for the model resolver only. */
+export interface IntegrationSecrets {
+  id: string;
+  baseUrl: string;
+  apiKey: string;
+  chatModel: string | null;
+  embeddingModel: string | null;
+  updatedAt: Date;
+}
+
+/** Organization-level model connections; keys are sealed at rest and never returned. */
+export class IntegrationsService {
+  constructor(
+    private readonly models: Models,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async create(organizationId: string, input: CreateIntegrationInput): Promise<IntegrationDto> {
+    const { apiKey, ...rest } = input;
+    const doc = await this.models.Integration.create({
+      ...rest,
+      organizationId: new Types.ObjectId(organizationId),
+      apiKeyEncrypted: this.secrets.seal(apiKey),
+    });
+    return toDto(doc);
+  }
+
+  async list(organizationId: string, page: number, perPage: number) {
+    const filter = { organizationId: new Types.ObjectId(organizationId) };
+    const [docs, total] = await Promise.all([
+      this.models.Integration.find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage)
+        .lean(),
+      this.models.Integration.countDocuments(filter),
+    ]);
+    return { items: docs.map(toDto), total };
+  }
+
+  async get(organizationId: string, id: string): Promise<IntegrationDto> {
+    return toDto(await this.find(organizationId, id));
+  }
+
+  async update(organizationId: string, id: string, input: UpdateIntegrationInput): Promise<IntegrationDto> {
+    const doc = await this.find(organizationId, id);
+    const { apiKey, ...rest } = input;
+    doc.set(rest);
+    if (apiKey) doc.apiKeyEncrypted = this.secrets.seal(apiKey);
+    await doc.save();
+    return toDto(doc);
+  }
+
+  async remove(organizationId: string, id: string): Promise<void> {
+    const doc = await this.find(organizationId, id);
+    const inUse = await this.models.Chatbot.countDocuments({
+      organizationId: doc.organizationId,
+      'modelSettings.integrationId': doc._id,
+    });
+    if (inUse > 0) {
+      throw new AppError('ConflictError', {
+        message: `This model connection is used by ${inUse} chatbot(s); point them elsewhere first`,
+        details: { chatbots: inUse },
+      });
+    }
+    await this.models.Integration.deleteOne({ _id: doc._id });
+  }
+
+  /** The decrypted settings of a connection of this organization, or null. */
+  async secretsOf(organizationId: string, id: string): Promise<IntegrationSecrets | null> {
+    const doc = await this.models.Integration.findOne({
+      _id: id,
+      organizationId: new Types.ObjectId(organizationId),
+    }).lean();
+    if (!doc) return null;
+    return {
+      id: doc._id.toString(),
+      baseUrl: doc.baseUrl,
+      apiKey: this.secrets.open(doc.apiKeyEncrypted),
+      chatModel: doc.chatModel ?? null,
+      embeddingModel: doc.embeddingModel ?? null,
+      updatedAt: doc.updatedAt,
+    };
+  }
+
+  /** Refuses a bot setting that names a connection of another organization or none at all. */
+  async assertUsable(organizationId: string, id: string): Promise<void> {
+    await this.find(organizationId, id);
+  }
+
+  private async find(organizationId: string, id: string) {
+    const doc = Types.ObjectId.isValid(id)
+      ? await this.models.Integration.findOne({ _id: id, organizationId: new Types.ObjectId(organizationId) })
+      : null;
+    if (!doc) throw new AppError('NotFoundError', { message: `No model connection with id "${id}"` });
+    return doc;
+  }
+}

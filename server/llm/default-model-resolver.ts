@@ -1,0 +1,79 @@
+import type { Config } from '../config.js';
+import type { IntegrationsService } from '../integrations/integrations.service.js';
+import type { BotModels } from './model-client.js';
+import type { BotModelSettings, ModelResolver } from './model-resolver.js';
+import { OpenAiChatModel, OpenAiEmbeddingModel, type EndpointSettings } from './openai-models.js';
+
+export interface ModelTuning {
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  maxRetries: number;
+  backoffMs: number;
+}
+
+export const DEFAULT_MODEL_TUNING: ModelTuning = {
+  timeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  maxRetries: 2,
+  backoffMs: 300,
+};
+
+/**
+ * A bot's models: its organization's connection when it names one, else the server
+ * default from OPENAI_*. Clients are cached per connection version, so a changed key
+ * or URL takes effect on the next message.
+ */
+export class DefaultModelResolver implements ModelResolver {
+  private readonly cache = new Map<string, BotModels>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly integrations: IntegrationsService,
+    private readonly tuning: ModelTuning = DEFAULT_MODEL_TUNING,
+  ) {}
+
+  async forChatbot(bot: BotModelSettings): Promise<BotModels> {
+    const integrationId = bot.modelSettings?.integrationId?.toString();
+    const modelOverride = bot.modelSettings?.model ?? null;
+    if (integrationId) {
+      const connection = await this.integrations.secretsOf(bot.organizationId.toString(), integrationId);
+      if (connection) {
+        const key = `${connection.id}:${connection.updatedAt.getTime()}:${modelOverride ?? ''}`;
+        return this.cached(
+          key,
+          { baseURL: connection.baseUrl, apiKey: connection.apiKey },
+          modelOverride ?? connection.chatModel,
+          connection.embeddingModel,
+        );
+      }
+    }
+    const { OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_EMBEDDING_MODEL } = this.config;
+    // A local OpenAI-compatible server (Ollama, vLLM) often needs no key; a base URL alone is enough.
+    if (!OPENAI_API_KEY && !OPENAI_BASE_URL) return { chat: null, embeddings: null };
+    return this.cached(
+      `default:${modelOverride ?? ''}`,
+      { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed' },
+      modelOverride ?? OPENAI_MODEL ?? null,
+      OPENAI_EMBEDDING_MODEL ?? null,
+    );
+  }
+
+  private cached(
+    key: string,
+    endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey'>,
+    chatModel: string | null,
+    embeddingModel: string | null,
+  ): BotModels {
+    let models = this.cache.get(key);
+    if (!models) {
+      const settings: EndpointSettings = { ...endpoint, ...this.tuning };
+      models = {
+        chat: chatModel ? new OpenAiChatModel(chatModel, settings) : null,
+        embeddings: embeddingModel ? new OpenAiEmbeddingModel(embeddingModel, settings) : null,
+      };
+      if (this.cache.size > 500) this.cache.clear();
+      this.cache.set(key, models);
+    }
+    return models;
+  }
+}

@@ -1,0 +1,208 @@
+import OpenAI from 'openai';
+import type {
+  ChatCompletionOptions,
+  ChatModel,
+  CompletionPart,
+  EmbeddingModel,
+  PromptMessage,
+} from './model-client.js';
+import { ModelUnavailableError } from './model-client.js';
+
+/** How the server talks to one OpenAI-compatible endpoint. */
+export interface EndpointSettings {
+  baseURL?: string;
+  apiKey: string;
+  /** Per-attempt timeout until the response starts. */
+  timeoutMs?: number;
+  /** Longest silence allowed between streamed tokens. */
+  idleTimeoutMs?: number;
+  maxRetries?: number;
+  /** Base of the exponential backoff between retries. */
+  backoffMs?: number;
+}
+
+const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof OpenAI.APIUserAbortError) return false;
+  if (error instanceof OpenAI.APIConnectionError) return true;
+  if (error instanceof OpenAI.APIError) return error.status === undefined || RETRYABLE.has(error.status);
+  return false;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof OpenAI.APIError && error.status) return `the model provider answered ${error.status}`;
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return 'the model provider timed out';
+  if (error instanceof OpenAI.APIConnectionError) return 'the model provider could not be reached';
+  return 'the model provider failed';
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** Shared retry policy: bounded attempts, exponential backoff with jitter, only for transient failures. */
+async function withRetries<T>(
+  settings: EndpointSettings,
+  signal: AbortSignal,
+  attempt: () => Promise<T>,
+): Promise<{ value: T; retries: number }> {
+  const maxRetries = settings.maxRetries ?? 2;
+  for (let retries = 0; ; retries += 1) {
+    try {
+      return { value: await attempt(), retries };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (retries >= maxRetries || !isRetryable(error)) {
+        throw new ModelUnavailableError(`${describe(error)} after ${retries + 1} attempt(s)`, {
+          retries,
+          cause: error,
+        });
+      }
+      const base = (settings.backoffMs ?? 300) * 2 ** retries;
+      await sleep(base / 2 + Math.random() * base, signal);
+    }
+  }
+}
+
+function clientFor(settings: EndpointSettings): OpenAI {
+  return new OpenAI({
+    apiKey: settings.apiKey,
+    baseURL: settings.baseURL,
+    timeout: settings.timeoutMs ?? 30_000,
+    // Retries are ours, so they can be counted and bounded the same way for every call.
+    maxRetries: 0,
+  });
+}
+
+/** A chat model on an OpenAI-compatible endpoint, streamed, with retries before the first token. */
+export class OpenAiChatModel implements ChatModel {
+  private readonly client: OpenAI;
+
+  constructor(
+    readonly model: string,
+    private readonly settings: EndpointSettings,
+  ) {
+    this.client = clientFor(settings);
+  }
+
+  async *stream(messages: PromptMessage[], options: ChatCompletionOptions): AsyncIterable<CompletionPart> {
+    const { value: stream, retries } = await withRetries(this.settings, options.signal, () =>
+      this.client.chat.completions.create(
+        {
+          model: this.model,
+          messages,
+          temperature: options.temperature,
+          max_tokens: options.maxTokens,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal: options.signal },
+      ),
+    );
+    let finishReason = 'stop';
+    let usage: { prompt: number; completion: number } | null = null;
+    let streamed = false;
+    const idle = new IdleWatch(this.settings.idleTimeoutMs ?? 30_000, () => stream.controller.abort());
+    try {
+      for await (const chunk of stream) {
+        idle.touch();
+        const choice = chunk.choices[0];
+        const text = choice?.delta?.content;
+        if (text) {
+          streamed = true;
+          yield { type: 'delta', text };
+        }
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.usage) usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
+      }
+    } catch (error) {
+      if (options.signal.aborted) throw error;
+      throw new ModelUnavailableError(
+        idle.fired ? 'the model provider stopped sending' : 'the model provider failed mid-answer',
+        {
+          retries,
+          partial: streamed,
+          cause: error,
+        },
+      );
+    } finally {
+      idle.stop();
+    }
+    if (idle.fired)
+      throw new ModelUnavailableError('the model provider stopped sending', { retries, partial: streamed });
+    // An aborted stream ends quietly in the openai package; make sure callers see the cancellation.
+    if (options.signal.aborted) throw options.signal.reason;
+    yield { type: 'finish', finishReason, usage, retries };
+  }
+}
+
+/** An embedding model on an OpenAI-compatible endpoint; vectors come back unit-length. */
+export class OpenAiEmbeddingModel implements EmbeddingModel {
+  private readonly client: OpenAI;
+
+  constructor(
+    readonly model: string,
+    private readonly settings: EndpointSettings,
+  ) {
+    this.client = clientFor(settings);
+  }
+
+  async embed(texts: string[], signal: AbortSignal = new AbortController().signal): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const { value } = await withRetries(this.settings, signal, () =>
+      this.client.embeddings.create({ model: this.model, input: texts }, { signal }),
+    );
+    return [...value.data]
+      .sort((a, b) => a.index - b.index)
+      .map((item) => normalize(Float32Array.from(item.embedding)));
+  }
+}
+
+function normalize(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum) || 1;
+  for (let i = 0; i < vector.length; i += 1) vector[i] = vector[i]! / norm;
+  return vector;
+}
+
+/** Aborts a stream that goes silent for too long. */
+class IdleWatch {
+  fired = false;
+  private timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onIdle: () => void,
+  ) {
+    this.timer = this.arm();
+  }
+
+  touch(): void {
+    clearTimeout(this.timer);
+    this.timer = this.arm();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.fired = true;
+      this.onIdle();
+    }, this.ms);
+  }
+}
