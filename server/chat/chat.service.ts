@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Types } from 'mongoose';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';

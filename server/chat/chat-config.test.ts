@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+
+interface ChatData {
+  response: string;
+  model: string | null;
+  finishReason: string;
+  confidence: number;
+}
+
+describe('chat without a model, with model connections, and with quotas', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let org: TestOrg;
+
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    // No OPENAI_* at all: bots answer from retrieval alone unless they use a model connection.
+    t = await startTestApp({ env: { MONTHLY_MESSAGE_QUOTA: '5', MODEL_RETRY_BACKOFF_MS: '10' } });
+    org = await t.createOrg();
+  });
+  afterAll(async () => {
+    await t.stop();
+    await fake.stop();
+  });
+
+  it('with no model configured, still answers and says plainly that no language model is configured', async () => {
+    await org.api.post('/api/v1/chatbots', { name: 'Offline bot' });
+    const res = await org.api.post<ChatData>('/api/v1/chat', { chatbot: 'offline-bot', message: 'What are your hours?' });
+    expect(res.status).toBe(200);
+    expect(res.body.data.response).toMatch(/no language model is configured/i);
+    expect(res.body.data.model).toBeNull();
+    expect(res.body.data.finishReason).toBe('no_model');
+  });
+
+  it('lists low-confidence questions in the gap log with counts for repeats', async () => {
+    await org.api.post('/api/v1/chat', { chatbot: 'offline-bot', message: 'Do you ship to Mars?' });
+    await org.api.post('/api/v1/chat', { chatbot: 'offline-bot', message: 'do you ship to mars' });
+    const gaps = await org.api.get<Array<{ question: string; count: number }>>('/api/v1/chatbots/offline-bot/unanswered');
+    expect(gaps.status).toBe(200);
+    expect(gaps.body.data[0]).toMatchObject({ count: 2 });
+    expect(gaps.body.data.map((g) => g.question)).toContain('What are your hours?');
+  });
+
+  it('stores a model connection with its key encrypted, never returns the key, and uses it for a bot', async () => {
+    const created = await org.api.post<{ id: string; hasApiKey: boolean }>('/api/v1/integrations', {
+      name: 'Local fake',
+      baseUrl: fake.url,
+      apiKey: 'sk-provider-secret-123',
+      chatModel: 'fake-chat',
+      embeddingModel: 'fake-embed',
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain('sk-provider-secret-123');
+    expect(created.body.data.hasApiKey).toBe(true);
+    const raw = await t.app.models.Integration.findById(created.body.data.id).lean();
+    expect(raw?.apiKeyEncrypted).not.toContain('sk-provider-secret-123');
+
+    await org.api.post('/api/v1/chatbots', { name: 'Connected', modelSettings: { integrationId: created.body.data.id, model: null } });
+    const res = await org.api.post<ChatData>('/api/v1/chat', { chatbot: 'connected', message: 'through the connection' });
+    expect(res.body.data).toMatchObject({ response: 'Echo: through the connection', model: 'fake-chat' });
+
+    const inUse = await org.api.delete(`/api/v1/integrations/${created.body.data.id}`);
+    expect(inUse.status).toBe(409);
+    const other = await t.createOrg('Other');
+    expect((await other.api.get(`/api/v1/integrations/${created.body.data.id}`)).status).toBe(404);
+    const foreign = await other.api.post('/api/v1/chatbots', { name: 'Borrower', modelSettings: { integrationId: created.body.data.id } });
+    expect(foreign.status).toBe(422);
+  });
+
+  it('warns once 80% of the monthly quota is used and refuses past it with 429 QuotaExceededError', async () => {
+    const quotaOrg = await t.createOrg('Quota org');
+    await quotaOrg.api.post('/api/v1/chatbots', { name: 'Quota bot' });
+    const send = () => quotaOrg.api.post('/api/v1/chat', { chatbot: 'quota-bot', message: 'count me' });
+    const statuses: number[] = [];
+    const warnings: Array<string | null> = [];
+    for (let i = 0; i < 6; i += 1) {
+      const res = await send();
+      statuses.push(res.status);
+      warnings.push(res.headers.get('wisp-quota-warning'));
+      if (i === 5) expect(res.body.error?.name).toBe('QuotaExceededError');
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(warnings.slice(0, 4)).toEqual([null, null, null, null]);
+    expect(warnings[4]).toMatch(/80% of the monthly message quota/);
+  });
+});
