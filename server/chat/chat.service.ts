@@ -29,6 +29,7 @@ export interface ChatDeps {
 type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 
 const PENDING_WAIT_MS = 60_000;
+const STALE_PENDING_MS = 5 * 60_000;
 
 /**
  * The one chat flow behind every door (REST JSON, SSE, the widget socket).
@@ -132,7 +133,11 @@ export class ChatService {
     const { models } = this.deps;
     const clientMessageId = `answer:${userMessage._id.toString()}`;
     const reset = await models.Message.findOneAndUpdate(
-      { conversationId: userMessage.conversationId, clientMessageId, status: 'failed' },
+      {
+        conversationId: userMessage.conversationId,
+        clientMessageId,
+        $or: [{ status: 'failed' }, { status: 'pending', updatedAt: { $lt: new Date(Date.now() - STALE_PENDING_MS) } }],
+      },
       { $set: { status: 'pending', content: '', error: null, sources: [] } },
       { returnDocument: 'after' },
     );
@@ -157,6 +162,9 @@ export class ChatService {
     const { models } = this.deps;
     const deadline = Date.now() + PENDING_WAIT_MS;
     let answer = await models.Message.findOne({ replyTo: userMessage._id, role: 'assistant' });
+    // An answer left pending by a process that died is stale: answer again rather than wait for it.
+    const stale = (doc: MessageRecord) => Date.now() - doc.updatedAt.getTime() > STALE_PENDING_MS;
+    if (answer?.status === 'pending' && stale(answer)) return false;
     while (answer?.status === 'pending' && Date.now() < deadline && !signal.aborted) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       answer = await models.Message.findOne({ _id: answer._id });
