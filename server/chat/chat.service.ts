@@ -105,7 +105,7 @@ export class ChatService {
       }
       throw error;
     }
-    const answer = await this.prepareAnswer(userMessage);
+    const answer = await this.prepareAnswer(userMessage, existing !== null);
     await usage.recordMessage(turn.organizationId);
     if (!existing) await conversations.touch(conversation._id, turn.message, 1);
 
@@ -129,18 +129,23 @@ export class ChatService {
   }
 
   /** The assistant message for a user message: reused when a failed answer is retried, else created. */
-  private async prepareAnswer(userMessage: MessageRecord): Promise<MessageRecord> {
+  private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord> {
     const { models } = this.deps;
     const clientMessageId = `answer:${userMessage._id.toString()}`;
-    const reset = await models.Message.findOneAndUpdate(
-      {
-        conversationId: userMessage.conversationId,
-        clientMessageId,
-        $or: [{ status: 'failed' }, { status: 'pending', updatedAt: { $lt: new Date(Date.now() - STALE_PENDING_MS) } }],
-      },
-      { $set: { status: 'pending', content: '', error: null, sources: [] } },
-      { returnDocument: 'after' },
-    );
+    const reset =
+      isRetry &&
+      (await models.Message.findOneAndUpdate(
+        {
+          conversationId: userMessage.conversationId,
+          clientMessageId,
+          $or: [
+            { status: 'failed' },
+            { status: 'pending', updatedAt: { $lt: new Date(Date.now() - STALE_PENDING_MS) } },
+          ],
+        },
+        { $set: { status: 'pending', content: '', error: null, sources: [] } },
+        { returnDocument: 'after' },
+      ));
     if (reset) return reset;
     return models.Message.create({
       organizationId: userMessage.organizationId,

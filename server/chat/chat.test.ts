@@ -153,6 +153,21 @@ describe('chat over REST', () => {
     expect(usage.body.data.modelFailures).toBeGreaterThanOrEqual(1);
   });
 
+  it('answers again when a failed message is retried with the same clientMessageId, storing it once', async () => {
+    fake.failAlways(503);
+    const failed = await chat({ message: 'try again later', sessionId: 'retry-failed', clientMessageId: 'cm-fail' });
+    expect(failed.status).toBe(503);
+    fake.reset();
+    const retried = await chat({ message: 'try again later', sessionId: 'retry-failed', clientMessageId: 'cm-fail' });
+    expect(retried.status).toBe(200);
+    expect(retried.body.data.response).toBe('Echo: try again later');
+    const messages = await org.api.get<Array<{ role: string; status: string }>>(`/api/v1/conversations/${retried.body.data.conversationId}/messages`);
+    expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+    ]);
+  });
+
   it('when the model dies mid-stream, sends an SSE error event and stores the partial answer as failed', async () => {
     fake.dieMidStream(2);
     const res = await streamChat({ message: 'this answer will break midway', sessionId: 'die-1' });
