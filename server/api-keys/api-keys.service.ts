@@ -8,6 +8,12 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const KEY_PREFIX = 'sk_live_';
 const KEY_RANDOM_LENGTH = 40;
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * Resolved keys are remembered this long, saving two reads on every request. A revocation
+ * on this node takes effect at once; on other nodes within this time.
+ */
+const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_MAX = 10_000;
 
 /** The caller an API key identifies, as routes see it. */
 export interface ApiKeyPrincipal {
@@ -51,6 +57,8 @@ function toDto(doc: KeyRecord): ApiKeyDto {
 
 /** Creates, lists, rotates and revokes API keys, and resolves a presented key to its principal. */
 export class ApiKeysService {
+  private readonly authCache = new Map<string, { principal: ApiKeyPrincipal; expiresAt: number }>();
+
   constructor(private readonly models: Models) {}
 
   async create(organizationId: string, name: string, scopes: ApiKeyScope[]): Promise<CreatedApiKeyDto> {
@@ -88,6 +96,7 @@ export class ApiKeysService {
       doc.revokedAt = new Date();
       await doc.save();
     }
+    this.forget(id);
     return toDto(doc);
   }
 
@@ -99,6 +108,7 @@ export class ApiKeysService {
     const created = await this.create(organizationId, old.name, old.scopes as ApiKeyScope[]);
     old.revokedAt = new Date();
     await old.save();
+    this.forget(id);
     return created;
   }
 
@@ -107,7 +117,10 @@ export class ApiKeysService {
     if (!key.startsWith(KEY_PREFIX) || key.length > 200) {
       throw new AppError('UnauthorizedError', { message: 'The API key is malformed: keys start with sk_live_' });
     }
-    const doc = await this.models.ApiKey.findOne({ hash: hashApiKey(key) }).lean();
+    const hash = hashApiKey(key);
+    const cached = this.authCache.get(hash);
+    if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    const doc = await this.models.ApiKey.findOne({ hash }).lean();
     if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
     if (doc.revokedAt) throw new AppError('UnauthorizedError', { message: 'The API key has been revoked' });
     const org = await this.models.Organization.findById(doc.organizationId, { plan: 1 }).lean();
@@ -119,12 +132,19 @@ export class ApiKeysService {
         () => undefined,
       );
     }
-    return {
+    const principal: ApiKeyPrincipal = {
       keyId: doc._id.toString(),
       organizationId: doc.organizationId.toString(),
       plan: org.plan === 'pro' ? 'pro' : 'free',
       scopes: doc.scopes as ApiKeyScope[],
     };
+    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+    this.authCache.set(hash, { principal, expiresAt: now + AUTH_CACHE_MS });
+    return principal;
+  }
+
+  private forget(keyId: string): void {
+    for (const [hash, entry] of this.authCache) if (entry.principal.keyId === keyId) this.authCache.delete(hash);
   }
 
   private async find(organizationId: string, id: string) {

@@ -116,9 +116,11 @@ export async function* generateAnswer(
       promptTokens: tokens.prompt,
       completionTokens: tokens.completion,
     });
-    await ctx.answer.save();
-    await conversations.touch(ctx.conversation._id, text, 1);
-    await usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion });
+    await Promise.all([
+      ctx.answer.save(),
+      conversations.touch(ctx.conversation._id, text, 1),
+      usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
+    ]);
     if (retrieval.confidence < LOW_CONFIDENCE) {
       await unanswered
         .record(ctx.bot.organizationId, ctx.bot._id, ctx.question, retrieval.confidence)

@@ -27,7 +27,10 @@ describe('chat without a model, with model connections, and with quotas', () => 
 
   it('with no model configured, still answers and says plainly that no language model is configured', async () => {
     await org.api.post('/api/v1/chatbots', { name: 'Offline bot' });
-    const res = await org.api.post<ChatData>('/api/v1/chat', { chatbot: 'offline-bot', message: 'What are your hours?' });
+    const res = await org.api.post<ChatData>('/api/v1/chat', {
+      chatbot: 'offline-bot',
+      message: 'What are your hours?',
+    });
     expect(res.status).toBe(200);
     expect(res.body.data.response).toMatch(/no language model is configured/i);
     expect(res.body.data.model).toBeNull();
@@ -37,7 +40,9 @@ describe('chat without a model, with model connections, and with quotas', () => 
   it('lists low-confidence questions in the gap log with counts for repeats', async () => {
     await org.api.post('/api/v1/chat', { chatbot: 'offline-bot', message: 'Do you ship to Mars?' });
     await org.api.post('/api/v1/chat', { chatbot: 'offline-bot', message: 'do you ship to mars' });
-    const gaps = await org.api.get<Array<{ question: string; count: number }>>('/api/v1/chatbots/offline-bot/unanswered');
+    const gaps = await org.api.get<Array<{ question: string; count: number }>>(
+      '/api/v1/chatbots/offline-bot/unanswered',
+    );
     expect(gaps.status).toBe(200);
     expect(gaps.body.data[0]).toMatchObject({ count: 2 });
     expect(gaps.body.data.map((g) => g.question)).toContain('What are your hours?');
@@ -57,15 +62,24 @@ describe('chat without a model, with model connections, and with quotas', () => 
     const raw = await t.app.models.Integration.findById(created.body.data.id).lean();
     expect(raw?.apiKeyEncrypted).not.toContain('sk-provider-secret-123');
 
-    await org.api.post('/api/v1/chatbots', { name: 'Connected', modelSettings: { integrationId: created.body.data.id, model: null } });
-    const res = await org.api.post<ChatData>('/api/v1/chat', { chatbot: 'connected', message: 'through the connection' });
+    await org.api.post('/api/v1/chatbots', {
+      name: 'Connected',
+      modelSettings: { integrationId: created.body.data.id, model: null },
+    });
+    const res = await org.api.post<ChatData>('/api/v1/chat', {
+      chatbot: 'connected',
+      message: 'through the connection',
+    });
     expect(res.body.data).toMatchObject({ response: 'Echo: through the connection', model: 'fake-chat' });
 
     const inUse = await org.api.delete(`/api/v1/integrations/${created.body.data.id}`);
     expect(inUse.status).toBe(409);
     const other = await t.createOrg('Other');
     expect((await other.api.get(`/api/v1/integrations/${created.body.data.id}`)).status).toBe(404);
-    const foreign = await other.api.post('/api/v1/chatbots', { name: 'Borrower', modelSettings: { integrationId: created.body.data.id } });
+    const foreign = await other.api.post('/api/v1/chatbots', {
+      name: 'Borrower',
+      modelSettings: { integrationId: created.body.data.id },
+    });
     expect(foreign.status).toBe(422);
   });
 

@@ -47,7 +47,14 @@ export class ChatService {
         details: { limit: MAX_MESSAGE_CHARS },
       });
     }
-    const bot = await chatbots.find(turn.organizationId, turn.chatbot);
+    // Independent reads go together; a quota refusal applies only once we know this is not a replay.
+    const [bot, quotaCheck] = await Promise.all([
+      chatbots.find(turn.organizationId, turn.chatbot),
+      usage.checkQuota(turn.organizationId).then(
+        (state) => ({ state, error: null }),
+        (error: unknown) => ({ state: null, error }),
+      ),
+    ]);
     if (bot.status !== 'active')
       throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
     const user: EndUser | null =
@@ -75,7 +82,9 @@ export class ChatService {
       const replayed = yield* this.replay(existing, signal);
       if (replayed) return;
     }
-    const quota = await usage.checkQuota(turn.organizationId);
+
+    if (!quotaCheck.state) throw quotaCheck.error;
+    const quota = quotaCheck.state;
 
     let userMessage: MessageRecord;
     try {
@@ -105,9 +114,11 @@ export class ChatService {
       }
       throw error;
     }
-    const answer = await this.prepareAnswer(userMessage, existing !== null);
-    await usage.recordMessage(turn.organizationId);
-    if (!existing) await conversations.touch(conversation._id, turn.message, 1);
+    const [answer] = await Promise.all([
+      this.prepareAnswer(userMessage, existing !== null),
+      usage.recordMessage(turn.organizationId),
+      existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
+    ]);
 
     yield {
       type: 'accepted',

@@ -161,7 +161,9 @@ describe('chat over REST', () => {
     const retried = await chat({ message: 'try again later', sessionId: 'retry-failed', clientMessageId: 'cm-fail' });
     expect(retried.status).toBe(200);
     expect(retried.body.data.response).toBe('Echo: try again later');
-    const messages = await org.api.get<Array<{ role: string; status: string }>>(`/api/v1/conversations/${retried.body.data.conversationId}/messages`);
+    const messages = await org.api.get<Array<{ role: string; status: string }>>(
+      `/api/v1/conversations/${retried.body.data.conversationId}/messages`,
+    );
     expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
       ['user', 'complete'],
       ['assistant', 'complete'],
