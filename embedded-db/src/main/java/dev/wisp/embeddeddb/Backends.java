@@ -1,0 +1,132 @@
+package dev.wisp.embeddeddb;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+import org.h2.mvstore.MVStore;
+
+/** The two storage backends, adjusted for the Node driver and, for H2, for crash safety. */
+final class Backends {
+
+    /**
+     * The library reports wire version 8 (MongoDB 4.2), which the Node driver 7 refuses.
+     * 9 (MongoDB 4.4) is the lowest it accepts; staying that low keeps the driver from
+     * assuming newer server features.
+     */
+    static final MongoVersion VERSION = new MongoVersion() {
+        @Override
+        public List<Integer> getVersionArray() {
+            return List.of(4, 4, 0);
+        }
+
+        @Override
+        public int getWireVersion() {
+            return 9;
+        }
+    };
+
+    private Backends() {
+    }
+
+    static MongoBackend h2(String fileName) {
+        return new DurableH2Backend(fileName).version(VERSION);
+    }
+
+    static MongoBackend memory() {
+        return new MemoryBackend() {
+            @Override
+            public Document handleCommand(Channel channel, String database, String command, Document query) {
+                return handle(this, database, command, query,
+                    name -> super.handleCommand(channel, database, name, query));
+            }
+        }.version(VERSION);
+    }
+
+    /** Runs a command through the library, filling gaps that drivers and apps run into. */
+    @SuppressWarnings("unchecked")
+    private static Document handle(MongoBackend backend, String database, String command, Document query,
+                                   Function<String, Document> library) {
+        // The library only knows the legacy "ismaster" handshake.
+        if (command.equals("hello")) {
+            Document response = library.apply("ismaster");
+            response.put("isWritablePrimary", Boolean.TRUE);
+            return response;
+        }
+        // The library checks for a collection and creates it in two unlocked steps, and builds a new
+        // index while writes to the collection go on. Racing these (mongoose creates collections
+        // and indexes at startup while the app may already write) lost acknowledged inserts, let
+        // duplicates past a new unique index, or failed with ConcurrentModificationException.
+        // The library's own locks are the database's and the collection's monitors: hold both.
+        if (command.equals("create") || command.equals("createIndexes")) {
+            MongoDatabase db = backend.resolveDatabase(database);
+            synchronized (db) {
+                Object collection = db.resolveCollection(String.valueOf(query.get(command)), false);
+                synchronized (collection != null ? collection : db) {
+                    return library.apply(command);
+                }
+            }
+        }
+        Document response = library.apply(command);
+        // The library ignores the filter and lists every collection, so
+        // listCollections({name: "x"}) would claim "x" exists whenever any collection does.
+        if (command.equalsIgnoreCase("listCollections") && query.get("filter") instanceof Document filter) {
+            Document cursor = (Document) response.get("cursor");
+            List<Document> batch = (List<Document>) cursor.get("firstBatch");
+            DefaultQueryMatcher matcher = new DefaultQueryMatcher();
+            batch.removeIf(collection -> !matcher.matches(collection, filter));
+        }
+        return response;
+    }
+
+    /** Sends each reply only after the command's changes are committed and fsynced. */
+    private static final class DurableH2Backend extends H2Backend {
+
+        private final AtomicLong syncedVersion;
+
+        DurableH2Backend(String fileName) {
+            super(fileName);
+            // A commit per write makes a new chunk each time, and by default superseded chunks
+            // are kept 45 s as a fallback in case the OS has not flushed the newer ones yet:
+            // 5,000 single inserts made a 400 MB file. persist() fsyncs each commit at once, so
+            // that fallback is not needed and the space can be reused right away.
+            getMvStore().setRetentionTime(0);
+            syncedVersion = new AtomicLong(getMvStore().getCurrentVersion());
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String database, String command, Document query) {
+            try {
+                return handle(this, database, command, query,
+                    name -> super.handleCommand(channel, database, name, query));
+            } finally {
+                // Also after a failed command, which may have changed some documents.
+                persist();
+            }
+        }
+
+        /**
+         * MVStore commits on its own only about once a second, so an acknowledged write was lost
+         * on kill -9. commit() returns at once when nothing changed (reads). Comparing versions
+         * rather than commit()'s result makes a command whose changes another thread happened to
+         * commit still fsync before its reply.
+         */
+        private void persist() {
+            MVStore store = getMvStore();
+            store.commit();
+            long version = store.getCurrentVersion();
+            if (syncedVersion.get() < version) {
+                store.getFileStore().sync();
+                syncedVersion.accumulateAndGet(version, Math::max);
+            }
+        }
+    }
+}
