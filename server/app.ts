@@ -19,6 +19,7 @@ import { AppError } from './http/app-error.js';
 import { authenticate } from './http/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { DEFAULT_RATE_LIMITS, ipRateLimit, keyRateLimit, type RateLimitSettings } from './http/rate-limits.js';
+import { connectRateLimitStores } from './http/redis.js';
 import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
@@ -53,7 +54,11 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const models = createModels(connection);
   await ensureCollections(models);
   const services = createServices(models, config, logger);
-  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  let limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  // With REDIS_URL every node counts against the same limits; otherwise each process counts its own.
+  const sharedStores =
+    config.REDIS_URL && !limits.storeFor ? await connectRateLimitStores(config.REDIS_URL, logger) : null;
+  if (sharedStores) limits = { ...limits, storeFor: sharedStores.storeFor };
 
   const api = new ApiRouter({
     authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
@@ -122,7 +127,10 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     services,
     api,
     httpServer,
-    stop: (graceMs = config.SHUTDOWN_GRACE_MS) => closeServer(httpServer, graceMs),
+    stop: async (graceMs = config.SHUTDOWN_GRACE_MS) => {
+      await closeServer(httpServer, graceMs);
+      await sharedStores?.close();
+    },
   };
 }
 

@@ -1,8 +1,8 @@
-import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { startApp, type RunningApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
 import { startEmbeddedDb, type EmbeddedDb } from './db/embedded-db.js';
+import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from './db/embedded-uri-file.js';
 import { connectMongo, redactUri } from './db/mongo.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     await connection
       ?.close()
       .catch((error: unknown) => logger.error({ err: error }, 'error while closing the database connection'));
+    if (embedded) withdrawEmbeddedUri(config.DATA_DIR);
     await embedded?.stop();
     logger.info('stopped');
     process.exit(exitCode);
@@ -50,16 +51,19 @@ async function main(): Promise<void> {
   try {
     let uri = config.MONGODB_URI;
     if (!uri) {
-      const file = path.join(config.DATA_DIR, 'wisp.h2');
+      const file = embeddedDbFile(config.DATA_DIR);
       embedded = await startEmbeddedDb({
         file,
         onUnexpectedExit: (code, signal) => {
           logger.fatal({ code, signal }, 'The embedded database process exited unexpectedly; stopping the server');
           embedded = null;
+          withdrawEmbeddedUri(config.DATA_DIR);
           void shutdown('embedded database exited', 1);
         },
       });
       uri = embedded.uri;
+      // Command-line tools (npm run org / keys) use this address while the server holds the H2 file.
+      publishEmbeddedUri(config.DATA_DIR, uri);
       logger.info({ file, uri }, 'embedded database started (mongo-java-server, H2)');
     }
     connection = await connectMongo(uri);
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     announceFirstOrganization(await app.services.organizations.bootstrap(), logger);
     logger.info({ url: app.url }, `Wisp is listening on ${app.url}`);
   } catch (error) {
+    if (embedded) withdrawEmbeddedUri(config.DATA_DIR);
     await embedded?.stop();
     const message = error instanceof Error ? error.message : String(error);
     fatal(message.split('\n')[0] ?? message);

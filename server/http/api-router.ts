@@ -126,7 +126,7 @@ export class ApiRouter {
     const body = spec.body as ZodType | undefined;
     this.registry.registerPath({
       method: spec.method,
-      path: `/api/v1${spec.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
+      path: `/api/v1${spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`,
       tags: [spec.tag],
       summary: spec.summary,
       description:

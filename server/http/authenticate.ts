@@ -20,7 +20,8 @@ export function authenticate(apiKeys: ApiKeysService, failedAttemptLimit: Reques
     } catch (error) {
       // Only failed attempts count against the address, so guessing keys is slow but good keys are never slowed.
       if (error instanceof AppError && error.name === 'UnauthorizedError') {
-        return failedAttemptLimit(req, res, () => next(error));
+        // Past the limit the limiter passes its RateLimitError on; otherwise the 401 stands.
+        return failedAttemptLimit(req, res, (limitError?: unknown) => next(limitError ?? error));
       }
       throw error;
     }

@@ -31,7 +31,12 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof mongoose.Error.CastError) {
     return new AppError('NotFoundError', { message: 'Not found' });
   }
-  if (error instanceof mongoose.mongo.MongoServerSelectionError || error instanceof mongoose.mongo.MongoNetworkError) {
+  if (
+    error instanceof mongoose.mongo.MongoServerSelectionError ||
+    error instanceof mongoose.mongo.MongoNetworkError ||
+    error instanceof mongoose.mongo.MongoNotConnectedError ||
+    error instanceof mongoose.mongo.MongoTopologyClosedError
+  ) {
     return new AppError('UnavailableError', {
       message: 'The database is unavailable; try again shortly',
       cause: error,

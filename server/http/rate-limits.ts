@@ -41,6 +41,8 @@ function limiter(options: {
     legacyHeaders: false,
     identifier: `${options.prefix}-${options.limit}-in-${seconds}s`,
     store: options.settings.storeFor?.(`rl:${options.prefix}:`),
+    // A shared store that is briefly unreachable must not take the API down with it: requests pass uncounted.
+    passOnStoreError: true,
     keyGenerator: (req, res) => options.key(req, res),
     handler: (req, _res, next) => {
       const reset = (req as { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { startEmbeddedDb } from '../db/embedded-db.js';
+import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from '../db/embedded-uri-file.js';
+import { ApiClient } from '../test/api-client.js';
+import { startTestApp, type TestApp } from '../test/test-app.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const KEY_LINE = /shown once, keep it safe\): (sk_live_[0-9A-Za-z]{32,})$/m;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `scripts/<tool>.ts` as `npm run <tool>` would, with only the environment given here. */
+async function cli(tool: 'org' | 'keys', args: string[], env: Record<string, string>): Promise<CliResult> {
+  const run = promisify(execFile);
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `scripts/${tool}.ts`, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', SECRET_KEY: 'cli-test-secret-key-cli-test-secret-key', ...env },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('the org and keys scripts against MONGODB_URI', () => {
+  let t: TestApp;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const uri = new URL(inject('mongoUri'));
+    uri.pathname = `/${t.connection.name}`;
+    env = { MONGODB_URI: uri.toString(), DATA_DIR: mkdtempSync(path.join(tmpdir(), 'wisp-cli-')) };
+  });
+  afterAll(async () => {
+    await t.stop();
+    rmSync(env.DATA_DIR!, { recursive: true, force: true });
+  });
+
+  it('creates an organization and prints its admin key once; the key works on the running app', async () => {
+    const created = await cli('org', ['create', 'Acme Inc', '--plan', 'pro'], env);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const orgId = /Created organization ([0-9a-f]{24}) "Acme Inc" \(plan pro\)/.exec(created.stdout)?.[1];
+    const adminKey = KEY_LINE.exec(created.stdout)?.[1];
+    expect(orgId).toBeDefined();
+    const res = await new ApiClient(t.url, adminKey!).post('/api/v1/chatbots', { name: 'From the CLI' });
+    expect(res.status).toBe(201);
+
+    const listed = await cli('org', ['list'], env);
+    expect(listed.stdout).toMatch(new RegExp(`^${orgId}\\s+pro\\s+Acme Inc$`, 'm'));
+  });
+
+  it('creates a scoped key for the only organization, lists it and revokes it', async () => {
+    const created = await cli('keys', ['create', '--scopes', 'chat,knowledge:read', '--name', 'Website'], env);
+    expect(created.code).toBe(0);
+    const keyId = /Created API key ([0-9a-f]{24}) "Website"/.exec(created.stdout)?.[1];
+    const key = KEY_LINE.exec(created.stdout)?.[1];
+    expect(created.stdout).toContain('with scopes chat, knowledge:read');
+    const client = new ApiClient(t.url, key!);
+    expect((await client.get('/api/v1/chatbots')).status).toBe(200);
+    expect((await client.post('/api/v1/chatbots', { name: 'x' })).status).toBe(403);
+
+    const listed = await cli('keys', ['list'], env);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${keyId}\\s+sk_live_\\w+…\\s+active\\s+chat,knowledge:read\\s+Website$`, 'm'),
+    );
+    expect(listed.stdout).not.toContain(key);
+
+    const revoked = await cli('keys', ['revoke', keyId!], env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`Revoked API key ${keyId}`);
+    // The running app remembers resolved keys for a few seconds; the revocation reaches it within that time.
+    await vi.waitFor(async () => expect((await client.get('/api/v1/chatbots')).status).toBe(401), {
+      timeout: 8_000,
+      interval: 250,
+    });
+  });
+
+  it('explains bad input in one line and exits 1', async () => {
+    await t.createOrg('A second organization');
+    const [unknownScope, ambiguous, badOrg, noKey, badOption] = await Promise.all([
+      cli('keys', ['create', '--scopes', 'chat,root'], env),
+      cli('keys', ['create', '--scopes', 'chat'], env),
+      cli('keys', ['list', '--org', 'acme'], env),
+      cli('keys', ['revoke', '0123456789abcdef01234567'], env),
+      cli('org', ['create', 'X', '--colour', 'red'], env),
+    ]);
+    expect(unknownScope.stderr).toBe(
+      'keys: Unknown scope "root": valid scopes are chat, knowledge:read, knowledge:write, conversations:read, leads:read, settings:write, admin\n',
+    );
+    expect(ambiguous.stderr).toMatch(/^keys: There are several organizations: pass --org <id>/);
+    expect(badOrg.stderr).toMatch(/^keys: --org must be an organization id/);
+    expect(noKey.stderr).toBe('keys: No API key with id 0123456789abcdef01234567\n');
+    expect(badOption.stderr).toMatch(/^org: Unknown option '--colour'/);
+    for (const result of [unknownScope, ambiguous, badOrg, noKey, badOption]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('the org script on the embedded database', () => {
+  it('uses the address a running server published, and says what to do when the file is held', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'wisp-cli-embedded-'));
+    // Stands in for a running server: it holds the H2 file and publishes its address.
+    const server = await startEmbeddedDb({ file: embeddedDbFile(dataDir) });
+    try {
+      publishEmbeddedUri(dataDir, server.uri);
+      const created = await cli('org', ['create', 'Shared file'], { DATA_DIR: dataDir });
+      expect(created.stderr).toBe('');
+      expect(created.stdout).toMatch(KEY_LINE);
+
+      withdrawEmbeddedUri(dataDir);
+      const held = await cli('org', ['list'], { DATA_DIR: dataDir });
+      expect(held.code).toBe(1);
+      expect(held.stderr).toMatch(/^org: Cannot open the embedded database .*stop it, or set MONGODB_URI\n$/);
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import { Types } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppError } from '../http/app-error.js';
+import { startTestApp, type TestApp } from '../test/test-app.js';
+import { currentPeriod } from './usage.service.js';
+
+interface UsageReport {
+  period: string;
+  messages: { used: number; limit: number };
+  tokens: { prompt: number; completion: number; total: number };
+  sources: number;
+  storage: { characters: number; chunks: number };
+}
+
+describe('usage and the monthly message quota', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { MONTHLY_MESSAGE_QUOTA: '10' } });
+  });
+  afterAll(() => t.stop());
+
+  const usage = () => t.app.services.usage;
+
+  it('reports zero usage for a new organization, with the quota from MONTHLY_MESSAGE_QUOTA', async () => {
+    const org = await t.createOrg('Fresh');
+    const res = await org.api.get<UsageReport>('/api/v1/usage');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({
+      period: currentPeriod(),
+      messages: { used: 0, limit: 10 },
+      tokens: { prompt: 0, completion: 0, total: 0 },
+      modelFailures: 0,
+      modelRetries: 0,
+      sources: 0,
+      storage: { characters: 0, chunks: 0 },
+    });
+    expect(currentPeriod()).toMatch(/^\d{4}-\d{2}$/);
+  });
+
+  it('reports messages and tokens recorded this period, per organization', async () => {
+    const org = await t.createOrg('Busy');
+    const other = await t.createOrg('Quiet');
+    await usage().recordMessage(org.id, { prompt: 120, completion: 30 });
+    await usage().recordMessage(org.id, { prompt: 80, completion: 20 });
+    await usage().recordModelFailure(org.id);
+    const res = await org.api.get<UsageReport>('/api/v1/usage');
+    expect(res.body.data).toMatchObject({
+      messages: { used: 2, limit: 10 },
+      tokens: { prompt: 200, completion: 50, total: 250 },
+      modelFailures: 1,
+    });
+    expect((await other.api.get<UsageReport>('/api/v1/usage')).body.data.messages.used).toBe(0);
+  });
+
+  it('never loses a count under concurrent writers', async () => {
+    const org = await t.createOrg('Concurrent');
+    await Promise.all(Array.from({ length: 25 }, () => usage().recordMessage(org.id, { prompt: 1, completion: 1 })));
+    const res = await org.api.get<UsageReport>('/api/v1/usage');
+    expect(res.body.data.messages.used).toBe(25);
+    expect(res.body.data.tokens.total).toBe(50);
+  });
+
+  it('warns once 80% of the quota is used, and refuses with QuotaExceededError (429) at the limit', async () => {
+    const org = await t.createOrg('Near the limit');
+    await usage().increment(org.id, { messages: 7 });
+    expect(await usage().checkQuota(org.id)).toEqual({ used: 7, limit: 10, warning: null });
+    await usage().increment(org.id, { messages: 1 });
+    const warned = await usage().checkQuota(org.id);
+    expect(warned.warning).toBe('80% of the monthly message quota (10) is used');
+    await usage().increment(org.id, { messages: 2 });
+    const error = (await usage()
+      .checkQuota(org.id)
+      .catch((e: unknown) => e)) as AppError;
+    expect(error.name).toBe('QuotaExceededError');
+    expect(error.status).toBe(429);
+    expect(error.details).toEqual({ used: 10, limit: 10, period: currentPeriod() });
+  });
+
+  it("uses the organization's own quota over the server default", async () => {
+    const org = await t.createOrg('Big plan');
+    await t.app.models.Organization.updateOne({ _id: org.id }, { $set: { monthlyMessageQuota: 1000 } });
+    await usage().increment(org.id, { messages: 10 });
+    expect(await usage().checkQuota(org.id)).toEqual({ used: 10, limit: 1000, warning: null });
+    const res = await org.api.get<UsageReport>('/api/v1/usage');
+    expect(res.body.data.messages).toEqual({ used: 10, limit: 1000 });
+  });
+
+  it('counts only the current period', async () => {
+    const org = await t.createOrg('Last month');
+    await t.app.models.Usage.collection.insertOne({
+      organizationId: new Types.ObjectId(org.id),
+      period: '2000-01',
+      messages: 9999,
+    });
+    expect((await usage().checkQuota(org.id)).used).toBe(0);
+  });
+
+  it('when the key is not admin, answers 403 on GET /usage', async () => {
+    const org = await t.createOrg('Scoped');
+    const reader = await t.clientWithScopes(org, ['knowledge:read', 'chat']);
+    const res = await reader.get('/api/v1/usage');
+    expect(res.status).toBe(403);
+    expect(res.body.error?.message).toContain('"admin"');
+  });
+});
