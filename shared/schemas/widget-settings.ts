@@ -35,16 +35,37 @@ export const leadFieldSchema = z.strictObject({
 /** When the widget asks for the visitor's details. */
 export const leadTriggerSchema = z.enum(['before_first_message', 'after_messages', 'cannot_answer', 'human_requested']);
 
-export const leadCaptureSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  trigger: leadTriggerSchema.default('cannot_answer'),
-  /** For `after_messages`: ask after this many visitor messages. */
-  afterMessages: z.number().int().min(1).max(50).default(2),
-  fields: z.array(leadFieldSchema).max(10).default([]),
-  consentText: z.string().trim().max(500).nullable().default(null),
-  /** The bot asks for an email in the conversation when it cannot answer. */
-  askEmailWhenUnanswered: z.boolean().default(false),
-});
+/** Field types a lead holds in its own column; a form may ask for each at most once. */
+const SINGLE_USE_FIELD_TYPES = ['name', 'email', 'phone', 'company'] as const;
+
+export const leadCaptureSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    trigger: leadTriggerSchema.default('cannot_answer'),
+    /** For `after_messages`: ask after this many visitor messages. */
+    afterMessages: z.number().int().min(1).max(50).default(2),
+    fields: z.array(leadFieldSchema).max(10).default([]),
+    consentText: z.string().trim().max(500).nullable().default(null),
+    /** The bot asks for an email in the conversation when it cannot answer. */
+    askEmailWhenUnanswered: z.boolean().default(false),
+  })
+  .superRefine((capture, ctx) => {
+    const seenKeys = new Set<string>();
+    const seenTypes = new Set<string>();
+    capture.fields.forEach((field, index) => {
+      if (seenKeys.has(field.key)) {
+        ctx.addIssue({ code: 'custom', path: ['fields', index, 'key'], message: `duplicate field key "${field.key}"` });
+      }
+      if ((SINGLE_USE_FIELD_TYPES as readonly string[]).includes(field.type) && seenTypes.has(field.type)) {
+        ctx.addIssue({ code: 'custom', path: ['fields', index, 'type'], message: `only one ${field.type} field` });
+      }
+      seenKeys.add(field.key);
+      seenTypes.add(field.type);
+    });
+    if (capture.enabled && capture.fields.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'lead capture needs at least one field' });
+    }
+  });
 
 /** Every owner-tunable widget setting, with its default. */
 export const widgetSettingsSchema = z.strictObject({
@@ -66,13 +87,15 @@ export const widgetSettingsSchema = z.strictObject({
     .regex(/^[a-z]{2}(?:-[A-Z]{2})?$/, { message: 'must be a locale like en or en-US' })
     .default('en'),
   strings: z
-    .record(z.string().regex(/^[a-zA-Z.]{1,40}$/), z.string().max(200))
+    // No dots in keys: request bodies refuse dotted keys, and stored documents would read them as paths.
+    .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/), z.string().max(200))
     .refine((v) => Object.keys(v).length <= 50, { message: 'at most 50 strings' })
     .default({}),
   openOnLoad: z.boolean().default(false),
   showCitations: z.boolean().default(true),
   showPoweredBy: z.boolean().default(true),
-  allowedOrigins: z.array(originSchema).max(50).optional(),
+  /** The bot's own `allowedOrigins` (one source of truth); empty = any origin. */
+  allowedOrigins: z.array(originSchema).max(50).default([]),
   leadCapture: leadCaptureSchema.default({
     enabled: false,
     trigger: 'cannot_answer',
@@ -115,9 +138,70 @@ export const widgetConfigSchema = z.object({
     enabled: z.boolean(),
     trigger: leadTriggerSchema,
     afterMessages: z.number(),
-    fields: z.array(z.object({ key: z.string(), label: z.string(), type: z.string(), required: z.boolean() })),
+    fields: z.array(
+      z.object({ key: z.string(), label: z.string(), type: leadFieldSchema.shape.type, required: z.boolean() }),
+    ),
     consentText: z.string().nullable(),
   }),
 });
 
 export type WidgetConfig = z.infer<typeof widgetConfigSchema>;
+
+type WithoutDefault<T> = T extends z.ZodDefault<infer Inner> ? Inner : T;
+
+/** The same fields, each optional and without its default, so a partial update leaves absent ones alone. */
+function optionalFields<T extends z.ZodRawShape>(shape: T): { [K in keyof T]: z.ZodOptional<WithoutDefault<T[K]>> } {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, schema]) => [
+      key,
+      z.optional(schema instanceof z.ZodDefault ? schema.unwrap() : schema),
+    ]),
+  ) as { [K in keyof T]: z.ZodOptional<WithoutDefault<T[K]>> };
+}
+
+/**
+ * Body of `PATCH /api/v1/chatbots/:id/widget-settings`: any subset of the settings.
+ * `leadCapture` merges one level deep; every other value (arrays, `strings`, `cssVariables`) replaces.
+ */
+export const widgetSettingsPatchSchema = z.strictObject({
+  ...optionalFields(widgetSettingsSchema.shape),
+  leadCapture: z.strictObject(optionalFields(leadCaptureSchema.shape)).optional(),
+});
+
+export type WidgetSettingsPatch = z.infer<typeof widgetSettingsPatchSchema>;
+
+/** A bot's widget settings as the owner API returns them. */
+export const widgetSettingsStateSchema = z.object({
+  chatbotId: z.string(),
+  /** Starts at 1 (the defaults) and grows by one with every change. */
+  version: z.number().int(),
+  /** When the settings last changed (the bot's creation time until then). */
+  updatedAt: z.string(),
+  settings: widgetSettingsSchema,
+});
+
+export type WidgetSettingsState = z.infer<typeof widgetSettingsStateSchema>;
+
+/** One change in `GET /api/v1/chatbots/:id/widget-settings/history`, newest first. */
+export const widgetSettingsChangeSchema = z.object({
+  version: z.number().int(),
+  operation: z.enum(['replace', 'patch']),
+  /** Top-level settings whose value changed. */
+  changedFields: z.array(z.string()),
+  /** The id of the API key that made the change. */
+  apiKeyId: z.string().nullable(),
+  /** The settings as they were after this change. */
+  settings: widgetSettingsSchema,
+  createdAt: z.string(),
+});
+
+export type WidgetSettingsChange = z.infer<typeof widgetSettingsChangeSchema>;
+
+/** Query of the public `GET /api/v1/widget-config`: the bot's id, or a slug that only one active bot uses. */
+export const widgetConfigQuerySchema = z.object({
+  bot: z
+    .string()
+    .min(1)
+    .max(80)
+    .regex(/^[a-zA-Z0-9-]+$/, { message: 'must be a bot id or slug' }),
+});

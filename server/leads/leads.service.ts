@@ -1,0 +1,293 @@
+import { Readable } from 'node:stream';
+import { Types } from 'mongoose';
+import type { LeadDetail, LeadDto, LeadListItem } from '../../shared/schemas/leads.js';
+import { toConversationSummary, toMessageDto } from '../conversations/conversations.service.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
+import { formFields, validateLeadFields } from './lead-fields.js';
+import { leadsCsv, type LeadRow } from './leads-csv.js';
+
+type LeadRecord = Awaited<ReturnType<Models['Lead']['findOne']>> & object;
+type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
+
+/** One lead form (or in-chat email) sent by a widget visitor. */
+export interface LeadSubmission {
+  organizationId: string;
+  chatbotId: string;
+  visitorId: string;
+  /** The conversation to link; the visitor's latest conversation with the bot when absent. */
+  conversationId?: string | null;
+  /** Answers by the configured field keys. */
+  fields: Record<string, string>;
+  consent?: boolean;
+  pageUrl?: string | null;
+  referrer?: string | null;
+  userAgent?: string | null;
+  locale?: string | null;
+  /** `form` (default): the configured form. `conversation`: an email the visitor gave the bot in chat. */
+  source?: 'form' | 'conversation';
+}
+
+export interface LeadFilters {
+  chatbotId?: Types.ObjectId;
+  from?: Date;
+  to?: Date;
+  q?: string;
+}
+
+/** Transcripts shown with one lead: its newest conversations, each up to this many messages. */
+const DETAIL_CONVERSATIONS = 10;
+const DETAIL_MESSAGES = 500;
+const REDACTED = '[removed]';
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Only http(s) URLs are kept: anything else could become a script link in a dashboard. */
+function httpUrlOrNull(value: string | null | undefined): string | null {
+  return value && /^https?:\/\//i.test(value) ? value.slice(0, 2_000) : null;
+}
+
+export function toLeadDto(doc: LeadRecord): LeadDto {
+  return {
+    id: doc._id.toString(),
+    chatbotId: doc.chatbotId.toString(),
+    email: doc.email ?? null,
+    name: doc.name ?? null,
+    phone: doc.phone ?? null,
+    company: doc.company ?? null,
+    custom: (doc.custom ?? {}) as Record<string, string>,
+    consent: {
+      given: doc.consent?.given ?? false,
+      text: doc.consent?.text ?? null,
+      at: doc.consent?.at ? doc.consent.at.toISOString() : null,
+    },
+    pageUrl: doc.pageUrl ?? null,
+    referrer: doc.referrer ?? null,
+    userAgent: doc.userAgent ?? null,
+    locale: doc.locale ?? null,
+    visitorId: doc.visitorId ?? null,
+    conversationIds: (doc.conversationIds ?? []).map(String),
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+function toConversationLink(doc: ConversationRecord): NonNullable<LeadListItem['conversation']> {
+  const id = doc._id.toString();
+  return {
+    id,
+    url: `/api/v1/conversations/${id}`,
+    messageCount: doc.messageCount ?? 0,
+    lastMessage: doc.lastMessageAt
+      ? { preview: doc.lastMessagePreview ?? '', at: doc.lastMessageAt.toISOString() }
+      : null,
+    createdAt: doc.createdAt.toISOString(),
+  };
+}
+
+/** Leads per bot: captured from widgets, deduplicated by email, readable and erasable by their organization. */
+export class LeadsService {
+  constructor(private readonly models: Models) {}
+
+  /**
+   * Validates the answers against the bot's form and stores them: a later submission with the
+   * same email (or, without email, from the same visitor) updates that lead instead of adding one.
+   */
+  async submit(input: LeadSubmission): Promise<{ leadId: string }> {
+    const bot = await this.models.Chatbot.findOne({
+      _id: new Types.ObjectId(input.chatbotId),
+      organizationId: new Types.ObjectId(input.organizationId),
+      status: 'active',
+    });
+    if (!bot) throw new AppError('NotFoundError', { message: `No active bot "${input.chatbotId}"` });
+    const capture = settingsOfBot(bot).leadCapture;
+    const source = input.source ?? 'form';
+    if (source === 'form' ? !capture.enabled : !capture.askEmailWhenUnanswered) {
+      throw new AppError('ForbiddenError', { message: 'This bot does not collect visitor details' });
+    }
+    const consentText = source === 'form' ? capture.consentText : null;
+    const values = validateLeadFields(formFields(capture, source), consentText, input.fields, input.consent);
+    const conversation = await this.conversationFor(bot._id, input.visitorId, input.conversationId);
+
+    const set: Record<string, unknown> = { visitorId: input.visitorId };
+    for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) set[key] = values[key];
+    for (const [key, value] of Object.entries(values.custom)) set[`custom.${key}`] = value;
+    if (consentText) set.consent = { given: true, text: consentText, at: new Date() };
+    const pageUrl = httpUrlOrNull(input.pageUrl);
+    const referrer = httpUrlOrNull(input.referrer);
+    if (pageUrl) set.pageUrl = pageUrl;
+    if (referrer) set.referrer = referrer;
+    if (input.userAgent) set.userAgent = input.userAgent.slice(0, 500);
+    if (input.locale) set.locale = input.locale;
+    const filter = {
+      chatbotId: bot._id,
+      dedupeKey: values.email ? `email:${values.email}` : `visitor:${input.visitorId}`,
+    };
+    const update = {
+      $set: set,
+      $setOnInsert: { organizationId: bot.organizationId },
+      ...(conversation ? { $addToSet: { conversationIds: conversation._id } } : {}),
+    };
+    // Schema defaults are not added on insert: `custom.<key>` and a default `custom` would collide.
+    const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
+    const lead = await this.models.Lead.findOneAndUpdate(filter, update, options).catch(async (error: unknown) => {
+      // Two first submissions raced to insert: the loser's update now finds the winner's lead.
+      if ((error as { code?: number }).code !== 11000) throw error;
+      return this.models.Lead.findOneAndUpdate(filter, update, options);
+    });
+    if (conversation) await this.linkConversation(conversation, lead._id, values.email, values.name);
+    return { leadId: lead._id.toString() };
+  }
+
+  async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {
+    const filter = this.filterOf(organizationId, filters);
+    const [docs, total] = await Promise.all([
+      this.models.Lead.find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage),
+      this.models.Lead.countDocuments(filter),
+    ]);
+    const latestIds = docs.map((d) => d.conversationIds.at(-1)).filter((id) => id !== undefined);
+    const conversations = await this.models.Conversation.find({ _id: { $in: latestIds } });
+    const byId = new Map(conversations.map((c) => [c._id.toString(), c]));
+    const items: LeadListItem[] = docs.map((doc) => {
+      const latest = byId.get(String(doc.conversationIds.at(-1)));
+      return { ...toLeadDto(doc), conversation: latest ? toConversationLink(latest) : null };
+    });
+    return { items, total };
+  }
+
+  async detail(organizationId: string, id: string): Promise<LeadDetail> {
+    const lead = await this.find(organizationId, id);
+    const conversations = await this.models.Conversation.find({ _id: { $in: lead.conversationIds } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(DETAIL_CONVERSATIONS);
+    const transcripts = await Promise.all(
+      conversations.map(async (conversation) => {
+        const messages = await this.models.Message.find({ conversationId: conversation._id })
+          .sort({ createdAt: 1, _id: 1 })
+          .limit(DETAIL_MESSAGES);
+        return { ...toConversationSummary(conversation), messages: messages.map(toMessageDto) };
+      }),
+    );
+    return { ...toLeadDto(lead), conversations: transcripts };
+  }
+
+  /** The matching leads as CSV, newest first, read through a cursor so any number of leads streams in flat memory. */
+  exportCsv(organizationId: string, filters: LeadFilters): Readable {
+    const cursor = this.models.Lead.find(this.filterOf(organizationId, filters))
+      .sort({ createdAt: -1, _id: -1 })
+      .lean<LeadRow[]>()
+      .cursor({ batchSize: 200 });
+    return Readable.from(leadsCsv(cursor));
+  }
+
+  /**
+   * Erases the person: the lead goes, and its conversations keep neither their name nor their
+   * email, also where the email was typed into a message.
+   */
+  async remove(organizationId: string, id: string): Promise<void> {
+    const lead = await this.find(organizationId, id);
+    const linked = await this.models.Conversation.find(
+      { $or: [{ _id: { $in: lead.conversationIds } }, { leadId: lead._id }] },
+      { _id: 1 },
+    ).lean<Array<{ _id: Types.ObjectId }>>();
+    const conversationIds = linked.map((c) => c._id);
+    if (lead.email) await this.redactEmail(conversationIds, lead.email);
+    await this.models.Conversation.updateMany(
+      { _id: { $in: conversationIds } },
+      { $set: { leadId: null, 'user.email': null, 'user.name': null } },
+    );
+    await this.models.Lead.deleteOne({ _id: lead._id });
+  }
+
+  private async find(organizationId: string, id: string): Promise<LeadRecord> {
+    const doc = Types.ObjectId.isValid(id)
+      ? await this.models.Lead.findOne({
+          _id: new Types.ObjectId(id),
+          organizationId: new Types.ObjectId(organizationId),
+        })
+      : null;
+    if (!doc) throw new AppError('NotFoundError', { message: `No lead with id "${id}"` });
+    return doc;
+  }
+
+  private filterOf(organizationId: string, filters: LeadFilters): Record<string, unknown> {
+    const filter: Record<string, unknown> = { organizationId: new Types.ObjectId(organizationId) };
+    if (filters.chatbotId) filter.chatbotId = filters.chatbotId;
+    if (filters.from || filters.to) {
+      filter.createdAt = {
+        ...(filters.from ? { $gte: filters.from } : {}),
+        ...(filters.to ? { $lte: filters.to } : {}),
+      };
+    }
+    if (filters.q) {
+      const pattern = new RegExp(escapeRegex(filters.q), 'i');
+      filter.$or = [{ name: pattern }, { email: pattern }, { company: pattern }];
+    }
+    return filter;
+  }
+
+  /** The named conversation (it must be this visitor's, with this bot), else the visitor's latest. */
+  private async conversationFor(
+    chatbotId: Types.ObjectId,
+    visitorId: string,
+    conversationId: string | null | undefined,
+  ): Promise<ConversationRecord | null> {
+    if (!conversationId) {
+      return this.models.Conversation.findOne({ chatbotId, visitorId }).sort({ updatedAt: -1, _id: -1 });
+    }
+    const found = Types.ObjectId.isValid(conversationId)
+      ? await this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId })
+      : null;
+    // Only the visitor's own widget conversations: ids are guessable, and API conversations belong to no visitor.
+    if (!found || found.visitorId !== visitorId) {
+      throw new AppError('NotFoundError', { message: `No conversation with id "${conversationId}" for this visitor` });
+    }
+    return found;
+  }
+
+  /** The conversation points at its lead; an anonymous one also takes the lead's name and email. */
+  private async linkConversation(
+    conversation: ConversationRecord,
+    leadId: Types.ObjectId,
+    email: string | null,
+    name: string | null,
+  ): Promise<void> {
+    await this.models.Conversation.updateOne({ _id: conversation._id }, { $set: { leadId } });
+    const user: Record<string, string> = {};
+    if (email) user['user.email'] = email;
+    if (name) user['user.name'] = name;
+    if (Object.keys(user).length === 0) return;
+    // A signed end-user identity is the site owner's word about who this is; a form does not overwrite it.
+    await this.models.Conversation.updateOne({ _id: conversation._id, 'user.sub': null }, { $set: user });
+  }
+
+  private async redactEmail(conversationIds: Types.ObjectId[], email: string): Promise<void> {
+    const pattern = new RegExp(escapeRegex(email), 'gi');
+    const messages = await this.models.Message.find(
+      { conversationId: { $in: conversationIds }, content: new RegExp(escapeRegex(email), 'i') },
+      { content: 1 },
+    );
+    for (const message of messages) {
+      await this.models.Message.updateOne(
+        { _id: message._id },
+        { $set: { content: message.content.replace(pattern, REDACTED) } },
+      );
+    }
+    const previews = await this.models.Conversation.find(
+      { _id: { $in: conversationIds }, lastMessagePreview: new RegExp(escapeRegex(email), 'i') },
+      { lastMessagePreview: 1 },
+    );
+    for (const conversation of previews) {
+      await this.models.Conversation.updateOne(
+        { _id: conversation._id },
+        { $set: { lastMessagePreview: conversation.lastMessagePreview.replace(pattern, REDACTED) } },
+      );
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import { isDeepStrictEqual } from 'node:util';
+import { Types } from 'mongoose';
+import {
+  widgetSettingsSchema,
+  type WidgetConfig,
+  type WidgetSettings,
+  type WidgetSettingsChange,
+  type WidgetSettingsPatch,
+  type WidgetSettingsState,
+} from '../../shared/schemas/widget-settings.js';
+import type { ChatbotsService } from '../chatbots/chatbots.service.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import { parse } from '../http/validate.js';
+import type { Logger } from '../logger.js';
+import { configEtag, readWidgetSettings, toWidgetConfig } from './widget-config.js';
+import { SettingsUpdates } from './widget-settings.events.js';
+
+type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
+type HistoryRecord = Awaited<ReturnType<Models['WidgetSettingsHistory']['findOne']>> & object;
+
+/** How many past changes each bot keeps. */
+export const HISTORY_LIMIT = 50;
+/** Concurrent writers each retry on the newer version this many times before answering 409. */
+const MAX_ATTEMPTS = 5;
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+export interface ChangeActor {
+  apiKeyId: string | null;
+}
+
+/** The widget config a browser may fetch, with what the HTTP layer needs to cache and CORS-check it. */
+export interface PublicWidgetConfig {
+  config: WidgetConfig;
+  etag: string;
+  allowedOrigins: string[];
+}
+
+/** The settings of a bot as stored, read through the current schema with defaults. */
+export function settingsOfBot(bot: ChatbotRecord): WidgetSettings {
+  return readWidgetSettings(bot.widgetSettings, bot.allowedOrigins ?? []);
+}
+
+function toChange(doc: HistoryRecord): WidgetSettingsChange {
+  return {
+    version: doc.version,
+    operation: doc.operation === 'patch' ? 'patch' : 'replace',
+    changedFields: doc.changedFields ?? [],
+    apiKeyId: doc.apiKeyId ?? null,
+    settings: readWidgetSettings(doc.settings, (doc.settings as { allowedOrigins?: string[] }).allowedOrigins ?? []),
+    createdAt: doc.createdAt.toISOString(),
+  };
+}
+
+/** `leadCapture` merges one level; every other given value replaces the current one. */
+function merge(current: WidgetSettings, patch: WidgetSettingsPatch): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    merged[key] = key === 'leadCapture' ? { ...current.leadCapture, ...patch.leadCapture } : value;
+  }
+  return merged;
+}
+
+function changedFields(before: WidgetSettings, after: WidgetSettings): string[] {
+  return (Object.keys(after) as Array<keyof WidgetSettings>).filter(
+    (key) => !isDeepStrictEqual(before[key], after[key]),
+  );
+}
+
+/** Owner-tuned widget settings per bot: versioned on every change, announced to open widgets. */
+export class WidgetSettingsService {
+  /** Subscribe here to push `settings:updated` to a bot's open widgets. */
+  readonly updates = new SettingsUpdates();
+
+  constructor(
+    private readonly models: Models,
+    private readonly chatbots: ChatbotsService,
+    private readonly logger: Logger,
+  ) {}
+
+  async get(organizationId: string, idOrSlug: string): Promise<WidgetSettingsState> {
+    const bot = await this.chatbots.find(organizationId, idOrSlug);
+    const last = await this.models.WidgetSettingsHistory.findOne({ chatbotId: bot._id }, { createdAt: 1 }).sort({
+      version: -1,
+    });
+    return this.stateOf(bot, last?.createdAt ?? bot.createdAt);
+  }
+
+  /** PUT: the given settings become the whole settings; anything absent is back to its default. */
+  replace(organizationId: string, idOrSlug: string, settings: WidgetSettings, actor: ChangeActor) {
+    return this.change(organizationId, idOrSlug, 'replace', () => settings, actor);
+  }
+
+  /** PATCH: only the given settings change. */
+  patch(organizationId: string, idOrSlug: string, patch: WidgetSettingsPatch, actor: ChangeActor) {
+    return this.change(organizationId, idOrSlug, 'patch', (current) => merge(current, patch), actor);
+  }
+
+  async history(organizationId: string, idOrSlug: string, page: number, perPage: number) {
+    const bot = await this.chatbots.find(organizationId, idOrSlug);
+    const filter = { chatbotId: bot._id };
+    const [docs, total] = await Promise.all([
+      this.models.WidgetSettingsHistory.find(filter)
+        .sort({ version: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage),
+      this.models.WidgetSettingsHistory.countDocuments(filter),
+    ]);
+    return { items: docs.map(toChange), total };
+  }
+
+  /**
+   * The active bot a public widget call names. Ids are global; slugs are unique only per
+   * organization, so a slug resolves only while exactly one active bot uses it.
+   */
+  async resolvePublicBot(idOrSlug: string): Promise<ChatbotRecord> {
+    const filter = OBJECT_ID.test(idOrSlug) ? { _id: new Types.ObjectId(idOrSlug) } : { slug: idOrSlug.toLowerCase() };
+    const found = await this.models.Chatbot.find({ ...filter, status: 'active' }).limit(2);
+    const [bot] = found;
+    if (!bot || found.length > 1) {
+      throw new AppError('NotFoundError', {
+        message: `No active bot "${idOrSlug}" (a slug works only while a single active bot uses it; the bot id always works)`,
+      });
+    }
+    return bot;
+  }
+
+  async publicConfig(idOrSlug: string): Promise<PublicWidgetConfig> {
+    const bot = await this.resolvePublicBot(idOrSlug);
+    const config = toWidgetConfig(bot, settingsOfBot(bot));
+    return { config, etag: configEtag(config), allowedOrigins: bot.allowedOrigins ?? [] };
+  }
+
+  /**
+   * Read, compute, then write only if nobody wrote in between (compare-and-set on the version),
+   * so two concurrent PATCHes both land and each version number is used once.
+   */
+  private async change(
+    organizationId: string,
+    idOrSlug: string,
+    operation: 'replace' | 'patch',
+    next: (current: WidgetSettings) => unknown,
+    actor: ChangeActor,
+  ): Promise<WidgetSettingsState> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const bot = await this.chatbots.find(organizationId, idOrSlug);
+      const current = settingsOfBot(bot);
+      // The merged result is checked again: rules across fields (lead fields) see the whole.
+      const candidate = parse(widgetSettingsSchema, next(current), 'body');
+      const changed = changedFields(current, candidate);
+      if (changed.length === 0) return this.get(organizationId, bot._id.toString());
+      const version = bot.widgetSettingsVersion ?? 1;
+      const { allowedOrigins, ...stored } = candidate;
+      const updated = await this.models.Chatbot.findOneAndUpdate(
+        // Bots written before versioning have no number yet; they count as version 1.
+        { _id: bot._id, widgetSettingsVersion: version === 1 ? { $in: [1, null] } : version },
+        { $set: { widgetSettings: stored, allowedOrigins, widgetSettingsVersion: version + 1 } },
+        { returnDocument: 'after' },
+      );
+      if (!updated) continue;
+      const entry = await this.record(updated, operation, changed, candidate, actor);
+      this.announce(updated, candidate);
+      return this.stateOf(updated, entry.createdAt);
+    }
+    throw new AppError('ConflictError', {
+      message: 'The widget settings were changed by several requests at once; read them again and retry',
+    });
+  }
+
+  private async record(
+    bot: ChatbotRecord,
+    operation: 'replace' | 'patch',
+    changedFields: string[],
+    settings: WidgetSettings,
+    actor: ChangeActor,
+  ): Promise<HistoryRecord> {
+    const entry = await this.models.WidgetSettingsHistory.create({
+      organizationId: bot.organizationId,
+      chatbotId: bot._id,
+      version: bot.widgetSettingsVersion,
+      operation,
+      changedFields,
+      apiKeyId: actor.apiKeyId,
+      settings,
+    });
+    const [oldestKept] = await this.models.WidgetSettingsHistory.find({ chatbotId: bot._id }, { version: 1 })
+      .sort({ version: -1 })
+      .skip(HISTORY_LIMIT - 1)
+      .limit(1);
+    if (oldestKept) {
+      await this.models.WidgetSettingsHistory.deleteMany({ chatbotId: bot._id, version: { $lt: oldestKept.version } });
+    }
+    return entry;
+  }
+
+  private announce(bot: ChatbotRecord, settings: WidgetSettings): void {
+    this.updates.publish(
+      {
+        organizationId: bot.organizationId.toString(),
+        chatbotId: bot._id.toString(),
+        version: bot.widgetSettingsVersion ?? 1,
+        config: toWidgetConfig(bot, settings),
+      },
+      (error) => this.logger.error({ err: error, chatbotId: bot._id.toString() }, 'widget settings listener failed'),
+    );
+  }
+
+  private stateOf(bot: ChatbotRecord, updatedAt: Date): WidgetSettingsState {
+    return {
+      chatbotId: bot._id.toString(),
+      version: bot.widgetSettingsVersion ?? 1,
+      updatedAt: updatedAt.toISOString(),
+      settings: settingsOfBot(bot),
+    };
+  }
+}
