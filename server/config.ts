@@ -19,15 +19,20 @@ const optionalUrl = (protocols: string[]) =>
 
 /** Every setting the server reads, all from the environment (or `.env`), parsed once at boot. */
 export const configSchema = z.object({
-  PORT: z.coerce
-    .number({ message: 'must be a port number' })
-    .int({ message: 'must be a whole number' })
-    .min(0, { message: 'must be between 0 and 65535' })
-    .max(65535, { message: 'must be between 0 and 65535' })
+  // Digits only: coercion would take " " as 0 (a random port) and "1e3" as 1000.
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, { message: 'must be a port number (0-65535)' })
+    .transform(Number)
+    .pipe(z.number().max(65535, { message: 'must be a port number (0-65535)' }))
     .default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: optionalUrl(['http', 'https']),
-  MONGODB_URI: optionalUrl(['mongodb', 'mongodb+srv']),
+  // Not a WHATWG URL: a replica set lists several host:port pairs (mongodb://h1:27017,h2:27017/db).
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/[^/?#\s]+/, { message: 'must be a mongodb:// or mongodb+srv:// connection string' })
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   SECRET_KEY: z
     .string()
@@ -46,6 +51,16 @@ export const configSchema = z.object({
   MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   MODEL_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(300),
   MONTHLY_MESSAGE_QUOTA: z.coerce.number().int().min(1).default(10_000),
+  /** Comma-separated IPs or CIDRs that URL sources may fetch although private (e.g. an intranet docs host). */
+  URL_FETCH_ALLOWED_ADDRESSES: z.string().max(2_000).default(''),
+  KNOWLEDGE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1_024).max(15_000_000).default(10_000_000),
+  KNOWLEDGE_FETCH_MAX_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(5_000_000),
+  KNOWLEDGE_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  KNOWLEDGE_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  KNOWLEDGE_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  KNOWLEDGE_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  KNOWLEDGE_JOB_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
+  KNOWLEDGE_JOB_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
 });
 
 type ParsedEnv = z.infer<typeof configSchema>;
@@ -61,7 +76,7 @@ export class ConfigError extends Error {
 /** Parses `env` without side effects; throws {@link ConfigError} naming the first bad variable. */
 export function parseEnv(env: Record<string, string | undefined>): ParsedEnv {
   // Empty strings are treated as unset, so `FOO=` in a .env file does not fail validation.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim()));
   const result = configSchema.safeParse(cleaned);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -77,10 +92,24 @@ export function parseEnv(env: Record<string, string | undefined>): ParsedEnv {
  */
 function ensureSecretKey(dataDir: string): string {
   const file = path.join(dataDir, 'secret.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const key = randomBytes(32).toString('hex');
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  let key: string;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    // `wx`: when the server and a CLI start together, only one writes and both read the same key.
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new ConfigError(
+        `Invalid DATA_DIR: cannot keep the generated SECRET_KEY there (${(error as Error).message})`,
+      );
+    }
+  }
+  try {
+    key = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`Invalid DATA_DIR: cannot read the generated SECRET_KEY (${(error as Error).message})`);
+  }
+  if (key.length < 32) throw new ConfigError(`Invalid SECRET_KEY: ${file} holds fewer than 32 characters`);
   return key;
 }
 
@@ -93,8 +122,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 /** The process environment over the values of a `.env` file in the working directory, if any. */
-export function readEnvironment(): Record<string, string | undefined> {
-  const file = path.resolve('.env');
+export function readEnvironment(
+  file = path.resolve('.env'),
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string | undefined> {
   const fromFile = existsSync(file) ? dotenv.parse(readFileSync(file)) : {};
-  return { ...fromFile, ...process.env };
+  // An empty variable counts as unset, so it does not hide the file's value.
+  const set = Object.entries(env).filter(([, value]) => value?.trim());
+  return { ...fromFile, ...Object.fromEntries(set) };
 }

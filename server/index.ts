@@ -1,10 +1,11 @@
 import type { Connection } from 'mongoose';
-import { startApp, type RunningApp } from './app.js';
+import type { RunningApp } from './app.js';
 import { ConfigError, loadConfig, readEnvironment, type Config } from './config.js';
 import { startEmbeddedDb, type EmbeddedDb } from './db/embedded-db.js';
 import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from './db/embedded-uri-file.js';
 import { connectMongo, redactUri } from './db/mongo.js';
 import { createLogger, type Logger } from './logger.js';
+import { ensureDemoBot } from './widget/demo-bot.js';
 
 /** The composition root: config, database, app, and one shutdown path for signals and fatal errors. */
 async function main(): Promise<void> {
@@ -16,6 +17,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
+  // Loaded while the database starts: the app's modules take seconds to load, and an unreachable
+  // database or a missing Java should be reported without waiting for them.
+  const appModule = import('./app.js');
+  appModule.catch(() => undefined);
   let embedded: EmbeddedDb | null = null;
   let connection: Connection | null = null;
   let app: RunningApp | null = null;
@@ -68,8 +73,11 @@ async function main(): Promise<void> {
     }
     connection = await connectMongo(uri);
     logger.info({ uri: redactUri(uri) }, 'connected to the database');
+    const { startApp } = await appModule;
     app = await startApp({ config, logger, connection, embeddedDatabase: embedded !== null });
     announceFirstOrganization(await app.services.organizations.bootstrap(), logger);
+    // The demo page needs a bot; production installs start without one.
+    if (config.NODE_ENV !== 'production') await ensureDemoBot(app.models, app.services, logger);
     logger.info({ url: app.url }, `Wisp is listening on ${app.url}`);
   } catch (error) {
     if (embedded) withdrawEmbeddedUri(config.DATA_DIR);

@@ -13,6 +13,8 @@ export interface EmbeddedDbOptions {
   /** Called once if the child exits while we still need it. */
   onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
   startTimeoutMs?: number;
+  /** Loopback port to listen on; 0 (the default) picks a free one. */
+  port?: number;
 }
 
 export interface EmbeddedDb {
@@ -36,7 +38,16 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
       `The embedded database is not built (${path.relative(process.cwd(), EMBEDDED_DB_JAR)} is missing): run \`npm run build:db\`, or set MONGODB_URI`,
     );
   }
-  const args = ['-Xss1m', '-XX:+UseSerialGC', '-jar', EMBEDDED_DB_JAR, '--host', '127.0.0.1', '--port', '0'];
+  const args = [
+    '-Xss1m',
+    '-XX:+UseSerialGC',
+    '-jar',
+    EMBEDDED_DB_JAR,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(options.port ?? 0),
+  ];
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true });
     args.push('--file', options.file);
@@ -51,7 +62,7 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
     if (stderrTail.length > 20) stderrTail.shift();
   });
 
-  const uri = await waitForUri(child, options.startTimeoutMs ?? 60_000, stderrTail);
+  const uri = await waitForUri(child, options.startTimeoutMs ?? 60_000, stderrTail, options.file);
   let stopping = false;
   child.once('exit', (code, signal) => {
     if (!stopping) options.onUnexpectedExit?.(code, signal);
@@ -67,7 +78,12 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
   };
 }
 
-function waitForUri(child: ChildProcess, timeoutMs: number, stderrTail: string[]): Promise<string> {
+function waitForUri(
+  child: ChildProcess,
+  timeoutMs: number,
+  stderrTail: string[],
+  file: string | undefined,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const fail = (message: string) => {
@@ -84,13 +100,23 @@ function waitForUri(child: ChildProcess, timeoutMs: number, stderrTail: string[]
           : `The embedded database could not start: ${error.message}`,
       );
     });
-    child.once('exit', (code) => {
-      const reason = stderrTail.join('').trim().split('\n').pop() ?? '';
+    // 'close', not 'exit': by then stderr is read to its end, so the reason is not lost.
+    child.once('close', (code) => {
+      const stderr = stderrTail.join('');
+      if (stderr.includes('UnsupportedClassVersionError')) {
+        fail('Java 17+ is needed for the embedded database (the java on PATH is older), or set MONGODB_URI');
+        return;
+      }
+      if (stderr.includes('The file is locked')) {
+        fail(`The embedded database file ${file} is in use by another process (another server on the same DATA_DIR?)`);
+        return;
+      }
+      const reason = stderr.trim().split('\n').pop() ?? '';
       fail(`The embedded database exited during start (code ${code}): ${reason}`);
     });
     lines.once('line', (line) => {
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.removeAllListeners('close');
       child.removeAllListeners('error');
       // Later stdout lines are not expected; keep draining so the pipe never blocks the child.
       lines.on('line', () => undefined);

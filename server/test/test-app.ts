@@ -6,6 +6,7 @@ import { startApp, type RunningApp } from '../app.js';
 import { parseEnv, type Config } from '../config.js';
 import { connectMongo } from '../db/mongo.js';
 import type { RateLimitSettings } from '../http/rate-limits.js';
+import type { Logger } from '../logger.js';
 import { ApiClient } from './api-client.js';
 
 /** Limits high enough that ordinary tests never meet them; rate-limit tests pass their own. */
@@ -17,6 +18,10 @@ export const RELAXED_RATE_LIMITS: RateLimitSettings = {
 export interface TestAppOptions {
   env?: Record<string, string>;
   rateLimits?: RateLimitSettings;
+  /** Where the app logs; silent by default. */
+  logger?: Logger;
+  /** A database server of the test's own instead of the run's shared one. */
+  mongoUri?: string;
 }
 
 export interface TestOrg {
@@ -43,14 +48,14 @@ export interface TestApp {
 /** Starts the real app on an ephemeral port against a fresh database of its own. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dbName = `wisp_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const connection = await connectMongo(inject('mongoUri'), { dbName });
+  const connection = await connectMongo(options.mongoUri ?? inject('mongoUri'), { dbName });
   const config = {
     ...parseEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env }),
     SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
   };
   const app = await startApp({
     config,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
     rateLimits: options.rateLimits ?? RELAXED_RATE_LIMITS,
