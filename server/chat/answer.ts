@@ -8,6 +8,10 @@ import type { ChatEvent } from './chat.types.js';
 import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
 import type { RetrievedPassage } from './retriever.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
+import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
+
+const ASK_FOR_EMAIL =
+  "\n\nI couldn't find this in what I know. If you leave your email address here, someone from the team will follow up.";
 
 type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
@@ -106,7 +110,14 @@ export async function* generateAnswer(
       }
     }
 
+    const askedForEmail =
+      retrieval.confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
+    if (askedForEmail) {
+      text += ASK_FOR_EMAIL;
+      yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
+    }
     ctx.answer.set({
+      askedForEmail,
       content: text,
       status: 'complete',
       sources,

@@ -17,7 +17,7 @@ describe('chat without a model, with model connections, and with quotas', () => 
   beforeAll(async () => {
     fake = await startFakeLlm();
     // No OPENAI_* at all: bots answer from retrieval alone unless they use a model connection.
-    t = await startTestApp({ env: { MONTHLY_MESSAGE_QUOTA: '5', MODEL_RETRY_BACKOFF_MS: '10' } });
+    t = await startTestApp({ env: { MODEL_RETRY_BACKOFF_MS: '10' } });
     org = await t.createOrg();
   });
   afterAll(async () => {
@@ -46,6 +46,26 @@ describe('chat without a model, with model connections, and with quotas', () => 
     expect(gaps.status).toBe(200);
     expect(gaps.body.data[0]).toMatchObject({ count: 2 });
     expect(gaps.body.data.map((g) => g.question)).toContain('What are your hours?');
+  });
+
+  it('when the owner enabled it, asks for an email it cannot answer and turns the email the visitor gives into a lead', async () => {
+    await org.api.post('/api/v1/chatbots', { name: 'Asker' });
+    const patched = await org.api.patch('/api/v1/chatbots/asker/widget-settings', {
+      leadCapture: { askEmailWhenUnanswered: true },
+    });
+    expect(patched.status).toBe(200);
+    const first = await org.api.post<ChatData & { conversationId: string }>('/api/v1/chat', {
+      chatbot: 'asker',
+      message: 'Do you sell unicorns?',
+    });
+    expect(first.body.data.response).toMatch(/leave your email address/);
+    await org.api.post('/api/v1/chat', {
+      chatbot: 'asker',
+      message: 'Sure: ada@example.com',
+      conversationId: first.body.data.conversationId,
+    });
+    const leads = await org.api.get<Array<{ email: string }>>('/api/v1/leads?chatbotId=asker');
+    expect(leads.body.data.map((lead) => lead.email)).toEqual(['ada@example.com']);
   });
 
   it('stores a model connection with its key encrypted, never returns the key, and uses it for a bot', async () => {
@@ -85,6 +105,7 @@ describe('chat without a model, with model connections, and with quotas', () => 
 
   it('warns once 80% of the monthly quota is used and refuses past it with 429 QuotaExceededError', async () => {
     const quotaOrg = await t.createOrg('Quota org');
+    await t.app.models.Organization.updateOne({ _id: quotaOrg.id }, { monthlyMessageQuota: 5 });
     await quotaOrg.api.post('/api/v1/chatbots', { name: 'Quota bot' });
     const send = () => quotaOrg.api.post('/api/v1/chat', { chatbot: 'quota-bot', message: 'count me' });
     const statuses: number[] = [];

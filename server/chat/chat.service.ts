@@ -6,6 +6,7 @@ import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
+import type { LeadsService } from '../leads/leads.service.js';
 import type { UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import { verifyEndUserToken } from './end-user-token.js';
@@ -21,6 +22,7 @@ export interface ChatDeps {
   usage: UsageService;
   unanswered: UnansweredService;
   modelResolver: ModelResolver;
+  leads: LeadsService;
   /** Read on each turn, so the knowledge capability can be wired after the chat service. */
   retriever: () => Retriever;
   logger: Logger;
@@ -29,6 +31,7 @@ export interface ChatDeps {
 type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 
 const PENDING_WAIT_MS = 60_000;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 const STALE_PENDING_MS = 5 * 60_000;
 
 /**
@@ -120,6 +123,8 @@ export class ChatService {
       existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
     ]);
 
+    if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
+
     yield {
       type: 'accepted',
       conversationId: conversation._id.toString(),
@@ -137,6 +142,31 @@ export class ChatService {
       question: userMessage.content ?? turn.message,
     };
     yield* generateAnswer(this.deps, context, signal);
+  }
+
+  /** When the previous answer asked for an email and this message carries one, it becomes a lead. */
+  private async captureEmailIfAsked(userMessage: MessageRecord, visitorId: string | null): Promise<void> {
+    const email = EMAIL.exec(userMessage.content ?? '')?.[0];
+    if (!email) return;
+    const { models, leads, logger } = this.deps;
+    const previous = await models.Message.findOne({
+      conversationId: userMessage.conversationId,
+      role: 'assistant',
+      _id: { $lt: userMessage._id },
+    })
+      .sort({ _id: -1 })
+      .lean();
+    if (!previous?.askedForEmail) return;
+    await leads
+      .submit({
+        organizationId: userMessage.organizationId.toString(),
+        chatbotId: userMessage.chatbotId.toString(),
+        visitorId: visitorId ?? `conversation:${userMessage.conversationId.toString()}`,
+        conversationId: userMessage.conversationId.toString(),
+        fields: { email },
+        source: 'conversation',
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not save the email a visitor gave in chat'));
   }
 
   /** The assistant message for a user message: reused when a failed answer is retried, else created. */

@@ -25,6 +25,8 @@ const messageSchema = new Schema(
     promptTokens: { type: Number, default: 0 },
     completionTokens: { type: Number, default: 0 },
     error: { type: String, default: null },
+    /** The answer invited the visitor to leave an email (owner setting), so the next message may carry one. */
+    askedForEmail: { type: Boolean, default: false },
     feedback: {
       rating: { type: String, enum: ['up', 'down', null], default: null },
       comment: { type: String, default: null },

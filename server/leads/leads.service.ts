@@ -110,7 +110,12 @@ export class LeadsService {
     }
     const consentText = source === 'form' ? capture.consentText : null;
     const values = validateLeadFields(formFields(capture, source), consentText, input.fields, input.consent);
-    const conversation = await this.conversationFor(bot._id, input.visitorId, input.conversationId);
+    const conversation = await this.conversationFor(
+      bot._id,
+      input.visitorId,
+      input.conversationId,
+      source === 'conversation',
+    );
 
     const set: Record<string, unknown> = { visitorId: input.visitorId };
     for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) set[key] = values[key];
@@ -237,6 +242,7 @@ export class LeadsService {
     chatbotId: Types.ObjectId,
     visitorId: string,
     conversationId: string | null | undefined,
+    fromChatEngine = false,
   ): Promise<ConversationRecord | null> {
     if (!conversationId) {
       return this.models.Conversation.findOne({ chatbotId, visitorId }).sort({ updatedAt: -1, _id: -1 });
@@ -245,7 +251,8 @@ export class LeadsService {
       ? await this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId })
       : null;
     // Only the visitor's own widget conversations: ids are guessable, and API conversations belong to no visitor.
-    if (!found || found.visitorId !== visitorId) {
+    // The chat engine itself links the conversation the email was given in, whichever door it came through.
+    if (!found || (!fromChatEngine && found.visitorId !== visitorId)) {
       throw new AppError('NotFoundError', { message: `No conversation with id "${conversationId}" for this visitor` });
     }
     return found;
