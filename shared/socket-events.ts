@@ -19,7 +19,11 @@ export interface WidgetHandshake {
 }
 
 /** Every ack is answered with data or an error, never both. */
-export type Ack<T> = (reply: { data: T; error?: undefined } | { data?: undefined; error: { name: ErrorName; message: string; details?: unknown } }) => void;
+export type Ack<T> = (
+  reply:
+    | { data: T; error?: undefined }
+    | { data?: undefined; error: { name: ErrorName; message: string; details?: unknown } },
+) => void;
 
 /** What the widget sends. */
 export interface WidgetClientEvents {
@@ -39,25 +43,41 @@ export interface WidgetClientEvents {
   'message:feedback': (payload: { messageId: string; rating: 'up' | 'down' }, ack: Ack<{ messageId: string }>) => void;
   /** Submits the lead form. */
   'lead:submit': (
-    payload: { fields: Record<string, string>; consent?: boolean; conversationId?: string | null; pageUrl?: string; referrer?: string; locale?: string },
+    payload: {
+      fields: Record<string, string>;
+      consent?: boolean;
+      conversationId?: string | null;
+      pageUrl?: string;
+      referrer?: string;
+      locale?: string;
+    },
     ack: Ack<{ leadId: string }>,
   ) => void;
 }
 
 /** What the server sends to the widget. */
 export interface WidgetServerEvents {
-  /** After connecting: the visitor's token and current conversation. */
-  session: (payload: { visitorToken: string; conversationId: string | null }) => void;
+  /**
+   * After connecting: the visitor's token and current conversation. `visitorId` differs from the
+   * handshake's when the server issued a new one (the given id was already used without a valid token).
+   */
+  session: (payload: { visitorId: string; visitorToken: string; conversationId: string | null }) => void;
   /** One streamed piece of an answer; `seq` starts at 0 for each answer. */
   'chat:chunk': (payload: { conversationId: string; messageId: string; seq: number; text: string }) => void;
   /** The complete answer, with its citations. */
   'chat:done': (payload: { conversationId: string; message: MessageDto }) => void;
   /** The answer failed; the visitor's message is kept and can be retried. */
-  'chat:error': (payload: { conversationId: string; messageId: string | null; error: { name: ErrorName; message: string } }) => void;
+  'chat:error': (payload: {
+    conversationId: string;
+    messageId: string | null;
+    error: { name: ErrorName; message: string };
+  }) => void;
   /** The owner changed the widget settings; restyle without reload. */
   'settings:updated': (payload: { version: number; config: unknown }) => void;
   /** The lead form should be shown now (trigger reached). */
-  'lead:request': (payload: { reason: 'before_first_message' | 'after_messages' | 'cannot_answer' | 'human_requested' }) => void;
+  'lead:request': (payload: {
+    reason: 'before_first_message' | 'after_messages' | 'cannot_answer' | 'human_requested';
+  }) => void;
 }
 
 /** Per-socket data the server keeps. */

@@ -1,0 +1,91 @@
+/**
+ * Launcher timing in Chromium: from the moment widget.js starts running to the launcher painted
+ * (it waits for the bot's config), and from navigation start, over fresh browser contexts (cold
+ * HTTP cache) and reloads (warm cache); then the time from the first click on the launcher to the
+ * panel on screen (the chat chunk fetched, run and rendered). Starts the e2e stack on its own ports.
+ * Run: npx tsx bench/widget-launcher.bench.ts (after npm run build:widget).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from '@playwright/test';
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
+const API_PORT = 4330;
+const HOST_PORT = 4331;
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const fmt = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms`;
+
+async function startStack() {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/stack/start-stack.ts'], {
+    cwd: root,
+    env: { ...process.env, E2E_API_PORT: String(API_PORT), E2E_HOST_PORT: String(HOST_PORT) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (data: Buffer) => {
+      if (data.toString().includes('e2e stack ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the e2e stack exited with ${code}`)));
+  });
+  return child;
+}
+
+async function launcherTimes(page: Page): Promise<{ fromScript: number; fromNavigation: number }> {
+  await page.locator('wisp-widget .launcher').waitFor({ state: 'visible' });
+  // Plain expressions only: tsx wraps named inner functions in a helper the page does not have.
+  await page.waitForFunction(() => performance.getEntriesByName('wisp:launcher-visible').length > 0);
+  return page.evaluate(() => ({
+    fromScript:
+      performance.getEntriesByName('wisp:launcher-visible')[0]!.startTime -
+      performance.getEntriesByName('wisp:script-start')[0]!.startTime,
+    fromNavigation: performance.getEntriesByName('wisp:launcher-visible')[0]!.startTime,
+  }));
+}
+
+const stack = await startStack();
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
+});
+const url = `http://127.0.0.1:${HOST_PORT}/page?bot=e2e-echo`;
+try {
+  const cold = { fromScript: [] as number[], fromNavigation: [] as number[] };
+  const warm = { fromScript: [] as number[], fromNavigation: [] as number[] };
+  const open: number[] = [];
+  for (let i = 0; i < SAMPLES; i += 1) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    const first = await launcherTimes(page);
+    cold.fromScript.push(first.fromScript);
+    cold.fromNavigation.push(first.fromNavigation);
+
+    const clicked = Date.now();
+    await page.locator('wisp-widget .launcher').click();
+    await page.locator('wisp-widget .composer textarea').waitFor({ state: 'visible' });
+    open.push(Date.now() - clicked);
+    await page.keyboard.press('Escape');
+
+    await page.reload();
+    const again = await launcherTimes(page);
+    warm.fromScript.push(again.fromScript);
+    warm.fromNavigation.push(again.fromNavigation);
+    await context.close();
+  }
+  console.log(`Chromium ${browser.version()}, ${SAMPLES} samples each, server on loopback`);
+  console.log(`launcher visible after script start, cold cache: ${fmt(cold.fromScript)}`);
+  console.log(`launcher visible after script start, warm cache: ${fmt(warm.fromScript)}`);
+  console.log(`launcher visible after navigation start, cold:   ${fmt(cold.fromNavigation)}`);
+  console.log(`launcher visible after navigation start, warm:   ${fmt(warm.fromNavigation)}`);
+  console.log(`first open, click to panel shown (chat chunk fetched and rendered): ${fmt(open)}`);
+} finally {
+  await browser.close();
+  stack.kill('SIGTERM');
+}

@@ -1,0 +1,91 @@
+import type { WidgetSocketData } from '../../shared/socket-events.js';
+import type { ChatService } from '../chat/chat.service.js';
+import type { ChatTurn } from '../chat/chat.types.js';
+import { toMessageDto } from '../conversations/conversations.service.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import type { Logger } from '../logger.js';
+import { visitorRoom, type WidgetNamespace } from './widget-hub.js';
+
+export interface AcceptedTurn {
+  conversationId: string;
+  messageId: string;
+  assistantMessageId: string | null;
+  duplicate: boolean;
+}
+
+export interface RunWidgetTurnOptions {
+  chat: ChatService;
+  models: Models;
+  namespace: WidgetNamespace;
+  logger: Logger;
+  data: WidgetSocketData;
+  input: { text: string; clientMessageId: string; conversationId?: string | null };
+  /** Aborted when the server stops; a visitor going offline does not stop the answer. */
+  signal: AbortSignal;
+  /** Called once the turn is stored (or refused, with the error), before the answer streams. */
+  onAccepted: (result: { accepted: AcceptedTurn } | { error: AppError }) => void;
+}
+
+/**
+ * Runs one widget turn and streams its answer to the visitor's room, not to the socket: every
+ * tab of the visitor sees it, and a socket that reconnects (or is recovered) still receives the
+ * rest. The answer keeps going when the visitor drops, so it is stored complete either way.
+ */
+export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void> {
+  const { chat, models, namespace, logger, data, input, signal, onAccepted } = options;
+  const room = namespace.to(visitorRoom(data.chatbotId, data.visitorId));
+  // undefined continues the socket's current conversation; null starts a new one.
+  const conversationId = input.conversationId === undefined ? data.conversationId : input.conversationId;
+  const turn: ChatTurn = {
+    organizationId: data.organizationId,
+    chatbot: data.chatbotId,
+    message: input.text,
+    conversationId,
+    visitorId: data.visitorId,
+    clientMessageId: input.clientMessageId,
+    user: data.user,
+    channel: 'widget',
+    pageUrl: data.pageUrl,
+  };
+  let accepted: AcceptedTurn | null = null;
+  const fail = (error: unknown) => {
+    const appError = error instanceof AppError ? error : new AppError('InternalError');
+    if (!(error instanceof AppError)) logger.error({ err: error }, 'widget turn failed');
+    if (!accepted) return onAccepted({ error: appError });
+    room.emit('chat:error', {
+      conversationId: accepted.conversationId,
+      messageId: accepted.assistantMessageId,
+      error: { name: appError.name, message: appError.message },
+    });
+  };
+  try {
+    for await (const event of chat.run(turn, signal)) {
+      if (event.type === 'accepted') {
+        accepted = {
+          conversationId: event.conversationId,
+          messageId: event.userMessageId,
+          assistantMessageId: event.assistantMessageId,
+          duplicate: event.duplicate,
+        };
+        data.conversationId = event.conversationId;
+        onAccepted({ accepted });
+      } else if (event.type === 'chunk' && accepted) {
+        room.emit('chat:chunk', {
+          conversationId: accepted.conversationId,
+          messageId: accepted.assistantMessageId ?? '',
+          seq: event.seq,
+          text: event.text,
+        });
+      } else if (event.type === 'done' && accepted) {
+        const stored = await models.Message.findOne({ _id: event.result.messageId });
+        if (!stored) throw new AppError('InternalError');
+        room.emit('chat:done', { conversationId: accepted.conversationId, message: toMessageDto(stored) });
+      } else if (event.type === 'error') {
+        fail(event.error);
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted) fail(error);
+  }
+}

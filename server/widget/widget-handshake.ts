@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'socket.io';
+import type { ErrorName } from '../../shared/errors.js';
+import { widgetHandshakeSchema } from '../../shared/schemas/widget-socket.js';
+import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '../../shared/socket-events.js';
+import { verifyEndUserToken } from '../chat/end-user-token.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import type { Services } from '../services.js';
+import { isOriginAllowed } from './socket-origin.js';
+
+export type WidgetSocket = Socket<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>;
+
+/** What the middleware leaves for the connection handler besides `socket.data`. */
+export interface HandshakeResult {
+  visitorToken: string;
+}
+
+/** The error a refused handshake reaches the widget with (`connect_error`: message plus `data.name`). */
+export function handshakeError(name: ErrorName, message: string): Error & { data: { name: ErrorName } } {
+  return Object.assign(new Error(message), { data: { name } });
+}
+
+/**
+ * Checks a widget handshake: the bot exists and is active, the page's origin is allowed,
+ * the visitor id is this visitor's, and the end-user token (if any) is signed by the bot.
+ * Fills `socket.data`; throws an AppError for the widget to show.
+ */
+export async function acceptHandshake(
+  socket: WidgetSocket,
+  models: Models,
+  services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'widgetSettings'>,
+): Promise<HandshakeResult> {
+  const parsed = widgetHandshakeSchema.safeParse(socket.handshake.auth);
+  if (!parsed.success) throw new AppError('BadRequestError', { message: 'The widget handshake is invalid' });
+  const auth = parsed.data;
+  // The same rule as the widget config: a bot id, or a slug only one active bot uses.
+  const bot = await services.widgetSettings.resolvePublicBot(auth.bot);
+  const origin = socket.handshake.headers.origin;
+  if (!isOriginAllowed(bot.allowedOrigins, origin)) {
+    throw new AppError('ForbiddenError', { message: 'This chatbot is not available on this website' });
+  }
+  const chatbotId = bot._id.toString();
+
+  const visitorId = await resolveVisitorId(models, services, chatbotId, auth.visitorId, auth.visitorToken);
+  const user = auth.userToken
+    ? await verifyEndUserToken(auth.userToken, services.chatbots.identitySecretOf(bot))
+    : null;
+  const latest = await services.conversations.latestForVisitor(bot._id, visitorId);
+  socket.data = {
+    organizationId: bot.organizationId.toString(),
+    chatbotId,
+    visitorId,
+    conversationId: latest ? latest._id.toString() : null,
+    user,
+    pageUrl: auth.pageUrl && /^https?:\/\//i.test(auth.pageUrl) ? auth.pageUrl : null,
+  };
+  return { visitorToken: services.visitorTokens.issue(chatbotId, visitorId) };
+}
+
+/**
+ * A valid token proves the visitor id was issued here. Without one, a fresh id is accepted;
+ * an id that already has conversations is not (it could be someone else's), so a new one is issued.
+ */
+async function resolveVisitorId(
+  models: Models,
+  services: Pick<Services, 'visitorTokens'>,
+  chatbotId: string,
+  claimed: string,
+  token: string | undefined,
+): Promise<string> {
+  const verified = token ? services.visitorTokens.verify(chatbotId, token) : null;
+  if (verified === claimed) return claimed;
+  const used = await models.Conversation.exists({ chatbotId, visitorId: claimed });
+  return used ? `v_${randomBytes(16).toString('base64url')}` : claimed;
+}

@@ -1,0 +1,106 @@
+import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createClient } from 'redis';
+import { Server } from 'socket.io';
+import {
+  WIDGET_NAMESPACE,
+  type WidgetClientEvents,
+  type WidgetServerEvents,
+  type WidgetSocketData,
+} from '../../shared/socket-events.js';
+import type { Config } from '../config.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+import { DEFAULT_SEND_LIMIT, type SendLimit } from './send-limiter.js';
+import { registerWidgetHandlers } from './widget-handlers.js';
+import { acceptHandshake, handshakeError, type WidgetSocket } from './widget-handshake.js';
+import { botRoom, visitorRoom, type WidgetNamespace } from './widget-hub.js';
+
+export interface WidgetSocketDeps {
+  httpServer: HttpServer;
+  models: Models;
+  services: Services;
+  config: Pick<Config, 'REDIS_URL'>;
+  logger: Logger;
+  sendLimit?: SendLimit;
+}
+
+export interface WidgetSocketServer {
+  /** Disconnects every widget and releases Redis; leaves the HTTP server to its owner. */
+  close(): Promise<void>;
+}
+
+/** How long a dropped widget's session (rooms, data, missed events) is kept for it to resume. */
+const RECOVERY_WINDOW_MS = 2 * 60_000;
+
+/**
+ * Starts Socket.IO on the app's HTTP server with the widget namespace. Engine-level CORS lets any
+ * origin reach the handshake because the bot (and so its allowed origins) is only known from the
+ * handshake's `auth`; the namespace middleware then refuses origins the bot does not allow.
+ */
+export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetSocketServer> {
+  const { httpServer, models, services, logger } = deps;
+  const io = new Server<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>(httpServer, {
+    cors: { origin: true, methods: ['GET', 'POST'], credentials: false },
+    maxHttpBufferSize: 256 * 1024,
+    connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
+  });
+  let redis: ReturnType<typeof createClient> | null = null;
+  if (deps.config.REDIS_URL) {
+    redis = createClient({ url: deps.config.REDIS_URL });
+    // The client reconnects by itself; an unhandled 'error' event would end the process instead.
+    redis.on('error', (error: unknown) => logger.warn({ err: error }, 'widget socket Redis connection error'));
+    await redis.connect();
+    io.adapter(createAdapter(redis));
+  }
+
+  const namespace: WidgetNamespace = io.of(WIDGET_NAMESPACE);
+  const stopping = new AbortController();
+  const visitorTokens = new WeakMap<WidgetSocket, string>();
+
+  namespace.use((socket, next) => {
+    acceptHandshake(socket, models, services).then(
+      ({ visitorToken }) => {
+        visitorTokens.set(socket, visitorToken);
+        next();
+      },
+      (error: unknown) => {
+        if (!(error instanceof AppError)) logger.error({ err: error }, 'widget handshake failed');
+        const appError = error instanceof AppError ? error : new AppError('InternalError');
+        next(handshakeError(appError.name, appError.message));
+      },
+    );
+  });
+
+  namespace.on('connection', (socket) => {
+    const { chatbotId, visitorId, conversationId } = socket.data;
+    // A recovered socket kept its rooms and data; a new one joins them now.
+    if (!socket.recovered) void socket.join([botRoom(chatbotId), visitorRoom(chatbotId, visitorId)]);
+    const visitorToken = visitorTokens.get(socket) ?? services.visitorTokens.issue(chatbotId, visitorId);
+    socket.emit('session', { visitorId, visitorToken, conversationId });
+    registerWidgetHandlers(socket, {
+      models,
+      services,
+      namespace,
+      logger,
+      sendLimit: deps.sendLimit ?? DEFAULT_SEND_LIMIT,
+      signal: stopping.signal,
+    });
+  });
+  services.widgetHub.attach(namespace);
+
+  return {
+    close: async () => {
+      services.widgetHub.attach(null);
+      stopping.abort(new Error('server stopping'));
+      namespace.local.disconnectSockets(true);
+      // io.close() would also close the HTTP server, cutting short its graceful drain.
+      namespace.adapter.close();
+      io.of('/').adapter.close();
+      io.engine.close();
+      await redis?.close().catch(() => undefined);
+    },
+  };
+}

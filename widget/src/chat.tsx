@@ -1,0 +1,31 @@
+import { render } from 'preact';
+import type { MountChat } from './chat-context.js';
+import type { ChatApp } from './state/chat-app.js';
+import { createConnection } from './state/chat-connection.js';
+import { createChatStore } from './state/chat-store.js';
+import { widgetStrings } from './state/strings.js';
+import { ChatPanel } from './ui/ChatPanel.js';
+import panelCss from './ui/panel.css?inline';
+
+/** The chat chunk, loaded on first open (or at once for a visitor with a conversation). */
+export const mountChat: MountChat = (context) => {
+  context.addStyles(panelCss);
+  const store = createChatStore(context.config);
+  const connection = createConnection(context, store);
+  const app: ChatApp = {
+    store,
+    connection,
+    requestClose: context.requestClose,
+    locale: context.locale,
+    t: (key) => widgetStrings(store.settings.value)(key),
+  };
+  render(<ChatPanel app={app} />, context.container);
+  connection.connect();
+  return {
+    setOpen: (open) => {
+      store.open.value = open;
+    },
+    send: (text) => connection.send(text),
+    identify: (token) => connection.identify(token),
+  };
+};

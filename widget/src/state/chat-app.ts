@@ -1,0 +1,12 @@
+import type { ChatConnection } from './chat-connection.js';
+import type { ChatStore } from './chat-store.js';
+import type { StringKey } from './strings.js';
+
+/** What every chat component receives: the state, the actions, and the words. */
+export interface ChatApp {
+  store: ChatStore;
+  connection: ChatConnection;
+  requestClose(): void;
+  locale: string;
+  t(key: StringKey): string;
+}

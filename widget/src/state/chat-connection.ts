@@ -1,0 +1,248 @@
+import { io, type Socket } from 'socket.io-client';
+import type { WidgetConfig } from '../../../shared/schemas/widget-settings.js';
+import type {
+  WIDGET_NAMESPACE,
+  WidgetClientEvents,
+  WidgetHandshake,
+  WidgetServerEvents,
+} from '../../../shared/socket-events.js';
+import type { ChatContext } from '../chat-context.js';
+import type { ChatMessage } from './chat-message.js';
+import type { ChatStore } from './chat-store.js';
+import { randomId } from './random-id.js';
+import { widgetStrings } from './strings.js';
+
+type WidgetSocket = Socket<WidgetServerEvents, WidgetClientEvents>;
+type Reply<T> = { data: T; error?: undefined } | { data?: undefined; error: { name: string; message: string } };
+
+const NAMESPACE: typeof WIDGET_NAMESPACE = '/widget';
+const ACK_TIMEOUT_MS = 20_000;
+/** Handshake refusals that retrying cannot fix. */
+const FINAL_REFUSALS = ['ForbiddenError', 'NotFoundError', 'BadRequestError'];
+
+/**
+ * The widget's socket: connects on first use, keeps the visitor's id and token, sends with a
+ * `clientMessageId` (so a retry is never stored twice) and, after any reconnect the server could
+ * not resume, asks for the messages after the last one it has.
+ */
+export function createConnection(ctx: ChatContext, store: ChatStore) {
+  const { storage } = ctx;
+  const t = (key: Parameters<ReturnType<typeof widgetStrings>>[0]) => widgetStrings(store.settings.peek())(key);
+  let socket: WidgetSocket | null = null;
+  let userToken = ctx.userToken;
+  // '' in storage means the visitor started over: never adopt the server's older conversation then.
+  const storedConversation = storage.get('conversation');
+  let conversationId: string | null = storedConversation || null;
+  let conversationDecided = storedConversation !== null;
+  let visitor = readVisitor();
+  // Sends are acknowledged one at a time, so two quick first messages share one new conversation.
+  let sends: Promise<void> = Promise.resolve();
+
+  function readVisitor(): { id: string; token?: string } {
+    try {
+      const saved = JSON.parse(storage.get('visitor') ?? 'null') as { id?: unknown; token?: unknown } | null;
+      if (saved && typeof saved.id === 'string')
+        return { id: saved.id, token: typeof saved.token === 'string' ? saved.token : undefined };
+    } catch {
+      // Unreadable entry: start as a new visitor.
+    }
+    return { id: randomId() };
+  }
+
+  function setConversation(id: string | null) {
+    conversationId = id;
+    conversationDecided = true;
+    storage.set('conversation', id ?? '');
+  }
+
+  function handshake(): WidgetHandshake {
+    return {
+      bot: ctx.bot,
+      visitorId: visitor.id,
+      ...(visitor.token ? { visitorToken: visitor.token } : {}),
+      ...(userToken ? { userToken } : {}),
+      pageUrl: location.href.slice(0, 2000),
+    };
+  }
+
+  async function syncHistory() {
+    if (!socket || !conversationId) return;
+    const reply = (await socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck('chat:history', { conversationId, after: store.historyCursor() })
+      .catch(() => null)) as Reply<{ messages: Parameters<ChatStore['mergeHistory']>[0] }> | null;
+    if (!reply) return;
+    if (reply.error) {
+      if (reply.error.name === 'NotFoundError') {
+        setConversation(null);
+        store.reset();
+      }
+      return;
+    }
+    store.mergeHistory(reply.data.messages);
+  }
+
+  async function deliver(message: ChatMessage): Promise<void> {
+    const active = connect();
+    const payload = {
+      text: message.text.peek(),
+      clientMessageId: message.clientMessageId ?? message.key,
+      conversationId,
+    };
+    const reply = (await active
+      .timeout(ACK_TIMEOUT_MS)
+      .emitWithAck('chat:send', payload)
+      .catch(() => null)) as Reply<{
+      conversationId: string;
+      messageId: string;
+      assistantMessageId: string | null;
+    }> | null;
+    if (!reply || reply.error) {
+      // The remembered conversation is gone (deleted by the owner): start a new one and send again.
+      if (reply?.error.name === 'NotFoundError' && conversationId) {
+        setConversation(null);
+        store.reset();
+        store.messages.value = [message];
+        return deliver(message);
+      }
+      const text = reply ? reply.error.message : t('error.notSent');
+      if (reply?.error.name === 'RateLimitError') store.notice.value = text;
+      message.error.value = text;
+      message.status.value = 'failed';
+      return;
+    }
+    setConversation(reply.data.conversationId);
+    message.id = reply.data.messageId;
+    message.status.value = 'complete';
+    message.error.value = null;
+    if (reply.data.assistantMessageId) store.expectAnswer(reply.data.assistantMessageId, message.key);
+  }
+
+  function enqueue(message: ChatMessage) {
+    message.status.value = 'sending';
+    message.error.value = null;
+    store.notice.value = null;
+    sends = sends.then(() => deliver(message));
+  }
+
+  function connect(): WidgetSocket {
+    if (socket) return socket;
+    store.connection.value = 'connecting';
+    const created: WidgetSocket = io(ctx.apiBase + NAMESPACE, {
+      auth: (cb) => cb(handshake() as unknown as object),
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 4_000,
+      timeout: 10_000,
+    });
+    socket = created;
+    created.on('connect', () => {
+      store.connection.value = 'online';
+    });
+    created.on('session', (session) => {
+      visitor = { id: session.visitorId, token: session.visitorToken };
+      storage.set('visitor', JSON.stringify(visitor));
+      if (!conversationDecided && session.conversationId) setConversation(session.conversationId);
+      // A resumed session got its missed events replayed; any other connection catches up from history.
+      if (!created.recovered) void syncHistory();
+    });
+    created.on('disconnect', (reason) => {
+      store.connection.value = 'offline';
+      // The server dropped us on purpose (e.g. restarting): the client does not retry that by itself.
+      if (reason === 'io server disconnect') setTimeout(() => created.connect(), 2_000);
+    });
+    created.on('connect_error', (error: Error & { data?: { name?: string } }) => {
+      if (created.active) {
+        store.connection.value = 'offline';
+        return;
+      }
+      const name = error.data?.name ?? '';
+      // An expired or wrong end-user token: carry on as an anonymous visitor rather than not at all.
+      if (name === 'UnauthorizedError' && userToken) {
+        userToken = null;
+        created.connect();
+        return;
+      }
+      store.connection.value = FINAL_REFUSALS.includes(name) ? 'refused' : 'offline';
+      store.notice.value = FINAL_REFUSALS.includes(name) ? t('status.refused') : null;
+      if (!FINAL_REFUSALS.includes(name)) setTimeout(() => created.connect(), 5_000);
+    });
+    created.on('chat:chunk', (chunk) => {
+      if (chunk.conversationId === conversationId) store.applyChunk(chunk.messageId, chunk.seq, chunk.text);
+    });
+    created.on('chat:done', ({ conversationId: id, message }) => {
+      if (id !== conversationId) return;
+      // Another tab of this visitor asked: fetch the question and answer together.
+      if (!store.applyDone(message)) return void syncHistory();
+      ctx.emit('message', { role: 'assistant', text: message.content, messageId: message.id, conversationId: id });
+    });
+    created.on('chat:error', ({ conversationId: id, messageId, error }) => {
+      if (id === conversationId) store.applyError(messageId, error.message);
+    });
+    created.on('settings:updated', ({ config }) => {
+      const next = config as WidgetConfig | null;
+      if (!next || typeof next !== 'object' || !next.appearance) return;
+      store.settings.value = next;
+      ctx.applyConfig(next);
+    });
+    // Going offline is known to the browser long before a ping times out: show it at once.
+    window.addEventListener('offline', () => created.io.engine?.close());
+    window.addEventListener('online', () => {
+      if (!created.connected) created.connect();
+    });
+    return created;
+  }
+
+  return {
+    connect,
+    send(text: string) {
+      const trimmed = text.trim();
+      if (!trimmed) return;
+      const message = store.addOutgoing(trimmed, `w_${randomId()}`);
+      ctx.emit('message', { role: 'user', text: trimmed, messageId: null, conversationId });
+      enqueue(message);
+    },
+    /** Sends a failed message again with the same client id; the server answers it once. */
+    retry(target: ChatMessage) {
+      const list = store.messages.peek();
+      const index = list.indexOf(target);
+      const question =
+        target.role === 'user'
+          ? target
+          : list
+              .slice(0, index)
+              .reverse()
+              .find((m) => m.role === 'user');
+      if (question) enqueue(question);
+    },
+    feedback(message: ChatMessage, rating: 'up' | 'down') {
+      if (!message.id) return;
+      const previous = message.feedback.peek();
+      message.feedback.value = rating;
+      void connect()
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('message:feedback', { messageId: message.id, rating })
+        .then(
+          (reply) => {
+            if (reply.error) message.feedback.value = previous;
+          },
+          () => {
+            message.feedback.value = previous;
+          },
+        );
+    },
+    newConversation() {
+      setConversation(null);
+      store.reset();
+      socket?.emit('chat:new', {}, () => undefined);
+    },
+    identify(token: string | null) {
+      userToken = token;
+      // The end user is checked at the handshake, so a new identity needs a new one.
+      if (socket?.connected) socket.disconnect().connect();
+    },
+  };
+}
+
+export type ChatConnection = ReturnType<typeof createConnection>;

@@ -1,0 +1,34 @@
+import type { WidgetConfig } from '../../../shared/schemas/widget-settings.js';
+
+/** Why no config could be had: the bot refuses this site or does not exist, or the network failed. */
+export type ConfigFailure = 'refused' | 'unavailable';
+
+const RETRY_DELAYS_MS = [1_000, 4_000];
+
+function isConfig(value: unknown): value is WidgetConfig {
+  const config = value as Partial<WidgetConfig> | null;
+  return Boolean(config && typeof config.botId === 'string' && config.appearance && typeof config.name === 'string');
+}
+
+/**
+ * Fetches the bot's public widget config. 4xx answers (unknown bot, origin not allowed) are final;
+ * network errors and 5xx are retried twice before giving up.
+ */
+export async function fetchWidgetConfig(apiBase: string, bot: string): Promise<WidgetConfig | ConfigFailure> {
+  const url = `${apiBase}/api/v1/widget-config?bot=${encodeURIComponent(bot)}`;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const res = await fetch(url, { credentials: 'omit', headers: { Accept: 'application/json' } });
+      if (res.status >= 400 && res.status < 500 && res.status !== 429) return 'refused';
+      if (res.ok) {
+        const body = (await res.json()) as { data?: unknown };
+        return isConfig(body.data) ? body.data : 'unavailable';
+      }
+    } catch {
+      // A network error (or a CORS refusal, which looks the same from here): retried below.
+    }
+    const delay = RETRY_DELAYS_MS[attempt];
+    if (delay === undefined) return 'unavailable';
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
