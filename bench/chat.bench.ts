@@ -42,7 +42,14 @@ async function main() {
   const connection = await connectMongo(db.uri, { dbName: 'wisp_bench_chat' });
   await connection.dropDatabase();
   const config = {
-    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat', MONTHLY_MESSAGE_QUOTA: '100000000' }),
+    ...parseEnv({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'bench',
+      OPENAI_MODEL: 'fake-chat',
+      MONTHLY_MESSAGE_QUOTA: '100000000',
+    }),
     SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
   };
   const unlimited = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
@@ -73,21 +80,39 @@ async function main() {
   });
 
   const body = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?', stream: true });
-  const direct = JSON.stringify({ model: 'fake-chat', stream: true, messages: [{ role: 'user', content: 'How do I reset my password?' }] });
+  const direct = JSON.stringify({
+    model: 'fake-chat',
+    stream: true,
+    messages: [{ role: 'user', content: 'How do I reset my password?' }],
+  });
   const viaApp: number[] = [];
   const viaModel: number[] = [];
   for (let i = 0; i < TTFC_SAMPLES; i += 1) {
-    viaModel.push(await timeToFirstChunk(`${fake.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: direct }, '"content"'));
+    viaModel.push(
+      await timeToFirstChunk(
+        `${fake.url}/chat/completions`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: direct },
+        '"content"',
+      ),
+    );
     viaApp.push(await timeToFirstChunk(`${app.url}/api/v1/chat`, { method: 'POST', headers, body }, '"chunk"'));
   }
   viaApp.sort((a, b) => a - b);
   viaModel.sort((a, b) => a - b);
 
   console.log(`Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, model server with zero latency)`);
-  console.log(`JSON chat: ${json.requests.average.toFixed(1)} req/s, p50 ${json.latency.p50} ms, p99 ${json.latency.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`);
-  console.log(`SSE time to first chunk via the API: p50 ${percentile(viaApp, 50).toFixed(1)} ms, p99 ${percentile(viaApp, 99).toFixed(1)} ms (${TTFC_SAMPLES} sequential requests)`);
-  console.log(`Time to first chunk calling the model server directly: p50 ${percentile(viaModel, 50).toFixed(1)} ms, p99 ${percentile(viaModel, 99).toFixed(1)} ms`);
-  console.log(`Added by the API's SSE path: p50 ${(percentile(viaApp, 50) - percentile(viaModel, 50)).toFixed(1)} ms, p99 ${(percentile(viaApp, 99) - percentile(viaModel, 99)).toFixed(1)} ms`);
+  console.log(
+    `JSON chat: ${json.requests.average.toFixed(1)} req/s, p50 ${json.latency.p50} ms, p99 ${json.latency.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
+  );
+  console.log(
+    `SSE time to first chunk via the API: p50 ${percentile(viaApp, 50).toFixed(1)} ms, p99 ${percentile(viaApp, 99).toFixed(1)} ms (${TTFC_SAMPLES} sequential requests)`,
+  );
+  console.log(
+    `Time to first chunk calling the model server directly: p50 ${percentile(viaModel, 50).toFixed(1)} ms, p99 ${percentile(viaModel, 99).toFixed(1)} ms`,
+  );
+  console.log(
+    `Added by the API's SSE path: p50 ${(percentile(viaApp, 50) - percentile(viaModel, 50)).toFixed(1)} ms, p99 ${(percentile(viaApp, 99) - percentile(viaModel, 99)).toFixed(1)} ms`,
+  );
 
   await app.stop(0);
   await connection.dropDatabase();
