@@ -12,4 +12,22 @@ export const BOTS = {
   docs: 'e2e-docs',
   /** Allows only https://shop.example, so the host origin is refused. */
   locked: 'e2e-locked',
+  /** Like echo, for tests that change its settings while a widget is open. */
+  restyle: 'e2e-restyle',
+  /** Lead form before the first message: name and email required, with a consent box. */
+  leadFirst: 'e2e-lead-first',
+  /** Lead form after two visitor messages, nothing required. */
+  leadAfter: 'e2e-lead-after',
+  /** Lead form when the bot cannot answer; no knowledge, so every answer has confidence 0. */
+  leadUnsure: 'e2e-lead-unsure',
+  /** Lead form when the bot cannot answer, with a text source it can answer from. */
+  leadDocs: 'e2e-lead-docs',
+  /** Lead form when the visitor asks for a human. */
+  leadHuman: 'e2e-lead-human',
 } as const;
+
+/**
+ * An admin API key of the seeded organization, fixed so tests (another process) can call the API.
+ * It exists only in the stack's throwaway in-memory database.
+ */
+export const E2E_ADMIN_KEY = 'sk_live_e2eAdminKeyForTheThrowawayStackOnly0000';

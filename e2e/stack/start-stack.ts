@@ -5,14 +5,18 @@
  * (`npm run test:e2e` does).
  */
 import { existsSync } from 'node:fs';
+import { Types } from 'mongoose';
 import { pino } from 'pino';
+import { API_KEY_SCOPES } from '../../shared/schemas/api-keys.js';
+import type { WidgetSettingsPatch } from '../../shared/schemas/widget-settings.js';
+import { hashApiKey } from '../../server/api-keys/api-keys.service.js';
 import { startApp, type RunningApp } from '../../server/app.js';
 import { parseEnv } from '../../server/config.js';
 import { startEmbeddedDb } from '../../server/db/embedded-db.js';
 import { connectMongo } from '../../server/db/mongo.js';
 import { startFakeLlm } from '../../server/test/fake-llm/fake-llm.server.js';
 import { WIDGET_DIST } from '../../server/widget/widget-assets.routes.js';
-import { API_PORT, BOTS, HOST_ORIGIN } from './ports.js';
+import { API_PORT, BOTS, E2E_ADMIN_KEY, HOST_ORIGIN } from './ports.js';
 import { startHostPages } from './host-pages.js';
 
 const RELAXED = {
@@ -24,7 +28,14 @@ async function seed(app: RunningApp): Promise<void> {
   const { services, models } = app;
   const org = await services.organizations.create('E2E organization');
   const actor = { apiKeyId: null };
-  const bot = async (slug: string, name: string, allowedOrigins: string[]) => {
+  await models.ApiKey.create({
+    organizationId: new Types.ObjectId(org.id),
+    name: 'E2E admin key',
+    hash: hashApiKey(E2E_ADMIN_KEY),
+    prefix: E2E_ADMIN_KEY.slice(0, 14),
+    scopes: [...API_KEY_SCOPES],
+  });
+  const bot = async (slug: string, name: string, allowedOrigins: string[], extra: WidgetSettingsPatch = {}) => {
     const created = await services.chatbots.create(org.id, {
       name,
       slug,
@@ -40,6 +51,7 @@ async function seed(app: RunningApp): Promise<void> {
         welcomeMessage: `Hi! I am ${name}. How can I help?`,
         quickPrompts: ['What are your opening hours?', 'Do you ship abroad?'],
         primaryColor: '#0f766e',
+        ...extra,
       },
       actor,
     );
@@ -48,6 +60,39 @@ async function seed(app: RunningApp): Promise<void> {
   await bot(BOTS.echo, 'Echo helper', [HOST_ORIGIN]);
   const docs = await bot(BOTS.docs, 'Docs helper', [HOST_ORIGIN]);
   await bot(BOTS.locked, 'Locked helper', ['https://shop.example']);
+  await bot(BOTS.restyle, 'Restyle helper', [HOST_ORIGIN]);
+  const email = { key: 'email', label: 'Email', type: 'email', required: true } as const;
+  await bot(BOTS.leadFirst, 'Lead first helper', [HOST_ORIGIN], {
+    leadCapture: {
+      enabled: true,
+      trigger: 'before_first_message',
+      fields: [{ key: 'name', label: 'Your name', type: 'name', required: true }, email],
+      consentText: 'I agree to be contacted about my question.',
+    },
+  });
+  await bot(BOTS.leadAfter, 'Lead after helper', [HOST_ORIGIN], {
+    leadCapture: {
+      enabled: true,
+      trigger: 'after_messages',
+      afterMessages: 2,
+      fields: [
+        { ...email, required: false },
+        { key: 'phone', label: 'Phone', type: 'phone', required: false },
+      ],
+    },
+  });
+  const unsure: WidgetSettingsPatch = {
+    leadCapture: {
+      enabled: true,
+      trigger: 'cannot_answer',
+      fields: [{ key: 'name', label: 'Name', type: 'name', required: false }, email],
+    },
+  };
+  await bot(BOTS.leadUnsure, 'Lead unsure helper', [HOST_ORIGIN], unsure);
+  const leadDocs = await bot(BOTS.leadDocs, 'Lead docs helper', [HOST_ORIGIN], unsure);
+  await bot(BOTS.leadHuman, 'Lead human helper', [HOST_ORIGIN], {
+    leadCapture: { enabled: true, trigger: 'human_requested', fields: [email] },
+  });
   await services.knowledge.sources.create(
     org.id,
     docs.id,
@@ -64,9 +109,20 @@ async function seed(app: RunningApp): Promise<void> {
     },
     null,
   );
+  await services.knowledge.sources.create(
+    org.id,
+    leadDocs.id,
+    {
+      type: 'text',
+      title: 'Shipping guide',
+      content: 'Orders ship within 3 working days. Shipping is free above 50 euros.',
+    },
+    null,
+  );
   // Citations need processed sources: wait for the worker.
   const deadline = Date.now() + 60_000;
-  while ((await models.Source.countDocuments({ chatbotId: docs.id, status: { $ne: 'ready' } })) > 0) {
+  const knowledgeBots = [docs.id, leadDocs.id];
+  while ((await models.Source.countDocuments({ chatbotId: { $in: knowledgeBots }, status: { $ne: 'ready' } })) > 0) {
     if (Date.now() > deadline) throw new Error('e2e sources were not processed in time');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -3,6 +3,7 @@ import type { MountChat } from './chat-context.js';
 import type { ChatApp } from './state/chat-app.js';
 import { createConnection } from './state/chat-connection.js';
 import { createChatStore } from './state/chat-store.js';
+import { createLeadCapture } from './state/lead-capture.js';
 import { widgetStrings } from './state/strings.js';
 import { ChatPanel } from './ui/ChatPanel.js';
 import panelCss from './ui/panel.css?inline';
@@ -11,10 +12,12 @@ import panelCss from './ui/panel.css?inline';
 export const mountChat: MountChat = (context) => {
   context.addStyles(panelCss);
   const store = createChatStore(context.config);
-  const connection = createConnection(context, store);
+  const lead = createLeadCapture(context, store, context.locale);
+  const connection = createConnection(context, store, lead.triggers);
   const app: ChatApp = {
     store,
     connection,
+    lead,
     requestClose: context.requestClose,
     locale: context.locale,
     t: (key) => widgetStrings(store.settings.value)(key),

@@ -9,6 +9,7 @@ import type {
 import type { ChatContext } from '../chat-context.js';
 import type { ChatMessage } from './chat-message.js';
 import type { ChatStore } from './chat-store.js';
+import type { LeadPayload, LeadReply, LeadTriggers } from './lead-capture.js';
 import { randomId } from './random-id.js';
 import { widgetStrings } from './strings.js';
 
@@ -25,7 +26,7 @@ const FINAL_REFUSALS = ['ForbiddenError', 'NotFoundError', 'BadRequestError'];
  * `clientMessageId` (so a retry is never stored twice) and, after any reconnect the server could
  * not resume, asks for the messages after the last one it has.
  */
-export function createConnection(ctx: ChatContext, store: ChatStore) {
+export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadTriggers) {
   const { storage } = ctx;
   const t = (key: Parameters<ReturnType<typeof widgetStrings>>[0]) => widgetStrings(store.settings.peek())(key);
   let socket: WidgetSocket | null = null;
@@ -37,6 +38,8 @@ export function createConnection(ctx: ChatContext, store: ChatStore) {
   let visitor = readVisitor();
   // Sends are acknowledged one at a time, so two quick first messages share one new conversation.
   let sends: Promise<void> = Promise.resolve();
+  /** Visitor messages waiting for the lead form (shown as sending until it is sent or dismissed). */
+  const held: ChatMessage[] = [];
 
   function readVisitor(): { id: string; token?: string } {
     try {
@@ -116,6 +119,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore) {
     message.status.value = 'complete';
     message.error.value = null;
     if (reply.data.assistantMessageId) store.expectAnswer(reply.data.assistantMessageId, message.key);
+    lead.sent(message.text.peek());
   }
 
   function enqueue(message: ChatMessage) {
@@ -175,6 +179,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore) {
       if (id !== conversationId) return;
       // Another tab of this visitor asked: fetch the question and answer together.
       if (!store.applyDone(message)) return void syncHistory();
+      lead.answered(message);
       ctx.emit('message', { role: 'assistant', text: message.content, messageId: message.id, conversationId: id });
     });
     created.on('chat:error', ({ conversationId: id, messageId, error }) => {
@@ -199,9 +204,20 @@ export function createConnection(ctx: ChatContext, store: ChatStore) {
     send(text: string) {
       const trimmed = text.trim();
       if (!trimmed) return;
+      const hold = lead.holds();
       const message = store.addOutgoing(trimmed, `w_${randomId()}`);
       ctx.emit('message', { role: 'user', text: trimmed, messageId: null, conversationId });
-      enqueue(message);
+      if (hold) held.push(message);
+      else enqueue(message);
+    },
+    releaseHeld() {
+      for (const message of held.splice(0)) enqueue(message);
+    },
+    submitLead(payload: LeadPayload): Promise<LeadReply> {
+      return connect()
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('lead:submit', { ...payload, conversationId })
+        .catch(() => null);
     },
     /** Sends a failed message again with the same client id; the server answers it once. */
     retry(target: ChatMessage) {
@@ -233,6 +249,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore) {
         );
     },
     newConversation() {
+      held.length = 0;
       setConversation(null);
       store.reset();
       socket?.emit('chat:new', {}, () => undefined);

@@ -20,6 +20,16 @@ const DEFAULTS = {
   typing: 'Typing…',
   'quickPrompts.label': 'Suggested questions',
   poweredBy: 'Powered by Wisp',
+  'lead.title': 'How can we reach you?',
+  'lead.submit': 'Send details',
+  'lead.dismiss': 'Not now',
+  'lead.thanks': 'Thanks! We will be in touch.',
+  'lead.required': 'This field is required.',
+  'lead.badEmail': 'Enter an email address like name@example.com.',
+  'lead.badPhone': 'Enter a phone number like +1 555 123 4567.',
+  'lead.consent': 'Tick this box to send your details.',
+  'lead.empty': 'Fill in at least one field.',
+  'lead.failed': 'Your details could not be sent. Check your connection and try again.',
 } as const;
 
 export type StringKey = keyof typeof DEFAULTS;

@@ -14,7 +14,9 @@ export function ChatPanel({ app }: { app: ChatApp }) {
   const input = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
-    if (open) input.current?.focus({ preventScroll: true });
+    // The lead form, when it is waiting for an answer, comes before the composer.
+    if (open)
+      (panel.current?.querySelector<HTMLElement>('.lead input') ?? input.current)?.focus({ preventScroll: true });
   }, [open]);
 
   return (

@@ -1,6 +1,7 @@
 import { useSignalEffect } from '@preact/signals';
 import { useRef } from 'preact/hooks';
 import type { ChatApp } from '../state/chat-app.js';
+import { LeadForm } from './LeadForm.js';
 import { Markdown } from './Markdown.js';
 import { MessageBubble } from './MessageBubble.js';
 import { QuickPrompts } from './QuickPrompts.js';
@@ -8,7 +9,7 @@ import { QuickPrompts } from './QuickPrompts.js';
 /** How close to the bottom (px) still counts as "reading the latest", so new text scrolls into view. */
 const STICKY_PX = 160;
 
-/** The welcome message, the conversation, and quick prompts before the first message. */
+/** The welcome message, the conversation, the lead form when asked, and quick prompts before the first message. */
 export function MessageList({ app }: { app: ChatApp }) {
   const scroller = useRef<HTMLDivElement>(null);
   const { store } = app;
@@ -22,6 +23,7 @@ export function MessageList({ app }: { app: ChatApp }) {
     void last?.text.value;
     void last?.status.value;
     void store.open.value;
+    void app.lead.phase.value;
     const element = scroller.current;
     if (!element) return;
     const nearBottom = element.scrollHeight - element.scrollTop - element.clientHeight < STICKY_PX;
@@ -42,6 +44,7 @@ export function MessageList({ app }: { app: ChatApp }) {
           <MessageBubble key={message.key} app={app} message={message} />
         ))}
       </ol>
+      <LeadForm app={app} />
       {messages.length === 0 && settings.quickPrompts.length > 0 && (
         <QuickPrompts app={app} prompts={settings.quickPrompts} />
       )}
