@@ -37,5 +37,6 @@ export type StringKey = keyof typeof DEFAULTS;
 /** A lookup for one config: the owner's string when set, else the default. */
 export function widgetStrings(config: WidgetConfig): (key: StringKey) => string {
   const custom = config.strings ?? {};
-  return (key) => custom[key] ?? DEFAULTS[key];
+  // Owners write keys with '-' for '.' (the API refuses dotted field names): `header-close` overrides `header.close`.
+  return (key) => custom[key.replace(/\./g, '-')] ?? DEFAULTS[key];
 }

@@ -47,8 +47,8 @@ export function createLauncher(onToggle: () => void, onIntent: () => void): Laun
       element.setAttribute(
         'aria-label',
         open
-          ? (strings['launcher.close'] ?? 'Close chat')
-          : (strings['launcher.open'] ?? `Open chat with ${config.name}`),
+          ? (strings['launcher-close'] ?? 'Close chat')
+          : (strings['launcher-open'] ?? `Open chat with ${config.name}`),
       );
       element.setAttribute('aria-expanded', String(open));
       const iconUrl = config.appearance.launcherIconUrl;
