@@ -11,6 +11,8 @@ import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
 import { mountIntegrationRoutes } from './integrations/integrations.routes.js';
+import { mountLeadRoutes } from './leads/leads.routes.js';
+import { mountWidgetLeadRoutes } from './leads/widget-leads.routes.js';
 import type { Config } from './config.js';
 import { createModels, ensureCollections, type Models } from './db/models.js';
 import { healthRoutes } from './health/health.routes.js';
@@ -24,7 +26,15 @@ import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createServices, type Services } from './services.js';
+import { mountKnowledgeRoutes } from './knowledge/sources.routes.js';
 import { mountUsageRoutes } from './usage/usage.routes.js';
+import { mountWidgetConfigRoutes } from './widget-settings/widget-config.routes.js';
+import { exceptWidgetPublicPaths, widgetCors } from './widget-settings/widget-cors.js';
+import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
+import { demoRoutes } from './widget/demo.routes.js';
+import type { SendLimit } from './widget/send-limiter.js';
+import { widgetAssetRoutes } from './widget/widget-assets.routes.js';
+import { mountWidgetSocket } from './widget/widget.socket.js';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +43,8 @@ export interface AppDeps {
   /** True when the database is the embedded engine this process started. */
   embeddedDatabase: boolean;
   rateLimits?: RateLimitSettings;
+  /** Messages one widget socket may send (burst and per minute); tests lower it. */
+  widgetSendLimit?: SendLimit;
 }
 
 export interface RunningApp {
@@ -71,6 +83,11 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountIntegrationRoutes(api, services.integrations);
   mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
   mountConversationRoutes(api, services.conversations, services.chatbots);
+  mountWidgetSettingsRoutes(api, services.widgetSettings);
+  mountWidgetConfigRoutes(api, services.widgetSettings);
+  mountLeadRoutes(api, services.leads, services.chatbots);
+  mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
+  mountWidgetLeadRoutes(api, services.leads, services.widgetSettings, services.visitorTokens);
 
   const app = express();
   app.disable('x-powered-by');
@@ -95,23 +112,38 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
 
   let publicUrl = config.PUBLIC_URL ?? '';
   app.use(openApiRoutes(api, () => publicUrl));
+  // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
+  app.use('/api/v1', widgetCors());
   app.use(
     '/api/v1',
     // API routes are called from any origin with a key and never with cookies.
-    cors({
-      origin: '*',
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
-      exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Wisp-Quota-Warning'],
-      maxAge: 600,
-    }),
+    exceptWidgetPublicPaths(
+      cors({
+        origin: '*',
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+        exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Wisp-Quota-Warning'],
+        maxAge: 600,
+      }),
+    ),
     express.json({ limit: '1mb' }),
     rejectOperatorKeys,
     api.router,
   );
+  app.use(widgetAssetRoutes());
+  // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
+  if (config.NODE_ENV !== 'production') app.use(demoRoutes(models));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
   const httpServer = createServer(app);
+  const widgetSocket = await mountWidgetSocket({
+    httpServer,
+    models,
+    services,
+    config,
+    logger,
+    sendLimit: deps.widgetSendLimit,
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
@@ -119,6 +151,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   publicUrl ||= url;
+  await services.knowledge.start();
 
   return {
     url,
@@ -128,7 +161,11 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     api,
     httpServer,
     stop: async (graceMs = config.SHUTDOWN_GRACE_MS) => {
+      // Widget sockets first: upgraded connections would otherwise keep the HTTP server from closing.
+      await widgetSocket.close();
       await closeServer(httpServer, graceMs);
+      // The knowledge worker hands its jobs back while the database is still open.
+      await services.knowledge.stop();
       await sharedStores?.close();
     },
   };

@@ -61,6 +61,8 @@ export const configSchema = z.object({
   KNOWLEDGE_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   KNOWLEDGE_JOB_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
   KNOWLEDGE_JOB_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** Bots whose search indexes stay in memory; the least recently asked leave first. */
+  KNOWLEDGE_INDEX_CACHE_BOTS: z.coerce.number().int().min(1).max(100_000).default(200),
 });
 
 type ParsedEnv = z.infer<typeof configSchema>;

@@ -5,6 +5,8 @@ import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { IntegrationsService } from './integrations/integrations.service.js';
+import { KnowledgeService } from './knowledge/knowledge.service.js';
+import { LeadsService } from './leads/leads.service.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -13,6 +15,8 @@ import type { Logger } from './logger.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
 import { UsageService } from './usage/usage.service.js';
 import { VisitorTokens } from './widget/visitor-token.js';
+import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
+import { WidgetHub } from './widget/widget-hub.js';
 
 /** Every service of the app, wired once; transport adapters receive what they need from here. */
 export function createServices(models: Models, config: Config, logger: Logger) {
@@ -20,8 +24,13 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const apiKeys = new ApiKeysService(models);
   const organizations = new OrganizationsService(models, apiKeys);
   const chatbots = new ChatbotsService(models, secrets);
-  const usage = new UsageService(models, config.MONTHLY_MESSAGE_QUOTA);
+  // The storage counter is read at report time, after the knowledge capability below is wired.
+  const usage = new UsageService(models, config.MONTHLY_MESSAGE_QUOTA, (orgId) =>
+    knowledge.sources.countStorage(orgId),
+  );
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
+  // Pushes to open widgets (e.g. settings changes); the socket server attaches to it when it starts.
+  const widgetHub = new WidgetHub();
   const integrations = new IntegrationsService(models, secrets);
   const modelResolver = new DefaultModelResolver(config, integrations, {
     timeoutMs: config.MODEL_TIMEOUT_MS,
@@ -31,8 +40,16 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   });
   const conversations = new ConversationsService(models);
   const unanswered = new UnansweredService(models);
+  const widgetSettings = new WidgetSettingsService(models, chatbots, logger);
+  // Open widgets of the bot restyle without reload.
+  widgetSettings.updates.subscribe(({ chatbotId, version, config }) =>
+    widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
+  );
+  const leads = new LeadsService(models);
   // The knowledge capability replaces this retriever when it is wired.
   const knowledgeRetriever: { current: Retriever } = { current: emptyRetriever };
+  const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver: () => modelResolver });
+  knowledgeRetriever.current = knowledge.retriever;
   const chat = new ChatService({
     models,
     chatbots,
@@ -40,6 +57,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     usage,
     unanswered,
     modelResolver,
+    leads,
     retriever: () => knowledgeRetriever.current,
     logger,
   });
@@ -52,12 +70,17 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chatbots,
     usage,
     visitorTokens,
+    widgetHub,
     integrations,
     modelResolver,
     conversations,
     unanswered,
     knowledgeRetriever,
+    knowledge,
+    retriever: knowledge.retriever,
     chat,
+    widgetSettings,
+    leads,
   };
 }
 

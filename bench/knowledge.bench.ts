@@ -1,0 +1,269 @@
+/**
+ * Knowledge bench: ingestion throughput through the real app (text sources posted over
+ * HTTP, processed by the job queue, lexical and with embeddings from the test model
+ * server), then retrieval latency for one bot at 1k, 10k and 100k chunks, lexical and
+ * hybrid, with process memory. Chunks for the retrieval figures are inserted straight
+ * through the models: ingesting 100k chunks through the API would take most of the time box.
+ * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run)
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { Types } from 'mongoose';
+import { pino } from 'pino';
+import { startApp } from '../server/app.js';
+import { parseEnv } from '../server/config.js';
+import { createModels, ensureCollections, type Models } from '../server/db/models.js';
+import { startEmbeddedDb } from '../server/db/embedded-db.js';
+import { connectMongo } from '../server/db/mongo.js';
+import { fromVector } from '../server/knowledge/index/bot-index.js';
+import { IndexCache } from '../server/knowledge/index/index-cache.js';
+import { KnowledgeRetriever } from '../server/knowledge/knowledge.retriever.js';
+import type { EmbeddingModel } from '../server/llm/model-client.js';
+import type { ModelResolver } from '../server/llm/model-resolver.js';
+import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
+import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+
+const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
+/** A small sentence-embedding model's width (e.g. MiniLM); 1.5 KB of float32 per chunk. */
+const DIMS = 384;
+const INGEST_SOURCES = 200;
+const QUERIES = 300;
+const logger = pino({ level: 'silent' });
+
+/** Deterministic pseudo-random numbers, so every run sees the same corpus. */
+function random(seed: number) {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+const rand = random(42);
+const SYLLABLES = 'ka lo mi nu pe ra si to vu wa xe yo za be co di fu ga he ji'.split(' ');
+/** 20k made-up words, drawn with a Zipf-like skew as real text is. */
+const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
+  let word = '';
+  for (let n = i + 7; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
+  return word;
+});
+const word = () => VOCABULARY[Math.floor(VOCABULARY.length * rand() ** 3)] ?? 'ka';
+const sentence = (words: number) => `${Array.from({ length: words }, word).join(' ')}.`;
+const paragraph = () => Array.from({ length: 6 }, () => sentence(8 + Math.floor(rand() * 10))).join(' ');
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+// A bench-only way to collect garbage before reading the heap, so index sizes are not hidden by GC timing.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeUrl: string) {
+  const connection = await connectMongo(dbUri, { dbName: `wisp_bench_ingest_${mode}` });
+  await connection.dropDatabase();
+  const config = {
+    ...parseEnv({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      KNOWLEDGE_JOB_POLL_MS: '50',
+      ...(mode === 'hybrid'
+        ? { OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'bench', OPENAI_EMBEDDING_MODEL: 'fake-embed' }
+        : {}),
+    }),
+    SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
+  };
+  const unlimited = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
+  const app = await startApp({
+    config,
+    logger,
+    connection,
+    embeddedDatabase: true,
+    rateLimits: { plans: { free: unlimited, pro: unlimited }, publicPerMinute: 10_000_000 },
+  });
+  const org = await app.services.organizations.create('Bench');
+  const bot = await app.services.chatbots.create(org.id, {
+    name: 'Bench bot',
+    instructions: '',
+    modelSettings: { integrationId: null, model: null, temperature: 0.3, maxTokens: 800 },
+    allowedOrigins: [],
+    status: 'active',
+  });
+  const documents = Array.from({ length: INGEST_SOURCES }, (_, i) =>
+    [
+      `# Document ${i}`,
+      ...Array.from({ length: 4 }, (_, s) => `## Section ${s}\n\n${paragraph()}\n\n${paragraph()}`),
+    ].join('\n\n'),
+  );
+  const started = performance.now();
+  for (let i = 0; i < documents.length; i += 20) {
+    await Promise.all(
+      documents.slice(i, i + 20).map(async (content, j) => {
+        const res = await fetch(`${app.url}/api/v1/chatbots/${bot.id}/sources`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'text', title: `Document ${i + j}`, content }),
+        });
+        if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
+      }),
+    );
+  }
+  const accepted = performance.now() - started;
+  const botId = new Types.ObjectId(bot.id);
+  while (
+    (await app.models.Source.countDocuments({ chatbotId: botId, status: { $in: ['ready', 'failed'] } })) <
+    INGEST_SOURCES
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const chunks = await app.models.Chunk.countDocuments({ chatbotId: botId });
+  const failed = await app.models.Source.countDocuments({ chatbotId: botId, status: 'failed' });
+  await app.stop(0);
+  await connection.close();
+  return {
+    mode,
+    sources: INGEST_SOURCES,
+    chunks,
+    failed,
+    acceptedMs: accepted,
+    seconds: elapsed,
+    rate: chunks / elapsed,
+  };
+}
+
+/** Embeds in process with the test model server's own function, so the figures time retrieval, not a provider. */
+const localEmbeddings: EmbeddingModel = {
+  model: 'bench-embed',
+  embed: async (texts) => texts.map((text) => Float32Array.from(embedText(text, DIMS))),
+};
+
+async function insertChunks(models: Models, orgId: Types.ObjectId, botId: Types.ObjectId, count: number) {
+  const perSource = 100;
+  const texts: string[] = [];
+  for (let s = 0; s < count / perSource; s += 1) {
+    const sourceId = new Types.ObjectId();
+    await models.Source.create({
+      _id: sourceId,
+      organizationId: orgId,
+      chatbotId: botId,
+      type: 'text',
+      title: `Source ${s}`,
+      status: 'ready',
+      activeRun: 'bench',
+      chunks: perSource,
+    });
+    const docs = Array.from({ length: perSource }, (_, position) => {
+      const text = paragraph();
+      texts.push(text);
+      return {
+        organizationId: orgId,
+        chatbotId: botId,
+        sourceId,
+        run: 'bench',
+        position,
+        title: `Source ${s}`,
+        heading: `Section ${position}`,
+        text,
+        tokens: Math.ceil(text.length / 4),
+        vector: fromVector(Float32Array.from(embedText(text, DIMS))),
+        vectorModel: localEmbeddings.model,
+      };
+    });
+    await models.Chunk.insertMany(docs, { ordered: false });
+  }
+  return texts;
+}
+
+async function retrievalAtSizes(dbUri: string) {
+  const connection = await connectMongo(dbUri, { dbName: 'wisp_bench_retrieval' });
+  await connection.dropDatabase();
+  const models = createModels(connection);
+  await ensureCollections(models);
+  const cache = new IndexCache(models, 1);
+  const resolver: ModelResolver = { forChatbot: async () => ({ chat: null, embeddings: localEmbeddings }) };
+  const lexical = new KnowledgeRetriever({ models, cache, modelResolver: () => null, logger });
+  const hybrid = new KnowledgeRetriever({ models, cache, modelResolver: () => resolver, logger });
+  const orgId = new Types.ObjectId();
+  const rows = [];
+  for (const size of SIZES) {
+    const bot = await models.Chatbot.create({
+      organizationId: orgId,
+      name: `Bench ${size}`,
+      slug: `bench-${size}`,
+      identitySecretEncrypted: 'unused',
+    });
+    const target = { organizationId: orgId.toString(), chatbotId: bot._id.toString() };
+    let started = performance.now();
+    const texts = await insertChunks(models, orgId, bot._id, size);
+    const insertSeconds = (performance.now() - started) / 1000;
+    await cache.bump(target.organizationId, target.chatbotId);
+    collectGarbage();
+    const before = process.memoryUsage();
+    started = performance.now();
+    await lexical.retrieve(target, 'warm up');
+    await hybrid.retrieve(target, 'warm up');
+    const buildMs = performance.now() - started;
+    collectGarbage();
+    const memory = process.memoryUsage();
+    // Queries are four words of a random chunk, as a visitor's question shares a few words with its answer.
+    const queries = Array.from({ length: QUERIES }, () => {
+      const words = (texts[Math.floor(rand() * texts.length)] ?? '').replace(/\./g, '').split(' ');
+      const at = Math.floor(rand() * Math.max(1, words.length - 4));
+      return words.slice(at, at + 4).join(' ');
+    });
+    const timings: Record<'lexical' | 'hybrid', number[]> = { lexical: [], hybrid: [] };
+    for (const [name, retriever] of [
+      ['lexical', lexical],
+      ['hybrid', hybrid],
+    ] as const) {
+      for (const query of queries) {
+        const t0 = performance.now();
+        await retriever.retrieve(target, query);
+        timings[name].push(performance.now() - t0);
+      }
+    }
+    rows.push({
+      size,
+      insertRate: size / insertSeconds,
+      buildMs,
+      lexical: [percentile(timings.lexical, 50), percentile(timings.lexical, 99)],
+      hybrid: [percentile(timings.hybrid, 50), percentile(timings.hybrid, 99)],
+      rss: memory.rss,
+      indexMemory: memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers,
+    });
+    console.log(
+      `${size} chunks: insert ${Math.round(size / insertSeconds)} chunks/s, index build ${ms(buildMs)}, ` +
+        `lexical p50 ${ms(percentile(timings.lexical, 50))} p99 ${ms(percentile(timings.lexical, 99))}, ` +
+        `hybrid p50 ${ms(percentile(timings.hybrid, 50))} p99 ${ms(percentile(timings.hybrid, 99))}, ` +
+        `rss ${mb(memory.rss)}, index +${mb(memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers)}`,
+    );
+    cache.forget(target);
+  }
+  await connection.close();
+  return rows;
+}
+
+async function main() {
+  const db = await startEmbeddedDb();
+  const fake = await startFakeLlm({ embeddingDims: DIMS });
+  try {
+    console.log(`Ingestion through the API: ${INGEST_SOURCES} text sources of about 5,000 characters`);
+    for (const mode of ['lexical', 'hybrid'] as const) {
+      const result = await ingestThroughput(db.uri, mode, fake.url);
+      console.log(
+        `${mode}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
+          `(all ${result.sources} POSTs answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed)`,
+      );
+    }
+    console.log(`\nRetrieval for one bot (${DIMS}-dimension vectors, ${QUERIES} queries per mode, warm index)`);
+    await retrievalAtSizes(db.uri);
+  } finally {
+    await fake.stop();
+    await db.stop();
+  }
+}
+
+await main();

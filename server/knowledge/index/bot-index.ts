@@ -1,0 +1,230 @@
+import MiniSearch from 'minisearch';
+import { stemmer } from 'stemmer';
+import { STOPWORDS } from './stopwords.js';
+
+/** A searchable chunk as held in memory. */
+export interface IndexedChunk {
+  id: string;
+  sourceId: string;
+  title: string;
+  heading: string;
+  url: string | null;
+  anchor: string | null;
+  text: string;
+  position: number;
+  vector: Float32Array | null;
+  vectorModel: string | null;
+}
+
+export interface LexicalHit {
+  id: string;
+  score: number;
+  /** Share of the question's content words the chunk contains (0..1). */
+  coverage: number;
+}
+
+export interface VectorHit {
+  id: string;
+  /** Cosine similarity (vectors are unit length). */
+  score: number;
+}
+
+const STEMS = new Map<string, string>();
+const MAX_STEMS = 200_000;
+
+/** Lowercased, stemmed content words ("Refunds" → "refund"), as both the index and the queries see them. */
+export function processTerm(term: string): string | null {
+  const lower = term.toLowerCase();
+  if (lower.length < 2 || STOPWORDS.has(lower)) return null;
+  if (!/^[a-z]+$/.test(lower)) return lower;
+  // Stemming dominates indexing time, and a language has far fewer words than a corpus has tokens.
+  let stem = STEMS.get(lower);
+  if (stem === undefined) {
+    stem = stemmer(lower);
+    if (STEMS.size < MAX_STEMS) STEMS.set(lower, stem);
+  }
+  return stem;
+}
+
+const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
+
+/** The distinct processed terms of a text. */
+function termsOf(text: string): Set<string> {
+  const terms = new Set<string>();
+  for (const token of tokenize(text)) {
+    const term = processTerm(token);
+    if (term) terms.add(term);
+  }
+  return terms;
+}
+
+/** A float32 little-endian buffer as a vector (copied, since a stored buffer may be unaligned). */
+export function toVector(buffer: Buffer | null | undefined): Float32Array | null {
+  if (!buffer || buffer.length === 0 || buffer.length % 4 !== 0) return null;
+  const vector = new Float32Array(buffer.length / 4);
+  for (let i = 0; i < vector.length; i += 1) vector[i] = buffer.readFloatLE(i * 4);
+  return vector;
+}
+
+/** A vector as the float32 little-endian buffer stored on its chunk (4 bytes per dimension). */
+export function fromVector(vector: Float32Array): Buffer {
+  const buffer = Buffer.alloc(vector.length * 4);
+  for (let i = 0; i < vector.length; i += 1) buffer.writeFloatLE(vector[i] ?? 0, i * 4);
+  return buffer;
+}
+
+/**
+ * One bot's chunks in memory: a BM25 index (MiniSearch) over title, heading and text,
+ * and the chunks' embeddings for a brute-force cosine scan.
+ */
+export class BotIndex {
+  /**
+   * Terms the bot's knowledge uses, to tell words it never mentions from words a chunk
+   * lacks. Recorded while indexing and not shrunk on removal: a term of a deleted source
+   * stays "known" until the next rebuild, which only makes confidence slightly stricter.
+   */
+  private readonly vocabulary = new Set<string>();
+  private readonly lexical = new MiniSearch<IndexedChunk>({
+    fields: ['title', 'heading', 'text'],
+    storeFields: [],
+    processTerm: (term) => {
+      const processed = processTerm(term);
+      if (processed) this.vocabulary.add(processed);
+      return processed;
+    },
+    searchOptions: { boost: { title: 1.5, heading: 2 }, processTerm },
+  });
+  private readonly chunks = new Map<string, IndexedChunk>();
+  private readonly bySource = new Map<string, string[]>();
+  private vectors = 0;
+  private matrix: { model: string; dims: number; data: Float32Array; ids: string[] } | null = null;
+
+  constructor(public version: number) {}
+
+  get size(): number {
+    return this.chunks.size;
+  }
+
+  get(id: string): IndexedChunk | undefined {
+    return this.chunks.get(id);
+  }
+
+  chunksOf(sourceId: string): IndexedChunk[] {
+    return (this.bySource.get(sourceId) ?? []).flatMap((id) => this.chunks.get(id) ?? []);
+  }
+
+  /** Sets a source's chunks, replacing any it had. */
+  putSource(sourceId: string, chunks: IndexedChunk[]): void {
+    this.removeSource(sourceId);
+    this.matrix = null;
+    for (const chunk of chunks) {
+      this.chunks.set(chunk.id, chunk);
+      if (chunk.vector) this.vectors += 1;
+    }
+    this.lexical.addAll(chunks);
+    this.bySource.set(
+      sourceId,
+      chunks.map((chunk) => chunk.id),
+    );
+  }
+
+  /** Adds chunks of a source while the index is being built from the database. */
+  addChunk(chunk: IndexedChunk): void {
+    this.matrix = null;
+    this.chunks.set(chunk.id, chunk);
+    if (chunk.vector) this.vectors += 1;
+    this.lexical.add(chunk);
+    const ids = this.bySource.get(chunk.sourceId);
+    if (ids) ids.push(chunk.id);
+    else this.bySource.set(chunk.sourceId, [chunk.id]);
+  }
+
+  removeSource(sourceId: string): void {
+    const ids = this.bySource.get(sourceId);
+    if (!ids) return;
+    this.matrix = null;
+    // discard() marks documents gone at once; MiniSearch vacuums its tree in the background.
+    this.lexical.discardAll(ids);
+    for (const id of ids) {
+      const chunk = this.chunks.get(id);
+      if (!chunk) continue;
+      if (chunk.vector) this.vectors -= 1;
+      this.chunks.delete(id);
+    }
+    this.bySource.delete(sourceId);
+  }
+
+  hasVectors(): boolean {
+    return this.vectors > 0;
+  }
+
+  /** BM25 matches, with prefix matching for longer words and fuzzy matching for unknown ones (typos). */
+  searchLexical(query: string, limit: number): LexicalHit[] {
+    const terms = termsOf(query);
+    if (terms.size === 0) return [];
+    // Words the knowledge never uses weigh half: "how long is X valid" should not need "long" and "valid" to be sure.
+    const weight = (term: string) => (this.vocabulary.has(term) ? 1 : 0.5);
+    const total = [...terms].reduce((sum, term) => sum + weight(term), 0);
+    const results = this.lexical.search(query, {
+      prefix: (term) => term.length >= 5,
+      // Fuzzy matching costs five times a plain search, so only words the knowledge never uses (typos) get it.
+      fuzzy: (term) => (term.length >= 5 && !this.vocabulary.has(term) ? 0.2 : false),
+      combineWith: 'OR',
+    });
+    return results.slice(0, limit).map((result) => ({
+      id: String(result.id),
+      score: result.score,
+      coverage: Math.min(1, [...new Set(result.queryTerms)].reduce((sum, term) => sum + weight(term), 0) / total),
+    }));
+  }
+
+  /** The chunks closest to a query vector made by the same embedding model (exact scan, no approximation). */
+  searchVector(query: Float32Array, model: string, limit: number): VectorHit[] {
+    const { data, ids, dims } = this.vectorMatrix(model, query.length);
+    const top: VectorHit[] = [];
+    let floor = -Infinity;
+    for (let row = 0; row < ids.length; row += 1) {
+      const base = row * dims;
+      // Four running sums let the engine overlap the multiplications (about a quarter faster).
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i + 3 < dims; i += 4) {
+        s0 += data[base + i]! * query[i]!;
+        s1 += data[base + i + 1]! * query[i + 1]!;
+        s2 += data[base + i + 2]! * query[i + 2]!;
+        s3 += data[base + i + 3]! * query[i + 3]!;
+      }
+      for (; i < dims; i += 1) s0 += data[base + i]! * query[i]!;
+      const dot = s0 + s1 + s2 + s3;
+      if (top.length >= limit && dot <= floor) continue;
+      let at = top.length;
+      while (at > 0 && top[at - 1]!.score < dot) at -= 1;
+      top.splice(at, 0, { id: ids[row]!, score: dot });
+      if (top.length > limit) top.pop();
+      if (top.length >= limit) floor = top[top.length - 1]!.score;
+    }
+    return top;
+  }
+
+  /**
+   * All vectors of one model in one contiguous array, rebuilt after changes. Each chunk's
+   * vector then becomes a view into it, so the vectors are held once, not twice.
+   */
+  private vectorMatrix(model: string, dims: number) {
+    if (this.matrix?.model === model && this.matrix.dims === dims) return this.matrix;
+    const data = new Float32Array(this.vectors * dims);
+    const ids: string[] = [];
+    for (const chunk of this.chunks.values()) {
+      if (!chunk.vector || chunk.vectorModel !== model || chunk.vector.length !== dims) continue;
+      const offset = ids.length * dims;
+      data.set(chunk.vector, offset);
+      chunk.vector = data.subarray(offset, offset + dims);
+      ids.push(chunk.id);
+    }
+    this.matrix = { model, dims, data, ids };
+    return this.matrix;
+  }
+}

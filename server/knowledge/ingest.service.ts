@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { CrawlSettings } from '../../shared/schemas/sources.js';
+import type { Models } from '../db/models.js';
+import type { ModelResolver } from '../llm/model-resolver.js';
+import type { Logger } from '../logger.js';
+import { chunkDocument, type ChunkDraft, type ChunkOptions } from './chunker.js';
+import { characterCount, type Block } from './extract/blocks.js';
+import { detectKind, extractDocument } from './extract/extract.js';
+import { extractMarkdown } from './extract/markdown.js';
+import { readUrlSource, type Fetcher } from './fetch/crawl.js';
+import { fromVector } from './index/bot-index.js';
+import { toIndexed, type IndexCache } from './index/index-cache.js';
+import { IngestError } from './ingest-error.js';
+import type { ClaimedJob, JobProcessor } from './job-queue.js';
+
+type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
+
+export interface IngestDeps {
+  models: Models;
+  cache: IndexCache;
+  modelResolver: () => ModelResolver | null;
+  fetcher: Fetcher;
+  chunking: ChunkOptions;
+  logger: Logger;
+}
+
+/** What reading a source produced, before chunking. */
+interface Reading {
+  documents: Array<{ title: string; url: string | null; blocks: Block[] }>;
+  title: string | null;
+  finalUrl?: string;
+  fetchedAt?: Date;
+}
+
+const EMBED_BATCH = 64;
+const INSERT_BATCH = 500;
+
+/**
+ * Turns a queued source into searchable chunks: read (fetch or stored content), extract,
+ * chunk, embed, store under a fresh run id, then switch the source to that run in one
+ * conditional update. A run that was superseded meanwhile removes what it wrote.
+ */
+export class IngestProcessor implements JobProcessor {
+  constructor(private readonly deps: IngestDeps) {}
+
+  async process(job: ClaimedJob, signal: AbortSignal): Promise<void> {
+    const { models } = this.deps;
+    const source = await models.Source.findById(job.sourceId);
+    if (!source || source.revision !== job.revision) return;
+    // Finished before the process stopped, only the job's own completion was not written.
+    if (source.status === 'ready' && source.activeRun) return;
+    const run = randomUUID();
+    const claimed = await models.Source.updateOne(
+      { _id: source._id, revision: job.revision },
+      { $set: { status: 'processing', currentRun: run, failureReason: null, attempts: job.attempts } },
+    );
+    if (claimed.matchedCount === 0) return;
+    try {
+      await this.ingest(source, job, run, signal);
+    } catch (error) {
+      await models.Chunk.deleteMany({ sourceId: source._id, run }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async onRetry(job: ClaimedJob): Promise<void> {
+    await this.deps.models.Source.updateOne(
+      { _id: job.sourceId, revision: job.revision, status: { $ne: 'ready' } },
+      { $set: { status: 'queued' } },
+    );
+  }
+
+  async onFailed(job: ClaimedJob, reason: string): Promise<void> {
+    const { models, cache } = this.deps;
+    const current = { _id: job.sourceId, revision: job.revision };
+    const before = await models.Source.findOneAndUpdate(current, {
+      $set: { currentRun: null, activeRun: null, chunks: 0, readyAt: null },
+    }).lean();
+    if (!before) return;
+    await models.Chunk.deleteMany({ sourceId: job.sourceId });
+    if (before.activeRun) await cache.removeSource(job, job.sourceId.toString());
+    // `failed` is written last, once the old chunks no longer answer.
+    await models.Source.updateOne(current, { $set: { status: 'failed', failureReason: reason } });
+  }
+
+  private async ingest(source: SourceRecord, job: ClaimedJob, run: string, signal: AbortSignal): Promise<void> {
+    const { models, cache, chunking } = this.deps;
+    const reading = await this.read(source, signal);
+    const drafts: ChunkDraft[] = [];
+    for (const document of reading.documents) drafts.push(...chunkDocument(document, chunking, drafts.length));
+    if (drafts.length === 0) throw new IngestError('no readable text was found', { retryable: false });
+    const embedded = await this.embed(job, drafts, signal);
+    signal.throwIfAborted();
+
+    const docs = drafts.map((draft, index) => ({
+      _id: new Types.ObjectId(),
+      organizationId: source.organizationId,
+      chatbotId: source.chatbotId,
+      sourceId: source._id,
+      run,
+      ...draft,
+      vector: embedded ? fromVector(embedded.vectors[index] ?? new Float32Array()) : null,
+      vectorModel: embedded?.model ?? null,
+    }));
+    for (let start = 0; start < docs.length; start += INSERT_BATCH) {
+      signal.throwIfAborted();
+      await models.Chunk.insertMany(docs.slice(start, start + INSERT_BATCH), { ordered: false });
+    }
+
+    // The switch to this run's chunks is one conditional update; a run superseded meanwhile
+    // (edited, reindexed or deleted) matches nothing, and its chunks never become visible.
+    const current = { _id: source._id, revision: job.revision, currentRun: run };
+    const switched = await models.Source.updateOne(current, { $set: { activeRun: run } });
+    if (switched.matchedCount === 0) {
+      await models.Chunk.deleteMany({ sourceId: source._id, run });
+      return;
+    }
+    await models.Chunk.deleteMany({ sourceId: source._id, run: { $ne: run } });
+    await cache.applySource(job, source._id.toString(), docs.map(toIndexed));
+    // `ready` is written last, so whoever sees it (on any node) gets the new chunks with the next question.
+    const keepTitle = source.titleFromUser || !reading.title;
+    await models.Source.updateOne(current, {
+      $set: {
+        status: 'ready',
+        failureReason: null,
+        characters: reading.documents.reduce((sum, document) => sum + characterCount(document.blocks), 0),
+        chunks: docs.length,
+        pages: reading.documents.length,
+        readyAt: new Date(),
+        ...(keepTitle ? {} : { title: (reading.title ?? '').slice(0, 200) }),
+        ...(reading.finalUrl ? { finalUrl: reading.finalUrl, lastFetchedAt: reading.fetchedAt } : {}),
+      },
+    });
+  }
+
+  private async read(source: SourceRecord, signal: AbortSignal): Promise<Reading> {
+    const { models, fetcher } = this.deps;
+    if (source.type === 'url') {
+      const crawl = { mode: source.crawl?.mode ?? 'page', maxPages: source.crawl?.maxPages ?? 1 } as CrawlSettings;
+      const reading = await readUrlSource(fetcher, source.url ?? '', crawl, signal);
+      const single = reading.pages.length === 1;
+      return {
+        documents: reading.pages.map((page) => ({
+          // A one-page source cited under the owner's title when they gave one.
+          title: single && source.titleFromUser ? source.title : page.title,
+          url: page.url,
+          blocks: page.blocks,
+        })),
+        title: reading.pages[0]?.title ?? null,
+        finalUrl: reading.finalUrl,
+        fetchedAt: reading.fetchedAt,
+      };
+    }
+    const content = await models.SourceContent.findOne({ sourceId: source._id }).lean();
+    if (!content) throw new IngestError('the source content is missing', { retryable: false });
+    if (source.type === 'text') {
+      const document = extractMarkdown(content.text ?? '');
+      return { documents: [{ title: source.title, url: null, blocks: document.blocks }], title: null };
+    }
+    const data = Buffer.from(content.data?.buffer ?? []);
+    const kind = detectKind(data, content.mimeType ?? '', source.file?.name ?? null);
+    if (!kind) throw new IngestError('the file is not a supported document type', { retryable: false });
+    const document = await extractDocument(kind, data).catch((error: unknown) => {
+      throw new IngestError(`the ${kind.toUpperCase()} file could not be read`, { retryable: false, cause: error });
+    });
+    const title = source.titleFromUser ? source.title : (document.title ?? source.title);
+    return { documents: [{ title, url: null, blocks: document.blocks }], title: document.title ?? null };
+  }
+
+  /** Embeds every chunk with the bot's embedding model, or returns null when it has none. */
+  private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal) {
+    const resolver = this.deps.modelResolver();
+    if (!resolver) return null;
+    const bot = await this.deps.models.Chatbot.findById(job.chatbotId, { organizationId: 1, modelSettings: 1 }).lean();
+    if (!bot) throw new IngestError('the chatbot no longer exists', { retryable: false });
+    const { embeddings } = await resolver.forChatbot(bot);
+    if (!embeddings) return null;
+    const vectors: Float32Array[] = [];
+    try {
+      for (let start = 0; start < drafts.length; start += EMBED_BATCH) {
+        const batch = drafts.slice(start, start + EMBED_BATCH);
+        vectors.push(...(await embeddings.embed(batch.map(embeddingInput), signal)));
+      }
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new IngestError('the embedding model failed', { retryable: true, cause: error });
+    }
+    return { model: embeddings.model, vectors };
+  }
+}
+
+/** The text embedded for a chunk: its titles give it context the passage alone may lack. */
+function embeddingInput(draft: ChunkDraft): string {
+  return [draft.title, draft.heading, draft.text].filter(Boolean).join('\n');
+}

@@ -1,0 +1,155 @@
+import { Types } from 'mongoose';
+import type { Retrieval, RetrievalTarget, RetrievedPassage, Retriever } from '../chat/retriever.js';
+import type { Models } from '../db/models.js';
+import type { EmbeddingModel } from '../llm/model-client.js';
+import type { ModelResolver } from '../llm/model-resolver.js';
+import type { Logger } from '../logger.js';
+import { processTerm, type BotIndex, type IndexedChunk, type LexicalHit, type VectorHit } from './index/bot-index.js';
+import type { IndexCache } from './index/index-cache.js';
+
+/** Reciprocal rank fusion constant: 60 is the value of the original paper and of most engines. */
+const RRF_K = 60;
+/** Candidates each ranker contributes to the fusion. */
+const CANDIDATES = 50;
+const EXCERPT_CHARS = 280;
+/** Lexical matches scoring below this share of the best one are noise (a single common word). */
+const LEXICAL_FLOOR = 0.2;
+/** Vector matches below this cosine are not about the question at all. */
+const VECTOR_FLOOR = 0.3;
+/** Vector matches well behind the best one are near-misses (and, with small models, hash noise). */
+const VECTOR_RELATIVE_FLOOR = 0.75;
+
+export interface RetrieverDeps {
+  models: Models;
+  cache: IndexCache;
+  modelResolver: () => ModelResolver | null;
+  logger: Logger;
+}
+
+/** Where the passage points: its page, with the section's anchor when it has one. */
+export function passageUrl(chunk: IndexedChunk): string | null {
+  if (!chunk.url) return null;
+  return chunk.anchor ? `${chunk.url.split('#')[0]}#${chunk.anchor}` : chunk.url;
+}
+
+/** The sentences of a chunk that share the most words with the question, up to a short excerpt. */
+export function excerptFor(text: string, query: string): string {
+  const terms = new Set(
+    query
+      .split(/[^\p{L}\p{N}]+/u)
+      .map(processTerm)
+      .filter((term): term is string => term !== null),
+  );
+  const sentences = text.split(/(?<=[.!?])\s+/);
+  let best = 0;
+  let bestScore = -1;
+  sentences.forEach((sentence, index) => {
+    const words = sentence.split(/[^\p{L}\p{N}]+/u).map(processTerm);
+    const score = words.filter((word) => word !== null && terms.has(word)).length;
+    if (score > bestScore) {
+      best = index;
+      bestScore = score;
+    }
+  });
+  let excerpt = sentences[best] ?? '';
+  for (let next = best + 1; next < sentences.length && excerpt.length < EXCERPT_CHARS / 2; next += 1) {
+    excerpt += ` ${sentences[next]}`;
+  }
+  return excerpt.length > EXCERPT_CHARS ? `${excerpt.slice(0, EXCERPT_CHARS - 1).trimEnd()}…` : excerpt;
+}
+
+/**
+ * Confidence from what both rankers saw: the share of the question's content words the
+ * best lexical match holds, and (when vectors exist) how close the best vector match is,
+ * combined so that either strong signal is enough (1 − both doubts). Cosine is rescaled
+ * because unrelated texts already score 0.1–0.2 with most embedding models.
+ */
+export function confidenceOf(lexical: LexicalHit[], vector: VectorHit[] | null): number {
+  const coverage = Math.max(0, ...lexical.slice(0, 5).map((hit) => hit.coverage));
+  if (!vector) return coverage;
+  const cosine = vector[0]?.score ?? 0;
+  const closeness = Math.min(1, Math.max(0, (cosine - 0.15) / 0.5));
+  return 1 - (1 - coverage) * (1 - closeness);
+}
+
+/** Fuses ranked lists by reciprocal rank, scaled so a chunk ranked first by every list scores 1. */
+export function fuse(lists: string[][]): Array<{ id: string; score: number }> {
+  const scores = new Map<string, number>();
+  for (const list of lists) {
+    list.forEach((id, rank) => scores.set(id, (scores.get(id) ?? 0) + 1 / (RRF_K + rank + 1)));
+  }
+  const best = lists.length / (RRF_K + 1);
+  return [...scores.entries()].map(([id, score]) => ({ id, score: score / best })).sort((a, b) => b.score - a.score);
+}
+
+/**
+ * The knowledge base's answer to the chat engine: lexical (BM25) and vector
+ * retrieval over the bot's ready sources, fused by reciprocal rank.
+ */
+export class KnowledgeRetriever implements Retriever {
+  constructor(private readonly deps: RetrieverDeps) {}
+
+  async retrieve(
+    target: RetrievalTarget,
+    query: string,
+    options: { limit?: number; signal?: AbortSignal } = {},
+  ): Promise<Retrieval> {
+    const limit = Math.min(Math.max(options.limit ?? 5, 1), 50);
+    if (!Types.ObjectId.isValid(target.chatbotId) || !query.trim()) return { passages: [], confidence: 0 };
+    // The bot's embedding model is looked up while the index is checked, to save a round trip.
+    const embeddings = this.embeddingsOf(target);
+    embeddings.catch(() => undefined);
+    const index = await this.deps.cache.get(target.organizationId, target.chatbotId);
+    if (index.size === 0) return { passages: [], confidence: 0 };
+    const lexical = index.searchLexical(query, CANDIDATES);
+    const vector = index.hasVectors() ? await this.vectorHits(index, await embeddings, query, options.signal) : null;
+    const bestLexical = lexical[0]?.score ?? 0;
+    const lexicalIds = lexical.filter((hit) => hit.score >= bestLexical * LEXICAL_FLOOR).map((hit) => hit.id);
+    const vectorFloor = Math.max(VECTOR_FLOOR, (vector?.[0]?.score ?? 0) * VECTOR_RELATIVE_FLOOR);
+    const vectorIds = vector?.filter((hit) => hit.score >= vectorFloor).map((hit) => hit.id);
+    const ranked = fuse(vectorIds ? [lexicalIds, vectorIds] : [lexicalIds]);
+    const passages: RetrievedPassage[] = [];
+    for (const { id, score } of ranked.slice(0, limit)) {
+      const chunk = index.get(id);
+      if (!chunk) continue;
+      passages.push({
+        chunkId: chunk.id,
+        sourceId: chunk.sourceId,
+        title: chunk.heading ? `${chunk.title} › ${chunk.heading}` : chunk.title,
+        url: passageUrl(chunk),
+        text: chunk.text,
+        excerpt: excerptFor(chunk.text, query),
+        score,
+      });
+    }
+    return { passages, confidence: Number(confidenceOf(lexical, vector).toFixed(4)) };
+  }
+
+  private async embeddingsOf(target: RetrievalTarget): Promise<EmbeddingModel | null> {
+    const resolver = this.deps.modelResolver();
+    if (!resolver) return null;
+    const bot = await this.deps.models.Chatbot.findOne(
+      { _id: new Types.ObjectId(target.chatbotId), organizationId: new Types.ObjectId(target.organizationId) },
+      { organizationId: 1, modelSettings: 1 },
+    ).lean();
+    return bot ? (await resolver.forChatbot(bot)).embeddings : null;
+  }
+
+  /** Vector matches, or null when the bot has no embedding model; a failing provider degrades to lexical only. */
+  private async vectorHits(
+    index: BotIndex,
+    embeddings: EmbeddingModel | null,
+    query: string,
+    signal?: AbortSignal,
+  ): Promise<VectorHit[] | null> {
+    if (!embeddings) return null;
+    try {
+      const [vector] = await embeddings.embed([query], signal);
+      return vector ? index.searchVector(vector, embeddings.model, CANDIDATES) : null;
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      this.deps.logger.warn({ err: error }, 'query embedding failed; lexical retrieval only');
+      return null;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { addSource, createBot, FAST_QUEUE_ENV, waitForSource } from './test/knowledge-client.js';
+import { SUPPORT_CORPUS } from './test/support-corpus.js';
+
+/** The floor recall@5 must stay above on the support corpus, lexical or hybrid. */
+const RECALL_FLOOR = 0.8;
+
+interface LoadedBot {
+  t: TestApp;
+  org: TestOrg;
+  botId: string;
+  /** Source id of each corpus document, by index. */
+  sourceIds: string[];
+}
+
+async function loadCorpus(env: Record<string, string>): Promise<LoadedBot> {
+  const t = await startTestApp({ env: { ...FAST_QUEUE_ENV, KNOWLEDGE_JOB_CONCURRENCY: '4', ...env } });
+  const org = await t.createOrg();
+  const botId = await createBot(org.api, 'Help centre');
+  const created = await Promise.all(
+    SUPPORT_CORPUS.map((doc) => addSource(org.api, botId, { type: 'text', title: doc.title, content: doc.content })),
+  );
+  for (const source of created) expect((await waitForSource(org.api, source.id)).status).toBe('ready');
+  return { t, org, botId, sourceIds: created.map((source) => source.id) };
+}
+
+async function recallAt5(bot: LoadedBot): Promise<{ recall: number; misses: string[] }> {
+  let hits = 0;
+  let total = 0;
+  const misses: string[] = [];
+  for (const [index, doc] of SUPPORT_CORPUS.entries()) {
+    for (const question of doc.questions) {
+      total += 1;
+      const found = await bot.t.app.services.knowledge.retriever.retrieve(
+        { chatbotId: bot.botId, organizationId: bot.org.id },
+        question,
+        { limit: 5 },
+      );
+      if (found.passages.some((p) => p.sourceId === bot.sourceIds[index])) hits += 1;
+      else misses.push(question);
+    }
+  }
+  return { recall: hits / total, misses };
+}
+
+describe('retrieval quality on a small help centre', () => {
+  let fake: FakeLlm;
+  let lexical: LoadedBot;
+  let hybrid: LoadedBot;
+
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    [lexical, hybrid] = await Promise.all([
+      loadCorpus({}),
+      loadCorpus({
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: 'test',
+        OPENAI_MODEL: 'fake-chat',
+        OPENAI_EMBEDDING_MODEL: 'fake-embed',
+      }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([lexical?.t.stop(), hybrid?.t.stop()]);
+    await fake.stop();
+  });
+
+  it('finds the answering document in the top 5 for most questions, lexical only', async () => {
+    const { recall, misses } = await recallAt5(lexical);
+    console.log(`recall@5 lexical: ${recall.toFixed(3)} (missed: ${misses.join(' | ') || 'none'})`);
+    expect(recall).toBeGreaterThanOrEqual(RECALL_FLOOR);
+  });
+
+  it('finds the answering document in the top 5 for most questions, hybrid with embeddings', async () => {
+    const chunks = await hybrid.t.app.models.Chunk.find({ chatbotId: hybrid.botId }, { vector: 1, vectorModel: 1 });
+    // 64 float32 dimensions from the fake embedding model, 4 bytes each.
+    expect(chunks.every((chunk) => chunk.vector?.length === 64 * 4 && chunk.vectorModel === 'fake-embed')).toBe(true);
+    const { recall, misses } = await recallAt5(hybrid);
+    console.log(`recall@5 hybrid: ${recall.toFixed(3)} (missed: ${misses.join(' | ') || 'none'})`);
+    expect(recall).toBeGreaterThanOrEqual(RECALL_FLOOR);
+  });
+
+  it('is confident about covered questions and not about questions the knowledge does not cover', async () => {
+    for (const bot of [lexical, hybrid]) {
+      const retrieve = (q: string) =>
+        bot.t.app.services.knowledge.retriever.retrieve({ chatbotId: bot.botId, organizationId: bot.org.id }, q);
+      expect((await retrieve('How long is the password reset link valid?')).confidence).toBeGreaterThan(0.5);
+      const unknown = await retrieve('What is the capital of Mongolia?');
+      expect(unknown.confidence).toBeLessThan(0.35);
+    }
+  });
+
+  it('cites in a chat answer the source that holds the answer and not the others', async () => {
+    const { org, botId, sourceIds } = hybrid;
+    const res = await org.api.post<{ response: string; sources: Array<{ sourceId: string; title: string }> }>(
+      `/api/v1/chatbots/${botId}/chat`,
+      { message: 'Is water damage covered by the warranty?' },
+    );
+    expect(res.status).toBe(200);
+    const warranty = sourceIds[SUPPORT_CORPUS.findIndex((doc) => doc.title === 'Warranty')];
+    expect(res.body.data.sources[0]).toMatchObject({ sourceId: warranty, title: 'Warranty' });
+    expect(new Set(res.body.data.sources.map((s) => s.sourceId))).toEqual(new Set([warranty]));
+    // The fake model answers from passage [1] (title, then text), quoting its first words.
+    expect(res.body.data.response).toContain('Based on [1]: Warranty All electronics come with a two-year');
+    const prompt = JSON.stringify(fake.calls.filter((c) => c.path === '/v1/chat/completions').at(-1)?.body);
+    expect(prompt).toContain('two-year manufacturer warranty');
+    expect(prompt).not.toContain('Harbour Street');
+  });
+});

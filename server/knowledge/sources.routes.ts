@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import {
+  envelopeOf,
+  idOrSlugSchema,
+  objectIdSchema,
+  pageOf,
+  paginationQuerySchema,
+} from '../../shared/schemas/common.js';
+import {
+  createSourceSchema,
+  listSourcesQuerySchema,
+  sourceSchema,
+  updateSourceSchema,
+} from '../../shared/schemas/sources.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { sendData, sendPage } from '../http/respond.js';
+import type { KnowledgeService } from './knowledge.service.js';
+import { uploadedFile, uploadMiddleware } from './upload.js';
+
+const botParams = z.object({ id: idOrSlugSchema });
+const sourceParams = z.object({ id: objectIdSchema });
+
+export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService, maxUploadBytes: number): void {
+  const tag = 'Knowledge';
+  const { sources } = knowledge;
+  api.route(
+    {
+      method: 'get',
+      path: '/chatbots/:id/sources',
+      tag,
+      summary: "List a chatbot's knowledge sources",
+      scope: 'knowledge:read',
+      params: botParams,
+      query: paginationQuerySchema.extend(listSourcesQuerySchema.shape),
+      response: pageOf(sourceSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, query, principal, res }) => {
+      const { page, perPage, ...filters } = query;
+      const { items, total } = await sources.list(principal.organizationId, params.id, filters, page, perPage);
+      sendPage(res, items, { page, perPage, total });
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/chatbots/:id/sources',
+      tag,
+      summary:
+        'Add a source (text or URL as JSON; a file as multipart/form-data with a `file` field); answers 202 and processes it in the background',
+      scope: 'knowledge:write',
+      params: botParams,
+      body: createSourceSchema,
+      response: envelopeOf(sourceSchema),
+      status: 202,
+      errors: ['NotFoundError', 'UnsupportedMediaTypeError'],
+      before: [uploadMiddleware(maxUploadBytes)],
+    },
+    async ({ params, body, principal, req, res }) => {
+      const created = await sources.create(principal.organizationId, params.id, body, uploadedFile(req.file));
+      sendData(res, created, 202);
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/sources/:id',
+      tag,
+      summary: 'Get a source with its status and counts',
+      scope: 'knowledge:read',
+      params: sourceParams,
+      response: envelopeOf(sourceSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      sendData(res, await sources.get(principal.organizationId, params.id));
+    },
+  );
+  api.route(
+    {
+      method: 'patch',
+      path: '/sources/:id',
+      tag,
+      summary: 'Rename a source (200), or change its content or address, which reprocesses it (202)',
+      scope: 'knowledge:write',
+      params: sourceParams,
+      body: updateSourceSchema,
+      response: envelopeOf(sourceSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, body, principal, res }) => {
+      const { source, requeued } = await sources.update(principal.organizationId, params.id, body);
+      sendData(res, source, requeued ? 202 : 200);
+    },
+  );
+  api.route(
+    {
+      method: 'delete',
+      path: '/sources/:id',
+      tag,
+      summary: 'Delete a source; its passages stop appearing in answers at once',
+      scope: 'knowledge:write',
+      params: sourceParams,
+      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      await sources.remove(principal.organizationId, params.id);
+      sendData(res, { id: params.id, deleted: true });
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/sources/:id/reindex',
+      tag,
+      summary: 'Process a source again (refetch a URL); answers 202',
+      scope: 'knowledge:write',
+      params: sourceParams,
+      response: envelopeOf(sourceSchema),
+      status: 202,
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      sendData(res, await sources.reindex(principal.organizationId, params.id), 202);
+    },
+  );
+}

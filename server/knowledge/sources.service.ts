@@ -1,0 +1,249 @@
+import { Types } from 'mongoose';
+import type {
+  CreateSourceInput,
+  SourceDto,
+  SourceStatus,
+  SourceType,
+  UpdateSourceInput,
+} from '../../shared/schemas/sources.js';
+import type { ChatbotsService } from '../chatbots/chatbots.service.js';
+import type { Models } from '../db/models.js';
+import { AppError } from '../http/app-error.js';
+import type { StorageCounter } from '../usage/usage.service.js';
+import { detectKind, KIND_MIME } from './extract/extract.js';
+import { literalAddress, type AddressPolicy } from './fetch/address-policy.js';
+import type { IndexCache } from './index/index-cache.js';
+import type { SourceQueue } from './job-queue.js';
+
+type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
+
+/** An uploaded file, as the transport hands it over. */
+export interface UploadedFile {
+  name: string;
+  mimeType: string;
+  data: Buffer;
+}
+
+const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+
+export function toSourceDto(doc: SourceRecord): SourceDto {
+  return {
+    id: doc._id.toString(),
+    chatbotId: doc.chatbotId.toString(),
+    type: doc.type as SourceType,
+    title: doc.title,
+    status: doc.status as SourceStatus,
+    failureReason: doc.status === 'failed' ? (doc.failureReason ?? 'processing failed') : null,
+    url: doc.url ?? null,
+    crawl: doc.crawl?.mode
+      ? { mode: doc.crawl.mode as 'page' | 'sitemap' | 'site', maxPages: doc.crawl.maxPages ?? 1 }
+      : null,
+    finalUrl: doc.finalUrl ?? null,
+    lastFetchedAt: iso(doc.lastFetchedAt),
+    file: doc.file?.name ? { name: doc.file.name, mimeType: doc.file.mimeType ?? '', size: doc.file.size ?? 0 } : null,
+    counts: { characters: doc.characters ?? 0, chunks: doc.chunks ?? 0, pages: doc.pages ?? 0 },
+    attempts: doc.attempts ?? 0,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+    readyAt: iso(doc.readyAt),
+  };
+}
+
+function notFoundSource(id: string): AppError {
+  return new AppError('NotFoundError', { message: `No source with id "${id}"` });
+}
+
+/** A bot's sources: written at once, processed by the queue; reads and writes are scoped to the organization. */
+export class SourcesService {
+  constructor(
+    private readonly models: Models,
+    private readonly chatbots: ChatbotsService,
+    private readonly queue: SourceQueue,
+    private readonly cache: IndexCache,
+    private readonly policy: AddressPolicy,
+  ) {}
+
+  async create(
+    organizationId: string,
+    chatbot: string,
+    input: CreateSourceInput,
+    file: UploadedFile | null,
+  ): Promise<SourceDto> {
+    const bot = await this.chatbots.find(organizationId, chatbot);
+    const base = { _id: new Types.ObjectId(), organizationId: bot.organizationId, chatbotId: bot._id };
+    let source: SourceRecord;
+    if (input.type === 'text') {
+      await this.models.SourceContent.create({ ...this.contentOwner(base), text: input.content });
+      source = await this.models.Source.create({ ...base, type: 'text', title: input.title });
+    } else if (input.type === 'url') {
+      this.assertFetchable(input.url);
+      source = await this.models.Source.create({
+        ...base,
+        type: 'url',
+        title: input.title ?? new URL(input.url).hostname,
+        titleFromUser: Boolean(input.title),
+        url: input.url,
+        crawl: input.crawl,
+      });
+    } else {
+      if (!file) {
+        throw new AppError('ValidationError', {
+          message: 'Upload the document as multipart/form-data in a field named "file"',
+          details: { fields: [{ path: 'file', message: 'required' }] },
+        });
+      }
+      const kind = detectKind(file.data, file.mimeType, file.name);
+      if (!kind) {
+        throw new AppError('UnsupportedMediaTypeError', {
+          message: 'Upload a PDF, DOCX, Markdown, HTML or plain text file',
+          details: { fileName: file.name.slice(0, 200), mimeType: file.mimeType.slice(0, 100) },
+        });
+      }
+      const mimeType = KIND_MIME[kind];
+      await this.models.SourceContent.create({ ...this.contentOwner(base), data: file.data, mimeType });
+      source = await this.models.Source.create({
+        ...base,
+        type: 'file',
+        title: input.title ?? file.name.slice(0, 200),
+        titleFromUser: Boolean(input.title),
+        file: { name: file.name.slice(0, 200), mimeType, size: file.data.length },
+      });
+    }
+    await this.queue.enqueue(source);
+    return toSourceDto(source);
+  }
+
+  async list(
+    organizationId: string,
+    chatbot: string,
+    filters: { status?: SourceStatus; type?: SourceType },
+    page: number,
+    perPage: number,
+  ) {
+    const bot = await this.chatbots.find(organizationId, chatbot);
+    const filter = {
+      organizationId: bot.organizationId,
+      chatbotId: bot._id,
+      ...(filters.status ? { status: filters.status } : {}),
+      ...(filters.type ? { type: filters.type } : {}),
+    };
+    const [docs, total] = await Promise.all([
+      this.models.Source.find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * perPage)
+        .limit(perPage),
+      this.models.Source.countDocuments(filter),
+    ]);
+    return { items: docs.map(toSourceDto), total };
+  }
+
+  /** A source of this organization; another organization's source is simply not found. */
+  async find(organizationId: string, id: string): Promise<SourceRecord> {
+    if (!Types.ObjectId.isValid(id)) throw notFoundSource(id);
+    const doc = await this.models.Source.findOne({
+      _id: new Types.ObjectId(id),
+      organizationId: new Types.ObjectId(organizationId),
+    });
+    if (!doc) throw notFoundSource(id);
+    return doc;
+  }
+
+  async get(organizationId: string, id: string): Promise<SourceDto> {
+    return toSourceDto(await this.find(organizationId, id));
+  }
+
+  /** Renames in place; new content or a new address reprocesses the source (`requeued`). */
+  async update(organizationId: string, id: string, input: UpdateSourceInput) {
+    const doc = await this.find(organizationId, id);
+    const wrongField = (field: string, type: string) =>
+      new AppError('ValidationError', {
+        message: `"${field}" can only be changed on ${type} sources`,
+        details: { fields: [{ path: field, message: `not a ${type} source` }] },
+      });
+    if (input.content !== undefined && doc.type !== 'text') throw wrongField('content', 'text');
+    if ((input.url !== undefined || input.crawl !== undefined) && doc.type !== 'url') throw wrongField('url', 'url');
+    if (input.url) this.assertFetchable(input.url);
+    const requeue = input.content !== undefined || input.url !== undefined || input.crawl !== undefined;
+    if (input.content !== undefined) {
+      await this.models.SourceContent.updateOne({ sourceId: doc._id }, { $set: { text: input.content } });
+    }
+    const set: Record<string, unknown> = {};
+    if (input.title) Object.assign(set, { title: input.title, titleFromUser: true });
+    if (input.url) set.url = input.url;
+    if (input.crawl) set.crawl = input.crawl;
+    if (requeue) Object.assign(set, { status: 'queued', failureReason: null, attempts: 0 });
+    const updated = await this.models.Source.findOneAndUpdate(
+      { _id: doc._id },
+      { $set: set, ...(requeue ? { $inc: { revision: 1 } } : {}) },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw notFoundSource(id);
+    if (requeue) await this.queue.enqueue(updated);
+    else if (input.title && doc.type !== 'url') await this.retitleChunks(updated, input.title);
+    return { source: toSourceDto(updated), requeued: requeue };
+  }
+
+  /** Processes the source again from its stored content or its address. */
+  async reindex(organizationId: string, id: string): Promise<SourceDto> {
+    const doc = await this.find(organizationId, id);
+    const updated = await this.models.Source.findOneAndUpdate(
+      { _id: doc._id },
+      { $set: { status: 'queued', failureReason: null, attempts: 0 }, $inc: { revision: 1 } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) throw notFoundSource(id);
+    await this.queue.enqueue(updated);
+    return toSourceDto(updated);
+  }
+
+  /** Deletes the source and its chunks; the next question, on any node, no longer sees them. */
+  async remove(organizationId: string, id: string): Promise<void> {
+    const doc = await this.find(organizationId, id);
+    await this.models.Source.deleteOne({ _id: doc._id });
+    await this.queue.cancel(doc._id);
+    const target = { organizationId, chatbotId: doc.chatbotId.toString() };
+    await this.cache.removeSource(target, doc._id.toString());
+    await Promise.all([
+      this.models.Chunk.deleteMany({ sourceId: doc._id }),
+      this.models.SourceContent.deleteOne({ sourceId: doc._id }),
+    ]);
+  }
+
+  /** The organization's knowledge totals for the usage report. */
+  readonly countStorage: StorageCounter = async (organizationId) => {
+    const [totals] = await this.models.Source.aggregate<{ sources: number; characters: number; chunks: number }>([
+      { $match: { organizationId } },
+      {
+        $group: {
+          _id: null,
+          sources: { $sum: 1 },
+          characters: { $sum: '$characters' },
+          chunks: { $sum: '$chunks' },
+        },
+      },
+    ]);
+    return { sources: totals?.sources ?? 0, characters: totals?.characters ?? 0, chunks: totals?.chunks ?? 0 };
+  };
+
+  private contentOwner(base: { _id: Types.ObjectId; organizationId: Types.ObjectId; chatbotId: Types.ObjectId }) {
+    return { organizationId: base.organizationId, chatbotId: base.chatbotId, sourceId: base._id };
+  }
+
+  private async retitleChunks(source: SourceRecord, title: string): Promise<void> {
+    await this.models.Chunk.updateMany({ sourceId: source._id }, { $set: { title } });
+    const target = { organizationId: source.organizationId.toString(), chatbotId: source.chatbotId.toString() };
+    await this.cache.retitleSource(target, source._id.toString(), title);
+  }
+
+  /** Refuses a URL whose host is a literal private address before it is even queued. */
+  private assertFetchable(url: string): void {
+    const address = literalAddress(new URL(url).hostname);
+    const reason = address ? this.policy.refuse(address) : null;
+    if (reason) {
+      throw new AppError('ValidationError', {
+        message: `This URL cannot be fetched: ${reason}`,
+        details: { fields: [{ path: 'url', message: 'private, loopback, link-local or reserved address' }] },
+      });
+    }
+  }
+}
