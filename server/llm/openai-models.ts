@@ -160,11 +160,17 @@ export class OpenAiEmbeddingModel implements EmbeddingModel {
     this.client = clientFor(settings);
   }
 
-  async embed(texts: string[], signal: AbortSignal = new AbortController().signal): Promise<Float32Array[]> {
+  async embed(texts: string[], outer?: AbortSignal): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
+    // Callers pass long-lived signals (a worker's); the client gets a per-call one so no listener outlives the call.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener('abort', onAbort, { once: true });
+    if (outer?.aborted) onAbort();
+    const signal = controller.signal;
     const { value } = await withRetries(this.settings, signal, () =>
       this.client.embeddings.create({ model: this.model, input: texts }, { signal }),
-    );
+    ).finally(() => outer?.removeEventListener('abort', onAbort));
     return [...value.data]
       .sort((a, b) => a.index - b.index)
       .map((item) => normalize(Float32Array.from(item.embedding)));

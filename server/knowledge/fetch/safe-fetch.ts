@@ -37,7 +37,16 @@ export async function safeFetch(
   signal?: AbortSignal,
 ): Promise<FetchedResource> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // A per-call controller, unlinked in `finally`: AbortSignal.any would leave a listener on the
+  // worker's long-lived signal for every fetch.
+  const controller = new AbortController();
+  const abort = (reason: unknown) => controller.abort(reason);
+  const onTimeout = () => abort(timeout.reason);
+  const onCancel = () => abort(signal?.reason);
+  timeout.addEventListener('abort', onTimeout, { once: true });
+  signal?.addEventListener('abort', onCancel, { once: true });
+  if (signal?.aborted) onCancel();
+  const combined = controller.signal;
   let current = new URL(url);
   try {
     for (let hop = 0; ; hop += 1) {
@@ -81,6 +90,9 @@ export async function safeFetch(
       retryable: code !== 'ENOTFOUND',
       cause: error,
     });
+  } finally {
+    timeout.removeEventListener('abort', onTimeout);
+    signal?.removeEventListener('abort', onCancel);
   }
 }
 
