@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import type { MessageDto } from '../../shared/schemas/chat.js';
 import type { ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
+import { listFilter, type ListFilters } from '../db/list-filter.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 
@@ -64,16 +65,7 @@ export interface OpenConversationInput {
   pageUrl?: string | null;
 }
 
-export interface ConversationFilters {
-  chatbotId?: Types.ObjectId;
-  from?: Date;
-  to?: Date;
-  q?: string;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+export type ConversationFilters = ListFilters;
 
 /** Conversations and their messages, always scoped to one organization. */
 export class ConversationsService {
@@ -134,18 +126,7 @@ export class ConversationsService {
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
-    const filter: Record<string, unknown> = { organizationId: new Types.ObjectId(organizationId) };
-    if (filters.chatbotId) filter.chatbotId = filters.chatbotId;
-    if (filters.from || filters.to) {
-      filter.createdAt = {
-        ...(filters.from ? { $gte: filters.from } : {}),
-        ...(filters.to ? { $lte: filters.to } : {}),
-      };
-    }
-    if (filters.q) {
-      const pattern = new RegExp(escapeRegex(filters.q), 'i');
-      filter.$or = [{ lastMessagePreview: pattern }, { 'user.email': pattern }, { 'user.name': pattern }];
-    }
+    const filter = listFilter(organizationId, filters, ['lastMessagePreview', 'user.email', 'user.name']);
     const [docs, total] = await Promise.all([
       this.models.Conversation.find(filter)
         .sort({ createdAt: -1, _id: -1 })

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import type { LeadDetail, LeadDto, LeadListItem } from '../../shared/schemas/leads.js';
 import { toConversationSummary, toMessageDto } from '../conversations/conversations.service.js';
+import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
@@ -29,21 +30,12 @@ export interface LeadSubmission {
   source?: 'form' | 'conversation';
 }
 
-export interface LeadFilters {
-  chatbotId?: Types.ObjectId;
-  from?: Date;
-  to?: Date;
-  q?: string;
-}
+export type LeadFilters = ListFilters;
 
 /** Transcripts shown with one lead: its newest conversations, each up to this many messages. */
 const DETAIL_CONVERSATIONS = 10;
 const DETAIL_MESSAGES = 500;
 const REDACTED = '[removed]';
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Only http(s) URLs are kept: anything else could become a script link in a dashboard. */
 function httpUrlOrNull(value: string | null | undefined): string | null {
@@ -222,19 +214,7 @@ export class LeadsService {
   }
 
   private filterOf(organizationId: string, filters: LeadFilters): Record<string, unknown> {
-    const filter: Record<string, unknown> = { organizationId: new Types.ObjectId(organizationId) };
-    if (filters.chatbotId) filter.chatbotId = filters.chatbotId;
-    if (filters.from || filters.to) {
-      filter.createdAt = {
-        ...(filters.from ? { $gte: filters.from } : {}),
-        ...(filters.to ? { $lte: filters.to } : {}),
-      };
-    }
-    if (filters.q) {
-      const pattern = new RegExp(escapeRegex(filters.q), 'i');
-      filter.$or = [{ name: pattern }, { email: pattern }, { company: pattern }];
-    }
-    return filter;
+    return listFilter(organizationId, filters, ['name', 'email', 'company']);
   }
 
   /** The named conversation (it must be this visitor's, with this bot), else the visitor's latest. */
