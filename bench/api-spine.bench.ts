@@ -11,11 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import express from 'express';
-import { pino } from 'pino';
-import { startApp } from '../server/app.js';
-import { parseEnv } from '../server/config.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
-import { connectMongo } from '../server/db/mongo.js';
+import { startBenchApp } from './bench-app.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
@@ -62,29 +59,13 @@ async function startBareExpress() {
 
 async function main() {
   const db = await startEmbeddedDb();
-  const connection = await connectMongo(db.uri, { dbName: 'wisp_bench_api_spine' });
-  await connection.dropDatabase();
-  const config = {
-    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', NODE_ENV: 'production' }),
-    SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
-  };
-  const unlimited = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
-  const app = await startApp({
-    config,
-    logger: pino({ level: 'silent' }),
-    connection,
-    embeddedDatabase: true,
-    rateLimits: { plans: { free: unlimited, pro: unlimited }, publicPerMinute: 10_000_000 },
+  const { app, org, bot, stop } = await startBenchApp({
+    dbUri: db.uri,
+    dbName: 'wisp_bench_api_spine',
+    env: { NODE_ENV: 'production' },
+    allowedOrigins: ['https://bench.example'],
   });
   const bare = await startBareExpress();
-  const org = await app.services.organizations.create('Bench');
-  const bot = await app.services.chatbots.create(org.id, {
-    name: 'Bench bot',
-    instructions: 'Be brief.',
-    modelSettings: { integrationId: null, model: null, temperature: 0.3, maxTokens: 800 },
-    allowedOrigins: ['https://bench.example'],
-    status: 'active',
-  });
 
   const check = await fetch(`${app.url}/api/v1/chatbots/${bot.id}`, {
     headers: { authorization: `Bearer ${org.adminKey}` },
@@ -94,9 +75,8 @@ async function main() {
   const bareFigures = await drive(`${bare.url}/ping`);
   const apiFigures = await drive(`${app.url}/api/v1/chatbots/${bot.id}`, { authorization: `Bearer ${org.adminKey}` });
 
-  await app.stop(0);
+  await stop();
   await new Promise((resolve) => bare.server.close(resolve));
-  await connection.close();
   await db.stop();
 
   const row = (name: string, f: Figures) =>

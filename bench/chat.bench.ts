@@ -5,11 +5,8 @@
  * directly, in the same run. Run: npx tsx bench/chat.bench.ts
  */
 import autocannon from 'autocannon';
-import { pino } from 'pino';
-import { startApp } from '../server/app.js';
-import { parseEnv } from '../server/config.js';
+import { startBenchApp } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
-import { connectMongo } from '../server/db/mongo.js';
 import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -39,34 +36,10 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 async function main() {
   const db = await startEmbeddedDb();
   const fake = await startFakeLlm();
-  const connection = await connectMongo(db.uri, { dbName: 'wisp_bench_chat' });
-  await connection.dropDatabase();
-  const config = {
-    ...parseEnv({
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'bench',
-      OPENAI_MODEL: 'fake-chat',
-      MONTHLY_MESSAGE_QUOTA: '100000000',
-    }),
-    SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
-  };
-  const unlimited = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
-  const app = await startApp({
-    config,
-    logger: pino({ level: 'silent' }),
-    connection,
-    embeddedDatabase: true,
-    rateLimits: { plans: { free: unlimited, pro: unlimited }, publicPerMinute: 10_000_000 },
-  });
-  const org = await app.services.organizations.create('Bench');
-  const bot = await app.services.chatbots.create(org.id, {
-    name: 'Bench bot',
-    instructions: '',
-    modelSettings: { integrationId: null, model: null, temperature: 0.3, maxTokens: 800 },
-    allowedOrigins: [],
-    status: 'active',
+  const { app, org, bot, stop } = await startBenchApp({
+    dbUri: db.uri,
+    dbName: 'wisp_bench_chat',
+    env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
   });
   const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
 
@@ -114,9 +87,7 @@ async function main() {
     `Added by the API's SSE path: p50 ${(percentile(viaApp, 50) - percentile(viaModel, 50)).toFixed(1)} ms, p99 ${(percentile(viaApp, 99) - percentile(viaModel, 99)).toFixed(1)} ms`,
   );
 
-  await app.stop(0);
-  await connection.dropDatabase();
-  await connection.close();
+  await stop();
   await fake.stop();
   await db.stop();
 }

@@ -9,6 +9,7 @@ export interface ListFilters {
   q?: string;
 }
 
+/** Escapes text for use inside a RegExp, so user input is matched literally. */
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

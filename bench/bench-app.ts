@@ -1,0 +1,60 @@
+import type { Connection } from 'mongoose';
+import { pino, type Logger } from 'pino';
+import { startApp, type RunningApp } from '../server/app.js';
+import { parseEnv } from '../server/config.js';
+import { connectMongo } from '../server/db/mongo.js';
+
+const UNLIMITED = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
+
+export interface BenchApp {
+  app: RunningApp;
+  connection: Connection;
+  org: { id: string; adminKey: string };
+  bot: { id: string; slug: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * The real app on a fresh database for a bench: no rate limits or quota in the way,
+ * one organization with an admin key and one bot.
+ */
+export async function startBenchApp(options: {
+  dbUri: string;
+  dbName: string;
+  env?: Record<string, string>;
+  logger?: Logger;
+  allowedOrigins?: string[];
+}): Promise<BenchApp> {
+  const connection = await connectMongo(options.dbUri, { dbName: options.dbName });
+  await connection.dropDatabase();
+  const config = {
+    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', MONTHLY_MESSAGE_QUOTA: '100000000', ...options.env }),
+    SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
+  };
+  const app = await startApp({
+    config,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    connection,
+    embeddedDatabase: true,
+    rateLimits: { plans: { free: UNLIMITED, pro: UNLIMITED }, publicPerMinute: 10_000_000 },
+  });
+  const org = await app.services.organizations.create('Bench');
+  const bot = await app.services.chatbots.create(org.id, {
+    name: 'Bench bot',
+    instructions: 'Be brief.',
+    modelSettings: { integrationId: null, model: null, temperature: 0.3, maxTokens: 800 },
+    allowedOrigins: options.allowedOrigins ?? [],
+    status: 'active',
+  });
+  return {
+    app,
+    connection,
+    org,
+    bot,
+    stop: async () => {
+      await app.stop(0);
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  };
+}
