@@ -1,0 +1,68 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { WidgetClientEvents, WidgetServerEvents } from '../../shared/socket-events.js';
+import { startApp, type RunningApp } from '../app.js';
+import { connectMongo } from '../db/mongo.js';
+import { ApiClient } from '../test/api-client.js';
+import { hasRedis, startRedis } from '../test/redis-server.js';
+import { startTestApp, type TestApp } from '../test/test-app.js';
+
+type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
+
+describe.skipIf(!hasRedis)('widget sockets across two nodes with REDIS_URL', () => {
+  let redis: ChildProcess;
+  let first: TestApp;
+  let second: RunningApp;
+  let closeSecond: () => Promise<void>;
+  let socket: Client | null = null;
+
+  beforeAll(async () => {
+    const started = await startRedis();
+    redis = started.process;
+    first = await startTestApp({ env: { REDIS_URL: started.url } });
+    // A second node on the same database and Redis, as behind a load balancer.
+    const connection = await connectMongo(inject('mongoUri'), { dbName: first.connection.name });
+    second = await startApp({
+      config: first.config,
+      logger: pino({ level: 'silent' }),
+      connection,
+      embeddedDatabase: true,
+    });
+    closeSecond = async () => {
+      await second.stop(0);
+      await connection.close();
+    };
+  });
+  afterAll(async () => {
+    socket?.disconnect();
+    await closeSecond?.();
+    await first?.stop();
+    redis?.kill('SIGTERM');
+  });
+
+  it('a settings change made through one node restyles a widget connected to the other', async () => {
+    const org = await first.createOrg('Two nodes');
+    await org.api.post('/api/v1/chatbots', { name: 'Shared bot' });
+    const client: Client = io(`${first.url}/widget`, {
+      transports: ['websocket'],
+      auth: { bot: 'shared-bot', visitorId: `v_${randomUUID()}` },
+      reconnection: false,
+    });
+    socket = client;
+    await new Promise<void>((resolve, reject) => {
+      client.once('session', () => resolve());
+      client.once('connect_error', reject);
+    });
+    const updated = new Promise<{ version: number; config: unknown }>((resolve) =>
+      client.once('settings:updated', resolve),
+    );
+    const onSecond = new ApiClient(second.url, org.adminKey);
+    const patched = await onSecond.patch('/api/v1/chatbots/shared-bot/widget-settings', { primaryColor: '#0f766e' });
+    expect(patched.status).toBe(200);
+    const event = await updated;
+    expect(event.config).toMatchObject({ appearance: { primaryColor: '#0f766e' } });
+  });
+});
