@@ -74,6 +74,8 @@ export class ChatService {
       pageUrl: turn.pageUrl,
     });
 
+    if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
+
     const existing = turn.clientMessageId
       ? await models.Message.findOne({
           conversationId: conversation._id,

@@ -239,6 +239,20 @@ export class LeadsService {
   }
 
   /** The conversation points at its lead; an anonymous one also takes the lead's name and email. */
+  /**
+   * Links a widget visitor's lead to a conversation that started after the form was sent
+   * (the `before_first_message` trigger asks before any conversation exists).
+   */
+  async attachVisitorConversation(conversation: ConversationRecord): Promise<void> {
+    if (!conversation.visitorId || conversation.leadId) return;
+    const lead = await this.models.Lead.findOneAndUpdate(
+      { chatbotId: conversation.chatbotId, visitorId: conversation.visitorId },
+      { $addToSet: { conversationIds: conversation._id } },
+      { returnDocument: 'after', sort: { updatedAt: -1 } },
+    );
+    if (lead) await this.linkConversation(conversation, lead._id, lead.email ?? null, lead.name ?? null);
+  }
+
   private async linkConversation(
     conversation: ConversationRecord,
     leadId: Types.ObjectId,
