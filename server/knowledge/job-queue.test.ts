@@ -84,8 +84,13 @@ describe('the knowledge job queue', () => {
       expect(source.status).toBe('ready');
       await expectOneChunkSet(second, source);
     }
-    // Each page was fetched once before the restart (cut off) and once after.
-    for (const n of [1, 2, 3]) expect(site.requests.filter((r) => r.path === `/slow/${n}`).length).toBe(2);
+    // Each page was fetched at most once before the restart (cut off; a job may be claimed before its
+    // request leaves) and exactly once after, to completion.
+    for (const n of [1, 2, 3]) {
+      const fetches = site.requests.filter((r) => r.path === `/slow/${n}`).length;
+      expect(fetches).toBeGreaterThanOrEqual(1);
+      expect(fetches).toBeLessThanOrEqual(2);
+    }
     const jobs = await second.app.models.KnowledgeJob.find({ chatbotId: new Types.ObjectId(bot) }).lean();
     expect(jobs.map((job) => job.status)).toEqual(['done', 'done', 'done']);
     // Handing a job back on shutdown does not spend one of its attempts.
