@@ -5,6 +5,7 @@ import { widgetFeedbackSchema, widgetHistorySchema, widgetSendSchema } from '../
 import type { Ack } from '../../shared/socket-events.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
+import { parse } from '../http/validate.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { runWidgetTurn } from './widget-answers.js';
@@ -24,13 +25,9 @@ export interface WidgetHandlerDeps {
 
 type Reply<T> = Parameters<Ack<T>>[0];
 
+/** Socket payloads are checked by the same zod parsing as HTTP bodies (422 details list each field). */
 function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.output<S> {
-  const result = schema.safeParse(payload);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new AppError('ValidationError', {
-    message: `Invalid payload: ${issue ? `${issue.path.join('.') || 'payload'}: ${issue.message}` : 'invalid'}`,
-  });
+  return parse(schema, payload, 'payload');
 }
 
 function errorReply(error: unknown, logger: Logger): Reply<never> {
