@@ -60,6 +60,8 @@ export class ChatService {
     ]);
     if (bot.status !== 'active')
       throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
+    // Without a clientMessageId nothing can be replayed, so an exhausted quota refuses before anything is written.
+    if (!quotaCheck.state && !turn.clientMessageId) throw quotaCheck.error;
     const user: EndUser | null =
       turn.user ?? (turn.userToken ? await verifyEndUserToken(turn.userToken, chatbots.identitySecretOf(bot)) : null);
     const conversation = await conversations.open({
