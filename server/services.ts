@@ -1,6 +1,5 @@
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { ChatService } from './chat/chat.service.js';
-import { emptyRetriever, type Retriever } from './chat/retriever.js';
 import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -46,10 +45,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
   );
   const leads = new LeadsService(models);
-  // The knowledge capability replaces this retriever when it is wired.
-  const knowledgeRetriever: { current: Retriever } = { current: emptyRetriever };
   const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver: () => modelResolver });
-  knowledgeRetriever.current = knowledge.retriever;
   const chat = new ChatService({
     models,
     chatbots,
@@ -58,7 +54,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     unanswered,
     modelResolver,
     leads,
-    retriever: () => knowledgeRetriever.current,
+    retriever: knowledge.retriever,
     logger,
   });
   return {
@@ -75,7 +71,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
     conversations,
     unanswered,
-    knowledgeRetriever,
     knowledge,
     retriever: knowledge.retriever,
     chat,

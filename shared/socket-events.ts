@@ -74,10 +74,6 @@ export interface WidgetServerEvents {
   }) => void;
   /** The owner changed the widget settings; restyle without reload. */
   'settings:updated': (payload: { version: number; config: unknown }) => void;
-  /** The lead form should be shown now (trigger reached). */
-  'lead:request': (payload: {
-    reason: 'before_first_message' | 'after_messages' | 'cannot_answer' | 'human_requested';
-  }) => void;
 }
 
 /** Per-socket data the server keeps. */

@@ -2,6 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { ApiKeyDto, ApiKeyScope, CreatedApiKeyDto } from '../../shared/schemas/api-keys.js';
 import { AppError } from '../http/app-error.js';
+import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -75,14 +76,12 @@ export class ApiKeysService {
 
   async list(organizationId: string, page: number, perPage: number) {
     const filter = { organizationId: new Types.ObjectId(organizationId) };
-    const [docs, total] = await Promise.all([
-      this.models.ApiKey.find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage)
-        .lean(),
+    const { items: docs, total } = await findPage(
+      this.models.ApiKey.find(filter).sort(NEWEST_FIRST).lean(),
       this.models.ApiKey.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toDto), total };
   }
 

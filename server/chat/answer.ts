@@ -66,9 +66,11 @@ export async function* generateAnswer(
   let text = '';
   let seq = 0;
   try {
-    const retrieval = await deps
-      .retriever()
-      .retrieve({ chatbotId: ctx.bot._id.toString(), organizationId }, ctx.question, { limit: 5, signal });
+    const retrieval = await deps.retriever.retrieve(
+      { chatbotId: ctx.bot._id.toString(), organizationId },
+      ctx.question,
+      { limit: 5, signal },
+    );
     const sources = toSourceRefs(retrieval.passages);
     yield { type: 'sources', sources };
     const botModels = await deps.modelResolver.forChatbot(ctx.bot);

@@ -23,8 +23,7 @@ export interface ChatDeps {
   unanswered: UnansweredService;
   modelResolver: ModelResolver;
   leads: LeadsService;
-  /** Read on each turn, so the knowledge capability can be wired after the chat service. */
-  retriever: () => Retriever;
+  retriever: Retriever;
   logger: Logger;
 }
 

@@ -31,8 +31,3 @@ export interface Retriever {
     options?: { limit?: number; signal?: AbortSignal },
   ): Promise<Retrieval>;
 }
-
-/** The retriever of a bot with no knowledge capability wired in. */
-export const emptyRetriever: Retriever = {
-  retrieve: async () => ({ passages: [], confidence: 0 }),
-};

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { findPage } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 
 /** Answers below this confidence go to the bot's gap log. */
@@ -39,14 +40,12 @@ export class UnansweredService {
 
   async list(chatbotId: Types.ObjectId, page: number, perPage: number) {
     const filter = { chatbotId };
-    const [docs, total] = await Promise.all([
-      this.models.Unanswered.find(filter)
-        .sort({ count: -1, lastAskedAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage)
-        .lean(),
+    const { items: docs, total } = await findPage(
+      this.models.Unanswered.find(filter).sort({ count: -1, lastAskedAt: -1, _id: -1 }).lean(),
       this.models.Unanswered.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return {
       items: docs.map((doc) => ({
         question: doc.question,

@@ -88,9 +88,8 @@ export function mountChatbotRoutes(api: ApiRouter, chatbots: ChatbotsService): v
       errors: ['NotFoundError'],
     },
     async ({ params, principal, res }) => {
-      const bot = await chatbots.find(principal.organizationId, params.id);
-      await chatbots.remove(principal.organizationId, bot._id.toString());
-      sendData(res, { id: bot._id.toString(), deleted: true });
+      const id = await chatbots.remove(principal.organizationId, params.id);
+      sendData(res, { id, deleted: true });
     },
   );
   api.route(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { ChatbotDto, CreateChatbotInput, UpdateChatbotInput } from '../../shared/schemas/chatbots.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError, notFound } from '../http/app-error.js';
 
@@ -63,13 +64,12 @@ export class ChatbotsService {
 
   async list(organizationId: string, page: number, perPage: number) {
     const filter = { organizationId: new Types.ObjectId(organizationId) };
-    const [docs, total] = await Promise.all([
-      this.models.Chatbot.find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage),
+    const { items: docs, total } = await findPage(
+      this.models.Chatbot.find(filter).sort(NEWEST_FIRST),
       this.models.Chatbot.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toChatbotDto), total };
   }
 
@@ -99,12 +99,13 @@ export class ChatbotsService {
     return toChatbotDto(doc);
   }
 
-  /** Deletes the bot and every document that belongs to it. */
-  async remove(organizationId: string, idOrSlug: string): Promise<void> {
+  /** Deletes the bot and every document that belongs to it; returns the bot's id. */
+  async remove(organizationId: string, idOrSlug: string): Promise<string> {
     const doc = await this.find(organizationId, idOrSlug);
     const byBot = { chatbotId: doc._id };
     await Promise.all(this.models.ownedByChatbot.map((model) => model.deleteMany(byBot)));
     await this.models.Chatbot.deleteOne({ _id: doc._id });
+    return doc._id.toString();
   }
 
   /** Issues a new identity secret (shown once); tokens signed with the old one stop working. */

@@ -4,6 +4,7 @@ import type { MessageDto } from '../../shared/schemas/chat.js';
 import type { ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
 import { listFilter, type ListFilters } from '../db/list-filter.js';
+import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 
@@ -127,13 +128,12 @@ export class ConversationsService {
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
     const filter = listFilter(organizationId, filters, ['lastMessagePreview', 'user.email', 'user.name']);
-    const [docs, total] = await Promise.all([
-      this.models.Conversation.find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage),
+    const { items: docs, total } = await findPage(
+      this.models.Conversation.find(filter).sort(NEWEST_FIRST),
       this.models.Conversation.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toConversationSummary), total };
   }
 
@@ -156,13 +156,12 @@ export class ConversationsService {
   async messages(organizationId: string, id: string, page: number, perPage: number) {
     const doc = await this.find(organizationId, id);
     const filter = { conversationId: doc._id };
-    const [docs, total] = await Promise.all([
-      this.models.Message.find(filter)
-        .sort({ createdAt: 1, _id: 1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage),
+    const { items: docs, total } = await findPage(
+      this.models.Message.find(filter).sort({ createdAt: 1, _id: 1 }),
       this.models.Message.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toMessageDto), total };
   }
 

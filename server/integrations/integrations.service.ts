@@ -5,6 +5,7 @@ import type {
   UpdateIntegrationInput,
 } from '../../shared/schemas/integrations.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 
@@ -61,14 +62,12 @@ export class IntegrationsService {
 
   async list(organizationId: string, page: number, perPage: number) {
     const filter = { organizationId: new Types.ObjectId(organizationId) };
-    const [docs, total] = await Promise.all([
-      this.models.Integration.find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage)
-        .lean(),
+    const { items: docs, total } = await findPage(
+      this.models.Integration.find(filter).sort(NEWEST_FIRST).lean(),
       this.models.Integration.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toDto), total };
   }
 
@@ -115,11 +114,6 @@ export class IntegrationsService {
       embeddingModel: doc.embeddingModel ?? null,
       updatedAt: doc.updatedAt,
     };
-  }
-
-  /** Refuses a bot setting that names a connection of another organization or none at all. */
-  async assertUsable(organizationId: string, id: string): Promise<void> {
-    await this.find(organizationId, id);
   }
 
   private async find(organizationId: string, id: string) {
