@@ -10,8 +10,6 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Types } from 'mongoose';
 import { pino } from 'pino';
-import { startApp } from '../server/app.js';
-import { parseEnv } from '../server/config.js';
 import { createModels, ensureCollections, type Models } from '../server/db/models.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { connectMongo } from '../server/db/mongo.js';
@@ -22,6 +20,7 @@ import type { EmbeddingModel } from '../server/llm/model-client.js';
 import type { ModelResolver } from '../server/llm/model-resolver.js';
 import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
 import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { startBenchApp } from './bench-app.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
 /** A small sentence-embedding model's width (e.g. MiniLM); 1.5 KB of float32 per chunk. */
@@ -62,34 +61,16 @@ const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeUrl: string) {
-  const connection = await connectMongo(dbUri, { dbName: `wisp_bench_ingest_${mode}` });
-  await connection.dropDatabase();
-  const config = {
-    ...parseEnv({
-      PORT: '0',
-      LOG_LEVEL: 'silent',
+  const { app, org, bot, stop } = await startBenchApp({
+    dbUri,
+    dbName: `wisp_bench_ingest_${mode}`,
+    logger,
+    env: {
       KNOWLEDGE_JOB_POLL_MS: '50',
       ...(mode === 'hybrid'
         ? { OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'bench', OPENAI_EMBEDDING_MODEL: 'fake-embed' }
         : {}),
-    }),
-    SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
-  };
-  const unlimited = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
-  const app = await startApp({
-    config,
-    logger,
-    connection,
-    embeddedDatabase: true,
-    rateLimits: { plans: { free: unlimited, pro: unlimited }, publicPerMinute: 10_000_000 },
-  });
-  const org = await app.services.organizations.create('Bench');
-  const bot = await app.services.chatbots.create(org.id, {
-    name: 'Bench bot',
-    instructions: '',
-    modelSettings: { integrationId: null, model: null, temperature: 0.3, maxTokens: 800 },
-    allowedOrigins: [],
-    status: 'active',
+    },
   });
   const documents = Array.from({ length: INGEST_SOURCES }, (_, i) =>
     [
@@ -121,8 +102,7 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
   const elapsed = (performance.now() - started) / 1000;
   const chunks = await app.models.Chunk.countDocuments({ chatbotId: botId });
   const failed = await app.models.Source.countDocuments({ chatbotId: botId, status: 'failed' });
-  await app.stop(0);
-  await connection.close();
+  await stop();
   return {
     mode,
     sources: INGEST_SOURCES,
@@ -187,7 +167,6 @@ async function retrievalAtSizes(dbUri: string) {
   const lexical = new KnowledgeRetriever({ models, cache, modelResolver: () => null, logger });
   const hybrid = new KnowledgeRetriever({ models, cache, modelResolver: () => resolver, logger });
   const orgId = new Types.ObjectId();
-  const rows = [];
   for (const size of SIZES) {
     const bot = await models.Chatbot.create({
       organizationId: orgId,
@@ -225,25 +204,16 @@ async function retrievalAtSizes(dbUri: string) {
         timings[name].push(performance.now() - t0);
       }
     }
-    rows.push({
-      size,
-      insertRate: size / insertSeconds,
-      buildMs,
-      lexical: [percentile(timings.lexical, 50), percentile(timings.lexical, 99)],
-      hybrid: [percentile(timings.hybrid, 50), percentile(timings.hybrid, 99)],
-      rss: memory.rss,
-      indexMemory: memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers,
-    });
+    const latency = (name: keyof typeof timings) =>
+      `p50 ${ms(percentile(timings[name], 50))} p99 ${ms(percentile(timings[name], 99))}`;
+    const indexMemory = memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers;
     console.log(
       `${size} chunks: insert ${Math.round(size / insertSeconds)} chunks/s, index build ${ms(buildMs)}, ` +
-        `lexical p50 ${ms(percentile(timings.lexical, 50))} p99 ${ms(percentile(timings.lexical, 99))}, ` +
-        `hybrid p50 ${ms(percentile(timings.hybrid, 50))} p99 ${ms(percentile(timings.hybrid, 99))}, ` +
-        `rss ${mb(memory.rss)}, index +${mb(memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers)}`,
+        `lexical ${latency('lexical')}, hybrid ${latency('hybrid')}, rss ${mb(memory.rss)}, index +${mb(indexMemory)}`,
     );
     cache.forget(target);
   }
   await connection.close();
-  return rows;
 }
 
 async function main() {

@@ -59,6 +59,8 @@ export class IngestProcessor implements JobProcessor {
     try {
       await this.ingest(source, job, run, signal);
     } catch (error) {
+      // A failed cleanup is swallowed so the processing error is what gets reported; chunks of a run
+      // that never became active are never searched, and the next successful run deletes them.
       await models.Chunk.deleteMany({ sourceId: source._id, run }).catch(() => undefined);
       throw error;
     }

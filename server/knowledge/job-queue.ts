@@ -248,16 +248,11 @@ export class SourceQueue {
       { organizationId: 1, chatbotId: 1, revision: 1 },
     ).lean();
     if (pending.length === 0) return 0;
-    const withJobs = new Set(
-      (
-        await this.models.KnowledgeJob.find(
-          { sourceId: { $in: pending.map((source) => source._id) } },
-          { sourceId: 1, status: 1 },
-        ).lean()
-      )
-        .filter((job) => job.status === 'queued' || job.status === 'running')
-        .map((job) => job.sourceId.toString()),
-    );
+    const jobs = await this.models.KnowledgeJob.find(
+      { sourceId: { $in: pending.map((source) => source._id) }, status: { $in: ['queued', 'running'] } },
+      { sourceId: 1 },
+    ).lean();
+    const withJobs = new Set(jobs.map((job) => job.sourceId.toString()));
     const orphans = pending.filter((source) => !withJobs.has(source._id.toString()));
     for (const source of orphans) await this.enqueue({ ...source, revision: source.revision ?? 1 });
     return orphans.length;

@@ -27,13 +27,13 @@ export interface RetrieverDeps {
 }
 
 /** Where the passage points: its page, with the section's anchor when it has one. */
-export function passageUrl(chunk: IndexedChunk): string | null {
+function passageUrl(chunk: IndexedChunk): string | null {
   if (!chunk.url) return null;
   return chunk.anchor ? `${chunk.url.split('#')[0]}#${chunk.anchor}` : chunk.url;
 }
 
 /** The sentences of a chunk that share the most words with the question, up to a short excerpt. */
-export function excerptFor(text: string, query: string): string {
+function excerptFor(text: string, query: string): string {
   const terms = new Set(
     query
       .split(/[^\p{L}\p{N}]+/u)
@@ -64,7 +64,7 @@ export function excerptFor(text: string, query: string): string {
  * combined so that either strong signal is enough (1 − both doubts). Cosine is rescaled
  * because unrelated texts already score 0.1–0.2 with most embedding models.
  */
-export function confidenceOf(lexical: LexicalHit[], vector: VectorHit[] | null): number {
+function confidenceOf(lexical: LexicalHit[], vector: VectorHit[] | null): number {
   const coverage = Math.max(0, ...lexical.slice(0, 5).map((hit) => hit.coverage));
   if (!vector) return coverage;
   const cosine = vector[0]?.score ?? 0;
@@ -73,7 +73,7 @@ export function confidenceOf(lexical: LexicalHit[], vector: VectorHit[] | null):
 }
 
 /** Fuses ranked lists by reciprocal rank, scaled so a chunk ranked first by every list scores 1. */
-export function fuse(lists: string[][]): Array<{ id: string; score: number }> {
+function fuse(lists: string[][]): Array<{ id: string; score: number }> {
   const scores = new Map<string, number>();
   for (const list of lists) {
     list.forEach((id, rank) => scores.set(id, (scores.get(id) ?? 0) + 1 / (RRF_K + rank + 1)));
@@ -97,6 +97,7 @@ export class KnowledgeRetriever implements Retriever {
     const limit = Math.min(Math.max(options.limit ?? 5, 1), 50);
     if (!Types.ObjectId.isValid(target.chatbotId) || !query.trim()) return { passages: [], confidence: 0 };
     // The bot's embedding model is looked up while the index is checked, to save a round trip.
+    // Its failure is swallowed only when the lookup ends up unused; otherwise `await` below rethrows it.
     const embeddings = this.embeddingsOf(target);
     embeddings.catch(() => undefined);
     const index = await this.deps.cache.get(target.organizationId, target.chatbotId);

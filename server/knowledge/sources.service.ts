@@ -26,7 +26,7 @@ export interface UploadedFile {
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
-export function toSourceDto(doc: SourceRecord): SourceDto {
+function toSourceDto(doc: SourceRecord): SourceDto {
   return {
     id: doc._id.toString(),
     chatbotId: doc.chatbotId.toString(),
@@ -51,6 +51,12 @@ export function toSourceDto(doc: SourceRecord): SourceDto {
 
 function notFoundSource(id: string): AppError {
   return new AppError('NotFoundError', { message: `No source with id "${id}"` });
+}
+
+/** The filter for one source of this organization; an id that cannot exist is simply not found. */
+function ownSource(organizationId: string, id: string) {
+  if (!Types.ObjectId.isValid(id)) throw notFoundSource(id);
+  return { _id: new Types.ObjectId(id), organizationId: new Types.ObjectId(organizationId) };
 }
 
 /** A bot's sources: written at once, processed by the queue; reads and writes are scoped to the organization. */
@@ -139,11 +145,7 @@ export class SourcesService {
 
   /** A source of this organization; another organization's source is simply not found. */
   async find(organizationId: string, id: string): Promise<SourceRecord> {
-    if (!Types.ObjectId.isValid(id)) throw notFoundSource(id);
-    const doc = await this.models.Source.findOne({
-      _id: new Types.ObjectId(id),
-      organizationId: new Types.ObjectId(organizationId),
-    });
+    const doc = await this.models.Source.findOne(ownSource(organizationId, id));
     if (!doc) throw notFoundSource(id);
     return doc;
   }
@@ -185,9 +187,8 @@ export class SourcesService {
 
   /** Processes the source again from its stored content or its address. */
   async reindex(organizationId: string, id: string): Promise<SourceDto> {
-    const doc = await this.find(organizationId, id);
     const updated = await this.models.Source.findOneAndUpdate(
-      { _id: doc._id },
+      ownSource(organizationId, id),
       { $set: { status: 'queued', failureReason: null, attempts: 0 }, $inc: { revision: 1 } },
       { returnDocument: 'after' },
     );

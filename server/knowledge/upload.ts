@@ -28,6 +28,15 @@ export function uploadMiddleware(maxBytes: number): RequestHandler {
           }),
         );
       }
+      if (error instanceof multer.MulterError && error.code === 'LIMIT_UNEXPECTED_FILE') {
+        // Multer says only "Unexpected field": a file under another name, or a second file.
+        return next(
+          new AppError('BadRequestError', {
+            message: 'Upload one document in a field named "file"',
+            details: { field: (error.field ?? '').slice(0, 100) },
+          }),
+        );
+      }
       const message = error instanceof multer.MulterError ? error.message : 'The upload could not be read';
       next(new AppError('BadRequestError', { message }));
     });

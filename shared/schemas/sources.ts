@@ -23,6 +23,8 @@ const httpUrlSchema = z
   .url({ message: 'must be a URL' })
   .refine((value) => /^https?:\/\//i.test(value), { message: 'must start with http:// or https://' });
 
+const textContentSchema = z.string().trim().min(1, { message: 'must not be empty' }).max(MAX_TEXT_SOURCE_CHARS);
+
 /** Crawl settings of a `url` source. */
 export const crawlSchema = z.strictObject({
   mode: crawlModeSchema.default('page'),
@@ -33,7 +35,7 @@ export const crawlSchema = z.strictObject({
 export const createTextSourceSchema = z.strictObject({
   type: z.literal('text'),
   title: shortText(200),
-  content: z.string().trim().min(1, { message: 'must not be empty' }).max(MAX_TEXT_SOURCE_CHARS),
+  content: textContentSchema,
 });
 
 /** Body of `POST /api/v1/chatbots/:id/sources` for a web page, sitemap or site crawl. */
@@ -63,7 +65,7 @@ export const createSourceSchema = z.discriminatedUnion('type', [
 /** Body of `PATCH /api/v1/sources/:id`: a new title, or new content (text) / address (url), which reprocesses it. */
 export const updateSourceSchema = z.strictObject({
   title: shortText(200).optional(),
-  content: z.string().trim().min(1).max(MAX_TEXT_SOURCE_CHARS).optional(),
+  content: textContentSchema.optional(),
   url: httpUrlSchema.optional(),
   crawl: crawlSchema.optional(),
 });

@@ -94,7 +94,7 @@ export function htmlBlocks(root: Element): Block[] {
 }
 
 /** Links of a page, absolute, without fragments; read before Readability rewrites the document. */
-export function pageLinks(document: Document, baseUrl: string): string[] {
+function pageLinks(document: Document, baseUrl: string): string[] {
   const links = new Set<string>();
   for (const anchor of Array.from(document.querySelectorAll('a[href]'))) {
     try {
@@ -116,14 +116,17 @@ export function extractHtml(html: string, baseUrl: string | null): ExtractedDocu
   const document = parseDocument(html);
   const links = baseUrl ? pageLinks(document, baseUrl) : [];
   const pageTitle = cleanText(document.querySelector('title')?.textContent ?? '') || null;
-  const fallback = parseDocument(html);
   const article = new Readability(document, { charThreshold: 200 }).parse();
   let blocks: Block[] = [];
   if (article?.content) {
     const content = parseDocument(`<!doctype html><html><body>${article.content}</body></html>`);
     blocks = htmlBlocks(content.body);
   }
-  if (blocks.length === 0 && fallback.body) blocks = htmlBlocks(fallback.body);
+  if (blocks.length === 0) {
+    // Readability rewrote `document` in place, so the fallback reads a fresh parse of the page.
+    const fallback = parseDocument(html);
+    if (fallback.body) blocks = htmlBlocks(fallback.body);
+  }
   const title = cleanText(article?.title ?? '') || pageTitle || firstHeading(blocks);
   return { title, blocks, links };
 }

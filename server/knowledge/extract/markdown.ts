@@ -1,7 +1,7 @@
 import { cleanText, type Block, type ExtractedDocument } from './blocks.js';
 
 /** GitHub-style heading anchor: lowercase words joined by hyphens. */
-export function headingSlug(text: string): string {
+function headingSlug(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\s-]/gu, '')

@@ -46,7 +46,7 @@ async function readPage(fetch: Fetcher, url: string, signal: AbortSignal) {
 }
 
 /** `<loc>` entries of a sitemap or sitemap index. */
-export function sitemapEntries(xml: string): { pages: string[]; sitemaps: string[] } {
+function sitemapEntries(xml: string): { pages: string[]; sitemaps: string[] } {
   const document = new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
   const locs = (tag: string) =>
     Array.from(document.getElementsByTagName(tag)).flatMap((entry) =>

@@ -33,6 +33,24 @@ export function buildPdf(pages: string[][], title = 'Test PDF'): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
+/**
+ * Writes the fields a ZIP local header and central directory entry share, from "version
+ * needed" to the name length; they start at byte 4 of the one and byte 6 of the other.
+ */
+function writeEntryFields(
+  target: Buffer,
+  at: number,
+  entry: { crc: number; compressed: number; size: number; nameLength: number },
+): void {
+  // Version 2.0 is needed to extract; method 8 is deflate.
+  target.writeUInt16LE(20, at);
+  target.writeUInt16LE(8, at + 4);
+  target.writeUInt32LE(entry.crc, at + 10);
+  target.writeUInt32LE(entry.compressed, at + 14);
+  target.writeUInt32LE(entry.size, at + 18);
+  target.writeUInt16LE(entry.nameLength, at + 22);
+}
+
 /** A ZIP archive of the given files (deflated), as Office documents are. */
 function buildZip(files: Record<string, string>): Buffer {
   const locals: Buffer[] = [];
@@ -42,23 +60,14 @@ function buildZip(files: Record<string, string>): Buffer {
     const raw = Buffer.from(content, 'utf8');
     const data = deflateRawSync(raw);
     const nameBytes = Buffer.from(name, 'utf8');
+    const entry = { crc: crc32(raw), compressed: data.length, size: raw.length, nameLength: nameBytes.length };
     const header = Buffer.alloc(30);
     header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(8, 8);
-    header.writeUInt32LE(crc32(raw), 14);
-    header.writeUInt32LE(data.length, 18);
-    header.writeUInt32LE(raw.length, 22);
-    header.writeUInt16LE(nameBytes.length, 26);
+    writeEntryFields(header, 4, entry);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc32(raw), 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(raw.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
+    writeEntryFields(central, 6, entry);
     central.writeUInt32LE(offset, 42);
     locals.push(header, nameBytes, data);
     centrals.push(central, nameBytes);
