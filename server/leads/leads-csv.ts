@@ -49,13 +49,13 @@ const CHUNK_BYTES = 64 * 1024;
  * One CSV cell (RFC 4180): formula-like text gets a leading `'` so spreadsheets show it as
  * text (OWASP CSV injection advice), and cells with quotes, commas or line breaks are quoted.
  */
-export function csvCell(value: string | null | undefined): string {
+function csvCell(value: string | null | undefined): string {
   if (value === null || value === undefined || value === '') return '';
   const safe = FORMULA_START.test(value) ? `'${value}` : value;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function csvLine(cells: Array<string | null | undefined>): string {
+function csvLine(cells: Array<string | null | undefined>): string {
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 

@@ -4,7 +4,7 @@ import type { ChatbotDto } from '../../shared/schemas/chatbots.js';
 import type { TestApp, TestOrg } from '../test/test-app.js';
 
 /** The lead form most tests use: name and email required, the rest optional, with a consent text. */
-export const STANDARD_FORM = {
+const STANDARD_FORM = {
   enabled: true,
   trigger: 'before_first_message',
   consentText: 'I agree to be contacted about my question.',

@@ -10,12 +10,11 @@ import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
 
 type LeadRecord = Awaited<ReturnType<Models['Lead']['findOne']>> & object;
+type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
 type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
 
-/** One lead form (or in-chat email) sent by a widget visitor. */
-export interface LeadSubmission {
-  organizationId: string;
-  chatbotId: string;
+/** One lead form (or in-chat email) sent by a widget visitor of a bot the caller already holds. */
+export interface LeadAnswers {
   visitorId: string;
   /** The conversation to link; the visitor's latest conversation with the bot when absent. */
   conversationId?: string | null;
@@ -30,6 +29,12 @@ export interface LeadSubmission {
   source?: 'form' | 'conversation';
 }
 
+/** One lead form (or in-chat email) sent by a widget visitor, naming the bot by id. */
+export interface LeadSubmission extends LeadAnswers {
+  organizationId: string;
+  chatbotId: string;
+}
+
 export type LeadFilters = ListFilters;
 
 /** Transcripts shown with one lead: its newest conversations, each up to this many messages. */
@@ -42,7 +47,7 @@ function httpUrlOrNull(value: string | null | undefined): string | null {
   return value && /^https?:\/\//i.test(value) ? value.slice(0, 2_000) : null;
 }
 
-export function toLeadDto(doc: LeadRecord): LeadDto {
+function toLeadDto(doc: LeadRecord): LeadDto {
   return {
     id: doc._id.toString(),
     chatbotId: doc.chatbotId.toString(),
@@ -95,6 +100,11 @@ export class LeadsService {
       status: 'active',
     });
     if (!bot) throw new AppError('NotFoundError', { message: `No active bot "${input.chatbotId}"` });
+    return this.submitFor(bot, input);
+  }
+
+  /** {@link submit} for an active bot the caller has already looked up, so it is not read twice. */
+  async submitFor(bot: ChatbotRecord, input: LeadAnswers): Promise<{ leadId: string }> {
     const capture = settingsOfBot(bot).leadCapture;
     const source = input.source ?? 'form';
     if (source === 'form' ? !capture.enabled : !capture.askEmailWhenUnanswered) {
@@ -102,12 +112,7 @@ export class LeadsService {
     }
     const consentText = source === 'form' ? capture.consentText : null;
     const values = validateLeadFields(formFields(capture, source), consentText, input.fields, input.consent);
-    const conversation = await this.conversationFor(
-      bot._id,
-      input.visitorId,
-      input.conversationId,
-      source === 'conversation',
-    );
+    const conversation = await this.conversationFor(bot._id, input.visitorId, input.conversationId, source);
 
     const set: Record<string, unknown> = { visitorId: input.visitorId };
     for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) set[key] = values[key];
@@ -222,7 +227,7 @@ export class LeadsService {
     chatbotId: Types.ObjectId,
     visitorId: string,
     conversationId: string | null | undefined,
-    fromChatEngine = false,
+    source: 'form' | 'conversation',
   ): Promise<ConversationRecord | null> {
     if (!conversationId) {
       return this.models.Conversation.findOne({ chatbotId, visitorId }).sort({ updatedAt: -1, _id: -1 });
@@ -232,13 +237,12 @@ export class LeadsService {
       : null;
     // Only the visitor's own widget conversations: ids are guessable, and API conversations belong to no visitor.
     // The chat engine itself links the conversation the email was given in, whichever door it came through.
-    if (!found || (!fromChatEngine && found.visitorId !== visitorId)) {
+    if (!found || (source === 'form' && found.visitorId !== visitorId)) {
       throw new AppError('NotFoundError', { message: `No conversation with id "${conversationId}" for this visitor` });
     }
     return found;
   }
 
-  /** The conversation points at its lead; an anonymous one also takes the lead's name and email. */
   /**
    * Links a widget visitor's lead to a conversation that started after the form was sent
    * (the `before_first_message` trigger asks before any conversation exists).
@@ -253,6 +257,7 @@ export class LeadsService {
     if (lead) await this.linkConversation(conversation, lead._id, lead.email ?? null, lead.name ?? null);
   }
 
+  /** The conversation points at its lead; one without a signed identity also takes the lead's name and email. */
   private async linkConversation(
     conversation: ConversationRecord,
     leadId: Types.ObjectId,
@@ -270,8 +275,9 @@ export class LeadsService {
 
   private async redactEmail(conversationIds: Types.ObjectId[], email: string): Promise<void> {
     const pattern = new RegExp(escapeRegex(email), 'gi');
+    const mentions = new RegExp(escapeRegex(email), 'i');
     const messages = await this.models.Message.find(
-      { conversationId: { $in: conversationIds }, content: new RegExp(escapeRegex(email), 'i') },
+      { conversationId: { $in: conversationIds }, content: mentions },
       { content: 1 },
     );
     for (const message of messages) {
@@ -281,7 +287,7 @@ export class LeadsService {
       );
     }
     const previews = await this.models.Conversation.find(
-      { _id: { $in: conversationIds }, lastMessagePreview: new RegExp(escapeRegex(email), 'i') },
+      { _id: { $in: conversationIds }, lastMessagePreview: mentions },
       { lastMessagePreview: 1 },
     );
     for (const conversation of previews) {

@@ -31,15 +31,12 @@ export function mountWidgetLeadRoutes(
       const { bot: botRef, visitorToken, ...submission } = body;
       const bot = await widgetSettings.resolvePublicBot(botRef);
       requireBotOrigin(req, res, bot.allowedOrigins ?? []);
-      const chatbotId = bot._id.toString();
-      const visitorId = visitorTokens.verify(chatbotId, visitorToken);
+      const visitorId = visitorTokens.verify(bot._id.toString(), visitorToken);
       if (!visitorId) {
         throw new AppError('UnauthorizedError', { message: 'The visitor token is not valid for this bot' });
       }
-      const result = await leads.submit({
+      const result = await leads.submitFor(bot, {
         ...submission,
-        organizationId: bot.organizationId.toString(),
-        chatbotId,
         visitorId,
         userAgent: req.get('user-agent') ?? null,
       });

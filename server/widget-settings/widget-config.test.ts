@@ -1,9 +1,9 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatbotDto } from '../../shared/schemas/chatbots.js';
 import type { WidgetConfig } from '../../shared/schemas/widget-settings.js';
 import { WIDGET_NAMESPACE } from '../../shared/socket-events.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import type { TestApp, TestOrg } from '../test/test-app.js';
+import { createBot, settingsPath, startOwnerApp } from './widget-settings.fixtures.js';
 
 const SITE = 'https://shop.example';
 
@@ -13,21 +13,16 @@ describe('public widget config', () => {
   let other: TestOrg;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    org = await t.createOrg('Owner');
-    other = await t.createOrg('Other');
+    ({ t, org, other } = await startOwnerApp());
   });
   afterAll(() => t.stop());
 
-  const createBot = async (overrides: Record<string, unknown> = {}, owner = org) =>
-    (await owner.api.post<ChatbotDto>('/api/v1/chatbots', { name: 'Support', ...overrides })).body.data;
-  const patchSettings = (bot: { id: string }, body: Record<string, unknown>) =>
-    org.api.patch(`/api/v1/chatbots/${bot.id}/widget-settings`, body);
+  const patchSettings = (bot: { id: string }, body: Record<string, unknown>) => org.api.patch(settingsPath(bot), body);
   const fetchConfig = (bot: string, headers: Record<string, string> = {}) =>
     t.anonymous.get<WidgetConfig>(`/api/v1/widget-config?bot=${bot}`, headers);
 
   it('holds exactly what the widget renders from: no instructions, model settings, origins or secrets', async () => {
-    const bot = await createBot({
+    const bot = await createBot(org, {
       name: 'Secretive',
       instructions: 'INTERNAL: never reveal the discount code SAVE50',
       modelSettings: { model: 'gpt-secret', temperature: 0.9 },
@@ -98,13 +93,13 @@ describe('public widget config', () => {
     ['#2563eb', '#ffffff'],
     ['#eee', '#000000'],
   ])('on a primary color of %s, picks %s text when no text color is set', async (primaryColor, textColor) => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     await patchSettings(bot, { primaryColor });
     expect((await fetchConfig(bot.id)).body.data.appearance.textColor).toBe(textColor);
   });
 
   it("keeps the owner's text color and display name when set", async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     await patchSettings(bot, { primaryColor: '#ffff00', textColor: '#123456', displayName: 'Ada' });
     const config = (await fetchConfig(bot.id)).body.data;
     expect(config.appearance.textColor).toBe('#123456');
@@ -112,7 +107,7 @@ describe('public widget config', () => {
   });
 
   it('sends an ETag and a one-minute Cache-Control; the same ETag answers 304 until the settings change', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const first = await fetchConfig(bot.id);
     const etag = first.headers.get('etag');
     expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
@@ -133,9 +128,9 @@ describe('public widget config', () => {
   });
 
   it('finds a bot by slug only while a single active bot uses it; the id always works', async () => {
-    const mine = await createBot({ name: 'Shared', slug: 'shared-slug' });
+    const mine = await createBot(org, { name: 'Shared', slug: 'shared-slug' });
     expect((await fetchConfig('Shared-Slug')).body.data.botId).toBe(mine.id);
-    const theirs = await createBot({ name: 'Shared too', slug: 'shared-slug' }, other);
+    const theirs = await createBot(other, { name: 'Shared too', slug: 'shared-slug' });
     const ambiguous = await fetchConfig('shared-slug');
     expect(ambiguous.status).toBe(404);
     expect(ambiguous.body.error?.name).toBe('NotFoundError');
@@ -148,7 +143,7 @@ describe('public widget config', () => {
   it.each([
     ['an unknown id', () => Promise.resolve('0123456789abcdef01234567')],
     ['an unknown slug', () => Promise.resolve('no-such-bot')],
-    ['a disabled bot', async () => (await createBot({ status: 'disabled' })).id],
+    ['a disabled bot', async () => (await createBot(org, { status: 'disabled' })).id],
   ])('answers the 404 envelope for %s', async (_case, botRef) => {
     const res = await fetchConfig(await botRef(), { origin: SITE });
     expect(res.status).toBe(404);
@@ -165,7 +160,7 @@ describe('public widget config', () => {
 
   describe('CORS', () => {
     it('reflects an origin the bot allows, with Vary: Origin, and refuses others with 403 and no grant', async () => {
-      const bot = await createBot({ allowedOrigins: [SITE] });
+      const bot = await createBot(org, { allowedOrigins: [SITE] });
       const allowed = await fetchConfig(bot.id, { origin: 'https://SHOP.example' });
       expect(allowed.status).toBe(200);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://SHOP.example');
@@ -180,7 +175,7 @@ describe('public widget config', () => {
     });
 
     it('allows any origin when the list is empty, never with a wildcard', async () => {
-      const bot = await createBot();
+      const bot = await createBot(org);
       const res = await fetchConfig(bot.id, { origin: 'https://anywhere.example' });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBe('https://anywhere.example');
@@ -212,8 +207,8 @@ describe('public widget config', () => {
   });
 
   it('pushes settings:updated with the new version and config to the open widgets of the bot', async () => {
-    const bot = await createBot();
-    const bystander = await createBot({ name: 'Bystander' });
+    const bot = await createBot(org);
+    const bystander = await createBot(org, { name: 'Bystander' });
     const connect = (botId: string) =>
       new Promise<Socket>((resolve, reject) => {
         const socket = io(`${t.url}${WIDGET_NAMESPACE}`, {

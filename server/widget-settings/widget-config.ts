@@ -8,7 +8,7 @@ const WHITE = '#ffffff';
 export const DEFAULT_WIDGET_SETTINGS: WidgetSettings = widgetSettingsSchema.parse({});
 
 /** WCAG relative luminance of a `#rgb` or `#rrggbb` color. */
-export function relativeLuminance(hex: string): number {
+function relativeLuminance(hex: string): number {
   const digits = hex.slice(1);
   const full = digits.length === 3 ? [...digits].map((d) => d + d).join('') : digits;
   const channel = (offset: number) => {
@@ -19,13 +19,13 @@ export function relativeLuminance(hex: string): number {
 }
 
 /** WCAG contrast ratio of two colors, from 1 to 21. */
-export function contrastRatio(a: string, b: string): number {
+function contrastRatio(a: string, b: string): number {
   const [light, dark] = [relativeLuminance(a), relativeLuminance(b)].sort((x, y) => y - x) as [number, number];
   return (light + 0.05) / (dark + 0.05);
 }
 
 /** Black or white, whichever reads better on `background`. */
-export function readableTextColor(background: string): string {
+function readableTextColor(background: string): string {
   return contrastRatio(background, BLACK) >= contrastRatio(background, WHITE) ? BLACK : WHITE;
 }
 

@@ -20,7 +20,7 @@ type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
 type HistoryRecord = Awaited<ReturnType<Models['WidgetSettingsHistory']['findOne']>> & object;
 
 /** How many past changes each bot keeps. */
-export const HISTORY_LIMIT = 50;
+const HISTORY_LIMIT = 50;
 /** Concurrent writers each retry on the newer version this many times before answering 409. */
 const MAX_ATTEMPTS = 5;
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -81,10 +81,7 @@ export class WidgetSettingsService {
 
   async get(organizationId: string, idOrSlug: string): Promise<WidgetSettingsState> {
     const bot = await this.chatbots.find(organizationId, idOrSlug);
-    const last = await this.models.WidgetSettingsHistory.findOne({ chatbotId: bot._id }, { createdAt: 1 }).sort({
-      version: -1,
-    });
-    return this.stateOf(bot, last?.createdAt ?? bot.createdAt);
+    return this.stateOf(bot, await this.lastChangedAt(bot));
   }
 
   /** PUT: the given settings become the whole settings; anything absent is back to its default. */
@@ -149,7 +146,7 @@ export class WidgetSettingsService {
       // The merged result is checked again: rules across fields (lead fields) see the whole.
       const candidate = parse(widgetSettingsSchema, next(current), 'body');
       const changed = changedFields(current, candidate);
-      if (changed.length === 0) return this.get(organizationId, bot._id.toString());
+      if (changed.length === 0) return this.stateOf(bot, await this.lastChangedAt(bot));
       const version = bot.widgetSettingsVersion ?? 1;
       const { allowedOrigins, ...stored } = candidate;
       const updated = await this.models.Chatbot.findOneAndUpdate(
@@ -204,6 +201,14 @@ export class WidgetSettingsService {
       },
       (error) => this.logger.error({ err: error, chatbotId: bot._id.toString() }, 'widget settings listener failed'),
     );
+  }
+
+  /** When the settings last changed: the newest history entry, or the bot's creation before any change. */
+  private async lastChangedAt(bot: ChatbotRecord): Promise<Date> {
+    const last = await this.models.WidgetSettingsHistory.findOne({ chatbotId: bot._id }, { createdAt: 1 }).sort({
+      version: -1,
+    });
+    return last?.createdAt ?? bot.createdAt;
   }
 
   private stateOf(bot: ChatbotRecord, updatedAt: Date): WidgetSettingsState {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatbotDto } from '../../shared/schemas/chatbots.js';
 import type { WidgetSettingsChange, WidgetSettingsState } from '../../shared/schemas/widget-settings.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
-import type { SettingsUpdate } from './widget-settings.events.js';
+import type { TestApp, TestOrg } from '../test/test-app.js';
 import { DEFAULT_WIDGET_SETTINGS } from './widget-config.js';
+import type { SettingsUpdate } from './widget-settings.events.js';
+import { createBot, settingsPath, startOwnerApp } from './widget-settings.fixtures.js';
 
 interface FieldIssues {
   fields: Array<{ path: string; message: string }>;
@@ -23,19 +24,14 @@ describe('widget settings API', () => {
   let other: TestOrg;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    org = await t.createOrg('Owner');
-    other = await t.createOrg('Someone else');
+    ({ t, org, other } = await startOwnerApp());
   });
   afterAll(() => t.stop());
 
-  const createBot = async (overrides: Record<string, unknown> = {}) =>
-    (await org.api.post<ChatbotDto>('/api/v1/chatbots', { name: 'Support', ...overrides })).body.data;
-  const settingsPath = (bot: { id: string }) => `/api/v1/chatbots/${bot.id}/widget-settings`;
   const read = async (bot: { id: string }) => (await org.api.get<WidgetSettingsState>(settingsPath(bot))).body.data;
 
   it('answers the defaults at version 1 for a new bot, with its allowed origins', async () => {
-    const bot = await createBot({ allowedOrigins: ['https://shop.example'] });
+    const bot = await createBot(org, { allowedOrigins: ['https://shop.example'] });
     const res = await org.api.get<WidgetSettingsState>(settingsPath(bot));
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({
@@ -88,7 +84,7 @@ describe('widget settings API', () => {
       ['an unknown lead capture setting', { leadCapture: { askWhen: 'now' } }, 'leadCapture', 'askWhen'],
       ['an unknown field', { primaryColour: '#ffffff' }, 'body', 'primaryColour'],
     ])('answers 422 naming the field for %s, and changes nothing', async (_case, body, path, unknownKey?: string) => {
-      const bot = await createBot();
+      const bot = await createBot(org);
       const res = await org.api[method](settingsPath(bot), body);
       expect(res.status).toBe(422);
       expect(res.body.error?.name).toBe('ValidationError');
@@ -101,7 +97,7 @@ describe('widget settings API', () => {
   });
 
   it('lists every failing field of one request', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const res = await org.api.patch(settingsPath(bot), {
       primaryColor: 'blue',
       avatarUrl: 'javascript:void(0)',
@@ -115,7 +111,7 @@ describe('widget settings API', () => {
   });
 
   it('PATCH changes only the named settings, merging leadCapture one level', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     await org.api.put(settingsPath(bot), {
       primaryColor: '#112233',
       quickPrompts: ['Pricing?', 'Opening hours?'],
@@ -145,7 +141,7 @@ describe('widget settings API', () => {
   });
 
   it('PUT replaces everything: absent settings, allowed origins included, go back to their defaults', async () => {
-    const bot = await createBot({ allowedOrigins: ['https://old.example'] });
+    const bot = await createBot(org, { allowedOrigins: ['https://old.example'] });
     await org.api.patch(settingsPath(bot), {
       theme: 'dark',
       quickPrompts: ['Hi'],
@@ -158,7 +154,7 @@ describe('widget settings API', () => {
   });
 
   it("reads and writes allowed origins through the bot's own field", async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     await org.api.patch(settingsPath(bot), { allowedOrigins: ['https://WWW.Shop.example'] });
     expect((await org.api.get<ChatbotDto>(`/api/v1/chatbots/${bot.id}`)).body.data.allowedOrigins).toEqual([
       'https://www.shop.example',
@@ -168,7 +164,7 @@ describe('widget settings API', () => {
   });
 
   it('counts one version per change and none for a request that changes nothing', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const first = await org.api.patch<WidgetSettingsState>(settingsPath(bot), { theme: 'dark' });
     const same = await org.api.patch<WidgetSettingsState>(settingsPath(bot), { theme: 'dark' });
     expect([first.body.data.version, same.body.data.version]).toEqual([2, 2]);
@@ -177,7 +173,7 @@ describe('widget settings API', () => {
   });
 
   it('lands every one of concurrent PATCHes, each with its own version', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const prompts = Array.from({ length: 6 }, (_, i) => `Prompt ${i}`);
     const results = await Promise.all([
       org.api.patch<WidgetSettingsState>(settingsPath(bot), { theme: 'dark' }),
@@ -200,7 +196,7 @@ describe('widget settings API', () => {
   });
 
   it('lists the last changes newest first, with what changed and which key changed it, keeping 50', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const editor = await t.clientWithScopes(org, ['settings:write', 'knowledge:read']);
     for (let i = 0; i < 52; i += 1) await editor.patch(settingsPath(bot), { offsetY: i + 1 });
     await editor.put(settingsPath(bot), { theme: 'light', welcomeMessage: 'Welcome' });
@@ -223,7 +219,7 @@ describe('widget settings API', () => {
   });
 
   it('announces each change with its version and public config, for open widgets to restyle', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const seen: SettingsUpdate[] = [];
     const unsubscribe = t.app.services.widgetSettings.updates.subscribe((update) => seen.push(update));
     await org.api.patch(settingsPath(bot), { primaryColor: '#ffff00', displayName: 'Ada' });
@@ -239,7 +235,7 @@ describe('widget settings API', () => {
   });
 
   it('needs settings:write to change and knowledge:read to read', async () => {
-    const bot = await createBot();
+    const bot = await createBot(org);
     const reader = await t.clientWithScopes(org, ['knowledge:read', 'leads:read']);
     expect((await reader.get(settingsPath(bot))).status).toBe(200);
     for (const res of [await reader.put(settingsPath(bot), {}), await reader.patch(settingsPath(bot), {})]) {
@@ -251,7 +247,7 @@ describe('widget settings API', () => {
   });
 
   it("answers 404 for another organization's bot on every route", async () => {
-    const bot = await createBot({ name: 'Private' });
+    const bot = await createBot(org, { name: 'Private' });
     for (const res of [
       await other.api.get(settingsPath(bot)),
       await other.api.put(settingsPath(bot), {}),
