@@ -21,6 +21,8 @@ export interface WidgetHandlerDeps {
   sendLimit: SendLimit;
   /** Aborted when the server stops. */
   signal: AbortSignal;
+  /** Receives each running turn, so stopping can wait for it to be stored. */
+  track: (turn: Promise<void>) => void;
 }
 
 type Reply<T> = Parameters<Ack<T>>[0];
@@ -82,19 +84,21 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
         },
       });
     }
-    void runWidgetTurn({
-      chat: services.chat,
-      models,
-      namespace: deps.namespace,
-      logger,
-      data: socket.data,
-      input,
-      signal: deps.signal,
-      onAccepted: (result) => {
-        if ('error' in result) return reply(errorReply(result.error, logger));
-        reply({ data: result.accepted });
-      },
-    });
+    deps.track(
+      runWidgetTurn({
+        chat: services.chat,
+        models,
+        namespace: deps.namespace,
+        logger,
+        data: socket.data,
+        input,
+        signal: deps.signal,
+        onAccepted: (result) => {
+          if ('error' in result) return reply(errorReply(result.error, logger));
+          reply({ data: result.accepted });
+        },
+      }),
+    );
   });
 
   socket.on(

@@ -7,7 +7,7 @@ import { verifyEndUserToken } from '../chat/end-user-token.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { Services } from '../services.js';
-import { isOriginAllowed } from './socket-origin.js';
+import { originAllowed } from '../widget-settings/widget-config.js';
 
 export type WidgetSocket = Socket<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>;
 
@@ -36,8 +36,10 @@ export async function acceptHandshake(
   const auth = parsed.data;
   // The same rule as the widget config: a bot id, or a slug only one active bot uses.
   const bot = await services.widgetSettings.resolvePublicBot(auth.bot);
+  const allowedOrigins = bot.allowedOrigins ?? [];
   const origin = socket.handshake.headers.origin;
-  if (!isOriginAllowed(bot.allowedOrigins, origin)) {
+  // The HTTP rule, except that a handshake without an Origin (not a browser) is refused when the bot lists origins.
+  if (allowedOrigins.length > 0 && (!origin || !originAllowed(allowedOrigins, origin))) {
     throw new AppError('ForbiddenError', { message: 'This chatbot is not available on this website' });
   }
   const chatbotId = bot._id.toString();

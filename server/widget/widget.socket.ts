@@ -58,6 +58,8 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
 
   const namespace: WidgetNamespace = io.of(WIDGET_NAMESPACE);
   const stopping = new AbortController();
+  // Answers still streaming; close() waits for them so each is stored before the database closes.
+  const turns = new Set<Promise<void>>();
   const visitorTokens = new WeakMap<WidgetSocket, string>();
 
   namespace.use((socket, next) => {
@@ -87,6 +89,10 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
       logger,
       sendLimit: deps.sendLimit ?? DEFAULT_SEND_LIMIT,
       signal: stopping.signal,
+      track: (turn) => {
+        turns.add(turn);
+        void turn.finally(() => turns.delete(turn));
+      },
     });
   });
   services.widgetHub.attach(namespace);
@@ -94,7 +100,9 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
   return {
     close: async () => {
       services.widgetHub.attach(null);
+      // Aborted answers are marked failed (so a retry answers again at once), while the database is open.
       stopping.abort(new Error('server stopping'));
+      await Promise.allSettled(turns);
       namespace.local.disconnectSockets(true);
       // io.close() would also close the HTTP server, cutting short its graceful drain.
       namespace.adapter.close();

@@ -197,13 +197,16 @@ function install(): void {
   }
   shadow.addStyles(hostCss);
   shadow.root.append(launcher.element);
-  void fetchWidgetConfig(settings.apiBase, settings.bot).then((result) => {
-    if (typeof result === 'string') {
-      devWarn(result === 'refused' ? 'this bot is not available on this site' : 'the Wisp server is unreachable');
-      return;
-    }
-    applyConfig(result);
-    const attach = () => {
+  void fetchWidgetConfig(settings.apiBase, settings.bot)
+    .then(async (result) => {
+      if (typeof result === 'string') {
+        devWarn(result === 'refused' ? 'this bot is not available on this site' : 'the Wisp server is unreachable');
+        return;
+      }
+      applyConfig(result);
+      if (!document.body) {
+        await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+      }
       (document.body ?? document.documentElement).append(shadow.host);
       requestAnimationFrame(() => mark('wisp:launcher-visible'));
       const reopen = storage.getSession('open') === '1';
@@ -211,10 +214,9 @@ function install(): void {
       for (const text of sendsWhenReady.splice(0)) api.send(text);
       // A visitor who already has a conversation gets it (and any answer still streaming) without a click.
       if (storage.get('conversation')) setTimeout(() => void loadChat(), 0);
-    };
-    if (document.body) attach();
-    else document.addEventListener('DOMContentLoaded', attach, { once: true });
-  });
+    })
+    // Like a throw from install() below: the host page never sees it, and keeps working without the widget.
+    .catch((error: unknown) => devWarn(`failed to start: ${String(error)}`));
 }
 
 mark('wisp:script-start');

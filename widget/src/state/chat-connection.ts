@@ -6,7 +6,7 @@ import type {
   WidgetHandshake,
   WidgetServerEvents,
 } from '../../../shared/socket-events.js';
-import type { ChatContext } from '../chat-context.js';
+import type { ChatContext, WispMessageEvent } from '../chat-context.js';
 import type { ChatMessage } from './chat-message.js';
 import type { ChatStore } from './chat-store.js';
 import type { LeadPayload, LeadReply, LeadTriggers } from './lead-capture.js';
@@ -180,7 +180,12 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       // Another tab of this visitor asked: fetch the question and answer together.
       if (!store.applyDone(message)) return void syncHistory();
       lead.answered(message);
-      ctx.emit('message', { role: 'assistant', text: message.content, messageId: message.id, conversationId: id });
+      ctx.emit('message', {
+        role: 'assistant',
+        text: message.content,
+        messageId: message.id,
+        conversationId: id,
+      } satisfies WispMessageEvent);
     });
     created.on('chat:error', ({ conversationId: id, messageId, error }) => {
       if (id === conversationId) store.applyError(messageId, error.message);
@@ -206,7 +211,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       if (!trimmed) return;
       const hold = lead.holds();
       const message = store.addOutgoing(trimmed, `w_${randomId()}`);
-      ctx.emit('message', { role: 'user', text: trimmed, messageId: null, conversationId });
+      ctx.emit('message', { role: 'user', text: trimmed, messageId: null, conversationId } satisfies WispMessageEvent);
       if (hold) held.push(message);
       else enqueue(message);
     },
