@@ -8,10 +8,13 @@ type Part = 'body' | 'query' | 'params' | 'payload';
 export function parse<S extends ZodType>(schema: S, input: unknown, part: Part = 'body'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const fields: FieldIssue[] = result.error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.map(String).join('.') : part,
-    message: issue.message,
-  }));
+  const pathOf = (path: PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : part);
+  // An unknown field is reported at its own path, one entry per key, like every other failing field.
+  const fields: FieldIssue[] = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: `"${key}" is not a known field` }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
   const summary = fields
     .slice(0, 3)
     .map((f) => `${f.path}: ${f.message}`)

@@ -108,7 +108,7 @@ describe('lead capture from the widget', () => {
     ['the consent box is not ticked', { consent: false }, 'consent'],
     ['the name spans lines', { fields: { name: 'X\nY', email: 'x@example.com' } }, 'fields.name'],
     ['the locale is not one', { locale: 'english please' }, 'locale'],
-    ['the body has an unknown key', { extra: true }, 'body'],
+    ['the body has an unknown key', { extra: true }, 'extra'],
   ])('when %s, answers 422 naming it and stores nothing', async (_case, overrides, path) => {
     const bot = await createLeadBot(org);
     const res = await submit(leadRequest(bot, visitorOf(t, bot), overrides));

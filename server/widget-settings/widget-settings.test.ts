@@ -58,7 +58,7 @@ describe('widget settings API', () => {
       ['an offset over 200', { offsetX: 201 }, 'offsetX'],
       ['a locale that is not one', { locale: 'english' }, 'locale'],
       ['a string override over 200 characters', { strings: { sendButton: 's'.repeat(201) } }, 'strings.sendButton'],
-      ['a CSS variable outside the safe list', { cssVariables: { '--evil': '1px' } }, 'cssVariables', '--evil'],
+      ['a CSS variable outside the safe list', { cssVariables: { '--evil': '1px' } }, 'cssVariables.--evil', '--evil'],
       [
         'a CSS variable that is not a length',
         { cssVariables: { '--wisp-radius': 'url(x)' } },
@@ -81,8 +81,8 @@ describe('widget settings API', () => {
         'leadCapture.fields.1.type',
       ],
       ['lead capture on without fields', { leadCapture: { enabled: true } }, 'leadCapture.fields'],
-      ['an unknown lead capture setting', { leadCapture: { askWhen: 'now' } }, 'leadCapture', 'askWhen'],
-      ['an unknown field', { primaryColour: '#ffffff' }, 'body', 'primaryColour'],
+      ['an unknown lead capture setting', { leadCapture: { askWhen: 'now' } }, 'leadCapture.askWhen', 'askWhen'],
+      ['an unknown field', { primaryColour: '#ffffff' }, 'primaryColour', 'primaryColour'],
     ])('answers 422 naming the field for %s, and changes nothing', async (_case, body, path, unknownKey?: string) => {
       const bot = await createBot(org);
       const res = await org.api[method](settingsPath(bot), body);
@@ -90,7 +90,7 @@ describe('widget settings API', () => {
       expect(res.body.error?.name).toBe('ValidationError');
       const fields = (res.body.error?.details as FieldIssues).fields;
       expect(fields.map((f) => f.path)).toContain(path);
-      // An unknown key is named in the message of the object that holds it.
+      // An unknown key is reported at its own path and named in the message.
       if (unknownKey) expect(fields.find((f) => f.path === path)?.message).toContain(unknownKey);
       expect((await read(bot)).version).toBe(1);
     });
@@ -106,7 +106,7 @@ describe('widget settings API', () => {
     });
     expect(res.status).toBe(422);
     const paths = (res.body.error?.details as FieldIssues).fields.map((f) => f.path).sort();
-    expect(paths).toEqual(['avatarUrl', 'body', 'primaryColor', 'quickPrompts']);
+    expect(paths).toEqual(['avatarUrl', 'primaryColor', 'quickPrompts', 'unknownSetting']);
     expect(JSON.stringify(res.body.error?.details)).toContain('unknownSetting');
   });
 
