@@ -4,6 +4,7 @@ import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
+import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { LeadsService } from '../leads/leads.service.js';
@@ -42,6 +43,16 @@ export class ChatService {
   constructor(private readonly deps: ChatDeps) {}
 
   async *run(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
+    // Doors may pass a long-lived signal (the widget passes the server's); the turn gets its own.
+    const linked = linkSignal(signal);
+    try {
+      yield* this.runTurn(turn, linked.signal);
+    } finally {
+      linked.release();
+    }
+  }
+
+  private async *runTurn(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     const { models, chatbots, conversations, usage } = this.deps;
     if (turn.message.length > MAX_MESSAGE_CHARS) {
       throw new AppError('PayloadTooLargeError', {

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { linkSignal } from '../lib/linked-signal.js';
 import type {
   ChatCompletionOptions,
   ChatModel,
@@ -163,14 +164,10 @@ export class OpenAiEmbeddingModel implements EmbeddingModel {
   async embed(texts: string[], outer?: AbortSignal): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     // Callers pass long-lived signals (a worker's); the client gets a per-call one so no listener outlives the call.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(outer?.reason);
-    outer?.addEventListener('abort', onAbort, { once: true });
-    if (outer?.aborted) onAbort();
-    const signal = controller.signal;
+    const { signal, release } = linkSignal(outer);
     const { value } = await withRetries(this.settings, signal, () =>
       this.client.embeddings.create({ model: this.model, input: texts }, { signal }),
-    ).finally(() => outer?.removeEventListener('abort', onAbort));
+    ).finally(release);
     return [...value.data]
       .sort((a, b) => a.index - b.index)
       .map((item) => normalize(Float32Array.from(item.embedding)));

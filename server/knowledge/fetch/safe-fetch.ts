@@ -6,6 +6,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { IngestError } from '../ingest-error.js';
 import { literalAddress, type AddressPolicy } from './address-policy.js';
+import { linkSignal } from '../../lib/linked-signal.js';
 
 /** Identifies the fetcher to site owners, as polite crawlers do. */
 export const USER_AGENT = 'WispBot/0.1 (knowledge base fetcher of the Wisp support agent)';
@@ -37,16 +38,10 @@ export async function safeFetch(
   signal?: AbortSignal,
 ): Promise<FetchedResource> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
-  // A per-call controller, unlinked in `finally`: AbortSignal.any would leave a listener on the
-  // worker's long-lived signal for every fetch.
-  const controller = new AbortController();
-  const abort = (reason: unknown) => controller.abort(reason);
-  const onTimeout = () => abort(timeout.reason);
-  const onCancel = () => abort(signal?.reason);
-  timeout.addEventListener('abort', onTimeout, { once: true });
-  signal?.addEventListener('abort', onCancel, { once: true });
-  if (signal?.aborted) onCancel();
-  const combined = controller.signal;
+  // A per-call signal, unlinked in `finally`, so the worker's long-lived signal collects no listeners.
+  const linked = linkSignal(signal);
+  timeout.addEventListener('abort', () => linked.abort(timeout.reason), { once: true });
+  const combined = linked.signal;
   let current = new URL(url);
   try {
     for (let hop = 0; ; hop += 1) {
@@ -91,8 +86,7 @@ export async function safeFetch(
       cause: error,
     });
   } finally {
-    timeout.removeEventListener('abort', onTimeout);
-    signal?.removeEventListener('abort', onCancel);
+    linked.release();
   }
 }
 
