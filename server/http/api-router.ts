@@ -21,6 +21,8 @@ export interface RouteSpec<B, Q, P> {
   /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
   scope: ApiKeyScope | 'public';
   body?: B;
+  /** Other request content types the route accepts besides JSON (e.g. a multipart upload), for the document. */
+  otherBodies?: Record<string, SchemaObject>;
   query?: Q;
   params?: P;
   /** Documented success body (already enveloped) and its status. */
@@ -50,6 +52,16 @@ export interface RouteGuards {
   keyRateLimit: RequestHandler;
   publicRateLimit: RequestHandler;
 }
+
+/** A request body schema as the OpenAPI generator takes it: a zod schema or a plain schema object. */
+type SchemaObject = Extract<
+  NonNullable<RouteConfig['request']>['body'],
+  { content: unknown }
+>['content'][string] extends infer M
+  ? M extends { schema?: infer S }
+    ? S
+    : never
+  : never;
 
 const COMMON_ERRORS: ErrorName[] = ['BadRequestError', 'RateLimitError', 'InternalError'];
 const AUTH_ERRORS: ErrorName[] = ['UnauthorizedError', 'ForbiddenError'];
@@ -135,13 +147,24 @@ export class ApiRouter {
           : `Requires scope \`${spec.scope}\`.`,
       security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }],
       request: {
-        ...(body ? { body: { content: { 'application/json': { schema: body } }, required: true } } : {}),
+        ...(body
+          ? {
+              body: {
+                content: { 'application/json': { schema: body }, ...bodyContents(spec.otherBodies) },
+                required: true,
+              },
+            }
+          : {}),
         ...(spec.query ? { query: spec.query as unknown as ZodObject } : {}),
         ...(spec.params ? { params: spec.params as unknown as ZodObject } : {}),
       },
       responses,
     });
   }
+}
+
+function bodyContents(others: Record<string, SchemaObject> | undefined) {
+  return Object.fromEntries(Object.entries(others ?? {}).map(([type, schema]) => [type, { schema }]));
 }
 
 function requireScope(scope: ApiKeyScope): RequestHandler {

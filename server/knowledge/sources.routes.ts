@@ -51,6 +51,16 @@ export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService
       scope: 'knowledge:write',
       params: botParams,
       body: createSourceSchema,
+      otherBodies: {
+        'multipart/form-data': {
+          type: 'object',
+          required: ['file'],
+          properties: {
+            file: { type: 'string', format: 'binary', description: 'PDF, DOCX, Markdown, HTML or plain text' },
+            title: { type: 'string', maxLength: 200 },
+          },
+        },
+      },
       response: envelopeOf(sourceSchema),
       status: 202,
       errors: ['NotFoundError', 'UnsupportedMediaTypeError'],

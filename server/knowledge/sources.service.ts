@@ -7,6 +7,7 @@ import type {
   UpdateSourceInput,
 } from '../../shared/schemas/sources.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
+import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { StorageCounter } from '../usage/usage.service.js';
@@ -133,13 +134,12 @@ export class SourcesService {
       ...(filters.status ? { status: filters.status } : {}),
       ...(filters.type ? { type: filters.type } : {}),
     };
-    const [docs, total] = await Promise.all([
-      this.models.Source.find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage),
+    const { items: docs, total } = await findPage(
+      this.models.Source.find(filter).sort(NEWEST_FIRST),
       this.models.Source.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toSourceDto), total };
   }
 

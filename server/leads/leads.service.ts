@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import type { LeadDetail, LeadDto, LeadListItem } from '../../shared/schemas/leads.js';
 import { toConversationSummary, toMessageDto } from '../conversations/conversations.service.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
+import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
@@ -146,13 +147,12 @@ export class LeadsService {
 
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {
     const filter = this.filterOf(organizationId, filters);
-    const [docs, total] = await Promise.all([
-      this.models.Lead.find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage),
+    const { items: docs, total } = await findPage(
+      this.models.Lead.find(filter).sort(NEWEST_FIRST),
       this.models.Lead.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     const latestIds = docs.map((d) => d.conversationIds.at(-1)).filter((id) => id !== undefined);
     const conversations = await this.models.Conversation.find({ _id: { $in: latestIds } });
     const byId = new Map(conversations.map((c) => [c._id.toString(), c]));

@@ -9,6 +9,7 @@ import {
   type WidgetSettingsState,
 } from '../../shared/schemas/widget-settings.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
+import { findPage } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import { parse } from '../http/validate.js';
@@ -97,13 +98,12 @@ export class WidgetSettingsService {
   async history(organizationId: string, idOrSlug: string, page: number, perPage: number) {
     const bot = await this.chatbots.find(organizationId, idOrSlug);
     const filter = { chatbotId: bot._id };
-    const [docs, total] = await Promise.all([
-      this.models.WidgetSettingsHistory.find(filter)
-        .sort({ version: -1 })
-        .skip((page - 1) * perPage)
-        .limit(perPage),
+    const { items: docs, total } = await findPage(
+      this.models.WidgetSettingsHistory.find(filter).sort({ version: -1 }),
       this.models.WidgetSettingsHistory.countDocuments(filter),
-    ]);
+      page,
+      perPage,
+    );
     return { items: docs.map(toChange), total };
   }
 
