@@ -164,8 +164,8 @@ async function retrievalAtSizes(dbUri: string) {
   await ensureCollections(models);
   const cache = new IndexCache(models, 1);
   const resolver: ModelResolver = { forChatbot: async () => ({ chat: null, embeddings: localEmbeddings }) };
-  const lexical = new KnowledgeRetriever({ models, cache, modelResolver: () => null, logger });
-  const hybrid = new KnowledgeRetriever({ models, cache, modelResolver: () => resolver, logger });
+  const lexical = new KnowledgeRetriever({ models, cache, modelResolver: null, logger });
+  const hybrid = new KnowledgeRetriever({ models, cache, modelResolver: resolver, logger });
   const orgId = new Types.ObjectId();
   for (const size of SIZES) {
     const bot = await models.Chatbot.create({

@@ -45,7 +45,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
   );
   const leads = new LeadsService(models);
-  const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver: () => modelResolver });
+  const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver });
   const chat = new ChatService({
     models,
     chatbots,

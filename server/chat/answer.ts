@@ -4,6 +4,7 @@ import { AppError } from '../http/app-error.js';
 import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
+import { toMessageDto } from '../conversations/conversations.service.js';
 import type { ChatEvent } from './chat.types.js';
 import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
 import type { RetrievedPassage } from './retriever.js';
@@ -66,14 +67,14 @@ export async function* generateAnswer(
   let text = '';
   let seq = 0;
   try {
+    const botModels = await deps.modelResolver.forChatbot(ctx.bot);
     const retrieval = await deps.retriever.retrieve(
       { chatbotId: ctx.bot._id.toString(), organizationId },
       ctx.question,
-      { limit: 5, signal },
+      { limit: 5, signal, embeddings: botModels.embeddings },
     );
     const sources = toSourceRefs(retrieval.passages);
     yield { type: 'sources', sources };
-    const botModels = await deps.modelResolver.forChatbot(ctx.bot);
 
     let finishReason = 'stop';
     let tokens = { prompt: 0, completion: 0 };
@@ -141,7 +142,7 @@ export async function* generateAnswer(
           logger.warn({ err: error }, 'could not record an unanswered question');
         });
     }
-    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage) };
+    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
     const reason = cancelled ? 'cancelled by the client' : error instanceof Error ? error.message : 'failed';

@@ -243,7 +243,7 @@ export class ChatService {
       quotaWarning: null,
     };
     yield { type: 'sources', sources: dto.sources };
-    yield { type: 'done', result: storedResult(answer, userMessage) };
+    yield { type: 'done', result: storedResult(answer, userMessage), message: dto };
     return true;
   }
 }

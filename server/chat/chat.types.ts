@@ -1,4 +1,4 @@
-import type { ChatResult, SourceRef } from '../../shared/schemas/chat.js';
+import type { ChatResult, MessageDto, SourceRef } from '../../shared/schemas/chat.js';
 import type { AppError } from '../http/app-error.js';
 
 /** The end user a conversation belongs to, from a verified `userToken`. */
@@ -43,5 +43,6 @@ export type ChatEvent =
     }
   | { type: 'sources'; sources: SourceRef[] }
   | { type: 'chunk'; seq: number; text: string }
-  | { type: 'done'; result: ChatResult }
+  /** `message` is the stored answer as conversations list it, for doors that show messages (the widget). */
+  | { type: 'done'; result: ChatResult; message: MessageDto }
   | { type: 'error'; error: AppError; conversationId: string | null; assistantMessageId: string | null };

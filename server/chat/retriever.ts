@@ -1,3 +1,5 @@
+import type { EmbeddingModel } from '../llm/model-client.js';
+
 /** A passage of a bot's knowledge found for a question. */
 export interface RetrievedPassage {
   chunkId: string;
@@ -28,6 +30,11 @@ export interface Retriever {
   retrieve(
     target: RetrievalTarget,
     query: string,
-    options?: { limit?: number; signal?: AbortSignal },
+    options?: {
+      limit?: number;
+      signal?: AbortSignal;
+      /** The bot's embedding model when the caller already resolved it (null: none); saves a lookup. */
+      embeddings?: EmbeddingModel | null;
+    },
   ): Promise<Retrieval>;
 }

@@ -19,7 +19,7 @@ type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
 export interface IngestDeps {
   models: Models;
   cache: IndexCache;
-  modelResolver: () => ModelResolver | null;
+  modelResolver: ModelResolver | null;
   fetcher: Fetcher;
   chunking: ChunkOptions;
   logger: Logger;
@@ -172,7 +172,7 @@ export class IngestProcessor implements JobProcessor {
 
   /** Embeds every chunk with the bot's embedding model, or returns null when it has none. */
   private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal) {
-    const resolver = this.deps.modelResolver();
+    const resolver = this.deps.modelResolver;
     if (!resolver) return null;
     const bot = await this.deps.models.Chatbot.findById(job.chatbotId, { organizationId: 1, modelSettings: 1 }).lean();
     if (!bot) throw new IngestError('the chatbot no longer exists', { retryable: false });

@@ -22,7 +22,7 @@ const VECTOR_RELATIVE_FLOOR = 0.75;
 export interface RetrieverDeps {
   models: Models;
   cache: IndexCache;
-  modelResolver: () => ModelResolver | null;
+  modelResolver: ModelResolver | null;
   logger: Logger;
 }
 
@@ -92,13 +92,14 @@ export class KnowledgeRetriever implements Retriever {
   async retrieve(
     target: RetrievalTarget,
     query: string,
-    options: { limit?: number; signal?: AbortSignal } = {},
+    options: { limit?: number; signal?: AbortSignal; embeddings?: EmbeddingModel | null } = {},
   ): Promise<Retrieval> {
     const limit = Math.min(Math.max(options.limit ?? 5, 1), 50);
     if (!Types.ObjectId.isValid(target.chatbotId) || !query.trim()) return { passages: [], confidence: 0 };
     // The bot's embedding model is looked up while the index is checked, to save a round trip.
     // Its failure is swallowed only when the lookup ends up unused; otherwise `await` below rethrows it.
-    const embeddings = this.embeddingsOf(target);
+    const embeddings =
+      options.embeddings !== undefined ? Promise.resolve(options.embeddings) : this.embeddingsOf(target);
     embeddings.catch(() => undefined);
     const index = await this.deps.cache.get(target.organizationId, target.chatbotId);
     if (index.size === 0) return { passages: [], confidence: 0 };
@@ -127,7 +128,7 @@ export class KnowledgeRetriever implements Retriever {
   }
 
   private async embeddingsOf(target: RetrievalTarget): Promise<EmbeddingModel | null> {
-    const resolver = this.deps.modelResolver();
+    const resolver = this.deps.modelResolver;
     if (!resolver) return null;
     const bot = await this.deps.models.Chatbot.findOne(
       { _id: new Types.ObjectId(target.chatbotId), organizationId: new Types.ObjectId(target.organizationId) },

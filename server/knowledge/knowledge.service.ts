@@ -18,7 +18,7 @@ export interface KnowledgeDeps {
   logger: Logger;
   chatbots: ChatbotsService;
   /** Read lazily: the resolver may be wired after the knowledge capability. */
-  modelResolver: () => ModelResolver | null;
+  modelResolver: ModelResolver | null;
   chunking?: ChunkOptions;
 }
 

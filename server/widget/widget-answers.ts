@@ -1,8 +1,6 @@
 import type { WidgetSocketData } from '../../shared/socket-events.js';
 import type { ChatService } from '../chat/chat.service.js';
 import type { ChatTurn } from '../chat/chat.types.js';
-import { toMessageDto } from '../conversations/conversations.service.js';
-import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
 import { visitorRoom, type WidgetNamespace } from './widget-hub.js';
@@ -16,7 +14,6 @@ export interface AcceptedTurn {
 
 export interface RunWidgetTurnOptions {
   chat: ChatService;
-  models: Models;
   namespace: WidgetNamespace;
   logger: Logger;
   data: WidgetSocketData;
@@ -33,7 +30,7 @@ export interface RunWidgetTurnOptions {
  * rest. The answer keeps going when the visitor drops, so it is stored complete either way.
  */
 export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void> {
-  const { chat, models, namespace, logger, data, input, signal, onAccepted } = options;
+  const { chat, namespace, logger, data, input, signal, onAccepted } = options;
   const room = namespace.to(visitorRoom(data.chatbotId, data.visitorId));
   // undefined continues the socket's current conversation; null starts a new one.
   const conversationId = input.conversationId === undefined ? data.conversationId : input.conversationId;
@@ -78,9 +75,7 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
           text: event.text,
         });
       } else if (event.type === 'done' && accepted) {
-        const stored = await models.Message.findOne({ _id: event.result.messageId });
-        if (!stored) throw new AppError('InternalError');
-        room.emit('chat:done', { conversationId: accepted.conversationId, message: toMessageDto(stored) });
+        room.emit('chat:done', { conversationId: accepted.conversationId, message: event.message });
       } else if (event.type === 'error') {
         fail(event.error);
       }

@@ -87,7 +87,6 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
     deps.track(
       runWidgetTurn({
         chat: services.chat,
-        models,
         namespace: deps.namespace,
         logger,
         data: socket.data,
