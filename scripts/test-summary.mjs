@@ -5,8 +5,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
-const vitest = 'reports/vitest.json';
-if (existsSync(vitest)) {
+for (const vitest of ['reports/vitest.json', 'reports/fault.json']) {
+  if (!existsSync(vitest)) continue;
   const report = JSON.parse(readFileSync(vitest, 'utf8'));
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
