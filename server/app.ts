@@ -34,7 +34,8 @@ import { exceptWidgetPublicPaths, widgetCors } from './widget-settings/widget-co
 import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
 import { demoRoutes } from './widget/demo.routes.js';
 import { widgetAssetRoutes } from './widget/widget-assets.routes.js';
-import { widgetIpLimit, WidgetLimits, widgetLimitSettings, type WidgetLimitSettings } from './widget/widget-limits.js';
+import { widgetIpLimit } from './widget/widget-ip-limit.js';
+import { WidgetLimits, widgetLimitSettings, type WidgetLimitSettings } from './widget/widget-limits.js';
 import { mountWidgetSocket } from './widget/widget.socket.js';
 
 export interface AppDeps {

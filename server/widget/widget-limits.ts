@@ -1,8 +1,6 @@
-import type { RequestHandler } from 'express';
 import type { Options, Store } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import { AppError } from '../http/app-error.js';
-import { clientIpKey } from '../http/client-ip.js';
 import type { Logger } from '../logger.js';
 import { WindowCounter } from './window-counter.js';
 
@@ -132,11 +130,4 @@ export class WidgetLimits {
   close(): void {
     for (const { store } of this.stores.values()) if (store instanceof WindowCounter) store.shutdown();
   }
-}
-
-/** An HTTP guard counting one hit per client address (Express's `req.ip`) against `name`. */
-export function widgetIpLimit(limits: WidgetLimits, name: WidgetLimitName): RequestHandler {
-  return (req, _res, next) => {
-    limits.take([[name, clientIpKey(req.ip)]]).then(() => next(), next);
-  };
 }
