@@ -25,7 +25,7 @@ describe('SIGTERM to a server process while a widget answer streams', () => {
 
   beforeAll(async () => {
     // Slow enough that the answer is still streaming when the signal arrives.
-    fake = await startFakeLlm({ tokenDelayMs: 40 });
+    fake = await startFakeLlm({ tokenDelayMs: 150 });
     dataDir = mkdtempSync(path.join(tmpdir(), 'wisp-sigterm-'));
     const uri = new URL(inject('mongoUri'));
     uri.pathname = `/${dbName}`;
@@ -62,7 +62,7 @@ describe('SIGTERM to a server process while a widget answer streams', () => {
     'finishes the answer to the socket and stores it complete, and refuses a new message meanwhile',
     { timeout: 90_000 },
     async () => {
-      const url = await server!.ready();
+      const url = await server!.ready(60_000);
       const key = KEY_LINE.exec(server!.stdout)?.[1];
       expect(key, 'the first-start admin key').toBeDefined();
       const created = await new ApiClient(url, key!).post('/api/v1/chatbots', { name: 'Drain bot', slug: 'drain-bot' });
