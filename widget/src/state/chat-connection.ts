@@ -123,10 +123,12 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         store.messages.value = [message];
         return deliver(message);
       }
-      // The server is restarting: it took nothing, so the same message goes again once it is back.
-      if (reply?.error.name === 'UnavailableError' && restartRetries > 0) {
+      // The server is restarting: it took nothing, so the same message goes again once it is back
+      // (also when no answer came while it restarted; the same clientMessageId is never stored twice).
+      const restarting = reply ? reply.error.name === 'UnavailableError' : restartRetries < RESTART_RETRIES;
+      if (restarting && restartRetries > 0) {
         store.notice.value = t('status.restarting');
-        await new Promise((resolve) => setTimeout(resolve, retryAfterSeconds(reply.error.details, 2) * 1000));
+        await new Promise((resolve) => setTimeout(resolve, retryAfterSeconds(reply?.error.details, 2) * 1000));
         return deliver(message, restartRetries - 1);
       }
       const limited = reply?.error.name === 'RateLimitError';
