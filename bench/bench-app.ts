@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { startApp, type RunningApp } from '../server/app.js';
 import { parseEnv } from '../server/config.js';
 import { connectMongo } from '../server/db/mongo.js';
+import { UNLIMITED_WIDGET_ENV } from '../server/test/unlimited-widget.js';
 
 const UNLIMITED = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
 
@@ -28,7 +29,14 @@ export async function startBenchApp(options: {
   const connection = await connectMongo(options.dbUri, { dbName: options.dbName });
   await connection.dropDatabase();
   const config = {
-    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', MONTHLY_MESSAGE_QUOTA: '100000000', ...options.env }),
+    ...parseEnv({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      MONTHLY_MESSAGE_QUOTA: '100000000',
+      // Benchmarks drive the widget from one loopback address: its flood limits are lifted too.
+      ...UNLIMITED_WIDGET_ENV,
+      ...options.env,
+    }),
     SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
   };
   const app = await startApp({

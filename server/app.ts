@@ -22,6 +22,7 @@ import { authenticate } from './http/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { DEFAULT_RATE_LIMITS, ipRateLimit, keyRateLimit, type RateLimitSettings } from './http/rate-limits.js';
 import { connectRateLimitStores } from './http/redis.js';
+import { TRUST_PROXY } from './http/client-ip.js';
 import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
@@ -32,8 +33,9 @@ import { mountWidgetConfigRoutes } from './widget-settings/widget-config.routes.
 import { exceptWidgetPublicPaths, widgetCors } from './widget-settings/widget-cors.js';
 import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
 import { demoRoutes } from './widget/demo.routes.js';
-import type { SendLimit } from './widget/send-limiter.js';
 import { widgetAssetRoutes } from './widget/widget-assets.routes.js';
+import { widgetIpLimit } from './widget/widget-ip-limit.js';
+import { WidgetLimits, widgetLimitSettings, type WidgetLimitSettings } from './widget/widget-limits.js';
 import { mountWidgetSocket } from './widget/widget.socket.js';
 
 export interface AppDeps {
@@ -43,8 +45,8 @@ export interface AppDeps {
   /** True when the database is the embedded engine this process started. */
   embeddedDatabase: boolean;
   rateLimits?: RateLimitSettings;
-  /** Messages one widget socket may send (burst and per minute); tests lower it. */
-  widgetSendLimit?: SendLimit;
+  /** The widget's flood limits; by default from the config's `WIDGET_*` settings. */
+  widgetLimits?: WidgetLimitSettings;
 }
 
 export interface RunningApp {
@@ -71,6 +73,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const sharedStores =
     config.REDIS_URL && !limits.storeFor ? await connectRateLimitStores(config.REDIS_URL, logger) : null;
   if (sharedStores) limits = { ...limits, storeFor: sharedStores.storeFor };
+  const widgetLimits = new WidgetLimits(deps.widgetLimits ?? widgetLimitSettings(config), logger, limits.storeFor);
 
   const api = new ApiRouter({
     authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
@@ -84,14 +87,20 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
   mountConversationRoutes(api, services.conversations, services.chatbots);
   mountWidgetSettingsRoutes(api, services.widgetSettings);
-  mountWidgetConfigRoutes(api, services.widgetSettings);
+  mountWidgetConfigRoutes(api, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
   mountLeadRoutes(api, services.leads, services.chatbots);
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
-  mountWidgetLeadRoutes(api, services.leads, services.widgetSettings, services.visitorTokens);
+  mountWidgetLeadRoutes(
+    api,
+    services.leads,
+    services.widgetSettings,
+    services.visitorTokens,
+    widgetIpLimit(widgetLimits, 'leads'),
+  );
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', TRUST_PROXY);
   app.use(
     pinoHttp({
       logger,
@@ -142,7 +151,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     services,
     config,
     logger,
-    sendLimit: deps.widgetSendLimit,
+    limits: widgetLimits,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -161,9 +170,9 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     api,
     httpServer,
     stop: async (graceMs = config.SHUTDOWN_GRACE_MS) => {
-      // Widget sockets first: upgraded connections would otherwise keep the HTTP server from closing.
-      await widgetSocket.close();
-      await closeServer(httpServer, graceMs);
+      // Both drain at once within the grace period; the widget sockets must be gone for the HTTP server to close.
+      await Promise.all([widgetSocket.close(graceMs), closeServer(httpServer, graceMs)]);
+      widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
       await services.knowledge.stop();
       await sharedStores?.close();

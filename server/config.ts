@@ -17,6 +17,8 @@ const optionalUrl = (protocols: string[]) =>
     })
     .optional();
 
+const widgetLimit = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
+
 /** Every setting the server reads, all from the environment (or `.env`), parsed once at boot. */
 export const configSchema = z.object({
   // Digits only: coercion would take " " as 0 (a random port) and "1e3" as 1000.
@@ -61,6 +63,19 @@ export const configSchema = z.object({
   KNOWLEDGE_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   KNOWLEDGE_JOB_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
   KNOWLEDGE_JOB_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  // Widget flood limits (0 = unlimited, e.g. for benchmarks); counted in Redis when REDIS_URL is set.
+  WIDGET_CONNECTS_PER_IP_PER_MINUTE: widgetLimit(60),
+  /** Messages one visitor may send within 10 seconds. */
+  WIDGET_MESSAGES_BURST_PER_VISITOR: widgetLimit(5),
+  WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: widgetLimit(12),
+  WIDGET_MESSAGES_PER_IP_PER_MINUTE: widgetLimit(30),
+  /** A ceiling on one bot's widget messages, so a flood cannot spend the owner's quota. */
+  WIDGET_MESSAGES_PER_BOT_PER_MINUTE: widgetLimit(600),
+  /** Every widget socket event (sends, history, feedback, leads) from one address. */
+  WIDGET_EVENTS_PER_IP_PER_MINUTE: widgetLimit(300),
+  WIDGET_CONFIG_PER_IP_PER_MINUTE: widgetLimit(60),
+  /** Lead submissions from one address, over the socket and the HTTP route together. */
+  WIDGET_LEADS_PER_IP_PER_MINUTE: widgetLimit(10),
   /** Bots whose search indexes stay in memory; the least recently asked leave first. */
   KNOWLEDGE_INDEX_CACHE_BOTS: z.coerce.number().int().min(1).max(100_000).default(200),
 });

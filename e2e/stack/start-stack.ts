@@ -15,6 +15,7 @@ import { parseEnv } from '../../server/config.js';
 import { startEmbeddedDb } from '../../server/db/embedded-db.js';
 import { connectMongo } from '../../server/db/mongo.js';
 import { startFakeLlm } from '../../server/test/fake-llm/fake-llm.server.js';
+import { UNLIMITED_WIDGET_ENV } from '../../server/test/unlimited-widget.js';
 import { WIDGET_DIST } from '../../server/widget/widget-assets.routes.js';
 import { API_PORT, BOTS, E2E_ADMIN_KEY, HOST_ORIGIN } from './ports.js';
 import { startHostPages } from './host-pages.js';
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
       OPENAI_MODEL: 'fake-chat',
       // The citation source is a page on the host-page server, on loopback.
       ALLOW_PRIVATE_URLS: 'true',
+      // Many browser tests share one loopback address: the widget's flood limits are tested elsewhere.
+      ...UNLIMITED_WIDGET_ENV,
     }),
     SECRET_KEY: 'e2e-secret-key-e2e-secret-key-0123456789',
   };
@@ -153,7 +156,6 @@ async function main(): Promise<void> {
     connection,
     embeddedDatabase: true,
     rateLimits: RELAXED,
-    widgetSendLimit: { burst: 50, perMinute: 600 },
   });
   await seed(app);
   process.stdout.write(`e2e stack ready: api ${app.url}, host pages ${HOST_ORIGIN}\n`);

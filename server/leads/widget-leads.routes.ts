@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import { envelopeOf } from '../../shared/schemas/common.js';
 import { leadSubmittedSchema, widgetLeadRequestSchema } from '../../shared/schemas/leads.js';
 import type { ApiRouter } from '../http/api-router.js';
@@ -14,6 +15,7 @@ export function mountWidgetLeadRoutes(
   leads: LeadsService,
   widgetSettings: WidgetSettingsService,
   visitorTokens: VisitorTokens,
+  ipLimit: RequestHandler,
 ): void {
   api.route(
     {
@@ -26,6 +28,7 @@ export function mountWidgetLeadRoutes(
       response: envelopeOf(leadSubmittedSchema),
       status: 201,
       errors: ['UnauthorizedError', 'ForbiddenError', 'NotFoundError'],
+      before: [ipLimit],
     },
     async ({ body, req, res }) => {
       const { bot: botRef, visitorToken, ...submission } = body;

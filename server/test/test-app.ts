@@ -8,6 +8,7 @@ import { connectMongo } from '../db/mongo.js';
 import type { RateLimitSettings } from '../http/rate-limits.js';
 import type { Logger } from '../logger.js';
 import { ApiClient } from './api-client.js';
+import { UNLIMITED_WIDGET_ENV } from './unlimited-widget.js';
 
 /** Limits high enough that ordinary tests never meet them; rate-limit tests pass their own. */
 export const RELAXED_RATE_LIMITS: RateLimitSettings = {
@@ -50,7 +51,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const dbName = `wisp_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const connection = await connectMongo(options.mongoUri ?? inject('mongoUri'), { dbName });
   const config = {
-    ...parseEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env }),
+    ...parseEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+      ...UNLIMITED_WIDGET_ENV,
+      ...options.env,
+    }),
     SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
   };
   const app = await startApp({

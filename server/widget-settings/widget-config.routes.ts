@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import { envelopeOf } from '../../shared/schemas/common.js';
 import { widgetConfigQuerySchema, widgetConfigSchema } from '../../shared/schemas/widget-settings.js';
 import type { ApiRouter } from '../http/api-router.js';
@@ -10,7 +11,11 @@ import type { WidgetSettingsService } from './widget-settings.service.js';
 const MAX_AGE_SECONDS = 60;
 
 /** The widget's public config: no key, CORS per bot, cacheable with an ETag. */
-export function mountWidgetConfigRoutes(api: ApiRouter, widgetSettings: WidgetSettingsService): void {
+export function mountWidgetConfigRoutes(
+  api: ApiRouter,
+  widgetSettings: WidgetSettingsService,
+  ipLimit: RequestHandler,
+): void {
   api.route(
     {
       method: 'get',
@@ -21,6 +26,7 @@ export function mountWidgetConfigRoutes(api: ApiRouter, widgetSettings: WidgetSe
       query: widgetConfigQuerySchema,
       response: envelopeOf(widgetConfigSchema),
       errors: ['NotFoundError', 'ForbiddenError'],
+      before: [ipLimit],
     },
     async ({ query, req, res }) => {
       const { config, etag, allowedOrigins } = await widgetSettings.publicConfig(query.bot);

@@ -11,15 +11,19 @@ import type { Services } from '../services.js';
 import { runWidgetTurn } from './widget-answers.js';
 import type { WidgetSocket } from './widget-handshake.js';
 import type { WidgetNamespace } from './widget-hub.js';
-import { SendLimiter, type SendLimit } from './send-limiter.js';
+import type { Hit, WidgetLimits } from './widget-limits.js';
 
 export interface WidgetHandlerDeps {
   models: Models;
   services: Pick<Services, 'chat' | 'conversations' | 'leads'>;
   namespace: WidgetNamespace;
   logger: Logger;
-  sendLimit: SendLimit;
-  /** Aborted when the server stops. */
+  limits: WidgetLimits;
+  /** The limit key of the visitor's address (as Express computes `req.ip`). */
+  ipKey: string;
+  /** True once the server is stopping: new messages are refused, running answers finish. */
+  draining: () => boolean;
+  /** Aborted when the server stops for good (the drain is over). */
   signal: AbortSignal;
   /** Receives each running turn, so stopping can wait for it to be stored. */
   track: (turn: Promise<void>) => void;
@@ -60,32 +64,39 @@ async function visitorConversation(models: Models, socket: WidgetSocket, convers
   return conversation;
 }
 
+/** What a message sent while the server stops gets: the visitor's widget sends it again shortly. */
+const RESTARTING = new AppError('UnavailableError', {
+  message: 'The chat server is restarting. Please send your message again in a moment.',
+  details: { retryAfterSeconds: 2 },
+});
+
 /** Wires one connected widget socket's events to the services. */
 export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandlerDeps): void {
-  const { models, services, logger } = deps;
-  const limiter = new SendLimiter(deps.sendLimit);
+  const { models, services, logger, limits, ipKey } = deps;
+  const { chatbotId, visitorId } = socket.data;
+  // Keyed by visitor and address, not by socket: a reconnect (or a second tab) counts on the same limits.
+  const visitorKey = `${chatbotId}:${visitorId}`;
+  // Every event counts against the address; the extra hits are the event's own limits.
+  const gate = (...extra: Hit[]) => limits.take([['ipEvents', ipKey], ...extra]);
 
   socket.on('chat:send', (payload, ack) => {
     const reply = typeof ack === 'function' ? ack : () => undefined;
-    let input: z.output<typeof widgetSendSchema>;
-    try {
-      input = parsePayload(widgetSendSchema, payload);
-    } catch (error) {
-      return reply(errorReply(error, logger));
-    }
-    const waitMs = limiter.take();
-    if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      return reply({
-        error: {
-          name: 'RateLimitError',
-          message: `You're sending messages a little fast. Please wait ${seconds} second${seconds === 1 ? '' : 's'} and try again.`,
-          details: { retryAfter: seconds },
-        },
-      });
-    }
-    deps.track(
-      runWidgetTurn({
+    const send = async () => {
+      if (deps.draining()) throw RESTARTING;
+      await gate();
+      const input = parsePayload(widgetSendSchema, payload);
+      const reserved = await limits.take([
+        ['visitorBurst', visitorKey],
+        ['visitorMessages', visitorKey],
+        ['ipMessages', ipKey],
+        ['botMessages', chatbotId],
+      ]);
+      // Checked again: the stop may have begun while the limits were counted.
+      if (deps.draining()) {
+        await reserved.release();
+        throw RESTARTING;
+      }
+      await runWidgetTurn({
         chat: services.chat,
         namespace: deps.namespace,
         logger,
@@ -93,16 +104,23 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
         input,
         signal: deps.signal,
         onAccepted: (result) => {
-          if ('error' in result) return reply(errorReply(result.error, logger));
+          if ('error' in result) {
+            void reserved.release();
+            return reply(errorReply(result.error, logger));
+          }
+          // A repeated clientMessageId is answered from storage; it costs the visitor nothing.
+          if (result.accepted.duplicate) void reserved.release();
           reply({ data: result.accepted });
         },
-      }),
-    );
+      });
+    };
+    deps.track(send().catch((error: unknown) => reply(errorReply(error, logger))));
   });
 
   socket.on(
     'chat:history',
     answering(logger, async (payload: unknown) => {
+      await gate();
       const input = parsePayload(widgetHistorySchema, payload);
       const conversationId = input.conversationId === undefined ? socket.data.conversationId : input.conversationId;
       if (!conversationId) return { conversationId: null, messages: [] };
@@ -116,6 +134,7 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
   socket.on(
     'chat:new',
     answering(logger, async () => {
+      await gate();
       socket.data.conversationId = null;
       return { conversationId: null };
     }),
@@ -124,6 +143,7 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
   socket.on(
     'message:feedback',
     answering(logger, async (payload: unknown) => {
+      await gate();
       const input = parsePayload(widgetFeedbackSchema, payload);
       const message = await models.Message.findOne({
         _id: new Types.ObjectId(input.messageId),
@@ -146,6 +166,8 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
   socket.on(
     'lead:submit',
     answering(logger, async (payload: unknown) => {
+      // The same per-address lead limit as the HTTP lead route.
+      await gate(['leads', ipKey]);
       const input = parsePayload(leadSubmitPayloadSchema, payload);
       const { organizationId, chatbotId, visitorId, pageUrl } = socket.data;
       return services.leads.submit({

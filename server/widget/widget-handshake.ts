@@ -16,9 +16,13 @@ export interface HandshakeResult {
   visitorToken: string;
 }
 
-/** The error a refused handshake reaches the widget with (`connect_error`: message plus `data.name`). */
-export function handshakeError(name: ErrorName, message: string): Error & { data: { name: ErrorName } } {
-  return Object.assign(new Error(message), { data: { name } });
+/** The error a refused handshake reaches the widget with (`connect_error`: message plus `data.name` and `data.details`). */
+export function handshakeError(
+  name: ErrorName,
+  message: string,
+  details: unknown = null,
+): Error & { data: { name: ErrorName; details: unknown } } {
+  return Object.assign(new Error(message), { data: { name, details } });
 }
 
 /**

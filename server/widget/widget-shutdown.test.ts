@@ -26,7 +26,7 @@ describe('widget socket shutdown', () => {
     await fake.stop();
   });
 
-  it('when the server stops mid-answer, the answer is already stored as failed once stop() resolves', async () => {
+  it('when the grace period is over mid-answer, the answer is already stored as failed once stop() resolves', async () => {
     const org = await t.createOrg('Shutdown org');
     await org.api.post('/api/v1/chatbots', { name: 'Slow bot', slug: 'slow-bot' });
     const client: Client = io(`${t.url}/widget`, {

@@ -112,18 +112,6 @@ describe('widget socket', () => {
     expect(peek.error?.name).toBe('NotFoundError');
   });
 
-  it('limits how fast one socket sends, with a friendly message', async () => {
-    const { socket } = await connect({ bot: 'open-bot' });
-    const replies = await Promise.all(
-      Array.from({ length: 7 }, (_, i) =>
-        socket.emitWithAck('chat:send', { text: `burst ${i}`, clientMessageId: `burst-${i}`, conversationId: null }),
-      ),
-    );
-    const limited = replies.filter((r) => r.error?.name === 'RateLimitError');
-    expect(limited.length).toBeGreaterThan(0);
-    expect(limited[0]?.error?.message).toMatch(/a little fast\. Please wait \d+ seconds?/);
-  });
-
   it('pushes settings changes to the open widgets of the bot', async () => {
     const { socket } = await connect({ bot: 'open-bot' }, 'https://anywhere.example');
     const pushed = new Promise<{ version: number }>((resolve) => socket.once('settings:updated', resolve));

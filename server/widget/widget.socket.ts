@@ -13,10 +13,11 @@ import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
-import { DEFAULT_SEND_LIMIT, type SendLimit } from './send-limiter.js';
+import { clientIp, clientIpKey } from '../http/client-ip.js';
 import { registerWidgetHandlers } from './widget-handlers.js';
 import { acceptHandshake, handshakeError, type WidgetSocket } from './widget-handshake.js';
 import { botRoom, visitorRoom, type WidgetNamespace } from './widget-hub.js';
+import type { WidgetLimits } from './widget-limits.js';
 
 export interface WidgetSocketDeps {
   httpServer: HttpServer;
@@ -24,12 +25,16 @@ export interface WidgetSocketDeps {
   services: Services;
   config: Pick<Config, 'REDIS_URL'>;
   logger: Logger;
-  sendLimit?: SendLimit;
+  limits: WidgetLimits;
 }
 
 export interface WidgetSocketServer {
-  /** Disconnects every widget and releases Redis; leaves the HTTP server to its owner. */
-  close(): Promise<void>;
+  /**
+   * Refuses new messages, lets running answers stream for up to `graceMs` (those still running
+   * then are stored as failed), disconnects every widget and releases Redis; leaves the HTTP
+   * server to its owner.
+   */
+  close(graceMs: number): Promise<void>;
 }
 
 /** How long a dropped widget's session (rooms, data, missed events) is kept for it to resume. */
@@ -58,22 +63,27 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
 
   const namespace: WidgetNamespace = io.of(WIDGET_NAMESPACE);
   const stopping = new AbortController();
+  let draining = false;
   // Answers still streaming; close() waits for them so each is stored before the database closes.
   const turns = new Set<Promise<void>>();
   const visitorTokens = new WeakMap<WidgetSocket, string>();
 
   namespace.use((socket, next) => {
-    acceptHandshake(socket, models, services).then(
-      ({ visitorToken }) => {
-        visitorTokens.set(socket, visitorToken);
-        next();
-      },
-      (error: unknown) => {
-        if (!(error instanceof AppError)) logger.error({ err: error }, 'widget handshake failed');
-        const appError = error instanceof AppError ? error : new AppError('InternalError');
-        next(handshakeError(appError.name, appError.message));
-      },
-    );
+    // Counted before anything is looked up, so a flood of handshakes costs no database work.
+    deps.limits
+      .take([['connects', clientIpKey(clientIp(socket.request))]])
+      .then(() => acceptHandshake(socket, models, services))
+      .then(
+        ({ visitorToken }) => {
+          visitorTokens.set(socket, visitorToken);
+          next();
+        },
+        (error: unknown) => {
+          if (!(error instanceof AppError)) logger.error({ err: error }, 'widget handshake failed');
+          const appError = error instanceof AppError ? error : new AppError('InternalError');
+          next(handshakeError(appError.name, appError.message, appError.details));
+        },
+      );
   });
 
   namespace.on('connection', (socket) => {
@@ -87,7 +97,9 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
       services,
       namespace,
       logger,
-      sendLimit: deps.sendLimit ?? DEFAULT_SEND_LIMIT,
+      limits: deps.limits,
+      ipKey: clientIpKey(clientIp(socket.request)),
+      draining: () => draining,
       signal: stopping.signal,
       track: (turn) => {
         turns.add(turn);
@@ -98,11 +110,17 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
   services.widgetHub.attach(namespace);
 
   return {
-    close: async () => {
+    close: async (graceMs) => {
       services.widgetHub.attach(null);
-      // Aborted answers are marked failed (so a retry answers again at once), while the database is open.
+      draining = true;
+      // Running answers stream on to the end, as SSE streams do, within the grace period.
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.allSettled([...turns]), graceOver]);
+      clearTimeout(timer);
+      // Those still running are aborted and marked failed (a retry answers again at once), while the database is open.
       stopping.abort(new Error('server stopping'));
-      await Promise.allSettled(turns);
+      await Promise.allSettled([...turns]);
       namespace.local.disconnectSockets(true);
       // io.close() would also close the HTTP server, cutting short its graceful drain.
       namespace.adapter.close();

@@ -14,12 +14,21 @@ import { randomId } from './random-id.js';
 import { widgetStrings } from './strings.js';
 
 type WidgetSocket = Socket<WidgetServerEvents, WidgetClientEvents>;
-type Reply<T> = { data: T; error?: undefined } | { data?: undefined; error: { name: string; message: string } };
+type Reply<T> =
+  { data: T; error?: undefined } | { data?: undefined; error: { name: string; message: string; details?: unknown } };
 
 const NAMESPACE: typeof WIDGET_NAMESPACE = '/widget';
 const ACK_TIMEOUT_MS = 20_000;
 /** Handshake refusals that retrying cannot fix. */
 const FINAL_REFUSALS = ['ForbiddenError', 'NotFoundError', 'BadRequestError'];
+/** A server that is restarting refuses new messages for a while; the widget sends again this often. */
+const RESTART_RETRIES = 10;
+
+/** The wait a refusal asks for (`details.retryAfterSeconds`), at least 1 s. */
+function retryAfterSeconds(details: unknown, fallback: number): number {
+  const value = (details as { retryAfterSeconds?: unknown } | null | undefined)?.retryAfterSeconds;
+  return typeof value === 'number' && value > 0 ? Math.ceil(value) : fallback;
+}
 
 /**
  * The widget's socket: connects on first use, keeps the visitor's id and token, sends with a
@@ -40,6 +49,8 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
   let sends: Promise<void> = Promise.resolve();
   /** Visitor messages waiting for the lead form (shown as sending until it is sent or dismissed). */
   const held: ChatMessage[] = [];
+  /** The last handshake was refused as too many; its notice goes once connected. */
+  let handshakeLimited = false;
 
   function readVisitor(): { id: string; token?: string } {
     try {
@@ -85,7 +96,11 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     store.mergeHistory(reply.data.messages);
   }
 
-  async function deliver(message: ChatMessage): Promise<void> {
+  function rateLimited(details: unknown): string {
+    return t('error.rateLimited').replace('{seconds}', String(retryAfterSeconds(details, 10)));
+  }
+
+  async function deliver(message: ChatMessage, restartRetries = RESTART_RETRIES): Promise<void> {
     const active = connect();
     const payload = {
       text: message.text.peek(),
@@ -108,12 +123,22 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         store.messages.value = [message];
         return deliver(message);
       }
-      const text = reply ? reply.error.message : t('error.notSent');
-      if (reply?.error.name === 'RateLimitError') store.notice.value = text;
+      // The server is restarting: it took nothing, so the same message goes again once it is back
+      // (also when no answer came while it restarted; the same clientMessageId is never stored twice).
+      const restarting = reply ? reply.error.name === 'UnavailableError' : restartRetries < RESTART_RETRIES;
+      if (restarting && restartRetries > 0) {
+        store.notice.value = t('status.restarting');
+        await new Promise((resolve) => setTimeout(resolve, retryAfterSeconds(reply?.error.details, 2) * 1000));
+        return deliver(message, restartRetries - 1);
+      }
+      const limited = reply?.error.name === 'RateLimitError';
+      const text = limited ? rateLimited(reply.error.details) : reply ? reply.error.message : t('error.notSent');
+      store.notice.value = limited ? text : null;
       message.error.value = text;
       message.status.value = 'failed';
       return;
     }
+    if (restartRetries < RESTART_RETRIES) store.notice.value = null;
     setConversation(reply.data.conversationId);
     message.id = reply.data.messageId;
     message.status.value = 'complete';
@@ -143,6 +168,8 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     socket = created;
     created.on('connect', () => {
       store.connection.value = 'online';
+      if (handshakeLimited) store.notice.value = null;
+      handshakeLimited = false;
     });
     created.on('session', (session) => {
       visitor = { id: session.visitorId, token: session.visitorToken };
@@ -156,12 +183,20 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       // The server dropped us on purpose (e.g. restarting): the client does not retry that by itself.
       if (reason === 'io server disconnect') setTimeout(() => created.connect(), 2_000);
     });
-    created.on('connect_error', (error: Error & { data?: { name?: string } }) => {
+    created.on('connect_error', (error: Error & { data?: { name?: string; details?: unknown } }) => {
       if (created.active) {
         store.connection.value = 'offline';
         return;
       }
       const name = error.data?.name ?? '';
+      // Too many connections from this network: say so, and try again when the server says.
+      if (name === 'RateLimitError') {
+        handshakeLimited = true;
+        store.connection.value = 'connecting';
+        store.notice.value = rateLimited(error.data?.details);
+        setTimeout(() => created.connect(), retryAfterSeconds(error.data?.details, 10) * 1000);
+        return;
+      }
       // An expired or wrong end-user token: carry on as an anonymous visitor rather than not at all.
       if (name === 'UnauthorizedError' && userToken) {
         userToken = null;

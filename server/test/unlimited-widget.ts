@@ -1,0 +1,11 @@
+/** The widget's flood limits lifted (0 = unlimited); widget limit tests set their own `WIDGET_*` values. */
+export const UNLIMITED_WIDGET_ENV: Record<string, string> = {
+  WIDGET_CONNECTS_PER_IP_PER_MINUTE: '0',
+  WIDGET_MESSAGES_BURST_PER_VISITOR: '0',
+  WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: '0',
+  WIDGET_MESSAGES_PER_IP_PER_MINUTE: '0',
+  WIDGET_MESSAGES_PER_BOT_PER_MINUTE: '0',
+  WIDGET_EVENTS_PER_IP_PER_MINUTE: '0',
+  WIDGET_CONFIG_PER_IP_PER_MINUTE: '0',
+  WIDGET_LEADS_PER_IP_PER_MINUTE: '0',
+};
