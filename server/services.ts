@@ -1,5 +1,6 @@
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { ChatService } from './chat/chat.service.js';
+import { EndUserTokens } from './chat/end-user-token.js';
 import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -38,6 +39,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     backoffMs: config.MODEL_RETRY_BACKOFF_MS,
   });
   const conversations = new ConversationsService(models);
+  const endUserTokens = new EndUserTokens({ maxLifetimeMs: config.END_USER_TOKEN_MAX_LIFETIME_MS });
   const unanswered = new UnansweredService(models);
   const widgetSettings = new WidgetSettingsService(models, chatbots, logger);
   // Open widgets of the bot restyle without reload.
@@ -55,6 +57,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
     leads,
     retriever: knowledge.retriever,
+    endUserTokens,
     logger,
   });
   return {
@@ -66,6 +69,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chatbots,
     usage,
     visitorTokens,
+    endUserTokens,
     widgetHub,
     integrations,
     modelResolver,
