@@ -10,6 +10,7 @@ import { LeadsService } from './leads/leads.service.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
+import { addressPolicy } from './net/address-policy.js';
 import type { Models } from './db/models.js';
 import type { Logger } from './logger.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
@@ -31,8 +32,13 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
   // Pushes to open widgets (e.g. settings changes); the socket server attaches to it when it starts.
   const widgetHub = new WidgetHub();
-  const integrations = new IntegrationsService(models, secrets);
-  const modelResolver = new DefaultModelResolver(config, integrations, {
+  // Organizations' model connections follow the same address rules as URL sources.
+  const urlPolicy = addressPolicy({
+    allowPrivate: config.ALLOW_PRIVATE_URLS,
+    allowList: config.URL_FETCH_ALLOWED_ADDRESSES,
+  });
+  const integrations = new IntegrationsService(models, secrets, urlPolicy);
+  const modelResolver = new DefaultModelResolver(config, integrations, urlPolicy, {
     timeoutMs: config.MODEL_TIMEOUT_MS,
     idleTimeoutMs: config.MODEL_TIMEOUT_MS,
     maxRetries: config.MODEL_MAX_RETRIES,

@@ -1,13 +1,13 @@
 import { BlockList, isIP } from 'node:net';
 
-/** Decides which resolved addresses a URL source may connect to. */
+/** Decides which resolved addresses the server may connect to for an organization (URL sources, model connections). */
 export interface AddressPolicy {
   /** Null when the address may be fetched, else why not (for the source's failure reason). */
   refuse(address: string): string | null;
 }
 
-// Ranges a public web page never lives in: fetching them would let a source read the
-// server's own network (SSRF), including cloud metadata at 169.254.169.254.
+// Ranges a public web page or API never lives in: connecting to them would let an organization
+// reach the server's own network (SSRF), including cloud metadata at 169.254.169.254.
 const BLOCKED_V4: Array<[string, number]> = [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -92,7 +92,7 @@ export function addressPolicy(options: { allowPrivate: boolean; allowList: strin
       const family = isIP(address);
       if (family !== 0 && allowed.check(address, family === 4 ? 'ipv4' : 'ipv6')) return null;
       if (!isPrivateAddress(address)) return null;
-      return `the address ${address} is private, loopback, link-local or reserved, and is not fetched`;
+      return `the address ${address} is private, loopback, link-local or reserved, so the server does not connect to it`;
     },
   };
 }
