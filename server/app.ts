@@ -160,6 +160,10 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   publicUrl ||= url;
+  // Said once at start, so nobody runs the demo page in production without knowing.
+  if (config.NODE_ENV !== 'production') {
+    logger.info({ url: `${publicUrl}/` }, `demo page enabled at ${publicUrl}/ because NODE_ENV is not production`);
+  }
   await services.knowledge.start();
 
   return {

@@ -1,5 +1,6 @@
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { ChatService } from './chat/chat.service.js';
+import { EndUserTokens } from './chat/end-user-token.js';
 import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
@@ -9,6 +10,7 @@ import { LeadsService } from './leads/leads.service.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
+import { addressPolicy } from './net/address-policy.js';
 import type { Models } from './db/models.js';
 import type { Logger } from './logger.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
@@ -30,14 +32,20 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
   // Pushes to open widgets (e.g. settings changes); the socket server attaches to it when it starts.
   const widgetHub = new WidgetHub();
-  const integrations = new IntegrationsService(models, secrets);
-  const modelResolver = new DefaultModelResolver(config, integrations, {
+  // Organizations' model connections follow the same address rules as URL sources.
+  const urlPolicy = addressPolicy({
+    allowPrivate: config.ALLOW_PRIVATE_URLS,
+    allowList: config.URL_FETCH_ALLOWED_ADDRESSES,
+  });
+  const integrations = new IntegrationsService(models, secrets, urlPolicy);
+  const modelResolver = new DefaultModelResolver(config, integrations, urlPolicy, {
     timeoutMs: config.MODEL_TIMEOUT_MS,
     idleTimeoutMs: config.MODEL_TIMEOUT_MS,
     maxRetries: config.MODEL_MAX_RETRIES,
     backoffMs: config.MODEL_RETRY_BACKOFF_MS,
   });
   const conversations = new ConversationsService(models);
+  const endUserTokens = new EndUserTokens({ maxLifetimeMs: config.END_USER_TOKEN_MAX_LIFETIME_MS });
   const unanswered = new UnansweredService(models);
   const widgetSettings = new WidgetSettingsService(models, chatbots, logger);
   // Open widgets of the bot restyle without reload.
@@ -55,6 +63,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
     leads,
     retriever: knowledge.retriever,
+    endUserTokens,
     logger,
   });
   return {
@@ -66,6 +75,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chatbots,
     usage,
     visitorTokens,
+    endUserTokens,
     widgetHub,
     integrations,
     modelResolver,

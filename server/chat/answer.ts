@@ -167,8 +167,10 @@ export async function* generateAnswer(
           ? error
           : error instanceof ModelUnavailableError
             ? new AppError('UnavailableError', {
-                message: `The language model is unavailable (${error.message}); your message was kept, so retry shortly`,
-                details: { retries: error.retries },
+                message: error.refused
+                  ? `The language model is unavailable: ${error.message}. An admin must point the chatbot's model connection (baseUrl) at a public address; your message was kept`
+                  : `The language model is unavailable (${error.message}); your message was kept, so retry shortly`,
+                details: { retries: error.retries, ...(error.refused ? { field: 'baseUrl' } : {}) },
               })
             : new AppError('InternalError'),
       conversationId,

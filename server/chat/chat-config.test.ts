@@ -17,7 +17,8 @@ describe('chat without a model, with model connections, and with quotas', () => 
   beforeAll(async () => {
     fake = await startFakeLlm();
     // No OPENAI_* at all: bots answer from retrieval alone unless they use a model connection.
-    t = await startTestApp({ env: { MODEL_RETRY_BACKOFF_MS: '10' } });
+    // The connection's test model listens on loopback, which the operator allows here.
+    t = await startTestApp({ env: { MODEL_RETRY_BACKOFF_MS: '10', URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1' } });
     org = await t.createOrg();
   });
   afterAll(async () => {

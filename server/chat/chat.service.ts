@@ -10,7 +10,7 @@ import type { ModelResolver } from '../llm/model-resolver.js';
 import type { LeadsService } from '../leads/leads.service.js';
 import type { UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
-import { verifyEndUserToken } from './end-user-token.js';
+import type { EndUserTokens } from './end-user-token.js';
 import { generateAnswer, type AnswerContext } from './answer.js';
 import { storedResult } from './chat-result.js';
 import type { Retriever } from './retriever.js';
@@ -25,6 +25,7 @@ export interface ChatDeps {
   modelResolver: ModelResolver;
   leads: LeadsService;
   retriever: Retriever;
+  endUserTokens: EndUserTokens;
   logger: Logger;
 }
 
@@ -73,7 +74,8 @@ export class ChatService {
     // Without a clientMessageId nothing can be replayed, so an exhausted quota refuses before anything is written.
     if (!quotaCheck.state && !turn.clientMessageId) throw quotaCheck.error;
     const user: EndUser | null =
-      turn.user ?? (turn.userToken ? await verifyEndUserToken(turn.userToken, chatbots.identitySecretOf(bot)) : null);
+      turn.user ??
+      (turn.userToken ? await this.deps.endUserTokens.verify(turn.userToken, chatbots.identitySecretOf(bot)) : null);
     const conversation = await conversations.open({
       organizationId: bot.organizationId,
       chatbotId: bot._id,

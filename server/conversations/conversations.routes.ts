@@ -86,7 +86,7 @@ export function mountConversationRoutes(
       path: '/conversations/:id',
       tag,
       summary: 'Delete a conversation and its messages',
-      scope: 'conversations:read',
+      scope: 'conversations:write',
       params: idParams,
       response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
       errors: ['NotFoundError'],

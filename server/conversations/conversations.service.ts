@@ -68,11 +68,21 @@ export interface OpenConversationInput {
 
 export type ConversationFilters = ListFilters;
 
+/** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
+function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
+  if (doc.channel !== input.channel) return false;
+  return input.channel !== 'widget' || (Boolean(input.visitorId) && doc.visitorId === input.visitorId);
+}
+
 /** Conversations and their messages, always scoped to one organization. */
 export class ConversationsService {
   constructor(private readonly models: Models) {}
 
-  /** Continues the given conversation, the session's, or starts a new one. Another bot's or organization's id is 404. */
+  /**
+   * Continues the given conversation, the session's, or starts a new one. A conversation belongs to the
+   * door that started it (and, for the widget, to its visitor): any other bot, organization, door or
+   * visitor gets the same 404 as an unknown id, so ids reveal nothing.
+   */
   async open(input: OpenConversationInput): Promise<ConversationRecord> {
     if (input.conversationId) {
       const found = await this.models.Conversation.findOne({
@@ -80,15 +90,10 @@ export class ConversationsService {
         organizationId: input.organizationId,
         chatbotId: input.chatbotId,
       });
-      if (!found)
+      if (!found || !ownedBy(found, input))
         throw new AppError('NotFoundError', {
           message: `No conversation with id "${input.conversationId}" for this chatbot`,
         });
-      if (input.visitorId && found.visitorId && found.visitorId !== input.visitorId) {
-        throw new AppError('NotFoundError', {
-          message: `No conversation with id "${input.conversationId}" for this chatbot`,
-        });
-      }
       await this.applyUser(found, input.user);
       return found;
     }
@@ -109,7 +114,7 @@ export class ConversationsService {
       { $setOnInsert: fields },
       { upsert: true, returnDocument: 'after' },
     );
-    if (!doc.organizationId.equals(input.organizationId))
+    if (!doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
       throw new AppError('NotFoundError', { message: 'No such conversation' });
     await this.applyUser(doc, input.user);
     return doc;

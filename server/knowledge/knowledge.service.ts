@@ -4,7 +4,7 @@ import type { Models } from '../db/models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.js';
-import { addressPolicy } from './fetch/address-policy.js';
+import { addressPolicy } from '../net/address-policy.js';
 import { safeFetch } from './fetch/safe-fetch.js';
 import { IndexCache } from './index/index-cache.js';
 import { IngestProcessor } from './ingest.service.js';

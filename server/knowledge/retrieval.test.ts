@@ -108,4 +108,27 @@ describe('retrieval quality on a small help centre', () => {
     expect(prompt).toContain('two-year manufacturer warranty');
     expect(prompt).not.toContain('Harbour Street');
   });
+  it('finds through vector similarity alone what the lexical index cannot see, so broken or ignored vectors fail', async () => {
+    // One-character tokens are dropped by the lexical index but kept by the embedding model, so only
+    // the vectors can match this question to this source.
+    const question = 'K 4 Q 7 Z';
+    const found = [];
+    for (const bot of [lexical, hybrid]) {
+      const source = await addSource(bot.org.api, bot.botId, {
+        type: 'text',
+        title: 'Part codes',
+        content: 'The spare part kit is labelled K 4 Q 7 Z on the box.',
+      });
+      expect((await waitForSource(bot.org.api, source.id)).status).toBe('ready');
+      const retrieval = await bot.t.app.services.knowledge.retriever.retrieve(
+        { chatbotId: bot.botId, organizationId: bot.org.id },
+        question,
+      );
+      found.push({ retrieval, sourceId: source.id });
+    }
+    const [byLexical, byHybrid] = found;
+    expect(byLexical?.retrieval).toEqual({ passages: [], confidence: 0 });
+    expect(byHybrid?.retrieval.passages[0]?.sourceId).toBe(byHybrid?.sourceId);
+    expect(byHybrid?.retrieval.confidence).toBeGreaterThan(0.5);
+  });
 });

@@ -12,7 +12,7 @@ import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { StorageCounter } from '../usage/usage.service.js';
 import { detectKind, KIND_MIME } from './extract/extract.js';
-import { literalAddress, type AddressPolicy } from './fetch/address-policy.js';
+import { literalAddress, type AddressPolicy } from '../net/address-policy.js';
 import type { IndexCache } from './index/index-cache.js';
 import type { SourceQueue } from './job-queue.js';
 

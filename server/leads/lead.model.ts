@@ -6,7 +6,8 @@ const leadSchema = new Schema(
     organizationId: { type: Schema.Types.ObjectId, required: true },
     chatbotId: { type: Schema.Types.ObjectId, required: true },
     /**
-     * `email:<address>`, or `visitor:<visitorId>` when no email was given. Always set because the
+     * `email:<address>`, or `visitor:<visitorId>` when no email was given (with `|visitor:<visitorId>`
+     * appended for another visitor's submission of a known email). Always set because the
      * embedded engine has no partial indexes: a unique index on `email` alone would treat every
      * missing email as the same value.
      */
@@ -26,13 +27,17 @@ const leadSchema = new Schema(
     referrer: { type: String, default: null },
     userAgent: { type: String, default: null },
     locale: { type: String, default: null },
+    /** The widget visitor who left the lead: the only one whose later submissions change it. */
     visitorId: { type: String, default: null },
+    /** Set when another visitor gave an email that already had a lead: that first lead. */
+    duplicateOf: { type: Schema.Types.ObjectId, default: null },
     conversationIds: { type: [Schema.Types.ObjectId], default: [] },
   },
   { timestamps: true, minimize: false },
 );
 leadSchema.index({ chatbotId: 1, dedupeKey: 1 }, { unique: true });
 leadSchema.index({ organizationId: 1, createdAt: -1, _id: -1 });
+leadSchema.index({ duplicateOf: 1 });
 leadSchema.index({ organizationId: 1, chatbotId: 1, createdAt: -1 });
 
 export type LeadDoc = InferSchemaType<typeof leadSchema>;

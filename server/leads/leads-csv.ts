@@ -13,6 +13,7 @@ export interface LeadRow {
   userAgent?: string | null;
   locale?: string | null;
   visitorId?: string | null;
+  duplicateOf?: { toString(): string } | null;
   conversationIds?: Array<{ toString(): string }> | null;
   createdAt?: Date | null;
   updatedAt?: Date | null;
@@ -37,6 +38,7 @@ export const CSV_COLUMNS = [
   'locale',
   'visitorId',
   'conversationIds',
+  'duplicateOf',
 ] as const;
 
 /** Spreadsheets run a cell starting with one of these as a formula. */
@@ -80,6 +82,7 @@ function leadCells(lead: LeadRow): Array<string | null | undefined> {
     lead.locale,
     lead.visitorId,
     (lead.conversationIds ?? []).map(String).join(' '),
+    lead.duplicateOf?.toString(),
   ];
 }
 

@@ -16,7 +16,7 @@ const idParams = z.object({ id: objectIdSchema });
 
 type FilterQuery = z.output<typeof leadFiltersQuerySchema>;
 
-/** The leads API for the bot owner (scope `leads:read`). */
+/** The leads API for the bot owner (scope `leads:read`, `leads:write` to erase). */
 export function mountLeadRoutes(api: ApiRouter, leads: LeadsService, chatbots: ChatbotsService): void {
   const tag = 'Leads';
   // A chatbot of another organization is 404, like every cross-tenant lookup.
@@ -85,7 +85,7 @@ export function mountLeadRoutes(api: ApiRouter, leads: LeadsService, chatbots: C
       path: '/leads/:id',
       tag,
       summary: "Delete a lead: the person's details go, and their conversations keep no name or email",
-      scope: 'leads:read',
+      scope: 'leads:write',
       params: idParams,
       response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
       errors: ['NotFoundError'],

@@ -67,6 +67,7 @@ function toLeadDto(doc: LeadRecord): LeadDto {
     userAgent: doc.userAgent ?? null,
     locale: doc.locale ?? null,
     visitorId: doc.visitorId ?? null,
+    duplicateOf: doc.duplicateOf ? doc.duplicateOf.toString() : null,
     conversationIds: (doc.conversationIds ?? []).map(String),
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
@@ -91,8 +92,11 @@ export class LeadsService {
   constructor(private readonly models: Models) {}
 
   /**
-   * Validates the answers against the bot's form and stores them: a later submission with the
-   * same email (or, without email, from the same visitor) updates that lead instead of adding one.
+   * Validates the answers against the bot's form and stores them. Leads are deduplicated by email
+   * (without one, by visitor): the visitor who left a lead may update it, but another visitor giving
+   * a known email cannot change or erase what it holds. Their answers become a lead of their own,
+   * linked to the first by `duplicateOf`, so nothing sent is lost, and the answer looks the same
+   * whether or not the email was known.
    */
   async submit(input: LeadSubmission): Promise<{ leadId: string }> {
     const bot = await this.models.Chatbot.findOne({
@@ -115,7 +119,7 @@ export class LeadsService {
     const values = validateLeadFields(formFields(capture, source), consentText, input.fields, input.consent);
     const conversation = await this.conversationFor(bot._id, input.visitorId, input.conversationId, source);
 
-    const set: Record<string, unknown> = { visitorId: input.visitorId };
+    const set: Record<string, unknown> = {};
     for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) set[key] = values[key];
     for (const [key, value] of Object.entries(values.custom)) set[`custom.${key}`] = value;
     if (consentText) set.consent = { given: true, text: consentText, at: new Date() };
@@ -125,24 +129,39 @@ export class LeadsService {
     if (referrer) set.referrer = referrer;
     if (input.userAgent) set.userAgent = input.userAgent.slice(0, 500);
     if (input.locale) set.locale = input.locale;
-    const filter = {
-      chatbotId: bot._id,
-      dedupeKey: values.email ? `email:${values.email}` : `visitor:${input.visitorId}`,
-    };
-    const update = {
-      $set: set,
-      $setOnInsert: { organizationId: bot.organizationId },
-      ...(conversation ? { $addToSet: { conversationIds: conversation._id } } : {}),
-    };
-    // Schema defaults are not added on insert: `custom.<key>` and a default `custom` would collide.
-    const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
-    const lead = await this.models.Lead.findOneAndUpdate(filter, update, options).catch(async (error: unknown) => {
-      // Two first submissions raced to insert: the loser's update now finds the winner's lead.
-      if ((error as { code?: number }).code !== 11000) throw error;
-      return this.models.Lead.findOneAndUpdate(filter, update, options);
-    });
+    const key = values.email ? `email:${values.email}` : `visitor:${input.visitorId}`;
+    // Claim the key for this visitor unless someone holds it already; only the holder may write to it.
+    const first = await this.upsertLead(bot, key, { visitorId: input.visitorId }, {});
+    const own = first.visitorId === input.visitorId;
+    const lead = await this.upsertLead(
+      bot,
+      own ? key : `${key}|visitor:${input.visitorId}`,
+      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first._id }) },
+      {
+        ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+        ...(conversation ? { $addToSet: { conversationIds: conversation._id } } : {}),
+      },
+    );
     if (conversation) await this.linkConversation(conversation, lead._id, values.email, values.name);
     return { leadId: lead._id.toString() };
+  }
+
+  /** Finds or creates the bot's lead under `dedupeKey`, applying `update`. */
+  private async upsertLead(
+    bot: ChatbotRecord,
+    dedupeKey: string,
+    onInsert: Record<string, unknown>,
+    update: Record<string, unknown>,
+  ): Promise<LeadRecord> {
+    const filter = { chatbotId: bot._id, dedupeKey };
+    const full = { ...update, $setOnInsert: { organizationId: bot.organizationId, ...onInsert } };
+    // Schema defaults are not added on insert: `custom.<key>` and a default `custom` would collide.
+    const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
+    return this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
+      // Two first submissions raced to insert: the loser's update now finds the winner's lead.
+      if ((error as { code?: number }).code !== 11000) throw error;
+      return this.models.Lead.findOneAndUpdate(filter, full, options);
+    });
   }
 
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {
@@ -189,11 +208,17 @@ export class LeadsService {
   }
 
   /**
-   * Erases the person: the lead goes, and its conversations keep neither their name nor their
-   * email, also where the email was typed into a message.
+   * Erases the person: the lead goes (with the leads other visitors left under the same email),
+   * and its conversations keep neither their name nor their email, also where the email was typed
+   * into a message.
    */
   async remove(organizationId: string, id: string): Promise<void> {
     const lead = await this.find(organizationId, id);
+    const duplicates = await this.models.Lead.find({ organizationId: lead.organizationId, duplicateOf: lead._id });
+    for (const doc of [...duplicates, lead]) await this.erase(doc);
+  }
+
+  private async erase(lead: LeadRecord): Promise<void> {
     const linked = await this.models.Conversation.find(
       { $or: [{ _id: { $in: lead.conversationIds } }, { leadId: lead._id }] },
       { _id: 1 },

@@ -143,17 +143,27 @@ describe('leads API', () => {
     expect((await org.api.get('/api/v1/leads/not-an-id')).status).toBe(422);
   });
 
-  it('needs the leads:read scope', async () => {
+  it('needs the leads:read scope to read', async () => {
     const chatOnly = await t.clientWithScopes(org, ['chat', 'conversations:read']);
-    for (const res of [
-      await chatOnly.get('/api/v1/leads'),
-      await chatOnly.get('/api/v1/leads/export.csv'),
-      await chatOnly.delete(`/api/v1/leads/${new Types.ObjectId().toString()}`),
-    ]) {
+    for (const res of [await chatOnly.get('/api/v1/leads'), await chatOnly.get('/api/v1/leads/export.csv')]) {
       expect(res.status).toBe(403);
       expect(res.body.error?.message).toContain('"leads:read"');
     }
     const reader = await t.clientWithScopes(org, ['leads:read']);
     expect((await reader.get('/api/v1/leads')).status).toBe(200);
+  });
+
+  it('when the key may only read leads, refuses erasure with 403 naming leads:write', async () => {
+    const bot = await createLeadBot(org);
+    const leadId = await submit(bot, { fields: { name: 'Kept', email: 'kept@scope.example' } });
+    const reader = await t.clientWithScopes(org, ['leads:read']);
+    const refused = await reader.delete(`/api/v1/leads/${leadId}`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ name: 'ForbiddenError', details: { requiredScope: 'leads:write' } });
+    expect(refused.body.error?.message).toContain('"leads:write"');
+    expect((await reader.get(`/api/v1/leads/${leadId}`)).status).toBe(200);
+    const eraser = await t.clientWithScopes(org, ['leads:write']);
+    expect((await eraser.delete(`/api/v1/leads/${leadId}`)).status).toBe(200);
+    expect((await reader.get(`/api/v1/leads/${leadId}`)).status).toBe(404);
   });
 });

@@ -51,13 +51,14 @@ describe('lead capture from the widget', () => {
     expect(Date.parse(lead.consent.at ?? '')).toBeGreaterThanOrEqual(before - 1000);
   });
 
-  it('dedupes by email: a later submission updates the same lead and keeps what it did not repeat', async () => {
+  it('dedupes by email: the same visitor sending again updates their lead and keeps what they did not repeat', async () => {
     const bot = await createLeadBot(org);
+    const visitor = visitorOf(t, bot);
     const first = await submit(
-      leadRequest(bot, visitorOf(t, bot), { fields: { name: 'Grace', email: 'grace@example.com', company: 'Navy' } }),
+      leadRequest(bot, visitor, { fields: { name: 'Grace', email: 'grace@example.com', company: 'Navy' } }),
     );
     const second = await submit(
-      leadRequest(bot, visitorOf(t, bot), {
+      leadRequest(bot, visitor, {
         fields: { name: 'Grace Hopper', email: 'GRACE@example.com' },
         pageUrl: 'https://shop.example/contact',
       }),
@@ -68,16 +69,80 @@ describe('lead capture from the widget', () => {
     expect(leads[0]).toMatchObject({ name: 'Grace Hopper', company: 'Navy', pageUrl: 'https://shop.example/contact' });
   });
 
-  it('keeps one lead when the same email is submitted many times at once', async () => {
+  it('never lets another visitor change a lead by giving its email: their answers become a linked lead of their own', async () => {
     const bot = await createLeadBot(org);
+    const owner = visitorOf(t, bot);
+    const first = await submit(
+      leadRequest(bot, owner, { fields: { name: 'Grace', email: 'grace@owned.example', phone: '+44 20 7946 0958' } }),
+    );
+    const before = Math.floor(Date.now() / 1000);
+    const stranger = visitorOf(t, bot);
+    const overwrite = await submit(
+      leadRequest(bot, stranger, {
+        fields: { name: 'Mallory', email: 'Grace@Owned.example', company: 'Evil Corp' },
+        pageUrl: 'https://evil.example/',
+      }),
+    );
+    // Answered like a first submission: a new id, nothing that tells the email was known.
+    expect(overwrite.status).toBe(201);
+    expect(Object.keys(overwrite.body.data)).toEqual(['leadId']);
+    expect(overwrite.body.data.leadId).not.toBe(first.body.data.leadId);
+    expect(new Types.ObjectId(overwrite.body.data.leadId).getTimestamp().getTime() / 1000).toBeGreaterThanOrEqual(
+      before - 1,
+    );
+    const kept = (await org.api.get<LeadDetail>(`/api/v1/leads/${first.body.data.leadId}`)).body.data;
+    expect(kept).toMatchObject({
+      name: 'Grace',
+      phone: '+44 20 7946 0958',
+      company: null,
+      pageUrl: 'https://shop.example/pricing',
+      visitorId: owner.visitorId,
+      duplicateOf: null,
+    });
+    const claim = (await org.api.get<LeadDetail>(`/api/v1/leads/${overwrite.body.data.leadId}`)).body.data;
+    expect(claim).toMatchObject({
+      email: 'grace@owned.example',
+      name: 'Mallory',
+      company: 'Evil Corp',
+      visitorId: stranger.visitorId,
+      duplicateOf: first.body.data.leadId,
+    });
+    // The stranger sending again updates only their own copy.
+    const again = await submit(leadRequest(bot, stranger, { fields: { name: 'M.', email: 'grace@owned.example' } }));
+    expect(again.body.data.leadId).toBe(overwrite.body.data.leadId);
+    expect((await leadsOf(bot)).map((l) => l.name).sort()).toEqual(['Grace', 'M.']);
+
+    // Erasing the person also erases the copies others left under their email.
+    expect((await org.api.delete(`/api/v1/leads/${first.body.data.leadId}`)).status).toBe(200);
+    expect(await leadsOf(bot)).toEqual([]);
+  });
+
+  it('keeps one lead when the same visitor submits the same email many times at once', async () => {
+    const bot = await createLeadBot(org);
+    const visitor = visitorOf(t, bot);
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
-        submit(leadRequest(bot, visitorOf(t, bot), { fields: { name: 'Race', email: 'race@example.com' } })),
+        submit(leadRequest(bot, visitor, { fields: { name: 'Race', email: 'race@example.com' } })),
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
     expect(new Set(results.map((r) => r.body.data.leadId)).size).toBe(1);
     expect(await leadsOf(bot)).toHaveLength(1);
+  });
+
+  it('when many visitors give a new email at once, one lead holds it and every other answer is linked to it', async () => {
+    const bot = await createLeadBot(org);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        submit(leadRequest(bot, visitorOf(t, bot), { fields: { name: `Racer ${i}`, email: 'rush@example.com' } })),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(201));
+    const leads = await leadsOf(bot);
+    expect(leads).toHaveLength(6);
+    const firsts = leads.filter((l) => l.duplicateOf === null);
+    expect(firsts).toHaveLength(1);
+    expect(leads.filter((l) => l.duplicateOf === firsts[0]?.id)).toHaveLength(5);
   });
 
   it('keeps leads of different bots apart even with the same email', async () => {

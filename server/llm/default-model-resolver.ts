@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { IntegrationsService } from '../integrations/integrations.service.js';
+import type { AddressPolicy } from '../net/address-policy.js';
+import { guardedFetch } from '../net/guarded-fetch.js';
 import type { BotModels } from './model-client.js';
 import type { BotModelSettings, ModelResolver } from './model-resolver.js';
 import { OpenAiChatModel, OpenAiEmbeddingModel, type EndpointSettings } from './openai-models.js';
@@ -25,12 +27,17 @@ export const DEFAULT_MODEL_TUNING: ModelTuning = {
  */
 export class DefaultModelResolver implements ModelResolver {
   private readonly cache = new Map<string, BotModels>();
+  /** Organizations' connections go through the address policy; the operator's default does not. */
+  private readonly connectionFetch: typeof fetch;
 
   constructor(
     private readonly config: Config,
     private readonly integrations: IntegrationsService,
+    policy: AddressPolicy,
     private readonly tuning: ModelTuning = DEFAULT_MODEL_TUNING,
-  ) {}
+  ) {
+    this.connectionFetch = guardedFetch(policy);
+  }
 
   async forChatbot(bot: BotModelSettings): Promise<BotModels> {
     const integrationId = bot.modelSettings?.integrationId?.toString();
@@ -41,7 +48,7 @@ export class DefaultModelResolver implements ModelResolver {
         const key = `${connection.id}:${connection.updatedAt.getTime()}:${modelOverride ?? ''}`;
         return this.cached(
           key,
-          { baseURL: connection.baseUrl, apiKey: connection.apiKey },
+          { baseURL: connection.baseUrl, apiKey: connection.apiKey, fetch: this.connectionFetch },
           modelOverride ?? connection.chatModel,
           connection.embeddingModel,
         );
@@ -60,7 +67,7 @@ export class DefaultModelResolver implements ModelResolver {
 
   private cached(
     key: string,
-    endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey'>,
+    endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey' | 'fetch'>,
     chatModel: string | null,
     embeddingModel: string | null,
   ): BotModels {

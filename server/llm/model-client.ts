@@ -48,10 +48,16 @@ export class ModelUnavailableError extends Error {
   readonly retries: number;
   /** How much of the answer had streamed before the provider failed. */
   readonly partial: boolean;
+  /** The provider's address is refused by the server's address policy: retrying will not help. */
+  readonly refused: boolean;
 
-  constructor(message: string, options: { retries?: number; partial?: boolean; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { retries?: number; partial?: boolean; refused?: boolean; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.retries = options.retries ?? 0;
     this.partial = options.partial ?? false;
+    this.refused = options.refused ?? false;
   }
 }

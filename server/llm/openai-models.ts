@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { linkSignal } from '../lib/linked-signal.js';
+import { refusalIn } from '../net/guarded-fetch.js';
 import type {
   ChatCompletionOptions,
   ChatModel,
@@ -20,6 +21,8 @@ export interface EndpointSettings {
   maxRetries?: number;
   /** Base of the exponential backoff between retries. */
   backoffMs?: number;
+  /** The fetch to call the endpoint with (organizations' connections get the address-checked one). */
+  fetch?: typeof fetch;
 }
 
 const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
@@ -66,6 +69,14 @@ async function withRetries<T>(
       return { value: await attempt(), retries };
     } catch (error) {
       if (signal.aborted) throw error;
+      const refusal = refusalIn(error);
+      if (refusal) {
+        throw new ModelUnavailableError(`the model connection's address is refused (${refusal.message})`, {
+          retries,
+          refused: true,
+          cause: error,
+        });
+      }
       if (retries >= maxRetries || !isRetryable(error)) {
         throw new ModelUnavailableError(`${describe(error)} after ${retries + 1} attempt(s)`, {
           retries,
@@ -83,6 +94,7 @@ function clientFor(settings: EndpointSettings): OpenAI {
     apiKey: settings.apiKey,
     baseURL: settings.baseURL,
     timeout: settings.timeoutMs ?? 30_000,
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
     // Retries are ours, so they can be counted and bounded the same way for every call.
     maxRetries: 0,
   });

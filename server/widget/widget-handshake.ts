@@ -3,7 +3,6 @@ import type { Socket } from 'socket.io';
 import type { ErrorName } from '../../shared/errors.js';
 import { widgetHandshakeSchema } from '../../shared/schemas/widget-socket.js';
 import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '../../shared/socket-events.js';
-import { verifyEndUserToken } from '../chat/end-user-token.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import type { Services } from '../services.js';
@@ -33,7 +32,7 @@ export function handshakeError(
 export async function acceptHandshake(
   socket: WidgetSocket,
   models: Models,
-  services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'widgetSettings'>,
+  services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'endUserTokens' | 'widgetSettings'>,
 ): Promise<HandshakeResult> {
   const parsed = widgetHandshakeSchema.safeParse(socket.handshake.auth);
   if (!parsed.success) throw new AppError('BadRequestError', { message: 'The widget handshake is invalid' });
@@ -50,7 +49,7 @@ export async function acceptHandshake(
 
   const visitorId = await resolveVisitorId(models, services, chatbotId, auth.visitorId, auth.visitorToken);
   const user = auth.userToken
-    ? await verifyEndUserToken(auth.userToken, services.chatbots.identitySecretOf(bot))
+    ? await services.endUserTokens.verify(auth.userToken, services.chatbots.identitySecretOf(bot))
     : null;
   const latest = await services.conversations.latestForVisitor(bot._id, visitorId);
   socket.data = {

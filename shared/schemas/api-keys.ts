@@ -7,7 +7,9 @@ export const API_KEY_SCOPES = [
   'knowledge:read',
   'knowledge:write',
   'conversations:read',
+  'conversations:write',
   'leads:read',
+  'leads:write',
   'settings:write',
   'admin',
 ] as const;

@@ -56,6 +56,8 @@ export const leadSchema = z.object({
   userAgent: z.string().nullable(),
   locale: z.string().nullable(),
   visitorId: z.string().nullable(),
+  /** Another visitor gave this email after `duplicateOf` was left; their answers are kept here. */
+  duplicateOf: z.string().nullable(),
   conversationIds: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),

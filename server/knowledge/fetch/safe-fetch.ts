@@ -5,7 +5,7 @@ import type { LookupFunction } from 'node:net';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { IngestError } from '../ingest-error.js';
-import { literalAddress, type AddressPolicy } from './address-policy.js';
+import { literalAddress, type AddressPolicy } from '../../net/address-policy.js';
 import { linkSignal } from '../../lib/linked-signal.js';
 
 /** Identifies the fetcher to site owners, as polite crawlers do. */

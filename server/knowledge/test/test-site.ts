@@ -9,6 +9,8 @@ export interface SitePage {
   headers?: Record<string, string>;
   /** Waits this long before answering (for timeouts and slow jobs). */
   delayMs?: number;
+  /** Answers only once the test calls `release(path)`. */
+  held?: boolean;
 }
 
 export interface TestSite {
@@ -16,6 +18,8 @@ export interface TestSite {
   /** Every path requested, in order, with the user agent that asked. */
   requests: Array<{ path: string; userAgent: string }>;
   set(path: string, page: SitePage): void;
+  /** Answers every waiting and later request of a `held` page. */
+  release(path: string): void;
   stop(): Promise<void>;
 }
 
@@ -24,6 +28,8 @@ export async function startTestSite(pages: Record<string, SitePage> = {}): Promi
   const routes = new Map(Object.entries(pages));
   const requests: TestSite['requests'] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const waiting = new Map<string, Array<() => void>>();
+  const released = new Set<string>();
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://site').pathname;
     requests.push({ path, userAgent: String(req.headers['user-agent'] ?? '') });
@@ -39,7 +45,9 @@ export async function startTestSite(pages: Record<string, SitePage> = {}): Promi
       });
       res.end(page.body ?? '');
     };
-    if (page?.delayMs) {
+    if (page?.held && !released.has(path)) {
+      waiting.set(path, [...(waiting.get(path) ?? []), () => !res.destroyed && answer()]);
+    } else if (page?.delayMs) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (!res.destroyed) answer();
@@ -54,6 +62,11 @@ export async function startTestSite(pages: Record<string, SitePage> = {}): Promi
     url: `http://127.0.0.1:${port}`,
     requests,
     set: (path, page) => routes.set(path, page),
+    release: (path) => {
+      released.add(path);
+      for (const answer of waiting.get(path) ?? []) answer();
+      waiting.delete(path);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);

@@ -1,0 +1,64 @@
+import { lookup } from 'node:dns/promises';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { literalAddress, type AddressPolicy } from './address-policy.js';
+
+/** A host the address policy does not let the server connect to. */
+export class RefusedAddressError extends Error {
+  override name = 'RefusedAddressError';
+}
+
+/** Resolves a host (or takes its literal IP) and returns its addresses; throws when any is refused. */
+export async function resolveAllowed(
+  hostname: string,
+  policy: AddressPolicy,
+): Promise<Array<{ address: string; family: number }>> {
+  const literal = literalAddress(hostname);
+  const addresses = literal
+    ? [{ address: literal, family: isIP(literal) }]
+    : await lookup(hostname, { all: true, verbatim: true });
+  for (const { address } of addresses) {
+    const reason = policy.refuse(address);
+    if (reason) throw new RefusedAddressError(`${hostname}: ${reason}`);
+  }
+  return addresses;
+}
+
+/** The refusal somewhere in an error's cause chain (fetch and SDKs wrap it), if any. */
+export function refusalIn(error: unknown): RefusedAddressError | null {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    if (current instanceof RefusedAddressError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
+ * A `fetch` for calls to hosts an organization chose. Host names are resolved and checked when
+ * each connection opens, and the socket goes to exactly the checked addresses, so a DNS answer
+ * that changes after the URL was saved cannot point the server at its own network.
+ */
+export function guardedFetch(policy: AddressPolicy): typeof fetch {
+  const checkedLookup: LookupFunction = (hostname, options, callback) => {
+    resolveAllowed(hostname, policy).then(
+      (addresses) => {
+        if (options.all) callback(null, addresses);
+        else callback(null, addresses[0]?.address ?? '', addresses[0]?.family ?? 4);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, ''),
+    );
+  };
+  const agent = new Agent({ connect: { lookup: checkedLookup } });
+  const guarded = async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    // Literal IPs never reach the lookup, so they are checked here.
+    const literal = literalAddress(url.hostname);
+    const reason = literal ? policy.refuse(literal) : null;
+    if (reason) throw new RefusedAddressError(`${url.hostname}: ${reason}`);
+    return undiciFetch(input as Parameters<typeof undiciFetch>[0], {
+      ...(init as Parameters<typeof undiciFetch>[1]),
+      dispatcher: agent,
+    });
+  };
+  return guarded as unknown as typeof fetch;
+}
