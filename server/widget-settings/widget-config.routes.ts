@@ -16,7 +16,7 @@ export function mountWidgetConfigRoutes(api: ApiRouter, widgetSettings: WidgetSe
       method: 'get',
       path: '/widget-config',
       tag: 'Widget',
-      summary: 'The public config a widget renders from (by bot id, or a slug only one active bot uses)',
+      summary: 'The public config a widget renders from (by bot id or slug)',
       scope: 'public',
       query: widgetConfigQuerySchema,
       response: envelopeOf(widgetConfigSchema),
