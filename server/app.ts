@@ -104,6 +104,8 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // One short line per request: the status is enough, headers are noise (and ~2 KB a line).
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
