@@ -26,6 +26,7 @@ import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createServices, type Services } from './services.js';
+import { faviconRoutes } from './site/favicon.routes.js';
 import { mountKnowledgeRoutes } from './knowledge/sources.routes.js';
 import { mountUsageRoutes } from './usage/usage.routes.js';
 import { mountWidgetConfigRoutes } from './widget-settings/widget-config.routes.js';
@@ -132,6 +133,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     api.router,
   );
   app.use(widgetAssetRoutes());
+  app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(models));
   app.use(notFoundHandler);

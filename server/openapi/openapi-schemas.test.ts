@@ -59,6 +59,23 @@ describe('the OpenAPI document read by a standard JSON Schema validator (Ajv)', 
     }
   });
 
+  it('has request examples that its own body schemas accept', () => {
+    let checked = 0;
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      for (const method of ['post', 'put', 'patch'] as const) {
+        const body = (item?.[method]?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content[
+          'application/json'
+        ];
+        if (!body) continue;
+        const validate = compile(body.schema);
+        validate(body.example);
+        expect(validate.errors ?? [], `${method} ${path}`).toEqual([]);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
   it('accepts real ids, origins and a real create-bot body', async () => {
     const body = { name: 'Schema bot', allowedOrigins: ['https://www.example.com', 'HTTP://Shop.Example.com:8080'] };
     const requestSchema = (operation('/api/v1/chatbots', 'post').requestBody as OpenAPIV3_1.RequestBodyObject).content[
