@@ -6,7 +6,8 @@ const USAGE = `Usage:
   npm run keys -- create --scopes chat,knowledge:read [--org <orgId>] [--name "..."]
   npm run keys -- list [--org <orgId>]
   npm run keys -- revoke <keyId>
---org may be left out when there is exactly one organization.`;
+--org may be left out when there is exactly one organization.
+The database is the server's (its DATA_DIR or MONGODB_URI); --create-database allows a new, empty one.`;
 
 await runCli(
   'keys',
@@ -29,6 +30,7 @@ await runCli(
       org: { type: 'string' },
       scopes: { type: 'string' },
       name: { type: 'string' },
+      'create-database': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }),
 );

@@ -4,7 +4,8 @@ import { parseCommand, runCli } from '../server/cli/run.js';
 
 const USAGE = `Usage:
   npm run org -- create "Acme" [--plan free|pro]   create an organization and print its first admin key once
-  npm run org -- list                              list organizations`;
+  npm run org -- list                              list organizations
+The database is the server's (its DATA_DIR or MONGODB_URI); --create-database allows a new, empty one.`;
 
 await runCli(
   'org',
@@ -20,6 +21,7 @@ await runCli(
   () =>
     parseCommand(process.argv.slice(2), {
       plan: { type: 'string' },
+      'create-database': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     }),
 );

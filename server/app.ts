@@ -27,6 +27,7 @@ import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createServices, type Services } from './services.js';
+import { faviconRoutes } from './site/favicon.routes.js';
 import { mountKnowledgeRoutes } from './knowledge/sources.routes.js';
 import { mountUsageRoutes } from './usage/usage.routes.js';
 import { mountWidgetConfigRoutes } from './widget-settings/widget-config.routes.js';
@@ -113,6 +114,8 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // One short line per request: the status is enough, headers are noise (and ~2 KB a line).
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
@@ -139,8 +142,9 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     api.router,
   );
   app.use(widgetAssetRoutes());
+  app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
-  if (config.NODE_ENV !== 'production') app.use(demoRoutes(models));
+  if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

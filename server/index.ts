@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, readEnvironment, type Config } from './config.
 import { startEmbeddedDb, type EmbeddedDb } from './db/embedded-db.js';
 import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from './db/embedded-uri-file.js';
 import { connectMongo, redactUri } from './db/mongo.js';
-import { createLogger, type Logger } from './logger.js';
+import { chooseLogFormat, createLogger, type Logger } from './logger.js';
 import { ensureDemoBot } from './widget/demo-bot.js';
 
 /** The composition root: config, database, app, and one shutdown path for signals and fatal errors. */
@@ -16,7 +16,11 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fatal(error.message);
     throw error;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    undefined,
+    chooseLogFormat(config.LOG_FORMAT, config.NODE_ENV, process.stdout.isTTY === true),
+  );
   // Loaded while the database starts: the app's modules take seconds to load, and an unreachable
   // database or a missing Java should be reported without waiting for them.
   const appModule = import('./app.js');
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     // The demo page needs a bot; production installs start without one.
     if (config.NODE_ENV !== 'production') await ensureDemoBot(app.models, app.services, logger);
     logger.info({ url: app.url }, `Wisp is listening on ${app.url}`);
+    announceUrls(config.PUBLIC_URL ?? app.url, config.NODE_ENV !== 'production', logger);
   } catch (error) {
     if (embedded) withdrawEmbeddedUri(config.DATA_DIR);
     await embedded?.stop();
@@ -94,6 +99,13 @@ function announceFirstOrganization(created: { id: string; adminKey: string } | n
   process.stdout.write(
     `\nFirst start: created organization ${created.id}.\nAdmin API key (shown once, keep it safe): ${created.adminKey}\n\n`,
   );
+}
+
+/** Where a person goes next: the demo page (development only) and the API reference. */
+function announceUrls(baseUrl: string, demo: boolean, logger: Logger) {
+  const base = baseUrl.replace(/\/+$/, '');
+  if (demo) logger.info({ demoUrl: `${base}/` }, `Demo page: ${base}/`);
+  logger.info({ docsUrl: `${base}/docs` }, `API reference: ${base}/docs`);
 }
 
 /** One clear line on stderr and a non-zero exit, for problems the operator must fix. */

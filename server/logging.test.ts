@@ -1,5 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { chooseLogFormat, createLogger } from './logger.js';
+import { ServerProcess } from './test/server-process.js';
 import { startTestApp, type TestApp, type TestOrg } from './test/test-app.js';
 
 interface LogLine {
@@ -43,6 +49,24 @@ describe('request logging', () => {
     expect(line?.res?.statusCode).toBe(200);
   });
 
+  it('writes one lean line per request: method, url, status, time and request id, no headers', async () => {
+    await org.api.get('/api/v1/chatbots', { 'x-request-id': 'lean-line', 'user-agent': 'x'.repeat(500) });
+    const [line] = await linesOf('lean-line');
+    expect(Object.keys(line!).sort()).toEqual([
+      'hostname',
+      'level',
+      'msg',
+      'pid',
+      'req',
+      'res',
+      'responseTime',
+      'time',
+    ]);
+    expect(line!.req).toEqual({ id: 'lean-line', method: 'GET', url: '/api/v1/chatbots' });
+    expect(line!.res).toEqual({ statusCode: 200 });
+    expect(JSON.stringify(line).length).toBeLessThan(300);
+  });
+
   it('keeps a well-formed X-Request-Id sent by the caller and replaces a malformed one', async () => {
     const kept = await org.api.get('/api/v1/chatbots', { 'x-request-id': 'edge-proxy.42_a' });
     expect(kept.headers.get('x-request-id')).toBe('edge-proxy.42_a');
@@ -72,5 +96,59 @@ describe('request logging', () => {
     expect(log).not.toContain(created.body.data.key);
     expect(log).not.toContain('notarealkey');
     expect(log.toLowerCase()).not.toContain('bearer');
+  });
+});
+
+describe('log format', () => {
+  it('is readable on a terminal in development and JSON in production, in pipes, or when LOG_FORMAT says so', () => {
+    expect(chooseLogFormat('auto', 'development', true)).toBe('pretty');
+    expect(chooseLogFormat('auto', 'development', false)).toBe('json');
+    expect(chooseLogFormat('auto', 'production', true)).toBe('json');
+    expect(chooseLogFormat('json', 'development', true)).toBe('json');
+    expect(chooseLogFormat('pretty', 'production', false)).toBe('pretty');
+  });
+});
+
+describe('starting the server with readable logs', () => {
+  const ROOT = fileURLToPath(new URL('../', import.meta.url));
+  let server: ServerProcess;
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'wisp-logging-'));
+    const uri = new URL(inject('mongoUri'));
+    uri.pathname = `/wisp_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    server = new ServerProcess(
+      {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_FORMAT: 'pretty',
+        MONGODB_URI: uri.toString(),
+        DATA_DIR: dataDir,
+        SECRET_KEY: 'logging-test-secret-key-logging-test-secret',
+      },
+      ROOT,
+    );
+  });
+  afterAll(async () => {
+    await server.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the demo page and API reference URLs, then one short line per request', async () => {
+    const [, base] = await server.waitForOutput(/API reference: (http:\/\/\S+)\/docs\b/, 60_000);
+    expect(server.stdout).toContain(`Demo page: ${base}/`);
+    expect(server.stdout).toContain(`Wisp is listening on ${base}`);
+    // There is no console yet, so none is announced.
+    expect(server.stdout).not.toContain('/console');
+    const res = await fetch(`${base}/api/v1/chatbots`, { headers: { 'x-request-id': 'pretty-line' } });
+    expect(res.status).toBe(401);
+    const [requestLine] = await server.waitForOutput(/^.*GET \/api\/v1\/chatbots 401 \d+ms \(pretty-line\).*$/m);
+    expect(requestLine.length).toBeLessThan(200);
+    // Readable, not JSON.
+    expect(server.stdout.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+    server.child.kill('SIGTERM');
+    expect((await server.exit(20_000)).code).toBe(0);
   });
 });

@@ -22,7 +22,8 @@ const chatbotSchema = new Schema(
   },
   { timestamps: true, minimize: false },
 );
-chatbotSchema.index({ organizationId: 1, slug: 1 }, { unique: true });
+// A slug is the bot's public widget address (`data-bot="acme-support"`), so it is unique across organizations.
+chatbotSchema.index({ slug: 1 }, { unique: true });
 chatbotSchema.index({ organizationId: 1, createdAt: -1, _id: -1 });
 
 export type ChatbotDoc = InferSchemaType<typeof chatbotSchema>;

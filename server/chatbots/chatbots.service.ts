@@ -50,16 +50,25 @@ export class ChatbotsService {
   async create(organizationId: string, input: CreateChatbotInput) {
     const orgId = new Types.ObjectId(organizationId);
     await this.assertIntegration(orgId, input.modelSettings?.integrationId);
-    const slug = input.slug ?? (await this.freeSlug(orgId, slugify(input.name)));
-    await this.assertSlugFree(orgId, slug);
+    if (input.slug) await this.assertSlugFree(input.slug);
     const identitySecret = randomBytes(32).toString('base64url');
-    const doc = await this.models.Chatbot.create({
-      ...input,
-      organizationId: orgId,
-      slug,
-      identitySecretEncrypted: this.secrets.seal(identitySecret),
-    });
-    return { ...toChatbotDto(doc), identitySecret };
+    const base = slugify(input.name);
+    // The unique index decides: a generated slug that another request took in between moves on to the next one.
+    for (let attempt = 0; ; attempt += 1) {
+      const slug = input.slug ?? (await this.freeSlug(base, attempt));
+      try {
+        const doc = await this.models.Chatbot.create({
+          ...input,
+          organizationId: orgId,
+          slug,
+          identitySecretEncrypted: this.secrets.seal(identitySecret),
+        });
+        return { ...toChatbotDto(doc), identitySecret };
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        if (input.slug || attempt >= 5) throw slugTaken(slug);
+      }
+    }
   }
 
   async list(organizationId: string, page: number, perPage: number) {
@@ -86,7 +95,7 @@ export class ChatbotsService {
 
   async update(organizationId: string, idOrSlug: string, input: UpdateChatbotInput) {
     const doc = await this.find(organizationId, idOrSlug);
-    if (input.slug && input.slug !== doc.slug) await this.assertSlugFree(doc.organizationId, input.slug);
+    if (input.slug && input.slug !== doc.slug) await this.assertSlugFree(input.slug);
     await this.assertIntegration(doc.organizationId, input.modelSettings?.integrationId);
     const { modelSettings, ...rest } = input;
     doc.set(rest);
@@ -95,7 +104,12 @@ export class ChatbotsService {
         if (value !== undefined) doc.set(`modelSettings.${key}`, value);
       }
     }
-    await doc.save();
+    try {
+      await doc.save();
+    } catch (error) {
+      if (isDuplicateKey(error) && input.slug) throw slugTaken(input.slug);
+      throw error;
+    }
     return toChatbotDto(doc);
   }
 
@@ -132,20 +146,29 @@ export class ChatbotsService {
     }
   }
 
-  private async assertSlugFree(orgId: Types.ObjectId, slug: string) {
-    if (await this.models.Chatbot.exists({ organizationId: orgId, slug })) {
-      throw new AppError('ConflictError', {
-        message: `The slug "${slug}" is already used by another chatbot of this organization`,
-        details: { fields: [{ path: 'slug', message: 'already in use' }] },
-      });
-    }
+  /** Slugs address the widget on public paths, so they are unique across the server, not only per organization. */
+  private async assertSlugFree(slug: string) {
+    if (await this.models.Chatbot.exists({ slug })) throw slugTaken(slug);
   }
 
-  private async freeSlug(orgId: Types.ObjectId, base: string): Promise<string> {
-    for (let n = 1; n < 1000; n += 1) {
+  /** The first free slug from `base` (`base`, `base-2`, …); after a lost race, a random suffix. */
+  private async freeSlug(base: string, attempt: number): Promise<string> {
+    if (attempt > 0) return `${base}-${randomBytes(3).toString('hex')}`;
+    for (let n = 1; n < 50; n += 1) {
       const candidate = n === 1 ? base : `${base}-${n}`;
-      if (!(await this.models.Chatbot.exists({ organizationId: orgId, slug: candidate }))) return candidate;
+      if (!(await this.models.Chatbot.exists({ slug: candidate }))) return candidate;
     }
-    return `${base}-${randomBytes(4).toString('hex')}`;
+    return `${base}-${randomBytes(3).toString('hex')}`;
   }
+}
+
+function slugTaken(slug: string) {
+  return new AppError('ConflictError', {
+    message: `The slug "${slug}" is taken: slugs are public widget addresses, unique across the server. Choose another, or leave slug out to get a free one`,
+    details: { fields: [{ path: 'slug', message: 'already in use' }] },
+  });
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

@@ -72,17 +72,17 @@ describe('chatbots API', () => {
     });
   });
 
-  it('makes generated slugs unique per organization and lets other organizations reuse them', async () => {
+  it('makes generated slugs unique across organizations, so another organization gets a different one', async () => {
     const first = await create(orgA, { name: 'Sales Bot' });
     const second = await create(orgA, { name: 'sales  bot' });
     const accented = await create(orgA, { name: 'Crème Brûlée — FAQ' });
     const elsewhere = await create(orgB, { name: 'Sales Bot' });
     expect([first.body.data.slug, second.body.data.slug]).toEqual(['sales-bot', 'sales-bot-2']);
     expect(accented.body.data.slug).toBe('creme-brulee-faq');
-    expect(elsewhere.body.data.slug).toBe('sales-bot');
+    expect(elsewhere.body.data.slug).toBe('sales-bot-3');
   });
 
-  it('when an explicit slug is taken, answers 409 on create and on edit', async () => {
+  it('when an explicit slug is taken in any organization, answers 409 on create and on edit', async () => {
     await create(orgA, { name: 'Taken', slug: 'taken-slug' });
     const clash = await create(orgA, { name: 'Other', slug: 'taken-slug' });
     expect(clash.status).toBe(409);
@@ -90,8 +90,22 @@ describe('chatbots API', () => {
     const other = await create(orgA, { name: 'Editable' });
     const edit = await orgA.api.patch(`/api/v1/chatbots/${other.body.data.id}`, { slug: 'taken-slug' });
     expect(edit.status).toBe(409);
+    const elsewhere = await create(orgB, { name: 'Hijack', slug: 'taken-slug' });
+    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.body.error?.message).toMatch(/unique across the server/);
+    const elsewhereEdit = await create(orgB, { name: 'Rename later' });
+    const renamed = await orgB.api.patch(`/api/v1/chatbots/${elsewhereEdit.body.data.id}`, { slug: 'taken-slug' });
+    expect(renamed.status).toBe(409);
     expect((await create(orgA, { name: 'Bad slug', slug: 'Not A Slug' })).status).toBe(422);
     expect((await create(orgA, { name: 'Id slug', slug: 'a'.repeat(24) })).status).toBe(422);
+  });
+
+  it('gives concurrent bots of the same name distinct slugs', async () => {
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => create(i % 2 ? orgA : orgB, { name: 'Rush Hour' })),
+    );
+    expect(created.map((res) => res.status)).toEqual(Array(6).fill(201));
+    expect(new Set(created.map((res) => res.body.data.slug)).size).toBe(6);
   });
 
   it('edits any subset of fields, including the slug, keeping the rest', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,5 +132,46 @@ describe('the org script on the embedded database', () => {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the org and keys scripts without the server’s database', () => {
+  it('refuse to create a new empty embedded database, naming the data directory and how to proceed', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'wisp-cli-empty-'));
+    try {
+      const [org, keys] = await Promise.all([
+        cli('org', ['create', 'Lost'], { DATA_DIR: dataDir }),
+        cli('keys', ['list'], { DATA_DIR: dataDir }),
+      ]);
+      for (const [tool, result] of [
+        ['org', org],
+        ['keys', keys],
+      ] as const) {
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `${tool}: No database in DATA_DIR ${dataDir} (no wisp.h2 there and no server running on it). Run this with the server’s DATA_DIR (or MONGODB_URI), or pass --create-database to create a new empty database there\n`,
+        );
+      }
+      expect(existsSync(embeddedDbFile(dataDir))).toBe(false);
+
+      const created = await cli('org', ['create', 'Fresh', '--create-database'], { DATA_DIR: dataDir });
+      expect(created.stderr).toBe('');
+      expect(created.stdout).toMatch(KEY_LINE);
+      // Once it exists, it is the database: no flag needed.
+      const listed = await cli('org', ['list'], { DATA_DIR: dataDir });
+      expect(listed.stdout).toMatch(/\sFresh$/m);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuse an empty database at MONGODB_URI, naming it', async () => {
+    const uri = new URL(inject('mongoUri'));
+    uri.pathname = `/wisp_test_cli_empty_${process.pid}`;
+    const refused = await cli('org', ['list'], { MONGODB_URI: uri.toString() });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(`^org: The database "wisp_test_cli_empty_${process.pid}" at MONGODB_URI is empty .*--create-database`),
+    );
   });
 });

@@ -44,7 +44,7 @@ export async function runCli(
       return;
     }
     const config = loadConfig(readEnvironment());
-    const db = await openCliDatabase(config);
+    const db = await openCliDatabase(config, { createDatabase: parsed.values['create-database'] === true });
     close = db.close;
     const lines = await run(new CliCommands(db.models), parsed);
     process.stdout.write(`${lines.join('\n')}\n`);

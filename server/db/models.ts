@@ -2,6 +2,7 @@ import type { Connection, Model } from 'mongoose';
 import { apiKeyModel } from '../api-keys/api-key.model.js';
 import { unansweredModel } from '../chat/unanswered.model.js';
 import { chatbotModel } from '../chatbots/chatbot.model.js';
+import { makeSlugsGloballyUnique } from '../chatbots/slug-migration.js';
 import { conversationModel } from '../conversations/conversation.model.js';
 import { messageModel } from '../conversations/message.model.js';
 import { integrationModel } from '../integrations/integration.model.js';
@@ -60,6 +61,7 @@ export type Models = ReturnType<typeof createModels>;
 export async function ensureCollections(models: Models): Promise<void> {
   for (const model of models.all) {
     await model.createCollection();
+    if (model === (models.Chatbot as Model<unknown>)) await makeSlugsGloballyUnique(models.Chatbot);
     await model.createIndexes();
   }
 }

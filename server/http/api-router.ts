@@ -4,6 +4,7 @@ import type { z, ZodObject, ZodType } from 'zod';
 import { ERROR_STATUS, type ErrorName } from '../../shared/errors.js';
 import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
+import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from './app-error.js';
 import { parse } from './validate.js';
@@ -136,21 +137,28 @@ export class ApiRouter {
       responses[status] = { description, content: { 'application/json': { schema: errorEnvelopeSchema } } };
     }
     const body = spec.body as ZodType | undefined;
+    const example = REQUEST_EXAMPLES[`${spec.method} ${spec.path}`];
+    const curl = curlExample(spec.method, spec.path, spec.scope === 'public', body ? example : undefined);
     this.registry.registerPath({
       method: spec.method,
       path: `/api/v1${spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`,
       tags: [spec.tag],
       summary: spec.summary,
-      description:
+      description: `${
         spec.scope === 'public'
           ? "Public (no API key); checked against the bot's allowed origins."
-          : `Requires scope \`${spec.scope}\`.`,
+          : `Requires scope \`${spec.scope}\`.`
+      }\n\nExample:\n\n\`\`\`sh\n${curl}\n\`\`\``,
+      'x-codeSamples': [{ lang: 'curl', label: 'curl', source: curl }],
       security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }],
       request: {
         ...(body
           ? {
               body: {
-                content: { 'application/json': { schema: body }, ...bodyContents(spec.otherBodies) },
+                content: {
+                  'application/json': { schema: body, ...(example === undefined ? {} : { example }) },
+                  ...bodyContents(spec.otherBodies),
+                },
                 required: true,
               },
             }

@@ -8,7 +8,7 @@ import { chunkDocument, type ChunkDraft, type ChunkOptions } from './chunker.js'
 import { characterCount, type Block } from './extract/blocks.js';
 import { detectKind, extractDocument } from './extract/extract.js';
 import { extractMarkdown } from './extract/markdown.js';
-import { readUrlSource, type Fetcher } from './fetch/crawl.js';
+import { readUrlSource, type Fetcher, type PageOutcome } from './fetch/crawl.js';
 import { fromVector } from './index/bot-index.js';
 import { toIndexed, type IndexCache } from './index/index-cache.js';
 import { IngestError } from './ingest-error.js';
@@ -31,6 +31,8 @@ interface Reading {
   title: string | null;
   finalUrl?: string;
   fetchedAt?: Date;
+  /** What a crawl or sitemap took and skipped; unset for text and files. */
+  outcomes?: PageOutcome[];
 }
 
 const EMBED_BATCH = 64;
@@ -129,6 +131,7 @@ export class IngestProcessor implements JobProcessor {
         characters: reading.documents.reduce((sum, document) => sum + characterCount(document.blocks), 0),
         chunks: docs.length,
         pages: reading.documents.length,
+        pageOutcomes: reading.outcomes ?? [],
         readyAt: new Date(),
         ...(keepTitle ? {} : { title: (reading.title ?? '').slice(0, 200) }),
         ...(reading.finalUrl ? { finalUrl: reading.finalUrl, lastFetchedAt: reading.fetchedAt } : {}),
@@ -150,6 +153,7 @@ export class IngestProcessor implements JobProcessor {
           blocks: page.blocks,
         })),
         title: reading.pages[0]?.title ?? null,
+        outcomes: reading.outcomes,
         finalUrl: reading.finalUrl,
         fetchedAt: reading.fetchedAt,
       };

@@ -24,6 +24,11 @@ const sourceSchema = new Schema(
     characters: { type: Number, default: 0 },
     chunks: { type: Number, default: 0 },
     pages: { type: Number, default: 0 },
+    /** The pages a crawl or sitemap took and skipped (with why), from its last successful run. */
+    pageOutcomes: {
+      type: [new Schema({ url: String, status: String, reason: String }, { _id: false })],
+      default: [],
+    },
     attempts: { type: Number, default: 0 },
     /** The processing run that owns the source now; a run whose id no longer matches has been superseded. */
     currentRun: { type: String, default: null },

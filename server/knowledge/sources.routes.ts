@@ -9,6 +9,8 @@ import {
 import {
   createSourceSchema,
   listSourcesQuerySchema,
+  sourceChunkSchema,
+  sourcePageSchema,
   sourceSchema,
   updateSourceSchema,
 } from '../../shared/schemas/sources.js';
@@ -84,6 +86,40 @@ export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService
     },
     async ({ params, principal, res }) => {
       sendData(res, await sources.get(principal.organizationId, params.id));
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/sources/:id/chunks',
+      tag,
+      summary: 'The passages a source was indexed as (text, heading, position, size), in document order',
+      scope: 'knowledge:read',
+      params: sourceParams,
+      query: paginationQuerySchema,
+      response: pageOf(sourceChunkSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, query, principal, res }) => {
+      const { items, total } = await sources.chunks(principal.organizationId, params.id, query.page, query.perPage);
+      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/sources/:id/pages',
+      tag,
+      summary: 'The pages a crawl or sitemap source took and skipped, with the reason for each skip',
+      scope: 'knowledge:read',
+      params: sourceParams,
+      query: paginationQuerySchema,
+      response: pageOf(sourcePageSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, query, principal, res }) => {
+      const { items, total } = await sources.pages(principal.organizationId, params.id, query.page, query.perPage);
+      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
     },
   );
   api.route(

@@ -1,7 +1,9 @@
 import { Types } from 'mongoose';
 import type {
   CreateSourceInput,
+  SourceChunkDto,
   SourceDto,
+  SourcePageDto,
   SourceStatus,
   SourceType,
   UpdateSourceInput,
@@ -152,6 +154,41 @@ export class SourcesService {
 
   async get(organizationId: string, id: string): Promise<SourceDto> {
     return toSourceDto(await this.find(organizationId, id));
+  }
+
+  /** The passages that answer questions now (the active run's), in document order. */
+  async chunks(organizationId: string, id: string, page: number, perPage: number) {
+    const source = await this.find(organizationId, id);
+    const filter = { sourceId: source._id, run: source.activeRun ?? '' };
+    const { items, total } = await findPage(
+      this.models.Chunk.find(filter, { vector: 0 }).sort({ position: 1 }),
+      this.models.Chunk.countDocuments(filter),
+      page,
+      perPage,
+    );
+    const dtos: SourceChunkDto[] = items.map((chunk) => ({
+      id: chunk._id.toString(),
+      position: chunk.position,
+      title: chunk.title,
+      heading: chunk.heading ?? '',
+      url: chunk.url ?? null,
+      text: chunk.text,
+      characters: chunk.text.length,
+      tokens: chunk.tokens,
+      embedded: chunk.vectorModel != null,
+    }));
+    return { items: dtos, total };
+  }
+
+  /** The pages the last successful crawl or sitemap read took and skipped, with reasons. */
+  async pages(organizationId: string, id: string, page: number, perPage: number) {
+    const source = await this.find(organizationId, id);
+    const all: SourcePageDto[] = (source.pageOutcomes ?? []).map((outcome) => ({
+      url: outcome.url ?? '',
+      status: outcome.status === 'taken' ? 'taken' : 'skipped',
+      reason: outcome.reason ?? null,
+    }));
+    return { items: all.slice((page - 1) * perPage, page * perPage), total: all.length };
   }
 
   /** Renames in place; new content or a new address reprocesses the source (`requeued`). */

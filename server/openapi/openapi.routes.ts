@@ -1,4 +1,6 @@
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Router } from 'express';
 import type { ApiRouter } from '../http/api-router.js';
 
@@ -18,32 +20,27 @@ export function buildOpenApiDocument(api: ApiRouter, serverUrl: string) {
   });
 }
 
+// Swagger UI from the `swagger-ui-dist` package, served by this server (no CDN).
+const SWAGGER_UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const SWAGGER_UI_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'];
+
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Wisp API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/docs/docs.css"></head>
-<body><main id="docs"><h1>Wisp API</h1><p>Loading <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>…</p></main>
-<script src="/docs/docs.js"></script></body></html>`;
+<link rel="icon" href="/favicon.ico">
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="docs"><noscript>The reference needs JavaScript; the document itself is at
+<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</noscript></div>
+<script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/docs.js"></script></body></html>`;
 
-const DOCS_CSS = `body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2937;background:#f9fafb}
-main{max-width:920px;margin:0 auto;padding:24px}
-section{background:#fff;border:1px solid #e5e7eb;border-radius:8px;margin:12px 0;padding:12px 16px}
-code{background:#f3f4f6;padding:1px 4px;border-radius:4px}
-.m{display:inline-block;min-width:64px;font-weight:700;text-transform:uppercase}
-.get{color:#047857}.post{color:#1d4ed8}.patch,.put{color:#b45309}.delete{color:#b91c1c}
-small{color:#6b7280}`;
+// An external script: helmet's CSP allows no inline script.
+const DOCS_JS = `window.ui = SwaggerUIBundle({
+  url: '/api/v1/openapi.json', dom_id: '#docs', deepLinking: true, filter: true,
+  docExpansion: 'list', defaultModelsExpandDepth: 0, tryItOutEnabled: false,
+  displayRequestDuration: true, persistAuthorization: false,
+});`;
 
-// Plain DOM building (no innerHTML) keeps the page safe under the strict CSP helmet sets.
-const DOCS_JS = `fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
-const main=document.getElementById('docs');main.textContent='';
-const el=(t,c,txt)=>{const e=document.createElement(t);if(c)e.className=c;if(txt!==undefined)e.textContent=txt;return e};
-main.append(el('h1','',doc.info.title+' '+doc.info.version),el('p','',doc.info.description));
-const link=el('a','','OpenAPI document (JSON)');link.href='/api/v1/openapi.json';main.append(link);
-for(const [path,ops] of Object.entries(doc.paths)){for(const [method,op] of Object.entries(ops)){
-const s=el('section');const h=el('div');h.append(el('span','m '+method,method),el('code','',path));
-s.append(h,el('p','',op.summary||''),el('small','',(op.description||'')+' Responses: '+Object.keys(op.responses).join(', ')));main.append(s)}}});`;
-
-/** `/api/v1/openapi.json` and a small readable docs page at `/docs`. */
+/** `/api/v1/openapi.json` and the API reference at `/docs` (Swagger UI over that document). */
 export function openApiRoutes(api: ApiRouter, publicUrl: () => string): Router {
   const router = Router();
   let cached: unknown = null;
@@ -52,7 +49,11 @@ export function openApiRoutes(api: ApiRouter, publicUrl: () => string): Router {
     res.json(cached);
   });
   router.get('/docs', (_req, res) => res.type('html').send(DOCS_PAGE));
-  router.get('/docs/docs.css', (_req, res) => res.type('css').send(DOCS_CSS));
   router.get('/docs/docs.js', (_req, res) => res.type('js').send(DOCS_JS));
+  for (const file of SWAGGER_UI_FILES) {
+    router.get(`/docs/${file}`, (_req, res) => {
+      res.sendFile(path.join(SWAGGER_UI_DIR, file), { maxAge: '1h' });
+    });
+  }
   return router;
 }

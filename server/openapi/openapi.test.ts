@@ -72,16 +72,39 @@ describe('the OpenAPI document', () => {
     expect((perPage?.schema as OpenAPIV3_1.SchemaObject).maximum).toBe(100);
   });
 
-  it('serves a readable docs page at /docs that loads the document', async () => {
+  it('serves the API reference at /docs with its renderer bundled by the server, and a favicon', async () => {
     const res = await fetch(`${t.url}/docs`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).toContain('<title>Wisp API</title>');
-    expect(html).toContain('/api/v1/openapi.json');
-    for (const asset of ['/docs/docs.js', '/docs/docs.css']) {
+    // Only same-origin assets: nothing from a CDN.
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    for (const [asset, type, minBytes] of [
+      ['/docs/swagger-ui-bundle.js', 'javascript', 500_000],
+      ['/docs/swagger-ui.css', 'text/css', 50_000],
+      ['/docs/docs.js', 'javascript', 50],
+      ['/favicon.ico', 'image/x-icon', 100],
+    ] as const) {
       expect(html).toContain(asset);
-      expect((await fetch(`${t.url}${asset}`)).status).toBe(200);
+      const served = await fetch(`${t.url}${asset}`);
+      expect(served.status, asset).toBe(200);
+      expect(served.headers.get('content-type'), asset).toContain(type);
+      expect((await served.arrayBuffer()).byteLength, asset).toBeGreaterThan(minBytes);
+    }
+    expect(await (await fetch(`${t.url}/docs/docs.js`)).text()).toContain("url: '/api/v1/openapi.json'");
+  });
+
+  it('gives every operation an example request, and every JSON body an example', () => {
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+        const operation = item?.[method];
+        if (!operation) continue;
+        const where = `${method.toUpperCase()} ${path}`;
+        expect(operation.description, where).toContain(`curl -X ${method.toUpperCase()} "$WISP${path}"`);
+        const body = (operation.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content['application/json'];
+        if (body) expect(body.example, where).toBeDefined();
+      }
     }
   });
 });

@@ -21,7 +21,7 @@ export function mountWidgetConfigRoutes(
       method: 'get',
       path: '/widget-config',
       tag: 'Widget',
-      summary: 'The public config a widget renders from (by bot id, or a slug only one active bot uses)',
+      summary: 'The public config a widget renders from (by bot id or slug)',
       scope: 'public',
       query: widgetConfigQuerySchema,
       response: envelopeOf(widgetConfigSchema),

@@ -127,17 +127,16 @@ describe('public widget config', () => {
     expect(((await changed.json()) as { data: WidgetConfig }).data.welcomeMessage).toBe('New welcome');
   });
 
-  it('finds a bot by slug only while a single active bot uses it; the id always works', async () => {
-    const mine = await createBot(org, { name: 'Shared', slug: 'shared-slug' });
-    expect((await fetchConfig('Shared-Slug')).body.data.botId).toBe(mine.id);
-    const theirs = await createBot(other, { name: 'Shared too', slug: 'shared-slug' });
-    const ambiguous = await fetchConfig('shared-slug');
-    expect(ambiguous.status).toBe(404);
-    expect(ambiguous.body.error?.name).toBe('NotFoundError');
-    expect((await fetchConfig(mine.id)).body.data.botId).toBe(mine.id);
+  it('keeps a slug-based embed working when another organization creates a bot of the same name', async () => {
+    const mine = await createBot(org, { name: 'Shared Support' });
+    expect((await fetchConfig(mine.slug.toUpperCase())).body.data.botId).toBe(mine.id);
+    const theirs = await createBot(other, { name: 'Shared Support' });
+    expect(theirs.slug).not.toBe(mine.slug);
+    const hijack = await other.api.post('/api/v1/chatbots', { name: 'Hijack', slug: mine.slug });
+    expect(hijack.status).toBe(409);
+    expect((await fetchConfig(mine.slug)).body.data.botId).toBe(mine.id);
+    expect((await fetchConfig(theirs.slug)).body.data.botId).toBe(theirs.id);
     expect((await fetchConfig(theirs.id)).body.data.botId).toBe(theirs.id);
-    await other.api.patch(`/api/v1/chatbots/${theirs.id}`, { status: 'disabled' });
-    expect((await fetchConfig('shared-slug')).body.data.botId).toBe(mine.id);
   });
 
   it.each([

@@ -108,8 +108,8 @@ export class WidgetSettingsService {
   }
 
   /**
-   * The active bot a public widget call names. Ids are global; slugs are unique only per
-   * organization, so a slug resolves only while exactly one active bot uses it.
+   * The active bot a public widget call names, by id or by slug (both unique across the server,
+   * so no organization can take over another's embed).
    */
   async resolvePublicBot(idOrSlug: string): Promise<ChatbotRecord> {
     const filter = OBJECT_ID.test(idOrSlug) ? { _id: new Types.ObjectId(idOrSlug) } : { slug: idOrSlug.toLowerCase() };
@@ -117,7 +117,7 @@ export class WidgetSettingsService {
     const [bot] = found;
     if (!bot || found.length > 1) {
       throw new AppError('NotFoundError', {
-        message: `No active bot "${idOrSlug}" (a slug works only while a single active bot uses it; the bot id always works)`,
+        message: `No active bot "${idOrSlug}": check the bot id or slug in the embed tag, and that the bot is active`,
       });
     }
     return bot;

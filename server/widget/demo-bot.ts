@@ -20,9 +20,11 @@ export async function ensureDemoBot(
   const org = await models.Organization.findOne().sort({ createdAt: 1, _id: 1 });
   if (!org || (await models.Chatbot.exists({ organizationId: org._id }))) return null;
   const organizationId = org._id.toString();
+  // Slugs are unique across the server: another organization may already use `demo`.
+  const slug = (await models.Chatbot.exists({ slug: 'demo' })) ? undefined : 'demo';
   const bot = await services.chatbots.create(organizationId, {
     name: 'Northwind helper',
-    slug: 'demo',
+    slug,
     instructions:
       'You are the friendly support assistant of Northwind Outdoor, a shop for tents, packs and trail gear.',
     modelSettings: { integrationId: null, model: null, temperature: 0.3, maxTokens: 800 },

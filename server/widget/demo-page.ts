@@ -1,8 +1,11 @@
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-/** The sample site of the demo page: a made-up shop with the widget embedded the way an owner would. */
-export function demoPage(bot: { id: string; name: string } | null): string {
+/**
+ * The sample site of the demo page: a made-up shop with the widget embedded the way an owner would.
+ * `host` is this server as the visitor reaches it, so the snippet can be copied as it stands.
+ */
+export function demoPage(bot: { id: string; slug: string; name: string } | null, host: string): string {
   const embed = bot
     ? `<script src="/widget.js" data-bot="${escapeHtml(bot.id)}" async></script>`
     : '<!-- no chatbot yet: create one with the API and reload -->';
@@ -15,6 +18,7 @@ export function demoPage(bot: { id: string; name: string } | null): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>Northwind Outdoor — Wisp demo</title>
+<link rel="icon" href="/favicon.ico">
 <style>
   body { margin: 0; font: 16px/1.6 Georgia, serif; color: #1c1917; background: #fafaf9; }
   header { background: #14532d; color: #f0fdf4; padding: 1.5rem 2rem; }
@@ -22,7 +26,7 @@ export function demoPage(bot: { id: string; name: string } | null): string {
   main { max-width: 46rem; margin: 0 auto; padding: 2rem; }
   .note { background: #fef9c3; border: 1px solid #eab308; border-radius: 8px; padding: 1rem 1.25rem; }
   code, pre { font: 14px ui-monospace, monospace; }
-  pre { background: #1c1917; color: #fafaf9; padding: 1rem; border-radius: 8px; overflow-x: auto; }
+  pre { background: #1c1917; color: #fafaf9; padding: 1rem; border-radius: 8px; white-space: pre-wrap; overflow-wrap: anywhere; }
   .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 1rem; }
   .card { background: #fff; border: 1px solid #e7e5e4; border-radius: 8px; padding: 1rem; }
 </style>
@@ -32,7 +36,7 @@ export function demoPage(bot: { id: string; name: string } | null): string {
 <main>
   <p class="note">${note}</p>
   <h2>Embed it on your own site</h2>
-  <pre>${escapeHtml(`<script src="https://YOUR-WISP-HOST/widget.js" data-bot="${bot?.id ?? 'BOT_ID'}" async></script>`)}</pre>
+  <pre>${escapeHtml(`<script src="${host}/widget.js" data-bot="${bot?.slug ?? 'BOT_ID_OR_SLUG'}" async></script>`)}</pre>
   <h2>This season</h2>
   <div class="grid">
     <div class="card"><h3>Ridge 2 tent</h3><p>Two-person, 1.6 kg, three seasons.</p></div>

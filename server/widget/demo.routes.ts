@@ -2,16 +2,20 @@ import { Router } from 'express';
 import type { Models } from '../db/models.js';
 import { demoPage } from './demo-page.js';
 
-/** `GET /`: the demo site with the widget of the default organization's first bot (development only). */
-export function demoRoutes(models: Models): Router {
+/**
+ * `GET /`: the demo site with the widget of the default organization's first bot (development only).
+ * The embed snippet names `PUBLIC_URL`, or else the host the browser used.
+ */
+export function demoRoutes(models: Models, publicUrl: string | undefined): Router {
   const router = Router();
-  router.get('/', async (_req, res) => {
+  router.get('/', async (req, res) => {
     const org = await models.Organization.findOne().sort({ createdAt: 1, _id: 1 });
     const bot = org
       ? await models.Chatbot.findOne({ organizationId: org._id, status: 'active' }).sort({ createdAt: 1, _id: 1 })
       : null;
     res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(demoPage(bot ? { id: bot._id.toString(), name: bot.name } : null));
+    const host = (publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`).replace(/\/+$/, '');
+    res.type('html').send(demoPage(bot ? { id: bot._id.toString(), slug: bot.slug, name: bot.name } : null, host));
   });
   return router;
 }

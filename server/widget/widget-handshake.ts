@@ -37,7 +37,7 @@ export async function acceptHandshake(
   const parsed = widgetHandshakeSchema.safeParse(socket.handshake.auth);
   if (!parsed.success) throw new AppError('BadRequestError', { message: 'The widget handshake is invalid' });
   const auth = parsed.data;
-  // The same rule as the widget config: a bot id, or a slug only one active bot uses.
+  // The same rule as the widget config: an active bot's id or slug.
   const bot = await services.widgetSettings.resolvePublicBot(auth.bot);
   const allowedOrigins = bot.allowedOrigins ?? [];
   const origin = socket.handshake.headers.origin;

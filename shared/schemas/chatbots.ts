@@ -12,7 +12,7 @@ const slugSchema = z
 export const originSchema = z
   .string()
   .max(200)
-  .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, {
+  .regex(/^[Hh][Tt][Tt][Pp][Ss]?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, {
     message: 'must be an origin like https://www.example.com (scheme, host and optional port, no path)',
   })
   .transform((origin) => origin.toLowerCase());

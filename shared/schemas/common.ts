@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-/** A 24-hex-character resource id. */
-export const objectIdSchema = z.string().regex(/^[0-9a-f]{24}$/i, { message: 'must be a 24-character hex id' });
+/** A 24-hex-character resource id. Patterns carry no flags: the OpenAPI document copies them as ECMA-262 patterns. */
+export const objectIdSchema = z.string().regex(/^[0-9a-fA-F]{24}$/, { message: 'must be a 24-character hex id' });
 
 /** A resource id, or a slug where the route allows one. */
 export const idOrSlugSchema = z

@@ -31,7 +31,7 @@ export type LeadSubmitPayload = z.infer<typeof leadSubmitPayloadSchema>;
 
 /** Body of the public `POST /api/v1/widget/leads`: the socket payload plus who is asking. */
 export const widgetLeadRequestSchema = leadSubmitPayloadSchema.extend({
-  /** The bot's id, or a slug only one active bot uses. */
+  /** The bot's id or slug. */
   bot: idOrSlugSchema,
   /** The token the widget got in its socket `session` event. */
   visitorToken: z.string().min(1).max(300),

@@ -98,6 +98,32 @@ export const sourceSchema = z.object({
   readyAt: z.string().nullable(),
 });
 
+/** One indexed passage of a source, as `GET /api/v1/sources/:id/chunks` shows it. */
+export const sourceChunkSchema = z.object({
+  id: z.string(),
+  /** Order inside the source, from 0. */
+  position: z.number().int(),
+  /** The document's title (a crawled page's own title). */
+  title: z.string(),
+  /** Heading path inside the document, e.g. "Billing › Refunds"; empty before the first heading. */
+  heading: z.string(),
+  url: z.string().nullable(),
+  text: z.string(),
+  characters: z.number().int(),
+  tokens: z.number().int(),
+  embedded: z.boolean(),
+});
+
+/** One address a crawl or sitemap met, as `GET /api/v1/sources/:id/pages` shows it. */
+export const sourcePageSchema = z.object({
+  url: z.string(),
+  status: z.enum(['taken', 'skipped']),
+  /** Why a page was skipped (fetch error, not a page, over maxPages…); null when taken. */
+  reason: z.string().nullable(),
+});
+
+export type SourceChunkDto = z.infer<typeof sourceChunkSchema>;
+export type SourcePageDto = z.infer<typeof sourcePageSchema>;
 export type SourceType = z.infer<typeof sourceTypeSchema>;
 export type SourceStatus = z.infer<typeof sourceStatusSchema>;
 export type CrawlSettings = z.infer<typeof crawlSchema>;

@@ -197,7 +197,7 @@ export const widgetSettingsChangeSchema = z.object({
 
 export type WidgetSettingsChange = z.infer<typeof widgetSettingsChangeSchema>;
 
-/** Query of the public `GET /api/v1/widget-config`: the bot's id, or a slug that only one active bot uses. */
+/** Query of the public `GET /api/v1/widget-config`: the bot's id or slug (both unique across the server). */
 export const widgetConfigQuerySchema = z.object({
   bot: z
     .string()

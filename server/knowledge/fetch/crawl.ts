@@ -12,8 +12,17 @@ export interface PageDocument {
   blocks: Block[];
 }
 
+/** What became of one address a crawl or sitemap met, for the owner to read back. */
+export interface PageOutcome {
+  url: string;
+  status: 'taken' | 'skipped';
+  reason: string | null;
+}
+
 export interface UrlReading {
   pages: PageDocument[];
+  /** Every page taken and every page skipped (with why), in the order met; at most {@link MAX_OUTCOMES}. */
+  outcomes: PageOutcome[];
   finalUrl: string;
   fetchedAt: Date;
 }
@@ -24,6 +33,25 @@ export type Fetcher = (url: string, signal: AbortSignal) => Promise<FetchedResou
 // Links to these are never pages worth reading.
 const NOT_PAGES = /\.(png|jpe?g|gif|webp|svg|ico|css|js|mjs|json|zip|gz|tgz|mp[34]|mov|avi|woff2?|ttf|eot|xml|rss)$/i;
 const MAX_SITEMAPS = 10;
+export const MAX_OUTCOMES = 1_000;
+
+function reasonOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 300);
+}
+
+/** Collects outcomes up to the cap, so a huge site cannot grow the source document without bound. */
+class OutcomeLog {
+  readonly outcomes: PageOutcome[] = [];
+  taken(url: string) {
+    this.add({ url, status: 'taken', reason: null });
+  }
+  skipped(url: string, reason: string) {
+    this.add({ url, status: 'skipped', reason });
+  }
+  private add(outcome: PageOutcome) {
+    if (this.outcomes.length < MAX_OUTCOMES) this.outcomes.push({ ...outcome, url: outcome.url.slice(0, 2_000) });
+  }
+}
 
 async function readPage(fetch: Fetcher, url: string, signal: AbortSignal) {
   const resource = await fetch(url, signal);
@@ -78,7 +106,7 @@ async function sitemapPages(fetch: Fetcher, url: string, maxPages: number, signa
     resource = next ? await fetch(next, signal) : null;
   }
   if (pages.length === 0) throw new IngestError(`${first.finalUrl} lists no pages of its site`, { retryable: false });
-  return { pages: pages.slice(0, maxPages), finalUrl: first.finalUrl };
+  return { pages: pages.slice(0, maxPages), beyond: pages.slice(maxPages), finalUrl: first.finalUrl };
 }
 
 /**
@@ -92,41 +120,61 @@ export async function readUrlSource(
   signal: AbortSignal,
 ): Promise<UrlReading> {
   const fetchedAt = new Date();
+  const log = new OutcomeLog();
   if (crawl.mode === 'sitemap') {
     const listed = await sitemapPages(fetch, url, crawl.maxPages, signal);
     const pages: PageDocument[] = [];
     for (const [index, pageUrl] of listed.pages.entries()) {
       try {
         pages.push((await readPage(fetch, pageUrl, signal)).page);
+        log.taken(pageUrl);
       } catch (error) {
         if (signal.aborted || (index === 0 && listed.pages.length === 1)) throw error;
+        log.skipped(pageUrl, reasonOf(error));
       }
     }
+    for (const pageUrl of listed.beyond) log.skipped(pageUrl, `over maxPages (${crawl.maxPages})`);
     if (pages.length === 0)
       throw new IngestError(`no page listed in ${listed.finalUrl} could be read`, { retryable: true });
-    return { pages, finalUrl: listed.finalUrl, fetchedAt };
+    return { pages, outcomes: log.outcomes, finalUrl: listed.finalUrl, fetchedAt };
   }
 
   const first = await readPage(fetch, url, signal);
   const pages = [first.page];
+  log.taken(first.resource.finalUrl);
   if (crawl.mode === 'site') {
     const origin = new URL(first.resource.finalUrl).origin;
     const seen = new Set([url, first.resource.finalUrl]);
     const queue = first.links.filter((link) => sameOrigin(link, origin));
     while (queue.length > 0 && pages.length < crawl.maxPages) {
       const next = queue.shift() ?? '';
-      if (seen.has(next) || NOT_PAGES.test(new URL(next).pathname)) continue;
+      if (seen.has(next)) continue;
       seen.add(next);
+      if (NOT_PAGES.test(new URL(next).pathname)) {
+        log.skipped(next, 'not a page (file type)');
+        continue;
+      }
       try {
         const read = await readPage(fetch, next, signal);
-        if (seen.has(read.resource.finalUrl) && read.resource.finalUrl !== next) continue;
+        if (seen.has(read.resource.finalUrl) && read.resource.finalUrl !== next) {
+          log.skipped(next, `redirects to ${read.resource.finalUrl}, already read`);
+          continue;
+        }
         seen.add(read.resource.finalUrl);
         pages.push(read.page);
+        log.taken(next);
         queue.push(...read.links.filter((link) => sameOrigin(link, origin) && !seen.has(link)));
       } catch (error) {
         if (signal.aborted) throw error;
+        log.skipped(next, reasonOf(error));
       }
     }
+    for (const link of new Set(queue.filter((link) => !seen.has(link)))) {
+      log.skipped(
+        link,
+        NOT_PAGES.test(new URL(link).pathname) ? 'not a page (file type)' : `over maxPages (${crawl.maxPages})`,
+      );
+    }
   }
-  return { pages, finalUrl: first.resource.finalUrl, fetchedAt };
+  return { pages, outcomes: log.outcomes, finalUrl: first.resource.finalUrl, fetchedAt };
 }

@@ -66,6 +66,8 @@ export function createLeadCapture(ctx: ChatContext, store: ChatStore, locale: st
   /** Error text by field key (and `consent`). */
   const errors = signal<Record<string, string>>({});
   const formError = signal<string | null>(null);
+  /** How many messages precede the form in the thread: it (and its thanks) stays there as the chat goes on. */
+  const position = signal(0);
   const capture = () => store.settings.peek().leadCapture;
   const t = (key: Parameters<ReturnType<typeof widgetStrings>>[0]) => widgetStrings(store.settings.peek())(key);
   const firstMessageDue = () =>
@@ -80,6 +82,8 @@ export function createLeadCapture(ctx: ChatContext, store: ChatStore, locale: st
       reason.value = trigger;
       errors.value = {};
       formError.value = null;
+      // After everything on screen, including the reply bubble of a message that triggered it.
+      position.value = store.messages.peek().length;
       phase.value = 'form';
     });
   }
@@ -107,6 +111,7 @@ export function createLeadCapture(ctx: ChatContext, store: ChatStore, locale: st
 
   return {
     phase,
+    position,
     reason,
     errors,
     formError,

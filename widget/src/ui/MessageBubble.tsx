@@ -14,17 +14,21 @@ export function MessageBubble({ app, message }: { app: ChatApp; message: ChatMes
   const assistant = message.role === 'assistant';
   const settings = app.store.settings.value;
   const waiting = assistant && (status === 'pending' || (status === 'streaming' && message.gap));
+  // An answer that failed before its first word has nothing to show but the error below.
+  const emptyFailure = assistant && status === 'failed' && message.text.value.trim() === '';
   let body;
   if (!assistant) body = <span class="plain">{message.text}</span>;
   else if (status === 'streaming' && !message.gap) body = <span class="plain">{message.text}</span>;
   else if (status !== 'pending') body = <Markdown text={message.text.value} />;
   return (
     <li class={`message ${message.role} ${status}`} data-message-id={message.id ?? undefined}>
-      <div class="bubble">
-        {!assistant && <span class="sr-only">{app.t('message.you')}: </span>}
-        {body}
-        {waiting && <TypingIndicator label={app.t('typing')} />}
-      </div>
+      {!emptyFailure && (
+        <div class="bubble">
+          {!assistant && <span class="sr-only">{app.t('message.you')}: </span>}
+          {body}
+          {waiting && <TypingIndicator label={app.t('typing')} />}
+        </div>
+      )}
       {status === 'failed' && (
         <p class="error" role="alert">
           {message.error.value ?? app.t('error.answer')}{' '}

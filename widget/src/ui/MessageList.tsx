@@ -15,6 +15,10 @@ export function MessageList({ app }: { app: ChatApp }) {
   const { store } = app;
   const messages = store.messages.value;
   const settings = store.settings.value;
+  const leadPhase = app.lead.phase.value;
+  const leadShown = settings.leadCapture.enabled && leadPhase !== 'hidden' && leadPhase !== 'dismissed';
+  // The form, and the thanks that replaces it, keep their place in the thread instead of following new messages.
+  const leadAt = leadShown ? Math.min(app.lead.position.value, messages.length) : messages.length;
 
   // Follows the newest text (also while it streams) unless the visitor scrolled up to read.
   useSignalEffect(() => {
@@ -40,11 +44,18 @@ export function MessageList({ app }: { app: ChatApp }) {
             </div>
           </li>
         )}
-        {messages.map((message) => (
+        {messages.slice(0, leadAt).map((message) => (
+          <MessageBubble key={message.key} app={app} message={message} />
+        ))}
+        {leadShown && (
+          <li class="lead-slot">
+            <LeadForm app={app} />
+          </li>
+        )}
+        {messages.slice(leadAt).map((message) => (
           <MessageBubble key={message.key} app={app} message={message} />
         ))}
       </ol>
-      <LeadForm app={app} />
       {messages.length === 0 && settings.quickPrompts.length > 0 && (
         <QuickPrompts app={app} prompts={settings.quickPrompts} />
       )}

@@ -1,0 +1,20 @@
+import { expect, test } from '@playwright/test';
+import { API_ORIGIN } from './stack/ports.js';
+
+test('the API reference renders every operation under the server’s CSP, with an example request', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${API_ORIGIN}/docs`);
+  await expect(page.locator('.opblock').first()).toBeVisible();
+  expect(await page.locator('.opblock').count()).toBeGreaterThan(30);
+
+  const create = page.locator('#operations-Chatbots-post_api_v1_chatbots');
+  await create.locator('.opblock-summary').click();
+  await expect(create.getByText('curl -X POST "$WISP/api/v1/chatbots"')).toBeVisible();
+  await expect(create.locator('.body-param__example, .microlight').first()).toContainText('Acme support');
+  await page.screenshot({ path: 'test-results/api-docs.png', fullPage: false });
+  expect(problems).toEqual([]);
+});

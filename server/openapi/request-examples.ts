@@ -1,0 +1,54 @@
+/**
+ * An example request body for every documented route that takes one, keyed `METHOD /path` as
+ * mounted. The reference at `/docs` shows them and turns each into a ready curl command; a test
+ * checks every body route has one and that it validates against the route's own schema.
+ */
+export const REQUEST_EXAMPLES: Record<string, unknown> = {
+  'post /api-keys': { name: 'Website chat', scopes: ['chat', 'knowledge:read'] },
+  'post /chatbots': {
+    name: 'Acme support',
+    instructions: 'You are the support assistant of Acme. Answer from the knowledge base.',
+    allowedOrigins: ['https://www.example.com'],
+  },
+  'patch /chatbots/:id': { instructions: 'Answer in two sentences at most.', status: 'active' },
+  'post /integrations': {
+    name: 'OpenAI',
+    baseUrl: 'https://api.openai.com/v1',
+    apiKey: 'sk-your-provider-key',
+    chatModel: 'gpt-4o-mini',
+    embeddingModel: 'text-embedding-3-small',
+  },
+  'patch /integrations/:id': { chatModel: 'gpt-4o' },
+  'post /chat': { chatbot: 'demo', message: 'How long does shipping take?', sessionId: 'user-42' },
+  'post /chatbots/:id/chat': { message: 'Can I return a tent?', sessionId: 'user-42', stream: false },
+  'post /messages/:id/feedback': { rating: 'up', comment: 'Clear answer, thanks' },
+  'put /chatbots/:id/widget-settings': {
+    primaryColor: '#14532d',
+    welcomeMessage: 'Hi! Ask me about shipping, returns or our gear.',
+    quickPrompts: ['How long does shipping take?'],
+  },
+  'patch /chatbots/:id/widget-settings': { welcomeMessage: 'Hello again!' },
+  'post /chatbots/:id/sources': {
+    type: 'text',
+    title: 'Shipping',
+    content: 'We ship to every address in the EU within 3 working days.',
+  },
+  'patch /sources/:id': { title: 'Shipping and delivery' },
+  'post /widget/leads': {
+    bot: 'demo',
+    visitorToken: 'the visitorToken the widget socket handed out',
+    fields: { name: 'Ada Lovelace', email: 'ada@example.com' },
+    consent: true,
+  },
+};
+
+/** A curl command for one operation, with `$WISP` for the server and `$KEY` for an API key. */
+export function curlExample(method: string, path: string, isPublic: boolean, body: unknown): string {
+  const lines = [`curl -X ${method.toUpperCase()} "$WISP/api/v1${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}"`];
+  if (!isPublic) lines.push(`-H "Authorization: Bearer $KEY"`);
+  if (body !== undefined) {
+    lines.push(`-H 'content-type: application/json'`);
+    lines.push(`-d '${JSON.stringify(body).replace(/'/g, "'\\''")}'`);
+  }
+  return lines.join(' \\\n  ');
+}
