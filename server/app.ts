@@ -152,6 +152,8 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   publicUrl ||= url;
   await services.knowledge.start();
+  // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
+  await services.answerLeases.start();
 
   return {
     url,
@@ -166,6 +168,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       await closeServer(httpServer, graceMs);
       // The knowledge worker hands its jobs back while the database is still open.
       await services.knowledge.stop();
+      services.answerLeases.stop();
       await sharedStores?.close();
     },
   };

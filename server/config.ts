@@ -50,6 +50,8 @@ export const configSchema = z.object({
   MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   MODEL_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(300),
+  /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
+  ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
   MONTHLY_MESSAGE_QUOTA: z.coerce.number().int().min(1).default(10_000),
   /** Comma-separated IPs or CIDRs that URL sources may fetch although private (e.g. an intranet docs host). */
   URL_FETCH_ALLOWED_ADDRESSES: z.string().max(2_000).default(''),

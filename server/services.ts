@@ -1,4 +1,5 @@
 import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { AnswerLeases } from './chat/answer-lease.js';
 import { ChatService } from './chat/chat.service.js';
 import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
@@ -46,6 +47,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   );
   const leads = new LeadsService(models);
   const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver });
+  const answerLeases = new AnswerLeases(models, config.ANSWER_LEASE_MS, logger);
   const chat = new ChatService({
     models,
     chatbots,
@@ -55,6 +57,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
     leads,
     retriever: knowledge.retriever,
+    leases: answerLeases,
     logger,
   });
   return {
@@ -74,6 +77,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     knowledge,
     retriever: knowledge.retriever,
     chat,
+    answerLeases,
     widgetSettings,
     leads,
   };

@@ -56,6 +56,8 @@ export interface FakeLlm {
   failAlways(status?: number): void;
   /** The next streamed chat response destroys the socket after `afterChunks` content chunks. */
   dieMidStream(afterChunks: number): void;
+  /** The next streamed chat response goes silent after `afterChunks` content chunks, keeping the connection open. */
+  stallMidStream(afterChunks: number): void;
   /** Delay before the first byte and (when given) between streamed tokens; an omitted `tokenDelayMs` keeps the current one. */
   setLatency(ms: number, tokenDelayMs?: number): void;
   /** Fixed reply for chat completions; `null` restores the default deterministic reply. */
@@ -93,6 +95,7 @@ function assertCount(name: string, value: number): void {
  * - `#fail500` → the request answers 500;
  * - `#slow` → 150 ms between streamed tokens;
  * - `#die` → a streamed response dies after 2 content chunks;
+ * - `#stall` → a streamed response goes silent after 2 content chunks (the connection stays open);
  * - `#long` → a 60-word reply.
  */
 export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
@@ -105,6 +108,7 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   const failQueue: number[] = [];
   let failAlwaysStatus: number | null = null;
   let dieAfter: number | null = null;
+  let stallAfter: number | null = null;
   let replyOverride: string | null = null;
   let latencyMs = options.latencyMs ?? 0;
   let tokenDelayMs = options.tokenDelayMs ?? 0;
@@ -187,6 +191,11 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
         dieAfter = null;
         return n;
       },
+      takeStall: () => {
+        const n = stallAfter;
+        stallAfter = null;
+        return n;
+      },
       onKill: () => {
         killed = true;
       },
@@ -215,6 +224,10 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
       assertCount('afterChunks', afterChunks);
       dieAfter = afterChunks;
     },
+    stallMidStream(afterChunks) {
+      assertCount('afterChunks', afterChunks);
+      stallAfter = afterChunks;
+    },
     setLatency(ms, tokenDelay) {
       latencyMs = ms;
       if (tokenDelay !== undefined) tokenDelayMs = tokenDelay;
@@ -226,6 +239,7 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
       failQueue.length = 0;
       failAlwaysStatus = null;
       dieAfter = null;
+      stallAfter = null;
       replyOverride = null;
       latencyMs = options.latencyMs ?? 0;
       tokenDelayMs = options.tokenDelayMs ?? 0;
