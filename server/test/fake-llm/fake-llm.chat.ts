@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonObject } from './fake-llm.http.js';
 import { isJsonObject, sendError, sendJson, sleep, writeAsync } from './fake-llm.http.js';
-import { buildReply, countWords, findMarkers, plainMessages, splitTokens } from './fake-llm.reply.js';
+import { buildReply, countWords, findMarkers, lastUserText, plainMessages, splitTokens } from './fake-llm.reply.js';
 
 /** Delay between streamed tokens requested by the `#slow` marker. */
 const SLOW_TOKEN_DELAY_MS = 150;
@@ -30,6 +30,8 @@ export interface ChatContext {
 }
 
 let idCounter = 0;
+/** Last user messages that already died once under the `#dieonce` marker. */
+const diedOnce = new Set<string>();
 
 /** Positive integer limit from `max_completion_tokens` / `max_tokens`, if any. */
 function tokenLimit(body: JsonObject): number | null {
@@ -95,9 +97,15 @@ export async function handleChat(body: unknown, ctx: ChatContext): Promise<void>
     finishReason,
     usage: streamOptions.include_usage === true ? usage : null,
     tokenDelayMs: markers.slow ? SLOW_TOKEN_DELAY_MS : ctx.tokenDelayMs,
-    dieAfter: markers.die ? DIE_AFTER_CHUNKS : ctx.takeDie(),
+    dieAfter: markers.die || (markers.dieOnce && firstTime(lastUserText(messages))) ? DIE_AFTER_CHUNKS : ctx.takeDie(),
     stallAfter: markers.stall ? DIE_AFTER_CHUNKS : ctx.takeStall(),
   });
+}
+
+function firstTime(text: string): boolean {
+  if (diedOnce.has(text)) return false;
+  diedOnce.add(text);
+  return true;
 }
 
 interface StreamPlan {

@@ -95,6 +95,7 @@ function assertCount(name: string, value: number): void {
  * - `#fail500` → the request answers 500;
  * - `#slow` → 150 ms between streamed tokens;
  * - `#die` → a streamed response dies after 2 content chunks;
+ * - `#dieonce` → like `#die` the first time this exact message is asked, answered normally after;
  * - `#stall` → a streamed response goes silent after 2 content chunks (the connection stays open);
  * - `#long` → a 60-word reply.
  */

@@ -18,6 +18,11 @@ type Reply<T> = { data: T; error?: undefined } | { data?: undefined; error: { na
 
 const NAMESPACE: typeof WIDGET_NAMESPACE = '/widget';
 const ACK_TIMEOUT_MS = 20_000;
+/**
+ * An answer this long without news (no chunk, done or error) is looked up in history: one left
+ * by a server that stopped is stored failed there, and then offers Retry instead of typing forever.
+ */
+const QUIET_ANSWER_MS = 4_000;
 /** Handshake refusals that retrying cannot fix. */
 const FINAL_REFUSALS = ['ForbiddenError', 'NotFoundError', 'BadRequestError'];
 
@@ -40,6 +45,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
   let sends: Promise<void> = Promise.resolve();
   /** Visitor messages waiting for the lead form (shown as sending until it is sent or dismissed). */
   const held: ChatMessage[] = [];
+  let lastNews = Date.now();
 
   function readVisitor(): { id: string; token?: string } {
     try {
@@ -115,6 +121,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       return;
     }
     setConversation(reply.data.conversationId);
+    lastNews = Date.now();
     message.id = reply.data.messageId;
     message.status.value = 'complete';
     message.error.value = null;
@@ -129,8 +136,19 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     sends = sends.then(() => deliver(message));
   }
 
+  function checkQuietAnswers() {
+    if (!socket?.connected || Date.now() - lastNews < QUIET_ANSWER_MS) return;
+    const unsettled = store.messages
+      .peek()
+      .some((m) => m.role === 'assistant' && (m.status.peek() === 'pending' || m.status.peek() === 'streaming'));
+    if (!unsettled) return;
+    lastNews = Date.now();
+    void syncHistory();
+  }
+
   function connect(): WidgetSocket {
     if (socket) return socket;
+    setInterval(checkQuietAnswers, QUIET_ANSWER_MS / 2);
     store.connection.value = 'connecting';
     const created: WidgetSocket = io(ctx.apiBase + NAMESPACE, {
       auth: (cb) => cb(handshake() as unknown as object),
@@ -173,9 +191,11 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       if (!FINAL_REFUSALS.includes(name)) setTimeout(() => created.connect(), 5_000);
     });
     created.on('chat:chunk', (chunk) => {
+      lastNews = Date.now();
       if (chunk.conversationId === conversationId) store.applyChunk(chunk.messageId, chunk.seq, chunk.text);
     });
     created.on('chat:done', ({ conversationId: id, message }) => {
+      lastNews = Date.now();
       if (id !== conversationId) return;
       // Another tab of this visitor asked: fetch the question and answer together.
       if (!store.applyDone(message)) return void syncHistory();
@@ -188,6 +208,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       } satisfies WispMessageEvent);
     });
     created.on('chat:error', ({ conversationId: id, messageId, error }) => {
+      lastNews = Date.now();
       if (id === conversationId) store.applyError(messageId, error.message);
     });
     created.on('settings:updated', ({ config }) => {
