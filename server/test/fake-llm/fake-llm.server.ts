@@ -52,6 +52,8 @@ export interface FakeLlm {
   calls: RecordedCall[];
   /** The next `count` chat/embedding requests answer `status` (default 500) with an OpenAI error body. Calls add up. */
   failNext(count: number, status?: number): void;
+  /** After `after` more chat/embedding requests succeed, the next `count` answer `status` (default 500): a failure mid-job. */
+  failLater(after: number, count: number, status?: number): void;
   /** Every chat/embedding request answers `status` (default 500) until `reset()`. */
   failAlways(status?: number): void;
   /** The next streamed chat response destroys the socket after `afterChunks` content chunks. */
@@ -106,7 +108,8 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   const errorHeaders: Record<string, string> = retryAfterMs === null ? {} : { 'retry-after-ms': String(retryAfterMs) };
 
   const calls: RecordedCall[] = [];
-  const failQueue: number[] = [];
+  /** Outcomes of the next requests in arrival order: a status to fail with, or null to answer normally. */
+  const failQueue: Array<number | null> = [];
   let failAlwaysStatus: number | null = null;
   let dieAfter: number | null = null;
   let stallAfter: number | null = null;
@@ -216,6 +219,12 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
     calls,
     failNext(count, status = 500) {
       assertCount('count', count);
+      for (let i = 0; i < count; i++) failQueue.push(status);
+    },
+    failLater(after, count, status = 500) {
+      assertCount('after', after);
+      assertCount('count', count);
+      for (let i = 0; i < after; i++) failQueue.push(null);
       for (let i = 0; i < count; i++) failQueue.push(status);
     },
     failAlways(status = 500) {
