@@ -14,7 +14,16 @@ import { randomId } from './random-id.js';
 import { widgetStrings } from './strings.js';
 
 type WidgetSocket = Socket<WidgetServerEvents, WidgetClientEvents>;
-type Reply<T> = { data: T; error?: undefined } | { data?: undefined; error: { name: string; message: string } };
+type Reply<T> =
+  | { data: T; error?: undefined }
+  | {
+      data?: undefined;
+      error: {
+        name: string;
+        message: string;
+        details?: { assistantMessageId?: string | null; conversationId?: string } | null;
+      };
+    };
 
 const NAMESPACE: typeof WIDGET_NAMESPACE = '/widget';
 const ACK_TIMEOUT_MS = 20_000;
@@ -113,6 +122,16 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         store.reset();
         store.messages.value = [message];
         return deliver(message);
+      }
+      // Stored already and still being answered (a resend while the first send streams): wait for that answer.
+      const pending = reply?.error.name === 'ConflictError' ? reply.error.details : undefined;
+      if (pending?.assistantMessageId && pending.conversationId) {
+        setConversation(pending.conversationId);
+        lastNews = Date.now();
+        message.status.value = 'complete';
+        message.error.value = null;
+        store.expectAnswer(pending.assistantMessageId, message.key);
+        return;
       }
       const text = reply ? reply.error.message : t('error.notSent');
       if (reply?.error.name === 'RateLimitError') store.notice.value = text;
