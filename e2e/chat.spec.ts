@@ -103,3 +103,25 @@ test('an answer found failed in history after a reload offers Retry, and retryin
   await expect(reloaded.answers).toHaveCount(1);
   await expect(reloaded.messages).toHaveCount(2);
 });
+
+test('an answer that stops without a word from the server offers Retry once history shows it failed', async ({
+  page,
+}) => {
+  // The server's error event for the cut answer is lost on the way, as when the node answering it dies.
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((message) => {
+      if (typeof message === 'string' && message.includes('"chat:error"')) return;
+      ws.send(message);
+    });
+  });
+  await page.goto(hostPage());
+  const w = await openChat(page);
+  await sendMessage(w.input, 'Cut off without a word #dieonce');
+  await expect(w.lastAnswer.getByRole('button', { name: 'Retry' })).toBeVisible({ timeout: 20_000 });
+  await w.lastAnswer.getByRole('button', { name: 'Retry' }).click();
+  await expect(w.lastAnswer.locator('.feedback')).toBeVisible();
+  await expect(w.lastAnswer.locator('.bubble')).toHaveText('Echo: Cut off without a word #dieonce');
+  await expect(w.answers).toHaveCount(1);
+  await expect(w.messages).toHaveCount(2);
+});
