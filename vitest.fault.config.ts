@@ -13,7 +13,6 @@ export default defineConfig({
     pool: 'forks',
     // Each file drives whole processes; one at a time keeps kill timings meaningful on two cores.
     maxWorkers: 1,
-    passWithNoTests: true,
     reporters: ['default'],
   },
 });

@@ -69,11 +69,59 @@ test('an answer shows its citations as links opening in a new tab, and feedback 
 test('a failed answer offers Retry, and retrying answers into the same bubble', async ({ page }) => {
   await page.goto(hostPage());
   const w = await openChat(page);
-  await sendMessage(w.input, 'This one breaks #die');
+  // The test model cuts this answer the first time it is asked and answers it in full after.
+  await sendMessage(w.input, 'This one breaks once #dieonce');
   await expect(w.lastAnswer.locator('.error')).toBeVisible();
   await w.lastAnswer.getByRole('button', { name: 'Retry' }).click();
-  // The test model fails every time for this text, so the retry fails again but stays one bubble.
+  await expect(w.lastAnswer.locator('.feedback')).toBeVisible();
+  await expect(w.lastAnswer.locator('.bubble')).toHaveText('Echo: This one breaks once #dieonce');
+  await expect(w.lastAnswer.locator('.error')).toHaveCount(0);
+  await expect(w.answers).toHaveCount(1);
+  await expect(w.messages).toHaveCount(2);
+  // Stored once: the reloaded conversation is the same two messages.
+  await page.reload();
+  // The panel reopens by itself after a reload.
+  const reloaded = widget(page);
+  await expect(reloaded.input).toBeEnabled();
+  await expect(reloaded.lastAnswer.locator('.bubble')).toHaveText('Echo: This one breaks once #dieonce');
+  await expect(reloaded.messages).toHaveCount(2);
+});
+
+test('an answer found failed in history after a reload offers Retry, and retrying answers it', async ({ page }) => {
+  await page.goto(hostPage());
+  const w = await openChat(page);
+  await sendMessage(w.input, 'Broken before the reload #dieonce');
   await expect(w.lastAnswer.locator('.error')).toBeVisible();
+  await page.reload();
+  // The panel reopens by itself after a reload.
+  const reloaded = widget(page);
+  await expect(reloaded.input).toBeEnabled();
+  await expect(reloaded.lastAnswer.locator('.error')).toBeVisible();
+  await reloaded.lastAnswer.getByRole('button', { name: 'Retry' }).click();
+  await expect(reloaded.lastAnswer.locator('.feedback')).toBeVisible();
+  await expect(reloaded.lastAnswer.locator('.bubble')).toHaveText('Echo: Broken before the reload #dieonce');
+  await expect(reloaded.answers).toHaveCount(1);
+  await expect(reloaded.messages).toHaveCount(2);
+});
+
+test('an answer that stops without a word from the server offers Retry once history shows it failed', async ({
+  page,
+}) => {
+  // The server's error event for the cut answer is lost on the way, as when the node answering it dies.
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((message) => {
+      if (typeof message === 'string' && message.includes('"chat:error"')) return;
+      ws.send(message);
+    });
+  });
+  await page.goto(hostPage());
+  const w = await openChat(page);
+  await sendMessage(w.input, 'Cut off without a word #dieonce');
+  await expect(w.lastAnswer.getByRole('button', { name: 'Retry' })).toBeVisible({ timeout: 20_000 });
+  await w.lastAnswer.getByRole('button', { name: 'Retry' }).click();
+  await expect(w.lastAnswer.locator('.feedback')).toBeVisible();
+  await expect(w.lastAnswer.locator('.bubble')).toHaveText('Echo: Cut off without a word #dieonce');
   await expect(w.answers).toHaveCount(1);
   await expect(w.messages).toHaveCount(2);
 });

@@ -169,6 +169,8 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     logger.info({ url: `${publicUrl}/` }, `demo page enabled at ${publicUrl}/ because NODE_ENV is not production`);
   }
   await services.knowledge.start();
+  // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
+  await services.answerLeases.start();
 
   return {
     url,
@@ -183,6 +185,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
       await services.knowledge.stop();
+      services.answerLeases.stop();
       await sharedStores?.close();
     },
   };

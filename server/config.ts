@@ -55,6 +55,8 @@ export const configSchema = z.object({
   MODEL_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(300),
   /** The longest an end-user JWT (`userToken`) may live; longer ones are refused. */
   END_USER_TOKEN_MAX_LIFETIME_MS: z.coerce.number().int().min(60_000).max(31_536_000_000).default(86_400_000),
+  /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
+  ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
   MONTHLY_MESSAGE_QUOTA: z.coerce.number().int().min(1).default(10_000),
   /** Comma-separated IPs or CIDRs that URL sources may fetch although private (e.g. an intranet docs host). */
   URL_FETCH_ALLOWED_ADDRESSES: z.string().max(2_000).default(''),

@@ -75,7 +75,9 @@ async function main(): Promise<void> {
       publishEmbeddedUri(config.DATA_DIR, uri);
       logger.info({ file, uri }, 'embedded database started (mongo-java-server, H2)');
     }
-    connection = await connectMongo(uri);
+    // The embedded database has announced its port, so it is coming: on a busy machine (or recovering its
+    // file after a kill -9) its first answer can take longer than the fail-fast wait for an external one.
+    connection = await connectMongo(uri, embedded ? { serverSelectionTimeoutMS: 30_000 } : {});
     logger.info({ uri: redactUri(uri) }, 'connected to the database');
     const { startApp } = await appModule;
     app = await startApp({ config, logger, connection, embeddedDatabase: embedded !== null });

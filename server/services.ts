@@ -1,4 +1,5 @@
 import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { AnswerLeases } from './chat/answer-lease.js';
 import { ChatService } from './chat/chat.service.js';
 import { EndUserTokens } from './chat/end-user-token.js';
 import { UnansweredService } from './chat/unanswered.service.js';
@@ -54,6 +55,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   );
   const leads = new LeadsService(models);
   const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver });
+  const answerLeases = new AnswerLeases(models, config.ANSWER_LEASE_MS, logger);
   const chat = new ChatService({
     models,
     chatbots,
@@ -64,6 +66,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     leads,
     retriever: knowledge.retriever,
     endUserTokens,
+    leases: answerLeases,
     logger,
   });
   return {
@@ -84,6 +87,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     knowledge,
     retriever: knowledge.retriever,
     chat,
+    answerLeases,
     widgetSettings,
     leads,
   };

@@ -1,6 +1,7 @@
 import type { SourceRef } from '../../shared/schemas/chat.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
+import { toAppError } from '../http/error-handler.js';
 import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
@@ -66,6 +67,8 @@ export async function* generateAnswer(
   const conversationId = ctx.conversation._id.toString();
   let text = '';
   let seq = 0;
+  // What has streamed is written about once a second, so a crash keeps it and other nodes see the answer alive.
+  const checkpoint = deps.leases.keepAlive(ctx.answer._id, ctx.answer.leaseId ?? '', () => text);
   try {
     const botModels = await deps.modelResolver.forChatbot(ctx.bot);
     const retrieval = await deps.retriever.retrieve(
@@ -101,6 +104,7 @@ export async function* generateAnswer(
       })) {
         if (part.type === 'delta') {
           text += part.text;
+          checkpoint.grew();
           yield { type: 'chunk', seq: seq++, text: part.text };
         } else {
           finishReason = part.finishReason;
@@ -119,6 +123,7 @@ export async function* generateAnswer(
       text += ASK_FOR_EMAIL;
       yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
     }
+    await checkpoint.stop();
     ctx.answer.set({
       askedForEmail,
       content: text,
@@ -146,8 +151,10 @@ export async function* generateAnswer(
   } catch (error) {
     const cancelled = signal.aborted;
     const reason = cancelled ? 'cancelled by the client' : error instanceof Error ? error.message : 'failed';
+    await checkpoint.stop();
+    // Only while the answer is still this turn's: a retry may have taken over an answer it thought abandoned.
     await models.Message.updateOne(
-      { _id: ctx.answer._id },
+      { _id: ctx.answer._id, leaseId: ctx.answer.leaseId },
       { $set: { status: 'failed', content: text, error: reason } },
     ).catch((saveError: unknown) => {
       logger.error({ err: saveError }, 'could not mark an answer as failed');
@@ -172,9 +179,11 @@ export async function* generateAnswer(
                   : `The language model is unavailable (${error.message}); your message was kept, so retry shortly`,
                 details: { retries: error.retries, ...(error.refused ? { field: 'baseUrl' } : {}) },
               })
-            : new AppError('InternalError'),
+            : toAppError(error),
       conversationId,
       assistantMessageId: ctx.answer._id.toString(),
     };
+  } finally {
+    await checkpoint.stop();
   }
 }

@@ -13,6 +13,7 @@ import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
 import { generateAnswer, type AnswerContext } from './answer.js';
 import { storedResult } from './chat-result.js';
+import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import type { UnansweredService } from './unanswered.service.js';
 
@@ -26,14 +27,17 @@ export interface ChatDeps {
   leads: LeadsService;
   retriever: Retriever;
   endUserTokens: EndUserTokens;
+  leases: AnswerLeases;
   logger: Logger;
 }
 
 type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 
-const PENDING_WAIT_MS = 60_000;
+/** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */
+const REPLAY_WAIT_MS = 2_000;
+/** The longest Retry-After for a message still being answered. */
+const STILL_ANSWERING_RETRY_S = 5;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
-const STALE_PENDING_MS = 5 * 60_000;
 
 /**
  * The one chat flow behind every door (REST JSON, SSE, the widget socket).
@@ -185,9 +189,9 @@ export class ChatService {
       .catch((error: unknown) => logger.warn({ err: error }, 'could not save the email a visitor gave in chat'));
   }
 
-  /** The assistant message for a user message: reused when a failed answer is retried, else created. */
+  /** The assistant message for a user message: reused when a failed or abandoned answer is retried, else created. */
   private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord> {
-    const { models } = this.deps;
+    const { models, leases } = this.deps;
     const clientMessageId = `answer:${userMessage._id.toString()}`;
     const reset =
       isRetry &&
@@ -195,46 +199,62 @@ export class ChatService {
         {
           conversationId: userMessage.conversationId,
           clientMessageId,
-          $or: [
-            { status: 'failed' },
-            { status: 'pending', updatedAt: { $lt: new Date(Date.now() - STALE_PENDING_MS) } },
-          ],
+          $or: [{ status: 'failed' }, leases.staleFilter()],
         },
-        { $set: { status: 'pending', content: '', error: null, sources: [] } },
+        { $set: { status: 'pending', content: '', error: null, sources: [], ...leases.claim() } },
         { returnDocument: 'after' },
       ));
     if (reset) return reset;
-    return models.Message.create({
-      organizationId: userMessage.organizationId,
-      chatbotId: userMessage.chatbotId,
-      conversationId: userMessage.conversationId,
-      role: 'assistant',
-      content: '',
-      status: 'pending',
-      clientMessageId,
-      replyTo: userMessage._id,
+    try {
+      return await models.Message.create({
+        organizationId: userMessage.organizationId,
+        chatbotId: userMessage.chatbotId,
+        conversationId: userMessage.conversationId,
+        role: 'assistant',
+        content: '',
+        status: 'pending',
+        clientMessageId,
+        replyTo: userMessage._id,
+        ...leases.claim(),
+      });
+    } catch (error) {
+      // Another retry of the same message took the answer over first.
+      if ((error as { code?: number }).code === 11000) throw this.stillAnswering(userMessage, null);
+      throw error;
+    }
+  }
+
+  private stillAnswering(userMessage: MessageRecord, answer: MessageRecord | null): AppError {
+    const retryAfter = Math.min(
+      STILL_ANSWERING_RETRY_S,
+      answer ? this.deps.leases.secondsUntilStale(answer) : STILL_ANSWERING_RETRY_S,
+    );
+    return new AppError('ConflictError', {
+      message: `This message is still being answered; its answer will appear in the conversation, or send it again in ${retryAfter} s`,
+      details: {
+        retryAfter,
+        conversationId: userMessage.conversationId.toString(),
+        assistantMessageId: answer ? answer._id.toString() : null,
+      },
+      headers: { 'Retry-After': String(retryAfter) },
     });
   }
 
   /**
-   * A retried send: yields the stored answer (waiting for one still being written) and
-   * returns true; returns false when the earlier answer failed, so the caller answers again.
+   * A retried send: yields the stored answer and returns true; returns false when the earlier
+   * answer failed or its writer is gone, so the caller answers again at once. One still being
+   * written is waited for briefly, then refused with a 409 and a short Retry-After.
    */
   private async *replay(userMessage: MessageRecord, signal: AbortSignal): AsyncGenerator<ChatEvent, boolean> {
-    const { models } = this.deps;
-    const deadline = Date.now() + PENDING_WAIT_MS;
+    const { models, leases } = this.deps;
+    const deadline = Date.now() + REPLAY_WAIT_MS;
     let answer = await models.Message.findOne({ replyTo: userMessage._id, role: 'assistant' });
-    // An answer left pending by a process that died is stale: answer again rather than wait for it.
-    const stale = (doc: MessageRecord) => Date.now() - doc.updatedAt.getTime() > STALE_PENDING_MS;
-    if (answer?.status === 'pending' && stale(answer)) return false;
-    while (answer?.status === 'pending' && Date.now() < deadline && !signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    while (answer?.status === 'pending' && !leases.isStale(answer) && Date.now() < deadline && !signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
       answer = await models.Message.findOne({ _id: answer._id });
     }
-    if (!answer || answer.status === 'failed') return false;
-    if (answer.status === 'pending') {
-      throw new AppError('ConflictError', { message: 'This message is still being answered; retry shortly' });
-    }
+    if (!answer || answer.status === 'failed' || leases.isStale(answer)) return false;
+    if (answer.status === 'pending') throw this.stillAnswering(userMessage, answer);
     const dto = toMessageDto(answer);
     yield {
       type: 'accepted',

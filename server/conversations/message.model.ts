@@ -25,6 +25,10 @@ const messageSchema = new Schema(
     promptTokens: { type: Number, default: 0 },
     completionTokens: { type: Number, default: 0 },
     error: { type: String, default: null },
+    /** While pending: the process writing the answer, its turn, and when it last wrote (see answer-lease.ts). */
+    leaseOwner: { type: String, default: null },
+    leaseId: { type: String, default: null },
+    heartbeatAt: { type: Date, default: null },
     /** The answer invited the visitor to leave an email (owner setting), so the next message may carry one. */
     askedForEmail: { type: Boolean, default: false },
     feedback: {
@@ -38,6 +42,8 @@ const messageSchema = new Schema(
 messageSchema.index({ conversationId: 1, clientMessageId: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, createdAt: 1, _id: 1 });
 messageSchema.index({ chatbotId: 1 });
+// The sweep for answers left pending by a stopped server.
+messageSchema.index({ status: 1, heartbeatAt: 1 });
 
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 

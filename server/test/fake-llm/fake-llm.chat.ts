@@ -5,11 +5,11 @@
 import type { ServerResponse } from 'node:http';
 import type { JsonObject } from './fake-llm.http.js';
 import { isJsonObject, sendError, sendJson, sleep, writeAsync } from './fake-llm.http.js';
-import { buildReply, countWords, findMarkers, plainMessages, splitTokens } from './fake-llm.reply.js';
+import { buildReply, countWords, findMarkers, lastUserText, plainMessages, splitTokens } from './fake-llm.reply.js';
 
 /** Delay between streamed tokens requested by the `#slow` marker. */
 const SLOW_TOKEN_DELAY_MS = 150;
-/** Content chunks sent before the `#die` marker kills the stream. */
+/** Content chunks sent before the `#die` marker kills the stream (or `#stall` silences it). */
 const DIE_AFTER_CHUNKS = 2;
 
 /** What the chat handler needs from the server's mutable state. */
@@ -23,11 +23,15 @@ export interface ChatContext {
   errorHeaders: Record<string, string>;
   /** Consumes a pending `dieMidStream`; `null` when none is armed. */
   takeDie(): number | null;
+  /** Consumes a pending `stallMidStream`; `null` when none is armed. */
+  takeStall(): number | null;
   /** Called right before the server deliberately kills the socket. */
   onKill(): void;
 }
 
 let idCounter = 0;
+/** Last user messages that already died once under the `#dieonce` marker. */
+const diedOnce = new Set<string>();
 
 /** Positive integer limit from `max_completion_tokens` / `max_tokens`, if any. */
 function tokenLimit(body: JsonObject): number | null {
@@ -93,8 +97,15 @@ export async function handleChat(body: unknown, ctx: ChatContext): Promise<void>
     finishReason,
     usage: streamOptions.include_usage === true ? usage : null,
     tokenDelayMs: markers.slow ? SLOW_TOKEN_DELAY_MS : ctx.tokenDelayMs,
-    dieAfter: markers.die ? DIE_AFTER_CHUNKS : ctx.takeDie(),
+    dieAfter: markers.die || (markers.dieOnce && firstTime(lastUserText(messages))) ? DIE_AFTER_CHUNKS : ctx.takeDie(),
+    stallAfter: markers.stall ? DIE_AFTER_CHUNKS : ctx.takeStall(),
   });
+}
+
+function firstTime(text: string): boolean {
+  if (diedOnce.has(text)) return false;
+  diedOnce.add(text);
+  return true;
 }
 
 interface StreamPlan {
@@ -104,6 +115,7 @@ interface StreamPlan {
   usage: JsonObject | null;
   tokenDelayMs: number;
   dieAfter: number | null;
+  stallAfter: number | null;
 }
 
 /** Writes the SSE stream: role chunk, one chunk per token, finish chunk, usage chunk, `[DONE]`. */
@@ -132,6 +144,8 @@ async function streamChat(ctx: ChatContext, plan: StreamPlan): Promise<void> {
   let sent = 0;
   for (const token of plan.tokens) {
     if (plan.dieAfter !== null && sent >= plan.dieAfter) return kill(ctx);
+    // Silent until the client gives up (its idle timeout) or the fake stops.
+    if (plan.stallAfter !== null && sent >= plan.stallAfter) return void (await sleep(2 ** 31 - 1, signal));
     if (sent > 0 && !(await sleep(plan.tokenDelayMs, signal))) return;
     if (!(await writeAsync(res, chunk({ content: token }, null)))) return;
     sent++;

@@ -15,6 +15,8 @@ export interface Markers {
   fail500: boolean;
   slow: boolean;
   die: boolean;
+  dieOnce: boolean;
+  stall: boolean;
   long: boolean;
 }
 
@@ -67,7 +69,14 @@ export function lastUserText(messages: PlainMessage[]): string {
 export function findMarkers(messages: PlainMessage[]): Markers {
   const text = lastUserText(messages);
   const has = (name: string): boolean => new RegExp(`#${name}\\b`).test(text);
-  return { fail500: has('fail500'), slow: has('slow'), die: has('die'), long: has('long') };
+  return {
+    fail500: has('fail500'),
+    slow: has('slow'),
+    die: has('die'),
+    dieOnce: has('dieonce'),
+    stall: has('stall'),
+    long: has('long'),
+  };
 }
 
 /**

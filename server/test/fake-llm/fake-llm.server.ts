@@ -52,10 +52,14 @@ export interface FakeLlm {
   calls: RecordedCall[];
   /** The next `count` chat/embedding requests answer `status` (default 500) with an OpenAI error body. Calls add up. */
   failNext(count: number, status?: number): void;
+  /** After `after` more chat/embedding requests succeed, the next `count` answer `status` (default 500): a failure mid-job. */
+  failLater(after: number, count: number, status?: number): void;
   /** Every chat/embedding request answers `status` (default 500) until `reset()`. */
   failAlways(status?: number): void;
   /** The next streamed chat response destroys the socket after `afterChunks` content chunks. */
   dieMidStream(afterChunks: number): void;
+  /** The next streamed chat response goes silent after `afterChunks` content chunks, keeping the connection open. */
+  stallMidStream(afterChunks: number): void;
   /** Delay before the first byte and (when given) between streamed tokens; an omitted `tokenDelayMs` keeps the current one. */
   setLatency(ms: number, tokenDelayMs?: number): void;
   /** Fixed reply for chat completions; `null` restores the default deterministic reply. */
@@ -93,6 +97,8 @@ function assertCount(name: string, value: number): void {
  * - `#fail500` → the request answers 500;
  * - `#slow` → 150 ms between streamed tokens;
  * - `#die` → a streamed response dies after 2 content chunks;
+ * - `#dieonce` → like `#die` the first time this exact message is asked, answered normally after;
+ * - `#stall` → a streamed response goes silent after 2 content chunks (the connection stays open);
  * - `#long` → a 60-word reply.
  */
 export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
@@ -102,9 +108,11 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
   const errorHeaders: Record<string, string> = retryAfterMs === null ? {} : { 'retry-after-ms': String(retryAfterMs) };
 
   const calls: RecordedCall[] = [];
-  const failQueue: number[] = [];
+  /** Outcomes of the next requests in arrival order: a status to fail with, or null to answer normally. */
+  const failQueue: Array<number | null> = [];
   let failAlwaysStatus: number | null = null;
   let dieAfter: number | null = null;
+  let stallAfter: number | null = null;
   let replyOverride: string | null = null;
   let latencyMs = options.latencyMs ?? 0;
   let tokenDelayMs = options.tokenDelayMs ?? 0;
@@ -187,6 +195,11 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
         dieAfter = null;
         return n;
       },
+      takeStall: () => {
+        const n = stallAfter;
+        stallAfter = null;
+        return n;
+      },
       onKill: () => {
         killed = true;
       },
@@ -208,12 +221,22 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
       assertCount('count', count);
       for (let i = 0; i < count; i++) failQueue.push(status);
     },
+    failLater(after, count, status = 500) {
+      assertCount('after', after);
+      assertCount('count', count);
+      for (let i = 0; i < after; i++) failQueue.push(null);
+      for (let i = 0; i < count; i++) failQueue.push(status);
+    },
     failAlways(status = 500) {
       failAlwaysStatus = status;
     },
     dieMidStream(afterChunks) {
       assertCount('afterChunks', afterChunks);
       dieAfter = afterChunks;
+    },
+    stallMidStream(afterChunks) {
+      assertCount('afterChunks', afterChunks);
+      stallAfter = afterChunks;
     },
     setLatency(ms, tokenDelay) {
       latencyMs = ms;
@@ -226,6 +249,7 @@ export function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLlm> {
       failQueue.length = 0;
       failAlwaysStatus = null;
       dieAfter = null;
+      stallAfter = null;
       replyOverride = null;
       latencyMs = options.latencyMs ?? 0;
       tokenDelayMs = options.tokenDelayMs ?? 0;

@@ -15,10 +15,23 @@ import { widgetStrings } from './strings.js';
 
 type WidgetSocket = Socket<WidgetServerEvents, WidgetClientEvents>;
 type Reply<T> =
-  { data: T; error?: undefined } | { data?: undefined; error: { name: string; message: string; details?: unknown } };
+  | { data: T; error?: undefined }
+  | {
+      data?: undefined;
+      error: {
+        name: string;
+        message: string;
+        details?: { assistantMessageId?: string | null; conversationId?: string } | null;
+      };
+    };
 
 const NAMESPACE: typeof WIDGET_NAMESPACE = '/widget';
 const ACK_TIMEOUT_MS = 20_000;
+/**
+ * An answer this long without news (no chunk, done or error) is looked up in history: one left
+ * by a server that stopped is stored failed there, and then offers Retry instead of typing forever.
+ */
+const QUIET_ANSWER_MS = 4_000;
 /** Handshake refusals that retrying cannot fix. */
 const FINAL_REFUSALS = ['ForbiddenError', 'NotFoundError', 'BadRequestError'];
 /** A server that is restarting refuses new messages for a while; the widget sends again this often. */
@@ -51,6 +64,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
   const held: ChatMessage[] = [];
   /** The last handshake was refused as too many; its notice goes once connected. */
   let handshakeLimited = false;
+  let lastNews = Date.now();
 
   function readVisitor(): { id: string; token?: string } {
     try {
@@ -123,6 +137,16 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         store.messages.value = [message];
         return deliver(message);
       }
+      // Stored already and still being answered (a resend while the first send streams): wait for that answer.
+      const pending = reply?.error.name === 'ConflictError' ? reply.error.details : undefined;
+      if (pending?.assistantMessageId && pending.conversationId) {
+        setConversation(pending.conversationId);
+        lastNews = Date.now();
+        message.status.value = 'complete';
+        message.error.value = null;
+        store.expectAnswer(pending.assistantMessageId, message.key);
+        return;
+      }
       // The server is restarting: it took nothing, so the same message goes again once it is back
       // (also when no answer came while it restarted; the same clientMessageId is never stored twice).
       const restarting = reply ? reply.error.name === 'UnavailableError' : restartRetries < RESTART_RETRIES;
@@ -140,6 +164,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     }
     if (restartRetries < RESTART_RETRIES) store.notice.value = null;
     setConversation(reply.data.conversationId);
+    lastNews = Date.now();
     message.id = reply.data.messageId;
     message.status.value = 'complete';
     message.error.value = null;
@@ -154,8 +179,19 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     sends = sends.then(() => deliver(message));
   }
 
+  function checkQuietAnswers() {
+    if (!socket?.connected || Date.now() - lastNews < QUIET_ANSWER_MS) return;
+    const unsettled = store.messages
+      .peek()
+      .some((m) => m.role === 'assistant' && (m.status.peek() === 'pending' || m.status.peek() === 'streaming'));
+    if (!unsettled) return;
+    lastNews = Date.now();
+    void syncHistory();
+  }
+
   function connect(): WidgetSocket {
     if (socket) return socket;
+    setInterval(checkQuietAnswers, QUIET_ANSWER_MS / 2);
     store.connection.value = 'connecting';
     const created: WidgetSocket = io(ctx.apiBase + NAMESPACE, {
       auth: (cb) => cb(handshake() as unknown as object),
@@ -208,9 +244,11 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       if (!FINAL_REFUSALS.includes(name)) setTimeout(() => created.connect(), 5_000);
     });
     created.on('chat:chunk', (chunk) => {
+      lastNews = Date.now();
       if (chunk.conversationId === conversationId) store.applyChunk(chunk.messageId, chunk.seq, chunk.text);
     });
     created.on('chat:done', ({ conversationId: id, message }) => {
+      lastNews = Date.now();
       if (id !== conversationId) return;
       // Another tab of this visitor asked: fetch the question and answer together.
       if (!store.applyDone(message)) return void syncHistory();
@@ -223,6 +261,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       } satisfies WispMessageEvent);
     });
     created.on('chat:error', ({ conversationId: id, messageId, error }) => {
+      lastNews = Date.now();
       if (id === conversationId) store.applyError(messageId, error.message);
     });
     created.on('settings:updated', ({ config }) => {
