@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { ApiRouter } from '../http/api-router.js';
 import type { Services } from '../services.js';
 import { mountKnowledgeApiRoutes } from './knowledge-api.routes.js';
+import { mountSlugChatRoutes } from './slug-chat.routes.js';
 
 /**
  * The paths of the compatibility dialects that lie outside `/api/v1`; the app gives them the
@@ -12,4 +13,5 @@ export const COMPAT_ROOT_PATHS = ['/v1/api/chat', '/api/chat', '/api/sources', '
 /** Mounts every compatibility dialect: thin adapters that map other chatbot APIs' requests onto Wisp's services. */
 export function mountCompatRoutes(api: ApiRouter, services: Services, config: Config): void {
   mountKnowledgeApiRoutes(api, services.knowledge, services.chatbots, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
+  mountSlugChatRoutes(api, services.chat);
 }
