@@ -3,6 +3,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import type { Services } from '../services.js';
 import { mountKnowledgeApiRoutes } from './knowledge-api.routes.js';
 import { mountSlugChatRoutes } from './slug-chat.routes.js';
+import { mountSnakeCaseApiRoutes } from './snake-case-api.routes.js';
 
 /**
  * The paths of the compatibility dialects that lie outside `/api/v1`; the app gives them the
@@ -14,4 +15,11 @@ export const COMPAT_ROOT_PATHS = ['/v1/api/chat', '/api/chat', '/api/sources', '
 export function mountCompatRoutes(api: ApiRouter, services: Services, config: Config): void {
   mountKnowledgeApiRoutes(api, services.knowledge, services.chatbots, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountSlugChatRoutes(api, services.chat);
+  mountSnakeCaseApiRoutes(api, {
+    chat: services.chat,
+    chatbots: services.chatbots,
+    knowledge: services.knowledge,
+    leads: services.leads,
+    maxUploadBytes: config.KNOWLEDGE_MAX_UPLOAD_BYTES,
+  });
 }

@@ -111,6 +111,15 @@ export const snakeLeadsQuerySchema = paginationQuerySchema.extend({
   q: z.string().trim().min(1).max(200).optional(),
 });
 
+/** A page of a list in the snake_case dialect: `meta: { page, per_page, total }`. */
+export const snakePageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    success: z.literal(true),
+    data: z.array(item),
+    error: z.null(),
+    meta: z.object({ page: z.number().int(), per_page: z.number().int(), total: z.number().int() }),
+  });
+
 export const snakeSourceSchema = snakeCaseSchema(sourceSchema);
 export const snakeChatResultSchema = snakeCaseSchema(chatResultSchema);
 export const snakeLeadSchema = snakeCaseSchema(leadListItemSchema);
