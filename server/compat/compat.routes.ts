@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { ApiRouter } from '../http/api-router.js';
 import type { Services } from '../services.js';
 import { mountKnowledgeApiRoutes } from './knowledge-api.routes.js';
+import { mountQueryApiRoutes } from './query-api.routes.js';
 import { mountSlugChatRoutes } from './slug-chat.routes.js';
 import { mountSnakeCaseApiRoutes } from './snake-case-api.routes.js';
 
@@ -15,6 +16,7 @@ export const COMPAT_ROOT_PATHS = ['/v1/api/chat', '/api/chat', '/api/sources', '
 export function mountCompatRoutes(api: ApiRouter, services: Services, config: Config): void {
   mountKnowledgeApiRoutes(api, services.knowledge, services.chatbots, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountSlugChatRoutes(api, services.chat);
+  mountQueryApiRoutes(api, services.chat, services.chatbots);
   mountSnakeCaseApiRoutes(api, {
     chat: services.chat,
     chatbots: services.chatbots,
