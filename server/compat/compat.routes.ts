@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ApiRouter } from '../http/api-router.js';
 import type { Services } from '../services.js';
+import { mountBotsApiRoutes } from './bots-api.routes.js';
 import { mountKnowledgeApiRoutes } from './knowledge-api.routes.js';
 import { mountQueryApiRoutes } from './query-api.routes.js';
 import { mountSlugChatRoutes } from './slug-chat.routes.js';
@@ -15,6 +16,7 @@ export const COMPAT_ROOT_PATHS = ['/v1/api/chat', '/api/chat', '/api/sources', '
 /** Mounts every compatibility dialect: thin adapters that map other chatbot APIs' requests onto Wisp's services. */
 export function mountCompatRoutes(api: ApiRouter, services: Services, config: Config): void {
   mountKnowledgeApiRoutes(api, services.knowledge, services.chatbots, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
+  mountBotsApiRoutes(api, services);
   mountSlugChatRoutes(api, services.chat);
   mountQueryApiRoutes(api, services.chat, services.chatbots);
   mountSnakeCaseApiRoutes(api, {
