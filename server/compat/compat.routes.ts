@@ -6,12 +6,21 @@ import { mountKnowledgeApiRoutes } from './knowledge-api.routes.js';
 import { mountQueryApiRoutes } from './query-api.routes.js';
 import { mountSlugChatRoutes } from './slug-chat.routes.js';
 import { mountSnakeCaseApiRoutes } from './snake-case-api.routes.js';
+import { mountSnakeCaseWidgetRoutes } from './snake-case-widget.routes.js';
 
 /**
  * The paths of the compatibility dialects that lie outside `/api/v1`; the app gives them the
  * same middleware (CORS for API callers, JSON body, operator-key check) as `/api/v1`.
  */
-export const COMPAT_ROOT_PATHS = ['/v1/api/chat', '/api/chat', '/api/sources', '/api/leads', '/v1/query'];
+export const COMPAT_ROOT_PATHS = [
+  '/v1/api/chat',
+  '/api/chat',
+  '/api/sources',
+  '/api/leads',
+  '/api/widget-config',
+  '/api/widget-settings',
+  '/v1/query',
+];
 
 /** Mounts every compatibility dialect: thin adapters that map other chatbot APIs' requests onto Wisp's services. */
 export function mountCompatRoutes(api: ApiRouter, services: Services, config: Config): void {
@@ -26,4 +35,5 @@ export function mountCompatRoutes(api: ApiRouter, services: Services, config: Co
     leads: services.leads,
     maxUploadBytes: config.KNOWLEDGE_MAX_UPLOAD_BYTES,
   });
+  mountSnakeCaseWidgetRoutes(api, services.chatbots, services.widgetSettings);
 }

@@ -2,8 +2,8 @@ import { snakeCase } from '../../shared/schemas/compat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { AppError } from '../http/app-error.js';
 
-/** Fields whose values are the caller's own key-value data: their keys are left as they were sent. */
-const OPAQUE_FIELDS = new Set(['custom', 'metadata']);
+/** Fields whose values are key-value data (the caller's, or named by CSS): their keys are left as they are. */
+const OPAQUE_FIELDS = new Set(['custom', 'metadata', 'strings', 'cssVariables', 'css_variables']);
 
 /** A DTO with every field name in snake_case, at every depth, for the snake_case dialect. */
 export function snakeKeys(value: unknown): unknown {
@@ -11,6 +11,18 @@ export function snakeKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(
     Object.entries(value).map(([key, child]) => [snakeCase(key), OPAQUE_FIELDS.has(key) ? child : snakeKeys(child)]),
+  );
+}
+
+/** The inverse of {@link snakeKeys}: a snake_case request body as the services take it. */
+export function camelKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [
+      key.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase()),
+      OPAQUE_FIELDS.has(key) ? child : camelKeys(child),
+    ]),
   );
 }
 

@@ -13,6 +13,7 @@ import {
   MAX_CRAWL_PAGES,
   sourceSchema,
 } from './sources.js';
+import { widgetConfigSchema, widgetSettingsPatchSchema, widgetSettingsStateSchema } from './widget-settings.js';
 
 // The request and answer shapes of the compatibility dialects: other chatbot APIs' requests, mapped onto Wisp's.
 
@@ -31,6 +32,17 @@ export function snakeCaseSchema(schema: z.ZodType): z.ZodType {
   if (schema instanceof z.ZodNullable) return snakeCaseSchema(schema.unwrap() as z.ZodType).nullable();
   if (schema instanceof z.ZodOptional) return snakeCaseSchema(schema.unwrap() as z.ZodType).optional();
   return schema;
+}
+
+/** A request schema with its field names in snake_case, strict at every level like the original. */
+export function snakeCaseInput(schema: z.ZodObject): z.ZodObject {
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const renamed = Object.entries(shape).map(([key, value]) => {
+    const inner = value instanceof z.ZodOptional ? (value.unwrap() as z.ZodType) : null;
+    const mapped = inner instanceof z.ZodObject ? snakeCaseInput(inner).optional() : value;
+    return [snakeCase(key), mapped] as const;
+  });
+  return z.strictObject(Object.fromEntries(renamed));
 }
 
 const chat = botChatRequestSchema.shape;
@@ -120,6 +132,14 @@ export const snakePageOf = <T extends z.ZodType>(item: T) =>
     meta: z.object({ page: z.number().int(), per_page: z.number().int(), total: z.number().int() }),
   });
 
+/** Query of `/api/widget-config` and `/api/widget-settings`. */
+export const snakeWidgetQuerySchema = z.object({ chatbot_id: idOrSlugSchema.optional() });
+
+/** Body of `PUT /api/widget-settings`: the settings to change, in snake_case (the others stay). */
+export const snakeWidgetSettingsSchema = snakeCaseInput(widgetSettingsPatchSchema);
+
+export const snakeWidgetConfigSchema = snakeCaseSchema(widgetConfigSchema);
+export const snakeWidgetSettingsStateSchema = snakeCaseSchema(widgetSettingsStateSchema);
 export const snakeSourceSchema = snakeCaseSchema(sourceSchema);
 export const snakeChatResultSchema = snakeCaseSchema(chatResultSchema);
 export const snakeLeadSchema = snakeCaseSchema(leadListItemSchema);
