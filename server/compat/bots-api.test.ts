@@ -116,7 +116,8 @@ describe('the /bots dialect', () => {
     expect((await org.api.get('/api/v1/bots')).body.meta).toMatchObject({ perPage: 20 });
     const tooMany = await org.api.get('/api/v1/bots?per_page=101');
     expect(tooMany.status).toBe(422);
-    expect(tooMany.body.error?.message).toContain('perPage');
+    expect(tooMany.body.error?.message).toContain('per_page');
+    expect((await org.api.get('/api/v1/bots?per_page=x')).status).toBe(422);
     expect((await org.api.get('/api/v1/bots?perPage=5&per_page=5')).status).toBe(200);
     const both = await org.api.get('/api/v1/bots?perPage=5&per_page=6');
     expect(both.status).toBe(422);

@@ -179,6 +179,13 @@ function documentedPath(spec: { path: string; root?: boolean }): string {
 function perPageAlias(schema: ZodType, query: Request['query']): Request['query'] {
   if (!('per_page' in query) || !(schema instanceof ZodObject) || !('perPage' in schema.shape)) return query;
   const { per_page: alias, ...rest } = query;
+  const size = Number(alias);
+  if (typeof alias !== 'string' || !Number.isInteger(size) || size < 1 || size > 100) {
+    throw new AppError('ValidationError', {
+      message: 'Invalid query: per_page: must be a whole number from 1 to 100',
+      details: { fields: [{ path: 'per_page', message: 'must be a whole number from 1 to 100' }] },
+    });
+  }
   if ('perPage' in rest && rest.perPage !== alias) {
     throw new AppError('ValidationError', {
       message: 'Invalid query: send perPage or per_page, not both with different values',
