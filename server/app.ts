@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
+import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
 import { mountIntegrationRoutes } from './integrations/integrations.routes.js';
 import { mountLeadRoutes } from './leads/leads.routes.js';
@@ -98,6 +99,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     services.visitorTokens,
     widgetIpLimit(widgetLimits, 'leads'),
   );
+  mountCompatRoutes(api, services, config);
 
   const app = express();
   app.disable('x-powered-by');
@@ -126,21 +128,24 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(openApiRoutes(api, () => publicUrl));
   // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
   app.use('/api/v1', widgetCors());
-  app.use(
-    '/api/v1',
-    // API routes are called from any origin with a key and never with cookies.
-    exceptWidgetPublicPaths(
-      cors({
-        origin: '*',
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
-        exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Wisp-Quota-Warning'],
-        maxAge: 600,
-      }),
-    ),
-    express.json({ limit: '1mb' }),
-    rejectOperatorKeys,
-    api.router,
-  );
+  // API routes are called from any origin with a key and never with cookies.
+  const apiCors = cors({
+    origin: '*',
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+    exposedHeaders: [
+      'RateLimit',
+      'RateLimit-Policy',
+      'Retry-After',
+      'X-Request-Id',
+      'Wisp-Quota-Warning',
+      'Wisp-Conversation-Id',
+    ],
+    maxAge: 600,
+  });
+  app.use('/api/v1', exceptWidgetPublicPaths(apiCors), express.json({ limit: '1mb' }), rejectOperatorKeys, api.router);
+  // The compatibility dialects' own paths get the same chain as `/api/v1`.
+  app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
+  app.use(api.rootRouter);
   app.use(widgetAssetRoutes());
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.

@@ -27,8 +27,9 @@ export interface ApiError {
   details: unknown;
 }
 
-/** Every HTTP response body of the API: exactly one of `data` and `error` is set. */
-export type Envelope<T> = { data: T; error: null; meta?: PageMeta } | { data: null; error: ApiError };
+/** Every HTTP response body of the API: exactly one of `data` and `error` is set; `success` says which. */
+export type Envelope<T> =
+  { success: true; data: T; error: null; meta?: PageMeta } | { success: false; data: null; error: ApiError };
 
 /** Pagination metadata sent beside a list's `data`. */
 export interface PageMeta {

@@ -20,8 +20,22 @@ const HEARTBEAT_MS = 15_000;
 
 type ChatBody = z.output<typeof botChatRequestSchema>;
 
+/** How a door other than the native one words the answer (the compatibility dialects). */
+export interface AnswerFormat {
+  /** Maps the JSON answer before it is enveloped. */
+  json?: (result: ChatResult) => unknown;
+  /** Streams only `{"chunk"}` lines and `[DONE]`: for clients that read every data line as a chunk. */
+  chunksOnly?: boolean;
+}
+
 /** Runs one turn for an HTTP request: JSON envelope, or an SSE stream when `stream: true`. */
-async function answer(chat: ChatService, res: Response, turn: ChatTurn, stream: boolean): Promise<void> {
+export async function answer(
+  chat: ChatService,
+  res: Response,
+  turn: ChatTurn,
+  stream: boolean,
+  format: AnswerFormat = {},
+): Promise<void> {
   const controller = new AbortController();
   // The response closing before it finished means the client went away: stop the model call.
   res.on('close', () => {
@@ -34,16 +48,23 @@ async function answer(chat: ChatService, res: Response, turn: ChatTurn, stream: 
   if (first.value.type === 'accepted' && first.value.quotaWarning)
     res.setHeader('Wisp-Quota-Warning', first.value.quotaWarning);
   if (first.value.type === 'error') throw first.value.error;
-  if (stream) return streamEvents(res, events, controller.signal);
+  // A stream's conversation is known before its first chunk, also to clients that never see a `done` event.
+  if (first.value.type === 'accepted') res.setHeader('Wisp-Conversation-Id', first.value.conversationId);
+  if (stream) return streamEvents(res, events, controller.signal, format.chunksOnly ?? false);
 
   for await (const event of events) {
-    if (event.type === 'done') return sendData(res, event.result);
+    if (event.type === 'done') return sendData(res, format.json ? format.json(event.result) : event.result);
     if (event.type === 'error') throw event.error;
   }
   if (!controller.signal.aborted) throw new AppError('InternalError');
 }
 
-async function streamEvents(res: Response, events: AsyncGenerator<ChatEvent>, signal: AbortSignal): Promise<void> {
+async function streamEvents(
+  res: Response,
+  events: AsyncGenerator<ChatEvent>,
+  signal: AbortSignal,
+  chunksOnly: boolean,
+): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -55,7 +76,7 @@ async function streamEvents(res: Response, events: AsyncGenerator<ChatEvent>, si
   try {
     for await (const event of events) {
       if (event.type === 'chunk') send({ chunk: event.text });
-      else if (event.type === 'done') send({ done: true, ...(event.result satisfies ChatResult) });
+      else if (event.type === 'done' && !chunksOnly) send({ done: true, ...(event.result satisfies ChatResult) });
       else if (event.type === 'error') send({ error: errorBody(event.error).error });
     }
   } catch (error) {

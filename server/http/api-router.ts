@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { z, ZodObject, ZodType } from 'zod';
+import { ZodObject, type z, type ZodType } from 'zod';
 import { ERROR_STATUS, type ErrorName } from '../../shared/errors.js';
 import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
@@ -15,8 +15,10 @@ type Out<S> = S extends ZodType ? z.output<S> : undefined;
 /** One route: how it is mounted, checked and documented, all from the same declaration. */
 export interface RouteSpec<B, Q, P> {
   method: Method;
-  /** Express path under `/api/v1`, e.g. `/chatbots/:id`. */
+  /** Express path under `/api/v1`, e.g. `/chatbots/:id` (from the server root when `root` is set). */
   path: string;
+  /** Mounts the path from the server root instead of under `/api/v1` (compatibility dialects' literal paths). */
+  root?: boolean;
   tag: string;
   summary: string;
   /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
@@ -74,8 +76,11 @@ export function hasScope(principal: ApiKeyPrincipal, scope: ApiKeyScope): boolea
 /** Builds the `/api/v1` router and its OpenAPI registry together, so the document lists every mounted route. */
 export class ApiRouter {
   readonly router = Router();
+  /** Routes whose paths start at the server root; mounted with the same middleware as `/api/v1`. */
+  readonly rootRouter = Router();
   readonly registry = new OpenAPIRegistry();
-  readonly mounted: Array<{ method: Method; path: string }> = [];
+  /** Every mounted route; `documentedPath` is how the OpenAPI document spells it. */
+  readonly mounted: Array<{ method: Method; path: string; documentedPath: string }> = [];
 
   constructor(private readonly guards: RouteGuards) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -99,7 +104,7 @@ export class ApiRouter {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
         body: (spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined) as Out<B>,
-        query: (spec.query ? parse(spec.query, req.query, 'query') : undefined) as Out<Q>,
+        query: (spec.query ? parse(spec.query, perPageAlias(spec.query, req.query), 'query') : undefined) as Out<Q>,
         params: (spec.params ? parse(spec.params, req.params, 'params') : undefined) as Out<P>,
         req,
         res,
@@ -110,8 +115,8 @@ export class ApiRouter {
       };
       await handler(ctx);
     });
-    this.router[spec.method](spec.path, ...chain);
-    this.mounted.push({ method: spec.method, path: spec.path });
+    (spec.root ? this.rootRouter : this.router)[spec.method](spec.path, ...chain);
+    this.mounted.push({ method: spec.method, path: spec.path, documentedPath: documentedPath(spec) });
     this.document(spec);
   }
 
@@ -141,7 +146,7 @@ export class ApiRouter {
     const curl = curlExample(spec.method, spec.path, spec.scope === 'public', body ? example : undefined);
     this.registry.registerPath({
       method: spec.method,
-      path: `/api/v1${spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`,
+      path: documentedPath(spec),
       tags: [spec.tag],
       summary: spec.summary,
       description: `${
@@ -169,6 +174,33 @@ export class ApiRouter {
       responses,
     });
   }
+}
+
+function documentedPath(spec: { path: string; root?: boolean }): string {
+  return `${spec.root ? '' : '/api/v1'}${spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`;
+}
+
+/**
+ * `per_page` is accepted wherever `perPage` is (clients of the `page`/`per_page` dialect);
+ * both with different values is refused rather than guessed.
+ */
+function perPageAlias(schema: ZodType, query: Request['query']): Request['query'] {
+  if (!('per_page' in query) || !(schema instanceof ZodObject) || !('perPage' in schema.shape)) return query;
+  const { per_page: alias, ...rest } = query;
+  const size = Number(alias);
+  if (typeof alias !== 'string' || !Number.isInteger(size) || size < 1 || size > 100) {
+    throw new AppError('ValidationError', {
+      message: 'Invalid query: per_page: must be a whole number from 1 to 100',
+      details: { fields: [{ path: 'per_page', message: 'must be a whole number from 1 to 100' }] },
+    });
+  }
+  if ('perPage' in rest && rest.perPage !== alias) {
+    throw new AppError('ValidationError', {
+      message: 'Invalid query: send perPage or per_page, not both with different values',
+      details: { fields: [{ path: 'per_page', message: 'conflicts with perPage' }] },
+    });
+  }
+  return { ...rest, perPage: alias };
 }
 
 function bodyContents(others: Record<string, SchemaObject> | undefined) {

@@ -16,6 +16,7 @@ describe('API key authentication and scopes', () => {
     const res = await t.anonymous.get('/api/v1/chatbots');
     expect(res.status).toBe(401);
     expect(res.body).toEqual({
+      success: false,
       data: null,
       error: { name: 'UnauthorizedError', message: expect.stringMatching(/^Missing API key/), details: null },
     });

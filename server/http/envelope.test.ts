@@ -12,9 +12,10 @@ describe('the response envelope and request validation', () => {
   });
   afterAll(() => t.stop());
 
-  it('wraps a success in { data, error: null }', async () => {
+  it('wraps a success in { success: true, data, error: null }', async () => {
     const res = await org.api.post('/api/v1/chatbots', { name: 'Envelope bot' });
     expect(res.status).toBe(201);
+    expect(res.body.success).toBe(true);
     expect(res.body.error).toBeNull();
     expect(res.body.data).toMatchObject({ name: 'Envelope bot' });
   });
@@ -23,6 +24,7 @@ describe('the response envelope and request validation', () => {
     const res = await org.api.post('/api/v1/chatbots', '{"name": "broken",');
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
+      success: false,
       data: null,
       error: { name: 'BadRequestError', message: 'Malformed JSON in the request body', details: null },
     });
@@ -109,6 +111,7 @@ describe('the response envelope and request validation', () => {
     const text = await res.text();
     expect(res.status).toBe(500);
     expect(JSON.parse(text)).toEqual({
+      success: false,
       data: null,
       error: { name: 'InternalError', message: 'Something went wrong on our side', details: null },
     });
@@ -160,6 +163,7 @@ describe('when the database goes away', () => {
     const text = await res.text();
     expect(res.status).toBe(503);
     expect(JSON.parse(text)).toEqual({
+      success: false,
       data: null,
       error: { name: 'UnavailableError', message: 'The database is unavailable; try again shortly', details: null },
     });

@@ -46,8 +46,8 @@ export function toAppError(error: unknown): AppError {
 }
 
 /** The envelope for an error; raw error text and stacks never leave the server. */
-export function errorBody(error: AppError): { data: null; error: ApiError } {
-  return { data: null, error: { name: error.name, message: error.message, details: error.details } };
+export function errorBody(error: AppError): { success: false; data: null; error: ApiError } {
+  return { success: false, data: null, error: { name: error.name, message: error.message, details: error.details } };
 }
 
 /** The one error middleware: logs server faults with the request id and writes the envelope. */

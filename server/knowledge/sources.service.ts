@@ -122,17 +122,18 @@ export class SourcesService {
     return toSourceDto(source);
   }
 
+  /** One bot's sources, or with `chatbot` null every source of the organization. */
   async list(
     organizationId: string,
-    chatbot: string,
+    chatbot: string | null,
     filters: { status?: SourceStatus; type?: SourceType },
     page: number,
     perPage: number,
   ) {
-    const bot = await this.chatbots.find(organizationId, chatbot);
+    const bot = chatbot === null ? null : await this.chatbots.find(organizationId, chatbot);
     const filter = {
-      organizationId: bot.organizationId,
-      chatbotId: bot._id,
+      organizationId: new Types.ObjectId(organizationId),
+      ...(bot ? { chatbotId: bot._id } : {}),
       ...(filters.status ? { status: filters.status } : {}),
       ...(filters.type ? { type: filters.type } : {}),
     };

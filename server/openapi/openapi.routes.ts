@@ -13,8 +13,9 @@ export function buildOpenApiDocument(api: ApiRouter, serverUrl: string) {
       title: 'Wisp API',
       version: '1.0.0',
       description:
-        'Every response is `{ "data": ..., "error": null }` or `{ "data": null, "error": { "name", "message", "details" } }`. ' +
-        'Lists take `page` and `perPage` (max 100) and answer `meta: { page, perPage, total }`.',
+        'Every response is `{ "success": true, "data": ..., "error": null }` or `{ "success": false, "data": null, "error": { "name", "message", "details" } }`. ' +
+        'Lists take `page` and `perPage` (or `per_page`; max 100) and answer `meta: { page, perPage, total }`. ' +
+        'Routes tagged `compatibility` accept requests written for other chatbot APIs.',
     },
     servers: [{ url: serverUrl }],
   });

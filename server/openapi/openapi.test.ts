@@ -4,9 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../../shared/errors.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
 
-/** `/chatbots/:id` as the document spells it: `/api/v1/chatbots/{id}`. */
-const documentedPath = (path: string) => `/api/v1${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`;
-
 describe('the OpenAPI document', () => {
   let t: TestApp;
   let doc: OpenAPIV3_1.Document;
@@ -30,7 +27,7 @@ describe('the OpenAPI document', () => {
   it('lists every mounted route with its method', () => {
     const mounted = t.app.api.mounted;
     expect(mounted.length).toBeGreaterThan(10);
-    const missing = mounted.filter(({ method, path }) => !doc.paths?.[documentedPath(path)]?.[method]);
+    const missing = mounted.filter(({ method, documentedPath }) => !doc.paths?.[documentedPath]?.[method]);
     expect(missing).toEqual([]);
     const documentedCount = Object.values(doc.paths ?? {}).reduce(
       (n, item) => n + ['get', 'post', 'put', 'patch', 'delete'].filter((m) => m in (item ?? {})).length,
@@ -40,8 +37,8 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents the errors each route can answer, and the key it needs', () => {
-    for (const { method, path } of t.app.api.mounted) {
-      const operation = doc.paths?.[documentedPath(path)]?.[method] as OpenAPIV3_1.OperationObject;
+    for (const { method, path, documentedPath } of t.app.api.mounted) {
+      const operation = doc.paths?.[documentedPath]?.[method] as OpenAPIV3_1.OperationObject;
       const statuses = Object.keys(operation.responses ?? {});
       const where = `${method.toUpperCase()} ${path}`;
       expect(statuses, where).toContain(String(ERROR_STATUS.RateLimitError));

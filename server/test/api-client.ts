@@ -3,6 +3,7 @@ export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
   body: {
+    success?: boolean;
     data: T;
     error: { name: string; message: string; details: unknown } | null;
     meta?: { page: number; perPage: number; total: number };

@@ -146,7 +146,11 @@ describe('public widget config', () => {
   ])('answers the 404 envelope for %s', async (_case, botRef) => {
     const res = await fetchConfig(await botRef(), { origin: SITE });
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ data: null, error: expect.objectContaining({ name: 'NotFoundError' }) });
+    expect(res.body).toEqual({
+      success: false,
+      data: null,
+      error: expect.objectContaining({ name: 'NotFoundError' }),
+    });
     // Readable by the widget, so it can say the bot is unavailable.
     expect(res.headers.get('access-control-allow-origin')).toBe(SITE);
   });

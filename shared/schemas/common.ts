@@ -10,15 +10,18 @@ export const idOrSlugSchema = z
   .max(80)
   .regex(/^[a-zA-Z0-9-]+$/, { message: 'must be an id or a slug' });
 
-/** `page` (from 1) and `perPage` (1..100, default 20) on every list. */
+const perPageSchema = z.coerce
+  .number()
+  .int()
+  .min(1, { message: 'must be at least 1' })
+  .max(100, { message: 'must be at most 100' });
+
+/** `page` (from 1) and `perPage` (1..100, default 20) on every list; `per_page` is the same as `perPage`. */
 export const paginationQuerySchema = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
-  perPage: z.coerce
-    .number()
-    .int()
-    .min(1, { message: 'must be at least 1' })
-    .max(100, { message: 'must be at most 100' })
-    .default(20),
+  perPage: perPageSchema.default(20),
+  // The API router maps it onto `perPage` before parsing (and refuses both with different values).
+  per_page: perPageSchema.optional().meta({ description: 'The same as `perPage`' }),
 });
 
 /** A short free-text string with a hard maximum. */
@@ -39,11 +42,13 @@ export const metadataSchema = z
   .refine((value) => Object.keys(value).length <= 20, { message: 'at most 20 metadata keys' });
 
 /** Wraps a data schema in the success envelope, for documentation. */
-export const envelopeOf = <T extends z.ZodType>(data: T) => z.object({ data, error: z.null() });
+export const envelopeOf = <T extends z.ZodType>(data: T) =>
+  z.object({ success: z.literal(true), data, error: z.null() });
 
 /** Wraps an item schema in a paginated success envelope, for documentation. */
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({
+    success: z.literal(true),
     data: z.array(item),
     error: z.null(),
     meta: z.object({ page: z.number().int(), perPage: z.number().int(), total: z.number().int() }),
@@ -51,6 +56,7 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
 
 /** The error envelope, for documentation. */
 export const errorEnvelopeSchema = z.object({
+  success: z.literal(false),
   data: z.null(),
   error: z.object({ name: z.string(), message: z.string(), details: z.unknown() }),
 });
