@@ -20,7 +20,7 @@ import { ApiRouter } from './http/api-router.js';
 import { AppError } from './http/app-error.js';
 import { authenticate } from './http/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
-import { DEFAULT_RATE_LIMITS, ipRateLimit, keyRateLimit, type RateLimitSettings } from './http/rate-limits.js';
+import { ipRateLimit, keyRateLimit, rateLimitsFromConfig, type RateLimitSettings } from './http/rate-limits.js';
 import { connectRateLimitStores } from './http/redis.js';
 import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
@@ -42,6 +42,7 @@ export interface AppDeps {
   connection: Connection;
   /** True when the database is the embedded engine this process started. */
   embeddedDatabase: boolean;
+  /** Overrides the limits the config sets (rate-limit tests use it). */
   rateLimits?: RateLimitSettings;
   /** Messages one widget socket may send (burst and per minute); tests lower it. */
   widgetSendLimit?: SendLimit;
@@ -66,7 +67,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const models = createModels(connection);
   await ensureCollections(models);
   const services = createServices(models, config, logger);
-  let limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  let limits = deps.rateLimits ?? rateLimitsFromConfig(config);
   // With REDIS_URL every node counts against the same limits; otherwise each process counts its own.
   const sharedStores =
     config.REDIS_URL && !limits.storeFor ? await connectRateLimitStores(config.REDIS_URL, logger) : null;

@@ -12,6 +12,7 @@ import { SecretBox } from './crypto/secret-box.js';
 import type { Models } from './db/models.js';
 import type { Logger } from './logger.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
+import { monthlyQuotas, planDefaults } from './organizations/plans.js';
 import { UsageService } from './usage/usage.service.js';
 import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
@@ -24,7 +25,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const organizations = new OrganizationsService(models, apiKeys);
   const chatbots = new ChatbotsService(models, secrets);
   // The storage counter is read at report time, after the knowledge capability below is wired.
-  const usage = new UsageService(models, config.MONTHLY_MESSAGE_QUOTA, (orgId) =>
+  const usage = new UsageService(models, monthlyQuotas(planDefaults(config)), (orgId) =>
     knowledge.sources.countStorage(orgId),
   );
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);

@@ -12,17 +12,13 @@ import type { WidgetSettingsPatch } from '../../shared/schemas/widget-settings.j
 import { hashApiKey } from '../../server/api-keys/api-keys.service.js';
 import { startApp, type RunningApp } from '../../server/app.js';
 import { parseEnv } from '../../server/config.js';
+import { UNLIMITED_RATE_ENV } from '../../server/test/unlimited-limits.js';
 import { startEmbeddedDb } from '../../server/db/embedded-db.js';
 import { connectMongo } from '../../server/db/mongo.js';
 import { startFakeLlm } from '../../server/test/fake-llm/fake-llm.server.js';
 import { WIDGET_DIST } from '../../server/widget/widget-assets.routes.js';
 import { API_PORT, BOTS, E2E_ADMIN_KEY, HOST_ORIGIN } from './ports.js';
 import { startHostPages } from './host-pages.js';
-
-const RELAXED = {
-  plans: { free: { perMinute: 100_000, burstPerSecond: 10_000 }, pro: { perMinute: 100_000, burstPerSecond: 10_000 } },
-  publicPerMinute: 100_000,
-};
 
 async function seed(app: RunningApp): Promise<void> {
   const { services, models } = app;
@@ -144,6 +140,7 @@ async function main(): Promise<void> {
       OPENAI_MODEL: 'fake-chat',
       // The citation source is a page on the host-page server, on loopback.
       ALLOW_PRIVATE_URLS: 'true',
+      ...UNLIMITED_RATE_ENV,
     }),
     SECRET_KEY: 'e2e-secret-key-e2e-secret-key-0123456789',
   };
@@ -152,7 +149,6 @@ async function main(): Promise<void> {
     logger: pino({ level: config.LOG_LEVEL }),
     connection,
     embeddedDatabase: true,
-    rateLimits: RELAXED,
     widgetSendLimit: { burst: 50, perMinute: 600 },
   });
   await seed(app);

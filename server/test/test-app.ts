@@ -8,15 +8,13 @@ import { connectMongo } from '../db/mongo.js';
 import type { RateLimitSettings } from '../http/rate-limits.js';
 import type { Logger } from '../logger.js';
 import { ApiClient } from './api-client.js';
+import { UNLIMITED_RATE_ENV } from './unlimited-limits.js';
 
-/** Limits high enough that ordinary tests never meet them; rate-limit tests pass their own. */
-export const RELAXED_RATE_LIMITS: RateLimitSettings = {
-  plans: { free: { perMinute: 100_000, burstPerSecond: 10_000 }, pro: { perMinute: 100_000, burstPerSecond: 10_000 } },
-  publicPerMinute: 100_000,
-};
+export { UNLIMITED_RATE_ENV };
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** Limits set in code, over the environment's. */
   rateLimits?: RateLimitSettings;
   /** Where the app logs; silent by default. */
   logger?: Logger;
@@ -50,7 +48,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const dbName = `wisp_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const connection = await connectMongo(options.mongoUri ?? inject('mongoUri'), { dbName });
   const config = {
-    ...parseEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env }),
+    ...parseEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'test',
+      ...UNLIMITED_RATE_ENV,
+      ...options.env,
+    }),
     SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
   };
   const app = await startApp({
@@ -58,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
-    rateLimits: options.rateLimits ?? RELAXED_RATE_LIMITS,
+    rateLimits: options.rateLimits,
   });
   const createOrg = async (name = 'Test organization'): Promise<TestOrg> => {
     const org = await app.services.organizations.create(name);
