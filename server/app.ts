@@ -114,7 +114,10 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   let publicUrl = config.PUBLIC_URL ?? '';
   app.use(openApiRoutes(api, () => publicUrl));
   // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
-  app.use('/api/v1', widgetCors());
+  app.use(
+    '/api/v1',
+    widgetCors((origin, bot) => services.widgetSettings.preflightAllowed(origin, bot)),
+  );
   app.use(
     '/api/v1',
     // API routes are called from any origin with a key and never with cookies.

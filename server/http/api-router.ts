@@ -6,7 +6,7 @@ import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from './app-error.js';
-import { parse } from './validate.js';
+import { parse, parseQuery } from './validate.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Out<S> = S extends ZodType ? z.output<S> : undefined;
@@ -98,7 +98,7 @@ export class ApiRouter {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
         body: (spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined) as Out<B>,
-        query: (spec.query ? parse(spec.query, req.query, 'query') : undefined) as Out<Q>,
+        query: parseQuery(spec.query as ZodType | undefined, req.query as Record<string, unknown>) as Out<Q>,
         params: (spec.params ? parse(spec.params, req.params, 'params') : undefined) as Out<P>,
         req,
         res,
