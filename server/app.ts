@@ -16,6 +16,7 @@ import { mountWidgetLeadRoutes } from './leads/widget-leads.routes.js';
 import type { Config } from './config.js';
 import { createModels, ensureCollections, type Models } from './db/models.js';
 import { healthRoutes } from './health/health.routes.js';
+import { idempotency } from './idempotency/idempotency.middleware.js';
 import { ApiRouter } from './http/api-router.js';
 import { AppError } from './http/app-error.js';
 import { authenticate } from './http/authenticate.js';
@@ -77,6 +78,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
     keyRateLimit: keyRateLimit(limits),
     publicRateLimit: ipRateLimit(limits, 'public'),
+    idempotency: idempotency(services.idempotency),
   });
   mountApiKeyRoutes(api, services.apiKeys);
   mountChatbotRoutes(api, services.chatbots);
@@ -125,7 +127,14 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       cors({
         origin: '*',
         allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
-        exposedHeaders: ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Wisp-Quota-Warning'],
+        exposedHeaders: [
+          'RateLimit',
+          'RateLimit-Policy',
+          'Retry-After',
+          'X-Request-Id',
+          'Wisp-Quota-Warning',
+          'Idempotent-Replayed',
+        ],
         maxAge: 600,
       }),
     ),

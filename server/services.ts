@@ -4,6 +4,7 @@ import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { IntegrationsService } from './integrations/integrations.service.js';
+import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { KnowledgeService } from './knowledge/knowledge.service.js';
 import { LeadsService } from './leads/leads.service.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
@@ -77,6 +78,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chat,
     widgetSettings,
     leads,
+    idempotency: new IdempotencyService(models),
   };
 }
 

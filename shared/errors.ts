@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   PayloadTooLargeError: 413,
   UnsupportedMediaTypeError: 415,
   ValidationError: 422,
+  /** An `Idempotency-Key` reused with a different request. */
+  IdempotencyError: 422,
   RateLimitError: 429,
   QuotaExceededError: 429,
   InternalError: 500,

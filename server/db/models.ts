@@ -4,6 +4,7 @@ import { unansweredModel } from '../chat/unanswered.model.js';
 import { chatbotModel } from '../chatbots/chatbot.model.js';
 import { conversationModel } from '../conversations/conversation.model.js';
 import { messageModel } from '../conversations/message.model.js';
+import { idempotencyKeyModel } from '../idempotency/idempotency.model.js';
 import { integrationModel } from '../integrations/integration.model.js';
 import { chunkModel, knowledgeVersionModel } from '../knowledge/chunk.model.js';
 import { knowledgeJobModel } from '../knowledge/job.model.js';
@@ -31,6 +32,7 @@ export function createModels(connection: Connection) {
     Chunk: chunkModel(connection),
     KnowledgeJob: knowledgeJobModel(connection),
     KnowledgeVersion: knowledgeVersionModel(connection),
+    IdempotencyKey: idempotencyKeyModel(connection),
   };
   return {
     ...models,

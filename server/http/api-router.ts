@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { z, ZodObject, ZodType } from 'zod';
+import { z, type ZodObject, type ZodType } from 'zod';
 import { ERROR_STATUS, type ErrorName } from '../../shared/errors.js';
 import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
@@ -51,6 +51,8 @@ export interface RouteGuards {
   authenticate: RequestHandler;
   keyRateLimit: RequestHandler;
   publicRateLimit: RequestHandler;
+  /** Replays a POST sent again with the same `Idempotency-Key`. */
+  idempotency: RequestHandler;
 }
 
 /** A request body schema as the OpenAPI generator takes it: a zod schema or a plain schema object. */
@@ -62,6 +64,18 @@ type SchemaObject = Extract<
     ? S
     : never
   : never;
+
+const idempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/)
+    .optional()
+    .describe(
+      'Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`.',
+    ),
+});
 
 const COMMON_ERRORS: ErrorName[] = ['BadRequestError', 'RateLimitError', 'InternalError'];
 const AUTH_ERRORS: ErrorName[] = ['UnauthorizedError', 'ForbiddenError'];
@@ -94,6 +108,7 @@ export class ApiRouter {
         ? [this.guards.publicRateLimit]
         : [this.guards.authenticate, this.guards.keyRateLimit, requireScope(spec.scope)];
     chain.push(...(spec.before ?? []));
+    if (spec.method === 'post') chain.push(this.guards.idempotency);
     chain.push(async (req, res) => {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
@@ -122,6 +137,10 @@ export class ApiRouter {
     ]);
     if (spec.body || spec.query) errors.add('ValidationError');
     if (spec.body) errors.add('PayloadTooLargeError');
+    if (spec.method === 'post') {
+      errors.add('IdempotencyError');
+      errors.add('ConflictError');
+    }
     const responses: RouteConfig['responses'] = {
       [spec.status ?? 200]: spec.produces
         ? { description: 'Success', content: { [spec.produces]: { schema: { type: 'string' } } } }
@@ -157,6 +176,7 @@ export class ApiRouter {
           : {}),
         ...(spec.query ? { query: spec.query as unknown as ZodObject } : {}),
         ...(spec.params ? { params: spec.params as unknown as ZodObject } : {}),
+        ...(spec.method === 'post' ? { headers: idempotencyHeaders } : {}),
       },
       responses,
     });

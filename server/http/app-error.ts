@@ -17,6 +17,7 @@ const DEFAULT_MESSAGES: Record<ErrorName, string> = {
   PayloadTooLargeError: 'The request body is too large',
   UnsupportedMediaTypeError: 'Unsupported content type',
   ValidationError: 'The request is invalid',
+  IdempotencyError: 'This Idempotency-Key was already used with a different request',
   RateLimitError: 'Too many requests: slow down and retry after the time in Retry-After',
   QuotaExceededError: "This organization's monthly message quota is used up",
   InternalError: 'Something went wrong on our side',
