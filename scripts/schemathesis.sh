@@ -39,7 +39,7 @@ done
 KEY=$(grep -o 'sk_live_[0-9A-Za-z]*' "$LOG" | head -1)
 echo "schemathesis.sh: server at $URL"
 
-"$VENV/bin/schemathesis" run "$URL/api/v1/openapi.json" \
+SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts "$VENV/bin/schemathesis" run "$URL/api/v1/openapi.json" \
   --url "$URL" \
   --checks all \
   --header "Authorization: Bearer $KEY" \

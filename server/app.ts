@@ -145,6 +145,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(widgetAssetRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(models));
+  app.use('/api/v1', api.methodNotAllowed());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

@@ -129,6 +129,30 @@ export class ApiRouter {
     this.document(spec);
   }
 
+  /**
+   * For a request no route answered: 405 with `Allow` when its path exists with other methods
+   * (mounted last, after every other handler of `/api/v1`), else passes on to the 404.
+   */
+  methodNotAllowed(): RequestHandler {
+    const patternOf = (path: string) =>
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+    return (req, _res, next) => {
+      const allowed = new Set(
+        this.mounted.filter((route) => patternOf(route.path).test(req.path)).map((route) => route.method.toUpperCase()),
+      );
+      if (allowed.size === 0) return next();
+      if (allowed.has('GET')) allowed.add('HEAD');
+      const allow = [...allowed, 'OPTIONS'].join(', ');
+      next(
+        new AppError('MethodNotAllowedError', {
+          message: `${req.method} is not allowed on ${req.baseUrl}${req.path}; use ${allow}`,
+          details: { allowed: allow.split(', ') },
+          headers: { Allow: allow },
+        }),
+      );
+    };
+  }
+
   private document<B, Q, P>(spec: RouteSpec<B, Q, P>): void {
     const errors = new Set<ErrorName>([
       ...COMMON_ERRORS,

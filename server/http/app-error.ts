@@ -13,6 +13,7 @@ const DEFAULT_MESSAGES: Record<ErrorName, string> = {
   UnauthorizedError: 'A valid API key is required: send `Authorization: Bearer sk_live_...`',
   ForbiddenError: 'This API key may not do that',
   NotFoundError: 'Not found',
+  MethodNotAllowedError: 'This path does not take that method',
   ConflictError: 'That conflicts with an existing resource',
   PayloadTooLargeError: 'The request body is too large',
   UnsupportedMediaTypeError: 'Unsupported content type',

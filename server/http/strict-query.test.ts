@@ -46,4 +46,14 @@ describe('unknown query parameters', () => {
     expect(res.status).toBe(200);
     expect(res.body.meta).toEqual({ page: 1, perPage: 5, total: 1 });
   });
+
+  it('answers 405 with Allow for a method a path does not take, and 404 for a path that does not exist', async () => {
+    const res = await org.api.request('PUT', '/api/v1/usage', {});
+    expect(res.status).toBe(405);
+    expect(res.body.error?.name).toBe('MethodNotAllowedError');
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    const bot = await org.api.request('POST', '/api/v1/chatbots/strict-bot', {});
+    expect(bot.headers.get('allow')).toMatch(/GET.*PATCH.*DELETE|GET.*DELETE/);
+    expect((await org.api.get('/api/v1/no-such-thing')).status).toBe(404);
+  });
 });
