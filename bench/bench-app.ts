@@ -3,9 +3,7 @@ import { pino, type Logger } from 'pino';
 import { startApp, type RunningApp } from '../server/app.js';
 import { parseEnv } from '../server/config.js';
 import { connectMongo } from '../server/db/mongo.js';
-import { UNLIMITED_WIDGET_ENV } from '../server/test/unlimited-widget.js';
-
-const UNLIMITED = { perMinute: 10_000_000, burstPerSecond: 10_000_000 };
+import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
 
 export interface BenchApp {
   app: RunningApp;
@@ -29,14 +27,7 @@ export async function startBenchApp(options: {
   const connection = await connectMongo(options.dbUri, { dbName: options.dbName });
   await connection.dropDatabase();
   const config = {
-    ...parseEnv({
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      MONTHLY_MESSAGE_QUOTA: '100000000',
-      // Benchmarks drive the widget from one loopback address: its flood limits are lifted too.
-      ...UNLIMITED_WIDGET_ENV,
-      ...options.env,
-    }),
+    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', ...UNLIMITED_ENV, ...options.env }),
     SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
   };
   const app = await startApp({
@@ -44,7 +35,6 @@ export async function startBenchApp(options: {
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
-    rateLimits: { plans: { free: UNLIMITED, pro: UNLIMITED }, publicPerMinute: 10_000_000 },
   });
   const org = await app.services.organizations.create('Bench');
   const bot = await app.services.chatbots.create(org.id, {

@@ -17,11 +17,12 @@ import { mountWidgetLeadRoutes } from './leads/widget-leads.routes.js';
 import type { Config } from './config.js';
 import { createModels, ensureCollections, type Models } from './db/models.js';
 import { healthRoutes } from './health/health.routes.js';
+import { idempotency } from './idempotency/idempotency.middleware.js';
 import { ApiRouter } from './http/api-router.js';
 import { AppError } from './http/app-error.js';
 import { authenticate } from './http/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
-import { DEFAULT_RATE_LIMITS, ipRateLimit, keyRateLimit, type RateLimitSettings } from './http/rate-limits.js';
+import { ipRateLimit, keyRateLimit, rateLimitsFromConfig, type RateLimitSettings } from './http/rate-limits.js';
 import { connectRateLimitStores } from './http/redis.js';
 import { TRUST_PROXY } from './http/client-ip.js';
 import { findOperatorKey } from './http/validate.js';
@@ -46,6 +47,7 @@ export interface AppDeps {
   connection: Connection;
   /** True when the database is the embedded engine this process started. */
   embeddedDatabase: boolean;
+  /** Overrides the limits the config sets (rate-limit tests use it). */
   rateLimits?: RateLimitSettings;
   /** The widget's flood limits; by default from the config's `WIDGET_*` settings. */
   widgetLimits?: WidgetLimitSettings;
@@ -70,7 +72,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const models = createModels(connection);
   await ensureCollections(models);
   const services = createServices(models, config, logger);
-  let limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  let limits = deps.rateLimits ?? rateLimitsFromConfig(config);
   // With REDIS_URL every node counts against the same limits; otherwise each process counts its own.
   const sharedStores =
     config.REDIS_URL && !limits.storeFor ? await connectRateLimitStores(config.REDIS_URL, logger) : null;
@@ -81,6 +83,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
     keyRateLimit: keyRateLimit(limits),
     publicRateLimit: ipRateLimit(limits, 'public'),
+    idempotency: idempotency(services.idempotency),
   });
   mountApiKeyRoutes(api, services.apiKeys);
   mountChatbotRoutes(api, services.chatbots);
@@ -127,7 +130,10 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   let publicUrl = config.PUBLIC_URL ?? '';
   app.use(openApiRoutes(api, () => publicUrl));
   // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
-  app.use('/api/v1', widgetCors());
+  app.use(
+    '/api/v1',
+    widgetCors((origin, bot) => services.widgetSettings.preflightAllowed(origin, bot)),
+  );
   // API routes are called from any origin with a key and never with cookies.
   const apiCors = cors({
     origin: '*',
@@ -139,6 +145,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       'X-Request-Id',
       'Wisp-Quota-Warning',
       'Wisp-Conversation-Id',
+      'Idempotent-Replayed',
     ],
     maxAge: 600,
   });
@@ -150,6 +157,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));
+  app.use('/api/v1', api.methodNotAllowed());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

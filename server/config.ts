@@ -17,7 +17,12 @@ const optionalUrl = (protocols: string[]) =>
     })
     .optional();
 
-const widgetLimit = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
+// Digits only, like PORT: a count of requests or messages, where 0 means unlimited.
+const limitFromEnv = z
+  .string()
+  .regex(/^\d{1,12}$/, { message: 'must be a whole number (0 = unlimited)' })
+  .transform(Number);
+const widgetLimit = (fallback: number) => limitFromEnv.default(fallback);
 
 /** Every setting the server reads, all from the environment (or `.env`), parsed once at boot. */
 export const configSchema = z.object({
@@ -57,7 +62,20 @@ export const configSchema = z.object({
   END_USER_TOKEN_MAX_LIFETIME_MS: z.coerce.number().int().min(60_000).max(31_536_000_000).default(86_400_000),
   /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
   ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
-  MONTHLY_MESSAGE_QUOTA: z.coerce.number().int().min(1).default(10_000),
+  // Plans: per-key request limits and monthly message quotas; 0 means unlimited.
+  RATE_LIMIT_FREE_PER_MINUTE: limitFromEnv.default(60),
+  RATE_LIMIT_FREE_PER_SECOND: limitFromEnv.default(10),
+  RATE_LIMIT_PRO_PER_MINUTE: limitFromEnv.default(600),
+  RATE_LIMIT_PRO_PER_SECOND: limitFromEnv.default(50),
+  RATE_LIMIT_ENTERPRISE_PER_MINUTE: limitFromEnv.default(6_000),
+  RATE_LIMIT_ENTERPRISE_PER_SECOND: limitFromEnv.default(200),
+  /** Per IP on the public (widget) routes and on attempts without a valid key. */
+  PUBLIC_RATE_LIMIT_PER_MINUTE: limitFromEnv.default(120),
+  /** The free plan's quota unless MONTHLY_MESSAGE_QUOTA_FREE is set (kept from before plans had their own). */
+  MONTHLY_MESSAGE_QUOTA: limitFromEnv.default(10_000),
+  MONTHLY_MESSAGE_QUOTA_FREE: limitFromEnv.optional(),
+  MONTHLY_MESSAGE_QUOTA_PRO: limitFromEnv.default(100_000),
+  MONTHLY_MESSAGE_QUOTA_ENTERPRISE: limitFromEnv.default(1_000_000),
   /** Comma-separated IPs or CIDRs that URL sources may fetch although private (e.g. an intranet docs host). */
   URL_FETCH_ALLOWED_ADDRESSES: z.string().max(2_000).default(''),
   KNOWLEDGE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1_024).max(15_000_000).default(10_000_000),

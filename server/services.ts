@@ -6,6 +6,7 @@ import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { IntegrationsService } from './integrations/integrations.service.js';
+import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { KnowledgeService } from './knowledge/knowledge.service.js';
 import { LeadsService } from './leads/leads.service.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
@@ -15,6 +16,7 @@ import { addressPolicy } from './net/address-policy.js';
 import type { Models } from './db/models.js';
 import type { Logger } from './logger.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
+import { monthlyQuotas, planDefaults } from './organizations/plans.js';
 import { UsageService } from './usage/usage.service.js';
 import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
@@ -27,7 +29,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const organizations = new OrganizationsService(models, apiKeys);
   const chatbots = new ChatbotsService(models, secrets);
   // The storage counter is read at report time, after the knowledge capability below is wired.
-  const usage = new UsageService(models, config.MONTHLY_MESSAGE_QUOTA, (orgId) =>
+  const usage = new UsageService(models, monthlyQuotas(planDefaults(config)), (orgId) =>
     knowledge.sources.countStorage(orgId),
   );
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
@@ -90,6 +92,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     answerLeases,
     widgetSettings,
     leads,
+    idempotency: new IdempotencyService(models),
   };
 }
 

@@ -7,10 +7,13 @@ export const ERROR_STATUS = {
   UnauthorizedError: 401,
   ForbiddenError: 403,
   NotFoundError: 404,
+  MethodNotAllowedError: 405,
   ConflictError: 409,
   PayloadTooLargeError: 413,
   UnsupportedMediaTypeError: 415,
   ValidationError: 422,
+  /** An `Idempotency-Key` reused with a different request. */
+  IdempotencyError: 422,
   RateLimitError: 429,
   QuotaExceededError: 429,
   InternalError: 500,

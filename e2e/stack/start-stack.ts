@@ -12,18 +12,13 @@ import type { WidgetSettingsPatch } from '../../shared/schemas/widget-settings.j
 import { hashApiKey } from '../../server/api-keys/api-keys.service.js';
 import { startApp, type RunningApp } from '../../server/app.js';
 import { parseEnv } from '../../server/config.js';
+import { UNLIMITED_RATE_ENV, UNLIMITED_WIDGET_ENV } from '../../server/test/unlimited-limits.js';
 import { startEmbeddedDb } from '../../server/db/embedded-db.js';
 import { connectMongo } from '../../server/db/mongo.js';
 import { startFakeLlm } from '../../server/test/fake-llm/fake-llm.server.js';
-import { UNLIMITED_WIDGET_ENV } from '../../server/test/unlimited-widget.js';
 import { WIDGET_DIST } from '../../server/widget/widget-assets.routes.js';
 import { API_PORT, BOTS, E2E_ADMIN_KEY, HOST_ORIGIN } from './ports.js';
 import { startHostPages } from './host-pages.js';
-
-const RELAXED = {
-  plans: { free: { perMinute: 100_000, burstPerSecond: 10_000 }, pro: { perMinute: 100_000, burstPerSecond: 10_000 } },
-  publicPerMinute: 100_000,
-};
 
 async function seed(app: RunningApp): Promise<void> {
   const { services, models } = app;
@@ -147,6 +142,7 @@ async function main(): Promise<void> {
       ALLOW_PRIVATE_URLS: 'true',
       // Many browser tests share one loopback address: the widget's flood limits are tested elsewhere.
       ...UNLIMITED_WIDGET_ENV,
+      ...UNLIMITED_RATE_ENV,
     }),
     SECRET_KEY: 'e2e-secret-key-e2e-secret-key-0123456789',
   };
@@ -155,7 +151,6 @@ async function main(): Promise<void> {
     logger: pino({ level: config.LOG_LEVEL }),
     connection,
     embeddedDatabase: true,
-    rateLimits: RELAXED,
   });
   await seed(app);
   process.stdout.write(`e2e stack ready: api ${app.url}, host pages ${HOST_ORIGIN}\n`);

@@ -4,6 +4,7 @@ import type { ApiKeyDto, ApiKeyScope, CreatedApiKeyDto } from '../../shared/sche
 import { AppError } from '../http/app-error.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
+import { planOf, type LimitOverrides, type Plan } from '../organizations/plans.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const KEY_PREFIX = 'sk_live_';
@@ -20,7 +21,9 @@ const AUTH_CACHE_MAX = 10_000;
 export interface ApiKeyPrincipal {
   keyId: string;
   organizationId: string;
-  plan: 'free' | 'pro';
+  plan: Plan;
+  /** The organization's own request limits, over its plan's (null = the plan's). */
+  rateLimits: Pick<LimitOverrides, 'perMinute' | 'burstPerSecond'>;
   scopes: ApiKeyScope[];
 }
 
@@ -122,7 +125,11 @@ export class ApiKeysService {
     const doc = await this.models.ApiKey.findOne({ hash }).lean();
     if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
     if (doc.revokedAt) throw new AppError('UnauthorizedError', { message: 'The API key has been revoked' });
-    const org = await this.models.Organization.findById(doc.organizationId, { plan: 1 }).lean();
+    const org = await this.models.Organization.findById(doc.organizationId, {
+      plan: 1,
+      rateLimitPerMinute: 1,
+      rateLimitBurstPerSecond: 1,
+    }).lean();
     if (!org) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
     const now = Date.now();
     if (!doc.lastUsedAt || now - doc.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
@@ -134,7 +141,8 @@ export class ApiKeysService {
     const principal: ApiKeyPrincipal = {
       keyId: doc._id.toString(),
       organizationId: doc.organizationId.toString(),
-      plan: org.plan === 'pro' ? 'pro' : 'free',
+      plan: planOf(org.plan),
+      rateLimits: { perMinute: org.rateLimitPerMinute ?? null, burstPerSecond: org.rateLimitBurstPerSecond ?? null },
       scopes: doc.scopes as ApiKeyScope[],
     };
     if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();

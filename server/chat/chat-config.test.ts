@@ -115,10 +115,18 @@ describe('chat without a model, with model connections, and with quotas', () => 
       const res = await send();
       statuses.push(res.status);
       warnings.push(res.headers.get('wisp-quota-warning'));
-      if (i === 5) expect(res.body.error?.name).toBe('QuotaExceededError');
+      if (i === 5) {
+        expect(res.body.error?.name).toBe('QuotaExceededError');
+        const retryAfter = Number(res.headers.get('retry-after'));
+        expect(retryAfter).toBeGreaterThan(0);
+        expect(res.body.error?.details).toMatchObject({ used: 5, limit: 5, retryAfter });
+        expect(res.body.error?.message).toMatch(/it resets at \d{4}-\d{2}-01T00:00:00\.000Z/);
+      }
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-    expect(warnings.slice(0, 4)).toEqual([null, null, null, null]);
-    expect(warnings[4]).toMatch(/80% of the monthly message quota/);
+    // The answer that brings usage to 4 of 5 says so.
+    expect(warnings.slice(0, 3)).toEqual([null, null, null]);
+    expect(warnings[3]).toBe('80% of the monthly message quota (5) is used');
+    expect(warnings[4]).toBe('100% of the monthly message quota (5) is used');
   });
 });

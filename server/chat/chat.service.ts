@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Types } from 'mongoose';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
@@ -8,7 +9,7 @@ import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { LeadsService } from '../leads/leads.service.js';
-import type { UsageService } from '../usage/usage.service.js';
+import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
 import { generateAnswer, type AnswerContext } from './answer.js';
@@ -65,103 +66,103 @@ export class ChatService {
         details: { limit: MAX_MESSAGE_CHARS },
       });
     }
-    // Independent reads go together; a quota refusal applies only once we know this is not a replay.
-    const [bot, quotaCheck] = await Promise.all([
-      chatbots.find(turn.organizationId, turn.chatbot),
-      usage.checkQuota(turn.organizationId).then(
-        (state) => ({ state, error: null }),
-        (error: unknown) => ({ state: null, error }),
-      ),
-    ]);
+    const bot = await chatbots.find(turn.organizationId, turn.chatbot);
     if (bot.status !== 'active')
       throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
-    // Without a clientMessageId nothing can be replayed, so an exhausted quota refuses before anything is written.
-    if (!quotaCheck.state && !turn.clientMessageId) throw quotaCheck.error;
-    const user: EndUser | null =
-      turn.user ??
-      (turn.userToken ? await this.deps.endUserTokens.verify(turn.userToken, chatbots.identitySecretOf(bot)) : null);
-    const conversation = await conversations.open({
-      organizationId: bot.organizationId,
-      chatbotId: bot._id,
-      channel: turn.channel,
-      conversationId: turn.conversationId,
-      sessionId: turn.sessionId,
-      visitorId: turn.visitorId,
-      user,
-      metadata: turn.metadata,
-      pageUrl: turn.pageUrl,
-    });
-
-    if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
-
-    const existing = turn.clientMessageId
-      ? await models.Message.findOne({
-          conversationId: conversation._id,
-          clientMessageId: turn.clientMessageId,
-          role: 'user',
-        })
-      : null;
-    if (existing) {
-      const replayed = yield* this.replay(existing, signal);
-      if (replayed) return;
-    }
-
-    if (!quotaCheck.state) throw quotaCheck.error;
-    const quota = quotaCheck.state;
-
-    let userMessage: MessageRecord;
+    // The quota is reserved before the turn (one conditional $inc), and given back when the turn
+    // answers nothing: a replayed answer and a failure before any answer text do not count.
+    let reservation: QuotaReservation | null = null;
+    let answered = false;
     try {
-      userMessage =
-        existing ??
-        (await models.Message.create({
-          organizationId: bot.organizationId,
-          chatbotId: bot._id,
-          conversationId: conversation._id,
-          role: 'user',
-          content: turn.message,
-          status: 'complete',
-          clientMessageId: turn.clientMessageId ?? `gen:${randomUUID()}`,
-        }));
-    } catch (error) {
-      // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
-      if ((error as { code?: number }).code === 11000 && turn.clientMessageId) {
-        const winner = await models.Message.findOne({
-          conversationId: conversation._id,
-          clientMessageId: turn.clientMessageId,
-          role: 'user',
-        });
-        if (winner) {
-          yield* this.replay(winner, signal);
-          return;
-        }
+      // Without a clientMessageId nothing can be replayed, so an exhausted quota refuses before anything is written.
+      if (!turn.clientMessageId) reservation = await usage.reserveMessage(turn.organizationId);
+      const user: EndUser | null =
+        turn.user ??
+        (turn.userToken ? await this.deps.endUserTokens.verify(turn.userToken, chatbots.identitySecretOf(bot)) : null);
+      const conversation = await conversations.open({
+        organizationId: bot.organizationId,
+        chatbotId: bot._id,
+        channel: turn.channel,
+        conversationId: turn.conversationId,
+        sessionId: turn.sessionId,
+        visitorId: turn.visitorId,
+        user,
+        metadata: turn.metadata,
+        pageUrl: turn.pageUrl,
+      });
+
+      if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
+
+      const existing = turn.clientMessageId ? await this.findUserMessage(conversation._id, turn.clientMessageId) : null;
+      if (existing) {
+        const replayed = yield* this.replay(existing, signal);
+        if (replayed) return;
       }
-      throw error;
+      reservation ??= await usage.reserveMessage(turn.organizationId);
+
+      let userMessage: MessageRecord;
+      try {
+        userMessage =
+          existing ??
+          (await models.Message.create({
+            organizationId: bot.organizationId,
+            chatbotId: bot._id,
+            conversationId: conversation._id,
+            role: 'user',
+            content: turn.message,
+            status: 'complete',
+            clientMessageId: turn.clientMessageId ?? `gen:${randomUUID()}`,
+          }));
+      } catch (error) {
+        // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
+        if ((error as { code?: number }).code === 11000 && turn.clientMessageId) {
+          const winner = await this.findUserMessage(conversation._id, turn.clientMessageId);
+          if (winner) {
+            yield* this.replay(winner, signal);
+            return;
+          }
+        }
+        throw error;
+      }
+      const [answer] = await Promise.all([
+        this.prepareAnswer(userMessage, existing !== null),
+        existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
+      ]);
+
+      if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
+
+      yield {
+        type: 'accepted',
+        conversationId: conversation._id.toString(),
+        userMessageId: userMessage._id.toString(),
+        assistantMessageId: answer._id.toString(),
+        duplicate: false,
+        quotaWarning: reservation.warning,
+      };
+
+      const context: AnswerContext = {
+        bot,
+        conversation,
+        userMessage,
+        answer,
+        question: userMessage.content ?? turn.message,
+      };
+      for await (const event of generateAnswer(this.deps, context, signal)) {
+        // Any answer text sent (even cut short later) counts as an answered message.
+        if (event.type === 'chunk' || event.type === 'done') answered = true;
+        yield event;
+      }
+    } finally {
+      if (reservation && !answered) {
+        await reservation.release().catch((error: unknown) => {
+          this.deps.logger.error({ err: error }, 'could not give back a reserved message of the quota');
+        });
+      }
     }
-    const [answer] = await Promise.all([
-      this.prepareAnswer(userMessage, existing !== null),
-      usage.recordMessage(turn.organizationId),
-      existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
-    ]);
+  }
 
-    if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
-
-    yield {
-      type: 'accepted',
-      conversationId: conversation._id.toString(),
-      userMessageId: userMessage._id.toString(),
-      assistantMessageId: answer._id.toString(),
-      duplicate: false,
-      quotaWarning: quota.warning,
-    };
-
-    const context: AnswerContext = {
-      bot,
-      conversation,
-      userMessage,
-      answer,
-      question: userMessage.content ?? turn.message,
-    };
-    yield* generateAnswer(this.deps, context, signal);
+  private findUserMessage(conversationId: Types.ObjectId, clientMessageId: string) {
+    return this.deps.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
   }
 
   /** When the previous answer asked for an email and this message carries one, it becomes a lead. */

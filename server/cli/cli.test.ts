@@ -61,7 +61,9 @@ describe('the org and keys scripts against MONGODB_URI', () => {
     expect(res.status).toBe(201);
 
     const listed = await cli('org', ['list'], env);
-    expect(listed.stdout).toMatch(new RegExp(`^${orgId}\\s+pro\\s+Acme Inc$`, 'm'));
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${orgId}\\s+pro\\s+600/min 50/s 100000 messages/month\\s+Acme Inc$`, 'm'),
+    );
   });
 
   it('creates a scoped key for the only organization, lists it and revokes it', async () => {
@@ -111,6 +113,34 @@ describe('the org and keys scripts against MONGODB_URI', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     }
   });
+
+  it('puts an organization on a plan with its own limits, which the API then applies', async () => {
+    const created = await cli('org', ['create', 'Big Co'], env);
+    const orgId = /Created organization ([0-9a-f]{24})/.exec(created.stdout)![1]!;
+    const set = await cli(
+      'org',
+      ['set-plan', orgId, 'enterprise', '--per-minute', '5000', '--burst', '0', '--monthly-messages', '1000000'],
+      env,
+    );
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toContain(
+      `Organization ${orgId} "Big Co" is on plan enterprise: 5000/min* unlimited/s* 1000000 messages/month*.`,
+    );
+    const listed = await cli('org', ['list'], env);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${orgId}\\s+enterprise\\s+5000/min\\* unlimited/s\\* 1000000 messages/month\\*\\s+Big Co$`, 'm'),
+    );
+
+    const key = await t.app.services.apiKeys.create(orgId, 'After the change', ['admin']);
+    const res = await new ApiClient(t.url, key.key).get<{ plan: string; messages: { limit: number } }>('/api/v1/usage');
+    expect(res.body.data.plan).toBe('enterprise');
+    expect(res.body.data.messages.limit).toBe(1_000_000);
+
+    const cleared = await cli('org', ['set-plan', orgId, 'pro', '--monthly-messages', 'default'], env);
+    expect(cleared.stdout).toContain('is on plan pro: 5000/min* unlimited/s* 100000 messages/month.');
+    const bad = await cli('org', ['set-plan', orgId, 'gold'], env);
+    expect(bad.stderr).toMatch(/^org: Unknown plan "gold": valid plans are free, pro, enterprise/);
+  }, 120_000);
 });
 
 describe('the org script on the embedded database', () => {

@@ -3,9 +3,9 @@ import { API_KEY_SCOPES, type ApiKeyScope } from '../../shared/schemas/api-keys.
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { Models } from '../db/models.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
+import { isPlan, overridesOf, PLANS, type Plan, type PlanLimits } from '../organizations/plans.js';
 import { CliError } from './cli-error.js';
 
-const PLANS = ['free', 'pro'] as const;
 const LIST_PAGE = 100;
 
 /** The operator's commands on organizations and keys; each returns the lines to print. */
@@ -13,7 +13,11 @@ export class CliCommands {
   private readonly apiKeys: ApiKeysService;
   private readonly organizations: OrganizationsService;
 
-  constructor(private readonly models: Models) {
+  constructor(
+    private readonly models: Models,
+    /** Each plan's defaults from the environment, to show an organization's effective limits. */
+    private readonly plans: Record<Plan, PlanLimits>,
+  ) {
     this.apiKeys = new ApiKeysService(models);
     this.organizations = new OrganizationsService(models, this.apiKeys);
   }
@@ -32,7 +36,56 @@ export class CliCommands {
   async listOrganizations(): Promise<string[]> {
     const orgs = await this.organizations.list();
     if (orgs.length === 0) return ['No organizations yet: create one with `npm run org -- create "Name"`.'];
-    return orgs.map((org) => `${org.id}  ${org.plan.padEnd(4)}  ${org.name}`);
+    return orgs.map((org) => `${org.id}  ${org.plan.padEnd(10)}  ${this.describeLimits(org)}  ${org.name}`);
+  }
+
+  /**
+   * Puts an organization on a plan and sets (a number, 0 = unlimited) or clears (`default`)
+   * its own limits; a running server applies them within a few seconds.
+   */
+  async setPlan(
+    org: string | undefined,
+    plan: string | undefined,
+    options: { perMinute?: string; burst?: string; monthlyMessages?: string },
+  ): Promise<string[]> {
+    const orgId = await this.resolveOrganization(org ?? '');
+    if (!plan || !isPlan(plan)) throw new CliError(`Unknown plan "${plan ?? ''}": valid plans are ${PLANS.join(', ')}`);
+    const set: Record<string, unknown> = { plan };
+    const limit = (option: string, field: string, value: string | undefined) => {
+      if (value === undefined) return;
+      if (value === 'default') set[field] = null;
+      else if (/^\d{1,12}$/.test(value)) set[field] = Number(value);
+      else throw new CliError(`--${option} must be a whole number (0 = unlimited) or "default", not "${value}"`);
+    };
+    limit('per-minute', 'rateLimitPerMinute', options.perMinute);
+    limit('burst', 'rateLimitBurstPerSecond', options.burst);
+    limit('monthly-messages', 'monthlyMessageQuota', options.monthlyMessages);
+    const updated = await this.models.Organization.findByIdAndUpdate(orgId, { $set: set }, { returnDocument: 'after' })
+      .lean()
+      .orFail();
+    return [
+      `Organization ${orgId} "${updated.name}" is on plan ${plan}: ${this.describeLimits({ plan, ...overridesOf(updated) })}.`,
+      'A running server applies this within 5 seconds.',
+    ];
+  }
+
+  /** `5000/min* 200/s* 1000000 messages/month*`: the effective limits, `*` marking the organization's own. */
+  private describeLimits(org: {
+    plan: string;
+    perMinute: number | null;
+    burstPerSecond: number | null;
+    monthlyMessages: number | null;
+  }): string {
+    const defaults = this.plans[isPlan(org.plan) ? org.plan : 'free'];
+    const show = (own: number | null, fallback: number, unit: string) => {
+      const value = own ?? fallback;
+      return `${value === 0 ? 'unlimited' : value}${unit}${own === null ? '' : '*'}`;
+    };
+    return [
+      show(org.perMinute, defaults.perMinute, '/min'),
+      show(org.burstPerSecond, defaults.burstPerSecond, '/s'),
+      show(org.monthlyMessages, defaults.monthlyMessages, ' messages/month'),
+    ].join(' ');
   }
 
   async createKey(options: { org?: string; scopes?: string; name?: string }): Promise<string[]> {
@@ -87,10 +140,6 @@ export class CliCommands {
     }
     return orgs[0]!._id.toString();
   }
-}
-
-function isPlan(plan: string): plan is (typeof PLANS)[number] {
-  return (PLANS as readonly string[]).includes(plan);
 }
 
 function requireName(value: string | undefined, what: string, max: number): string {

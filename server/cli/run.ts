@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, readEnvironment } from '../config.js';
 import { DatabaseUnreachableError } from '../db/mongo.js';
+import { planDefaults } from '../organizations/plans.js';
 import { CliError } from './cli-error.js';
 import { CliCommands } from './commands.js';
 import { openCliDatabase } from './database.js';
@@ -46,7 +47,7 @@ export async function runCli(
     const config = loadConfig(readEnvironment());
     const db = await openCliDatabase(config, { createDatabase: parsed.values['create-database'] === true });
     close = db.close;
-    const lines = await run(new CliCommands(db.models), parsed);
+    const lines = await run(new CliCommands(db.models, planDefaults(config)), parsed);
     process.stdout.write(`${lines.join('\n')}\n`);
   } catch (error) {
     const known =

@@ -5,6 +5,7 @@ import { chatbotModel } from '../chatbots/chatbot.model.js';
 import { makeSlugsGloballyUnique } from '../chatbots/slug-migration.js';
 import { conversationModel } from '../conversations/conversation.model.js';
 import { messageModel } from '../conversations/message.model.js';
+import { idempotencyKeyModel } from '../idempotency/idempotency.model.js';
 import { integrationModel } from '../integrations/integration.model.js';
 import { chunkModel, knowledgeVersionModel } from '../knowledge/chunk.model.js';
 import { knowledgeJobModel } from '../knowledge/job.model.js';
@@ -32,6 +33,7 @@ export function createModels(connection: Connection) {
     Chunk: chunkModel(connection),
     KnowledgeJob: knowledgeJobModel(connection),
     KnowledgeVersion: knowledgeVersionModel(connection),
+    IdempotencyKey: idempotencyKeyModel(connection),
   };
   return {
     ...models,

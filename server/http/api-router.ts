@@ -1,13 +1,13 @@
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { ZodObject, type z, type ZodType } from 'zod';
+import { z, ZodObject, type ZodType } from 'zod';
 import { ERROR_STATUS, type ErrorName } from '../../shared/errors.js';
 import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
 import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from './app-error.js';
-import { parse } from './validate.js';
+import { parse, parseQuery } from './validate.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Out<S> = S extends ZodType ? z.output<S> : undefined;
@@ -54,6 +54,8 @@ export interface RouteGuards {
   authenticate: RequestHandler;
   keyRateLimit: RequestHandler;
   publicRateLimit: RequestHandler;
+  /** Replays a POST sent again with the same `Idempotency-Key`. */
+  idempotency: RequestHandler;
 }
 
 /** A request body schema as the OpenAPI generator takes it: a zod schema or a plain schema object. */
@@ -65,6 +67,18 @@ type SchemaObject = Extract<
     ? S
     : never
   : never;
+
+const idempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/)
+    .optional()
+    .describe(
+      'Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`.',
+    ),
+});
 
 const COMMON_ERRORS: ErrorName[] = ['BadRequestError', 'RateLimitError', 'InternalError'];
 const AUTH_ERRORS: ErrorName[] = ['UnauthorizedError', 'ForbiddenError'];
@@ -100,11 +114,15 @@ export class ApiRouter {
         ? [this.guards.publicRateLimit]
         : [this.guards.authenticate, this.guards.keyRateLimit, requireScope(spec.scope)];
     chain.push(...(spec.before ?? []));
+    if (spec.method === 'post') chain.push(this.guards.idempotency);
     chain.push(async (req, res) => {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
         body: (spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined) as Out<B>,
-        query: (spec.query ? parse(spec.query, perPageAlias(spec.query, req.query), 'query') : undefined) as Out<Q>,
+        query: parseQuery(
+          spec.query as ZodType | undefined,
+          (spec.query ? perPageAlias(spec.query, req.query) : req.query) as Record<string, unknown>,
+        ) as Out<Q>,
         params: (spec.params ? parse(spec.params, req.params, 'params') : undefined) as Out<P>,
         req,
         res,
@@ -120,6 +138,30 @@ export class ApiRouter {
     this.document(spec);
   }
 
+  /**
+   * For a request no route answered: 405 with `Allow` when its path exists with other methods
+   * (mounted last, after every other handler of `/api/v1`), else passes on to the 404.
+   */
+  methodNotAllowed(): RequestHandler {
+    const patternOf = (path: string) =>
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+    return (req, _res, next) => {
+      const allowed = new Set(
+        this.mounted.filter((route) => patternOf(route.path).test(req.path)).map((route) => route.method.toUpperCase()),
+      );
+      if (allowed.size === 0) return next();
+      if (allowed.has('GET')) allowed.add('HEAD');
+      const allow = [...allowed, 'OPTIONS'].join(', ');
+      next(
+        new AppError('MethodNotAllowedError', {
+          message: `${req.method} is not allowed on ${req.baseUrl}${req.path}; use ${allow}`,
+          details: { allowed: allow.split(', ') },
+          headers: { Allow: allow },
+        }),
+      );
+    };
+  }
+
   private document<B, Q, P>(spec: RouteSpec<B, Q, P>): void {
     const errors = new Set<ErrorName>([
       ...COMMON_ERRORS,
@@ -128,6 +170,10 @@ export class ApiRouter {
     ]);
     if (spec.body || spec.query) errors.add('ValidationError');
     if (spec.body) errors.add('PayloadTooLargeError');
+    if (spec.method === 'post') {
+      errors.add('IdempotencyError');
+      errors.add('ConflictError');
+    }
     const responses: RouteConfig['responses'] = {
       [spec.status ?? 200]: spec.produces
         ? { description: 'Success', content: { [spec.produces]: { schema: { type: 'string' } } } }
@@ -170,6 +216,7 @@ export class ApiRouter {
           : {}),
         ...(spec.query ? { query: spec.query as unknown as ZodObject } : {}),
         ...(spec.params ? { params: spec.params as unknown as ZodObject } : {}),
+        ...(spec.method === 'post' ? { headers: idempotencyHeaders } : {}),
       },
       responses,
     });

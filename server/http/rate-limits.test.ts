@@ -72,7 +72,11 @@ describe('rate limits', () => {
 
   it('counts each key on its own, and gives pro organizations their higher limits', async () => {
     const tight: RateLimitSettings = {
-      plans: { free: { perMinute: 2, burstPerSecond: 100 }, pro: { perMinute: 4, burstPerSecond: 100 } },
+      plans: {
+        free: { perMinute: 2, burstPerSecond: 100 },
+        pro: { perMinute: 4, burstPerSecond: 100 },
+        enterprise: { perMinute: 8, burstPerSecond: 100 },
+      },
       publicPerMinute: 100,
     };
     const app = await start(tight);

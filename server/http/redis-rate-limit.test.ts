@@ -14,7 +14,11 @@ if (!hasRedis) {
 }
 
 const LIMITS: RateLimitSettings = {
-  plans: { free: { perMinute: 5, burstPerSecond: 100 }, pro: { perMinute: 5, burstPerSecond: 100 } },
+  plans: {
+    free: { perMinute: 5, burstPerSecond: 100 },
+    pro: { perMinute: 5, burstPerSecond: 100 },
+    enterprise: { perMinute: 5, burstPerSecond: 100 },
+  },
   publicPerMinute: 100,
 };
 

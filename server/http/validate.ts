@@ -22,6 +22,67 @@ export function parse<S extends ZodType>(schema: S, input: unknown, part: Part =
   return failValidation(`Invalid ${part}: ${summary}`, fields);
 }
 
+/**
+ * Parses a query string strictly: a parameter the route does not declare (a typo, or a bracket
+ * form like `chatbotId[$ne]=x` that a lenient parser would turn into an operator) is refused
+ * naming it, rather than dropped, which would silently widen a list. Routes without a query
+ * schema take no parameters at all.
+ */
+export function parseQuery<S extends ZodType>(schema: S | undefined, input: Record<string, unknown>): z.output<S> {
+  const known = schema ? knownKeys(schema) : new Set<string>();
+  if (known !== null) {
+    const unknown = Object.keys(input).filter((key) => !known.has(key));
+    if (unknown.length > 0) {
+      const fields = unknown.map((key) => ({
+        path: key.slice(0, 100),
+        message:
+          known.size > 0
+            ? `"${key.slice(0, 100)}" is not a known parameter (known: ${[...known].join(', ')})`
+            : `"${key.slice(0, 100)}" is not a known parameter: this route takes none`,
+      }));
+      return failValidation(
+        `Invalid query: ${fields
+          .slice(0, 3)
+          .map((f) => f.message)
+          .join('; ')}`,
+        fields,
+      );
+    }
+  }
+  return schema ? parse(schema, input, 'query') : (undefined as z.output<S>);
+}
+
+/** The keys an object schema declares, looking through wrappers and pipes; null when it accepts any key. */
+function knownKeys(schema: ZodType, keys = new Set<string>()): Set<string> | null {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> & { type: string } } })._zod.def;
+  const walk = (inner: unknown) => knownKeys(inner as ZodType, keys) !== null;
+  switch (def.type) {
+    case 'object': {
+      const catchall = def.catchall as ZodType | undefined;
+      if (catchall && (catchall as unknown as { _zod: { def: { type: string } } })._zod.def.type !== 'never')
+        return null;
+      for (const key of Object.keys(def.shape as object)) keys.add(key);
+      return keys;
+    }
+    case 'pipe':
+      return walk(def.in) && walk(def.out) ? keys : null;
+    case 'union':
+      return (def.options as unknown[]).every(walk) ? keys : null;
+    case 'intersection':
+      return walk(def.left) && walk(def.right) ? keys : null;
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'catch':
+    case 'readonly':
+    case 'nonoptional':
+      return walk(def.innerType) ? keys : null;
+    default:
+      return keys;
+  }
+}
+
 function failValidation(message: string, fields: FieldIssue[]): never {
   throw new AppError('ValidationError', { message, details: { fields } });
 }

@@ -1,11 +1,14 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { PLANS } from './plans.js';
 
 const organizationSchema = new Schema(
   {
     name: { type: String, required: true, maxlength: 200 },
-    plan: { type: String, enum: ['free', 'pro'], default: 'free', required: true },
-    /** Overrides the server's default monthly message quota when set. */
+    plan: { type: String, enum: PLANS, default: 'free', required: true },
+    // The operator's overrides of the plan's defaults (null = the plan's; 0 = unlimited).
     monthlyMessageQuota: { type: Number, default: null },
+    rateLimitPerMinute: { type: Number, default: null },
+    rateLimitBurstPerSecond: { type: Number, default: null },
   },
   { timestamps: true },
 );

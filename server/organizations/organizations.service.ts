@@ -1,6 +1,7 @@
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { Models } from '../db/models.js';
+import { overridesOf, type Plan } from './plans.js';
 
 export interface CreatedOrganization {
   id: string;
@@ -15,7 +16,7 @@ export class OrganizationsService {
     private readonly apiKeys: ApiKeysService,
   ) {}
 
-  async create(name: string, plan: 'free' | 'pro' = 'free'): Promise<CreatedOrganization> {
+  async create(name: string, plan: Plan = 'free'): Promise<CreatedOrganization> {
     const org = await this.models.Organization.create({ name, plan });
     const key = await this.apiKeys.create(org._id.toString(), 'Admin key', [...API_KEY_SCOPES] as ApiKeyScope[]);
     return { id: org._id.toString(), name: org.name, adminKey: key.key };
@@ -23,7 +24,7 @@ export class OrganizationsService {
 
   async list() {
     const orgs = await this.models.Organization.find().sort({ createdAt: 1 }).lean();
-    return orgs.map((org) => ({ id: org._id.toString(), name: org.name, plan: org.plan }));
+    return orgs.map((org) => ({ id: org._id.toString(), name: org.name, plan: org.plan, ...overridesOf(org) }));
   }
 
   /** On an empty database, creates the first organization so a fresh install is usable at once. */

@@ -8,16 +8,13 @@ import { connectMongo } from '../db/mongo.js';
 import type { RateLimitSettings } from '../http/rate-limits.js';
 import type { Logger } from '../logger.js';
 import { ApiClient } from './api-client.js';
-import { UNLIMITED_WIDGET_ENV } from './unlimited-widget.js';
+import { UNLIMITED_RATE_ENV, UNLIMITED_WIDGET_ENV } from './unlimited-limits.js';
 
-/** Limits high enough that ordinary tests never meet them; rate-limit tests pass their own. */
-export const RELAXED_RATE_LIMITS: RateLimitSettings = {
-  plans: { free: { perMinute: 100_000, burstPerSecond: 10_000 }, pro: { perMinute: 100_000, burstPerSecond: 10_000 } },
-  publicPerMinute: 100_000,
-};
+export { UNLIMITED_RATE_ENV };
 
 export interface TestAppOptions {
   env?: Record<string, string>;
+  /** Limits set in code, over the environment's. */
   rateLimits?: RateLimitSettings;
   /** Where the app logs; silent by default. */
   logger?: Logger;
@@ -57,6 +54,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       LOG_LEVEL: 'silent',
       NODE_ENV: 'test',
       ...UNLIMITED_WIDGET_ENV,
+      ...UNLIMITED_RATE_ENV,
       ...options.env,
     }),
     SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
@@ -66,7 +64,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
-    rateLimits: options.rateLimits ?? RELAXED_RATE_LIMITS,
+    rateLimits: options.rateLimits,
   });
   const createOrg = async (name = 'Test organization'): Promise<TestOrg> => {
     const org = await app.services.organizations.create(name);

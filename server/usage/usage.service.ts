@@ -1,10 +1,16 @@
 import { Types } from 'mongoose';
 import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
+import { planOf, type Plan } from '../organizations/plans.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
   return now.toISOString().slice(0, 7);
+}
+
+/** When the period of `now` ends: the first instant of the next month, UTC. */
+export function periodResetsAt(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
 }
 
 /** Counts an organization's knowledge (provided by the knowledge capability). */
@@ -12,18 +18,30 @@ export type StorageCounter = (
   organizationId: Types.ObjectId,
 ) => Promise<{ sources: number; characters: number; chunks: number }>;
 
-export interface QuotaState {
+/** One message taken from the month's quota before a turn runs; released if the turn answers nothing. */
+export interface QuotaReservation {
   used: number;
+  /** 0 = unlimited. */
   limit: number;
   /** Set once 80% of the quota is used, for the warning header. */
   warning: string | null;
+  /** Gives the message back; safe to call more than once. */
+  release(): Promise<void>;
 }
+
+type Counter = 'messages' | 'promptTokens' | 'completionTokens' | 'modelFailures' | 'modelRetries';
+
+const KNOWN_PERIODS_MAX = 10_000;
 
 /** Counts messages, tokens and model failures per organization and month, and enforces the message quota. */
 export class UsageService {
+  /** Organization-periods whose usage document is known to exist, to skip the upsert before each reservation. */
+  private readonly knownPeriods = new Set<string>();
+
   constructor(
     private readonly models: Models,
-    private readonly defaultMonthlyQuota: number,
+    /** Each plan's monthly message quota (0 = unlimited). */
+    private readonly planQuotas: Record<Plan, number>,
     private readonly countStorage: StorageCounter = async () => ({ sources: 0, characters: 0, chunks: 0 }),
   ) {}
 
@@ -46,55 +64,89 @@ export class UsageService {
     if (retries > 0) await this.increment(organizationId, { modelRetries: retries });
   }
 
-  /** Atomic upsert with `$inc`, so concurrent writers never lose a count. */
-  async increment(
-    organizationId: string,
-    counters: Partial<
-      Record<'messages' | 'promptTokens' | 'completionTokens' | 'modelFailures' | 'modelRetries', number>
-    >,
-  ) {
+  /** Atomic `$inc` on the period's document, so concurrent writers never lose a count. */
+  async increment(organizationId: string, counters: Partial<Record<Counter, number>>) {
+    const period = currentPeriod();
+    await this.ensurePeriod(organizationId, period);
     await this.models.Usage.updateOne(
-      { organizationId: new Types.ObjectId(organizationId), period: currentPeriod() },
+      { organizationId: new Types.ObjectId(organizationId), period },
       { $inc: counters },
-      { upsert: true },
     );
   }
 
-  /** Throws `QuotaExceededError` when the month's messages are used up; otherwise says how close it is. */
-  async checkQuota(organizationId: string): Promise<QuotaState> {
+  /** The organization's monthly message quota: its own when the operator set one, else its plan's (0 = unlimited). */
+  async monthlyLimit(organizationId: string): Promise<{ plan: Plan; limit: number }> {
+    const org = await this.models.Organization.findById(organizationId, { plan: 1, monthlyMessageQuota: 1 }).lean();
+    const plan = planOf(org?.plan);
+    return { plan, limit: org?.monthlyMessageQuota ?? this.planQuotas[plan] };
+  }
+
+  /**
+   * Takes one message from this month's quota in a single conditional `$inc`, so concurrent
+   * turns can never pass the limit together; throws `QuotaExceededError` (with `Retry-After`
+   * until the period resets) when none is left.
+   */
+  async reserveMessage(organizationId: string): Promise<QuotaReservation> {
     const orgId = new Types.ObjectId(organizationId);
-    const [usage, org] = await Promise.all([
-      this.models.Usage.findOne({ organizationId: orgId, period: currentPeriod() }, { messages: 1 }).lean(),
-      this.models.Organization.findById(orgId, { monthlyMessageQuota: 1 }).lean(),
+    const period = currentPeriod();
+    const [{ limit }] = await Promise.all([
+      this.monthlyLimit(organizationId),
+      this.ensurePeriod(organizationId, period),
     ]);
-    const limit = org?.monthlyMessageQuota ?? this.defaultMonthlyQuota;
-    const used = usage?.messages ?? 0;
-    if (used >= limit) {
-      throw new AppError('QuotaExceededError', {
-        message: `This organization has used all ${limit} messages of its monthly quota; it resets on the 1st (UTC)`,
-        details: { used, limit, period: currentPeriod() },
-      });
+    const filter =
+      limit > 0 ? { organizationId: orgId, period, messages: { $lt: limit } } : { organizationId: orgId, period };
+    const take = () =>
+      this.models.Usage.findOneAndUpdate(
+        filter,
+        { $inc: { messages: 1 } },
+        { returnDocument: 'after', projection: { messages: 1 } },
+      ).lean();
+    let after = await take();
+    if (!after && !(await this.models.Usage.exists({ organizationId: orgId, period }))) {
+      // The document this process remembered is gone (removed by an operator): create it again.
+      this.knownPeriods.delete(`${organizationId}:${period}`);
+      await this.ensurePeriod(organizationId, period);
+      after = await take();
     }
-    const warning =
-      used >= limit * 0.8
-        ? `${Math.floor((used / limit) * 100)}% of the monthly message quota (${limit}) is used`
-        : null;
-    return { used, limit, warning };
+    if (!after) throw quotaExceeded(limit, period);
+    const used = after.messages ?? 1;
+    let released = false;
+    return {
+      used,
+      limit,
+      warning:
+        limit > 0 && used >= limit * 0.8
+          ? `${Math.floor((used / limit) * 100)}% of the monthly message quota (${limit}) is used`
+          : null,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await this.models.Usage.updateOne(
+          { organizationId: orgId, period, messages: { $gt: 0 } },
+          { $inc: { messages: -1 } },
+        );
+      },
+    };
   }
 
   async report(organizationId: string) {
     const orgId = new Types.ObjectId(organizationId);
     const period = currentPeriod();
-    const [usage, org, storage] = await Promise.all([
+    const [usage, { plan, limit }, storage] = await Promise.all([
       this.models.Usage.findOne({ organizationId: orgId, period }).lean(),
-      this.models.Organization.findById(orgId, { monthlyMessageQuota: 1 }).lean(),
+      this.monthlyLimit(organizationId),
       this.countStorage(orgId),
     ]);
     const prompt = usage?.promptTokens ?? 0;
     const completion = usage?.completionTokens ?? 0;
     return {
       period,
-      messages: { used: usage?.messages ?? 0, limit: org?.monthlyMessageQuota ?? this.defaultMonthlyQuota },
+      plan,
+      messages: {
+        used: usage?.messages ?? 0,
+        limit: limit > 0 ? limit : null,
+        resetsAt: periodResetsAt().toISOString(),
+      },
       tokens: { prompt, completion, total: prompt + completion },
       modelFailures: usage?.modelFailures ?? 0,
       modelRetries: usage?.modelRetries ?? 0,
@@ -102,4 +154,35 @@ export class UsageService {
       storage: { characters: storage.characters, chunks: storage.chunks },
     };
   }
+
+  /**
+   * Creates the period's document if missing, with `$setOnInsert` only: an upsert that also
+   * increments can race on the unique index (the embedded engine reports the loser as a
+   * duplicate), while this one may simply lose and the document exists either way.
+   */
+  private async ensurePeriod(organizationId: string, period: string): Promise<void> {
+    const known = `${organizationId}:${period}`;
+    if (this.knownPeriods.has(known)) return;
+    try {
+      await this.models.Usage.updateOne(
+        { organizationId: new Types.ObjectId(organizationId), period },
+        { $setOnInsert: { messages: 0 } },
+        { upsert: true },
+      );
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
+    if (this.knownPeriods.size >= KNOWN_PERIODS_MAX) this.knownPeriods.clear();
+    this.knownPeriods.add(known);
+  }
+}
+
+function quotaExceeded(limit: number, period: string): AppError {
+  const resetsAt = periodResetsAt();
+  const retryAfter = Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000));
+  return new AppError('QuotaExceededError', {
+    message: `This organization has used all ${limit} messages of its monthly quota; it resets at ${resetsAt.toISOString()} (retry after ${retryAfter} s), or ask the operator for a higher quota`,
+    details: { used: limit, limit, period, resetsAt: resetsAt.toISOString(), retryAfter },
+    headers: { 'Retry-After': String(retryAfter) },
+  });
 }

@@ -2,11 +2,12 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppError } from '../http/app-error.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
-import { currentPeriod } from './usage.service.js';
+import { currentPeriod, periodResetsAt } from './usage.service.js';
 
 interface UsageReport {
   period: string;
-  messages: { used: number; limit: number };
+  plan: string;
+  messages: { used: number; limit: number | null; resetsAt: string };
   tokens: { prompt: number; completion: number; total: number };
   sources: number;
   storage: { characters: number; chunks: number };
@@ -28,7 +29,8 @@ describe('usage and the monthly message quota', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({
       period: currentPeriod(),
-      messages: { used: 0, limit: 10 },
+      plan: 'free',
+      messages: { used: 0, limit: 10, resetsAt: periodResetsAt().toISOString() },
       tokens: { prompt: 0, completion: 0, total: 0 },
       modelFailures: 0,
       modelRetries: 0,
@@ -63,27 +65,48 @@ describe('usage and the monthly message quota', () => {
 
   it('warns once 80% of the quota is used, and refuses with QuotaExceededError (429) at the limit', async () => {
     const org = await t.createOrg('Near the limit');
-    await usage().increment(org.id, { messages: 7 });
-    expect(await usage().checkQuota(org.id)).toEqual({ used: 7, limit: 10, warning: null });
-    await usage().increment(org.id, { messages: 1 });
-    const warned = await usage().checkQuota(org.id);
+    await usage().increment(org.id, { messages: 6 });
+    expect(await usage().reserveMessage(org.id)).toMatchObject({ used: 7, limit: 10, warning: null });
+    const warned = await usage().reserveMessage(org.id);
     expect(warned.warning).toBe('80% of the monthly message quota (10) is used');
     await usage().increment(org.id, { messages: 2 });
     const error = (await usage()
-      .checkQuota(org.id)
+      .reserveMessage(org.id)
       .catch((e: unknown) => e)) as AppError;
     expect(error.name).toBe('QuotaExceededError');
     expect(error.status).toBe(429);
-    expect(error.details).toEqual({ used: 10, limit: 10, period: currentPeriod() });
+    const resetsAt = periodResetsAt().toISOString();
+    const retryAfter = Number(error.headers['Retry-After']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(31 * 24 * 3600);
+    expect(error.details).toEqual({ used: 10, limit: 10, period: currentPeriod(), resetsAt, retryAfter });
+    expect(error.message).toContain(`it resets at ${resetsAt}`);
   });
 
-  it("uses the organization's own quota over the server default", async () => {
+  it('never lets concurrent reservations pass the limit, and a released message can be taken again', async () => {
+    const org = await t.createOrg('Racing');
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => usage().reserveMessage(org.id)));
+    const taken = results.filter((r) => r.status === 'fulfilled');
+    expect(taken).toHaveLength(10);
+    expect((await org.api.get<UsageReport>('/api/v1/usage')).body.data.messages.used).toBe(10);
+    await taken[0]!.value.release();
+    await taken[0]!.value.release();
+    expect((await org.api.get<UsageReport>('/api/v1/usage')).body.data.messages.used).toBe(9);
+    await usage().reserveMessage(org.id);
+    await expect(usage().reserveMessage(org.id)).rejects.toMatchObject({ name: 'QuotaExceededError' });
+  });
+
+  it("uses the organization's own quota over its plan's, and 0 as unlimited", async () => {
     const org = await t.createOrg('Big plan');
     await t.app.models.Organization.updateOne({ _id: org.id }, { $set: { monthlyMessageQuota: 1000 } });
     await usage().increment(org.id, { messages: 10 });
-    expect(await usage().checkQuota(org.id)).toEqual({ used: 10, limit: 1000, warning: null });
+    expect(await usage().reserveMessage(org.id)).toMatchObject({ used: 11, limit: 1000, warning: null });
     const res = await org.api.get<UsageReport>('/api/v1/usage');
-    expect(res.body.data.messages).toEqual({ used: 10, limit: 1000 });
+    expect(res.body.data.messages).toMatchObject({ used: 11, limit: 1000 });
+
+    await t.app.models.Organization.updateOne({ _id: org.id }, { $set: { monthlyMessageQuota: 0 } });
+    expect(await usage().reserveMessage(org.id)).toMatchObject({ used: 12, limit: 0, warning: null });
+    expect((await org.api.get<UsageReport>('/api/v1/usage')).body.data.messages.limit).toBeNull();
   });
 
   it('counts only the current period', async () => {
@@ -93,7 +116,7 @@ describe('usage and the monthly message quota', () => {
       period: '2000-01',
       messages: 9999,
     });
-    expect((await usage().checkQuota(org.id)).used).toBe(0);
+    expect((await usage().reserveMessage(org.id)).used).toBe(1);
   });
 
   it('when the key is not admin, answers 403 on GET /usage', async () => {

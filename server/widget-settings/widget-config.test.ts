@@ -184,21 +184,34 @@ describe('public widget config', () => {
       expect(res.headers.get('access-control-allow-origin')).toBe('https://anywhere.example');
     });
 
-    it('answers the preflight of the public widget paths', async () => {
-      for (const path of ['/api/v1/widget-config?bot=x', '/api/v1/widget/leads']) {
-        const res = await fetch(`${t.url}${path}`, {
-          method: 'OPTIONS',
-          headers: {
-            origin: SITE,
-            'access-control-request-method': 'POST',
-            'access-control-request-headers': 'content-type',
-          },
-        });
+    const preflight = (path: string, origin: string) =>
+      fetch(`${t.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+
+    it('answers the preflight of the public widget paths from an origin the bot allows', async () => {
+      const bot = await createBot(org, { allowedOrigins: [SITE] });
+      for (const path of [`/api/v1/widget-config?bot=${bot.id}`, '/api/v1/widget/leads']) {
+        const res = await preflight(path, SITE);
         expect(res.status).toBe(204);
         expect(res.headers.get('access-control-allow-origin')).toBe(SITE);
         expect(res.headers.get('access-control-allow-methods')).toContain('POST');
         expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
         expect(res.headers.get('vary')).toMatch(/Origin/);
+      }
+    });
+
+    it('grants no preflight to an origin the bot does not allow, nor for a bot that does not exist', async () => {
+      const bot = await createBot(org, { allowedOrigins: [SITE] });
+      for (const [path, origin] of [
+        [`/api/v1/widget-config?bot=${bot.id}`, 'https://evil.example'],
+        ['/api/v1/widget-config?bot=no-such-bot', SITE],
+      ] as const) {
+        const res = await preflight(path, origin);
+        expect(res.status).toBe(204);
+        expect(res.headers.get('access-control-allow-origin')).toBeNull();
+        expect(res.headers.get('access-control-allow-methods')).toBeNull();
       }
     });
 

@@ -11,26 +11,36 @@ function isWidgetPublicPath(path: string): boolean {
   return WIDGET_PUBLIC_PATHS.includes(path.length > 1 ? path.replace(/\/+$/, '') : path);
 }
 
+/** Decides whether a preflight from `origin` may be granted; `bot` is the `?bot=` the URL names, if any. */
+export type PreflightCheck = (origin: string, bot: string | null) => Promise<boolean>;
+
 /**
  * CORS for the widget's public paths, mounted on `/api/v1` before the API's open policy.
- * The origin is granted here provisionally, so early refusals (429, 422, unknown bot) stay
- * readable by the widget; the route withdraws the grant with {@link requireBotOrigin} once it
- * knows the bot. Preflights carry no body (so no bot for a POST): they only say which methods
- * and headers may follow, and the real request is the gate.
+ * On a real request the origin is granted provisionally, so early refusals (429, 422, unknown
+ * bot) stay readable by the widget; the route withdraws the grant with {@link requireBotOrigin}
+ * once it knows the bot. A preflight is granted only when the bot its URL names allows the
+ * origin (`GET /widget-config?bot=…`), or, when the bot is in a body it does not carry
+ * (`POST /widget/leads`), when some active bot does; the real request is still the gate.
  */
-export function widgetCors(): RequestHandler {
-  return (req, res, next) => {
+export function widgetCors(preflightAllowed: PreflightCheck): RequestHandler {
+  return async (req, res, next) => {
     if (!isWidgetPublicPath(req.path)) return next();
     res.vary('Origin');
     const origin = req.headers.origin;
-    if (origin) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (req.method !== 'OPTIONS') {
+      if (origin) {
+        res.setHeader('Access-Control-Allow-Origin', origin);
+        res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+      }
+      return next();
     }
-    if (req.method !== 'OPTIONS') return next();
-    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, If-None-Match, X-Request-Id');
-    res.setHeader('Access-Control-Max-Age', '600');
+    const bot = typeof req.query.bot === 'string' ? req.query.bot.slice(0, 200) : null;
+    if (origin && (await preflightAllowed(origin, bot))) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, If-None-Match, X-Request-Id, Idempotency-Key');
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
     res.status(204).end();
   };
 }

@@ -14,7 +14,7 @@ import type { Models } from '../db/models.js';
 import { AppError } from '../http/app-error.js';
 import { parse } from '../http/validate.js';
 import type { Logger } from '../logger.js';
-import { configEtag, readWidgetSettings, toWidgetConfig } from './widget-config.js';
+import { configEtag, originAllowed, readWidgetSettings, toWidgetConfig } from './widget-config.js';
 import { SettingsUpdates } from './widget-settings.events.js';
 
 type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
@@ -121,6 +121,26 @@ export class WidgetSettingsService {
       });
     }
     return bot;
+  }
+
+  /**
+   * Whether a CORS preflight from `origin` may be granted: for a named bot, when that bot
+   * allows the origin; with no bot named (a POST's bot is in its body), when any active bot does.
+   */
+  async preflightAllowed(origin: string, idOrSlug: string | null): Promise<boolean> {
+    if (idOrSlug !== null) {
+      const bot = await this.resolvePublicBot(idOrSlug).catch(() => null);
+      return bot !== null && originAllowed(bot.allowedOrigins ?? [], origin);
+    }
+    const allowing = await this.models.Chatbot.exists({
+      status: 'active',
+      $or: [
+        { allowedOrigins: { $size: 0 } },
+        { allowedOrigins: { $exists: false } },
+        { allowedOrigins: origin.toLowerCase() },
+      ],
+    });
+    return allowing !== null;
   }
 
   async publicConfig(idOrSlug: string): Promise<PublicWidgetConfig> {

@@ -10,7 +10,7 @@ import { connectMongo } from '../db/mongo.js';
 import { ApiClient } from '../test/api-client.js';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { ServerProcess } from '../test/server-process.js';
-import { UNLIMITED_WIDGET_ENV } from '../test/unlimited-widget.js';
+import { UNLIMITED_WIDGET_ENV } from '../test/unlimited-limits.js';
 import { connectWidget, send, type WidgetClient } from '../test/widget-client.js';
 
 const KEY_LINE = /Admin API key \(shown once, keep it safe\): (sk_live_\w+)/;

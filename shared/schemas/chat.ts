@@ -40,7 +40,9 @@ export const chatRequestSchema = z
   .refine((body) => Boolean(body.chatbotId ?? body.chatbot), {
     message: 'name the bot with chatbotId (id) or chatbot (slug)',
     path: ['chatbotId'],
-  });
+  })
+  // The document states the rule the refinement checks: one of the two is required.
+  .meta({ anyOf: [{ required: ['chatbotId'] }, { required: ['chatbot'] }] });
 
 /** A cited passage of the bot's knowledge. */
 export const sourceRefSchema = z.object({

@@ -8,7 +8,9 @@ export const leadFieldValuesSchema = z
     z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { message: 'field keys are lowercase letters, digits and _' }),
     z.string().max(1_000),
   )
-  .refine((values) => Object.keys(values).length <= 20, { message: 'at most 20 fields' });
+  .refine((values) => Object.keys(values).length <= 20, { message: 'at most 20 fields' })
+  // The API document states the key rule and the count, which the generator does not derive from a record.
+  .meta({ propertyNames: { pattern: '^[a-z][a-z0-9_]{0,39}$' }, maxProperties: 20 });
 
 /** Payload of the widget's `lead:submit` socket event. */
 export const leadSubmitPayloadSchema = z.strictObject({

@@ -90,6 +90,7 @@ export const widgetSettingsSchema = z.strictObject({
     // No dots in keys: request bodies refuse dotted keys, and stored documents would read them as paths.
     .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/), z.string().max(200))
     .refine((v) => Object.keys(v).length <= 50, { message: 'at most 50 strings' })
+    .meta({ propertyNames: { pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,39}$' }, maxProperties: 50 })
     .default({}),
   openOnLoad: z.boolean().default(false),
   showCitations: z.boolean().default(true),
@@ -104,7 +105,11 @@ export const widgetSettingsSchema = z.strictObject({
     consentText: null,
     askEmailWhenUnanswered: false,
   }),
-  cssVariables: z.partialRecord(z.enum(CUSTOM_CSS_VARIABLES), cssLength).default({}),
+  cssVariables: z
+    .partialRecord(z.enum(CUSTOM_CSS_VARIABLES), cssLength)
+    // Only the listed variables: the document says so, as the generator leaves enum-keyed records open.
+    .meta({ additionalProperties: false })
+    .default({}),
 });
 
 export type WidgetSettings = z.infer<typeof widgetSettingsSchema>;

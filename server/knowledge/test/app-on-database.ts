@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { startApp, type RunningApp } from '../../app.js';
 import { parseEnv } from '../../config.js';
 import { connectMongo } from '../../db/mongo.js';
-import { RELAXED_RATE_LIMITS } from '../../test/test-app.js';
+import { UNLIMITED_RATE_ENV } from '../../test/test-app.js';
 
 export interface AppOnDatabase {
   app: RunningApp;
@@ -20,7 +20,7 @@ export interface AppOnDatabase {
 export async function startAppOnDatabase(dbName: string, env: Record<string, string>): Promise<AppOnDatabase> {
   const connection = await connectMongo(inject('mongoUri'), { dbName });
   const config = {
-    ...parseEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env }),
+    ...parseEnv({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...UNLIMITED_RATE_ENV, ...env }),
     SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
   };
   const app = await startApp({
@@ -28,7 +28,6 @@ export async function startAppOnDatabase(dbName: string, env: Record<string, str
     logger: pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
-    rateLimits: RELAXED_RATE_LIMITS,
   });
   return {
     app,

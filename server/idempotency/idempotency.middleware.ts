@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
+import { AppError } from '../http/app-error.js';
+import type { IdempotencyService } from './idempotency.service.js';
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Response headers a replay repeats besides the body. */
+const REPLAYED_HEADERS = ['location', 'wisp-quota-warning'];
+
+/** JSON with object keys sorted, so the same body in another key order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function fingerprintOf(req: Request): string {
+  const hash = createHash('sha256');
+  hash.update(`${req.method} ${req.originalUrl}\n${canonical(req.body ?? null)}`);
+  const file = (req as { file?: { buffer?: Buffer; originalname?: string } }).file;
+  if (file?.buffer) hash.update(`\n${file.originalname ?? ''}\n`).update(file.buffer);
+  return hash.digest('hex');
+}
+
+/** Replays, conflicts and refusals are stored; failures a retry should run again (409, 429, 5xx) are not. */
+function worthKeeping(status: number): boolean {
+  return status < 500 && status !== 409 && status !== 429;
+}
+
+/**
+ * `Idempotency-Key` on a POST (Stripe semantics): the same key with the same request within
+ * 24 hours gets the first response again (`Idempotent-Replayed: true`) without running twice;
+ * with another request, 422 `IdempotencyError`; while the first still runs, 409. Keys belong
+ * to the organization (public routes: the caller's address). A streamed answer cannot be
+ * replayed, so `stream: true` with a key is refused (`clientMessageId` makes those retries safe).
+ */
+export function idempotency(service: IdempotencyService): RequestHandler {
+  return async (req, res, next) => {
+    const key = req.get(IDEMPOTENCY_HEADER);
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw new AppError('ValidationError', {
+        message: `${IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII characters (a UUID is a good choice)`,
+        details: { fields: [{ path: IDEMPOTENCY_HEADER, message: 'must be 1 to 255 visible ASCII characters' }] },
+      });
+    }
+    if ((req.body as { stream?: unknown } | undefined)?.stream === true) {
+      throw new AppError('ValidationError', {
+        message: `${IDEMPOTENCY_HEADER} cannot be used with "stream": true, since a stream cannot be replayed; send "clientMessageId" to make a streamed chat safe to retry, or drop "stream"`,
+        details: { fields: [{ path: IDEMPOTENCY_HEADER, message: 'not allowed with "stream": true' }] },
+      });
+    }
+    const principal = res.locals.principal as ApiKeyPrincipal | undefined;
+    const scope = principal ? `org:${principal.organizationId}` : `ip:${req.ip ?? 'unknown'}`;
+    const claim = await service.claim(scope, key, fingerprintOf(req));
+    if (claim.kind === 'replay') {
+      const { status, body, headers } = claim.response;
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      res.setHeader('Idempotent-Replayed', 'true');
+      res.status(status).type('application/json').send(body);
+      return;
+    }
+    capture(res, async (response) => {
+      if (response && worthKeeping(response.status)) await service.complete(claim.id, response);
+      else await service.abandon(claim.id);
+    });
+    next();
+  };
+}
+
+/** Calls `settle` once the response is sent (with what `res.json` sent) or cut off (with null). */
+function capture(
+  res: Response,
+  settle: (response: { status: number; body: string; headers: Record<string, string> } | null) => Promise<void>,
+): void {
+  let sent: { status: number; body: string } | null = null;
+  const json = res.json.bind(res);
+  res.json = (body: unknown) => {
+    sent = { status: res.statusCode, body: JSON.stringify(body) };
+    return json(body);
+  };
+  let settled = false;
+  const done = (finished: boolean) => {
+    if (settled) return;
+    settled = true;
+    const headers = Object.fromEntries(
+      REPLAYED_HEADERS.flatMap((name) => {
+        const value = res.getHeader(name);
+        return value === undefined ? [] : [[name, String(value)]];
+      }),
+    );
+    const response = finished && sent ? { ...sent, headers } : null;
+    void settle(response).catch((error: unknown) => {
+      (res.req as { log?: { error: (o: unknown, m: string) => void } }).log?.error(
+        { err: error },
+        'could not record an idempotent response',
+      );
+    });
+  };
+  res.once('finish', () => done(true));
+  res.once('close', () => done(res.writableFinished));
+}
