@@ -189,7 +189,7 @@ export class ApiRouter {
     }
     const body = spec.body as ZodType | undefined;
     const example = REQUEST_EXAMPLES[`${spec.method} ${spec.path}`];
-    const curl = curlExample(spec.method, spec.path, spec.scope === 'public', body ? example : undefined);
+    const curl = curlExample(spec.method, documentedPath(spec), spec.scope === 'public', body ? example : undefined);
     this.registry.registerPath({
       method: spec.method,
       path: documentedPath(spec),

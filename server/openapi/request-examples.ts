@@ -40,11 +40,42 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     fields: { name: 'Ada Lovelace', email: 'ada@example.com' },
     consent: true,
   },
+  // The compatibility dialects (the source documents' own examples, where they give one).
+  'put /chatbots/:id': {
+    name: 'Acme support',
+    instructions: 'You are the support assistant of Acme. Answer from the knowledge base.',
+    allowedOrigins: ['https://www.example.com'],
+  },
+  'post /knowledge': {
+    chatbotId: 'demo',
+    type: 'text',
+    title: 'Return policy',
+    content: 'Returns are accepted within 30 days of delivery.',
+  },
+  'post /bots': { name: 'Support Agent', instructions: 'You are a friendly support agent.' },
+  'patch /bots/:id': { instructions: 'Answer in two sentences at most.' },
+  'post /bots/:bot_id/integrations': {
+    name: 'OpenAI',
+    baseUrl: 'https://api.openai.com/v1',
+    apiKey: 'sk-your-provider-key',
+    chatModel: 'gpt-4o-mini',
+  },
+  'post /chat/:slug': { message: 'How do I reset my password?', stream: false, conversationId: null },
+  'post /v1/api/chat/:slug': { message: 'How do I reset my password?', stream: false, conversationId: null },
+  'post /v1/query': { message: 'Where is my order?', conversation_id: null, user_token: 'jwt_for_authenticated_user' },
+  'post /api/sources': {
+    type: 'text',
+    chatbot_id: 'demo',
+    title: 'Return policy',
+    content: 'Returns are accepted within 30 days of delivery.',
+  },
+  'post /api/chat': { message: 'How long does shipping take?', chatbot_id: 'demo', session_id: 'user-42' },
+  'put /api/widget-settings': { primary_color: '#14532d', welcome_message: 'Hi! How can we help?' },
 };
 
 /** A curl command for one operation, with `$WISP` for the server and `$KEY` for an API key. */
-export function curlExample(method: string, path: string, isPublic: boolean, body: unknown): string {
-  const lines = [`curl -X ${method.toUpperCase()} "$WISP/api/v1${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}"`];
+export function curlExample(method: string, documentedPath: string, isPublic: boolean, body: unknown): string {
+  const lines = [`curl -X ${method.toUpperCase()} "$WISP${documentedPath}"`];
   if (!isPublic) lines.push(`-H "Authorization: Bearer $KEY"`);
   if (body !== undefined) {
     lines.push(`-H 'content-type: application/json'`);
