@@ -1,7 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { ApiKeyDto, ApiKeyScope, CreatedApiKeyDto } from '../../shared/schemas/api-keys.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { planOf, type LimitOverrides, type Plan } from '../organizations/plans.js';

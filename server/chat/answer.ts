@@ -1,6 +1,6 @@
 import type { SourceRef } from '../../shared/schemas/chat.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';

@@ -8,7 +8,7 @@ import {
 } from '../../shared/schemas/chat.js';
 import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { errorBody } from '../http/error-handler.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { ChatService } from './chat.service.js';

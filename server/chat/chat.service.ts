@@ -4,7 +4,7 @@ import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
@@ -17,6 +17,7 @@ import { storedResult } from './chat-result.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import type { UnansweredService } from './unanswered.service.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 export interface ChatDeps {
   models: Models;
@@ -115,7 +116,7 @@ export class ChatService {
           }));
       } catch (error) {
         // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
-        if ((error as { code?: number }).code === 11000 && turn.clientMessageId) {
+        if (isDuplicateKeyError(error) && turn.clientMessageId) {
           const winner = await this.findUserMessage(conversation._id, turn.clientMessageId);
           if (winner) {
             yield* this.replay(winner, signal);
@@ -220,7 +221,7 @@ export class ChatService {
       });
     } catch (error) {
       // Another retry of the same message took the answer over first.
-      if ((error as { code?: number }).code === 11000) throw this.stillAnswering(userMessage, null);
+      if (isDuplicateKeyError(error)) throw this.stillAnswering(userMessage, null);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import type { ChatResult, MessageDto, SourceRef } from '../../shared/schemas/chat.js';
-import type { AppError } from '../http/app-error.js';
+import type { AppError } from '../errors/app-error.js';
 
 /** The end user a conversation belongs to, from a verified `userToken`. */
 export interface EndUser {

@@ -1,5 +1,5 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { EndUser } from './chat.types.js';
 
 /** Clocks of the site owner's backend and of this server may disagree by this much. */

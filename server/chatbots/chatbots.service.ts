@@ -4,7 +4,8 @@ import type { ChatbotDto, CreateChatbotInput, UpdateChatbotInput } from '../../s
 import type { SecretBox } from '../crypto/secret-box.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
-import { AppError, notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../errors/app-error.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 type ChatbotDocument = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
 
@@ -65,7 +66,7 @@ export class ChatbotsService {
         });
         return { ...toChatbotDto(doc), identitySecret };
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
         if (input.slug || attempt >= 5) throw slugTaken(slug);
       }
     }
@@ -107,7 +108,7 @@ export class ChatbotsService {
     try {
       await doc.save();
     } catch (error) {
-      if (isDuplicateKey(error) && input.slug) throw slugTaken(input.slug);
+      if (isDuplicateKeyError(error) && input.slug) throw slugTaken(input.slug);
       throw error;
     }
     return toChatbotDto(doc);
@@ -167,8 +168,4 @@ function slugTaken(slug: string) {
     message: `The slug "${slug}" is taken: slugs are public widget addresses, unique across the server. Choose another, or leave slug out to get a free one`,
     details: { fields: [{ path: 'slug', message: 'already in use' }] },
   });
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

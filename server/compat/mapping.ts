@@ -1,6 +1,6 @@
 import { snakeCase } from '../../shared/schemas/compat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 /** Fields whose values are key-value data (the caller's, or named by CSS): their keys are left as they are. */
 const OPAQUE_FIELDS = new Set(['custom', 'metadata', 'strings', 'cssVariables', 'css_variables']);

@@ -6,7 +6,7 @@ import type { EndUser } from '../chat/chat.types.js';
 import { listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;

@@ -6,8 +6,9 @@ import type { ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
 import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
-import { AppError } from './app-error.js';
-import { parse, parseQuery } from './validate.js';
+import { AppError } from '../errors/app-error.js';
+import { parseQuery } from './validate.js';
+import { parse } from '../errors/parse.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Out<S> = S extends ZodType ? z.output<S> : undefined;

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 /** Resolves `Authorization: Bearer <key>` to a principal on `res.locals.principal`. */
 export function authenticate(apiKeys: ApiKeysService, failedAttemptLimit: RequestHandler): RequestHandler {

@@ -2,7 +2,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import mongoose from 'mongoose';
 import type { ApiError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../errors/app-error.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 interface BodyParserError {
   type?: string;
@@ -25,7 +26,7 @@ export function toAppError(error: unknown): AppError {
   if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
     return new AppError('UnsupportedMediaTypeError', { message: 'Unsupported body encoding' });
   }
-  if ((error as { code?: number })?.code === 11000) {
+  if (isDuplicateKeyError(error)) {
     return new AppError('ConflictError', { message: 'A resource with the same unique value already exists' });
   }
   if (error instanceof mongoose.Error.CastError) {

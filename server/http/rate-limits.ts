@@ -3,7 +3,7 @@ import { ipKeyGenerator, rateLimit, type RateLimitInfo, type Store } from 'expre
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { parseEnv, type Config } from '../config.js';
 import { planDefaults, type Plan } from '../organizations/plans.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 /** Requests a key may make, by its organization's plan; 0 means unlimited. */
 export interface PlanRateLimits {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { IdempotencyService } from './idempotency.service.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';

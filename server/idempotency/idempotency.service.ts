@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 /** How long a key's first response is replayed (Stripe's 24 hours). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
@@ -41,7 +42,7 @@ export class IdempotencyService {
         });
         return { kind: 'run', id: doc._id };
       } catch (error) {
-        if ((error as { code?: number }).code !== 11000) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
       }
       const existing = await this.models.IdempotencyKey.findOne({ scope, key }).lean();
       // Gone in between (expired and swept, or abandoned): claim again.

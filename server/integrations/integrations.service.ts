@@ -7,7 +7,7 @@ import type {
 import type { SecretBox } from '../crypto/secret-box.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { RefusedAddressError, resolveAllowed } from '../net/guarded-fetch.js';
 

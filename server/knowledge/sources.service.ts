@@ -11,7 +11,7 @@ import type {
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { StorageCounter } from '../usage/usage.service.js';
 import { detectKind, KIND_MIME } from './extract/extract.js';
 import { literalAddress, type AddressPolicy } from '../net/address-policy.js';

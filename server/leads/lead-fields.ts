@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FieldIssue } from '../../shared/errors.js';
 import type { WidgetSettings } from '../../shared/schemas/widget-settings.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 type LeadCapture = WidgetSettings['leadCapture'];
 type LeadField = LeadCapture['fields'][number];

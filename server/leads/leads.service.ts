@@ -5,10 +5,11 @@ import { toConversationSummary, toMessageDto } from '../conversations/conversati
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 type LeadRecord = Awaited<ReturnType<Models['Lead']['findOne']>> & object;
 type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
@@ -159,7 +160,7 @@ export class LeadsService {
     const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
     return this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
       // Two first submissions raced to insert: the loser's update now finds the winner's lead.
-      if ((error as { code?: number }).code !== 11000) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       return this.models.Lead.findOneAndUpdate(filter, full, options);
     });
   }

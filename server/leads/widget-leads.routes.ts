@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { envelopeOf } from '../../shared/schemas/common.js';
 import { leadSubmittedSchema, widgetLeadRequestSchema } from '../../shared/schemas/leads.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { sendData } from '../http/respond.js';
 import type { VisitorTokens } from '../widget/visitor-token.js';
 import { requireBotOrigin } from '../widget-settings/widget-cors.js';

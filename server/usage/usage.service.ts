@@ -1,7 +1,8 @@
 import { Types } from 'mongoose';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { planOf, type Plan } from '../organizations/plans.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
@@ -170,7 +171,7 @@ export class UsageService {
         { upsert: true },
       );
     } catch (error) {
-      if ((error as { code?: number }).code !== 11000) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
     }
     if (this.knownPeriods.size >= KNOWN_PERIODS_MAX) this.knownPeriods.clear();
     this.knownPeriods.add(known);

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppError } from '../http/app-error.js';
+import type { AppError } from '../errors/app-error.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
 import { currentPeriod, periodResetsAt } from './usage.service.js';
 

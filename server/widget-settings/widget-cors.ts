@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { originAllowed } from './widget-config.js';
 
 /** Paths under `/api/v1` that the widget calls from the bot owner's site; each bot decides which origins may. */

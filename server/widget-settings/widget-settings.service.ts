@@ -11,8 +11,8 @@ import {
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { findPage } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
-import { parse } from '../http/validate.js';
+import { AppError } from '../errors/app-error.js';
+import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
 import { configEtag, originAllowed, readWidgetSettings, toWidgetConfig } from './widget-config.js';
 import { SettingsUpdates } from './widget-settings.events.js';

@@ -1,7 +1,7 @@
 import type { WidgetSocketData } from '../../shared/socket-events.js';
 import type { ChatService } from '../chat/chat.service.js';
 import type { ChatTurn } from '../chat/chat.types.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import { visitorRoom, type WidgetNamespace } from './widget-hub.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Response } from 'express';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 
 /** Where `npm run build:widget` writes `widget.js` and its hashed chunks (under `widget/`). */
 export const WIDGET_DIST = fileURLToPath(new URL('../../widget/dist', import.meta.url));

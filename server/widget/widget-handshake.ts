@@ -4,7 +4,7 @@ import type { ErrorName } from '../../shared/errors.js';
 import { widgetHandshakeSchema } from '../../shared/schemas/widget-socket.js';
 import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '../../shared/socket-events.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { Services } from '../services.js';
 import { originAllowed } from '../widget-settings/widget-config.js';
 

@@ -1,6 +1,6 @@
 import type { Options, Store } from 'express-rate-limit';
 import type { Config } from '../config.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import { WindowCounter } from './window-counter.js';
 

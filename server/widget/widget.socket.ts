@@ -1,6 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { createClient } from 'redis';
 import { Server } from 'socket.io';
 import {
   WIDGET_NAMESPACE,
@@ -10,7 +9,7 @@ import {
 } from '../../shared/socket-events.js';
 import type { Config } from '../config.js';
 import type { Models } from '../db/models.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { clientIp, clientIpKey } from '../http/client-ip.js';
@@ -18,6 +17,7 @@ import { registerWidgetHandlers } from './widget-handlers.js';
 import { acceptHandshake, handshakeError, type WidgetSocket } from './widget-handshake.js';
 import { botRoom, visitorRoom, type WidgetNamespace } from './widget-hub.js';
 import type { WidgetLimits } from './widget-limits.js';
+import { closeRedis, connectRedis, type RedisClient } from '../redis/redis-client.js';
 
 export interface WidgetSocketDeps {
   httpServer: HttpServer;
@@ -52,12 +52,10 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
     maxHttpBufferSize: 256 * 1024,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
   });
-  let redis: ReturnType<typeof createClient> | null = null;
+  let redis: RedisClient | null = null;
   if (deps.config.REDIS_URL) {
-    redis = createClient({ url: deps.config.REDIS_URL });
-    // The client reconnects by itself; an unhandled 'error' event would end the process instead.
-    redis.on('error', (error: unknown) => logger.warn({ err: error }, 'widget socket Redis connection error'));
-    await redis.connect();
+    // Its own connection: the streams adapter blocks on XREAD. Commands queue through a blip.
+    redis = await connectRedis(deps.config.REDIS_URL, logger, 'widget socket', { offlineQueue: true });
     io.adapter(createAdapter(redis));
   }
 
@@ -126,7 +124,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
       namespace.adapter.close();
       io.of('/').adapter.close();
       io.engine.close();
-      await redis?.close().catch(() => undefined);
+      await closeRedis(redis).catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { Models } from '../../db/models.js';
 import { BotIndex, toVector, type IndexedChunk } from './bot-index.js';
+import { isDuplicateKeyError } from '../../errors/duplicate-key.js';
 
 /** The bot an index belongs to. */
 export interface BotKey {
@@ -81,7 +82,7 @@ export class IndexCache {
         return doc.version;
       } catch (error) {
         // Two first bumps can both try to insert; the loser retries as an update.
-        if ((error as { code?: number }).code !== 11000 || attempt > 2) throw error;
+        if (!isDuplicateKeyError(error) || attempt > 2) throw error;
       }
     }
   }
