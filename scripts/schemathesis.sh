@@ -39,10 +39,10 @@ done
 KEY=$(grep -o 'sk_live_[0-9A-Za-z]*' "$LOG" | head -1)
 echo "schemathesis.sh: server at $URL"
 
-SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts "$VENV/bin/schemathesis" run "$URL/api/v1/openapi.json" \
+WISP_SCHEMATHESIS_KEY="$KEY" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts \
+  "$VENV/bin/schemathesis" --config-file scripts/schemathesis.toml run "$URL/api/v1/openapi.json" \
   --url "$URL" \
   --checks all \
-  --header "Authorization: Bearer $KEY" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" \
   --seed "${SCHEMATHESIS_SEED:-1}" \
   --no-color \

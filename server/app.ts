@@ -157,7 +157,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));
-  app.use('/api/v1', api.methodNotAllowed());
+  app.use(api.methodNotAllowed());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

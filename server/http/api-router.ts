@@ -119,7 +119,7 @@ export class ApiRouter {
     chain.push(async (req, res) => {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
-        body: (spec.body ? parse(spec.body, req.body ?? {}, 'body') : undefined) as Out<B>,
+        body: (spec.body ? parse(spec.body, bodyOf(spec.method, req), 'body') : undefined) as Out<B>,
         query: parseQuery(
           spec.query as ZodType | undefined,
           (spec.query ? perPageAlias(spec.query, req.query) : req.query) as Record<string, unknown>,
@@ -141,14 +141,16 @@ export class ApiRouter {
 
   /**
    * For a request no route answered: 405 with `Allow` when its path exists with other methods
-   * (mounted last, after every other handler of `/api/v1`), else passes on to the 404.
+   * (mounted last, at the server root, so it covers `/api/v1` and the compatibility paths), else passes on to the 404.
    */
   methodNotAllowed(): RequestHandler {
     const patternOf = (path: string) =>
-      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\{[A-Za-z0-9_]+\\\}/g, '[^/]+')}/?$`);
+    const routes = this.mounted.map((route) => ({ method: route.method, pattern: patternOf(route.documentedPath) }));
     return (req, _res, next) => {
+      const path = `${req.baseUrl}${req.path}`;
       const allowed = new Set(
-        this.mounted.filter((route) => patternOf(route.path).test(req.path)).map((route) => route.method.toUpperCase()),
+        routes.filter((route) => route.pattern.test(path)).map((route) => route.method.toUpperCase()),
       );
       if (allowed.size === 0) return next();
       if (allowed.has('GET')) allowed.add('HEAD');
@@ -169,7 +171,7 @@ export class ApiRouter {
       ...(spec.scope === 'public' ? [] : AUTH_ERRORS),
       ...(spec.errors ?? []),
     ]);
-    if (spec.body || spec.query) errors.add('ValidationError');
+    if (spec.body || spec.query || spec.params) errors.add('ValidationError');
     if (spec.body) errors.add('PayloadTooLargeError');
     if (spec.method === 'post') {
       errors.add('IdempotencyError');
@@ -226,6 +228,21 @@ export class ApiRouter {
 
 function documentedPath(spec: { path: string; root?: boolean }): string {
   return `${spec.root ? '' : '/api/v1'}${spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`;
+}
+
+/**
+ * The request's body for parsing. A PUT or PATCH without one is refused: a missing body on a PUT
+ * would otherwise reset every field to its default, and on a PATCH it is almost always a client bug.
+ */
+function bodyOf(method: string, req: Request): unknown {
+  if (req.body !== undefined) return req.body;
+  if (method === 'put' || method === 'patch') {
+    throw new AppError('ValidationError', {
+      message: 'A JSON body is required: send the fields with Content-Type: application/json',
+      details: { fields: [{ path: 'body', message: 'required' }] },
+    });
+  }
+  return {};
 }
 
 /**

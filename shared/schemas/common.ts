@@ -16,19 +16,32 @@ const perPageSchema = z.coerce
   .min(1, { message: 'must be at least 1' })
   .max(100, { message: 'must be at most 100' });
 
-/** `page` (from 1) and `perPage` (1..100, default 20) on every list; `per_page` is the same as `perPage`. */
+/**
+ * `page` (from 1) and `perPage` (1..100, default 20) on every list. `per_page` is accepted as the
+ * same: the API router maps it onto `perPage` before parsing (and refuses both with different
+ * values), so it is not a parameter of its own in the OpenAPI document, which cannot say "one or
+ * the other".
+ */
 export const paginationQuerySchema = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1),
-  perPage: perPageSchema.default(20),
-  // The API router maps it onto `perPage` before parsing (and refuses both with different values).
-  per_page: perPageSchema.optional().meta({ description: 'The same as `perPage`' }),
+  perPage: perPageSchema.default(20).meta({ description: 'Items per page (1-100); also accepted as `per_page`' }),
 });
 
 /** A short free-text string with a hard maximum. */
 export const shortText = (max = 200) => z.string().trim().min(1).max(max);
 
-/** An ISO date-time in a query (`from`, `to`). */
-export const dateQuerySchema = z.coerce.date({ message: 'must be an ISO 8601 date' });
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * An ISO 8601 date or date-time in a query (`from`, `to`). Only that form: `new Date()` alone
+ * would also take "0.5" or "1" as some date.
+ */
+export const dateQuerySchema = z
+  .string()
+  .max(40)
+  .regex(ISO_8601, { message: 'must be an ISO 8601 date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z' })
+  .transform((value) => new Date(value))
+  .refine((date) => !Number.isNaN(date.getTime()), { message: 'must be a real calendar date' });
 
 /** Free-form metadata a client attaches: flat, small, with safe keys. */
 export const metadataSchema = z

@@ -31,6 +31,8 @@ export function snakeCaseSchema(schema: z.ZodType): z.ZodType {
   if (schema instanceof z.ZodArray) return z.array(snakeCaseSchema(schema.element as z.ZodType));
   if (schema instanceof z.ZodNullable) return snakeCaseSchema(schema.unwrap() as z.ZodType).nullable();
   if (schema instanceof z.ZodOptional) return snakeCaseSchema(schema.unwrap() as z.ZodType).optional();
+  // A default only shapes input; an answer always carries the value, so the inner shape is what it has.
+  if (schema instanceof z.ZodDefault) return snakeCaseSchema(schema.unwrap() as z.ZodType);
   return schema;
 }
 
