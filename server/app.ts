@@ -35,7 +35,7 @@ import { mountUsageRoutes } from './usage/usage.routes.js';
 import { mountWidgetConfigRoutes } from './widget-settings/widget-config.routes.js';
 import { exceptWidgetPublicPaths, widgetCors } from './widget-settings/widget-cors.js';
 import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
-import { demoRoutes } from './widget/demo.routes.js';
+import { demoRoutes } from './demo/demo.routes.js';
 import { widgetAssetRoutes } from './widget/widget-assets.routes.js';
 import { widgetIpLimit } from './widget/widget-ip-limit.js';
 import { WidgetLimits, widgetLimitSettings, type WidgetLimitSettings } from './widget/widget-limits.js';
