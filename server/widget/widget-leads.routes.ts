@@ -4,10 +4,10 @@ import { leadSubmittedSchema, widgetLeadRequestSchema } from '../../shared/schem
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../errors/app-error.js';
 import { sendData } from '../http/respond.js';
-import type { VisitorTokens } from '../widget/visitor-token.js';
-import { requireBotOrigin } from '../widget-settings/widget-cors.js';
+import type { VisitorTokens } from './visitor-token.js';
+import { requireBotOrigin } from './widget-cors.js';
 import type { WidgetSettingsService } from '../widget-settings/widget-settings.service.js';
-import type { LeadsService } from './leads.service.js';
+import type { LeadsService } from '../leads/leads.service.js';
 
 /** Lead capture from the widget without a socket: public, CORS-checked, proven by the visitor token. */
 export function mountWidgetLeadRoutes(

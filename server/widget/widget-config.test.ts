@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WidgetConfig } from '../../shared/schemas/widget-settings.js';
 import { WIDGET_NAMESPACE } from '../../shared/socket-events.js';
 import type { TestApp, TestOrg } from '../test/test-app.js';
-import { createBot, settingsPath, startOwnerApp } from './widget-settings.fixtures.js';
+import { createBot, settingsPath, startOwnerApp } from '../widget-settings/widget-settings.fixtures.js';
 
 const SITE = 'https://shop.example';
 

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadDetail, LeadListItem } from '../../shared/schemas/leads.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
-import { createConversation, createLeadBot, leadRequest, visitorOf } from './leads.fixtures.js';
+import { createConversation, createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
 
 interface FieldIssues {
   fields: Array<{ path: string; message: string }>;

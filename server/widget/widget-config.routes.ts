@@ -3,9 +3,9 @@ import { envelopeOf } from '../../shared/schemas/common.js';
 import { widgetConfigQuerySchema, widgetConfigSchema } from '../../shared/schemas/widget-settings.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData } from '../http/respond.js';
-import { etagMatches } from './widget-config.js';
+import { etagMatches } from '../widget-settings/widget-config.js';
 import { requireBotOrigin } from './widget-cors.js';
-import type { WidgetSettingsService } from './widget-settings.service.js';
+import type { WidgetSettingsService } from '../widget-settings/widget-settings.service.js';
 
 /** Browsers and CDNs may reuse the config this long; settings changes reach open widgets over the socket. */
 const MAX_AGE_SECONDS = 60;

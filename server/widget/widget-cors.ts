@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors/app-error.js';
-import { originAllowed } from './widget-config.js';
+import { originAllowed } from '../widget-settings/widget-config.js';
 
 /** Paths under `/api/v1` that the widget calls from the bot owner's site; each bot decides which origins may. */
 export const WIDGET_PUBLIC_PATHS: readonly string[] = ['/widget-config', '/widget/leads'];
