@@ -177,6 +177,14 @@ describe('public widget config', () => {
       expect(refused.headers.get('vary')).toMatch(/Origin/);
     });
 
+    it('refuses a request without an Origin when the bot lists origins, as the socket handshake does', async () => {
+      const bot = await createBot(org, { allowedOrigins: [SITE] });
+      const refused = await fetchConfig(bot.id);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error?.message).toMatch(/no Origin header.*allowedOrigins/);
+      expect((await fetchConfig((await createBot(org)).id)).status).toBe(200);
+    });
+
     it('allows any origin when the list is empty, never with a wildcard', async () => {
       const bot = await createBot(org);
       const res = await fetchConfig(bot.id, { origin: 'https://anywhere.example' });

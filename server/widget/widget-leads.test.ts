@@ -208,6 +208,7 @@ describe('lead capture from the widget', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     expect(await leadsOf(bot)).toHaveLength(0);
+    expect((await submit(leadRequest(bot, visitorOf(t, bot)))).status).toBe(403);
     const allowed = await submit(leadRequest(bot, visitorOf(t, bot)), { origin: 'https://shop.example' });
     expect(allowed.status).toBe(201);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
