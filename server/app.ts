@@ -13,7 +13,7 @@ import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js'
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
 import { mountIntegrationRoutes } from './integrations/integrations.routes.js';
 import { mountLeadRoutes } from './leads/leads.routes.js';
-import { mountWidgetLeadRoutes } from './leads/widget-leads.routes.js';
+import { mountWidgetLeadRoutes } from './widget/widget-leads.routes.js';
 import type { Config } from './config.js';
 import { createModels, ensureCollections, type Models } from './db/models.js';
 import { healthRoutes } from './health/health.routes.js';
@@ -32,10 +32,11 @@ import { createServices, type Services } from './services.js';
 import { faviconRoutes } from './site/favicon.routes.js';
 import { mountKnowledgeRoutes } from './knowledge/sources.routes.js';
 import { mountUsageRoutes } from './usage/usage.routes.js';
-import { mountWidgetConfigRoutes } from './widget-settings/widget-config.routes.js';
-import { exceptWidgetPublicPaths, widgetCors } from './widget-settings/widget-cors.js';
+import { mountWidgetConfigRoutes } from './widget/widget-config.routes.js';
+import { exceptWidgetPublicPaths, widgetCors } from './widget/widget-cors.js';
 import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
-import { demoRoutes } from './widget/demo.routes.js';
+import { demoRoutes } from './demo/demo.routes.js';
+import { WidgetAccess } from './widget/widget-access.js';
 import { widgetAssetRoutes } from './widget/widget-assets.routes.js';
 import { widgetIpLimit } from './widget/widget-ip-limit.js';
 import { WidgetLimits, widgetLimitSettings, type WidgetLimitSettings } from './widget/widget-limits.js';
@@ -92,16 +93,12 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
   mountConversationRoutes(api, services.conversations, services.chatbots);
   mountWidgetSettingsRoutes(api, services.widgetSettings);
-  mountWidgetConfigRoutes(api, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
+  // The one gate of the widget's public doors (config, leads, CORS, socket).
+  const widgetAccess = new WidgetAccess(services.widgetSettings, services.visitorTokens);
+  mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
   mountLeadRoutes(api, services.leads, services.chatbots);
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
-  mountWidgetLeadRoutes(
-    api,
-    services.leads,
-    services.widgetSettings,
-    services.visitorTokens,
-    widgetIpLimit(widgetLimits, 'leads'),
-  );
+  mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
   mountCompatRoutes(api, services, config);
 
   const app = express();
@@ -130,10 +127,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   let publicUrl = config.PUBLIC_URL ?? '';
   app.use(openApiRoutes(api, () => publicUrl));
   // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
-  app.use(
-    '/api/v1',
-    widgetCors((origin, bot) => services.widgetSettings.preflightAllowed(origin, bot)),
-  );
+  app.use('/api/v1', widgetCors(widgetAccess));
   // API routes are called from any origin with a key and never with cookies.
   const apiCors = cors({
     origin: '*',
@@ -169,6 +163,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     config,
     logger,
     limits: widgetLimits,
+    access: widgetAccess,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

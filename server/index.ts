@@ -5,7 +5,7 @@ import { startEmbeddedDb, type EmbeddedDb } from './db/embedded-db.js';
 import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from './db/embedded-uri-file.js';
 import { connectMongo, redactUri } from './db/mongo.js';
 import { chooseLogFormat, createLogger, type Logger } from './logger.js';
-import { ensureDemoBot } from './widget/demo-bot.js';
+import { ensureDemoBot } from './demo/demo-bot.js';
 
 /** The composition root: config, database, app, and one shutdown path for signals and fatal errors. */
 async function main(): Promise<void> {

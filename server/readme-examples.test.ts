@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestOrg } from './test/test-app.js';
-import { ensureDemoBot } from './widget/demo-bot.js';
+import { ensureDemoBot } from './demo/demo-bot.js';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const README_HOST = 'http://127.0.0.1:3000';

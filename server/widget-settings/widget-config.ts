@@ -97,23 +97,3 @@ export function toWidgetConfig(bot: ConfigBot, settings: WidgetSettings): Widget
 export function configEtag(config: WidgetConfig): string {
   return `"${createHash('sha256').update(JSON.stringify(config)).digest('base64url').slice(0, 27)}"`;
 }
-
-/**
- * Whether a browser on `origin` may use the bot's public widget routes: any origin when the
- * list is empty, otherwise only listed ones. No Origin header means no browser asked, so nothing to refuse.
- */
-export function originAllowed(allowedOrigins: string[], origin: string | undefined): boolean {
-  if (origin === undefined || allowedOrigins.length === 0) return true;
-  return allowedOrigins.includes(origin.toLowerCase());
-}
-
-/**
- * Whether an `If-None-Match` header names `etag` (weak comparison, lists and `*` allowed).
- * Checked here rather than by Express's `req.fresh`, which ignores the header whenever the
- * request says `Cache-Control: no-cache` — as fetch() does on every conditional request it builds.
- */
-export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
-}

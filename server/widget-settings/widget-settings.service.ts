@@ -14,7 +14,7 @@ import type { Models } from '../db/models.js';
 import { AppError } from '../errors/app-error.js';
 import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
-import { configEtag, originAllowed, readWidgetSettings, toWidgetConfig } from './widget-config.js';
+import { configEtag, readWidgetSettings, toWidgetConfig } from './widget-config.js';
 import { SettingsUpdates } from './widget-settings.events.js';
 
 type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
@@ -30,11 +30,10 @@ export interface ChangeActor {
   apiKeyId: string | null;
 }
 
-/** The widget config a browser may fetch, with what the HTTP layer needs to cache and CORS-check it. */
+/** The widget config a browser may fetch, with the validator the HTTP layer caches it by. */
 export interface PublicWidgetConfig {
   config: WidgetConfig;
   etag: string;
-  allowedOrigins: string[];
 }
 
 /** The settings of a bot as stored, read through the current schema with defaults. */
@@ -123,15 +122,8 @@ export class WidgetSettingsService {
     return bot;
   }
 
-  /**
-   * Whether a CORS preflight from `origin` may be granted: for a named bot, when that bot
-   * allows the origin; with no bot named (a POST's bot is in its body), when any active bot does.
-   */
-  async preflightAllowed(origin: string, idOrSlug: string | null): Promise<boolean> {
-    if (idOrSlug !== null) {
-      const bot = await this.resolvePublicBot(idOrSlug).catch(() => null);
-      return bot !== null && originAllowed(bot.allowedOrigins ?? [], origin);
-    }
+  /** Whether some active bot may be used from `origin` (none listed, or it is listed): for preflights naming no bot. */
+  async anyActiveBotAllows(origin: string): Promise<boolean> {
     const allowing = await this.models.Chatbot.exists({
       status: 'active',
       $or: [
@@ -144,9 +136,13 @@ export class WidgetSettingsService {
   }
 
   async publicConfig(idOrSlug: string): Promise<PublicWidgetConfig> {
-    const bot = await this.resolvePublicBot(idOrSlug);
+    return this.configOf(await this.resolvePublicBot(idOrSlug));
+  }
+
+  /** The public config of a bot the caller has already looked up (and let through the widget's gate). */
+  configOf(bot: ChatbotRecord): PublicWidgetConfig {
     const config = toWidgetConfig(bot, settingsOfBot(bot));
-    return { config, etag: configEtag(config), allowedOrigins: bot.allowedOrigins ?? [] };
+    return { config, etag: configEtag(config) };
   }
 
   /**

@@ -8,6 +8,7 @@ import { AppError } from '../errors/app-error.js';
 import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
+import type { WidgetAccess } from './widget-access.js';
 import { runWidgetTurn } from './widget-answers.js';
 import type { WidgetSocket } from './widget-handshake.js';
 import type { WidgetNamespace } from './widget-hub.js';
@@ -16,6 +17,7 @@ import type { Hit, WidgetLimits } from './widget-limits.js';
 export interface WidgetHandlerDeps {
   models: Models;
   services: Pick<Services, 'chat' | 'conversations' | 'leads'>;
+  access: WidgetAccess;
   namespace: WidgetNamespace;
   logger: Logger;
   limits: WidgetLimits;
@@ -169,12 +171,12 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
       // The same per-address lead limit as the HTTP lead route.
       await gate(['leads', ipKey]);
       const input = parsePayload(leadSubmitPayloadSchema, payload);
-      const { organizationId, chatbotId, visitorId, pageUrl } = socket.data;
-      return services.leads.submit({
+      const { chatbotId, visitorId, pageUrl } = socket.data;
+      // Asked again, as the HTTP lead route does: the bot may have been disabled or its origins changed.
+      const bot = await deps.access.bot(chatbotId, socket.handshake.headers.origin);
+      return services.leads.submitFor(bot, {
         ...input,
         pageUrl: input.pageUrl ?? pageUrl,
-        organizationId,
-        chatbotId,
         visitorId,
         userAgent: socket.handshake.headers['user-agent']?.slice(0, 500) ?? null,
       });

@@ -6,7 +6,7 @@ import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '.
 import type { Models } from '../db/models.js';
 import { AppError } from '../errors/app-error.js';
 import type { Services } from '../services.js';
-import { originAllowed } from '../widget-settings/widget-config.js';
+import type { WidgetAccess } from './widget-access.js';
 
 export type WidgetSocket = Socket<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>;
 
@@ -32,22 +32,17 @@ export function handshakeError(
 export async function acceptHandshake(
   socket: WidgetSocket,
   models: Models,
-  services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'endUserTokens' | 'widgetSettings'>,
+  services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'endUserTokens'>,
+  access: WidgetAccess,
 ): Promise<HandshakeResult> {
   const parsed = widgetHandshakeSchema.safeParse(socket.handshake.auth);
   if (!parsed.success) throw new AppError('BadRequestError', { message: 'The widget handshake is invalid' });
   const auth = parsed.data;
-  // The same rule as the widget config: an active bot's id or slug.
-  const bot = await services.widgetSettings.resolvePublicBot(auth.bot);
-  const allowedOrigins = bot.allowedOrigins ?? [];
-  const origin = socket.handshake.headers.origin;
-  // The HTTP rule, except that a handshake without an Origin (not a browser) is refused when the bot lists origins.
-  if (allowedOrigins.length > 0 && (!origin || !originAllowed(allowedOrigins, origin))) {
-    throw new AppError('ForbiddenError', { message: 'This chatbot is not available on this website' });
-  }
+  // The same gate as the widget's HTTP doors: an active bot's id or slug, used from an origin it allows.
+  const bot = await access.bot(auth.bot, socket.handshake.headers.origin);
   const chatbotId = bot._id.toString();
 
-  const visitorId = await resolveVisitorId(models, services, chatbotId, auth.visitorId, auth.visitorToken);
+  const visitorId = await resolveVisitorId(models, access, chatbotId, auth.visitorId, auth.visitorToken);
   const user = auth.userToken
     ? await services.endUserTokens.verify(auth.userToken, services.chatbots.identitySecretOf(bot))
     : null;
@@ -69,12 +64,12 @@ export async function acceptHandshake(
  */
 async function resolveVisitorId(
   models: Models,
-  services: Pick<Services, 'visitorTokens'>,
+  access: WidgetAccess,
   chatbotId: string,
   claimed: string,
   token: string | undefined,
 ): Promise<string> {
-  const verified = token ? services.visitorTokens.verify(chatbotId, token) : null;
+  const verified = access.verifiedVisitor(chatbotId, token);
   if (verified === claimed) return claimed;
   const used = await models.Conversation.exists({ chatbotId, visitorId: claimed });
   return used ? `v_${randomBytes(16).toString('base64url')}` : claimed;

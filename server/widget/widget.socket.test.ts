@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageDto } from '../../shared/schemas/chat.js';
 import type { WidgetClientEvents, WidgetHandshake, WidgetServerEvents } from '../../shared/socket-events.js';
+import { createLeadBot } from '../leads/leads.fixtures.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 
 type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
@@ -57,6 +58,15 @@ describe('widget socket', () => {
     await expect(connect({ bot: 'site-bot' }, 'https://evil.example')).rejects.toThrow('ForbiddenError');
     await expect(connect({ bot: 'no-such-bot' })).rejects.toThrow('NotFoundError');
     await expect(connect({ bot: 'open-bot' }, 'https://anywhere.example')).resolves.toBeTruthy();
+  });
+
+  it('takes a lead over the socket only while the bot still allows the page, as the HTTP lead route does', async () => {
+    const bot = await createLeadBot(org, { bot: { allowedOrigins: [SITE] } });
+    const { socket } = await connect({ bot: bot.id });
+    const lead = { fields: { name: 'Ada Lovelace', email: 'ada@example.com' }, consent: true };
+    expect((await socket.emitWithAck('lead:submit', lead)).data).toMatchObject({ leadId: expect.any(String) });
+    await org.api.patch(`/api/v1/chatbots/${bot.id}`, { allowedOrigins: ['https://other.example'] });
+    expect((await socket.emitWithAck('lead:submit', lead)).error).toMatchObject({ name: 'ForbiddenError' });
   });
 
   it('acknowledges a message with stored ids, streams numbered chunks, and ends with the stored answer', async () => {

@@ -13,6 +13,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import { clientIp, clientIpKey } from '../http/client-ip.js';
+import type { WidgetAccess } from './widget-access.js';
 import { registerWidgetHandlers } from './widget-handlers.js';
 import { acceptHandshake, handshakeError, type WidgetSocket } from './widget-handshake.js';
 import { botRoom, visitorRoom, type WidgetNamespace } from './widget-hub.js';
@@ -26,6 +27,8 @@ export interface WidgetSocketDeps {
   config: Pick<Config, 'REDIS_URL'>;
   logger: Logger;
   limits: WidgetLimits;
+  /** The gate every public widget door asks: bot, origin, visitor. */
+  access: WidgetAccess;
 }
 
 export interface WidgetSocketServer {
@@ -70,7 +73,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
     // Counted before anything is looked up, so a flood of handshakes costs no database work.
     deps.limits
       .take([['connects', clientIpKey(clientIp(socket.request))]])
-      .then(() => acceptHandshake(socket, models, services))
+      .then(() => acceptHandshake(socket, models, services, deps.access))
       .then(
         ({ visitorToken }) => {
           visitorTokens.set(socket, visitorToken);
@@ -93,6 +96,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
     registerWidgetHandlers(socket, {
       models,
       services,
+      access: deps.access,
       namespace,
       logger,
       limits: deps.limits,

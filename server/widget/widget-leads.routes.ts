@@ -2,19 +2,16 @@ import type { RequestHandler } from 'express';
 import { envelopeOf } from '../../shared/schemas/common.js';
 import { leadSubmittedSchema, widgetLeadRequestSchema } from '../../shared/schemas/leads.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { AppError } from '../errors/app-error.js';
 import { sendData } from '../http/respond.js';
-import type { VisitorTokens } from '../widget/visitor-token.js';
-import { requireBotOrigin } from '../widget-settings/widget-cors.js';
-import type { WidgetSettingsService } from '../widget-settings/widget-settings.service.js';
-import type { LeadsService } from './leads.service.js';
+import type { LeadsService } from '../leads/leads.service.js';
+import type { WidgetAccess } from './widget-access.js';
+import { requireBotOrigin } from './widget-cors.js';
 
 /** Lead capture from the widget without a socket: public, CORS-checked, proven by the visitor token. */
 export function mountWidgetLeadRoutes(
   api: ApiRouter,
+  access: WidgetAccess,
   leads: LeadsService,
-  widgetSettings: WidgetSettingsService,
-  visitorTokens: VisitorTokens,
   ipLimit: RequestHandler,
 ): void {
   api.route(
@@ -32,12 +29,9 @@ export function mountWidgetLeadRoutes(
     },
     async ({ body, req, res }) => {
       const { bot: botRef, visitorToken, ...submission } = body;
-      const bot = await widgetSettings.resolvePublicBot(botRef);
-      requireBotOrigin(req, res, bot.allowedOrigins ?? []);
-      const visitorId = visitorTokens.verify(bot._id.toString(), visitorToken);
-      if (!visitorId) {
-        throw new AppError('UnauthorizedError', { message: 'The visitor token is not valid for this bot' });
-      }
+      const bot = await access.resolve(botRef);
+      requireBotOrigin(access, bot, req, res);
+      const visitorId = access.requireVisitor(bot._id.toString(), visitorToken);
       const result = await leads.submitFor(bot, {
         ...submission,
         visitorId,

@@ -1,6 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { AppError } from '../errors/app-error.js';
-import { originAllowed } from './widget-config.js';
+import type { PublicBot, WidgetAccess } from './widget-access.js';
 
 /** Paths under `/api/v1` that the widget calls from the bot owner's site; each bot decides which origins may. */
 export const WIDGET_PUBLIC_PATHS: readonly string[] = ['/widget-config', '/widget/leads'];
@@ -11,9 +10,6 @@ function isWidgetPublicPath(path: string): boolean {
   return WIDGET_PUBLIC_PATHS.includes(path.length > 1 ? path.replace(/\/+$/, '') : path);
 }
 
-/** Decides whether a preflight from `origin` may be granted; `bot` is the `?bot=` the URL names, if any. */
-export type PreflightCheck = (origin: string, bot: string | null) => Promise<boolean>;
-
 /**
  * CORS for the widget's public paths, mounted on `/api/v1` before the API's open policy.
  * On a real request the origin is granted provisionally, so early refusals (429, 422, unknown
@@ -22,7 +18,7 @@ export type PreflightCheck = (origin: string, bot: string | null) => Promise<boo
  * origin (`GET /widget-config?bot=…`), or, when the bot is in a body it does not carry
  * (`POST /widget/leads`), when some active bot does; the real request is still the gate.
  */
-export function widgetCors(preflightAllowed: PreflightCheck): RequestHandler {
+export function widgetCors(access: Pick<WidgetAccess, 'preflightAllowed'>): RequestHandler {
   return async (req, res, next) => {
     if (!isWidgetPublicPath(req.path)) return next();
     res.vary('Origin');
@@ -35,7 +31,7 @@ export function widgetCors(preflightAllowed: PreflightCheck): RequestHandler {
       return next();
     }
     const bot = typeof req.query.bot === 'string' ? req.query.bot.slice(0, 200) : null;
-    if (origin && (await preflightAllowed(origin, bot))) {
+    if (origin && (await access.preflightAllowed(origin, bot))) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type, If-None-Match, X-Request-Id, Idempotency-Key');
@@ -50,14 +46,13 @@ export function exceptWidgetPublicPaths(handler: RequestHandler): RequestHandler
   return (req, res, next) => (isWidgetPublicPath(req.path) ? next() : handler(req, res, next));
 }
 
-/** Keeps the CORS grant when the bot allows the request's origin; otherwise withdraws it and answers 403. */
-export function requireBotOrigin(req: Request, res: Response, allowedOrigins: string[]): void {
-  const origin = req.headers.origin;
-  if (originAllowed(allowedOrigins, origin)) return;
-  res.removeHeader('Access-Control-Allow-Origin');
-  res.removeHeader('Access-Control-Expose-Headers');
-  throw new AppError('ForbiddenError', {
-    message: `This bot's widget may not be used from ${String(origin).slice(0, 200)}`,
-    details: { origin: String(origin).slice(0, 200) },
-  });
+/** The gate's origin check of a real request: a refusal also withdraws the provisional CORS grant. */
+export function requireBotOrigin(access: WidgetAccess, bot: PublicBot, req: Request, res: Response): void {
+  try {
+    access.requireOrigin(bot, req.headers.origin);
+  } catch (error) {
+    res.removeHeader('Access-Control-Allow-Origin');
+    res.removeHeader('Access-Control-Expose-Headers');
+    throw error;
+  }
 }

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadDetail, LeadListItem } from '../../shared/schemas/leads.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
-import { createConversation, createLeadBot, leadRequest, visitorOf } from './leads.fixtures.js';
+import { createConversation, createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
 
 interface FieldIssues {
   fields: Array<{ path: string; message: string }>;
@@ -208,6 +208,7 @@ describe('lead capture from the widget', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     expect(await leadsOf(bot)).toHaveLength(0);
+    expect((await submit(leadRequest(bot, visitorOf(t, bot)))).status).toBe(403);
     const allowed = await submit(leadRequest(bot, visitorOf(t, bot)), { origin: 'https://shop.example' });
     expect(allowed.status).toBe(201);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WidgetConfig } from '../../shared/schemas/widget-settings.js';
 import { WIDGET_NAMESPACE } from '../../shared/socket-events.js';
 import type { TestApp, TestOrg } from '../test/test-app.js';
-import { createBot, settingsPath, startOwnerApp } from './widget-settings.fixtures.js';
+import { createBot, settingsPath, startOwnerApp } from '../widget-settings/widget-settings.fixtures.js';
 
 const SITE = 'https://shop.example';
 
@@ -175,6 +175,14 @@ describe('public widget config', () => {
       expect(refused.body.data).toBeNull();
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
       expect(refused.headers.get('vary')).toMatch(/Origin/);
+    });
+
+    it('refuses a request without an Origin when the bot lists origins, as the socket handshake does', async () => {
+      const bot = await createBot(org, { allowedOrigins: [SITE] });
+      const refused = await fetchConfig(bot.id);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error?.message).toMatch(/no Origin header.*allowedOrigins/);
+      expect((await fetchConfig((await createBot(org)).id)).status).toBe(200);
     });
 
     it('allows any origin when the list is empty, never with a wildcard', async () => {

@@ -3,16 +3,28 @@ import { envelopeOf } from '../../shared/schemas/common.js';
 import { widgetConfigQuerySchema, widgetConfigSchema } from '../../shared/schemas/widget-settings.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData } from '../http/respond.js';
-import { etagMatches } from './widget-config.js';
+import type { WidgetSettingsService } from '../widget-settings/widget-settings.service.js';
+import type { WidgetAccess } from './widget-access.js';
 import { requireBotOrigin } from './widget-cors.js';
-import type { WidgetSettingsService } from './widget-settings.service.js';
 
 /** Browsers and CDNs may reuse the config this long; settings changes reach open widgets over the socket. */
 const MAX_AGE_SECONDS = 60;
 
+/**
+ * Whether an `If-None-Match` header names `etag` (weak comparison, lists and `*` allowed).
+ * Checked here rather than by Express's `req.fresh`, which ignores the header whenever the
+ * request says `Cache-Control: no-cache` — as fetch() does on every conditional request it builds.
+ */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
+}
+
 /** The widget's public config: no key, CORS per bot, cacheable with an ETag. */
 export function mountWidgetConfigRoutes(
   api: ApiRouter,
+  access: WidgetAccess,
   widgetSettings: WidgetSettingsService,
   ipLimit: RequestHandler,
 ): void {
@@ -29,8 +41,9 @@ export function mountWidgetConfigRoutes(
       before: [ipLimit],
     },
     async ({ query, req, res }) => {
-      const { config, etag, allowedOrigins } = await widgetSettings.publicConfig(query.bot);
-      requireBotOrigin(req, res, allowedOrigins);
+      const bot = await access.resolve(query.bot);
+      requireBotOrigin(access, bot, req, res);
+      const { config, etag } = widgetSettings.configOf(bot);
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', `public, max-age=${MAX_AGE_SECONDS}`);
       if (etagMatches(req.get('if-none-match'), etag)) {
