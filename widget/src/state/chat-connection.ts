@@ -1,5 +1,4 @@
 import { io, type Socket } from 'socket.io-client';
-import type { WidgetConfig } from '../../../shared/schemas/widget-settings.js';
 import type {
   WIDGET_NAMESPACE,
   WidgetClientEvents,
@@ -265,10 +264,10 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       if (id === conversationId) store.applyError(messageId, error.message);
     });
     created.on('settings:updated', ({ config }) => {
-      const next = config as WidgetConfig | null;
-      if (!next || typeof next !== 'object' || !next.appearance) return;
-      store.settings.value = next;
-      ctx.applyConfig(next);
+      // Kept although the contract says so: a widget must survive an older or newer server.
+      if (!config?.appearance) return;
+      store.settings.value = config;
+      ctx.applyConfig(config);
     });
     // Going offline is known to the browser long before a ping times out: show it at once.
     window.addEventListener('offline', () => created.io.engine?.close());
