@@ -33,8 +33,8 @@ export interface WispApi {
   /**
    * Removes the widget from the page: the `<wisp-widget>` element, the socket (closed), every
    * listener, signal effect and timer the widget added, the page's `on` listeners, and
-   * `window.Wisp` itself, so adding the script again starts a fresh widget. The visitor's id and
-   * conversation stay in storage. Calls on the old API afterwards do nothing.
+   * `window.Wisp` itself, so adding the script again starts a fresh widget (closed). The visitor's
+   * id and conversation stay in storage. Calls on the old API afterwards do nothing.
    */
   destroy(): void;
 }
@@ -209,6 +209,8 @@ function install(): void {
         if (onDomReady) document.removeEventListener('DOMContentLoaded', onDomReady);
         // A chat chunk still loading sees `destroyed` and never mounts.
         mounted?.destroy();
+        // Reopening on the next load is for page changes; a widget added again after destroy starts closed.
+        storage.setSession('open', null);
         shadow.host.remove();
         listeners.clear();
         if (window.Wisp === api) delete window.Wisp;
