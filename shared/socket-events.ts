@@ -1,22 +1,32 @@
-import type { MessageDto } from './schemas/chat.js';
+import type { z } from 'zod';
 import type { ErrorName } from './errors.js';
+import type {
+  widgetChatErrorSchema,
+  widgetChunkSchema,
+  widgetDoneSchema,
+  widgetFeedbackAckSchema,
+  widgetFeedbackSchema,
+  widgetHandshakeSchema,
+  widgetHistoryAckSchema,
+  widgetHistorySchema,
+  widgetLeadAckSchema,
+  widgetLeadSchema,
+  widgetNewAckSchema,
+  widgetNewSchema,
+  widgetSendAckSchema,
+  widgetSendSchema,
+  widgetSessionSchema,
+  widgetSettingsUpdatedSchema,
+} from './schemas/widget-socket.js';
+
+// The types here are derived from the zod schemas in `./schemas/widget-socket.ts`, the one
+// declaration of the contract. Type-only imports: the widget bundle gets no zod from this file.
 
 /** The widget's Socket.IO namespace. */
 export const WIDGET_NAMESPACE = '/widget';
 
-/** Sent in the Socket.IO handshake (`auth`). */
-export interface WidgetHandshake {
-  /** The bot's id or slug. */
-  bot: string;
-  /** A random id the widget keeps in localStorage per bot. */
-  visitorId: string;
-  /** A token from an earlier `session` event, proving this visitor id was issued here. */
-  visitorToken?: string;
-  /** The site owner's signed end-user JWT, if the page identified the visitor. */
-  userToken?: string;
-  /** Page the widget runs on, for leads and conversation context. */
-  pageUrl?: string;
-}
+/** Sent in the Socket.IO handshake (`auth`): bot, visitor id and token, end-user JWT, page URL. */
+export type WidgetHandshake = z.input<typeof widgetHandshakeSchema>;
 
 /** Every ack is answered with data or an error, never both. */
 export type Ack<T> = (
@@ -25,34 +35,27 @@ export type Ack<T> = (
     | { data?: undefined; error: { name: ErrorName; message: string; details?: unknown } },
 ) => void;
 
+/** A client event: its payload as sent (the schema's input) and its ack's data. */
+type ClientEvent<Payload extends z.ZodType, Data extends z.ZodType> = (
+  payload: z.input<Payload>,
+  ack: Ack<z.output<Data>>,
+) => void;
+
+/** A server event with its payload. */
+type ServerEvent<Payload extends z.ZodType> = (payload: z.output<Payload>) => void;
+
 /** What the widget sends. */
 export interface WidgetClientEvents {
   /** Sends a visitor message; the ack carries the stored ids before the answer streams. */
-  'chat:send': (
-    payload: { text: string; clientMessageId: string; conversationId?: string | null },
-    ack: Ack<{ conversationId: string; messageId: string; assistantMessageId: string | null; duplicate: boolean }>,
-  ) => void;
+  'chat:send': ClientEvent<typeof widgetSendSchema, typeof widgetSendAckSchema>;
   /** Messages of the current (or given) conversation, optionally only those after a message id. */
-  'chat:history': (
-    payload: { conversationId?: string | null; after?: string | null },
-    ack: Ack<{ conversationId: string | null; messages: MessageDto[] }>,
-  ) => void;
+  'chat:history': ClientEvent<typeof widgetHistorySchema, typeof widgetHistoryAckSchema>;
   /** Starts a new conversation for this visitor. */
-  'chat:new': (payload: Record<string, never>, ack: Ack<{ conversationId: null }>) => void;
+  'chat:new': ClientEvent<typeof widgetNewSchema, typeof widgetNewAckSchema>;
   /** Thumbs up or down on an answer. */
-  'message:feedback': (payload: { messageId: string; rating: 'up' | 'down' }, ack: Ack<{ messageId: string }>) => void;
+  'message:feedback': ClientEvent<typeof widgetFeedbackSchema, typeof widgetFeedbackAckSchema>;
   /** Submits the lead form. */
-  'lead:submit': (
-    payload: {
-      fields: Record<string, string>;
-      consent?: boolean;
-      conversationId?: string | null;
-      pageUrl?: string;
-      referrer?: string;
-      locale?: string;
-    },
-    ack: Ack<{ leadId: string }>,
-  ) => void;
+  'lead:submit': ClientEvent<typeof widgetLeadSchema, typeof widgetLeadAckSchema>;
 }
 
 /** What the server sends to the widget. */
@@ -61,20 +64,19 @@ export interface WidgetServerEvents {
    * After connecting: the visitor's token and current conversation. `visitorId` differs from the
    * handshake's when the server issued a new one (the given id was already used without a valid token).
    */
-  session: (payload: { visitorId: string; visitorToken: string; conversationId: string | null }) => void;
+  session: ServerEvent<typeof widgetSessionSchema>;
   /** One streamed piece of an answer; `seq` starts at 0 for each answer. */
-  'chat:chunk': (payload: { conversationId: string; messageId: string; seq: number; text: string }) => void;
+  'chat:chunk': ServerEvent<typeof widgetChunkSchema>;
   /** The complete answer, with its citations. */
-  'chat:done': (payload: { conversationId: string; message: MessageDto }) => void;
+  'chat:done': ServerEvent<typeof widgetDoneSchema>;
   /** The answer failed; the visitor's message is kept and can be retried. */
-  'chat:error': (payload: {
-    conversationId: string;
-    messageId: string | null;
-    error: { name: ErrorName; message: string };
-  }) => void;
-  /** The owner changed the widget settings; restyle without reload. */
-  'settings:updated': (payload: { version: number; config: unknown }) => void;
+  'chat:error': ServerEvent<typeof widgetChatErrorSchema>;
+  /** The owner changed the widget settings; restyle without reload (the public config of `/widget-config`). */
+  'settings:updated': ServerEvent<typeof widgetSettingsUpdatedSchema>;
 }
+
+/** The payload of a server event. */
+export type WidgetServerPayload<E extends keyof WidgetServerEvents> = Parameters<WidgetServerEvents[E]>[0];
 
 /** Per-socket data the server keeps. */
 export interface WidgetSocketData {

@@ -1,7 +1,11 @@
 import { Types } from 'mongoose';
 import type { z } from 'zod';
-import { leadSubmitPayloadSchema } from '../../shared/schemas/leads.js';
-import { widgetFeedbackSchema, widgetHistorySchema, widgetSendSchema } from '../../shared/schemas/widget-socket.js';
+import {
+  widgetFeedbackSchema,
+  widgetHistorySchema,
+  widgetLeadSchema,
+  widgetSendSchema,
+} from '../../shared/schemas/widget-socket.js';
 import type { Ack } from '../../shared/socket-events.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../errors/app-error.js';
@@ -170,7 +174,7 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
     answering(logger, async (payload: unknown) => {
       // The same per-address lead limit as the HTTP lead route.
       await gate(['leads', ipKey]);
-      const input = parsePayload(leadSubmitPayloadSchema, payload);
+      const input = parsePayload(widgetLeadSchema, payload);
       const { chatbotId, visitorId, pageUrl } = socket.data;
       // Asked again, as the HTTP lead route does: the bot may have been disabled or its origins changed.
       const bot = await deps.access.bot(chatbotId, socket.handshake.headers.origin);

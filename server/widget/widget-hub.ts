@@ -1,5 +1,10 @@
 import type { Namespace } from 'socket.io';
-import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '../../shared/socket-events.js';
+import type {
+  WidgetClientEvents,
+  WidgetServerEvents,
+  WidgetServerPayload,
+  WidgetSocketData,
+} from '../../shared/socket-events.js';
 
 export type WidgetNamespace = Namespace<
   WidgetClientEvents,
@@ -27,7 +32,7 @@ export class WidgetHub {
   }
 
   /** Tells every open widget of the bot, on every node, to restyle with the new settings. */
-  notifySettingsUpdated(chatbotId: string, payload: { version: number; config: unknown }): void {
+  notifySettingsUpdated(chatbotId: string, payload: WidgetServerPayload<'settings:updated'>): void {
     this.namespace?.to(botRoom(chatbotId)).emit('settings:updated', payload);
   }
 }

@@ -1,6 +1,12 @@
+/**
+ * The widget socket contract: every payload and ack of the `/widget` namespace, declared once.
+ * The server parses client payloads with these; `../socket-events.ts` derives the event types from them.
+ */
 import { z } from 'zod';
-import { clientMessageIdSchema, MAX_MESSAGE_CHARS } from './chat.js';
+import { ERROR_STATUS, type ErrorName } from '../errors.js';
+import { clientMessageIdSchema, MAX_MESSAGE_CHARS, messageSchema } from './chat.js';
 import { idOrSlugSchema, objectIdSchema } from './common.js';
+import { widgetConfigSchema } from './widget-settings.js';
 
 /** A widget visitor id: random, chosen by the browser or issued by the server. */
 export const visitorIdSchema = z
@@ -40,3 +46,63 @@ export const widgetFeedbackSchema = z.object({
   messageId: objectIdSchema,
   rating: z.enum(['up', 'down']),
 });
+
+/** `chat:new`: no fields (the server reads nothing from it). */
+export const widgetNewSchema = z.object({});
+
+/** `lead:submit` is the lead form's payload, shared with `POST /api/v1/widget/leads`. */
+export { leadSubmitPayloadSchema as widgetLeadSchema, leadSubmittedSchema as widgetLeadAckSchema } from './leads.js';
+
+// Ack data: what each client event's ack carries in `data`.
+
+/** `chat:send` ack: the stored ids, before the answer streams. */
+export const widgetSendAckSchema = z.object({
+  conversationId: z.string(),
+  messageId: z.string(),
+  assistantMessageId: z.string().nullable(),
+  duplicate: z.boolean(),
+});
+
+/** `chat:history` ack. */
+export const widgetHistoryAckSchema = z.object({
+  conversationId: z.string().nullable(),
+  messages: z.array(messageSchema),
+});
+
+/** `chat:new` ack. */
+export const widgetNewAckSchema = z.object({ conversationId: z.null() });
+
+/** `message:feedback` ack. */
+export const widgetFeedbackAckSchema = z.object({ messageId: z.string() });
+
+// Server events: what the server sends to the widget.
+
+const errorNameSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorName, ...ErrorName[]]);
+
+/** `session`: the visitor's token and current conversation. */
+export const widgetSessionSchema = z.object({
+  visitorId: z.string(),
+  visitorToken: z.string(),
+  conversationId: z.string().nullable(),
+});
+
+/** `chat:chunk`: one streamed piece of an answer. */
+export const widgetChunkSchema = z.object({
+  conversationId: z.string(),
+  messageId: z.string(),
+  seq: z.number().int(),
+  text: z.string(),
+});
+
+/** `chat:done`: the complete answer, with its citations. */
+export const widgetDoneSchema = z.object({ conversationId: z.string(), message: messageSchema });
+
+/** `chat:error`: the answer failed; the visitor's message is kept. */
+export const widgetChatErrorSchema = z.object({
+  conversationId: z.string(),
+  messageId: z.string().nullable(),
+  error: z.object({ name: errorNameSchema, message: z.string() }),
+});
+
+/** `settings:updated`: the new public widget config, as `GET /api/v1/widget-config` returns it. */
+export const widgetSettingsUpdatedSchema = z.object({ version: z.number().int(), config: widgetConfigSchema });

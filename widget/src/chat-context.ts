@@ -40,6 +40,8 @@ export interface ChatController {
   setOpen(open: boolean): void;
   send(text: string): void;
   identify(userToken: string | null): void;
+  /** Unmounts the panel, closes the socket, and stops every effect, timer and listener of the chunk. */
+  destroy(): void;
 }
 
 /** The chat chunk's only export. */

@@ -30,5 +30,11 @@ export const mountChat: MountChat = (context) => {
     },
     send: (text) => connection.send(text),
     identify: (token) => connection.identify(token),
+    destroy: () => {
+      // Unmounting runs the components' effect cleanups (useEffect, useSignalEffect).
+      render(null, context.container);
+      lead.dispose();
+      connection.destroy();
+    },
   };
 };

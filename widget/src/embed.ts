@@ -30,6 +30,13 @@ export interface WispApi {
   on(event: WispEventName, listener: (payload?: unknown) => void): () => void;
   /** Stops a listener added with `on`. */
   off(event: WispEventName, listener: (payload?: unknown) => void): void;
+  /**
+   * Removes the widget from the page: the `<wisp-widget>` element, the socket (closed), every
+   * listener, signal effect and timer the widget added, the page's `on` listeners, and
+   * `window.Wisp` itself, so adding the script again starts a fresh widget (closed). The visitor's
+   * id and conversation stay in storage. Calls on the old API afterwards do nothing.
+   */
+  destroy(): void;
 }
 
 declare global {
@@ -75,6 +82,13 @@ function install(): void {
   let openWhenReady = false;
   const sendsWhenReady: string[] = [];
   let chat: Promise<ChatController | null> | null = null;
+  let mounted: ChatController | null = null;
+  // Everything destroy() must undo that outlives the element: fetch retries, timers, a DOM-ready wait.
+  let destroyed = false;
+  const stopping = new AbortController();
+  let chatSoon: ReturnType<typeof setTimeout> | undefined;
+  let frame = 0;
+  let onDomReady: (() => void) | null = null;
 
   const emit = (event: WispEventName, payload?: unknown) => {
     for (const listener of listeners.get(event) ?? []) {
@@ -98,10 +112,11 @@ function install(): void {
   };
 
   const loadChat = (): Promise<ChatController | null> => {
-    if (!config) return Promise.resolve(null);
+    if (!config || destroyed) return Promise.resolve(null);
     const ready = config;
     chat ??= import('./chat')
       .then(({ mountChat }) => {
+        if (destroyed) return null;
         const container = document.createElement('div');
         shadow.root.append(container);
         const context: ChatContext = {
@@ -119,6 +134,7 @@ function install(): void {
         };
         const controller = mountChat(context);
         if (isOpen) controller.setOpen(true);
+        mounted = controller;
         return controller;
       })
       .catch((error: unknown) => {
@@ -131,6 +147,7 @@ function install(): void {
   };
 
   const setOpen = (open: boolean) => {
+    if (destroyed) return;
     if (!config) {
       openWhenReady = open;
       return;
@@ -160,7 +177,7 @@ function install(): void {
       close: () => setOpen(false),
       toggle: () => setOpen(!isOpen),
       send: (text: string) => {
-        if (typeof text !== 'string' || text.trim() === '') return;
+        if (destroyed || typeof text !== 'string' || text.trim() === '') return;
         if (!config) {
           sendsWhenReady.push(text);
           openWhenReady = true;
@@ -183,6 +200,21 @@ function install(): void {
       off: (event: WispEventName, listener: (payload?: unknown) => void) => {
         listeners.get(event)?.delete(listener);
       },
+      destroy: () => {
+        if (destroyed) return;
+        destroyed = true;
+        stopping.abort();
+        clearTimeout(chatSoon);
+        cancelAnimationFrame(frame);
+        if (onDomReady) document.removeEventListener('DOMContentLoaded', onDomReady);
+        // A chat chunk still loading sees `destroyed` and never mounts.
+        mounted?.destroy();
+        // Reopening on the next load is for page changes; a widget added again after destroy starts closed.
+        storage.setSession('open', null);
+        shadow.host.remove();
+        listeners.clear();
+        if (window.Wisp === api) delete window.Wisp;
+      },
     },
   ) satisfies WispApi;
   window.Wisp = api;
@@ -197,23 +229,28 @@ function install(): void {
   }
   shadow.addStyles(hostCss);
   shadow.root.append(launcher.element);
-  void fetchWidgetConfig(settings.apiBase, settings.bot)
+  void fetchWidgetConfig(settings.apiBase, settings.bot, stopping.signal)
     .then(async (result) => {
+      if (destroyed) return;
       if (typeof result === 'string') {
         devWarn(result === 'refused' ? 'this bot is not available on this site' : 'the Wisp server is unreachable');
         return;
       }
       applyConfig(result);
       if (!document.body) {
-        await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+        await new Promise<void>((resolve) => {
+          onDomReady = () => resolve();
+          document.addEventListener('DOMContentLoaded', onDomReady, { once: true });
+        });
+        if (destroyed) return;
       }
       (document.body ?? document.documentElement).append(shadow.host);
-      requestAnimationFrame(() => mark('wisp:launcher-visible'));
+      frame = requestAnimationFrame(() => mark('wisp:launcher-visible'));
       const reopen = storage.getSession('open') === '1';
       if (openWhenReady || reopen || (settings.open ?? result.openOnLoad)) setOpen(true);
       for (const text of sendsWhenReady.splice(0)) api.send(text);
       // A visitor who already has a conversation gets it (and any answer still streaming) without a click.
-      if (storage.get('conversation')) setTimeout(() => void loadChat(), 0);
+      if (storage.get('conversation')) chatSoon = setTimeout(() => void loadChat(), 0);
     })
     // Like a throw from install() below: the host page never sees it, and keeps working without the widget.
     .catch((error: unknown) => devWarn(`failed to start: ${String(error)}`));

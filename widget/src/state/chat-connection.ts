@@ -1,5 +1,4 @@
 import { io, type Socket } from 'socket.io-client';
-import type { WidgetConfig } from '../../../shared/schemas/widget-settings.js';
 import type {
   WIDGET_NAMESPACE,
   WidgetClientEvents,
@@ -65,6 +64,17 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
   /** The last handshake was refused as too many; its notice goes once connected. */
   let handshakeLimited = false;
   let lastNews = Date.now();
+  /** Every timer this connection started, so `destroy` can clear them. */
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let destroyed = false;
+
+  function later(run: () => void, ms: number) {
+    const id = setTimeout(() => {
+      timers.delete(id);
+      run();
+    }, ms);
+    timers.add(id);
+  }
 
   function readVisitor(): { id: string; token?: string } {
     try {
@@ -152,7 +162,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       const restarting = reply ? reply.error.name === 'UnavailableError' : restartRetries < RESTART_RETRIES;
       if (restarting && restartRetries > 0) {
         store.notice.value = t('status.restarting');
-        await new Promise((resolve) => setTimeout(resolve, retryAfterSeconds(reply?.error.details, 2) * 1000));
+        await new Promise<void>((resolve) => later(resolve, retryAfterSeconds(reply?.error.details, 2) * 1000));
         return deliver(message, restartRetries - 1);
       }
       const limited = reply?.error.name === 'RateLimitError';
@@ -189,9 +199,16 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     void syncHistory();
   }
 
+  // Going offline is known to the browser long before a ping times out: show it at once.
+  const onOffline = () => socket?.io.engine?.close();
+  const onOnline = () => {
+    if (socket && !socket.connected) socket.connect();
+  };
+
   function connect(): WidgetSocket {
     if (socket) return socket;
-    setInterval(checkQuietAnswers, QUIET_ANSWER_MS / 2);
+    const quiet = setInterval(checkQuietAnswers, QUIET_ANSWER_MS / 2);
+    timers.add(quiet);
     store.connection.value = 'connecting';
     const created: WidgetSocket = io(ctx.apiBase + NAMESPACE, {
       auth: (cb) => cb(handshake() as unknown as object),
@@ -217,7 +234,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
     created.on('disconnect', (reason) => {
       store.connection.value = 'offline';
       // The server dropped us on purpose (e.g. restarting): the client does not retry that by itself.
-      if (reason === 'io server disconnect') setTimeout(() => created.connect(), 2_000);
+      if (reason === 'io server disconnect') later(() => created.connect(), 2_000);
     });
     created.on('connect_error', (error: Error & { data?: { name?: string; details?: unknown } }) => {
       if (created.active) {
@@ -230,7 +247,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         handshakeLimited = true;
         store.connection.value = 'connecting';
         store.notice.value = rateLimited(error.data?.details);
-        setTimeout(() => created.connect(), retryAfterSeconds(error.data?.details, 10) * 1000);
+        later(() => created.connect(), retryAfterSeconds(error.data?.details, 10) * 1000);
         return;
       }
       // An expired or wrong end-user token: carry on as an anonymous visitor rather than not at all.
@@ -241,7 +258,7 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       }
       store.connection.value = FINAL_REFUSALS.includes(name) ? 'refused' : 'offline';
       store.notice.value = FINAL_REFUSALS.includes(name) ? t('status.refused') : null;
-      if (!FINAL_REFUSALS.includes(name)) setTimeout(() => created.connect(), 5_000);
+      if (!FINAL_REFUSALS.includes(name)) later(() => created.connect(), 5_000);
     });
     created.on('chat:chunk', (chunk) => {
       lastNews = Date.now();
@@ -265,16 +282,13 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       if (id === conversationId) store.applyError(messageId, error.message);
     });
     created.on('settings:updated', ({ config }) => {
-      const next = config as WidgetConfig | null;
-      if (!next || typeof next !== 'object' || !next.appearance) return;
-      store.settings.value = next;
-      ctx.applyConfig(next);
+      // Kept although the contract says so: a widget must survive an older or newer server.
+      if (!config?.appearance) return;
+      store.settings.value = config;
+      ctx.applyConfig(config);
     });
-    // Going offline is known to the browser long before a ping times out: show it at once.
-    window.addEventListener('offline', () => created.io.engine?.close());
-    window.addEventListener('online', () => {
-      if (!created.connected) created.connect();
-    });
+    window.addEventListener('offline', onOffline);
+    window.addEventListener('online', onOnline);
     return created;
   }
 
@@ -337,6 +351,17 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
       userToken = token;
       // The end user is checked at the handshake, so a new identity needs a new one.
       if (socket?.connected) socket.disconnect().connect();
+    },
+    /** Closes the socket for good and removes its timers and window listeners. */
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      for (const id of timers) clearTimeout(id);
+      timers.clear();
+      window.removeEventListener('offline', onOffline);
+      window.removeEventListener('online', onOnline);
+      socket?.off();
+      socket?.disconnect();
     },
   };
 }

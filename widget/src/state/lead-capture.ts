@@ -89,7 +89,7 @@ export function createLeadCapture(ctx: ChatContext, store: ChatStore, locale: st
   }
 
   // Opening the panel before the first message (or the owner enabling the form meanwhile) asks first.
-  effect(() => {
+  const dispose = effect(() => {
     if (store.open.value && store.settings.value.leadCapture.enabled && firstMessageDue()) ask('before_first_message');
   });
 
@@ -116,6 +116,8 @@ export function createLeadCapture(ctx: ChatContext, store: ChatStore, locale: st
     errors,
     formError,
     triggers,
+    /** Stops the effect above (the widget is being destroyed). */
+    dispose,
 
     /** Checks the answers, then sends them; false when the visitor has something to fix. */
     async submit(sender: LeadSender, values: Record<string, string>, consent: boolean): Promise<boolean> {

@@ -14,11 +14,15 @@ function isConfig(value: unknown): value is WidgetConfig {
  * Fetches the bot's public widget config. 4xx answers (unknown bot, origin not allowed) are final;
  * network errors and 5xx are retried twice before giving up.
  */
-export async function fetchWidgetConfig(apiBase: string, bot: string): Promise<WidgetConfig | ConfigFailure> {
+export async function fetchWidgetConfig(
+  apiBase: string,
+  bot: string,
+  signal: AbortSignal,
+): Promise<WidgetConfig | ConfigFailure> {
   const url = `${apiBase}/api/v1/widget-config?bot=${encodeURIComponent(bot)}`;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const res = await fetch(url, { credentials: 'omit', headers: { Accept: 'application/json' } });
+      const res = await fetch(url, { credentials: 'omit', headers: { Accept: 'application/json' }, signal });
       if (res.status >= 400 && res.status < 500 && res.status !== 429) return 'refused';
       if (res.ok) {
         const body = (await res.json()) as { data?: unknown };
@@ -28,7 +32,18 @@ export async function fetchWidgetConfig(apiBase: string, bot: string): Promise<W
       // A network error (or a CORS refusal, which looks the same from here): retried below.
     }
     const delay = RETRY_DELAYS_MS[attempt];
-    if (delay === undefined) return 'unavailable';
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (delay === undefined || signal.aborted) return 'unavailable';
+    // The widget being destroyed ends the wait (and its timer) at once.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
   }
 }
