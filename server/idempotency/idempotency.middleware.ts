@@ -73,35 +73,37 @@ export function idempotency(service: IdempotencyService): RequestHandler {
   };
 }
 
-/** Calls `settle` once the response is sent (with what `res.json` sent) or cut off (with null). */
+/**
+ * Calls `settle` with a JSON response before it is sent, so a retry that arrives the moment the
+ * client has the answer finds it stored (not still running); a response that is not JSON, or a
+ * request cut off before answering, settles with null once the connection is done.
+ */
 function capture(
   res: Response,
   settle: (response: { status: number; body: string; headers: Record<string, string> } | null) => Promise<void>,
 ): void {
-  let sent: { status: number; body: string } | null = null;
-  const json = res.json.bind(res);
-  res.json = (body: unknown) => {
-    sent = { status: res.statusCode, body: JSON.stringify(body) };
-    return json(body);
-  };
   let settled = false;
-  const done = (finished: boolean) => {
+  const settleOnce = async (response: Parameters<typeof settle>[0]) => {
     if (settled) return;
     settled = true;
-    const headers = Object.fromEntries(
-      REPLAYED_HEADERS.flatMap((name) => {
-        const value = res.getHeader(name);
-        return value === undefined ? [] : [[name, String(value)]];
-      }),
-    );
-    const response = finished && sent ? { ...sent, headers } : null;
-    void settle(response).catch((error: unknown) => {
+    await settle(response).catch((error: unknown) => {
       (res.req as { log?: { error: (o: unknown, m: string) => void } }).log?.error(
         { err: error },
         'could not record an idempotent response',
       );
     });
   };
-  res.once('finish', () => done(true));
-  res.once('close', () => done(res.writableFinished));
+  const json = res.json.bind(res);
+  res.json = (body: unknown) => {
+    const headers = Object.fromEntries(
+      REPLAYED_HEADERS.flatMap((name) => {
+        const value = res.getHeader(name);
+        return value === undefined ? [] : [[name, String(value)]];
+      }),
+    );
+    const response = { status: res.statusCode, body: JSON.stringify(body), headers };
+    void settleOnce(response).then(() => json(body));
+    return res;
+  };
+  res.once('close', () => void settleOnce(null));
 }
