@@ -11,13 +11,12 @@ import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
 import type { RetrievedPassage } from './retriever.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
+import type { MessageRecord } from '../conversations/message.model.js';
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 const ASK_FOR_EMAIL =
   "\n\nI couldn't find this in what I know. If you leave your email address here, someone from the team will follow up.";
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
-type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
-type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
 
 export interface AnswerContext {
   bot: ChatbotRecord;

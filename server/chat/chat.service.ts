@@ -18,6 +18,7 @@ import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import type { UnansweredService } from './unanswered.service.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import type { MessageRecord } from '../conversations/message.model.js';
 
 export interface ChatDeps {
   models: Models;
@@ -32,8 +33,6 @@ export interface ChatDeps {
   leases: AnswerLeases;
   logger: Logger;
 }
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 
 /** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */
 const REPLAY_WAIT_MS = 2_000;

@@ -6,8 +6,7 @@ import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
-
-type ChatbotDocument = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
+import type { ChatbotRecord } from './chatbot.model.js';
 
 /** Lowercase-hyphenated slug from a name, e.g. "Acme Help Desk!" → "acme-help-desk". */
 export function slugify(name: string): string {
@@ -22,7 +21,7 @@ export function slugify(name: string): string {
   return slug || 'bot';
 }
 
-export function toChatbotDto(doc: ChatbotDocument): ChatbotDto {
+export function toChatbotDto(doc: ChatbotRecord): ChatbotDto {
   return {
     id: doc._id.toString(),
     name: doc.name,
@@ -84,7 +83,7 @@ export class ChatbotsService {
   }
 
   /** Finds a bot of this organization by id or slug; another organization's bot is simply not found. */
-  async find(organizationId: string, idOrSlug: string): Promise<ChatbotDocument> {
+  async find(organizationId: string, idOrSlug: string): Promise<ChatbotRecord> {
     const orgId = new Types.ObjectId(organizationId);
     const filter = /^[0-9a-f]{24}$/i.test(idOrSlug)
       ? { organizationId: orgId, _id: new Types.ObjectId(idOrSlug) }
@@ -132,7 +131,7 @@ export class ChatbotsService {
     return { id: doc._id.toString(), identitySecret };
   }
 
-  identitySecretOf(doc: ChatbotDocument): string {
+  identitySecretOf(doc: ChatbotRecord): string {
     return this.secrets.open(doc.identitySecretEncrypted);
   }
 

@@ -7,9 +7,8 @@ import { listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { Models } from '../db/models.js';
 import { AppError } from '../errors/app-error.js';
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
-type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
+import type { MessageRecord } from './message.model.js';
+import type { ConversationRecord } from './conversation.model.js';
 
 const SESSION_PREFIX = 'session:';
 

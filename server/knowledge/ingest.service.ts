@@ -13,8 +13,7 @@ import { fromVector } from './index/bot-index.js';
 import { toIndexed, type IndexCache } from './index/index-cache.js';
 import { IngestError } from './ingest-error.js';
 import type { ClaimedJob, JobProcessor } from './job-queue.js';
-
-type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
+import type { SourceRecord } from './source.model.js';
 
 export interface IngestDeps {
   models: Models;

@@ -17,8 +17,7 @@ import { detectKind, KIND_MIME } from './extract/extract.js';
 import { literalAddress, type AddressPolicy } from '../net/address-policy.js';
 import type { IndexCache } from './index/index-cache.js';
 import type { SourceQueue } from './job-queue.js';
-
-type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
+import type { SourceRecord } from './source.model.js';
 
 /** An uploaded file, as the transport hands it over. */
 export interface UploadedFile {

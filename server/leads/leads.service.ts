@@ -10,10 +10,9 @@ import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
-
-type LeadRecord = Awaited<ReturnType<Models['Lead']['findOne']>> & object;
-type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
-type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
+import type { LeadRecord } from './lead.model.js';
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 /** One lead form (or in-chat email) sent by a widget visitor of a bot the caller already holds. */
 export interface LeadAnswers {

@@ -16,9 +16,8 @@ import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
 import { configEtag, originAllowed, readWidgetSettings, toWidgetConfig } from './widget-config.js';
 import { SettingsUpdates } from './widget-settings.events.js';
-
-type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
-type HistoryRecord = Awaited<ReturnType<Models['WidgetSettingsHistory']['findOne']>> & object;
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { WidgetSettingsHistoryRecord } from './widget-settings-history.model.js';
 
 /** How many past changes each bot keeps. */
 const HISTORY_LIMIT = 50;
@@ -42,7 +41,7 @@ export function settingsOfBot(bot: ChatbotRecord): WidgetSettings {
   return readWidgetSettings(bot.widgetSettings, bot.allowedOrigins ?? []);
 }
 
-function toChange(doc: HistoryRecord): WidgetSettingsChange {
+function toChange(doc: WidgetSettingsHistoryRecord): WidgetSettingsChange {
   return {
     version: doc.version,
     operation: doc.operation === 'patch' ? 'patch' : 'replace',
@@ -191,7 +190,7 @@ export class WidgetSettingsService {
     changedFields: string[],
     settings: WidgetSettings,
     actor: ChangeActor,
-  ): Promise<HistoryRecord> {
+  ): Promise<WidgetSettingsHistoryRecord> {
     const entry = await this.models.WidgetSettingsHistory.create({
       organizationId: bot.organizationId,
       chatbotId: bot._id,
