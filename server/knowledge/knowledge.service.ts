@@ -7,7 +7,7 @@ import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.js';
 import { addressPolicy } from '../net/address-policy.js';
 import { safeFetch } from './fetch/safe-fetch.js';
 import { IndexCache } from './index/index-cache.js';
-import { IngestProcessor } from './ingest.service.js';
+import { IngestJobProcessor } from './ingest-job-processor.js';
 import { SourceQueue } from './job-queue.js';
 import { KnowledgeRetriever } from './knowledge.retriever.js';
 import { SourcesService } from './sources.service.js';
@@ -46,7 +46,7 @@ export class KnowledgeService {
       maxRedirects: MAX_REDIRECTS,
     };
     this.cache = new IndexCache(models, config.KNOWLEDGE_INDEX_CACHE_BOTS);
-    const processor = new IngestProcessor({
+    const processor = new IngestJobProcessor({
       models,
       cache: this.cache,
       modelResolver: deps.modelResolver,

@@ -42,7 +42,7 @@ const INSERT_BATCH = 500;
  * chunk, embed, store under a fresh run id, then switch the source to that run in one
  * conditional update. A run that was superseded meanwhile removes what it wrote.
  */
-export class IngestProcessor implements JobProcessor {
+export class IngestJobProcessor implements JobProcessor {
   constructor(private readonly deps: IngestDeps) {}
 
   async process(job: ClaimedJob, signal: AbortSignal): Promise<void> {
