@@ -1,5 +1,7 @@
 import type { SourceRef } from '../../shared/schemas/chat.js';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
@@ -38,7 +40,10 @@ function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
   }));
 }
 
-async function recentHistory(models: Models, ctx: AnswerContext): Promise<PromptMessage[]> {
+async function recentHistory(
+  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel },
+  ctx: AnswerContext,
+): Promise<PromptMessage[]> {
   const docs = await models.Message.find({
     conversationId: ctx.conversation._id,
     status: 'complete',

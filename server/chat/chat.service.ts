@@ -3,7 +3,9 @@ import type { Types } from 'mongoose';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
@@ -21,7 +23,7 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
 
 export interface ChatDeps {
-  models: Models;
+  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel };
   chatbots: ChatbotsService;
   conversations: ConversationsService;
   usage: UsageService;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { CrawlSettings } from '../../shared/schemas/sources.js';
-import type { Models } from '../db/models.js';
+import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
 import { chunkDocument, type ChunkDraft, type ChunkOptions } from './chunker.js';
@@ -16,7 +16,8 @@ import type { ClaimedJob, JobProcessor } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
 
 export interface IngestDeps {
-  models: Models;
+  models: KnowledgeModels;
+  botModelSettings: BotModelSettingsLookup;
   cache: IndexCache;
   modelResolver: ModelResolver | null;
   fetcher: Fetcher;
@@ -177,7 +178,7 @@ export class IngestJobProcessor implements JobProcessor {
   private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal) {
     const resolver = this.deps.modelResolver;
     if (!resolver) return null;
-    const bot = await this.deps.models.Chatbot.findById(job.chatbotId, { organizationId: 1, modelSettings: 1 }).lean();
+    const bot = await this.deps.botModelSettings(job.chatbotId.toString());
     if (!bot) throw new IngestError('the chatbot no longer exists', { retryable: false });
     const { embeddings } = await resolver.forChatbot(bot);
     if (!embeddings) return null;

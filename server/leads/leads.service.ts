@@ -4,7 +4,10 @@ import type { LeadDetail, LeadDto, LeadListItem } from '../../shared/schemas/lea
 import { toConversationSummary, toMessageDto } from '../conversations/conversations.service.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { LeadModel } from './lead.model.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
@@ -89,7 +92,19 @@ function toConversationLink(doc: ConversationRecord): NonNullable<LeadListItem['
 
 /** Leads per bot: captured from widgets, deduplicated by email, readable and erasable by their organization. */
 export class LeadsService {
-  constructor(private readonly models: Models) {}
+  constructor(
+    private readonly models: {
+      Lead: LeadModel;
+      Chatbot: ChatbotModel;
+      Conversation: ConversationModel;
+      Message: MessageModel;
+    },
+  ) {}
+
+  /** Removes a deleted bot's leads. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    await this.models.Lead.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
 
   /**
    * Validates the answers against the bot's form and stores them. Leads are deduplicated by email

@@ -10,7 +10,8 @@ import {
 } from '../../shared/schemas/widget-settings.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { findPage } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { WidgetSettingsHistoryModel } from './widget-settings-history.model.js';
 import { AppError } from '../errors/app-error.js';
 import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
@@ -74,10 +75,16 @@ export class WidgetSettingsService {
   readonly updates = new SettingsUpdates();
 
   constructor(
-    private readonly models: Models,
+    /** The bot document holds the live settings (written with its version check); history is this capability's own. */
+    private readonly models: { Chatbot: ChatbotModel; WidgetSettingsHistory: WidgetSettingsHistoryModel },
     private readonly chatbots: ChatbotsService,
     private readonly logger: Logger,
   ) {}
+
+  /** Removes a deleted bot's settings history. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    await this.models.WidgetSettingsHistory.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
 
   async get(organizationId: string, idOrSlug: string): Promise<WidgetSettingsState> {
     const bot = await this.chatbots.find(organizationId, idOrSlug);
