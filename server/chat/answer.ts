@@ -81,7 +81,6 @@ export async function* generateAnswer(
       { limit: 5, signal, embeddings: botModels.embeddings },
     );
     const sources = toSourceRefs(retrieval.passages);
-    yield { type: 'sources', sources };
 
     let finishReason = 'stop';
     let tokens = { prompt: 0, completion: 0 };

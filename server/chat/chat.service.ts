@@ -267,7 +267,6 @@ export class ChatService {
       duplicate: true,
       quotaWarning: null,
     };
-    yield { type: 'sources', sources: dto.sources };
     yield { type: 'done', result: storedResult(answer, userMessage), message: dto };
     return true;
   }
