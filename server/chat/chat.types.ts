@@ -29,7 +29,7 @@ export interface ChatTurn {
   pageUrl?: string | null;
 }
 
-/** What the chat flow yields, in order: accepted, sources, chunk*, then done or error. */
+/** What the chat flow yields, in order: accepted, chunk*, then done or error (the sources are in the done result). */
 export type ChatEvent =
   | {
       type: 'accepted';
