@@ -10,7 +10,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Types } from 'mongoose';
 import { pino } from 'pino';
-import { createModels, ensureCollections, type Models } from '../server/db/models.js';
+import { createModels, ensureCollections, type Models } from '../server/services.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { connectMongo } from '../server/db/mongo.js';
 import { fromVector } from '../server/knowledge/index/bot-index.js';
@@ -164,8 +164,10 @@ async function retrievalAtSizes(dbUri: string) {
   await ensureCollections(models);
   const cache = new IndexCache(models, 1);
   const resolver: ModelResolver = { forChatbot: async () => ({ chat: null, embeddings: localEmbeddings }) };
-  const lexical = new KnowledgeRetriever({ models, cache, modelResolver: null, logger });
-  const hybrid = new KnowledgeRetriever({ models, cache, modelResolver: resolver, logger });
+  const botModelSettings = (chatbotId: string) =>
+    models.Chatbot.findById(chatbotId, { organizationId: 1, modelSettings: 1 }).lean();
+  const lexical = new KnowledgeRetriever({ botModelSettings, cache, modelResolver: null, logger });
+  const hybrid = new KnowledgeRetriever({ botModelSettings, cache, modelResolver: resolver, logger });
   const orgId = new Types.ObjectId();
   for (const size of SIZES) {
     const bot = await models.Chatbot.create({

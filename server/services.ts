@@ -1,3 +1,19 @@
+import type { Connection, Model } from 'mongoose';
+import { apiKeyModel } from './api-keys/api-key.model.js';
+import { unansweredModel } from './chat/unanswered.model.js';
+import { chatbotModel } from './chatbots/chatbot.model.js';
+import { makeSlugsGloballyUnique } from './chatbots/slug-migration.js';
+import { conversationModel } from './conversations/conversation.model.js';
+import { messageModel } from './conversations/message.model.js';
+import { idempotencyKeyModel } from './idempotency/idempotency.model.js';
+import { integrationModel } from './integrations/integration.model.js';
+import { chunkModel, knowledgeVersionModel } from './knowledge/chunk.model.js';
+import { knowledgeJobModel } from './knowledge/job.model.js';
+import { sourceContentModel, sourceModel } from './knowledge/source.model.js';
+import { leadModel } from './leads/lead.model.js';
+import { organizationModel } from './organizations/organization.model.js';
+import { usageModel } from './usage/usage.model.js';
+import { widgetSettingsHistoryModel } from './widget-settings/widget-settings-history.model.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { AnswerLeases } from './chat/answer-lease.js';
 import { ChatService } from './chat/chat.service.js';
@@ -13,24 +29,78 @@ import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
 import { addressPolicy } from './net/address-policy.js';
-import type { Models } from './db/models.js';
 import type { Logger } from './logger.js';
+import type { OrganizationSettings } from './organizations/organization-settings.js';
 import { OrganizationsService } from './organizations/organizations.service.js';
 import { monthlyQuotas, planDefaults } from './organizations/plans.js';
 import { UsageService } from './usage/usage.service.js';
 import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
 import { WidgetHub } from './widget/widget-hub.js';
+import { DomainEventBus } from './events/domain-events.js';
+
+/**
+ * Every model of the app, bound to one connection (tests run one database per file). Only the composition
+ * root (and tests/benches seeding or inspecting data) sees them all; each service receives its own.
+ */
+export function createModels(connection: Connection) {
+  const models = {
+    Organization: organizationModel(connection),
+    ApiKey: apiKeyModel(connection),
+    Chatbot: chatbotModel(connection),
+    Usage: usageModel(connection),
+    Integration: integrationModel(connection),
+    Conversation: conversationModel(connection),
+    Message: messageModel(connection),
+    Unanswered: unansweredModel(connection),
+    Lead: leadModel(connection),
+    WidgetSettingsHistory: widgetSettingsHistoryModel(connection),
+    Source: sourceModel(connection),
+    SourceContent: sourceContentModel(connection),
+    Chunk: chunkModel(connection),
+    KnowledgeJob: knowledgeJobModel(connection),
+    KnowledgeVersion: knowledgeVersionModel(connection),
+    IdempotencyKey: idempotencyKeyModel(connection),
+  };
+  return {
+    ...models,
+    all: Object.values(models) as Model<unknown>[],
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;
+
+/**
+ * Creates every collection and index before the app serves: the embedded engine
+ * races when two first writes create the same collection implicitly.
+ */
+export async function ensureCollections(models: Models): Promise<void> {
+  for (const model of models.all) {
+    await model.createCollection();
+    if (model === (models.Chatbot as Model<unknown>)) await makeSlugsGloballyUnique(models.Chatbot);
+    await model.createIndexes();
+  }
+}
 
 /** Every service of the app, wired once; transport adapters receive what they need from here. */
 export function createServices(models: Models, config: Config, logger: Logger) {
   const secrets = new SecretBox(config.SECRET_KEY);
-  const apiKeys = new ApiKeysService(models);
-  const organizations = new OrganizationsService(models, apiKeys);
-  const chatbots = new ChatbotsService(models, secrets);
-  // The storage counter is read at report time, after the knowledge capability below is wired.
-  const usage = new UsageService(models, monthlyQuotas(planDefaults(config)), (orgId) =>
-    knowledge.sources.countStorage(orgId),
+  const events = new DomainEventBus();
+  const apiKeys = new ApiKeysService({ ApiKey: models.ApiKey }, (id): Promise<OrganizationSettings | null> =>
+    organizations.settingsOf(id),
+  );
+  const organizations = new OrganizationsService({ Organization: models.Organization }, apiKeys);
+  const chatbots = new ChatbotsService({
+    models: { Chatbot: models.Chatbot },
+    secrets,
+    integrationExists: (organizationId, id): Promise<boolean> => integrations.exists(organizationId, id),
+    events,
+  });
+  const usage = new UsageService(
+    { Usage: models.Usage },
+    (id): Promise<OrganizationSettings | null> => organizations.settingsOf(id),
+    monthlyQuotas(planDefaults(config)),
+    (orgId) => knowledge.sources.countStorage(orgId),
   );
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
   // Pushes to open widgets (e.g. settings changes); the socket server attaches to it when it starts.
@@ -40,24 +110,54 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     allowPrivate: config.ALLOW_PRIVATE_URLS,
     allowList: config.URL_FETCH_ALLOWED_ADDRESSES,
   });
-  const integrations = new IntegrationsService(models, secrets, urlPolicy);
+  const integrations = new IntegrationsService(
+    { Integration: models.Integration },
+    secrets,
+    urlPolicy,
+    (organizationId, id) => chatbots.countUsingIntegration(organizationId, id),
+  );
   const modelResolver = new DefaultModelResolver(config, integrations, urlPolicy, {
     timeoutMs: config.MODEL_TIMEOUT_MS,
     idleTimeoutMs: config.MODEL_TIMEOUT_MS,
     maxRetries: config.MODEL_MAX_RETRIES,
     backoffMs: config.MODEL_RETRY_BACKOFF_MS,
   });
-  const conversations = new ConversationsService(models);
+  const conversations = new ConversationsService({ Conversation: models.Conversation, Message: models.Message });
   const endUserTokens = new EndUserTokens({ maxLifetimeMs: config.END_USER_TOKEN_MAX_LIFETIME_MS });
-  const unanswered = new UnansweredService(models);
-  const widgetSettings = new WidgetSettingsService(models, chatbots, logger);
+  const unanswered = new UnansweredService({ Unanswered: models.Unanswered });
+  const widgetSettings = new WidgetSettingsService(
+    { Chatbot: models.Chatbot, WidgetSettingsHistory: models.WidgetSettingsHistory },
+    chatbots,
+    logger,
+  );
   // Open widgets of the bot restyle without reload.
   widgetSettings.updates.subscribe(({ chatbotId, version, config }) =>
     widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
   );
-  const leads = new LeadsService(models);
-  const knowledge = new KnowledgeService({ models, config, logger, chatbots, modelResolver });
-  const answerLeases = new AnswerLeases(models, config.ANSWER_LEASE_MS, logger);
+  const leads = new LeadsService({
+    Lead: models.Lead,
+    Chatbot: models.Chatbot,
+    Conversation: models.Conversation,
+    Message: models.Message,
+  });
+  const knowledge = new KnowledgeService({
+    models: {
+      Source: models.Source,
+      SourceContent: models.SourceContent,
+      Chunk: models.Chunk,
+      KnowledgeJob: models.KnowledgeJob,
+      KnowledgeVersion: models.KnowledgeVersion,
+    },
+    config,
+    logger,
+    chatbots,
+    modelResolver,
+  });
+  const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
+  // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
+  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge]) {
+    events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
+  }
   const chat = new ChatService({
     models,
     chatbots,
@@ -74,6 +174,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   return {
     logger,
     config,
+    events,
     secrets,
     apiKeys,
     organizations,
@@ -92,7 +193,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     answerLeases,
     widgetSettings,
     leads,
-    idempotency: new IdempotencyService(models),
+    idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
   };
 }
 

@@ -22,3 +22,7 @@ export type ApiKeyDoc = InferSchemaType<typeof apiKeySchema>;
 export function apiKeyModel(connection: Connection) {
   return connection.model('ApiKey', apiKeySchema, 'api_keys');
 }
+
+export type ApiKeyModel = ReturnType<typeof apiKeyModel>;
+/** One stored apiKey as queries return it. */
+export type ApiKeyRecord = Awaited<ReturnType<ApiKeyModel['findOne']>> & object;

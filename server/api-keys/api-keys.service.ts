@@ -3,7 +3,8 @@ import { Types } from 'mongoose';
 import type { ApiKeyDto, ApiKeyScope, CreatedApiKeyDto } from '../../shared/schemas/api-keys.js';
 import { AppError } from '../errors/app-error.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { OrganizationSettingsLookup } from '../organizations/organization-settings.js';
+import type { ApiKeyModel } from './api-key.model.js';
 import { planOf, type LimitOverrides, type Plan } from '../organizations/plans.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -63,7 +64,11 @@ function toDto(doc: KeyRecord): ApiKeyDto {
 export class ApiKeysService {
   private readonly authCache = new Map<string, { principal: ApiKeyPrincipal; expiresAt: number }>();
 
-  constructor(private readonly models: Models) {}
+  constructor(
+    private readonly models: { ApiKey: ApiKeyModel },
+    /** Asks the organizations capability for the key's organization (its plan and rate limits). */
+    private readonly organizationSettings: OrganizationSettingsLookup,
+  ) {}
 
   async create(organizationId: string, name: string, scopes: ApiKeyScope[]): Promise<CreatedApiKeyDto> {
     const key = generateKey();
@@ -125,11 +130,7 @@ export class ApiKeysService {
     const doc = await this.models.ApiKey.findOne({ hash }).lean();
     if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
     if (doc.revokedAt) throw new AppError('UnauthorizedError', { message: 'The API key has been revoked' });
-    const org = await this.models.Organization.findById(doc.organizationId, {
-      plan: 1,
-      rateLimitPerMinute: 1,
-      rateLimitBurstPerSecond: 1,
-    }).lean();
+    const org = await this.organizationSettings(doc.organizationId);
     if (!org) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
     const now = Date.now();
     if (!doc.lastUsedAt || now - doc.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {

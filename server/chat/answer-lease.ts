@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
-import type { Models } from '../db/models.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import type { Logger } from '../logger.js';
 
 /** Stored on an answer whose writer stopped (crash, kill -9, lost database) before finishing it. */
@@ -40,7 +40,7 @@ export class AnswerLeases {
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly models: Models,
+    private readonly models: { Message: MessageModel },
     private readonly leaseMs: number,
     private readonly logger: Logger,
   ) {

@@ -1,5 +1,7 @@
 import type { SourceRef } from '../../shared/schemas/chat.js';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
@@ -11,13 +13,12 @@ import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
 import type { RetrievedPassage } from './retriever.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
+import type { MessageRecord } from '../conversations/message.model.js';
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 const ASK_FOR_EMAIL =
   "\n\nI couldn't find this in what I know. If you leave your email address here, someone from the team will follow up.";
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
-type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
-type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
 
 export interface AnswerContext {
   bot: ChatbotRecord;
@@ -39,7 +40,10 @@ function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
   }));
 }
 
-async function recentHistory(models: Models, ctx: AnswerContext): Promise<PromptMessage[]> {
+async function recentHistory(
+  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel },
+  ctx: AnswerContext,
+): Promise<PromptMessage[]> {
   const docs = await models.Message.find({
     conversationId: ctx.conversation._id,
     status: 'complete',
@@ -77,7 +81,6 @@ export async function* generateAnswer(
       { limit: 5, signal, embeddings: botModels.embeddings },
     );
     const sources = toSourceRefs(retrieval.passages);
-    yield { type: 'sources', sources };
 
     let finishReason = 'stop';
     let tokens = { prompt: 0, completion: 0 };

@@ -1,9 +1,7 @@
 import type { Types } from 'mongoose';
 import type { ChatResult } from '../../shared/schemas/chat.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
-import type { Models } from '../db/models.js';
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
+import type { MessageRecord } from '../conversations/message.model.js';
 
 /** The chat result of a stored, complete answer. */
 export function storedResult(answer: MessageRecord, userMessage: { _id: Types.ObjectId }): ChatResult {

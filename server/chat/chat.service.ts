@@ -3,7 +3,9 @@ import type { Types } from 'mongoose';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
@@ -18,9 +20,10 @@ import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import type { UnansweredService } from './unanswered.service.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import type { MessageRecord } from '../conversations/message.model.js';
 
 export interface ChatDeps {
-  models: Models;
+  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel };
   chatbots: ChatbotsService;
   conversations: ConversationsService;
   usage: UsageService;
@@ -32,8 +35,6 @@ export interface ChatDeps {
   leases: AnswerLeases;
   logger: Logger;
 }
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
 
 /** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */
 const REPLAY_WAIT_MS = 2_000;
@@ -266,7 +267,6 @@ export class ChatService {
       duplicate: true,
       quotaWarning: null,
     };
-    yield { type: 'sources', sources: dto.sources };
     yield { type: 'done', result: storedResult(answer, userMessage), message: dto };
     return true;
   }

@@ -1,4 +1,4 @@
-import type { ChatResult, MessageDto, SourceRef } from '../../shared/schemas/chat.js';
+import type { ChatResult, MessageDto } from '../../shared/schemas/chat.js';
 import type { AppError } from '../errors/app-error.js';
 
 /** The end user a conversation belongs to, from a verified `userToken`. */
@@ -29,7 +29,7 @@ export interface ChatTurn {
   pageUrl?: string | null;
 }
 
-/** What the chat flow yields, in order: accepted, sources, chunk*, then done or error. */
+/** What the chat flow yields, in order: accepted, chunk*, then done or error (the sources are in the done result). */
 export type ChatEvent =
   | {
       type: 'accepted';
@@ -41,7 +41,6 @@ export type ChatEvent =
       /** Set once 80% of the organization's monthly message quota is used. */
       quotaWarning: string | null;
     }
-  | { type: 'sources'; sources: SourceRef[] }
   | { type: 'chunk'; seq: number; text: string }
   /** `message` is the stored answer as conversations list it, for doors that show messages (the widget). */
   | { type: 'done'; result: ChatResult; message: MessageDto }

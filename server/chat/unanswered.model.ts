@@ -19,3 +19,7 @@ export type UnansweredDoc = InferSchemaType<typeof unansweredSchema>;
 export function unansweredModel(connection: Connection) {
   return connection.model('Unanswered', unansweredSchema, 'unanswered_questions');
 }
+
+export type UnansweredModel = ReturnType<typeof unansweredModel>;
+/** One stored unanswered as queries return it. */
+export type UnansweredRecord = Awaited<ReturnType<UnansweredModel['findOne']>> & object;

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { findPage } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { UnansweredModel } from './unanswered.model.js';
 
 /** Answers below this confidence go to the bot's gap log. */
 export const LOW_CONFIDENCE = 0.35;
@@ -16,7 +16,12 @@ function normalize(question: string): string {
 
 /** The gap log: what visitors asked that the knowledge could not answer, with repeat counts. */
 export class UnansweredService {
-  constructor(private readonly models: Models) {}
+  constructor(private readonly models: { Unanswered: UnansweredModel }) {}
+
+  /** Removes a deleted bot's unanswered questions. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    await this.models.Unanswered.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
 
   async record(
     organizationId: Types.ObjectId,

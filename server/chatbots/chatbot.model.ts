@@ -31,3 +31,7 @@ export type ChatbotDoc = InferSchemaType<typeof chatbotSchema>;
 export function chatbotModel(connection: Connection) {
   return connection.model('Chatbot', chatbotSchema, 'chatbots');
 }
+
+export type ChatbotModel = ReturnType<typeof chatbotModel>;
+/** One stored chatbot as queries return it. */
+export type ChatbotRecord = Awaited<ReturnType<ChatbotModel['findOne']>> & object;

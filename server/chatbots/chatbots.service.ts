@@ -3,11 +3,10 @@ import { Types } from 'mongoose';
 import type { ChatbotDto, CreateChatbotInput, UpdateChatbotInput } from '../../shared/schemas/chatbots.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
-
-type ChatbotDocument = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
+import type { EventPublisher } from '../events/domain-events.js';
+import type { ChatbotModel, ChatbotRecord } from './chatbot.model.js';
 
 /** Lowercase-hyphenated slug from a name, e.g. "Acme Help Desk!" → "acme-help-desk". */
 export function slugify(name: string): string {
@@ -22,7 +21,7 @@ export function slugify(name: string): string {
   return slug || 'bot';
 }
 
-export function toChatbotDto(doc: ChatbotDocument): ChatbotDto {
+export function toChatbotDto(doc: ChatbotRecord): ChatbotDto {
   return {
     id: doc._id.toString(),
     name: doc.name,
@@ -42,11 +41,23 @@ export function toChatbotDto(doc: ChatbotDocument): ChatbotDto {
 }
 
 /** Chatbots of an organization, addressed by id or slug; deleting one removes everything it owns. */
+export interface ChatbotsDeps {
+  models: { Chatbot: ChatbotModel };
+  secrets: SecretBox;
+  /** Asks the integrations capability whether the organization has this model connection. */
+  integrationExists: (organizationId: string, integrationId: string) => Promise<boolean>;
+  /** `chatbot.deleted` is awaited: every capability has deleted its data of the bot when it resolves. */
+  events: EventPublisher;
+}
+
 export class ChatbotsService {
-  constructor(
-    private readonly models: Models,
-    private readonly secrets: SecretBox,
-  ) {}
+  private readonly models: ChatbotsDeps['models'];
+  private readonly secrets: SecretBox;
+
+  constructor(private readonly deps: ChatbotsDeps) {
+    this.models = deps.models;
+    this.secrets = deps.secrets;
+  }
 
   async create(organizationId: string, input: CreateChatbotInput) {
     const orgId = new Types.ObjectId(organizationId);
@@ -84,7 +95,7 @@ export class ChatbotsService {
   }
 
   /** Finds a bot of this organization by id or slug; another organization's bot is simply not found. */
-  async find(organizationId: string, idOrSlug: string): Promise<ChatbotDocument> {
+  async find(organizationId: string, idOrSlug: string): Promise<ChatbotRecord> {
     const orgId = new Types.ObjectId(organizationId);
     const filter = /^[0-9a-f]{24}$/i.test(idOrSlug)
       ? { organizationId: orgId, _id: new Types.ObjectId(idOrSlug) }
@@ -117,8 +128,10 @@ export class ChatbotsService {
   /** Deletes the bot and every document that belongs to it; returns the bot's id. */
   async remove(organizationId: string, idOrSlug: string): Promise<string> {
     const doc = await this.find(organizationId, idOrSlug);
-    const byBot = { chatbotId: doc._id };
-    await Promise.all(this.models.ownedByChatbot.map((model) => model.deleteMany(byBot)));
+    await this.deps.events.publish('chatbot.deleted', {
+      organizationId: doc.organizationId.toString(),
+      chatbotId: doc._id.toString(),
+    });
     await this.models.Chatbot.deleteOne({ _id: doc._id });
     return doc._id.toString();
   }
@@ -132,14 +145,31 @@ export class ChatbotsService {
     return { id: doc._id.toString(), identitySecret };
   }
 
-  identitySecretOf(doc: ChatbotDocument): string {
+  /** What resolving the bot's models needs (its organization and model settings), or null when it is gone. */
+  async modelSettingsOf(chatbotId: string, organizationId?: string) {
+    const filter = {
+      _id: new Types.ObjectId(chatbotId),
+      ...(organizationId ? { organizationId: new Types.ObjectId(organizationId) } : {}),
+    };
+    return this.models.Chatbot.findOne(filter, { organizationId: 1, modelSettings: 1 }).lean();
+  }
+
+  /** How many bots of the organization answer through this model connection. */
+  countUsingIntegration(organizationId: string, integrationId: string): Promise<number> {
+    return this.models.Chatbot.countDocuments({
+      organizationId: new Types.ObjectId(organizationId),
+      'modelSettings.integrationId': new Types.ObjectId(integrationId),
+    });
+  }
+
+  identitySecretOf(doc: ChatbotRecord): string {
     return this.secrets.open(doc.identitySecretEncrypted);
   }
 
   /** A bot may only use a model connection of its own organization. */
   private async assertIntegration(orgId: Types.ObjectId, integrationId: string | null | undefined) {
     if (!integrationId) return;
-    if (!(await this.models.Integration.exists({ _id: new Types.ObjectId(integrationId), organizationId: orgId }))) {
+    if (!(await this.deps.integrationExists(orgId.toString(), integrationId))) {
       throw new AppError('ValidationError', {
         message: `modelSettings.integrationId: no model connection "${integrationId}" in this organization`,
         details: { fields: [{ path: 'modelSettings.integrationId', message: 'no such model connection' }] },

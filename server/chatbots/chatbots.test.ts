@@ -164,7 +164,8 @@ describe('chatbots API', () => {
   it('deletes a bot with everything it owns, leaving other bots’ documents alone', async () => {
     const doomed = (await create(orgA, { name: 'Doomed' })).body.data;
     const kept = (await create(orgA, { name: 'Kept' })).body.data;
-    const owned = t.app.models.ownedByChatbot;
+    // Every collection whose documents name a bot: each owner must delete its own.
+    const owned = t.app.models.all.filter((model) => model.schema.path('chatbotId'));
     expect(owned.length).toBeGreaterThan(0);
     for (const model of owned) {
       for (const bot of [doomed, kept]) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types, type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createModels, ensureCollections } from '../db/models.js';
+import { createModels, ensureCollections } from '../services.js';
 import { connectMongo } from '../db/mongo.js';
 
 describe('moving a database from per-organization slugs to server-wide slugs', () => {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from './chatbot.model.js';
 
 /**
  * Slugs used to be unique per organization; they are now unique across the server. Before the
  * global index is built, a slug shared by several bots stays with the oldest one (whose embed
  * worked first) and the others get a random suffix. The old per-organization index is dropped.
  */
-export async function makeSlugsGloballyUnique(Chatbot: Models['Chatbot']): Promise<void> {
+export async function makeSlugsGloballyUnique(Chatbot: ChatbotModel): Promise<void> {
   const indexes = await Chatbot.collection.indexes().catch(() => []);
   if (indexes.some((index) => index.name === 'organizationId_1_slug_1')) {
     await Chatbot.collection.dropIndex('organizationId_1_slug_1');

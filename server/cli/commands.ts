@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import type { Models } from '../db/models.js';
+import type { Models } from '../services.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { isPlan, overridesOf, PLANS, type Plan, type PlanLimits } from '../organizations/plans.js';
 import { CliError } from './cli-error.js';
@@ -18,7 +18,7 @@ export class CliCommands {
     /** Each plan's defaults from the environment, to show an organization's effective limits. */
     private readonly plans: Record<Plan, PlanLimits>,
   ) {
-    this.apiKeys = new ApiKeysService(models);
+    this.apiKeys = new ApiKeysService(models, (id) => this.organizations.settingsOf(id));
     this.organizations = new OrganizationsService(models, this.apiKeys);
   }
 

@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../config.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../db/embedded-db.js';
 import { embeddedDbFile, readEmbeddedUri } from '../db/embedded-uri-file.js';
-import { createModels, ensureCollections, type Models } from '../db/models.js';
+import { createModels, ensureCollections, type Models } from '../services.js';
 import { connectMongo } from '../db/mongo.js';
 import { CliError } from './cli-error.js';
 

@@ -33,3 +33,7 @@ export type ConversationDoc = InferSchemaType<typeof conversationSchema>;
 export function conversationModel(connection: Connection) {
   return connection.model('Conversation', conversationSchema, 'conversations');
 }
+
+export type ConversationModel = ReturnType<typeof conversationModel>;
+/** One stored conversation as queries return it. */
+export type ConversationRecord = Awaited<ReturnType<ConversationModel['findOne']>> & object;

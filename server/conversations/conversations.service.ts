@@ -5,11 +5,11 @@ import type { ConversationSummary } from '../../shared/schemas/conversations.js'
 import type { EndUser } from '../chat/chat.types.js';
 import { listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { ConversationModel } from './conversation.model.js';
+import type { MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
-
-type MessageRecord = Awaited<ReturnType<Models['Message']['findOne']>> & object;
-type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
+import type { MessageRecord } from './message.model.js';
+import type { ConversationRecord } from './conversation.model.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -76,7 +76,13 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
 
 /** Conversations and their messages, always scoped to one organization. */
 export class ConversationsService {
-  constructor(private readonly models: Models) {}
+  constructor(private readonly models: { Conversation: ConversationModel; Message: MessageModel }) {}
+
+  /** Removes a deleted bot's conversations and their messages. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    const byBot = { chatbotId: new Types.ObjectId(chatbotId) };
+    await Promise.all([this.models.Conversation.deleteMany(byBot), this.models.Message.deleteMany(byBot)]);
+  }
 
   /**
    * Continues the given conversation, the session's, or starts a new one. A conversation belongs to the

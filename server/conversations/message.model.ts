@@ -50,3 +50,7 @@ export type MessageDoc = InferSchemaType<typeof messageSchema>;
 export function messageModel(connection: Connection) {
   return connection.model('Message', messageSchema, 'messages');
 }
+
+export type MessageModel = ReturnType<typeof messageModel>;
+/** One stored message as queries return it. */
+export type MessageRecord = Awaited<ReturnType<MessageModel['findOne']>> & object;

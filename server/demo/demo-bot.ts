@@ -1,4 +1,5 @@
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { OrganizationModel } from '../organizations/organization.model.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 
@@ -13,7 +14,7 @@ Opening hours of the Bergen store: Monday to Saturday, 9:00 to 18:00.`;
  * widget on a fresh install. With no model configured it answers from this knowledge alone.
  */
 export async function ensureDemoBot(
-  models: Models,
+  models: { Chatbot: ChatbotModel; Organization: OrganizationModel },
   services: Pick<Services, 'chatbots' | 'knowledge' | 'widgetSettings'>,
   logger: Logger,
 ) {

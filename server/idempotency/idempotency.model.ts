@@ -30,3 +30,7 @@ export type IdempotencyKeyDoc = InferSchemaType<typeof idempotencyKeySchema>;
 export function idempotencyKeyModel(connection: Connection) {
   return connection.model('IdempotencyKey', idempotencyKeySchema, 'idempotency_keys');
 }
+
+export type IdempotencyKeyModel = ReturnType<typeof idempotencyKeyModel>;
+/** One stored idempotencyKey as queries return it. */
+export type IdempotencyKeyRecord = Awaited<ReturnType<IdempotencyKeyModel['findOne']>> & object;

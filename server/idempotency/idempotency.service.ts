@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import type { Models } from '../db/models.js';
+import type { IdempotencyKeyModel } from './idempotency.model.js';
 import { AppError } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
@@ -25,7 +25,7 @@ export type Claim = { kind: 'run'; id: Types.ObjectId } | { kind: 'replay'; resp
 export class IdempotencyService {
   private lastSweep = 0;
 
-  constructor(private readonly models: Models) {}
+  constructor(private readonly models: { IdempotencyKey: IdempotencyKeyModel }) {}
 
   async claim(scope: string, key: string, fingerprint: string): Promise<Claim> {
     this.sweepSometimes();

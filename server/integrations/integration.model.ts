@@ -19,3 +19,7 @@ export type IntegrationDoc = InferSchemaType<typeof integrationSchema>;
 export function integrationModel(connection: Connection) {
   return connection.model('Integration', integrationSchema, 'integrations');
 }
+
+export type IntegrationModel = ReturnType<typeof integrationModel>;
+/** One stored integration as queries return it. */
+export type IntegrationRecord = Awaited<ReturnType<IntegrationModel['findOne']>> & object;

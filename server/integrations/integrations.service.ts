@@ -6,10 +6,10 @@ import type {
 } from '../../shared/schemas/integrations.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
 import { AppError } from '../errors/app-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { RefusedAddressError, resolveAllowed } from '../net/guarded-fetch.js';
+import type { IntegrationModel } from './integration.model.js';
 
 // A save does not wait long on DNS: a name that does not resolve yet is checked again at every call.
 const SAVE_LOOKUP_TIMEOUT_MS = 3_000;
@@ -51,10 +51,22 @@ export interface IntegrationSecrets {
 /** Organization-level model connections; keys are sealed at rest and never returned. */
 export class IntegrationsService {
   constructor(
-    private readonly models: Models,
+    private readonly models: { Integration: IntegrationModel },
     private readonly secrets: SecretBox,
     private readonly policy: AddressPolicy,
+    /** Asks the chatbots capability how many bots use a connection (a used one is not deleted). */
+    private readonly chatbotsUsing: (organizationId: string, integrationId: string) => Promise<number>,
   ) {}
+
+  /** Whether the organization has this connection (bots may only point at their own). */
+  async exists(organizationId: string, id: string): Promise<boolean> {
+    if (!Types.ObjectId.isValid(id)) return false;
+    const found = await this.models.Integration.exists({
+      _id: new Types.ObjectId(id),
+      organizationId: new Types.ObjectId(organizationId),
+    });
+    return found !== null;
+  }
 
   async create(organizationId: string, input: CreateIntegrationInput): Promise<IntegrationDto> {
     const { apiKey, ...rest } = input;
@@ -94,10 +106,7 @@ export class IntegrationsService {
 
   async remove(organizationId: string, id: string): Promise<void> {
     const doc = await this.find(organizationId, id);
-    const inUse = await this.models.Chatbot.countDocuments({
-      organizationId: doc.organizationId,
-      'modelSettings.integrationId': doc._id,
-    });
+    const inUse = await this.chatbotsUsing(doc.organizationId.toString(), doc._id.toString());
     if (inUse > 0) {
       throw new AppError('ConflictError', {
         message: `This model connection is used by ${inUse} chatbot(s); point them elsewhere first`,

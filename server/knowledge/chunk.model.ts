@@ -45,3 +45,11 @@ export function chunkModel(connection: Connection) {
 export function knowledgeVersionModel(connection: Connection) {
   return connection.model('KnowledgeVersion', knowledgeVersionSchema, 'knowledge_versions');
 }
+
+export type ChunkModel = ReturnType<typeof chunkModel>;
+/** One stored chunk as queries return it. */
+export type ChunkRecord = Awaited<ReturnType<ChunkModel['findOne']>> & object;
+
+export type KnowledgeVersionModel = ReturnType<typeof knowledgeVersionModel>;
+/** One stored knowledgeVersion as queries return it. */
+export type KnowledgeVersionRecord = Awaited<ReturnType<KnowledgeVersionModel['findOne']>> & object;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
-import type { Models } from '../db/models.js';
+import type { KnowledgeModels } from './knowledge-models.js';
 import type { Logger } from '../logger.js';
 import { failureReason, isRetryable } from './ingest-error.js';
 
@@ -48,7 +48,7 @@ export class SourceQueue {
   private wake: (() => void) | null = null;
 
   constructor(
-    private readonly models: Models,
+    private readonly models: KnowledgeModels,
     private readonly processor: JobProcessor,
     private readonly settings: QueueSettings,
     private readonly logger: Logger,

@@ -30,3 +30,7 @@ export type KnowledgeJobDoc = InferSchemaType<typeof knowledgeJobSchema>;
 export function knowledgeJobModel(connection: Connection) {
   return connection.model('KnowledgeJob', knowledgeJobSchema, 'knowledge_jobs');
 }
+
+export type KnowledgeJobModel = ReturnType<typeof knowledgeJobModel>;
+/** One stored knowledgeJob as queries return it. */
+export type KnowledgeJobRecord = Awaited<ReturnType<KnowledgeJobModel['findOne']>> & object;

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Retrieval, RetrievalTarget, RetrievedPassage, Retriever } from '../chat/retriever.js';
-import type { Models } from '../db/models.js';
+import type { BotModelSettingsLookup } from './knowledge-models.js';
 import type { EmbeddingModel } from '../llm/model-client.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
@@ -20,8 +20,9 @@ const VECTOR_FLOOR = 0.3;
 const VECTOR_RELATIVE_FLOOR = 0.75;
 
 export interface RetrieverDeps {
-  models: Models;
   cache: IndexCache;
+  /** Asks the chatbots capability for the bot's model settings. */
+  botModelSettings: BotModelSettingsLookup;
   modelResolver: ModelResolver | null;
   logger: Logger;
 }
@@ -130,10 +131,7 @@ export class KnowledgeRetriever implements Retriever {
   private async embeddingsOf(target: RetrievalTarget): Promise<EmbeddingModel | null> {
     const resolver = this.deps.modelResolver;
     if (!resolver) return null;
-    const bot = await this.deps.models.Chatbot.findOne(
-      { _id: new Types.ObjectId(target.chatbotId), organizationId: new Types.ObjectId(target.organizationId) },
-      { organizationId: 1, modelSettings: 1 },
-    ).lean();
+    const bot = await this.deps.botModelSettings(target.chatbotId, target.organizationId);
     return bot ? (await resolver.forChatbot(bot)).embeddings : null;
   }
 

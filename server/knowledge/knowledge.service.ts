@@ -1,19 +1,20 @@
+import { Types, type Model } from 'mongoose';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import type { Config } from '../config.js';
-import type { Models } from '../db/models.js';
+import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.js';
 import { addressPolicy } from '../net/address-policy.js';
 import { safeFetch } from './fetch/safe-fetch.js';
 import { IndexCache } from './index/index-cache.js';
-import { IngestProcessor } from './ingest.service.js';
+import { IngestJobProcessor } from './ingest-job-processor.js';
 import { SourceQueue } from './job-queue.js';
 import { KnowledgeRetriever } from './knowledge.retriever.js';
 import { SourcesService } from './sources.service.js';
 
 export interface KnowledgeDeps {
-  models: Models;
+  models: KnowledgeModels;
   config: Config;
   logger: Logger;
   chatbots: ChatbotsService;
@@ -46,8 +47,11 @@ export class KnowledgeService {
       maxRedirects: MAX_REDIRECTS,
     };
     this.cache = new IndexCache(models, config.KNOWLEDGE_INDEX_CACHE_BOTS);
-    const processor = new IngestProcessor({
+    const botModelSettings: BotModelSettingsLookup = (chatbotId, organizationId) =>
+      deps.chatbots.modelSettingsOf(chatbotId, organizationId);
+    const processor = new IngestJobProcessor({
       models,
+      botModelSettings,
       cache: this.cache,
       modelResolver: deps.modelResolver,
       fetcher: (url, signal) => safeFetch(url, policy, limits, signal),
@@ -68,11 +72,28 @@ export class KnowledgeService {
     );
     this.sources = new SourcesService(models, deps.chatbots, this.queue, this.cache, policy);
     this.retriever = new KnowledgeRetriever({
-      models,
+      botModelSettings,
       cache: this.cache,
       modelResolver: deps.modelResolver,
       logger,
     });
+  }
+
+  /** Removes every source, job, chunk and index version of a deleted bot. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    const { models } = this.deps;
+    const byBot = { chatbotId: new Types.ObjectId(chatbotId) };
+    await Promise.all(
+      (
+        [
+          models.KnowledgeJob,
+          models.Source,
+          models.SourceContent,
+          models.Chunk,
+          models.KnowledgeVersion,
+        ] as Model<unknown>[]
+      ).map((model) => model.deleteMany(byBot)),
+    );
   }
 
   /** Starts the worker (after re-queuing sources a crash left without a job). */

@@ -67,3 +67,11 @@ export function sourceModel(connection: Connection) {
 export function sourceContentModel(connection: Connection) {
   return connection.model('SourceContent', sourceContentSchema, 'source_contents');
 }
+
+export type SourceModel = ReturnType<typeof sourceModel>;
+/** One stored source as queries return it. */
+export type SourceRecord = Awaited<ReturnType<SourceModel['findOne']>> & object;
+
+export type SourceContentModel = ReturnType<typeof sourceContentModel>;
+/** One stored sourceContent as queries return it. */
+export type SourceContentRecord = Awaited<ReturnType<SourceContentModel['findOne']>> & object;

@@ -10,15 +10,14 @@ import type {
 } from '../../shared/schemas/sources.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { KnowledgeModels } from './knowledge-models.js';
 import { AppError } from '../errors/app-error.js';
 import type { StorageCounter } from '../usage/usage.service.js';
 import { detectKind, KIND_MIME } from './extract/extract.js';
 import { literalAddress, type AddressPolicy } from '../net/address-policy.js';
 import type { IndexCache } from './index/index-cache.js';
 import type { SourceQueue } from './job-queue.js';
-
-type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
+import type { SourceRecord } from './source.model.js';
 
 /** An uploaded file, as the transport hands it over. */
 export interface UploadedFile {
@@ -65,7 +64,7 @@ function ownSource(organizationId: string, id: string) {
 /** A bot's sources: written at once, processed by the queue; reads and writes are scoped to the organization. */
 export class SourcesService {
   constructor(
-    private readonly models: Models,
+    private readonly models: KnowledgeModels,
     private readonly chatbots: ChatbotsService,
     private readonly queue: SourceQueue,
     private readonly cache: IndexCache,

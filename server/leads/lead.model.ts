@@ -45,3 +45,7 @@ export type LeadDoc = InferSchemaType<typeof leadSchema>;
 export function leadModel(connection: Connection) {
   return connection.model('Lead', leadSchema, 'leads');
 }
+
+export type LeadModel = ReturnType<typeof leadModel>;
+/** One stored lead as queries return it. */
+export type LeadRecord = Awaited<ReturnType<LeadModel['findOne']>> & object;

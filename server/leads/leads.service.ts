@@ -4,16 +4,18 @@ import type { LeadDetail, LeadDto, LeadListItem } from '../../shared/schemas/lea
 import { toConversationSummary, toMessageDto } from '../conversations/conversations.service.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { LeadModel } from './lead.model.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
-
-type LeadRecord = Awaited<ReturnType<Models['Lead']['findOne']>> & object;
-type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
-type ConversationRecord = Awaited<ReturnType<Models['Conversation']['findOne']>> & object;
+import type { LeadRecord } from './lead.model.js';
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 /** One lead form (or in-chat email) sent by a widget visitor of a bot the caller already holds. */
 export interface LeadAnswers {
@@ -90,7 +92,19 @@ function toConversationLink(doc: ConversationRecord): NonNullable<LeadListItem['
 
 /** Leads per bot: captured from widgets, deduplicated by email, readable and erasable by their organization. */
 export class LeadsService {
-  constructor(private readonly models: Models) {}
+  constructor(
+    private readonly models: {
+      Lead: LeadModel;
+      Chatbot: ChatbotModel;
+      Conversation: ConversationModel;
+      Message: MessageModel;
+    },
+  ) {}
+
+  /** Removes a deleted bot's leads. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    await this.models.Lead.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
 
   /**
    * Validates the answers against the bot's form and stores them. Leads are deduplicated by email

@@ -18,3 +18,7 @@ export type OrganizationDoc = InferSchemaType<typeof organizationSchema>;
 export function organizationModel(connection: Connection) {
   return connection.model('Organization', organizationSchema, 'organizations');
 }
+
+export type OrganizationModel = ReturnType<typeof organizationModel>;
+/** One stored organization as queries return it. */
+export type OrganizationRecord = Awaited<ReturnType<OrganizationModel['findOne']>> & object;

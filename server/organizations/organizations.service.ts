@@ -1,6 +1,7 @@
+import type { Types } from 'mongoose';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
-import type { Models } from '../db/models.js';
+import type { OrganizationModel } from './organization.model.js';
 import { overridesOf, type Plan } from './plans.js';
 
 export interface CreatedOrganization {
@@ -12,7 +13,7 @@ export interface CreatedOrganization {
 /** Organizations own every resource; each starts with one admin key, shown once. */
 export class OrganizationsService {
   constructor(
-    private readonly models: Models,
+    private readonly models: { Organization: OrganizationModel },
     private readonly apiKeys: ApiKeysService,
   ) {}
 
@@ -20,6 +21,21 @@ export class OrganizationsService {
     const org = await this.models.Organization.create({ name, plan });
     const key = await this.apiKeys.create(org._id.toString(), 'Admin key', [...API_KEY_SCOPES] as ApiKeyScope[]);
     return { id: org._id.toString(), name: org.name, adminKey: key.key };
+  }
+
+  /** The organization's plan and operator overrides (quotas, rate limits), or null when it does not exist. */
+  settingsOf(organizationId: string | Types.ObjectId) {
+    return this.models.Organization.findById(organizationId, {
+      plan: 1,
+      monthlyMessageQuota: 1,
+      rateLimitPerMinute: 1,
+      rateLimitBurstPerSecond: 1,
+    }).lean();
+  }
+
+  /** The oldest organization (the one a fresh install created), or null on an empty database. */
+  first() {
+    return this.models.Organization.findOne().sort({ createdAt: 1, _id: 1 });
   }
 
   async list() {

@@ -18,3 +18,7 @@ export type UsageDoc = InferSchemaType<typeof usageSchema>;
 export function usageModel(connection: Connection) {
   return connection.model('Usage', usageSchema, 'usage');
 }
+
+export type UsageModel = ReturnType<typeof usageModel>;
+/** One stored usage as queries return it. */
+export type UsageRecord = Awaited<ReturnType<UsageModel['findOne']>> & object;

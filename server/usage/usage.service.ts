@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
-import type { Models } from '../db/models.js';
+import type { OrganizationSettingsLookup } from '../organizations/organization-settings.js';
+import type { UsageModel } from './usage.model.js';
 import { AppError } from '../errors/app-error.js';
 import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
@@ -40,7 +41,9 @@ export class UsageService {
   private readonly knownPeriods = new Set<string>();
 
   constructor(
-    private readonly models: Models,
+    private readonly models: { Usage: UsageModel },
+    /** Asks the organizations capability for the plan and quota override. */
+    private readonly organizationSettings: OrganizationSettingsLookup,
     /** Each plan's monthly message quota (0 = unlimited). */
     private readonly planQuotas: Record<Plan, number>,
     private readonly countStorage: StorageCounter = async () => ({ sources: 0, characters: 0, chunks: 0 }),
@@ -77,7 +80,7 @@ export class UsageService {
 
   /** The organization's monthly message quota: its own when the operator set one, else its plan's (0 = unlimited). */
   async monthlyLimit(organizationId: string): Promise<{ plan: Plan; limit: number }> {
-    const org = await this.models.Organization.findById(organizationId, { plan: 1, monthlyMessageQuota: 1 }).lean();
+    const org = await this.organizationSettings(organizationId);
     const plan = planOf(org?.plan);
     return { plan, limit: org?.monthlyMessageQuota ?? this.planQuotas[plan] };
   }

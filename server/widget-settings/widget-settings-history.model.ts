@@ -21,3 +21,7 @@ export type WidgetSettingsHistoryDoc = InferSchemaType<typeof widgetSettingsHist
 export function widgetSettingsHistoryModel(connection: Connection) {
   return connection.model('WidgetSettingsHistory', widgetSettingsHistorySchema, 'widget_settings_history');
 }
+
+export type WidgetSettingsHistoryModel = ReturnType<typeof widgetSettingsHistoryModel>;
+/** One stored widgetSettingsHistory as queries return it. */
+export type WidgetSettingsHistoryRecord = Awaited<ReturnType<WidgetSettingsHistoryModel['findOne']>> & object;

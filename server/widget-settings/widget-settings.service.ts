@@ -10,15 +10,15 @@ import {
 } from '../../shared/schemas/widget-settings.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { findPage } from '../db/find-page.js';
-import type { Models } from '../db/models.js';
+import type { ChatbotModel } from '../chatbots/chatbot.model.js';
+import type { WidgetSettingsHistoryModel } from './widget-settings-history.model.js';
 import { AppError } from '../errors/app-error.js';
 import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
 import { configEtag, readWidgetSettings, toWidgetConfig } from './widget-config.js';
 import { SettingsUpdates } from './widget-settings.events.js';
-
-type ChatbotRecord = Awaited<ReturnType<Models['Chatbot']['findOne']>> & object;
-type HistoryRecord = Awaited<ReturnType<Models['WidgetSettingsHistory']['findOne']>> & object;
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { WidgetSettingsHistoryRecord } from './widget-settings-history.model.js';
 
 /** How many past changes each bot keeps. */
 const HISTORY_LIMIT = 50;
@@ -41,7 +41,7 @@ export function settingsOfBot(bot: ChatbotRecord): WidgetSettings {
   return readWidgetSettings(bot.widgetSettings, bot.allowedOrigins ?? []);
 }
 
-function toChange(doc: HistoryRecord): WidgetSettingsChange {
+function toChange(doc: WidgetSettingsHistoryRecord): WidgetSettingsChange {
   return {
     version: doc.version,
     operation: doc.operation === 'patch' ? 'patch' : 'replace',
@@ -74,10 +74,16 @@ export class WidgetSettingsService {
   readonly updates = new SettingsUpdates();
 
   constructor(
-    private readonly models: Models,
+    /** The bot document holds the live settings (written with its version check); history is this capability's own. */
+    private readonly models: { Chatbot: ChatbotModel; WidgetSettingsHistory: WidgetSettingsHistoryModel },
     private readonly chatbots: ChatbotsService,
     private readonly logger: Logger,
   ) {}
+
+  /** Removes a deleted bot's settings history. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    await this.models.WidgetSettingsHistory.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
 
   async get(organizationId: string, idOrSlug: string): Promise<WidgetSettingsState> {
     const bot = await this.chatbots.find(organizationId, idOrSlug);
@@ -187,7 +193,7 @@ export class WidgetSettingsService {
     changedFields: string[],
     settings: WidgetSettings,
     actor: ChangeActor,
-  ): Promise<HistoryRecord> {
+  ): Promise<WidgetSettingsHistoryRecord> {
     const entry = await this.models.WidgetSettingsHistory.create({
       organizationId: bot.organizationId,
       chatbotId: bot._id,

@@ -7,7 +7,8 @@ import {
   widgetSendSchema,
 } from '../../shared/schemas/widget-socket.js';
 import type { Ack } from '../../shared/socket-events.js';
-import type { Models } from '../db/models.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +20,7 @@ import type { WidgetNamespace } from './widget-hub.js';
 import type { Hit, WidgetLimits } from './widget-limits.js';
 
 export interface WidgetHandlerDeps {
-  models: Models;
+  models: { Conversation: ConversationModel; Message: MessageModel };
   services: Pick<Services, 'chat' | 'conversations' | 'leads'>;
   access: WidgetAccess;
   namespace: WidgetNamespace;
@@ -60,7 +61,11 @@ function answering<P, T>(logger: Logger, handler: (payload: P) => Promise<T>) {
 }
 
 /** The visitor's own conversation of this bot, or 404 (another visitor's looks the same as none). */
-async function visitorConversation(models: Models, socket: WidgetSocket, conversationId: string) {
+async function visitorConversation(
+  models: { Conversation: ConversationModel; Message: MessageModel },
+  socket: WidgetSocket,
+  conversationId: string,
+) {
   const conversation = await models.Conversation.findOne({
     _id: new Types.ObjectId(conversationId),
     chatbotId: new Types.ObjectId(socket.data.chatbotId),

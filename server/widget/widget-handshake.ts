@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { ErrorName } from '../../shared/errors.js';
 import { widgetHandshakeSchema } from '../../shared/schemas/widget-socket.js';
 import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '../../shared/socket-events.js';
-import type { Models } from '../db/models.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { Services } from '../services.js';
 import type { WidgetAccess } from './widget-access.js';
@@ -31,7 +31,7 @@ export function handshakeError(
  */
 export async function acceptHandshake(
   socket: WidgetSocket,
-  models: Models,
+  models: { Conversation: ConversationModel },
   services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'endUserTokens'>,
   access: WidgetAccess,
 ): Promise<HandshakeResult> {
@@ -63,7 +63,7 @@ export async function acceptHandshake(
  * an id that already has conversations is not (it could be someone else's), so a new one is issued.
  */
 async function resolveVisitorId(
-  models: Models,
+  models: { Conversation: ConversationModel },
   access: WidgetAccess,
   chatbotId: string,
   claimed: string,

@@ -8,7 +8,8 @@ import {
   type WidgetSocketData,
 } from '../../shared/socket-events.js';
 import type { Config } from '../config.js';
-import type { Models } from '../db/models.js';
+import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
@@ -22,7 +23,7 @@ import { closeRedis, connectRedis, type RedisClient } from '../redis/redis-clien
 
 export interface WidgetSocketDeps {
   httpServer: HttpServer;
-  models: Models;
+  models: { Conversation: ConversationModel; Message: MessageModel };
   services: Services;
   config: Pick<Config, 'REDIS_URL'>;
   logger: Logger;

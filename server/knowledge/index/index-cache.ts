@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { Models } from '../../db/models.js';
+import type { KnowledgeModels } from '../knowledge-models.js';
 import { BotIndex, toVector, type IndexedChunk } from './bot-index.js';
 import { isDuplicateKeyError } from '../../errors/duplicate-key.js';
 
@@ -54,7 +54,7 @@ export class IndexCache {
   private readonly commits = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly models: Models,
+    private readonly models: KnowledgeModels,
     private readonly maxBots: number,
   ) {}
 

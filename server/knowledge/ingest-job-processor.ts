@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { CrawlSettings } from '../../shared/schemas/sources.js';
-import type { Models } from '../db/models.js';
+import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
 import { chunkDocument, type ChunkDraft, type ChunkOptions } from './chunker.js';
@@ -13,11 +13,11 @@ import { fromVector } from './index/bot-index.js';
 import { toIndexed, type IndexCache } from './index/index-cache.js';
 import { IngestError } from './ingest-error.js';
 import type { ClaimedJob, JobProcessor } from './job-queue.js';
-
-type SourceRecord = Awaited<ReturnType<Models['Source']['findOne']>> & object;
+import type { SourceRecord } from './source.model.js';
 
 export interface IngestDeps {
-  models: Models;
+  models: KnowledgeModels;
+  botModelSettings: BotModelSettingsLookup;
   cache: IndexCache;
   modelResolver: ModelResolver | null;
   fetcher: Fetcher;
@@ -43,7 +43,7 @@ const INSERT_BATCH = 500;
  * chunk, embed, store under a fresh run id, then switch the source to that run in one
  * conditional update. A run that was superseded meanwhile removes what it wrote.
  */
-export class IngestProcessor implements JobProcessor {
+export class IngestJobProcessor implements JobProcessor {
   constructor(private readonly deps: IngestDeps) {}
 
   async process(job: ClaimedJob, signal: AbortSignal): Promise<void> {
@@ -178,7 +178,7 @@ export class IngestProcessor implements JobProcessor {
   private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal) {
     const resolver = this.deps.modelResolver;
     if (!resolver) return null;
-    const bot = await this.deps.models.Chatbot.findById(job.chatbotId, { organizationId: 1, modelSettings: 1 }).lean();
+    const bot = await this.deps.botModelSettings(job.chatbotId.toString());
     if (!bot) throw new IngestError('the chatbot no longer exists', { retryable: false });
     const { embeddings } = await resolver.forChatbot(bot);
     if (!embeddings) return null;
