@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { waitUntilGone } from '../server/test/server-process.js';
+import { expectStrandedThenAnsweredOnce } from './support/stranded-answer.js';
 import { longReply, waitFor, WispServer } from './support/wisp-server.js';
 
 const REPLY = longReply(400);
@@ -51,44 +52,14 @@ describe('kill -9 of the embedded database while an answer streams', () => {
     expect(received).toBeGreaterThan(0);
 
     await wisp.start();
-    const stranded = await waitFor(
-      () => wisp.messages(conversationId),
-      (messages) => messages[1]?.status !== 'pending',
-    );
-    expect(stranded.map((m) => [m.role, m.status])).toEqual([
-      ['user', 'complete'],
-      ['assistant', 'failed'],
-    ]);
-    expect(stranded[0]).toMatchObject({ content: 'tell me everything', clientMessageId: 'db-crash-1' });
-    const partial = stranded[1]!.content;
-    expect(partial.length).toBeGreaterThanOrEqual(checkpointed[1]!.content.length);
-    expect(partial.length).toBeLessThan(REPLY.length);
-    expect(REPLY.startsWith(partial)).toBe(true);
-
-    fake.setLatency(0, 0);
-    const callsBefore = fake.calls.filter((c) => c.path === '/v1/chat/completions').length;
-    const retry = await wisp.api.post<{ response: string; conversationId: string; messageId: string }>(
-      '/api/v1/chat',
+    await expectStrandedThenAnsweredOnce({
+      wisp,
+      fake,
+      conversationId,
       turn,
-    );
-    expect(retry.status).toBe(200);
-    expect(retry.body.data.conversationId).toBe(conversationId);
-    expect(retry.body.data.messageId).toBe(stranded[1]!.id);
-    expect(retry.body.data.response.startsWith(REPLY)).toBe(true);
-    expect(fake.calls.filter((c) => c.path === '/v1/chat/completions').length).toBe(callsBefore + 1);
-
-    const after = await wisp.messages(conversationId);
-    expect(after.map((m) => [m.role, m.status])).toEqual([
-      ['user', 'complete'],
-      ['assistant', 'complete'],
-    ]);
-    expect(after[1]!.content).toBe(retry.body.data.response);
-
-    // A second retry replays the stored answer without asking the model again.
-    const replay = await wisp.api.post<{ response: string }>('/api/v1/chat', turn);
-    expect(replay.body.data.response).toBe(retry.body.data.response);
-    expect(fake.calls.filter((c) => c.path === '/v1/chat/completions').length).toBe(callsBefore + 1);
-    expect(await wisp.messages(conversationId)).toHaveLength(2);
+      reply: REPLY,
+      checkpointedChars: checkpointed[1]!.content.length,
+    });
     // Two cold starts of the server and its database take most of this on a busy machine.
   }, 240_000);
 });

@@ -13,85 +13,8 @@ import { toChatbotDto, type ChatbotsService } from './chatbots.service.js';
 const idParams = z.object({ id: idOrSlugSchema });
 
 export function mountChatbotRoutes(api: ApiRouter, chatbots: ChatbotsService): void {
+  mountChatbotCollection(api, chatbots, { base: '/chatbots', noun: 'chatbot', tag: 'Chatbots' });
   const tag = 'Chatbots';
-  api.route(
-    {
-      method: 'get',
-      path: '/chatbots',
-      tag,
-      summary: 'List chatbots',
-      scope: 'knowledge:read',
-      query: paginationQuerySchema,
-      response: pageOf(chatbotSchema),
-    },
-    async ({ query, principal, res }) => {
-      const { items, total } = await chatbots.list(principal.organizationId, query.page, query.perPage);
-      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
-    },
-  );
-  api.route(
-    {
-      method: 'post',
-      path: '/chatbots',
-      tag,
-      summary: 'Create a chatbot (its identity secret is shown once)',
-      scope: 'admin',
-      body: createChatbotSchema,
-      response: envelopeOf(createdChatbotSchema),
-      status: 201,
-      errors: ['ConflictError'],
-    },
-    async ({ body, principal, res }) => {
-      sendData(res, await chatbots.create(principal.organizationId, body), 201);
-    },
-  );
-  api.route(
-    {
-      method: 'get',
-      path: '/chatbots/:id',
-      tag,
-      summary: 'Get a chatbot by id or slug',
-      scope: 'knowledge:read',
-      params: idParams,
-      response: envelopeOf(chatbotSchema),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, principal, res }) => {
-      sendData(res, toChatbotDto(await chatbots.find(principal.organizationId, params.id)));
-    },
-  );
-  api.route(
-    {
-      method: 'patch',
-      path: '/chatbots/:id',
-      tag,
-      summary: 'Update a chatbot',
-      scope: 'admin',
-      params: idParams,
-      body: updateChatbotSchema,
-      response: envelopeOf(chatbotSchema),
-      errors: ['NotFoundError', 'ConflictError'],
-    },
-    async ({ params, body, principal, res }) => {
-      sendData(res, await chatbots.update(principal.organizationId, params.id, body));
-    },
-  );
-  api.route(
-    {
-      method: 'delete',
-      path: '/chatbots/:id',
-      tag,
-      summary: 'Delete a chatbot with its sources, chunks, conversations and leads',
-      scope: 'admin',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, principal, res }) => {
-      const id = await chatbots.remove(principal.organizationId, params.id);
-      sendData(res, { id, deleted: true });
-    },
-  );
   api.route(
     {
       method: 'post',
@@ -106,6 +29,95 @@ export function mountChatbotRoutes(api: ApiRouter, chatbots: ChatbotsService): v
     },
     async ({ params, principal, res }) => {
       sendData(res, await chatbots.rotateIdentitySecret(principal.organizationId, params.id), 201);
+    },
+  );
+}
+
+/**
+ * List, create, read, update and delete of chatbots under `base`: `/chatbots`, and `/bots` for
+ * the compatibility dialect that calls them bots (same service, same scopes, same answers).
+ */
+export function mountChatbotCollection(
+  api: ApiRouter,
+  chatbots: ChatbotsService,
+  { base, noun, tag }: { base: string; noun: string; tag: string },
+): void {
+  api.route(
+    {
+      method: 'get',
+      path: base,
+      tag,
+      summary: `List ${noun}s`,
+      scope: 'knowledge:read',
+      query: paginationQuerySchema,
+      response: pageOf(chatbotSchema),
+    },
+    async ({ query, principal, res }) => {
+      const { items, total } = await chatbots.list(principal.organizationId, query.page, query.perPage);
+      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: base,
+      tag,
+      summary: `Create a ${noun} (its identity secret is shown once)`,
+      scope: 'admin',
+      body: createChatbotSchema,
+      response: envelopeOf(createdChatbotSchema),
+      status: 201,
+      errors: ['ConflictError'],
+    },
+    async ({ body, principal, res }) => {
+      sendData(res, await chatbots.create(principal.organizationId, body), 201);
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: `${base}/:id`,
+      tag,
+      summary: `Get a ${noun} by id or slug`,
+      scope: 'knowledge:read',
+      params: idParams,
+      response: envelopeOf(chatbotSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      sendData(res, toChatbotDto(await chatbots.find(principal.organizationId, params.id)));
+    },
+  );
+  api.route(
+    {
+      method: 'patch',
+      path: `${base}/:id`,
+      tag,
+      summary: `Update a ${noun}`,
+      scope: 'admin',
+      params: idParams,
+      body: updateChatbotSchema,
+      response: envelopeOf(chatbotSchema),
+      errors: ['NotFoundError', 'ConflictError'],
+    },
+    async ({ params, body, principal, res }) => {
+      sendData(res, await chatbots.update(principal.organizationId, params.id, body));
+    },
+  );
+  api.route(
+    {
+      method: 'delete',
+      path: `${base}/:id`,
+      tag,
+      summary: `Delete a ${noun} with its sources, chunks, conversations and leads`,
+      scope: 'admin',
+      params: idParams,
+      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, principal, res }) => {
+      const id = await chatbots.remove(principal.organizationId, params.id);
+      sendData(res, { id, deleted: true });
     },
   );
 }

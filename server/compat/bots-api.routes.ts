@@ -1,15 +1,10 @@
 import { z } from 'zod';
-import {
-  chatbotSchema,
-  createChatbotSchema,
-  createdChatbotSchema,
-  updateChatbotSchema,
-} from '../../shared/schemas/chatbots.js';
 import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import { botConversationsQuerySchema } from '../../shared/schemas/compat.js';
 import { conversationSummarySchema } from '../../shared/schemas/conversations.js';
 import { createIntegrationSchema, integrationSchema } from '../../shared/schemas/integrations.js';
-import { toChatbotDto, type ChatbotsService } from '../chatbots/chatbots.service.js';
+import { mountChatbotCollection } from '../chatbots/chatbots.routes.js';
+import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
@@ -21,7 +16,6 @@ export interface BotsApiDeps {
   conversations: ConversationsService;
 }
 
-const idParams = z.object({ id: idOrSlugSchema });
 const botParams = z.object({ bot_id: idOrSlugSchema });
 
 /**
@@ -32,83 +26,7 @@ const botParams = z.object({ bot_id: idOrSlugSchema });
 export function mountBotsApiRoutes(api: ApiRouter, deps: BotsApiDeps): void {
   const { chatbots, integrations, conversations } = deps;
   const tag = 'compatibility';
-  api.route(
-    {
-      method: 'get',
-      path: '/bots',
-      tag,
-      summary: 'List bots (the chatbots)',
-      scope: 'knowledge:read',
-      query: paginationQuerySchema,
-      response: pageOf(chatbotSchema),
-    },
-    async ({ query, principal, res }) => {
-      const { items, total } = await chatbots.list(principal.organizationId, query.page, query.perPage);
-      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
-    },
-  );
-  api.route(
-    {
-      method: 'post',
-      path: '/bots',
-      tag,
-      summary: 'Create a bot, as `POST /chatbots` (its identity secret is shown once)',
-      scope: 'admin',
-      body: createChatbotSchema,
-      response: envelopeOf(createdChatbotSchema),
-      status: 201,
-      errors: ['ConflictError'],
-    },
-    async ({ body, principal, res }) => {
-      sendData(res, await chatbots.create(principal.organizationId, body), 201);
-    },
-  );
-  api.route(
-    {
-      method: 'get',
-      path: '/bots/:id',
-      tag,
-      summary: 'Get a bot by id or slug',
-      scope: 'knowledge:read',
-      params: idParams,
-      response: envelopeOf(chatbotSchema),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, principal, res }) => {
-      sendData(res, toChatbotDto(await chatbots.find(principal.organizationId, params.id)));
-    },
-  );
-  api.route(
-    {
-      method: 'patch',
-      path: '/bots/:id',
-      tag,
-      summary: 'Update a bot, as `PATCH /chatbots/{id}`',
-      scope: 'admin',
-      params: idParams,
-      body: updateChatbotSchema,
-      response: envelopeOf(chatbotSchema),
-      errors: ['NotFoundError', 'ConflictError'],
-    },
-    async ({ params, body, principal, res }) => {
-      sendData(res, await chatbots.update(principal.organizationId, params.id, body));
-    },
-  );
-  api.route(
-    {
-      method: 'delete',
-      path: '/bots/:id',
-      tag,
-      summary: 'Delete a bot with its sources, chunks, conversations and leads',
-      scope: 'admin',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, principal, res }) => {
-      sendData(res, { id: await chatbots.remove(principal.organizationId, params.id), deleted: true });
-    },
-  );
+  mountChatbotCollection(api, chatbots, { base: '/bots', noun: 'bot', tag });
   api.route(
     {
       method: 'get',
