@@ -102,6 +102,21 @@ describe('the response envelope and request validation', () => {
     expect(res.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS');
   });
 
+  it('answers 405 on the compatibility paths outside /api/v1 too', async () => {
+    const res = await org.api.delete('/api/leads');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('when a PUT or PATCH comes without a body, answers 422 instead of resetting or ignoring', async () => {
+    const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Bodiless' });
+    for (const method of ['PUT', 'PATCH']) {
+      const res = await org.api.request<unknown>(method, `/api/v1/chatbots/${bot.body.data.id}/widget-settings`);
+      expect(res.status, method).toBe(422);
+      expect(res.body.error?.message).toContain('JSON body is required');
+    }
+  });
+
   it('when a handler fails unexpectedly, answers 500 InternalError without stack text', async () => {
     // A stored bot without timestamps makes the response mapping throw a plain TypeError.
     const { insertedId } = await t.app.models.Chatbot.collection.insertOne({

@@ -77,6 +77,9 @@ describe('leads API', () => {
     expect(await ids('from=2024-01-01')).toEqual([recent]);
     expect(await ids('to=2021-01-01T00:00:00Z')).toEqual([old]);
     expect((await list('?from=yesterday')).status).toBe(422);
+    // Only ISO 8601: `new Date()` alone would read these as dates.
+    expect((await list('?to=0.5')).status).toBe(422);
+    expect((await list('?to=2024-13-01')).status).toBe(422);
   });
 
   it('shows one lead with the transcripts of its conversations', async () => {
