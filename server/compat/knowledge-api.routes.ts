@@ -8,6 +8,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { KnowledgeService } from '../knowledge/knowledge.service.js';
 import { uploadedFile, uploadMiddleware } from '../knowledge/upload.js';
+import { fileUploadBody } from './mapping.js';
 
 /**
  * The `chatbotId` + `/knowledge` dialect (its chat is the native `POST /api/v1/chat`; its
@@ -29,17 +30,7 @@ export function mountKnowledgeApiRoutes(
         'Add knowledge to a chatbot (`chatbotId` plus a source as `POST /chatbots/{id}/sources` takes it; a file as multipart/form-data); answers 202, queued',
       scope: 'knowledge:write',
       body: knowledgeCreateSchema,
-      otherBodies: {
-        'multipart/form-data': {
-          type: 'object',
-          required: ['file', 'chatbotId'],
-          properties: {
-            file: { type: 'string', format: 'binary', description: 'PDF, DOCX, Markdown, HTML or plain text' },
-            chatbotId: { type: 'string', maxLength: 80 },
-            title: { type: 'string', maxLength: 200 },
-          },
-        },
-      },
+      otherBodies: fileUploadBody('chatbotId'),
       response: envelopeOf(sourceSchema),
       status: 202,
       errors: ['NotFoundError', 'UnsupportedMediaTypeError'],

@@ -45,3 +45,43 @@ export async function chatbotFor(
     details: { fields: [{ path: field, message: 'required when the organization has several chatbots' }] },
   });
 }
+
+/** The snake_case chat fields both snake_case dialects take (`/api/chat`, `/v1/query`). */
+export interface SnakeChatFields {
+  message: string;
+  conversation_id?: string | null;
+  session_id?: string;
+  client_message_id?: string;
+  user_token?: string;
+  metadata?: Record<string, string | number | boolean | null>;
+}
+
+/** A chat turn from the snake_case fields: the dialects differ only in how they name the bot. */
+export function snakeChatTurn(organizationId: string, chatbot: string, body: SnakeChatFields) {
+  return {
+    organizationId,
+    chatbot,
+    message: body.message,
+    conversationId: body.conversation_id ?? null,
+    sessionId: body.session_id ?? null,
+    clientMessageId: body.client_message_id ?? null,
+    userToken: body.user_token ?? null,
+    metadata: body.metadata,
+    channel: 'api' as const,
+  };
+}
+
+/** The OpenAPI description of a multipart file upload whose bot is named by `botField`. */
+export function fileUploadBody(botField: string) {
+  return {
+    'multipart/form-data': {
+      type: 'object' as const,
+      required: ['file', botField],
+      properties: {
+        file: { type: 'string' as const, format: 'binary', description: 'PDF, DOCX, Markdown, HTML or plain text' },
+        [botField]: { type: 'string' as const, maxLength: 80 },
+        title: { type: 'string' as const, maxLength: 200 },
+      },
+    },
+  };
+}

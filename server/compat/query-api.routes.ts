@@ -5,7 +5,7 @@ import { answer } from '../chat/chat.routes.js';
 import type { ChatService } from '../chat/chat.service.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { chatbotFor } from './mapping.js';
+import { chatbotFor, snakeChatTurn } from './mapping.js';
 
 const toQueryAnswer = (result: ChatResult) => ({
   answer: result.response,
@@ -39,17 +39,11 @@ export function mountQueryApiRoutes(api: ApiRouter, chat: ChatService, chatbots:
       errors: ['NotFoundError', 'PayloadTooLargeError', 'QuotaExceededError', 'UnavailableError', 'ConflictError'],
     },
     async ({ body, principal, res }) => {
-      const turn = {
-        organizationId: principal.organizationId,
-        chatbot: await chatbotFor(chatbots, principal.organizationId, body.chatbot_id, 'chatbot_id'),
-        message: body.message,
-        conversationId: body.conversation_id ?? null,
-        sessionId: body.session_id ?? null,
-        clientMessageId: body.client_message_id ?? null,
-        userToken: body.user_token ?? null,
-        metadata: body.metadata,
-        channel: 'api' as const,
-      };
+      const turn = snakeChatTurn(
+        principal.organizationId,
+        await chatbotFor(chatbots, principal.organizationId, body.chatbot_id, 'chatbot_id'),
+        body,
+      );
       await answer(chat, res, turn, false, { json: toQueryAnswer });
     },
   );

@@ -20,7 +20,7 @@ import { sendData, sendPage } from '../http/respond.js';
 import type { KnowledgeService } from '../knowledge/knowledge.service.js';
 import { uploadedFile, uploadMiddleware } from '../knowledge/upload.js';
 import type { LeadsService } from '../leads/leads.service.js';
-import { snakeKeys } from './mapping.js';
+import { fileUploadBody, snakeChatTurn, snakeKeys } from './mapping.js';
 
 export interface SnakeCaseDeps {
   chat: ChatService;
@@ -71,17 +71,7 @@ export function mountSnakeCaseApiRoutes(api: ApiRouter, deps: SnakeCaseDeps): vo
         'Add a source to a chatbot (`type` url or text as JSON; a file as multipart/form-data with `file` and `chatbot_id`); answers 202, queued',
       scope: 'knowledge:write',
       body: snakeSourceCreateSchema,
-      otherBodies: {
-        'multipart/form-data': {
-          type: 'object',
-          required: ['file', 'chatbot_id'],
-          properties: {
-            file: { type: 'string', format: 'binary', description: 'PDF, DOCX, Markdown, HTML or plain text' },
-            chatbot_id: { type: 'string', maxLength: 80 },
-            title: { type: 'string', maxLength: 200 },
-          },
-        },
-      },
+      otherBodies: fileUploadBody('chatbot_id'),
       response: envelopeOf(snakeSourceSchema),
       status: 202,
       errors: ['NotFoundError', 'UnsupportedMediaTypeError'],
@@ -121,17 +111,7 @@ export function mountSnakeCaseApiRoutes(api: ApiRouter, deps: SnakeCaseDeps): vo
       errors: ['NotFoundError', 'PayloadTooLargeError', 'QuotaExceededError', 'UnavailableError', 'ConflictError'],
     },
     async ({ body, principal, res }) => {
-      const turn = {
-        organizationId: principal.organizationId,
-        chatbot: body.chatbot_id,
-        message: body.message,
-        conversationId: body.conversation_id ?? null,
-        sessionId: body.session_id ?? null,
-        clientMessageId: body.client_message_id ?? null,
-        userToken: body.user_token ?? null,
-        metadata: body.metadata,
-        channel: 'api' as const,
-      };
+      const turn = snakeChatTurn(principal.organizationId, body.chatbot_id, body);
       await answer(chat, res, turn, false, { json: snakeKeys });
     },
   );
