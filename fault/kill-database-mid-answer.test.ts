@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { waitUntilGone } from '../server/test/server-process.js';
-import { expectStrandedThenAnsweredOnce } from './support/stranded-answer.js';
-import { longReply, waitFor, WispServer } from './support/wisp-server.js';
+import { expectStrandedThenAnsweredOnce, streamUntilCheckpointed } from './support/stranded-answer.js';
+import { longReply, WispServer } from './support/wisp-server.js';
 
 const REPLY = longReply(400);
 
@@ -29,19 +29,14 @@ describe('kill -9 of the embedded database while an answer streams', () => {
   it('after a restart keeps the question once and the streamed text as a failed answer, and a retry answers it fully once', async () => {
     await wisp.start();
     const chatbotId = await wisp.createBot('Database crash');
-    fake.setReply(REPLY);
-    fake.setLatency(0, 40);
     const turn = { chatbotId, message: 'tell me everything', sessionId: 'db-crash', clientMessageId: 'db-crash-1' };
-
-    const reader = await wisp.stream(turn);
-    await reader.untilChunks(10);
-    const conversationId = (await wisp.conversationOf('db-crash'))!;
-    // Killed only once a checkpoint of the streamed text is stored.
-    const checkpointed = await waitFor(
-      () => wisp.messages(conversationId),
-      (messages) => (messages[1]?.content.length ?? 0) > 0,
-    );
-    expect(checkpointed[1]!.status).toBe('pending');
+    // Killed only once part of the answer is sent and checkpointed.
+    const { reader, conversationId, checkpointedChars } = await streamUntilCheckpointed({
+      wisp,
+      fake,
+      turn,
+      reply: REPLY,
+    });
     // The server says so and exits non-zero; the client's stream ends (with an error event or cut).
     const database = wisp.databasePid();
     process.kill(database, 'SIGKILL');
@@ -58,7 +53,7 @@ describe('kill -9 of the embedded database while an answer streams', () => {
       conversationId,
       turn,
       reply: REPLY,
-      checkpointedChars: checkpointed[1]!.content.length,
+      checkpointedChars,
     });
     // Two cold starts of the server and its database take most of this on a busy machine.
   }, 240_000);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { waitUntilGone } from '../server/test/server-process.js';
-import { expectStrandedThenAnsweredOnce } from './support/stranded-answer.js';
-import { longReply, waitFor, WispServer } from './support/wisp-server.js';
+import { expectStrandedThenAnsweredOnce, streamUntilCheckpointed } from './support/stranded-answer.js';
+import { longReply, WispServer } from './support/wisp-server.js';
 
 const REPLY = longReply(400);
 
@@ -27,19 +27,14 @@ describe('kill -9 of the server while an answer streams', () => {
   it('keeps the question once and the streamed text as a failed answer, and a retry answers it fully once', async () => {
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
-    fake.setReply(REPLY);
-    fake.setLatency(0, 40);
     const turn = { chatbotId, message: 'tell me everything', sessionId: 'crash', clientMessageId: 'crash-1' };
-
-    const reader = await wisp.stream(turn);
-    await reader.untilChunks(10);
-    const conversationId = (await wisp.conversationOf('crash'))!;
-    // Killed only once a checkpoint of the streamed text is stored.
-    const checkpointed = await waitFor(
-      () => wisp.messages(conversationId),
-      (messages) => (messages[1]?.content.length ?? 0) > 0,
-    );
-    expect(checkpointed[1]!.status).toBe('pending');
+    // Killed only once part of the answer is sent and checkpointed.
+    const { reader, conversationId, checkpointedChars } = await streamUntilCheckpointed({
+      wisp,
+      fake,
+      turn,
+      reply: REPLY,
+    });
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
     await wisp.process!.exited;
@@ -54,7 +49,7 @@ describe('kill -9 of the server while an answer streams', () => {
       conversationId,
       turn,
       reply: REPLY,
-      checkpointedChars: checkpointed[1]!.content.length,
+      checkpointedChars,
     });
     // Two cold starts of the server and its database take most of this on a busy machine.
   }, 240_000);

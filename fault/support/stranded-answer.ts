@@ -2,7 +2,9 @@ import { expect } from 'vitest';
 import type { FakeLlm } from '../../server/test/fake-llm/fake-llm.server.js';
 import { waitFor, type WispServer } from './wisp-server.js';
 
-export interface StrandedTurn {
+type Reader = Awaited<ReturnType<WispServer['stream']>>;
+
+export interface StrandedTurn extends Record<string, unknown> {
   chatbotId: string;
   message: string;
   sessionId: string;
@@ -62,4 +64,28 @@ export async function expectStrandedThenAnsweredOnce(options: {
   expect(replay.body.data.response).toBe(retry.body.data.response);
   expect(modelCalls()).toBe(callsBefore + 1);
   expect(await wisp.messages(conversationId)).toHaveLength(2);
+}
+
+/**
+ * Starts a slow streamed answer to `turn` and returns once part of it is both sent to the client
+ * and checkpointed in the database: the moment a crash test kills something.
+ */
+export async function streamUntilCheckpointed(options: {
+  wisp: WispServer;
+  fake: FakeLlm;
+  turn: StrandedTurn;
+  reply: string;
+}): Promise<{ reader: Reader; conversationId: string; checkpointedChars: number }> {
+  const { wisp, fake, turn } = options;
+  fake.setReply(options.reply);
+  fake.setLatency(0, 40);
+  const reader = await wisp.stream(turn);
+  await reader.untilChunks(10);
+  const conversationId = (await wisp.conversationOf(turn.sessionId))!;
+  const checkpointed = await waitFor(
+    () => wisp.messages(conversationId),
+    (messages) => (messages[1]?.content.length ?? 0) > 0,
+  );
+  expect(checkpointed[1]!.status).toBe('pending');
+  return { reader, conversationId, checkpointedChars: checkpointed[1]!.content.length };
 }
