@@ -53,6 +53,7 @@ export const OPERATION_NAMES = {
   'POST /api/v1/sources/{id}/reindex': ['sources.reindex', 'KnowledgeSource'],
 };
 
+const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const PAGE_PARAMS = new Set(['page', 'perPage']);
 
@@ -164,13 +165,18 @@ export function toOpenApi30(schema) {
     out.nullable = true;
   }
   for (const combinator of ['anyOf', 'oneOf']) {
-    const variants = out[combinator];
-    if (!Array.isArray(variants)) continue;
-    const rest = variants.filter((v) => !(v.nullable && Object.keys(v).length === 1));
-    if (rest.length < variants.length) {
-      out.nullable = true;
-      if (rest.length === 1 && Object.keys(out).length === 2) return { ...rest[0], nullable: true };
-      out[combinator] = rest;
+    if (!Array.isArray(out[combinator])) continue;
+    const variants = out[combinator].filter((v) => !(v.nullable && Object.keys(v).length === 1));
+    if (variants.length < out[combinator].length) out.nullable = true;
+    out[combinator] = variants;
+    // "one of these fields is required" constrains values, not shapes: the server checks it, the models need not.
+    const onlyRequired = variants.every((v) => Object.keys(v).every((k) => k === 'required'));
+    // A choice between scalars is any scalar to the generators (Go would get a union type per field).
+    const onlyScalars = variants.every((v) => SCALARS.has(v.type));
+    if (onlyScalars && !onlyRequired) out.description ??= `One of: ${variants.map((v) => v.type).join(', ')}.`;
+    if (onlyRequired || onlyScalars) delete out[combinator];
+    else if (variants.length === 1 && Object.keys(out).every((k) => k === combinator || k === 'nullable')) {
+      return { ...variants[0], ...(out.nullable ? { nullable: true } : {}) };
     }
   }
   return out;

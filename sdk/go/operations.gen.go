@@ -10,32 +10,32 @@ import (
 
 // services are the API resources, one field of the Client each.
 type services struct {
-	ApiKeys *ApiKeysService
-	Chatbots *ChatbotsService
-	Usage *UsageService
-	Integrations *IntegrationsService
-	Chat *ChatService
-	Conversations *ConversationsService
-	Messages *MessagesService
+	ApiKeys        *ApiKeysService
+	Chatbots       *ChatbotsService
+	Usage          *UsageService
+	Integrations   *IntegrationsService
+	Chat           *ChatService
+	Conversations  *ConversationsService
+	Messages       *MessagesService
 	WidgetSettings *WidgetSettingsService
-	Widget *WidgetService
-	Leads *LeadsService
-	Sources *SourcesService
+	Widget         *WidgetService
+	Leads          *LeadsService
+	Sources        *SourcesService
 }
 
 func newServices(c *Client) services {
 	return services{
-		ApiKeys: &ApiKeysService{client: c},
-		Chatbots: &ChatbotsService{client: c},
-		Usage: &UsageService{client: c},
-		Integrations: &IntegrationsService{client: c},
-		Chat: &ChatService{client: c},
-		Conversations: &ConversationsService{client: c},
-		Messages: &MessagesService{client: c},
+		ApiKeys:        &ApiKeysService{client: c},
+		Chatbots:       &ChatbotsService{client: c},
+		Usage:          &UsageService{client: c},
+		Integrations:   &IntegrationsService{client: c},
+		Chat:           &ChatService{client: c},
+		Conversations:  &ConversationsService{client: c},
+		Messages:       &MessagesService{client: c},
 		WidgetSettings: &WidgetSettingsService{client: c},
-		Widget: &WidgetService{client: c},
-		Leads: &LeadsService{client: c},
-		Sources: &SourcesService{client: c},
+		Widget:         &WidgetService{client: c},
+		Leads:          &LeadsService{client: c},
+		Sources:        &SourcesService{client: c},
 	}
 }
 
@@ -188,7 +188,7 @@ func (p *ChatbotsListUnansweredParams) values() url.Values {
 
 // ListUnanswered: The gap log: questions answered with low confidence or none, most repeated first.
 func (s *ChatbotsService) ListUnanswered(ctx context.Context, id string, params *ChatbotsListUnansweredParams) iter.Seq2[UnansweredQuestion, error] {
-	return paginate[UnansweredQuestion](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/unanswered", params.values())
+	return paginate[UnansweredQuestion](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/unanswered", params.values())
 }
 
 // UsageService holds the usage operations.
@@ -289,11 +289,11 @@ type ConversationsService struct{ client *Client }
 // ConversationsListParams are the query parameters of ConversationsService.List; nil fields are left out.
 type ConversationsListParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
-	PerPage *int
+	PerPage   *int
 	ChatbotID *string
-	From *string
-	To *string
-	Q *string
+	From      *string
+	To        *string
+	Q         *string
 }
 
 func (p *ConversationsListParams) values() url.Values {
@@ -349,7 +349,7 @@ func (p *ConversationsListMessagesParams) values() url.Values {
 
 // ListMessages: A page of a conversation's messages, oldest first.
 func (s *ConversationsService) ListMessages(ctx context.Context, id string, params *ConversationsListMessagesParams) iter.Seq2[Message, error] {
-	return paginate[Message](ctx, s.client, "/api/v1/conversations/" + url.PathEscape(id) + "/messages", params.values())
+	return paginate[Message](ctx, s.client, "/api/v1/conversations/"+url.PathEscape(id)+"/messages", params.values())
 }
 
 // MessagesService holds the messages operations.
@@ -411,7 +411,7 @@ func (p *WidgetSettingsListHistoryParams) values() url.Values {
 
 // ListHistory: The last changes of the widget settings, newest first.
 func (s *WidgetSettingsService) ListHistory(ctx context.Context, id string, params *WidgetSettingsListHistoryParams) iter.Seq2[WidgetSettingsChange, error] {
-	return paginate[WidgetSettingsChange](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/widget-settings/history", params.values())
+	return paginate[WidgetSettingsChange](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/widget-settings/history", params.values())
 }
 
 // WidgetService holds the widget operations.
@@ -455,11 +455,11 @@ type LeadsService struct{ client *Client }
 // LeadsListParams are the query parameters of LeadsService.List; nil fields are left out.
 type LeadsListParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
-	PerPage *int
+	PerPage   *int
 	ChatbotID *string
-	From *string
-	To *string
-	Q *string
+	From      *string
+	To        *string
+	Q         *string
 }
 
 func (p *LeadsListParams) values() url.Values {
@@ -483,9 +483,9 @@ func (s *LeadsService) List(ctx context.Context, params *LeadsListParams) iter.S
 // LeadsExportCsvParams are the query parameters of LeadsService.ExportCsv; nil fields are left out.
 type LeadsExportCsvParams struct {
 	ChatbotID *string
-	From *string
-	To *string
-	Q *string
+	From      *string
+	To        *string
+	Q         *string
 }
 
 func (p *LeadsExportCsvParams) values() url.Values {
@@ -530,8 +530,8 @@ type SourcesService struct{ client *Client }
 type SourcesListParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
 	PerPage *int
-	Status *string
-	Type *string
+	Status  *string
+	Type    *string
 }
 
 func (p *SourcesListParams) values() url.Values {
@@ -547,7 +547,7 @@ func (p *SourcesListParams) values() url.Values {
 
 // List: List a chatbot's knowledge sources.
 func (s *SourcesService) List(ctx context.Context, id string, params *SourcesListParams) iter.Seq2[KnowledgeSource, error] {
-	return paginate[KnowledgeSource](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/sources", params.values())
+	return paginate[KnowledgeSource](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/sources", params.values())
 }
 
 // Create: Add a source (text or URL as JSON; a file as multipart/form-data with a `file` field); answers 202 and processes it in the background.
@@ -603,7 +603,7 @@ func (p *SourcesListChunksParams) values() url.Values {
 
 // ListChunks: The passages a source was indexed as (text, heading, position, size), in document order.
 func (s *SourcesService) ListChunks(ctx context.Context, id string, params *SourcesListChunksParams) iter.Seq2[Chunk, error] {
-	return paginate[Chunk](ctx, s.client, "/api/v1/sources/" + url.PathEscape(id) + "/chunks", params.values())
+	return paginate[Chunk](ctx, s.client, "/api/v1/sources/"+url.PathEscape(id)+"/chunks", params.values())
 }
 
 // SourcesListPagesParams are the query parameters of SourcesService.ListPages; nil fields are left out.
@@ -623,7 +623,7 @@ func (p *SourcesListPagesParams) values() url.Values {
 
 // ListPages: The pages a crawl or sitemap source took and skipped, with the reason for each skip.
 func (s *SourcesService) ListPages(ctx context.Context, id string, params *SourcesListPagesParams) iter.Seq2[CrawledPage, error] {
-	return paginate[CrawledPage](ctx, s.client, "/api/v1/sources/" + url.PathEscape(id) + "/pages", params.values())
+	return paginate[CrawledPage](ctx, s.client, "/api/v1/sources/"+url.PathEscape(id)+"/pages", params.values())
 }
 
 // Reindex: Process a source again (refetch a URL); answers 202.

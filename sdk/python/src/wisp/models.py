@@ -324,11 +324,7 @@ class IntegrationsUpdateRequest(BaseModel):
     ] = None
 
 
-class Metadata(RootModel[str | None]):
-    root: Annotated[str | None, Field(max_length=500)] = None
-
-
-class ChatSendRequest1(BaseModel):
+class ChatSendRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
         populate_by_name=True,
@@ -359,63 +355,16 @@ class ChatSendRequest1(BaseModel):
     user_token: Annotated[
         str | None, Field(alias='userToken', max_length=4000, min_length=1)
     ] = None
-    metadata: dict[str, Metadata | float | bool | None] | None = None
+    metadata: dict[str, Any] | None = None
     chatbot_id: Annotated[
-        str,
+        str | None,
         Field(
             alias='chatbotId', max_length=80, min_length=1, pattern='^[a-zA-Z0-9-]+$'
         ),
-    ]
+    ] = None
     chatbot: Annotated[
         str | None, Field(max_length=80, min_length=1, pattern='^[a-zA-Z0-9-]+$')
     ] = None
-
-
-class ChatSendRequest2(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
-    message: Annotated[str, Field(min_length=1)]
-    conversation_id: Annotated[
-        str | None, Field(alias='conversationId', pattern='^[0-9a-fA-F]{24}$')
-    ] = None
-    session_id: Annotated[
-        str | None,
-        Field(
-            alias='sessionId',
-            max_length=200,
-            min_length=1,
-            pattern='^[A-Za-z0-9_:.@-]+$',
-        ),
-    ] = None
-    stream: bool = False
-    client_message_id: Annotated[
-        str | None,
-        Field(
-            alias='clientMessageId',
-            max_length=100,
-            min_length=1,
-            pattern='^[A-Za-z0-9_:-]+$',
-        ),
-    ] = None
-    user_token: Annotated[
-        str | None, Field(alias='userToken', max_length=4000, min_length=1)
-    ] = None
-    metadata: dict[str, Metadata | float | bool | None] | None = None
-    chatbot_id: Annotated[
-        str | None,
-        Field(
-            alias='chatbotId', max_length=80, min_length=1, pattern='^[a-zA-Z0-9-]+$'
-        ),
-    ] = None
-    chatbot: Annotated[
-        str, Field(max_length=80, min_length=1, pattern='^[a-zA-Z0-9-]+$')
-    ]
-
-
-class ChatSendRequest(RootModel[ChatSendRequest1 | ChatSendRequest2]):
-    root: ChatSendRequest1 | ChatSendRequest2
 
 
 class Source(BaseModel):
@@ -484,7 +433,7 @@ class ChatSendToChatbotRequest(BaseModel):
     user_token: Annotated[
         str | None, Field(alias='userToken', max_length=4000, min_length=1)
     ] = None
-    metadata: dict[str, Metadata | float | bool | None] | None = None
+    metadata: dict[str, Any] | None = None
 
 
 class UnansweredQuestion(BaseModel):
