@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -192,10 +193,16 @@ func TestValidationErrorsNameTheFields(t *testing.T) {
 	}
 }
 
-func TestATimeoutIsATimeoutError(t *testing.T) {
-	l, _ := server(t)
-	client := wisp.NewClient(l.APIKey, wisp.WithBaseURL(l.BaseURL), wisp.WithTimeout(time.Microsecond), wisp.WithMaxRetries(0))
-	_, err := client.Usage.Get(context.Background())
+func TestAServerThatDoesNotAnswerTimesOut(t *testing.T) {
+	// A listening socket that never answers: the connection opens, no response comes.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	client := wisp.NewClient("sk_live_x", wisp.WithBaseURL("http://"+silent.Addr().String()),
+		wisp.WithTimeout(200*time.Millisecond), wisp.WithMaxRetries(0))
+	_, err = client.Usage.Get(context.Background())
 	var timeout *wisp.TimeoutError
 	if !errors.As(err, &timeout) {
 		t.Fatalf("want a TimeoutError, got %v", err)
