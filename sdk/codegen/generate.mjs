@@ -25,7 +25,20 @@ function pathExpression(op, param) {
   return op.path.replace(/\{(\w+)\}/g, (_m, name) => param(name));
 }
 
-const PYTHON_KEYWORDS = new Set(['from', 'in', 'is', 'not', 'and', 'or', 'class', 'def', 'global', 'import', 'lambda', 'pass']);
+const PYTHON_KEYWORDS = new Set([
+  'from',
+  'in',
+  'is',
+  'not',
+  'and',
+  'or',
+  'class',
+  'def',
+  'global',
+  'import',
+  'lambda',
+  'pass',
+]);
 const pyName = (camel) => (PYTHON_KEYWORDS.has(snake(camel)) ? `${snake(camel)}_` : snake(camel));
 
 function python() {
@@ -59,7 +72,9 @@ function python() {
       const query = `{${op.query.map((q) => `"${q.name}": ${pyName(q.name)}`).join(', ')}}`;
       lines.push('', `    def ${op.name}(${args.join(', ')}) -> ${returns}:`, `        """${op.summary}."""`);
       if (op.paginated) {
-        lines.push(`        return self._transport.paginate(${urlPath}, ${query}, ${model}, per_page=per_page, timeout=timeout)`);
+        lines.push(
+          `        return self._transport.paginate(${urlPath}, ${query}, ${model}, per_page=per_page, timeout=timeout)`,
+        );
       } else {
         const call = [`"${op.method}"`, urlPath, `query=${query}`];
         if (op.body) call.push('body=body');
@@ -105,7 +120,15 @@ function go() {
         lines.push(`type ${params} struct {`);
         if (op.paginated) lines.push('\t// PerPage is the page size the iterator asks for (1-100).', '\tPerPage *int');
         for (const q of op.query) lines.push(`\t${goName(q.name)} *${goType[q.type]}`);
-        lines.push('}', '', `func (p *${params}) values() url.Values {`, '\tv := url.Values{}', '\tif p == nil {', '\t\treturn v', '\t}');
+        lines.push(
+          '}',
+          '',
+          `func (p *${params}) values() url.Values {`,
+          '\tv := url.Values{}',
+          '\tif p == nil {',
+          '\t\treturn v',
+          '\t}',
+        );
         if (op.paginated) lines.push('\tsetQuery(v, "perPage", p.PerPage)');
         for (const q of op.query) lines.push(`\tsetQuery(v, "${q.name}", p.${goName(q.name)})`);
         lines.push('\treturn v', '}', '');
@@ -140,7 +163,13 @@ function go() {
 }
 
 function ruby() {
-  const lines = [`# ${HEADER}`, '', 'module Wisp', '  # Every operation of the API by resource; Wisp::Client defines one method per entry.', '  OPERATIONS = {'];
+  const lines = [
+    `# ${HEADER}`,
+    '',
+    'module Wisp',
+    '  # Every operation of the API by resource; Wisp::Client defines one method per entry.',
+    '  OPERATIONS = {',
+  ];
   for (const resource of resources) {
     lines.push(`    ${resource}: {`);
     for (const op of opsOf(resource)) {

@@ -116,7 +116,9 @@ export function extractOperations(document) {
     }
   }
   if (unnamed.length) {
-    throw new Error(`operations without an SDK name (add them to OPERATION_NAMES in sdk/codegen/operations.mjs): ${unnamed.join(', ')}`);
+    throw new Error(
+      `operations without an SDK name (add them to OPERATION_NAMES in sdk/codegen/operations.mjs): ${unnamed.join(', ')}`,
+    );
   }
   const errorSchema = document.paths['/api/v1/chatbots/{id}'].get.responses['404'].content['application/json'].schema;
   nameModel('ErrorBody', errorSchema.properties.error);

@@ -68,7 +68,10 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   return envelope.data;
 }
 
-const bot = await api<{ id: string; slug: string }>('POST', '/chatbots', { name: 'SDK bot', instructions: 'Be brief.' });
+const bot = await api<{ id: string; slug: string }>('POST', '/chatbots', {
+  name: 'SDK bot',
+  instructions: 'Be brief.',
+});
 const source = await api<{ id: string }>('POST', `/chatbots/${bot.id}/sources`, {
   type: 'text',
   title: 'Shipping',
