@@ -78,6 +78,7 @@ function python() {
       } else {
         const call = [`"${op.method}"`, urlPath, `query=${query}`];
         if (op.body) call.push('body=body');
+        if (op.messageId) call.push('message_id=True');
         call.push(op.produces === 'text' ? 'text=True' : `model=${model}`);
         if (op.method === 'POST') call.push('idempotency_key=idempotency_key');
         call.push('timeout=timeout');
@@ -145,7 +146,7 @@ function go() {
         continue;
       }
       args.push('opts ...CallOption');
-      const call = `call{method: "${op.method}", path: ${urlPath}, query: ${query}${op.body ? ', body: body' : ''}}`;
+      const call = `call{method: "${op.method}", path: ${urlPath}, query: ${query}${op.body ? ', body: body' : ''}${op.messageId ? ', messageID: true' : ''}}`;
       if (op.produces === 'text') {
         lines.push(`func (s *${service}) ${method}(${args.join(', ')}) (string, error) {`);
         lines.push(`\treturn s.client.text(ctx, ${call}, opts)`, '}', '');
@@ -179,6 +180,7 @@ function ruby() {
         `path_params: [${op.pathParams.map((p) => `:${p}`).join(', ')}]`,
         `query: {${op.query.map((q) => `${snake(q.name)}: ${JSON.stringify(q.name)}`).join(', ')}}`,
         `body: ${op.body ? 'true' : 'false'}`,
+        `message_id: ${op.messageId}`,
         `paginated: ${op.paginated}`,
         `text: ${op.produces === 'text'}`,
         `summary: ${JSON.stringify(op.summary)}`,

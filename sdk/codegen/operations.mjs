@@ -110,6 +110,8 @@ export function extractOperations(document) {
           .map((p) => ({ name: p.name, required: Boolean(p.required), type: scalarType(p.schema) })),
         paginated,
         body: jsonBody ? nameModel(`${base}Request`, jsonBody) : null,
+        // A message the server stores once per id: the SDKs set one, so a retried send is not stored twice.
+        messageId: Boolean(jsonBody?.properties?.clientMessageId),
         produces: envelope ? 'json' : 'text',
         model: data && data.type !== 'null' ? nameModel(modelName ?? base, paginated ? data.items : data) : null,
       });

@@ -35,7 +35,7 @@ func (s *ChatService) StreamToChatbot(ctx context.Context, id string, body ChatS
 }
 
 func (c *Client) stream(ctx context.Context, path string, body any) (*ChatStream, error) {
-	raw, err := json.Marshal(body)
+	raw, err := encodeBody(body, true)
 	if err != nil {
 		return nil, err
 	}
@@ -44,9 +44,6 @@ func (c *Client) stream(ctx context.Context, path string, body any) (*ChatStream
 		return nil, err
 	}
 	payload["stream"] = true
-	if _, ok := payload["clientMessageId"]; !ok {
-		payload["clientMessageId"] = "sdk-" + randomID()
-	}
 	res, cancel, err := c.send(ctx, call{method: http.MethodPost, path: path, body: payload}, nil, true)
 	if err != nil {
 		return nil, err

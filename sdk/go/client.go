@@ -93,6 +93,9 @@ type call struct {
 	path   string
 	query  url.Values
 	body   any
+	// messageID makes the body carry a clientMessageId (one is made when unset): the server stores a
+	// message once per id, so a retried send is not stored twice.
+	messageID bool
 }
 
 type envelope struct {
@@ -145,7 +148,7 @@ func (c *Client) send(ctx context.Context, req call, opts []CallOption, stream b
 	var payload []byte
 	if req.body != nil {
 		var err error
-		if payload, err = json.Marshal(req.body); err != nil {
+		if payload, err = encodeBody(req.body, req.messageID); err != nil {
 			return nil, nil, fmt.Errorf("wisp: encoding the %s %s body: %w", req.method, req.path, err)
 		}
 	}
@@ -212,6 +215,21 @@ func (c *Client) send(ctx context.Context, req call, opts []CallOption, stream b
 			return nil, nil, ctx.Err()
 		}
 	}
+}
+
+func encodeBody(body any, messageID bool) ([]byte, error) {
+	payload, err := json.Marshal(body)
+	if err != nil || !messageID {
+		return payload, err
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(payload, &fields); err != nil {
+		return nil, err
+	}
+	if _, ok := fields["clientMessageId"]; !ok {
+		fields["clientMessageId"] = "sdk-" + randomID()
+	}
+	return json.Marshal(fields)
 }
 
 func retryable(status int) bool {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ type live struct {
 	ChatbotSlug   string `json:"chatbotSlug"`
 	SourceID      string `json:"sourceId"`
 	LimitedAPIKey string `json:"limitedApiKey"`
+	ControlURL    string `json:"controlUrl"`
 }
 
 func server(t *testing.T) (live, *wisp.Client) {
@@ -225,5 +228,46 @@ func TestRetriesA429AfterTheRetryAfterItNames(t *testing.T) {
 	usage, err := patient.Usage.Get(ctx)
 	if err != nil || usage.Plan != "pro" {
 		t.Fatalf("the retried call failed: %v", err)
+	}
+}
+
+func failNextModelCalls(t *testing.T, l live, times int) {
+	t.Helper()
+	res, err := http.Post(l.ControlURL+"/model/fail-next?times="+strconv.Itoa(times), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+}
+
+func TestRetriesA503AndTheIdempotentPostAnswersOnce(t *testing.T) {
+	l, client := server(t)
+	ctx := context.Background()
+	failNextModelCalls(t, l, 1)
+	session := "go-503-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	answer, err := client.Chat.Send(ctx, wisp.ChatSendRequest{ChatbotId: wisp.Ptr(l.ChatbotID), Message: "Shipping?", SessionId: &session})
+	if err != nil || answer.Response == "" {
+		t.Fatalf("the retried chat failed: %v", err)
+	}
+	var count int
+	for _, err := range client.Conversations.ListMessages(ctx, answer.ConversationId, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		count++
+	}
+	if count != 2 {
+		t.Fatalf("want the question and one answer, got %d messages", count)
+	}
+}
+
+func TestA503LeftUnretriedIsAnUnavailableError(t *testing.T) {
+	l, _ := server(t)
+	failNextModelCalls(t, l, 1)
+	client := wisp.NewClient(l.APIKey, wisp.WithBaseURL(l.BaseURL), wisp.WithMaxRetries(0))
+	_, err := client.Chat.Send(context.Background(), wisp.ChatSendRequest{ChatbotId: wisp.Ptr(l.ChatbotID), Message: "Anyone?"})
+	var apiErr *wisp.Error
+	if !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.Name != "UnavailableError" {
+		t.Fatalf("want an UnavailableError, got %v", err)
 	}
 }

@@ -268,7 +268,7 @@ type ChatService struct{ client *Client }
 // Send: Send a message to a chatbot and get its answer. JSON by default; with `stream: true`, Server-Sent Events: `data: {"chunk": "..."}` as tokens arrive, one `data: {"done": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`..
 func (s *ChatService) Send(ctx context.Context, body ChatSendRequest, opts ...CallOption) (*ChatAnswer, error) {
 	out := new(ChatAnswer)
-	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chat", query: nil, body: body}, out, opts); err != nil {
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chat", query: nil, body: body, messageID: true}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -277,7 +277,7 @@ func (s *ChatService) Send(ctx context.Context, body ChatSendRequest, opts ...Ca
 // SendToChatbot: Send a message to this chatbot. JSON by default; with `stream: true`, Server-Sent Events: `data: {"chunk": "..."}` as tokens arrive, one `data: {"done": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`..
 func (s *ChatService) SendToChatbot(ctx context.Context, id string, body ChatSendToChatbotRequest, opts ...CallOption) (*ChatAnswer, error) {
 	out := new(ChatAnswer)
-	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/chat", query: nil, body: body}, out, opts); err != nil {
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/chat", query: nil, body: body, messageID: true}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -5,11 +5,16 @@
  * everything is ready, then stays up until SIGTERM or SIGINT.
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startFakeLlm } from '../../server/test/fake-llm/fake-llm.server.js';
 import { UNLIMITED_ENV } from '../../server/test/unlimited-limits.js';
 import { startLocalWisp } from './wisp.js';
 
-/** What the tests read. `limitedApiKey` may make one request per second, so a second one gets a 429. */
+/**
+ * What the tests read. `limitedApiKey` may make one request per second, so a second one gets a 429.
+ * `POST {controlUrl}/model/fail-next?times=N` makes the next N model calls fail, so chat answers 503.
+ */
 export interface HarnessInfo {
   baseUrl: string;
   apiKey: string;
@@ -17,6 +22,7 @@ export interface HarnessInfo {
   chatbotSlug: string;
   sourceId: string;
   limitedApiKey: string;
+  controlUrl: string;
 }
 
 const out = process.argv[2];
@@ -33,6 +39,8 @@ const wisp = await startLocalWisp(
     OPENAI_API_KEY: 'test',
     OPENAI_MODEL: 'fake-chat',
     KNOWLEDGE_JOB_POLL_MS: '50',
+    // One model call per chat request, so a failed call is a 503 the SDKs see (and retry).
+    MODEL_MAX_RETRIES: '0',
   },
   {
     // The free plan is unlimited; the pro plan allows one request a second, for the retry tests.
@@ -45,7 +53,18 @@ const wisp = await startLocalWisp(
   },
 );
 
+// Lets the tests make the model fail, as a provider outage would.
+const control = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://control');
+  if (req.method === 'POST' && url.pathname === '/model/fail-next') {
+    fake.failNext(Number(url.searchParams.get('times') ?? 1), Number(url.searchParams.get('status') ?? 500));
+    res.writeHead(204).end();
+  } else res.writeHead(404).end();
+});
+await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+
 const stop = async () => {
+  control.close();
   await wisp.stop();
   await fake.stop();
   process.exit(0);
@@ -91,6 +110,7 @@ const info: HarnessInfo = {
   chatbotSlug: bot.slug,
   sourceId: source.id,
   limitedApiKey: limited.adminKey,
+  controlUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
 };
 // Written whole and then renamed, so a reader never sees half a file.
 writeFileSync(`${out}.tmp`, JSON.stringify(info, null, 2));

@@ -1,10 +1,12 @@
 import contextlib
 import socket
 import time
+import urllib.request
+import uuid
 
 import pytest
 
-from wisp import APITimeoutError, NotFoundError, RateLimitError, UnauthorizedError, ValidationError, Wisp
+from wisp import APITimeoutError, UnavailableError, NotFoundError, RateLimitError, UnauthorizedError, ValidationError, Wisp
 
 
 def test_errors_carry_the_envelope(client: Wisp):
@@ -56,3 +58,26 @@ def test_retries_a_429_after_the_retry_after_it_names(live):
         assert patient.usage.get().plan == "pro"
         assert patient._transport.retries_made >= 1
         assert time.monotonic() - started >= 0.5
+
+
+def fail_next_model_calls(live, times: int) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{live['controlUrl']}/model/fail-next?times={times}", method="POST"))
+
+
+def test_retries_a_503_and_the_idempotent_post_answers_once(live):
+    fail_next_model_calls(live, 1)
+    with Wisp(live["apiKey"], base_url=live["baseUrl"], max_retries=2) as wisp:
+        answer = wisp.chat.send({"chatbotId": live["chatbotId"], "message": "Shipping?", "sessionId": f"py-503-{uuid.uuid4()}"})
+        assert answer.response
+        assert wisp._transport.retries_made == 1
+        messages = list(wisp.conversations.list_messages(answer.conversation_id))
+        assert [m.role for m in messages] == ["user", "assistant"]
+
+
+def test_a_503_left_unretried_is_an_unavailable_error(live):
+    fail_next_model_calls(live, 1)
+    with Wisp(live["apiKey"], base_url=live["baseUrl"], max_retries=0) as wisp:
+        with pytest.raises(UnavailableError) as caught:
+            wisp.chat.send({"chatbotId": live["chatbotId"], "message": "Anyone?"})
+    assert caught.value.status == 503
+    assert caught.value.message

@@ -89,4 +89,23 @@ class LiveTest < Minitest::Test
     assert_equal "pro", patient.usage.get["plan"]
     assert_operator patient.retries_made, :>=, 1
   end
+
+  def fail_next_model_calls(times)
+    Net::HTTP.post(URI("#{live["controlUrl"]}/model/fail-next?times=#{times}"), "")
+  end
+
+  def test_retries_a_503_and_the_idempotent_post_answers_once
+    fail_next_model_calls(1)
+    wisp = client(max_retries: 2)
+    answer = wisp.chat.send({ "chatbotId" => live["chatbotId"], "message" => "Shipping?", "sessionId" => "rb-503-#{SecureRandom.hex(6)}" })
+    refute_empty answer["response"]
+    assert_equal 1, wisp.retries_made
+    assert_equal 2, wisp.conversations.list_messages(answer["conversationId"]).count
+  end
+
+  def test_a_503_left_unretried_is_an_unavailable_error
+    fail_next_model_calls(1)
+    error = assert_raises(Wisp::UnavailableError) { client(max_retries: 0).chat.send({ "chatbotId" => live["chatbotId"], "message" => "Anyone?" }) }
+    assert_equal 503, error.status
+  end
 end

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any, Mapping, Optional, Union
 
 import httpx
@@ -10,7 +9,7 @@ from . import models
 from ._resources import ChatResource as _GeneratedChat
 from ._resources import Resources
 from ._streaming import ChatStream
-from ._transport import Transport, quote, to_json
+from ._transport import Transport, quote, with_message_id
 
 DEFAULT_BASE_URL = "http://localhost:3000"
 
@@ -30,9 +29,8 @@ class ChatResource(_GeneratedChat):
         Retries are safe because the message carries a `clientMessageId` (one is made when absent):
         the server stores a message once per id.
         """
-        payload = dict(to_json(body))
+        payload = with_message_id(body)
         payload["stream"] = True
-        payload.setdefault("clientMessageId", f"sdk-{uuid.uuid4()}")
         path = f"/api/v1/chatbots/{quote(chatbot)}/chat" if chatbot else "/api/v1/chat"
         response = self._transport.send("POST", path, body=payload, timeout=timeout, stream=True)
         return ChatStream(response)

@@ -115,11 +115,11 @@ class ChatResource:
 
     def send(self, body: Union[models.ChatSendRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ChatAnswer:
         """Send a message to a chatbot and get its answer. JSON by default; with `stream: true`, Server-Sent Events: `data: {"chunk": "..."}` as tokens arrive, one `data: {"done": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`.."""
-        return self._transport.request("POST", "/api/v1/chat", query={}, body=body, model=models.ChatAnswer, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", "/api/v1/chat", query={}, body=body, message_id=True, model=models.ChatAnswer, idempotency_key=idempotency_key, timeout=timeout)
 
     def send_to_chatbot(self, id: str, body: Union[models.ChatSendToChatbotRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ChatAnswer:
         """Send a message to this chatbot. JSON by default; with `stream: true`, Server-Sent Events: `data: {"chunk": "..."}` as tokens arrive, one `data: {"done": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`.."""
-        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/chat", query={}, body=body, model=models.ChatAnswer, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/chat", query={}, body=body, message_id=True, model=models.ChatAnswer, idempotency_key=idempotency_key, timeout=timeout)
 
 
 class ConversationsResource:

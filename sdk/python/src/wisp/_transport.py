@@ -33,6 +33,13 @@ def to_json(body: Any) -> Any:
     return body
 
 
+def with_message_id(body: Any) -> dict[str, Any]:
+    """The body with a `clientMessageId` (made when absent): the server stores a message once per id."""
+    payload = dict(to_json(body))
+    payload.setdefault("clientMessageId", f"sdk-{uuid.uuid4()}")
+    return payload
+
+
 def retry_delay(attempt: int, retry_after: Optional[str], base: float = 0.5) -> float:
     """`Retry-After` (seconds or an HTTP date) when the server sent it, else exponential backoff with jitter."""
     if retry_after:
@@ -127,9 +134,12 @@ class Transport:
         body: Any = None,
         model: Any = None,
         text: bool = False,
+        message_id: bool = False,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> Any:
+        if message_id:
+            body = with_message_id(body)
         if method == "POST" and not idempotency_key:
             # Makes the retries above safe: the server answers a repeat with the first response.
             idempotency_key = str(uuid.uuid4())

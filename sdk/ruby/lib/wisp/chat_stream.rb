@@ -1,7 +1,6 @@
 # frozen_string_literal: true
 
 require "json"
-require "securerandom"
 
 module Wisp
   # A piece of the answer's text.
@@ -21,8 +20,7 @@ module Wisp
     # Retries are safe because the message carries a clientMessageId (one is made when absent).
     # `chatbot:` (an id or slug) posts to that bot's own chat path.
     def stream(body, chatbot: nil, timeout: nil)
-      payload = body.transform_keys(&:to_s).merge("stream" => true)
-      payload["clientMessageId"] ||= "sdk-#{SecureRandom.uuid}"
+      payload = Wisp.with_message_id(body).merge("stream" => true)
       path = chatbot ? "/api/v1/chatbots/#{URI.encode_www_form_component(chatbot)}/chat" : "/api/v1/chat"
       client = @client
       Enumerator.new do |events|

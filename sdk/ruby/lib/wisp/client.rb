@@ -114,6 +114,14 @@ module Wisp
     end
   end
 
+  # The body with a clientMessageId (made when absent): the server stores a message once per id, so a
+  # retried send is not stored twice.
+  def self.with_message_id(body)
+    payload = body.transform_keys(&:to_s)
+    payload["clientMessageId"] ||= "sdk-#{SecureRandom.uuid}"
+    payload
+  end
+
   # The operations of one resource, defined from the generated table (lib/wisp/operations.rb).
   class Resource
     def initialize(client, name, operations)
@@ -132,6 +140,8 @@ module Wisp
 
         body = args[op[:path_params].length]
         raise ArgumentError, "#{@name}.#{op_name} takes a body hash" if op[:body] && !body.is_a?(Hash)
+
+        body = Wisp.with_message_id(body) if op[:message_id]
 
         unknown = query.keys - op[:query].keys
         raise ArgumentError, "#{@name}.#{op_name}: unknown parameters #{unknown.join(', ')}" unless unknown.empty?
