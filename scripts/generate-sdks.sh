@@ -37,16 +37,20 @@ GENERATED=(
 )
 
 if [ "${1:-}" != "--check" ]; then
-  npx tsx scripts/export-openapi.ts --out sdk/openapi.json
+  npx tsx scripts/export-openapi.ts
   generate sdk/openapi.json sdk
   echo "generate-sdks: done"
   exit 0
 fi
 
 SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
 mkdir -p "$SCRATCH/go"
-npx tsx scripts/export-openapi.ts --out "$SCRATCH/openapi.json" >/dev/null
+# The exporter writes sdk/openapi.json; the committed one is put back whatever happens.
+cp sdk/openapi.json "$SCRATCH/committed-openapi.json"
+trap 'cp "$SCRATCH/committed-openapi.json" sdk/openapi.json; rm -rf "$SCRATCH"' EXIT
+npx tsx scripts/export-openapi.ts >/dev/null
+cp sdk/openapi.json "$SCRATCH/openapi.json"
+cp "$SCRATCH/committed-openapi.json" sdk/openapi.json
 generate "$SCRATCH/openapi.json" "$SCRATCH"
 stale=()
 for file in "${GENERATED[@]}"; do

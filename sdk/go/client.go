@@ -96,6 +96,9 @@ type call struct {
 	// messageID makes the body carry a clientMessageId (one is made when unset): the server stores a
 	// message once per id, so a retried send is not stored twice.
 	messageID bool
+	// raw is a body sent as is (a multipart upload), with its content type.
+	raw         []byte
+	contentType string
 }
 
 type envelope struct {
@@ -152,6 +155,10 @@ func (c *Client) send(ctx context.Context, req call, opts []CallOption, stream b
 			return nil, nil, fmt.Errorf("wisp: encoding the %s %s body: %w", req.method, req.path, err)
 		}
 	}
+	contentType := "application/json"
+	if req.raw != nil {
+		payload, contentType = req.raw, req.contentType
+	}
 	if req.method == http.MethodPost && settings.idempotencyKey == "" && !stream {
 		settings.idempotencyKey = randomID()
 	}
@@ -175,7 +182,7 @@ func (c *Client) send(ctx context.Context, req call, opts []CallOption, stream b
 			httpReq.Header.Set("Authorization", "Bearer "+c.apiKey)
 		}
 		if payload != nil {
-			httpReq.Header.Set("Content-Type", "application/json")
+			httpReq.Header.Set("Content-Type", contentType)
 		}
 		if settings.idempotencyKey != "" {
 			httpReq.Header.Set("Idempotency-Key", settings.idempotencyKey)

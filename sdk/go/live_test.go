@@ -122,6 +122,10 @@ func TestKnowledgeSources(t *testing.T) {
 	if _, err := client.Sources.Delete(ctx, added.Id); err != nil {
 		t.Fatal(err)
 	}
+	uploaded, err := client.Sources.Upload(ctx, l.ChatbotID, "warranty.md", []byte("# Warranty\n\nTwo years.\n"), "Warranty")
+	if err != nil || uploaded.Status != "queued" || uploaded.Title != "Warranty" || uploaded.Type != "file" {
+		t.Fatalf("upload: %v %+v", err, uploaded)
+	}
 }
 
 func TestUsageKeysSettingsAndLeads(t *testing.T) {

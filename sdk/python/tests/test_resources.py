@@ -39,7 +39,7 @@ def test_the_same_idempotency_key_creates_once(client: Wisp):
 def test_knowledge_sources_chunks_and_reindex(client: Wisp, live):
     source = client.sources.get(live["sourceId"])
     assert source.status == "ready"
-    assert [s.id for s in client.sources.list(live["chatbotId"])] == [source.id]
+    assert source.id in [s.id for s in client.sources.list(live["chatbotId"])]
     chunks = list(client.sources.list_chunks(source.id))
     assert chunks and "EU" in chunks[0].text
     added = client.sources.create(live["chatbotId"], {"type": "text", "title": "Hours", "content": "Open 9 to 5."})
@@ -63,3 +63,18 @@ def test_keys_usage_integrations_settings_and_leads(client: Wisp, live):
     assert any(change.version == settings.version for change in client.widget_settings.list_history(live["chatbotId"]))
     assert list(client.leads.list(chatbot_id=live["chatbotId"])) == []
     assert client.leads.export_csv(chatbot_id=live["chatbotId"]).splitlines()[0].startswith("id,")
+
+
+def test_uploads_a_file_as_a_source(client: Wisp, live, tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Warranty\n\nEvery device has a two-year warranty.\n")
+    uploaded = client.sources.upload(live["chatbotId"], notes, title="Warranty")
+    assert (uploaded.status, uploaded.title, uploaded.type) == ("queued", "Warranty", "file")
+    from_bytes = client.sources.upload(live["chatbotId"], b"Open 9 to 5.", filename="hours.txt")
+    assert from_bytes.status == "queued"
+
+
+def test_reads_the_public_widget_config_without_a_key(live):
+    with Wisp(None, base_url=live["baseUrl"]) as anonymous:
+        config = anonymous.widget.get_config(bot=live["chatbotSlug"])
+    assert (config.bot_id, config.slug) == (live["chatbotId"], live["chatbotSlug"])

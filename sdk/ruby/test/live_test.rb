@@ -40,6 +40,8 @@ class LiveTest < Minitest::Test
     added = wisp.sources.create(live["chatbotId"], { "type" => "text", "title" => "Hours", "content" => "Open 9 to 5." })
     assert_equal "queued", added["status"]
     assert_equal true, wisp.sources.delete(added["id"])["deleted"]
+    uploaded = wisp.sources.upload(live["chatbotId"], StringIO.new("# Warranty\n\nTwo years.\n"), filename: "warranty.md", title: "Warranty")
+    assert_equal %w[queued Warranty file], uploaded.values_at("status", "title", "type")
     assert_equal "free", wisp.usage.get["plan"]
     settings = wisp.widget_settings.update(live["chatbotId"], { "welcomeMessage" => "Hello from Ruby" })
     assert_equal "Hello from Ruby", settings["settings"]["welcomeMessage"]

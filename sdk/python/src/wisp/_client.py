@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import mimetypes
 import os
+import uuid
+from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 import httpx
@@ -8,6 +11,7 @@ import httpx
 from . import models
 from ._resources import ChatResource as _GeneratedChat
 from ._resources import Resources
+from ._resources import SourcesResource as _GeneratedSources
 from ._streaming import ChatStream
 from ._transport import Transport, quote, with_message_id
 
@@ -36,10 +40,47 @@ class ChatResource(_GeneratedChat):
         return ChatStream(response)
 
 
+class SourcesResource(_GeneratedSources):
+    """Knowledge sources, plus `upload` for files (PDF, DOCX, Markdown, HTML or plain text)."""
+
+    def upload(
+        self,
+        chatbot_id: str,
+        file: Union[str, Path, bytes],
+        *,
+        filename: Optional[str] = None,
+        title: Optional[str] = None,
+        content_type: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> models.KnowledgeSource:
+        """Uploads a file as a source of the chatbot; it is queued and processed like any other source.
+
+        `file` is a path or the file's bytes (then `filename` names it). Read once, so retries resend it.
+        """
+        if isinstance(file, (str, Path)):
+            path = Path(file)
+            content, filename = path.read_bytes(), filename or path.name
+        else:
+            content = file
+        filename = filename or "upload"
+        content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response = self._transport.send(
+            "POST",
+            f"/api/v1/chatbots/{quote(chatbot_id)}/sources",
+            files={"file": (filename, content, content_type)},
+            form={"title": title} if title else None,
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
+            timeout=timeout,
+        )
+        return models.KnowledgeSource.model_validate(response.json()["data"])
+
+
 class Wisp(Resources):
     """A client of the Wisp REST API. Every resource is an attribute: `client.chatbots.list()`."""
 
     chat: ChatResource
+    sources: SourcesResource
 
     def __init__(
         self,
@@ -64,6 +105,7 @@ class Wisp(Resources):
         )
         super().__init__(self._transport)
         self.chat = ChatResource(self._transport)
+        self.sources = SourcesResource(self._transport)
 
     def close(self) -> None:
         self._transport.close()

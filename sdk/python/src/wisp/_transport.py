@@ -87,6 +87,8 @@ class Transport:
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
         stream: bool = False,
+        files: Optional[Mapping[str, Any]] = None,
+        form: Optional[Mapping[str, str]] = None,
     ) -> httpx.Response:
         """Sends with retries on 429/5xx and connection failures; raises the typed error otherwise."""
         headers = dict(self._headers)
@@ -100,6 +102,8 @@ class Transport:
                 self.base_url + path,
                 params=params,
                 json=to_json(body) if body is not None else None,
+                files=files,
+                data=form,
                 headers=headers,
                 timeout=self.timeout if timeout is None else timeout,
             )

@@ -24,7 +24,7 @@ module Wisp
       path = chatbot ? "/api/v1/chatbots/#{URI.encode_www_form_component(chatbot)}/chat" : "/api/v1/chat"
       client = @client
       Enumerator.new do |events|
-        client.send_request(:post, path, body: payload, timeout: timeout, stream: true) do |res|
+        client.send_request(:post, path, body: payload, timeout: timeout) do |res|
           ChatStreamReader.new(res).each { |event| events << event }
         end
       end

@@ -3,6 +3,7 @@
 require "json"
 require "net/http"
 require "securerandom"
+require "stringio"
 require "time"
 require "uri"
 
@@ -29,7 +30,8 @@ module Wisp
 
     OPERATIONS.each_key do |resource|
       define_method(resource) do
-        @resources[resource] ||= (resource == :chat ? ChatResource : Resource).new(self, resource, OPERATIONS[resource])
+        klass = { chat: ChatResource, sources: SourcesResource }.fetch(resource, Resource)
+        @resources[resource] ||= klass.new(self, resource, OPERATIONS[resource])
       end
     end
 
@@ -43,14 +45,14 @@ module Wisp
       end
     end
 
-    # Yields the successful response (its body not read yet when `stream` is true).
-    def send_request(method, path, query: {}, body: nil, idempotency_key: nil, timeout: nil, stream: false)
+    # Yields the successful response; its body is read only as the block asks (so streams stream).
+    def send_request(method, path, query: {}, body: nil, form: nil, idempotency_key: nil, timeout: nil)
       uri = URI(base_url + path)
       params = query.compact.transform_values(&:to_s)
       uri.query = URI.encode_www_form(params) unless params.empty?
       attempt = 0
       loop do
-        failure, retry_after = attempt_request(uri, method, body, idempotency_key, timeout || @timeout, stream) do |res|
+        failure, retry_after = attempt_request(uri, method, body, form, idempotency_key, timeout || @timeout) do |res|
           return yield res
         end
         raise failure if attempt >= @max_retries
@@ -73,7 +75,7 @@ module Wisp
     private
 
     # Returns [failure, retry_after] when the attempt may be retried; raises when it may not.
-    def attempt_request(uri, method, body, idempotency_key, timeout, stream)
+    def attempt_request(uri, method, body, form, idempotency_key, timeout)
       request = Net::HTTP.const_get(method.to_s.capitalize).new(uri)
       request["User-Agent"] = "wisp-ruby/#{VERSION}"
       request["Accept"] = "application/json"
@@ -83,6 +85,8 @@ module Wisp
         request["Content-Type"] = "application/json"
         request.body = JSON.generate(body)
       end
+      # Fresh IOs on every attempt, so a retry sends the whole file again.
+      request.set_form(form.map { |name, value, options| [name, options ? StringIO.new(value) : value, options].compact }, "multipart/form-data") if form
       http = Net::HTTP.new(uri.host, uri.port)
       http.use_ssl = uri.scheme == "https"
       http.open_timeout = http.read_timeout = http.write_timeout = timeout
