@@ -9,7 +9,6 @@ Gem::Specification.new do |spec|
   spec.description = "Every resource of the Wisp REST API, streamed chat, pagination, retries with backoff, " \
                      "typed errors and webhook verification, on the standard library alone."
   spec.authors = ["Wisp"]
-  spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1"
   spec.files = Dir["lib/**/*.rb", "README.md"]
   spec.require_paths = ["lib"]
