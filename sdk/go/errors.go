@@ -22,6 +22,30 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("wisp: %s (%d): %s", e.Name, e.Status, e.Message) }
 
+// Is matches the sentinels below by name: errors.Is(err, wisp.ErrNotFound).
+func (e *Error) Is(target error) bool {
+	sentinel, ok := target.(*Error)
+	return ok && sentinel.Status == 0 && sentinel.Name == e.Name
+}
+
+// Sentinels for errors.Is, one per error name the API answers.
+var (
+	ErrBadRequest       = &Error{Name: "BadRequestError"}
+	ErrUnauthorized     = &Error{Name: "UnauthorizedError"}
+	ErrForbidden        = &Error{Name: "ForbiddenError"}
+	ErrNotFound         = &Error{Name: "NotFoundError"}
+	ErrConflict         = &Error{Name: "ConflictError"}
+	ErrPayloadTooLarge  = &Error{Name: "PayloadTooLargeError"}
+	ErrValidation       = &Error{Name: "ValidationError"}
+	ErrIdempotency      = &Error{Name: "IdempotencyError"}
+	ErrRateLimit        = &Error{Name: "RateLimitError"}
+	ErrQuotaExceeded    = &Error{Name: "QuotaExceededError"}
+	ErrInternal         = &Error{Name: "InternalError"}
+	ErrUnavailable      = &Error{Name: "UnavailableError"}
+	ErrMethodNotAllowed = &Error{Name: "MethodNotAllowedError"}
+	ErrUnsupportedMedia = &Error{Name: "UnsupportedMediaTypeError"}
+)
+
 // RetryAfter is how long the server asked to wait (from Retry-After), or 0.
 func (e *Error) RetryAfter() time.Duration {
 	seconds, err := strconv.ParseFloat(e.Header.Get("Retry-After"), 64)

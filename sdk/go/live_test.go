@@ -72,7 +72,7 @@ func TestChatbotsCreateReadUpdateListDelete(t *testing.T) {
 	}
 	_, err = client.Chatbots.Get(ctx, created.Id)
 	var apiErr *wisp.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 404 || apiErr.Name != "NotFoundError" || apiErr.Message == "" {
+	if !errors.As(err, &apiErr) || apiErr.Status != 404 || !errors.Is(err, wisp.ErrNotFound) || apiErr.Message == "" {
 		t.Fatalf("want a NotFoundError, got %v", err)
 	}
 }
@@ -271,7 +271,7 @@ func TestA503LeftUnretriedIsAnUnavailableError(t *testing.T) {
 	client := wisp.NewClient(l.APIKey, wisp.WithBaseURL(l.BaseURL), wisp.WithMaxRetries(0))
 	_, err := client.Chat.Send(context.Background(), wisp.ChatSendRequest{ChatbotId: wisp.Ptr(l.ChatbotID), Message: "Anyone?"})
 	var apiErr *wisp.Error
-	if !errors.As(err, &apiErr) || apiErr.Status != 503 || apiErr.Name != "UnavailableError" {
+	if !errors.As(err, &apiErr) || apiErr.Status != 503 || !errors.Is(err, wisp.ErrUnavailable) || errors.Is(err, wisp.ErrInternal) {
 		t.Fatalf("want an UnavailableError, got %v", err)
 	}
 }
