@@ -237,7 +237,12 @@ func TestRetriesA429AfterTheRetryAfterItNames(t *testing.T) {
 
 func failNextModelCalls(t *testing.T, l live, times int) {
 	t.Helper()
-	res, err := http.Post(l.ControlURL+"/model/fail-next?times="+strconv.Itoa(times), "", nil)
+	control(t, l, "/model/fail-next?times="+strconv.Itoa(times))
+}
+
+func control(t *testing.T, l live, path string) {
+	t.Helper()
+	res, err := http.Post(l.ControlURL+path, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,5 +278,28 @@ func TestA503LeftUnretriedIsAnUnavailableError(t *testing.T) {
 	var apiErr *wisp.Error
 	if !errors.As(err, &apiErr) || apiErr.Status != 503 || !errors.Is(err, wisp.ErrUnavailable) || errors.Is(err, wisp.ErrInternal) {
 		t.Fatalf("want an UnavailableError, got %v", err)
+	}
+}
+
+func TestAModelFailingMidStreamYieldsTheTypedErrorAfterTheChunks(t *testing.T) {
+	l, client := server(t)
+	control(t, l, "/model/die-mid-stream?after=2")
+	stream, err := client.Chat.Stream(context.Background(), wisp.ChatSendRequest{ChatbotId: wisp.Ptr(l.ChatbotID), Message: "This answer will break"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := 0
+	var streamErr error
+	for event, err := range stream.Events() {
+		if err != nil {
+			streamErr = err
+			break
+		}
+		if event.Type == "chunk" {
+			chunks++
+		}
+	}
+	if chunks == 0 || !errors.Is(streamErr, wisp.ErrUnavailable) {
+		t.Fatalf("want chunks then an UnavailableError, got %d chunks and %v", chunks, streamErr)
 	}
 }

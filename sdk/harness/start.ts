@@ -13,7 +13,8 @@ import { startLocalWisp } from './wisp.js';
 
 /**
  * What the tests read. `limitedApiKey` may make one request per second, so a second one gets a 429.
- * `POST {controlUrl}/model/fail-next?times=N` makes the next N model calls fail, so chat answers 503.
+ * `POST {controlUrl}/model/fail-next?times=N` makes the next N model calls fail, so chat answers 503;
+ * `POST {controlUrl}/model/die-mid-stream?after=N` cuts the next streamed answer after N chunks.
  */
 export interface HarnessInfo {
   baseUrl: string;
@@ -58,6 +59,9 @@ const control = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://control');
   if (req.method === 'POST' && url.pathname === '/model/fail-next') {
     fake.failNext(Number(url.searchParams.get('times') ?? 1), Number(url.searchParams.get('status') ?? 500));
+    res.writeHead(204).end();
+  } else if (req.method === 'POST' && url.pathname === '/model/die-mid-stream') {
+    fake.dieMidStream(Number(url.searchParams.get('after') ?? 1));
     res.writeHead(204).end();
   } else res.writeHead(404).end();
 });

@@ -1,4 +1,8 @@
-from wisp import ChatChunk, ChatDone, Wisp
+import urllib.request
+
+import pytest
+
+from wisp import ChatChunk, ChatDone, UnavailableError, Wisp
 
 
 def test_answers_as_json_and_keeps_the_conversation(client: Wisp, live):
@@ -25,3 +29,13 @@ def test_streams_the_answer_as_events(client: Wisp, live):
 def test_stream_text_reads_to_the_end(client: Wisp, live):
     text = client.chat.stream({"chatbotId": live["chatbotId"], "message": "Returns?"}).text()
     assert text
+
+
+def test_a_model_failing_mid_stream_raises_the_typed_error_after_the_chunks(client: Wisp, live):
+    urllib.request.urlopen(urllib.request.Request(f"{live['controlUrl']}/model/die-mid-stream?after=2", method="POST"))
+    chunks = []
+    with pytest.raises(UnavailableError) as caught:
+        for event in client.chat.stream({"chatbotId": live["chatbotId"], "message": "This answer will break"}):
+            chunks.append(event)
+    assert chunks and all(isinstance(e, ChatChunk) for e in chunks)
+    assert caught.value.name == "UnavailableError" and caught.value.message

@@ -110,4 +110,15 @@ class LiveTest < Minitest::Test
     error = assert_raises(Wisp::UnavailableError) { client(max_retries: 0).chat.send({ "chatbotId" => live["chatbotId"], "message" => "Anyone?" }) }
     assert_equal 503, error.status
   end
+
+  def test_a_model_failing_mid_stream_raises_the_typed_error_after_the_chunks
+    Net::HTTP.post(URI("#{live["controlUrl"]}/model/die-mid-stream?after=2"), "")
+    chunks = []
+    error = assert_raises(Wisp::UnavailableError) do
+      client.chat.stream({ "chatbotId" => live["chatbotId"], "message" => "This answer will break" }).each { |e| chunks << e }
+    end
+    refute_empty chunks
+    assert(chunks.all?(Wisp::ChatChunk))
+    assert_equal "UnavailableError", error.name
+  end
 end
