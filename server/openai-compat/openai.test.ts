@@ -1,0 +1,278 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FAST_QUEUE_ENV, waitForSource } from '../knowledge/test/knowledge-client.js';
+import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+
+interface WispExtension {
+  conversation_id: string;
+  message_id: string;
+  sources: Array<{ source_id: string; title: string; excerpt: string; score: number }>;
+  confidence: number;
+  model: string | null;
+}
+
+const QUOTA = 1_000;
+type ApiError = InstanceType<typeof OpenAI.APIError>;
+
+/** The error a request failed with; a request that succeeded fails the test. */
+async function refusal(request: Promise<unknown>): Promise<ApiError> {
+  const outcome = await request.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a refusal, got ${JSON.stringify(outcome.value).slice(0, 200)}`);
+  expect(outcome.error).toBeInstanceOf(OpenAI.APIError);
+  return outcome.error as ApiError;
+}
+
+describe('the OpenAI-compatible endpoint, through the official openai client', () => {
+  let fake: FakeLlm;
+  let t: TestApp;
+  let org: TestOrg;
+  let client: OpenAI;
+  let sourceId: string;
+
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    t = await startTestApp({
+      env: {
+        ...FAST_QUEUE_ENV,
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: 'test',
+        OPENAI_MODEL: 'fake-chat',
+        MODEL_RETRY_BACKOFF_MS: '10',
+        MONTHLY_MESSAGE_QUOTA: String(QUOTA),
+      },
+    });
+    org = await t.createOrg('OpenAI door');
+    const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Outdoor shop', slug: 'outdoor' });
+    const source = await org.api.post<{ id: string }>(`/api/v1/chatbots/${bot.body.data.id}/sources`, {
+      type: 'text',
+      title: 'Returns',
+      content: 'Tents can be returned within 30 days of delivery, unused and in their original bag.',
+    });
+    sourceId = source.body.data.id;
+    await waitForSource(org.api, sourceId, ['ready']);
+    client = new OpenAI({ apiKey: org.adminKey, baseURL: `${t.url}/v1`, maxRetries: 0 });
+  });
+  beforeEach(() => fake.reset());
+  afterAll(async () => {
+    await t.stop();
+    await fake.stop();
+  });
+
+  const lastPrompt = () => {
+    const call = fake.calls.filter((c) => c.path === '/v1/chat/completions').at(-1);
+    return (call?.body as { messages: Array<{ role: string; content: string }> }).messages;
+  };
+
+  it('lists the bots as models, and retrieves one by slug', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['outdoor']);
+    expect(models.data[0]).toMatchObject({ object: 'model', owned_by: 'wisp', created: expect.any(Number) });
+    const one = await client.models.retrieve('outdoor');
+    expect(one.id).toBe('outdoor');
+  });
+
+  it('answers JSON with usage filled and citations and confidence in the wisp field', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'outdoor',
+      messages: [
+        { role: 'system', content: 'You are a pirate.' },
+        { role: 'user', content: 'Do you sell tents?' },
+        { role: 'assistant', content: 'Yes, many.' },
+        { role: 'user', content: [{ type: 'text', text: 'Can I return a tent?' }] },
+      ],
+      temperature: 0.2,
+      max_tokens: 100,
+      top_p: 1,
+    });
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.model).toBe('outdoor');
+    expect(completion.id).toMatch(/^chatcmpl-[0-9a-f]{24}$/);
+    expect(completion.choices[0]).toMatchObject({ index: 0, finish_reason: 'stop', message: { role: 'assistant' } });
+    expect(completion.choices[0]!.message.content).toMatch(/^Based on \[1\]: .*Tents can be returned/);
+    const { usage } = completion;
+    expect(usage!.completion_tokens).toBeGreaterThan(0);
+    expect(usage!.total_tokens).toBe(usage!.prompt_tokens + usage!.completion_tokens);
+    const wisp = (completion as unknown as { wisp: WispExtension }).wisp;
+    expect(wisp.sources[0]).toMatchObject({ source_id: sourceId, title: 'Returns' });
+    expect(wisp.confidence).toBeGreaterThan(0);
+    expect(wisp.model).toBe('fake-chat');
+    expect(completion.id).toBe(`chatcmpl-${wisp.message_id}`);
+    // The model saw the bot's own instructions, the client's earlier turns as history, then the question.
+    const prompt = lastPrompt();
+    expect(prompt.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(prompt[0]!.content).not.toContain('pirate');
+    expect(prompt.slice(1).map((m) => m.content)).toEqual(['Do you sell tents?', 'Yes, many.', 'Can I return a tent?']);
+    // The turn is stored like any other API conversation.
+    const stored = await org.api.get<Array<{ role: string; content: string }>>(
+      `/api/v1/conversations/${wisp.conversation_id}/messages`,
+    );
+    expect(stored.body.data.map((m) => m.content)).toEqual([
+      'Can I return a tent?',
+      completion.choices[0]!.message.content,
+    ]);
+  });
+
+  it("streams OpenAI's chunks, the last with finish_reason, usage and the wisp field", async () => {
+    const stream = await client.chat.completions.create({
+      model: 'outdoor',
+      messages: [{ role: 'user', content: 'hello stream' }],
+      stream: true,
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe('Echo: hello stream');
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    const last = chunks.at(-1)!;
+    expect(last.choices[0]!.finish_reason).toBe('stop');
+    expect(last.usage!.total_tokens).toBeGreaterThan(0);
+    expect((last as unknown as { wisp: WispExtension }).wisp.conversation_id).toMatch(/^[0-9a-f]{24}$/);
+  });
+
+  it('with stream_options.include_usage, sends usage in a last chunk without choices, as OpenAI does', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'outdoor',
+      messages: [{ role: 'user', content: 'count my tokens' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+    expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
+  });
+
+  it('ends a raw stream with data: [DONE]', async () => {
+    const res = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ model: 'outdoor', messages: [{ role: 'user', content: 'raw' }], stream: true }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await res.text();
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+  });
+
+  it('continues the stored conversation of a `user`, whose history the model sees when only the question is sent', async () => {
+    const ask = (content: string) =>
+      client.chat.completions.create({ model: 'outdoor', messages: [{ role: 'user', content }], user: 'customer-7' });
+    const first = await ask('My order is 1234');
+    const second = await ask('What was my order number?');
+    const conversation = (c: typeof first) => (c as unknown as { wisp: WispExtension }).wisp.conversation_id;
+    expect(conversation(second)).toBe(conversation(first));
+    expect(
+      lastPrompt()
+        .slice(1)
+        .map((m) => m.content),
+    ).toEqual(['My order is 1234', 'Echo: My order is 1234', 'What was my order number?']);
+  });
+
+  it('continues a conversation named by the conversation_id extension', async () => {
+    const first = await client.chat.completions.create({
+      model: 'outdoor',
+      messages: [{ role: 'user', content: 'first question' }],
+    });
+    const conversationId = (first as unknown as { wisp: WispExtension }).wisp.conversation_id;
+    const params = { model: 'outdoor', messages: [{ role: 'user' as const, content: 'second question' }] };
+    const second = await client.chat.completions.create({
+      ...params,
+      conversation_id: conversationId,
+    } as typeof params);
+    expect((second as unknown as { wisp: WispExtension }).wisp.conversation_id).toBe(conversationId);
+  });
+
+  it("answers errors in OpenAI's shape, naming the field", async () => {
+    const unknown = await refusal(
+      client.chat.completions.create({
+        model: 'outdoor',
+        messages: [{ role: 'user', content: 'hi' }],
+        temprature: 1,
+      } as never),
+    );
+    expect(unknown).toBeInstanceOf(OpenAI.UnprocessableEntityError);
+    expect(unknown.error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'temprature',
+      code: 'unknown_parameter',
+      message: expect.stringContaining('temprature'),
+    });
+
+    const several = await refusal(
+      client.chat.completions.create({ model: 'outdoor', messages: [{ role: 'user', content: 'hi' }], n: 2 }),
+    );
+    expect(several.error).toMatchObject({ param: 'n', code: 'unsupported_value' });
+
+    const noQuestion = await refusal(
+      client.chat.completions.create({ model: 'outdoor', messages: [{ role: 'assistant', content: 'hi' }] }),
+    );
+    expect(noQuestion.status).toBe(422);
+    expect(noQuestion.error).toMatchObject({ param: 'messages.0' });
+
+    const image = await refusal(
+      client.chat.completions.create({
+        model: 'outdoor',
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }],
+      }),
+    );
+    expect(image.error).toMatchObject({ param: 'messages.0.content.0', code: 'unsupported_content' });
+
+    const model = await refusal(
+      client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    expect(model).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(model.error).toMatchObject({
+      param: 'model',
+      code: 'model_not_found',
+    });
+
+    const badKey = new OpenAI({ apiKey: 'sk_live_nope', baseURL: `${t.url}/v1`, maxRetries: 0 });
+    const unauthorized = await refusal(badKey.models.list());
+    expect(unauthorized).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(unauthorized.error).toMatchObject({
+      type: 'authentication_error',
+      code: 'invalid_api_key',
+    });
+
+    const notJson = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: '{"model": ',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({
+      error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: null },
+    });
+  });
+
+  it('refuses a key without the chat scope', async () => {
+    const reader = await t.clientWithScopes(org, ['knowledge:read']);
+    const scoped = new OpenAI({ apiKey: reader.key!, baseURL: `${t.url}/v1`, maxRetries: 0 });
+    const error = await refusal(scoped.models.list());
+    expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
+  });
+
+  it("counts turns in the organization's monthly quota and refuses past it with insufficient_quota", async () => {
+    const spender = await t.createOrg('Spender');
+    await spender.api.post('/api/v1/chatbots', { name: 'Spend', slug: 'spend' });
+    const spending = new OpenAI({ apiKey: spender.adminKey, baseURL: `${t.url}/v1`, maxRetries: 0 });
+    await spending.chat.completions.create({ model: 'spend', messages: [{ role: 'user', content: 'one' }] });
+    const usage = await spender.api.get<{ messages: { used: number } }>('/api/v1/usage');
+    expect(usage.body.data.messages.used).toBe(1);
+
+    await t.app.services.usage.increment(spender.id, { messages: QUOTA });
+    const refused = await refusal(
+      spending.chat.completions.create({ model: 'spend', messages: [{ role: 'user', content: 'two' }] }),
+    );
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(refused.error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
+    expect(Number(refused.headers?.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
