@@ -3,7 +3,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'data/', 'dist/', 'widget/dist/', 'embedded-db/', 'test-results/', 'playwright-report/'],
+    ignores: [
+      'node_modules/',
+      'data/',
+      'dist/',
+      'widget/dist/',
+      'embedded-db/',
+      'test-results/',
+      'playwright-report/',
+      'sdk/typescript/dist/',
+      'sdk/typescript/src/generated/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

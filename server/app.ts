@@ -97,21 +97,9 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     publicRateLimit: ipRateLimit(limits, 'public'),
     idempotency: idempotency(services.idempotency),
   });
-  mountApiKeyRoutes(api, services.apiKeys);
-  mountChatbotRoutes(api, services.chatbots);
-  mountUsageRoutes(api, services.usage);
-  mountIntegrationRoutes(api, services.integrations);
-  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
-  mountConversationRoutes(api, services.conversations, services.chatbots);
-  mountWidgetSettingsRoutes(api, services.widgetSettings);
   // The one gate of the widget's public doors (config, leads, CORS, socket).
   const widgetAccess = new WidgetAccess(services.widgetSettings, services.visitorTokens);
-  mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
-  mountLeadRoutes(api, services.leads, services.chatbots);
-  mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
-  mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
-  mountCompatRoutes(api, services, config);
-  mountOpenAiRoutes(api, services.chat, services.chatbots);
+  mountApiRoutes(api, services, config, widgetAccess, widgetLimits);
 
   const app = express();
   app.disable('x-powered-by');
@@ -205,6 +193,29 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       await sharedStores?.close();
     },
   };
+}
+
+/** Mounts every route of the API on `api`: the server's, and the OpenAPI document's (exported without a server). */
+export function mountApiRoutes(
+  api: ApiRouter,
+  services: Services,
+  config: Config,
+  widgetAccess: WidgetAccess,
+  widgetLimits: WidgetLimits,
+): void {
+  mountApiKeyRoutes(api, services.apiKeys);
+  mountChatbotRoutes(api, services.chatbots);
+  mountUsageRoutes(api, services.usage);
+  mountIntegrationRoutes(api, services.integrations);
+  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
+  mountConversationRoutes(api, services.conversations, services.chatbots);
+  mountWidgetSettingsRoutes(api, services.widgetSettings);
+  mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
+  mountLeadRoutes(api, services.leads, services.chatbots);
+  mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
+  mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
+  mountCompatRoutes(api, services, config);
+  mountOpenAiRoutes(api, services.chat, services.chatbots);
 }
 
 /** Keys like `$gt` or `a.b` anywhere in a JSON body are refused before any handler sees them. */
