@@ -140,7 +140,9 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
   // OpenAI's clients send headers of their own (`X-Stainless-*`): the preflight allows what they ask for.
   app.use(OPENAI_ROOT_PATHS, cors({ origin: '*', exposedHeaders: API_EXPOSED_HEADERS, maxAge: 600 }));
-  app.use(OPENAI_ROOT_PATHS, express.json({ limit: '1mb' }), rejectOperatorKeys);
+  // No operator-key check here: OpenAI clients send JSON Schemas (`$defs`, `$ref`) in `tools` and
+  // `response_format`, which the door ignores; the fields it keeps are checked by their schemas.
+  app.use(OPENAI_ROOT_PATHS, express.json({ limit: '1mb' }));
   app.use(api.rootRouter);
   app.use(widgetAssetRoutes());
   app.use(faviconRoutes());

@@ -87,6 +87,20 @@ describe('the OpenAI-compatible endpoint, through the official openai client', (
       temperature: 0.2,
       max_tokens: 100,
       top_p: 1,
+      // Ignored, as the bot calls no tools; its JSON Schema's `$defs` is no reason to refuse the request.
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'lookup_order',
+            parameters: {
+              type: 'object',
+              $defs: { id: { type: 'string' } },
+              properties: { id: { $ref: '#/$defs/id' } },
+            },
+          },
+        },
+      ],
     });
     expect(completion.object).toBe('chat.completion');
     expect(completion.model).toBe('outdoor');
@@ -148,6 +162,22 @@ describe('the OpenAI-compatible endpoint, through the official openai client', (
     expect(last.usage!.completion_tokens).toBeGreaterThan(0);
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('stop');
+  });
+
+  it('reports a model failure mid-stream as an error event, which the client throws', async () => {
+    fake.dieMidStream(2);
+    const stream = await client.chat.completions.create({
+      model: 'outdoor',
+      messages: [{ role: 'user', content: 'break midway #long' }],
+      stream: true,
+    });
+    let text = '';
+    const error = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(text.length).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as ApiError).error).toMatchObject({ type: 'server_error', code: 'service_unavailable' });
   });
 
   it('ends a raw stream with data: [DONE]', async () => {
