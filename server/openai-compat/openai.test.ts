@@ -306,3 +306,29 @@ describe('the OpenAI-compatible endpoint, through the official openai client', (
     expect(Number(refused.headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 });
+
+describe('the OpenAI-compatible endpoint under a rate limit', () => {
+  let t: TestApp;
+  let org: TestOrg;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_FREE_PER_SECOND: '1', RATE_LIMIT_FREE_PER_MINUTE: '100' } });
+    org = await t.createOrg('Limited door');
+  });
+  afterAll(() => t.stop());
+
+  it("answers 429 in OpenAI's shape with Retry-After, which the openai client waits out", async () => {
+    const impatient = new OpenAI({ apiKey: org.adminKey, baseURL: `${t.url}/v1`, maxRetries: 0 });
+    const outcomes = await Promise.allSettled([impatient.models.list(), impatient.models.list()]);
+    const refused = outcomes.find((o) => o.status === 'rejected');
+    expect(refused).toBeDefined();
+    const error = (refused as PromiseRejectedResult).reason as ApiError;
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(error.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    expect(Number(error.headers?.get('retry-after'))).toBeGreaterThan(0);
+
+    const patient = new OpenAI({ apiKey: org.adminKey, baseURL: `${t.url}/v1`, maxRetries: 3 });
+    const lists = await Promise.all([patient.models.list(), patient.models.list()]);
+    expect(lists.map((list) => list.object)).toEqual(['list', 'list']);
+  });
+});
