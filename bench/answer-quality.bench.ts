@@ -120,7 +120,7 @@ function report(label: string, asked: Asked[]): void {
 
 async function main(): Promise<void> {
   const dataset = process.env.SQUAD_FILE ? squad(process.env.SQUAD_FILE) : helpCentre();
-  const embeddings = process.env.EMBEDDINGS_URL
+  const embeddings: Record<string, string> = process.env.EMBEDDINGS_URL
     ? {
         OPENAI_BASE_URL: process.env.EMBEDDINGS_URL,
         OPENAI_API_KEY: 'bench',

@@ -1,9 +1,10 @@
 import { Types } from 'mongoose';
 import { findPage } from '../db/find-page.js';
 import type { UnansweredModel } from './unanswered.model.js';
+import { ANSWERED_CONFIDENCE } from '../knowledge/confidence.js';
 
 /** Answers below this confidence go to the bot's gap log. */
-export const LOW_CONFIDENCE = 0.35;
+export const LOW_CONFIDENCE = ANSWERED_CONFIDENCE;
 
 function normalize(question: string): string {
   return question
