@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
+import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
@@ -89,7 +90,8 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountChatbotRoutes(api, services.chatbots);
   mountUsageRoutes(api, services.usage);
   mountIntegrationRoutes(api, services.integrations);
-  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
+  mountChatRoutes(api, services.chat);
+  mountGapLogRoutes(api, services.chatbots, services.unanswered, services.knowledge.sources);
   mountConversationRoutes(api, services.conversations, services.chatbots);
   mountWidgetSettingsRoutes(api, services.widgetSettings);
   // The one gate of the widget's public doors (config, leads, CORS, socket).

@@ -87,6 +87,11 @@ export const messageSchema = z.object({
   sources: z.array(sourceRefSchema),
   confidence: z.number().nullable(),
   feedback: z.enum(['up', 'down']).nullable(),
+  /**
+   * `knowledge_only`: the language model could not answer (down, or out of quota), so this answer
+   * holds the knowledge base's passages alone; the widget tells the visitor in its own words.
+   */
+  notice: z.enum(['knowledge_only']).nullable(),
   createdAt: z.string(),
 });
 

@@ -20,6 +20,8 @@ export interface ChatMessage {
   sources: Signal<SourceRef[]>;
   feedback: Signal<'up' | 'down' | null>;
   error: Signal<string | null>;
+  /** The model could not answer, so the answer holds the knowledge base's passages alone. */
+  knowledgeOnly: Signal<boolean>;
   /** The next chunk `seq` this answer expects; lower ones are repeats. */
   nextSeq: number;
   /** A chunk was missed (e.g. offline): stop appending and wait for the complete answer. */
@@ -44,6 +46,7 @@ export function createMessage(fields: {
     sources: signal([]),
     feedback: signal(null),
     error: signal(null),
+    knowledgeOnly: signal(false),
     nextSeq: 0,
     gap: false,
   };
@@ -61,5 +64,6 @@ export function messageFromDto(dto: MessageDto): ChatMessage {
   });
   message.sources.value = dto.sources;
   message.feedback.value = dto.feedback;
+  message.knowledgeOnly.value = dto.notice === 'knowledge_only';
   return message;
 }

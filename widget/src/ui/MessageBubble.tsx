@@ -25,6 +25,11 @@ export function MessageBubble({ app, message }: { app: ChatApp; message: ChatMes
       {!emptyFailure && (
         <div class="bubble">
           {!assistant && <span class="sr-only">{app.t('message.you')}: </span>}
+          {assistant && message.knowledgeOnly.value && (
+            <p>
+              <em>{app.t('notice.knowledgeOnly')}</em>
+            </p>
+          )}
           {body}
           {waiting && <TypingIndicator label={app.t('typing')} />}
         </div>
