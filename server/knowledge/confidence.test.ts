@@ -8,7 +8,6 @@ const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   focus: 1,
   cosine: null,
   margin: 0.3,
-  agreement: null,
   lexical: true,
   ...overrides,
 });
@@ -40,14 +39,17 @@ describe('confidence', () => {
     expect(confidenceOf(evidence({ coverage: 1, focus: 0.3, margin: 0.1 }))).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
-  it('does not let a close vector alone vouch for a question whose words the passage lacks', () => {
-    expect(confidenceOf(evidence({ coverage: 0.3, focus: 0.3, cosine: 0.75, agreement: false }))).toBeLessThan(0.3);
+  it('with embeddings, needs both the words and a close vector to be sure', () => {
+    expect(confidenceOf(evidence({ coverage: 0.3, focus: 0.3, cosine: 0.6, margin: 0.1 }))).toBeLessThan(
+      ANSWERED_CONFIDENCE,
+    );
+    expect(confidenceOf(evidence({ coverage: 0.7, focus: 0.7, cosine: 0.75 }))).toBeGreaterThan(0.7);
   });
 
   it('relies on the vectors when the question has no word the lexical index can use', () => {
     const codes = evidence({ coverage: 0, focus: 0, lexical: false });
-    expect(confidenceOf({ ...codes, cosine: 0.8 })).toBeGreaterThan(ANSWERED_CONFIDENCE);
-    expect(confidenceOf({ ...codes, cosine: 0.25 })).toBeLessThan(0.1);
+    expect(confidenceOf({ ...codes, cosine: 0.9 })).toBeGreaterThan(ANSWERED_CONFIDENCE);
+    expect(confidenceOf({ ...codes, cosine: 0.3 })).toBeLessThan(0.1);
   });
 
   it('is capped when the model says the passages do not hold the answer', () => {

@@ -15,32 +15,38 @@ export interface AnswerEvidence {
   cosine: number | null;
   /** How far the best passage leads the second: (first − second) / first of the reranked scores (0..1). */
   margin: number;
-  /** Whether both rankers put the best passage near their top; null when only one ranker ran. */
-  agreement: boolean | null;
   /** The question has content words the lexical index can use (not only codes or single letters). */
   lexical: boolean;
 }
 
-/** Cosines of unrelated texts sit around 0.1–0.2 for most sentence-embedding models; this maps ~0.2→0 and ~0.7→1. */
+/** Cosine below which a passage is not close at all, and the span above it that counts as very close (MiniLM-like models). */
+const COSINE_FLOOR = 0.4;
+const COSINE_SPAN = 0.5;
+
 function closeness(cosine: number): number {
-  return Math.min(1, Math.max(0, (cosine - 0.2) / 0.5));
+  return Math.min(1, Math.max(0, (cosine - COSINE_FLOOR) / COSINE_SPAN));
 }
 
 /**
  * A probability-like 0..1 that the best passage answers the question, not merely shares its
  * topic. A passage that answers holds the question's rare words, close together, and stands out
  * from the next passage; one that is only on topic misses the rare word the question turns on
- * (a name, a number, a qualifier), or has the words spread over a long text. Vector closeness
- * counts for less than the words, because on-topic passages are close in embedding space whether
- * or not they answer; when the question has no word the lexical index can use, it is all there is.
- * The weights were set on the tune half of `bench/answer-quality.bench.ts`.
+ * (a name, a number, a qualifier), or has the words spread over a long text. With embeddings the
+ * vector closeness carries most of the weight, since it forgives rewording; when the question has
+ * no word the lexical index can use, it is all there is. The weights were set on the tune half of
+ * `bench/answer-quality.bench.ts` (lexical only, and with MiniLM embeddings); whether both rankers
+ * agreed did not separate the two kinds of question there, so it is not used.
  */
 export function confidenceOf(evidence: AnswerEvidence): number {
   const words = 0.65 * evidence.focus + 0.35 * evidence.coverage;
-  const vectors = evidence.cosine === null ? null : closeness(evidence.cosine);
-  const support = !evidence.lexical ? (vectors ?? 0) : vectors === null ? words : 0.75 * words + 0.25 * vectors;
-  const agreement = evidence.agreement === null ? 0 : evidence.agreement ? 0.4 : -0.4;
-  const z = 10 * (support - 0.58) + 2 * (evidence.margin - 0.15) + agreement;
+  const margin = evidence.margin - 0.15;
+  if (evidence.cosine === null) return logistic(10 * (words - 0.58) + 2 * margin);
+  const vectors = closeness(evidence.cosine);
+  const support = evidence.lexical ? 0.4 * words + 0.6 * vectors : vectors;
+  return logistic(6 * (support - 0.6) + 2 * margin);
+}
+
+function logistic(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
 

@@ -15,8 +15,7 @@ const RRF_K = 60;
 const CANDIDATES = 50;
 /** Fused candidates the reranker reads; the answering passage is nearly always among them. */
 const RERANK_CANDIDATES = 20;
-/** A ranker "agrees" with the best passage when it has it within its first few. */
-const AGREEMENT_RANKS = 3;
+
 const EXCERPT_CHARS = 280;
 /** Lexical matches scoring below this share of the best one are noise (a single common word). */
 const LEXICAL_FLOOR = 0.2;
@@ -120,29 +119,18 @@ export class KnowledgeRetriever implements Retriever {
       excerpt: excerptFor(chunk.text, query),
       score,
     }));
-    const confidence = ranked[0] ? this.confidence(ranked, weights.size > 0, lexicalIds, vector) : 0;
+    const confidence = ranked[0] ? this.confidence(ranked, weights.size > 0, vector) : 0;
     return { passages, confidence: Number(confidence.toFixed(4)) };
   }
 
   /** The confidence that the first passage answers, from what the rankers and the reranker saw. */
-  private confidence(
-    ranked: RerankedCandidate[],
-    lexical: boolean,
-    lexicalIds: string[],
-    vector: VectorHit[] | null,
-  ): number {
+  private confidence(ranked: RerankedCandidate[], lexical: boolean, vector: VectorHit[] | null): number {
     const [best, second] = ranked as [RerankedCandidate, RerankedCandidate | undefined];
-    const vectorRank = vector ? vector.findIndex((hit) => hit.id === best.id) : -1;
-    const lexicalRank = lexicalIds.indexOf(best.id);
     return confidenceOf({
       coverage: best.coverage,
       focus: best.focus,
-      cosine: vector ? (vector[vectorRank]?.score ?? 0) : null,
+      cosine: vector ? (vector.find((hit) => hit.id === best.id)?.score ?? 0) : null,
       margin: second && best.score > 0 ? Math.max(0, (best.score - second.score) / best.score) : 1,
-      agreement:
-        vector && lexical
-          ? vectorRank >= 0 && vectorRank < AGREEMENT_RANKS && lexicalRank >= 0 && lexicalRank < AGREEMENT_RANKS
-          : null,
       lexical,
     });
   }
