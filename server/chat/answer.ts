@@ -147,11 +147,11 @@ export async function* generateAnswer(
         for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
       }
     }
-    // A model that read the passages and said it does not know outweighs retrieval's guess.
+    // The model read the passages: its refusal, or an answer grounded in them, outweighs retrieval's guess.
     const confidence =
       finishReason === 'model_unavailable' || finishReason === 'no_model'
         ? retrieval.confidence
-        : withModelVerdict(retrieval.confidence, text);
+        : withModelVerdict(retrieval.confidence, text, retrieval.passages);
 
     const askedForEmail = confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
     if (askedForEmail) {

@@ -53,9 +53,18 @@ describe('confidence', () => {
   });
 
   it('is capped when the model says the passages do not hold the answer', () => {
-    expect(withModelVerdict(0.9, "I'm sorry, I don't know the opening hours on holidays.")).toBe(0.2);
-    expect(withModelVerdict(0.9, 'The passages do not mention a restocking fee.')).toBe(0.2);
-    expect(withModelVerdict(0.9, 'Refunds take five business days [1].')).toBe(0.9);
+    const passages = [{ text: 'Refunds are paid within five business days.' }];
+    expect(withModelVerdict(0.9, "I'm sorry, I don't know the opening hours on holidays.", passages)).toBe(0.2);
+    expect(withModelVerdict(0.9, 'The passages do not mention a restocking fee.', passages)).toBe(0.2);
+    expect(withModelVerdict(0.9, 'Refunds take five business days [1].', passages)).toBe(0.9);
+  });
+
+  it('is raised when the model answers from the passages it cites, not when it cites them for other words', () => {
+    const passages = [{ text: 'Refunds are paid to the original payment method within five business days.' }];
+    expect(withModelVerdict(0.3, 'Refunds are paid within five business days [1].', passages)).toBe(0.7);
+    expect(withModelVerdict(0.3, 'We ship parcels to Iceland by ferry every Tuesday [1].', passages)).toBe(0.3);
+    expect(withModelVerdict(0.3, 'Refunds are paid within five business days.', passages)).toBe(0.3);
+    expect(withModelVerdict(0.3, 'Refunds are paid within five business days [4].', passages)).toBe(0.3);
   });
 });
 

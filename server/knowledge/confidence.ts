@@ -1,3 +1,5 @@
+import { termsOf } from './index/bot-index.js';
+
 /**
  * What the product calls "answered": an answer whose confidence is below this goes to the gap
  * log, triggers the `cannot_answer` lead form and `askEmailWhenUnanswered`, and counts as
@@ -54,7 +56,24 @@ function logistic(z: number): number {
 const REFUSAL =
   /\b(?:I (?:do not|don't|cannot|can't|could not|couldn't) (?:know|find|answer|see)|(?:passages|knowledge base|information provided|context) (?:do(?:es)? not|don't|doesn't) (?:contain|mention|say|include|cover)|no information (?:about|on))\b/i;
 
-/** A model's answer that says it does not know caps the confidence: the model read the passages. */
-export function withModelVerdict(confidence: number, answer: string): number {
-  return REFUSAL.test(answer.slice(0, 400)) ? Math.min(confidence, 0.2) : confidence;
+/** Share of an answer's content words that must be in the passages it cites for it to count as grounded. */
+const GROUNDED_SHARE = 0.6;
+/** What a grounded answer's confidence is raised to at least. */
+const GROUNDED_CONFIDENCE = 0.7;
+
+/**
+ * The model's verdict, read from its answer (no extra call): one that says it does not know caps
+ * the confidence, since the model read the passages; one that cites passages and whose words
+ * mostly come from them is grounded and raises it, since the model found the answer there even
+ * when the question was worded unlike the text.
+ */
+export function withModelVerdict(confidence: number, answer: string, passages: Array<{ text: string }>): number {
+  if (REFUSAL.test(answer.slice(0, 400))) return Math.min(confidence, 0.2);
+  const cited = [...answer.matchAll(/\[(\d{1,2})\]/g)].map((match) => passages[Number(match[1]) - 1]).filter(Boolean);
+  if (cited.length === 0) return confidence;
+  const words = termsOf(answer.replace(/\[\d{1,2}\]/g, ' '));
+  if (words.size === 0) return confidence;
+  const source = termsOf(cited.map((passage) => passage!.text).join(' '));
+  const held = [...words].filter((word) => source.has(word)).length;
+  return held / words.size >= GROUNDED_SHARE ? Math.max(confidence, GROUNDED_CONFIDENCE) : confidence;
 }
