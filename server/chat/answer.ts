@@ -154,7 +154,8 @@ export async function* generateAnswer(
         : withModelVerdict(retrieval.confidence, text, retrieval.passages);
 
     const askedForEmail = confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
-    if (askedForEmail) {
+    // The widget asks in its own words (the message's `notice`); other doors get the sentence.
+    if (askedForEmail && ctx.conversation.channel !== 'widget') {
       text += ASK_FOR_EMAIL;
       yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
     }

@@ -95,6 +95,25 @@ describe('the gap log and answers the knowledge cannot give', () => {
     expect(extra.body.error?.message).toMatch(/tags/);
     expect((await org.api.get(`/api/v1/chatbots/${botId}/unanswered?status=closed`)).status).toBe(422);
   });
+
+  it('asks a widget visitor for an email with a notice the widget words, and API clients with a sentence', async () => {
+    const patched = await org.api.patch(`/api/v1/chatbots/${botId}/widget-settings`, {
+      leadCapture: { askEmailWhenUnanswered: true },
+    });
+    expect(patched.status).toBe(200);
+    const { socket } = await connectWidget(t.url, { bot: botId });
+    try {
+      const done = new Promise<MessageDto>((resolve) => socket.once('chat:done', ({ message }) => resolve(message)));
+      expect((await send(socket, 'Do you repair bicycles?')).data).toBeTruthy();
+      const message = await done;
+      expect(message.notice).toBe('ask_email');
+      expect(message.content).not.toMatch(/email/i);
+    } finally {
+      socket.disconnect();
+    }
+    const api = await ask('Do you repair bicycles?');
+    expect(api.body.data.response).toMatch(/leave your email address/);
+  });
 });
 
 describe('answers when the model cannot give one', () => {

@@ -20,8 +20,8 @@ export interface ChatMessage {
   sources: Signal<SourceRef[]>;
   feedback: Signal<'up' | 'down' | null>;
   error: Signal<string | null>;
-  /** The model could not answer, so the answer holds the knowledge base's passages alone. */
-  knowledgeOnly: Signal<boolean>;
+  /** What the widget adds to the answer in its own words (see `MessageDto.notice`). */
+  notice: Signal<MessageDto['notice']>;
   /** The next chunk `seq` this answer expects; lower ones are repeats. */
   nextSeq: number;
   /** A chunk was missed (e.g. offline): stop appending and wait for the complete answer. */
@@ -46,7 +46,7 @@ export function createMessage(fields: {
     sources: signal([]),
     feedback: signal(null),
     error: signal(null),
-    knowledgeOnly: signal(false),
+    notice: signal(null),
     nextSeq: 0,
     gap: false,
   };
@@ -64,6 +64,6 @@ export function messageFromDto(dto: MessageDto): ChatMessage {
   });
   message.sources.value = dto.sources;
   message.feedback.value = dto.feedback;
-  message.knowledgeOnly.value = dto.notice === 'knowledge_only';
+  message.notice.value = dto.notice;
   return message;
 }

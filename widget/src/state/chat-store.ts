@@ -42,7 +42,7 @@ export function createChatStore(config: WidgetConfig) {
       target.status.value = dto.status;
       target.sources.value = dto.sources;
       target.feedback.value = dto.feedback;
-      target.knowledgeOnly.value = dto.notice === 'knowledge_only';
+      target.notice.value = dto.notice;
       target.error.value = null;
     });
 
