@@ -89,7 +89,10 @@ export class BotIndex {
     storeFields: [],
     processTerm: (term) => {
       const processed = processTerm(term);
-      if (processed) this.vocabulary.add(processed);
+      if (processed) {
+        this.vocabulary.add(processed);
+        this.termsBeingIndexed?.add(processed);
+      }
       return processed;
     },
     searchOptions: { boost: { title: 1.5, heading: 2 }, processTerm },
@@ -97,6 +100,8 @@ export class BotIndex {
   private readonly chunks = new Map<string, IndexedChunk>();
   /** In how many chunks each term occurs, for the terms' weights (inverse document frequency). */
   private readonly documentFrequency = new Map<string, number>();
+  /** The distinct terms of the chunk MiniSearch is tokenizing, collected so each chunk is tokenized once. */
+  private termsBeingIndexed: Set<string> | null = null;
   private readonly bySource = new Map<string, string[]>();
   private vectors = 0;
   private matrix: { model: string; dims: number; data: Float32Array; ids: string[] } | null = null;
@@ -122,9 +127,8 @@ export class BotIndex {
     for (const chunk of chunks) {
       this.chunks.set(chunk.id, chunk);
       if (chunk.vector) this.vectors += 1;
-      this.count(chunk, 1);
+      this.index(chunk);
     }
-    this.lexical.addAll(chunks);
     this.bySource.set(
       sourceId,
       chunks.map((chunk) => chunk.id),
@@ -136,8 +140,7 @@ export class BotIndex {
     this.matrix = null;
     this.chunks.set(chunk.id, chunk);
     if (chunk.vector) this.vectors += 1;
-    this.count(chunk, 1);
-    this.lexical.add(chunk);
+    this.index(chunk);
     const ids = this.bySource.get(chunk.sourceId);
     if (ids) ids.push(chunk.id);
     else this.bySource.set(chunk.sourceId, [chunk.id]);
@@ -153,7 +156,7 @@ export class BotIndex {
       const chunk = this.chunks.get(id);
       if (!chunk) continue;
       if (chunk.vector) this.vectors -= 1;
-      this.count(chunk, -1);
+      this.count(termsOf(`${chunk.title} ${chunk.heading} ${chunk.text}`), -1);
       this.chunks.delete(id);
     }
     this.bySource.delete(sourceId);
@@ -176,8 +179,19 @@ export class BotIndex {
     return weights;
   }
 
-  private count(chunk: IndexedChunk, delta: 1 | -1): void {
-    for (const term of termsOf(`${chunk.title} ${chunk.heading} ${chunk.text}`)) {
+  /** Adds a chunk to the lexical index and counts its distinct terms, from one tokenization. */
+  private index(chunk: IndexedChunk): void {
+    this.termsBeingIndexed = new Set();
+    try {
+      this.lexical.add(chunk);
+      this.count(this.termsBeingIndexed, 1);
+    } finally {
+      this.termsBeingIndexed = null;
+    }
+  }
+
+  private count(terms: Set<string>, delta: 1 | -1): void {
+    for (const term of terms) {
       const next = (this.documentFrequency.get(term) ?? 0) + delta;
       if (next > 0) this.documentFrequency.set(term, next);
       else this.documentFrequency.delete(term);
