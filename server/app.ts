@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
+import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
@@ -209,7 +210,8 @@ export function mountApiRoutes(
   mountChatbotRoutes(api, services.chatbots);
   mountUsageRoutes(api, services.usage);
   mountIntegrationRoutes(api, services.integrations);
-  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
+  mountChatRoutes(api, services.chat);
+  mountGapLogRoutes(api, services.chatbots, services.unanswered, services.knowledge.sources);
   mountConversationRoutes(api, services.conversations, services.chatbots);
   mountWidgetSettingsRoutes(api, services.widgetSettings);
   mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));

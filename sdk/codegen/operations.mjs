@@ -22,6 +22,8 @@ export const OPERATION_NAMES = {
   'DELETE /api/v1/chatbots/{id}': ['chatbots.delete', 'Deleted'],
   'POST /api/v1/chatbots/{id}/identity-secret': ['chatbots.rotate_identity_secret', 'IdentitySecret'],
   'GET /api/v1/chatbots/{id}/unanswered': ['chatbots.list_unanswered', 'UnansweredQuestion'],
+  'POST /api/v1/chatbots/{id}/unanswered/{gapId}/resolve': ['chatbots.resolve_unanswered', 'UnansweredQuestion'],
+  'POST /api/v1/chatbots/{id}/unanswered/{gapId}/answer': ['chatbots.answer_unanswered'],
   'GET /api/v1/usage': ['usage.get', 'Usage'],
   'GET /api/v1/integrations': ['integrations.list', 'Integration'],
   'POST /api/v1/integrations': ['integrations.create', 'Integration'],

@@ -105,6 +105,90 @@ func (e ChatbotStatus) Valid() bool {
 	}
 }
 
+// Defines values for ChatbotsAnswerUnansweredGapStatus.
+const (
+	ChatbotsAnswerUnansweredGapStatusOpen     ChatbotsAnswerUnansweredGapStatus = "open"
+	ChatbotsAnswerUnansweredGapStatusResolved ChatbotsAnswerUnansweredGapStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ChatbotsAnswerUnansweredGapStatus enum.
+func (e ChatbotsAnswerUnansweredGapStatus) Valid() bool {
+	switch e {
+	case ChatbotsAnswerUnansweredGapStatusOpen:
+		return true
+	case ChatbotsAnswerUnansweredGapStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatbotsAnswerUnansweredSourceCrawlMode.
+const (
+	ChatbotsAnswerUnansweredSourceCrawlModePage    ChatbotsAnswerUnansweredSourceCrawlMode = "page"
+	ChatbotsAnswerUnansweredSourceCrawlModeSite    ChatbotsAnswerUnansweredSourceCrawlMode = "site"
+	ChatbotsAnswerUnansweredSourceCrawlModeSitemap ChatbotsAnswerUnansweredSourceCrawlMode = "sitemap"
+)
+
+// Valid indicates whether the value is a known member of the ChatbotsAnswerUnansweredSourceCrawlMode enum.
+func (e ChatbotsAnswerUnansweredSourceCrawlMode) Valid() bool {
+	switch e {
+	case ChatbotsAnswerUnansweredSourceCrawlModePage:
+		return true
+	case ChatbotsAnswerUnansweredSourceCrawlModeSite:
+		return true
+	case ChatbotsAnswerUnansweredSourceCrawlModeSitemap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatbotsAnswerUnansweredSourceStatus.
+const (
+	ChatbotsAnswerUnansweredSourceStatusFailed     ChatbotsAnswerUnansweredSourceStatus = "failed"
+	ChatbotsAnswerUnansweredSourceStatusProcessing ChatbotsAnswerUnansweredSourceStatus = "processing"
+	ChatbotsAnswerUnansweredSourceStatusQueued     ChatbotsAnswerUnansweredSourceStatus = "queued"
+	ChatbotsAnswerUnansweredSourceStatusReady      ChatbotsAnswerUnansweredSourceStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the ChatbotsAnswerUnansweredSourceStatus enum.
+func (e ChatbotsAnswerUnansweredSourceStatus) Valid() bool {
+	switch e {
+	case ChatbotsAnswerUnansweredSourceStatusFailed:
+		return true
+	case ChatbotsAnswerUnansweredSourceStatusProcessing:
+		return true
+	case ChatbotsAnswerUnansweredSourceStatusQueued:
+		return true
+	case ChatbotsAnswerUnansweredSourceStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatbotsAnswerUnansweredSourceType.
+const (
+	ChatbotsAnswerUnansweredSourceTypeFile ChatbotsAnswerUnansweredSourceType = "file"
+	ChatbotsAnswerUnansweredSourceTypeText ChatbotsAnswerUnansweredSourceType = "text"
+	ChatbotsAnswerUnansweredSourceTypeUrl  ChatbotsAnswerUnansweredSourceType = "url"
+)
+
+// Valid indicates whether the value is a known member of the ChatbotsAnswerUnansweredSourceType enum.
+func (e ChatbotsAnswerUnansweredSourceType) Valid() bool {
+	switch e {
+	case ChatbotsAnswerUnansweredSourceTypeFile:
+		return true
+	case ChatbotsAnswerUnansweredSourceTypeText:
+		return true
+	case ChatbotsAnswerUnansweredSourceTypeUrl:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChatbotsCreateRequestStatus.
 const (
 	ChatbotsCreateRequestStatusActive   ChatbotsCreateRequestStatus = "active"
@@ -174,6 +258,27 @@ func (e ConversationMessagesFeedback) Valid() bool {
 	case ConversationMessagesFeedbackLessThannil:
 		return true
 	case ConversationMessagesFeedbackUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConversationMessagesNotice.
+const (
+	ConversationMessagesNoticeAskEmail      ConversationMessagesNotice = "ask_email"
+	ConversationMessagesNoticeKnowledgeOnly ConversationMessagesNotice = "knowledge_only"
+	ConversationMessagesNoticeLessThannil   ConversationMessagesNotice = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the ConversationMessagesNotice enum.
+func (e ConversationMessagesNotice) Valid() bool {
+	switch e {
+	case ConversationMessagesNoticeAskEmail:
+		return true
+	case ConversationMessagesNoticeKnowledgeOnly:
+		return true
+	case ConversationMessagesNoticeLessThannil:
 		return true
 	default:
 		return false
@@ -432,6 +537,27 @@ func (e LeadConversationsMessagesFeedback) Valid() bool {
 	}
 }
 
+// Defines values for LeadConversationsMessagesNotice.
+const (
+	LeadConversationsMessagesNoticeAskEmail      LeadConversationsMessagesNotice = "ask_email"
+	LeadConversationsMessagesNoticeKnowledgeOnly LeadConversationsMessagesNotice = "knowledge_only"
+	LeadConversationsMessagesNoticeLessThannil   LeadConversationsMessagesNotice = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the LeadConversationsMessagesNotice enum.
+func (e LeadConversationsMessagesNotice) Valid() bool {
+	switch e {
+	case LeadConversationsMessagesNoticeAskEmail:
+		return true
+	case LeadConversationsMessagesNoticeKnowledgeOnly:
+		return true
+	case LeadConversationsMessagesNoticeLessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LeadConversationsMessagesRole.
 const (
 	LeadConversationsMessagesRoleAssistant LeadConversationsMessagesRole = "assistant"
@@ -486,6 +612,27 @@ func (e MessageFeedback) Valid() bool {
 	case MessageFeedbackLessThannil:
 		return true
 	case MessageFeedbackUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MessageNotice.
+const (
+	MessageNoticeAskEmail      MessageNotice = "ask_email"
+	MessageNoticeKnowledgeOnly MessageNotice = "knowledge_only"
+	MessageNoticeLessThannil   MessageNotice = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the MessageNotice enum.
+func (e MessageNotice) Valid() bool {
+	switch e {
+	case MessageNoticeAskEmail:
+		return true
+	case MessageNoticeKnowledgeOnly:
+		return true
+	case MessageNoticeLessThannil:
 		return true
 	default:
 		return false
@@ -630,6 +777,24 @@ func (e SourcesUpdateRequestCrawlMode) Valid() bool {
 	case SourcesUpdateRequestCrawlModeSite:
 		return true
 	case SourcesUpdateRequestCrawlModeSitemap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnansweredQuestionStatus.
+const (
+	UnansweredQuestionStatusOpen     UnansweredQuestionStatus = "open"
+	UnansweredQuestionStatusResolved UnansweredQuestionStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the UnansweredQuestionStatus enum.
+func (e UnansweredQuestionStatus) Valid() bool {
+	switch e {
+	case UnansweredQuestionStatusOpen:
+		return true
+	case UnansweredQuestionStatusResolved:
 		return true
 	default:
 		return false
@@ -1216,6 +1381,68 @@ type Chatbot struct {
 // ChatbotStatus defines model for Chatbot.Status.
 type ChatbotStatus string
 
+// ChatbotsAnswerUnanswered defines model for ChatbotsAnswerUnanswered.
+type ChatbotsAnswerUnanswered struct {
+	Gap struct {
+		Count          int                               `json:"count"`
+		FirstAskedAt   string                            `json:"firstAskedAt"`
+		Id             string                            `json:"id"`
+		LastAskedAt    string                            `json:"lastAskedAt"`
+		LastConfidence float32                           `json:"lastConfidence"`
+		Question       string                            `json:"question"`
+		ResolvedAt     *string                           `json:"resolvedAt"`
+		SourceId       *string                           `json:"sourceId"`
+		Status         ChatbotsAnswerUnansweredGapStatus `json:"status"`
+	} `json:"gap"`
+	Source struct {
+		Attempts  int    `json:"attempts"`
+		ChatbotId string `json:"chatbotId"`
+		Counts    struct {
+			Characters int `json:"characters"`
+			Chunks     int `json:"chunks"`
+			Pages      int `json:"pages"`
+		} `json:"counts"`
+		Crawl *struct {
+			MaxPages *int                                     `json:"maxPages,omitempty"`
+			Mode     *ChatbotsAnswerUnansweredSourceCrawlMode `json:"mode,omitempty"`
+		} `json:"crawl"`
+		CreatedAt     string  `json:"createdAt"`
+		FailureReason *string `json:"failureReason"`
+		File          *struct {
+			MimeType string `json:"mimeType"`
+			Name     string `json:"name"`
+			Size     int    `json:"size"`
+		} `json:"file"`
+		FinalUrl      *string                              `json:"finalUrl"`
+		Id            string                               `json:"id"`
+		LastFetchedAt *string                              `json:"lastFetchedAt"`
+		ReadyAt       *string                              `json:"readyAt"`
+		Status        ChatbotsAnswerUnansweredSourceStatus `json:"status"`
+		Title         string                               `json:"title"`
+		Type          ChatbotsAnswerUnansweredSourceType   `json:"type"`
+		UpdatedAt     string                               `json:"updatedAt"`
+		Url           *string                              `json:"url"`
+	} `json:"source"`
+}
+
+// ChatbotsAnswerUnansweredGapStatus defines model for ChatbotsAnswerUnanswered.Gap.Status.
+type ChatbotsAnswerUnansweredGapStatus string
+
+// ChatbotsAnswerUnansweredSourceCrawlMode defines model for ChatbotsAnswerUnanswered.Source.Crawl.Mode.
+type ChatbotsAnswerUnansweredSourceCrawlMode string
+
+// ChatbotsAnswerUnansweredSourceStatus defines model for ChatbotsAnswerUnanswered.Source.Status.
+type ChatbotsAnswerUnansweredSourceStatus string
+
+// ChatbotsAnswerUnansweredSourceType defines model for ChatbotsAnswerUnanswered.Source.Type.
+type ChatbotsAnswerUnansweredSourceType string
+
+// ChatbotsAnswerUnansweredRequest defines model for ChatbotsAnswerUnansweredRequest.
+type ChatbotsAnswerUnansweredRequest struct {
+	Answer string  `json:"answer"`
+	Title  *string `json:"title,omitempty"`
+}
+
 // ChatbotsCreateRequest defines model for ChatbotsCreateRequest.
 type ChatbotsCreateRequest struct {
 	AllowedOrigins *[]string `json:"allowedOrigins,omitempty"`
@@ -1285,6 +1512,7 @@ type Conversation struct {
 		CreatedAt       string                        `json:"createdAt"`
 		Feedback        *ConversationMessagesFeedback `json:"feedback"`
 		Id              string                        `json:"id"`
+		Notice          *ConversationMessagesNotice   `json:"notice"`
 		Role            ConversationMessagesRole      `json:"role"`
 		Sources         []struct {
 			Excerpt  string  `json:"excerpt"`
@@ -1311,6 +1539,9 @@ type ConversationChannel string
 
 // ConversationMessagesFeedback defines model for Conversation.Messages.Feedback.
 type ConversationMessagesFeedback string
+
+// ConversationMessagesNotice defines model for Conversation.Messages.Notice.
+type ConversationMessagesNotice string
 
 // ConversationMessagesRole defines model for Conversation.Messages.Role.
 type ConversationMessagesRole string
@@ -1517,6 +1748,7 @@ type Lead struct {
 			CreatedAt       string                             `json:"createdAt"`
 			Feedback        *LeadConversationsMessagesFeedback `json:"feedback"`
 			Id              string                             `json:"id"`
+			Notice          *LeadConversationsMessagesNotice   `json:"notice"`
 			Role            LeadConversationsMessagesRole      `json:"role"`
 			Sources         []struct {
 				Excerpt  string  `json:"excerpt"`
@@ -1557,6 +1789,9 @@ type LeadConversationsChannel string
 
 // LeadConversationsMessagesFeedback defines model for Lead.Conversations.Messages.Feedback.
 type LeadConversationsMessagesFeedback string
+
+// LeadConversationsMessagesNotice defines model for Lead.Conversations.Messages.Notice.
+type LeadConversationsMessagesNotice string
 
 // LeadConversationsMessagesRole defines model for Lead.Conversations.Messages.Role.
 type LeadConversationsMessagesRole string
@@ -1608,6 +1843,7 @@ type Message struct {
 	CreatedAt       string           `json:"createdAt"`
 	Feedback        *MessageFeedback `json:"feedback"`
 	Id              string           `json:"id"`
+	Notice          *MessageNotice   `json:"notice"`
 	Role            MessageRole      `json:"role"`
 	Sources         []struct {
 		Excerpt  string  `json:"excerpt"`
@@ -1621,6 +1857,9 @@ type Message struct {
 
 // MessageFeedback defines model for Message.Feedback.
 type MessageFeedback string
+
+// MessageNotice defines model for Message.Notice.
+type MessageNotice string
 
 // MessageRole defines model for Message.Role.
 type MessageRole string
@@ -1694,12 +1933,19 @@ type SourcesUpdateRequestCrawlMode string
 
 // UnansweredQuestion defines model for UnansweredQuestion.
 type UnansweredQuestion struct {
-	Count          float32 `json:"count"`
-	FirstAskedAt   string  `json:"firstAskedAt"`
-	LastAskedAt    string  `json:"lastAskedAt"`
-	LastConfidence float32 `json:"lastConfidence"`
-	Question       string  `json:"question"`
+	Count          int                      `json:"count"`
+	FirstAskedAt   string                   `json:"firstAskedAt"`
+	Id             string                   `json:"id"`
+	LastAskedAt    string                   `json:"lastAskedAt"`
+	LastConfidence float32                  `json:"lastConfidence"`
+	Question       string                   `json:"question"`
+	ResolvedAt     *string                  `json:"resolvedAt"`
+	SourceId       *string                  `json:"sourceId"`
+	Status         UnansweredQuestionStatus `json:"status"`
 }
+
+// UnansweredQuestionStatus defines model for UnansweredQuestion.Status.
+type UnansweredQuestionStatus string
 
 // Usage defines model for Usage.
 type Usage struct {

@@ -175,6 +175,7 @@ func (s *ChatbotsService) RotateIdentitySecret(ctx context.Context, id string, o
 type ChatbotsListUnansweredParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
 	PerPage *int
+	Status  *string
 }
 
 func (p *ChatbotsListUnansweredParams) values() url.Values {
@@ -183,12 +184,31 @@ func (p *ChatbotsListUnansweredParams) values() url.Values {
 		return v
 	}
 	setQuery(v, "perPage", p.PerPage)
+	setQuery(v, "status", p.Status)
 	return v
 }
 
-// ListUnanswered: The gap log: questions answered with low confidence or none, most repeated first.
+// ListUnanswered: The gap log: questions answered with low confidence or none (greetings and small talk left out), repeats counted together, most repeated first; open ones unless `status` says otherwise.
 func (s *ChatbotsService) ListUnanswered(ctx context.Context, id string, params *ChatbotsListUnansweredParams) iter.Seq2[UnansweredQuestion, error] {
 	return paginate[UnansweredQuestion](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/unanswered", params.values())
+}
+
+// ResolveUnanswered: Mark a question of the gap log resolved (it opens again if visitors ask it and it is still unanswered).
+func (s *ChatbotsService) ResolveUnanswered(ctx context.Context, id string, gapId string, opts ...CallOption) (*UnansweredQuestion, error) {
+	out := new(UnansweredQuestion)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/unanswered/" + url.PathEscape(gapId) + "/resolve", query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AnswerUnanswered: Answer a question of the gap log: the question and answer become a text source of the bot (processed in the background like any source), and the question is marked resolved.
+func (s *ChatbotsService) AnswerUnanswered(ctx context.Context, id string, gapId string, body ChatbotsAnswerUnansweredRequest, opts ...CallOption) (*ChatbotsAnswerUnanswered, error) {
+	out := new(ChatbotsAnswerUnanswered)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/unanswered/" + url.PathEscape(gapId) + "/answer", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // UsageService holds the usage operations.

@@ -9,7 +9,8 @@ import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
 import type { ChatEvent } from './chat.types.js';
-import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
+import { buildPrompt, estimateTokens, knowledgeOnlyAnswer, offlineAnswer } from './prompt.js';
+import { withModelVerdict } from '../knowledge/confidence.js';
 import type { RetrievedPassage } from './retriever.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
@@ -59,6 +60,18 @@ async function recentHistory(
     .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
 }
 
+/** Counts and logs a model that failed for good: the operator's view of it. */
+async function noteModelFailure(
+  deps: ChatDeps,
+  organizationId: string,
+  conversationId: string,
+  error: ModelUnavailableError,
+): Promise<void> {
+  await deps.usage.recordModelFailure(organizationId).catch(() => undefined);
+  await deps.usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
+  deps.logger.warn({ err: error.cause ?? error, conversationId }, 'model provider failed');
+}
+
 /**
  * Retrieves, asks the model (or answers from retrieval alone when none is configured),
  * streams the answer and stores it: complete, or failed with whatever had arrived.
@@ -102,29 +115,49 @@ export async function* generateAnswer(
         question: ctx.question,
       });
       const settings = ctx.bot.modelSettings;
-      for await (const part of botModels.chat.stream(prompt, {
-        temperature: settings?.temperature ?? 0.3,
-        maxTokens: settings?.maxTokens ?? 800,
-        signal,
-      })) {
-        if (part.type === 'delta') {
-          text += part.text;
-          checkpoint.grew();
-          yield { type: 'chunk', seq: seq++, text: part.text };
-        } else {
-          finishReason = part.finishReason;
-          tokens = part.usage ?? {
-            prompt: estimateTokens(prompt.map((m) => m.content).join('\n')),
-            completion: estimateTokens(text),
-          };
-          await usage.recordModelRetries(organizationId, part.retries);
+      try {
+        for await (const part of botModels.chat.stream(prompt, {
+          temperature: settings?.temperature ?? 0.3,
+          maxTokens: settings?.maxTokens ?? 800,
+          signal,
+        })) {
+          if (part.type === 'delta') {
+            text += part.text;
+            checkpoint.grew();
+            yield { type: 'chunk', seq: seq++, text: part.text };
+          } else {
+            finishReason = part.finishReason;
+            tokens = part.usage ?? {
+              prompt: estimateTokens(prompt.map((m) => m.content).join('\n')),
+              completion: estimateTokens(text),
+            };
+            await usage.recordModelRetries(organizationId, part.retries);
+          }
         }
+      } catch (error) {
+        // A visitor whose model is down or out of quota still gets what the knowledge says, cited; the
+        // widget words the note itself. Operators see the failure in logs and usage; API clients get the 503.
+        const fallBack =
+          error instanceof ModelUnavailableError &&
+          text === '' &&
+          ctx.conversation.channel === 'widget' &&
+          retrieval.passages.length > 0;
+        if (!fallBack) throw error;
+        await noteModelFailure(deps, organizationId, conversationId, error);
+        text = knowledgeOnlyAnswer(retrieval.passages);
+        finishReason = 'model_unavailable';
+        for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
       }
     }
+    // The model read the passages: its refusal, or an answer grounded in them, outweighs retrieval's guess.
+    const confidence =
+      finishReason === 'model_unavailable' || finishReason === 'no_model'
+        ? retrieval.confidence
+        : withModelVerdict(retrieval.confidence, text, retrieval.passages);
 
-    const askedForEmail =
-      retrieval.confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
-    if (askedForEmail) {
+    const askedForEmail = confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
+    // The widget asks in its own words (the message's `notice`); other doors get the sentence.
+    if (askedForEmail && ctx.conversation.channel !== 'widget') {
       text += ASK_FOR_EMAIL;
       yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
     }
@@ -134,7 +167,7 @@ export async function* generateAnswer(
       content: text,
       status: 'complete',
       sources,
-      confidence: retrieval.confidence,
+      confidence,
       model: modelName,
       finishReason,
       promptTokens: tokens.prompt,
@@ -145,12 +178,10 @@ export async function* generateAnswer(
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    if (retrieval.confidence < LOW_CONFIDENCE) {
-      await unanswered
-        .record(ctx.bot.organizationId, ctx.bot._id, ctx.question, retrieval.confidence)
-        .catch((error: unknown) => {
-          logger.warn({ err: error }, 'could not record an unanswered question');
-        });
+    if (confidence < LOW_CONFIDENCE) {
+      await unanswered.record(ctx.bot.organizationId, ctx.bot._id, ctx.question, confidence).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not record an unanswered question');
+      });
     }
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
@@ -165,9 +196,7 @@ export async function* generateAnswer(
       logger.error({ err: saveError }, 'could not mark an answer as failed');
     });
     if (error instanceof ModelUnavailableError) {
-      await usage.recordModelFailure(organizationId).catch(() => undefined);
-      await usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
-      logger.warn({ err: error.cause ?? error, conversationId }, 'model provider failed');
+      await noteModelFailure(deps, organizationId, conversationId, error);
     } else if (!cancelled && !(error instanceof AppError)) {
       logger.error({ err: error, conversationId }, 'chat turn failed');
     }

@@ -6,15 +6,13 @@ import {
   chatResultSchema,
   type ChatResult,
 } from '../../shared/schemas/chat.js';
-import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
+import { envelopeOf, idOrSlugSchema } from '../../shared/schemas/common.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../errors/app-error.js';
 import { errorBody } from '../http/error-handler.js';
-import { sendData, sendPage } from '../http/respond.js';
+import { sendData } from '../http/respond.js';
 import type { ChatService } from './chat.service.js';
 import type { ChatEvent, ChatTurn } from './chat.types.js';
-import type { ChatbotsService } from '../chatbots/chatbots.service.js';
-import type { UnansweredService } from './unanswered.service.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -143,12 +141,7 @@ const CHAT_ERRORS = [
   'ConflictError',
 ] as const;
 
-export function mountChatRoutes(
-  api: ApiRouter,
-  chat: ChatService,
-  chatbots: ChatbotsService,
-  unanswered: UnansweredService,
-): void {
+export function mountChatRoutes(api: ApiRouter, chat: ChatService): void {
   const tag = 'Chat';
   const description =
     'JSON by default; with `stream: true`, Server-Sent Events: `data: {"chunk": "..."}` as tokens arrive, one `data: {"done": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`.';
@@ -182,32 +175,6 @@ export function mountChatRoutes(
     },
     async ({ body, params, principal, res }) => {
       await answer(chat, res, turnFrom(body, principal.organizationId, params.id), body.stream);
-    },
-  );
-  api.route(
-    {
-      method: 'get',
-      path: '/chatbots/:id/unanswered',
-      tag: 'Chatbots',
-      summary: 'The gap log: questions answered with low confidence or none, most repeated first',
-      scope: 'conversations:read',
-      params: z.object({ id: idOrSlugSchema }),
-      query: paginationQuerySchema,
-      response: pageOf(
-        z.object({
-          question: z.string(),
-          count: z.number(),
-          lastConfidence: z.number(),
-          firstAskedAt: z.string(),
-          lastAskedAt: z.string(),
-        }),
-      ),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, query, principal, res }) => {
-      const bot = await chatbots.find(principal.organizationId, params.id);
-      const { items, total } = await unanswered.list(bot._id, query.page, query.perPage);
-      sendPage(res, items, { page: query.page, perPage: query.perPage, total });
     },
   );
 }

@@ -56,12 +56,19 @@ function trimHistory(history: PromptMessage[], budget: number): PromptMessage[] 
   return kept;
 }
 
+/** The best passages, cited as the model is asked to cite them: `[1] **Title**: excerpt`. */
+export function knowledgeOnlyAnswer(passages: RetrievedPassage[]): string {
+  return passages
+    .slice(0, 3)
+    .map((p, i) => `[${i + 1}] **${p.title}**: ${p.excerpt}`)
+    .join('\n\n');
+}
+
 /** The reply when no language model is configured: the best passages, cited, and a plain word about why. */
 export function offlineAnswer(passages: RetrievedPassage[]): string {
   const notice = 'No language model is configured for this assistant, so here is what the knowledge base says';
   if (passages.length === 0) {
     return 'No language model is configured for this assistant, and nothing in its knowledge base matches your question.';
   }
-  const lines = passages.slice(0, 3).map((p, i) => `[${i + 1}] **${p.title}**: ${p.excerpt}`);
-  return `${notice}:\n\n${lines.join('\n\n')}`;
+  return `${notice}:\n\n${knowledgeOnlyAnswer(passages)}`;
 }

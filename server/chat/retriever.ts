@@ -15,7 +15,10 @@ export interface RetrievedPassage {
 
 export interface Retrieval {
   passages: RetrievedPassage[];
-  /** 0..1: how well the best passages match; low values mark a knowledge gap. */
+  /**
+   * 0..1, probability-like: how likely the first passage answers the question rather than only
+   * sharing its topic. Below `ANSWERED_CONFIDENCE` (0.5) the question counts as unanswered.
+   */
   confidence: number;
 }
 

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 
-/** The gap log: questions a bot answered with low confidence, counted by normalized text. */
+/** The gap log: questions a bot answered with low confidence, counted by their content words. */
 const unansweredSchema = new Schema({
   organizationId: { type: Schema.Types.ObjectId, required: true },
   chatbotId: { type: Schema.Types.ObjectId, required: true },
@@ -10,6 +10,9 @@ const unansweredSchema = new Schema({
   lastConfidence: { type: Number, default: 0 },
   firstAskedAt: { type: Date, required: true },
   lastAskedAt: { type: Date, required: true },
+  status: { type: String, enum: ['open', 'resolved'], default: 'open' },
+  resolvedAt: { type: Date, default: null },
+  sourceId: { type: Schema.Types.ObjectId, default: null },
 });
 unansweredSchema.index({ chatbotId: 1, normalized: 1 }, { unique: true });
 unansweredSchema.index({ chatbotId: 1, count: -1, lastAskedAt: -1 });

@@ -1,17 +1,48 @@
 import { Types } from 'mongoose';
+import type { GapDto } from '../../shared/schemas/gap-log.js';
 import { findPage } from '../db/find-page.js';
-import type { UnansweredModel } from './unanswered.model.js';
+import { AppError } from '../errors/app-error.js';
+import { ANSWERED_CONFIDENCE } from '../knowledge/confidence.js';
+import { processTerm, termsOf } from '../knowledge/index/bot-index.js';
+import type { UnansweredModel, UnansweredRecord } from './unanswered.model.js';
 
 /** Answers below this confidence go to the bot's gap log. */
-export const LOW_CONFIDENCE = 0.35;
+export const LOW_CONFIDENCE = ANSWERED_CONFIDENCE;
 
-function normalize(question: string): string {
-  return question
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 300);
+/** Words of greetings, thanks and small talk: a message made only of these is no question to answer. */
+const SMALL_TALK = new Set(
+  (
+    'hi hello hey hiya howdy yo sup morning afternoon evening night good great nice cool awesome ok okay ' +
+    'fine thanks thank thx ty cheers bye goodbye later yes yeah yep no nope sure please welcome lol haha ' +
+    'test testing bot there everyone'
+  )
+    .split(' ')
+    .map((word) => processTerm(word))
+    .filter((term): term is string => term !== null),
+);
+
+/**
+ * The key repeats of a question share: its content words, stemmed and sorted, so "What are your
+ * hours?" and "your hours" count together. Null for greetings and small talk, which are not
+ * knowledge gaps.
+ */
+export function gapKey(question: string): string | null {
+  const terms = [...termsOf(question)].filter((term) => !SMALL_TALK.has(term));
+  return terms.length > 0 ? terms.sort().join(' ').slice(0, 300) : null;
+}
+
+function toGapDto(doc: UnansweredRecord | (UnansweredRecord & { _id: Types.ObjectId })): GapDto {
+  return {
+    id: doc._id.toString(),
+    question: doc.question,
+    count: doc.count,
+    lastConfidence: doc.lastConfidence,
+    firstAskedAt: doc.firstAskedAt.toISOString(),
+    lastAskedAt: doc.lastAskedAt.toISOString(),
+    status: doc.status === 'resolved' ? 'resolved' : 'open',
+    resolvedAt: doc.resolvedAt ? doc.resolvedAt.toISOString() : null,
+    sourceId: doc.sourceId ? doc.sourceId.toString() : null,
+  };
 }
 
 /** The gap log: what visitors asked that the knowledge could not answer, with repeat counts. */
@@ -23,43 +54,66 @@ export class UnansweredService {
     await this.models.Unanswered.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
   }
 
+  /** Counts a low-confidence question; a resolved one asked again and still unanswered opens again. */
   async record(
     organizationId: Types.ObjectId,
     chatbotId: Types.ObjectId,
     question: string,
     confidence: number,
   ): Promise<void> {
-    const normalized = normalize(question);
+    const normalized = gapKey(question);
     if (!normalized) return;
     const now = new Date();
     await this.models.Unanswered.updateOne(
       { chatbotId, normalized },
       {
         $inc: { count: 1 },
-        $set: { lastAskedAt: now, lastConfidence: confidence, question: question.slice(0, 1000) },
+        $set: {
+          lastAskedAt: now,
+          lastConfidence: confidence,
+          question: question.slice(0, 1000),
+          status: 'open',
+          resolvedAt: null,
+        },
         $setOnInsert: { organizationId, firstAskedAt: now },
       },
       { upsert: true },
     );
   }
 
-  async list(chatbotId: Types.ObjectId, page: number, perPage: number) {
-    const filter = { chatbotId };
-    const { items: docs, total } = await findPage(
-      this.models.Unanswered.find(filter).sort({ count: -1, lastAskedAt: -1, _id: -1 }).lean(),
+  /** The bot's gaps, most repeated first. */
+  async list(chatbotId: Types.ObjectId, status: 'open' | 'resolved' | 'all', page: number, perPage: number) {
+    const filter = status === 'all' ? { chatbotId } : { chatbotId, status };
+    const { items, total } = await findPage(
+      this.models.Unanswered.find(filter).sort({ count: -1, lastAskedAt: -1, _id: -1 }),
       this.models.Unanswered.countDocuments(filter),
       page,
       perPage,
     );
-    return {
-      items: docs.map((doc) => ({
-        question: doc.question,
-        count: doc.count,
-        lastConfidence: doc.lastConfidence,
-        firstAskedAt: doc.firstAskedAt.toISOString(),
-        lastAskedAt: doc.lastAskedAt.toISOString(),
-      })),
-      total,
-    };
+    return { items: items.map(toGapDto), total };
+  }
+
+  async get(chatbotId: Types.ObjectId, id: string): Promise<GapDto> {
+    const doc = Types.ObjectId.isValid(id) ? await this.models.Unanswered.findOne({ _id: id, chatbotId }) : null;
+    if (!doc) throw new AppError('NotFoundError', { message: `No question ${id} in this chatbot's gap log` });
+    return toGapDto(doc);
+  }
+
+  /** Marks a gap resolved, with the source that answers it when there is one. */
+  async resolve(chatbotId: Types.ObjectId, id: string, sourceId: string | null = null): Promise<GapDto> {
+    await this.get(chatbotId, id);
+    const doc = await this.models.Unanswered.findOneAndUpdate(
+      { _id: id, chatbotId },
+      {
+        $set: {
+          status: 'resolved',
+          resolvedAt: new Date(),
+          ...(sourceId ? { sourceId: new Types.ObjectId(sourceId) } : {}),
+        },
+      },
+      { returnDocument: 'after' },
+    );
+    if (!doc) throw new AppError('NotFoundError', { message: `No question ${id} in this chatbot's gap log` });
+    return toGapDto(doc);
   }
 }

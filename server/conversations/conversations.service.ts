@@ -30,6 +30,7 @@ export function toMessageDto(doc: MessageRecord): MessageDto {
     })),
     confidence: doc.confidence ?? null,
     feedback: doc.feedback?.rating === 'up' || doc.feedback?.rating === 'down' ? doc.feedback.rating : null,
+    notice: doc.finishReason === 'model_unavailable' ? 'knowledge_only' : doc.askedForEmail ? 'ask_email' : null,
     createdAt: doc.createdAt.toISOString(),
   };
 }

@@ -4,13 +4,18 @@ import type { BotModelSettingsLookup } from './knowledge-models.js';
 import type { EmbeddingModel } from '../llm/model-client.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
-import { processTerm, type BotIndex, type IndexedChunk, type LexicalHit, type VectorHit } from './index/bot-index.js';
+import { processTerm, type BotIndex, type IndexedChunk, type VectorHit } from './index/bot-index.js';
 import type { IndexCache } from './index/index-cache.js';
+import { confidenceOf } from './confidence.js';
+import { rerank, type RerankedCandidate } from './rerank.js';
 
 /** Reciprocal rank fusion constant: 60 is the value of the original paper and of most engines. */
 const RRF_K = 60;
 /** Candidates each ranker contributes to the fusion. */
 const CANDIDATES = 50;
+/** Fused candidates the reranker reads; the answering passage is nearly always among them. */
+const RERANK_CANDIDATES = 20;
+
 const EXCERPT_CHARS = 280;
 /** Lexical matches scoring below this share of the best one are noise (a single common word). */
 const LEXICAL_FLOOR = 0.2;
@@ -59,20 +64,6 @@ function excerptFor(text: string, query: string): string {
   return excerpt.length > EXCERPT_CHARS ? `${excerpt.slice(0, EXCERPT_CHARS - 1).trimEnd()}…` : excerpt;
 }
 
-/**
- * Confidence from what both rankers saw: the share of the question's content words the
- * best lexical match holds, and (when vectors exist) how close the best vector match is,
- * combined so that either strong signal is enough (1 − both doubts). Cosine is rescaled
- * because unrelated texts already score 0.1–0.2 with most embedding models.
- */
-function confidenceOf(lexical: LexicalHit[], vector: VectorHit[] | null): number {
-  const coverage = Math.max(0, ...lexical.slice(0, 5).map((hit) => hit.coverage));
-  if (!vector) return coverage;
-  const cosine = vector[0]?.score ?? 0;
-  const closeness = Math.min(1, Math.max(0, (cosine - 0.15) / 0.5));
-  return 1 - (1 - coverage) * (1 - closeness);
-}
-
 /** Fuses ranked lists by reciprocal rank, scaled so a chunk ranked first by every list scores 1. */
 function fuse(lists: string[][]): Array<{ id: string; score: number }> {
   const scores = new Map<string, number>();
@@ -110,22 +101,38 @@ export class KnowledgeRetriever implements Retriever {
     const lexicalIds = lexical.filter((hit) => hit.score >= bestLexical * LEXICAL_FLOOR).map((hit) => hit.id);
     const vectorFloor = Math.max(VECTOR_FLOOR, (vector?.[0]?.score ?? 0) * VECTOR_RELATIVE_FLOOR);
     const vectorIds = vector?.filter((hit) => hit.score >= vectorFloor).map((hit) => hit.id);
-    const ranked = fuse(vectorIds ? [lexicalIds, vectorIds] : [lexicalIds]);
-    const passages: RetrievedPassage[] = [];
-    for (const { id, score } of ranked.slice(0, limit)) {
-      const chunk = index.get(id);
-      if (!chunk) continue;
-      passages.push({
-        chunkId: chunk.id,
-        sourceId: chunk.sourceId,
-        title: chunk.heading ? `${chunk.title} › ${chunk.heading}` : chunk.title,
-        url: passageUrl(chunk),
-        text: chunk.text,
-        excerpt: excerptFor(chunk.text, query),
-        score,
-      });
-    }
-    return { passages, confidence: Number(confidenceOf(lexical, vector).toFixed(4)) };
+    const fused = fuse(vectorIds ? [lexicalIds, vectorIds] : [lexicalIds]);
+    const weights = index.termWeights(query);
+    const ranked = rerank(
+      fused.slice(0, RERANK_CANDIDATES).flatMap(({ id, score }) => {
+        const chunk = index.get(id);
+        return chunk ? [{ id, chunk, fused: score }] : [];
+      }),
+      weights,
+    );
+    const passages: RetrievedPassage[] = ranked.slice(0, limit).map(({ chunk, score }) => ({
+      chunkId: chunk.id,
+      sourceId: chunk.sourceId,
+      title: chunk.heading ? `${chunk.title} › ${chunk.heading}` : chunk.title,
+      url: passageUrl(chunk),
+      text: chunk.text,
+      excerpt: excerptFor(chunk.text, query),
+      score,
+    }));
+    const confidence = ranked[0] ? this.confidence(ranked, weights.size > 0, vector) : 0;
+    return { passages, confidence: Number(confidence.toFixed(4)) };
+  }
+
+  /** The confidence that the first passage answers, from what the rankers and the reranker saw. */
+  private confidence(ranked: RerankedCandidate[], lexical: boolean, vector: VectorHit[] | null): number {
+    const [best, second] = ranked as [RerankedCandidate, RerankedCandidate | undefined];
+    return confidenceOf({
+      coverage: best.coverage,
+      focus: best.focus,
+      cosine: vector ? (vector.find((hit) => hit.id === best.id)?.score ?? 0) : null,
+      margin: second && best.score > 0 ? Math.max(0, (best.score - second.score) / best.score) : 1,
+      lexical,
+    });
   }
 
   private async embeddingsOf(target: RetrievalTarget): Promise<EmbeddingModel | null> {

@@ -21,6 +21,10 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   'patch /integrations/:id': { chatModel: 'gpt-4o' },
   'post /chat': { chatbot: 'demo', message: 'How long does shipping take?', sessionId: 'user-42' },
   'post /chatbots/:id/chat': { message: 'Can I return a tent?', sessionId: 'user-42', stream: false },
+  'post /chatbots/:id/unanswered/:gapId/answer': {
+    answer: 'Yes: every tent has a two-year warranty that covers broken poles and seams.',
+    title: 'Tent warranty',
+  },
   'post /messages/:id/feedback': { rating: 'up', comment: 'Clear answer, thanks' },
   'put /chatbots/:id/widget-settings': {
     primaryColor: '#14532d',

@@ -87,6 +87,12 @@ export const messageSchema = z.object({
   sources: z.array(sourceRefSchema),
   confidence: z.number().nullable(),
   feedback: z.enum(['up', 'down']).nullable(),
+  /**
+   * What the widget adds in its own words: `knowledge_only`, the language model could not answer
+   * (down, or out of quota), so this answer holds the knowledge base's passages alone; `ask_email`,
+   * the bot could not answer and invites the visitor to leave an email (`askEmailWhenUnanswered`).
+   */
+  notice: z.enum(['knowledge_only', 'ask_email']).nullable(),
   createdAt: z.string(),
 });
 

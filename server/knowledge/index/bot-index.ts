@@ -49,7 +49,7 @@ export function processTerm(term: string): string | null {
 const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
 
 /** The distinct processed terms of a text. */
-function termsOf(text: string): Set<string> {
+export function termsOf(text: string): Set<string> {
   const terms = new Set<string>();
   for (const token of tokenize(text)) {
     const term = processTerm(token);
@@ -89,12 +89,19 @@ export class BotIndex {
     storeFields: [],
     processTerm: (term) => {
       const processed = processTerm(term);
-      if (processed) this.vocabulary.add(processed);
+      if (processed) {
+        this.vocabulary.add(processed);
+        this.termsBeingIndexed?.add(processed);
+      }
       return processed;
     },
     searchOptions: { boost: { title: 1.5, heading: 2 }, processTerm },
   });
   private readonly chunks = new Map<string, IndexedChunk>();
+  /** In how many chunks each term occurs, for the terms' weights (inverse document frequency). */
+  private readonly documentFrequency = new Map<string, number>();
+  /** The distinct terms of the chunk MiniSearch is tokenizing, collected so each chunk is tokenized once. */
+  private termsBeingIndexed: Set<string> | null = null;
   private readonly bySource = new Map<string, string[]>();
   private vectors = 0;
   private matrix: { model: string; dims: number; data: Float32Array; ids: string[] } | null = null;
@@ -120,8 +127,8 @@ export class BotIndex {
     for (const chunk of chunks) {
       this.chunks.set(chunk.id, chunk);
       if (chunk.vector) this.vectors += 1;
+      this.index(chunk);
     }
-    this.lexical.addAll(chunks);
     this.bySource.set(
       sourceId,
       chunks.map((chunk) => chunk.id),
@@ -133,7 +140,7 @@ export class BotIndex {
     this.matrix = null;
     this.chunks.set(chunk.id, chunk);
     if (chunk.vector) this.vectors += 1;
-    this.lexical.add(chunk);
+    this.index(chunk);
     const ids = this.bySource.get(chunk.sourceId);
     if (ids) ids.push(chunk.id);
     else this.bySource.set(chunk.sourceId, [chunk.id]);
@@ -149,9 +156,46 @@ export class BotIndex {
       const chunk = this.chunks.get(id);
       if (!chunk) continue;
       if (chunk.vector) this.vectors -= 1;
+      this.count(termsOf(`${chunk.title} ${chunk.heading} ${chunk.text}`), -1);
       this.chunks.delete(id);
     }
     this.bySource.delete(sourceId);
+  }
+
+  /**
+   * What each content word of a question weighs when judging whether a passage answers it:
+   * its inverse document frequency, so a rare word missing from a passage counts more than a
+   * common one. Words the knowledge never uses weigh half the rarest word's weight, so
+   * "how long is X valid" does not need "long" and "valid" to be sure.
+   */
+  termWeights(query: string): Map<string, number> {
+    const total = this.chunks.size;
+    const idf = (df: number) => Math.log(1 + (total - df + 0.5) / (df + 0.5));
+    const weights = new Map<string, number>();
+    for (const term of termsOf(query)) {
+      const df = this.documentFrequency.get(term) ?? 0;
+      weights.set(term, df > 0 ? idf(df) : idf(1) / 2);
+    }
+    return weights;
+  }
+
+  /** Adds a chunk to the lexical index and counts its distinct terms, from one tokenization. */
+  private index(chunk: IndexedChunk): void {
+    this.termsBeingIndexed = new Set();
+    try {
+      this.lexical.add(chunk);
+      this.count(this.termsBeingIndexed, 1);
+    } finally {
+      this.termsBeingIndexed = null;
+    }
+  }
+
+  private count(terms: Set<string>, delta: 1 | -1): void {
+    for (const term of terms) {
+      const next = (this.documentFrequency.get(term) ?? 0) + delta;
+      if (next > 0) this.documentFrequency.set(term, next);
+      else this.documentFrequency.delete(term);
+    }
   }
 
   hasVectors(): boolean {

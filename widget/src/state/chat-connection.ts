@@ -166,7 +166,8 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         return deliver(message, restartRetries - 1);
       }
       const limited = reply?.error.name === 'RateLimitError';
-      const text = limited ? rateLimited(reply.error.details) : reply ? reply.error.message : t('error.notSent');
+      // The server's message is written for developers and operators; the visitor gets the widget's words.
+      const text = limited ? rateLimited(reply.error.details) : reply ? null : t('error.notSent');
       store.notice.value = limited ? text : null;
       message.error.value = text;
       message.status.value = 'failed';
@@ -277,9 +278,9 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
         conversationId: id,
       } satisfies WispMessageEvent);
     });
-    created.on('chat:error', ({ conversationId: id, messageId, error }) => {
+    created.on('chat:error', ({ conversationId: id, messageId }) => {
       lastNews = Date.now();
-      if (id === conversationId) store.applyError(messageId, error.message);
+      if (id === conversationId) store.applyError(messageId, null);
     });
     created.on('settings:updated', ({ config }) => {
       // Kept although the contract says so: a widget must survive an older or newer server.

@@ -20,6 +20,8 @@ export interface ChatMessage {
   sources: Signal<SourceRef[]>;
   feedback: Signal<'up' | 'down' | null>;
   error: Signal<string | null>;
+  /** What the widget adds to the answer in its own words (see `MessageDto.notice`). */
+  notice: Signal<MessageDto['notice']>;
   /** The next chunk `seq` this answer expects; lower ones are repeats. */
   nextSeq: number;
   /** A chunk was missed (e.g. offline): stop appending and wait for the complete answer. */
@@ -44,6 +46,7 @@ export function createMessage(fields: {
     sources: signal([]),
     feedback: signal(null),
     error: signal(null),
+    notice: signal(null),
     nextSeq: 0,
     gap: false,
   };
@@ -61,5 +64,6 @@ export function messageFromDto(dto: MessageDto): ChatMessage {
   });
   message.sources.value = dto.sources;
   message.feedback.value = dto.feedback;
+  message.notice.value = dto.notice;
   return message;
 }

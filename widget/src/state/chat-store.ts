@@ -42,6 +42,7 @@ export function createChatStore(config: WidgetConfig) {
       target.status.value = dto.status;
       target.sources.value = dto.sources;
       target.feedback.value = dto.feedback;
+      target.notice.value = dto.notice;
       target.error.value = null;
     });
 
@@ -112,7 +113,8 @@ export function createChatStore(config: WidgetConfig) {
       return true;
     },
 
-    applyError(messageId: string | null, error: string) {
+    /** A failed answer; a null error shows the widget's own words (server text is for operators). */
+    applyError(messageId: string | null, error: string | null) {
       const message = messageId ? byId(messageId) : undefined;
       if (!message) return;
       batch(() => {

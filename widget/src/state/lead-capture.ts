@@ -156,7 +156,7 @@ export function createLeadCapture(ctx: ChatContext, store: ChatStore, locale: st
       const server = serverFieldErrors(reply?.error.details);
       batch(() => {
         errors.value = server?.fields ?? {};
-        formError.value = server ? server.rest.join(' ') || null : (reply?.error.message ?? t('lead.failed'));
+        formError.value = server ? server.rest.join(' ') || null : t('lead.failed');
         phase.value = 'form';
       });
       return false;

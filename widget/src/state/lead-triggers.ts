@@ -5,7 +5,7 @@ import type { StringKey } from './strings.js';
 type FieldType = WidgetConfig['leadCapture']['fields'][number]['type'];
 
 /** The server's low-confidence threshold: answers below it go to the gap log, and count as "cannot answer". */
-export const LOW_CONFIDENCE = 0.35;
+export const LOW_CONFIDENCE = 0.5;
 
 /**
  * Words that ask for a person rather than the bot. English only for now; kept short on purpose,

@@ -12,6 +12,8 @@ const DEFAULTS = {
   'status.refused': 'Chat is not available on this website.',
   'error.notSent': 'Not sent. Check your connection and retry.',
   'error.answer': 'The answer could not be completed.',
+  'notice.knowledgeOnly': 'Our assistant is unavailable; here is what our help pages say:',
+  'notice.askEmail': "We couldn't find this. Leave your email here and we'll follow up.",
   // `{seconds}` is replaced by the wait the server asked for.
   'error.rateLimited': 'Too many messages right now. Please wait {seconds} seconds and try again.',
   'status.restarting': 'The chat is restarting. Your message will be sent in a moment.',

@@ -25,7 +25,13 @@ export function MessageBubble({ app, message }: { app: ChatApp; message: ChatMes
       {!emptyFailure && (
         <div class="bubble">
           {!assistant && <span class="sr-only">{app.t('message.you')}: </span>}
+          {assistant && message.notice.value === 'knowledge_only' && (
+            <p>
+              <em>{app.t('notice.knowledgeOnly')}</em>
+            </p>
+          )}
           {body}
+          {assistant && message.notice.value === 'ask_email' && <p>{app.t('notice.askEmail')}</p>}
           {waiting && <TypingIndicator label={app.t('typing')} />}
         </div>
       )}

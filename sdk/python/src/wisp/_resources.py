@@ -64,9 +64,17 @@ class ChatbotsResource:
         """Rotate the identity secret used to sign end-user tokens (shown once)."""
         return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/identity-secret", query={}, model=models.IdentitySecret, idempotency_key=idempotency_key, timeout=timeout)
 
-    def list_unanswered(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.UnansweredQuestion]:
-        """The gap log: questions answered with low confidence or none, most repeated first."""
-        return self._transport.paginate(f"/api/v1/chatbots/{quote(id)}/unanswered", {}, models.UnansweredQuestion, per_page=per_page, timeout=timeout)
+    def list_unanswered(self, id: str, *, status: Optional[str] = None, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.UnansweredQuestion]:
+        """The gap log: questions answered with low confidence or none (greetings and small talk left out), repeats counted together, most repeated first; open ones unless `status` says otherwise."""
+        return self._transport.paginate(f"/api/v1/chatbots/{quote(id)}/unanswered", {"status": status}, models.UnansweredQuestion, per_page=per_page, timeout=timeout)
+
+    def resolve_unanswered(self, id: str, gap_id: str, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.UnansweredQuestion:
+        """Mark a question of the gap log resolved (it opens again if visitors ask it and it is still unanswered)."""
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/unanswered/{quote(gap_id)}/resolve", query={}, model=models.UnansweredQuestion, idempotency_key=idempotency_key, timeout=timeout)
+
+    def answer_unanswered(self, id: str, gap_id: str, body: Union[models.ChatbotsAnswerUnansweredRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ChatbotsAnswerUnanswered:
+        """Answer a question of the gap log: the question and answer become a text source of the bot (processed in the background like any source), and the question is marked resolved."""
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/unanswered/{quote(gap_id)}/answer", query={}, body=body, model=models.ChatbotsAnswerUnanswered, idempotency_key=idempotency_key, timeout=timeout)
 
 
 class UsageResource:

@@ -440,11 +440,96 @@ class UnansweredQuestion(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+    id: str
     question: str
-    count: float
+    count: int
     last_confidence: Annotated[float, Field(alias='lastConfidence')]
     first_asked_at: Annotated[str, Field(alias='firstAskedAt')]
     last_asked_at: Annotated[str, Field(alias='lastAskedAt')]
+    status: Literal['open', 'resolved']
+    resolved_at: Annotated[str | None, Field(alias='resolvedAt')]
+    source_id: Annotated[str | None, Field(alias='sourceId')]
+
+
+class ChatbotsAnswerUnansweredRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    answer: Annotated[str, Field(max_length=20000, min_length=1)]
+    title: Annotated[str | None, Field(max_length=200, min_length=1)] = None
+
+
+class Gap(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    question: str
+    count: int
+    last_confidence: Annotated[float, Field(alias='lastConfidence')]
+    first_asked_at: Annotated[str, Field(alias='firstAskedAt')]
+    last_asked_at: Annotated[str, Field(alias='lastAskedAt')]
+    status: Literal['open', 'resolved']
+    resolved_at: Annotated[str | None, Field(alias='resolvedAt')]
+    source_id: Annotated[str | None, Field(alias='sourceId')]
+
+
+class Crawl(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    mode: Literal['page', 'sitemap', 'site'] = 'page'
+    max_pages: Annotated[int, Field(alias='maxPages', ge=1, le=500)] = 25
+
+
+class File(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    name: str
+    mime_type: Annotated[str, Field(alias='mimeType')]
+    size: int
+
+
+class Counts(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    characters: int
+    chunks: int
+    pages: int
+
+
+class Source1(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    type: Literal['text', 'url', 'file']
+    title: str
+    status: Literal['queued', 'processing', 'ready', 'failed']
+    failure_reason: Annotated[str | None, Field(alias='failureReason')]
+    url: Annotated[str | None, Field(...)]
+    crawl: Annotated[Crawl | None, Field(...)]
+    final_url: Annotated[str | None, Field(alias='finalUrl')]
+    last_fetched_at: Annotated[str | None, Field(alias='lastFetchedAt')]
+    file: Annotated[File | None, Field(...)]
+    counts: Counts
+    attempts: int
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+    ready_at: Annotated[str | None, Field(alias='readyAt')]
+
+
+class ChatbotsAnswerUnanswered(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    gap: Gap
+    source: Source1
 
 
 class User(BaseModel):
@@ -482,6 +567,17 @@ class ConversationSummary(BaseModel):
     updated_at: Annotated[str, Field(alias='updatedAt')]
 
 
+class Source2(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    source_id: Annotated[str, Field(alias='sourceId')]
+    title: str
+    url: Annotated[str | None, Field(...)]
+    excerpt: str
+    score: float
+
+
 class Message(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -492,9 +588,10 @@ class Message(BaseModel):
     content: str
     status: Literal['complete', 'pending', 'failed']
     client_message_id: Annotated[str | None, Field(alias='clientMessageId')]
-    sources: list[Source]
+    sources: list[Source2]
     confidence: Annotated[float | None, Field(...)]
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
+    notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -527,9 +624,10 @@ class Message1(BaseModel):
     content: str
     status: Literal['complete', 'pending', 'failed']
     client_message_id: Annotated[str | None, Field(alias='clientMessageId')]
-    sources: list[Source]
+    sources: list[Source2]
     confidence: Annotated[float | None, Field(...)]
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
+    notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -1057,9 +1155,10 @@ class Message2(BaseModel):
     content: str
     status: Literal['complete', 'pending', 'failed']
     client_message_id: Annotated[str | None, Field(alias='clientMessageId')]
-    sources: list[Source]
+    sources: list[Source2]
     confidence: Annotated[float | None, Field(...)]
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
+    notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -1104,33 +1203,6 @@ class Lead(BaseModel):
     created_at: Annotated[str, Field(alias='createdAt')]
     updated_at: Annotated[str, Field(alias='updatedAt')]
     conversations: list[Conversation2]
-
-
-class Crawl(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
-    mode: Literal['page', 'sitemap', 'site'] = 'page'
-    max_pages: Annotated[int, Field(alias='maxPages', ge=1, le=500)] = 25
-
-
-class File(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    name: str
-    mime_type: Annotated[str, Field(alias='mimeType')]
-    size: int
-
-
-class Counts(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    characters: int
-    chunks: int
-    pages: int
 
 
 class KnowledgeSource(BaseModel):

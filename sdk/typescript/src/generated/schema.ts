@@ -4153,7 +4153,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The gap log: questions answered with low confidence or none, most repeated first
+         * The gap log: questions answered with low confidence or none (greetings and small talk left out), repeats counted together, most repeated first; open ones unless `status` says otherwise
          * @description Requires scope `conversations:read`.
          *
          *     Example:
@@ -4169,6 +4169,7 @@ export interface paths {
                     page?: number;
                     /** @description Items per page (1-100); also accepted as `per_page` */
                     perPage?: number;
+                    status?: "open" | "resolved" | "all";
                 };
                 header?: never;
                 path: {
@@ -4188,11 +4189,16 @@ export interface paths {
                             /** @enum {boolean} */
                             success: true;
                             data: {
+                                id: string;
                                 question: string;
                                 count: number;
                                 lastConfidence: number;
                                 firstAskedAt: string;
                                 lastAskedAt: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolvedAt: string | null;
+                                sourceId: string | null;
                             }[];
                             error: null;
                             meta: {
@@ -4333,6 +4339,501 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chatbots/{id}/unanswered/{gapId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a question of the gap log resolved (it opens again if visitors ask it and it is still unanswered)
+         * @description Requires scope `knowledge:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/unanswered/{gapId}/resolve" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                    gapId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                question: string;
+                                count: number;
+                                lastConfidence: number;
+                                firstAskedAt: string;
+                                lastAskedAt: string;
+                                /** @enum {string} */
+                                status: "open" | "resolved";
+                                resolvedAt: string | null;
+                                sourceId: string | null;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chatbots/{id}/unanswered/{gapId}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a question of the gap log: the question and answer become a text source of the bot (processed in the background like any source), and the question is marked resolved
+         * @description Requires scope `knowledge:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/unanswered/{gapId}/answer" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"answer":"Yes: every tent has a two-year warranty that covers broken poles and seams.","title":"Tent warranty"}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                    gapId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "answer": "Yes: every tent has a two-year warranty that covers broken poles and seams.",
+                     *       "title": "Tent warranty"
+                     *     }
+                     */
+                    "application/json": {
+                        answer: string;
+                        title?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                gap: {
+                                    id: string;
+                                    question: string;
+                                    count: number;
+                                    lastConfidence: number;
+                                    firstAskedAt: string;
+                                    lastAskedAt: string;
+                                    /** @enum {string} */
+                                    status: "open" | "resolved";
+                                    resolvedAt: string | null;
+                                    sourceId: string | null;
+                                };
+                                source: {
+                                    id: string;
+                                    chatbotId: string;
+                                    /** @enum {string} */
+                                    type: "text" | "url" | "file";
+                                    title: string;
+                                    /** @enum {string} */
+                                    status: "queued" | "processing" | "ready" | "failed";
+                                    failureReason: string | null;
+                                    url: string | null;
+                                    crawl: {
+                                        /**
+                                         * @default page
+                                         * @enum {string}
+                                         */
+                                        mode: "page" | "sitemap" | "site";
+                                        /** @default 25 */
+                                        maxPages: number;
+                                    } | null;
+                                    finalUrl: string | null;
+                                    lastFetchedAt: string | null;
+                                    file: {
+                                        name: string;
+                                        mimeType: string;
+                                        size: number;
+                                    } | null;
+                                    counts: {
+                                        characters: number;
+                                        chunks: number;
+                                        pages: number;
+                                    };
+                                    attempts: number;
+                                    createdAt: string;
+                                    updatedAt: string;
+                                    readyAt: string | null;
+                                };
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4632,6 +5133,8 @@ export interface paths {
                                     confidence: number | null;
                                     /** @enum {string|null} */
                                     feedback: "up" | "down" | null;
+                                    /** @enum {string|null} */
+                                    notice: "knowledge_only" | "ask_email" | null;
                                     createdAt: string;
                                 }[];
                             };
@@ -5003,6 +5506,8 @@ export interface paths {
                                 confidence: number | null;
                                 /** @enum {string|null} */
                                 feedback: "up" | "down" | null;
+                                /** @enum {string|null} */
+                                notice: "knowledge_only" | "ask_email" | null;
                                 createdAt: string;
                             }[];
                             error: null;
@@ -5228,6 +5733,8 @@ export interface paths {
                                 confidence: number | null;
                                 /** @enum {string|null} */
                                 feedback: "up" | "down" | null;
+                                /** @enum {string|null} */
+                                notice: "knowledge_only" | "ask_email" | null;
                                 createdAt: string;
                             };
                             error: null;
@@ -7440,6 +7947,8 @@ export interface paths {
                                         confidence: number | null;
                                         /** @enum {string|null} */
                                         feedback: "up" | "down" | null;
+                                        /** @enum {string|null} */
+                                        notice: "knowledge_only" | "ask_email" | null;
                                         createdAt: string;
                                     }[];
                                 }[];
