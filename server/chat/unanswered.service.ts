@@ -2,10 +2,11 @@ import { Types } from 'mongoose';
 import { findPage } from '../db/find-page.js';
 import type { UnansweredModel } from './unanswered.model.js';
 
-/** Answers below this confidence go to the bot's gap log. */
+/** Answers below this confidence go to the bot's gap log (analytics counts them as low confidence too). */
 export const LOW_CONFIDENCE = 0.35;
 
-function normalize(question: string): string {
+/** A question as the gap log and analytics count it: lowercase, punctuation and extra spaces removed. */
+export function normalizeQuestion(question: string): string {
   return question
     .toLowerCase()
     .replace(/[^\p{L}\p{N}\s]/gu, ' ')
@@ -29,7 +30,7 @@ export class UnansweredService {
     question: string,
     confidence: number,
   ): Promise<void> {
-    const normalized = normalize(question);
+    const normalized = normalizeQuestion(question);
     if (!normalized) return;
     const now = new Date();
     await this.models.Unanswered.updateOne(
