@@ -5,7 +5,7 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
 import {
-  buildSlots,
+  buildDays,
   CONVERSATION_FIELDS,
   dayKey,
   dayStartOf,
@@ -13,9 +13,12 @@ import {
   type RawConversation,
   type RawMessage,
 } from './rollup-builder.js';
-import type { Slot } from './tally.js';
+import type { DayRollup } from './tally.js';
 
 type Models = AnalyticsModels & { Message: MessageModel; Conversation: ConversationModel };
+
+/** A stored day; `slotTops` is there only when asked for. */
+export type StoredDay = { day: Date } & Pick<DayRollup, 'slots' | 'tops'> & Partial<Pick<DayRollup, 'slotTops'>>;
 
 export interface RollupBot {
   _id: Types.ObjectId;
@@ -71,17 +74,28 @@ export class AnalyticsRollups {
     ]);
   }
 
-  /** The stored slots of the bots' UTC days overlapping [from, to), after bringing changed days up to date. */
-  async daysOf(bots: RollupBot[], from: number, to: number): Promise<Array<{ day: Date; slots: Slot[] }>> {
+  /**
+   * The stored rollups of the bots' UTC days overlapping [from, to), after bringing changed days up to date.
+   * Days the range covers whole come without their per-quarter top lists, which only a partly covered day needs.
+   */
+  async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
     await this.refresh(bots);
-    const keys: string[] = [];
+    const whole: string[] = [];
+    const partial: string[] = [];
     for (const bot of bots) {
-      for (let day = dayStartOf(from); day < to; day += DAY_MS) keys.push(dayKey(bot._id, day));
+      for (let day = dayStartOf(from); day < to; day += DAY_MS) {
+        (day >= from && day + DAY_MS <= to ? whole : partial).push(dayKey(bot._id, day));
+      }
     }
-    if (keys.length === 0) return [];
-    return this.models.AnalyticsDay.find({ key: { $in: keys } }, 'day slots').lean<
-      Array<{ day: Date; slots: Slot[] }>
-    >();
+    const find = (keys: string[], fields: string) =>
+      keys.length === 0
+        ? Promise.resolve([])
+        : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDay[]>();
+    const [wholeDays, partialDays] = await Promise.all([
+      find(whole, 'day slots tops'),
+      find(partial, 'day slots slotTops tops'),
+    ]);
+    return [...wholeDays, ...partialDays];
   }
 
   /**
@@ -135,12 +149,12 @@ export class AnalyticsRollups {
       this.conversationsOf(messages, conversationsStarted),
       this.questionsOf(messages),
     ]);
-    const slotsByDay = buildSlots({ messages, conversationsStarted, conversationOf, questionOf });
+    const rollups = buildDays({ messages, conversationsStarted, conversationOf, questionOf });
     // A marked day left without records is written empty, replacing what it held.
-    for (const key of markedKeys) if (!slotsByDay.has(key)) slotsByDay.set(key, []);
+    for (const key of markedKeys) if (!rollups.has(key)) rollups.set(key, { slots: [], slotTops: [], tops: {} });
 
     const organizationOf = new Map(bots.map((bot) => [bot._id.toString(), bot.organizationId]));
-    await Promise.all([...slotsByDay].map(([key, slots]) => this.writeDay(key, slots, organizationOf, startedAt)));
+    await Promise.all([...rollups].map(([key, rollup]) => this.writeDay(key, rollup, organizationOf, startedAt)));
     await Promise.all([
       ...marked.map((mark) => this.models.AnalyticsMark.deleteOne({ _id: mark._id, version: mark.version })),
       ...marks
@@ -159,7 +173,7 @@ export class AnalyticsRollups {
   /** Writes a day unless a computation that read the raw records later has already written it. */
   private async writeDay(
     key: string,
-    slots: Slot[],
+    rollup: DayRollup,
     organizationOf: Map<string, Types.ObjectId>,
     computedAt: Date,
   ): Promise<void> {
@@ -167,7 +181,7 @@ export class AnalyticsRollups {
     await this.models.AnalyticsDay.updateOne(
       { key, computedAt: { $lt: computedAt } },
       {
-        $set: { slots, computedAt },
+        $set: { ...rollup, computedAt },
         $setOnInsert: {
           organizationId: organizationOf.get(chatbotId),
           chatbotId: new Types.ObjectId(chatbotId),

@@ -1,7 +1,7 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 
 /**
- * One bot's figures for one UTC day, cut in quarter hours (`slots`, see rollup.ts), computed from the raw
+ * One bot's figures for one UTC day, cut in quarter hours (see `DayRollup` in tally.ts), computed from the raw
  * records. Looked up by `key` (`<chatbotId>:<YYYY-MM-DD>`) only: the embedded engine answers exact lookups on
  * a unique index without scanning, and scans for everything else.
  */
@@ -14,6 +14,8 @@ const analyticsDaySchema = new Schema(
     /** When the raw records this was computed from were read: a later computation replaces it, an earlier never. */
     computedAt: { type: Date, required: true },
     slots: { type: [Schema.Types.Mixed], default: [] },
+    slotTops: { type: [Schema.Types.Mixed], default: [] },
+    tops: { type: Schema.Types.Mixed, default: () => ({}) },
   },
   { minimize: false, versionKey: false },
 );

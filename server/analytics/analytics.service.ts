@@ -71,15 +71,30 @@ export class AnalyticsService {
     };
     // In time order, so the wording shown for a question is the same from one request to the next.
     days.sort((a, b) => a.day.getTime() - b.day.getTime());
-    for (const { day, slots } of days) {
+    for (const { day, slots, slotTops, tops } of days) {
+      const dayStart = day.getTime();
+      const inRange = (slot: { q: number }) => {
+        const at = dayStart + slot.q * QUARTER_MS;
+        return at >= from && at < to;
+      };
       for (const slot of slots) {
-        const at = day.getTime() + slot.q * QUARTER_MS;
-        if (at < from || at >= to) continue;
-        const period = periodAt(at);
-        for (const [channel, data] of Object.entries(slot.ch)) {
-          total.of(channel).add(data);
-          period.of(channel).add(data);
+        if (!inRange(slot)) continue;
+        const period = periodAt(dayStart + slot.q * QUARTER_MS);
+        for (const [channel, figures] of Object.entries(slot.ch)) {
+          total.of(channel).add(figures);
+          period.of(channel).add(figures);
         }
+      }
+      if (!slotTops) {
+        for (const [channel, lists] of Object.entries(tops)) total.of(channel).addTops(lists);
+        continue;
+      }
+      const lists = Object.values(tops);
+      const wordingsOf = (list: 'qs' | 'gaps') =>
+        new Map(lists.flatMap((byChannel) => byChannel[list].map(([key, , text]) => [key, text ?? ''] as const)));
+      const wordings = { qs: wordingsOf('qs'), gaps: wordingsOf('gaps') };
+      for (const slot of slotTops.filter(inRange)) {
+        for (const [channel, lists] of Object.entries(slot.ch)) total.of(channel).addTops(lists, wordings);
       }
     }
     for (const at of leadTimes) {

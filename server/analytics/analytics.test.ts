@@ -277,6 +277,13 @@ describe('analytics API', () => {
     expect([data.from, data.to]).toEqual(['2026-03-01T09:00:00.000Z', '2026-03-01T09:30:00.000Z']);
     expect(data.totals.visitorMessages).toBe(2);
     expect(data.totals.leads).toBe(1);
+    // Top lists of a day covered in part come from its quarter hours.
+    expect(data.top.questions).toEqual([
+      { question: 'How do I reset my password?', normalized: 'how do i reset my password', count: 2 },
+    ]);
+    expect(data.top.unanswered).toEqual([
+      { question: 'How do I reset my password??', normalized: 'how do i reset my password', count: 1 },
+    ]);
   });
 
   it('follows later changes: feedback, a deleted conversation, a new chat turn', async () => {

@@ -3,7 +3,7 @@ import { CANCELLED_ANSWER } from '../chat/answer.js';
 import { INTERRUPTED_ANSWER } from '../chat/answer-lease.js';
 import { LOW_CONFIDENCE, normalizeQuestion } from '../chat/unanswered.service.js';
 import { DAY_MS, QUARTER_MS } from './calendar.js';
-import { Tally, type Slot } from './tally.js';
+import { Tally, type DayRollup, type Slot, type TopLists } from './tally.js';
 
 /** The fields of a message that analytics reads. */
 export interface RawMessage {
@@ -64,14 +64,14 @@ export const dayStartOf = (instant: number) => Math.floor(instant / DAY_MS) * DA
 /**
  * Computes the quarter-hour slots of bots' UTC days from their raw records: every message and conversation
  * created in those days, the conversations those messages belong to, and the questions their answers reply to.
- * Returns the slots by day key (days without records have none).
+ * Returns the rollups by day key (days without records have none).
  */
-export function buildSlots(records: {
+export function buildDays(records: {
   messages: RawMessage[];
   conversationsStarted: RawConversation[];
   conversationOf: (id: Types.ObjectId) => RawConversation | undefined;
   questionOf: (userMessageId: Types.ObjectId) => string | undefined;
-}): Map<string, Slot[]> {
+}): Map<string, DayRollup> {
   const tallies = new Map<string, Tally>();
   const tallyAt = (chatbotId: Types.ObjectId, at: Date, channel: string) => {
     const key = `${dayKey(chatbotId, dayStartOf(at.getTime()))}|${Math.floor((at.getTime() % DAY_MS) / QUARTER_MS)}|${channel}`;
@@ -115,15 +115,34 @@ export function buildSlots(records: {
       if (source.sourceId) tally.source(source.sourceId, source.title ?? '', source.url ?? null);
     }
   }
-  const days = new Map<string, Map<number, Slot>>();
+  const days = new Map<
+    string,
+    { slots: Map<number, Slot>; slotTops: Map<number, Slot<TopLists>>; day: Map<string, Tally> }
+  >();
   for (const [key, tally] of tallies) {
-    const [day = '', quarter = '0', channel = ''] = key.split('|');
-    const slots = days.get(day) ?? new Map<number, Slot>();
-    days.set(day, slots);
+    const [dayKey = '', quarter = '0', channel = ''] = key.split('|');
+    let day = days.get(dayKey);
+    if (!day) days.set(dayKey, (day = { slots: new Map(), slotTops: new Map(), day: new Map() }));
     const q = Number(quarter);
-    const slot = slots.get(q) ?? { q, ch: {} };
-    slots.set(q, slot);
-    slot.ch[channel] = tally.toSlot();
+    const slot = day.slots.get(q) ?? { q, ch: {} };
+    const slotTops = day.slotTops.get(q) ?? { q, ch: {} };
+    day.slots.set(q, slot);
+    day.slotTops.set(q, slotTops);
+    slot.ch[channel] = tally.figures();
+    slotTops.ch[channel] = tally.tops(false);
+    const whole = day.day.get(channel) ?? new Tally();
+    day.day.set(channel, whole);
+    whole.merge(tally);
   }
-  return new Map([...days].map(([day, slots]) => [day, [...slots.values()].sort((a, b) => a.q - b.q)]));
+  const byQuarter = (a: { q: number }, b: { q: number }) => a.q - b.q;
+  return new Map(
+    [...days].map(([key, day]) => [
+      key,
+      {
+        slots: [...day.slots.values()].sort(byQuarter),
+        slotTops: [...day.slotTops.values()].sort(byQuarter),
+        tops: Object.fromEntries([...day.day].map(([channel, tally]) => [channel, tally.tops(true)])),
+      },
+    ]),
+  );
 }

@@ -16,28 +16,42 @@ export const COUNTERS = [
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
-/** A question counted by its normalized text, with one original wording to show. */
-type QuestionEntry = [normalized: string, count: number, sample: string];
+/** A question counted by its normalized text, with one original wording to show (kept once per day). */
+type QuestionEntry = [normalized: string, count: number, sample?: string];
 type SourceEntry = [sourceId: string, count: number, title: string, url: string | null];
 
 /**
  * One door's figures for one quarter hour, as stored. Everything in it merges exactly: counters add, the
  * first-token latencies are counted per whole millisecond (so percentiles of a merge are exact), visitors
- * are kept as keys (so a union counts each once), questions and sources as counts by key.
+ * are kept as keys (so a union counts each once).
  */
-export interface ChannelSlot {
+export interface SlotFigures {
   n: Partial<Record<Counter, number>>;
   lat: Array<[ms: number, count: number]>;
   vis: string[];
+}
+
+/** Questions, unanswered questions and cited sources, counted by key. */
+export interface TopLists {
   qs: QuestionEntry[];
   gaps: QuestionEntry[];
   src: SourceEntry[];
 }
 
 /** A quarter hour of a UTC day (`q` from 0 to 95), by door (`widget`, `api`). */
-export interface Slot {
+export interface Slot<T = SlotFigures> {
   q: number;
-  ch: Record<string, ChannelSlot>;
+  ch: Record<string, T>;
+}
+
+/**
+ * A bot's UTC day as stored: figures per quarter hour, top lists per quarter hour (without wordings: read only
+ * for a day the period covers in part) and for the whole day (with wordings: read for days covered whole).
+ */
+export interface DayRollup {
+  slots: Slot[];
+  slotTops: Array<Slot<TopLists>>;
+  tops: Record<string, TopLists>;
 }
 
 function addCount<K>(map: Map<K, number>, key: K, count: number): void {
@@ -46,8 +60,10 @@ function addCount<K>(map: Map<K, number>, key: K, count: number): void {
 
 function addQuestion(map: Map<string, { count: number; sample: string }>, [normalized, count, sample]: QuestionEntry) {
   const entry = map.get(normalized);
-  if (entry) entry.count += count;
-  else map.set(normalized, { count, sample });
+  if (entry) {
+    entry.count += count;
+    if (!entry.sample && sample) entry.sample = sample;
+  } else map.set(normalized, { count, sample: sample ?? '' });
 }
 
 /** Nearest-rank percentile of a latency histogram: the smallest value at or above which `p`% of samples lie. */
@@ -97,14 +113,20 @@ export class Tally {
   }
 
   /** Adds a stored slot's figures. */
-  add(slot: ChannelSlot): void {
-    for (const [counter, value] of Object.entries(slot.n)) this.count(counter as Counter, value);
-    for (const [ms, count] of slot.lat) addCount(this.latency, ms, count);
-    for (const key of slot.vis) this.visitors.add(key);
+  add(figures: SlotFigures): void {
+    for (const [counter, value] of Object.entries(figures.n)) this.count(counter as Counter, value);
+    for (const [ms, count] of figures.lat) addCount(this.latency, ms, count);
+    for (const key of figures.vis) this.visitors.add(key);
+  }
+
+  /** Adds stored top lists; wordings missing from them are taken from `wordings` (the day's). */
+  addTops(tops: TopLists, wordings?: { qs: Map<string, string>; gaps: Map<string, string> }): void {
     if (!this.withTopLists) return;
-    for (const entry of slot.qs) addQuestion(this.questions, entry);
-    for (const entry of slot.gaps) addQuestion(this.gaps, entry);
-    for (const [sourceId, count, title, url] of slot.src) {
+    const withWording = (entry: QuestionEntry, from: Map<string, string> | undefined): QuestionEntry =>
+      entry[2] || !from ? entry : [entry[0], entry[1], from.get(entry[0])];
+    for (const entry of tops.qs) addQuestion(this.questions, withWording(entry, wordings?.qs));
+    for (const entry of tops.gaps) addQuestion(this.gaps, withWording(entry, wordings?.gaps));
+    for (const [sourceId, count, title, url] of tops.src) {
       const entry = this.sources.get(sourceId);
       if (entry) entry.count += count;
       else this.sources.set(sourceId, { count, title, url });
@@ -113,16 +135,22 @@ export class Tally {
 
   /** Adds another tally (e.g. one door's into the all-doors total). */
   merge(other: Tally): void {
-    this.add(other.toSlot());
+    this.add(other.figures());
+    this.addTops(other.tops(true));
   }
 
-  toSlot(): ChannelSlot {
+  figures(): SlotFigures {
+    return { n: Object.fromEntries(this.counters), lat: [...this.latency], vis: [...this.visitors] };
+  }
+
+  tops(withWordings: boolean): TopLists {
+    const questions = (map: Map<string, { count: number; sample: string }>): QuestionEntry[] =>
+      [...map].map(([normalized, { count, sample }]) =>
+        withWordings ? [normalized, count, sample] : [normalized, count],
+      );
     return {
-      n: Object.fromEntries(this.counters),
-      lat: [...this.latency],
-      vis: [...this.visitors],
-      qs: [...this.questions].map(([normalized, { count, sample }]) => [normalized, count, sample]),
-      gaps: [...this.gaps].map(([normalized, { count, sample }]) => [normalized, count, sample]),
+      qs: questions(this.questions),
+      gaps: questions(this.gaps),
       src: [...this.sources].map(([sourceId, { count, title, url }]) => [sourceId, count, title, url]),
     };
   }
