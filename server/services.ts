@@ -164,12 +164,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const rollups = new AnalyticsRollups(models);
   const analytics = new AnalyticsService({ models, chatbots, rollups });
   // Rollups of days whose records changed are recomputed when next asked for.
-  events.subscribe('conversation.changed', ({ chatbotId, conversationId, messages, startedAt }) =>
-    rollups.markChanged(chatbotId, {
-      messages,
-      started: startedAt ? { id: conversationId, createdAt: startedAt } : null,
-    }),
-  );
+  events.subscribe('conversation.changed', ({ chatbotId, times }) => rollups.markChanged(chatbotId, times));
   events.subscribe('conversation.deleted', ({ chatbotId, from, to }) => rollups.markSpan(chatbotId, from, to));
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups]) {

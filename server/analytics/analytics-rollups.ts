@@ -4,30 +4,16 @@ import type { MessageModel } from '../conversations/message.model.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
-import { buildDays, dayKey, dayStartOf, type RawConversation, type RawMessage } from './rollup-builder.js';
-import { RecordLoader } from './rollup-records.js';
+import {
+  buildDays,
+  CONVERSATION_FIELDS,
+  dayKey,
+  dayStartOf,
+  MESSAGE_FIELDS,
+  type RawConversation,
+  type RawMessage,
+} from './rollup-builder.js';
 import type { DayRollup } from './tally.js';
-
-/** The ids of the records a stored day was computed from: messages created that day, conversations started. */
-interface DayRecords {
-  m: Types.ObjectId[];
-  c: Types.ObjectId[];
-}
-
-const EMPTY_DAY: DayRollup = { slots: [], slotTops: [], tops: {} };
-
-function recordsByDay(messages: RawMessage[], conversations: RawConversation[]): Map<string, DayRecords> {
-  const days = new Map<string, DayRecords>();
-  const of = (record: { chatbotId: Types.ObjectId; createdAt: Date }) => {
-    const key = dayKey(record.chatbotId, dayStartOf(record.createdAt.getTime()));
-    let day = days.get(key);
-    if (!day) days.set(key, (day = { m: [], c: [] }));
-    return day;
-  };
-  for (const message of messages) of(message).m.push(message._id);
-  for (const conversation of conversations) of(conversation).c.push(conversation._id);
-  return days;
-}
 
 type Models = AnalyticsModels & { Message: MessageModel; Conversation: ConversationModel };
 
@@ -45,47 +31,26 @@ export interface RollupBot {
  * recomputed from the raw records, never adjusted in place, so a rollup cannot drift from them.
  */
 export class AnalyticsRollups {
-  private readonly loader: RecordLoader;
+  constructor(private readonly models: Models) {}
 
-  constructor(private readonly models: Models) {
-    this.loader = new RecordLoader(models);
-  }
-
-  /** Records that these messages of a bot changed, and the conversation if it started with them. */
-  async markChanged(
-    chatbotId: string,
-    change: { messages: Array<{ id: string; createdAt: Date }>; started: { id: string; createdAt: Date } | null },
-  ): Promise<void> {
-    const days = new Map<number, DayRecords>();
-    const recordsOf = (at: Date) => {
-      const day = dayStartOf(at.getTime());
-      let records = days.get(day);
-      if (!records) days.set(day, (records = { m: [], c: [] }));
-      return records;
-    };
-    for (const message of change.messages) recordsOf(message.createdAt).m.push(new Types.ObjectId(message.id));
-    if (change.started) recordsOf(change.started.createdAt).c.push(new Types.ObjectId(change.started.id));
-    await this.markDays(chatbotId, days);
+  /** Records that raw records of a bot, created at `times`, changed. */
+  async markChanged(chatbotId: string, times: Date[]): Promise<void> {
+    await this.markDays(chatbotId, new Set(times.map((at) => dayStartOf(at.getTime()))));
   }
 
   /** Records that raw records of a bot created anywhere between `from` and `to` changed. */
   async markSpan(chatbotId: string, from: Date, to: Date): Promise<void> {
-    const days = new Map<number, DayRecords>();
-    for (let day = dayStartOf(from.getTime()); day <= to.getTime(); day += DAY_MS) days.set(day, { m: [], c: [] });
+    const days = new Set<number>();
+    for (let day = dayStartOf(from.getTime()); day <= to.getTime(); day += DAY_MS) days.add(day);
     await this.markDays(chatbotId, days);
   }
 
-  /** Bumps each day's mark, adding the ids of the records that changed (a deletion names none). */
-  private async markDays(chatbotId: string, days: Map<number, DayRecords>): Promise<void> {
+  private async markDays(chatbotId: string, days: Set<number>): Promise<void> {
     const id = new Types.ObjectId(chatbotId);
-    const ops = [...days].map(([day, records]) => ({
+    const ops = [...days].map((day) => ({
       updateOne: {
         filter: { key: dayKey(id, day) },
-        update: {
-          $inc: { version: 1 },
-          $addToSet: { m: { $each: records.m }, c: { $each: records.c } },
-          $setOnInsert: { chatbotId: id, day: new Date(day) },
-        },
+        update: { $inc: { version: 1 }, $setOnInsert: { chatbotId: id, day: new Date(day) } },
         upsert: true,
       },
     }));
@@ -134,10 +99,9 @@ export class AnalyticsRollups {
   }
 
   /**
-   * Recomputes what changed: all days of bots never built (one scan), and the marked days of the others, from
-   * the records the day held plus those the marks name, looked up by id (no scan). Marks are read before the
-   * raw records, and removed only if unchanged since, so a write that lands during the computation leaves its
-   * mark for the next one.
+   * Recomputes what changed: all days of bots never built, and the marked days of the others. Marks are read
+   * before the raw records, and removed only if unchanged since, so a write that lands during the
+   * computation leaves its mark for the next one.
    */
   private async refresh(bots: RollupBot[]): Promise<void> {
     const ids = bots.map((bot) => bot._id);
@@ -148,46 +112,54 @@ export class AnalyticsRollups {
     ]);
     const built = new Set(builds.map((build) => build.chatbotId.toString()));
     const unbuilt = ids.filter((id) => !built.has(id.toString()));
-    if (unbuilt.length === 0 && marks.length === 0) return;
     const marked = marks.filter((mark) => built.has(mark.chatbotId.toString()));
-    const stored = await this.models.AnalyticsDay.find(
-      { key: { $in: marked.map((mark) => mark.key) } },
-      'key records',
-    ).lean<Array<{ key: string; records?: DayRecords }>>();
-    const records = new Map(stored.map((day) => [day.key, day.records]));
-    // A day stored without its record ids (there are none before the first build) is read by a scan.
-    const byScan = marked.filter((mark) => records.has(mark.key) && !records.get(mark.key));
-    const byId = marked.filter((mark) => !byScan.includes(mark));
+    if (unbuilt.length === 0 && marks.length === 0) return;
 
-    const [scanned, found] = await Promise.all([
-      this.loader.scan(unbuilt, byScan),
-      this.loader.byIds(
-        byId.flatMap((mark) => [...(records.get(mark.key)?.m ?? []), ...(mark.m ?? [])]),
-        byId.flatMap((mark) => [...(records.get(mark.key)?.c ?? []), ...(mark.c ?? [])]),
-      ),
+    const markedKeys = new Set(marked.map((mark) => mark.key));
+    const spans = new Map<string, { chatbotId: Types.ObjectId; from: number; to: number }>();
+    for (const mark of marked) {
+      const span = spans.get(mark.chatbotId.toString());
+      const day = mark.day.getTime();
+      if (span) {
+        span.from = Math.min(span.from, day);
+        span.to = Math.max(span.to, day + DAY_MS);
+      } else spans.set(mark.chatbotId.toString(), { chatbotId: mark.chatbotId, from: day, to: day + DAY_MS });
+    }
+    // One pass over each collection: the embedded engine scans for a range query however narrow it is.
+    const filter = {
+      $or: [
+        ...(unbuilt.length > 0 ? [{ chatbotId: { $in: unbuilt } }] : []),
+        ...[...spans.values()].map((span) => ({
+          chatbotId: span.chatbotId,
+          createdAt: { $gte: new Date(span.from), $lt: new Date(span.to) },
+        })),
+      ],
+    };
+    const unbuiltIds = new Set(unbuilt.map(String));
+    const wanted = (record: { chatbotId: Types.ObjectId; createdAt: Date }) =>
+      unbuiltIds.has(record.chatbotId.toString()) ||
+      markedKeys.has(dayKey(record.chatbotId, dayStartOf(record.createdAt.getTime())));
+    const [allMessages, allStarted] = await Promise.all([
+      this.models.Message.find(filter, MESSAGE_FIELDS).lean<RawMessage[]>(),
+      this.models.Conversation.find(filter, CONVERSATION_FIELDS).lean<RawConversation[]>(),
     ]);
-    const idDays = new Set(byId.map((mark) => mark.key));
-    const inIdDay = (record: { chatbotId: Types.ObjectId; createdAt: Date }) =>
-      idDays.has(dayKey(record.chatbotId, dayStartOf(record.createdAt.getTime())));
-    const messages = [...scanned.messages, ...found.messages.filter(inIdDay)];
-    const conversationsStarted = [...scanned.conversations, ...found.conversations.filter(inIdDay)];
-    const { conversationOf, questionOf } = await this.loader.context(messages, [
-      ...scanned.conversations,
-      ...found.conversations,
+    const messages = allMessages.filter(wanted);
+    const conversationsStarted = allStarted.filter(wanted);
+    const [conversationOf, questionOf] = await Promise.all([
+      this.conversationsOf(messages, conversationsStarted),
+      this.questionsOf(messages),
     ]);
     const rollups = buildDays({ messages, conversationsStarted, conversationOf, questionOf });
     // A marked day left without records is written empty, replacing what it held.
-    for (const mark of marked) if (!rollups.has(mark.key)) rollups.set(mark.key, EMPTY_DAY);
-    const dayRecords = recordsByDay(messages, conversationsStarted);
+    for (const key of markedKeys) if (!rollups.has(key)) rollups.set(key, { slots: [], slotTops: [], tops: {} });
 
     const organizationOf = new Map(bots.map((bot) => [bot._id.toString(), bot.organizationId]));
-    await Promise.all(
-      [...rollups].map(([key, rollup]) =>
-        this.writeDay(key, { ...rollup, records: dayRecords.get(key) ?? { m: [], c: [] } }, organizationOf, startedAt),
-      ),
-    );
+    await Promise.all([...rollups].map(([key, rollup]) => this.writeDay(key, rollup, organizationOf, startedAt)));
     await Promise.all([
-      ...marks.map((mark) => this.models.AnalyticsMark.deleteOne({ _id: mark._id, version: mark.version })),
+      ...marked.map((mark) => this.models.AnalyticsMark.deleteOne({ _id: mark._id, version: mark.version })),
+      ...marks
+        .filter((mark) => unbuiltIds.has(mark.chatbotId.toString()))
+        .map((mark) => this.models.AnalyticsMark.deleteOne({ _id: mark._id, version: mark.version })),
       ...unbuilt.map((chatbotId) =>
         this.models.AnalyticsBuild.updateOne(
           { chatbotId },
@@ -201,7 +173,7 @@ export class AnalyticsRollups {
   /** Writes a day unless a computation that read the raw records later has already written it. */
   private async writeDay(
     key: string,
-    rollup: DayRollup & { records: DayRecords },
+    rollup: DayRollup,
     organizationOf: Map<string, Types.ObjectId>,
     computedAt: Date,
   ): Promise<void> {
@@ -218,6 +190,46 @@ export class AnalyticsRollups {
       },
       { upsert: true },
     ).catch(ignoreDuplicateKey);
+  }
+
+  /** The conversations of the messages (those started in the period are already at hand). */
+  private async conversationsOf(messages: RawMessage[], started: RawConversation[]) {
+    const byId = new Map(started.map((conversation) => [conversation._id.toString(), conversation]));
+    const missing = [...new Set(messages.map((message) => message.conversationId.toString()))].filter(
+      (id) => !byId.has(id),
+    );
+    if (missing.length > 0) {
+      const found = await this.models.Conversation.find(
+        { _id: { $in: missing.map((id) => new Types.ObjectId(id)) } },
+        CONVERSATION_FIELDS,
+      ).lean<RawConversation[]>();
+      for (const conversation of found) byId.set(conversation._id.toString(), conversation);
+    }
+    return (id: Types.ObjectId) => byId.get(id.toString());
+  }
+
+  /** The questions low-confidence answers reply to (usually among the messages read, else looked up by id). */
+  private async questionsOf(messages: RawMessage[]) {
+    const byId = new Map(
+      messages.filter((message) => message.role === 'user').map((message) => [message._id.toString(), message.content]),
+    );
+    const missing = [
+      ...new Set(
+        messages.flatMap((message) =>
+          message.role === 'assistant' && message.replyTo && !byId.has(message.replyTo.toString())
+            ? [message.replyTo.toString()]
+            : [],
+        ),
+      ),
+    ];
+    if (missing.length > 0) {
+      const found = await this.models.Message.find(
+        { _id: { $in: missing.map((id) => new Types.ObjectId(id)) } },
+        '_id content',
+      ).lean();
+      for (const message of found) byId.set(message._id.toString(), message.content);
+    }
+    return (id: Types.ObjectId) => byId.get(id.toString()) ?? undefined;
   }
 }
 

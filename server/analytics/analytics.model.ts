@@ -16,11 +16,6 @@ const analyticsDaySchema = new Schema(
     slots: { type: [Schema.Types.Mixed], default: [] },
     slotTops: { type: [Schema.Types.Mixed], default: [] },
     tops: { type: Schema.Types.Mixed, default: () => ({}) },
-    /** The ids of the records it was computed from, so a changed day is recomputed by id lookups, not a scan. */
-    records: {
-      m: { type: [Schema.Types.ObjectId], default: [] },
-      c: { type: [Schema.Types.ObjectId], default: [] },
-    },
   },
   { minimize: false, versionKey: false },
 );
@@ -37,9 +32,6 @@ const analyticsMarkSchema = new Schema(
     chatbotId: { type: Schema.Types.ObjectId, required: true },
     day: { type: Date, required: true },
     version: { type: Number, default: 0 },
-    /** Messages and started conversations of that day that changed; a deletion names none. */
-    m: { type: [Schema.Types.ObjectId], default: undefined },
-    c: { type: [Schema.Types.ObjectId], default: undefined },
   },
   { versionKey: false },
 );

@@ -60,13 +60,13 @@ async function recentHistory(
     .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
 }
 
-/** Tells subscribers (analytics) that messages of a turn changed; the turn goes on if one of them fails. */
+/** Tells subscribers (analytics) that records of a turn changed; the turn goes on if one of them fails. */
 export async function announceChange(
   deps: Pick<ChatDeps, 'conversations' | 'logger'>,
-  messages: MessageRecord[],
-  startedAt: Date | null = null,
+  message: MessageRecord,
+  times: Date[],
 ): Promise<void> {
-  await deps.conversations.changed(messages, startedAt).catch((error: unknown) => {
+  await deps.conversations.changed(message, times).catch((error: unknown) => {
     deps.logger.error({ err: error }, 'could not announce a conversation change');
   });
 }
@@ -157,7 +157,7 @@ export async function* generateAnswer(
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    await announceChange(deps, [ctx.answer]);
+    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (retrieval.confidence < LOW_CONFIDENCE) {
       await unanswered
         .record(ctx.bot.organizationId, ctx.bot._id, ctx.question, retrieval.confidence)
@@ -177,7 +177,7 @@ export async function* generateAnswer(
     ).catch((saveError: unknown) => {
       logger.error({ err: saveError }, 'could not mark an answer as failed');
     });
-    await announceChange(deps, [ctx.answer]);
+    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (error instanceof ModelUnavailableError) {
       await usage.recordModelFailure(organizationId).catch(() => undefined);
       await usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);

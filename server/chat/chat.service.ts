@@ -132,11 +132,11 @@ export class ChatService {
       ]);
 
       if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
-      await announceChange(
-        this.deps,
-        [userMessage, answer],
-        conversation.messageCount === 0 ? conversation.createdAt : null,
-      );
+      await announceChange(this.deps, answer, [
+        ...(conversation.messageCount === 0 ? [conversation.createdAt] : []),
+        userMessage.createdAt,
+        answer.createdAt,
+      ]);
 
       yield {
         type: 'accepted',

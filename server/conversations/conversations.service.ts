@@ -82,16 +82,16 @@ export class ConversationsService {
     private readonly events: EventPublisher,
   ) {}
 
-  /** Announces that messages of a conversation were written or changed (and that it started, with `startedAt`). */
-  async changed(messages: MessageRecord[], startedAt: Date | null = null): Promise<void> {
-    const [first] = messages;
-    if (!first) return;
+  /** Announces that records of a conversation, created at `times`, were written or changed. */
+  async changed(
+    conversation: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId; conversationId: Types.ObjectId },
+    times: Date[],
+  ): Promise<void> {
     await this.events.publish('conversation.changed', {
-      organizationId: first.organizationId.toString(),
-      chatbotId: first.chatbotId.toString(),
-      conversationId: first.conversationId.toString(),
-      messages: messages.map((message) => ({ id: message._id.toString(), createdAt: message.createdAt })),
-      startedAt,
+      organizationId: conversation.organizationId.toString(),
+      chatbotId: conversation.chatbotId.toString(),
+      conversationId: conversation.conversationId.toString(),
+      times,
     });
   }
 
@@ -248,7 +248,7 @@ export class ConversationsService {
       { returnDocument: 'after' },
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
-    await this.changed([doc]);
+    await this.changed(doc, [doc.createdAt]);
     return toMessageDto(doc);
   }
 

@@ -6,16 +6,10 @@ export interface DomainEvents {
   /** A bot is being deleted: each capability deletes what it owns of it before the bot itself goes. */
   'chatbot.deleted': { organizationId: string; chatbotId: string };
   /**
-   * Messages of a conversation were written or changed (a question, an answer, feedback); `startedAt` is set
-   * when the conversation itself started with them. Analytics recomputes the days they were created in.
+   * Records of a conversation were written or changed (the conversation, messages, answers, feedback); `times`
+   * are the creation times of those records, which is what analytics rolls up by.
    */
-  'conversation.changed': {
-    organizationId: string;
-    chatbotId: string;
-    conversationId: string;
-    messages: Array<{ id: string; createdAt: Date }>;
-    startedAt: Date | null;
-  };
+  'conversation.changed': { organizationId: string; chatbotId: string; conversationId: string; times: Date[] };
   /** A conversation and its messages were deleted; they were created between `from` and `to`. */
   'conversation.deleted': { organizationId: string; chatbotId: string; conversationId: string; from: Date; to: Date };
 }
