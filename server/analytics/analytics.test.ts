@@ -315,6 +315,19 @@ describe('analytics API', () => {
     expect(busy.totals.answers).toBe(quiet.totals.answers + 1);
     expect(busy.totals.byChannel.api?.conversations).toBe((quiet.totals.byChannel.api?.conversations ?? 0) + 1);
     expect(busy.top.questions[0]).toMatchObject({ normalized: 'where is my parcel', count: 1 });
+
+    const conversationId = (chat.body.data as { conversationId: string }).conversationId;
+    const again = await org.api.post('/api/v1/chat', { chatbotId: botA.id, message: 'Thanks!', conversationId });
+    expect(again.status).toBe(200);
+    const later = await today();
+    expect(later.totals.visitorMessages).toBe(busy.totals.visitorMessages + 1);
+    expect(later.totals.conversations).toBe(busy.totals.conversations);
+
+    // What the changes left in the rollups is what a rebuild from the records gives.
+    const kept = await report(`chatbotId=${botA.id}&from=2026-03-01`);
+    await t.app.models.AnalyticsBuild.deleteMany({});
+    await t.app.models.AnalyticsDay.deleteMany({});
+    expect(await report(`chatbotId=${botA.id}&from=2026-03-01`)).toEqual(kept);
   });
 
   it("drops a deleted bot's rollups", async () => {
