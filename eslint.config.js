@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'data/', 'dist/', 'widget/dist/', 'embedded-db/', 'test-results/', 'playwright-report/'],
+    ignores: [
+      'node_modules/',
+      'data/',
+      'dist/',
+      'widget/dist/',
+      'embedded-db/',
+      'test-results/',
+      'playwright-report/',
+      'sdk/python/.venv/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -15,7 +24,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'sdk/codegen/**/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
 );

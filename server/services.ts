@@ -164,8 +164,15 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const rollups = new AnalyticsRollups(models);
   const analytics = new AnalyticsService({ models, chatbots, rollups });
   // Rollups of days whose records changed are recomputed when next asked for.
-  events.subscribe('conversation.changed', ({ chatbotId, times }) => rollups.markChanged(chatbotId, times));
-  events.subscribe('conversation.deleted', ({ chatbotId, from, to }) => rollups.markSpan(chatbotId, from, to));
+  events.subscribe('conversation.changed', ({ chatbotId, recordsCreatedAt }) =>
+    rollups.markChanged(
+      chatbotId,
+      recordsCreatedAt.map((at) => new Date(at)),
+    ),
+  );
+  events.subscribe('conversation.deleted', ({ chatbotId, createdFrom, createdTo }) =>
+    rollups.markSpan(chatbotId, new Date(createdFrom), new Date(createdTo)),
+  );
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));

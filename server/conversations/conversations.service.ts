@@ -91,7 +91,7 @@ export class ConversationsService {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
       conversationId: conversation.conversationId.toString(),
-      times,
+      recordsCreatedAt: times.map((at) => at.toISOString()),
     });
   }
 
@@ -223,8 +223,8 @@ export class ConversationsService {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc.chatbotId.toString(),
       conversationId: doc._id.toString(),
-      from: doc.createdAt,
-      to: new Date(),
+      createdFrom: doc.createdAt.toISOString(),
+      createdTo: new Date().toISOString(),
     });
   }
 
