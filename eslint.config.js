@@ -12,6 +12,8 @@ export default tseslint.config(
       'test-results/',
       'playwright-report/',
       'sdk/python/.venv/',
+      'sdk/typescript/dist/',
+      'sdk/typescript/src/generated/',
     ],
   },
   js.configs.recommended,

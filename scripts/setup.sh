@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Wisp needs on a fresh Debian machine: system packages (Java and
 # Maven for the embedded database, Chromium for end-to-end tests, Redis for the
-# multi-node tests, Python's venv and Ruby with minitest for the SDKs' tests), npm packages,
-# the embedded database launcher, the widget, and the SDKs' Python packages and Go modules.
+# multi-node tests, Python's venv and Ruby with minitest for the SDKs' tests), the openai Python package,
+# npm packages, the embedded database launcher, the widget, and the SDKs' Python packages and Go modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: please install these packages first: ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+# The OpenAI-compatible endpoint is tested with OpenAI's official Python client too.
+if ! python3 -c 'import openai' >/dev/null 2>&1; then
+  echo "setup: installing the openai Python package"
+  python3 -m pip install --quiet openai
 fi
 
 echo "setup: installing npm packages"

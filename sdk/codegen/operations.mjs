@@ -2,10 +2,12 @@
 // (name, method, path, parameters, which named models they take and return) and the named models as an
 // OpenAPI 3.0 document (the maintained generators, oapi-codegen above all, read 3.0 best).
 
+/** Other APIs' dialects and the door for OpenAI's own clients: not part of the SDKs. */
+const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible']);
+
 /**
  * The SDK name of each operation (`resource.method`) and, for the main resources, the model it returns.
  * The only thing kept by hand: an operation missing here fails generation, so a new route gets a name.
- * Routes tagged `compatibility` (other chatbot APIs' dialects) are not part of the SDKs.
  */
 export const OPERATION_NAMES = {
   'GET /api/v1/api-keys': ['api_keys.list', 'ApiKey'],
@@ -80,7 +82,7 @@ export function extractOperations(document) {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of HTTP_METHODS) {
       const op = item[method];
-      if (!op || op.tags?.includes('compatibility')) continue;
+      if (!op || op.tags?.some((tag) => SKIPPED_TAGS.has(tag))) continue;
       const key = `${method.toUpperCase()} ${path}`;
       const entry = OPERATION_NAMES[key];
       if (!entry) {
