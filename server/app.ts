@@ -6,6 +6,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
+import { mountAnalyticsRoutes } from './analytics/analytics.routes.js';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
@@ -216,6 +217,7 @@ export function mountApiRoutes(
   mountWidgetSettingsRoutes(api, services.widgetSettings);
   mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
   mountLeadRoutes(api, services.leads, services.chatbots);
+  mountAnalyticsRoutes(api, services.analytics);
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
   mountCompatRoutes(api, services, config);

@@ -1,5 +1,8 @@
 import type { Connection, Model } from 'mongoose';
 import { apiKeyModel } from './api-keys/api-key.model.js';
+import { analyticsModels } from './analytics/analytics.model.js';
+import { AnalyticsRollups } from './analytics/analytics-rollups.js';
+import { AnalyticsService } from './analytics/analytics.service.js';
 import { unansweredModel } from './chat/unanswered.model.js';
 import { chatbotModel } from './chatbots/chatbot.model.js';
 import { makeSlugsGloballyUnique } from './chatbots/slug-migration.js';
@@ -61,6 +64,7 @@ export function createModels(connection: Connection) {
     KnowledgeJob: knowledgeJobModel(connection),
     KnowledgeVersion: knowledgeVersionModel(connection),
     IdempotencyKey: idempotencyKeyModel(connection),
+    ...analyticsModels(connection),
   };
   return {
     ...models,
@@ -122,7 +126,10 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     maxRetries: config.MODEL_MAX_RETRIES,
     backoffMs: config.MODEL_RETRY_BACKOFF_MS,
   });
-  const conversations = new ConversationsService({ Conversation: models.Conversation, Message: models.Message });
+  const conversations = new ConversationsService(
+    { Conversation: models.Conversation, Message: models.Message },
+    events,
+  );
   const endUserTokens = new EndUserTokens({ maxLifetimeMs: config.END_USER_TOKEN_MAX_LIFETIME_MS });
   const unanswered = new UnansweredService({ Unanswered: models.Unanswered });
   const widgetSettings = new WidgetSettingsService(
@@ -154,8 +161,20 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
   });
   const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
+  const rollups = new AnalyticsRollups(models);
+  const analytics = new AnalyticsService({ models, chatbots, rollups });
+  // Rollups of days whose records changed are recomputed when next asked for.
+  events.subscribe('conversation.changed', ({ chatbotId, recordsCreatedAt }) =>
+    rollups.markChanged(
+      chatbotId,
+      recordsCreatedAt.map((at) => new Date(at)),
+    ),
+  );
+  events.subscribe('conversation.deleted', ({ chatbotId, createdFrom, createdTo }) =>
+    rollups.markSpan(chatbotId, new Date(createdFrom), new Date(createdTo)),
+  );
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
-  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge]) {
+  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
   const chat = new ChatService({
@@ -193,6 +212,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     answerLeases,
     widgetSettings,
     leads,
+    analytics,
     idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
   };
 }

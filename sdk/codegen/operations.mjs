@@ -44,6 +44,7 @@ export const OPERATION_NAMES = {
   'GET /api/v1/widget-config': ['widget.get_config', 'WidgetConfig'],
   'POST /api/v1/widget/leads': ['widget.create_lead', 'CreatedWidgetLead'],
   'GET /api/v1/leads': ['leads.list', 'LeadSummary'],
+  'GET /api/v1/analytics': ['analytics.get', 'AnalyticsReport'],
   'GET /api/v1/leads/export.csv': ['leads.export_csv'],
   'GET /api/v1/leads/{id}': ['leads.get', 'Lead'],
   'DELETE /api/v1/leads/{id}': ['leads.delete', 'Deleted'],

@@ -9,9 +9,31 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AnalyticsReportGranularity.
+const (
+	Day   AnalyticsReportGranularity = "day"
+	Month AnalyticsReportGranularity = "month"
+	Week  AnalyticsReportGranularity = "week"
+)
+
+// Valid indicates whether the value is a known member of the AnalyticsReportGranularity enum.
+func (e AnalyticsReportGranularity) Valid() bool {
+	switch e {
+	case Day:
+		return true
+	case Month:
+		return true
+	case Week:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ApiKeyScopes.
 const (
 	ApiKeyScopesAdmin              ApiKeyScopes = "admin"
+	ApiKeyScopesAnalyticsRead      ApiKeyScopes = "analytics:read"
 	ApiKeyScopesChat               ApiKeyScopes = "chat"
 	ApiKeyScopesConversationsRead  ApiKeyScopes = "conversations:read"
 	ApiKeyScopesConversationsWrite ApiKeyScopes = "conversations:write"
@@ -26,6 +48,8 @@ const (
 func (e ApiKeyScopes) Valid() bool {
 	switch e {
 	case ApiKeyScopesAdmin:
+		return true
+	case ApiKeyScopesAnalyticsRead:
 		return true
 	case ApiKeyScopesChat:
 		return true
@@ -51,6 +75,7 @@ func (e ApiKeyScopes) Valid() bool {
 // Defines values for ApiKeysCreateRequestScopes.
 const (
 	ApiKeysCreateRequestScopesAdmin              ApiKeysCreateRequestScopes = "admin"
+	ApiKeysCreateRequestScopesAnalyticsRead      ApiKeysCreateRequestScopes = "analytics:read"
 	ApiKeysCreateRequestScopesChat               ApiKeysCreateRequestScopes = "chat"
 	ApiKeysCreateRequestScopesConversationsRead  ApiKeysCreateRequestScopes = "conversations:read"
 	ApiKeysCreateRequestScopesConversationsWrite ApiKeysCreateRequestScopes = "conversations:write"
@@ -65,6 +90,8 @@ const (
 func (e ApiKeysCreateRequestScopes) Valid() bool {
 	switch e {
 	case ApiKeysCreateRequestScopesAdmin:
+		return true
+	case ApiKeysCreateRequestScopesAnalyticsRead:
 		return true
 	case ApiKeysCreateRequestScopesChat:
 		return true
@@ -363,6 +390,7 @@ func (e CrawledPageStatus) Valid() bool {
 // Defines values for CreatedApiKeyScopes.
 const (
 	CreatedApiKeyScopesAdmin              CreatedApiKeyScopes = "admin"
+	CreatedApiKeyScopesAnalyticsRead      CreatedApiKeyScopes = "analytics:read"
 	CreatedApiKeyScopesChat               CreatedApiKeyScopes = "chat"
 	CreatedApiKeyScopesConversationsRead  CreatedApiKeyScopes = "conversations:read"
 	CreatedApiKeyScopesConversationsWrite CreatedApiKeyScopes = "conversations:write"
@@ -377,6 +405,8 @@ const (
 func (e CreatedApiKeyScopes) Valid() bool {
 	switch e {
 	case CreatedApiKeyScopesAdmin:
+		return true
+	case CreatedApiKeyScopesAnalyticsRead:
 		return true
 	case CreatedApiKeyScopesChat:
 		return true
@@ -1289,6 +1319,224 @@ func (e WidgetSettingsUpdateRequestTheme) Valid() bool {
 		return false
 	}
 }
+
+// AnalyticsReport defines model for AnalyticsReport.
+type AnalyticsReport struct {
+	ChatbotId *string `json:"chatbotId"`
+
+	// From Start of the period covered (inclusive), on a quarter hour
+	From                   string                     `json:"from"`
+	Granularity            AnalyticsReportGranularity `json:"granularity"`
+	LowConfidenceThreshold float32                    `json:"lowConfidenceThreshold"`
+	Series                 []struct {
+		// Answered Answers with confidence at or above `lowConfidenceThreshold`
+		Answered      int      `json:"answered"`
+		AnsweredShare *float32 `json:"answeredShare"`
+
+		// Answers Answers completed
+		Answers int `json:"answers"`
+
+		// ByChannel The same figures per door: `widget`, `api`
+		ByChannel map[string]struct {
+			// Answered Answers with confidence at or above `lowConfidenceThreshold`
+			Answered      int      `json:"answered"`
+			AnsweredShare *float32 `json:"answeredShare"`
+
+			// Answers Answers completed
+			Answers int `json:"answers"`
+
+			// Conversations Conversations started
+			Conversations int `json:"conversations"`
+			Feedback      struct {
+				Down int `json:"down"`
+				Up   int `json:"up"`
+			} `json:"feedback"`
+			FirstTokenMs struct {
+				P50     *float32 `json:"p50"`
+				P95     *float32 `json:"p95"`
+				Samples int      `json:"samples"`
+			} `json:"firstTokenMs"`
+
+			// LowConfidence Answers that cited sources but scored below the threshold
+			LowConfidence      int      `json:"lowConfidence"`
+			LowConfidenceShare *float32 `json:"lowConfidenceShare"`
+
+			// ModelFailures Answers that failed (not cancelled by the client, not interrupted)
+			ModelFailures int `json:"modelFailures"`
+			Tokens        struct {
+				Completion int `json:"completion"`
+				Prompt     int `json:"prompt"`
+				Total      int `json:"total"`
+			} `json:"tokens"`
+
+			// Unanswered Answers for which the knowledge had no passage at all
+			Unanswered      int      `json:"unanswered"`
+			UnansweredShare *float32 `json:"unansweredShare"`
+
+			// UniqueVisitors Distinct end users who sent a message: widget visitor, API session, else the conversation
+			UniqueVisitors int `json:"uniqueVisitors"`
+
+			// VisitorMessages Messages sent by visitors or API users
+			VisitorMessages int `json:"visitorMessages"`
+		} `json:"byChannel"`
+
+		// Conversations Conversations started
+		Conversations int    `json:"conversations"`
+		End           string `json:"end"`
+		Feedback      struct {
+			Down int `json:"down"`
+			Up   int `json:"up"`
+		} `json:"feedback"`
+		FirstTokenMs struct {
+			P50     *float32 `json:"p50"`
+			P95     *float32 `json:"p95"`
+			Samples int      `json:"samples"`
+		} `json:"firstTokenMs"`
+
+		// Leads Leads captured
+		Leads int `json:"leads"`
+
+		// LowConfidence Answers that cited sources but scored below the threshold
+		LowConfidence      int      `json:"lowConfidence"`
+		LowConfidenceShare *float32 `json:"lowConfidenceShare"`
+
+		// ModelFailures Answers that failed (not cancelled by the client, not interrupted)
+		ModelFailures int    `json:"modelFailures"`
+		Start         string `json:"start"`
+		Tokens        struct {
+			Completion int `json:"completion"`
+			Prompt     int `json:"prompt"`
+			Total      int `json:"total"`
+		} `json:"tokens"`
+
+		// Unanswered Answers for which the knowledge had no passage at all
+		Unanswered      int      `json:"unanswered"`
+		UnansweredShare *float32 `json:"unansweredShare"`
+
+		// UniqueVisitors Distinct end users who sent a message: widget visitor, API session, else the conversation
+		UniqueVisitors int `json:"uniqueVisitors"`
+
+		// VisitorMessages Messages sent by visitors or API users
+		VisitorMessages int `json:"visitorMessages"`
+	} `json:"series"`
+	Timezone string `json:"timezone"`
+
+	// To End of the period covered (exclusive), on a quarter hour
+	To  string `json:"to"`
+	Top struct {
+		// Questions Most asked questions, by normalized text
+		Questions []struct {
+			Count      int    `json:"count"`
+			Normalized string `json:"normalized"`
+			Question   string `json:"question"`
+		} `json:"questions"`
+		Sources []struct {
+			Count    int     `json:"count"`
+			SourceId string  `json:"sourceId"`
+			Title    string  `json:"title"`
+			Url      *string `json:"url"`
+		} `json:"sources"`
+
+		// Unanswered Most asked questions whose answer went to the gap log
+		Unanswered []struct {
+			Count      int    `json:"count"`
+			Normalized string `json:"normalized"`
+			Question   string `json:"question"`
+		} `json:"unanswered"`
+	} `json:"top"`
+	Totals struct {
+		// Answered Answers with confidence at or above `lowConfidenceThreshold`
+		Answered      int      `json:"answered"`
+		AnsweredShare *float32 `json:"answeredShare"`
+
+		// Answers Answers completed
+		Answers int `json:"answers"`
+
+		// ByChannel The same figures per door: `widget`, `api`
+		ByChannel map[string]struct {
+			// Answered Answers with confidence at or above `lowConfidenceThreshold`
+			Answered      int      `json:"answered"`
+			AnsweredShare *float32 `json:"answeredShare"`
+
+			// Answers Answers completed
+			Answers int `json:"answers"`
+
+			// Conversations Conversations started
+			Conversations int `json:"conversations"`
+			Feedback      struct {
+				Down int `json:"down"`
+				Up   int `json:"up"`
+			} `json:"feedback"`
+			FirstTokenMs struct {
+				P50     *float32 `json:"p50"`
+				P95     *float32 `json:"p95"`
+				Samples int      `json:"samples"`
+			} `json:"firstTokenMs"`
+
+			// LowConfidence Answers that cited sources but scored below the threshold
+			LowConfidence      int      `json:"lowConfidence"`
+			LowConfidenceShare *float32 `json:"lowConfidenceShare"`
+
+			// ModelFailures Answers that failed (not cancelled by the client, not interrupted)
+			ModelFailures int `json:"modelFailures"`
+			Tokens        struct {
+				Completion int `json:"completion"`
+				Prompt     int `json:"prompt"`
+				Total      int `json:"total"`
+			} `json:"tokens"`
+
+			// Unanswered Answers for which the knowledge had no passage at all
+			Unanswered      int      `json:"unanswered"`
+			UnansweredShare *float32 `json:"unansweredShare"`
+
+			// UniqueVisitors Distinct end users who sent a message: widget visitor, API session, else the conversation
+			UniqueVisitors int `json:"uniqueVisitors"`
+
+			// VisitorMessages Messages sent by visitors or API users
+			VisitorMessages int `json:"visitorMessages"`
+		} `json:"byChannel"`
+
+		// Conversations Conversations started
+		Conversations int `json:"conversations"`
+		Feedback      struct {
+			Down int `json:"down"`
+			Up   int `json:"up"`
+		} `json:"feedback"`
+		FirstTokenMs struct {
+			P50     *float32 `json:"p50"`
+			P95     *float32 `json:"p95"`
+			Samples int      `json:"samples"`
+		} `json:"firstTokenMs"`
+
+		// Leads Leads captured
+		Leads int `json:"leads"`
+
+		// LowConfidence Answers that cited sources but scored below the threshold
+		LowConfidence      int      `json:"lowConfidence"`
+		LowConfidenceShare *float32 `json:"lowConfidenceShare"`
+
+		// ModelFailures Answers that failed (not cancelled by the client, not interrupted)
+		ModelFailures int `json:"modelFailures"`
+		Tokens        struct {
+			Completion int `json:"completion"`
+			Prompt     int `json:"prompt"`
+			Total      int `json:"total"`
+		} `json:"tokens"`
+
+		// Unanswered Answers for which the knowledge had no passage at all
+		Unanswered      int      `json:"unanswered"`
+		UnansweredShare *float32 `json:"unansweredShare"`
+
+		// UniqueVisitors Distinct end users who sent a message: widget visitor, API session, else the conversation
+		UniqueVisitors int `json:"uniqueVisitors"`
+
+		// VisitorMessages Messages sent by visitors or API users
+		VisitorMessages int `json:"visitorMessages"`
+	} `json:"totals"`
+}
+
+// AnalyticsReportGranularity defines model for AnalyticsReport.Granularity.
+type AnalyticsReportGranularity string
 
 // ApiKey defines model for ApiKey.
 type ApiKey struct {

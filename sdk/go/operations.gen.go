@@ -20,6 +20,7 @@ type services struct {
 	WidgetSettings *WidgetSettingsService
 	Widget         *WidgetService
 	Leads          *LeadsService
+	Analytics      *AnalyticsService
 	Sources        *SourcesService
 }
 
@@ -35,6 +36,7 @@ func newServices(c *Client) services {
 		WidgetSettings: &WidgetSettingsService{client: c},
 		Widget:         &WidgetService{client: c},
 		Leads:          &LeadsService{client: c},
+		Analytics:      &AnalyticsService{client: c},
 		Sources:        &SourcesService{client: c},
 	}
 }
@@ -538,6 +540,42 @@ func (s *LeadsService) Get(ctx context.Context, id string, opts ...CallOption) (
 func (s *LeadsService) Delete(ctx context.Context, id string, opts ...CallOption) (*Deleted, error) {
 	out := new(Deleted)
 	if err := s.client.do(ctx, call{method: "DELETE", path: "/api/v1/leads/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AnalyticsService holds the analytics operations.
+type AnalyticsService struct{ client *Client }
+
+// AnalyticsGetParams are the query parameters of AnalyticsService.Get; nil fields are left out.
+type AnalyticsGetParams struct {
+	ChatbotID   *string
+	From        *string
+	To          *string
+	Granularity *string
+	Timezone    *string
+	Top         *int
+}
+
+func (p *AnalyticsGetParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "chatbotId", p.ChatbotID)
+	setQuery(v, "from", p.From)
+	setQuery(v, "to", p.To)
+	setQuery(v, "granularity", p.Granularity)
+	setQuery(v, "timezone", p.Timezone)
+	setQuery(v, "top", p.Top)
+	return v
+}
+
+// Get: Usage figures of the organization or one chatbot: totals, a series by day, week or month in a time zone, and the most asked questions, unanswered questions and cited sources.
+func (s *AnalyticsService) Get(ctx context.Context, params *AnalyticsGetParams, opts ...CallOption) (*AnalyticsReport, error) {
+	out := new(AnalyticsReport)
+	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/analytics", query: params.values()}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil

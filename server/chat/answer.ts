@@ -33,6 +33,9 @@ export interface AnswerContext {
 
 const HISTORY_MESSAGES = 20;
 
+/** Stored on an answer whose client went away before it finished. */
+export const CANCELLED_ANSWER = 'cancelled by the client';
+
 function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
   return passages.map((p) => ({
     sourceId: p.sourceId,
@@ -70,6 +73,17 @@ async function noteModelFailure(
   await deps.usage.recordModelFailure(organizationId).catch(() => undefined);
   await deps.usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
   deps.logger.warn({ err: error.cause ?? error, conversationId }, 'model provider failed');
+}
+
+/** Tells subscribers (analytics) that records of a turn changed; the turn goes on if one of them fails. */
+export async function announceChange(
+  deps: Pick<ChatDeps, 'conversations' | 'logger'>,
+  message: MessageRecord,
+  times: Date[],
+): Promise<void> {
+  await deps.conversations.changed(message, times).catch((error: unknown) => {
+    deps.logger.error({ err: error }, 'could not announce a conversation change');
+  });
 }
 
 /**
@@ -178,6 +192,7 @@ export async function* generateAnswer(
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
+    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (confidence < LOW_CONFIDENCE) {
       await unanswered.record(ctx.bot.organizationId, ctx.bot._id, ctx.question, confidence).catch((error: unknown) => {
         logger.warn({ err: error }, 'could not record an unanswered question');
@@ -186,7 +201,7 @@ export async function* generateAnswer(
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
-    const reason = cancelled ? 'cancelled by the client' : error instanceof Error ? error.message : 'failed';
+    const reason = cancelled ? CANCELLED_ANSWER : error instanceof Error ? error.message : 'failed';
     await checkpoint.stop();
     // Only while the answer is still this turn's: a retry may have taken over an answer it thought abandoned.
     await models.Message.updateOne(
@@ -195,6 +210,7 @@ export async function* generateAnswer(
     ).catch((saveError: unknown) => {
       logger.error({ err: saveError }, 'could not mark an answer as failed');
     });
+    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (error instanceof ModelUnavailableError) {
       await noteModelFailure(deps, organizationId, conversationId, error);
     } else if (!cancelled && !(error instanceof AppError)) {

@@ -14,7 +14,7 @@ import type { LeadsService } from '../leads/leads.service.js';
 import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
-import { generateAnswer, type AnswerContext } from './answer.js';
+import { announceChange, generateAnswer, type AnswerContext } from './answer.js';
 import { storedResult } from './chat-result.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
@@ -132,6 +132,11 @@ export class ChatService {
       ]);
 
       if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
+      await announceChange(this.deps, answer, [
+        ...(conversation.messageCount === 0 ? [conversation.createdAt] : []),
+        userMessage.createdAt,
+        answer.createdAt,
+      ]);
 
       yield {
         type: 'accepted',

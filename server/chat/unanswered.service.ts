@@ -45,6 +45,16 @@ function toGapDto(doc: UnansweredRecord | (UnansweredRecord & { _id: Types.Objec
   };
 }
 
+/** A question as the gap log and analytics count it: lowercase, punctuation and extra spaces removed. */
+export function normalizeQuestion(question: string): string {
+  return question
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
+}
+
 /** The gap log: what visitors asked that the knowledge could not answer, with repeat counts. */
 export class UnansweredService {
   constructor(private readonly models: { Unanswered: UnansweredModel }) {}

@@ -8,6 +8,7 @@ import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { ConversationModel } from './conversation.model.js';
 import type { MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
 
@@ -77,7 +78,23 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
 
 /** Conversations and their messages, always scoped to one organization. */
 export class ConversationsService {
-  constructor(private readonly models: { Conversation: ConversationModel; Message: MessageModel }) {}
+  constructor(
+    private readonly models: { Conversation: ConversationModel; Message: MessageModel },
+    private readonly events: EventPublisher,
+  ) {}
+
+  /** Announces that records of a conversation, created at `times`, were written or changed. */
+  async changed(
+    conversation: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId; conversationId: Types.ObjectId },
+    times: Date[],
+  ): Promise<void> {
+    await this.events.publish('conversation.changed', {
+      organizationId: conversation.organizationId.toString(),
+      chatbotId: conversation.chatbotId.toString(),
+      conversationId: conversation.conversationId.toString(),
+      recordsCreatedAt: times.map((at) => at.toISOString()),
+    });
+  }
 
   /** Removes a deleted bot's conversations and their messages. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
@@ -203,6 +220,13 @@ export class ConversationsService {
     const doc = await this.find(organizationId, id);
     await this.models.Message.deleteMany({ conversationId: doc._id });
     await this.models.Conversation.deleteOne({ _id: doc._id });
+    await this.events.publish('conversation.deleted', {
+      organizationId: doc.organizationId.toString(),
+      chatbotId: doc.chatbotId.toString(),
+      conversationId: doc._id.toString(),
+      createdFrom: doc.createdAt.toISOString(),
+      createdTo: new Date().toISOString(),
+    });
   }
 
   /** Records the end user's thumbs up or down on an answer of this organization. */
@@ -225,6 +249,7 @@ export class ConversationsService {
       { returnDocument: 'after' },
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
+    await this.changed(doc, [doc.createdAt]);
     return toMessageDto(doc);
   }
 

@@ -24,6 +24,8 @@ const messageSchema = new Schema(
     finishReason: { type: String, default: null },
     promptTokens: { type: Number, default: 0 },
     completionTokens: { type: Number, default: 0 },
+    firstTokenMs: { type: Number, default: null },
+    durationMs: { type: Number, default: null },
     error: { type: String, default: null },
     /** While pending: the process writing the answer, its turn, and when it last wrote (see answer-lease.ts). */
     leaseOwner: { type: String, default: null },

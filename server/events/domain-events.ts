@@ -137,6 +137,21 @@ export interface DomainEvents {
     reason: string;
   };
 
+  /**
+   * Records of a conversation were written or changed: the conversation started, a question or an answer was
+   * stored, an answer completed, failed or was rated. `recordsCreatedAt` are those records' creation times
+   * (ISO 8601): analytics recomputes its rollups of those days.
+   */
+  'conversation.changed': EventContext & { chatbotId: string; conversationId: string; recordsCreatedAt: string[] };
+
+  /** A conversation and its messages were deleted; they had been created from `createdFrom` to `createdTo`. */
+  'conversation.deleted': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    createdFrom: string;
+    createdTo: string;
+  };
+
   /** The organization used 80% of a monthly quota; published once per period per organization. */
   'quota.warning': EventContext & {
     /** Which quota: only the monthly message quota today. */

@@ -11,6 +11,7 @@ export const API_KEY_SCOPES = [
   'leads:read',
   'leads:write',
   'settings:write',
+  'analytics:read',
   'admin',
 ] as const;
 

@@ -30,7 +30,8 @@ export const paginationQuerySchema = z.object({
 /** A short free-text string with a hard maximum. */
 export const shortText = (max = 200) => z.string().trim().min(1).max(max);
 
-const ISO_8601 =
+/** ISO 8601 date (`2026-01-31`) or date-time, with or without an offset. */
+export const ISO_8601 =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?$/;
 
 /**

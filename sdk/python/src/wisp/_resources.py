@@ -225,6 +225,17 @@ class LeadsResource:
         return self._transport.request("DELETE", f"/api/v1/leads/{quote(id)}", query={}, model=models.Deleted, timeout=timeout)
 
 
+class AnalyticsResource:
+    """The `analytics` operations."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def get(self, *, chatbot_id: Optional[str] = None, from_: Optional[str] = None, to: Optional[str] = None, granularity: Optional[str] = None, timezone: Optional[str] = None, top: Optional[int] = None, timeout: Optional[float] = None) -> models.AnalyticsReport:
+        """Usage figures of the organization or one chatbot: totals, a series by day, week or month in a time zone, and the most asked questions, unanswered questions and cited sources."""
+        return self._transport.request("GET", "/api/v1/analytics", query={"chatbotId": chatbot_id, "from": from_, "to": to, "granularity": granularity, "timezone": timezone, "top": top}, model=models.AnalyticsReport, timeout=timeout)
+
+
 class SourcesResource:
     """The `sources` operations."""
 
@@ -278,4 +289,5 @@ class Resources:
         self.widget_settings = WidgetSettingsResource(transport)
         self.widget = WidgetResource(transport)
         self.leads = LeadsResource(transport)
+        self.analytics = AnalyticsResource(transport)
         self.sources = SourcesResource(transport)

@@ -26,6 +26,7 @@ class ApiKey(BaseModel):
             'leads:read',
             'leads:write',
             'settings:write',
+            'analytics:read',
             'admin',
         ]
     ]
@@ -51,10 +52,11 @@ class ApiKeysCreateRequest(BaseModel):
                 'leads:read',
                 'leads:write',
                 'settings:write',
+                'analytics:read',
                 'admin',
             ]
         ],
-        Field(max_length=9, min_length=1),
+        Field(max_length=10, min_length=1),
     ]
 
 
@@ -75,6 +77,7 @@ class CreatedApiKey(BaseModel):
             'leads:read',
             'leads:write',
             'settings:write',
+            'analytics:read',
             'admin',
         ]
     ]
@@ -1203,6 +1206,342 @@ class Lead(BaseModel):
     created_at: Annotated[str, Field(alias='createdAt')]
     updated_at: Annotated[str, Field(alias='updatedAt')]
     conversations: list[Conversation2]
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    up: int
+    down: int
+
+
+class Tokens1(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    prompt: int
+    completion: int
+    total: int
+
+
+class FirstTokenMs(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    p50: Annotated[float | None, Field(...)]
+    p95: Annotated[float | None, Field(...)]
+    samples: int
+
+
+class ByChannel(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    conversations: Annotated[int, Field(description='Conversations started')]
+    visitor_messages: Annotated[
+        int,
+        Field(
+            alias='visitorMessages',
+            description='Messages sent by visitors or API users',
+        ),
+    ]
+    answers: Annotated[int, Field(description='Answers completed')]
+    unique_visitors: Annotated[
+        int,
+        Field(
+            alias='uniqueVisitors',
+            description='Distinct end users who sent a message: widget visitor, API session, else the conversation',
+        ),
+    ]
+    answered: Annotated[
+        int,
+        Field(
+            description='Answers with confidence at or above `lowConfidenceThreshold`'
+        ),
+    ]
+    low_confidence: Annotated[
+        int,
+        Field(
+            alias='lowConfidence',
+            description='Answers that cited sources but scored below the threshold',
+        ),
+    ]
+    unanswered: Annotated[
+        int, Field(description='Answers for which the knowledge had no passage at all')
+    ]
+    answered_share: Annotated[
+        float | None, Field(alias='answeredShare', ge=0.0, le=1.0)
+    ]
+    low_confidence_share: Annotated[
+        float | None, Field(alias='lowConfidenceShare', ge=0.0, le=1.0)
+    ]
+    unanswered_share: Annotated[
+        float | None, Field(alias='unansweredShare', ge=0.0, le=1.0)
+    ]
+    feedback: Feedback
+    tokens: Tokens1
+    model_failures: Annotated[
+        int,
+        Field(
+            alias='modelFailures',
+            description='Answers that failed (not cancelled by the client, not interrupted)',
+        ),
+    ]
+    first_token_ms: Annotated[FirstTokenMs, Field(alias='firstTokenMs')]
+
+
+class Totals(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    conversations: Annotated[int, Field(description='Conversations started')]
+    visitor_messages: Annotated[
+        int,
+        Field(
+            alias='visitorMessages',
+            description='Messages sent by visitors or API users',
+        ),
+    ]
+    answers: Annotated[int, Field(description='Answers completed')]
+    unique_visitors: Annotated[
+        int,
+        Field(
+            alias='uniqueVisitors',
+            description='Distinct end users who sent a message: widget visitor, API session, else the conversation',
+        ),
+    ]
+    answered: Annotated[
+        int,
+        Field(
+            description='Answers with confidence at or above `lowConfidenceThreshold`'
+        ),
+    ]
+    low_confidence: Annotated[
+        int,
+        Field(
+            alias='lowConfidence',
+            description='Answers that cited sources but scored below the threshold',
+        ),
+    ]
+    unanswered: Annotated[
+        int, Field(description='Answers for which the knowledge had no passage at all')
+    ]
+    answered_share: Annotated[
+        float | None, Field(alias='answeredShare', ge=0.0, le=1.0)
+    ]
+    low_confidence_share: Annotated[
+        float | None, Field(alias='lowConfidenceShare', ge=0.0, le=1.0)
+    ]
+    unanswered_share: Annotated[
+        float | None, Field(alias='unansweredShare', ge=0.0, le=1.0)
+    ]
+    feedback: Feedback
+    tokens: Tokens1
+    model_failures: Annotated[
+        int,
+        Field(
+            alias='modelFailures',
+            description='Answers that failed (not cancelled by the client, not interrupted)',
+        ),
+    ]
+    first_token_ms: Annotated[FirstTokenMs, Field(alias='firstTokenMs')]
+    leads: Annotated[int, Field(description='Leads captured')]
+    by_channel: Annotated[
+        dict[str, ByChannel],
+        Field(
+            alias='byChannel', description='The same figures per door: `widget`, `api`'
+        ),
+    ]
+
+
+class ByChannel1(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    conversations: Annotated[int, Field(description='Conversations started')]
+    visitor_messages: Annotated[
+        int,
+        Field(
+            alias='visitorMessages',
+            description='Messages sent by visitors or API users',
+        ),
+    ]
+    answers: Annotated[int, Field(description='Answers completed')]
+    unique_visitors: Annotated[
+        int,
+        Field(
+            alias='uniqueVisitors',
+            description='Distinct end users who sent a message: widget visitor, API session, else the conversation',
+        ),
+    ]
+    answered: Annotated[
+        int,
+        Field(
+            description='Answers with confidence at or above `lowConfidenceThreshold`'
+        ),
+    ]
+    low_confidence: Annotated[
+        int,
+        Field(
+            alias='lowConfidence',
+            description='Answers that cited sources but scored below the threshold',
+        ),
+    ]
+    unanswered: Annotated[
+        int, Field(description='Answers for which the knowledge had no passage at all')
+    ]
+    answered_share: Annotated[
+        float | None, Field(alias='answeredShare', ge=0.0, le=1.0)
+    ]
+    low_confidence_share: Annotated[
+        float | None, Field(alias='lowConfidenceShare', ge=0.0, le=1.0)
+    ]
+    unanswered_share: Annotated[
+        float | None, Field(alias='unansweredShare', ge=0.0, le=1.0)
+    ]
+    feedback: Feedback
+    tokens: Tokens1
+    model_failures: Annotated[
+        int,
+        Field(
+            alias='modelFailures',
+            description='Answers that failed (not cancelled by the client, not interrupted)',
+        ),
+    ]
+    first_token_ms: Annotated[FirstTokenMs, Field(alias='firstTokenMs')]
+
+
+class Series(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    conversations: Annotated[int, Field(description='Conversations started')]
+    visitor_messages: Annotated[
+        int,
+        Field(
+            alias='visitorMessages',
+            description='Messages sent by visitors or API users',
+        ),
+    ]
+    answers: Annotated[int, Field(description='Answers completed')]
+    unique_visitors: Annotated[
+        int,
+        Field(
+            alias='uniqueVisitors',
+            description='Distinct end users who sent a message: widget visitor, API session, else the conversation',
+        ),
+    ]
+    answered: Annotated[
+        int,
+        Field(
+            description='Answers with confidence at or above `lowConfidenceThreshold`'
+        ),
+    ]
+    low_confidence: Annotated[
+        int,
+        Field(
+            alias='lowConfidence',
+            description='Answers that cited sources but scored below the threshold',
+        ),
+    ]
+    unanswered: Annotated[
+        int, Field(description='Answers for which the knowledge had no passage at all')
+    ]
+    answered_share: Annotated[
+        float | None, Field(alias='answeredShare', ge=0.0, le=1.0)
+    ]
+    low_confidence_share: Annotated[
+        float | None, Field(alias='lowConfidenceShare', ge=0.0, le=1.0)
+    ]
+    unanswered_share: Annotated[
+        float | None, Field(alias='unansweredShare', ge=0.0, le=1.0)
+    ]
+    feedback: Feedback
+    tokens: Tokens1
+    model_failures: Annotated[
+        int,
+        Field(
+            alias='modelFailures',
+            description='Answers that failed (not cancelled by the client, not interrupted)',
+        ),
+    ]
+    first_token_ms: Annotated[FirstTokenMs, Field(alias='firstTokenMs')]
+    leads: Annotated[int, Field(description='Leads captured')]
+    by_channel: Annotated[
+        dict[str, ByChannel1],
+        Field(
+            alias='byChannel', description='The same figures per door: `widget`, `api`'
+        ),
+    ]
+    start: str
+    end: str
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    question: str
+    normalized: str
+    count: int
+
+
+class UnansweredItem(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    question: str
+    normalized: str
+    count: int
+
+
+class Source5(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    source_id: Annotated[str, Field(alias='sourceId')]
+    title: str
+    url: Annotated[str | None, Field(...)]
+    count: int
+
+
+class Top(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    questions: Annotated[
+        list[Question], Field(description='Most asked questions, by normalized text')
+    ]
+    unanswered: Annotated[
+        list[UnansweredItem],
+        Field(description='Most asked questions whose answer went to the gap log'),
+    ]
+    sources: list[Source5]
+
+
+class AnalyticsReport(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    chatbot_id: Annotated[str | None, Field(alias='chatbotId')]
+    from_: Annotated[
+        str,
+        Field(
+            alias='from',
+            description='Start of the period covered (inclusive), on a quarter hour',
+        ),
+    ]
+    to: Annotated[
+        str,
+        Field(description='End of the period covered (exclusive), on a quarter hour'),
+    ]
+    timezone: str
+    granularity: Literal['day', 'week', 'month']
+    low_confidence_threshold: Annotated[float, Field(alias='lowConfidenceThreshold')]
+    totals: Totals
+    series: list[Series]
+    top: Top
 
 
 class KnowledgeSource(BaseModel):

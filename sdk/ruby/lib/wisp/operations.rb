@@ -60,6 +60,9 @@ module Wisp
       get: { method: :get, path: "/api/v1/leads/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get a lead with the transcripts of its conversations" },
       delete: { method: :delete, path: "/api/v1/leads/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Delete a lead: the person's details go, and their conversations keep no name or email" },
     },
+    analytics: {
+      get: { method: :get, path: "/api/v1/analytics", path_params: [], query: {chatbot_id: "chatbotId", from: "from", to: "to", granularity: "granularity", timezone: "timezone", top: "top"}, body: false, message_id: false, paginated: false, text: false, summary: "Usage figures of the organization or one chatbot: totals, a series by day, week or month in a time zone, and the most asked questions, unanswered questions and cited sources" },
+    },
     sources: {
       list: { method: :get, path: "/api/v1/chatbots/{id}/sources", path_params: [:id], query: {status: "status", type: "type"}, body: false, message_id: false, paginated: true, text: false, summary: "List a chatbot's knowledge sources" },
       create: { method: :post, path: "/api/v1/chatbots/{id}/sources", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Add a source (text or URL as JSON; a file as multipart/form-data with a `file` field); answers 202 and processes it in the background" },

@@ -47,7 +47,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -208,7 +208,7 @@ export interface paths {
                      */
                     "application/json": {
                         name: string;
-                        scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "admin")[];
+                        scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
                     };
                 };
             };
@@ -226,7 +226,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -430,7 +430,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -604,7 +604,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -793,7 +793,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -8255,6 +8255,377 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage figures of the organization or one chatbot: totals, a series by day, week or month in a time zone, and the most asked questions, unanswered questions and cited sources
+         * @description Requires scope `analytics:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/analytics" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One chatbot (id or slug); the whole organization when omitted */
+                    chatbotId?: string;
+                    /** @description Start of the period. A date alone means that local day in `timezone`; a date-time without an offset is a local time in `timezone`. */
+                    from?: string;
+                    /** @description End of the period. A date alone means that local day in `timezone` (included); a date-time without an offset is a local time in `timezone`. */
+                    to?: string;
+                    granularity?: "day" | "week" | "month";
+                    /** @description IANA time zone the days, weeks and months are cut in, e.g. Europe/Paris */
+                    timezone?: string;
+                    /** @description Length of each top list (1-50) */
+                    top?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                chatbotId: string | null;
+                                /** @description Start of the period covered (inclusive), on a quarter hour */
+                                from: string;
+                                /** @description End of the period covered (exclusive), on a quarter hour */
+                                to: string;
+                                timezone: string;
+                                /** @enum {string} */
+                                granularity: "day" | "week" | "month";
+                                lowConfidenceThreshold: number;
+                                totals: {
+                                    /** @description Conversations started */
+                                    conversations: number;
+                                    /** @description Messages sent by visitors or API users */
+                                    visitorMessages: number;
+                                    /** @description Answers completed */
+                                    answers: number;
+                                    /** @description Distinct end users who sent a message: widget visitor, API session, else the conversation */
+                                    uniqueVisitors: number;
+                                    /** @description Answers with confidence at or above `lowConfidenceThreshold` */
+                                    answered: number;
+                                    /** @description Answers that cited sources but scored below the threshold */
+                                    lowConfidence: number;
+                                    /** @description Answers for which the knowledge had no passage at all */
+                                    unanswered: number;
+                                    answeredShare: number | null;
+                                    lowConfidenceShare: number | null;
+                                    unansweredShare: number | null;
+                                    feedback: {
+                                        up: number;
+                                        down: number;
+                                    };
+                                    tokens: {
+                                        prompt: number;
+                                        completion: number;
+                                        total: number;
+                                    };
+                                    /** @description Answers that failed (not cancelled by the client, not interrupted) */
+                                    modelFailures: number;
+                                    firstTokenMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                        samples: number;
+                                    };
+                                    /** @description Leads captured */
+                                    leads: number;
+                                    /** @description The same figures per door: `widget`, `api` */
+                                    byChannel: {
+                                        [key: string]: {
+                                            /** @description Conversations started */
+                                            conversations: number;
+                                            /** @description Messages sent by visitors or API users */
+                                            visitorMessages: number;
+                                            /** @description Answers completed */
+                                            answers: number;
+                                            /** @description Distinct end users who sent a message: widget visitor, API session, else the conversation */
+                                            uniqueVisitors: number;
+                                            /** @description Answers with confidence at or above `lowConfidenceThreshold` */
+                                            answered: number;
+                                            /** @description Answers that cited sources but scored below the threshold */
+                                            lowConfidence: number;
+                                            /** @description Answers for which the knowledge had no passage at all */
+                                            unanswered: number;
+                                            answeredShare: number | null;
+                                            lowConfidenceShare: number | null;
+                                            unansweredShare: number | null;
+                                            feedback: {
+                                                up: number;
+                                                down: number;
+                                            };
+                                            tokens: {
+                                                prompt: number;
+                                                completion: number;
+                                                total: number;
+                                            };
+                                            /** @description Answers that failed (not cancelled by the client, not interrupted) */
+                                            modelFailures: number;
+                                            firstTokenMs: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                samples: number;
+                                            };
+                                        };
+                                    };
+                                };
+                                series: {
+                                    /** @description Conversations started */
+                                    conversations: number;
+                                    /** @description Messages sent by visitors or API users */
+                                    visitorMessages: number;
+                                    /** @description Answers completed */
+                                    answers: number;
+                                    /** @description Distinct end users who sent a message: widget visitor, API session, else the conversation */
+                                    uniqueVisitors: number;
+                                    /** @description Answers with confidence at or above `lowConfidenceThreshold` */
+                                    answered: number;
+                                    /** @description Answers that cited sources but scored below the threshold */
+                                    lowConfidence: number;
+                                    /** @description Answers for which the knowledge had no passage at all */
+                                    unanswered: number;
+                                    answeredShare: number | null;
+                                    lowConfidenceShare: number | null;
+                                    unansweredShare: number | null;
+                                    feedback: {
+                                        up: number;
+                                        down: number;
+                                    };
+                                    tokens: {
+                                        prompt: number;
+                                        completion: number;
+                                        total: number;
+                                    };
+                                    /** @description Answers that failed (not cancelled by the client, not interrupted) */
+                                    modelFailures: number;
+                                    firstTokenMs: {
+                                        p50: number | null;
+                                        p95: number | null;
+                                        samples: number;
+                                    };
+                                    /** @description Leads captured */
+                                    leads: number;
+                                    /** @description The same figures per door: `widget`, `api` */
+                                    byChannel: {
+                                        [key: string]: {
+                                            /** @description Conversations started */
+                                            conversations: number;
+                                            /** @description Messages sent by visitors or API users */
+                                            visitorMessages: number;
+                                            /** @description Answers completed */
+                                            answers: number;
+                                            /** @description Distinct end users who sent a message: widget visitor, API session, else the conversation */
+                                            uniqueVisitors: number;
+                                            /** @description Answers with confidence at or above `lowConfidenceThreshold` */
+                                            answered: number;
+                                            /** @description Answers that cited sources but scored below the threshold */
+                                            lowConfidence: number;
+                                            /** @description Answers for which the knowledge had no passage at all */
+                                            unanswered: number;
+                                            answeredShare: number | null;
+                                            lowConfidenceShare: number | null;
+                                            unansweredShare: number | null;
+                                            feedback: {
+                                                up: number;
+                                                down: number;
+                                            };
+                                            tokens: {
+                                                prompt: number;
+                                                completion: number;
+                                                total: number;
+                                            };
+                                            /** @description Answers that failed (not cancelled by the client, not interrupted) */
+                                            modelFailures: number;
+                                            firstTokenMs: {
+                                                p50: number | null;
+                                                p95: number | null;
+                                                samples: number;
+                                            };
+                                        };
+                                    };
+                                    start: string;
+                                    end: string;
+                                }[];
+                                top: {
+                                    /** @description Most asked questions, by normalized text */
+                                    questions: {
+                                        question: string;
+                                        normalized: string;
+                                        count: number;
+                                    }[];
+                                    /** @description Most asked questions whose answer went to the gap log */
+                                    unanswered: {
+                                        question: string;
+                                        normalized: string;
+                                        count: number;
+                                    }[];
+                                    sources: {
+                                        sourceId: string;
+                                        title: string;
+                                        url: string | null;
+                                        count: number;
+                                    }[];
+                                };
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

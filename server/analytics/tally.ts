@@ -1,0 +1,189 @@
+import type { ChannelMetrics } from '../../shared/schemas/analytics.js';
+
+/** The additive figures of a slot, summed as they are. */
+export const COUNTERS = [
+  'conversations',
+  'visitorMessages',
+  'answers',
+  'answered',
+  'lowConfidence',
+  'unanswered',
+  'feedbackUp',
+  'feedbackDown',
+  'promptTokens',
+  'completionTokens',
+  'modelFailures',
+] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+/** A question counted by its normalized text, with one original wording to show (kept once per day). */
+type QuestionEntry = [normalized: string, count: number, sample?: string];
+type SourceEntry = [sourceId: string, count: number, title: string, url: string | null];
+
+/**
+ * One door's figures for one quarter hour, as stored. Everything in it merges exactly: counters add, the
+ * first-token latencies are counted per whole millisecond (so percentiles of a merge are exact), visitors
+ * are kept as keys (so a union counts each once).
+ */
+export interface SlotFigures {
+  n: Partial<Record<Counter, number>>;
+  lat: Array<[ms: number, count: number]>;
+  vis: string[];
+}
+
+/** Questions, unanswered questions and cited sources, counted by key. */
+export interface TopLists {
+  qs: QuestionEntry[];
+  gaps: QuestionEntry[];
+  src: SourceEntry[];
+}
+
+/** A quarter hour of a UTC day (`q` from 0 to 95), by door (`widget`, `api`). */
+export interface Slot<T = SlotFigures> {
+  q: number;
+  ch: Record<string, T>;
+}
+
+/**
+ * A bot's UTC day as stored: figures per quarter hour, top lists per quarter hour (without wordings: read only
+ * for a day the period covers in part) and for the whole day (with wordings: read for days covered whole).
+ */
+export interface DayRollup {
+  slots: Slot[];
+  slotTops: Array<Slot<TopLists>>;
+  tops: Record<string, TopLists>;
+}
+
+function addCount<K>(map: Map<K, number>, key: K, count: number): void {
+  map.set(key, (map.get(key) ?? 0) + count);
+}
+
+function addQuestion(map: Map<string, { count: number; sample: string }>, [normalized, count, sample]: QuestionEntry) {
+  const entry = map.get(normalized);
+  if (entry) {
+    entry.count += count;
+    if (!entry.sample && sample) entry.sample = sample;
+  } else map.set(normalized, { count, sample: sample ?? '' });
+}
+
+/** Nearest-rank percentile of a latency histogram: the smallest value at or above which `p`% of samples lie. */
+function percentile(sorted: Array<[number, number]>, total: number, p: number): number | null {
+  if (total === 0) return null;
+  const rank = Math.ceil((p / 100) * total);
+  let seen = 0;
+  for (const [ms, count] of sorted) {
+    seen += count;
+    if (seen >= rank) return ms;
+  }
+  return sorted.at(-1)?.[0] ?? null;
+}
+
+const share = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000);
+
+/**
+ * Figures being added up: from raw records while a slot is built, or from stored slots while a report is
+ * merged. Top lists are only kept when asked for (a series point does not need them).
+ */
+export class Tally {
+  readonly counters = new Map<Counter, number>();
+  readonly latency = new Map<number, number>();
+  readonly visitors = new Set<string>();
+  readonly questions = new Map<string, { count: number; sample: string }>();
+  readonly gaps = new Map<string, { count: number; sample: string }>();
+  readonly sources = new Map<string, { count: number; title: string; url: string | null }>();
+
+  constructor(private readonly withTopLists = true) {}
+
+  count(counter: Counter, by = 1): void {
+    if (by !== 0) addCount(this.counters, counter, by);
+  }
+
+  firstToken(ms: number): void {
+    addCount(this.latency, Math.round(ms), 1);
+  }
+
+  question(into: 'questions' | 'gaps', normalized: string, sample: string): void {
+    addQuestion(this[into], [normalized, 1, sample]);
+  }
+
+  source(sourceId: string, title: string, url: string | null): void {
+    const entry = this.sources.get(sourceId);
+    if (entry) entry.count += 1;
+    else this.sources.set(sourceId, { count: 1, title, url });
+  }
+
+  /** Adds a stored slot's figures. */
+  add(figures: SlotFigures): void {
+    for (const [counter, value] of Object.entries(figures.n)) this.count(counter as Counter, value);
+    for (const [ms, count] of figures.lat) addCount(this.latency, ms, count);
+    for (const key of figures.vis) this.visitors.add(key);
+  }
+
+  /** Adds stored top lists; wordings missing from them are taken from `wordings` (the day's). */
+  addTops(tops: TopLists, wordings?: { qs: Map<string, string>; gaps: Map<string, string> }): void {
+    if (!this.withTopLists) return;
+    const withWording = (entry: QuestionEntry, from: Map<string, string> | undefined): QuestionEntry =>
+      entry[2] || !from ? entry : [entry[0], entry[1], from.get(entry[0])];
+    for (const entry of tops.qs) addQuestion(this.questions, withWording(entry, wordings?.qs));
+    for (const entry of tops.gaps) addQuestion(this.gaps, withWording(entry, wordings?.gaps));
+    for (const [sourceId, count, title, url] of tops.src) {
+      const entry = this.sources.get(sourceId);
+      if (entry) entry.count += count;
+      else this.sources.set(sourceId, { count, title, url });
+    }
+  }
+
+  /** Adds another tally (e.g. one door's into the all-doors total). */
+  merge(other: Tally): void {
+    this.add(other.figures());
+    this.addTops(other.tops(true));
+  }
+
+  figures(): SlotFigures {
+    return { n: Object.fromEntries(this.counters), lat: [...this.latency], vis: [...this.visitors] };
+  }
+
+  tops(withWordings: boolean): TopLists {
+    const questions = (map: Map<string, { count: number; sample: string }>): QuestionEntry[] =>
+      [...map].map(([normalized, { count, sample }]) =>
+        withWordings ? [normalized, count, sample] : [normalized, count],
+      );
+    return {
+      qs: questions(this.questions),
+      gaps: questions(this.gaps),
+      src: [...this.sources].map(([sourceId, { count, title, url }]) => [sourceId, count, title, url]),
+    };
+  }
+
+  metrics(): ChannelMetrics {
+    const n = (counter: Counter) => this.counters.get(counter) ?? 0;
+    const answers = n('answers');
+    const sorted = [...this.latency].sort((a, b) => a[0] - b[0]);
+    const samples = sorted.reduce((sum, [, count]) => sum + count, 0);
+    return {
+      conversations: n('conversations'),
+      visitorMessages: n('visitorMessages'),
+      answers,
+      uniqueVisitors: this.visitors.size,
+      answered: n('answered'),
+      lowConfidence: n('lowConfidence'),
+      unanswered: n('unanswered'),
+      answeredShare: share(n('answered'), answers),
+      lowConfidenceShare: share(n('lowConfidence'), answers),
+      unansweredShare: share(n('unanswered'), answers),
+      feedback: { up: n('feedbackUp'), down: n('feedbackDown') },
+      tokens: {
+        prompt: n('promptTokens'),
+        completion: n('completionTokens'),
+        total: n('promptTokens') + n('completionTokens'),
+      },
+      modelFailures: n('modelFailures'),
+      firstTokenMs: { p50: percentile(sorted, samples, 50), p95: percentile(sorted, samples, 95), samples },
+    };
+  }
+}
+
+/** The `limit` most counted entries of a map, ties broken by key so the order is stable. */
+export function topOf<T extends { count: number }>(map: Map<string, T>, limit: number): Array<[string, T]> {
+  return [...map].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit);
+}
