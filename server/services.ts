@@ -85,7 +85,10 @@ export async function ensureCollections(models: Models): Promise<void> {
 /** Every service of the app, wired once; transport adapters receive what they need from here. */
 export function createServices(models: Models, config: Config, logger: Logger) {
   const secrets = new SecretBox(config.SECRET_KEY);
-  const events = new DomainEventBus();
+  // A subscriber's failure is logged; a turn or ingestion that announced the event carries on.
+  const events = new DomainEventBus((error, event) =>
+    logger.error({ err: error, event: event.type }, 'a subscriber of a domain event failed'),
+  );
   const apiKeys = new ApiKeysService({ ApiKey: models.ApiKey }, (id): Promise<OrganizationSettings | null> =>
     organizations.settingsOf(id),
   );
@@ -101,6 +104,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     (id): Promise<OrganizationSettings | null> => organizations.settingsOf(id),
     monthlyQuotas(planDefaults(config)),
     (orgId) => knowledge.sources.countStorage(orgId),
+    { events, logger },
   );
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
   // Pushes to open widgets (e.g. settings changes); the socket server attaches to it when it starts.
@@ -122,7 +126,10 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     maxRetries: config.MODEL_MAX_RETRIES,
     backoffMs: config.MODEL_RETRY_BACKOFF_MS,
   });
-  const conversations = new ConversationsService({ Conversation: models.Conversation, Message: models.Message });
+  const conversations = new ConversationsService(
+    { Conversation: models.Conversation, Message: models.Message },
+    events,
+  );
   const endUserTokens = new EndUserTokens({ maxLifetimeMs: config.END_USER_TOKEN_MAX_LIFETIME_MS });
   const unanswered = new UnansweredService({ Unanswered: models.Unanswered });
   const widgetSettings = new WidgetSettingsService(
@@ -134,12 +141,15 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   widgetSettings.updates.subscribe(({ chatbotId, version, config }) =>
     widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
   );
-  const leads = new LeadsService({
-    Lead: models.Lead,
-    Chatbot: models.Chatbot,
-    Conversation: models.Conversation,
-    Message: models.Message,
-  });
+  const leads = new LeadsService(
+    {
+      Lead: models.Lead,
+      Chatbot: models.Chatbot,
+      Conversation: models.Conversation,
+      Message: models.Message,
+    },
+    events,
+  );
   const knowledge = new KnowledgeService({
     models: {
       Source: models.Source,
@@ -152,6 +162,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     logger,
     chatbots,
     modelResolver,
+    events,
   });
   const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
@@ -170,6 +181,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     endUserTokens,
     leases: answerLeases,
     logger,
+    events,
   });
   return {
     logger,

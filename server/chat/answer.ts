@@ -4,7 +4,8 @@ import type { ConversationModel } from '../conversations/conversation.model.js';
 import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
-import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
+import type { DomainEventInput, EventCitation } from '../events/domain-events.js';
+import { ModelUnavailableError, type BotModels, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
@@ -26,6 +27,8 @@ export interface AnswerContext {
   userMessage: MessageRecord;
   answer: MessageRecord;
   question: string;
+  /** When the turn started (`Date.now()`), for the answer's timings. */
+  startedAt: number;
 }
 
 const HISTORY_MESSAGES = 20;
@@ -71,10 +74,12 @@ export async function* generateAnswer(
   const conversationId = ctx.conversation._id.toString();
   let text = '';
   let seq = 0;
+  let firstTokenMs: number | null = null;
+  let botModels: BotModels | null = null;
   // What has streamed is written about once a second, so a crash keeps it and other nodes see the answer alive.
   const checkpoint = deps.leases.keepAlive(ctx.answer._id, ctx.answer.leaseId ?? '', () => text);
   try {
-    const botModels = await deps.modelResolver.forChatbot(ctx.bot);
+    botModels = await deps.modelResolver.forChatbot(ctx.bot);
     const retrieval = await deps.retriever.retrieve(
       { chatbotId: ctx.bot._id.toString(), organizationId },
       ctx.question,
@@ -106,6 +111,7 @@ export async function* generateAnswer(
         signal,
       })) {
         if (part.type === 'delta') {
+          firstTokenMs ??= Date.now() - ctx.startedAt;
           text += part.text;
           checkpoint.grew();
           yield { type: 'chunk', seq: seq++, text: part.text };
@@ -137,6 +143,8 @@ export async function* generateAnswer(
       finishReason,
       promptTokens: tokens.prompt,
       completionTokens: tokens.completion,
+      firstTokenMs,
+      durationMs: Date.now() - ctx.startedAt,
     });
     await Promise.all([
       ctx.answer.save(),
@@ -150,19 +158,33 @@ export async function* generateAnswer(
           logger.warn({ err: error }, 'could not record an unanswered question');
         });
     }
+    deps.events.notify('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
     const reason = cancelled ? 'cancelled by the client' : error instanceof Error ? error.message : 'failed';
     await checkpoint.stop();
     // Only while the answer is still this turn's: a retry may have taken over an answer it thought abandoned.
-    await models.Message.updateOne(
+    const marked = await models.Message.updateOne(
       { _id: ctx.answer._id, leaseId: ctx.answer.leaseId },
-      { $set: { status: 'failed', content: text, error: reason } },
+      {
+        $set: { status: 'failed', content: text, error: reason, firstTokenMs, durationMs: Date.now() - ctx.startedAt },
+      },
     ).catch((saveError: unknown) => {
       logger.error({ err: saveError }, 'could not mark an answer as failed');
+      return null;
     });
+    if (marked?.matchedCount) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
     if (error instanceof ModelUnavailableError) {
+      deps.events.notify('integration.failed', {
+        organizationId,
+        chatbotId: ctx.bot._id.toString(),
+        integrationId: botModels?.connection?.integrationId ?? null,
+        provider: botModels?.connection?.provider ?? 'unknown',
+        model: botModels?.chat?.model ?? 'unknown',
+        reason: error.message,
+        attempts: error.retries + 1,
+      });
       await usage.recordModelFailure(organizationId).catch(() => undefined);
       await usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
       logger.warn({ err: error.cause ?? error, conversationId }, 'model provider failed');
@@ -189,4 +211,44 @@ export async function* generateAnswer(
   } finally {
     await checkpoint.stop();
   }
+}
+
+/** The ids and channel every event of this turn's answer carries. */
+function turnIds(ctx: AnswerContext) {
+  return {
+    organizationId: ctx.bot.organizationId.toString(),
+    chatbotId: ctx.bot._id.toString(),
+    conversationId: ctx.conversation._id.toString(),
+    messageId: ctx.answer._id.toString(),
+    questionMessageId: ctx.userMessage._id.toString(),
+    channel: ctx.conversation.channel,
+  };
+}
+
+/** `answer.completed` for the stored answer; `answered` is false for a gap (too little knowledge matched). */
+function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed'> {
+  const { answer } = ctx;
+  const confidence = answer.confidence ?? 0;
+  return {
+    ...turnIds(ctx),
+    occurredAt: answer.updatedAt.toISOString(),
+    text: answer.content ?? '',
+    confidence,
+    answered: confidence >= LOW_CONFIDENCE,
+    citations: citationsOf(answer),
+    model: answer.model ?? null,
+    usage: { promptTokens: answer.promptTokens ?? 0, completionTokens: answer.completionTokens ?? 0 },
+    firstTokenMs: answer.firstTokenMs ?? null,
+    durationMs: answer.durationMs ?? 0,
+  };
+}
+
+/** The sources an answer cites, once each (several passages may come from one page). */
+function citationsOf(answer: MessageRecord): EventCitation[] {
+  const citations = new Map<string, EventCitation>();
+  for (const source of answer.sources ?? []) {
+    const citation = { sourceId: source.sourceId ?? '', title: source.title ?? '', url: source.url ?? null };
+    citations.set(`${citation.sourceId} ${citation.url ?? ''}`, citation);
+  }
+  return [...citations.values()];
 }

@@ -7,6 +7,7 @@ import type { ChatbotModel } from '../chatbots/chatbot.model.js';
 import type { ConversationModel } from '../conversations/conversation.model.js';
 import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
@@ -21,6 +22,7 @@ import type { Retriever } from './retriever.js';
 import type { UnansweredService } from './unanswered.service.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
+import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 export interface ChatDeps {
   models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel };
@@ -34,6 +36,8 @@ export interface ChatDeps {
   endUserTokens: EndUserTokens;
   leases: AnswerLeases;
   logger: Logger;
+  /** Announces the turn (not awaited: a subscriber never slows or fails it). */
+  events: EventPublisher;
 }
 
 /** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */
@@ -62,6 +66,7 @@ export class ChatService {
 
   private async *runTurn(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     const { models, chatbots, conversations, usage } = this.deps;
+    const startedAt = Date.now();
     if (turn.message.length > MAX_MESSAGE_CHARS) {
       throw new AppError('PayloadTooLargeError', {
         message: `The message is ${turn.message.length} characters; the limit is ${MAX_MESSAGE_CHARS}`,
@@ -126,10 +131,11 @@ export class ChatService {
         }
         throw error;
       }
-      const [answer] = await Promise.all([
+      const [answer, messageCount] = await Promise.all([
         this.prepareAnswer(userMessage, existing !== null),
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
       ]);
+      if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
 
       if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
 
@@ -148,6 +154,7 @@ export class ChatService {
         userMessage,
         answer,
         question: userMessage.content ?? turn.message,
+        startedAt,
       };
       for await (const event of generateAnswer(this.deps, context, signal)) {
         // Any answer text sent (even cut short later) counts as an answered message.
@@ -161,6 +168,30 @@ export class ChatService {
         });
       }
     }
+  }
+
+  /** `message.received`, after `conversation.created` when it is the conversation's first message. */
+  private announceReceived(conversation: ConversationRecord, userMessage: MessageRecord, first: boolean): void {
+    const ids = {
+      organizationId: conversation.organizationId.toString(),
+      chatbotId: conversation.chatbotId.toString(),
+      conversationId: conversation._id.toString(),
+      channel: conversation.channel,
+      visitorId: conversation.visitorId ?? null,
+    };
+    if (first) {
+      this.deps.events.notify('conversation.created', {
+        ...ids,
+        occurredAt: conversation.createdAt.toISOString(),
+        userSub: conversation.user?.sub ?? null,
+      });
+    }
+    this.deps.events.notify('message.received', {
+      ...ids,
+      occurredAt: userMessage.createdAt.toISOString(),
+      messageId: userMessage._id.toString(),
+      text: userMessage.content ?? '',
+    });
   }
 
   private findUserMessage(conversationId: Types.ObjectId, clientMessageId: string) {

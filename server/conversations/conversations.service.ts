@@ -8,6 +8,7 @@ import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { ConversationModel } from './conversation.model.js';
 import type { MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
 
@@ -76,7 +77,11 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
 
 /** Conversations and their messages, always scoped to one organization. */
 export class ConversationsService {
-  constructor(private readonly models: { Conversation: ConversationModel; Message: MessageModel }) {}
+  constructor(
+    private readonly models: { Conversation: ConversationModel; Message: MessageModel },
+    /** Announces `message.feedback`. */
+    private readonly events: EventPublisher,
+  ) {}
 
   /** Removes a deleted bot's conversations and their messages. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
@@ -126,15 +131,20 @@ export class ConversationsService {
     return doc;
   }
 
-  /** Records a turn on the conversation's counters with one atomic update. */
-  async touch(conversationId: Types.ObjectId, preview: string, addedMessages: number): Promise<void> {
-    await this.models.Conversation.updateOne(
+  /**
+   * Records a turn on the conversation's counters with one atomic update; returns the message count after it
+   * (1 only for the conversation's first message, even when several arrive at once).
+   */
+  async touch(conversationId: Types.ObjectId, preview: string, addedMessages: number): Promise<number> {
+    const after = await this.models.Conversation.findOneAndUpdate(
       { _id: conversationId },
       {
         $inc: { messageCount: addedMessages },
         $set: { lastMessageAt: new Date(), lastMessagePreview: preview.slice(0, 200) },
       },
-    );
+      { returnDocument: 'after', projection: { messageCount: 1 } },
+    ).lean();
+    return after?.messageCount ?? 0;
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
@@ -224,6 +234,14 @@ export class ConversationsService {
       { returnDocument: 'after' },
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
+    this.events.notify('message.feedback', {
+      organizationId: doc.organizationId.toString(),
+      chatbotId: doc.chatbotId.toString(),
+      conversationId: doc.conversationId.toString(),
+      messageId: doc._id.toString(),
+      rating,
+      comment: comment ?? null,
+    });
     return toMessageDto(doc);
   }
 

@@ -9,6 +9,7 @@ import type { ChatbotModel } from '../chatbots/chatbot.model.js';
 import type { ConversationModel } from '../conversations/conversation.model.js';
 import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
@@ -99,6 +100,8 @@ export class LeadsService {
       Conversation: ConversationModel;
       Message: MessageModel;
     },
+    /** Announces `lead.created`. */
+    private readonly events: EventPublisher,
   ) {}
 
   /** Removes a deleted bot's leads. */
@@ -147,36 +150,52 @@ export class LeadsService {
     const key = values.email ? `email:${values.email}` : `visitor:${input.visitorId}`;
     // Claim the key for this visitor unless someone holds it already; only the holder may write to it.
     const first = await this.upsertLead(bot, key, { visitorId: input.visitorId }, {});
-    const own = first.visitorId === input.visitorId;
-    const lead = await this.upsertLead(
+    const own = first.lead.visitorId === input.visitorId;
+    const { lead, created } = await this.upsertLead(
       bot,
       own ? key : `${key}|visitor:${input.visitorId}`,
-      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first._id }) },
+      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first.lead._id }) },
       {
         ...(Object.keys(set).length > 0 ? { $set: set } : {}),
         ...(conversation ? { $addToSet: { conversationIds: conversation._id } } : {}),
       },
     );
     if (conversation) await this.linkConversation(conversation, lead._id, values.email, values.name);
+    if (created || (own && first.created)) {
+      const fields: Record<string, string> = {};
+      for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) fields[key] = values[key];
+      Object.assign(fields, values.custom);
+      this.events.notify('lead.created', {
+        organizationId: bot.organizationId.toString(),
+        chatbotId: bot._id.toString(),
+        leadId: lead._id.toString(),
+        conversationId: conversation ? conversation._id.toString() : null,
+        fields,
+        source: source === 'form' ? 'widget' : 'chat',
+      });
+    }
     return { leadId: lead._id.toString() };
   }
 
-  /** Finds or creates the bot's lead under `dedupeKey`, applying `update`. */
+  /** Finds or creates the bot's lead under `dedupeKey`, applying `update`; `created` when this call inserted it. */
   private async upsertLead(
     bot: ChatbotRecord,
     dedupeKey: string,
     onInsert: Record<string, unknown>,
     update: Record<string, unknown>,
-  ): Promise<LeadRecord> {
+  ): Promise<{ lead: LeadRecord; created: boolean }> {
     const filter = { chatbotId: bot._id, dedupeKey };
-    const full = { ...update, $setOnInsert: { organizationId: bot.organizationId, ...onInsert } };
+    // The id is chosen here, so the lead returned tells whether this call inserted it.
+    const _id = new Types.ObjectId();
+    const full = { ...update, $setOnInsert: { _id, organizationId: bot.organizationId, ...onInsert } };
     // Schema defaults are not added on insert: `custom.<key>` and a default `custom` would collide.
     const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
-    return this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
+    const lead = await this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
       // Two first submissions raced to insert: the loser's update now finds the winner's lead.
       if (!isDuplicateKeyError(error)) throw error;
       return this.models.Lead.findOneAndUpdate(filter, full, options);
     });
+    return { lead, created: lead._id.equals(_id) };
   }
 
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {
