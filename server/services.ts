@@ -25,6 +25,7 @@ import { IntegrationsService } from './integrations/integrations.service.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { KnowledgeService } from './knowledge/knowledge.service.js';
 import { LeadsService } from './leads/leads.service.js';
+import { ChatEmailCapture } from './leads/chat-email-capture.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -169,12 +170,16 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
+  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a
+  // visitor gives after the bot asked for one becomes a lead.
+  events.subscribe('answer.completed', (event) => unanswered.recordGap(event));
+  const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
+  events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
     models,
     chatbots,
     conversations,
     usage,
-    unanswered,
     modelResolver,
     leads,
     retriever: knowledge.retriever,

@@ -69,7 +69,7 @@ export async function* generateAnswer(
   ctx: AnswerContext,
   signal: AbortSignal,
 ): AsyncGenerator<ChatEvent> {
-  const { models, usage, conversations, unanswered, logger } = deps;
+  const { models, usage, conversations, logger } = deps;
   const organizationId = ctx.bot.organizationId.toString();
   const conversationId = ctx.conversation._id.toString();
   let text = '';
@@ -151,13 +151,6 @@ export async function* generateAnswer(
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    if (retrieval.confidence < LOW_CONFIDENCE) {
-      await unanswered
-        .record(ctx.bot.organizationId, ctx.bot._id, ctx.question, retrieval.confidence)
-        .catch((error: unknown) => {
-          logger.warn({ err: error }, 'could not record an unanswered question');
-        });
-    }
     deps.events.notify('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
@@ -232,6 +225,7 @@ function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed
   return {
     ...turnIds(ctx),
     occurredAt: answer.updatedAt.toISOString(),
+    questionText: ctx.question,
     text: answer.content ?? '',
     confidence,
     answered: confidence >= LOW_CONFIDENCE,

@@ -19,7 +19,6 @@ import { generateAnswer, type AnswerContext } from './answer.js';
 import { storedResult } from './chat-result.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
-import type { UnansweredService } from './unanswered.service.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
@@ -29,7 +28,6 @@ export interface ChatDeps {
   chatbots: ChatbotsService;
   conversations: ConversationsService;
   usage: UsageService;
-  unanswered: UnansweredService;
   modelResolver: ModelResolver;
   leads: LeadsService;
   retriever: Retriever;
@@ -44,7 +42,6 @@ export interface ChatDeps {
 const REPLAY_WAIT_MS = 2_000;
 /** The longest Retry-After for a message still being answered. */
 const STILL_ANSWERING_RETRY_S = 5;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 
 /**
  * The one chat flow behind every door (REST JSON, SSE, the widget socket).
@@ -137,8 +134,6 @@ export class ChatService {
       ]);
       if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
 
-      if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
-
       yield {
         type: 'accepted',
         conversationId: conversation._id.toString(),
@@ -196,31 +191,6 @@ export class ChatService {
 
   private findUserMessage(conversationId: Types.ObjectId, clientMessageId: string) {
     return this.deps.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
-  }
-
-  /** When the previous answer asked for an email and this message carries one, it becomes a lead. */
-  private async captureEmailIfAsked(userMessage: MessageRecord, visitorId: string | null): Promise<void> {
-    const email = EMAIL.exec(userMessage.content ?? '')?.[0];
-    if (!email) return;
-    const { models, leads, logger } = this.deps;
-    const previous = await models.Message.findOne({
-      conversationId: userMessage.conversationId,
-      role: 'assistant',
-      _id: { $lt: userMessage._id },
-    })
-      .sort({ _id: -1 })
-      .lean();
-    if (!previous?.askedForEmail) return;
-    await leads
-      .submit({
-        organizationId: userMessage.organizationId.toString(),
-        chatbotId: userMessage.chatbotId.toString(),
-        visitorId: visitorId ?? `conversation:${userMessage.conversationId.toString()}`,
-        conversationId: userMessage.conversationId.toString(),
-        fields: { email },
-        source: 'conversation',
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not save the email a visitor gave in chat'));
   }
 
   /** The assistant message for a user message: reused when a failed or abandoned answer is retried, else created. */

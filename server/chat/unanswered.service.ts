@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { findPage } from '../db/find-page.js';
 import type { UnansweredModel } from './unanswered.model.js';
+import type { DomainEvents } from '../events/domain-events.js';
 
 /** Answers below this confidence go to the bot's gap log. */
 export const LOW_CONFIDENCE = 0.35;
@@ -21,6 +22,17 @@ export class UnansweredService {
   /** Removes a deleted bot's unanswered questions. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
     await this.models.Unanswered.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
+
+  /** Subscriber of `answer.completed`: a gap (an answer without enough knowledge) is logged with its question. */
+  async recordGap(event: DomainEvents['answer.completed']): Promise<void> {
+    if (event.answered || !event.questionText) return;
+    await this.record(
+      new Types.ObjectId(event.organizationId),
+      new Types.ObjectId(event.chatbotId),
+      event.questionText,
+      event.confidence,
+    );
   }
 
   async record(

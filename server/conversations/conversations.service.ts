@@ -203,6 +203,15 @@ export class ConversationsService {
     return docs.map(toMessageDto);
   }
 
+  /** The assistant message just before `messageId` in its conversation, if any. */
+  async previousAnswer(conversationId: string, messageId: string): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({
+      conversationId: new Types.ObjectId(conversationId),
+      role: 'assistant',
+      _id: { $lt: new Types.ObjectId(messageId) },
+    }).sort({ _id: -1 });
+  }
+
   /** The most recent conversation of a widget visitor with a bot, if any. */
   async latestForVisitor(chatbotId: Types.ObjectId, visitorId: string): Promise<ConversationRecord | null> {
     return this.models.Conversation.findOne({ chatbotId, visitorId }).sort({ updatedAt: -1, _id: -1 });
