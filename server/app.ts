@@ -157,7 +157,6 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const httpServer = createServer(app);
   const widgetSocket = await mountWidgetSocket({
     httpServer,
-    models,
     services,
     config,
     logger,

@@ -165,7 +165,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
     events,
   });
-  const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
+  const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger);
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
@@ -176,7 +176,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
   events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
-    models,
     chatbots,
     conversations,
     usage,

@@ -1,11 +1,8 @@
 import type { SourceRef } from '../../shared/schemas/chat.js';
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import type { DomainEventInput, EventCitation } from '../events/domain-events.js';
-import { ModelUnavailableError, type BotModels, type PromptMessage } from '../llm/model-client.js';
+import { ModelUnavailableError, type BotModels } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
@@ -43,23 +40,6 @@ function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
   }));
 }
 
-async function recentHistory(
-  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel },
-  ctx: AnswerContext,
-): Promise<PromptMessage[]> {
-  const docs = await models.Message.find({
-    conversationId: ctx.conversation._id,
-    status: 'complete',
-    _id: { $nin: [ctx.userMessage._id, ctx.answer._id] },
-  })
-    .sort({ createdAt: -1, _id: -1 })
-    .limit(HISTORY_MESSAGES)
-    .lean();
-  return docs
-    .reverse()
-    .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
-}
-
 /**
  * Retrieves, asks the model (or answers from retrieval alone when none is configured),
  * streams the answer and stores it: complete, or failed with whatever had arrived.
@@ -69,7 +49,7 @@ export async function* generateAnswer(
   ctx: AnswerContext,
   signal: AbortSignal,
 ): AsyncGenerator<ChatEvent> {
-  const { models, usage, conversations, logger } = deps;
+  const { usage, conversations, logger } = deps;
   const organizationId = ctx.bot.organizationId.toString();
   const conversationId = ctx.conversation._id.toString();
   let text = '';
@@ -101,7 +81,11 @@ export async function* generateAnswer(
         instructions: ctx.bot.instructions ?? '',
         botName: ctx.bot.name,
         passages: retrieval.passages,
-        history: await recentHistory(models, ctx),
+        history: await conversations.history(
+          ctx.conversation._id,
+          [ctx.userMessage._id, ctx.answer._id],
+          HISTORY_MESSAGES,
+        ),
         question: ctx.question,
       });
       const settings = ctx.bot.modelSettings;
@@ -133,10 +117,9 @@ export async function* generateAnswer(
       yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
     }
     await checkpoint.stop();
-    ctx.answer.set({
+    const stored = conversations.completeAnswer(ctx.answer, {
       askedForEmail,
       content: text,
-      status: 'complete',
       sources,
       confidence: retrieval.confidence,
       model: modelName,
@@ -147,7 +130,7 @@ export async function* generateAnswer(
       durationMs: Date.now() - ctx.startedAt,
     });
     await Promise.all([
-      ctx.answer.save(),
+      stored,
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
@@ -158,16 +141,18 @@ export async function* generateAnswer(
     const reason = cancelled ? 'cancelled by the client' : error instanceof Error ? error.message : 'failed';
     await checkpoint.stop();
     // Only while the answer is still this turn's: a retry may have taken over an answer it thought abandoned.
-    const marked = await models.Message.updateOne(
-      { _id: ctx.answer._id, leaseId: ctx.answer.leaseId },
-      {
-        $set: { status: 'failed', content: text, error: reason, firstTokenMs, durationMs: Date.now() - ctx.startedAt },
-      },
-    ).catch((saveError: unknown) => {
-      logger.error({ err: saveError }, 'could not mark an answer as failed');
-      return null;
-    });
-    if (marked?.matchedCount) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
+    const marked = await conversations
+      .failAnswer(ctx.answer._id, ctx.answer.leaseId, {
+        content: text,
+        error: reason,
+        firstTokenMs,
+        durationMs: Date.now() - ctx.startedAt,
+      })
+      .catch((saveError: unknown) => {
+        logger.error({ err: saveError }, 'could not mark an answer as failed');
+        return false;
+      });
+    if (marked) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
     if (error instanceof ModelUnavailableError) {
       deps.events.notify('integration.failed', {
         organizationId,

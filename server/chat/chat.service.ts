@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Types } from 'mongoose';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
@@ -24,7 +20,6 @@ import type { MessageRecord } from '../conversations/message.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 export interface ChatDeps {
-  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel };
   chatbots: ChatbotsService;
   conversations: ConversationsService;
   usage: UsageService;
@@ -62,7 +57,7 @@ export class ChatService {
   }
 
   private async *runTurn(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
-    const { models, chatbots, conversations, usage } = this.deps;
+    const { chatbots, conversations, usage } = this.deps;
     const startedAt = Date.now();
     if (turn.message.length > MAX_MESSAGE_CHARS) {
       throw new AppError('PayloadTooLargeError', {
@@ -97,7 +92,9 @@ export class ChatService {
 
       if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
 
-      const existing = turn.clientMessageId ? await this.findUserMessage(conversation._id, turn.clientMessageId) : null;
+      const existing = turn.clientMessageId
+        ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
+        : null;
       if (existing) {
         const replayed = yield* this.replay(existing, signal);
         if (replayed) return;
@@ -108,19 +105,15 @@ export class ChatService {
       try {
         userMessage =
           existing ??
-          (await models.Message.create({
-            organizationId: bot.organizationId,
-            chatbotId: bot._id,
-            conversationId: conversation._id,
-            role: 'user',
-            content: turn.message,
-            status: 'complete',
-            clientMessageId: turn.clientMessageId ?? `gen:${randomUUID()}`,
-          }));
+          (await conversations.createUserMessage(
+            conversation,
+            turn.message,
+            turn.clientMessageId ?? `gen:${randomUUID()}`,
+          ));
       } catch (error) {
         // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
         if (isDuplicateKeyError(error) && turn.clientMessageId) {
-          const winner = await this.findUserMessage(conversation._id, turn.clientMessageId);
+          const winner = await conversations.findUserMessage(conversation._id, turn.clientMessageId);
           if (winner) {
             yield* this.replay(winner, signal);
             return;
@@ -189,38 +182,11 @@ export class ChatService {
     });
   }
 
-  private findUserMessage(conversationId: Types.ObjectId, clientMessageId: string) {
-    return this.deps.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
-  }
-
   /** The assistant message for a user message: reused when a failed or abandoned answer is retried, else created. */
   private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord> {
-    const { models, leases } = this.deps;
-    const clientMessageId = `answer:${userMessage._id.toString()}`;
-    const reset =
-      isRetry &&
-      (await models.Message.findOneAndUpdate(
-        {
-          conversationId: userMessage.conversationId,
-          clientMessageId,
-          $or: [{ status: 'failed' }, leases.staleFilter()],
-        },
-        { $set: { status: 'pending', content: '', error: null, sources: [], ...leases.claim() } },
-        { returnDocument: 'after' },
-      ));
-    if (reset) return reset;
+    const { conversations, leases } = this.deps;
     try {
-      return await models.Message.create({
-        organizationId: userMessage.organizationId,
-        chatbotId: userMessage.chatbotId,
-        conversationId: userMessage.conversationId,
-        role: 'assistant',
-        content: '',
-        status: 'pending',
-        clientMessageId,
-        replyTo: userMessage._id,
-        ...leases.claim(),
-      });
+      return await conversations.startAnswer(userMessage, leases.claim(), isRetry ? leases.staleFilter() : null);
     } catch (error) {
       // Another retry of the same message took the answer over first.
       if (isDuplicateKeyError(error)) throw this.stillAnswering(userMessage, null);
@@ -250,12 +216,12 @@ export class ChatService {
    * written is waited for briefly, then refused with a 409 and a short Retry-After.
    */
   private async *replay(userMessage: MessageRecord, signal: AbortSignal): AsyncGenerator<ChatEvent, boolean> {
-    const { models, leases } = this.deps;
+    const { conversations, leases } = this.deps;
     const deadline = Date.now() + REPLAY_WAIT_MS;
-    let answer = await models.Message.findOne({ replyTo: userMessage._id, role: 'assistant' });
+    let answer = await conversations.answerTo(userMessage._id);
     while (answer?.status === 'pending' && !leases.isStale(answer) && Date.now() < deadline && !signal.aborted) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await models.Message.findOne({ _id: answer._id });
+      answer = await conversations.message(answer._id);
     }
     if (!answer || answer.status === 'failed' || leases.isStale(answer)) return false;
     if (answer.status === 'pending') throw this.stillAnswering(userMessage, answer);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
-import type { MessageDto } from '../../shared/schemas/chat.js';
+import type { MessageDto, SourceRef } from '../../shared/schemas/chat.js';
 import type { ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
 import { listFilter, type ListFilters } from '../db/list-filter.js';
@@ -69,13 +69,37 @@ export interface OpenConversationInput {
 
 export type ConversationFilters = ListFilters;
 
+/** The fields that hand a pending answer to one turn of one process (see chat/answer-lease.ts). */
+export interface AnswerLease {
+  leaseOwner: string;
+  leaseId: string;
+  heartbeatAt: Date;
+}
+
+/** What a finished answer stores. */
+export interface CompletedAnswer {
+  content: string;
+  sources: SourceRef[];
+  confidence: number;
+  model: string | null;
+  finishReason: string;
+  promptTokens: number;
+  completionTokens: number;
+  askedForEmail: boolean;
+  firstTokenMs: number | null;
+  durationMs: number;
+}
+
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
 function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
   if (doc.channel !== input.channel) return false;
   return input.channel !== 'widget' || (Boolean(input.visitorId) && doc.visitorId === input.visitorId);
 }
 
-/** Conversations and their messages, always scoped to one organization. */
+/**
+ * Conversations and their messages: the one owner of both collections. The chat flow, leads and the widget
+ * read and write them through this service.
+ */
 export class ConversationsService {
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
@@ -201,6 +225,142 @@ export class ConversationsService {
     }
     const docs = await this.models.Message.find(filter).sort({ createdAt: 1, _id: 1 }).limit(limit);
     return docs.map(toMessageDto);
+  }
+
+  /** The end user's message sent under `clientMessageId` in this conversation, if stored. */
+  findUserMessage(conversationId: Types.ObjectId, clientMessageId: string): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
+  }
+
+  /** Stores an end user's message; a second `clientMessageId` in one conversation fails with a duplicate key. */
+  createUserMessage(
+    conversation: ConversationRecord,
+    content: string,
+    clientMessageId: string,
+  ): Promise<MessageRecord> {
+    return this.models.Message.create({
+      organizationId: conversation.organizationId,
+      chatbotId: conversation.chatbotId,
+      conversationId: conversation._id,
+      role: 'user',
+      content,
+      status: 'complete',
+      clientMessageId,
+    });
+  }
+
+  /**
+   * Creates the pending answer to `question` under `lease`; when `reclaimable` (the filter of answers whose
+   * writer is gone) is given, an earlier answer that failed or matches it is taken over instead. A second
+   * pending answer fails with a duplicate key.
+   */
+  async startAnswer(
+    question: MessageRecord,
+    lease: AnswerLease,
+    reclaimable: Record<string, unknown> | null,
+  ): Promise<MessageRecord> {
+    const clientMessageId = `answer:${question._id.toString()}`;
+    const reset =
+      reclaimable &&
+      (await this.models.Message.findOneAndUpdate(
+        { conversationId: question.conversationId, clientMessageId, $or: [{ status: 'failed' }, reclaimable] },
+        { $set: { status: 'pending', content: '', error: null, sources: [], ...lease } },
+        { returnDocument: 'after' },
+      ));
+    if (reset) return reset;
+    return this.models.Message.create({
+      organizationId: question.organizationId,
+      chatbotId: question.chatbotId,
+      conversationId: question.conversationId,
+      role: 'assistant',
+      content: '',
+      status: 'pending',
+      clientMessageId,
+      replyTo: question._id,
+      ...lease,
+    });
+  }
+
+  /** The answer to a user message, if one was started. */
+  answerTo(questionId: Types.ObjectId): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({ replyTo: questionId, role: 'assistant' });
+  }
+
+  /** One message as stored now. */
+  message(id: Types.ObjectId): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({ _id: id });
+  }
+
+  /** The newest complete messages of a conversation, oldest first, leaving out `except`. */
+  async history(
+    conversationId: Types.ObjectId,
+    except: Types.ObjectId[],
+    limit: number,
+  ): Promise<Array<{ role: 'user' | 'assistant'; content: string }>> {
+    const docs = await this.models.Message.find({ conversationId, status: 'complete', _id: { $nin: except } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .lean();
+    return docs
+      .reverse()
+      .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
+  }
+
+  /** Stores a finished answer on the record the turn holds (which then reads as stored). */
+  async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
+    answer.set({ ...fields, status: 'complete' });
+    await answer.save();
+  }
+
+  /** Marks an answer failed, only while `leaseId` still holds it; false when another turn took it over. */
+  async failAnswer(
+    answerId: Types.ObjectId,
+    leaseId: string | null | undefined,
+    fields: { content: string; error: string; firstTokenMs: number | null; durationMs: number },
+  ): Promise<boolean> {
+    const result = await this.models.Message.updateOne(
+      { _id: answerId, leaseId },
+      { $set: { status: 'failed', ...fields } },
+    );
+    return result.matchedCount > 0;
+  }
+
+  /** Writes the text streamed so far and the heartbeat of a pending answer, while `leaseId` holds it. */
+  async checkpointAnswer(answerId: Types.ObjectId, leaseId: string, content: string): Promise<void> {
+    await this.models.Message.updateOne(
+      { _id: answerId, status: 'pending', leaseId },
+      { $set: { content, heartbeatAt: new Date() } },
+    );
+  }
+
+  /** Marks every answer matching `stale` (pending, writer gone) failed with `error`; returns how many. */
+  async failStaleAnswers(stale: Record<string, unknown>, error: string): Promise<number> {
+    const result = await this.models.Message.updateMany(
+      { role: 'assistant', ...stale },
+      { $set: { status: 'failed', error } },
+    );
+    return result.modifiedCount;
+  }
+
+  /** A widget visitor's own conversation with the bot, or null (another visitor's looks the same as none). */
+  visitorConversation(
+    chatbotId: Types.ObjectId,
+    visitorId: string,
+    conversationId: string,
+  ): Promise<ConversationRecord | null> {
+    if (!Types.ObjectId.isValid(conversationId)) return Promise.resolve(null);
+    return this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId, visitorId });
+  }
+
+  /** Whether a widget visitor id has any conversation with the bot. */
+  async visitorHasConversations(chatbotId: Types.ObjectId, visitorId: string): Promise<boolean> {
+    return (await this.models.Conversation.exists({ chatbotId, visitorId })) !== null;
+  }
+
+  /** An answer of the bot, if any. */
+  answerOfBot(chatbotId: Types.ObjectId, messageId: string): Promise<MessageRecord | null> {
+    if (!Types.ObjectId.isValid(messageId)) return Promise.resolve(null);
+    return this.models.Message.findOne({ _id: new Types.ObjectId(messageId), chatbotId, role: 'assistant' });
   }
 
   /** The assistant message just before `messageId` in its conversation, if any. */
