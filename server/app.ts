@@ -149,7 +149,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(widgetAssetRoutes());
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
-  if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));
+  if (config.NODE_ENV !== 'production') app.use(demoRoutes(services, config.PUBLIC_URL));
   app.use(api.methodNotAllowed());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

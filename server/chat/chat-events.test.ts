@@ -154,4 +154,18 @@ describe('the events a chat turn announces', () => {
     expect(gaps.items.map((gap) => gap.question)).toContain('Do you rent kayaks?');
     expect(gaps.items.map((gap) => gap.question)).not.toContain('Answered well');
   });
+
+  it('ends a refused turn with one error event instead of throwing, as after acceptance', async () => {
+    const events = [];
+    const turn = { organizationId: org.id, chatbot: 'no-such-bot', message: 'Hello?', channel: 'api' as const };
+    for await (const event of t.app.services.chat.run(turn, new AbortController().signal)) events.push(event);
+    expect(events).toEqual([
+      {
+        type: 'error',
+        error: expect.objectContaining({ name: 'NotFoundError' }),
+        conversationId: null,
+        assistantMessageId: null,
+      },
+    ]);
+  });
 });

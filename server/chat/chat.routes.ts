@@ -45,9 +45,10 @@ export async function answer(
   // The first event is awaited before any byte is sent, so refusals (404, 413, 429…) keep their status codes.
   const first = await events.next();
   if (first.done) throw new AppError('InternalError');
+  // A refusal before the turn was accepted answers with its own status and error envelope.
+  if (first.value.type === 'error') throw first.value.error;
   if (first.value.type === 'accepted' && first.value.quotaWarning)
     res.setHeader('Wisp-Quota-Warning', first.value.quotaWarning);
-  if (first.value.type === 'error') throw first.value.error;
   // A stream's conversation is known before its first chunk, also to clients that never see a `done` event.
   if (first.value.type === 'accepted') res.setHeader('Wisp-Conversation-Id', first.value.conversationId);
   if (stream) return streamEvents(res, events, controller.signal, format.chunksOnly ?? false);
@@ -77,11 +78,8 @@ async function streamEvents(
     for await (const event of events) {
       if (event.type === 'chunk') send({ chunk: event.text });
       else if (event.type === 'done' && !chunksOnly) send({ done: true, ...(event.result satisfies ChatResult) });
-      else if (event.type === 'error') send({ error: errorBody(event.error).error });
+      else if (event.type === 'error' && !signal.aborted) send({ error: errorBody(event.error).error });
     }
-  } catch (error) {
-    const appError = error instanceof AppError ? error : new AppError('InternalError');
-    if (!signal.aborted) send({ error: errorBody(appError).error });
   } finally {
     clearInterval(heartbeat);
   }

@@ -3,6 +3,7 @@ import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
 import { AppError } from '../errors/app-error.js';
+import { toAppError } from '../http/error-handler.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
@@ -46,11 +47,27 @@ const STILL_ANSWERING_RETRY_S = 5;
 export class ChatService {
   constructor(private readonly deps: ChatDeps) {}
 
+  /**
+   * Runs one turn. It never throws: every failure, a refusal before `accepted` (404, 413, 429...) as much as
+   * a failed answer after it, ends the turn with one `error` event, so every door handles one shape.
+   */
   async *run(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     // Doors may pass a long-lived signal (the widget passes the server's); the turn gets its own.
     const linked = linkSignal(signal);
+    let accepted: { conversationId: string; assistantMessageId: string } | null = null;
     try {
-      yield* this.runTurn(turn, linked.signal);
+      for await (const event of this.runTurn(turn, linked.signal)) {
+        if (event.type === 'accepted') accepted = event;
+        yield event;
+      }
+    } catch (error) {
+      if (!(error instanceof AppError)) this.deps.logger.error({ err: error }, 'chat turn failed');
+      yield {
+        type: 'error',
+        error: toAppError(error),
+        conversationId: accepted?.conversationId ?? null,
+        assistantMessageId: accepted?.assistantMessageId ?? null,
+      };
     } finally {
       linked.release();
     }
