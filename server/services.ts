@@ -146,9 +146,8 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     {
       Lead: models.Lead,
       Chatbot: models.Chatbot,
-      Conversation: models.Conversation,
-      Message: models.Message,
     },
+    conversations,
     events,
   );
   const knowledge = new KnowledgeService({

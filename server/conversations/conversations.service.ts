@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import type { MessageDto, SourceRef } from '../../shared/schemas/chat.js';
 import type { ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
-import { listFilter, type ListFilters } from '../db/list-filter.js';
+import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { ConversationModel } from './conversation.model.js';
 import type { MessageModel } from './message.model.js';
@@ -225,6 +225,84 @@ export class ConversationsService {
     }
     const docs = await this.models.Message.find(filter).sort({ createdAt: 1, _id: 1 }).limit(limit);
     return docs.map(toMessageDto);
+  }
+
+  /** Conversations by id (any order; unknown ids are left out). */
+  byIds(ids: Types.ObjectId[]): Promise<ConversationRecord[]> {
+    return this.models.Conversation.find({ _id: { $in: ids } });
+  }
+
+  /** The newest `limit` of these conversations, each with up to `perConversation` messages in order. */
+  async transcripts(ids: Types.ObjectId[], limit: number, perConversation: number) {
+    const docs = await this.models.Conversation.find({ _id: { $in: ids } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit);
+    return Promise.all(
+      docs.map(async (conversation) => {
+        const messages = await this.models.Message.find({ conversationId: conversation._id })
+          .sort({ createdAt: 1, _id: 1 })
+          .limit(perConversation);
+        return { ...toConversationSummary(conversation), messages: messages.map(toMessageDto) };
+      }),
+    );
+  }
+
+  /** A conversation of the bot by id, or null. */
+  ofBot(chatbotId: Types.ObjectId, conversationId: string): Promise<ConversationRecord | null> {
+    if (!Types.ObjectId.isValid(conversationId)) return Promise.resolve(null);
+    return this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId });
+  }
+
+  /** The conversation points at its lead; one without a signed identity also takes the lead's name and email. */
+  async linkLead(conversationId: Types.ObjectId, leadId: Types.ObjectId, email: string | null, name: string | null) {
+    await this.models.Conversation.updateOne({ _id: conversationId }, { $set: { leadId } });
+    const user: Record<string, string> = {};
+    if (email) user['user.email'] = email;
+    if (name) user['user.name'] = name;
+    if (Object.keys(user).length === 0) return;
+    // A signed end-user identity is the site owner's word about who this is; a form does not overwrite it.
+    await this.models.Conversation.updateOne({ _id: conversationId, 'user.sub': null }, { $set: user });
+  }
+
+  /**
+   * Forgets an erased lead in its conversations (those listed and those pointing at it): no lead, name or
+   * email, and `email` replaced by `redacted` wherever it was typed into a message or preview.
+   */
+  async forgetLead(leadId: Types.ObjectId, ids: Types.ObjectId[], email: string | null, redacted: string) {
+    const linked = await this.models.Conversation.find({ $or: [{ _id: { $in: ids } }, { leadId }] }, { _id: 1 }).lean<
+      Array<{ _id: Types.ObjectId }>
+    >();
+    const conversationIds = linked.map((c) => c._id);
+    if (email) await this.redact(conversationIds, email, redacted);
+    await this.models.Conversation.updateMany(
+      { _id: { $in: conversationIds } },
+      { $set: { leadId: null, 'user.email': null, 'user.name': null } },
+    );
+  }
+
+  private async redact(conversationIds: Types.ObjectId[], text: string, replacement: string): Promise<void> {
+    const pattern = new RegExp(escapeRegex(text), 'gi');
+    const mentions = new RegExp(escapeRegex(text), 'i');
+    const messages = await this.models.Message.find(
+      { conversationId: { $in: conversationIds }, content: mentions },
+      { content: 1 },
+    );
+    for (const message of messages) {
+      await this.models.Message.updateOne(
+        { _id: message._id },
+        { $set: { content: message.content.replace(pattern, replacement) } },
+      );
+    }
+    const previews = await this.models.Conversation.find(
+      { _id: { $in: conversationIds }, lastMessagePreview: mentions },
+      { lastMessagePreview: 1 },
+    );
+    for (const conversation of previews) {
+      await this.models.Conversation.updateOne(
+        { _id: conversation._id },
+        { $set: { lastMessagePreview: conversation.lastMessagePreview.replace(pattern, replacement) } },
+      );
+    }
   }
 
   /** The end user's message sent under `clientMessageId` in this conversation, if stored. */
