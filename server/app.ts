@@ -149,7 +149,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(widgetAssetRoutes());
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
-  if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));
+  if (config.NODE_ENV !== 'production') app.use(demoRoutes(services, config.PUBLIC_URL));
   app.use(api.methodNotAllowed());
   app.use(notFoundHandler);
   app.use(OPENAI_ROOT_PATHS, openAiErrorHandler(logger));
@@ -158,7 +158,6 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const httpServer = createServer(app);
   const widgetSocket = await mountWidgetSocket({
     httpServer,
-    models,
     services,
     config,
     logger,

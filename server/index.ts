@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     app = await startApp({ config, logger, connection, embeddedDatabase: embedded !== null });
     announceFirstOrganization(await app.services.organizations.bootstrap(), logger);
     // The demo page needs a bot; production installs start without one.
-    if (config.NODE_ENV !== 'production') await ensureDemoBot(app.models, app.services, logger);
+    if (config.NODE_ENV !== 'production') await ensureDemoBot(app.services, logger);
     logger.info({ url: app.url }, `Wisp is listening on ${app.url}`);
     announceUrls(config.PUBLIC_URL ?? app.url, config.NODE_ENV !== 'production', logger);
   } catch (error) {

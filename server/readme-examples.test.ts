@@ -29,7 +29,7 @@ describe('README’s curl examples, run against a real server', () => {
     t = await startTestApp();
     org = await t.createOrg('README');
     // What `npm run demo` does on a fresh install: the demo bot in the first organization.
-    await ensureDemoBot(t.app.models, t.app.services, pino({ level: 'silent' }));
+    await ensureDemoBot(t.app.services, pino({ level: 'silent' }));
   });
   afterAll(() => t.stop());
 

@@ -28,6 +28,7 @@ import { IntegrationsService } from './integrations/integrations.service.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { KnowledgeService } from './knowledge/knowledge.service.js';
 import { LeadsService } from './leads/leads.service.js';
+import { ChatEmailCapture } from './leads/chat-email-capture.js';
 import { DefaultModelResolver } from './llm/default-model-resolver.js';
 import type { Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -89,7 +90,10 @@ export async function ensureCollections(models: Models): Promise<void> {
 /** Every service of the app, wired once; transport adapters receive what they need from here. */
 export function createServices(models: Models, config: Config, logger: Logger) {
   const secrets = new SecretBox(config.SECRET_KEY);
-  const events = new DomainEventBus();
+  // A subscriber's failure is logged; a turn or ingestion that announced the event carries on.
+  const events = new DomainEventBus((error, event) =>
+    logger.error({ err: error, event: event.type }, 'a subscriber of a domain event failed'),
+  );
   const apiKeys = new ApiKeysService({ ApiKey: models.ApiKey }, (id): Promise<OrganizationSettings | null> =>
     organizations.settingsOf(id),
   );
@@ -105,6 +109,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     (id): Promise<OrganizationSettings | null> => organizations.settingsOf(id),
     monthlyQuotas(planDefaults(config)),
     (orgId) => knowledge.sources.countStorage(orgId),
+    { events, logger },
   );
   const visitorTokens = new VisitorTokens(config.SECRET_KEY);
   // Pushes to open widgets (e.g. settings changes); the socket server attaches to it when it starts.
@@ -141,12 +146,14 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   widgetSettings.updates.subscribe(({ chatbotId, version, config }) =>
     widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
   );
-  const leads = new LeadsService({
-    Lead: models.Lead,
-    Chatbot: models.Chatbot,
-    Conversation: models.Conversation,
-    Message: models.Message,
-  });
+  const leads = new LeadsService(
+    {
+      Lead: models.Lead,
+      Chatbot: models.Chatbot,
+    },
+    conversations,
+    events,
+  );
   const knowledge = new KnowledgeService({
     models: {
       Source: models.Source,
@@ -159,8 +166,9 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     logger,
     chatbots,
     modelResolver,
+    events,
   });
-  const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
+  const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger);
   const rollups = new AnalyticsRollups(models);
   const analytics = new AnalyticsService({ models, chatbots, rollups });
   // Rollups of days whose records changed are recomputed when next asked for.
@@ -177,18 +185,22 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
+  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a
+  // visitor gives after the bot asked for one becomes a lead.
+  events.subscribe('answer.completed', (event) => unanswered.recordGap(event));
+  const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
+  events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
-    models,
     chatbots,
     conversations,
     usage,
-    unanswered,
     modelResolver,
     leads,
     retriever: knowledge.retriever,
     endUserTokens,
     leases: answerLeases,
     logger,
+    events,
   });
   return {
     logger,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
-import type { MessageModel } from '../conversations/message.model.js';
+import type { AnswerLease, ConversationsService } from '../conversations/conversations.service.js';
 import type { Logger } from '../logger.js';
 
 /** Stored on an answer whose writer stopped (crash, kill -9, lost database) before finishing it. */
@@ -13,11 +13,7 @@ const CHECKPOINT_CHARS = 2_000;
 type AnswerLike = { status?: string | null; heartbeatAt?: Date | null; updatedAt: Date };
 
 /** The fields that hand a pending answer to one turn of this process. */
-export interface LeaseFields {
-  leaseOwner: string;
-  leaseId: string;
-  heartbeatAt: Date;
-}
+export type LeaseFields = AnswerLease;
 
 /** Keeps one turn's answer alive in the database while it streams. */
 export interface AnswerCheckpoint {
@@ -40,7 +36,8 @@ export class AnswerLeases {
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly models: { Message: MessageModel },
+    /** The owner of messages, which writes the checkpoints and the sweep. */
+    private readonly messages: Pick<ConversationsService, 'checkpointAnswer' | 'failStaleAnswers'>,
     private readonly leaseMs: number,
     private readonly logger: Logger,
   ) {
@@ -81,10 +78,8 @@ export class AnswerLeases {
     const write = () => {
       if (inFlight) return;
       const content = text();
-      inFlight = this.models.Message.updateOne(
-        { _id: answerId, status: 'pending', leaseId },
-        { $set: { content, heartbeatAt: new Date() } },
-      )
+      inFlight = this.messages
+        .checkpointAnswer(answerId, leaseId, content)
         .then(() => {
           written = content.length;
         })
@@ -110,14 +105,9 @@ export class AnswerLeases {
 
   /** Marks every stale pending answer failed, keeping its checkpointed text; returns how many. */
   async sweep(): Promise<number> {
-    const result = await this.models.Message.updateMany(
-      { role: 'assistant', ...this.staleFilter() },
-      { $set: { status: 'failed', error: INTERRUPTED_ANSWER } },
-    );
-    if (result.modifiedCount > 0) {
-      this.logger.warn({ answers: result.modifiedCount }, 'marked answers left pending by a stopped server as failed');
-    }
-    return result.modifiedCount;
+    const swept = await this.messages.failStaleAnswers(this.staleFilter(), INTERRUPTED_ANSWER);
+    if (swept > 0) this.logger.warn({ answers: swept }, 'marked answers left pending by a stopped server as failed');
+    return swept;
   }
 
   /** Sweeps now (answers a crash left behind), then every half lease. */

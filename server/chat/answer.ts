@@ -1,10 +1,8 @@
 import type { SourceRef } from '../../shared/schemas/chat.js';
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
-import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.js';
+import type { DomainEventInput, EventCitation } from '../events/domain-events.js';
+import { ModelUnavailableError, type BotModels, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
@@ -29,6 +27,8 @@ export interface AnswerContext {
   question: string;
   /** The client's own history of the exchange, when it sent one; otherwise the stored conversation's is used. */
   history?: PromptMessage[] | null;
+  /** When the turn started (`Date.now()`), for the answer's timings. */
+  startedAt: number;
 }
 
 const HISTORY_MESSAGES = 20;
@@ -46,33 +46,29 @@ function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
   }));
 }
 
-async function recentHistory(
-  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel },
-  ctx: AnswerContext,
-): Promise<PromptMessage[]> {
-  const docs = await models.Message.find({
-    conversationId: ctx.conversation._id,
-    status: 'complete',
-    _id: { $nin: [ctx.userMessage._id, ctx.answer._id] },
-  })
-    .sort({ createdAt: -1, _id: -1 })
-    .limit(HISTORY_MESSAGES)
-    .lean();
-  return docs
-    .reverse()
-    .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
-}
-
-/** Counts and logs a model that failed for good: the operator's view of it. */
+/** A model that failed for good: counted, logged and announced (`integration.failed`), the operator's view of it. */
 async function noteModelFailure(
   deps: ChatDeps,
-  organizationId: string,
-  conversationId: string,
+  ctx: AnswerContext,
+  botModels: BotModels | null,
   error: ModelUnavailableError,
 ): Promise<void> {
+  const organizationId = ctx.bot.organizationId.toString();
+  deps.events.notify('integration.failed', {
+    organizationId,
+    chatbotId: ctx.bot._id.toString(),
+    integrationId: botModels?.connection?.integrationId ?? null,
+    provider: botModels?.connection?.provider ?? 'unknown',
+    model: botModels?.chat?.model ?? 'unknown',
+    reason: error.message,
+    attempts: error.retries + 1,
+  });
   await deps.usage.recordModelFailure(organizationId).catch(() => undefined);
   await deps.usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
-  deps.logger.warn({ err: error.cause ?? error, conversationId }, 'model provider failed');
+  deps.logger.warn(
+    { err: error.cause ?? error, conversationId: ctx.conversation._id.toString() },
+    'model provider failed',
+  );
 }
 
 /** Tells subscribers (analytics) that records of a turn changed; the turn goes on if one of them fails. */
@@ -95,15 +91,17 @@ export async function* generateAnswer(
   ctx: AnswerContext,
   signal: AbortSignal,
 ): AsyncGenerator<ChatEvent> {
-  const { models, usage, conversations, unanswered, logger } = deps;
+  const { usage, conversations, logger } = deps;
   const organizationId = ctx.bot.organizationId.toString();
   const conversationId = ctx.conversation._id.toString();
   let text = '';
   let seq = 0;
+  let firstTokenMs: number | null = null;
+  let botModels: BotModels | null = null;
   // What has streamed is written about once a second, so a crash keeps it and other nodes see the answer alive.
   const checkpoint = deps.leases.keepAlive(ctx.answer._id, ctx.answer.leaseId ?? '', () => text);
   try {
-    const botModels = await deps.modelResolver.forChatbot(ctx.bot);
+    botModels = await deps.modelResolver.forChatbot(ctx.bot);
     const retrieval = await deps.retriever.retrieve(
       { chatbotId: ctx.bot._id.toString(), organizationId },
       ctx.question,
@@ -125,7 +123,9 @@ export async function* generateAnswer(
         instructions: ctx.bot.instructions ?? '',
         botName: ctx.bot.name,
         passages: retrieval.passages,
-        history: ctx.history ?? (await recentHistory(models, ctx)),
+        history:
+          ctx.history ??
+          (await conversations.history(ctx.conversation._id, [ctx.userMessage._id, ctx.answer._id], HISTORY_MESSAGES)),
         question: ctx.question,
       });
       const settings = ctx.bot.modelSettings;
@@ -136,6 +136,7 @@ export async function* generateAnswer(
           signal,
         })) {
           if (part.type === 'delta') {
+            firstTokenMs ??= Date.now() - ctx.startedAt;
             text += part.text;
             checkpoint.grew();
             yield { type: 'chunk', seq: seq++, text: part.text };
@@ -157,7 +158,7 @@ export async function* generateAnswer(
           ctx.conversation.channel === 'widget' &&
           retrieval.passages.length > 0;
         if (!fallBack) throw error;
-        await noteModelFailure(deps, organizationId, conversationId, error);
+        await noteModelFailure(deps, ctx, botModels, error);
         text = knowledgeOnlyAnswer(retrieval.passages);
         finishReason = 'model_unavailable';
         for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
@@ -176,43 +177,46 @@ export async function* generateAnswer(
       yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
     }
     await checkpoint.stop();
-    ctx.answer.set({
+    const stored = conversations.completeAnswer(ctx.answer, {
       askedForEmail,
       content: text,
-      status: 'complete',
       sources,
       confidence,
       model: modelName,
       finishReason,
       promptTokens: tokens.prompt,
       completionTokens: tokens.completion,
+      firstTokenMs,
+      durationMs: Date.now() - ctx.startedAt,
     });
     await Promise.all([
-      ctx.answer.save(),
+      stored,
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
-    if (confidence < LOW_CONFIDENCE) {
-      await unanswered.record(ctx.bot.organizationId, ctx.bot._id, ctx.question, confidence).catch((error: unknown) => {
-        logger.warn({ err: error }, 'could not record an unanswered question');
-      });
-    }
+    deps.events.notify('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
     const reason = cancelled ? CANCELLED_ANSWER : error instanceof Error ? error.message : 'failed';
     await checkpoint.stop();
     // Only while the answer is still this turn's: a retry may have taken over an answer it thought abandoned.
-    await models.Message.updateOne(
-      { _id: ctx.answer._id, leaseId: ctx.answer.leaseId },
-      { $set: { status: 'failed', content: text, error: reason } },
-    ).catch((saveError: unknown) => {
-      logger.error({ err: saveError }, 'could not mark an answer as failed');
-    });
+    const marked = await conversations
+      .failAnswer(ctx.answer._id, ctx.answer.leaseId, {
+        content: text,
+        error: reason,
+        firstTokenMs,
+        durationMs: Date.now() - ctx.startedAt,
+      })
+      .catch((saveError: unknown) => {
+        logger.error({ err: saveError }, 'could not mark an answer as failed');
+        return false;
+      });
+    if (marked) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (error instanceof ModelUnavailableError) {
-      await noteModelFailure(deps, organizationId, conversationId, error);
+      await noteModelFailure(deps, ctx, botModels, error);
     } else if (!cancelled && !(error instanceof AppError)) {
       logger.error({ err: error, conversationId }, 'chat turn failed');
     }
@@ -236,4 +240,45 @@ export async function* generateAnswer(
   } finally {
     await checkpoint.stop();
   }
+}
+
+/** The ids and channel every event of this turn's answer carries. */
+function turnIds(ctx: AnswerContext) {
+  return {
+    organizationId: ctx.bot.organizationId.toString(),
+    chatbotId: ctx.bot._id.toString(),
+    conversationId: ctx.conversation._id.toString(),
+    messageId: ctx.answer._id.toString(),
+    questionMessageId: ctx.userMessage._id.toString(),
+    channel: ctx.conversation.channel,
+  };
+}
+
+/** `answer.completed` for the stored answer; `answered` is false for a gap (too little knowledge matched). */
+function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed'> {
+  const { answer } = ctx;
+  const confidence = answer.confidence ?? 0;
+  return {
+    ...turnIds(ctx),
+    occurredAt: answer.updatedAt.toISOString(),
+    questionText: ctx.question,
+    text: answer.content ?? '',
+    confidence,
+    answered: confidence >= LOW_CONFIDENCE,
+    citations: citationsOf(answer),
+    model: answer.model ?? null,
+    usage: { promptTokens: answer.promptTokens ?? 0, completionTokens: answer.completionTokens ?? 0 },
+    firstTokenMs: answer.firstTokenMs ?? null,
+    durationMs: answer.durationMs ?? 0,
+  };
+}
+
+/** The sources an answer cites, once each (several passages may come from one page). */
+function citationsOf(answer: MessageRecord): EventCitation[] {
+  const citations = new Map<string, EventCitation>();
+  for (const source of answer.sources ?? []) {
+    const citation = { sourceId: source.sourceId ?? '', title: source.title ?? '', url: source.url ?? null };
+    citations.set(`${citation.sourceId} ${citation.url ?? ''}`, citation);
+  }
+  return [...citations.values()];
 }

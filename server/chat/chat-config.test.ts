@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 
@@ -41,12 +41,18 @@ describe('chat without a model, with model connections, and with quotas', () => 
   it('lists low-confidence questions in the gap log with counts for repeats', async () => {
     await org.api.post('/api/v1/chat', { chatbot: 'offline-bot', message: 'Do you ship to Mars?' });
     await org.api.post('/api/v1/chat', { chatbot: 'offline-bot', message: 'do you ship to mars' });
-    const gaps = await org.api.get<Array<{ question: string; count: number }>>(
-      '/api/v1/chatbots/offline-bot/unanswered',
+    // The gap log follows the answer (it subscribes to the turn's events): wait for it.
+    await vi.waitFor(
+      async () => {
+        const gaps = await org.api.get<Array<{ question: string; count: number }>>(
+          '/api/v1/chatbots/offline-bot/unanswered',
+        );
+        expect(gaps.status).toBe(200);
+        expect(gaps.body.data[0]).toMatchObject({ count: 2 });
+        expect(gaps.body.data.map((g) => g.question)).toContain('What are your hours?');
+      },
+      { timeout: 10_000 },
     );
-    expect(gaps.status).toBe(200);
-    expect(gaps.body.data[0]).toMatchObject({ count: 2 });
-    expect(gaps.body.data.map((g) => g.question)).toContain('What are your hours?');
   });
 
   it('when the owner enabled it, asks for an email it cannot answer and turns the email the visitor gives into a lead', async () => {
@@ -65,8 +71,14 @@ describe('chat without a model, with model connections, and with quotas', () => 
       message: 'Sure: ada@example.com',
       conversationId: first.body.data.conversationId,
     });
-    const leads = await org.api.get<Array<{ email: string }>>('/api/v1/leads?chatbotId=asker');
-    expect(leads.body.data.map((lead) => lead.email)).toEqual(['ada@example.com']);
+    // The lead follows the message (the capture subscribes to the turn's events): wait for it.
+    await vi.waitFor(
+      async () => {
+        const leads = await org.api.get<Array<{ email: string }>>('/api/v1/leads?chatbotId=asker');
+        expect(leads.body.data.map((lead) => lead.email)).toEqual(['ada@example.com']);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('stores a model connection with its key encrypted, never returns the key, and uses it for a bot', async () => {

@@ -65,9 +65,10 @@ export async function answer(
   // The first event is awaited before any byte is sent, so refusals (404, 413, 429…) keep their status codes.
   const first = await events.next();
   if (first.done) throw new AppError('InternalError');
+  // A refusal before the turn was accepted answers with its own status and error envelope.
+  if (first.value.type === 'error') throw first.value.error;
   if (first.value.type === 'accepted' && first.value.quotaWarning)
     res.setHeader('Wisp-Quota-Warning', first.value.quotaWarning);
-  if (first.value.type === 'error') throw first.value.error;
   // A stream's conversation is known before its first chunk, also to clients that never see a `done` event.
   if (first.value.type === 'accepted') res.setHeader('Wisp-Conversation-Id', first.value.conversationId);
   if (stream) {

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Types } from 'mongoose';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
+import { toAppError } from '../http/error-handler.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
@@ -18,29 +16,28 @@ import { announceChange, generateAnswer, type AnswerContext } from './answer.js'
 import { storedResult } from './chat-result.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
-import type { UnansweredService } from './unanswered.service.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
+import type { ConversationRecord } from '../conversations/conversation.model.js';
 
 export interface ChatDeps {
-  models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel };
   chatbots: ChatbotsService;
   conversations: ConversationsService;
   usage: UsageService;
-  unanswered: UnansweredService;
   modelResolver: ModelResolver;
   leads: LeadsService;
   retriever: Retriever;
   endUserTokens: EndUserTokens;
   leases: AnswerLeases;
   logger: Logger;
+  /** Announces the turn (not awaited: a subscriber never slows or fails it). */
+  events: EventPublisher;
 }
 
 /** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */
 const REPLAY_WAIT_MS = 2_000;
 /** The longest Retry-After for a message still being answered. */
 const STILL_ANSWERING_RETRY_S = 5;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 
 /**
  * The one chat flow behind every door (REST JSON, SSE, the widget socket).
@@ -50,18 +47,35 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 export class ChatService {
   constructor(private readonly deps: ChatDeps) {}
 
+  /**
+   * Runs one turn. It never throws: every failure, a refusal before `accepted` (404, 413, 429...) as much as
+   * a failed answer after it, ends the turn with one `error` event, so every door handles one shape.
+   */
   async *run(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     // Doors may pass a long-lived signal (the widget passes the server's); the turn gets its own.
     const linked = linkSignal(signal);
+    let accepted: { conversationId: string; assistantMessageId: string } | null = null;
     try {
-      yield* this.runTurn(turn, linked.signal);
+      for await (const event of this.runTurn(turn, linked.signal)) {
+        if (event.type === 'accepted') accepted = event;
+        yield event;
+      }
+    } catch (error) {
+      if (!(error instanceof AppError)) this.deps.logger.error({ err: error }, 'chat turn failed');
+      yield {
+        type: 'error',
+        error: toAppError(error),
+        conversationId: accepted?.conversationId ?? null,
+        assistantMessageId: accepted?.assistantMessageId ?? null,
+      };
     } finally {
       linked.release();
     }
   }
 
   private async *runTurn(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
-    const { models, chatbots, conversations, usage } = this.deps;
+    const { chatbots, conversations, usage } = this.deps;
+    const startedAt = Date.now();
     if (turn.message.length > MAX_MESSAGE_CHARS) {
       throw new AppError('PayloadTooLargeError', {
         message: `The message is ${turn.message.length} characters; the limit is ${MAX_MESSAGE_CHARS}`,
@@ -95,7 +109,9 @@ export class ChatService {
 
       if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
 
-      const existing = turn.clientMessageId ? await this.findUserMessage(conversation._id, turn.clientMessageId) : null;
+      const existing = turn.clientMessageId
+        ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
+        : null;
       if (existing) {
         const replayed = yield* this.replay(existing, signal);
         if (replayed) return;
@@ -106,19 +122,15 @@ export class ChatService {
       try {
         userMessage =
           existing ??
-          (await models.Message.create({
-            organizationId: bot.organizationId,
-            chatbotId: bot._id,
-            conversationId: conversation._id,
-            role: 'user',
-            content: turn.message,
-            status: 'complete',
-            clientMessageId: turn.clientMessageId ?? `gen:${randomUUID()}`,
-          }));
+          (await conversations.createUserMessage(
+            conversation,
+            turn.message,
+            turn.clientMessageId ?? `gen:${randomUUID()}`,
+          ));
       } catch (error) {
         // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
         if (isDuplicateKeyError(error) && turn.clientMessageId) {
-          const winner = await this.findUserMessage(conversation._id, turn.clientMessageId);
+          const winner = await conversations.findUserMessage(conversation._id, turn.clientMessageId);
           if (winner) {
             yield* this.replay(winner, signal);
             return;
@@ -126,14 +138,13 @@ export class ChatService {
         }
         throw error;
       }
-      const [answer] = await Promise.all([
+      const [answer, messageCount] = await Promise.all([
         this.prepareAnswer(userMessage, existing !== null),
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
       ]);
-
-      if (!existing) await this.captureEmailIfAsked(userMessage, conversation.visitorId ?? turn.visitorId ?? null);
+      if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
       await announceChange(this.deps, answer, [
-        ...(conversation.messageCount === 0 ? [conversation.createdAt] : []),
+        ...(messageCount === 1 ? [conversation.createdAt] : []),
         userMessage.createdAt,
         answer.createdAt,
       ]);
@@ -154,6 +165,7 @@ export class ChatService {
         answer,
         question: userMessage.content ?? turn.message,
         history: turn.history ?? null,
+        startedAt,
       };
       for await (const event of generateAnswer(this.deps, context, signal)) {
         // Any answer text sent (even cut short later) counts as an answered message.
@@ -169,63 +181,35 @@ export class ChatService {
     }
   }
 
-  private findUserMessage(conversationId: Types.ObjectId, clientMessageId: string) {
-    return this.deps.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
-  }
-
-  /** When the previous answer asked for an email and this message carries one, it becomes a lead. */
-  private async captureEmailIfAsked(userMessage: MessageRecord, visitorId: string | null): Promise<void> {
-    const email = EMAIL.exec(userMessage.content ?? '')?.[0];
-    if (!email) return;
-    const { models, leads, logger } = this.deps;
-    const previous = await models.Message.findOne({
-      conversationId: userMessage.conversationId,
-      role: 'assistant',
-      _id: { $lt: userMessage._id },
-    })
-      .sort({ _id: -1 })
-      .lean();
-    if (!previous?.askedForEmail) return;
-    await leads
-      .submit({
-        organizationId: userMessage.organizationId.toString(),
-        chatbotId: userMessage.chatbotId.toString(),
-        visitorId: visitorId ?? `conversation:${userMessage.conversationId.toString()}`,
-        conversationId: userMessage.conversationId.toString(),
-        fields: { email },
-        source: 'conversation',
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not save the email a visitor gave in chat'));
+  /** `message.received`, after `conversation.created` when it is the conversation's first message. */
+  private announceReceived(conversation: ConversationRecord, userMessage: MessageRecord, first: boolean): void {
+    const ids = {
+      organizationId: conversation.organizationId.toString(),
+      chatbotId: conversation.chatbotId.toString(),
+      conversationId: conversation._id.toString(),
+      channel: conversation.channel,
+      visitorId: conversation.visitorId ?? null,
+    };
+    if (first) {
+      this.deps.events.notify('conversation.created', {
+        ...ids,
+        occurredAt: conversation.createdAt.toISOString(),
+        userSub: conversation.user?.sub ?? null,
+      });
+    }
+    this.deps.events.notify('message.received', {
+      ...ids,
+      occurredAt: userMessage.createdAt.toISOString(),
+      messageId: userMessage._id.toString(),
+      text: userMessage.content ?? '',
+    });
   }
 
   /** The assistant message for a user message: reused when a failed or abandoned answer is retried, else created. */
   private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord> {
-    const { models, leases } = this.deps;
-    const clientMessageId = `answer:${userMessage._id.toString()}`;
-    const reset =
-      isRetry &&
-      (await models.Message.findOneAndUpdate(
-        {
-          conversationId: userMessage.conversationId,
-          clientMessageId,
-          $or: [{ status: 'failed' }, leases.staleFilter()],
-        },
-        { $set: { status: 'pending', content: '', error: null, sources: [], ...leases.claim() } },
-        { returnDocument: 'after' },
-      ));
-    if (reset) return reset;
+    const { conversations, leases } = this.deps;
     try {
-      return await models.Message.create({
-        organizationId: userMessage.organizationId,
-        chatbotId: userMessage.chatbotId,
-        conversationId: userMessage.conversationId,
-        role: 'assistant',
-        content: '',
-        status: 'pending',
-        clientMessageId,
-        replyTo: userMessage._id,
-        ...leases.claim(),
-      });
+      return await conversations.startAnswer(userMessage, leases.claim(), isRetry ? leases.staleFilter() : null);
     } catch (error) {
       // Another retry of the same message took the answer over first.
       if (isDuplicateKeyError(error)) throw this.stillAnswering(userMessage, null);
@@ -255,12 +239,12 @@ export class ChatService {
    * written is waited for briefly, then refused with a 409 and a short Retry-After.
    */
   private async *replay(userMessage: MessageRecord, signal: AbortSignal): AsyncGenerator<ChatEvent, boolean> {
-    const { models, leases } = this.deps;
+    const { conversations, leases } = this.deps;
     const deadline = Date.now() + REPLAY_WAIT_MS;
-    let answer = await models.Message.findOne({ replyTo: userMessage._id, role: 'assistant' });
+    let answer = await conversations.answerTo(userMessage._id);
     while (answer?.status === 'pending' && !leases.isStale(answer) && Date.now() < deadline && !signal.aborted) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await models.Message.findOne({ _id: answer._id });
+      answer = await conversations.message(answer._id);
     }
     if (!answer || answer.status === 'failed' || leases.isStale(answer)) return false;
     if (answer.status === 'pending') throw this.stillAnswering(userMessage, answer);

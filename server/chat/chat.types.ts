@@ -35,7 +35,10 @@ export interface ChatTurn {
   history?: PromptMessage[] | null;
 }
 
-/** What the chat flow yields, in order: accepted, chunk*, then done or error (the sources are in the done result). */
+/**
+ * What the chat flow yields, in order: accepted, chunk*, then done or error (the sources are in the done
+ * result). A turn refused before it was accepted yields only the error; the flow itself never throws.
+ */
 export type ChatEvent =
   | {
       type: 'accepted';

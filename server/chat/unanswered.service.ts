@@ -5,6 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import { ANSWERED_CONFIDENCE } from '../knowledge/confidence.js';
 import { processTerm, termsOf } from '../knowledge/index/bot-index.js';
 import type { UnansweredModel, UnansweredRecord } from './unanswered.model.js';
+import type { DomainEvents } from '../events/domain-events.js';
 
 /** Answers below this confidence go to the bot's gap log. */
 export const LOW_CONFIDENCE = ANSWERED_CONFIDENCE;
@@ -62,6 +63,17 @@ export class UnansweredService {
   /** Removes a deleted bot's unanswered questions. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
     await this.models.Unanswered.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
+
+  /** Subscriber of `answer.completed`: a gap (an answer without enough knowledge) is logged with its question. */
+  async recordGap(event: DomainEvents['answer.completed']): Promise<void> {
+    if (event.answered || !event.questionText) return;
+    await this.record(
+      new Types.ObjectId(event.organizationId),
+      new Types.ObjectId(event.chatbotId),
+      event.questionText,
+      event.confidence,
+    );
   }
 
   /** Counts a low-confidence question; a resolved one asked again and still unanswered opens again. */

@@ -154,6 +154,24 @@ export class ChatbotsService {
     return this.models.Chatbot.findOne(filter, { organizationId: 1, modelSettings: 1 }).lean();
   }
 
+  /** The organization's oldest active bot, or null. */
+  firstActive(organizationId: Types.ObjectId | string): Promise<ChatbotRecord | null> {
+    return this.models.Chatbot.findOne({ organizationId: new Types.ObjectId(organizationId), status: 'active' }).sort({
+      createdAt: 1,
+      _id: 1,
+    });
+  }
+
+  /** Whether the organization has any bot. */
+  async hasAny(organizationId: Types.ObjectId | string): Promise<boolean> {
+    return (await this.models.Chatbot.exists({ organizationId: new Types.ObjectId(organizationId) })) !== null;
+  }
+
+  /** Whether a bot (of any organization: slugs are unique across the server) uses the slug. */
+  async slugTaken(slug: string): Promise<boolean> {
+    return (await this.models.Chatbot.exists({ slug })) !== null;
+  }
+
   /** How many bots of the organization answer through this model connection. */
   countUsingIntegration(organizationId: string, integrationId: string): Promise<number> {
     return this.models.Chatbot.countDocuments({

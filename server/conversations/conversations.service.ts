@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
-import type { MessageDto } from '../../shared/schemas/chat.js';
+import type { MessageDto, SourceRef } from '../../shared/schemas/chat.js';
 import type { ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
-import { listFilter, type ListFilters } from '../db/list-filter.js';
+import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { ConversationModel } from './conversation.model.js';
 import type { MessageModel } from './message.model.js';
@@ -70,16 +70,41 @@ export interface OpenConversationInput {
 
 export type ConversationFilters = ListFilters;
 
+/** The fields that hand a pending answer to one turn of one process (see chat/answer-lease.ts). */
+export interface AnswerLease {
+  leaseOwner: string;
+  leaseId: string;
+  heartbeatAt: Date;
+}
+
+/** What a finished answer stores. */
+export interface CompletedAnswer {
+  content: string;
+  sources: SourceRef[];
+  confidence: number;
+  model: string | null;
+  finishReason: string;
+  promptTokens: number;
+  completionTokens: number;
+  askedForEmail: boolean;
+  firstTokenMs: number | null;
+  durationMs: number;
+}
+
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
 function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
   if (doc.channel !== input.channel) return false;
   return input.channel !== 'widget' || (Boolean(input.visitorId) && doc.visitorId === input.visitorId);
 }
 
-/** Conversations and their messages, always scoped to one organization. */
+/**
+ * Conversations and their messages: the one owner of both collections. The chat flow, leads and the widget
+ * read and write them through this service.
+ */
 export class ConversationsService {
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
+    /** Announces `message.feedback` and `conversation.changed`. */
     private readonly events: EventPublisher,
   ) {}
 
@@ -144,15 +169,20 @@ export class ConversationsService {
     return doc;
   }
 
-  /** Records a turn on the conversation's counters with one atomic update. */
-  async touch(conversationId: Types.ObjectId, preview: string, addedMessages: number): Promise<void> {
-    await this.models.Conversation.updateOne(
+  /**
+   * Records a turn on the conversation's counters with one atomic update; returns the message count after it
+   * (1 only for the conversation's first message, even when several arrive at once).
+   */
+  async touch(conversationId: Types.ObjectId, preview: string, addedMessages: number): Promise<number> {
+    const after = await this.models.Conversation.findOneAndUpdate(
       { _id: conversationId },
       {
         $inc: { messageCount: addedMessages },
         $set: { lastMessageAt: new Date(), lastMessagePreview: preview.slice(0, 200) },
       },
-    );
+      { returnDocument: 'after', projection: { messageCount: 1 } },
+    ).lean();
+    return after?.messageCount ?? 0;
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
@@ -211,6 +241,229 @@ export class ConversationsService {
     return docs.map(toMessageDto);
   }
 
+  /** Conversations by id (any order; unknown ids are left out). */
+  byIds(ids: Types.ObjectId[]): Promise<ConversationRecord[]> {
+    return this.models.Conversation.find({ _id: { $in: ids } });
+  }
+
+  /** The newest `limit` of these conversations, each with up to `perConversation` messages in order. */
+  async transcripts(ids: Types.ObjectId[], limit: number, perConversation: number) {
+    const docs = await this.models.Conversation.find({ _id: { $in: ids } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit);
+    return Promise.all(
+      docs.map(async (conversation) => {
+        const messages = await this.models.Message.find({ conversationId: conversation._id })
+          .sort({ createdAt: 1, _id: 1 })
+          .limit(perConversation);
+        return { ...toConversationSummary(conversation), messages: messages.map(toMessageDto) };
+      }),
+    );
+  }
+
+  /** A conversation of the bot by id, or null. */
+  ofBot(chatbotId: Types.ObjectId, conversationId: string): Promise<ConversationRecord | null> {
+    if (!Types.ObjectId.isValid(conversationId)) return Promise.resolve(null);
+    return this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId });
+  }
+
+  /** The conversation points at its lead; one without a signed identity also takes the lead's name and email. */
+  async linkLead(conversationId: Types.ObjectId, leadId: Types.ObjectId, email: string | null, name: string | null) {
+    await this.models.Conversation.updateOne({ _id: conversationId }, { $set: { leadId } });
+    const user: Record<string, string> = {};
+    if (email) user['user.email'] = email;
+    if (name) user['user.name'] = name;
+    if (Object.keys(user).length === 0) return;
+    // A signed end-user identity is the site owner's word about who this is; a form does not overwrite it.
+    await this.models.Conversation.updateOne({ _id: conversationId, 'user.sub': null }, { $set: user });
+  }
+
+  /**
+   * Forgets an erased lead in its conversations (those listed and those pointing at it): no lead, name or
+   * email, and `email` replaced by `redacted` wherever it was typed into a message or preview.
+   */
+  async forgetLead(leadId: Types.ObjectId, ids: Types.ObjectId[], email: string | null, redacted: string) {
+    const linked = await this.models.Conversation.find({ $or: [{ _id: { $in: ids } }, { leadId }] }, { _id: 1 }).lean<
+      Array<{ _id: Types.ObjectId }>
+    >();
+    const conversationIds = linked.map((c) => c._id);
+    if (email) await this.redact(conversationIds, email, redacted);
+    await this.models.Conversation.updateMany(
+      { _id: { $in: conversationIds } },
+      { $set: { leadId: null, 'user.email': null, 'user.name': null } },
+    );
+  }
+
+  private async redact(conversationIds: Types.ObjectId[], text: string, replacement: string): Promise<void> {
+    const pattern = new RegExp(escapeRegex(text), 'gi');
+    const mentions = new RegExp(escapeRegex(text), 'i');
+    const messages = await this.models.Message.find(
+      { conversationId: { $in: conversationIds }, content: mentions },
+      { content: 1 },
+    );
+    for (const message of messages) {
+      await this.models.Message.updateOne(
+        { _id: message._id },
+        { $set: { content: message.content.replace(pattern, replacement) } },
+      );
+    }
+    const previews = await this.models.Conversation.find(
+      { _id: { $in: conversationIds }, lastMessagePreview: mentions },
+      { lastMessagePreview: 1 },
+    );
+    for (const conversation of previews) {
+      await this.models.Conversation.updateOne(
+        { _id: conversation._id },
+        { $set: { lastMessagePreview: conversation.lastMessagePreview.replace(pattern, replacement) } },
+      );
+    }
+  }
+
+  /** The end user's message sent under `clientMessageId` in this conversation, if stored. */
+  findUserMessage(conversationId: Types.ObjectId, clientMessageId: string): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
+  }
+
+  /** Stores an end user's message; a second `clientMessageId` in one conversation fails with a duplicate key. */
+  createUserMessage(
+    conversation: ConversationRecord,
+    content: string,
+    clientMessageId: string,
+  ): Promise<MessageRecord> {
+    return this.models.Message.create({
+      organizationId: conversation.organizationId,
+      chatbotId: conversation.chatbotId,
+      conversationId: conversation._id,
+      role: 'user',
+      content,
+      status: 'complete',
+      clientMessageId,
+    });
+  }
+
+  /**
+   * Creates the pending answer to `question` under `lease`; when `reclaimable` (the filter of answers whose
+   * writer is gone) is given, an earlier answer that failed or matches it is taken over instead. A second
+   * pending answer fails with a duplicate key.
+   */
+  async startAnswer(
+    question: MessageRecord,
+    lease: AnswerLease,
+    reclaimable: Record<string, unknown> | null,
+  ): Promise<MessageRecord> {
+    const clientMessageId = `answer:${question._id.toString()}`;
+    const reset =
+      reclaimable &&
+      (await this.models.Message.findOneAndUpdate(
+        { conversationId: question.conversationId, clientMessageId, $or: [{ status: 'failed' }, reclaimable] },
+        { $set: { status: 'pending', content: '', error: null, sources: [], ...lease } },
+        { returnDocument: 'after' },
+      ));
+    if (reset) return reset;
+    return this.models.Message.create({
+      organizationId: question.organizationId,
+      chatbotId: question.chatbotId,
+      conversationId: question.conversationId,
+      role: 'assistant',
+      content: '',
+      status: 'pending',
+      clientMessageId,
+      replyTo: question._id,
+      ...lease,
+    });
+  }
+
+  /** The answer to a user message, if one was started. */
+  answerTo(questionId: Types.ObjectId): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({ replyTo: questionId, role: 'assistant' });
+  }
+
+  /** One message as stored now. */
+  message(id: Types.ObjectId): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({ _id: id });
+  }
+
+  /** The newest complete messages of a conversation, oldest first, leaving out `except`. */
+  async history(
+    conversationId: Types.ObjectId,
+    except: Types.ObjectId[],
+    limit: number,
+  ): Promise<Array<{ role: 'user' | 'assistant'; content: string }>> {
+    const docs = await this.models.Message.find({ conversationId, status: 'complete', _id: { $nin: except } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .lean();
+    return docs
+      .reverse()
+      .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
+  }
+
+  /** Stores a finished answer on the record the turn holds (which then reads as stored). */
+  async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
+    answer.set({ ...fields, status: 'complete' });
+    await answer.save();
+  }
+
+  /** Marks an answer failed, only while `leaseId` still holds it; false when another turn took it over. */
+  async failAnswer(
+    answerId: Types.ObjectId,
+    leaseId: string | null | undefined,
+    fields: { content: string; error: string; firstTokenMs: number | null; durationMs: number },
+  ): Promise<boolean> {
+    const result = await this.models.Message.updateOne(
+      { _id: answerId, leaseId },
+      { $set: { status: 'failed', ...fields } },
+    );
+    return result.matchedCount > 0;
+  }
+
+  /** Writes the text streamed so far and the heartbeat of a pending answer, while `leaseId` holds it. */
+  async checkpointAnswer(answerId: Types.ObjectId, leaseId: string, content: string): Promise<void> {
+    await this.models.Message.updateOne(
+      { _id: answerId, status: 'pending', leaseId },
+      { $set: { content, heartbeatAt: new Date() } },
+    );
+  }
+
+  /** Marks every answer matching `stale` (pending, writer gone) failed with `error`; returns how many. */
+  async failStaleAnswers(stale: Record<string, unknown>, error: string): Promise<number> {
+    const result = await this.models.Message.updateMany(
+      { role: 'assistant', ...stale },
+      { $set: { status: 'failed', error } },
+    );
+    return result.modifiedCount;
+  }
+
+  /** A widget visitor's own conversation with the bot, or null (another visitor's looks the same as none). */
+  visitorConversation(
+    chatbotId: Types.ObjectId,
+    visitorId: string,
+    conversationId: string,
+  ): Promise<ConversationRecord | null> {
+    if (!Types.ObjectId.isValid(conversationId)) return Promise.resolve(null);
+    return this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId, visitorId });
+  }
+
+  /** Whether a widget visitor id has any conversation with the bot. */
+  async visitorHasConversations(chatbotId: Types.ObjectId, visitorId: string): Promise<boolean> {
+    return (await this.models.Conversation.exists({ chatbotId, visitorId })) !== null;
+  }
+
+  /** An answer of the bot, if any. */
+  answerOfBot(chatbotId: Types.ObjectId, messageId: string): Promise<MessageRecord | null> {
+    if (!Types.ObjectId.isValid(messageId)) return Promise.resolve(null);
+    return this.models.Message.findOne({ _id: new Types.ObjectId(messageId), chatbotId, role: 'assistant' });
+  }
+
+  /** The assistant message just before `messageId` in its conversation, if any. */
+  async previousAnswer(conversationId: string, messageId: string): Promise<MessageRecord | null> {
+    return this.models.Message.findOne({
+      conversationId: new Types.ObjectId(conversationId),
+      role: 'assistant',
+      _id: { $lt: new Types.ObjectId(messageId) },
+    }).sort({ _id: -1 });
+  }
+
   /** The most recent conversation of a widget visitor with a bot, if any. */
   async latestForVisitor(chatbotId: Types.ObjectId, visitorId: string): Promise<ConversationRecord | null> {
     return this.models.Conversation.findOne({ chatbotId, visitorId }).sort({ updatedAt: -1, _id: -1 });
@@ -250,6 +503,14 @@ export class ConversationsService {
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
     await this.changed(doc, [doc.createdAt]);
+    this.events.notify('message.feedback', {
+      organizationId: doc.organizationId.toString(),
+      chatbotId: doc.chatbotId.toString(),
+      conversationId: doc.conversationId.toString(),
+      messageId: doc._id.toString(),
+      rating,
+      comment: comment ?? null,
+    });
     return toMessageDto(doc);
   }
 

@@ -24,7 +24,9 @@ const messageSchema = new Schema(
     finishReason: { type: String, default: null },
     promptTokens: { type: Number, default: 0 },
     completionTokens: { type: Number, default: 0 },
+    /** For an answer: ms from the turn's start to the first answer token (null when no model answered). */
     firstTokenMs: { type: Number, default: null },
+    /** For an answer: ms from the turn's start to the stored answer. */
     durationMs: { type: Number, default: null },
     error: { type: String, default: null },
     /** While pending: the process writing the answer, its turn, and when it last wrote (see answer-lease.ts). */

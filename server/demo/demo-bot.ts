@@ -1,5 +1,3 @@
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
-import type { OrganizationModel } from '../organizations/organization.model.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 
@@ -14,15 +12,14 @@ Opening hours of the Bergen store: Monday to Saturday, 9:00 to 18:00.`;
  * widget on a fresh install. With no model configured it answers from this knowledge alone.
  */
 export async function ensureDemoBot(
-  models: { Chatbot: ChatbotModel; Organization: OrganizationModel },
-  services: Pick<Services, 'chatbots' | 'knowledge' | 'widgetSettings'>,
+  services: Pick<Services, 'organizations' | 'chatbots' | 'knowledge' | 'widgetSettings'>,
   logger: Logger,
 ) {
-  const org = await models.Organization.findOne().sort({ createdAt: 1, _id: 1 });
-  if (!org || (await models.Chatbot.exists({ organizationId: org._id }))) return null;
+  const org = await services.organizations.first();
+  if (!org || (await services.chatbots.hasAny(org._id))) return null;
   const organizationId = org._id.toString();
   // Slugs are unique across the server: another organization may already use `demo`.
-  const slug = (await models.Chatbot.exists({ slug: 'demo' })) ? undefined : 'demo';
+  const slug = (await services.chatbots.slugTaken('demo')) ? undefined : 'demo';
   const bot = await services.chatbots.create(organizationId, {
     name: 'Northwind helper',
     slug,

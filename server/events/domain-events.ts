@@ -58,6 +58,8 @@ export interface DomainEvents {
     messageId: string;
     /** The user message it answers. */
     questionMessageId: string;
+    /** The text of that user message (added after the first version: optional for consumers). */
+    questionText?: string;
     channel: Channel;
     text: string;
     /** 0..1, how well the knowledge found matched the question. */
@@ -166,12 +168,17 @@ export interface DomainEvents {
 }
 
 export type DomainEventType = keyof DomainEvents;
-export type DomainEvent = { [K in DomainEventType]: { type: K } & DomainEvents[K] }[DomainEventType];
+/**
+ * One event with its name, for code that handles several (failure reports, recorders). The payload is kept
+ * apart from the name because a payload may have a `type` field of its own (a source's kind).
+ */
+export type DomainEvent = { [K in DomainEventType]: { type: K; payload: DomainEvents[K] } }[DomainEventType];
 /** What a publisher passes: the payload, with `occurredAt` optional (the bus stamps the current time). */
 export type DomainEventInput<K extends DomainEventType> = Omit<DomainEvents[K], 'occurredAt'> & {
   occurredAt?: string;
 };
-type Handler<K extends DomainEventType> = (event: { type: K } & DomainEvents[K]) => Promise<void> | void;
+/** A subscriber receives the payload exactly as catalogued above. */
+type Handler<K extends DomainEventType> = (payload: DomainEvents[K]) => Promise<void> | void;
 
 /** Called with a subscriber's failure when the publisher did not wait for it (see `DomainEventBus.notify`). */
 export type SubscriberFailure = (error: unknown, event: DomainEvent) => void;
@@ -199,26 +206,23 @@ export class DomainEventBus {
     };
   }
 
-  async publish<K extends DomainEventType>(type: K, payload: DomainEventInput<K>): Promise<void> {
-    const event = { type, ...payload, occurredAt: payload.occurredAt ?? new Date().toISOString() } as never;
-    const results = await Promise.allSettled(
-      [...(this.handlers.get(type) ?? [])].map(async (handler) => (handler as Handler<K>)(event)),
-    );
+  async publish<K extends DomainEventType>(type: K, input: DomainEventInput<K>): Promise<void> {
+    const payload = stamped(input);
+    const results = await Promise.allSettled(this.handlersOf(type).map(async (handler) => handler(payload)));
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
   /** Publishes without waiting: each failing subscriber is reported to `onFailure`, never to the caller. */
-  notify<K extends DomainEventType>(type: K, payload: DomainEventInput<K>): void {
-    const occurredAt = payload.occurredAt ?? new Date().toISOString();
-    const event = { type, ...payload, occurredAt } as unknown as DomainEvent;
-    for (const handler of [...(this.handlers.get(type) ?? [])]) {
+  notify<K extends DomainEventType>(type: K, input: DomainEventInput<K>): void {
+    const payload = stamped(input);
+    for (const handler of this.handlersOf(type)) {
       // Started after the caller's synchronous code, so even a synchronous subscriber never delays it.
       const run = Promise.resolve()
-        .then(() => (handler as Handler<K>)(event as never))
+        .then(() => handler(payload))
         .catch((error: unknown) => {
           try {
-            this.onFailure(error, event);
+            this.onFailure(error, { type, payload } as DomainEvent);
           } catch {
             // A failing failure report must not become an unhandled rejection.
           }
@@ -232,6 +236,14 @@ export class DomainEventBus {
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
+
+  private handlersOf<K extends DomainEventType>(type: K): Array<Handler<K>> {
+    return [...(this.handlers.get(type) ?? [])] as Array<Handler<K>>;
+  }
+}
+
+function stamped<K extends DomainEventType>(input: DomainEventInput<K>): DomainEvents[K] {
+  return { ...input, occurredAt: input.occurredAt ?? new Date().toISOString() } as DomainEvents[K];
 }
 
 /** What a capability needs to announce events, without seeing who listens. */

@@ -4,6 +4,7 @@ import type { CrawlSettings } from '../../shared/schemas/sources.js';
 import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import { chunkDocument, type ChunkDraft, type ChunkOptions } from './chunker.js';
 import { characterCount, type Block } from './extract/blocks.js';
 import { detectKind, extractDocument } from './extract/extract.js';
@@ -23,6 +24,7 @@ export interface IngestDeps {
   fetcher: Fetcher;
   chunking: ChunkOptions;
   logger: Logger;
+  events: EventPublisher;
 }
 
 /** What reading a source produced, before chunking. */
@@ -85,7 +87,16 @@ export class IngestJobProcessor implements JobProcessor {
     await models.Chunk.deleteMany({ sourceId: job.sourceId });
     if (before.activeRun) await cache.removeSource(job, job.sourceId.toString());
     // `failed` is written last, once the old chunks no longer answer.
-    await models.Source.updateOne(current, { $set: { status: 'failed', failureReason: reason } });
+    const failed = await models.Source.updateOne(current, { $set: { status: 'failed', failureReason: reason } });
+    if (failed.matchedCount === 0) return;
+    this.deps.events.notify('source.failed', {
+      organizationId: job.organizationId,
+      chatbotId: job.chatbotId,
+      sourceId: job.sourceId.toString(),
+      type: before.type,
+      title: before.title,
+      reason,
+    });
   }
 
   private async ingest(source: SourceRecord, job: ClaimedJob, run: string, signal: AbortSignal): Promise<void> {
@@ -124,7 +135,8 @@ export class IngestJobProcessor implements JobProcessor {
     await cache.applySource(job, source._id.toString(), docs.map(toIndexed));
     // `ready` is written last, so whoever sees it (on any node) gets the new chunks with the next question.
     const keepTitle = source.titleFromUser || !reading.title;
-    await models.Source.updateOne(current, {
+    const title = keepTitle ? source.title : (reading.title ?? '').slice(0, 200);
+    const ready = await models.Source.updateOne(current, {
       $set: {
         status: 'ready',
         failureReason: null,
@@ -133,9 +145,18 @@ export class IngestJobProcessor implements JobProcessor {
         pages: reading.documents.length,
         pageOutcomes: reading.outcomes ?? [],
         readyAt: new Date(),
-        ...(keepTitle ? {} : { title: (reading.title ?? '').slice(0, 200) }),
+        ...(keepTitle ? {} : { title }),
         ...(reading.finalUrl ? { finalUrl: reading.finalUrl, lastFetchedAt: reading.fetchedAt } : {}),
       },
+    });
+    if (ready.matchedCount === 0) return;
+    this.deps.events.notify('source.ready', {
+      organizationId: source.organizationId.toString(),
+      chatbotId: source.chatbotId.toString(),
+      sourceId: source._id.toString(),
+      type: source.type,
+      title,
+      chunkCount: docs.length,
     });
   }
 

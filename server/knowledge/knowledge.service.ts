@@ -8,6 +8,7 @@ import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.js';
 import { addressPolicy } from '../net/address-policy.js';
 import { safeFetch } from './fetch/safe-fetch.js';
 import { IndexCache } from './index/index-cache.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import { IngestJobProcessor } from './ingest-job-processor.js';
 import { SourceQueue } from './job-queue.js';
 import { KnowledgeRetriever } from './knowledge.retriever.js';
@@ -21,6 +22,8 @@ export interface KnowledgeDeps {
   /** Read lazily: the resolver may be wired after the knowledge capability. */
   modelResolver: ModelResolver | null;
   chunking?: ChunkOptions;
+  /** Announces `source.ready` and `source.failed`. */
+  events: EventPublisher;
 }
 
 const MAX_REDIRECTS = 5;
@@ -57,6 +60,7 @@ export class KnowledgeService {
       fetcher: (url, signal) => safeFetch(url, policy, limits, signal),
       chunking: deps.chunking ?? DEFAULT_CHUNKING,
       logger,
+      events: deps.events,
     });
     this.queue = new SourceQueue(
       models,

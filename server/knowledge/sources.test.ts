@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceDto } from '../../shared/schemas/sources.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 import { addSource, createBot, FAST_QUEUE_ENV, waitForSource } from './test/knowledge-client.js';
 
@@ -41,6 +42,29 @@ describe('knowledge sources API', () => {
     expect(found.passages[0]).toMatchObject({ sourceId: queued.id, title: 'Refunds › Refund policy › Exceptions' });
     expect(found.passages[0]?.excerpt).toContain('Gift cards');
     expect(found.confidence).toBeGreaterThan(0.5);
+  });
+
+  it('announces source.ready with the chunk count once the source answers', async () => {
+    const ready: Array<DomainEvents['source.ready']> = [];
+    const unsubscribe = t.app.services.events.subscribe('source.ready', (event) => void ready.push(event));
+    try {
+      const queued = await addSource(org.api, botId, { type: 'text', title: 'Refunds again', content: REFUNDS });
+      const done = await waitForSource(org.api, queued.id);
+      await t.app.services.events.settled();
+      expect(ready).toEqual([
+        {
+          organizationId: org.id,
+          chatbotId: botId,
+          sourceId: queued.id,
+          type: 'text',
+          title: 'Refunds again',
+          chunkCount: done.counts.chunks,
+          occurredAt: expect.any(String),
+        },
+      ]);
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('lists the bot sources newest first with pagination and filters', async () => {

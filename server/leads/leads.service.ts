@@ -1,14 +1,13 @@
 import { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import type { LeadDetail, LeadDto, LeadListItem } from '../../shared/schemas/leads.js';
-import { toConversationSummary, toMessageDto } from '../conversations/conversations.service.js';
-import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
+import type { ConversationsService } from '../conversations/conversations.service.js';
+import { listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { LeadModel } from './lead.model.js';
 import type { ChatbotModel } from '../chatbots/chatbot.model.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
+import type { EventPublisher } from '../events/domain-events.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
@@ -96,9 +95,11 @@ export class LeadsService {
     private readonly models: {
       Lead: LeadModel;
       Chatbot: ChatbotModel;
-      Conversation: ConversationModel;
-      Message: MessageModel;
     },
+    /** The owner of conversations and messages: leads link, read and redact them through it. */
+    private readonly conversations: ConversationsService,
+    /** Announces `lead.created`. */
+    private readonly events: EventPublisher,
   ) {}
 
   /** Removes a deleted bot's leads. */
@@ -147,36 +148,52 @@ export class LeadsService {
     const key = values.email ? `email:${values.email}` : `visitor:${input.visitorId}`;
     // Claim the key for this visitor unless someone holds it already; only the holder may write to it.
     const first = await this.upsertLead(bot, key, { visitorId: input.visitorId }, {});
-    const own = first.visitorId === input.visitorId;
-    const lead = await this.upsertLead(
+    const own = first.lead.visitorId === input.visitorId;
+    const { lead, created } = await this.upsertLead(
       bot,
       own ? key : `${key}|visitor:${input.visitorId}`,
-      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first._id }) },
+      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first.lead._id }) },
       {
         ...(Object.keys(set).length > 0 ? { $set: set } : {}),
         ...(conversation ? { $addToSet: { conversationIds: conversation._id } } : {}),
       },
     );
     if (conversation) await this.linkConversation(conversation, lead._id, values.email, values.name);
+    if (created || (own && first.created)) {
+      const fields: Record<string, string> = {};
+      for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) fields[key] = values[key];
+      Object.assign(fields, values.custom);
+      this.events.notify('lead.created', {
+        organizationId: bot.organizationId.toString(),
+        chatbotId: bot._id.toString(),
+        leadId: lead._id.toString(),
+        conversationId: conversation ? conversation._id.toString() : null,
+        fields,
+        source: source === 'form' ? 'widget' : 'chat',
+      });
+    }
     return { leadId: lead._id.toString() };
   }
 
-  /** Finds or creates the bot's lead under `dedupeKey`, applying `update`. */
+  /** Finds or creates the bot's lead under `dedupeKey`, applying `update`; `created` when this call inserted it. */
   private async upsertLead(
     bot: ChatbotRecord,
     dedupeKey: string,
     onInsert: Record<string, unknown>,
     update: Record<string, unknown>,
-  ): Promise<LeadRecord> {
+  ): Promise<{ lead: LeadRecord; created: boolean }> {
     const filter = { chatbotId: bot._id, dedupeKey };
-    const full = { ...update, $setOnInsert: { organizationId: bot.organizationId, ...onInsert } };
+    // The id is chosen here, so the lead returned tells whether this call inserted it.
+    const _id = new Types.ObjectId();
+    const full = { ...update, $setOnInsert: { _id, organizationId: bot.organizationId, ...onInsert } };
     // Schema defaults are not added on insert: `custom.<key>` and a default `custom` would collide.
     const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
-    return this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
+    const lead = await this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
       // Two first submissions raced to insert: the loser's update now finds the winner's lead.
       if (!isDuplicateKeyError(error)) throw error;
       return this.models.Lead.findOneAndUpdate(filter, full, options);
     });
+    return { lead, created: lead._id.equals(_id) };
   }
 
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {
@@ -188,7 +205,7 @@ export class LeadsService {
       perPage,
     );
     const latestIds = docs.map((d) => d.conversationIds.at(-1)).filter((id) => id !== undefined);
-    const conversations = await this.models.Conversation.find({ _id: { $in: latestIds } });
+    const conversations = await this.conversations.byIds(latestIds);
     const byId = new Map(conversations.map((c) => [c._id.toString(), c]));
     const items: LeadListItem[] = docs.map((doc) => {
       const latest = byId.get(String(doc.conversationIds.at(-1)));
@@ -199,16 +216,10 @@ export class LeadsService {
 
   async detail(organizationId: string, id: string): Promise<LeadDetail> {
     const lead = await this.find(organizationId, id);
-    const conversations = await this.models.Conversation.find({ _id: { $in: lead.conversationIds } })
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(DETAIL_CONVERSATIONS);
-    const transcripts = await Promise.all(
-      conversations.map(async (conversation) => {
-        const messages = await this.models.Message.find({ conversationId: conversation._id })
-          .sort({ createdAt: 1, _id: 1 })
-          .limit(DETAIL_MESSAGES);
-        return { ...toConversationSummary(conversation), messages: messages.map(toMessageDto) };
-      }),
+    const transcripts = await this.conversations.transcripts(
+      lead.conversationIds,
+      DETAIL_CONVERSATIONS,
+      DETAIL_MESSAGES,
     );
     return { ...toLeadDto(lead), conversations: transcripts };
   }
@@ -234,16 +245,7 @@ export class LeadsService {
   }
 
   private async erase(lead: LeadRecord): Promise<void> {
-    const linked = await this.models.Conversation.find(
-      { $or: [{ _id: { $in: lead.conversationIds } }, { leadId: lead._id }] },
-      { _id: 1 },
-    ).lean<Array<{ _id: Types.ObjectId }>>();
-    const conversationIds = linked.map((c) => c._id);
-    if (lead.email) await this.redactEmail(conversationIds, lead.email);
-    await this.models.Conversation.updateMany(
-      { _id: { $in: conversationIds } },
-      { $set: { leadId: null, 'user.email': null, 'user.name': null } },
-    );
+    await this.conversations.forgetLead(lead._id, lead.conversationIds, lead.email ?? null, REDACTED);
     await this.models.Lead.deleteOne({ _id: lead._id });
   }
 
@@ -270,11 +272,9 @@ export class LeadsService {
     source: 'form' | 'conversation',
   ): Promise<ConversationRecord | null> {
     if (!conversationId) {
-      return this.models.Conversation.findOne({ chatbotId, visitorId }).sort({ updatedAt: -1, _id: -1 });
+      return this.conversations.latestForVisitor(chatbotId, visitorId);
     }
-    const found = Types.ObjectId.isValid(conversationId)
-      ? await this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId })
-      : null;
+    const found = await this.conversations.ofBot(chatbotId, conversationId);
     // Only the visitor's own widget conversations: ids are guessable, and API conversations belong to no visitor.
     // The chat engine itself links the conversation the email was given in, whichever door it came through.
     if (!found || (source === 'form' && found.visitorId !== visitorId)) {
@@ -297,44 +297,12 @@ export class LeadsService {
     if (lead) await this.linkConversation(conversation, lead._id, lead.email ?? null, lead.name ?? null);
   }
 
-  /** The conversation points at its lead; one without a signed identity also takes the lead's name and email. */
   private async linkConversation(
     conversation: ConversationRecord,
     leadId: Types.ObjectId,
     email: string | null,
     name: string | null,
   ): Promise<void> {
-    await this.models.Conversation.updateOne({ _id: conversation._id }, { $set: { leadId } });
-    const user: Record<string, string> = {};
-    if (email) user['user.email'] = email;
-    if (name) user['user.name'] = name;
-    if (Object.keys(user).length === 0) return;
-    // A signed end-user identity is the site owner's word about who this is; a form does not overwrite it.
-    await this.models.Conversation.updateOne({ _id: conversation._id, 'user.sub': null }, { $set: user });
-  }
-
-  private async redactEmail(conversationIds: Types.ObjectId[], email: string): Promise<void> {
-    const pattern = new RegExp(escapeRegex(email), 'gi');
-    const mentions = new RegExp(escapeRegex(email), 'i');
-    const messages = await this.models.Message.find(
-      { conversationId: { $in: conversationIds }, content: mentions },
-      { content: 1 },
-    );
-    for (const message of messages) {
-      await this.models.Message.updateOne(
-        { _id: message._id },
-        { $set: { content: message.content.replace(pattern, REDACTED) } },
-      );
-    }
-    const previews = await this.models.Conversation.find(
-      { _id: { $in: conversationIds }, lastMessagePreview: mentions },
-      { lastMessagePreview: 1 },
-    );
-    for (const conversation of previews) {
-      await this.models.Conversation.updateOne(
-        { _id: conversation._id },
-        { $set: { lastMessagePreview: conversation.lastMessagePreview.replace(pattern, REDACTED) } },
-      );
-    }
+    await this.conversations.linkLead(conversation._id, leadId, email, name);
   }
 }

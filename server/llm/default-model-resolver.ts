@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { IntegrationsService } from '../integrations/integrations.service.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { guardedFetch } from '../net/guarded-fetch.js';
-import type { BotModels } from './model-client.js';
+import type { BotModels, ModelConnection } from './model-client.js';
 import type { BotModelSettings, ModelResolver } from './model-resolver.js';
 import { OpenAiChatModel, OpenAiEmbeddingModel, type EndpointSettings } from './openai-models.js';
 
@@ -19,6 +19,17 @@ export const DEFAULT_MODEL_TUNING: ModelTuning = {
   maxRetries: 2,
   backoffMs: 300,
 };
+
+/** Where the OpenAI client sends requests when no base URL is configured. */
+const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+function hostOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).host;
+  } catch {
+    return baseUrl;
+  }
+}
 
 /**
  * A bot's models: its organization's connection when it names one, else the server
@@ -51,6 +62,7 @@ export class DefaultModelResolver implements ModelResolver {
           { baseURL: connection.baseUrl, apiKey: connection.apiKey, fetch: this.connectionFetch },
           modelOverride ?? connection.chatModel,
           connection.embeddingModel,
+          { integrationId: connection.id, provider: hostOf(connection.baseUrl) },
         );
       }
     }
@@ -62,6 +74,7 @@ export class DefaultModelResolver implements ModelResolver {
       { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed' },
       modelOverride ?? OPENAI_MODEL ?? null,
       OPENAI_EMBEDDING_MODEL ?? null,
+      { integrationId: null, provider: hostOf(OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL) },
     );
   }
 
@@ -70,6 +83,7 @@ export class DefaultModelResolver implements ModelResolver {
     endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey' | 'fetch'>,
     chatModel: string | null,
     embeddingModel: string | null,
+    connection: ModelConnection,
   ): BotModels {
     let models = this.cache.get(key);
     if (!models) {
@@ -77,6 +91,7 @@ export class DefaultModelResolver implements ModelResolver {
       models = {
         chat: chatModel ? new OpenAiChatModel(chatModel, settings) : null,
         embeddings: embeddingModel ? new OpenAiEmbeddingModel(embeddingModel, settings) : null,
+        connection,
       };
       if (this.cache.size > 500) this.cache.clear();
       this.cache.set(key, models);

@@ -35,10 +35,20 @@ export interface EmbeddingModel {
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
+/** Which connection the models go through, to name it when it fails. */
+export interface ModelConnection {
+  /** The organization's model connection, or null for the server's default. */
+  integrationId: string | null;
+  /** The host of the connection's base URL. */
+  provider: string;
+}
+
 /** The models a bot talks to; either may be absent (no model configured). */
 export interface BotModels {
   chat: ChatModel | null;
   embeddings: EmbeddingModel | null;
+  /** Set whenever a model is. */
+  connection?: ModelConnection;
 }
 
 /** The provider failed for good (after retries) or timed out. */

@@ -10,6 +10,8 @@ const usageSchema = new Schema({
   completionTokens: { type: Number, default: 0 },
   modelFailures: { type: Number, default: 0 },
   modelRetries: { type: Number, default: 0 },
+  /** When the 80% quota warning was claimed for this period: set once, so it is announced once. */
+  quotaWarningAt: { type: Date, default: null },
 });
 usageSchema.index({ organizationId: 1, period: 1 }, { unique: true });
 

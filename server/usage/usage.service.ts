@@ -4,6 +4,8 @@ import type { UsageModel } from './usage.model.js';
 import { AppError } from '../errors/app-error.js';
 import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import type { EventPublisher } from '../events/domain-events.js';
+import type { Logger } from '../logger.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
@@ -34,11 +36,15 @@ export interface QuotaReservation {
 type Counter = 'messages' | 'promptTokens' | 'completionTokens' | 'modelFailures' | 'modelRetries';
 
 const KNOWN_PERIODS_MAX = 10_000;
+/** The share of the monthly quota from which turns carry a warning and `quota.warning` is announced. */
+const WARNING_RATIO = 0.8;
 
 /** Counts messages, tokens and model failures per organization and month, and enforces the message quota. */
 export class UsageService {
   /** Organization-periods whose usage document is known to exist, to skip the upsert before each reservation. */
   private readonly knownPeriods = new Set<string>();
+  /** Organization-periods whose warning is known to be claimed (here or by another node). */
+  private readonly warnedPeriods = new Set<string>();
 
   constructor(
     private readonly models: { Usage: UsageModel },
@@ -47,6 +53,8 @@ export class UsageService {
     /** Each plan's monthly message quota (0 = unlimited). */
     private readonly planQuotas: Record<Plan, number>,
     private readonly countStorage: StorageCounter = async () => ({ sources: 0, characters: 0, chunks: 0 }),
+    /** Announces `quota.warning`; its failures are logged, never thrown into a turn. */
+    private readonly notices: { events: EventPublisher; logger: Logger } | null = null,
   ) {}
 
   async recordMessage(
@@ -114,14 +122,13 @@ export class UsageService {
     }
     if (!after) throw quotaExceeded(limit, period);
     const used = after.messages ?? 1;
+    const warn = limit > 0 && used >= limit * WARNING_RATIO;
+    if (warn) this.announceWarningOnce(organizationId, period, used, limit);
     let released = false;
     return {
       used,
       limit,
-      warning:
-        limit > 0 && used >= limit * 0.8
-          ? `${Math.floor((used / limit) * 100)}% of the monthly message quota (${limit}) is used`
-          : null,
+      warning: warn ? `${Math.floor((used / limit) * 100)}% of the monthly message quota (${limit}) is used` : null,
       release: async () => {
         if (released) return;
         released = true;
@@ -131,6 +138,34 @@ export class UsageService {
         );
       },
     };
+  }
+
+  /**
+   * Announces `quota.warning` once per organization and period: the claim is one conditional update, so of
+   * several nodes crossing the threshold together only one announces it. Not awaited by the turn.
+   */
+  private announceWarningOnce(organizationId: string, period: string, used: number, limit: number): void {
+    const known = `${organizationId}:${period}`;
+    if (!this.notices || this.warnedPeriods.has(known)) return;
+    const { events, logger } = this.notices;
+    this.models.Usage.updateOne(
+      { organizationId: new Types.ObjectId(organizationId), period, quotaWarningAt: null },
+      { $set: { quotaWarningAt: new Date() } },
+    )
+      .then((claim) => {
+        if (this.warnedPeriods.size >= KNOWN_PERIODS_MAX) this.warnedPeriods.clear();
+        this.warnedPeriods.add(known);
+        if (claim.modifiedCount !== 1) return;
+        events.notify('quota.warning', {
+          organizationId,
+          quota: 'messages',
+          period,
+          used,
+          limit,
+          ratio: Number((used / limit).toFixed(4)),
+        });
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not claim the monthly quota warning'));
   }
 
   async report(organizationId: string) {

@@ -1,8 +1,10 @@
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AppError } from '../errors/app-error.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
-import { currentPeriod, periodResetsAt } from './usage.service.js';
+import type { DomainEvents } from '../events/domain-events.js';
+import { monthlyQuotas, planDefaults } from '../organizations/plans.js';
+import { currentPeriod, periodResetsAt, UsageService } from './usage.service.js';
 
 interface UsageReport {
   period: string;
@@ -81,6 +83,45 @@ describe('usage and the monthly message quota', () => {
     expect(retryAfter).toBeLessThanOrEqual(31 * 24 * 3600);
     expect(error.details).toEqual({ used: 10, limit: 10, period: currentPeriod(), resetsAt, retryAfter });
     expect(error.message).toContain(`it resets at ${resetsAt}`);
+  });
+
+  it('announces quota.warning once per period, even when two nodes cross 80% together', async () => {
+    const org = await t.createOrg('Warned once');
+    const { services, models } = t.app;
+    const warnings: Array<DomainEvents['quota.warning']> = [];
+    const unsubscribe = services.events.subscribe('quota.warning', (event) => void warnings.push(event));
+    // A second node: its own service (and memory) over the same database.
+    const otherNode = new UsageService(
+      { Usage: models.Usage },
+      (id) => services.organizations.settingsOf(id),
+      monthlyQuotas(planDefaults(t.config)),
+      undefined,
+      { events: services.events, logger: services.logger },
+    );
+    try {
+      await usage().increment(org.id, { messages: 7 });
+      await Promise.all([usage().reserveMessage(org.id), otherNode.reserveMessage(org.id)]);
+      await vi.waitFor(async () => {
+        const doc = await models.Usage.findOne({ organizationId: new Types.ObjectId(org.id) }).lean();
+        expect(doc?.quotaWarningAt).toBeInstanceOf(Date);
+      });
+      await usage().reserveMessage(org.id);
+      await services.events.settled();
+      expect(warnings).toEqual([
+        {
+          organizationId: org.id,
+          quota: 'messages',
+          period: currentPeriod(),
+          used: expect.any(Number),
+          limit: 10,
+          ratio: expect.any(Number),
+          occurredAt: expect.any(String),
+        },
+      ]);
+      expect(warnings[0]!.ratio).toBeGreaterThanOrEqual(0.8);
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('never lets concurrent reservations pass the limit, and a released message can be taken again', async () => {

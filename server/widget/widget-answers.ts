@@ -46,9 +46,7 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
     pageUrl: data.pageUrl,
   };
   let accepted: AcceptedTurn | null = null;
-  const fail = (error: unknown) => {
-    const appError = error instanceof AppError ? error : new AppError('InternalError');
-    if (!(error instanceof AppError)) logger.error({ err: error }, 'widget turn failed');
+  const fail = (appError: AppError) => {
     if (!accepted) return onAccepted({ error: appError });
     room.emit('chat:error', {
       conversationId: accepted.conversationId,
@@ -76,11 +74,13 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
         });
       } else if (event.type === 'done' && accepted) {
         room.emit('chat:done', { conversationId: accepted.conversationId, message: event.message });
-      } else if (event.type === 'error') {
+      } else if (event.type === 'error' && !signal.aborted) {
         fail(event.error);
       }
     }
   } catch (error) {
-    if (!signal.aborted) fail(error);
+    // The chat flow reports its failures as `error` events; this is the socket itself failing.
+    logger.error({ err: error }, 'widget turn failed');
+    if (!signal.aborted) fail(new AppError('InternalError'));
   }
 }

@@ -7,8 +7,6 @@ import {
   widgetSendSchema,
 } from '../../shared/schemas/widget-socket.js';
 import type { Ack } from '../../shared/socket-events.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
@@ -20,7 +18,6 @@ import type { WidgetNamespace } from './widget-hub.js';
 import type { Hit, WidgetLimits } from './widget-limits.js';
 
 export interface WidgetHandlerDeps {
-  models: { Conversation: ConversationModel; Message: MessageModel };
   services: Pick<Services, 'chat' | 'conversations' | 'leads'>;
   access: WidgetAccess;
   namespace: WidgetNamespace;
@@ -62,15 +59,15 @@ function answering<P, T>(logger: Logger, handler: (payload: P) => Promise<T>) {
 
 /** The visitor's own conversation of this bot, or 404 (another visitor's looks the same as none). */
 async function visitorConversation(
-  models: { Conversation: ConversationModel; Message: MessageModel },
+  conversations: Services['conversations'],
   socket: WidgetSocket,
   conversationId: string,
 ) {
-  const conversation = await models.Conversation.findOne({
-    _id: new Types.ObjectId(conversationId),
-    chatbotId: new Types.ObjectId(socket.data.chatbotId),
-    visitorId: socket.data.visitorId,
-  });
+  const conversation = await conversations.visitorConversation(
+    new Types.ObjectId(socket.data.chatbotId),
+    socket.data.visitorId,
+    conversationId,
+  );
   if (!conversation) throw new AppError('NotFoundError', { message: 'No such conversation' });
   return conversation;
 }
@@ -83,7 +80,7 @@ const RESTARTING = new AppError('UnavailableError', {
 
 /** Wires one connected widget socket's events to the services. */
 export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandlerDeps): void {
-  const { models, services, logger, limits, ipKey } = deps;
+  const { services, logger, limits, ipKey } = deps;
   const { chatbotId, visitorId } = socket.data;
   // Keyed by visitor and address, not by socket: a reconnect (or a second tab) counts on the same limits.
   const visitorKey = `${chatbotId}:${visitorId}`;
@@ -135,7 +132,7 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
       const input = parsePayload(widgetHistorySchema, payload);
       const conversationId = input.conversationId === undefined ? socket.data.conversationId : input.conversationId;
       if (!conversationId) return { conversationId: null, messages: [] };
-      const conversation = await visitorConversation(models, socket, conversationId);
+      const conversation = await visitorConversation(services.conversations, socket, conversationId);
       socket.data.conversationId = conversationId;
       const messages = await services.conversations.messagesAfter(conversation._id, input.after ?? null);
       return { conversationId, messages };
@@ -156,13 +153,12 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
     answering(logger, async (payload: unknown) => {
       await gate();
       const input = parsePayload(widgetFeedbackSchema, payload);
-      const message = await models.Message.findOne({
-        _id: new Types.ObjectId(input.messageId),
-        chatbotId: new Types.ObjectId(socket.data.chatbotId),
-        role: 'assistant',
-      });
+      const message = await services.conversations.answerOfBot(
+        new Types.ObjectId(socket.data.chatbotId),
+        input.messageId,
+      );
       if (!message) throw new AppError('NotFoundError', { message: 'No such answer' });
-      await visitorConversation(models, socket, message.conversationId.toString());
+      await visitorConversation(services.conversations, socket, message.conversationId.toString());
       await services.conversations.feedback(
         socket.data.organizationId,
         input.messageId,

@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { ErrorName } from '../../shared/errors.js';
 import { widgetHandshakeSchema } from '../../shared/schemas/widget-socket.js';
 import type { WidgetClientEvents, WidgetServerEvents, WidgetSocketData } from '../../shared/socket-events.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
+import type { Types } from 'mongoose';
 import { AppError } from '../errors/app-error.js';
 import type { Services } from '../services.js';
 import type { WidgetAccess } from './widget-access.js';
@@ -31,7 +31,6 @@ export function handshakeError(
  */
 export async function acceptHandshake(
   socket: WidgetSocket,
-  models: { Conversation: ConversationModel },
   services: Pick<Services, 'chatbots' | 'conversations' | 'visitorTokens' | 'endUserTokens'>,
   access: WidgetAccess,
 ): Promise<HandshakeResult> {
@@ -42,7 +41,7 @@ export async function acceptHandshake(
   const bot = await access.bot(auth.bot, socket.handshake.headers.origin);
   const chatbotId = bot._id.toString();
 
-  const visitorId = await resolveVisitorId(models, access, chatbotId, auth.visitorId, auth.visitorToken);
+  const visitorId = await resolveVisitorId(services.conversations, access, bot._id, auth.visitorId, auth.visitorToken);
   const user = auth.userToken
     ? await services.endUserTokens.verify(auth.userToken, services.chatbots.identitySecretOf(bot))
     : null;
@@ -63,14 +62,14 @@ export async function acceptHandshake(
  * an id that already has conversations is not (it could be someone else's), so a new one is issued.
  */
 async function resolveVisitorId(
-  models: { Conversation: ConversationModel },
+  conversations: Services['conversations'],
   access: WidgetAccess,
-  chatbotId: string,
+  chatbotId: Types.ObjectId,
   claimed: string,
   token: string | undefined,
 ): Promise<string> {
-  const verified = access.verifiedVisitor(chatbotId, token);
+  const verified = access.verifiedVisitor(chatbotId.toString(), token);
   if (verified === claimed) return claimed;
-  const used = await models.Conversation.exists({ chatbotId, visitorId: claimed });
+  const used = await conversations.visitorHasConversations(chatbotId, claimed);
   return used ? `v_${randomBytes(16).toString('base64url')}` : claimed;
 }

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { LeadDetail, LeadListItem } from '../../shared/schemas/leads.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 import { createConversation, createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
@@ -54,6 +55,11 @@ describe('lead capture from the widget', () => {
   it('dedupes by email: the same visitor sending again updates their lead and keeps what they did not repeat', async () => {
     const bot = await createLeadBot(org);
     const visitor = visitorOf(t, bot);
+    const created: Array<DomainEvents['lead.created']> = [];
+    const unsubscribe = t.app.services.events.subscribe('lead.created', (event) => {
+      if (event.chatbotId === bot.id) created.push(event);
+    });
+    onTestFinished(unsubscribe);
     const first = await submit(
       leadRequest(bot, visitor, { fields: { name: 'Grace', email: 'grace@example.com', company: 'Navy' } }),
     );
@@ -67,6 +73,19 @@ describe('lead capture from the widget', () => {
     const leads = await leadsOf(bot);
     expect(leads).toHaveLength(1);
     expect(leads[0]).toMatchObject({ name: 'Grace Hopper', company: 'Navy', pageUrl: 'https://shop.example/contact' });
+    // Announced once, when the lead was first stored; the update is not a new lead.
+    await t.app.services.events.settled();
+    expect(created).toEqual([
+      {
+        organizationId: org.id,
+        chatbotId: bot.id,
+        leadId: first.body.data.leadId,
+        conversationId: null,
+        fields: { name: 'Grace', email: 'grace@example.com', company: 'Navy' },
+        source: 'widget',
+        occurredAt: expect.any(String),
+      },
+    ]);
   });
 
   it('never lets another visitor change a lead by giving its email: their answers become a linked lead of their own', async () => {

@@ -8,8 +8,6 @@ import {
   type WidgetSocketData,
 } from '../../shared/socket-events.js';
 import type { Config } from '../config.js';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
@@ -23,7 +21,6 @@ import { closeRedis, connectRedis, type RedisClient } from '../redis/redis-clien
 
 export interface WidgetSocketDeps {
   httpServer: HttpServer;
-  models: { Conversation: ConversationModel; Message: MessageModel };
   services: Services;
   config: Pick<Config, 'REDIS_URL'>;
   logger: Logger;
@@ -50,7 +47,7 @@ const RECOVERY_WINDOW_MS = 2 * 60_000;
  * handshake's `auth`; the namespace middleware then refuses origins the bot does not allow.
  */
 export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetSocketServer> {
-  const { httpServer, models, services, logger } = deps;
+  const { httpServer, services, logger } = deps;
   const io = new Server<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>(httpServer, {
     cors: { origin: true, methods: ['GET', 'POST'], credentials: false },
     maxHttpBufferSize: 256 * 1024,
@@ -74,7 +71,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
     // Counted before anything is looked up, so a flood of handshakes costs no database work.
     deps.limits
       .take([['connects', clientIpKey(clientIp(socket.request))]])
-      .then(() => acceptHandshake(socket, models, services, deps.access))
+      .then(() => acceptHandshake(socket, services, deps.access))
       .then(
         ({ visitorToken }) => {
           visitorTokens.set(socket, visitorToken);
@@ -95,7 +92,6 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
     const visitorToken = visitorTokens.get(socket) ?? services.visitorTokens.issue(chatbotId, visitorId);
     socket.emit('session', { visitorId, visitorToken, conversationId });
     registerWidgetHandlers(socket, {
-      models,
       services,
       access: deps.access,
       namespace,
