@@ -38,6 +38,7 @@ import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
 import { WidgetHub } from './widget/widget-hub.js';
 import { DomainEventBus } from './events/domain-events.js';
+import { createWebhookModels, Webhooks } from './webhooks/webhooks.js';
 
 /**
  * Every model of the app, bound to one connection (tests run one database per file). Only the composition
@@ -61,6 +62,7 @@ export function createModels(connection: Connection) {
     KnowledgeJob: knowledgeJobModel(connection),
     KnowledgeVersion: knowledgeVersionModel(connection),
     IdempotencyKey: idempotencyKeyModel(connection),
+    ...createWebhookModels(connection),
   };
   return {
     ...models,
@@ -134,12 +136,10 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   widgetSettings.updates.subscribe(({ chatbotId, version, config }) =>
     widgetHub.notifySettingsUpdated(chatbotId, { version, config }),
   );
-  const leads = new LeadsService({
-    Lead: models.Lead,
-    Chatbot: models.Chatbot,
-    Conversation: models.Conversation,
-    Message: models.Message,
-  });
+  const leads = new LeadsService(
+    { Lead: models.Lead, Chatbot: models.Chatbot, Conversation: models.Conversation, Message: models.Message },
+    events,
+  );
   const knowledge = new KnowledgeService({
     models: {
       Source: models.Source,
@@ -153,6 +153,16 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chatbots,
     modelResolver,
   });
+  // Webhooks subscribe here, so no publisher knows about them.
+  const webhooks = new Webhooks({
+    models: { Webhook: models.Webhook, WebhookEvent: models.WebhookEvent, WebhookDelivery: models.WebhookDelivery },
+    config,
+    secrets,
+    policy: urlPolicy,
+    logger,
+    assertChatbot: async (organizationId, chatbotId) => void (await chatbots.find(organizationId, chatbotId)),
+  });
+  webhooks.subscribeTo(events);
   const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge]) {
@@ -193,6 +203,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     answerLeases,
     widgetSettings,
     leads,
+    webhooks,
     idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
   };
 }

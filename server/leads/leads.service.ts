@@ -16,6 +16,7 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { LeadRecord } from './lead.model.js';
 import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
+import type { EventPublisher } from '../events/domain-events.js';
 
 /** One lead form (or in-chat email) sent by a widget visitor of a bot the caller already holds. */
 export interface LeadAnswers {
@@ -99,6 +100,7 @@ export class LeadsService {
       Conversation: ConversationModel;
       Message: MessageModel;
     },
+    private readonly events?: EventPublisher,
   ) {}
 
   /** Removes a deleted bot's leads. */
@@ -147,17 +149,30 @@ export class LeadsService {
     const key = values.email ? `email:${values.email}` : `visitor:${input.visitorId}`;
     // Claim the key for this visitor unless someone holds it already; only the holder may write to it.
     const first = await this.upsertLead(bot, key, { visitorId: input.visitorId }, {});
-    const own = first.visitorId === input.visitorId;
-    const lead = await this.upsertLead(
+    const own = first.lead.visitorId === input.visitorId;
+    const { lead, created } = await this.upsertLead(
       bot,
       own ? key : `${key}|visitor:${input.visitorId}`,
-      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first._id }) },
+      { visitorId: input.visitorId, ...(own ? {} : { duplicateOf: first.lead._id }) },
       {
         ...(Object.keys(set).length > 0 ? { $set: set } : {}),
         ...(conversation ? { $addToSet: { conversationIds: conversation._id } } : {}),
       },
     );
     if (conversation) await this.linkConversation(conversation, lead._id, values.email, values.name);
+    if (own ? first.created : created) {
+      const { custom, ...named } = values;
+      this.events?.notify('lead.created', {
+        organizationId: bot.organizationId.toString(),
+        chatbotId: bot._id.toString(),
+        leadId: lead._id.toString(),
+        conversationId: conversation?._id.toString() ?? null,
+        fields: Object.fromEntries(
+          Object.entries({ ...named, ...custom }).filter((entry): entry is [string, string] => Boolean(entry[1])),
+        ),
+        source: source === 'form' ? 'widget' : 'chat',
+      });
+    }
     return { leadId: lead._id.toString() };
   }
 
@@ -167,16 +182,22 @@ export class LeadsService {
     dedupeKey: string,
     onInsert: Record<string, unknown>,
     update: Record<string, unknown>,
-  ): Promise<LeadRecord> {
+  ): Promise<{ lead: LeadRecord; created: boolean }> {
     const filter = { chatbotId: bot._id, dedupeKey };
     const full = { ...update, $setOnInsert: { organizationId: bot.organizationId, ...onInsert } };
     // Schema defaults are not added on insert: `custom.<key>` and a default `custom` would collide.
-    const options = { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false } as const;
-    return this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
+    const options = {
+      upsert: true,
+      returnDocument: 'after',
+      setDefaultsOnInsert: false,
+      includeResultMetadata: true,
+    } as const;
+    const result = await this.models.Lead.findOneAndUpdate(filter, full, options).catch(async (error: unknown) => {
       // Two first submissions raced to insert: the loser's update now finds the winner's lead.
       if (!isDuplicateKeyError(error)) throw error;
       return this.models.Lead.findOneAndUpdate(filter, full, options);
     });
+    return { lead: result.value!, created: result.lastErrorObject?.updatedExisting === false };
   }
 
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {

@@ -11,6 +11,8 @@ export const API_KEY_SCOPES = [
   'leads:read',
   'leads:write',
   'settings:write',
+  'webhooks:read',
+  'webhooks:write',
   'admin',
 ] as const;
 
