@@ -197,7 +197,8 @@ export class LeadsService {
       if (!isDuplicateKeyError(error)) throw error;
       return this.models.Lead.findOneAndUpdate(filter, full, options);
     });
-    return { lead: result.value!, created: result.lastErrorObject?.updatedExisting === false };
+    // MongoDB says `updatedExisting: false` for an insert; the embedded engine leaves `lastErrorObject` out.
+    return { lead: result.value!, created: result.lastErrorObject?.updatedExisting !== true };
   }
 
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
 import { queuedJobState } from '../queue/lease-queue.js';
 import type { ApiClient } from '../test/api-client.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
@@ -166,6 +167,40 @@ describe('webhooks', () => {
     expect(filtered.received).toHaveLength(1);
     expect((await deliveries(all.id)).length).toBe(2);
     await filtered.stop();
+  });
+
+  it('sends lead.created once when a widget visitor first leaves their details, not when they update them', async () => {
+    const bot = await createLeadBot(org);
+    await endpoint({ events: ['lead.created'], chatbotId: bot.id });
+    const visitor = visitorOf(t, bot);
+    const fields = { name: 'Ada Lovelace', email: 'ada@webhook.example', budget: '5k' };
+    const first = await t.anonymous.post<{ leadId: string }>(
+      '/api/v1/widget/leads',
+      leadRequest(bot, visitor, { fields }),
+    );
+    expect(first.status).toBe(201);
+    const [request] = await receiver.waitFor(1);
+    expect(request!.verified).toMatchObject({
+      type: 'lead.created',
+      data: {
+        organizationId: org.id,
+        chatbotId: bot.id,
+        leadId: first.body.data.leadId,
+        conversationId: null,
+        fields,
+        source: 'widget',
+      },
+    });
+    const update = leadRequest(bot, visitor, { fields: { ...fields, name: 'Ada King' } });
+    expect((await t.anonymous.post('/api/v1/widget/leads', update)).status).toBe(201);
+    // A new lead after the update proves the update was recorded (or not) before it.
+    const next = leadRequest(bot, visitorOf(t, bot), { fields: { name: 'Grace', email: 'grace@webhook.example' } });
+    expect((await t.anonymous.post('/api/v1/widget/leads', next)).status).toBe(201);
+    await until(
+      async () => t.app.models.WebhookEvent.countDocuments({ type: 'lead.created', body: /grace@webhook/ }),
+      (count) => count === 1,
+    );
+    expect(await t.app.models.WebhookEvent.countDocuments({ type: 'lead.created', body: /ada@webhook/ })).toBe(1);
   });
 
   it('retries a receiver that answers 500 twice, with the same webhook-id, until it answers 200', async () => {
