@@ -24,4 +24,10 @@ fi
 echo "setup: installing npm packages"
 npm ci --no-audit --no-fund --loglevel=error
 npm run build
+# The webhook tests also verify deliveries with Python's standardwebhooks package, as the README shows.
+if ! .venv-webhooks/bin/python -c 'import standardwebhooks' >/dev/null 2>&1; then
+  echo "setup: installing Python's standardwebhooks for the webhook tests"
+  python3 -m venv .venv-webhooks
+  .venv-webhooks/bin/pip install --quiet "standardwebhooks==1.1.0"
+fi
 echo "setup: done"

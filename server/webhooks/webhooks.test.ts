@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
@@ -136,6 +138,30 @@ describe('webhooks', () => {
     );
     expect(delivery).toMatchObject({ attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null });
     expect(delivery!.lastLatencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('is verified by Python’s standardwebhooks package too, and refused there when tampered with', async () => {
+    const hook = await endpoint();
+    await org.api.post(`/api/v1/webhooks/${hook.id}/test`);
+    const [request] = await receiver.waitFor(1);
+    const python = fileURLToPath(new URL('../../.venv-webhooks/bin/python', import.meta.url));
+    const script = fileURLToPath(new URL('../test/verify_webhook.py', import.meta.url));
+    const verify = (body: string) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        const child = execFile(python, [script], (error, stdout) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout.trim() }),
+        );
+        const headers = {
+          'Webhook-Id': request!.id,
+          'Webhook-Timestamp': request!.timestamp,
+          'Webhook-Signature': request!.signature,
+        };
+        child.stdin!.end(JSON.stringify({ secret: hook.secret, body, headers }));
+      });
+    // The interpreter comes from scripts/setup.sh (a virtualenv with standardwebhooks).
+    expect(await verify(request!.body)).toEqual({ code: 0, out: 'webhook.test' });
+    const tampered = await verify(request!.body.replace('A test event', 'A forged event'));
+    expect(tampered).toEqual({ code: 1, out: 'refused: No matching signature found' });
   });
 
   it('delivers a domain event published on the bus with its catalogue payload, filtered by type and bot', async () => {
