@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
 import { queuedJobState } from '../queue/lease-queue.js';
 import type { ApiClient } from '../test/api-client.js';
@@ -58,6 +58,12 @@ describe('webhooks', () => {
   });
   beforeEach(async () => {
     receiver = await WebhookReceiver.start();
+  });
+  // Each test starts with no endpoints: one left subscribed would share the next test's events and queue.
+  afterEach(async () => {
+    await t.app.models.Webhook.deleteMany({});
+    await t.app.models.WebhookDelivery.deleteMany({ status: { $ne: 'running' } });
+    await receiver.stop();
   });
   afterAll(async () => {
     await t.stop();
@@ -376,6 +382,31 @@ describe('webhooks', () => {
     const [request] = await receiver.waitFor(1);
     expect(request!.body).toBe(body);
     expect(request!.verifyError).toBeNull();
+  });
+
+  it('forgets fanned-out outbox rows after a day and finished deliveries after 30 days, keeping pending ones', async () => {
+    const hook = await endpoint({ events: ['lead.created'] });
+    t.app.services.events.notify('lead.created', leadEvent(org.id));
+    await receiver.waitFor(1);
+    const [delivered] = await until(
+      () => deliveries(hook.id),
+      (list) => list[0]?.status === 'delivered',
+    );
+    const pending = await t.app.models.WebhookEvent.create({
+      organizationId: new Types.ObjectId(org.id),
+      type: 'lead.created',
+      webhookIds: [new Types.ObjectId(hook.id)],
+      body: '{}',
+      ...queuedJobState(new Date(Date.now() + 3_600_000)),
+    });
+    const day = 24 * 60 * 60 * 1000;
+    await t.app.services.webhooks.prune(new Date(Date.now() + 2 * day));
+    expect(await t.app.models.WebhookEvent.exists({ _id: pending._id })).not.toBeNull();
+    expect(await t.app.models.WebhookDelivery.exists({ _id: delivered!.id })).not.toBeNull();
+    await t.app.services.webhooks.prune(new Date(Date.now() + 31 * day));
+    expect(await t.app.models.WebhookDelivery.exists({ _id: delivered!.id })).toBeNull();
+    expect(await t.app.models.WebhookEvent.exists({ _id: pending._id })).not.toBeNull();
+    await t.app.models.WebhookEvent.deleteOne({ _id: pending._id });
   });
 
   it('documents every event payload in the OpenAPI webhooks section', async () => {

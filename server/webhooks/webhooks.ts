@@ -25,20 +25,28 @@ const DOMAIN_WEBHOOK_EVENTS = WEBHOOK_EVENT_TYPES.filter(
     !type.startsWith('agent_loop.') && !type.startsWith('channel.') && !type.startsWith('webhook.'),
 );
 
+/** Fanned-out outbox rows are kept a day; finished deliveries (the history the API shows) 30 days. */
+const EVENT_RETENTION_MS = 24 * 60 * 60 * 1000;
+const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
 /** The webhooks capability: the API's service, the outbox that records events, and the delivery worker. */
 export class Webhooks {
   readonly service: WebhooksService;
   readonly outbox: WebhookOutbox;
   readonly sender: WebhookSender;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
-  constructor(deps: {
-    models: WebhookModels;
-    config: Config;
-    secrets: SecretBox;
-    policy: AddressPolicy;
-    logger: Logger;
-    assertChatbot: (organizationId: string, chatbotId: string) => Promise<void>;
-  }) {
+  constructor(
+    private readonly deps: {
+      models: WebhookModels;
+      config: Config;
+      secrets: SecretBox;
+      policy: AddressPolicy;
+      logger: Logger;
+      assertChatbot: (organizationId: string, chatbotId: string) => Promise<void>;
+    },
+  ) {
     const { config } = deps;
     this.sender = new WebhookSender(
       deps.models,
@@ -81,10 +89,29 @@ export class Webhooks {
   start(): void {
     this.outbox.start();
     this.sender.queue.start();
+    // The embedded engine has no TTL indexes, so old rows are removed here.
+    this.pruneTimer = setInterval(() => {
+      this.prune().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'pruning webhook history failed'));
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
   }
 
   /** Hands claimed deliveries back (they are retaken at once by the next process). */
   async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all([this.outbox.stop(), this.sender.queue.stop()]);
+  }
+
+  /** Deletes fanned-out outbox rows and finished deliveries past their retention. */
+  async prune(now = new Date()): Promise<void> {
+    const { WebhookEvent, WebhookDelivery } = this.deps.models;
+    await WebhookEvent.deleteMany({
+      status: 'done',
+      finishedAt: { $lt: new Date(now.getTime() - EVENT_RETENTION_MS) },
+    });
+    await WebhookDelivery.deleteMany({
+      status: { $in: ['done', 'failed'] },
+      finishedAt: { $lt: new Date(now.getTime() - DELIVERY_RETENTION_MS) },
+    });
   }
 }
