@@ -150,7 +150,7 @@ describe('webhooks', () => {
     const hook = await endpoint();
     await org.api.post(`/api/v1/webhooks/${hook.id}/test`);
     const [request] = await receiver.waitFor(1);
-    const python = fileURLToPath(new URL('../../.venv-webhooks/bin/python', import.meta.url));
+    const python = fileURLToPath(new URL('../../sdk/python/.venv/bin/python', import.meta.url));
     const script = fileURLToPath(new URL('../test/verify_webhook.py', import.meta.url));
     const verify = (body: string) =>
       new Promise<{ code: number; out: string }>((resolve) => {
@@ -164,7 +164,7 @@ describe('webhooks', () => {
         };
         child.stdin!.end(JSON.stringify({ secret: hook.secret, body, headers }));
       });
-    // The interpreter comes from scripts/setup.sh (a virtualenv with standardwebhooks).
+    // The Python SDK's virtualenv (scripts/setup.sh) has the standardwebhooks package.
     expect(await verify(request!.body)).toEqual({ code: 0, out: 'webhook.test' });
     const tampered = await verify(request!.body.replace('A test event', 'A forged event'));
     expect(tampered).toEqual({ code: 1, out: 'refused: No matching signature found' });
