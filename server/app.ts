@@ -44,6 +44,7 @@ import { widgetAssetRoutes } from './widget/widget-assets.routes.js';
 import { widgetIpLimit } from './widget/widget-ip-limit.js';
 import { WidgetLimits, widgetLimitSettings, type WidgetLimitSettings } from './widget/widget-limits.js';
 import { mountWidgetSocket } from './widget/widget.socket.js';
+import { mountWebhookRoutes } from './webhooks/webhooks.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -176,6 +177,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     logger.info({ url: `${publicUrl}/` }, `demo page enabled at ${publicUrl}/ because NODE_ENV is not production`);
   }
   await services.knowledge.start();
+  services.webhooks.start();
   // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
   await services.answerLeases.start();
 
@@ -191,7 +193,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       await Promise.all([widgetSocket.close(graceMs), closeServer(httpServer, graceMs)]);
       widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
-      await services.knowledge.stop();
+      await Promise.all([services.knowledge.stop(), services.webhooks.stop()]);
       services.answerLeases.stop();
       await sharedStores?.close();
     },
@@ -219,6 +221,7 @@ export function mountApiRoutes(
   mountAnalyticsRoutes(api, services.analytics);
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
+  mountWebhookRoutes(api, services.webhooks.service);
   mountCompatRoutes(api, services, config);
   mountOpenAiRoutes(api, services.chat, services.chatbots);
 }

@@ -86,6 +86,18 @@ export const configSchema = z.object({
   KNOWLEDGE_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   KNOWLEDGE_JOB_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
   KNOWLEDGE_JOB_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  WEBHOOK_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Waits before each retry of a failing delivery, in ms (about a day in all by default). */
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .regex(/^\d{1,9}(,\d{1,9}){0,19}$/, { message: 'must be comma-separated whole milliseconds, e.g. 5000,300000' })
+    .default('5000,300000,1800000,7200000,18000000,36000000')
+    .transform((list) => list.split(',').map(Number)),
+  /** An endpoint whose every delivery failed for this long is disabled (3 days). */
+  WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().min(1_000).default(259_200_000),
+  WEBHOOK_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   // Widget flood limits (0 = unlimited, e.g. for benchmarks); counted in Redis when REDIS_URL is set.
   WIDGET_CONNECTS_PER_IP_PER_MINUTE: widgetLimit(60),
   /** Messages one visitor may send within 10 seconds. */

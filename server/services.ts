@@ -42,6 +42,7 @@ import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
 import { WidgetHub } from './widget/widget-hub.js';
 import { DomainEventBus } from './events/domain-events.js';
+import { createWebhookModels, Webhooks } from './webhooks/webhooks.js';
 
 /**
  * Every model of the app, bound to one connection (tests run one database per file). Only the composition
@@ -66,6 +67,7 @@ export function createModels(connection: Connection) {
     KnowledgeVersion: knowledgeVersionModel(connection),
     IdempotencyKey: idempotencyKeyModel(connection),
     ...analyticsModels(connection),
+    ...createWebhookModels(connection),
   };
   return {
     ...models,
@@ -181,6 +183,16 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   events.subscribe('conversation.deleted', ({ chatbotId, createdFrom, createdTo }) =>
     rollups.markSpan(chatbotId, new Date(createdFrom), new Date(createdTo)),
   );
+  // Webhooks subscribe here, so no publisher knows about them.
+  const webhooks = new Webhooks({
+    models: { Webhook: models.Webhook, WebhookEvent: models.WebhookEvent, WebhookDelivery: models.WebhookDelivery },
+    config,
+    secrets,
+    policy: urlPolicy,
+    logger,
+    assertChatbot: async (organizationId, chatbotId) => void (await chatbots.find(organizationId, chatbotId)),
+  });
+  webhooks.subscribeTo(events);
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
   for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
@@ -225,6 +237,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     widgetSettings,
     leads,
     analytics,
+    webhooks,
     idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
   };
 }

@@ -56,6 +56,15 @@ export const OPERATION_NAMES = {
   'GET /api/v1/sources/{id}/chunks': ['sources.list_chunks', 'Chunk'],
   'GET /api/v1/sources/{id}/pages': ['sources.list_pages', 'CrawledPage'],
   'POST /api/v1/sources/{id}/reindex': ['sources.reindex', 'KnowledgeSource'],
+  'GET /api/v1/webhooks': ['webhooks.list', 'Webhook'],
+  'POST /api/v1/webhooks': ['webhooks.create', 'CreatedWebhook'],
+  'GET /api/v1/webhooks/{id}': ['webhooks.get', 'Webhook'],
+  'PATCH /api/v1/webhooks/{id}': ['webhooks.update', 'Webhook'],
+  'DELETE /api/v1/webhooks/{id}': ['webhooks.delete', 'Deleted'],
+  'POST /api/v1/webhooks/{id}/rotate-secret': ['webhooks.rotate_secret', 'CreatedWebhook'],
+  'POST /api/v1/webhooks/{id}/test': ['webhooks.send_test', 'WebhookTestSent'],
+  'GET /api/v1/webhooks/{id}/deliveries': ['webhooks.list_deliveries', 'WebhookDelivery'],
+  'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': ['webhooks.redeliver', 'WebhookDelivery'],
 };
 
 const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);

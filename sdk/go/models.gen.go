@@ -42,6 +42,8 @@ const (
 	ApiKeyScopesLeadsRead          ApiKeyScopes = "leads:read"
 	ApiKeyScopesLeadsWrite         ApiKeyScopes = "leads:write"
 	ApiKeyScopesSettingsWrite      ApiKeyScopes = "settings:write"
+	ApiKeyScopesWebhooksRead       ApiKeyScopes = "webhooks:read"
+	ApiKeyScopesWebhooksWrite      ApiKeyScopes = "webhooks:write"
 )
 
 // Valid indicates whether the value is a known member of the ApiKeyScopes enum.
@@ -67,6 +69,10 @@ func (e ApiKeyScopes) Valid() bool {
 		return true
 	case ApiKeyScopesSettingsWrite:
 		return true
+	case ApiKeyScopesWebhooksRead:
+		return true
+	case ApiKeyScopesWebhooksWrite:
+		return true
 	default:
 		return false
 	}
@@ -84,6 +90,8 @@ const (
 	ApiKeysCreateRequestScopesLeadsRead          ApiKeysCreateRequestScopes = "leads:read"
 	ApiKeysCreateRequestScopesLeadsWrite         ApiKeysCreateRequestScopes = "leads:write"
 	ApiKeysCreateRequestScopesSettingsWrite      ApiKeysCreateRequestScopes = "settings:write"
+	ApiKeysCreateRequestScopesWebhooksRead       ApiKeysCreateRequestScopes = "webhooks:read"
+	ApiKeysCreateRequestScopesWebhooksWrite      ApiKeysCreateRequestScopes = "webhooks:write"
 )
 
 // Valid indicates whether the value is a known member of the ApiKeysCreateRequestScopes enum.
@@ -108,6 +116,10 @@ func (e ApiKeysCreateRequestScopes) Valid() bool {
 	case ApiKeysCreateRequestScopesLeadsWrite:
 		return true
 	case ApiKeysCreateRequestScopesSettingsWrite:
+		return true
+	case ApiKeysCreateRequestScopesWebhooksRead:
+		return true
+	case ApiKeysCreateRequestScopesWebhooksWrite:
 		return true
 	default:
 		return false
@@ -399,6 +411,8 @@ const (
 	CreatedApiKeyScopesLeadsRead          CreatedApiKeyScopes = "leads:read"
 	CreatedApiKeyScopesLeadsWrite         CreatedApiKeyScopes = "leads:write"
 	CreatedApiKeyScopesSettingsWrite      CreatedApiKeyScopes = "settings:write"
+	CreatedApiKeyScopesWebhooksRead       CreatedApiKeyScopes = "webhooks:read"
+	CreatedApiKeyScopesWebhooksWrite      CreatedApiKeyScopes = "webhooks:write"
 )
 
 // Valid indicates whether the value is a known member of the CreatedApiKeyScopes enum.
@@ -423,6 +437,10 @@ func (e CreatedApiKeyScopes) Valid() bool {
 	case CreatedApiKeyScopesLeadsWrite:
 		return true
 	case CreatedApiKeyScopesSettingsWrite:
+		return true
+	case CreatedApiKeyScopesWebhooksRead:
+		return true
+	case CreatedApiKeyScopesWebhooksWrite:
 		return true
 	default:
 		return false
@@ -846,6 +864,144 @@ func (e UsagePlan) Valid() bool {
 	case Free:
 		return true
 	case Pro:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "delivered"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusQueued    WebhookDeliveryStatus = "queued"
+	WebhookDeliveryStatusRunning   WebhookDeliveryStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusDelivered:
+		return true
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusQueued:
+		return true
+	case WebhookDeliveryStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhooksCreateRequestEvents.
+const (
+	WebhooksCreateRequestEventsAgentLoopCompleted  WebhooksCreateRequestEvents = "agent_loop.completed"
+	WebhooksCreateRequestEventsAgentLoopFailed     WebhooksCreateRequestEvents = "agent_loop.failed"
+	WebhooksCreateRequestEventsAnswerCompleted     WebhooksCreateRequestEvents = "answer.completed"
+	WebhooksCreateRequestEventsAnswerFailed        WebhooksCreateRequestEvents = "answer.failed"
+	WebhooksCreateRequestEventsAsterisk            WebhooksCreateRequestEvents = "*"
+	WebhooksCreateRequestEventsChannelDisconnected WebhooksCreateRequestEvents = "channel.disconnected"
+	WebhooksCreateRequestEventsConversationCreated WebhooksCreateRequestEvents = "conversation.created"
+	WebhooksCreateRequestEventsIntegrationFailed   WebhooksCreateRequestEvents = "integration.failed"
+	WebhooksCreateRequestEventsLeadCreated         WebhooksCreateRequestEvents = "lead.created"
+	WebhooksCreateRequestEventsMessageFeedback     WebhooksCreateRequestEvents = "message.feedback"
+	WebhooksCreateRequestEventsMessageReceived     WebhooksCreateRequestEvents = "message.received"
+	WebhooksCreateRequestEventsQuotaWarning        WebhooksCreateRequestEvents = "quota.warning"
+	WebhooksCreateRequestEventsSourceFailed        WebhooksCreateRequestEvents = "source.failed"
+	WebhooksCreateRequestEventsSourceReady         WebhooksCreateRequestEvents = "source.ready"
+	WebhooksCreateRequestEventsWebhookTest         WebhooksCreateRequestEvents = "webhook.test"
+)
+
+// Valid indicates whether the value is a known member of the WebhooksCreateRequestEvents enum.
+func (e WebhooksCreateRequestEvents) Valid() bool {
+	switch e {
+	case WebhooksCreateRequestEventsAgentLoopCompleted:
+		return true
+	case WebhooksCreateRequestEventsAgentLoopFailed:
+		return true
+	case WebhooksCreateRequestEventsAnswerCompleted:
+		return true
+	case WebhooksCreateRequestEventsAnswerFailed:
+		return true
+	case WebhooksCreateRequestEventsAsterisk:
+		return true
+	case WebhooksCreateRequestEventsChannelDisconnected:
+		return true
+	case WebhooksCreateRequestEventsConversationCreated:
+		return true
+	case WebhooksCreateRequestEventsIntegrationFailed:
+		return true
+	case WebhooksCreateRequestEventsLeadCreated:
+		return true
+	case WebhooksCreateRequestEventsMessageFeedback:
+		return true
+	case WebhooksCreateRequestEventsMessageReceived:
+		return true
+	case WebhooksCreateRequestEventsQuotaWarning:
+		return true
+	case WebhooksCreateRequestEventsSourceFailed:
+		return true
+	case WebhooksCreateRequestEventsSourceReady:
+		return true
+	case WebhooksCreateRequestEventsWebhookTest:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhooksUpdateRequestEvents.
+const (
+	WebhooksUpdateRequestEventsAgentLoopCompleted  WebhooksUpdateRequestEvents = "agent_loop.completed"
+	WebhooksUpdateRequestEventsAgentLoopFailed     WebhooksUpdateRequestEvents = "agent_loop.failed"
+	WebhooksUpdateRequestEventsAnswerCompleted     WebhooksUpdateRequestEvents = "answer.completed"
+	WebhooksUpdateRequestEventsAnswerFailed        WebhooksUpdateRequestEvents = "answer.failed"
+	WebhooksUpdateRequestEventsAsterisk            WebhooksUpdateRequestEvents = "*"
+	WebhooksUpdateRequestEventsChannelDisconnected WebhooksUpdateRequestEvents = "channel.disconnected"
+	WebhooksUpdateRequestEventsConversationCreated WebhooksUpdateRequestEvents = "conversation.created"
+	WebhooksUpdateRequestEventsIntegrationFailed   WebhooksUpdateRequestEvents = "integration.failed"
+	WebhooksUpdateRequestEventsLeadCreated         WebhooksUpdateRequestEvents = "lead.created"
+	WebhooksUpdateRequestEventsMessageFeedback     WebhooksUpdateRequestEvents = "message.feedback"
+	WebhooksUpdateRequestEventsMessageReceived     WebhooksUpdateRequestEvents = "message.received"
+	WebhooksUpdateRequestEventsQuotaWarning        WebhooksUpdateRequestEvents = "quota.warning"
+	WebhooksUpdateRequestEventsSourceFailed        WebhooksUpdateRequestEvents = "source.failed"
+	WebhooksUpdateRequestEventsSourceReady         WebhooksUpdateRequestEvents = "source.ready"
+	WebhooksUpdateRequestEventsWebhookTest         WebhooksUpdateRequestEvents = "webhook.test"
+)
+
+// Valid indicates whether the value is a known member of the WebhooksUpdateRequestEvents enum.
+func (e WebhooksUpdateRequestEvents) Valid() bool {
+	switch e {
+	case WebhooksUpdateRequestEventsAgentLoopCompleted:
+		return true
+	case WebhooksUpdateRequestEventsAgentLoopFailed:
+		return true
+	case WebhooksUpdateRequestEventsAnswerCompleted:
+		return true
+	case WebhooksUpdateRequestEventsAnswerFailed:
+		return true
+	case WebhooksUpdateRequestEventsAsterisk:
+		return true
+	case WebhooksUpdateRequestEventsChannelDisconnected:
+		return true
+	case WebhooksUpdateRequestEventsConversationCreated:
+		return true
+	case WebhooksUpdateRequestEventsIntegrationFailed:
+		return true
+	case WebhooksUpdateRequestEventsLeadCreated:
+		return true
+	case WebhooksUpdateRequestEventsMessageFeedback:
+		return true
+	case WebhooksUpdateRequestEventsMessageReceived:
+		return true
+	case WebhooksUpdateRequestEventsQuotaWarning:
+		return true
+	case WebhooksUpdateRequestEventsSourceFailed:
+		return true
+	case WebhooksUpdateRequestEventsSourceReady:
+		return true
+	case WebhooksUpdateRequestEventsWebhookTest:
 		return true
 	default:
 		return false
@@ -1870,6 +2026,23 @@ type CreatedChatbot struct {
 // CreatedChatbotStatus defines model for CreatedChatbot.Status.
 type CreatedChatbotStatus string
 
+// CreatedWebhook defines model for CreatedWebhook.
+type CreatedWebhook struct {
+	ChatbotId      *string  `json:"chatbotId"`
+	CreatedAt      string   `json:"createdAt"`
+	Description    string   `json:"description"`
+	DisabledReason *string  `json:"disabledReason"`
+	Enabled        bool     `json:"enabled"`
+	Events         []string `json:"events"`
+	FailingSince   *string  `json:"failingSince"`
+	Id             string   `json:"id"`
+
+	// Secret The signing secret (`whsec_...`), shown only now
+	Secret    string `json:"secret"`
+	UpdatedAt string `json:"updatedAt"`
+	Url       string `json:"url"`
+}
+
 // CreatedWidgetLead defines model for CreatedWidgetLead.
 type CreatedWidgetLead struct {
 	LeadId string `json:"leadId"`
@@ -2223,6 +2396,68 @@ type Usage struct {
 
 // UsagePlan defines model for Usage.Plan.
 type UsagePlan string
+
+// Webhook defines model for Webhook.
+type Webhook struct {
+	ChatbotId      *string  `json:"chatbotId"`
+	CreatedAt      string   `json:"createdAt"`
+	Description    string   `json:"description"`
+	DisabledReason *string  `json:"disabledReason"`
+	Enabled        bool     `json:"enabled"`
+	Events         []string `json:"events"`
+	FailingSince   *string  `json:"failingSince"`
+	Id             string   `json:"id"`
+	UpdatedAt      string   `json:"updatedAt"`
+	Url            string   `json:"url"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts       int                   `json:"attempts"`
+	CreatedAt      string                `json:"createdAt"`
+	DeliveredAt    *string               `json:"deliveredAt"`
+	EventType      string                `json:"eventType"`
+	Id             string                `json:"id"`
+	LastError      *string               `json:"lastError"`
+	LastLatencyMs  *float32              `json:"lastLatencyMs"`
+	LastStatusCode *int                  `json:"lastStatusCode"`
+	MessageId      string                `json:"messageId"`
+	NextAttemptAt  *string               `json:"nextAttemptAt"`
+	Status         WebhookDeliveryStatus `json:"status"`
+}
+
+// WebhookDeliveryStatus defines model for WebhookDelivery.Status.
+type WebhookDeliveryStatus string
+
+// WebhookTestSent defines model for WebhookTestSent.
+type WebhookTestSent struct {
+	DeliveryId string `json:"deliveryId"`
+	MessageId  string `json:"messageId"`
+}
+
+// WebhooksCreateRequest defines model for WebhooksCreateRequest.
+type WebhooksCreateRequest struct {
+	ChatbotId   *string                       `json:"chatbotId,omitempty"`
+	Description *string                       `json:"description,omitempty"`
+	Enabled     *bool                         `json:"enabled,omitempty"`
+	Events      []WebhooksCreateRequestEvents `json:"events"`
+	Url         string                        `json:"url"`
+}
+
+// WebhooksCreateRequestEvents defines model for WebhooksCreateRequest.Events.
+type WebhooksCreateRequestEvents string
+
+// WebhooksUpdateRequest defines model for WebhooksUpdateRequest.
+type WebhooksUpdateRequest struct {
+	ChatbotId   *string                        `json:"chatbotId,omitempty"`
+	Description *string                        `json:"description,omitempty"`
+	Enabled     *bool                          `json:"enabled,omitempty"`
+	Events      *[]WebhooksUpdateRequestEvents `json:"events,omitempty"`
+	Url         *string                        `json:"url,omitempty"`
+}
+
+// WebhooksUpdateRequestEvents defines model for WebhooksUpdateRequest.Events.
+type WebhooksUpdateRequestEvents string
 
 // WidgetConfig defines model for WidgetConfig.
 type WidgetConfig struct {

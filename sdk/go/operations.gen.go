@@ -22,6 +22,7 @@ type services struct {
 	Leads          *LeadsService
 	Analytics      *AnalyticsService
 	Sources        *SourcesService
+	Webhooks       *WebhooksService
 }
 
 func newServices(c *Client) services {
@@ -38,6 +39,7 @@ func newServices(c *Client) services {
 		Leads:          &LeadsService{client: c},
 		Analytics:      &AnalyticsService{client: c},
 		Sources:        &SourcesService{client: c},
+		Webhooks:       &WebhooksService{client: c},
 	}
 }
 
@@ -688,6 +690,114 @@ func (s *SourcesService) ListPages(ctx context.Context, id string, params *Sourc
 func (s *SourcesService) Reindex(ctx context.Context, id string, opts ...CallOption) (*KnowledgeSource, error) {
 	out := new(KnowledgeSource)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/sources/" + url.PathEscape(id) + "/reindex", query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WebhooksService holds the webhooks operations.
+type WebhooksService struct{ client *Client }
+
+// WebhooksListParams are the query parameters of WebhooksService.List; nil fields are left out.
+type WebhooksListParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+}
+
+func (p *WebhooksListParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	return v
+}
+
+// List: List webhook endpoints.
+func (s *WebhooksService) List(ctx context.Context, params *WebhooksListParams) iter.Seq2[Webhook, error] {
+	return paginate[Webhook](ctx, s.client, "/api/v1/webhooks", params.values())
+}
+
+// Create: Add a webhook endpoint; its signing secret (`whsec_...`) is shown in this answer only.
+func (s *WebhooksService) Create(ctx context.Context, body WebhooksCreateRequest, opts ...CallOption) (*CreatedWebhook, error) {
+	out := new(CreatedWebhook)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/webhooks", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Get: Get a webhook endpoint (and why it was disabled, if it was).
+func (s *WebhooksService) Get(ctx context.Context, id string, opts ...CallOption) (*Webhook, error) {
+	out := new(Webhook)
+	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/webhooks/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update: Update a webhook endpoint (`enabled: true` re-enables one the server disabled).
+func (s *WebhooksService) Update(ctx context.Context, id string, body WebhooksUpdateRequest, opts ...CallOption) (*Webhook, error) {
+	out := new(Webhook)
+	if err := s.client.do(ctx, call{method: "PATCH", path: "/api/v1/webhooks/" + url.PathEscape(id), query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete: Delete a webhook endpoint and its delivery history.
+func (s *WebhooksService) Delete(ctx context.Context, id string, opts ...CallOption) (*Deleted, error) {
+	out := new(Deleted)
+	if err := s.client.do(ctx, call{method: "DELETE", path: "/api/v1/webhooks/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RotateSecret: Issue a new signing secret, shown once; the previous one keeps signing beside it for 24 hours.
+func (s *WebhooksService) RotateSecret(ctx context.Context, id string, opts ...CallOption) (*CreatedWebhook, error) {
+	out := new(CreatedWebhook)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/webhooks/" + url.PathEscape(id) + "/rotate-secret", query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SendTest: Send a `webhook.test` event to this endpoint (queued like any event; see its deliveries).
+func (s *WebhooksService) SendTest(ctx context.Context, id string, opts ...CallOption) (*WebhookTestSent, error) {
+	out := new(WebhookTestSent)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/webhooks/" + url.PathEscape(id) + "/test", query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WebhooksListDeliveriesParams are the query parameters of WebhooksService.ListDeliveries; nil fields are left out.
+type WebhooksListDeliveriesParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+	Status  *string
+}
+
+func (p *WebhooksListDeliveriesParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	setQuery(v, "status", p.Status)
+	return v
+}
+
+// ListDeliveries: List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt.
+func (s *WebhooksService) ListDeliveries(ctx context.Context, id string, params *WebhooksListDeliveriesParams) iter.Seq2[WebhookDelivery, error] {
+	return paginate[WebhookDelivery](ctx, s.client, "/api/v1/webhooks/"+url.PathEscape(id)+"/deliveries", params.values())
+}
+
+// Redeliver: Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries.
+func (s *WebhooksService) Redeliver(ctx context.Context, id string, deliveryId string, opts ...CallOption) (*WebhookDelivery, error) {
+	out := new(WebhookDelivery)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/webhooks/" + url.PathEscape(id) + "/deliveries/" + url.PathEscape(deliveryId) + "/redeliver", query: nil}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -102,7 +102,7 @@ describe('the org and keys scripts against MONGODB_URI', () => {
       cli('org', ['create', 'X', '--colour', 'red'], env),
     ]);
     expect(unknownScope.stderr).toBe(
-      'keys: Unknown scope "root": valid scopes are chat, knowledge:read, knowledge:write, conversations:read, conversations:write, leads:read, leads:write, settings:write, analytics:read, admin\n',
+      'keys: Unknown scope "root": valid scopes are chat, knowledge:read, knowledge:write, conversations:read, conversations:write, leads:read, leads:write, settings:write, analytics:read, webhooks:read, webhooks:write, admin\n',
     );
     expect(ambiguous.stderr).toMatch(/^keys: There are several organizations: pass --org <id>/);
     expect(badOrg.stderr).toMatch(/^keys: --org must be an organization id/);

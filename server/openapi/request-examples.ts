@@ -19,6 +19,12 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     embeddingModel: 'text-embedding-3-small',
   },
   'patch /integrations/:id': { chatModel: 'gpt-4o' },
+  'post /webhooks': {
+    url: 'https://hooks.example.com/wisp',
+    events: ['lead.created', 'answer.completed'],
+    description: 'CRM sync',
+  },
+  'patch /webhooks/:id': { enabled: true, events: ['*'] },
   'post /chat': { chatbot: 'demo', message: 'How long does shipping take?', sessionId: 'user-42' },
   'post /chatbots/:id/chat': { message: 'Can I return a tent?', sessionId: 'user-42', stream: false },
   'post /chatbots/:id/unanswered/:gapId/answer': {

@@ -123,6 +123,21 @@ describe('the lease queue', () => {
     expect(failures.sort()).toEqual(['never:still down', 'permanent:bad input']);
   });
 
+  it('claims a job its process hinted at once, without waiting for the next look for due jobs', async () => {
+    const [inserted] = await Task.insertMany([{ kind: 'hinted', name: 'now', ...queuedJobState() }]);
+    const job = inserted as unknown as { _id: import('mongoose').Types.ObjectId };
+    // The worker's first look finds nothing (the job is not due yet); the next look would be a minute later.
+    await Task.updateOne({ _id: job._id }, { $set: { runAt: new Date(Date.now() + 60_000) } });
+    const worker = queue(
+      { process: async () => ({ result: 'hinted' }) },
+      { filter: { kind: 'hinted' }, pollMs: 60_000 },
+    );
+    await Task.updateOne({ _id: job._id }, { $set: { runAt: new Date() } });
+    worker.hint([job._id]);
+    await waitUntil(async () => (await Task.countDocuments({ kind: 'hinted', status: 'done' })) === 1, 10_000);
+    expect(await Task.findOne({ _id: job._id }).lean()).toMatchObject({ result: 'hinted', attempts: 1 });
+  });
+
   it('retakes a job whose worker stopped renewing its lease', async () => {
     // A lease taken by a worker that died: claimed, running, its lease already over.
     await Task.insertMany([

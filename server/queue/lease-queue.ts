@@ -46,6 +46,9 @@ export function queuedJobState(runAt = new Date()) {
 
 export const NEVER_LOCKED = new Date(0);
 
+/** Hinted job ids kept at most; past that, jobs are found by the scan. */
+const MAX_HINTED = 10_000;
+
 /** A job this process holds the lease of: its stored record as claimed, and the token that proves the lease. */
 export interface LeasedJob<T> {
   id: Types.ObjectId;
@@ -110,6 +113,10 @@ export class LeaseQueue<T extends LeasedJobState> {
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** A wake-up that came while the loop was busy claiming: the next wait is skipped. */
+  private wokenWhileBusy = false;
+  /** Jobs this process just queued, claimed by id (cheap) before the loop looks for due jobs (a scan). */
+  private readonly hinted: Types.ObjectId[] = [];
 
   constructor(
     private readonly model: JobCollection,
@@ -120,7 +127,19 @@ export class LeaseQueue<T extends LeasedJobState> {
 
   /** Wakes the worker, e.g. right after a job was queued in this process. */
   notify(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.wokenWhileBusy = true;
+  }
+
+  /**
+   * Names jobs this process just queued, so the worker claims them by id at once instead of finding them by
+   * the next scan for due jobs; a job another worker took first is skipped. Kept in memory only: the scan
+   * still finds every due job.
+   */
+  hint(jobIds: readonly Types.ObjectId[]): void {
+    const room = MAX_HINTED - this.hinted.length;
+    if (room > 0) this.hinted.push(...jobIds.slice(0, room));
+    this.notify();
   }
 
   /** Stops this process's attempt of a job (its record was deleted or superseded). */
@@ -161,6 +180,10 @@ export class LeaseQueue<T extends LeasedJobState> {
         this.logger.error({ err: error, queue: this.settings.name }, 'claiming a job failed');
       }
       if (!this.running) break;
+      if (this.wokenWhileBusy) {
+        this.wokenWhileBusy = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.settings.pollMs);
         this.wake = () => {
@@ -173,12 +196,21 @@ export class LeaseQueue<T extends LeasedJobState> {
   }
 
   private async claim(): Promise<LeasedJob<T> | null> {
+    for (let id = this.hinted.shift(); id; id = this.hinted.shift()) {
+      const job = await this.claimWhere({ _id: id });
+      if (job) return job;
+    }
+    return this.claimWhere({});
+  }
+
+  private async claimWhere(where: Record<string, unknown>): Promise<LeasedJob<T> | null> {
     const now = new Date();
     const lockToken = randomUUID();
     const record = (await this.model
       .findOneAndUpdate(
         {
           ...this.settings.filter,
+          ...where,
           status: { $in: ['queued', 'running'] },
           runAt: { $lte: now },
           lockedUntil: { $lte: now },

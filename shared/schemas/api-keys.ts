@@ -12,6 +12,8 @@ export const API_KEY_SCOPES = [
   'leads:write',
   'settings:write',
   'analytics:read',
+  'webhooks:read',
+  'webhooks:write',
   'admin',
 ] as const;
 

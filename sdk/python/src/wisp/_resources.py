@@ -275,6 +275,49 @@ class SourcesResource:
         return self._transport.request("POST", f"/api/v1/sources/{quote(id)}/reindex", query={}, model=models.KnowledgeSource, idempotency_key=idempotency_key, timeout=timeout)
 
 
+class WebhooksResource:
+    """The `webhooks` operations."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def list(self, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.Webhook]:
+        """List webhook endpoints."""
+        return self._transport.paginate("/api/v1/webhooks", {}, models.Webhook, per_page=per_page, timeout=timeout)
+
+    def create(self, body: Union[models.WebhooksCreateRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.CreatedWebhook:
+        """Add a webhook endpoint; its signing secret (`whsec_...`) is shown in this answer only."""
+        return self._transport.request("POST", "/api/v1/webhooks", query={}, body=body, model=models.CreatedWebhook, idempotency_key=idempotency_key, timeout=timeout)
+
+    def get(self, id: str, *, timeout: Optional[float] = None) -> models.Webhook:
+        """Get a webhook endpoint (and why it was disabled, if it was)."""
+        return self._transport.request("GET", f"/api/v1/webhooks/{quote(id)}", query={}, model=models.Webhook, timeout=timeout)
+
+    def update(self, id: str, body: Union[models.WebhooksUpdateRequest, Mapping[str, Any]], *, timeout: Optional[float] = None) -> models.Webhook:
+        """Update a webhook endpoint (`enabled: true` re-enables one the server disabled)."""
+        return self._transport.request("PATCH", f"/api/v1/webhooks/{quote(id)}", query={}, body=body, model=models.Webhook, timeout=timeout)
+
+    def delete(self, id: str, *, timeout: Optional[float] = None) -> models.Deleted:
+        """Delete a webhook endpoint and its delivery history."""
+        return self._transport.request("DELETE", f"/api/v1/webhooks/{quote(id)}", query={}, model=models.Deleted, timeout=timeout)
+
+    def rotate_secret(self, id: str, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.CreatedWebhook:
+        """Issue a new signing secret, shown once; the previous one keeps signing beside it for 24 hours."""
+        return self._transport.request("POST", f"/api/v1/webhooks/{quote(id)}/rotate-secret", query={}, model=models.CreatedWebhook, idempotency_key=idempotency_key, timeout=timeout)
+
+    def send_test(self, id: str, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.WebhookTestSent:
+        """Send a `webhook.test` event to this endpoint (queued like any event; see its deliveries)."""
+        return self._transport.request("POST", f"/api/v1/webhooks/{quote(id)}/test", query={}, model=models.WebhookTestSent, idempotency_key=idempotency_key, timeout=timeout)
+
+    def list_deliveries(self, id: str, *, status: Optional[str] = None, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.WebhookDelivery]:
+        """List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt."""
+        return self._transport.paginate(f"/api/v1/webhooks/{quote(id)}/deliveries", {"status": status}, models.WebhookDelivery, per_page=per_page, timeout=timeout)
+
+    def redeliver(self, id: str, delivery_id: str, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.WebhookDelivery:
+        """Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries."""
+        return self._transport.request("POST", f"/api/v1/webhooks/{quote(id)}/deliveries/{quote(delivery_id)}/redeliver", query={}, model=models.WebhookDelivery, idempotency_key=idempotency_key, timeout=timeout)
+
+
 class Resources:
     """Every resource of the API, one attribute each."""
 
@@ -291,3 +334,4 @@ class Resources:
         self.leads = LeadsResource(transport)
         self.analytics = AnalyticsResource(transport)
         self.sources = SourcesResource(transport)
+        self.webhooks = WebhooksResource(transport)

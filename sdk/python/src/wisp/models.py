@@ -27,6 +27,8 @@ class ApiKey(BaseModel):
             'leads:write',
             'settings:write',
             'analytics:read',
+            'webhooks:read',
+            'webhooks:write',
             'admin',
         ]
     ]
@@ -53,10 +55,12 @@ class ApiKeysCreateRequest(BaseModel):
                 'leads:write',
                 'settings:write',
                 'analytics:read',
+                'webhooks:read',
+                'webhooks:write',
                 'admin',
             ]
         ],
-        Field(max_length=10, min_length=1),
+        Field(max_length=12, min_length=1),
     ]
 
 
@@ -78,6 +82,8 @@ class CreatedApiKey(BaseModel):
             'leads:write',
             'settings:write',
             'analytics:read',
+            'webhooks:read',
+            'webhooks:write',
             'admin',
         ]
     ]
@@ -1678,6 +1684,137 @@ class CreatedWidgetLead(BaseModel):
         populate_by_name=True,
     )
     lead_id: Annotated[str, Field(alias='leadId')]
+
+
+class Webhook(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    chatbot_id: Annotated[str | None, Field(alias='chatbotId')]
+    disabled_reason: Annotated[str | None, Field(alias='disabledReason')]
+    failing_since: Annotated[str | None, Field(alias='failingSince')]
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+
+
+class WebhooksCreateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    url: AnyUrl
+    events: Annotated[
+        list[
+            Literal[
+                'message.received',
+                'answer.completed',
+                'answer.failed',
+                'conversation.created',
+                'lead.created',
+                'message.feedback',
+                'source.ready',
+                'source.failed',
+                'integration.failed',
+                'quota.warning',
+                'agent_loop.completed',
+                'agent_loop.failed',
+                'channel.disconnected',
+                'webhook.test',
+                '*',
+            ]
+        ],
+        Field(max_length=15, min_length=1),
+    ]
+    description: Annotated[str, Field(max_length=500)] = ''
+    enabled: bool = True
+    chatbot_id: Annotated[
+        str | None, Field(alias='chatbotId', pattern='^[0-9a-fA-F]{24}$')
+    ] = None
+
+
+class CreatedWebhook(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    chatbot_id: Annotated[str | None, Field(alias='chatbotId')]
+    disabled_reason: Annotated[str | None, Field(alias='disabledReason')]
+    failing_since: Annotated[str | None, Field(alias='failingSince')]
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+    secret: Annotated[
+        str, Field(description='The signing secret (`whsec_...`), shown only now')
+    ]
+
+
+class WebhooksUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    url: AnyUrl | None = None
+    events: Annotated[
+        list[
+            Literal[
+                'message.received',
+                'answer.completed',
+                'answer.failed',
+                'conversation.created',
+                'lead.created',
+                'message.feedback',
+                'source.ready',
+                'source.failed',
+                'integration.failed',
+                'quota.warning',
+                'agent_loop.completed',
+                'agent_loop.failed',
+                'channel.disconnected',
+                'webhook.test',
+                '*',
+            ]
+        ]
+        | None,
+        Field(max_length=15, min_length=1),
+    ] = None
+    description: Annotated[str | None, Field(max_length=500)] = None
+    enabled: bool | None = None
+    chatbot_id: Annotated[
+        str | None, Field(alias='chatbotId', pattern='^[0-9a-fA-F]{24}$')
+    ] = None
+
+
+class WebhookTestSent(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    delivery_id: Annotated[str, Field(alias='deliveryId')]
+    message_id: Annotated[str, Field(alias='messageId')]
+
+
+class WebhookDelivery(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    message_id: Annotated[str, Field(alias='messageId')]
+    event_type: Annotated[str, Field(alias='eventType')]
+    status: Literal['queued', 'running', 'delivered', 'failed']
+    attempts: int
+    last_status_code: Annotated[int | None, Field(alias='lastStatusCode')]
+    last_latency_ms: Annotated[float | None, Field(alias='lastLatencyMs')]
+    last_error: Annotated[str | None, Field(alias='lastError')]
+    next_attempt_at: Annotated[str | None, Field(alias='nextAttemptAt')]
+    delivered_at: Annotated[str | None, Field(alias='deliveredAt')]
+    created_at: Annotated[str, Field(alias='createdAt')]
 
 
 class ErrorBody(BaseModel):

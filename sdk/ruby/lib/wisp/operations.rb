@@ -73,5 +73,16 @@ module Wisp
       list_pages: { method: :get, path: "/api/v1/sources/{id}/pages", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "The pages a crawl or sitemap source took and skipped, with the reason for each skip" },
       reindex: { method: :post, path: "/api/v1/sources/{id}/reindex", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Process a source again (refetch a URL); answers 202" },
     },
+    webhooks: {
+      list: { method: :get, path: "/api/v1/webhooks", path_params: [], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List webhook endpoints" },
+      create: { method: :post, path: "/api/v1/webhooks", path_params: [], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Add a webhook endpoint; its signing secret (`whsec_...`) is shown in this answer only" },
+      get: { method: :get, path: "/api/v1/webhooks/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get a webhook endpoint (and why it was disabled, if it was)" },
+      update: { method: :patch, path: "/api/v1/webhooks/{id}", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Update a webhook endpoint (`enabled: true` re-enables one the server disabled)" },
+      delete: { method: :delete, path: "/api/v1/webhooks/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Delete a webhook endpoint and its delivery history" },
+      rotate_secret: { method: :post, path: "/api/v1/webhooks/{id}/rotate-secret", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Issue a new signing secret, shown once; the previous one keeps signing beside it for 24 hours" },
+      send_test: { method: :post, path: "/api/v1/webhooks/{id}/test", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Send a `webhook.test` event to this endpoint (queued like any event; see its deliveries)" },
+      list_deliveries: { method: :get, path: "/api/v1/webhooks/{id}/deliveries", path_params: [:id], query: {status: "status"}, body: false, message_id: false, paginated: true, text: false, summary: "List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt" },
+      redeliver: { method: :post, path: "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params: [:id, :deliveryId], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries" },
+    },
   }.freeze
 end

@@ -47,7 +47,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -208,7 +208,7 @@ export interface paths {
                      */
                     "application/json": {
                         name: string;
-                        scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
+                        scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
                     };
                 };
             };
@@ -226,7 +226,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -430,7 +430,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -604,7 +604,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -793,7 +793,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -10655,6 +10655,1826 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Requires scope `webhooks:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/webhooks" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                url: string;
+                                events: string[];
+                                description: string;
+                                enabled: boolean;
+                                chatbotId: string | null;
+                                disabledReason: string | null;
+                                failingSince: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a webhook endpoint; its signing secret (`whsec_...`) is shown in this answer only
+         * @description Requires scope `webhooks:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/webhooks" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"url":"https://hooks.example.com/wisp","events":["lead.created","answer.completed"],"description":"CRM sync"}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://hooks.example.com/wisp",
+                     *       "events": [
+                     *         "lead.created",
+                     *         "answer.completed"
+                     *       ],
+                     *       "description": "CRM sync"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uri */
+                        url: string;
+                        events: ("message.received" | "answer.completed" | "answer.failed" | "conversation.created" | "lead.created" | "message.feedback" | "source.ready" | "source.failed" | "integration.failed" | "quota.warning" | "agent_loop.completed" | "agent_loop.failed" | "channel.disconnected" | "webhook.test" | "*")[];
+                        /** @default  */
+                        description?: string;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @default null */
+                        chatbotId?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                url: string;
+                                events: string[];
+                                description: string;
+                                enabled: boolean;
+                                chatbotId: string | null;
+                                disabledReason: string | null;
+                                failingSince: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                /** @description The signing secret (`whsec_...`), shown only now */
+                                secret: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint (and why it was disabled, if it was)
+         * @description Requires scope `webhooks:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/webhooks/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                url: string;
+                                events: string[];
+                                description: string;
+                                enabled: boolean;
+                                chatbotId: string | null;
+                                disabledReason: string | null;
+                                failingSince: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint and its delivery history
+         * @description Requires scope `webhooks:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X DELETE "$WISP/api/v1/webhooks/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                /** @enum {boolean} */
+                                deleted: true;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint (`enabled: true` re-enables one the server disabled)
+         * @description Requires scope `webhooks:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X PATCH "$WISP/api/v1/webhooks/{id}" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"enabled":true,"events":["*"]}'
+         *     ```
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": true,
+                     *       "events": [
+                     *         "*"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uri */
+                        url?: string;
+                        events?: ("message.received" | "answer.completed" | "answer.failed" | "conversation.created" | "lead.created" | "message.feedback" | "source.ready" | "source.failed" | "integration.failed" | "quota.warning" | "agent_loop.completed" | "agent_loop.failed" | "channel.disconnected" | "webhook.test" | "*")[];
+                        description?: string;
+                        enabled?: boolean;
+                        chatbotId?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                url: string;
+                                events: string[];
+                                description: string;
+                                enabled: boolean;
+                                chatbotId: string | null;
+                                disabledReason: string | null;
+                                failingSince: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a new signing secret, shown once; the previous one keeps signing beside it for 24 hours
+         * @description Requires scope `webhooks:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/webhooks/{id}/rotate-secret" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                url: string;
+                                events: string[];
+                                description: string;
+                                enabled: boolean;
+                                chatbotId: string | null;
+                                disabledReason: string | null;
+                                failingSince: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                /** @description The signing secret (`whsec_...`), shown only now */
+                                secret: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to this endpoint (queued like any event; see its deliveries)
+         * @description Requires scope `webhooks:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/webhooks/{id}/test" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                deliveryId: string;
+                                messageId: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt
+         * @description Requires scope `webhooks:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/webhooks/{id}/deliveries" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                    status?: "queued" | "running" | "delivered" | "failed";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                messageId: string;
+                                eventType: string;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "delivered" | "failed";
+                                attempts: number;
+                                lastStatusCode: number | null;
+                                lastLatencyMs: number | null;
+                                lastError: string | null;
+                                nextAttemptAt: string | null;
+                                deliveredAt: string | null;
+                                createdAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries
+         * @description Requires scope `webhooks:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                messageId: string;
+                                eventType: string;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "delivered" | "failed";
+                                attempts: number;
+                                lastStatusCode: number | null;
+                                lastLatencyMs: number | null;
+                                lastError: string | null;
+                                nextAttemptAt: string | null;
+                                deliveredAt: string | null;
+                                createdAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/knowledge": {
         parameters: {
             query?: never;
@@ -16355,7 +18175,818 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "message.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `message.received` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "message.received";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            conversationId: string;
+                            messageId: string;
+                            /** @description `widget`, `api`, or a channel name */
+                            channel: string;
+                            text: string;
+                            visitorId: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "answer.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `answer.completed` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "answer.completed";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            conversationId: string;
+                            messageId: string;
+                            questionMessageId: string;
+                            /** @description `widget`, `api`, or a channel name */
+                            channel: string;
+                            text: string;
+                            confidence: number;
+                            answered: boolean;
+                            citations: {
+                                sourceId: string;
+                                title: string;
+                                url: string | null;
+                            }[];
+                            model: string | null;
+                            usage: {
+                                promptTokens: number;
+                                completionTokens: number;
+                            };
+                            firstTokenMs: number | null;
+                            durationMs: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "answer.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `answer.failed` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "answer.failed";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            conversationId: string;
+                            messageId: string;
+                            questionMessageId: string;
+                            /** @description `widget`, `api`, or a channel name */
+                            channel: string;
+                            reason: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "conversation.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `conversation.created` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "conversation.created";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            conversationId: string;
+                            /** @description `widget`, `api`, or a channel name */
+                            channel: string;
+                            visitorId: string | null;
+                            userSub: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "lead.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `lead.created` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "lead.created";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            leadId: string;
+                            conversationId: string | null;
+                            fields: {
+                                [key: string]: string;
+                            };
+                            /** @enum {string} */
+                            source: "widget" | "api" | "chat";
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `message.feedback` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "message.feedback";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            conversationId: string;
+                            messageId: string;
+                            /** @enum {string|null} */
+                            rating: "up" | "down" | null;
+                            comment: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "source.ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `source.ready` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "source.ready";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            sourceId: string;
+                            type: string;
+                            title: string;
+                            chunkCount: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "source.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `source.failed` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "source.failed";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            sourceId: string;
+                            type: string;
+                            title: string;
+                            reason: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "integration.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `integration.failed` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "integration.failed";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string | null;
+                            integrationId: string | null;
+                            provider: string;
+                            model: string;
+                            reason: string;
+                            attempts: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "quota.warning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `quota.warning` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "quota.warning";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            /** @enum {string} */
+                            quota: "messages";
+                            /** @description The month, `YYYY-MM` (UTC) */
+                            period: string;
+                            used: number;
+                            limit: number;
+                            ratio: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "agent_loop.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `agent_loop.completed` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "agent_loop.completed";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            runId: string;
+                            conversationId: string | null;
+                            steps: number;
+                            durationMs: number;
+                            output: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "agent_loop.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `agent_loop.failed` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "agent_loop.failed";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            runId: string;
+                            conversationId: string | null;
+                            steps: number;
+                            reason: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "channel.disconnected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `channel.disconnected` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "channel.disconnected";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            chatbotId: string;
+                            channelId: string;
+                            /** @description The kind of channel, e.g. `slack` */
+                            channel: string;
+                            reason: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The `webhook.test` event
+         * @description Sent as `POST` with a JSON body `{ type, timestamp, data }`, signed per Standard Webhooks: headers `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>`, several space-separated while a rotated secret still signs). Answer 2xx within 10 s; 410 disables the endpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "webhook.test";
+                        /** @description When the event happened (ISO 8601) */
+                        timestamp: string;
+                        data: {
+                            organizationId: string;
+                            /** @description When it happened (ISO 8601) */
+                            occurredAt: string;
+                            webhookId: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx marks the delivery delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         ChatCompletionChunk: {

@@ -1,0 +1,186 @@
+import { Types } from 'mongoose';
+import type { WebhookEventType } from '../../shared/schemas/webhooks.js';
+import type { Logger } from '../logger.js';
+import {
+  LeaseQueue,
+  queuedJobState,
+  scheduledBackoff,
+  type JobCollection,
+  type LeasedJob,
+} from '../queue/lease-queue.js';
+import type { WebhookEventRecord, WebhookModels } from './webhook.model.js';
+
+/** How long a fresh outbox row is left to its writer before the fan-out worker may take it over. */
+const FANOUT_GRACE_MS = 30_000;
+/** Outbox writes retried on a database blip before the event is given up (and logged). */
+const RECORD_ATTEMPTS = 4;
+
+/** What every event's `data` carries (the rest is the event's own). */
+export interface WebhookEventData {
+  organizationId: string;
+  occurredAt: string;
+  chatbotId?: string | null;
+  [field: string]: unknown;
+}
+
+/** The `webhook-id` of every delivery of an event: stable across attempts, endpoints and redeliveries. */
+export function messageIdOf(eventId: Types.ObjectId | string): string {
+  return `msg_${eventId.toString()}`;
+}
+
+/**
+ * The webhook outbox. An event is written as one document, then fanned out to one delivery per endpoint it
+ * matched. The single insert is the durable point: a crash before the fan-out finishes leaves an outbox row
+ * that the fan-out worker (a lease queue over the outbox) completes after `FANOUT_GRACE_MS`; deliveries are
+ * unique per event and endpoint, so a fan-out that runs twice creates nothing twice.
+ */
+export class WebhookOutbox {
+  private readonly fanOutQueue: LeaseQueue<WebhookEventRecord>;
+
+  constructor(
+    private readonly models: WebhookModels,
+    /** Hands fresh deliveries to the delivery worker, which claims them at once. */
+    private readonly deliveriesQueued: (ids: Types.ObjectId[]) => void,
+    private readonly logger: Logger,
+    pollMs: number,
+  ) {
+    this.fanOutQueue = new LeaseQueue<WebhookEventRecord>(
+      models.WebhookEvent as unknown as JobCollection,
+      { process: async (job: LeasedJob<WebhookEventRecord>) => void (await this.fanOut(job.record)) },
+      {
+        name: 'webhook-fan-out',
+        concurrency: 2,
+        leaseMs: 30_000,
+        pollMs: Math.max(pollMs, 1_000),
+        maxAttempts: 20,
+        retryDelayMs: scheduledBackoff([1_000, 10_000, 60_000]),
+      },
+      logger,
+    );
+  }
+
+  start(): void {
+    this.fanOutQueue.start();
+  }
+
+  stop(): Promise<void> {
+    return this.fanOutQueue.stop();
+  }
+
+  /**
+   * Records a domain event for the endpoints subscribed to it (nothing when none is), retrying a database
+   * blip a few times: the bus does not wait for this, so a failure here is logged rather than returned.
+   */
+  async recordDomainEvent(type: WebhookEventType, event: WebhookEventData & { type?: string }): Promise<void> {
+    const { type: _type, ...data } = event;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.record(type, data);
+        return;
+      } catch (error) {
+        if (attempt >= RECORD_ATTEMPTS) {
+          this.logger.error({ err: error, eventType: type }, 'a webhook event could not be recorded; it is lost');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * Writes the event and its deliveries. `webhookIds` names the endpoints (a test event); otherwise the
+   * organization's enabled endpoints subscribed to the type (and to the event's bot, when they filter) match.
+   * Returns the event and delivery ids, or null when no endpoint matched.
+   */
+  async record(
+    type: WebhookEventType,
+    data: WebhookEventData,
+    webhookIds?: Types.ObjectId[],
+  ): Promise<{ eventId: Types.ObjectId; deliveryIds: Types.ObjectId[] } | null> {
+    const organizationId = new Types.ObjectId(data.organizationId);
+    const targets = webhookIds ?? (await this.matching(organizationId, type, data.chatbotId ?? null));
+    if (targets.length === 0) return null;
+    const body = JSON.stringify({ type, timestamp: data.occurredAt, data });
+    const now = new Date();
+    // Lean inserts skip mongoose's defaults and timestamps (and their cost), so every field is set here.
+    const [event] = await this.models.WebhookEvent.insertMany(
+      [
+        {
+          organizationId,
+          type,
+          webhookIds: targets,
+          body,
+          ...queuedJobState(new Date(now.getTime() + FANOUT_GRACE_MS)),
+          createdAt: now,
+          updatedAt: now,
+        },
+      ],
+      { lean: true },
+    );
+    const deliveryIds = await this.fanOut(event!);
+    // Done unless the fan-out worker took it over meanwhile (then it finishes it, creating nothing twice).
+    await this.models.WebhookEvent.updateOne(
+      { _id: event!._id, status: 'queued', lockToken: null },
+      { $set: { status: 'done', finishedAt: new Date() } },
+    );
+    return { eventId: event!._id, deliveryIds };
+  }
+
+  private async matching(organizationId: Types.ObjectId, type: string, chatbotId: string | null) {
+    const endpoints = await this.models.Webhook.find(
+      {
+        organizationId,
+        enabled: true,
+        events: { $in: [type, '*'] },
+        chatbotId:
+          chatbotId && Types.ObjectId.isValid(chatbotId) ? { $in: [null, new Types.ObjectId(chatbotId)] } : null,
+      },
+      { _id: 1 },
+    ).lean();
+    return endpoints.map((endpoint) => endpoint._id);
+  }
+
+  /** Creates the event's missing deliveries; answers the ids of all of them. */
+  private async fanOut(event: {
+    _id: Types.ObjectId;
+    organizationId: Types.ObjectId;
+    type: string;
+    webhookIds: Types.ObjectId[];
+    body: string;
+  }): Promise<Types.ObjectId[]> {
+    const now = new Date();
+    const deliveries = event.webhookIds.map((webhookId) => ({
+      _id: new Types.ObjectId(),
+      organizationId: event.organizationId,
+      webhookId,
+      eventId: event._id,
+      eventType: event.type,
+      body: event.body,
+      lastStatusCode: null,
+      lastLatencyMs: null,
+      deliveredAt: null,
+      ...queuedJobState(now),
+      createdAt: now,
+      updatedAt: now,
+    }));
+    try {
+      await this.models.WebhookDelivery.insertMany(deliveries, { ordered: false, lean: true });
+    } catch (error) {
+      // Deliveries an earlier fan-out of the same event wrote already; anything else is a real failure.
+      if (!onlyDuplicates(error)) throw error;
+      const existing = await this.models.WebhookDelivery.find({ eventId: event._id }, { _id: 1 }).lean();
+      const ids = existing.map((delivery) => delivery._id);
+      this.deliveriesQueued(ids);
+      return ids;
+    }
+    const ids = deliveries.map((delivery) => delivery._id);
+    this.deliveriesQueued(ids);
+    return ids;
+  }
+}
+
+function onlyDuplicates(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: unknown; writeErrors?: Array<{ code?: unknown }> };
+  if (Array.isArray(writeErrors) && writeErrors.length > 0) return writeErrors.every((item) => item.code === 11000);
+  return code === 11000;
+}
