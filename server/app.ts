@@ -8,6 +8,8 @@ import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
+import { mountChannelRoutes } from './channels/channels.routes.js';
+import { keepChannelRawBody } from './channels/raw-body.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
@@ -99,6 +101,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
   mountCompatRoutes(api, services, config);
+  mountChannelRoutes(api, services.channels, services.channelReplies);
 
   const app = express();
   app.disable('x-powered-by');
@@ -142,7 +145,13 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     ],
     maxAge: 600,
   });
-  app.use('/api/v1', exceptWidgetPublicPaths(apiCors), express.json({ limit: '1mb' }), rejectOperatorKeys, api.router);
+  app.use(
+    '/api/v1',
+    exceptWidgetPublicPaths(apiCors),
+    express.json({ limit: '1mb', verify: keepChannelRawBody }),
+    rejectOperatorKeys,
+    api.router,
+  );
   // The compatibility dialects' own paths get the same chain as `/api/v1`.
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
   app.use(api.rootRouter);
@@ -171,6 +180,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   publicUrl ||= url;
+  services.channels.serveAt(publicUrl);
   // Said once at start, so nobody runs the demo page in production without knowing.
   if (config.NODE_ENV !== 'production') {
     logger.info({ url: `${publicUrl}/` }, `demo page enabled at ${publicUrl}/ because NODE_ENV is not production`);
@@ -178,6 +188,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   await services.knowledge.start();
   // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
   await services.answerLeases.start();
+  services.channelReplies.start();
 
   return {
     url,
@@ -192,6 +203,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
       await services.knowledge.stop();
+      await services.channelReplies.stop();
       services.answerLeases.stop();
       await sharedStores?.close();
     },

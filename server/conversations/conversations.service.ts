@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { MessageDto } from '../../shared/schemas/chat.js';
-import type { ConversationSummary } from '../../shared/schemas/conversations.js';
+import type { ConversationChannel, ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
 import { listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
@@ -39,7 +39,7 @@ export function toConversationSummary(doc: ConversationRecord): ConversationSumm
   return {
     id: doc._id.toString(),
     chatbotId: doc.chatbotId.toString(),
-    channel: doc.channel === 'widget' ? 'widget' : 'api',
+    channel: doc.channel as ConversationChannel,
     sessionId: doc.sessionKey.startsWith(SESSION_PREFIX) ? doc.sessionKey.slice(SESSION_PREFIX.length) : null,
     visitorId: doc.visitorId ?? null,
     user: hasUser ? { sub: doc.user?.sub ?? null, name: doc.user?.name ?? null, email: doc.user?.email ?? null } : null,
@@ -57,7 +57,7 @@ export function toConversationSummary(doc: ConversationRecord): ConversationSumm
 export interface OpenConversationInput {
   organizationId: Types.ObjectId;
   chatbotId: Types.ObjectId;
-  channel: 'api' | 'widget';
+  channel: ConversationChannel;
   conversationId?: string | null;
   sessionId?: string | null;
   visitorId?: string | null;

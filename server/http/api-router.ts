@@ -24,6 +24,8 @@ export interface RouteSpec<B, Q, P> {
   summary: string;
   /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
   scope: ApiKeyScope | 'public';
+  /** How a public route checks its caller, for the document (by default: the bot's allowed origins). */
+  publicCheck?: string;
   body?: B;
   /** Other request content types the route accepts besides JSON (e.g. a multipart upload), for the document. */
   otherBodies?: Record<string, SchemaObject>;
@@ -200,7 +202,7 @@ export class ApiRouter {
       summary: spec.summary,
       description: `${
         spec.scope === 'public'
-          ? "Public (no API key); checked against the bot's allowed origins."
+          ? (spec.publicCheck ?? "Public (no API key); checked against the bot's allowed origins.")
           : `Requires scope \`${spec.scope}\`.`
       }\n\nExample:\n\n\`\`\`sh\n${curl}\n\`\`\``,
       'x-codeSamples': [{ lang: 'curl', label: 'curl', source: curl }],

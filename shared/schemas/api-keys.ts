@@ -11,6 +11,8 @@ export const API_KEY_SCOPES = [
   'leads:read',
   'leads:write',
   'settings:write',
+  'channels:read',
+  'channels:write',
   'admin',
 ] as const;
 
