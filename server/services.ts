@@ -202,8 +202,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
       concurrency: 4,
       maxAttempts: config.CHANNEL_REPLY_MAX_ATTEMPTS,
       backoffMs: config.CHANNEL_REPLY_BACKOFF_MS,
-      // Renewed while a turn runs; a crashed process's replies are retaken this long after.
-      leaseMs: 30_000,
+      leaseMs: config.CHANNEL_REPLY_LEASE_MS,
       pollMs: 1_000,
       syncWaitMs: config.CHANNEL_SYNC_REPLY_WAIT_MS,
     },
