@@ -183,6 +183,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     secrets,
     events,
     fetch: guardedFetch(urlPolicy),
+    urlPolicy,
     apiBaseUrls: {
       telegram: config.TELEGRAM_API_BASE_URL.replace(/\/$/, ''),
       slack: config.SLACK_API_BASE_URL.replace(/\/$/, ''),

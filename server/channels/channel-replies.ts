@@ -13,6 +13,7 @@ import {
   type LeasedJob,
 } from '../queue/lease-queue.js';
 import type { ChannelType } from '../../shared/schemas/channels.js';
+import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { InboundMessage, InboundRequest, OutboundReply } from './adapters/adapter.js';
 import type { ChannelEventModel, ChannelEventRecord, ChannelRecord } from './channel.model.js';
 import { CHANNEL_DISCONNECTED, type ChannelsService } from './channels.service.js';
@@ -106,7 +107,7 @@ export class ChannelReplies {
         chatbotId: channel.chatbotId,
         channelId: channel._id,
         eventKey: message.eventKey,
-        text: message.text.slice(0, 4000),
+        text: message.text.slice(0, MAX_MESSAGE_CHARS),
         userId: message.userId,
         userName: message.userName,
         threadKey: message.threadKey,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestOrg } from '../test/test-app.js';
+import { startTestApp, type TestOrg } from '../test/test-app.js';
 import { startChannelHarness, type ChannelHarness } from './test/channel-harness.js';
 
 interface ChannelData {
@@ -93,6 +93,22 @@ describe('channels: management and tenant isolation', () => {
     expect((await reader.patch(`/api/v1/channels/${channel.id}`, { name: 'x' })).status).toBe(403);
     expect((await chatOnly.get(`/api/v1/chatbots/${h.botId}/channels`)).status).toBe(403);
     expect((await h.t.anonymous.get(`/api/v1/channels/${channel.id}`)).status).toBe(401);
+  });
+
+  it("refuses a callback URL on the server's own network unless the operator allows private addresses", async () => {
+    const strict = await startTestApp();
+    try {
+      const owner = await strict.createOrg();
+      const bot = await owner.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Strict' });
+      const res = await owner.api.post(`/api/v1/chatbots/${bot.body.data.id}/channels`, {
+        type: 'webhook',
+        callbackUrl: 'http://127.0.0.1:9/answers',
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.error?.message).toContain('callbackUrl');
+    } finally {
+      await strict.stop();
+    }
   });
 
   it('answers 404 on the inbound URL of an unknown channel', async () => {

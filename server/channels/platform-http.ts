@@ -1,3 +1,5 @@
+import { refusalIn } from '../net/guarded-fetch.js';
+
 /**
  * A platform's answer that is not a success. `credentialsRejected` (401/403, a revoked or invalid token)
  * disconnects the channel; other failures are retried with backoff.
@@ -6,7 +8,12 @@ export class PlatformError extends Error {
   override name = 'PlatformError';
   constructor(
     message: string,
-    readonly options: { credentialsRejected: boolean; status: number | null },
+    readonly options: {
+      credentialsRejected: boolean;
+      status: number | null;
+      /** Never worth another try (e.g. an address the server may not connect to). */
+      final?: boolean;
+    },
   ) {
     super(message);
   }
@@ -14,7 +21,8 @@ export class PlatformError extends Error {
   /** A refusal of this one message (a 4xx other than 408/429) is not retried; outages and rate limits are. */
   get retryable(): boolean {
     const { status } = this.options;
-    return !this.options.credentialsRejected && (status === null || status >= 500 || status === 408 || status === 429);
+    if (this.options.credentialsRejected || this.options.final) return false;
+    return status === null || status >= 500 || status === 408 || status === 429;
   }
 }
 
@@ -45,17 +53,25 @@ export class PlatformHttp {
         body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
         signal: AbortSignal.any([this.signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
       });
-    } catch {
+    } catch (error) {
+      const refusal = refusalIn(error);
+      if (refusal)
+        throw new PlatformError(`${platform} is at an address the server may not connect to (${refusal.message})`, {
+          credentialsRejected: false,
+          status: null,
+          final: true,
+        });
       throw new PlatformError(`${platform} could not be reached`, { credentialsRejected: false, status: null });
     }
     const text = await response.text().catch(() => '');
+    const said = platformSays(text);
     if (response.status === 401 || response.status === 403)
-      throw new PlatformError(`${platform} rejected the credentials (HTTP ${response.status})`, {
+      throw new PlatformError(`${platform} rejected the credentials (HTTP ${response.status}${said})`, {
         credentialsRejected: true,
         status: response.status,
       });
     if (!response.ok)
-      throw new PlatformError(`${platform} answered HTTP ${response.status}`, {
+      throw new PlatformError(`${platform} answered HTTP ${response.status}${said}`, {
         credentialsRejected: false,
         status: response.status,
       });
@@ -64,5 +80,17 @@ export class PlatformHttp {
     } catch {
       return null;
     }
+  }
+}
+
+/** The platform's own words about a refusal (Telegram `description`, Graph API `error.message`), kept short. */
+function platformSays(text: string): string {
+  try {
+    const body = JSON.parse(text) as { description?: unknown; error?: { message?: unknown } | unknown };
+    const error = body.error as { message?: unknown } | undefined;
+    const words = typeof body.description === 'string' ? body.description : error?.message;
+    return typeof words === 'string' && words ? `: ${words.slice(0, 200)}` : '';
+  } catch {
+    return '';
   }
 }

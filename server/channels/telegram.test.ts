@@ -112,9 +112,12 @@ describe('telegram channel', () => {
     const modelCalls = h.llm.calls.length;
     await send(update('Platform hiccup'));
     await vi.waitFor(() => expect(repliesTo('Platform hiccup')).toHaveLength(1), { timeout: 10_000 });
-    const job = await h.t.app.models.ChannelEvent.findOne({ channelId: channel.id, text: 'Platform hiccup' }).lean();
-    expect(job?.attempts).toBe(3);
-    expect(job?.deliveredAt).not.toBeNull();
+    // The job is written done just after the platform took the reply.
+    await vi.waitFor(async () => {
+      const job = await h.t.app.models.ChannelEvent.findOne({ channelId: channel.id, text: 'Platform hiccup' }).lean();
+      expect(job).toMatchObject({ status: 'done', attempts: 3 });
+      expect(job?.deliveredAt).not.toBeNull();
+    });
     expect(h.llm.calls.filter((call) => call.path === '/v1/chat/completions').length - modelCalls).toBe(1);
   });
 

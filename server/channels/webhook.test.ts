@@ -121,8 +121,10 @@ describe('webhook channel (any custom platform)', () => {
     const body = message('Callback down for a moment');
     await h.deliver(channel.id, body, signed(secret, body));
     await vi.waitFor(() => expect(callbacksFor('Callback down for a moment')).toHaveLength(1), { timeout: 10_000 });
-    const job = await h.t.app.models.ChannelEvent.findOne({ text: 'Callback down for a moment' }).lean();
-    expect(job).toMatchObject({ status: 'done', attempts: 3 });
+    await vi.waitFor(async () => {
+      const job = await h.t.app.models.ChannelEvent.findOne({ text: 'Callback down for a moment' }).lean();
+      expect(job).toMatchObject({ status: 'done', attempts: 3 });
+    });
   });
 
   it('turns disconnected when the callback refuses with 401', async () => {

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { PlatformError, type PlatformHttp } from '../platform-http.js';
 import { badSignature, header, safeEqual } from '../signatures.js';
 import type { ChannelAdapter, OpenChannel } from './adapter.js';
+import { splitText } from './split-text.js';
+
+const TELEGRAM_MAX_CHARS = 4096;
 
 /** The part of a Telegram `Update` Wisp answers: a text message (core.telegram.org/bots/api#update). */
 const updateSchema = z.object({
@@ -72,17 +75,19 @@ export const telegramAdapter: ChannelAdapter = {
 
   async send(channel, http, replyTo, reply) {
     try {
-      await http.call(
-        methodUrl(http, channel, 'sendMessage'),
-        {
-          body: {
-            chat_id: replyTo.chatId,
-            text: reply.text,
-            reply_parameters: { message_id: Number(replyTo.messageId), allow_sending_without_reply: true },
+      for (const text of splitText(reply.text, TELEGRAM_MAX_CHARS)) {
+        await http.call(
+          methodUrl(http, channel, 'sendMessage'),
+          {
+            body: {
+              chat_id: replyTo.chatId,
+              text,
+              reply_parameters: { message_id: Number(replyTo.messageId), allow_sending_without_reply: true },
+            },
           },
-        },
-        'Telegram',
-      );
+          'Telegram',
+        );
+      }
     } catch (error) {
       // 403 from sendMessage is one user blocking the bot, not a revoked token (that is 401).
       if (error instanceof PlatformError && error.options.status === 403)

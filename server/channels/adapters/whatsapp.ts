@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import { badSignature, header, hmac, safeEqual } from '../signatures.js';
 import type { ChannelAdapter, InboundMessage } from './adapter.js';
+import { splitText } from './split-text.js';
+
+const WHATSAPP_MAX_CHARS = 4096;
 
 const deliverySchema = z.object({
   entry: z
@@ -85,20 +88,22 @@ export const whatsappAdapter: ChannelAdapter = {
   },
 
   async send(channel, http, replyTo, reply) {
-    await http.call(
-      `${http.baseUrl}/${channel.credentials.phoneNumberId}/messages`,
-      {
-        headers: { authorization: `Bearer ${channel.credentials.accessToken}` },
-        body: {
-          messaging_product: 'whatsapp',
-          recipient_type: 'individual',
-          to: replyTo.to,
-          type: 'text',
-          context: { message_id: replyTo.messageId },
-          text: { preview_url: false, body: reply.text },
+    for (const body of splitText(reply.text, WHATSAPP_MAX_CHARS)) {
+      await http.call(
+        `${http.baseUrl}/${channel.credentials.phoneNumberId}/messages`,
+        {
+          headers: { authorization: `Bearer ${channel.credentials.accessToken}` },
+          body: {
+            messaging_product: 'whatsapp',
+            recipient_type: 'individual',
+            to: replyTo.to,
+            type: 'text',
+            context: { message_id: replyTo.messageId },
+            text: { preview_url: false, body },
+          },
         },
-      },
-      'WhatsApp',
-    );
+        'WhatsApp',
+      );
+    }
   },
 };
