@@ -91,7 +91,11 @@ export class ChannelReplies {
     const outcome = adapter.receive(request, this.deps.channels.open(channel));
     if (outcome.kind === 'respond') return outcome;
     const stored = await Promise.all(outcome.messages.map((message) => this.store(channel, message)));
-    if (outcome.messages.length > 0) await this.deps.channels.recordEvent(channel._id);
+    // Not awaited: the acknowledgement should not wait on a status field.
+    if (outcome.messages.length > 0)
+      this.deps.channels.recordEvent(channel._id).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, channelId }, 'recording when a channel last received an event failed');
+      });
     this.queue.notify();
     const sync = outcome.messages.findIndex((message) => message.syncReply);
     const syncId = sync >= 0 ? stored[sync] : undefined;
