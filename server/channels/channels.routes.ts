@@ -145,6 +145,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
         'The channel\'s inbound URL: the platform delivers messages here; they are acknowledged at once and answered through the platform (a webhook channel\'s `"reply": "sync"` answers in the response)',
       scope: 'public',
       publicCheck: INBOUND_CHECK,
+      publicLimit: 'signed',
       params: idParams,
       response: envelopeOf(z.object({ accepted: z.number().int() })),
       errors: ['NotFoundError', 'UnauthorizedError', 'UnsupportedMediaTypeError'],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestOrg } from '../test/test-app.js';
+import { standardWebhooks } from './signatures.js';
 import { startChannelHarness, type ChannelHarness } from './test/channel-harness.js';
 
 interface ChannelData {
@@ -95,8 +96,8 @@ describe('channels: management and tenant isolation', () => {
     expect((await h.t.anonymous.get(`/api/v1/channels/${channel.id}`)).status).toBe(401);
   });
 
-  it("refuses a callback URL on the server's own network unless the operator allows private addresses", async () => {
-    const strict = await startTestApp();
+  it("refuses a callback URL on the server's own network; signed deliveries are not limited per IP", async () => {
+    const strict = await startTestApp({ env: { PUBLIC_RATE_LIMIT_PER_MINUTE: '2' } });
     try {
       const owner = await strict.createOrg();
       const bot = await owner.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Strict' });
@@ -106,6 +107,27 @@ describe('channels: management and tenant isolation', () => {
       });
       expect(res.status).toBe(422);
       expect(res.body.error?.message).toContain('callbackUrl');
+
+      // Platforms deliver from a few shared addresses: the public per-IP limit (2 a minute here) is not theirs.
+      const created = await owner.api.post<{ id: string; signingSecret: string }>(
+        `/api/v1/chatbots/${bot.body.data.id}/channels`,
+        { type: 'webhook' },
+      );
+      const { id, signingSecret } = created.body.data;
+      for (let i = 0; i < 4; i += 1) {
+        const body = JSON.stringify({ text: `message ${i}`, user: { id: 'u1' } });
+        const timestamp = String(Math.floor(Date.now() / 1000));
+        const delivery = await strict.anonymous.request('POST', `/api/v1/channels/${id}/events`, body, {
+          'webhook-id': `msg_${i}`,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': standardWebhooks.sign(signingSecret, `msg_${i}`, timestamp, body),
+        });
+        expect(delivery.status).toBe(200);
+      }
+      const statuses = [];
+      for (let i = 0; i < 3; i += 1)
+        statuses.push((await strict.anonymous.get(`/api/v1/channels/${id}/events?hub.mode=subscribe`)).status);
+      expect(statuses).toContain(429);
     } finally {
       await strict.stop();
     }
