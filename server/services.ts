@@ -198,6 +198,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     models: { ChannelEvent: models.ChannelEvent },
     channels,
     chat,
+    conversations,
     logger,
     settings: {
       concurrency: 4,

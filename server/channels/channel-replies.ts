@@ -14,7 +14,8 @@ import {
 } from '../queue/lease-queue.js';
 import type { ChannelType } from '../../shared/schemas/channels.js';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
-import type { InboundMessage, InboundRequest, OutboundReply } from './adapters/adapter.js';
+import type { InboundFeedback, InboundMessage, InboundRequest, OutboundReply } from './adapters/adapter.js';
+import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { ChannelEventModel, ChannelEventRecord, ChannelRecord } from './channel.model.js';
 import { CHANNEL_DISCONNECTED, type ChannelsService } from './channels.service.js';
 import { PlatformError } from './platform-http.js';
@@ -53,6 +54,7 @@ export class ChannelReplies {
       models: { ChannelEvent: ChannelEventModel };
       channels: ChannelsService;
       chat: ChatService;
+      conversations: ConversationsService;
       logger: Logger;
       settings: ChannelReplySettings;
     },
@@ -90,6 +92,10 @@ export class ChannelReplies {
     const adapter = this.deps.channels.adapterOf(channel.type);
     const outcome = adapter.receive(request, this.deps.channels.open(channel));
     if (outcome.kind === 'respond') return outcome;
+    if (outcome.kind === 'feedback') {
+      await this.recordFeedback(channel, outcome.feedback);
+      return { kind: 'accepted', accepted: 1 };
+    }
     const stored = await Promise.all(outcome.messages.map((message) => this.store(channel, message)));
     // Not awaited: the acknowledgement should not wait on a status field.
     if (outcome.messages.length > 0)
@@ -101,6 +107,24 @@ export class ChannelReplies {
     const syncId = sync >= 0 ? stored[sync] : undefined;
     if (syncId) return this.awaitAnswer(syncId);
     return { kind: 'accepted', accepted: outcome.messages.length };
+  }
+
+  /** A rating of a delivered answer becomes the answer's feedback, as a thumbs up or down in the widget does. */
+  private async recordFeedback(channel: ChannelRecord, feedback: InboundFeedback): Promise<void> {
+    const answered = await this.deps.models.ChannelEvent.findOne({
+      channelId: channel._id,
+      deliveredRef: feedback.deliveredRef,
+    }).lean();
+    const messageId = answered?.answer?.messageId;
+    // A reaction on anything but one of the bot's answers is not feedback.
+    if (!messageId) return;
+    await this.deps.conversations.feedback(
+      channel.organizationId.toString(),
+      messageId,
+      feedback.rating,
+      undefined,
+      channel.chatbotId,
+    );
   }
 
   /** Stores a message as a queued reply; the same platform event again stores nothing. Returns its job id. */
@@ -166,8 +190,8 @@ export class ChannelReplies {
       }
       if (record.syncReply) return { deliveredAt: new Date() };
       const reply: OutboundReply = { ...answer, eventKey: record.eventKey, threadKey: record.threadKey };
-      await adapter.send(open, http, record.replyTo as Record<string, string>, reply);
-      return { deliveredAt: new Date() };
+      const deliveredRef = await adapter.send(open, http, record.replyTo as Record<string, string>, reply);
+      return { deliveredAt: new Date(), deliveredRef: deliveredRef ?? null };
     } catch (error) {
       if (error instanceof PlatformError && error.options.credentialsRejected) {
         await channels.markDisconnected(channel, error.message);

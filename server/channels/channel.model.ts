@@ -59,12 +59,15 @@ const channelEventSchema = new Schema(
       messageId: { type: String, default: null },
     },
     deliveredAt: { type: Date, default: null },
+    /** The platform's id of the delivered answer, for feedback that refers to it (Slack: channel and ts). */
+    deliveredRef: { type: String, default: null },
     ...leasedJobFields,
   },
   { timestamps: true, minimize: false },
 );
 channelEventSchema.index({ channelId: 1, eventKey: 1 }, { unique: true });
 channelEventSchema.index({ chatbotId: 1 });
+channelEventSchema.index({ channelId: 1, deliveredRef: 1 });
 addLeasedJobIndexes(channelEventSchema);
 
 export type ChannelEventDoc = InferSchemaType<typeof channelEventSchema>;

@@ -73,6 +73,27 @@ describe('slack channel', () => {
     expect(postsFor('How do I reset my password?')).toHaveLength(1);
   });
 
+  it('takes a thumbs-up reaction on an answer as its feedback', async () => {
+    const body = messageEvent('Rate me');
+    await h.deliver(channelId, body, slackHeaders(body));
+    await vi.waitFor(async () => {
+      const job = await h.t.app.models.ChannelEvent.findOne({ channelId, text: 'Rate me' }).lean();
+      expect(job?.deliveredRef).toBeTruthy();
+    });
+    const job = await h.t.app.models.ChannelEvent.findOne({ channelId, text: 'Rate me' }).lean();
+    const [channel, ts] = String(job?.deliveredRef).split(':');
+    eventSeq += 1;
+    const reaction = JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T1',
+      event_id: `Ev${eventSeq}`,
+      event: { type: 'reaction_added', user: 'U42', reaction: '+1', item: { type: 'message', channel, ts } },
+    });
+    expect((await h.deliver(channelId, reaction, slackHeaders(reaction))).status).toBe(200);
+    const answer = await h.t.app.models.Message.findById(job?.answer?.messageId).lean();
+    expect(answer?.feedback?.rating).toBe('up');
+  });
+
   it("ignores bots' own messages, so its answers never loop", async () => {
     const before = await h.storedEvents(channelId);
     const body = messageEvent('Echo: from the bot', { bot_id: 'B1', subtype: 'bot_message' });

@@ -23,9 +23,18 @@ export interface InboundMessage {
   syncReply?: boolean;
 }
 
-/** What a verified delivery asks for: answering messages, or a response of its own (a handshake). */
+/** An end user's rating of a delivered answer, where the platform has one (Slack reactions). */
+export interface InboundFeedback {
+  /** The platform's id of the delivered answer, as `send` returned it. */
+  deliveredRef: string;
+  rating: 'up' | 'down';
+}
+
+/** What a verified delivery asks for: answering messages, recording feedback, or a response of its own (a handshake). */
 export type InboundOutcome =
-  { kind: 'messages'; messages: InboundMessage[] } | { kind: 'respond'; status: number; body: unknown };
+  | { kind: 'messages'; messages: InboundMessage[] }
+  | { kind: 'feedback'; feedback: InboundFeedback }
+  | { kind: 'respond'; status: number; body: unknown };
 
 /** A channel's settings with its credentials opened, for the adapter only. */
 export interface OpenChannel {
@@ -61,5 +70,11 @@ export interface ChannelAdapter {
   challenge?(query: Record<string, unknown>, channel: OpenChannel): string;
   /** Shows that an answer is being written (best effort). */
   typing?(channel: OpenChannel, http: PlatformHttp, replyTo: Record<string, string>): Promise<void>;
-  send(channel: OpenChannel, http: PlatformHttp, replyTo: Record<string, string>, reply: OutboundReply): Promise<void>;
+  /** Delivers an answer; returns the platform's id of the sent message where feedback can refer to it. */
+  send(
+    channel: OpenChannel,
+    http: PlatformHttp,
+    replyTo: Record<string, string>,
+    reply: OutboundReply,
+  ): Promise<string | void>;
 }

@@ -18,20 +18,30 @@ const envelopeSchema = z.object({
       channel: z.string().optional(),
       ts: z.string().optional(),
       thread_ts: z.string().optional(),
+      reaction: z.string().optional(),
+      item: z.object({ type: z.string(), channel: z.string().optional(), ts: z.string().optional() }).optional(),
     })
     .optional(),
 });
 
+/** Reactions on an answer that rate it (`reaction_added` events). */
+const RATINGS: Record<string, 'up' | 'down'> = { '+1': 'up', thumbsup: 'up', '-1': 'down', thumbsdown: 'down' };
+
 /** Slack answers HTTP 200 with `ok: false`; these errors mean the token no longer works. */
 const REJECTED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
 
-async function slackCall(http: PlatformHttp, channel: OpenChannel, method: string, body: unknown): Promise<void> {
+async function slackCall(
+  http: PlatformHttp,
+  channel: OpenChannel,
+  method: string,
+  body: unknown,
+): Promise<{ ts?: string }> {
   const answer = (await http.call(
     `${http.baseUrl}/${method}`,
     { headers: { authorization: `Bearer ${channel.credentials.botToken}` }, body },
     'Slack',
-  )) as { ok?: boolean; error?: string } | null;
-  if (answer?.ok) return;
+  )) as { ok?: boolean; error?: string; ts?: string } | null;
+  if (answer?.ok) return answer;
   const error = answer?.error ?? 'unknown_error';
   throw new PlatformError(`Slack refused ${method}: ${error}`, {
     credentialsRejected: REJECTED_TOKEN.has(error),
@@ -63,6 +73,9 @@ export const slackAdapter: ChannelAdapter = {
     if (envelope.type === 'url_verification')
       return { kind: 'respond', status: 200, body: { challenge: envelope.challenge } };
     const event = envelope.event;
+    const rating = RATINGS[event?.reaction ?? ''];
+    if (event?.type === 'reaction_added' && rating && event.item?.channel && event.item.ts)
+      return { kind: 'feedback', feedback: { deliveredRef: `${event.item.channel}:${event.item.ts}`, rating } };
     // Bots' own messages (Wisp's answers among them) and edits are not questions.
     const isQuestion =
       envelope.type === 'event_callback' &&
@@ -89,10 +102,11 @@ export const slackAdapter: ChannelAdapter = {
   },
 
   async send(channel, http, replyTo, reply) {
-    await slackCall(http, channel, 'chat.postMessage', {
+    const posted = await slackCall(http, channel, 'chat.postMessage', {
       channel: replyTo.channel,
       thread_ts: replyTo.threadTs,
       text: reply.text,
     });
+    return posted.ts ? `${replyTo.channel}:${posted.ts}` : undefined;
   },
 };

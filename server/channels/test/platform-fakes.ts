@@ -97,7 +97,12 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
       if (method === 'chat.postMessage' && (!body.channel || !body.text))
         return json(res, 200, { ok: false, error: 'no_text' });
       if (!record(method)) return;
-      return json(res, 200, { ok: true, team_id: 'T1', user_id: 'UBOT', ts: '1700000000.000200' });
+      return json(res, 200, {
+        ok: true,
+        team_id: 'T1',
+        user_id: 'UBOT',
+        ts: `1800000000.${String(calls.length).padStart(6, '0')}`,
+      });
     }
     if (platform === 'whatsapp') {
       const method = rest[1] ?? 'phone-number';
