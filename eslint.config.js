@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'data/', 'dist/', 'widget/dist/', 'embedded-db/', 'test-results/', 'playwright-report/'],
+    ignores: [
+      'node_modules/',
+      'data/',
+      'dist/',
+      'widget/dist/',
+      'embedded-db/',
+      'test-results/',
+      'playwright-report/',
+      'sdk/python/.venv/',
+      'sdk/typescript/dist/',
+      'sdk/typescript/src/generated/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -15,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'sdk/codegen/**/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
 );
