@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { AppError } from '../errors/app-error.js';
 
 /** How old a signed delivery may be (Slack's and Standard Webhooks' window): older ones are replays. */
@@ -36,21 +37,30 @@ export function header(headers: Record<string, string | string[] | undefined>, n
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Standard Webhooks (standardwebhooks.com): `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` under the secret's bytes. */
+/** Standard Webhooks (standardwebhooks.com), through its reference library: `webhook-id`, `webhook-timestamp`, `webhook-signature`. */
 export const standardWebhooks = {
+  /** The `webhook-signature` value for a body sent with this id and timestamp (seconds). */
   sign(secret: string, id: string, timestamp: string, body: string | Buffer): string {
-    const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-    return `v1,${hmac(key, Buffer.concat([Buffer.from(`${id}.${timestamp}.`), Buffer.from(body)]), 'base64')}`;
+    return new Webhook(secret).sign(id, new Date(Number(timestamp) * 1000), body);
   },
-  /** Throws unless one of the space-separated signatures matches. */
+  /** Throws unless the signature matches and the timestamp is within five minutes; returns the `webhook-id`. */
   verify(secret: string, headers: Record<string, string | string[] | undefined>, body: Buffer): string {
     const id = header(headers, 'webhook-id');
-    const signatures = header(headers, 'webhook-signature');
-    if (!id || !signatures) throw badSignature('The webhook-id and webhook-signature headers are required');
-    const timestamp = checkTimestamp(header(headers, 'webhook-timestamp'), 'webhook-timestamp');
-    const expected = standardWebhooks.sign(secret, id, timestamp, body);
-    if (!signatures.split(' ').some((candidate) => safeEqual(candidate, expected)))
-      throw badSignature('The webhook-signature does not match: sign with the channel secret (Standard Webhooks)');
+    const required = {
+      'webhook-id': id ?? '',
+      'webhook-timestamp': header(headers, 'webhook-timestamp') ?? '',
+      'webhook-signature': header(headers, 'webhook-signature') ?? '',
+    };
+    if (!id || !required['webhook-timestamp'] || !required['webhook-signature'])
+      throw badSignature('The webhook-id, webhook-timestamp and webhook-signature headers are required');
+    try {
+      new Webhook(secret).verify(body, required, { jsonParse: false });
+    } catch (error) {
+      const reason = error instanceof WebhookVerificationError ? error.message : 'unreadable signature';
+      throw badSignature(
+        `The Standard Webhooks signature does not verify (${reason}): sign with the channel secret within ${REPLAY_WINDOW_S / 60} minutes of sending`,
+      );
+    }
     return id;
   },
 };

@@ -112,7 +112,7 @@ describe('webhook channel (any custom platform)', () => {
       signed(secret, body, 'msg_old', Math.floor(Date.now() / 1000) - 3600),
     );
     expect(stale.status).toBe(401);
-    expect(stale.body.error?.message).toContain('replay');
+    expect(stale.body.error?.message).toContain('timestamp too old');
     expect(await h.storedEvents(channel.id)).toBe(before);
   });
 
