@@ -86,9 +86,9 @@ describe('telegram channel', () => {
     const again = await send(body);
     expect([first.status, again.status]).toEqual([200, 200]);
     await vi.waitFor(() => expect(repliesTo('Twice delivered')).toHaveLength(1), { timeout: 10_000 });
-    // A later message is answered after it, so the duplicate had every chance to be answered too.
-    await send(update('After the duplicate'));
-    await vi.waitFor(() => expect(repliesTo('After the duplicate')).toHaveLength(1), { timeout: 10_000 });
+    // A later message is answered after it, so the repeated delivery had every chance to be answered too.
+    await send(update('After the repeat'));
+    await vi.waitFor(() => expect(repliesTo('After the repeat')).toHaveLength(1), { timeout: 10_000 });
     expect(repliesTo('Twice delivered')).toHaveLength(1);
     expect(await h.t.app.models.ChannelEvent.countDocuments({ channelId: channel.id, text: 'Twice delivered' })).toBe(
       1,

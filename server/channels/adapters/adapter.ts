@@ -56,7 +56,7 @@ export interface OutboundReply {
 
 /**
  * One messaging platform, following its public API and webhook rules. Adapters only translate: the chat
- * turn, storage, deduplication and retries are the channels service's and the reply queue's.
+ * turn, storage, answering each event once, and retries are the channels service's and the reply queue's.
  */
 export interface ChannelAdapter {
   type: ChannelType;
