@@ -140,7 +140,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
     {
       method: 'post',
       path: '/channels/:id/events',
-      tag,
+      tag: 'Channel deliveries',
       summary:
         'The channel\'s inbound URL: the platform delivers messages here; they are acknowledged at once and answered through the platform (a webhook channel\'s `"reply": "sync"` answers in the response)',
       scope: 'public',
@@ -167,7 +167,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
     {
       method: 'get',
       path: '/channels/:id/events',
-      tag,
+      tag: 'Channel deliveries',
       summary: "The platform's subscription check (WhatsApp: echoes `hub.challenge` when `hub.verify_token` matches)",
       scope: 'public',
       publicCheck: 'Public (no API key); answers only with the channel’s verify token.',

@@ -68,5 +68,13 @@ module Wisp
       list_pages: { method: :get, path: "/api/v1/sources/{id}/pages", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "The pages a crawl or sitemap source took and skipped, with the reason for each skip" },
       reindex: { method: :post, path: "/api/v1/sources/{id}/reindex", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Process a source again (refetch a URL); answers 202" },
     },
+    channels: {
+      list: { method: :get, path: "/api/v1/chatbots/{id}/channels", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List the bot's messaging channels" },
+      create: { method: :post, path: "/api/v1/chatbots/{id}/channels", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned)" },
+      get: { method: :get, path: "/api/v1/channels/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get a channel, its status and when it last received an event" },
+      update: { method: :patch, path: "/api/v1/channels/{id}", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Rename a channel, replace its credentials (checked with the platform) or its callback URL" },
+      delete: { method: :delete, path: "/api/v1/channels/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Delete a channel (Wisp unregisters itself from the platform where it registered)" },
+      reconnect: { method: :post, path: "/api/v1/channels/{id}/reconnect", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Check the credentials again; a connected channel sends the answers it held back" },
+    },
   }.freeze
 end
