@@ -76,10 +76,13 @@ describe('slack channel', () => {
   it('takes a thumbs-up reaction on an answer as its feedback', async () => {
     const body = messageEvent('Rate me');
     await h.deliver(channelId, body, slackHeaders(body));
-    await vi.waitFor(async () => {
-      const job = await h.t.app.models.ChannelEvent.findOne({ channelId, text: 'Rate me' }).lean();
-      expect(job?.deliveredRef).toBeTruthy();
-    });
+    await vi.waitFor(
+      async () => {
+        const job = await h.t.app.models.ChannelEvent.findOne({ channelId, text: 'Rate me' }).lean();
+        expect(job?.deliveredRef).toBeTruthy();
+      },
+      { timeout: 10_000 },
+    );
     const job = await h.t.app.models.ChannelEvent.findOne({ channelId, text: 'Rate me' }).lean();
     const [channel, ts] = String(job?.deliveredRef).split(':');
     eventSeq += 1;
@@ -126,6 +129,6 @@ describe('slack channel', () => {
       },
       { timeout: 10_000 },
     );
-    await vi.waitFor(() => expect(h.disconnections.map((event) => event.type)).toEqual(['slack']));
+    await vi.waitFor(() => expect(h.disconnections.map((event) => event.type)).toEqual(['slack']), { timeout: 10_000 });
   });
 });

@@ -113,11 +113,17 @@ describe('telegram channel', () => {
     await send(update('Platform hiccup'));
     await vi.waitFor(() => expect(repliesTo('Platform hiccup')).toHaveLength(1), { timeout: 10_000 });
     // The job is written done just after the platform took the reply.
-    await vi.waitFor(async () => {
-      const job = await h.t.app.models.ChannelEvent.findOne({ channelId: channel.id, text: 'Platform hiccup' }).lean();
-      expect(job).toMatchObject({ status: 'done', attempts: 3 });
-      expect(job?.deliveredAt).not.toBeNull();
-    });
+    await vi.waitFor(
+      async () => {
+        const job = await h.t.app.models.ChannelEvent.findOne({
+          channelId: channel.id,
+          text: 'Platform hiccup',
+        }).lean();
+        expect(job).toMatchObject({ status: 'done', attempts: 3 });
+        expect(job?.deliveredAt).not.toBeNull();
+      },
+      { timeout: 10_000 },
+    );
     expect(h.llm.calls.filter((call) => call.path === '/v1/chat/completions').length - modelCalls).toBe(1);
   });
 
@@ -132,7 +138,7 @@ describe('telegram channel', () => {
       },
       { timeout: 10_000 },
     );
-    await vi.waitFor(() => expect(h.disconnections).toHaveLength(1));
+    await vi.waitFor(() => expect(h.disconnections).toHaveLength(1), { timeout: 10_000 });
     expect(h.disconnections[0]).toMatchObject({ channelId: channel.id, chatbotId: h.botId, type: 'telegram' });
 
     const refused = await h.org.api.post(`/api/v1/channels/${channel.id}/reconnect`);

@@ -121,10 +121,13 @@ describe('webhook channel (any custom platform)', () => {
     const body = message('Callback down for a moment');
     await h.deliver(channel.id, body, signed(secret, body));
     await vi.waitFor(() => expect(callbacksFor('Callback down for a moment')).toHaveLength(1), { timeout: 10_000 });
-    await vi.waitFor(async () => {
-      const job = await h.t.app.models.ChannelEvent.findOne({ text: 'Callback down for a moment' }).lean();
-      expect(job).toMatchObject({ status: 'done', attempts: 3 });
-    });
+    await vi.waitFor(
+      async () => {
+        const job = await h.t.app.models.ChannelEvent.findOne({ text: 'Callback down for a moment' }).lean();
+        expect(job).toMatchObject({ status: 'done', attempts: 3 });
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('turns disconnected when the callback refuses with 401', async () => {
@@ -138,7 +141,9 @@ describe('webhook channel (any custom platform)', () => {
         ),
       { timeout: 10_000 },
     );
-    await vi.waitFor(() => expect(h.disconnections.map((event) => event.type)).toEqual(['webhook']));
+    await vi.waitFor(() => expect(h.disconnections.map((event) => event.type)).toEqual(['webhook']), {
+      timeout: 10_000,
+    });
     const reconnected = await h.org.api.post<ChannelData>(`/api/v1/channels/${channel.id}/reconnect`);
     expect(reconnected.body.data.status).toBe('connected');
     await vi.waitFor(() => expect(callbacksFor('Callback says no')).toHaveLength(1), { timeout: 10_000 });

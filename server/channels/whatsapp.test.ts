@@ -118,6 +118,8 @@ describe('whatsapp channel', () => {
         ),
       { timeout: 10_000 },
     );
-    await vi.waitFor(() => expect(h.disconnections.map((event) => event.type)).toEqual(['whatsapp']));
+    await vi.waitFor(() => expect(h.disconnections.map((event) => event.type)).toEqual(['whatsapp']), {
+      timeout: 10_000,
+    });
   });
 });
