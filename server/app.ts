@@ -10,6 +10,8 @@ import { mountAnalyticsRoutes } from './analytics/analytics.routes.js';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
+import { mountChannelRoutes } from './channels/channels.routes.js';
+import { keepChannelRawBody } from './channels/raw-body.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
@@ -138,7 +140,13 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     exposedHeaders: API_EXPOSED_HEADERS,
     maxAge: 600,
   });
-  app.use('/api/v1', exceptWidgetPublicPaths(apiCors), express.json({ limit: '1mb' }), rejectOperatorKeys, api.router);
+  app.use(
+    '/api/v1',
+    exceptWidgetPublicPaths(apiCors),
+    express.json({ limit: '1mb', verify: keepChannelRawBody }),
+    rejectOperatorKeys,
+    api.router,
+  );
   // The compatibility dialects' own paths get the same chain as `/api/v1`.
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
   // OpenAI's clients send headers of their own (`X-Stainless-*`): the preflight allows what they ask for.
@@ -172,6 +180,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   publicUrl ||= url;
+  services.channels.serveAt(publicUrl);
   // Said once at start, so nobody runs the demo page in production without knowing.
   if (config.NODE_ENV !== 'production') {
     logger.info({ url: `${publicUrl}/` }, `demo page enabled at ${publicUrl}/ because NODE_ENV is not production`);
@@ -180,6 +189,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   services.webhooks.start();
   // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
   await services.answerLeases.start();
+  services.channelReplies.start();
 
   return {
     url,
@@ -193,7 +203,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       await Promise.all([widgetSocket.close(graceMs), closeServer(httpServer, graceMs)]);
       widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
-      await Promise.all([services.knowledge.stop(), services.webhooks.stop()]);
+      await Promise.all([services.knowledge.stop(), services.webhooks.stop(), services.channelReplies.stop()]);
       services.answerLeases.stop();
       await sharedStores?.close();
     },
@@ -224,6 +234,7 @@ export function mountApiRoutes(
   mountWebhookRoutes(api, services.webhooks.service);
   mountCompatRoutes(api, services, config);
   mountOpenAiRoutes(api, services.chat, services.chatbots);
+  mountChannelRoutes(api, services.channels, services.channelReplies);
 }
 
 /** Keys like `$gt` or `a.b` anywhere in a JSON body are refused before any handler sees them. */

@@ -111,6 +111,16 @@ export const configSchema = z.object({
   WIDGET_CONFIG_PER_IP_PER_MINUTE: widgetLimit(60),
   /** Lead submissions from one address, over the socket and the HTTP route together. */
   WIDGET_LEADS_PER_IP_PER_MINUTE: widgetLimit(10),
+  // Messaging channels: each platform's API base URL (tests point them at loopback fakes) and reply retries.
+  TELEGRAM_API_BASE_URL: optionalUrl(['http', 'https']).default('https://api.telegram.org'),
+  SLACK_API_BASE_URL: optionalUrl(['http', 'https']).default('https://slack.com/api'),
+  WHATSAPP_API_BASE_URL: optionalUrl(['http', 'https']).default('https://graph.facebook.com/v21.0'),
+  CHANNEL_REPLY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  CHANNEL_REPLY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
+  /** How long a reply job a stopped process held waits before another process retakes it. */
+  CHANNEL_REPLY_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(30_000),
+  /** How long a webhook channel's synchronous (`"reply": "sync"`) delivery waits for its answer. */
+  CHANNEL_SYNC_REPLY_WAIT_MS: z.coerce.number().int().min(100).max(60_000).default(25_000),
   /** Bots whose search indexes stay in memory; the least recently asked leave first. */
   KNOWLEDGE_INDEX_CACHE_BOTS: z.coerce.number().int().min(1).max(100_000).default(200),
 });

@@ -17,6 +17,10 @@ import { leadModel } from './leads/lead.model.js';
 import { organizationModel } from './organizations/organization.model.js';
 import { usageModel } from './usage/usage.model.js';
 import { widgetSettingsHistoryModel } from './widget-settings/widget-settings-history.model.js';
+import { channelEventModel, channelModel } from './channels/channel.model.js';
+import { ChannelReplies } from './channels/channel-replies.js';
+import { ChannelsService } from './channels/channels.service.js';
+import { guardedFetch } from './net/guarded-fetch.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
 import { AnswerLeases } from './chat/answer-lease.js';
 import { ChatService } from './chat/chat.service.js';
@@ -68,6 +72,8 @@ export function createModels(connection: Connection) {
     IdempotencyKey: idempotencyKeyModel(connection),
     ...analyticsModels(connection),
     ...createWebhookModels(connection),
+    Channel: channelModel(connection),
+    ChannelEvent: channelEventModel(connection),
   };
   return {
     ...models,
@@ -214,9 +220,43 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     logger,
     events,
   });
+  const channels = new ChannelsService({
+    models: { Channel: models.Channel, ChannelEvent: models.ChannelEvent },
+    chatbots,
+    secrets,
+    events,
+    fetch: guardedFetch(urlPolicy),
+    urlPolicy,
+    apiBaseUrls: {
+      telegram: config.TELEGRAM_API_BASE_URL.replace(/\/$/, ''),
+      slack: config.SLACK_API_BASE_URL.replace(/\/$/, ''),
+      whatsapp: config.WHATSAPP_API_BASE_URL.replace(/\/$/, ''),
+      webhook: '',
+    },
+    logger,
+  });
+  events.subscribe('chatbot.deleted', ({ chatbotId }) => channels.deleteForChatbot(chatbotId));
+  // Messaging platforms are one more door of the chat flow: their turns and replies run as durable jobs.
+  const channelReplies = new ChannelReplies({
+    models: { ChannelEvent: models.ChannelEvent },
+    channels,
+    chat,
+    conversations,
+    logger,
+    settings: {
+      concurrency: 4,
+      maxAttempts: config.CHANNEL_REPLY_MAX_ATTEMPTS,
+      backoffMs: config.CHANNEL_REPLY_BACKOFF_MS,
+      leaseMs: config.CHANNEL_REPLY_LEASE_MS,
+      pollMs: 1_000,
+      syncWaitMs: config.CHANNEL_SYNC_REPLY_WAIT_MS,
+    },
+  });
   return {
     logger,
     config,
+    channels,
+    channelReplies,
     events,
     secrets,
     apiKeys,

@@ -3,7 +3,8 @@
 // OpenAPI 3.0 document (the maintained generators, oapi-codegen above all, read 3.0 best).
 
 /** Other APIs' dialects and the door for OpenAI's own clients: not part of the SDKs. */
-const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible']);
+// `Channel deliveries` are called by messaging platforms, not by API clients.
+const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible', 'Channel deliveries']);
 
 /**
  * The SDK name of each operation (`resource.method`) and, for the main resources, the model it returns.
@@ -25,6 +26,12 @@ export const OPERATION_NAMES = {
   'POST /api/v1/chatbots/{id}/unanswered/{gapId}/resolve': ['chatbots.resolve_unanswered', 'UnansweredQuestion'],
   'POST /api/v1/chatbots/{id}/unanswered/{gapId}/answer': ['chatbots.answer_unanswered'],
   'GET /api/v1/usage': ['usage.get', 'Usage'],
+  'GET /api/v1/chatbots/{id}/channels': ['channels.list', 'Channel'],
+  'POST /api/v1/chatbots/{id}/channels': ['channels.create', 'CreatedChannel'],
+  'GET /api/v1/channels/{id}': ['channels.get', 'Channel'],
+  'PATCH /api/v1/channels/{id}': ['channels.update', 'Channel'],
+  'DELETE /api/v1/channels/{id}': ['channels.delete', 'Deleted'],
+  'POST /api/v1/channels/{id}/reconnect': ['channels.reconnect', 'Channel'],
   'GET /api/v1/integrations': ['integrations.list', 'Integration'],
   'POST /api/v1/integrations': ['integrations.create', 'Integration'],
   'GET /api/v1/integrations/{id}': ['integrations.get', 'Integration'],

@@ -34,6 +34,8 @@ func (e AnalyticsReportGranularity) Valid() bool {
 const (
 	ApiKeyScopesAdmin              ApiKeyScopes = "admin"
 	ApiKeyScopesAnalyticsRead      ApiKeyScopes = "analytics:read"
+	ApiKeyScopesChannelsRead       ApiKeyScopes = "channels:read"
+	ApiKeyScopesChannelsWrite      ApiKeyScopes = "channels:write"
 	ApiKeyScopesChat               ApiKeyScopes = "chat"
 	ApiKeyScopesConversationsRead  ApiKeyScopes = "conversations:read"
 	ApiKeyScopesConversationsWrite ApiKeyScopes = "conversations:write"
@@ -52,6 +54,10 @@ func (e ApiKeyScopes) Valid() bool {
 	case ApiKeyScopesAdmin:
 		return true
 	case ApiKeyScopesAnalyticsRead:
+		return true
+	case ApiKeyScopesChannelsRead:
+		return true
+	case ApiKeyScopesChannelsWrite:
 		return true
 	case ApiKeyScopesChat:
 		return true
@@ -82,6 +88,8 @@ func (e ApiKeyScopes) Valid() bool {
 const (
 	ApiKeysCreateRequestScopesAdmin              ApiKeysCreateRequestScopes = "admin"
 	ApiKeysCreateRequestScopesAnalyticsRead      ApiKeysCreateRequestScopes = "analytics:read"
+	ApiKeysCreateRequestScopesChannelsRead       ApiKeysCreateRequestScopes = "channels:read"
+	ApiKeysCreateRequestScopesChannelsWrite      ApiKeysCreateRequestScopes = "channels:write"
 	ApiKeysCreateRequestScopesChat               ApiKeysCreateRequestScopes = "chat"
 	ApiKeysCreateRequestScopesConversationsRead  ApiKeysCreateRequestScopes = "conversations:read"
 	ApiKeysCreateRequestScopesConversationsWrite ApiKeysCreateRequestScopes = "conversations:write"
@@ -100,6 +108,10 @@ func (e ApiKeysCreateRequestScopes) Valid() bool {
 	case ApiKeysCreateRequestScopesAdmin:
 		return true
 	case ApiKeysCreateRequestScopesAnalyticsRead:
+		return true
+	case ApiKeysCreateRequestScopesChannelsRead:
+		return true
+	case ApiKeysCreateRequestScopesChannelsWrite:
 		return true
 	case ApiKeysCreateRequestScopesChat:
 		return true
@@ -120,6 +132,108 @@ func (e ApiKeysCreateRequestScopes) Valid() bool {
 	case ApiKeysCreateRequestScopesWebhooksRead:
 		return true
 	case ApiKeysCreateRequestScopesWebhooksWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelStatus.
+const (
+	ChannelStatusConnected    ChannelStatus = "connected"
+	ChannelStatusDisconnected ChannelStatus = "disconnected"
+)
+
+// Valid indicates whether the value is a known member of the ChannelStatus enum.
+func (e ChannelStatus) Valid() bool {
+	switch e {
+	case ChannelStatusConnected:
+		return true
+	case ChannelStatusDisconnected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelType.
+const (
+	ChannelTypeSlack    ChannelType = "slack"
+	ChannelTypeTelegram ChannelType = "telegram"
+	ChannelTypeWebhook  ChannelType = "webhook"
+	ChannelTypeWhatsapp ChannelType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the ChannelType enum.
+func (e ChannelType) Valid() bool {
+	switch e {
+	case ChannelTypeSlack:
+		return true
+	case ChannelTypeTelegram:
+		return true
+	case ChannelTypeWebhook:
+		return true
+	case ChannelTypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelsCreateRequest0Type.
+const (
+	ChannelsCreateRequest0TypeTelegram ChannelsCreateRequest0Type = "telegram"
+)
+
+// Valid indicates whether the value is a known member of the ChannelsCreateRequest0Type enum.
+func (e ChannelsCreateRequest0Type) Valid() bool {
+	switch e {
+	case ChannelsCreateRequest0TypeTelegram:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelsCreateRequest1Type.
+const (
+	ChannelsCreateRequest1TypeSlack ChannelsCreateRequest1Type = "slack"
+)
+
+// Valid indicates whether the value is a known member of the ChannelsCreateRequest1Type enum.
+func (e ChannelsCreateRequest1Type) Valid() bool {
+	switch e {
+	case ChannelsCreateRequest1TypeSlack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelsCreateRequest2Type.
+const (
+	ChannelsCreateRequest2TypeWhatsapp ChannelsCreateRequest2Type = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the ChannelsCreateRequest2Type enum.
+func (e ChannelsCreateRequest2Type) Valid() bool {
+	switch e {
+	case ChannelsCreateRequest2TypeWhatsapp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChannelsCreateRequest3Type.
+const (
+	ChannelsCreateRequest3TypeWebhook ChannelsCreateRequest3Type = "webhook"
+)
+
+// Valid indicates whether the value is a known member of the ChannelsCreateRequest3Type enum.
+func (e ChannelsCreateRequest3Type) Valid() bool {
+	switch e {
+	case ChannelsCreateRequest3TypeWebhook:
 		return true
 	default:
 		return false
@@ -266,14 +380,26 @@ func (e ChatbotsUpdateRequestStatus) Valid() bool {
 
 // Defines values for ConversationChannel.
 const (
-	ConversationChannelApi    ConversationChannel = "api"
-	ConversationChannelWidget ConversationChannel = "widget"
+	ConversationChannelApi      ConversationChannel = "api"
+	ConversationChannelSlack    ConversationChannel = "slack"
+	ConversationChannelTelegram ConversationChannel = "telegram"
+	ConversationChannelWebhook  ConversationChannel = "webhook"
+	ConversationChannelWhatsapp ConversationChannel = "whatsapp"
+	ConversationChannelWidget   ConversationChannel = "widget"
 )
 
 // Valid indicates whether the value is a known member of the ConversationChannel enum.
 func (e ConversationChannel) Valid() bool {
 	switch e {
 	case ConversationChannelApi:
+		return true
+	case ConversationChannelSlack:
+		return true
+	case ConversationChannelTelegram:
+		return true
+	case ConversationChannelWebhook:
+		return true
+	case ConversationChannelWhatsapp:
 		return true
 	case ConversationChannelWidget:
 		return true
@@ -365,14 +491,26 @@ func (e ConversationMessagesStatus) Valid() bool {
 
 // Defines values for ConversationSummaryChannel.
 const (
-	ConversationSummaryChannelApi    ConversationSummaryChannel = "api"
-	ConversationSummaryChannelWidget ConversationSummaryChannel = "widget"
+	ConversationSummaryChannelApi      ConversationSummaryChannel = "api"
+	ConversationSummaryChannelSlack    ConversationSummaryChannel = "slack"
+	ConversationSummaryChannelTelegram ConversationSummaryChannel = "telegram"
+	ConversationSummaryChannelWebhook  ConversationSummaryChannel = "webhook"
+	ConversationSummaryChannelWhatsapp ConversationSummaryChannel = "whatsapp"
+	ConversationSummaryChannelWidget   ConversationSummaryChannel = "widget"
 )
 
 // Valid indicates whether the value is a known member of the ConversationSummaryChannel enum.
 func (e ConversationSummaryChannel) Valid() bool {
 	switch e {
 	case ConversationSummaryChannelApi:
+		return true
+	case ConversationSummaryChannelSlack:
+		return true
+	case ConversationSummaryChannelTelegram:
+		return true
+	case ConversationSummaryChannelWebhook:
+		return true
+	case ConversationSummaryChannelWhatsapp:
 		return true
 	case ConversationSummaryChannelWidget:
 		return true
@@ -403,6 +541,8 @@ func (e CrawledPageStatus) Valid() bool {
 const (
 	CreatedApiKeyScopesAdmin              CreatedApiKeyScopes = "admin"
 	CreatedApiKeyScopesAnalyticsRead      CreatedApiKeyScopes = "analytics:read"
+	CreatedApiKeyScopesChannelsRead       CreatedApiKeyScopes = "channels:read"
+	CreatedApiKeyScopesChannelsWrite      CreatedApiKeyScopes = "channels:write"
 	CreatedApiKeyScopesChat               CreatedApiKeyScopes = "chat"
 	CreatedApiKeyScopesConversationsRead  CreatedApiKeyScopes = "conversations:read"
 	CreatedApiKeyScopesConversationsWrite CreatedApiKeyScopes = "conversations:write"
@@ -421,6 +561,10 @@ func (e CreatedApiKeyScopes) Valid() bool {
 	case CreatedApiKeyScopesAdmin:
 		return true
 	case CreatedApiKeyScopesAnalyticsRead:
+		return true
+	case CreatedApiKeyScopesChannelsRead:
+		return true
+	case CreatedApiKeyScopesChannelsWrite:
 		return true
 	case CreatedApiKeyScopesChat:
 		return true
@@ -441,6 +585,48 @@ func (e CreatedApiKeyScopes) Valid() bool {
 	case CreatedApiKeyScopesWebhooksRead:
 		return true
 	case CreatedApiKeyScopesWebhooksWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreatedChannelStatus.
+const (
+	CreatedChannelStatusConnected    CreatedChannelStatus = "connected"
+	CreatedChannelStatusDisconnected CreatedChannelStatus = "disconnected"
+)
+
+// Valid indicates whether the value is a known member of the CreatedChannelStatus enum.
+func (e CreatedChannelStatus) Valid() bool {
+	switch e {
+	case CreatedChannelStatusConnected:
+		return true
+	case CreatedChannelStatusDisconnected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreatedChannelType.
+const (
+	CreatedChannelTypeSlack    CreatedChannelType = "slack"
+	CreatedChannelTypeTelegram CreatedChannelType = "telegram"
+	CreatedChannelTypeWebhook  CreatedChannelType = "webhook"
+	CreatedChannelTypeWhatsapp CreatedChannelType = "whatsapp"
+)
+
+// Valid indicates whether the value is a known member of the CreatedChannelType enum.
+func (e CreatedChannelType) Valid() bool {
+	switch e {
+	case CreatedChannelTypeSlack:
+		return true
+	case CreatedChannelTypeTelegram:
+		return true
+	case CreatedChannelTypeWebhook:
+		return true
+	case CreatedChannelTypeWhatsapp:
 		return true
 	default:
 		return false
@@ -548,14 +734,26 @@ func (e KnowledgeSourceType) Valid() bool {
 
 // Defines values for LeadConversationsChannel.
 const (
-	LeadConversationsChannelApi    LeadConversationsChannel = "api"
-	LeadConversationsChannelWidget LeadConversationsChannel = "widget"
+	LeadConversationsChannelApi      LeadConversationsChannel = "api"
+	LeadConversationsChannelSlack    LeadConversationsChannel = "slack"
+	LeadConversationsChannelTelegram LeadConversationsChannel = "telegram"
+	LeadConversationsChannelWebhook  LeadConversationsChannel = "webhook"
+	LeadConversationsChannelWhatsapp LeadConversationsChannel = "whatsapp"
+	LeadConversationsChannelWidget   LeadConversationsChannel = "widget"
 )
 
 // Valid indicates whether the value is a known member of the LeadConversationsChannel enum.
 func (e LeadConversationsChannel) Valid() bool {
 	switch e {
 	case LeadConversationsChannelApi:
+		return true
+	case LeadConversationsChannelSlack:
+		return true
+	case LeadConversationsChannelTelegram:
+		return true
+	case LeadConversationsChannelWebhook:
+		return true
+	case LeadConversationsChannelWhatsapp:
 		return true
 	case LeadConversationsChannelWidget:
 		return true
@@ -1717,6 +1915,92 @@ type ApiKeysCreateRequest struct {
 // ApiKeysCreateRequestScopes defines model for ApiKeysCreateRequest.Scopes.
 type ApiKeysCreateRequestScopes string
 
+// Channel defines model for Channel.
+type Channel struct {
+	CallbackUrl  *string       `json:"callbackUrl"`
+	ChatbotId    string        `json:"chatbotId"`
+	CreatedAt    string        `json:"createdAt"`
+	Id           string        `json:"id"`
+	InboundUrl   string        `json:"inboundUrl"`
+	LastEventAt  *string       `json:"lastEventAt"`
+	Name         string        `json:"name"`
+	Status       ChannelStatus `json:"status"`
+	StatusReason *string       `json:"statusReason"`
+	Type         ChannelType   `json:"type"`
+	UpdatedAt    string        `json:"updatedAt"`
+}
+
+// ChannelStatus defines model for Channel.Status.
+type ChannelStatus string
+
+// ChannelType defines model for Channel.Type.
+type ChannelType string
+
+// ChannelsCreateRequest defines model for ChannelsCreateRequest.
+type ChannelsCreateRequest struct {
+	union json.RawMessage
+}
+
+// ChannelsCreateRequest0 defines model for ChannelsCreateRequest.0.
+type ChannelsCreateRequest0 struct {
+	Credentials struct {
+		BotToken string `json:"botToken"`
+	} `json:"credentials"`
+	Name *string                    `json:"name,omitempty"`
+	Type ChannelsCreateRequest0Type `json:"type"`
+}
+
+// ChannelsCreateRequest0Type defines model for ChannelsCreateRequest.0.Type.
+type ChannelsCreateRequest0Type string
+
+// ChannelsCreateRequest1 defines model for ChannelsCreateRequest.1.
+type ChannelsCreateRequest1 struct {
+	Credentials struct {
+		BotToken      string `json:"botToken"`
+		SigningSecret string `json:"signingSecret"`
+	} `json:"credentials"`
+	Name *string                    `json:"name,omitempty"`
+	Type ChannelsCreateRequest1Type `json:"type"`
+}
+
+// ChannelsCreateRequest1Type defines model for ChannelsCreateRequest.1.Type.
+type ChannelsCreateRequest1Type string
+
+// ChannelsCreateRequest2 defines model for ChannelsCreateRequest.2.
+type ChannelsCreateRequest2 struct {
+	Credentials struct {
+		AccessToken   string `json:"accessToken"`
+		AppSecret     string `json:"appSecret"`
+		PhoneNumberId string `json:"phoneNumberId"`
+		VerifyToken   string `json:"verifyToken"`
+	} `json:"credentials"`
+	Name *string                    `json:"name,omitempty"`
+	Type ChannelsCreateRequest2Type `json:"type"`
+}
+
+// ChannelsCreateRequest2Type defines model for ChannelsCreateRequest.2.Type.
+type ChannelsCreateRequest2Type string
+
+// ChannelsCreateRequest3 defines model for ChannelsCreateRequest.3.
+type ChannelsCreateRequest3 struct {
+	CallbackUrl *string `json:"callbackUrl,omitempty"`
+	Credentials *struct {
+		Secret *string `json:"secret,omitempty"`
+	} `json:"credentials,omitempty"`
+	Name *string                    `json:"name,omitempty"`
+	Type ChannelsCreateRequest3Type `json:"type"`
+}
+
+// ChannelsCreateRequest3Type defines model for ChannelsCreateRequest.3.Type.
+type ChannelsCreateRequest3Type string
+
+// ChannelsUpdateRequest defines model for ChannelsUpdateRequest.
+type ChannelsUpdateRequest struct {
+	CallbackUrl *string            `json:"callbackUrl,omitempty"`
+	Credentials *map[string]string `json:"credentials,omitempty"`
+	Name        *string            `json:"name,omitempty"`
+}
+
 // ChatAnswer defines model for ChatAnswer.
 type ChatAnswer struct {
 	Confidence     float32 `json:"confidence"`
@@ -2003,6 +2287,28 @@ type CreatedApiKey struct {
 
 // CreatedApiKeyScopes defines model for CreatedApiKey.Scopes.
 type CreatedApiKeyScopes string
+
+// CreatedChannel defines model for CreatedChannel.
+type CreatedChannel struct {
+	CallbackUrl   *string              `json:"callbackUrl"`
+	ChatbotId     string               `json:"chatbotId"`
+	CreatedAt     string               `json:"createdAt"`
+	Id            string               `json:"id"`
+	InboundUrl    string               `json:"inboundUrl"`
+	LastEventAt   *string              `json:"lastEventAt"`
+	Name          string               `json:"name"`
+	SigningSecret *string              `json:"signingSecret,omitempty"`
+	Status        CreatedChannelStatus `json:"status"`
+	StatusReason  *string              `json:"statusReason"`
+	Type          CreatedChannelType   `json:"type"`
+	UpdatedAt     string               `json:"updatedAt"`
+}
+
+// CreatedChannelStatus defines model for CreatedChannel.Status.
+type CreatedChannelStatus string
+
+// CreatedChannelType defines model for CreatedChannel.Type.
+type CreatedChannelType string
 
 // CreatedChatbot defines model for CreatedChatbot.
 type CreatedChatbot struct {
@@ -2752,6 +3058,120 @@ type WidgetSettingsUpdateRequestPosition string
 
 // WidgetSettingsUpdateRequestTheme defines model for WidgetSettingsUpdateRequest.Theme.
 type WidgetSettingsUpdateRequestTheme string
+
+// AsChannelsCreateRequest0 returns the union data inside the ChannelsCreateRequest as a ChannelsCreateRequest0
+func (t ChannelsCreateRequest) AsChannelsCreateRequest0() (ChannelsCreateRequest0, error) {
+	var body ChannelsCreateRequest0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChannelsCreateRequest0 overwrites any union data inside the ChannelsCreateRequest as the provided ChannelsCreateRequest0
+func (t *ChannelsCreateRequest) FromChannelsCreateRequest0(v ChannelsCreateRequest0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChannelsCreateRequest0 performs a merge with any union data inside the ChannelsCreateRequest, using the provided ChannelsCreateRequest0
+func (t *ChannelsCreateRequest) MergeChannelsCreateRequest0(v ChannelsCreateRequest0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChannelsCreateRequest1 returns the union data inside the ChannelsCreateRequest as a ChannelsCreateRequest1
+func (t ChannelsCreateRequest) AsChannelsCreateRequest1() (ChannelsCreateRequest1, error) {
+	var body ChannelsCreateRequest1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChannelsCreateRequest1 overwrites any union data inside the ChannelsCreateRequest as the provided ChannelsCreateRequest1
+func (t *ChannelsCreateRequest) FromChannelsCreateRequest1(v ChannelsCreateRequest1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChannelsCreateRequest1 performs a merge with any union data inside the ChannelsCreateRequest, using the provided ChannelsCreateRequest1
+func (t *ChannelsCreateRequest) MergeChannelsCreateRequest1(v ChannelsCreateRequest1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChannelsCreateRequest2 returns the union data inside the ChannelsCreateRequest as a ChannelsCreateRequest2
+func (t ChannelsCreateRequest) AsChannelsCreateRequest2() (ChannelsCreateRequest2, error) {
+	var body ChannelsCreateRequest2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChannelsCreateRequest2 overwrites any union data inside the ChannelsCreateRequest as the provided ChannelsCreateRequest2
+func (t *ChannelsCreateRequest) FromChannelsCreateRequest2(v ChannelsCreateRequest2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChannelsCreateRequest2 performs a merge with any union data inside the ChannelsCreateRequest, using the provided ChannelsCreateRequest2
+func (t *ChannelsCreateRequest) MergeChannelsCreateRequest2(v ChannelsCreateRequest2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsChannelsCreateRequest3 returns the union data inside the ChannelsCreateRequest as a ChannelsCreateRequest3
+func (t ChannelsCreateRequest) AsChannelsCreateRequest3() (ChannelsCreateRequest3, error) {
+	var body ChannelsCreateRequest3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromChannelsCreateRequest3 overwrites any union data inside the ChannelsCreateRequest as the provided ChannelsCreateRequest3
+func (t *ChannelsCreateRequest) FromChannelsCreateRequest3(v ChannelsCreateRequest3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeChannelsCreateRequest3 performs a merge with any union data inside the ChannelsCreateRequest, using the provided ChannelsCreateRequest3
+func (t *ChannelsCreateRequest) MergeChannelsCreateRequest3(v ChannelsCreateRequest3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ChannelsCreateRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ChannelsCreateRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsSourcesCreateRequest0 returns the union data inside the SourcesCreateRequest as a SourcesCreateRequest0
 func (t SourcesCreateRequest) AsSourcesCreateRequest0() (SourcesCreateRequest0, error) {

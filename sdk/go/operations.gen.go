@@ -23,6 +23,7 @@ type services struct {
 	Analytics      *AnalyticsService
 	Sources        *SourcesService
 	Webhooks       *WebhooksService
+	Channels       *ChannelsService
 }
 
 func newServices(c *Client) services {
@@ -40,6 +41,7 @@ func newServices(c *Client) services {
 		Analytics:      &AnalyticsService{client: c},
 		Sources:        &SourcesService{client: c},
 		Webhooks:       &WebhooksService{client: c},
+		Channels:       &ChannelsService{client: c},
 	}
 }
 
@@ -798,6 +800,74 @@ func (s *WebhooksService) ListDeliveries(ctx context.Context, id string, params 
 func (s *WebhooksService) Redeliver(ctx context.Context, id string, deliveryId string, opts ...CallOption) (*WebhookDelivery, error) {
 	out := new(WebhookDelivery)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/webhooks/" + url.PathEscape(id) + "/deliveries/" + url.PathEscape(deliveryId) + "/redeliver", query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ChannelsService holds the channels operations.
+type ChannelsService struct{ client *Client }
+
+// ChannelsListParams are the query parameters of ChannelsService.List; nil fields are left out.
+type ChannelsListParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+}
+
+func (p *ChannelsListParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	return v
+}
+
+// List: List the bot's messaging channels.
+func (s *ChannelsService) List(ctx context.Context, id string, params *ChannelsListParams) iter.Seq2[Channel, error] {
+	return paginate[Channel](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/channels", params.values())
+}
+
+// Create: Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned).
+func (s *ChannelsService) Create(ctx context.Context, id string, body ChannelsCreateRequest, opts ...CallOption) (*CreatedChannel, error) {
+	out := new(CreatedChannel)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/channels", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Get: Get a channel, its status and when it last received an event.
+func (s *ChannelsService) Get(ctx context.Context, id string, opts ...CallOption) (*Channel, error) {
+	out := new(Channel)
+	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/channels/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update: Rename a channel, replace its credentials (checked with the platform) or its callback URL.
+func (s *ChannelsService) Update(ctx context.Context, id string, body ChannelsUpdateRequest, opts ...CallOption) (*Channel, error) {
+	out := new(Channel)
+	if err := s.client.do(ctx, call{method: "PATCH", path: "/api/v1/channels/" + url.PathEscape(id), query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete: Delete a channel (Wisp unregisters itself from the platform where it registered).
+func (s *ChannelsService) Delete(ctx context.Context, id string, opts ...CallOption) (*Deleted, error) {
+	out := new(Deleted)
+	if err := s.client.do(ctx, call{method: "DELETE", path: "/api/v1/channels/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Reconnect: Check the credentials again; a connected channel sends the answers it held back.
+func (s *ChannelsService) Reconnect(ctx context.Context, id string, opts ...CallOption) (*Channel, error) {
+	out := new(Channel)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/channels/" + url.PathEscape(id) + "/reconnect", query: nil}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -1,4 +1,5 @@
 import type { ChatResult, MessageDto } from '../../shared/schemas/chat.js';
+import type { ConversationChannel } from '../../shared/schemas/conversations.js';
 import type { AppError } from '../errors/app-error.js';
 import type { PromptMessage } from '../llm/model-client.js';
 
@@ -26,7 +27,7 @@ export interface ChatTurn {
   /** An end user already verified by the door (e.g. at the socket handshake). */
   user?: EndUser | null;
   metadata?: Record<string, string | number | boolean | null>;
-  channel: 'api' | 'widget';
+  channel: ConversationChannel;
   pageUrl?: string | null;
   /**
    * The earlier turns as the client holds them (the OpenAI-compatible door sends the whole exchange each

@@ -1,11 +1,12 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { CONVERSATION_CHANNELS } from '../../shared/schemas/conversations.js';
 
 /** One conversation between an end user (API session, widget visitor or identified user) and a bot. */
 const conversationSchema = new Schema(
   {
     organizationId: { type: Schema.Types.ObjectId, required: true },
     chatbotId: { type: Schema.Types.ObjectId, required: true },
-    channel: { type: String, enum: ['api', 'widget'], required: true },
+    channel: { type: String, enum: CONVERSATION_CHANNELS, required: true },
     /** A custom frontend's id for the end user; `''` when none (the unique index needs a value). */
     sessionKey: { type: String, required: true },
     visitorId: { type: String, default: null },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { MessageDto, SourceRef } from '../../shared/schemas/chat.js';
-import type { ConversationSummary } from '../../shared/schemas/conversations.js';
+import type { ConversationChannel, ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
@@ -41,7 +41,7 @@ export function toConversationSummary(doc: ConversationRecord): ConversationSumm
   return {
     id: doc._id.toString(),
     chatbotId: doc.chatbotId.toString(),
-    channel: doc.channel === 'widget' ? 'widget' : 'api',
+    channel: doc.channel as ConversationChannel,
     sessionId: doc.sessionKey.startsWith(SESSION_PREFIX) ? doc.sessionKey.slice(SESSION_PREFIX.length) : null,
     visitorId: doc.visitorId ?? null,
     user: hasUser ? { sub: doc.user?.sub ?? null, name: doc.user?.name ?? null, email: doc.user?.email ?? null } : null,
@@ -59,7 +59,7 @@ export function toConversationSummary(doc: ConversationRecord): ConversationSumm
 export interface OpenConversationInput {
   organizationId: Types.ObjectId;
   chatbotId: Types.ObjectId;
-  channel: 'api' | 'widget';
+  channel: ConversationChannel;
   conversationId?: string | null;
   sessionId?: string | null;
   visitorId?: string | null;

@@ -154,6 +154,15 @@ export interface DomainEvents {
     createdTo: string;
   };
 
+  /** A messaging platform refused a channel's credentials (401/403, a revoked token): it stops sending until reconnected. */
+  'channel.disconnected': EventContext & {
+    chatbotId: string;
+    channelId: string;
+    /** The platform: `telegram`, `slack`, `whatsapp` or `webhook`. */
+    type: string;
+    reason: string;
+  };
+
   /** The organization used 80% of a monthly quota; published once per period per organization. */
   'quota.warning': EventContext & {
     /** Which quota: only the monthly message quota today. */

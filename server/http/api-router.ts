@@ -24,6 +24,13 @@ export interface RouteSpec<B, Q, P> {
   summary: string;
   /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
   scope: ApiKeyScope | 'public';
+  /** How a public route checks its caller, for the document (by default: the bot's allowed origins). */
+  publicCheck?: string;
+  /**
+   * `signed`: a public route whose every request the handler verifies by signature (platform deliveries) is
+   * not limited per IP, since platforms deliver from a few shared addresses.
+   */
+  publicLimit?: 'per-ip' | 'signed';
   body?: B;
   /** Other request content types the route accepts besides JSON (e.g. a multipart upload), for the document. */
   otherBodies?: Record<string, SchemaObject>;
@@ -114,7 +121,9 @@ export class ApiRouter {
   >(spec: RouteSpec<B, Q, P>, handler: (ctx: RouteContext<B, Q, P>) => Promise<void> | void): void {
     const chain: RequestHandler[] =
       spec.scope === 'public'
-        ? [this.guards.publicRateLimit]
+        ? spec.publicLimit === 'signed'
+          ? []
+          : [this.guards.publicRateLimit]
         : [this.guards.authenticate, this.guards.keyRateLimit, requireScope(spec.scope)];
     chain.push(...(spec.before ?? []));
     if (spec.method === 'post') chain.push(this.guards.idempotency);
@@ -205,7 +214,7 @@ export class ApiRouter {
       summary: spec.summary,
       description: `${
         spec.scope === 'public'
-          ? "Public (no API key); checked against the bot's allowed origins."
+          ? (spec.publicCheck ?? "Public (no API key); checked against the bot's allowed origins.")
           : `Requires scope \`${spec.scope}\`.`
       }\n\nExample:\n\n\`\`\`sh\n${curl}\n\`\`\``,
       'x-codeSamples': [{ lang: 'curl', label: 'curl', source: curl }],

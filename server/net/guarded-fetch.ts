@@ -24,6 +24,30 @@ export async function resolveAllowed(
   return addresses;
 }
 
+/**
+ * Checks a URL an organization saves: the refusal when its host is (or resolves to) an address the policy
+ * refuses, else null. A save does not wait long on DNS: a name that does not resolve yet passes here and is
+ * checked again at every call.
+ */
+export async function refusalOnSave(
+  url: string,
+  policy: AddressPolicy,
+  lookupTimeoutMs = 3_000,
+): Promise<RefusedAddressError | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, lookupTimeoutMs);
+  });
+  try {
+    await Promise.race([resolveAllowed(new URL(url).hostname, policy), timeout]);
+    return null;
+  } catch (error) {
+    return error instanceof RefusedAddressError ? error : null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The refusal somewhere in an error's cause chain (fetch and SDKs wrap it), if any. */
 export function refusalIn(error: unknown): RefusedAddressError | null {
   for (let current = error, depth = 0; current && depth < 5; depth += 1) {

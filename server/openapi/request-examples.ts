@@ -44,6 +44,17 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     content: 'We ship to every address in the EU within 3 working days.',
   },
   'patch /sources/:id': { title: 'Shipping and delivery' },
+  'post /chatbots/:id/channels': {
+    type: 'telegram',
+    name: 'Acme on Telegram',
+    credentials: { botToken: '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw' },
+  },
+  'post /bots/:bot_id/channels': {
+    type: 'webhook',
+    name: 'In-app messenger',
+    callbackUrl: 'https://messenger.example.com/wisp-answers',
+  },
+  'patch /channels/:id': { name: 'Support on Slack', credentials: { botToken: 'xoxb-new-bot-token' } },
   'post /widget/leads': {
     bot: 'demo',
     visitorToken: 'the visitorToken the widget socket handed out',

@@ -126,7 +126,7 @@ export const WEBHOOK_PAYLOADS = {
     ...context,
     chatbotId: z.string(),
     channelId: z.string(),
-    channel: z.string().meta({ description: 'The kind of channel, e.g. `slack`' }),
+    type: z.string().meta({ description: 'The platform: `telegram`, `slack`, `whatsapp` or `webhook`' }),
     reason: z.string(),
   }),
   'webhook.test': z.object({
@@ -159,5 +159,6 @@ const payloadsMatchCatalogue: { [K in Shared]: Same<z.infer<(typeof WEBHOOK_PAYL
   'source.failed': true,
   'integration.failed': true,
   'quota.warning': true,
+  'channel.disconnected': true,
 };
 void payloadsMatchCatalogue;

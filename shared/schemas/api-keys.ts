@@ -14,6 +14,8 @@ export const API_KEY_SCOPES = [
   'analytics:read',
   'webhooks:read',
   'webhooks:write',
+  'channels:read',
+  'channels:write',
   'admin',
 ] as const;
 

@@ -10,11 +10,15 @@ export const listConversationsQuerySchema = paginationQuerySchema.extend({
   q: z.string().trim().min(1).max(200).optional(),
 });
 
+/** Where a conversation takes place: the REST API, the widget, or a messaging channel. */
+export const CONVERSATION_CHANNELS = ['api', 'widget', 'telegram', 'slack', 'whatsapp', 'webhook'] as const;
+export type ConversationChannel = (typeof CONVERSATION_CHANNELS)[number];
+
 /** A conversation in lists: counts, the last message, and who it is with when known. */
 export const conversationSummarySchema = z.object({
   id: z.string(),
   chatbotId: z.string(),
-  channel: z.enum(['api', 'widget']),
+  channel: z.enum(CONVERSATION_CHANNELS),
   sessionId: z.string().nullable(),
   visitorId: z.string().nullable(),
   user: z.object({ sub: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable() }).nullable(),

@@ -318,6 +318,37 @@ class WebhooksResource:
         return self._transport.request("POST", f"/api/v1/webhooks/{quote(id)}/deliveries/{quote(delivery_id)}/redeliver", query={}, model=models.WebhookDelivery, idempotency_key=idempotency_key, timeout=timeout)
 
 
+class ChannelsResource:
+    """The `channels` operations."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def list(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.Channel]:
+        """List the bot's messaging channels."""
+        return self._transport.paginate(f"/api/v1/chatbots/{quote(id)}/channels", {}, models.Channel, per_page=per_page, timeout=timeout)
+
+    def create(self, id: str, body: Union[models.ChannelsCreateRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.CreatedChannel:
+        """Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned)."""
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/channels", query={}, body=body, model=models.CreatedChannel, idempotency_key=idempotency_key, timeout=timeout)
+
+    def get(self, id: str, *, timeout: Optional[float] = None) -> models.Channel:
+        """Get a channel, its status and when it last received an event."""
+        return self._transport.request("GET", f"/api/v1/channels/{quote(id)}", query={}, model=models.Channel, timeout=timeout)
+
+    def update(self, id: str, body: Union[models.ChannelsUpdateRequest, Mapping[str, Any]], *, timeout: Optional[float] = None) -> models.Channel:
+        """Rename a channel, replace its credentials (checked with the platform) or its callback URL."""
+        return self._transport.request("PATCH", f"/api/v1/channels/{quote(id)}", query={}, body=body, model=models.Channel, timeout=timeout)
+
+    def delete(self, id: str, *, timeout: Optional[float] = None) -> models.Deleted:
+        """Delete a channel (Wisp unregisters itself from the platform where it registered)."""
+        return self._transport.request("DELETE", f"/api/v1/channels/{quote(id)}", query={}, model=models.Deleted, timeout=timeout)
+
+    def reconnect(self, id: str, *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.Channel:
+        """Check the credentials again; a connected channel sends the answers it held back."""
+        return self._transport.request("POST", f"/api/v1/channels/{quote(id)}/reconnect", query={}, model=models.Channel, idempotency_key=idempotency_key, timeout=timeout)
+
+
 class Resources:
     """Every resource of the API, one attribute each."""
 
@@ -335,3 +366,4 @@ class Resources:
         self.analytics = AnalyticsResource(transport)
         self.sources = SourcesResource(transport)
         self.webhooks = WebhooksResource(transport)
+        self.channels = ChannelsResource(transport)

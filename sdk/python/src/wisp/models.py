@@ -29,6 +29,8 @@ class ApiKey(BaseModel):
             'analytics:read',
             'webhooks:read',
             'webhooks:write',
+            'channels:read',
+            'channels:write',
             'admin',
         ]
     ]
@@ -57,10 +59,12 @@ class ApiKeysCreateRequest(BaseModel):
                 'analytics:read',
                 'webhooks:read',
                 'webhooks:write',
+                'channels:read',
+                'channels:write',
                 'admin',
             ]
         ],
-        Field(max_length=12, min_length=1),
+        Field(max_length=14, min_length=1),
     ]
 
 
@@ -84,6 +88,8 @@ class CreatedApiKey(BaseModel):
             'analytics:read',
             'webhooks:read',
             'webhooks:write',
+            'channels:read',
+            'channels:write',
             'admin',
         ]
     ]
@@ -564,7 +570,7 @@ class ConversationSummary(BaseModel):
     )
     id: str
     chatbot_id: Annotated[str, Field(alias='chatbotId')]
-    channel: Literal['api', 'widget']
+    channel: Literal['api', 'widget', 'telegram', 'slack', 'whatsapp', 'webhook']
     session_id: Annotated[str | None, Field(alias='sessionId')]
     visitor_id: Annotated[str | None, Field(alias='visitorId')]
     user: Annotated[User | None, Field(...)]
@@ -610,7 +616,7 @@ class Conversation(BaseModel):
     )
     id: str
     chatbot_id: Annotated[str, Field(alias='chatbotId')]
-    channel: Literal['api', 'widget']
+    channel: Literal['api', 'widget', 'telegram', 'slack', 'whatsapp', 'webhook']
     session_id: Annotated[str | None, Field(alias='sessionId')]
     visitor_id: Annotated[str | None, Field(alias='visitorId')]
     user: Annotated[User | None, Field(...)]
@@ -1177,7 +1183,7 @@ class Conversation2(BaseModel):
     )
     id: str
     chatbot_id: Annotated[str, Field(alias='chatbotId')]
-    channel: Literal['api', 'widget']
+    channel: Literal['api', 'widget', 'telegram', 'slack', 'whatsapp', 'webhook']
     session_id: Annotated[str | None, Field(alias='sessionId')]
     visitor_id: Annotated[str | None, Field(alias='visitorId')]
     user: Annotated[User | None, Field(...)]
@@ -1815,6 +1821,161 @@ class WebhookDelivery(BaseModel):
     next_attempt_at: Annotated[str | None, Field(alias='nextAttemptAt')]
     delivered_at: Annotated[str | None, Field(alias='deliveredAt')]
     created_at: Annotated[str, Field(alias='createdAt')]
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    type: Literal['telegram', 'slack', 'whatsapp', 'webhook']
+    name: str
+    status: Literal['connected', 'disconnected']
+    status_reason: Annotated[str | None, Field(alias='statusReason')]
+    inbound_url: Annotated[str, Field(alias='inboundUrl')]
+    callback_url: Annotated[str | None, Field(alias='callbackUrl')]
+    last_event_at: Annotated[str | None, Field(alias='lastEventAt')]
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    bot_token: Annotated[
+        str, Field(alias='botToken', max_length=200, pattern='^\\d+:[A-Za-z0-9_-]+$')
+    ]
+
+
+class ChannelsCreateRequest1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['telegram']
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    credentials: Credentials
+
+
+class Credentials1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    bot_token: Annotated[
+        str, Field(alias='botToken', max_length=300, min_length=1, pattern='^xox[a-z]-')
+    ]
+    signing_secret: Annotated[
+        str, Field(alias='signingSecret', max_length=200, min_length=1)
+    ]
+
+
+class ChannelsCreateRequest2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['slack']
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    credentials: Credentials1
+
+
+class Credentials2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    access_token: Annotated[
+        str, Field(alias='accessToken', max_length=1000, min_length=1)
+    ]
+    app_secret: Annotated[str, Field(alias='appSecret', max_length=200, min_length=1)]
+    verify_token: Annotated[
+        str, Field(alias='verifyToken', max_length=200, min_length=1)
+    ]
+    phone_number_id: Annotated[str, Field(alias='phoneNumberId', pattern='^\\d{1,30}$')]
+
+
+class ChannelsCreateRequest3(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['whatsapp']
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    credentials: Credentials2
+
+
+class Credentials3(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    secret: Annotated[str | None, Field(pattern='^whsec_[A-Za-z0-9+/=]{24,200}$')] = (
+        None
+    )
+
+
+class ChannelsCreateRequest4(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['webhook']
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    credentials: Annotated[Credentials3, Field(validate_default=True)] = {}
+    callback_url: Annotated[AnyUrl | None, Field(alias='callbackUrl')] = None
+
+
+class ChannelsCreateRequest(
+    RootModel[
+        ChannelsCreateRequest1
+        | ChannelsCreateRequest2
+        | ChannelsCreateRequest3
+        | ChannelsCreateRequest4
+    ]
+):
+    root: (
+        ChannelsCreateRequest1
+        | ChannelsCreateRequest2
+        | ChannelsCreateRequest3
+        | ChannelsCreateRequest4
+    )
+
+
+class CreatedChannel(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    type: Literal['telegram', 'slack', 'whatsapp', 'webhook']
+    name: str
+    status: Literal['connected', 'disconnected']
+    status_reason: Annotated[str | None, Field(alias='statusReason')]
+    inbound_url: Annotated[str, Field(alias='inboundUrl')]
+    callback_url: Annotated[str | None, Field(alias='callbackUrl')]
+    last_event_at: Annotated[str | None, Field(alias='lastEventAt')]
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+    signing_secret: Annotated[str | None, Field(alias='signingSecret')] = None
+
+
+CredentialsAdditionalProperty = TypeAliasType(
+    "CredentialsAdditionalProperty", Annotated[str, Field(max_length=1000)]
+)
+
+
+class ChannelsUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    credentials: dict[str, CredentialsAdditionalProperty] | None = None
+    callback_url: Annotated[AnyUrl | None, Field(alias='callbackUrl')] = None
 
 
 class ErrorBody(BaseModel):

@@ -84,5 +84,13 @@ module Wisp
       list_deliveries: { method: :get, path: "/api/v1/webhooks/{id}/deliveries", path_params: [:id], query: {status: "status"}, body: false, message_id: false, paginated: true, text: false, summary: "List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt" },
       redeliver: { method: :post, path: "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params: [:id, :deliveryId], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries" },
     },
+    channels: {
+      list: { method: :get, path: "/api/v1/chatbots/{id}/channels", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List the bot's messaging channels" },
+      create: { method: :post, path: "/api/v1/chatbots/{id}/channels", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned)" },
+      get: { method: :get, path: "/api/v1/channels/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get a channel, its status and when it last received an event" },
+      update: { method: :patch, path: "/api/v1/channels/{id}", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Rename a channel, replace its credentials (checked with the platform) or its callback URL" },
+      delete: { method: :delete, path: "/api/v1/channels/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Delete a channel (Wisp unregisters itself from the platform where it registered)" },
+      reconnect: { method: :post, path: "/api/v1/channels/{id}/reconnect", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Check the credentials again; a connected channel sends the answers it held back" },
+    },
   }.freeze
 end

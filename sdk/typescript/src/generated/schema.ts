@@ -47,7 +47,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -208,7 +208,7 @@ export interface paths {
                      */
                     "application/json": {
                         name: string;
-                        scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
+                        scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
                     };
                 };
             };
@@ -226,7 +226,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -430,7 +430,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -604,7 +604,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -793,7 +793,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 prefix: string;
-                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "admin")[];
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
                                 createdAt: string;
                                 lastUsedAt: string | null;
                                 revokedAt: string | null;
@@ -4888,7 +4888,7 @@ export interface paths {
                                 id: string;
                                 chatbotId: string;
                                 /** @enum {string} */
-                                channel: "api" | "widget";
+                                channel: "api" | "widget" | "telegram" | "slack" | "whatsapp" | "webhook";
                                 sessionId: string | null;
                                 visitorId: string | null;
                                 user: {
@@ -5095,7 +5095,7 @@ export interface paths {
                                 id: string;
                                 chatbotId: string;
                                 /** @enum {string} */
-                                channel: "api" | "widget";
+                                channel: "api" | "widget" | "telegram" | "slack" | "whatsapp" | "webhook";
                                 sessionId: string | null;
                                 visitorId: string | null;
                                 user: {
@@ -7909,7 +7909,7 @@ export interface paths {
                                     id: string;
                                     chatbotId: string;
                                     /** @enum {string} */
-                                    channel: "api" | "widget";
+                                    channel: "api" | "widget" | "telegram" | "slack" | "whatsapp" | "webhook";
                                     sessionId: string | null;
                                     visitorId: string | null;
                                     user: {
@@ -14514,7 +14514,7 @@ export interface paths {
                                 id: string;
                                 chatbotId: string;
                                 /** @enum {string} */
-                                channel: "api" | "widget";
+                                channel: "api" | "widget" | "telegram" | "slack" | "whatsapp" | "webhook";
                                 sessionId: string | null;
                                 visitorId: string | null;
                                 user: {
@@ -18174,6 +18174,2154 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chatbots/{id}/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the bot's messaging channels
+         * @description Requires scope `channels:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/chatbots/{id}/channels" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned)
+         * @description Requires scope `channels:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/channels" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"type":"telegram","name":"Acme on Telegram","credentials":{"botToken":"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "telegram",
+                     *       "name": "Acme on Telegram",
+                     *       "credentials": {
+                     *         "botToken": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "telegram";
+                        name?: string;
+                        credentials: {
+                            botToken: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "slack";
+                        name?: string;
+                        credentials: {
+                            botToken: string;
+                            signingSecret: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "whatsapp";
+                        name?: string;
+                        credentials: {
+                            accessToken: string;
+                            appSecret: string;
+                            verifyToken: string;
+                            phoneNumberId: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "webhook";
+                        name?: string;
+                        /** @default {} */
+                        credentials?: {
+                            secret?: string;
+                        };
+                        /**
+                         * Format: uri
+                         * @default null
+                         */
+                        callbackUrl?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                signingSecret?: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnavailableError */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bots/{bot_id}/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the bot's messaging channels
+         * @description Requires scope `channels:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/bots/{bot_id}/channels" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path: {
+                    bot_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned)
+         * @description Requires scope `channels:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/bots/{bot_id}/channels" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"type":"webhook","name":"In-app messenger","callbackUrl":"https://messenger.example.com/wisp-answers"}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    bot_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "webhook",
+                     *       "name": "In-app messenger",
+                     *       "callbackUrl": "https://messenger.example.com/wisp-answers"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "telegram";
+                        name?: string;
+                        credentials: {
+                            botToken: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "slack";
+                        name?: string;
+                        credentials: {
+                            botToken: string;
+                            signingSecret: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "whatsapp";
+                        name?: string;
+                        credentials: {
+                            accessToken: string;
+                            appSecret: string;
+                            verifyToken: string;
+                            phoneNumberId: string;
+                        };
+                    } | {
+                        /** @enum {string} */
+                        type: "webhook";
+                        name?: string;
+                        /** @default {} */
+                        credentials?: {
+                            secret?: string;
+                        };
+                        /**
+                         * Format: uri
+                         * @default null
+                         */
+                        callbackUrl?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                signingSecret?: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnavailableError */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a channel, its status and when it last received an event
+         * @description Requires scope `channels:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/channels/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a channel (Wisp unregisters itself from the platform where it registered)
+         * @description Requires scope `channels:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X DELETE "$WISP/api/v1/channels/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                /** @enum {boolean} */
+                                deleted: true;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Rename a channel, replace its credentials (checked with the platform) or its callback URL
+         * @description Requires scope `channels:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X PATCH "$WISP/api/v1/channels/{id}" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"name":"Support on Slack","credentials":{"botToken":"xoxb-new-bot-token"}}'
+         *     ```
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Support on Slack",
+                     *       "credentials": {
+                     *         "botToken": "xoxb-new-bot-token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        name?: string;
+                        credentials?: {
+                            [key: string]: string;
+                        };
+                        /** Format: uri */
+                        callbackUrl?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnavailableError */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/reconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check the credentials again; a connected channel sends the answers it held back
+         * @description Requires scope `channels:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/channels/{id}/reconnect" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                type: "telegram" | "slack" | "whatsapp" | "webhook";
+                                name: string;
+                                /** @enum {string} */
+                                status: "connected" | "disconnected";
+                                statusReason: string | null;
+                                inboundUrl: string;
+                                callbackUrl: string | null;
+                                lastEventAt: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnavailableError */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's subscription check (WhatsApp: echoes `hub.challenge` when `hub.verify_token` matches)
+         * @description Public (no API key); answers only with the channel’s verify token.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/channels/{id}/events"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    "hub.mode"?: string;
+                    "hub.verify_token"?: string;
+                    "hub.challenge"?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * The channel's inbound URL: the platform delivers messages here; they are acknowledged at once and answered through the platform (a webhook channel's `"reply": "sync"` answers in the response)
+         * @description Public (no API key); each delivery is verified the platform's way (Telegram secret token, Slack signing secret, WhatsApp X-Hub-Signature-256, Standard Webhooks signature) and refused with 401 otherwise.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/channels/{id}/events"
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                accepted: number;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnsupportedMediaTypeError */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "message.received": {
@@ -18910,8 +21058,8 @@ export interface webhooks {
                             occurredAt: string;
                             chatbotId: string;
                             channelId: string;
-                            /** @description The kind of channel, e.g. `slack` */
-                            channel: string;
+                            /** @description The platform: `telegram`, `slack`, `whatsapp` or `webhook` */
+                            type: string;
                             reason: string;
                         };
                     };

@@ -1,0 +1,80 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ChannelType } from '../../../shared/schemas/channels.js';
+import type { PlatformHttp } from '../platform-http.js';
+
+/** An inbound delivery as the platform sent it: the raw bytes are what signatures cover. */
+export interface InboundRequest {
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+  body: unknown;
+}
+
+/** One end-user message a delivery carried. */
+export interface InboundMessage {
+  /** The platform's id of the event; the same id delivered again is answered once. */
+  eventKey: string;
+  text: string;
+  userId: string;
+  userName: string | null;
+  /** The platform chat or thread: one conversation each. */
+  threadKey: string;
+  /** Where the reply goes, in the platform's terms. */
+  replyTo: Record<string, string>;
+  syncReply?: boolean;
+}
+
+/** An end user's rating of a delivered answer, where the platform has one (Slack reactions). */
+export interface InboundFeedback {
+  /** The platform's id of the delivered answer, as `send` returned it. */
+  deliveredRef: string;
+  rating: 'up' | 'down';
+}
+
+/** What a verified delivery asks for: answering messages, recording feedback, or a response of its own (a handshake). */
+export type InboundOutcome =
+  | { kind: 'messages'; messages: InboundMessage[] }
+  | { kind: 'feedback'; feedback: InboundFeedback }
+  | { kind: 'respond'; status: number; body: unknown };
+
+/** A channel's settings with its credentials opened, for the adapter only. */
+export interface OpenChannel {
+  id: string;
+  credentials: Record<string, string>;
+  /** The secret Wisp chose for inbound deliveries, when the platform lets it choose (Telegram). */
+  inboundSecret: string | null;
+  callbackUrl: string | null;
+}
+
+/** What Wisp sends back: the stored answer and the ids that go with it. */
+export interface OutboundReply {
+  text: string;
+  eventKey: string;
+  threadKey: string;
+  conversationId: string;
+  messageId: string;
+}
+
+/**
+ * One messaging platform, following its public API and webhook rules. Adapters only translate: the chat
+ * turn, storage, answering each event once, and retries are the channels service's and the reply queue's.
+ */
+export interface ChannelAdapter {
+  type: ChannelType;
+  /** Checks the credentials with the platform and registers Wisp's inbound URL where the platform allows it. */
+  connect(channel: OpenChannel, http: PlatformHttp, inboundUrl: string): Promise<void>;
+  /** Unregisters Wisp where it registered itself (best effort, the channel is going away). */
+  release?(channel: OpenChannel, http: PlatformHttp): Promise<void>;
+  /** Verifies a delivery's signature and reads it; throws an `UnauthorizedError` AppError when it is not genuine. */
+  receive(request: InboundRequest, channel: OpenChannel): InboundOutcome;
+  /** Answers the platform's subscription check (`GET` on the inbound URL), or throws. */
+  challenge?(query: Record<string, unknown>, channel: OpenChannel): string;
+  /** Shows that an answer is being written (best effort). */
+  typing?(channel: OpenChannel, http: PlatformHttp, replyTo: Record<string, string>): Promise<void>;
+  /** Delivers an answer; returns the platform's id of the sent message where feedback can refer to it. */
+  send(
+    channel: OpenChannel,
+    http: PlatformHttp,
+    replyTo: Record<string, string>,
+    reply: OutboundReply,
+  ): Promise<string | void>;
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { PlatformError, type PlatformHttp } from '../platform-http.js';
+import { badSignature, checkTimestamp, header, hmac, safeEqual } from '../signatures.js';
+import type { ChannelAdapter, OpenChannel } from './adapter.js';
+
+const envelopeSchema = z.object({
+  type: z.string(),
+  challenge: z.string().max(500).optional(),
+  event_id: z.string().optional(),
+  team_id: z.string().optional(),
+  event: z
+    .object({
+      type: z.string(),
+      subtype: z.string().optional(),
+      bot_id: z.string().optional(),
+      user: z.string().optional(),
+      text: z.string().optional(),
+      channel: z.string().optional(),
+      ts: z.string().optional(),
+      thread_ts: z.string().optional(),
+      reaction: z.string().optional(),
+      item: z.object({ type: z.string(), channel: z.string().optional(), ts: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
+/** Reactions on an answer that rate it (`reaction_added` events). */
+const RATINGS: Record<string, 'up' | 'down'> = { '+1': 'up', thumbsup: 'up', '-1': 'down', thumbsdown: 'down' };
+
+/** Slack answers HTTP 200 with `ok: false`; these errors mean the token no longer works. */
+const REJECTED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
+
+async function slackCall(
+  http: PlatformHttp,
+  channel: OpenChannel,
+  method: string,
+  body: unknown,
+): Promise<{ ts?: string }> {
+  const answer = (await http.call(
+    `${http.baseUrl}/${method}`,
+    { headers: { authorization: `Bearer ${channel.credentials.botToken}` }, body },
+    'Slack',
+  )) as { ok?: boolean; error?: string; ts?: string } | null;
+  if (answer?.ok) return answer;
+  const error = answer?.error ?? 'unknown_error';
+  throw new PlatformError(`Slack refused ${method}: ${error}`, {
+    credentialsRejected: REJECTED_TOKEN.has(error),
+    status: error === 'ratelimited' ? 429 : 400,
+  });
+}
+
+/**
+ * Slack Events API: every request is signed (`v0=` HMAC of `v0:timestamp:body` under the signing secret,
+ * refused outside a five-minute window); the URL is confirmed by echoing `url_verification`'s challenge.
+ * Replies go in the message's thread with `chat.postMessage`.
+ */
+export const slackAdapter: ChannelAdapter = {
+  type: 'slack',
+
+  async connect(channel, http) {
+    await slackCall(http, channel, 'auth.test', {});
+  },
+
+  receive(request, channel) {
+    const timestamp = checkTimestamp(header(request.headers, 'x-slack-request-timestamp'), 'X-Slack-Request-Timestamp');
+    const signature = header(request.headers, 'x-slack-signature') ?? '';
+    const expected = `v0=${hmac(channel.credentials.signingSecret ?? '', `v0:${timestamp}:${request.rawBody.toString('utf8')}`, 'hex')}`;
+    if (!safeEqual(signature, expected))
+      throw badSignature("The X-Slack-Signature does not match: check the channel's signing secret");
+    const parsed = envelopeSchema.safeParse(request.body);
+    if (!parsed.success) return { kind: 'messages', messages: [] };
+    const envelope = parsed.data;
+    if (envelope.type === 'url_verification')
+      return { kind: 'respond', status: 200, body: { challenge: envelope.challenge } };
+    const event = envelope.event;
+    const rating = RATINGS[event?.reaction ?? ''];
+    if (event?.type === 'reaction_added' && rating && event.item?.channel && event.item.ts)
+      return { kind: 'feedback', feedback: { deliveredRef: `${event.item.channel}:${event.item.ts}`, rating } };
+    // Bots' own messages (Wisp's answers among them) and edits are not questions.
+    const isQuestion =
+      envelope.type === 'event_callback' &&
+      (event?.type === 'message' || event?.type === 'app_mention') &&
+      !event.subtype &&
+      !event.bot_id;
+    if (!isQuestion || !event?.text || !event.user || !event.channel || !event.ts || !envelope.event_id)
+      return { kind: 'messages', messages: [] };
+    const threadTs = event.thread_ts ?? event.ts;
+    return {
+      kind: 'messages',
+      messages: [
+        {
+          // A message that mentions the bot arrives twice (`message` and `app_mention`): one answer per message.
+          eventKey: `message:${event.channel}:${event.ts}`,
+          text: event.text.replace(/<@[A-Z0-9]+>\s*/g, '').trim() || event.text,
+          userId: event.user,
+          userName: null,
+          threadKey: `${envelope.team_id ?? ''}:${event.channel}:${threadTs}`,
+          replyTo: { channel: event.channel, threadTs },
+        },
+      ],
+    };
+  },
+
+  async send(channel, http, replyTo, reply) {
+    const posted = await slackCall(http, channel, 'chat.postMessage', {
+      channel: replyTo.channel,
+      thread_ts: replyTo.threadTs,
+      text: reply.text,
+    });
+    return posted.ts ? `${replyTo.channel}:${posted.ts}` : undefined;
+  },
+};

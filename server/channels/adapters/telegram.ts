@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { PlatformError, type PlatformHttp } from '../platform-http.js';
+import { badSignature, header, safeEqual } from '../signatures.js';
+import type { ChannelAdapter, OpenChannel } from './adapter.js';
+import { splitText } from './split-text.js';
+
+const TELEGRAM_MAX_CHARS = 4096;
+
+/** The part of a Telegram `Update` Wisp answers: a text message (core.telegram.org/bots/api#update). */
+const updateSchema = z.object({
+  update_id: z.number().int(),
+  message: z
+    .object({
+      message_id: z.number().int(),
+      text: z.string().optional(),
+      from: z.object({ id: z.number(), first_name: z.string().optional(), username: z.string().optional() }).optional(),
+      chat: z.object({ id: z.number() }),
+    })
+    .optional(),
+});
+
+const methodUrl = (http: PlatformHttp, channel: OpenChannel, method: string) =>
+  `${http.baseUrl}/bot${channel.credentials.botToken}/${method}`;
+
+/**
+ * Telegram Bot API: Wisp registers its inbound URL with `setWebhook` and a secret token of its own, which
+ * Telegram sends back in `X-Telegram-Bot-Api-Secret-Token` on every update.
+ */
+export const telegramAdapter: ChannelAdapter = {
+  type: 'telegram',
+
+  async connect(channel, http, inboundUrl) {
+    await http.call(methodUrl(http, channel, 'getMe'), { method: 'GET' }, 'Telegram');
+    await http.call(
+      methodUrl(http, channel, 'setWebhook'),
+      { body: { url: inboundUrl, secret_token: channel.inboundSecret, allowed_updates: ['message'] } },
+      'Telegram',
+    );
+  },
+
+  async release(channel, http) {
+    await http.call(methodUrl(http, channel, 'deleteWebhook'), { body: {} }, 'Telegram');
+  },
+
+  receive(request, channel) {
+    const token = header(request.headers, 'x-telegram-bot-api-secret-token');
+    if (!token || !channel.inboundSecret || !safeEqual(token, channel.inboundSecret))
+      throw badSignature('The X-Telegram-Bot-Api-Secret-Token header does not match this channel');
+    const update = updateSchema.safeParse(request.body);
+    const message = update.success ? update.data.message : undefined;
+    if (!update.success || !message?.text || !message.from) return { kind: 'messages', messages: [] };
+    const chatId = String(message.chat.id);
+    return {
+      kind: 'messages',
+      messages: [
+        {
+          eventKey: `update:${update.data.update_id}`,
+          text: message.text,
+          userId: String(message.from.id),
+          userName: message.from.username ?? message.from.first_name ?? null,
+          threadKey: chatId,
+          replyTo: { chatId, messageId: String(message.message_id) },
+        },
+      ],
+    };
+  },
+
+  async typing(channel, http, replyTo) {
+    await http.call(
+      methodUrl(http, channel, 'sendChatAction'),
+      { body: { chat_id: replyTo.chatId, action: 'typing' } },
+      'Telegram',
+    );
+  },
+
+  async send(channel, http, replyTo, reply) {
+    try {
+      for (const text of splitText(reply.text, TELEGRAM_MAX_CHARS)) {
+        await http.call(
+          methodUrl(http, channel, 'sendMessage'),
+          {
+            body: {
+              chat_id: replyTo.chatId,
+              text,
+              reply_parameters: { message_id: Number(replyTo.messageId), allow_sending_without_reply: true },
+            },
+          },
+          'Telegram',
+        );
+      }
+    } catch (error) {
+      // 403 from sendMessage is one user blocking the bot, not a revoked token (that is 401).
+      if (error instanceof PlatformError && error.options.status === 403)
+        throw new PlatformError('Telegram refused the message: the user blocked the bot', {
+          credentialsRejected: false,
+          status: 403,
+        });
+      throw error;
+    }
+  },
+};

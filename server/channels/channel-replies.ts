@@ -1,0 +1,243 @@
+import type { Types } from 'mongoose';
+import type { ChatService } from '../chat/chat.service.js';
+import type { ChatTurn } from '../chat/chat.types.js';
+import { AppError } from '../errors/app-error.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import type { Logger } from '../logger.js';
+import {
+  exponentialBackoff,
+  LeaseQueue,
+  queuedJobState,
+  type FailureVerdict,
+  type JobCollection,
+  type LeasedJob,
+} from '../queue/lease-queue.js';
+import type { ChannelType } from '../../shared/schemas/channels.js';
+import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
+import type { InboundFeedback, InboundMessage, InboundRequest, OutboundReply } from './adapters/adapter.js';
+import type { ConversationsService } from '../conversations/conversations.service.js';
+import type { ChannelEventModel, ChannelEventRecord, ChannelRecord } from './channel.model.js';
+import { CHANNEL_DISCONNECTED, type ChannelsService } from './channels.service.js';
+import { PlatformError } from './platform-http.js';
+
+export interface ChannelReplySettings {
+  concurrency: number;
+  maxAttempts: number;
+  backoffMs: number;
+  leaseMs: number;
+  pollMs: number;
+  /** How long an inbound request asking for a synchronous answer waits for it. */
+  syncWaitMs: number;
+}
+
+/** What an inbound delivery is answered with. */
+export type InboundAnswer =
+  | { kind: 'accepted'; accepted: number }
+  | { kind: 'respond'; status: number; body: unknown }
+  | { kind: 'answered'; text: string; conversationId: string; messageId: string }
+  | { kind: 'pending'; eventId: string };
+
+/** A failure that is final for this reply, with the reason kept on its job. */
+class FinalFailure extends Error {}
+
+/**
+ * The door of the chat flow for messaging platforms. An inbound delivery is verified, each message is stored
+ * as a job (unique per platform event id: a retried delivery is answered once), and acknowledged at once:
+ * platforms time out quickly (Slack after 3 s). The job runs the turn through the chat service, keeps the
+ * answer, and delivers it until the platform takes it.
+ */
+export class ChannelReplies {
+  private readonly queue: LeaseQueue<ChannelEventRecord>;
+
+  constructor(
+    private readonly deps: {
+      models: { ChannelEvent: ChannelEventModel };
+      channels: ChannelsService;
+      chat: ChatService;
+      conversations: ConversationsService;
+      logger: Logger;
+      settings: ChannelReplySettings;
+    },
+  ) {
+    const { settings } = deps;
+    this.queue = new LeaseQueue<ChannelEventRecord>(
+      deps.models.ChannelEvent as unknown as JobCollection,
+      {
+        process: (job, signal) => this.process(job, signal),
+        classify: (error) => classify(error),
+      },
+      {
+        name: 'channel-replies',
+        concurrency: settings.concurrency,
+        leaseMs: settings.leaseMs,
+        pollMs: settings.pollMs,
+        maxAttempts: settings.maxAttempts,
+        retryDelayMs: exponentialBackoff(settings.backoffMs),
+      },
+      deps.logger,
+    );
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
+  /** Verifies and stores one inbound delivery, then answers the platform. */
+  async receive(channelId: string, request: InboundRequest): Promise<InboundAnswer> {
+    const channel = await this.deps.channels.findForInbound(channelId);
+    const adapter = this.deps.channels.adapterOf(channel.type);
+    const outcome = adapter.receive(request, this.deps.channels.open(channel));
+    if (outcome.kind === 'respond') return outcome;
+    if (outcome.kind === 'feedback') {
+      await this.recordFeedback(channel, outcome.feedback);
+      return { kind: 'accepted', accepted: 1 };
+    }
+    const stored = await Promise.all(outcome.messages.map((message) => this.store(channel, message)));
+    // Not awaited: the acknowledgement should not wait on a status field.
+    if (outcome.messages.length > 0)
+      this.deps.channels.recordEvent(channel._id).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, channelId }, 'recording when a channel last received an event failed');
+      });
+    this.queue.notify();
+    const sync = outcome.messages.findIndex((message) => message.syncReply);
+    const syncId = sync >= 0 ? stored[sync] : undefined;
+    if (syncId) return this.awaitAnswer(syncId);
+    return { kind: 'accepted', accepted: outcome.messages.length };
+  }
+
+  /** A rating of a delivered answer becomes the answer's feedback, as a thumbs up or down in the widget does. */
+  private async recordFeedback(channel: ChannelRecord, feedback: InboundFeedback): Promise<void> {
+    const answered = await this.deps.models.ChannelEvent.findOne({
+      channelId: channel._id,
+      deliveredRef: feedback.deliveredRef,
+    }).lean();
+    const messageId = answered?.answer?.messageId;
+    // A reaction on anything but one of the bot's answers is not feedback.
+    if (!messageId) return;
+    await this.deps.conversations.feedback(
+      channel.organizationId.toString(),
+      messageId,
+      feedback.rating,
+      undefined,
+      channel.chatbotId,
+    );
+  }
+
+  /** Stores a message as a queued reply; the same platform event again stores nothing. Returns its job id. */
+  private async store(channel: ChannelRecord, message: InboundMessage): Promise<Types.ObjectId | null> {
+    try {
+      const job = await this.deps.models.ChannelEvent.create({
+        organizationId: channel.organizationId,
+        chatbotId: channel.chatbotId,
+        channelId: channel._id,
+        eventKey: message.eventKey,
+        text: message.text.slice(0, MAX_MESSAGE_CHARS),
+        userId: message.userId,
+        userName: message.userName,
+        threadKey: message.threadKey,
+        replyTo: message.replyTo,
+        syncReply: message.syncReply ?? false,
+        ...queuedJobState(),
+      });
+      return job._id;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const first = await this.deps.models.ChannelEvent.findOne({ channelId: channel._id, eventKey: message.eventKey });
+      return first?._id ?? null;
+    }
+  }
+
+  /** Waits for a synchronous answer; one not ready in time is still delivered by its job (202). */
+  private async awaitAnswer(jobId: Types.ObjectId): Promise<InboundAnswer> {
+    const deadline = Date.now() + this.deps.settings.syncWaitMs;
+    while (Date.now() < deadline) {
+      const job = await this.deps.models.ChannelEvent.findById(jobId).lean();
+      if (job?.answer?.text && job.answer.conversationId && job.answer.messageId)
+        return {
+          kind: 'answered',
+          text: job.answer.text,
+          conversationId: job.answer.conversationId,
+          messageId: job.answer.messageId,
+        };
+      if (!job || job.status === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { kind: 'pending', eventId: jobId.toString() };
+  }
+
+  private async process(job: LeasedJob<ChannelEventRecord>, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const record = job.record;
+    const { channels } = this.deps;
+    const channel = await channels.findForInbound(record.channelId.toString()).catch(() => null);
+    if (!channel) throw new FinalFailure('the channel was deleted');
+    if (channel.status === 'disconnected') throw new FinalFailure(CHANNEL_DISCONNECTED);
+    const open = channels.open(channel);
+    const adapter = channels.adapterOf(channel.type);
+    const http = channels.httpFor(channel.type, signal);
+    try {
+      let answer = record.answer?.text ? (record.answer as OutboundReplyParts) : null;
+      if (!answer) {
+        await adapter.typing?.(open, http, record.replyTo as Record<string, string>).catch(() => {
+          // Only a courtesy: the answer follows either way.
+        });
+        answer = await this.runTurn(channel, record, signal);
+        // Kept at once, so a failed delivery is retried without asking the model again.
+        await this.deps.models.ChannelEvent.updateOne({ _id: job.id, lockToken: job.lockToken }, { $set: { answer } });
+      }
+      if (record.syncReply) return { deliveredAt: new Date() };
+      const reply: OutboundReply = { ...answer, eventKey: record.eventKey, threadKey: record.threadKey };
+      const deliveredRef = await adapter.send(open, http, record.replyTo as Record<string, string>, reply);
+      return { deliveredAt: new Date(), deliveredRef: deliveredRef ?? null };
+    } catch (error) {
+      if (error instanceof PlatformError && error.options.credentialsRejected) {
+        await channels.markDisconnected(channel, error.message);
+        throw new FinalFailure(CHANNEL_DISCONNECTED);
+      }
+      throw error;
+    }
+  }
+
+  /** One turn of the chat flow: the platform chat is the conversation, the platform user its visitor. */
+  private async runTurn(
+    channel: ChannelRecord,
+    record: ChannelEventRecord,
+    signal: AbortSignal,
+  ): Promise<OutboundReplyParts> {
+    const type = channel.type as ChannelType;
+    const turn: ChatTurn = {
+      organizationId: record.organizationId.toString(),
+      chatbot: record.chatbotId.toString(),
+      message: record.text,
+      sessionId: `${type}:${channel._id.toString()}:${record.threadKey}`,
+      visitorId: `${type}:${record.userId}`,
+      // The platform event id: a turn retried after a crash replays the stored answer.
+      clientMessageId: `${type}:${record.eventKey}`.slice(0, 200),
+      channel: type,
+      metadata: record.userName ? { platformUserName: record.userName.slice(0, 200) } : undefined,
+    };
+    for await (const event of this.deps.chat.run(turn, signal)) {
+      if (event.type === 'error') throw event.error;
+      if (event.type === 'done')
+        return {
+          text: event.result.response,
+          conversationId: event.result.conversationId,
+          messageId: event.result.messageId,
+        };
+    }
+    throw new Error('the chat turn ended without an answer');
+  }
+}
+
+type OutboundReplyParts = Pick<OutboundReply, 'text' | 'conversationId' | 'messageId'>;
+
+function classify(error: unknown): FailureVerdict {
+  if (error instanceof FinalFailure) return { retryable: false, reason: error.message };
+  if (error instanceof PlatformError) return { retryable: error.retryable, reason: error.message };
+  // The chat flow's refusals (quota used up, bot disabled) stand; its outages (model, database) pass.
+  if (error instanceof AppError) return { retryable: error.status >= 500, reason: error.message };
+  return { retryable: true, reason: 'answering failed unexpectedly' };
+}

@@ -1,0 +1,146 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One call Wisp made to a fake platform, as the platform saw it. */
+export interface PlatformCall {
+  platform: 'telegram' | 'slack' | 'whatsapp' | 'callback';
+  method: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  rawBody: string;
+}
+
+/** Loopback stand-ins for the Telegram Bot API, Slack Web API, WhatsApp Cloud API and a webhook callback receiver. */
+export interface PlatformFakes {
+  url: string;
+  telegramUrl: string;
+  slackUrl: string;
+  whatsappUrl: string;
+  callbackUrl: string;
+  /** Every accepted call, in arrival order. */
+  calls: PlatformCall[];
+  /** Tokens the fakes accept (Telegram bot tokens, Slack bot tokens, WhatsApp access tokens). */
+  acceptToken(token: string): void;
+  /** The token stops working, as after a revocation. */
+  revokeToken(token: string): void;
+  /** The next `count` sending calls to `platform` fail with `status` (a platform outage). */
+  failNext(platform: PlatformCall['platform'], count: number, status?: number): void;
+  /** The calls of one platform method, e.g. `sendMessage`. */
+  callsOf(method: string): PlatformCall[];
+  stop(): Promise<void>;
+}
+
+const SENDING = new Set(['sendMessage', 'chat.postMessage', 'messages', 'callback']);
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Starts the fakes. Each checks what the real platform checks of a request (the token in the path or the
+ * `Authorization` header, a JSON body with the required fields) and answers as the real one does, including
+ * its way of refusing a bad token (Telegram 401, Slack `ok: false, invalid_auth`, Graph API 401).
+ */
+export async function startPlatformFakes(): Promise<PlatformFakes> {
+  const tokens = new Set<string>();
+  const failures = new Map<string, { count: number; status: number }>();
+  const calls: PlatformCall[] = [];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const rawBody = await readBody(req);
+    const isJson = (req.headers['content-type'] ?? '').startsWith('application/json');
+    const body = (rawBody && isJson ? JSON.parse(rawBody) : {}) as Record<string, unknown>;
+    if (req.method === 'POST' && !isJson) return json(res, 415, { error: 'JSON bodies only' });
+    const [, platform = '', ...rest] = (req.url ?? '').split('?')[0]!.split('/');
+    const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const record = (method: string) => {
+      const failure = failures.get(platform);
+      if (SENDING.has(method) && failure && failure.count > 0) {
+        failure.count -= 1;
+        json(res, failure.status, { ok: false, error: 'fake outage' });
+        return false;
+      }
+      calls.push({ platform: platform as PlatformCall['platform'], method, headers: req.headers, body, rawBody });
+      return true;
+    };
+
+    if (platform === 'telegram') {
+      const [botPart = '', method = ''] = rest;
+      if (!tokens.has(botPart.replace(/^bot/, '')))
+        return json(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+      const missing = { setWebhook: ['url'], sendMessage: ['chat_id', 'text'], sendChatAction: ['chat_id', 'action'] }[
+        method
+      ]?.filter((field) => body[field] === undefined || body[field] === '');
+      if (missing?.length)
+        return json(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${missing[0]} is empty` });
+      if (method === 'setWebhook' && !/^[A-Za-z0-9_-]{1,256}$/.test(String(body.secret_token ?? '')))
+        return json(res, 400, {
+          ok: false,
+          error_code: 400,
+          description: 'Bad Request: secret token contains unallowed characters',
+        });
+      if (!record(method)) return;
+      return json(res, 200, {
+        ok: true,
+        result: method === 'getMe' ? { id: 1, is_bot: true, username: 'acme_bot' } : true,
+      });
+    }
+    if (platform === 'slack') {
+      const method = rest[0] ?? '';
+      if (!tokens.has(bearer)) return json(res, 200, { ok: false, error: bearer ? 'invalid_auth' : 'not_authed' });
+      if (method === 'chat.postMessage' && (!body.channel || !body.text))
+        return json(res, 200, { ok: false, error: 'no_text' });
+      if (!record(method)) return;
+      return json(res, 200, {
+        ok: true,
+        team_id: 'T1',
+        user_id: 'UBOT',
+        ts: `1800000000.${String(calls.length).padStart(6, '0')}`,
+      });
+    }
+    if (platform === 'whatsapp') {
+      const method = rest[1] ?? 'phone-number';
+      if (!tokens.has(bearer))
+        return json(res, 401, { error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190 } });
+      const text = body.text as { body?: string } | undefined;
+      if (
+        method === 'messages' &&
+        (body.messaging_product !== 'whatsapp' || !body.to || body.type !== 'text' || !text?.body)
+      )
+        return json(res, 400, { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100 } });
+      if (!record(method)) return;
+      return json(res, 200, { messaging_product: 'whatsapp', messages: [{ id: 'wamid.OUT' }], id: rest[0] });
+    }
+    if (platform === 'callback' && record('callback')) return json(res, 200, { received: true });
+    if (!res.headersSent) json(res, 404, { error: 'unknown fake path' });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => json(res, 500, { error: 'fake failed' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    telegramUrl: `${url}/telegram`,
+    slackUrl: `${url}/slack`,
+    whatsappUrl: `${url}/whatsapp`,
+    callbackUrl: `${url}/callback`,
+    calls,
+    acceptToken: (token) => void tokens.add(token),
+    revokeToken: (token) => void tokens.delete(token),
+    failNext: (platform, count, status = 500) => void failures.set(platform, { count, status }),
+    callsOf: (method) => calls.filter((call) => call.method === method),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
