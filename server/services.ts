@@ -200,7 +200,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   });
   webhooks.subscribeTo(events);
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
-  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups]) {
+  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups, webhooks]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
   // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a

@@ -1,4 +1,4 @@
-import type { Connection, Types } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../shared/schemas/webhooks.js';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -100,6 +100,16 @@ export class Webhooks {
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.all([this.outbox.stop(), this.sender.queue.stop()]);
+  }
+
+  /** A deleted bot's endpoints (those filtered to it) go with it, with their deliveries. */
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    const { Webhook, WebhookDelivery } = this.deps.models;
+    const endpoints = await Webhook.find({ chatbotId: new Types.ObjectId(chatbotId) }, { _id: 1 }).lean();
+    if (endpoints.length === 0) return;
+    const ids = endpoints.map((endpoint) => endpoint._id);
+    await WebhookDelivery.deleteMany({ webhookId: { $in: ids } });
+    await Webhook.deleteMany({ _id: { $in: ids } });
   }
 
   /** Deletes fanned-out outbox rows and finished deliveries past their retention. */
