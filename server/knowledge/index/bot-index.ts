@@ -1,5 +1,6 @@
 import MiniSearch from 'minisearch';
 import { stemmer } from 'stemmer';
+import { LexicalIndex } from './lexical-index.js';
 import { STOPWORDS } from './stopwords.js';
 
 /** A searchable chunk as held in memory. */
@@ -58,6 +59,11 @@ function termsOf(text: string): Set<string> {
   return terms;
 }
 
+/** The fields the lexical index scores, in the order of its boosts (title 1.5, heading 2, text 1). */
+function lexicalFields(chunk: IndexedChunk): string[] {
+  return [chunk.title, chunk.heading, chunk.text];
+}
+
 /** A float32 little-endian buffer as a vector (copied, since a stored buffer may be unaligned). */
 export function toVector(buffer: Buffer | null | undefined): Float32Array | null {
   if (!buffer || buffer.length === 0 || buffer.length % 4 !== 0) return null;
@@ -74,7 +80,7 @@ export function fromVector(vector: Float32Array): Buffer {
 }
 
 /**
- * One bot's chunks in memory: a BM25 index (MiniSearch) over title, heading and text,
+ * One bot's chunks in memory: a BM25 index (LexicalIndex) over title, heading and text,
  * and the chunks' embeddings for a brute-force cosine scan.
  */
 export class BotIndex {
@@ -84,15 +90,10 @@ export class BotIndex {
    * stays "known" until the next rebuild, which only makes confidence slightly stricter.
    */
   private readonly vocabulary = new Set<string>();
-  private readonly lexical = new MiniSearch<IndexedChunk>({
-    fields: ['title', 'heading', 'text'],
-    storeFields: [],
-    processTerm: (term) => {
-      const processed = processTerm(term);
-      if (processed) this.vocabulary.add(processed);
-      return processed;
-    },
-    searchOptions: { boost: { title: 1.5, heading: 2 }, processTerm },
+  private readonly lexical = new LexicalIndex(['title', 'heading', 'text'], [1.5, 2, 1], (term) => {
+    const processed = processTerm(term);
+    if (processed) this.vocabulary.add(processed);
+    return processed;
   });
   private readonly chunks = new Map<string, IndexedChunk>();
   private readonly bySource = new Map<string, string[]>();
@@ -121,7 +122,7 @@ export class BotIndex {
       this.chunks.set(chunk.id, chunk);
       if (chunk.vector) this.vectors += 1;
     }
-    this.lexical.addAll(chunks);
+    for (const chunk of chunks) this.lexical.add(chunk.id, lexicalFields(chunk));
     this.bySource.set(
       sourceId,
       chunks.map((chunk) => chunk.id),
@@ -133,7 +134,7 @@ export class BotIndex {
     this.matrix = null;
     this.chunks.set(chunk.id, chunk);
     if (chunk.vector) this.vectors += 1;
-    this.lexical.add(chunk);
+    this.lexical.add(chunk.id, lexicalFields(chunk));
     const ids = this.bySource.get(chunk.sourceId);
     if (ids) ids.push(chunk.id);
     else this.bySource.set(chunk.sourceId, [chunk.id]);
@@ -143,11 +144,10 @@ export class BotIndex {
     const ids = this.bySource.get(sourceId);
     if (!ids) return;
     this.matrix = null;
-    // discard() marks documents gone at once; MiniSearch vacuums its tree in the background.
-    this.lexical.discardAll(ids);
     for (const id of ids) {
       const chunk = this.chunks.get(id);
       if (!chunk) continue;
+      this.lexical.remove(id, lexicalFields(chunk));
       if (chunk.vector) this.vectors -= 1;
       this.chunks.delete(id);
     }
@@ -165,16 +165,23 @@ export class BotIndex {
     // Words the knowledge never uses weigh half: "how long is X valid" should not need "long" and "valid" to be sure.
     const weight = (term: string) => (this.vocabulary.has(term) ? 1 : 0.5);
     const total = [...terms].reduce((sum, term) => sum + weight(term), 0);
-    const results = this.lexical.search(query, {
-      prefix: (term) => term.length >= 5,
-      // Fuzzy matching costs five times a plain search, so only words the knowledge never uses (typos) get it.
-      fuzzy: (term) => (term.length >= 5 && !this.vocabulary.has(term) ? 0.2 : false),
-      combineWith: 'OR',
+    // Every processed word of the question, repeats included (a repeated word weighs more, as it always has).
+    const queryTerms = tokenize(query).flatMap((token) => {
+      const term = processTerm(token);
+      if (!term) return [];
+      return [
+        {
+          term,
+          prefix: term.length >= 5,
+          // Fuzzy matching costs five times a plain search, so only words the knowledge never uses (typos) get it.
+          fuzzy: term.length >= 5 && !this.vocabulary.has(term) ? 0.2 : (false as const),
+        },
+      ];
     });
-    return results.slice(0, limit).map((result) => ({
-      id: String(result.id),
+    return this.lexical.search(queryTerms, limit).map((result) => ({
+      id: result.id,
       score: result.score,
-      coverage: Math.min(1, [...new Set(result.queryTerms)].reduce((sum, term) => sum + weight(term), 0) / total),
+      coverage: Math.min(1, result.queryTerms.reduce((sum, term) => sum + weight(term), 0) / total),
     }));
   }
 
