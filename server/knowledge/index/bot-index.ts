@@ -2,6 +2,7 @@ import MiniSearch from 'minisearch';
 import { stemmer } from 'stemmer';
 import { LexicalIndex } from './lexical-index.js';
 import { STOPWORDS } from './stopwords.js';
+import { VectorMatrix } from './vector-matrix.js';
 
 /** A searchable chunk as held in memory. */
 export interface IndexedChunk {
@@ -81,7 +82,7 @@ export function fromVector(vector: Float32Array): Buffer {
 
 /**
  * One bot's chunks in memory: a BM25 index (LexicalIndex) over title, heading and text,
- * and the chunks' embeddings for a brute-force cosine scan.
+ * and the chunks' embeddings for an exact cosine scan (SIMD-prefiltered, see VectorMatrix).
  */
 export class BotIndex {
   /**
@@ -98,7 +99,7 @@ export class BotIndex {
   private readonly chunks = new Map<string, IndexedChunk>();
   private readonly bySource = new Map<string, string[]>();
   private vectors = 0;
-  private matrix: { model: string; dims: number; data: Float32Array; ids: string[] } | null = null;
+  private matrix: VectorMatrix | null = null;
 
   constructor(public version: number) {}
 
@@ -185,53 +186,30 @@ export class BotIndex {
     }));
   }
 
-  /** The chunks closest to a query vector made by the same embedding model (exact scan, no approximation). */
+  /** The chunks closest to a query vector made by the same embedding model (exact, no approximation). */
   searchVector(query: Float32Array, model: string, limit: number): VectorHit[] {
-    const { data, ids, dims } = this.vectorMatrix(model, query.length);
-    const top: VectorHit[] = [];
-    let floor = -Infinity;
-    for (let row = 0; row < ids.length; row += 1) {
-      const base = row * dims;
-      // Four running sums let the engine overlap the multiplications (about a quarter faster).
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let i = 0;
-      for (; i + 3 < dims; i += 4) {
-        s0 += data[base + i]! * query[i]!;
-        s1 += data[base + i + 1]! * query[i + 1]!;
-        s2 += data[base + i + 2]! * query[i + 2]!;
-        s3 += data[base + i + 3]! * query[i + 3]!;
-      }
-      for (; i < dims; i += 1) s0 += data[base + i]! * query[i]!;
-      const dot = s0 + s1 + s2 + s3;
-      if (top.length >= limit && dot <= floor) continue;
-      let at = top.length;
-      while (at > 0 && top[at - 1]!.score < dot) at -= 1;
-      top.splice(at, 0, { id: ids[row]!, score: dot });
-      if (top.length > limit) top.pop();
-      if (top.length >= limit) floor = top[top.length - 1]!.score;
-    }
-    return top;
+    return this.vectorMatrix(model, query.length).search(query, limit);
   }
 
   /**
    * All vectors of one model in one contiguous array, rebuilt after changes. Each chunk's
    * vector then becomes a view into it, so the vectors are held once, not twice.
    */
-  private vectorMatrix(model: string, dims: number) {
+  private vectorMatrix(model: string, dims: number): VectorMatrix {
     if (this.matrix?.model === model && this.matrix.dims === dims) return this.matrix;
-    const data = new Float32Array(this.vectors * dims);
-    const ids: string[] = [];
-    for (const chunk of this.chunks.values()) {
-      if (!chunk.vector || chunk.vectorModel !== model || chunk.vector.length !== dims) continue;
-      const offset = ids.length * dims;
-      data.set(chunk.vector, offset);
-      chunk.vector = data.subarray(offset, offset + dims);
-      ids.push(chunk.id);
-    }
-    this.matrix = { model, dims, data, ids };
-    return this.matrix;
+    const members = [...this.chunks.values()].filter(
+      (chunk) => chunk.vector && chunk.vectorModel === model && chunk.vector.length === dims,
+    );
+    const matrix = new VectorMatrix(
+      model,
+      dims,
+      members.map((chunk) => chunk.id),
+      members.map((chunk) => chunk.vector!),
+    );
+    members.forEach((chunk, row) => {
+      chunk.vector = matrix.row(row);
+    });
+    this.matrix = matrix;
+    return matrix;
   }
 }
