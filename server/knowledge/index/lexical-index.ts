@@ -104,7 +104,8 @@ export class LexicalIndex {
   }
 
   add(id: string, values: readonly string[]): void {
-    if (this.byId.has(id)) this.remove(id);
+    // As MiniSearch did: a chunk is added once, and removed (with its fields) before it comes back.
+    if (this.byId.has(id)) throw new Error(`duplicate document id ${id}`);
     const doc = this.ids.length;
     this.ensureCapacity(doc + 1);
     this.ids.push(id);
@@ -133,7 +134,7 @@ export class LexicalIndex {
   }
 
   /** Removes a document; `values` are the fields it was added with, to update its terms' frequencies. */
-  remove(id: string, values?: readonly string[]): void {
+  remove(id: string, values: readonly string[]): void {
     const doc = this.byId.get(id);
     if (doc === undefined) return;
     this.byId.delete(id);
@@ -143,7 +144,7 @@ export class LexicalIndex {
       const length = this.lengths[field]![doc]!;
       this.averages[field] = this.count > 1 ? (this.averages[field]! * this.count - length) / (this.count - 1) : 0;
       const seen = new Set<string>();
-      for (const token of tokenize(values?.[field] ?? '')) {
+      for (const token of tokenize(values[field] ?? '')) {
         const term = this.processTerm(token);
         if (!term || seen.has(term)) continue;
         seen.add(term);
