@@ -28,6 +28,7 @@ const PAGE = 65_536;
 const F32_EPSILON = 2 ** -24;
 
 interface Simd {
+  data: Float32Array;
   scores: (data: number, query: number, rows: number, dims: number, out: number) => void;
   query: Float32Array;
   out: Float32Array;
@@ -53,23 +54,8 @@ export class VectorMatrix {
   ) {
     const rows = vectors.length;
     const module = dims % 8 === 0 && rows >= SIMD_MIN_ROWS ? compiledDot() : null;
-    let simd: Simd | null = null;
-    if (module) {
-      const dataBytes = rows * dims * 4;
-      const memory = new WebAssembly.Memory({ initial: Math.ceil((dataBytes + dims * 4 + rows * 4) / PAGE) });
-      const instance = new WebAssembly.Instance(module, { env: { memory } });
-      this.data = new Float32Array(memory.buffer, 0, rows * dims);
-      // The memory never grows, so these views stay valid for the matrix's life.
-      simd = {
-        scores: instance.exports.scores as Simd['scores'],
-        query: new Float32Array(memory.buffer, dataBytes, dims),
-        out: new Float32Array(memory.buffer, dataBytes + dims * 4, rows),
-        queryOffset: dataBytes,
-        outOffset: dataBytes + dims * 4,
-      };
-    } else {
-      this.data = new Float32Array(rows * dims);
-    }
+    const simd = module ? simdScan(module, rows, dims) : null;
+    this.data = simd ? simd.data : new Float32Array(rows * dims);
     this.simd = simd;
     vectors.forEach((vector, row) => {
       this.data.set(vector, row * dims);
@@ -135,6 +121,31 @@ export class VectorMatrix {
     }
     return top;
   }
+}
+
+/**
+ * The matrix inside a WebAssembly memory of its own, or null when the engine cannot reserve one
+ * (each memory reserves address space with guard regions, so a process with very many large bots
+ * may be refused one): those bots keep the exact scan alone.
+ */
+function simdScan(module: WebAssembly.Module, rows: number, dims: number): Simd | null {
+  const dataBytes = rows * dims * 4;
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: Math.ceil((dataBytes + dims * 4 + rows * 4) / PAGE) });
+  } catch {
+    return null;
+  }
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  // The memory never grows, so these views stay valid for the matrix's life.
+  return {
+    data: new Float32Array(memory.buffer, 0, rows * dims),
+    scores: instance.exports.scores as Simd['scores'],
+    query: new Float32Array(memory.buffer, dataBytes, dims),
+    out: new Float32Array(memory.buffer, dataBytes + dims * 4, rows),
+    queryOffset: dataBytes,
+    outOffset: dataBytes + dims * 4,
+  };
 }
 
 /** The k-th largest value (k ≥ 1), keeping a small sorted list of the best k seen. */
