@@ -15,7 +15,7 @@ import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { startBenchApp } from './bench-app.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const CONNECTIONS = 16;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 interface Figures {

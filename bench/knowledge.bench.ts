@@ -4,7 +4,8 @@
  * server), then retrieval latency for one bot at 1k, 10k and 100k chunks, lexical and
  * hybrid, with process memory. Chunks for the retrieval figures are inserted straight
  * through the models: ingesting 100k chunks through the API would take most of the time box.
- * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run)
+ * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
+ * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part)
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -22,6 +23,7 @@ import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
 import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { startBenchApp } from './bench-app.js';
 
+const PARTS = (process.env.BENCH_PARTS ?? 'ingestion,retrieval').split(',');
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
 /** A small sentence-embedding model's width (e.g. MiniLM); 1.5 KB of float32 per chunk. */
 const DIMS = 384;
@@ -222,14 +224,17 @@ async function main() {
   const db = await startEmbeddedDb();
   const fake = await startFakeLlm({ embeddingDims: DIMS });
   try {
-    console.log(`Ingestion through the API: ${INGEST_SOURCES} text sources of about 5,000 characters`);
-    for (const mode of ['lexical', 'hybrid'] as const) {
+    if (PARTS.includes('ingestion')) {
+      console.log(`Ingestion through the API: ${INGEST_SOURCES} text sources of about 5,000 characters`);
+    }
+    for (const mode of PARTS.includes('ingestion') ? (['lexical', 'hybrid'] as const) : []) {
       const result = await ingestThroughput(db.uri, mode, fake.url);
       console.log(
         `${mode}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
           `(all ${result.sources} POSTs answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed)`,
       );
     }
+    if (!PARTS.includes('retrieval')) return;
     console.log(`\nRetrieval for one bot (${DIMS}-dimension vectors, ${QUERIES} queries per mode, warm index)`);
     await retrievalAtSizes(db.uri);
   } finally {

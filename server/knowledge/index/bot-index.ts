@@ -1,6 +1,8 @@
 import MiniSearch from 'minisearch';
 import { stemmer } from 'stemmer';
+import { LexicalIndex } from './lexical-index.js';
 import { STOPWORDS } from './stopwords.js';
+import { VectorMatrix } from './vector-matrix.js';
 
 /** A searchable chunk as held in memory. */
 export interface IndexedChunk {
@@ -58,6 +60,11 @@ export function termsOf(text: string): Set<string> {
   return terms;
 }
 
+/** The fields the lexical index scores, in the order of its boosts (title 1.5, heading 2, text 1). */
+function lexicalFields(chunk: IndexedChunk): string[] {
+  return [chunk.title, chunk.heading, chunk.text];
+}
+
 /** A float32 little-endian buffer as a vector (copied, since a stored buffer may be unaligned). */
 export function toVector(buffer: Buffer | null | undefined): Float32Array | null {
   if (!buffer || buffer.length === 0 || buffer.length % 4 !== 0) return null;
@@ -74,8 +81,8 @@ export function fromVector(vector: Float32Array): Buffer {
 }
 
 /**
- * One bot's chunks in memory: a BM25 index (MiniSearch) over title, heading and text,
- * and the chunks' embeddings for a brute-force cosine scan.
+ * One bot's chunks in memory: a BM25 index (LexicalIndex) over title, heading and text,
+ * and the chunks' embeddings for an exact cosine scan (SIMD-prefiltered, see VectorMatrix).
  */
 export class BotIndex {
   /**
@@ -84,27 +91,22 @@ export class BotIndex {
    * stays "known" until the next rebuild, which only makes confidence slightly stricter.
    */
   private readonly vocabulary = new Set<string>();
-  private readonly lexical = new MiniSearch<IndexedChunk>({
-    fields: ['title', 'heading', 'text'],
-    storeFields: [],
-    processTerm: (term) => {
-      const processed = processTerm(term);
-      if (processed) {
-        this.vocabulary.add(processed);
-        this.termsBeingIndexed?.add(processed);
-      }
-      return processed;
-    },
-    searchOptions: { boost: { title: 1.5, heading: 2 }, processTerm },
+  private readonly lexical = new LexicalIndex(['title', 'heading', 'text'], [1.5, 2, 1], (term) => {
+    const processed = processTerm(term);
+    if (processed) {
+      this.vocabulary.add(processed);
+      this.termsBeingIndexed?.add(processed);
+    }
+    return processed;
   });
   private readonly chunks = new Map<string, IndexedChunk>();
   /** In how many chunks each term occurs, for the terms' weights (inverse document frequency). */
   private readonly documentFrequency = new Map<string, number>();
-  /** The distinct terms of the chunk MiniSearch is tokenizing, collected so each chunk is tokenized once. */
+  /** The distinct terms of the chunk being tokenized, collected so each chunk is tokenized once. */
   private termsBeingIndexed: Set<string> | null = null;
   private readonly bySource = new Map<string, string[]>();
   private vectors = 0;
-  private matrix: { model: string; dims: number; data: Float32Array; ids: string[] } | null = null;
+  private matrix: VectorMatrix | null = null;
 
   constructor(public version: number) {}
 
@@ -150,11 +152,10 @@ export class BotIndex {
     const ids = this.bySource.get(sourceId);
     if (!ids) return;
     this.matrix = null;
-    // discard() marks documents gone at once; MiniSearch vacuums its tree in the background.
-    this.lexical.discardAll(ids);
     for (const id of ids) {
       const chunk = this.chunks.get(id);
       if (!chunk) continue;
+      this.lexical.remove(id, lexicalFields(chunk));
       if (chunk.vector) this.vectors -= 1;
       this.count(termsOf(`${chunk.title} ${chunk.heading} ${chunk.text}`), -1);
       this.chunks.delete(id);
@@ -183,7 +184,7 @@ export class BotIndex {
   private index(chunk: IndexedChunk): void {
     this.termsBeingIndexed = new Set();
     try {
-      this.lexical.add(chunk);
+      this.lexical.add(chunk.id, lexicalFields(chunk));
       this.count(this.termsBeingIndexed, 1);
     } finally {
       this.termsBeingIndexed = null;
@@ -209,66 +210,50 @@ export class BotIndex {
     // Words the knowledge never uses weigh half: "how long is X valid" should not need "long" and "valid" to be sure.
     const weight = (term: string) => (this.vocabulary.has(term) ? 1 : 0.5);
     const total = [...terms].reduce((sum, term) => sum + weight(term), 0);
-    const results = this.lexical.search(query, {
-      prefix: (term) => term.length >= 5,
-      // Fuzzy matching costs five times a plain search, so only words the knowledge never uses (typos) get it.
-      fuzzy: (term) => (term.length >= 5 && !this.vocabulary.has(term) ? 0.2 : false),
-      combineWith: 'OR',
+    // Every processed word of the question, repeats included (a repeated word weighs more, as it always has).
+    const queryTerms = tokenize(query).flatMap((token) => {
+      const term = processTerm(token);
+      if (!term) return [];
+      return [
+        {
+          term,
+          prefix: term.length >= 5,
+          // Fuzzy matching costs five times a plain search, so only words the knowledge never uses (typos) get it.
+          fuzzy: term.length >= 5 && !this.vocabulary.has(term) ? 0.2 : (false as const),
+        },
+      ];
     });
-    return results.slice(0, limit).map((result) => ({
-      id: String(result.id),
+    return this.lexical.search(queryTerms, limit).map((result) => ({
+      id: result.id,
       score: result.score,
-      coverage: Math.min(1, [...new Set(result.queryTerms)].reduce((sum, term) => sum + weight(term), 0) / total),
+      coverage: Math.min(1, result.queryTerms.reduce((sum, term) => sum + weight(term), 0) / total),
     }));
   }
 
-  /** The chunks closest to a query vector made by the same embedding model (exact scan, no approximation). */
+  /** The chunks closest to a query vector made by the same embedding model (exact, no approximation). */
   searchVector(query: Float32Array, model: string, limit: number): VectorHit[] {
-    const { data, ids, dims } = this.vectorMatrix(model, query.length);
-    const top: VectorHit[] = [];
-    let floor = -Infinity;
-    for (let row = 0; row < ids.length; row += 1) {
-      const base = row * dims;
-      // Four running sums let the engine overlap the multiplications (about a quarter faster).
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let i = 0;
-      for (; i + 3 < dims; i += 4) {
-        s0 += data[base + i]! * query[i]!;
-        s1 += data[base + i + 1]! * query[i + 1]!;
-        s2 += data[base + i + 2]! * query[i + 2]!;
-        s3 += data[base + i + 3]! * query[i + 3]!;
-      }
-      for (; i < dims; i += 1) s0 += data[base + i]! * query[i]!;
-      const dot = s0 + s1 + s2 + s3;
-      if (top.length >= limit && dot <= floor) continue;
-      let at = top.length;
-      while (at > 0 && top[at - 1]!.score < dot) at -= 1;
-      top.splice(at, 0, { id: ids[row]!, score: dot });
-      if (top.length > limit) top.pop();
-      if (top.length >= limit) floor = top[top.length - 1]!.score;
-    }
-    return top;
+    return this.vectorMatrix(model, query.length).search(query, limit);
   }
 
   /**
    * All vectors of one model in one contiguous array, rebuilt after changes. Each chunk's
    * vector then becomes a view into it, so the vectors are held once, not twice.
    */
-  private vectorMatrix(model: string, dims: number) {
+  private vectorMatrix(model: string, dims: number): VectorMatrix {
     if (this.matrix?.model === model && this.matrix.dims === dims) return this.matrix;
-    const data = new Float32Array(this.vectors * dims);
-    const ids: string[] = [];
-    for (const chunk of this.chunks.values()) {
-      if (!chunk.vector || chunk.vectorModel !== model || chunk.vector.length !== dims) continue;
-      const offset = ids.length * dims;
-      data.set(chunk.vector, offset);
-      chunk.vector = data.subarray(offset, offset + dims);
-      ids.push(chunk.id);
-    }
-    this.matrix = { model, dims, data, ids };
-    return this.matrix;
+    const members = [...this.chunks.values()].filter(
+      (chunk) => chunk.vector && chunk.vectorModel === model && chunk.vector.length === dims,
+    );
+    const matrix = new VectorMatrix(
+      model,
+      dims,
+      members.map((chunk) => chunk.id),
+      members.map((chunk) => chunk.vector!),
+    );
+    members.forEach((chunk, row) => {
+      chunk.vector = matrix.row(row);
+    });
+    this.matrix = matrix;
+    return matrix;
   }
 }

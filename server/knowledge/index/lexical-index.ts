@@ -1,0 +1,328 @@
+import MiniSearch from 'minisearch';
+import SearchableMap from 'minisearch/SearchableMap';
+
+/** A document's searchable fields, in scoring order. */
+export type LexicalFields = readonly string[];
+
+export interface LexicalMatch {
+  id: string;
+  score: number;
+  /** Distinct query terms (as processed) the document matched, exactly or by prefix or fuzzily. */
+  queryTerms: string[];
+}
+
+export interface LexicalQueryTerm {
+  term: string;
+  prefix: boolean;
+  /** Share of the term's length allowed as edits (0.2 → 1 edit per 5 letters), or false. */
+  fuzzy: number | false;
+}
+
+/** BM25+ parameters and match weights, the same as MiniSearch's defaults so scores keep their meaning. */
+const K = 1.2;
+const B = 0.7;
+const D = 0.5;
+const PREFIX_WEIGHT = 0.375;
+const FUZZY_WEIGHT = 0.45;
+const MAX_FUZZY = 6;
+
+const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
+
+/** One term's occurrences in one field: parallel document ids and term frequencies, grown by doubling. */
+class Postings {
+  docs = new Int32Array(4);
+  freqs = new Uint16Array(4);
+  length = 0;
+  /** Live documents holding the term (the BM25 document frequency). */
+  live = 0;
+
+  push(doc: number, freq: number): void {
+    if (this.length === this.docs.length) {
+      const docs = new Int32Array(this.length * 2);
+      docs.set(this.docs);
+      this.docs = docs;
+      const freqs = new Uint16Array(this.length * 2);
+      freqs.set(this.freqs);
+      this.freqs = freqs;
+    }
+    this.docs[this.length] = doc;
+    this.freqs[this.length] = Math.min(freq, 65_535);
+    this.length += 1;
+    this.live += 1;
+  }
+
+  /** Drops removed documents' entries. */
+  compact(alive: Uint8Array): void {
+    let kept = 0;
+    for (let i = 0; i < this.length; i += 1) {
+      const doc = this.docs[i]!;
+      if (!alive[doc]) continue;
+      this.docs[kept] = doc;
+      this.freqs[kept] = this.freqs[i]!;
+      kept += 1;
+    }
+    this.length = kept;
+  }
+}
+
+/**
+ * A BM25+ inverted index over typed arrays, scoring exactly as MiniSearch does (same formula,
+ * field boosts, prefix and fuzzy weights, and the "quality" factor of matched query terms), so
+ * its results keep their meaning for the retriever. MiniSearch builds a Map entry and result
+ * object per matching document and sorts them all, which at 100k chunks cost hundreds of
+ * milliseconds for common words; here scores add up in flat arrays and a heap keeps the top k.
+ * The term dictionary stays MiniSearch's radix tree, for prefix and fuzzy lookups.
+ */
+export class LexicalIndex {
+  private readonly terms = new SearchableMap<Postings[]>();
+  private ids: (string | undefined)[] = [];
+  private alive = new Uint8Array(1024);
+  /** Field lengths (distinct tokens, as MiniSearch counts them), one array per field. */
+  private lengths: Uint32Array[];
+  /** Average field lengths, kept as MiniSearch keeps them (a running mean) so scores match to the last bit. */
+  private readonly averages: number[];
+  private readonly byId = new Map<string, number>();
+  private count = 0;
+  private dead = 0;
+  // Per-query scratch space, reused between queries.
+  private scores = new Float64Array(1024);
+  private matched = new Uint16Array(1024);
+  private stamp = new Int32Array(1024);
+  private query = 0;
+
+  constructor(
+    private readonly fields: LexicalFields,
+    private readonly boosts: readonly number[],
+    private readonly processTerm: (term: string) => string | null,
+  ) {
+    this.lengths = fields.map(() => new Uint32Array(1024));
+    this.averages = fields.map(() => 0);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(id: string, values: readonly string[]): void {
+    // As MiniSearch did: a chunk is added once, and removed (with its fields) before it comes back.
+    if (this.byId.has(id)) throw new Error(`duplicate document id ${id}`);
+    const doc = this.ids.length;
+    this.ensureCapacity(doc + 1);
+    this.ids.push(id);
+    this.byId.set(id, doc);
+    this.alive[doc] = 1;
+    this.count += 1;
+    values.forEach((value, field) => {
+      const tokens = tokenize(value);
+      const length = new Set(tokens).size;
+      this.lengths[field]![doc] = length;
+      this.averages[field] = (this.averages[field]! * (this.count - 1) + length) / this.count;
+      const freqs = new Map<string, number>();
+      for (const token of tokens) {
+        const term = this.processTerm(token);
+        if (term) freqs.set(term, (freqs.get(term) ?? 0) + 1);
+      }
+      for (const [term, freq] of freqs) {
+        let lists = this.terms.get(term);
+        if (!lists) {
+          lists = [];
+          this.terms.set(term, lists);
+        }
+        (lists[field] ??= new Postings()).push(doc, freq);
+      }
+    });
+  }
+
+  /** Removes a document; `values` are the fields it was added with, to update its terms' frequencies. */
+  remove(id: string, values: readonly string[]): void {
+    const doc = this.byId.get(id);
+    if (doc === undefined) return;
+    this.byId.delete(id);
+    this.alive[doc] = 0;
+    this.ids[doc] = undefined;
+    this.fields.forEach((_, field) => {
+      const length = this.lengths[field]![doc]!;
+      this.averages[field] = this.count > 1 ? (this.averages[field]! * this.count - length) / (this.count - 1) : 0;
+      const seen = new Set<string>();
+      for (const token of tokenize(values[field] ?? '')) {
+        const term = this.processTerm(token);
+        if (!term || seen.has(term)) continue;
+        seen.add(term);
+        const postings = this.terms.get(term)?.[field];
+        if (postings) postings.live -= 1;
+      }
+    });
+    this.count -= 1;
+    this.dead += 1;
+    if (this.dead > 1000 && this.dead > this.count) this.vacuum();
+  }
+
+  /** Top `limit` documents for the terms, combined with OR, best first (ties in first-match order). */
+  search(queryTerms: readonly LexicalQueryTerm[], limit: number): LexicalMatch[] {
+    if (this.count === 0 || queryTerms.length === 0) return [];
+    // A repeated query word counts as many times as it appears, as in MiniSearch.
+    const unique = new Map<string, LexicalQueryTerm & { times: number }>();
+    for (const spec of queryTerms) {
+      const seen = unique.get(spec.term);
+      if (seen) seen.times += 1;
+      else unique.set(spec.term, { ...spec, times: 1 });
+    }
+    const specs = [...unique.values()];
+    const capacity = this.ids.length;
+    const { scores, matched, stamp } = this;
+    // A stamp per query marks which scratch entries are this query's, so nothing needs clearing.
+    this.query += 1;
+    const query = this.query;
+    let touched = new Int32Array(64);
+    let touchedCount = 0;
+    // matched[doc] holds a bit per query term (up to 16), for the quality factor and queryTerms.
+    const termBits = specs.length <= 16;
+    let matchedTerms: Set<number>[] | null = termBits ? null : [];
+
+    specs.forEach((spec, termIndex) => {
+      const lastStamp = query;
+      for (const [derived, weight] of this.expand(spec)) {
+        const lists = this.terms.get(derived);
+        if (!lists) continue;
+        for (let field = 0; field < this.fields.length; field += 1) {
+          const postings = lists[field];
+          if (!postings || postings.live === 0) continue;
+          // Multiplied in MiniSearch's order, so equal scores stay equal and ties keep their order.
+          const boost = weight * spec.times * this.boosts[field]!;
+          const idf = Math.log(1 + (this.count - postings.live + 0.5) / (postings.live + 0.5));
+          const average = this.averages[field]!;
+          const { docs, freqs, length } = postings;
+          const fieldLengths = this.lengths[field]!;
+          for (let i = 0; i < length; i += 1) {
+            const doc = docs[i]!;
+            if (!this.alive[doc]) continue;
+            const freq = freqs[i]!;
+            const score =
+              boost * (idf * (D + (freq * (K + 1)) / (freq + K * (1 - B + (B * fieldLengths[doc]!) / average))));
+            if (stamp[doc] !== lastStamp) {
+              stamp[doc] = lastStamp;
+              scores[doc] = score;
+              matched[doc] = 0;
+              if (touchedCount === touched.length) {
+                const grown = new Int32Array(Math.min(capacity, touched.length * 4));
+                grown.set(touched);
+                touched = grown;
+              }
+              touched[touchedCount] = doc;
+              touchedCount += 1;
+            } else {
+              scores[doc] = scores[doc]! + score;
+            }
+            if (termBits) matched[doc] = matched[doc]! | (1 << termIndex);
+            else (matchedTerms![doc] ??= new Set()).add(termIndex);
+          }
+        }
+      }
+    });
+
+    // Score × number of distinct query terms matched (MiniSearch's "quality"), top k by a min-heap.
+    const quality = (doc: number) => (termBits ? popcount(matched[doc]!) : matchedTerms![doc]!.size);
+    const heap: Array<{ doc: number; order: number; score: number }> = [];
+    const worse = (a: (typeof heap)[number], b: (typeof heap)[number]) =>
+      a.score < b.score || (a.score === b.score && a.order > b.order);
+    for (let order = 0; order < touchedCount; order += 1) {
+      const doc = touched[order]!;
+      const entry = { doc, order, score: scores[doc]! * quality(doc) };
+      if (heap.length < limit) {
+        heap.push(entry);
+        siftUp(heap, heap.length - 1, worse);
+      } else if (worse(heap[0]!, entry)) {
+        heap[0] = entry;
+        siftDown(heap, 0, worse);
+      }
+    }
+    heap.sort((a, b) => (worse(a, b) ? 1 : -1));
+    const result = heap.map(({ doc, score }) => ({
+      id: this.ids[doc]!,
+      score,
+      queryTerms: specs
+        .filter((_, i) => (termBits ? (matched[doc]! >> i) & 1 : matchedTerms![doc]!.has(i)))
+        .map((spec) => spec.term),
+    }));
+    matchedTerms = null;
+    return result;
+  }
+
+  /** The query term and the indexed terms it reaches by prefix or typo, with MiniSearch's weights. */
+  private expand(spec: LexicalQueryTerm): Array<[string, number]> {
+    const found: Array<[string, number]> = [[spec.term, 1]];
+    const prefixed = new Set<string>();
+    if (spec.prefix) {
+      for (const term of this.terms.atPrefix(spec.term).keys()) {
+        const distance = term.length - spec.term.length;
+        if (!distance) continue;
+        prefixed.add(term);
+        found.push([term, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * distance)]);
+      }
+    }
+    if (spec.fuzzy) {
+      const maxDistance = Math.min(MAX_FUZZY, Math.round(spec.term.length * spec.fuzzy));
+      if (maxDistance) {
+        for (const [term, [, distance]] of this.terms.fuzzyGet(spec.term, maxDistance)) {
+          if (!distance || prefixed.has(term)) continue;
+          found.push([term, (FUZZY_WEIGHT * term.length) / (term.length + distance)]);
+        }
+      }
+    }
+    return found;
+  }
+
+  private ensureCapacity(size: number): void {
+    if (size <= this.alive.length) return;
+    const capacity = Math.max(size, this.alive.length * 2);
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(
+      array: T,
+      make: (n: number) => T,
+    ) => {
+      const grown = make(capacity);
+      grown.set(array);
+      return grown;
+    };
+    this.alive = grow(this.alive, (n) => new Uint8Array(n));
+    this.lengths = this.lengths.map((array) => grow(array, (n) => new Uint32Array(n)));
+    this.scores = new Float64Array(capacity);
+    this.matched = new Uint16Array(capacity);
+    this.stamp = new Int32Array(capacity);
+  }
+
+  /** Drops removed documents from every posting list once they outnumber the live ones. */
+  private vacuum(): void {
+    for (const lists of this.terms.values()) for (const postings of lists) postings?.compact(this.alive);
+    this.dead = 0;
+  }
+}
+
+function popcount(bits: number): number {
+  let count = 0;
+  for (let rest = bits; rest; rest &= rest - 1) count += 1;
+  return count;
+}
+
+function siftUp<T>(heap: T[], at: number, worse: (a: T, b: T) => boolean): void {
+  let child = at;
+  while (child > 0) {
+    const parent = (child - 1) >> 1;
+    if (!worse(heap[child]!, heap[parent]!)) break;
+    [heap[child], heap[parent]] = [heap[parent]!, heap[child]!];
+    child = parent;
+  }
+}
+
+function siftDown<T>(heap: T[], at: number, worse: (a: T, b: T) => boolean): void {
+  let parent = at;
+  for (;;) {
+    const left = parent * 2 + 1;
+    const right = left + 1;
+    let least = parent;
+    if (left < heap.length && worse(heap[left]!, heap[least]!)) least = left;
+    if (right < heap.length && worse(heap[right]!, heap[least]!)) least = right;
+    if (least === parent) return;
+    [heap[parent], heap[least]] = [heap[least]!, heap[parent]!];
+    parent = least;
+  }
+}
