@@ -8,6 +8,8 @@ import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
+import { consoleRoutes } from './console/console-assets.routes.js';
+import { mountConsoleSessionRoutes } from './console/console-sessions.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
@@ -80,12 +82,13 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const widgetLimits = new WidgetLimits(deps.widgetLimits ?? widgetLimitSettings(config), logger, limits.storeFor);
 
   const api = new ApiRouter({
-    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
+    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures'), services.consoleSessions),
     keyRateLimit: keyRateLimit(limits),
     publicRateLimit: ipRateLimit(limits, 'public'),
     idempotency: idempotency(services.idempotency),
   });
   mountApiKeyRoutes(api, services.apiKeys);
+  mountConsoleSessionRoutes(api, services.consoleSessions);
   mountChatbotRoutes(api, services.chatbots);
   mountUsageRoutes(api, services.usage);
   mountIntegrationRoutes(api, services.integrations);
@@ -147,6 +150,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
   app.use(api.rootRouter);
   app.use(widgetAssetRoutes());
+  app.use(consoleRoutes());
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));

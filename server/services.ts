@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import { apiKeyModel } from './api-keys/api-key.model.js';
+import { consoleLinkModel, consoleSessionModel } from './console/console-session.model.js';
 import { unansweredModel } from './chat/unanswered.model.js';
 import { chatbotModel } from './chatbots/chatbot.model.js';
 import { makeSlugsGloballyUnique } from './chatbots/slug-migration.js';
@@ -20,6 +21,7 @@ import { ChatService } from './chat/chat.service.js';
 import { EndUserTokens } from './chat/end-user-token.js';
 import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
+import { ConsoleSessionsService } from './console/console-sessions.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { IntegrationsService } from './integrations/integrations.service.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
@@ -61,6 +63,8 @@ export function createModels(connection: Connection) {
     KnowledgeJob: knowledgeJobModel(connection),
     KnowledgeVersion: knowledgeVersionModel(connection),
     IdempotencyKey: idempotencyKeyModel(connection),
+    ConsoleSession: consoleSessionModel(connection),
+    ConsoleLink: consoleLinkModel(connection),
   };
   return {
     ...models,
@@ -90,6 +94,12 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     organizations.settingsOf(id),
   );
   const organizations = new OrganizationsService({ Organization: models.Organization }, apiKeys);
+  const consoleSessions = new ConsoleSessionsService(
+    { ConsoleSession: models.ConsoleSession, ConsoleLink: models.ConsoleLink },
+    apiKeys,
+    config.SECRET_KEY,
+    config.CONSOLE_SESSION_TTL_MS,
+  );
   const chatbots = new ChatbotsService({
     models: { Chatbot: models.Chatbot },
     secrets,
@@ -177,6 +187,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     events,
     secrets,
     apiKeys,
+    consoleSessions,
     organizations,
     chatbots,
     usage,

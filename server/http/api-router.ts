@@ -22,8 +22,8 @@ export interface RouteSpec<B, Q, P> {
   root?: boolean;
   tag: string;
   summary: string;
-  /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
-  scope: ApiKeyScope | 'public';
+  /** The scope the key needs, `any` for any key or console session, or `public` for unauthenticated routes. */
+  scope: ApiKeyScope | 'any' | 'public';
   body?: B;
   /** Other request content types the route accepts besides JSON (e.g. a multipart upload), for the document. */
   otherBodies?: Record<string, SchemaObject>;
@@ -113,7 +113,11 @@ export class ApiRouter {
     const chain: RequestHandler[] =
       spec.scope === 'public'
         ? [this.guards.publicRateLimit]
-        : [this.guards.authenticate, this.guards.keyRateLimit, requireScope(spec.scope)];
+        : [
+            this.guards.authenticate,
+            this.guards.keyRateLimit,
+            ...(spec.scope === 'any' ? [] : [requireScope(spec.scope)]),
+          ];
     chain.push(...(spec.before ?? []));
     if (spec.method === 'post') chain.push(this.guards.idempotency);
     chain.push(async (req, res) => {
@@ -201,7 +205,9 @@ export class ApiRouter {
       description: `${
         spec.scope === 'public'
           ? "Public (no API key); checked against the bot's allowed origins."
-          : `Requires scope \`${spec.scope}\`.`
+          : spec.scope === 'any'
+            ? 'Requires an API key (any scope) or a console session.'
+            : `Requires scope \`${spec.scope}\`.`
       }\n\nExample:\n\n\`\`\`sh\n${curl}\n\`\`\``,
       'x-codeSamples': [{ lang: 'curl', label: 'curl', source: curl }],
       security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
-import type { CrawlSettings } from '../../shared/schemas/sources.js';
+import type { CrawlSettings, SourceStage } from '../../shared/schemas/sources.js';
 import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
@@ -90,12 +90,19 @@ export class IngestJobProcessor implements JobProcessor {
 
   private async ingest(source: SourceRecord, job: ClaimedJob, run: string, signal: AbortSignal): Promise<void> {
     const { models, cache, chunking } = this.deps;
+    // Each step is recorded for the owner watching the source; a superseded run's writes match nothing.
+    const stage = (name: SourceStage) =>
+      models.Source.updateOne({ _id: source._id, currentRun: run }, { $set: { stage: name } }).then(() => undefined);
+    await stage('fetching');
     const reading = await this.read(source, signal);
+    await stage('chunking');
     const drafts: ChunkDraft[] = [];
     for (const document of reading.documents) drafts.push(...chunkDocument(document, chunking, drafts.length));
     if (drafts.length === 0) throw new IngestError('no readable text was found', { retryable: false });
+    await stage('embedding');
     const embedded = await this.embed(job, drafts, signal);
     signal.throwIfAborted();
+    await stage('indexing');
 
     const docs = drafts.map((draft, index) => ({
       _id: new Types.ObjectId(),

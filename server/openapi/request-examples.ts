@@ -34,6 +34,8 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     content: 'We ship to every address in the EU within 3 working days.',
   },
   'patch /sources/:id': { title: 'Shipping and delivery' },
+  'post /chatbots/:id/retrieval-preview': { query: 'How long does shipping take?', limit: 5 },
+  'post /console/sessions': { apiKey: 'sk_live_your_key' },
   'post /widget/leads': {
     bot: 'demo',
     visitorToken: 'the visitorToken the widget socket handed out',
