@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'data/', 'dist/', 'widget/dist/', 'embedded-db/', 'test-results/', 'playwright-report/'],
+    ignores: [
+      'node_modules/',
+      'data/',
+      'dist/',
+      'widget/dist/',
+      'console/dist/',
+      'embedded-db/',
+      'test-results/',
+      'playwright-report/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
