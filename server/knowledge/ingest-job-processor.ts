@@ -55,7 +55,9 @@ export class IngestJobProcessor implements JobProcessor {
     const run = randomUUID();
     const claimed = await models.Source.updateOne(
       { _id: source._id, revision: job.revision },
-      { $set: { status: 'processing', currentRun: run, failureReason: null, attempts: job.attempts } },
+      {
+        $set: { status: 'processing', stage: 'fetching', currentRun: run, failureReason: null, attempts: job.attempts },
+      },
     );
     if (claimed.matchedCount === 0) return;
     try {
@@ -90,19 +92,17 @@ export class IngestJobProcessor implements JobProcessor {
 
   private async ingest(source: SourceRecord, job: ClaimedJob, run: string, signal: AbortSignal): Promise<void> {
     const { models, cache, chunking } = this.deps;
-    // Each step is recorded for the owner watching the source; a superseded run's writes match nothing.
+    // The slow steps are recorded for the owner watching the source (the claim already said
+    // `fetching`); a superseded run's writes match nothing. Quick steps cost no write.
     const stage = (name: SourceStage) =>
       models.Source.updateOne({ _id: source._id, currentRun: run }, { $set: { stage: name } }).then(() => undefined);
-    await stage('fetching');
     const reading = await this.read(source, signal);
-    await stage('chunking');
+    if (source.type === 'url') await stage('chunking');
     const drafts: ChunkDraft[] = [];
     for (const document of reading.documents) drafts.push(...chunkDocument(document, chunking, drafts.length));
     if (drafts.length === 0) throw new IngestError('no readable text was found', { retryable: false });
-    await stage('embedding');
-    const embedded = await this.embed(job, drafts, signal);
+    const embedded = await this.embed(job, drafts, signal, () => stage('embedding'));
     signal.throwIfAborted();
-    await stage('indexing');
 
     const docs = drafts.map((draft, index) => ({
       _id: new Types.ObjectId(),
@@ -182,13 +182,14 @@ export class IngestJobProcessor implements JobProcessor {
   }
 
   /** Embeds every chunk with the bot's embedding model, or returns null when it has none. */
-  private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal) {
+  private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal, starting: () => Promise<void>) {
     const resolver = this.deps.modelResolver;
     if (!resolver) return null;
     const bot = await this.deps.botModelSettings(job.chatbotId.toString());
     if (!bot) throw new IngestError('the chatbot no longer exists', { retryable: false });
     const { embeddings } = await resolver.forChatbot(bot);
     if (!embeddings) return null;
+    await starting();
     const vectors: Float32Array[] = [];
     try {
       for (let start = 0; start < drafts.length; start += EMBED_BATCH) {

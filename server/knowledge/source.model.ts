@@ -11,7 +11,7 @@ const sourceSchema = new Schema(
     titleFromUser: { type: Boolean, default: true },
     status: { type: String, enum: ['queued', 'processing', 'ready', 'failed'], default: 'queued' },
     failureReason: { type: String, default: null },
-    /** Where a processing run is (fetching, chunking, embedding, indexing); only meaningful while `processing`. */
+    /** Where a processing run is (fetching, chunking, embedding); only meaningful while `processing`. */
     stage: { type: String, enum: SOURCE_STAGES, default: null },
     url: { type: String, default: null },
     crawl: {

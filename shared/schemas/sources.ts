@@ -15,7 +15,7 @@ export const sourceStatusSchema = z.enum(['queued', 'processing', 'ready', 'fail
 
 /** How a `url` source is read: the one page, the pages a sitemap lists, or links followed within the site. */
 /** The steps of processing a source, shown while its status is `processing`. */
-export const SOURCE_STAGES = ['fetching', 'chunking', 'embedding', 'indexing'] as const;
+export const SOURCE_STAGES = ['fetching', 'chunking', 'embedding'] as const;
 
 export const crawlModeSchema = z.enum(['page', 'sitemap', 'site']);
 
@@ -88,7 +88,7 @@ export const sourceSchema = z.object({
   status: sourceStatusSchema,
   /** Why processing failed, when `status` is `failed`. */
   failureReason: z.string().nullable(),
-  /** The step a `processing` source is at (null otherwise): fetching (or reading), chunking, embedding, indexing. */
+  /** The step a `processing` source is at (null otherwise): fetching (or reading a stored text or file), chunking, embedding. */
   stage: z.enum(SOURCE_STAGES).nullable(),
   url: z.string().nullable(),
   crawl: crawlSchema.nullable(),

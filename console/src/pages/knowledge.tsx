@@ -4,7 +4,7 @@ import { api, apiPage, hasScope, messageOf } from '../api.js';
 import { chosenBot } from '../state.js';
 import { ConfirmButton, ErrorMessage, Field, Loading, useAction, useLoad } from '../ui.js';
 
-const STEPS = ['queued', 'fetching', 'chunking', 'embedding', 'indexing', 'ready'] as const;
+const STEPS = ['queued', 'fetching', 'chunking', 'embedding', 'ready'] as const;
 
 /** Where a source is, as one word: queued, a processing step, ready or failed. */
 function stepOf(source: SourceDto): string {
