@@ -65,6 +65,9 @@ test('signs in with an API key kept out of storage, and signs out for good', asy
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Overview' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Usage this month' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Activity' })).toContainText(
+    /Analytics are not available on this server|No activity in this period yet|conversations/,
+  );
   await expectAccessible(page);
 
   const stored = await page.evaluate(
@@ -204,6 +207,25 @@ test('reads a conversation with its citations', async ({ page }) => {
   await citations.click();
   await expect(transcript.locator('.message.assistant .score').first()).toBeVisible();
   await expectAccessible(page);
+});
+
+test('answers an unanswered question from the gap log, which adds it as knowledge', async ({ page }) => {
+  const bot = await createBot('Gaps console bot');
+  await adminApi('POST', `/chatbots/${bot.id}/chat`, { message: 'Do you sell gift cards?' });
+  await signIn(page);
+  await chooseBot(page, bot.name);
+  await openPage(page, 'Gaps');
+  const gap = page.locator('.gaps > li').filter({ hasText: 'Do you sell gift cards?' });
+  await expect(gap).toContainText('asked 1×');
+  await gap.getByRole('button', { name: 'Answer this' }).click();
+  await gap.getByLabel('Answer to "Do you sell gift cards?"').fill('Yes, gift cards from 10 to 200 euros.');
+  await gap.getByRole('button', { name: 'Add as knowledge' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Added an answer' })).toBeVisible();
+  await expectAccessible(page);
+  await openPage(page, 'Knowledge');
+  await expect(
+    page.locator('.sources > li').filter({ hasText: 'Do you sell gift cards?' }).getByText(/Ready/),
+  ).toBeVisible();
 });
 
 test('finds a lead and exports the matching leads as CSV', async ({ page, browser }) => {
