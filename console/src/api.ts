@@ -20,6 +20,8 @@ export interface Page<T> {
 
 /** The signed-in session (null: signed out, undefined: not known yet). */
 export const session = signal<CurrentConsoleSessionDto | null | undefined>(undefined);
+/** Why the console went back to the sign-in page on its own (an expired or revoked session). */
+export const signedOutReason = signal<string | null>(null);
 
 const SAFE = new Set(['GET', 'HEAD']);
 
@@ -39,7 +41,14 @@ async function send(method: string, path: string, body?: unknown): Promise<Respo
   } catch {
     throw new ApiError(0, 'NetworkError', 'The server could not be reached: check your connection and try again');
   }
-  if (res.status === 401 && session.value && !path.startsWith('/console/sessions')) session.value = null;
+  if (res.status === 401 && session.value && !path.startsWith('/console/sessions')) {
+    const body = (await res
+      .clone()
+      .json()
+      .catch(() => null)) as { error?: { message?: string } } | null;
+    signedOutReason.value = body?.error?.message ?? 'The session ended: sign in again';
+    session.value = null;
+  }
   return res;
 }
 

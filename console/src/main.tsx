@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { CurrentConsoleSessionDto } from '../../shared/schemas/console-sessions.js';
-import { api, ApiError, messageOf, session } from './api.js';
+import { api, ApiError, messageOf, session, signedOutReason } from './api.js';
 import { route } from './router.js';
 import { bots, botsError, chooseBot, chosenBot, loadBots, signOut } from './state.js';
 import { ErrorMessage, Field } from './ui.js';
@@ -36,6 +36,7 @@ function SignIn() {
     setBusy(true);
     try {
       session.value = await api<CurrentConsoleSessionDto>('POST', '/console/sessions', { apiKey: key.trim() });
+      signedOutReason.value = null;
       setKey('');
     } catch (failure) {
       setError(messageOf(failure));
@@ -185,7 +186,7 @@ function App() {
   if (session.value === null) {
     return (
       <>
-        <ErrorMessage error={error} />
+        <ErrorMessage error={error ?? signedOutReason.value} />
         <SignIn />
       </>
     );
