@@ -257,9 +257,10 @@ test('finds a lead and exports the matching leads as CSV', async ({ page, browse
 });
 
 test('creates a scoped key shown once, rotates it and sees the old one revoked', async ({ page }) => {
+  const name = `Rotate ${Date.now()}`;
   await signIn(page, '#/keys');
   const form = page.getByRole('form', { name: 'New key' });
-  await form.getByLabel('Name').fill('Rotate me');
+  await form.getByLabel('Name').fill(name);
   await form.getByLabel('knowledge:read').check();
   await form.getByRole('button', { name: 'Create key' }).click();
   const first = (await page.getByTestId('new-key').textContent())!.trim();
@@ -267,14 +268,14 @@ test('creates a scoped key shown once, rotates it and sees the old one revoked',
   await page.getByRole('button', { name: 'Done' }).click();
   await expect(page.getByTestId('new-key')).toHaveCount(0);
 
-  const row = page.locator('tbody tr').filter({ hasText: 'Rotate me' });
+  const row = page.locator('tbody tr').filter({ hasText: name });
   await expect(row).toContainText('chat, knowledge:read');
-  await row.getByRole('button', { name: 'Rotate Rotate me' }).click();
+  await row.getByRole('button', { name: `Rotate ${name}` }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
   const second = (await page.getByTestId('new-key').textContent())!.trim();
   expect(second).toMatch(/^sk_live_/);
   expect(second).not.toBe(first);
-  await expect(page.locator('tbody tr').filter({ hasText: 'Rotate me' }).filter({ hasText: 'revoked' })).toHaveCount(1);
+  await expect(page.locator('tbody tr').filter({ hasText: name }).filter({ hasText: 'revoked' })).toHaveCount(1);
   const old = await page.request.get(`${API_ORIGIN}/api/v1/chatbots`, {
     headers: { authorization: `Bearer ${first}` },
   });
