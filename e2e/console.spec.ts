@@ -140,9 +140,14 @@ test('adds text and files and watches each source become ready, then tries a que
     .fill('We ship tents to every address in the EU within 3 working days.');
   await page.getByRole('button', { name: 'Add text' }).click();
   const sources = page.locator('.sources > li');
-  await expect(sources.filter({ hasText: 'Shipping' }).getByText(/Ready · \d+ chunks/)).toBeVisible();
+  await expect(sources.filter({ hasText: 'Shipping' }).getByText(/Ready · \d+ chunks?/)).toBeVisible();
 
-  await page.getByRole('tab', { name: 'Files' }).click();
+  // The kinds of source are tabs, moved between with the arrow keys.
+  await page.getByRole('tab', { name: 'Text' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Files' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'Files' })).toHaveAttribute('aria-selected', 'true');
   await page.locator('input[type=file]').setInputFiles([
     {
       name: 'returns.md',
@@ -154,7 +159,7 @@ test('adds text and files and watches each source become ready, then tries a que
   await expect(page.getByText('returns.md: uploaded')).toBeVisible();
   await expect(page.getByText('hours.txt: uploaded')).toBeVisible();
   await expect(sources).toHaveCount(3);
-  await expect(sources.getByText(/Ready · \d+ chunks/)).toHaveCount(3);
+  await expect(sources.getByText(/Ready · \d+ chunks?/)).toHaveCount(3);
 
   await sources.filter({ hasText: 'Shipping' }).getByRole('button', { name: 'Preview chunks' }).click();
   await expect(sources.filter({ hasText: 'Shipping' }).locator('.chunks')).toContainText('within 3 working days');
@@ -316,6 +321,10 @@ for (const shot of [
   test(`screenshot: ${shot.file}`, async ({ browser }) => {
     const context = await browser.newContext({ viewport: shot.viewport, deviceScaleFactor: 1, colorScheme: 'light' });
     const page = await context.newPage();
+    // A conversation of its own, so the picture never shows an empty list.
+    if (shot.hash === '#/conversations') {
+      await adminApi('POST', `/chatbots/${BOTS.docs}/chat`, { message: 'Can I return a tent?' });
+    }
     await signIn(page);
     await chooseBot(page, 'Docs helper');
     await page.goto(`${CONSOLE}${shot.hash}`);

@@ -24,7 +24,7 @@ function SourceProgress({ source }: { source: SourceDto }) {
         <progress max={STEPS.length - 1} value={Math.max(0, index)} aria-label={`${source.title}: ${step}`} />
       )}{' '}
       {step[0]!.toUpperCase() + step.slice(1)}
-      {source.status === 'ready' ? ` · ${source.counts.chunks} chunks` : ''}
+      {source.status === 'ready' ? ` · ${source.counts.chunks} ${source.counts.chunks === 1 ? 'chunk' : 'chunks'}` : ''}
       {source.attempts > 1 && source.status !== 'ready' ? ` (attempt ${source.attempts})` : ''}
     </span>
   );
@@ -329,7 +329,20 @@ export function KnowledgePage() {
       {hasScope('knowledge:write') ? (
         <section aria-labelledby="add" class="card">
           <h2 id="add">Add knowledge to {bot.name}</h2>
-          <div role="tablist" aria-label="Kind of source" class="row">
+          <div
+            role="tablist"
+            aria-label="Kind of source"
+            class="row"
+            onKeyDown={(e) => {
+              // Arrow keys move between the tabs; Tab goes on to the form.
+              const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+              if (!step) return;
+              const index = tabs.findIndex(([id]) => id === tab);
+              const [next] = tabs[(index + step + tabs.length) % tabs.length]!;
+              setTab(next);
+              document.getElementById(`tab-${next}`)?.focus();
+            }}
+          >
             {tabs.map(([id, label]) => (
               <button
                 key={id}
@@ -338,6 +351,7 @@ export function KnowledgePage() {
                 id={`tab-${id}`}
                 aria-selected={tab === id}
                 aria-controls={`panel-${id}`}
+                tabIndex={tab === id ? 0 : -1}
                 onClick={() => setTab(id)}
               >
                 {label}
