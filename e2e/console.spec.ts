@@ -89,6 +89,31 @@ test('signs in with an API key kept out of storage, and signs out for good', asy
   expect(after.status()).toBe(401);
 });
 
+test('draws the analytics series on the overview when the server answers it', async ({ page }) => {
+  // The analytics endpoint is answered here, in the shape the console reads (tolerant of more fields).
+  await page.route('**/api/v1/analytics*', (route) =>
+    route.fulfill({
+      json: {
+        success: true,
+        error: null,
+        data: {
+          series: [
+            { bucket: '2026-11-30', conversations: 3, messages: 9, answers: 4, extra: 'ignored' },
+            { bucket: '2026-12-01', conversations: 5, messages: 12, answers: 6 },
+          ],
+          top: { questions: [{ question: 'Can I return a tent?', count: 4 }] },
+        },
+      },
+    }),
+  );
+  await signIn(page);
+  const activity = page.getByRole('region', { name: 'Activity' });
+  await expect(activity.getByRole('img', { name: /8 conversations, 21 messages, 10 answers/ })).toBeVisible();
+  await expect(activity.locator('canvas')).toBeVisible();
+  await expect(activity.getByRole('listitem').filter({ hasText: 'Can I return a tent?' })).toContainText('(4)');
+  await expectAccessible(page);
+});
+
 test('creates, edits and deletes a bot, keeping the form when a save fails', async ({ page }) => {
   await signIn(page, '#/bots');
   await expect(page.getByRole('heading', { level: 1, name: 'Bots' })).toBeVisible();
