@@ -94,7 +94,7 @@ describe('the org and keys scripts against MONGODB_URI', () => {
 
   it('prints a one-time console link that signs in once with admin rights', async () => {
     const org = await t.createOrg('Console link');
-    const printed = await cli('org', ['console-link', org.id, '--create-database'], {
+    const printed = await cli('org', ['console-link', org.id], {
       ...env,
       PUBLIC_URL: 'https://wisp.example.com',
     });
