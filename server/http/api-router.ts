@@ -7,6 +7,7 @@ import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
 import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from '../errors/app-error.js';
+import { SESSION_COOKIE } from '../console/session-cookie.js';
 import { parseQuery } from './validate.js';
 import { parse } from '../errors/parse.js';
 
@@ -102,6 +103,13 @@ export class ApiRouter {
       type: 'http',
       scheme: 'bearer',
       description: 'An API key: `Authorization: Bearer sk_live_...`',
+    });
+    this.registry.registerComponent('securitySchemes', 'consoleSession', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: SESSION_COOKIE,
+      description:
+        'The owner console session cookie (from `POST /api/v1/console/sessions`), with the scopes of the key it was opened with; every change made with it also needs the `X-CSRF-Token` header',
     });
   }
 
@@ -210,7 +218,7 @@ export class ApiRouter {
             : `Requires scope \`${spec.scope}\`.`
       }\n\nExample:\n\n\`\`\`sh\n${curl}\n\`\`\``,
       'x-codeSamples': [{ lang: 'curl', label: 'curl', source: curl }],
-      security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }],
+      security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }, { consoleSession: [] }],
       request: {
         ...(body
           ? {
