@@ -12,6 +12,9 @@ export default tseslint.config(
       'embedded-db/',
       'test-results/',
       'playwright-report/',
+      'sdk/python/.venv/',
+      'sdk/typescript/dist/',
+      'sdk/typescript/src/generated/',
     ],
   },
   js.configs.recommended,
@@ -24,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'sdk/codegen/**/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
 );

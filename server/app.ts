@@ -15,6 +15,8 @@ import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js'
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
 import { mountIntegrationRoutes } from './integrations/integrations.routes.js';
 import { mountLeadRoutes } from './leads/leads.routes.js';
+import { mountOpenAiRoutes, OPENAI_ROOT_PATHS } from './openai-compat/openai.routes.js';
+import { openAiErrorHandler } from './openai-compat/openai-errors.js';
 import { mountWidgetLeadRoutes } from './widget/widget-leads.routes.js';
 import type { Config } from './config.js';
 import { healthRoutes } from './health/health.routes.js';
@@ -67,6 +69,16 @@ export interface RunningApp {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** Response headers API callers in a browser may read. */
+const API_EXPOSED_HEADERS = [
+  'RateLimit',
+  'RateLimit-Policy',
+  'Retry-After',
+  'X-Request-Id',
+  'Wisp-Quota-Warning',
+  'Wisp-Conversation-Id',
+  'Idempotent-Replayed',
+];
 
 /** Builds the app from its dependencies and listens on `config.PORT` (0 = any free port). */
 export async function startApp(deps: AppDeps): Promise<RunningApp> {
@@ -87,21 +99,9 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     publicRateLimit: ipRateLimit(limits, 'public'),
     idempotency: idempotency(services.idempotency),
   });
-  mountApiKeyRoutes(api, services.apiKeys);
-  mountConsoleSessionRoutes(api, services.consoleSessions);
-  mountChatbotRoutes(api, services.chatbots);
-  mountUsageRoutes(api, services.usage);
-  mountIntegrationRoutes(api, services.integrations);
-  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
-  mountConversationRoutes(api, services.conversations, services.chatbots);
-  mountWidgetSettingsRoutes(api, services.widgetSettings);
   // The one gate of the widget's public doors (config, leads, CORS, socket).
   const widgetAccess = new WidgetAccess(services.widgetSettings, services.visitorTokens);
-  mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
-  mountLeadRoutes(api, services.leads, services.chatbots);
-  mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
-  mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
-  mountCompatRoutes(api, services, config);
+  mountApiRoutes(api, services, config, widgetAccess, widgetLimits);
 
   const app = express();
   app.disable('x-powered-by');
@@ -134,20 +134,17 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const apiCors = cors({
     origin: '*',
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
-    exposedHeaders: [
-      'RateLimit',
-      'RateLimit-Policy',
-      'Retry-After',
-      'X-Request-Id',
-      'Wisp-Quota-Warning',
-      'Wisp-Conversation-Id',
-      'Idempotent-Replayed',
-    ],
+    exposedHeaders: API_EXPOSED_HEADERS,
     maxAge: 600,
   });
   app.use('/api/v1', exceptWidgetPublicPaths(apiCors), express.json({ limit: '1mb' }), rejectOperatorKeys, api.router);
   // The compatibility dialects' own paths get the same chain as `/api/v1`.
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
+  // OpenAI's clients send headers of their own (`X-Stainless-*`): the preflight allows what they ask for.
+  app.use(OPENAI_ROOT_PATHS, cors({ origin: '*', exposedHeaders: API_EXPOSED_HEADERS, maxAge: 600 }));
+  // No operator-key check here: OpenAI clients send JSON Schemas (`$defs`, `$ref`) in `tools` and
+  // `response_format`, which the door ignores; the fields it keeps are checked by their schemas.
+  app.use(OPENAI_ROOT_PATHS, express.json({ limit: '1mb' }));
   app.use(api.rootRouter);
   app.use(widgetAssetRoutes());
   app.use(consoleRoutes());
@@ -156,6 +153,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(models, config.PUBLIC_URL));
   app.use(api.methodNotAllowed());
   app.use(notFoundHandler);
+  app.use(OPENAI_ROOT_PATHS, openAiErrorHandler(logger));
   app.use(errorHandler(logger));
 
   const httpServer = createServer(app);
@@ -200,6 +198,30 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       await sharedStores?.close();
     },
   };
+}
+
+/** Mounts every route of the API on `api`: the server's, and the OpenAPI document's (exported without a server). */
+export function mountApiRoutes(
+  api: ApiRouter,
+  services: Services,
+  config: Config,
+  widgetAccess: WidgetAccess,
+  widgetLimits: WidgetLimits,
+): void {
+  mountApiKeyRoutes(api, services.apiKeys);
+  mountConsoleSessionRoutes(api, services.consoleSessions);
+  mountChatbotRoutes(api, services.chatbots);
+  mountUsageRoutes(api, services.usage);
+  mountIntegrationRoutes(api, services.integrations);
+  mountChatRoutes(api, services.chat, services.chatbots, services.unanswered);
+  mountConversationRoutes(api, services.conversations, services.chatbots);
+  mountWidgetSettingsRoutes(api, services.widgetSettings);
+  mountWidgetConfigRoutes(api, widgetAccess, services.widgetSettings, widgetIpLimit(widgetLimits, 'config'));
+  mountLeadRoutes(api, services.leads, services.chatbots);
+  mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
+  mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
+  mountCompatRoutes(api, services, config);
+  mountOpenAiRoutes(api, services.chat, services.chatbots);
 }
 
 /** Keys like `$gt` or `a.b` anywhere in a JSON body are refused before any handler sees them. */

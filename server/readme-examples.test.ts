@@ -53,7 +53,13 @@ describe('README’s curl examples, run against a real server', () => {
       const body = stdout.slice(0, stdout.lastIndexOf('\n'));
       expect(status, `${example}\n${body}`).toBeGreaterThanOrEqual(200);
       expect(status, `${example}\n${body}`).toBeLessThan(300);
-      if (example.includes('"stream": true')) {
+      if (example.includes(`${README_HOST}/v1/`)) {
+        // The OpenAI-compatible door answers OpenAI's own objects, not the envelope.
+        const answer = JSON.parse(body) as { object: string; choices?: Array<{ message: { content: string } }> };
+        expect(answer.object, example).toMatch(/^(list|chat\.completion)$/);
+        if (answer.object === 'chat.completion')
+          expect(answer.choices?.[0]?.message.content).toEqual(expect.any(String));
+      } else if (example.includes('"stream": true')) {
         expect(body).toMatch(/^data: \{"chunk":/m);
         expect(body).toMatch(/^data: \{"done":true,.*"response":/m);
         expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);

@@ -26,6 +26,8 @@ export interface AnswerContext {
   userMessage: MessageRecord;
   answer: MessageRecord;
   question: string;
+  /** The client's own history of the exchange, when it sent one; otherwise the stored conversation's is used. */
+  history?: PromptMessage[] | null;
 }
 
 const HISTORY_MESSAGES = 20;
@@ -96,7 +98,7 @@ export async function* generateAnswer(
         instructions: ctx.bot.instructions ?? '',
         botName: ctx.bot.name,
         passages: retrieval.passages,
-        history: await recentHistory(models, ctx),
+        history: ctx.history ?? (await recentHistory(models, ctx)),
         question: ctx.question,
       });
       const settings = ctx.bot.modelSettings;

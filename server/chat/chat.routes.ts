@@ -20,12 +20,34 @@ const HEARTBEAT_MS = 15_000;
 
 type ChatBody = z.output<typeof botChatRequestSchema>;
 
+/** How a stream words the flow's events: the data lines for each event (the first, `accepted`, included) and for a failure. */
+export interface StreamFormat {
+  event(event: Exclude<ChatEvent, { type: 'error' }>): unknown[];
+  error(error: AppError): unknown;
+}
+
 /** How a door other than the native one words the answer (the compatibility dialects). */
 export interface AnswerFormat {
   /** Maps the JSON answer before it is enveloped. */
   json?: (result: ChatResult) => unknown;
   /** Streams only `{"chunk"}` lines and `[DONE]`: for clients that read every data line as a chunk. */
   chunksOnly?: boolean;
+  /** A stream in another dialect's own event format (still ending in `data: [DONE]`). */
+  stream?: StreamFormat;
+  /** Sends the mapped JSON answer as the whole body, for dialects without the envelope. */
+  raw?: boolean;
+}
+
+/** Wisp's own stream: `{"chunk"}` lines, one `{"done": true, ...}` with the JSON answer's fields (unless `chunksOnly`). */
+function nativeStream(chunksOnly: boolean): StreamFormat {
+  return {
+    event: (event) => {
+      if (event.type === 'chunk') return [{ chunk: event.text }];
+      if (event.type === 'done' && !chunksOnly) return [{ done: true, ...(event.result satisfies ChatResult) }];
+      return [];
+    },
+    error: (error) => ({ error: errorBody(error).error }),
+  };
 }
 
 /** Runs one turn for an HTTP request: JSON envelope, or an SSE stream when `stream: true`. */
@@ -50,20 +72,28 @@ export async function answer(
   if (first.value.type === 'error') throw first.value.error;
   // A stream's conversation is known before its first chunk, also to clients that never see a `done` event.
   if (first.value.type === 'accepted') res.setHeader('Wisp-Conversation-Id', first.value.conversationId);
-  if (stream) return streamEvents(res, events, controller.signal, format.chunksOnly ?? false);
+  if (stream) {
+    const wording = format.stream ?? nativeStream(format.chunksOnly ?? false);
+    return streamEvents(res, first.value, events, controller.signal, wording);
+  }
 
   for await (const event of events) {
-    if (event.type === 'done') return sendData(res, format.json ? format.json(event.result) : event.result);
     if (event.type === 'error') throw event.error;
+    if (event.type !== 'done') continue;
+    const body = format.json ? format.json(event.result) : event.result;
+    if (format.raw) res.json(body);
+    else sendData(res, body);
+    return;
   }
   if (!controller.signal.aborted) throw new AppError('InternalError');
 }
 
 async function streamEvents(
   res: Response,
+  first: Exclude<ChatEvent, { type: 'error' }>,
   events: AsyncGenerator<ChatEvent>,
   signal: AbortSignal,
-  chunksOnly: boolean,
+  format: StreamFormat,
 ): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -74,14 +104,14 @@ async function streamEvents(
   const send = (data: unknown) => res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   try {
+    format.event(first).forEach(send);
     for await (const event of events) {
-      if (event.type === 'chunk') send({ chunk: event.text });
-      else if (event.type === 'done' && !chunksOnly) send({ done: true, ...(event.result satisfies ChatResult) });
-      else if (event.type === 'error') send({ error: errorBody(event.error).error });
+      if (event.type === 'error') send(format.error(event.error));
+      else format.event(event).forEach(send);
     }
   } catch (error) {
     const appError = error instanceof AppError ? error : new AppError('InternalError');
-    if (!signal.aborted) send({ error: errorBody(appError).error });
+    if (!signal.aborted) send(format.error(appError));
   } finally {
     clearInterval(heartbeat);
   }

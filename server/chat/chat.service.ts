@@ -148,6 +148,7 @@ export class ChatService {
         userMessage,
         answer,
         question: userMessage.content ?? turn.message,
+        history: turn.history ?? null,
       };
       for await (const event of generateAnswer(this.deps, context, signal)) {
         // Any answer text sent (even cut short later) counts as an answered message.

@@ -1,5 +1,6 @@
 import type { ChatResult, MessageDto } from '../../shared/schemas/chat.js';
 import type { AppError } from '../errors/app-error.js';
+import type { PromptMessage } from '../llm/model-client.js';
 
 /** The end user a conversation belongs to, from a verified `userToken`. */
 export interface EndUser {
@@ -27,6 +28,11 @@ export interface ChatTurn {
   metadata?: Record<string, string | number | boolean | null>;
   channel: 'api' | 'widget';
   pageUrl?: string | null;
+  /**
+   * The earlier turns as the client holds them (the OpenAI-compatible door sends the whole exchange each
+   * time): the model sees these instead of the stored conversation's. Oldest first, the question excluded.
+   */
+  history?: PromptMessage[] | null;
 }
 
 /** What the chat flow yields, in order: accepted, chunk*, then done or error (the sources are in the done result). */

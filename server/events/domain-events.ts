@@ -1,24 +1,178 @@
 /**
  * What happened in the domain, published by the capability that owns it. Subscribers (leads, the gap log,
  * later webhooks and analytics) are wired in the composition root, so a publisher never imports a subscriber.
+ *
+ * This catalogue is a contract: webhooks and analytics are built on these names and payloads. Never rename an
+ * event or a field, never change a field's type; new fields are added as optional. Payloads are plain JSON:
+ * ids are strings, dates are ISO 8601 strings. Every payload carries the organization, the bot when the event
+ * has one, and `occurredAt` (stamped by the bus when the publisher leaves it out).
  */
+
+/** What every event carries. */
+export interface EventContext {
+  organizationId: string;
+  /** When it happened (ISO 8601). */
+  occurredAt: string;
+}
+
+/** Where a conversation takes place: `widget`, `api`, or a channel added later (so consumers keep a default). */
+export type Channel = 'widget' | 'api' | (string & Record<never, never>);
+
+/** One knowledge source an answer relied on. */
+export interface EventCitation {
+  sourceId: string;
+  title: string;
+  url: string | null;
+}
+
 export interface DomainEvents {
   /** A bot is being deleted: each capability deletes what it owns of it before the bot itself goes. */
-  'chatbot.deleted': { organizationId: string; chatbotId: string };
+  'chatbot.deleted': EventContext & { chatbotId: string };
+
+  /** A conversation was started by its first message. */
+  'conversation.created': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    channel: Channel;
+    /** The widget visitor, or null outside the widget. */
+    visitorId: string | null;
+    /** The identified end user's id (the `sub` of their token), or null when anonymous. */
+    userSub: string | null;
+  };
+
+  /** An end user's message was stored (once per message: a retried send does not publish it again). */
+  'message.received': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    messageId: string;
+    channel: Channel;
+    text: string;
+    visitorId: string | null;
+  };
+
+  /** An answer was stored complete. `answered` is false for a gap: low confidence or no knowledge found. */
+  'answer.completed': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    /** The stored assistant message. */
+    messageId: string;
+    /** The user message it answers. */
+    questionMessageId: string;
+    channel: Channel;
+    text: string;
+    /** 0..1, how well the knowledge found matched the question. */
+    confidence: number;
+    answered: boolean;
+    citations: EventCitation[];
+    /** The model that wrote it, or null when no model was called (e.g. the bot's fallback message). */
+    model: string | null;
+    usage: { promptTokens: number; completionTokens: number };
+    /** Milliseconds from the turn's start to the first answer token; null when no model answered. */
+    firstTokenMs: number | null;
+    /** Milliseconds from the turn's start to the stored answer. */
+    durationMs: number;
+  };
+
+  /** An answer could not be written; the stored assistant message is marked failed. */
+  'answer.failed': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    messageId: string;
+    questionMessageId: string;
+    channel: Channel;
+    /** Why, in words an owner can act on. */
+    reason: string;
+  };
+
+  /** A model connection failed after its retries (unreachable, refused, timed out, bad credentials...). */
+  'integration.failed': EventContext & {
+    /** The bot whose turn hit the failure, or null outside a turn. */
+    chatbotId: string | null;
+    /** The organization's model connection, or null for the server's default connection. */
+    integrationId: string | null;
+    /** The host of the connection's base URL (e.g. `api.openai.com`). */
+    provider: string;
+    model: string;
+    reason: string;
+    /** How many calls were made, retries included. */
+    attempts: number;
+  };
+
+  /** A lead was stored for the first time (an update of a known lead does not publish it). */
+  'lead.created': EventContext & {
+    chatbotId: string;
+    leadId: string;
+    conversationId: string | null;
+    /** What the person left, by field key (email, name, phone, company, custom keys). */
+    fields: Record<string, string>;
+    /** `widget`: the widget's lead form; `api`: the REST API; `chat`: an email given in the conversation. */
+    source: 'widget' | 'api' | 'chat';
+  };
+
+  /** An end user rated an answer (or cleared their rating: `rating` null). */
+  'message.feedback': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    messageId: string;
+    rating: 'up' | 'down' | null;
+    comment: string | null;
+  };
+
+  /** A knowledge source was ingested and is searchable. */
+  'source.ready': EventContext & {
+    chatbotId: string;
+    sourceId: string;
+    /** The source's kind (e.g. `url`, `file`, `text`). */
+    type: string;
+    title: string;
+    chunkCount: number;
+  };
+
+  /** A knowledge source could not be ingested (after its retries). */
+  'source.failed': EventContext & {
+    chatbotId: string;
+    sourceId: string;
+    type: string;
+    title: string;
+    reason: string;
+  };
+
+  /** The organization used 80% of a monthly quota; published once per period per organization. */
+  'quota.warning': EventContext & {
+    /** Which quota: only the monthly message quota today. */
+    quota: 'messages';
+    /** The month, `YYYY-MM` (UTC). */
+    period: string;
+    used: number;
+    limit: number;
+    /** used / limit, e.g. 0.8. */
+    ratio: number;
+  };
 }
 
 export type DomainEventType = keyof DomainEvents;
 export type DomainEvent = { [K in DomainEventType]: { type: K } & DomainEvents[K] }[DomainEventType];
+/** What a publisher passes: the payload, with `occurredAt` optional (the bus stamps the current time). */
+export type DomainEventInput<K extends DomainEventType> = Omit<DomainEvents[K], 'occurredAt'> & {
+  occurredAt?: string;
+};
 type Handler<K extends DomainEventType> = (event: { type: K } & DomainEvents[K]) => Promise<void> | void;
+
+/** Called with a subscriber's failure when the publisher did not wait for it (see `DomainEventBus.notify`). */
+export type SubscriberFailure = (error: unknown, event: DomainEvent) => void;
 
 /**
  * One in-process event bus. `publish` runs every handler and resolves once all have finished, so a publisher
  * that awaits it knows the consequences are in place (e.g. a deleted bot's data is gone); if any handler
- * failed, it rejects with the first failure after the others have run. Publishers that must not fail on a
- * subscriber's error catch and log.
+ * failed, it rejects with the first failure after the others have run. `notify` is for publishers that must
+ * neither wait for nor fail on their subscribers (a chat turn): it returns at once and reports failures to
+ * `onFailure`.
  */
 export class DomainEventBus {
   private readonly handlers = new Map<DomainEventType, Array<Handler<never>>>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly onFailure: SubscriberFailure = () => {}) {}
 
   subscribe<K extends DomainEventType>(type: K, handler: Handler<K>): () => void {
     const list = this.handlers.get(type) ?? [];
@@ -30,15 +184,40 @@ export class DomainEventBus {
     };
   }
 
-  async publish<K extends DomainEventType>(type: K, payload: DomainEvents[K]): Promise<void> {
-    const event = { type, ...payload } as never;
+  async publish<K extends DomainEventType>(type: K, payload: DomainEventInput<K>): Promise<void> {
+    const event = { type, ...payload, occurredAt: payload.occurredAt ?? new Date().toISOString() } as never;
     const results = await Promise.allSettled(
       [...(this.handlers.get(type) ?? [])].map(async (handler) => (handler as Handler<K>)(event)),
     );
     const failed = results.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
+
+  /** Publishes without waiting: each failing subscriber is reported to `onFailure`, never to the caller. */
+  notify<K extends DomainEventType>(type: K, payload: DomainEventInput<K>): void {
+    const occurredAt = payload.occurredAt ?? new Date().toISOString();
+    const event = { type, ...payload, occurredAt } as unknown as DomainEvent;
+    for (const handler of [...(this.handlers.get(type) ?? [])]) {
+      // Started after the caller's synchronous code, so even a synchronous subscriber never delays it.
+      const run = Promise.resolve()
+        .then(() => (handler as Handler<K>)(event as never))
+        .catch((error: unknown) => {
+          try {
+            this.onFailure(error, event);
+          } catch {
+            // A failing failure report must not become an unhandled rejection.
+          }
+        })
+        .finally(() => this.inFlight.delete(run));
+      this.inFlight.add(run);
+    }
+  }
+
+  /** Resolves once every handler started by `notify` so far has finished (for shutdown and tests). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 }
 
 /** What a capability needs to announce events, without seeing who listens. */
-export type EventPublisher = Pick<DomainEventBus, 'publish'>;
+export type EventPublisher = Pick<DomainEventBus, 'publish' | 'notify'>;

@@ -39,6 +39,8 @@ export interface RouteSpec<B, Q, P> {
   errors?: ErrorName[];
   /** Middleware that runs before body parsing (e.g. multipart uploads). */
   before?: RequestHandler[];
+  /** The documented error body, when the route's dialect has its own (default: the envelope). */
+  errorBody?: ZodType;
 }
 
 export interface RouteContext<B, Q, P> {
@@ -200,7 +202,10 @@ export class ApiRouter {
       const status = ERROR_STATUS[name];
       const existing = responses[status];
       const description = existing && 'description' in existing ? `${existing.description}, ${name}` : name;
-      responses[status] = { description, content: { 'application/json': { schema: errorEnvelopeSchema } } };
+      responses[status] = {
+        description,
+        content: { 'application/json': { schema: spec.errorBody ?? errorEnvelopeSchema } },
+      };
     }
     const body = spec.body as ZodType | undefined;
     const example = REQUEST_EXAMPLES[`${spec.method} ${spec.path}`];

@@ -51,8 +51,11 @@ export function errorBody(error: AppError): { success: false; data: null; error:
   return { success: false, data: null, error: { name: error.name, message: error.message, details: error.details } };
 }
 
-/** The one error middleware: logs server faults with the request id and writes the envelope. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The one error middleware: logs server faults with the request id and writes the envelope (or, on a
+ * dialect's paths that answer errors in their own shape, `body`).
+ */
+export function errorHandler(logger: Logger, body: (error: AppError) => unknown = errorBody): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const appError = toAppError(error);
     const log = (req as { log?: Logger }).log ?? logger;
@@ -62,7 +65,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
-    res.status(appError.status).json(errorBody(appError));
+    res.status(appError.status).json(body(appError));
   };
 }
 

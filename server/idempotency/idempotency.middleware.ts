@@ -51,7 +51,7 @@ export function idempotency(service: IdempotencyService): RequestHandler {
     }
     if ((req.body as { stream?: unknown } | undefined)?.stream === true) {
       throw new AppError('ValidationError', {
-        message: `${IDEMPOTENCY_HEADER} cannot be used with "stream": true, since a stream cannot be replayed; send "clientMessageId" to make a streamed chat safe to retry, or drop "stream"`,
+        message: `${IDEMPOTENCY_HEADER} cannot be used with "stream": true, since a stream cannot be replayed; send "clientMessageId" ("client_message_id" in the snake_case dialects and the OpenAI-compatible endpoint) to make a streamed chat safe to retry, or drop "stream"`,
         details: { fields: [{ path: IDEMPOTENCY_HEADER, message: 'not allowed with "stream": true' }] },
       });
     }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { addLeasedJobIndexes, leasedJobFields } from '../queue/lease-queue.js';
 
 /**
  * One processing job per source, reused for every reprocessing. A worker claims it
@@ -9,20 +10,14 @@ const knowledgeJobSchema = new Schema(
     organizationId: { type: Schema.Types.ObjectId, required: true },
     chatbotId: { type: Schema.Types.ObjectId, required: true },
     sourceId: { type: Schema.Types.ObjectId, required: true },
-    status: { type: String, enum: ['queued', 'running', 'done', 'failed'], default: 'queued' },
     /** The source revision this job processes. */
     revision: { type: Number, required: true },
-    attempts: { type: Number, default: 0 },
-    runAt: { type: Date, required: true },
-    lockedUntil: { type: Date, required: true },
-    lockToken: { type: String, default: null },
-    lastError: { type: String, default: null },
-    finishedAt: { type: Date, default: null },
+    ...leasedJobFields,
   },
   { timestamps: true },
 );
 knowledgeJobSchema.index({ sourceId: 1 }, { unique: true });
-knowledgeJobSchema.index({ status: 1, runAt: 1 });
+addLeasedJobIndexes(knowledgeJobSchema);
 knowledgeJobSchema.index({ chatbotId: 1 });
 
 export type KnowledgeJobDoc = InferSchemaType<typeof knowledgeJobSchema>;

@@ -64,6 +64,15 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   },
   'post /chat/:slug': { message: 'How do I reset my password?', stream: false, conversationId: null },
   'post /v1/api/chat/:slug': { message: 'How do I reset my password?', stream: false, conversationId: null },
+  'post /v1/chat/completions': {
+    model: 'demo',
+    messages: [
+      { role: 'user', content: 'Can I return a tent?' },
+      { role: 'assistant', content: 'Yes, within 30 days of delivery.' },
+      { role: 'user', content: 'How long does shipping take?' },
+    ],
+    user: 'user-42',
+  },
   'post /v1/query': { message: 'Where is my order?', conversation_id: null, user_token: 'jwt_for_authenticated_user' },
   'post /api/sources': {
     type: 'text',

@@ -2,7 +2,7 @@ import type { WidgetConfig } from '../../shared/schemas/widget-settings.js';
 import type { ChatContext, ChatController, WispEventName } from './chat-context.js';
 import { findOwnScript, readEmbedSettings, type WispSettings } from './state/embed-settings.js';
 import { botStorage } from './state/storage.js';
-import { fetchWidgetConfig } from './state/widget-config.js';
+import { fetchWidgetConfig, readCachedConfig } from './state/widget-config.js';
 import hostCss from './ui/host.css?inline';
 import { createLauncher } from './ui/launcher.js';
 import { createShadowHost } from './ui/shadow-host.js';
@@ -101,14 +101,18 @@ function install(): void {
     }
   };
 
-  const applyConfig = (next: WidgetConfig) => {
-    config = next;
+  // Draws the launcher for a config: the bot's current one, or the last one seen while it loads.
+  const paint = (next: WidgetConfig) => {
     const { host } = shadow;
     host.setAttribute('data-position', settings.position ?? next.appearance.position);
     host.setAttribute('data-theme', settings.theme ?? next.appearance.theme);
     if (setTheme) setTheme(themeCss(next));
     else setTheme = shadow.addStyles(themeCss(next));
     launcher.update(next, isOpen);
+  };
+  const applyConfig = (next: WidgetConfig) => {
+    config = next;
+    paint(next);
   };
 
   const loadChat = (): Promise<ChatController | null> => {
@@ -229,23 +233,34 @@ function install(): void {
   }
   shadow.addStyles(hostCss);
   shadow.root.append(launcher.element);
+  // The launcher paints at once, from the last config this browser saw (or the defaults), while the
+  // current one loads: a click meanwhile opens the chat as soon as it is there.
+  const cached = readCachedConfig(storage);
+  if (cached) paint(cached);
+  else shadow.host.setAttribute('data-position', settings.position ?? 'bottom-right');
+  const show = () => {
+    (document.body ?? document.documentElement).append(shadow.host);
+    frame = requestAnimationFrame(() => mark('wisp:launcher-visible'));
+  };
+  if (document.body) show();
+  else {
+    onDomReady = show;
+    document.addEventListener('DOMContentLoaded', onDomReady, { once: true });
+  }
   void fetchWidgetConfig(settings.apiBase, settings.bot, stopping.signal)
-    .then(async (result) => {
+    .then((result) => {
       if (destroyed) return;
       if (typeof result === 'string') {
         devWarn(result === 'refused' ? 'this bot is not available on this site' : 'the Wisp server is unreachable');
+        // Without a config the chat cannot start: no launcher, and no stale one painted next time.
+        storage.set('config', null);
+        if (onDomReady) document.removeEventListener('DOMContentLoaded', onDomReady);
+        cancelAnimationFrame(frame);
+        shadow.host.remove();
         return;
       }
       applyConfig(result);
-      if (!document.body) {
-        await new Promise<void>((resolve) => {
-          onDomReady = () => resolve();
-          document.addEventListener('DOMContentLoaded', onDomReady, { once: true });
-        });
-        if (destroyed) return;
-      }
-      (document.body ?? document.documentElement).append(shadow.host);
-      frame = requestAnimationFrame(() => mark('wisp:launcher-visible'));
+      storage.set('config', JSON.stringify(result));
       const reopen = storage.getSession('open') === '1';
       if (openWhenReady || reopen || (settings.open ?? result.openOnLoad)) setOpen(true);
       for (const text of sendsWhenReady.splice(0)) api.send(text);

@@ -1,4 +1,5 @@
 import type { WidgetConfig } from '../../../shared/schemas/widget-settings.js';
+import type { BotStorage } from './storage.js';
 
 /** Why no config could be had: the bot refuses this site or does not exist, or the network failed. */
 export type ConfigFailure = 'refused' | 'unavailable';
@@ -45,5 +46,15 @@ export async function fetchWidgetConfig(
         { once: true },
       );
     });
+  }
+}
+
+/** The config this browser last received for the bot, to paint the launcher while the current one loads. */
+export function readCachedConfig(storage: BotStorage): WidgetConfig | null {
+  try {
+    const cached: unknown = JSON.parse(storage.get('config') ?? 'null');
+    return isConfig(cached) ? cached : null;
+  } catch {
+    return null;
   }
 }

@@ -39,7 +39,11 @@ export function createLauncher(onToggle: () => void, onIntent: () => void): Laun
   // Fetch the chat code as soon as the visitor shows intent, so opening feels instant.
   element.addEventListener('pointerenter', onIntent, { once: true });
   element.addEventListener('focus', onIntent, { once: true });
-  let drawn = '';
+  // Until a config arrives the bubble is the default one.
+  element.setAttribute('aria-label', 'Open chat');
+  element.setAttribute('aria-expanded', 'false');
+  element.append(icon(CHAT_ICON, true));
+  let drawn = 'false|';
   return {
     element,
     update(config, open) {

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import type { Model, Schema, Types } from 'mongoose';
+import type { Logger } from '../logger.js';
+
+/**
+ * The fields every durable job collection has (knowledge jobs, webhook deliveries, agent-loop runs, channel
+ * replies). Spread them into the collection's schema beside its own fields, and add `leasedJobIndex`.
+ */
+export const leasedJobFields = {
+  status: { type: String, enum: ['queued', 'running', 'done', 'failed'], default: 'queued' },
+  attempts: { type: Number, default: 0 },
+  /** When the job may next be claimed (later than now while it waits for a retry). */
+  runAt: { type: Date, required: true },
+  /** A claimed job's lease: until then no other worker takes it. */
+  lockedUntil: { type: Date, required: true },
+  lockToken: { type: String, default: null },
+  lastError: { type: String, default: null },
+  finishedAt: { type: Date, default: null },
+} as const;
+
+export function addLeasedJobIndexes(schema: Schema): void {
+  schema.index({ status: 1, runAt: 1 });
+}
+
+/** What the queue reads of a claimed record; the rest of the record is its owner's. */
+export interface LeasedJobState {
+  _id: Types.ObjectId;
+  attempts: number;
+}
+
+/** The collection a queue works on, typed loosely: each kind of job has its own record. */
+export type JobCollection = Model<Record<string, unknown>>;
+
+/** A fresh job's lease fields: queued, claimable at `runAt` (now by default). */
+export function queuedJobState(runAt = new Date()) {
+  return {
+    status: 'queued' as const,
+    attempts: 0,
+    runAt,
+    lockedUntil: NEVER_LOCKED,
+    lockToken: null,
+    lastError: null,
+    finishedAt: null,
+  };
+}
+
+export const NEVER_LOCKED = new Date(0);
+
+/** A job this process holds the lease of: its stored record as claimed, and the token that proves the lease. */
+export interface LeasedJob<T> {
+  id: Types.ObjectId;
+  attempts: number;
+  lockToken: string;
+  record: T;
+}
+
+/** How a failed attempt is to be treated. */
+export interface FailureVerdict {
+  retryable: boolean;
+  /** Kept as the job's `lastError`: our own words, never raw library text with secrets in it. */
+  reason: string;
+}
+
+export interface JobHandler<T> {
+  /** Does the job's work; must stop promptly when the signal aborts. What it returns is written on completion. */
+  process(job: LeasedJob<T>, signal: AbortSignal): Promise<Record<string, unknown> | void>;
+  /** Classifies a failure; unknown errors (a database blip) deserve another try by default. */
+  classify?(error: unknown): FailureVerdict;
+  /** Called when an attempt failed and another follows at `nextRunAt`. */
+  onRetry?(job: LeasedJob<T>, reason: string, nextRunAt: Date): Promise<void>;
+  /** Called once when the job gives up for good. */
+  onFailed?(job: LeasedJob<T>, reason: string): Promise<void>;
+}
+
+export interface LeaseQueueSettings {
+  /** Named in logs. */
+  name: string;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  maxAttempts: number;
+  /** The wait before attempt `attempt + 1`, given how many attempts were made (jitter is added). */
+  retryDelayMs: (attempts: number) => number;
+  /** Narrows which jobs this queue claims, for collections shared by several kinds of job. */
+  filter?: Record<string, unknown>;
+}
+
+/** Doubling backoff from `baseMs`: base, 2×base, 4×base, … */
+export function exponentialBackoff(baseMs: number): (attempts: number) => number {
+  return (attempts) => baseMs * 2 ** Math.max(0, attempts - 1);
+}
+
+/** A fixed schedule (e.g. 5 s, 5 min, 30 min, …); attempts past its end wait as long as its last step. */
+export function scheduledBackoff(stepsMs: readonly number[]): (attempts: number) => number {
+  return (attempts) => stepsMs[Math.min(Math.max(0, attempts - 1), stepsMs.length - 1)] ?? 0;
+}
+
+const defaultVerdict = (): FailureVerdict => ({ retryable: true, reason: 'processing failed unexpectedly' });
+
+/**
+ * A durable job queue over one MongoDB collection. Jobs are claimed with one atomic `findOneAndUpdate`
+ * that sets a lease; a running job renews its lease, and a lease that runs out (a crashed or stopped
+ * process) lets any worker, on any node, take the job again. Completion and retries are written only while
+ * holding the lease (`lockToken`), so a job taken over by another worker is never finished twice.
+ * Enqueuing is the owner's business (an upsert, an insert beside the write that causes it): a queued job is
+ * any record with `status: 'queued'` and a due `runAt`.
+ */
+export class LeaseQueue<T extends LeasedJobState> {
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly model: JobCollection,
+    private readonly handler: JobHandler<T>,
+    private readonly settings: LeaseQueueSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Wakes the worker, e.g. right after a job was queued in this process. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  /** Stops this process's attempt of a job (its record was deleted or superseded). */
+  abort(jobId: Types.ObjectId, reason: string): void {
+    this.active.get(jobId.toString())?.controller.abort(new Error(reason));
+  }
+
+  /** How many jobs this process is running now. */
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, aborts attempts in flight and hands their jobs back, and waits until all of that is written. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.notify();
+    for (const { controller } of this.active.values()) controller.abort(new Error('worker stopping'));
+    await this.loop;
+    await Promise.all([...this.active.values()].map((job) => job.done));
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        while (this.running && this.active.size < this.settings.concurrency) {
+          const job = await this.claim();
+          if (!job) break;
+          this.track(job);
+        }
+      } catch (error) {
+        this.logger.error({ err: error, queue: this.settings.name }, 'claiming a job failed');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.settings.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  private async claim(): Promise<LeasedJob<T> | null> {
+    const now = new Date();
+    const lockToken = randomUUID();
+    const record = (await this.model
+      .findOneAndUpdate(
+        {
+          ...this.settings.filter,
+          status: { $in: ['queued', 'running'] },
+          runAt: { $lte: now },
+          lockedUntil: { $lte: now },
+        },
+        {
+          $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
+          $inc: { attempts: 1 },
+        },
+        { sort: { runAt: 1 }, returnDocument: 'after' },
+      )
+      .lean()) as T | null;
+    if (!record) return null;
+    return { id: record._id, attempts: record.attempts, lockToken, record };
+  }
+
+  private track(job: LeasedJob<T>): void {
+    const controller = new AbortController();
+    const key = job.id.toString();
+    const done = this.attempt(job, controller).finally(() => {
+      if (this.active.get(key)?.controller === controller) this.active.delete(key);
+      this.notify();
+    });
+    this.active.set(key, { controller, done });
+  }
+
+  private held(job: LeasedJob<T>) {
+    return { _id: job.id, lockToken: job.lockToken };
+  }
+
+  private async attempt(job: LeasedJob<T>, controller: AbortController): Promise<void> {
+    const heartbeat = setInterval(
+      () => {
+        const lockedUntil = new Date(Date.now() + this.settings.leaseMs);
+        this.model
+          .updateOne(this.held(job), { $set: { lockedUntil } })
+          .then((result) => {
+            // Requeued (its owner changed it) or taken over: this attempt no longer counts.
+            if (result.matchedCount === 0) controller.abort(new Error('lease lost'));
+          })
+          .catch((error: unknown) =>
+            this.logger.warn({ err: error, queue: this.settings.name }, 'renewing a job lease failed'),
+          );
+      },
+      Math.max(50, Math.floor(this.settings.leaseMs / 3)),
+    );
+    try {
+      if (job.attempts > this.settings.maxAttempts) {
+        await this.giveUp(job, `gave up after ${this.settings.maxAttempts} attempts`);
+        return;
+      }
+      const outcome = await this.handler.process(job, controller.signal);
+      controller.signal.throwIfAborted();
+      await this.model.updateOne(this.held(job), {
+        $set: { ...outcome, status: 'done', lockToken: null, lastError: null, finishedAt: new Date() },
+      });
+    } catch (error) {
+      await this.afterError(job, controller.signal, error);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async afterError(job: LeasedJob<T>, signal: AbortSignal, error: unknown): Promise<void> {
+    try {
+      if (signal.aborted) {
+        // Stopping: hand the job back at once, without spending an attempt on it.
+        if (!this.running) {
+          const released = await this.model.updateOne(this.held(job), {
+            $set: { status: 'queued', lockToken: null, lockedUntil: NEVER_LOCKED },
+            $inc: { attempts: -1 },
+          });
+          if (released.matchedCount > 0) await this.handler.onRetry?.(job, 'worker stopped', new Date());
+        }
+        return;
+      }
+      const verdict = (this.handler.classify ?? defaultVerdict)(error);
+      if (!verdict.retryable || job.attempts >= this.settings.maxAttempts) {
+        if (verdict.retryable)
+          this.logger.warn({ err: error, queue: this.settings.name, jobId: job.id }, 'job failed for good');
+        await this.giveUp(job, verdict.reason);
+        return;
+      }
+      const delay = this.settings.retryDelayMs(job.attempts) * (0.75 + Math.random() / 2);
+      const runAt = new Date(Date.now() + delay);
+      const result = await this.model.updateOne(this.held(job), {
+        $set: { status: 'queued', lockToken: null, lockedUntil: NEVER_LOCKED, runAt, lastError: verdict.reason },
+      });
+      if (result.matchedCount > 0) await this.handler.onRetry?.(job, verdict.reason, runAt);
+    } catch (writeError) {
+      // The lease runs out on its own and the job is retaken; nothing is lost.
+      this.logger.error(
+        { err: writeError, queue: this.settings.name, jobId: job.id },
+        'recording a job outcome failed',
+      );
+    }
+  }
+
+  private async giveUp(job: LeasedJob<T>, reason: string): Promise<void> {
+    const result = await this.model.updateOne(this.held(job), {
+      $set: { status: 'failed', lockToken: null, lastError: reason, finishedAt: new Date() },
+    });
+    if (result.matchedCount > 0) await this.handler.onFailed?.(job, reason);
+  }
+}
