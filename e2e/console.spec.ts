@@ -131,7 +131,7 @@ test('creates, edits and deletes a bot, keeping the form when a save fails', asy
 
   const edit = page.getByRole('form', { name: 'Edit Console bot' });
   await expect(edit).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Console bot' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Console bot', exact: true })).toBeVisible();
   await expectAccessible(page);
   await edit.getByLabel('Name').fill('Console bot renamed');
   await edit.getByRole('button', { name: 'Save' }).click();
@@ -147,7 +147,7 @@ test('creates, edits and deletes a bot, keeping the form when a save fails', asy
   const dialog = page.getByRole('dialog');
   await expect(dialog).toContainText('Delete "Console bot renamed"');
   await dialog.getByRole('button', { name: 'Delete' }).click();
-  await expect(page.getByRole('button', { name: 'Console bot renamed' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Console bot renamed', exact: true })).toHaveCount(0);
   await expect
     .poll(async () => (await adminApi<ChatbotDto[]>('GET', '/chatbots?perPage=100')).some((b) => b.id === saved!.id))
     .toBe(false);
