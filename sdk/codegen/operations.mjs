@@ -2,8 +2,11 @@
 // (name, method, path, parameters, which named models they take and return) and the named models as an
 // OpenAPI 3.0 document (the maintained generators, oapi-codegen above all, read 3.0 best).
 
-/** Other APIs' dialects and the door for OpenAI's own clients: not part of the SDKs. */
-const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible']);
+/**
+ * Other APIs' dialects, the door for OpenAI's own clients and the owner console's cookie sign-in
+ * (a browser's, not a program's): not part of the SDKs.
+ */
+const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible', 'Console sessions']);
 
 /**
  * The SDK name of each operation (`resource.method`) and, for the main resources, the model it returns.
@@ -53,6 +56,7 @@ export const OPERATION_NAMES = {
   'GET /api/v1/sources/{id}/chunks': ['sources.list_chunks', 'Chunk'],
   'GET /api/v1/sources/{id}/pages': ['sources.list_pages', 'CrawledPage'],
   'POST /api/v1/sources/{id}/reindex': ['sources.reindex', 'KnowledgeSource'],
+  'POST /api/v1/chatbots/{id}/retrieval-preview': ['sources.preview_retrieval', 'RetrievalPreview'],
 };
 
 const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);

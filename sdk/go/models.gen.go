@@ -348,6 +348,30 @@ func (e KnowledgeSourceCrawlMode) Valid() bool {
 	}
 }
 
+// Defines values for KnowledgeSourceStage.
+const (
+	KnowledgeSourceStageChunking    KnowledgeSourceStage = "chunking"
+	KnowledgeSourceStageEmbedding   KnowledgeSourceStage = "embedding"
+	KnowledgeSourceStageFetching    KnowledgeSourceStage = "fetching"
+	KnowledgeSourceStageLessThannil KnowledgeSourceStage = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the KnowledgeSourceStage enum.
+func (e KnowledgeSourceStage) Valid() bool {
+	switch e {
+	case KnowledgeSourceStageChunking:
+		return true
+	case KnowledgeSourceStageEmbedding:
+		return true
+	case KnowledgeSourceStageFetching:
+		return true
+	case KnowledgeSourceStageLessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KnowledgeSourceStatus.
 const (
 	KnowledgeSourceStatusFailed     KnowledgeSourceStatus = "failed"
@@ -1472,6 +1496,7 @@ type KnowledgeSource struct {
 	Id            string                `json:"id"`
 	LastFetchedAt *string               `json:"lastFetchedAt"`
 	ReadyAt       *string               `json:"readyAt"`
+	Stage         *KnowledgeSourceStage `json:"stage"`
 	Status        KnowledgeSourceStatus `json:"status"`
 	Title         string                `json:"title"`
 	Type          KnowledgeSourceType   `json:"type"`
@@ -1481,6 +1506,9 @@ type KnowledgeSource struct {
 
 // KnowledgeSourceCrawlMode defines model for KnowledgeSource.Crawl.Mode.
 type KnowledgeSourceCrawlMode string
+
+// KnowledgeSourceStage defines model for KnowledgeSource.Stage.
+type KnowledgeSourceStage string
 
 // KnowledgeSourceStatus defines model for KnowledgeSource.Status.
 type KnowledgeSourceStatus string
@@ -1637,6 +1665,20 @@ type MessagesSendFeedbackRequest struct {
 // MessagesSendFeedbackRequestRating defines model for MessagesSendFeedbackRequest.Rating.
 type MessagesSendFeedbackRequestRating string
 
+// RetrievalPreview defines model for RetrievalPreview.
+type RetrievalPreview struct {
+	Confidence float32 `json:"confidence"`
+	Passages   []struct {
+		ChunkId  string  `json:"chunkId"`
+		Excerpt  string  `json:"excerpt"`
+		Score    float32 `json:"score"`
+		SourceId string  `json:"sourceId"`
+		Text     string  `json:"text"`
+		Title    string  `json:"title"`
+		Url      *string `json:"url"`
+	} `json:"passages"`
+}
+
 // SourcesCreateRequest defines model for SourcesCreateRequest.
 type SourcesCreateRequest struct {
 	union json.RawMessage
@@ -1677,6 +1719,12 @@ type SourcesCreateRequest2 struct {
 
 // SourcesCreateRequest2Type defines model for SourcesCreateRequest.2.Type.
 type SourcesCreateRequest2Type string
+
+// SourcesPreviewRetrievalRequest defines model for SourcesPreviewRetrievalRequest.
+type SourcesPreviewRetrievalRequest struct {
+	Limit *int   `json:"limit,omitempty"`
+	Query string `json:"query"`
+}
 
 // SourcesUpdateRequest defines model for SourcesUpdateRequest.
 type SourcesUpdateRequest struct {
