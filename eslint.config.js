@@ -8,6 +8,7 @@ export default tseslint.config(
       'data/',
       'dist/',
       'widget/dist/',
+      'console/dist/',
       'embedded-db/',
       'test-results/',
       'playwright-report/',

@@ -12,6 +12,8 @@ import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChannelRoutes } from './channels/channels.routes.js';
 import { keepChannelRawBody } from './channels/raw-body.js';
+import { consoleRoutes } from './console/console-assets.routes.js';
+import { mountConsoleSessionRoutes } from './console/console-sessions.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
 import { COMPAT_ROOT_PATHS, mountCompatRoutes } from './compat/compat.routes.js';
 import { mountConversationRoutes } from './conversations/conversations.routes.js';
@@ -97,7 +99,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const widgetLimits = new WidgetLimits(deps.widgetLimits ?? widgetLimitSettings(config), logger, limits.storeFor);
 
   const api = new ApiRouter({
-    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures')),
+    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures'), services.consoleSessions),
     keyRateLimit: keyRateLimit(limits),
     publicRateLimit: ipRateLimit(limits, 'public'),
     idempotency: idempotency(services.idempotency),
@@ -156,6 +158,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   app.use(OPENAI_ROOT_PATHS, express.json({ limit: '1mb' }));
   app.use(api.rootRouter);
   app.use(widgetAssetRoutes());
+  app.use(consoleRoutes());
   app.use(faviconRoutes());
   // The demo site is for trying Wisp locally; production servers answer 404 at `/`.
   if (config.NODE_ENV !== 'production') app.use(demoRoutes(services, config.PUBLIC_URL));
@@ -219,6 +222,7 @@ export function mountApiRoutes(
   widgetLimits: WidgetLimits,
 ): void {
   mountApiKeyRoutes(api, services.apiKeys);
+  mountConsoleSessionRoutes(api, services.consoleSessions);
   mountChatbotRoutes(api, services.chatbots);
   mountUsageRoutes(api, services.usage);
   mountIntegrationRoutes(api, services.integrations);

@@ -60,6 +60,8 @@ export const configSchema = z.object({
   MODEL_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(300),
   /** The longest an end-user JWT (`userToken`) may live; longer ones are refused. */
   END_USER_TOKEN_MAX_LIFETIME_MS: z.coerce.number().int().min(60_000).max(31_536_000_000).default(86_400_000),
+  /** How long an owner console sign-in lasts. */
+  CONSOLE_SESSION_TTL_MS: z.coerce.number().int().min(60_000).max(2_592_000_000).default(43_200_000),
   /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
   ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
   // Plans: per-key request limits and monthly message quotas; 0 means unlimited.

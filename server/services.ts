@@ -3,6 +3,7 @@ import { apiKeyModel } from './api-keys/api-key.model.js';
 import { analyticsModels } from './analytics/analytics.model.js';
 import { AnalyticsRollups } from './analytics/analytics-rollups.js';
 import { AnalyticsService } from './analytics/analytics.service.js';
+import { consoleLinkModel, consoleSessionModel } from './console/console-session.model.js';
 import { unansweredModel } from './chat/unanswered.model.js';
 import { chatbotModel } from './chatbots/chatbot.model.js';
 import { makeSlugsGloballyUnique } from './chatbots/slug-migration.js';
@@ -27,6 +28,7 @@ import { ChatService } from './chat/chat.service.js';
 import { EndUserTokens } from './chat/end-user-token.js';
 import { UnansweredService } from './chat/unanswered.service.js';
 import { ChatbotsService } from './chatbots/chatbots.service.js';
+import { ConsoleSessionsService } from './console/console-sessions.service.js';
 import { ConversationsService } from './conversations/conversations.service.js';
 import { IntegrationsService } from './integrations/integrations.service.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
@@ -74,6 +76,8 @@ export function createModels(connection: Connection) {
     ...createWebhookModels(connection),
     Channel: channelModel(connection),
     ChannelEvent: channelEventModel(connection),
+    ConsoleSession: consoleSessionModel(connection),
+    ConsoleLink: consoleLinkModel(connection),
   };
   return {
     ...models,
@@ -106,6 +110,12 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     organizations.settingsOf(id),
   );
   const organizations = new OrganizationsService({ Organization: models.Organization }, apiKeys);
+  const consoleSessions = new ConsoleSessionsService(
+    { ConsoleSession: models.ConsoleSession, ConsoleLink: models.ConsoleLink },
+    apiKeys,
+    config.SECRET_KEY,
+    config.CONSOLE_SESSION_TTL_MS,
+  );
   const chatbots = new ChatbotsService({
     models: { Chatbot: models.Chatbot },
     secrets,
@@ -260,6 +270,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     events,
     secrets,
     apiKeys,
+    consoleSessions,
     organizations,
     chatbots,
     usage,

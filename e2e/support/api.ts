@@ -1,7 +1,11 @@
 import { API_ORIGIN, E2E_ADMIN_KEY } from '../stack/ports.js';
 
 /** Calls the stack's REST API as the seeded organization's admin and returns the envelope's `data`. */
-export async function adminApi<T>(method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<T> {
+export async function adminApi<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const res = await fetch(`${API_ORIGIN}/api/v1${path}`, {
     method,
     headers: {

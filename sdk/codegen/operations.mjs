@@ -2,9 +2,11 @@
 // (name, method, path, parameters, which named models they take and return) and the named models as an
 // OpenAPI 3.0 document (the maintained generators, oapi-codegen above all, read 3.0 best).
 
-/** Other APIs' dialects and the door for OpenAI's own clients: not part of the SDKs. */
-// `Channel deliveries` are called by messaging platforms, not by API clients.
-const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible', 'Channel deliveries']);
+/**
+ * Other APIs' dialects, the door for OpenAI's own clients, the owner console's cookie sign-in (a
+ * browser's, not a program's) and channel deliveries (called by messaging platforms): not part of the SDKs.
+ */
+const SKIPPED_TAGS = new Set(['compatibility', 'OpenAI-compatible', 'Console sessions', 'Channel deliveries']);
 
 /**
  * The SDK name of each operation (`resource.method`) and, for the main resources, the model it returns.
@@ -72,6 +74,7 @@ export const OPERATION_NAMES = {
   'POST /api/v1/webhooks/{id}/test': ['webhooks.send_test', 'WebhookTestSent'],
   'GET /api/v1/webhooks/{id}/deliveries': ['webhooks.list_deliveries', 'WebhookDelivery'],
   'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': ['webhooks.redeliver', 'WebhookDelivery'],
+  'POST /api/v1/chatbots/{id}/retrieval-preview': ['sources.preview_retrieval', 'RetrievalPreview'],
 };
 
 const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);

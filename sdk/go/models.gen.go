@@ -297,6 +297,30 @@ func (e ChatbotsAnswerUnansweredSourceCrawlMode) Valid() bool {
 	}
 }
 
+// Defines values for ChatbotsAnswerUnansweredSourceStage.
+const (
+	ChatbotsAnswerUnansweredSourceStageChunking    ChatbotsAnswerUnansweredSourceStage = "chunking"
+	ChatbotsAnswerUnansweredSourceStageEmbedding   ChatbotsAnswerUnansweredSourceStage = "embedding"
+	ChatbotsAnswerUnansweredSourceStageFetching    ChatbotsAnswerUnansweredSourceStage = "fetching"
+	ChatbotsAnswerUnansweredSourceStageLessThannil ChatbotsAnswerUnansweredSourceStage = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the ChatbotsAnswerUnansweredSourceStage enum.
+func (e ChatbotsAnswerUnansweredSourceStage) Valid() bool {
+	switch e {
+	case ChatbotsAnswerUnansweredSourceStageChunking:
+		return true
+	case ChatbotsAnswerUnansweredSourceStageEmbedding:
+		return true
+	case ChatbotsAnswerUnansweredSourceStageFetching:
+		return true
+	case ChatbotsAnswerUnansweredSourceStageLessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChatbotsAnswerUnansweredSourceStatus.
 const (
 	ChatbotsAnswerUnansweredSourceStatusFailed     ChatbotsAnswerUnansweredSourceStatus = "failed"
@@ -681,6 +705,30 @@ func (e KnowledgeSourceCrawlMode) Valid() bool {
 	case KnowledgeSourceCrawlModeSite:
 		return true
 	case KnowledgeSourceCrawlModeSitemap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KnowledgeSourceStage.
+const (
+	KnowledgeSourceStageChunking    KnowledgeSourceStage = "chunking"
+	KnowledgeSourceStageEmbedding   KnowledgeSourceStage = "embedding"
+	KnowledgeSourceStageFetching    KnowledgeSourceStage = "fetching"
+	KnowledgeSourceStageLessThannil KnowledgeSourceStage = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the KnowledgeSourceStage enum.
+func (e KnowledgeSourceStage) Valid() bool {
+	switch e {
+	case KnowledgeSourceStageChunking:
+		return true
+	case KnowledgeSourceStageEmbedding:
+		return true
+	case KnowledgeSourceStageFetching:
+		return true
+	case KnowledgeSourceStageLessThannil:
 		return true
 	default:
 		return false
@@ -2105,6 +2153,7 @@ type ChatbotsAnswerUnanswered struct {
 		Id            string                               `json:"id"`
 		LastFetchedAt *string                              `json:"lastFetchedAt"`
 		ReadyAt       *string                              `json:"readyAt"`
+		Stage         *ChatbotsAnswerUnansweredSourceStage `json:"stage"`
 		Status        ChatbotsAnswerUnansweredSourceStatus `json:"status"`
 		Title         string                               `json:"title"`
 		Type          ChatbotsAnswerUnansweredSourceType   `json:"type"`
@@ -2118,6 +2167,9 @@ type ChatbotsAnswerUnansweredGapStatus string
 
 // ChatbotsAnswerUnansweredSourceCrawlMode defines model for ChatbotsAnswerUnanswered.Source.Crawl.Mode.
 type ChatbotsAnswerUnansweredSourceCrawlMode string
+
+// ChatbotsAnswerUnansweredSourceStage defines model for ChatbotsAnswerUnanswered.Source.Stage.
+type ChatbotsAnswerUnansweredSourceStage string
 
 // ChatbotsAnswerUnansweredSourceStatus defines model for ChatbotsAnswerUnanswered.Source.Status.
 type ChatbotsAnswerUnansweredSourceStatus string
@@ -2430,6 +2482,7 @@ type KnowledgeSource struct {
 	Id            string                `json:"id"`
 	LastFetchedAt *string               `json:"lastFetchedAt"`
 	ReadyAt       *string               `json:"readyAt"`
+	Stage         *KnowledgeSourceStage `json:"stage"`
 	Status        KnowledgeSourceStatus `json:"status"`
 	Title         string                `json:"title"`
 	Type          KnowledgeSourceType   `json:"type"`
@@ -2439,6 +2492,9 @@ type KnowledgeSource struct {
 
 // KnowledgeSourceCrawlMode defines model for KnowledgeSource.Crawl.Mode.
 type KnowledgeSourceCrawlMode string
+
+// KnowledgeSourceStage defines model for KnowledgeSource.Stage.
+type KnowledgeSourceStage string
 
 // KnowledgeSourceStatus defines model for KnowledgeSource.Status.
 type KnowledgeSourceStatus string
@@ -2603,6 +2659,20 @@ type MessagesSendFeedbackRequest struct {
 // MessagesSendFeedbackRequestRating defines model for MessagesSendFeedbackRequest.Rating.
 type MessagesSendFeedbackRequestRating string
 
+// RetrievalPreview defines model for RetrievalPreview.
+type RetrievalPreview struct {
+	Confidence float32 `json:"confidence"`
+	Passages   []struct {
+		ChunkId  string  `json:"chunkId"`
+		Excerpt  string  `json:"excerpt"`
+		Score    float32 `json:"score"`
+		SourceId string  `json:"sourceId"`
+		Text     string  `json:"text"`
+		Title    string  `json:"title"`
+		Url      *string `json:"url"`
+	} `json:"passages"`
+}
+
 // SourcesCreateRequest defines model for SourcesCreateRequest.
 type SourcesCreateRequest struct {
 	union json.RawMessage
@@ -2643,6 +2713,12 @@ type SourcesCreateRequest2 struct {
 
 // SourcesCreateRequest2Type defines model for SourcesCreateRequest.2.Type.
 type SourcesCreateRequest2Type string
+
+// SourcesPreviewRetrievalRequest defines model for SourcesPreviewRetrievalRequest.
+type SourcesPreviewRetrievalRequest struct {
+	Limit *int   `json:"limit,omitempty"`
+	Query string `json:"query"`
+}
 
 // SourcesUpdateRequest defines model for SourcesUpdateRequest.
 type SourcesUpdateRequest struct {

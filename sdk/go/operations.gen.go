@@ -621,6 +621,15 @@ func (s *SourcesService) Create(ctx context.Context, id string, body SourcesCrea
 	return out, nil
 }
 
+// PreviewRetrieval: Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence.
+func (s *SourcesService) PreviewRetrieval(ctx context.Context, id string, body SourcesPreviewRetrievalRequest, opts ...CallOption) (*RetrievalPreview, error) {
+	out := new(RetrievalPreview)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/retrieval-preview", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Get: Get a source with its status and counts.
 func (s *SourcesService) Get(ctx context.Context, id string, opts ...CallOption) (*KnowledgeSource, error) {
 	out := new(KnowledgeSource)

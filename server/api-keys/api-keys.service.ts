@@ -129,9 +129,56 @@ export class ApiKeysService {
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
     const doc = await this.models.ApiKey.findOne({ hash }).lean();
     if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
+    const principal = await this.principalOf(doc);
+    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+    this.authCache.set(hash, { principal, expiresAt: Date.now() + AUTH_CACHE_MS });
+    return principal;
+  }
+
+  /** The principal of a key known by id (a console session's key), refused once the key is revoked. */
+  async authenticateKeyId(keyId: string): Promise<ApiKeyPrincipal> {
+    const doc = Types.ObjectId.isValid(keyId) ? await this.models.ApiKey.findById(keyId).lean() : null;
+    if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key of this session no longer exists' });
+    return this.principalOf(doc);
+  }
+
+  /** A principal of the organization with the given scopes, for callers not holding a key (a console link session). */
+  async principalFor(organizationId: string, keyId: string, scopes: ApiKeyScope[]): Promise<ApiKeyPrincipal> {
+    const org = await this.organizationSettings(organizationId);
+    if (!org) throw new AppError('UnauthorizedError', { message: 'The organization of this session no longer exists' });
+    return {
+      keyId,
+      organizationId,
+      plan: planOf(org.plan),
+      rateLimits: { perMinute: org.rateLimitPerMinute ?? null, burstPerSecond: org.rateLimitBurstPerSecond ?? null },
+      scopes,
+    };
+  }
+
+  /** The scopes of the given keys, by key id (console sessions list their keys' current scopes). */
+  async scopesOf(ids: Types.ObjectId[]): Promise<Map<string, ApiKeyScope[]>> {
+    if (ids.length === 0) return new Map();
+    const docs = await this.models.ApiKey.find({ _id: { $in: ids } }, { scopes: 1 }).lean();
+    return new Map(docs.map((doc) => [doc._id.toString(), doc.scopes as ApiKeyScope[]]));
+  }
+
+  private async principalOf(doc: {
+    _id: Types.ObjectId;
+    organizationId: Types.ObjectId;
+    scopes: string[];
+    lastUsedAt?: Date | null;
+    revokedAt?: Date | null;
+  }): Promise<ApiKeyPrincipal> {
     if (doc.revokedAt) throw new AppError('UnauthorizedError', { message: 'The API key has been revoked' });
-    const org = await this.organizationSettings(doc.organizationId);
-    if (!org) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
+    const principal = await this.principalFor(
+      doc.organizationId.toString(),
+      doc._id.toString(),
+      doc.scopes as ApiKeyScope[],
+    ).catch((error: unknown) => {
+      throw error instanceof AppError
+        ? new AppError('UnauthorizedError', { message: 'The API key is not valid' })
+        : error;
+    });
     const now = Date.now();
     if (!doc.lastUsedAt || now - doc.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       // Best effort bookkeeping: a failure here must not fail the request it describes.
@@ -139,15 +186,6 @@ export class ApiKeysService {
         () => undefined,
       );
     }
-    const principal: ApiKeyPrincipal = {
-      keyId: doc._id.toString(),
-      organizationId: doc.organizationId.toString(),
-      plan: planOf(org.plan),
-      rateLimits: { perMinute: org.rateLimitPerMinute ?? null, burstPerSecond: org.rateLimitBurstPerSecond ?? null },
-      scopes: doc.scopes as ApiKeyScope[],
-    };
-    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
-    this.authCache.set(hash, { principal, expiresAt: now + AUTH_CACHE_MS });
     return principal;
   }
 

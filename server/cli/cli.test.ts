@@ -92,6 +92,24 @@ describe('the org and keys scripts against MONGODB_URI', () => {
     });
   });
 
+  it('prints a one-time console link that signs in once with admin rights', async () => {
+    const org = await t.createOrg('Console link');
+    const printed = await cli('org', ['console-link', org.id], {
+      ...env,
+      PUBLIC_URL: 'https://wisp.example.com',
+    });
+    expect(printed.stderr).toBe('');
+    const token = /^https:\/\/wisp\.example\.com\/console\/#link=([A-Za-z0-9_-]{40,})$/m.exec(printed.stdout)?.[1];
+    expect(token).toBeDefined();
+    const anonymous = new ApiClient(t.url, null);
+    const first = await anonymous.post<{ scopes: string[]; organizationId: string }>('/api/v1/console/sessions', {
+      link: token,
+    });
+    expect(first.status).toBe(201);
+    expect(first.body.data).toMatchObject({ scopes: ['admin'], organizationId: org.id });
+    expect((await anonymous.post('/api/v1/console/sessions', { link: token })).status).toBe(401);
+  });
+
   it('explains bad input in one line and exits 1', async () => {
     await t.createOrg('A second organization');
     const [unknownScope, ambiguous, badOrg, noKey, badOption] = await Promise.all([

@@ -5,6 +5,7 @@ import type { Models } from '../services.js';
 import { OrganizationsService } from '../organizations/organizations.service.js';
 import { isPlan, overridesOf, PLANS, type Plan, type PlanLimits } from '../organizations/plans.js';
 import { CliError } from './cli-error.js';
+import { createConsoleLink } from '../console/console-sessions.service.js';
 
 const LIST_PAGE = 100;
 
@@ -86,6 +87,16 @@ export class CliCommands {
       show(org.burstPerSecond, defaults.burstPerSecond, '/s'),
       show(org.monthlyMessages, defaults.monthlyMessages, ' messages/month'),
     ].join(' ');
+  }
+
+  /** A one-time link that signs the owner in to the console with admin rights (15 minutes, once). */
+  async consoleLink(org: string | undefined, publicUrl: string): Promise<string[]> {
+    const orgId = await this.resolveOrganization(org);
+    const { token, expiresAt } = await createConsoleLink(this.models.ConsoleLink, orgId);
+    return [
+      `One-time console link for organization ${orgId} (valid once, until ${expiresAt.toISOString()}):`,
+      `${publicUrl.replace(/\/+$/, '')}/console/#link=${token}`,
+    ];
   }
 
   async createKey(options: { org?: string; scopes?: string; name?: string }): Promise<string[]> {

@@ -33,7 +33,7 @@ export function parseCommand(argv: string[], options: ParseArgsConfig['options']
 export async function runCli(
   tool: string,
   usage: string,
-  run: (commands: CliCommands, parsed: ParsedCommand) => Promise<string[]>,
+  run: (commands: CliCommands, parsed: ParsedCommand, publicUrl: string) => Promise<string[]>,
   parse: () => ParsedCommand,
 ): Promise<void> {
   let close: (() => Promise<void>) | null = null;
@@ -47,7 +47,9 @@ export async function runCli(
     const config = loadConfig(readEnvironment());
     const db = await openCliDatabase(config, { createDatabase: parsed.values['create-database'] === true });
     close = db.close;
-    const lines = await run(new CliCommands(db.models, planDefaults(config)), parsed);
+    const publicUrl =
+      config.PUBLIC_URL ?? `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}`;
+    const lines = await run(new CliCommands(db.models, planDefaults(config)), parsed, publicUrl);
     process.stdout.write(`${lines.join('\n')}\n`);
   } catch (error) {
     const known =

@@ -7,6 +7,7 @@ import { errorEnvelopeSchema } from '../../shared/schemas/common.js';
 import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from '../errors/app-error.js';
+import { SESSION_COOKIE } from '../console/session-cookie.js';
 import { parseQuery } from './validate.js';
 import { parse } from '../errors/parse.js';
 
@@ -22,8 +23,8 @@ export interface RouteSpec<B, Q, P> {
   root?: boolean;
   tag: string;
   summary: string;
-  /** The scope the key needs, or `public` for the widget's unauthenticated routes. */
-  scope: ApiKeyScope | 'public';
+  /** The scope the key needs, `any` for any key or console session, or `public` for unauthenticated routes. */
+  scope: ApiKeyScope | 'any' | 'public';
   /** How a public route checks its caller, for the document (by default: the bot's allowed origins). */
   publicCheck?: string;
   /**
@@ -112,6 +113,13 @@ export class ApiRouter {
       scheme: 'bearer',
       description: 'An API key: `Authorization: Bearer sk_live_...`',
     });
+    this.registry.registerComponent('securitySchemes', 'consoleSession', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: SESSION_COOKIE,
+      description:
+        'The owner console session cookie (from `POST /api/v1/console/sessions`), with the scopes of the key it was opened with; every change made with it also needs the `X-CSRF-Token` header',
+    });
   }
 
   route<
@@ -124,7 +132,11 @@ export class ApiRouter {
         ? spec.publicLimit === 'signed'
           ? []
           : [this.guards.publicRateLimit]
-        : [this.guards.authenticate, this.guards.keyRateLimit, requireScope(spec.scope)];
+        : [
+            this.guards.authenticate,
+            this.guards.keyRateLimit,
+            ...(spec.scope === 'any' ? [] : [requireScope(spec.scope)]),
+          ];
     chain.push(...(spec.before ?? []));
     if (spec.method === 'post') chain.push(this.guards.idempotency);
     chain.push(async (req, res) => {
@@ -215,10 +227,12 @@ export class ApiRouter {
       description: `${
         spec.scope === 'public'
           ? (spec.publicCheck ?? "Public (no API key); checked against the bot's allowed origins.")
-          : `Requires scope \`${spec.scope}\`.`
+          : spec.scope === 'any'
+            ? 'Requires an API key (any scope) or a console session.'
+            : `Requires scope \`${spec.scope}\`.`
       }\n\nExample:\n\n\`\`\`sh\n${curl}\n\`\`\``,
       'x-codeSamples': [{ lang: 'curl', label: 'curl', source: curl }],
-      security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }],
+      security: spec.scope === 'public' ? [] : [{ bearerAuth: [] }, { consoleSession: [] }],
       request: {
         ...(body
           ? {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
-import type { CrawlSettings } from '../../shared/schemas/sources.js';
+import type { CrawlSettings, SourceStage } from '../../shared/schemas/sources.js';
 import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
@@ -57,7 +57,9 @@ export class IngestJobProcessor implements JobProcessor {
     const run = randomUUID();
     const claimed = await models.Source.updateOne(
       { _id: source._id, revision: job.revision },
-      { $set: { status: 'processing', currentRun: run, failureReason: null, attempts: job.attempts } },
+      {
+        $set: { status: 'processing', stage: 'fetching', currentRun: run, failureReason: null, attempts: job.attempts },
+      },
     );
     if (claimed.matchedCount === 0) return;
     try {
@@ -101,11 +103,16 @@ export class IngestJobProcessor implements JobProcessor {
 
   private async ingest(source: SourceRecord, job: ClaimedJob, run: string, signal: AbortSignal): Promise<void> {
     const { models, cache, chunking } = this.deps;
+    // The slow steps are recorded for the owner watching the source (the claim already said
+    // `fetching`); a superseded run's writes match nothing. Quick steps cost no write.
+    const stage = (name: SourceStage) =>
+      models.Source.updateOne({ _id: source._id, currentRun: run }, { $set: { stage: name } }).then(() => undefined);
     const reading = await this.read(source, signal);
+    if (source.type === 'url') await stage('chunking');
     const drafts: ChunkDraft[] = [];
     for (const document of reading.documents) drafts.push(...chunkDocument(document, chunking, drafts.length));
     if (drafts.length === 0) throw new IngestError('no readable text was found', { retryable: false });
-    const embedded = await this.embed(job, drafts, signal);
+    const embedded = await this.embed(job, drafts, signal, () => stage('embedding'));
     signal.throwIfAborted();
 
     const docs = drafts.map((draft, index) => ({
@@ -196,13 +203,14 @@ export class IngestJobProcessor implements JobProcessor {
   }
 
   /** Embeds every chunk with the bot's embedding model, or returns null when it has none. */
-  private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal) {
+  private async embed(job: ClaimedJob, drafts: ChunkDraft[], signal: AbortSignal, starting: () => Promise<void>) {
     const resolver = this.deps.modelResolver;
     if (!resolver) return null;
     const bot = await this.deps.botModelSettings(job.chatbotId.toString());
     if (!bot) throw new IngestError('the chatbot no longer exists', { retryable: false });
     const { embeddings } = await resolver.forChatbot(bot);
     if (!embeddings) return null;
+    await starting();
     const vectors: Float32Array[] = [];
     try {
       for (let start = 0; start < drafts.length; start += EMBED_BATCH) {

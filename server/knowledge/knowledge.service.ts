@@ -12,6 +12,7 @@ import type { EventPublisher } from '../events/domain-events.js';
 import { IngestJobProcessor } from './ingest-job-processor.js';
 import { SourceQueue } from './job-queue.js';
 import { KnowledgeRetriever } from './knowledge.retriever.js';
+import type { RetrievalPreviewDto } from '../../shared/schemas/sources.js';
 import { SourcesService } from './sources.service.js';
 
 export interface KnowledgeDeps {
@@ -81,6 +82,28 @@ export class KnowledgeService {
       modelResolver: deps.modelResolver,
       logger,
     });
+  }
+
+  /** What retrieval finds for a question, with scores: the owner's view of what an answer would be built from. */
+  async search(organizationId: string, chatbot: string, query: string, limit: number): Promise<RetrievalPreviewDto> {
+    const bot = await this.deps.chatbots.find(organizationId, chatbot);
+    const { passages, confidence } = await this.retriever.retrieve(
+      { chatbotId: bot._id.toString(), organizationId },
+      query,
+      { limit },
+    );
+    return {
+      confidence,
+      passages: passages.map(({ chunkId, sourceId, title, url, excerpt, text, score }) => ({
+        chunkId,
+        sourceId,
+        title,
+        url,
+        excerpt,
+        text,
+        score,
+      })),
+    };
   }
 
   /** Removes every source, job, chunk and index version of a deleted bot. */

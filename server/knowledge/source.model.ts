@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { SOURCE_STAGES } from '../../shared/schemas/sources.js';
 
 const sourceSchema = new Schema(
   {
@@ -10,6 +11,8 @@ const sourceSchema = new Schema(
     titleFromUser: { type: Boolean, default: true },
     status: { type: String, enum: ['queued', 'processing', 'ready', 'failed'], default: 'queued' },
     failureReason: { type: String, default: null },
+    /** Where a processing run is (fetching, chunking, embedding); only meaningful while `processing`. */
+    stage: { type: String, enum: SOURCE_STAGES, default: null },
     url: { type: String, default: null },
     crawl: {
       type: new Schema({ mode: String, maxPages: Number }, { _id: false }),

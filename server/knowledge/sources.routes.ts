@@ -9,6 +9,8 @@ import {
 import {
   createSourceSchema,
   listSourcesQuerySchema,
+  retrievalPreviewRequestSchema,
+  retrievalPreviewSchema,
   sourceChunkSchema,
   sourcePageSchema,
   sourceSchema,
@@ -71,6 +73,23 @@ export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService
     async ({ params, body, principal, req, res }) => {
       const created = await sources.create(principal.organizationId, params.id, body, uploadedFile(req.file));
       sendData(res, created, 202);
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/chatbots/:id/retrieval-preview',
+      tag,
+      summary:
+        'Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence',
+      scope: 'knowledge:read',
+      params: botParams,
+      body: retrievalPreviewRequestSchema,
+      response: envelopeOf(retrievalPreviewSchema),
+      errors: ['NotFoundError'],
+    },
+    async ({ params, body, principal, res }) => {
+      sendData(res, await knowledge.search(principal.organizationId, params.id, body.query, body.limit));
     },
   );
   api.route(

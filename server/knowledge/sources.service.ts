@@ -36,6 +36,7 @@ function toSourceDto(doc: SourceRecord): SourceDto {
     title: doc.title,
     status: doc.status as SourceStatus,
     failureReason: doc.status === 'failed' ? (doc.failureReason ?? 'processing failed') : null,
+    stage: doc.status === 'processing' ? ((doc.stage as SourceDto['stage']) ?? 'fetching') : null,
     url: doc.url ?? null,
     crawl: doc.crawl?.mode
       ? { mode: doc.crawl.mode as 'page' | 'sitemap' | 'site', maxPages: doc.crawl.maxPages ?? 1 }

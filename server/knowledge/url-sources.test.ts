@@ -153,9 +153,11 @@ describe('URL sources', () => {
       );
       for (const source of quick) expect((await waitForSource(owner.api, source.id)).status).toBe('ready');
       const stillFetching = (await owner.api.get<SourceDto>(`/api/v1/sources/${held.id}`)).body.data;
-      expect(stillFetching).toMatchObject({ status: 'processing', attempts: 1 });
+      // The owner sees which step the source is at while it is processed.
+      expect(stillFetching).toMatchObject({ status: 'processing', stage: 'fetching', attempts: 1 });
       site.release('/held');
-      expect((await waitForSource(owner.api, held.id)).status).toBe('ready');
+      const ready = await waitForSource(owner.api, held.id);
+      expect(ready).toMatchObject({ status: 'ready', stage: null });
     } finally {
       site.release('/held');
       await patient.stop();

@@ -50,7 +50,9 @@ describe('the OpenAPI document', () => {
       const isPublic = operation.security?.length === 0;
       if (!isPublic) {
         expect(statuses, where).toEqual(expect.arrayContaining(['401', '403']));
-        expect(operation.description, where).toMatch(/^Requires scope `[a-z:]+`/);
+        expect(operation.description, where).toMatch(
+          /^Requires (scope `[a-z:]+`|an API key \(any scope\) or a console session)/,
+        );
       }
       if (operation.requestBody) expect(statuses, where).toEqual(expect.arrayContaining(['413', '422']));
       if (path.includes(':') && !isPublic) expect(statuses, where).toContain('404');

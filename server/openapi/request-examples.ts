@@ -55,6 +55,8 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     callbackUrl: 'https://messenger.example.com/wisp-answers',
   },
   'patch /channels/:id': { name: 'Support on Slack', credentials: { botToken: 'xoxb-new-bot-token' } },
+  'post /chatbots/:id/retrieval-preview': { query: 'How long does shipping take?', limit: 5 },
+  'post /console/sessions': { apiKey: 'sk_live_your_key' },
   'post /widget/leads': {
     bot: 'demo',
     visitorToken: 'the visitorToken the widget socket handed out',

@@ -1,26 +1,8 @@
 import { z } from 'zod';
+import { API_KEY_SCOPES } from '../api-key-scopes.js';
 import { shortText } from './common.js';
 
-/** What an API key may do; `admin` implies every other scope. */
-export const API_KEY_SCOPES = [
-  'chat',
-  'knowledge:read',
-  'knowledge:write',
-  'conversations:read',
-  'conversations:write',
-  'leads:read',
-  'leads:write',
-  'settings:write',
-  'analytics:read',
-  'webhooks:read',
-  'webhooks:write',
-  'channels:read',
-  'channels:write',
-  'admin',
-] as const;
-
-/** One scope of {@link API_KEY_SCOPES}. */
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+export { API_KEY_SCOPES, type ApiKeyScope } from '../api-key-scopes.js';
 
 export const apiKeyScopeSchema = z.enum(API_KEY_SCOPES);
 

@@ -14,6 +14,9 @@ export const sourceTypeSchema = z.enum(['text', 'url', 'file']);
 export const sourceStatusSchema = z.enum(['queued', 'processing', 'ready', 'failed']);
 
 /** How a `url` source is read: the one page, the pages a sitemap lists, or links followed within the site. */
+/** The steps of processing a source, shown while its status is `processing`. */
+export const SOURCE_STAGES = ['fetching', 'chunking', 'embedding'] as const;
+
 export const crawlModeSchema = z.enum(['page', 'sitemap', 'site']);
 
 const httpUrlSchema = z
@@ -85,6 +88,8 @@ export const sourceSchema = z.object({
   status: sourceStatusSchema,
   /** Why processing failed, when `status` is `failed`. */
   failureReason: z.string().nullable(),
+  /** The step a `processing` source is at (null otherwise): fetching (or reading a stored text or file), chunking, embedding. */
+  stage: z.enum(SOURCE_STAGES).nullable(),
   url: z.string().nullable(),
   crawl: crawlSchema.nullable(),
   /** The address the page was read from after redirects. */
@@ -122,8 +127,32 @@ export const sourcePageSchema = z.object({
   reason: z.string().nullable(),
 });
 
+/** Body of `POST /api/v1/chatbots/:id/retrieval-preview`: a question to look up without asking the model. */
+export const retrievalPreviewRequestSchema = z.strictObject({
+  query: z.string().trim().min(1).max(2_000),
+  limit: z.number().int().min(1).max(20).default(5),
+});
+
+/** The passages retrieval finds for a question, best first, and the confidence the chat would see. */
+export const retrievalPreviewSchema = z.object({
+  confidence: z.number(),
+  passages: z.array(
+    z.object({
+      chunkId: z.string(),
+      sourceId: z.string(),
+      title: z.string(),
+      url: z.string().nullable(),
+      excerpt: z.string(),
+      text: z.string(),
+      score: z.number(),
+    }),
+  ),
+});
+
+export type RetrievalPreviewDto = z.infer<typeof retrievalPreviewSchema>;
 export type SourceChunkDto = z.infer<typeof sourceChunkSchema>;
 export type SourcePageDto = z.infer<typeof sourcePageSchema>;
+export type SourceStage = (typeof SOURCE_STAGES)[number];
 export type SourceType = z.infer<typeof sourceTypeSchema>;
 export type SourceStatus = z.infer<typeof sourceStatusSchema>;
 export type CrawlSettings = z.infer<typeof crawlSchema>;

@@ -250,6 +250,10 @@ class SourcesResource:
         """Add a source (text or URL as JSON; a file as multipart/form-data with a `file` field); answers 202 and processes it in the background."""
         return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/sources", query={}, body=body, model=models.KnowledgeSource, idempotency_key=idempotency_key, timeout=timeout)
 
+    def preview_retrieval(self, id: str, body: Union[models.SourcesPreviewRetrievalRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.RetrievalPreview:
+        """Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence."""
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/retrieval-preview", query={}, body=body, model=models.RetrievalPreview, idempotency_key=idempotency_key, timeout=timeout)
+
     def get(self, id: str, *, timeout: Optional[float] = None) -> models.KnowledgeSource:
         """Get a source with its status and counts."""
         return self._transport.request("GET", f"/api/v1/sources/{quote(id)}", query={}, model=models.KnowledgeSource, timeout=timeout)

@@ -527,6 +527,7 @@ class Source1(BaseModel):
     title: str
     status: Literal['queued', 'processing', 'ready', 'failed']
     failure_reason: Annotated[str | None, Field(alias='failureReason')]
+    stage: Annotated[Literal['fetching', 'chunking', 'embedding'] | None, Field(...)]
     url: Annotated[str | None, Field(...)]
     crawl: Annotated[Crawl | None, Field(...)]
     final_url: Annotated[str | None, Field(alias='finalUrl')]
@@ -1566,6 +1567,7 @@ class KnowledgeSource(BaseModel):
     title: str
     status: Literal['queued', 'processing', 'ready', 'failed']
     failure_reason: Annotated[str | None, Field(alias='failureReason')]
+    stage: Annotated[Literal['fetching', 'chunking', 'embedding'] | None, Field(...)]
     url: Annotated[str | None, Field(...)]
     crawl: Annotated[Crawl | None, Field(...)]
     final_url: Annotated[str | None, Field(alias='finalUrl')]
@@ -1615,6 +1617,36 @@ class SourcesCreateRequest(
     RootModel[SourcesCreateRequest1 | SourcesCreateRequest2 | SourcesCreateRequest3]
 ):
     root: SourcesCreateRequest1 | SourcesCreateRequest2 | SourcesCreateRequest3
+
+
+class SourcesPreviewRetrievalRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    query: Annotated[str, Field(max_length=2000, min_length=1)]
+    limit: Annotated[int, Field(ge=1, le=20)] = 5
+
+
+class Passage(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    chunk_id: Annotated[str, Field(alias='chunkId')]
+    source_id: Annotated[str, Field(alias='sourceId')]
+    title: str
+    url: Annotated[str | None, Field(...)]
+    excerpt: str
+    text: str
+    score: float
+
+
+class RetrievalPreview(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    confidence: float
+    passages: list[Passage]
 
 
 class SourcesUpdateRequest(BaseModel):

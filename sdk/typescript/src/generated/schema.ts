@@ -955,6 +955,860 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/console/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organization's console sessions, newest first (active, expired and revoked)
+         * @description Requires scope `admin`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/console/sessions" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                keyId: string | null;
+                                /** @enum {string} */
+                                via: "api-key" | "link";
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
+                                userAgent: string | null;
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                                expiresAt: string;
+                                revokedAt: string | null;
+                                current: boolean;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Sign in to the owner console: exchanges an API key (or a one-time console link) for an HttpOnly session cookie with the key’s scopes; answers the CSRF token to send as X-CSRF-Token on every change
+         * @description Public (no API key); checked against the bot's allowed origins.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/console/sessions" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"apiKey":"sk_live_your_key"}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "apiKey": "sk_live_your_key"
+                     *     }
+                     */
+                    "application/json": {
+                        apiKey?: string;
+                        link?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                keyId: string | null;
+                                /** @enum {string} */
+                                via: "api-key" | "link";
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
+                                userAgent: string | null;
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                                expiresAt: string;
+                                revokedAt: string | null;
+                                current: boolean;
+                                organizationId: string;
+                                csrfToken: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sessions/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console session this request carries, with its scopes and CSRF token
+         * @description Requires an API key (any scope) or a console session.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/console/sessions/current" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                keyId: string | null;
+                                /** @enum {string} */
+                                via: "api-key" | "link";
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
+                                userAgent: string | null;
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                                expiresAt: string;
+                                revokedAt: string | null;
+                                current: boolean;
+                                organizationId: string;
+                                csrfToken: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Sign out: revokes the console session this request carries and clears its cookie
+         * @description Requires an API key (any scope) or a console session.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X DELETE "$WISP/api/v1/console/sessions/current" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                keyId: string | null;
+                                /** @enum {string} */
+                                via: "api-key" | "link";
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
+                                userAgent: string | null;
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                                expiresAt: string;
+                                revokedAt: string | null;
+                                current: boolean;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a console session: its next request answers 401
+         * @description Requires scope `admin`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X DELETE "$WISP/api/v1/console/sessions/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                keyId: string | null;
+                                /** @enum {string} */
+                                via: "api-key" | "link";
+                                scopes: ("chat" | "knowledge:read" | "knowledge:write" | "conversations:read" | "conversations:write" | "leads:read" | "leads:write" | "settings:write" | "analytics:read" | "webhooks:read" | "webhooks:write" | "channels:read" | "channels:write" | "admin")[];
+                                userAgent: string | null;
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                                expiresAt: string;
+                                revokedAt: string | null;
+                                current: boolean;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chatbots": {
         parameters: {
             query?: never;
@@ -4638,6 +5492,8 @@ export interface paths {
                                     /** @enum {string} */
                                     status: "queued" | "processing" | "ready" | "failed";
                                     failureReason: string | null;
+                                    /** @enum {string|null} */
+                                    stage: "fetching" | "chunking" | "embedding" | null;
                                     url: string | null;
                                     crawl: {
                                         /**
@@ -8684,6 +9540,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -8943,6 +9801,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -9162,6 +10022,251 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chatbots/{id}/retrieval-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence
+         * @description Requires scope `knowledge:read`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/retrieval-preview" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"query":"How long does shipping take?","limit":5}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "query": "How long does shipping take?",
+                     *       "limit": 5
+                     *     }
+                     */
+                    "application/json": {
+                        query: string;
+                        /** @default 5 */
+                        limit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                confidence: number;
+                                passages: {
+                                    chunkId: string;
+                                    sourceId: string;
+                                    title: string;
+                                    url: string | null;
+                                    excerpt: string;
+                                    text: string;
+                                    score: number;
+                                }[];
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sources/{id}": {
         parameters: {
             query?: never;
@@ -9209,6 +10314,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -9605,6 +10712,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -10227,6 +11336,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -12527,6 +13638,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -12789,6 +13902,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failureReason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /**
@@ -15574,6 +16689,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failure_reason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /** @enum {string} */
@@ -15826,6 +16943,8 @@ export interface paths {
                                 /** @enum {string} */
                                 status: "queued" | "processing" | "ready" | "failed";
                                 failure_reason: string | null;
+                                /** @enum {string|null} */
+                                stage: "fetching" | "chunking" | "embedding" | null;
                                 url: string | null;
                                 crawl: {
                                     /** @enum {string} */
