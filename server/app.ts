@@ -6,6 +6,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
+import { mountActionRoutes } from './actions/actions.routes.js';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
 import { mountChatbotRoutes } from './chatbots/chatbots.routes.js';
@@ -98,6 +99,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountLeadRoutes(api, services.leads, services.chatbots);
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
+  mountActionRoutes(api, services.actions);
   mountCompatRoutes(api, services, config);
 
   const app = express();

@@ -1,5 +1,9 @@
 import type { Connection, Model } from 'mongoose';
+import { actionModel, actionRunModel } from './actions/action.model.js';
+import { ActionRunner } from './actions/action-runner.js';
+import { ActionsService } from './actions/actions.service.js';
 import { apiKeyModel } from './api-keys/api-key.model.js';
+import { guardedFetch } from './net/guarded-fetch.js';
 import { unansweredModel } from './chat/unanswered.model.js';
 import { chatbotModel } from './chatbots/chatbot.model.js';
 import { makeSlugsGloballyUnique } from './chatbots/slug-migration.js';
@@ -61,6 +65,8 @@ export function createModels(connection: Connection) {
     KnowledgeJob: knowledgeJobModel(connection),
     KnowledgeVersion: knowledgeVersionModel(connection),
     IdempotencyKey: idempotencyKeyModel(connection),
+    Action: actionModel(connection),
+    ActionRun: actionRunModel(connection),
   };
   return {
     ...models,
@@ -154,8 +160,17 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     modelResolver,
   });
   const answerLeases = new AnswerLeases({ Message: models.Message }, config.ANSWER_LEASE_MS, logger);
+  // Actions call only the host saved with them, through the same address rules as URL sources.
+  const actions = new ActionsService({
+    models: { Action: models.Action, ActionRun: models.ActionRun },
+    secrets,
+    policy: urlPolicy,
+    chatbots,
+    endUserTokens,
+    runner: new ActionRunner({ ActionRun: models.ActionRun }, secrets, guardedFetch(urlPolicy), logger),
+  });
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
-  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge]) {
+  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, actions]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
   const chat = new ChatService({
@@ -190,6 +205,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     knowledge,
     retriever: knowledge.retriever,
     chat,
+    actions,
     answerLeases,
     widgetSettings,
     leads,

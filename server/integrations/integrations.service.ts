@@ -8,11 +8,8 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import { AppError } from '../errors/app-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
-import { RefusedAddressError, resolveAllowed } from '../net/guarded-fetch.js';
+import { refusalAtSave } from '../net/allowed-at-save.js';
 import type { IntegrationModel } from './integration.model.js';
-
-// A save does not wait long on DNS: a name that does not resolve yet is checked again at every call.
-const SAVE_LOOKUP_TIMEOUT_MS = 3_000;
 
 type IntegrationRecord = {
   _id: Types.ObjectId;
@@ -135,22 +132,12 @@ export class IntegrationsService {
 
   /** Refuses a base URL whose host is (or resolves to) a private, loopback, link-local or metadata address. */
   private async assertAllowedBaseUrl(baseUrl: string): Promise<void> {
-    const hostname = new URL(baseUrl).hostname;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SAVE_LOOKUP_TIMEOUT_MS);
+    const refusal = await refusalAtSave(new URL(baseUrl).hostname, this.policy);
+    if (!refusal) return;
+    throw new AppError('ValidationError', {
+      message: `Invalid body: baseUrl: ${refusal}; use a public address (the operator can allow private ones with URL_FETCH_ALLOWED_ADDRESSES)`,
+      details: { fields: [{ path: 'baseUrl', message: 'private, loopback, link-local or reserved address' }] },
     });
-    try {
-      await Promise.race([resolveAllowed(hostname, this.policy), timeout]);
-    } catch (error) {
-      if (!(error instanceof RefusedAddressError)) return;
-      throw new AppError('ValidationError', {
-        message: `Invalid body: baseUrl: ${error.message}; use a public address (the operator can allow private ones with URL_FETCH_ALLOWED_ADDRESSES)`,
-        details: { fields: [{ path: 'baseUrl', message: 'private, loopback, link-local or reserved address' }] },
-      });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private async find(organizationId: string, id: string) {

@@ -40,6 +40,25 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     fields: { name: 'Ada Lovelace', email: 'ada@example.com' },
     consent: true,
   },
+  'post /chatbots/:id/actions': {
+    name: 'order_status',
+    description: 'Look up the status of one of the signed-in customer’s orders by its number.',
+    parameters: {
+      type: 'object',
+      properties: { orderNumber: { type: 'string', pattern: '^[0-9]{1,12}$' } },
+      required: ['orderNumber'],
+    },
+    request: {
+      method: 'GET',
+      url: 'https://shop.example.com/api/orders/{params.orderNumber}',
+      query: { email: '{user.email}' },
+    },
+    auth: { type: 'bearer', token: 'shop-api-token' },
+    requiresUser: true,
+    responseFields: ['status', 'trackingUrl'],
+  },
+  'patch /actions/:id': { description: 'Status and tracking link of an order.', timeoutMs: 5000 },
+  'post /actions/:id/run': { parameters: { orderNumber: '1001' }, userToken: 'eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt' },
   // The compatibility dialects (the source documents' own examples, where they give one).
   'put /chatbots/:id': {
     name: 'Acme support',

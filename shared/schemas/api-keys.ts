@@ -11,6 +11,10 @@ export const API_KEY_SCOPES = [
   'leads:read',
   'leads:write',
   'settings:write',
+  'actions:write',
+  'actions:run',
+  'agent_loops:write',
+  'agent_loops:run',
   'admin',
 ] as const;
 
