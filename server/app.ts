@@ -99,7 +99,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountLeadRoutes(api, services.leads, services.chatbots);
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
-  mountActionRoutes(api, services.actions);
+  mountActionRoutes(api, services.actions, services.actionConfirmations);
   mountCompatRoutes(api, services, config);
 
   const app = express();

@@ -2,6 +2,7 @@ import type { Connection, Model } from 'mongoose';
 import { actionModel, actionRunModel } from './actions/action.model.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { ActionsService } from './actions/actions.service.js';
+import { ActionConfirmations } from './actions/confirmations.js';
 import { apiKeyModel } from './api-keys/api-key.model.js';
 import { guardedFetch } from './net/guarded-fetch.js';
 import { unansweredModel } from './chat/unanswered.model.js';
@@ -185,6 +186,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     endUserTokens,
     leases: answerLeases,
     logger,
+    actions,
   });
   return {
     logger,
@@ -206,6 +208,10 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     retriever: knowledge.retriever,
     chat,
     actions,
+    actionConfirmations: new ActionConfirmations(
+      { Message: models.Message, Conversation: models.Conversation },
+      actions,
+    ),
     answerLeases,
     widgetSettings,
     leads,

@@ -153,6 +153,23 @@ export class ActionRunner {
     return { runId: run._id.toString(), durationMs, ...outcome };
   }
 
+  /** Records that the visitor declined a call (nothing was sent). */
+  async recordDeclined(call: Omit<ActionCall, 'user' | 'signal'>): Promise<string> {
+    const { action } = call;
+    const run = await this.models.ActionRun.create({
+      organizationId: action.organizationId,
+      chatbotId: action.chatbotId,
+      actionId: action._id,
+      source: call.source,
+      status: 'declined',
+      durationMs: 0,
+      error: 'declined by the visitor',
+      conversationId: call.conversationId ? new Types.ObjectId(call.conversationId) : null,
+      arguments: call.args,
+    });
+    return run._id.toString();
+  }
+
   private async call(call: ActionCall): Promise<{ httpStatus: number; result: unknown }> {
     const { action } = call;
     const request = action.request as ActionRequest;

@@ -8,7 +8,8 @@ import { ModelUnavailableError, type PromptMessage } from '../llm/model-client.j
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
-import type { ChatEvent } from './chat.types.js';
+import type { ChatEvent, EndUser } from './chat.types.js';
+import { runToolTurn, type PendingAction, type StoredToolCall } from '../actions/tool-turn.js';
 import { buildPrompt, estimateTokens, offlineAnswer } from './prompt.js';
 import type { RetrievedPassage } from './retriever.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
@@ -29,6 +30,15 @@ export interface AnswerContext {
 }
 
 const HISTORY_MESSAGES = 20;
+/** Model calls one chat turn may make while it runs actions. */
+const CHAT_TOOL_STEPS = 5;
+
+/** The identified visitor of a conversation (from a verified userToken), if any. */
+function verifiedUser(conversation: ConversationRecord): EndUser | null {
+  const user = conversation.user;
+  if (!user?.sub) return null;
+  return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
+}
 
 function toSourceRefs(passages: RetrievedPassage[]): SourceRef[] {
   return passages.map((p) => ({
@@ -85,7 +95,41 @@ export async function* generateAnswer(
     let finishReason = 'stop';
     let tokens = { prompt: 0, completion: 0 };
     let modelName: string | null = null;
-    if (!botModels.chat) {
+    let toolCalls: StoredToolCall[] = [];
+    let pendingAction: PendingAction | null = null;
+    const actions = botModels.chat && deps.actions ? await deps.actions.forChatbot(ctx.bot._id) : [];
+    if (botModels.chat && deps.actions && actions.length > 0) {
+      // The bot has actions: the model may call them, so the answer is whole before it is sent.
+      modelName = botModels.chat.model;
+      const settings = ctx.bot.modelSettings;
+      const turn = runToolTurn({
+        model: botModels.chat,
+        prompt: buildPrompt({
+          instructions: ctx.bot.instructions ?? '',
+          botName: ctx.bot.name,
+          passages: retrieval.passages,
+          history: await recentHistory(models, ctx),
+          question: ctx.question,
+        }),
+        actions,
+        runner: deps.actions.runner,
+        user: verifiedUser(ctx.conversation),
+        conversationId,
+        source: 'chat',
+        temperature: settings?.temperature ?? 0.3,
+        maxTokens: settings?.maxTokens ?? 800,
+        maxSteps: CHAT_TOOL_STEPS,
+        signal,
+      });
+      let step = await turn.next();
+      while (!step.done) {
+        yield step.value;
+        step = await turn.next();
+      }
+      ({ text, finishReason, tokens, toolCalls, pending: pendingAction } = step.value);
+      await usage.recordModelRetries(organizationId, step.value.retries);
+      for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
+    } else if (!botModels.chat) {
       text = offlineAnswer(retrieval.passages);
       finishReason = 'no_model';
       // Sent in a few pieces so every door's streaming path is exercised the same way.
@@ -137,6 +181,8 @@ export async function* generateAnswer(
       finishReason,
       promptTokens: tokens.prompt,
       completionTokens: tokens.completion,
+      toolCalls,
+      pendingAction,
     });
     await Promise.all([
       ctx.answer.save(),

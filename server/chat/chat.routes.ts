@@ -76,6 +76,15 @@ async function streamEvents(
   try {
     for await (const event of events) {
       if (event.type === 'chunk') send({ chunk: event.text });
+      else if (event.type === 'action' && !chunksOnly)
+        send({
+          action: {
+            phase: event.phase,
+            name: event.name,
+            status: event.status ?? null,
+            durationMs: event.durationMs ?? null,
+          },
+        });
       else if (event.type === 'done' && !chunksOnly) send({ done: true, ...(event.result satisfies ChatResult) });
       else if (event.type === 'error') send({ error: errorBody(event.error).error });
     }

@@ -21,6 +21,7 @@ import type { Retriever } from './retriever.js';
 import type { UnansweredService } from './unanswered.service.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
+import type { ActionsService } from '../actions/actions.service.js';
 
 export interface ChatDeps {
   models: { Chatbot: ChatbotModel; Conversation: ConversationModel; Message: MessageModel };
@@ -34,6 +35,8 @@ export interface ChatDeps {
   endUserTokens: EndUserTokens;
   leases: AnswerLeases;
   logger: Logger;
+  /** The bot's actions, offered to the model as tools (absent: no tool calling). */
+  actions?: ActionsService;
 }
 
 /** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */

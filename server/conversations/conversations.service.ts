@@ -30,7 +30,18 @@ export function toMessageDto(doc: MessageRecord): MessageDto {
     })),
     confidence: doc.confidence ?? null,
     feedback: doc.feedback?.rating === 'up' || doc.feedback?.rating === 'down' ? doc.feedback.rating : null,
+    ...(doc.toolCalls?.length ? { toolCalls: doc.toolCalls.map(toolCallDto) } : {}),
     createdAt: doc.createdAt.toISOString(),
+  };
+}
+
+function toolCallDto(call: Record<string, unknown>): NonNullable<MessageDto['toolCalls']>[number] {
+  return {
+    name: String(call.name),
+    arguments: call.arguments ?? null,
+    status: String(call.status),
+    result: call.result ?? null,
+    error: typeof call.error === 'string' ? call.error : null,
   };
 }
 

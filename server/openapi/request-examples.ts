@@ -57,6 +57,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     requiresUser: true,
     responseFields: ['status', 'trackingUrl'],
   },
+  'post /chat/confirm': { token: 'the requiresAction.token of the answer', approve: true },
   'patch /actions/:id': { description: 'Status and tracking link of an order.', timeoutMs: 5000 },
   'post /actions/:id/run': { parameters: { orderNumber: '1001' }, userToken: 'eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt' },
   // The compatibility dialects (the source documents' own examples, where they give one).
