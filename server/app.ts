@@ -6,6 +6,7 @@ import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
+import { mountAgentLoopRoutes } from './agent-loops/agent-loops.routes.js';
 import { mountActionRoutes } from './actions/actions.routes.js';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
@@ -100,6 +101,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
   mountActionRoutes(api, services.actions, services.actionConfirmations);
+  mountAgentLoopRoutes(api, services.agentLoops);
   mountCompatRoutes(api, services, config);
 
   const app = express();
@@ -180,6 +182,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   await services.knowledge.start();
   // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
   await services.answerLeases.start();
+  services.agentLoops.start();
 
   return {
     url,
@@ -194,6 +197,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
       await services.knowledge.stop();
+      await services.agentLoops.stop();
       services.answerLeases.stop();
       await sharedStores?.close();
     },

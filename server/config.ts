@@ -62,6 +62,8 @@ export const configSchema = z.object({
   END_USER_TOKEN_MAX_LIFETIME_MS: z.coerce.number().int().min(60_000).max(31_536_000_000).default(86_400_000),
   /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
   ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
+  AGENT_LOOP_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
+  AGENT_LOOP_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   // Plans: per-key request limits and monthly message quotas; 0 means unlimited.
   RATE_LIMIT_FREE_PER_MINUTE: limitFromEnv.default(60),
   RATE_LIMIT_FREE_PER_SECOND: limitFromEnv.default(10),

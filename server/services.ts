@@ -3,6 +3,8 @@ import { actionModel, actionRunModel } from './actions/action.model.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { ActionsService } from './actions/actions.service.js';
 import { ActionConfirmations } from './actions/confirmations.js';
+import { agentLoopModel, executionModel } from './agent-loops/agent-loop.model.js';
+import { AgentLoopsService } from './agent-loops/agent-loops.service.js';
 import { apiKeyModel } from './api-keys/api-key.model.js';
 import { guardedFetch } from './net/guarded-fetch.js';
 import { unansweredModel } from './chat/unanswered.model.js';
@@ -68,6 +70,8 @@ export function createModels(connection: Connection) {
     IdempotencyKey: idempotencyKeyModel(connection),
     Action: actionModel(connection),
     ActionRun: actionRunModel(connection),
+    AgentLoop: agentLoopModel(connection),
+    AgentLoopExecution: executionModel(connection),
   };
   return {
     ...models,
@@ -170,8 +174,24 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     endUserTokens,
     runner: new ActionRunner({ ActionRun: models.ActionRun }, secrets, guardedFetch(urlPolicy), logger),
   });
+  const agentLoops = new AgentLoopsService({
+    models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },
+    chatbots,
+    actions,
+    modelResolver,
+    retriever: knowledge.retriever,
+    usage,
+    events,
+    logger,
+    settings: {
+      leaseMs: config.AGENT_LOOP_LEASE_MS,
+      pollMs: config.AGENT_LOOP_POLL_MS,
+      schedulePollMs: config.AGENT_LOOP_POLL_MS,
+      maxWaitMs: 30_000,
+    },
+  });
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
-  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, actions]) {
+  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, actions, agentLoops]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
   const chat = new ChatService({
@@ -208,6 +228,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     retriever: knowledge.retriever,
     chat,
     actions,
+    agentLoops,
     actionConfirmations: new ActionConfirmations(
       { Message: models.Message, Conversation: models.Conversation },
       actions,

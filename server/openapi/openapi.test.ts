@@ -50,7 +50,7 @@ describe('the OpenAPI document', () => {
       const isPublic = operation.security?.length === 0;
       if (!isPublic) {
         expect(statuses, where).toEqual(expect.arrayContaining(['401', '403']));
-        expect(operation.description, where).toMatch(/^Requires scope `[a-z:]+`/);
+        expect(operation.description, where).toMatch(/^Requires scope `[a-z_:]+`/);
       }
       if (operation.requestBody) expect(statuses, where).toEqual(expect.arrayContaining(['413', '422']));
       if (path.includes(':') && !isPublic) expect(statuses, where).toContain('404');
