@@ -17,6 +17,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { ActionsService } from './actions.service.js';
 import type { ActionConfirmations } from './confirmations.js';
+import { actionFromPreset, actionPresetSchema } from './presets.js';
 
 const idParams = z.object({ id: objectIdSchema });
 const botParams = z.object({ id: idOrSlugSchema });
@@ -96,6 +97,24 @@ export function mountActionRoutes(api: ApiRouter, actions: ActionsService, confi
     },
     async ({ params, body, principal, res }) => {
       sendData(res, await actions.create(principal.organizationId, params.id, body), 201);
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/chatbots/:id/actions/presets',
+      tag,
+      summary:
+        'Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link',
+      scope: 'actions:write',
+      params: botParams,
+      body: actionPresetSchema,
+      response: envelopeOf(actionSchema),
+      status: 201,
+      errors: ['NotFoundError', 'ValidationError', 'ConflictError'],
+    },
+    async ({ params, body, principal, res }) => {
+      sendData(res, await actions.create(principal.organizationId, params.id, actionFromPreset(body)), 201);
     },
   );
   api.route(

@@ -68,6 +68,11 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   },
   'patch /agent-loops/:id': { enabled: false },
   'post /agent-loops/:id/run': { input: { orderNumber: '1001' } },
+  'post /chatbots/:id/actions/presets': {
+    preset: 'shopify_order_status',
+    baseUrl: 'https://acme.myshopify.com',
+    accessToken: 'shpat_your_admin_token',
+  },
   'post /chat/confirm': { token: 'the requiresAction.token of the answer', approve: true },
   'patch /actions/:id': { description: 'Status and tracking link of an order.', timeoutMs: 5000 },
   'post /actions/:id/run': { parameters: { orderNumber: '1001' }, userToken: 'eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt' },
