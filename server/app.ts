@@ -7,6 +7,8 @@ import helmet from 'helmet';
 import type { Connection } from 'mongoose';
 import { pinoHttp } from 'pino-http';
 import { mountAnalyticsRoutes } from './analytics/analytics.routes.js';
+import { mountAgentLoopRoutes } from './agent-loops/agent-loops.routes.js';
+import { mountActionRoutes } from './actions/actions.routes.js';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
@@ -193,6 +195,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   // Answers a crashed server left pending become failed (keeping their text), now and from time to time.
   await services.answerLeases.start();
   services.channelReplies.start();
+  services.agentLoops.start();
 
   return {
     url,
@@ -206,7 +209,12 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       await Promise.all([widgetSocket.close(graceMs), closeServer(httpServer, graceMs)]);
       widgetLimits.close();
       // The knowledge worker hands its jobs back while the database is still open.
-      await Promise.all([services.knowledge.stop(), services.webhooks.stop(), services.channelReplies.stop()]);
+      await Promise.all([
+        services.knowledge.stop(),
+        services.webhooks.stop(),
+        services.channelReplies.stop(),
+        services.agentLoops.stop(),
+      ]);
       services.answerLeases.stop();
       await sharedStores?.close();
     },
@@ -238,6 +246,8 @@ export function mountApiRoutes(
   mountWebhookRoutes(api, services.webhooks.service);
   mountCompatRoutes(api, services, config);
   mountOpenAiRoutes(api, services.chat, services.chatbots);
+  mountActionRoutes(api, services.actions, services.actionConfirmations);
+  mountAgentLoopRoutes(api, services.agentLoops);
   mountChannelRoutes(api, services.channels, services.channelReplies);
 }
 

@@ -1,4 +1,10 @@
 import type { Connection, Model } from 'mongoose';
+import { actionModel, actionRunModel } from './actions/action.model.js';
+import { ActionRunner } from './actions/action-runner.js';
+import { ActionsService } from './actions/actions.service.js';
+import { ActionConfirmations } from './actions/confirmations.js';
+import { agentLoopModel, executionModel } from './agent-loops/agent-loop.model.js';
+import { AgentLoopsService } from './agent-loops/agent-loops.service.js';
 import { apiKeyModel } from './api-keys/api-key.model.js';
 import { analyticsModels } from './analytics/analytics.model.js';
 import { AnalyticsRollups } from './analytics/analytics-rollups.js';
@@ -78,6 +84,10 @@ export function createModels(connection: Connection) {
     ChannelEvent: channelEventModel(connection),
     ConsoleSession: consoleSessionModel(connection),
     ConsoleLink: consoleLinkModel(connection),
+    Action: actionModel(connection),
+    ActionRun: actionRunModel(connection),
+    AgentLoop: agentLoopModel(connection),
+    AgentLoopExecution: executionModel(connection),
   };
   return {
     ...models,
@@ -209,8 +219,43 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     assertChatbot: async (organizationId, chatbotId) => void (await chatbots.find(organizationId, chatbotId)),
   });
   webhooks.subscribeTo(events);
+  // Actions call only the host saved with them, through the same address rules as URL sources.
+  const actions = new ActionsService({
+    models: { Action: models.Action, ActionRun: models.ActionRun },
+    secrets,
+    policy: urlPolicy,
+    chatbots,
+    endUserTokens,
+    runner: new ActionRunner({ ActionRun: models.ActionRun }, secrets, guardedFetch(urlPolicy), logger),
+  });
+  const agentLoops = new AgentLoopsService({
+    models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },
+    chatbots,
+    actions,
+    modelResolver,
+    retriever: knowledge.retriever,
+    usage,
+    events,
+    logger,
+    settings: {
+      leaseMs: config.AGENT_LOOP_LEASE_MS,
+      pollMs: config.AGENT_LOOP_POLL_MS,
+      schedulePollMs: config.AGENT_LOOP_POLL_MS,
+      maxWaitMs: 30_000,
+    },
+  });
   // A deleted bot's data goes with it: each owner deletes its own before the bot document is removed.
-  for (const owner of [conversations, unanswered, leads, widgetSettings, knowledge, rollups, webhooks]) {
+  for (const owner of [
+    conversations,
+    unanswered,
+    leads,
+    widgetSettings,
+    knowledge,
+    rollups,
+    webhooks,
+    actions,
+    agentLoops,
+  ]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
   // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a
@@ -229,6 +274,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     leases: answerLeases,
     logger,
     events,
+    actions,
   });
   const channels = new ChannelsService({
     models: { Channel: models.Channel, ChannelEvent: models.ChannelEvent },
@@ -284,6 +330,12 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     knowledge,
     retriever: knowledge.retriever,
     chat,
+    actions,
+    agentLoops,
+    actionConfirmations: new ActionConfirmations(
+      { Message: models.Message, Conversation: models.Conversation },
+      actions,
+    ),
     answerLeases,
     widgetSettings,
     leads,

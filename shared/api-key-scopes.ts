@@ -16,6 +16,10 @@ export const API_KEY_SCOPES = [
   'webhooks:write',
   'channels:read',
   'channels:write',
+  'actions:write',
+  'actions:run',
+  'agent_loops:write',
+  'agent_loops:run',
   'admin',
 ] as const;
 

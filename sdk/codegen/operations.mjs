@@ -75,6 +75,23 @@ export const OPERATION_NAMES = {
   'GET /api/v1/webhooks/{id}/deliveries': ['webhooks.list_deliveries', 'WebhookDelivery'],
   'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': ['webhooks.redeliver', 'WebhookDelivery'],
   'POST /api/v1/chatbots/{id}/retrieval-preview': ['sources.preview_retrieval', 'RetrievalPreview'],
+  'POST /api/v1/chat/confirm': ['chat.confirm'],
+  'GET /api/v1/chatbots/{id}/actions': ['actions.list'],
+  'POST /api/v1/chatbots/{id}/actions': ['actions.create'],
+  'POST /api/v1/chatbots/{id}/actions/presets': ['actions.create_from_preset'],
+  'GET /api/v1/actions/{id}': ['actions.get'],
+  'PATCH /api/v1/actions/{id}': ['actions.update'],
+  'DELETE /api/v1/actions/{id}': ['actions.delete'],
+  'POST /api/v1/actions/{id}/run': ['actions.run'],
+  'GET /api/v1/actions/{id}/runs': ['actions.list_runs'],
+  'GET /api/v1/agent-loops': ['agent_loops.list'],
+  'POST /api/v1/agent-loops': ['agent_loops.create'],
+  'GET /api/v1/agent-loops/{id}': ['agent_loops.get'],
+  'PATCH /api/v1/agent-loops/{id}': ['agent_loops.update'],
+  'DELETE /api/v1/agent-loops/{id}': ['agent_loops.delete'],
+  'POST /api/v1/agent-loops/{id}/run': ['agent_loops.run'],
+  'GET /api/v1/agent-loops/{id}/executions': ['agent_loops.list_executions'],
+  'GET /api/v1/executions/{id}': ['agent_loops.get_execution'],
 };
 
 const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);

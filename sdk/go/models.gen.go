@@ -9,6 +9,414 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ActionsCreateFromPresetRequest0Preset.
+const (
+	ShopifyOrderStatus ActionsCreateFromPresetRequest0Preset = "shopify_order_status"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateFromPresetRequest0Preset enum.
+func (e ActionsCreateFromPresetRequest0Preset) Valid() bool {
+	switch e {
+	case ShopifyOrderStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateFromPresetRequest1Preset.
+const (
+	StripeSubscriptionStatus ActionsCreateFromPresetRequest1Preset = "stripe_subscription_status"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateFromPresetRequest1Preset enum.
+func (e ActionsCreateFromPresetRequest1Preset) Valid() bool {
+	switch e {
+	case StripeSubscriptionStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateFromPresetRequest2Preset.
+const (
+	CalendlySchedulingLink ActionsCreateFromPresetRequest2Preset = "calendly_scheduling_link"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateFromPresetRequest2Preset enum.
+func (e ActionsCreateFromPresetRequest2Preset) Valid() bool {
+	switch e {
+	case CalendlySchedulingLink:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateRequestAuth0Type.
+const (
+	ActionsCreateRequestAuth0TypeNone ActionsCreateRequestAuth0Type = "none"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateRequestAuth0Type enum.
+func (e ActionsCreateRequestAuth0Type) Valid() bool {
+	switch e {
+	case ActionsCreateRequestAuth0TypeNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateRequestAuth1Type.
+const (
+	ActionsCreateRequestAuth1TypeBearer ActionsCreateRequestAuth1Type = "bearer"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateRequestAuth1Type enum.
+func (e ActionsCreateRequestAuth1Type) Valid() bool {
+	switch e {
+	case ActionsCreateRequestAuth1TypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateRequestAuth2Type.
+const (
+	ActionsCreateRequestAuth2TypeBasic ActionsCreateRequestAuth2Type = "basic"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateRequestAuth2Type enum.
+func (e ActionsCreateRequestAuth2Type) Valid() bool {
+	switch e {
+	case ActionsCreateRequestAuth2TypeBasic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateRequestAuth3Type.
+const (
+	ActionsCreateRequestAuth3TypeHeader ActionsCreateRequestAuth3Type = "header"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateRequestAuth3Type enum.
+func (e ActionsCreateRequestAuth3Type) Valid() bool {
+	switch e {
+	case ActionsCreateRequestAuth3TypeHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsCreateRequestRequestMethod.
+const (
+	ActionsCreateRequestRequestMethodDELETE ActionsCreateRequestRequestMethod = "DELETE"
+	ActionsCreateRequestRequestMethodGET    ActionsCreateRequestRequestMethod = "GET"
+	ActionsCreateRequestRequestMethodPATCH  ActionsCreateRequestRequestMethod = "PATCH"
+	ActionsCreateRequestRequestMethodPOST   ActionsCreateRequestRequestMethod = "POST"
+	ActionsCreateRequestRequestMethodPUT    ActionsCreateRequestRequestMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the ActionsCreateRequestRequestMethod enum.
+func (e ActionsCreateRequestRequestMethod) Valid() bool {
+	switch e {
+	case ActionsCreateRequestRequestMethodDELETE:
+		return true
+	case ActionsCreateRequestRequestMethodGET:
+		return true
+	case ActionsCreateRequestRequestMethodPATCH:
+		return true
+	case ActionsCreateRequestRequestMethodPOST:
+		return true
+	case ActionsCreateRequestRequestMethodPUT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsListAuthType.
+const (
+	ActionsListAuthTypeBasic  ActionsListAuthType = "basic"
+	ActionsListAuthTypeBearer ActionsListAuthType = "bearer"
+	ActionsListAuthTypeHeader ActionsListAuthType = "header"
+	ActionsListAuthTypeNone   ActionsListAuthType = "none"
+)
+
+// Valid indicates whether the value is a known member of the ActionsListAuthType enum.
+func (e ActionsListAuthType) Valid() bool {
+	switch e {
+	case ActionsListAuthTypeBasic:
+		return true
+	case ActionsListAuthTypeBearer:
+		return true
+	case ActionsListAuthTypeHeader:
+		return true
+	case ActionsListAuthTypeNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsListRequestMethod.
+const (
+	ActionsListRequestMethodDELETE ActionsListRequestMethod = "DELETE"
+	ActionsListRequestMethodGET    ActionsListRequestMethod = "GET"
+	ActionsListRequestMethodPATCH  ActionsListRequestMethod = "PATCH"
+	ActionsListRequestMethodPOST   ActionsListRequestMethod = "POST"
+	ActionsListRequestMethodPUT    ActionsListRequestMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the ActionsListRequestMethod enum.
+func (e ActionsListRequestMethod) Valid() bool {
+	switch e {
+	case ActionsListRequestMethodDELETE:
+		return true
+	case ActionsListRequestMethodGET:
+		return true
+	case ActionsListRequestMethodPATCH:
+		return true
+	case ActionsListRequestMethodPOST:
+		return true
+	case ActionsListRequestMethodPUT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsListRunsSource.
+const (
+	ActionsListRunsSourceApi  ActionsListRunsSource = "api"
+	ActionsListRunsSourceChat ActionsListRunsSource = "chat"
+	ActionsListRunsSourceLoop ActionsListRunsSource = "loop"
+)
+
+// Valid indicates whether the value is a known member of the ActionsListRunsSource enum.
+func (e ActionsListRunsSource) Valid() bool {
+	switch e {
+	case ActionsListRunsSourceApi:
+		return true
+	case ActionsListRunsSourceChat:
+		return true
+	case ActionsListRunsSourceLoop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsListRunsStatus.
+const (
+	ActionsListRunsStatusDeclined  ActionsListRunsStatus = "declined"
+	ActionsListRunsStatusFailed    ActionsListRunsStatus = "failed"
+	ActionsListRunsStatusRefused   ActionsListRunsStatus = "refused"
+	ActionsListRunsStatusSucceeded ActionsListRunsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ActionsListRunsStatus enum.
+func (e ActionsListRunsStatus) Valid() bool {
+	switch e {
+	case ActionsListRunsStatusDeclined:
+		return true
+	case ActionsListRunsStatusFailed:
+		return true
+	case ActionsListRunsStatusRefused:
+		return true
+	case ActionsListRunsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsRunStatus.
+const (
+	ActionsRunStatusFailed    ActionsRunStatus = "failed"
+	ActionsRunStatusRefused   ActionsRunStatus = "refused"
+	ActionsRunStatusSucceeded ActionsRunStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ActionsRunStatus enum.
+func (e ActionsRunStatus) Valid() bool {
+	switch e {
+	case ActionsRunStatusFailed:
+		return true
+	case ActionsRunStatusRefused:
+		return true
+	case ActionsRunStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsUpdateRequestAuth0Type.
+const (
+	ActionsUpdateRequestAuth0TypeNone ActionsUpdateRequestAuth0Type = "none"
+)
+
+// Valid indicates whether the value is a known member of the ActionsUpdateRequestAuth0Type enum.
+func (e ActionsUpdateRequestAuth0Type) Valid() bool {
+	switch e {
+	case ActionsUpdateRequestAuth0TypeNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsUpdateRequestAuth1Type.
+const (
+	ActionsUpdateRequestAuth1TypeBearer ActionsUpdateRequestAuth1Type = "bearer"
+)
+
+// Valid indicates whether the value is a known member of the ActionsUpdateRequestAuth1Type enum.
+func (e ActionsUpdateRequestAuth1Type) Valid() bool {
+	switch e {
+	case ActionsUpdateRequestAuth1TypeBearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsUpdateRequestAuth2Type.
+const (
+	ActionsUpdateRequestAuth2TypeBasic ActionsUpdateRequestAuth2Type = "basic"
+)
+
+// Valid indicates whether the value is a known member of the ActionsUpdateRequestAuth2Type enum.
+func (e ActionsUpdateRequestAuth2Type) Valid() bool {
+	switch e {
+	case ActionsUpdateRequestAuth2TypeBasic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsUpdateRequestAuth3Type.
+const (
+	ActionsUpdateRequestAuth3TypeHeader ActionsUpdateRequestAuth3Type = "header"
+)
+
+// Valid indicates whether the value is a known member of the ActionsUpdateRequestAuth3Type enum.
+func (e ActionsUpdateRequestAuth3Type) Valid() bool {
+	switch e {
+	case ActionsUpdateRequestAuth3TypeHeader:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionsUpdateRequestRequestMethod.
+const (
+	ActionsUpdateRequestRequestMethodDELETE ActionsUpdateRequestRequestMethod = "DELETE"
+	ActionsUpdateRequestRequestMethodGET    ActionsUpdateRequestRequestMethod = "GET"
+	ActionsUpdateRequestRequestMethodPATCH  ActionsUpdateRequestRequestMethod = "PATCH"
+	ActionsUpdateRequestRequestMethodPOST   ActionsUpdateRequestRequestMethod = "POST"
+	ActionsUpdateRequestRequestMethodPUT    ActionsUpdateRequestRequestMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the ActionsUpdateRequestRequestMethod enum.
+func (e ActionsUpdateRequestRequestMethod) Valid() bool {
+	switch e {
+	case ActionsUpdateRequestRequestMethodDELETE:
+		return true
+	case ActionsUpdateRequestRequestMethodGET:
+		return true
+	case ActionsUpdateRequestRequestMethodPATCH:
+		return true
+	case ActionsUpdateRequestRequestMethodPOST:
+		return true
+	case ActionsUpdateRequestRequestMethodPUT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentLoopsRunStatus.
+const (
+	AgentLoopsRunStatusCompleted   AgentLoopsRunStatus = "completed"
+	AgentLoopsRunStatusFailed      AgentLoopsRunStatus = "failed"
+	AgentLoopsRunStatusInterrupted AgentLoopsRunStatus = "interrupted"
+	AgentLoopsRunStatusQueued      AgentLoopsRunStatus = "queued"
+	AgentLoopsRunStatusRunning     AgentLoopsRunStatus = "running"
+	AgentLoopsRunStatusStepLimit   AgentLoopsRunStatus = "step_limit"
+	AgentLoopsRunStatusTimeout     AgentLoopsRunStatus = "timeout"
+	AgentLoopsRunStatusTokenLimit  AgentLoopsRunStatus = "token_limit"
+)
+
+// Valid indicates whether the value is a known member of the AgentLoopsRunStatus enum.
+func (e AgentLoopsRunStatus) Valid() bool {
+	switch e {
+	case AgentLoopsRunStatusCompleted:
+		return true
+	case AgentLoopsRunStatusFailed:
+		return true
+	case AgentLoopsRunStatusInterrupted:
+		return true
+	case AgentLoopsRunStatusQueued:
+		return true
+	case AgentLoopsRunStatusRunning:
+		return true
+	case AgentLoopsRunStatusStepLimit:
+		return true
+	case AgentLoopsRunStatusTimeout:
+		return true
+	case AgentLoopsRunStatusTokenLimit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentLoopsRunStepsType.
+const (
+	Model AgentLoopsRunStepsType = "model"
+	Tool  AgentLoopsRunStepsType = "tool"
+)
+
+// Valid indicates whether the value is a known member of the AgentLoopsRunStepsType enum.
+func (e AgentLoopsRunStepsType) Valid() bool {
+	switch e {
+	case Model:
+		return true
+	case Tool:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentLoopsRunTrigger.
+const (
+	AgentLoopsRunTriggerApi      AgentLoopsRunTrigger = "api"
+	AgentLoopsRunTriggerSchedule AgentLoopsRunTrigger = "schedule"
+)
+
+// Valid indicates whether the value is a known member of the AgentLoopsRunTrigger enum.
+func (e AgentLoopsRunTrigger) Valid() bool {
+	switch e {
+	case AgentLoopsRunTriggerApi:
+		return true
+	case AgentLoopsRunTriggerSchedule:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AnalyticsReportGranularity.
 const (
 	Day   AnalyticsReportGranularity = "day"
@@ -32,7 +440,11 @@ func (e AnalyticsReportGranularity) Valid() bool {
 
 // Defines values for ApiKeyScopes.
 const (
+	ApiKeyScopesActionsRun         ApiKeyScopes = "actions:run"
+	ApiKeyScopesActionsWrite       ApiKeyScopes = "actions:write"
 	ApiKeyScopesAdmin              ApiKeyScopes = "admin"
+	ApiKeyScopesAgentLoopsRun      ApiKeyScopes = "agent_loops:run"
+	ApiKeyScopesAgentLoopsWrite    ApiKeyScopes = "agent_loops:write"
 	ApiKeyScopesAnalyticsRead      ApiKeyScopes = "analytics:read"
 	ApiKeyScopesChannelsRead       ApiKeyScopes = "channels:read"
 	ApiKeyScopesChannelsWrite      ApiKeyScopes = "channels:write"
@@ -51,7 +463,15 @@ const (
 // Valid indicates whether the value is a known member of the ApiKeyScopes enum.
 func (e ApiKeyScopes) Valid() bool {
 	switch e {
+	case ApiKeyScopesActionsRun:
+		return true
+	case ApiKeyScopesActionsWrite:
+		return true
 	case ApiKeyScopesAdmin:
+		return true
+	case ApiKeyScopesAgentLoopsRun:
+		return true
+	case ApiKeyScopesAgentLoopsWrite:
 		return true
 	case ApiKeyScopesAnalyticsRead:
 		return true
@@ -86,7 +506,11 @@ func (e ApiKeyScopes) Valid() bool {
 
 // Defines values for ApiKeysCreateRequestScopes.
 const (
+	ApiKeysCreateRequestScopesActionsRun         ApiKeysCreateRequestScopes = "actions:run"
+	ApiKeysCreateRequestScopesActionsWrite       ApiKeysCreateRequestScopes = "actions:write"
 	ApiKeysCreateRequestScopesAdmin              ApiKeysCreateRequestScopes = "admin"
+	ApiKeysCreateRequestScopesAgentLoopsRun      ApiKeysCreateRequestScopes = "agent_loops:run"
+	ApiKeysCreateRequestScopesAgentLoopsWrite    ApiKeysCreateRequestScopes = "agent_loops:write"
 	ApiKeysCreateRequestScopesAnalyticsRead      ApiKeysCreateRequestScopes = "analytics:read"
 	ApiKeysCreateRequestScopesChannelsRead       ApiKeysCreateRequestScopes = "channels:read"
 	ApiKeysCreateRequestScopesChannelsWrite      ApiKeysCreateRequestScopes = "channels:write"
@@ -105,7 +529,15 @@ const (
 // Valid indicates whether the value is a known member of the ApiKeysCreateRequestScopes enum.
 func (e ApiKeysCreateRequestScopes) Valid() bool {
 	switch e {
+	case ApiKeysCreateRequestScopesActionsRun:
+		return true
+	case ApiKeysCreateRequestScopesActionsWrite:
+		return true
 	case ApiKeysCreateRequestScopesAdmin:
+		return true
+	case ApiKeysCreateRequestScopesAgentLoopsRun:
+		return true
+	case ApiKeysCreateRequestScopesAgentLoopsWrite:
 		return true
 	case ApiKeysCreateRequestScopesAnalyticsRead:
 		return true
@@ -234,6 +666,30 @@ const (
 func (e ChannelsCreateRequest3Type) Valid() bool {
 	switch e {
 	case ChannelsCreateRequest3TypeWebhook:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChatConfirmStatus.
+const (
+	ChatConfirmStatusDeclined  ChatConfirmStatus = "declined"
+	ChatConfirmStatusFailed    ChatConfirmStatus = "failed"
+	ChatConfirmStatusRefused   ChatConfirmStatus = "refused"
+	ChatConfirmStatusSucceeded ChatConfirmStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ChatConfirmStatus enum.
+func (e ChatConfirmStatus) Valid() bool {
+	switch e {
+	case ChatConfirmStatusDeclined:
+		return true
+	case ChatConfirmStatusFailed:
+		return true
+	case ChatConfirmStatusRefused:
+		return true
+	case ChatConfirmStatusSucceeded:
 		return true
 	default:
 		return false
@@ -563,7 +1019,11 @@ func (e CrawledPageStatus) Valid() bool {
 
 // Defines values for CreatedApiKeyScopes.
 const (
+	CreatedApiKeyScopesActionsRun         CreatedApiKeyScopes = "actions:run"
+	CreatedApiKeyScopesActionsWrite       CreatedApiKeyScopes = "actions:write"
 	CreatedApiKeyScopesAdmin              CreatedApiKeyScopes = "admin"
+	CreatedApiKeyScopesAgentLoopsRun      CreatedApiKeyScopes = "agent_loops:run"
+	CreatedApiKeyScopesAgentLoopsWrite    CreatedApiKeyScopes = "agent_loops:write"
 	CreatedApiKeyScopesAnalyticsRead      CreatedApiKeyScopes = "analytics:read"
 	CreatedApiKeyScopesChannelsRead       CreatedApiKeyScopes = "channels:read"
 	CreatedApiKeyScopesChannelsWrite      CreatedApiKeyScopes = "channels:write"
@@ -582,7 +1042,15 @@ const (
 // Valid indicates whether the value is a known member of the CreatedApiKeyScopes enum.
 func (e CreatedApiKeyScopes) Valid() bool {
 	switch e {
+	case CreatedApiKeyScopesActionsRun:
+		return true
+	case CreatedApiKeyScopesActionsWrite:
+		return true
 	case CreatedApiKeyScopesAdmin:
+		return true
+	case CreatedApiKeyScopesAgentLoopsRun:
+		return true
+	case CreatedApiKeyScopesAgentLoopsWrite:
 		return true
 	case CreatedApiKeyScopesAnalyticsRead:
 		return true
@@ -1722,6 +2190,345 @@ func (e WidgetSettingsUpdateRequestTheme) Valid() bool {
 	}
 }
 
+// ActionsCreateFromPresetRequest defines model for ActionsCreateFromPresetRequest.
+type ActionsCreateFromPresetRequest struct {
+	union json.RawMessage
+}
+
+// ActionsCreateFromPresetRequest0 defines model for ActionsCreateFromPresetRequest.0.
+type ActionsCreateFromPresetRequest0 struct {
+	AccessToken string                                `json:"accessToken"`
+	ApiVersion  *string                               `json:"apiVersion,omitempty"`
+	BaseUrl     string                                `json:"baseUrl"`
+	Preset      ActionsCreateFromPresetRequest0Preset `json:"preset"`
+}
+
+// ActionsCreateFromPresetRequest0Preset defines model for ActionsCreateFromPresetRequest.0.Preset.
+type ActionsCreateFromPresetRequest0Preset string
+
+// ActionsCreateFromPresetRequest1 defines model for ActionsCreateFromPresetRequest.1.
+type ActionsCreateFromPresetRequest1 struct {
+	BaseUrl   *string                               `json:"baseUrl,omitempty"`
+	Preset    ActionsCreateFromPresetRequest1Preset `json:"preset"`
+	SecretKey string                                `json:"secretKey"`
+}
+
+// ActionsCreateFromPresetRequest1Preset defines model for ActionsCreateFromPresetRequest.1.Preset.
+type ActionsCreateFromPresetRequest1Preset string
+
+// ActionsCreateFromPresetRequest2 defines model for ActionsCreateFromPresetRequest.2.
+type ActionsCreateFromPresetRequest2 struct {
+	AccessToken string                                `json:"accessToken"`
+	BaseUrl     *string                               `json:"baseUrl,omitempty"`
+	EventType   string                                `json:"eventType"`
+	Preset      ActionsCreateFromPresetRequest2Preset `json:"preset"`
+}
+
+// ActionsCreateFromPresetRequest2Preset defines model for ActionsCreateFromPresetRequest.2.Preset.
+type ActionsCreateFromPresetRequest2Preset string
+
+// ActionsCreateRequest defines model for ActionsCreateRequest.
+type ActionsCreateRequest struct {
+	Auth             *ActionsCreateRequest_Auth `json:"auth,omitempty"`
+	Description      string                     `json:"description"`
+	MaxResponseBytes *int                       `json:"maxResponseBytes,omitempty"`
+	Name             string                     `json:"name"`
+	Parameters       *map[string]interface{}    `json:"parameters,omitempty"`
+	Request          struct {
+		// Body A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders
+		Body    interface{}                       `json:"body,omitempty"`
+		Headers *map[string]string                `json:"headers,omitempty"`
+		Method  ActionsCreateRequestRequestMethod `json:"method"`
+		Query   *map[string]string                `json:"query,omitempty"`
+		Url     string                            `json:"url"`
+	} `json:"request"`
+	RequiresConfirmation *bool     `json:"requiresConfirmation,omitempty"`
+	RequiresUser         *bool     `json:"requiresUser,omitempty"`
+	ResponseFields       *[]string `json:"responseFields,omitempty"`
+	TimeoutMs            *int      `json:"timeoutMs,omitempty"`
+}
+
+// ActionsCreateRequestAuth0 defines model for ActionsCreateRequest.Auth.0.
+type ActionsCreateRequestAuth0 struct {
+	Type ActionsCreateRequestAuth0Type `json:"type"`
+}
+
+// ActionsCreateRequestAuth0Type defines model for ActionsCreateRequest.Auth.0.Type.
+type ActionsCreateRequestAuth0Type string
+
+// ActionsCreateRequestAuth1 defines model for ActionsCreateRequest.Auth.1.
+type ActionsCreateRequestAuth1 struct {
+	Token string                        `json:"token"`
+	Type  ActionsCreateRequestAuth1Type `json:"type"`
+}
+
+// ActionsCreateRequestAuth1Type defines model for ActionsCreateRequest.Auth.1.Type.
+type ActionsCreateRequestAuth1Type string
+
+// ActionsCreateRequestAuth2 defines model for ActionsCreateRequest.Auth.2.
+type ActionsCreateRequestAuth2 struct {
+	Password string                        `json:"password"`
+	Type     ActionsCreateRequestAuth2Type `json:"type"`
+	Username string                        `json:"username"`
+}
+
+// ActionsCreateRequestAuth2Type defines model for ActionsCreateRequest.Auth.2.Type.
+type ActionsCreateRequestAuth2Type string
+
+// ActionsCreateRequestAuth3 defines model for ActionsCreateRequest.Auth.3.
+type ActionsCreateRequestAuth3 struct {
+	Name  string                        `json:"name"`
+	Type  ActionsCreateRequestAuth3Type `json:"type"`
+	Value string                        `json:"value"`
+}
+
+// ActionsCreateRequestAuth3Type defines model for ActionsCreateRequest.Auth.3.Type.
+type ActionsCreateRequestAuth3Type string
+
+// ActionsCreateRequest_Auth defines model for ActionsCreateRequest.Auth.
+type ActionsCreateRequest_Auth struct {
+	union json.RawMessage
+}
+
+// ActionsCreateRequestRequestMethod defines model for ActionsCreateRequest.Request.Method.
+type ActionsCreateRequestRequestMethod string
+
+// ActionsList defines model for ActionsList.
+type ActionsList struct {
+	Auth struct {
+		HeaderName *string             `json:"headerName"`
+		Type       ActionsListAuthType `json:"type"`
+	} `json:"auth"`
+	ChatbotId        string                 `json:"chatbotId"`
+	CreatedAt        string                 `json:"createdAt"`
+	Description      string                 `json:"description"`
+	Id               string                 `json:"id"`
+	MaxResponseBytes int                    `json:"maxResponseBytes"`
+	Name             string                 `json:"name"`
+	Parameters       map[string]interface{} `json:"parameters"`
+	Request          struct {
+		Body    interface{}              `json:"body,omitempty"`
+		Headers map[string]string        `json:"headers"`
+		Method  ActionsListRequestMethod `json:"method"`
+		Query   map[string]string        `json:"query"`
+		Url     string                   `json:"url"`
+	} `json:"request"`
+	RequiresConfirmation bool     `json:"requiresConfirmation"`
+	RequiresUser         bool     `json:"requiresUser"`
+	ResponseFields       []string `json:"responseFields"`
+	TimeoutMs            int      `json:"timeoutMs"`
+	UpdatedAt            string   `json:"updatedAt"`
+}
+
+// ActionsListAuthType defines model for ActionsList.Auth.Type.
+type ActionsListAuthType string
+
+// ActionsListRequestMethod defines model for ActionsList.Request.Method.
+type ActionsListRequestMethod string
+
+// ActionsListRuns defines model for ActionsListRuns.
+type ActionsListRuns struct {
+	ActionId       string                `json:"actionId"`
+	ChatbotId      string                `json:"chatbotId"`
+	ConversationId *string               `json:"conversationId"`
+	CreatedAt      string                `json:"createdAt"`
+	DurationMs     int                   `json:"durationMs"`
+	Error          *string               `json:"error"`
+	HttpStatus     *int                  `json:"httpStatus"`
+	Id             string                `json:"id"`
+	Result         interface{}           `json:"result,omitempty"`
+	Source         ActionsListRunsSource `json:"source"`
+	Status         ActionsListRunsStatus `json:"status"`
+}
+
+// ActionsListRunsSource defines model for ActionsListRuns.Source.
+type ActionsListRunsSource string
+
+// ActionsListRunsStatus defines model for ActionsListRuns.Status.
+type ActionsListRunsStatus string
+
+// ActionsRun defines model for ActionsRun.
+type ActionsRun struct {
+	DurationMs int              `json:"durationMs"`
+	Error      *string          `json:"error"`
+	HttpStatus *int             `json:"httpStatus"`
+	Result     interface{}      `json:"result,omitempty"`
+	RunId      string           `json:"runId"`
+	Status     ActionsRunStatus `json:"status"`
+}
+
+// ActionsRunStatus defines model for ActionsRun.Status.
+type ActionsRunStatus string
+
+// ActionsRunRequest defines model for ActionsRunRequest.
+type ActionsRunRequest struct {
+	Parameters *map[string]interface{} `json:"parameters,omitempty"`
+	UserToken  *string                 `json:"userToken,omitempty"`
+}
+
+// ActionsUpdateRequest defines model for ActionsUpdateRequest.
+type ActionsUpdateRequest struct {
+	Auth             *ActionsUpdateRequest_Auth `json:"auth,omitempty"`
+	Description      *string                    `json:"description,omitempty"`
+	MaxResponseBytes *int                       `json:"maxResponseBytes,omitempty"`
+	Name             *string                    `json:"name,omitempty"`
+	Parameters       *map[string]interface{}    `json:"parameters,omitempty"`
+	Request          *struct {
+		// Body A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders
+		Body    interface{}                       `json:"body,omitempty"`
+		Headers *map[string]string                `json:"headers,omitempty"`
+		Method  ActionsUpdateRequestRequestMethod `json:"method"`
+		Query   *map[string]string                `json:"query,omitempty"`
+		Url     string                            `json:"url"`
+	} `json:"request,omitempty"`
+	RequiresConfirmation *bool     `json:"requiresConfirmation,omitempty"`
+	RequiresUser         *bool     `json:"requiresUser,omitempty"`
+	ResponseFields       *[]string `json:"responseFields,omitempty"`
+	TimeoutMs            *int      `json:"timeoutMs,omitempty"`
+}
+
+// ActionsUpdateRequestAuth0 defines model for ActionsUpdateRequest.Auth.0.
+type ActionsUpdateRequestAuth0 struct {
+	Type ActionsUpdateRequestAuth0Type `json:"type"`
+}
+
+// ActionsUpdateRequestAuth0Type defines model for ActionsUpdateRequest.Auth.0.Type.
+type ActionsUpdateRequestAuth0Type string
+
+// ActionsUpdateRequestAuth1 defines model for ActionsUpdateRequest.Auth.1.
+type ActionsUpdateRequestAuth1 struct {
+	Token string                        `json:"token"`
+	Type  ActionsUpdateRequestAuth1Type `json:"type"`
+}
+
+// ActionsUpdateRequestAuth1Type defines model for ActionsUpdateRequest.Auth.1.Type.
+type ActionsUpdateRequestAuth1Type string
+
+// ActionsUpdateRequestAuth2 defines model for ActionsUpdateRequest.Auth.2.
+type ActionsUpdateRequestAuth2 struct {
+	Password string                        `json:"password"`
+	Type     ActionsUpdateRequestAuth2Type `json:"type"`
+	Username string                        `json:"username"`
+}
+
+// ActionsUpdateRequestAuth2Type defines model for ActionsUpdateRequest.Auth.2.Type.
+type ActionsUpdateRequestAuth2Type string
+
+// ActionsUpdateRequestAuth3 defines model for ActionsUpdateRequest.Auth.3.
+type ActionsUpdateRequestAuth3 struct {
+	Name  string                        `json:"name"`
+	Type  ActionsUpdateRequestAuth3Type `json:"type"`
+	Value string                        `json:"value"`
+}
+
+// ActionsUpdateRequestAuth3Type defines model for ActionsUpdateRequest.Auth.3.Type.
+type ActionsUpdateRequestAuth3Type string
+
+// ActionsUpdateRequest_Auth defines model for ActionsUpdateRequest.Auth.
+type ActionsUpdateRequest_Auth struct {
+	union json.RawMessage
+}
+
+// ActionsUpdateRequestRequestMethod defines model for ActionsUpdateRequest.Request.Method.
+type ActionsUpdateRequestRequestMethod string
+
+// AgentLoopsCreateRequest defines model for AgentLoopsCreateRequest.
+type AgentLoopsCreateRequest struct {
+	ChatbotId    string                  `json:"chatbotId"`
+	Enabled      *bool                   `json:"enabled,omitempty"`
+	Input        *map[string]interface{} `json:"input,omitempty"`
+	Instructions string                  `json:"instructions"`
+	MaxSteps     *int                    `json:"maxSteps,omitempty"`
+	MaxTokens    *int                    `json:"maxTokens,omitempty"`
+	Name         string                  `json:"name"`
+	Schedule     *struct {
+		Cron     string  `json:"cron"`
+		Timezone *string `json:"timezone,omitempty"`
+	} `json:"schedule,omitempty"`
+	TimeoutMs *int      `json:"timeoutMs,omitempty"`
+	Tools     *[]string `json:"tools,omitempty"`
+}
+
+// AgentLoopsList defines model for AgentLoopsList.
+type AgentLoopsList struct {
+	ChatbotId    string                 `json:"chatbotId"`
+	CreatedAt    string                 `json:"createdAt"`
+	Enabled      bool                   `json:"enabled"`
+	Id           string                 `json:"id"`
+	Input        map[string]interface{} `json:"input"`
+	Instructions string                 `json:"instructions"`
+	MaxSteps     int                    `json:"maxSteps"`
+	MaxTokens    int                    `json:"maxTokens"`
+	Name         string                 `json:"name"`
+	NextRunAt    *string                `json:"nextRunAt"`
+	Schedule     *struct {
+		Cron     string `json:"cron"`
+		Timezone string `json:"timezone"`
+	} `json:"schedule"`
+	TimeoutMs int      `json:"timeoutMs"`
+	Tools     []string `json:"tools"`
+	UpdatedAt string   `json:"updatedAt"`
+}
+
+// AgentLoopsRun defines model for AgentLoopsRun.
+type AgentLoopsRun struct {
+	Attempts      int                 `json:"attempts"`
+	CreatedAt     string              `json:"createdAt"`
+	DurationMs    *int                `json:"durationMs"`
+	Error         *string             `json:"error"`
+	FinishedAt    *string             `json:"finishedAt"`
+	Id            string              `json:"id"`
+	Input         interface{}         `json:"input,omitempty"`
+	Interruptions int                 `json:"interruptions"`
+	LoopId        string              `json:"loopId"`
+	Output        *string             `json:"output"`
+	ScheduledFor  *string             `json:"scheduledFor"`
+	Status        AgentLoopsRunStatus `json:"status"`
+	Steps         []struct {
+		Arguments  interface{} `json:"arguments,omitempty"`
+		DurationMs *int        `json:"durationMs"`
+		Name       *string     `json:"name"`
+		Result     interface{} `json:"result,omitempty"`
+		Status     *string     `json:"status"`
+		Tokens     *struct {
+			Completion int `json:"completion"`
+			Prompt     int `json:"prompt"`
+		} `json:"tokens"`
+		Type AgentLoopsRunStepsType `json:"type"`
+	} `json:"steps"`
+	Trigger AgentLoopsRunTrigger `json:"trigger"`
+}
+
+// AgentLoopsRunStatus defines model for AgentLoopsRun.Status.
+type AgentLoopsRunStatus string
+
+// AgentLoopsRunStepsType defines model for AgentLoopsRun.Steps.Type.
+type AgentLoopsRunStepsType string
+
+// AgentLoopsRunTrigger defines model for AgentLoopsRun.Trigger.
+type AgentLoopsRunTrigger string
+
+// AgentLoopsRunRequest defines model for AgentLoopsRunRequest.
+type AgentLoopsRunRequest struct {
+	Input *map[string]interface{} `json:"input,omitempty"`
+}
+
+// AgentLoopsUpdateRequest defines model for AgentLoopsUpdateRequest.
+type AgentLoopsUpdateRequest struct {
+	Enabled      *bool                   `json:"enabled,omitempty"`
+	Input        *map[string]interface{} `json:"input,omitempty"`
+	Instructions *string                 `json:"instructions,omitempty"`
+	MaxSteps     *int                    `json:"maxSteps,omitempty"`
+	MaxTokens    *int                    `json:"maxTokens,omitempty"`
+	Name         *string                 `json:"name,omitempty"`
+	Schedule     *struct {
+		Cron     string  `json:"cron"`
+		Timezone *string `json:"timezone,omitempty"`
+	} `json:"schedule,omitempty"`
+	TimeoutMs *int      `json:"timeoutMs,omitempty"`
+	Tools     *[]string `json:"tools,omitempty"`
+}
+
 // AnalyticsReport defines model for AnalyticsReport.
 type AnalyticsReport struct {
 	ChatbotId *string `json:"chatbotId"`
@@ -2056,8 +2863,14 @@ type ChatAnswer struct {
 	FinishReason   string  `json:"finishReason"`
 	MessageId      string  `json:"messageId"`
 	Model          *string `json:"model"`
-	Response       string  `json:"response"`
-	Sources        []struct {
+	RequiresAction *struct {
+		Action      string      `json:"action"`
+		Arguments   interface{} `json:"arguments,omitempty"`
+		Description string      `json:"description"`
+		Token       string      `json:"token"`
+	} `json:"requiresAction,omitempty"`
+	Response string `json:"response"`
+	Sources  []struct {
 		Excerpt  string  `json:"excerpt"`
 		Score    float32 `json:"score"`
 		SourceId string  `json:"sourceId"`
@@ -2070,6 +2883,24 @@ type ChatAnswer struct {
 		Total      int `json:"total"`
 	} `json:"tokensUsed"`
 	UserMessageId string `json:"userMessageId"`
+}
+
+// ChatConfirm defines model for ChatConfirm.
+type ChatConfirm struct {
+	Action    string            `json:"action"`
+	Error     *string           `json:"error"`
+	MessageId string            `json:"messageId"`
+	Result    interface{}       `json:"result,omitempty"`
+	Status    ChatConfirmStatus `json:"status"`
+}
+
+// ChatConfirmStatus defines model for ChatConfirm.Status.
+type ChatConfirmStatus string
+
+// ChatConfirmRequest defines model for ChatConfirmRequest.
+type ChatConfirmRequest struct {
+	Approve bool   `json:"approve"`
+	Token   string `json:"token"`
 }
 
 // ChatSendRequest defines model for ChatSendRequest.
@@ -2261,7 +3092,14 @@ type Conversation struct {
 			Title    string  `json:"title"`
 			Url      *string `json:"url"`
 		} `json:"sources"`
-		Status ConversationMessagesStatus `json:"status"`
+		Status    ConversationMessagesStatus `json:"status"`
+		ToolCalls *[]struct {
+			Arguments interface{} `json:"arguments,omitempty"`
+			Error     *string     `json:"error"`
+			Name      string      `json:"name"`
+			Result    interface{} `json:"result,omitempty"`
+			Status    string      `json:"status"`
+		} `json:"toolCalls,omitempty"`
 	} `json:"messages"`
 	Metadata  map[string]interface{} `json:"metadata"`
 	SessionId *string                `json:"sessionId"`
@@ -2540,7 +3378,14 @@ type Lead struct {
 				Title    string  `json:"title"`
 				Url      *string `json:"url"`
 			} `json:"sources"`
-			Status LeadConversationsMessagesStatus `json:"status"`
+			Status    LeadConversationsMessagesStatus `json:"status"`
+			ToolCalls *[]struct {
+				Arguments interface{} `json:"arguments,omitempty"`
+				Error     *string     `json:"error"`
+				Name      string      `json:"name"`
+				Result    interface{} `json:"result,omitempty"`
+				Status    string      `json:"status"`
+			} `json:"toolCalls,omitempty"`
 		} `json:"messages"`
 		Metadata  map[string]interface{} `json:"metadata"`
 		SessionId *string                `json:"sessionId"`
@@ -2635,7 +3480,14 @@ type Message struct {
 		Title    string  `json:"title"`
 		Url      *string `json:"url"`
 	} `json:"sources"`
-	Status MessageStatus `json:"status"`
+	Status    MessageStatus `json:"status"`
+	ToolCalls *[]struct {
+		Arguments interface{} `json:"arguments,omitempty"`
+		Error     *string     `json:"error"`
+		Name      string      `json:"name"`
+		Result    interface{} `json:"result,omitempty"`
+		Status    string      `json:"status"`
+	} `json:"toolCalls,omitempty"`
 }
 
 // MessageFeedback defines model for Message.Feedback.
@@ -3134,6 +3986,322 @@ type WidgetSettingsUpdateRequestPosition string
 
 // WidgetSettingsUpdateRequestTheme defines model for WidgetSettingsUpdateRequest.Theme.
 type WidgetSettingsUpdateRequestTheme string
+
+// AsActionsCreateFromPresetRequest0 returns the union data inside the ActionsCreateFromPresetRequest as a ActionsCreateFromPresetRequest0
+func (t ActionsCreateFromPresetRequest) AsActionsCreateFromPresetRequest0() (ActionsCreateFromPresetRequest0, error) {
+	var body ActionsCreateFromPresetRequest0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateFromPresetRequest0 overwrites any union data inside the ActionsCreateFromPresetRequest as the provided ActionsCreateFromPresetRequest0
+func (t *ActionsCreateFromPresetRequest) FromActionsCreateFromPresetRequest0(v ActionsCreateFromPresetRequest0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateFromPresetRequest0 performs a merge with any union data inside the ActionsCreateFromPresetRequest, using the provided ActionsCreateFromPresetRequest0
+func (t *ActionsCreateFromPresetRequest) MergeActionsCreateFromPresetRequest0(v ActionsCreateFromPresetRequest0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsCreateFromPresetRequest1 returns the union data inside the ActionsCreateFromPresetRequest as a ActionsCreateFromPresetRequest1
+func (t ActionsCreateFromPresetRequest) AsActionsCreateFromPresetRequest1() (ActionsCreateFromPresetRequest1, error) {
+	var body ActionsCreateFromPresetRequest1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateFromPresetRequest1 overwrites any union data inside the ActionsCreateFromPresetRequest as the provided ActionsCreateFromPresetRequest1
+func (t *ActionsCreateFromPresetRequest) FromActionsCreateFromPresetRequest1(v ActionsCreateFromPresetRequest1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateFromPresetRequest1 performs a merge with any union data inside the ActionsCreateFromPresetRequest, using the provided ActionsCreateFromPresetRequest1
+func (t *ActionsCreateFromPresetRequest) MergeActionsCreateFromPresetRequest1(v ActionsCreateFromPresetRequest1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsCreateFromPresetRequest2 returns the union data inside the ActionsCreateFromPresetRequest as a ActionsCreateFromPresetRequest2
+func (t ActionsCreateFromPresetRequest) AsActionsCreateFromPresetRequest2() (ActionsCreateFromPresetRequest2, error) {
+	var body ActionsCreateFromPresetRequest2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateFromPresetRequest2 overwrites any union data inside the ActionsCreateFromPresetRequest as the provided ActionsCreateFromPresetRequest2
+func (t *ActionsCreateFromPresetRequest) FromActionsCreateFromPresetRequest2(v ActionsCreateFromPresetRequest2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateFromPresetRequest2 performs a merge with any union data inside the ActionsCreateFromPresetRequest, using the provided ActionsCreateFromPresetRequest2
+func (t *ActionsCreateFromPresetRequest) MergeActionsCreateFromPresetRequest2(v ActionsCreateFromPresetRequest2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ActionsCreateFromPresetRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ActionsCreateFromPresetRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsActionsCreateRequestAuth0 returns the union data inside the ActionsCreateRequest_Auth as a ActionsCreateRequestAuth0
+func (t ActionsCreateRequest_Auth) AsActionsCreateRequestAuth0() (ActionsCreateRequestAuth0, error) {
+	var body ActionsCreateRequestAuth0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateRequestAuth0 overwrites any union data inside the ActionsCreateRequest_Auth as the provided ActionsCreateRequestAuth0
+func (t *ActionsCreateRequest_Auth) FromActionsCreateRequestAuth0(v ActionsCreateRequestAuth0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateRequestAuth0 performs a merge with any union data inside the ActionsCreateRequest_Auth, using the provided ActionsCreateRequestAuth0
+func (t *ActionsCreateRequest_Auth) MergeActionsCreateRequestAuth0(v ActionsCreateRequestAuth0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsCreateRequestAuth1 returns the union data inside the ActionsCreateRequest_Auth as a ActionsCreateRequestAuth1
+func (t ActionsCreateRequest_Auth) AsActionsCreateRequestAuth1() (ActionsCreateRequestAuth1, error) {
+	var body ActionsCreateRequestAuth1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateRequestAuth1 overwrites any union data inside the ActionsCreateRequest_Auth as the provided ActionsCreateRequestAuth1
+func (t *ActionsCreateRequest_Auth) FromActionsCreateRequestAuth1(v ActionsCreateRequestAuth1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateRequestAuth1 performs a merge with any union data inside the ActionsCreateRequest_Auth, using the provided ActionsCreateRequestAuth1
+func (t *ActionsCreateRequest_Auth) MergeActionsCreateRequestAuth1(v ActionsCreateRequestAuth1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsCreateRequestAuth2 returns the union data inside the ActionsCreateRequest_Auth as a ActionsCreateRequestAuth2
+func (t ActionsCreateRequest_Auth) AsActionsCreateRequestAuth2() (ActionsCreateRequestAuth2, error) {
+	var body ActionsCreateRequestAuth2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateRequestAuth2 overwrites any union data inside the ActionsCreateRequest_Auth as the provided ActionsCreateRequestAuth2
+func (t *ActionsCreateRequest_Auth) FromActionsCreateRequestAuth2(v ActionsCreateRequestAuth2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateRequestAuth2 performs a merge with any union data inside the ActionsCreateRequest_Auth, using the provided ActionsCreateRequestAuth2
+func (t *ActionsCreateRequest_Auth) MergeActionsCreateRequestAuth2(v ActionsCreateRequestAuth2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsCreateRequestAuth3 returns the union data inside the ActionsCreateRequest_Auth as a ActionsCreateRequestAuth3
+func (t ActionsCreateRequest_Auth) AsActionsCreateRequestAuth3() (ActionsCreateRequestAuth3, error) {
+	var body ActionsCreateRequestAuth3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsCreateRequestAuth3 overwrites any union data inside the ActionsCreateRequest_Auth as the provided ActionsCreateRequestAuth3
+func (t *ActionsCreateRequest_Auth) FromActionsCreateRequestAuth3(v ActionsCreateRequestAuth3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsCreateRequestAuth3 performs a merge with any union data inside the ActionsCreateRequest_Auth, using the provided ActionsCreateRequestAuth3
+func (t *ActionsCreateRequest_Auth) MergeActionsCreateRequestAuth3(v ActionsCreateRequestAuth3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ActionsCreateRequest_Auth) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ActionsCreateRequest_Auth) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsActionsUpdateRequestAuth0 returns the union data inside the ActionsUpdateRequest_Auth as a ActionsUpdateRequestAuth0
+func (t ActionsUpdateRequest_Auth) AsActionsUpdateRequestAuth0() (ActionsUpdateRequestAuth0, error) {
+	var body ActionsUpdateRequestAuth0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsUpdateRequestAuth0 overwrites any union data inside the ActionsUpdateRequest_Auth as the provided ActionsUpdateRequestAuth0
+func (t *ActionsUpdateRequest_Auth) FromActionsUpdateRequestAuth0(v ActionsUpdateRequestAuth0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsUpdateRequestAuth0 performs a merge with any union data inside the ActionsUpdateRequest_Auth, using the provided ActionsUpdateRequestAuth0
+func (t *ActionsUpdateRequest_Auth) MergeActionsUpdateRequestAuth0(v ActionsUpdateRequestAuth0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsUpdateRequestAuth1 returns the union data inside the ActionsUpdateRequest_Auth as a ActionsUpdateRequestAuth1
+func (t ActionsUpdateRequest_Auth) AsActionsUpdateRequestAuth1() (ActionsUpdateRequestAuth1, error) {
+	var body ActionsUpdateRequestAuth1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsUpdateRequestAuth1 overwrites any union data inside the ActionsUpdateRequest_Auth as the provided ActionsUpdateRequestAuth1
+func (t *ActionsUpdateRequest_Auth) FromActionsUpdateRequestAuth1(v ActionsUpdateRequestAuth1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsUpdateRequestAuth1 performs a merge with any union data inside the ActionsUpdateRequest_Auth, using the provided ActionsUpdateRequestAuth1
+func (t *ActionsUpdateRequest_Auth) MergeActionsUpdateRequestAuth1(v ActionsUpdateRequestAuth1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsUpdateRequestAuth2 returns the union data inside the ActionsUpdateRequest_Auth as a ActionsUpdateRequestAuth2
+func (t ActionsUpdateRequest_Auth) AsActionsUpdateRequestAuth2() (ActionsUpdateRequestAuth2, error) {
+	var body ActionsUpdateRequestAuth2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsUpdateRequestAuth2 overwrites any union data inside the ActionsUpdateRequest_Auth as the provided ActionsUpdateRequestAuth2
+func (t *ActionsUpdateRequest_Auth) FromActionsUpdateRequestAuth2(v ActionsUpdateRequestAuth2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsUpdateRequestAuth2 performs a merge with any union data inside the ActionsUpdateRequest_Auth, using the provided ActionsUpdateRequestAuth2
+func (t *ActionsUpdateRequest_Auth) MergeActionsUpdateRequestAuth2(v ActionsUpdateRequestAuth2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsActionsUpdateRequestAuth3 returns the union data inside the ActionsUpdateRequest_Auth as a ActionsUpdateRequestAuth3
+func (t ActionsUpdateRequest_Auth) AsActionsUpdateRequestAuth3() (ActionsUpdateRequestAuth3, error) {
+	var body ActionsUpdateRequestAuth3
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromActionsUpdateRequestAuth3 overwrites any union data inside the ActionsUpdateRequest_Auth as the provided ActionsUpdateRequestAuth3
+func (t *ActionsUpdateRequest_Auth) FromActionsUpdateRequestAuth3(v ActionsUpdateRequestAuth3) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeActionsUpdateRequestAuth3 performs a merge with any union data inside the ActionsUpdateRequest_Auth, using the provided ActionsUpdateRequestAuth3
+func (t *ActionsUpdateRequest_Auth) MergeActionsUpdateRequestAuth3(v ActionsUpdateRequestAuth3) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ActionsUpdateRequest_Auth) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ActionsUpdateRequest_Auth) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // AsChannelsCreateRequest0 returns the union data inside the ChannelsCreateRequest as a ChannelsCreateRequest0
 func (t ChannelsCreateRequest) AsChannelsCreateRequest0() (ChannelsCreateRequest0, error) {

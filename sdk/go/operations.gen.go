@@ -23,6 +23,8 @@ type services struct {
 	Analytics      *AnalyticsService
 	Sources        *SourcesService
 	Webhooks       *WebhooksService
+	Actions        *ActionsService
+	AgentLoops     *AgentLoopsService
 	Channels       *ChannelsService
 }
 
@@ -41,6 +43,8 @@ func newServices(c *Client) services {
 		Analytics:      &AnalyticsService{client: c},
 		Sources:        &SourcesService{client: c},
 		Webhooks:       &WebhooksService{client: c},
+		Actions:        &ActionsService{client: c},
+		AgentLoops:     &AgentLoopsService{client: c},
 		Channels:       &ChannelsService{client: c},
 	}
 }
@@ -304,6 +308,15 @@ func (s *ChatService) Send(ctx context.Context, body ChatSendRequest, opts ...Ca
 func (s *ChatService) SendToChatbot(ctx context.Context, id string, body ChatSendToChatbotRequest, opts ...CallOption) (*ChatAnswer, error) {
 	out := new(ChatAnswer)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/chat", query: nil, body: body, messageID: true}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Confirm: Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once.
+func (s *ChatService) Confirm(ctx context.Context, body ChatConfirmRequest, opts ...CallOption) (*ChatConfirm, error) {
+	out := new(ChatConfirm)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chat/confirm", query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -809,6 +822,214 @@ func (s *WebhooksService) ListDeliveries(ctx context.Context, id string, params 
 func (s *WebhooksService) Redeliver(ctx context.Context, id string, deliveryId string, opts ...CallOption) (*WebhookDelivery, error) {
 	out := new(WebhookDelivery)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/webhooks/" + url.PathEscape(id) + "/deliveries/" + url.PathEscape(deliveryId) + "/redeliver", query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ActionsService holds the actions operations.
+type ActionsService struct{ client *Client }
+
+// ActionsListParams are the query parameters of ActionsService.List; nil fields are left out.
+type ActionsListParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+}
+
+func (p *ActionsListParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	return v
+}
+
+// List: List a chatbot's actions (HTTP tools the model may call).
+func (s *ActionsService) List(ctx context.Context, id string, params *ActionsListParams) iter.Seq2[ActionsList, error] {
+	return paginate[ActionsList](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/actions", params.values())
+}
+
+// Create: Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned).
+func (s *ActionsService) Create(ctx context.Context, id string, body ActionsCreateRequest, opts ...CallOption) (*ActionsList, error) {
+	out := new(ActionsList)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/actions", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateFromPreset: Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link.
+func (s *ActionsService) CreateFromPreset(ctx context.Context, id string, body ActionsCreateFromPresetRequest, opts ...CallOption) (*ActionsList, error) {
+	out := new(ActionsList)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/actions/presets", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Get: Get an action.
+func (s *ActionsService) Get(ctx context.Context, id string, opts ...CallOption) (*ActionsList, error) {
+	out := new(ActionsList)
+	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/actions/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update: Update an action (a new request is checked again: fixed host, declared placeholders, allowed address).
+func (s *ActionsService) Update(ctx context.Context, id string, body ActionsUpdateRequest, opts ...CallOption) (*ActionsList, error) {
+	out := new(ActionsList)
+	if err := s.client.do(ctx, call{method: "PATCH", path: "/api/v1/actions/" + url.PathEscape(id), query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete: Delete an action.
+func (s *ActionsService) Delete(ctx context.Context, id string, opts ...CallOption) (*Deleted, error) {
+	out := new(Deleted)
+	if err := s.client.do(ctx, call{method: "DELETE", path: "/api/v1/actions/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Run: Run an action outside the chat (the call is the confirmation); the connected system’s failures are a `failed` status, not an error.
+func (s *ActionsService) Run(ctx context.Context, id string, body ActionsRunRequest, opts ...CallOption) (*ActionsRun, error) {
+	out := new(ActionsRun)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/actions/" + url.PathEscape(id) + "/run", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ActionsListRunsParams are the query parameters of ActionsService.ListRuns; nil fields are left out.
+type ActionsListRunsParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+}
+
+func (p *ActionsListRunsParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	return v
+}
+
+// ListRuns: List invocations of an action from chats, agent loops and the API, newest first.
+func (s *ActionsService) ListRuns(ctx context.Context, id string, params *ActionsListRunsParams) iter.Seq2[ActionsListRuns, error] {
+	return paginate[ActionsListRuns](ctx, s.client, "/api/v1/actions/"+url.PathEscape(id)+"/runs", params.values())
+}
+
+// AgentLoopsService holds the agent_loops operations.
+type AgentLoopsService struct{ client *Client }
+
+// AgentLoopsListParams are the query parameters of AgentLoopsService.List; nil fields are left out.
+type AgentLoopsListParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+}
+
+func (p *AgentLoopsListParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	return v
+}
+
+// List: List agent loops.
+func (s *AgentLoopsService) List(ctx context.Context, params *AgentLoopsListParams) iter.Seq2[AgentLoopsList, error] {
+	return paginate[AgentLoopsList](ctx, s.client, "/api/v1/agent-loops", params.values())
+}
+
+// Create: Create an agent loop: a goal, tools (action ids, search_knowledge), an input schema, limits and an optional cron schedule.
+func (s *AgentLoopsService) Create(ctx context.Context, body AgentLoopsCreateRequest, opts ...CallOption) (*AgentLoopsList, error) {
+	out := new(AgentLoopsList)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/agent-loops", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Get: Get an agent loop.
+func (s *AgentLoopsService) Get(ctx context.Context, id string, opts ...CallOption) (*AgentLoopsList, error) {
+	out := new(AgentLoopsList)
+	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/agent-loops/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update: Update an agent loop.
+func (s *AgentLoopsService) Update(ctx context.Context, id string, body AgentLoopsUpdateRequest, opts ...CallOption) (*AgentLoopsList, error) {
+	out := new(AgentLoopsList)
+	if err := s.client.do(ctx, call{method: "PATCH", path: "/api/v1/agent-loops/" + url.PathEscape(id), query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete: Delete an agent loop (its executions stay listed under /executions/:id).
+func (s *AgentLoopsService) Delete(ctx context.Context, id string, opts ...CallOption) (*Deleted, error) {
+	out := new(Deleted)
+	if err := s.client.do(ctx, call{method: "DELETE", path: "/api/v1/agent-loops/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AgentLoopsRunParams are the query parameters of AgentLoopsService.Run; nil fields are left out.
+type AgentLoopsRunParams struct {
+	Wait *string
+}
+
+func (p *AgentLoopsRunParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "wait", p.Wait)
+	return v
+}
+
+// Run: Run an agent loop: 202 with the queued execution, or with `?wait=true` 200 with the finished one (202 if still running after 30 s).
+func (s *AgentLoopsService) Run(ctx context.Context, id string, body AgentLoopsRunRequest, params *AgentLoopsRunParams, opts ...CallOption) (*AgentLoopsRun, error) {
+	out := new(AgentLoopsRun)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/agent-loops/" + url.PathEscape(id) + "/run", query: params.values(), body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AgentLoopsListExecutionsParams are the query parameters of AgentLoopsService.ListExecutions; nil fields are left out.
+type AgentLoopsListExecutionsParams struct {
+	// PerPage is the page size the iterator asks for (1-100).
+	PerPage *int
+}
+
+func (p *AgentLoopsListExecutionsParams) values() url.Values {
+	v := url.Values{}
+	if p == nil {
+		return v
+	}
+	setQuery(v, "perPage", p.PerPage)
+	return v
+}
+
+// ListExecutions: List a loop's executions, newest first.
+func (s *AgentLoopsService) ListExecutions(ctx context.Context, id string, params *AgentLoopsListExecutionsParams) iter.Seq2[AgentLoopsRun, error] {
+	return paginate[AgentLoopsRun](ctx, s.client, "/api/v1/agent-loops/"+url.PathEscape(id)+"/executions", params.values())
+}
+
+// GetExecution: Get an execution: status, steps (model and tool calls with tokens and timing), output, error.
+func (s *AgentLoopsService) GetExecution(ctx context.Context, id string, opts ...CallOption) (*AgentLoopsRun, error) {
+	out := new(AgentLoopsRun)
+	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/executions/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
 		return nil, err
 	}
 	return out, nil

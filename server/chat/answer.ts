@@ -6,7 +6,8 @@ import { ModelUnavailableError, type BotModels, type PromptMessage } from '../ll
 import type { ChatDeps } from './chat.service.js';
 import { storedResult } from './chat-result.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
-import type { ChatEvent } from './chat.types.js';
+import type { ChatEvent, EndUser } from './chat.types.js';
+import { runToolTurn, type PendingAction, type StoredToolCall } from '../actions/tool-turn.js';
 import { buildPrompt, estimateTokens, knowledgeOnlyAnswer, offlineAnswer } from './prompt.js';
 import { withModelVerdict } from '../knowledge/confidence.js';
 import type { RetrievedPassage } from './retriever.js';
@@ -32,6 +33,15 @@ export interface AnswerContext {
 }
 
 const HISTORY_MESSAGES = 20;
+/** Model calls one chat turn may make while it runs actions. */
+const CHAT_TOOL_STEPS = 5;
+
+/** The identified visitor of a conversation (from a verified userToken), if any. */
+function verifiedUser(conversation: ConversationRecord): EndUser | null {
+  const user = conversation.user;
+  if (!user?.sub) return null;
+  return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
+}
 
 /** Stored on an answer whose client went away before it finished. */
 export const CANCELLED_ANSWER = 'cancelled by the client';
@@ -112,7 +122,48 @@ export async function* generateAnswer(
     let finishReason = 'stop';
     let tokens = { prompt: 0, completion: 0 };
     let modelName: string | null = null;
-    if (!botModels.chat) {
+    let toolCalls: StoredToolCall[] = [];
+    let pendingAction: PendingAction | null = null;
+    const actions = botModels.chat && deps.actions ? await deps.actions.forChatbot(ctx.bot._id) : [];
+    if (botModels.chat && deps.actions && actions.length > 0) {
+      // The bot has actions: the model may call them, so the answer is whole before it is sent.
+      modelName = botModels.chat.model;
+      const settings = ctx.bot.modelSettings;
+      const turn = runToolTurn({
+        model: botModels.chat,
+        prompt: buildPrompt({
+          instructions: ctx.bot.instructions ?? '',
+          botName: ctx.bot.name,
+          passages: retrieval.passages,
+          history:
+            ctx.history ??
+            (await conversations.history(
+              ctx.conversation._id,
+              [ctx.userMessage._id, ctx.answer._id],
+              HISTORY_MESSAGES,
+            )),
+          question: ctx.question,
+        }),
+        actions,
+        runner: deps.actions.runner,
+        user: verifiedUser(ctx.conversation),
+        conversationId,
+        source: 'chat',
+        temperature: settings?.temperature ?? 0.3,
+        maxTokens: settings?.maxTokens ?? 800,
+        maxSteps: CHAT_TOOL_STEPS,
+        signal,
+      });
+      let step = await turn.next();
+      while (!step.done) {
+        yield step.value;
+        step = await turn.next();
+      }
+      ({ text, finishReason, tokens, toolCalls, pending: pendingAction } = step.value);
+      await usage.recordModelRetries(organizationId, step.value.retries);
+      if (text) firstTokenMs = Date.now() - ctx.startedAt;
+      for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
+    } else if (!botModels.chat) {
       text = offlineAnswer(retrieval.passages);
       finishReason = 'no_model';
       // Sent in a few pieces so every door's streaming path is exercised the same way.
@@ -188,6 +239,8 @@ export async function* generateAnswer(
       completionTokens: tokens.completion,
       firstTokenMs,
       durationMs: Date.now() - ctx.startedAt,
+      toolCalls,
+      pendingAction,
     });
     await Promise.all([
       stored,

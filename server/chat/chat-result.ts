@@ -18,5 +18,15 @@ export function storedResult(answer: MessageRecord, userMessage: { _id: Types.Ob
     tokensUsed: { prompt, completion, total: prompt + completion },
     model: answer.model ?? null,
     finishReason: answer.finishReason ?? 'stop',
+    ...(answer.pendingAction ? { requiresAction: requiresActionOf(answer.pendingAction) } : {}),
+  };
+}
+
+function requiresActionOf(pending: Record<string, unknown>): NonNullable<ChatResult['requiresAction']> {
+  return {
+    token: String(pending.token),
+    action: String(pending.name),
+    description: String(pending.description ?? ''),
+    arguments: pending.arguments ?? null,
   };
 }

@@ -41,6 +41,17 @@ function nativeStream(chunksOnly: boolean): StreamFormat {
   return {
     event: (event) => {
       if (event.type === 'chunk') return [{ chunk: event.text }];
+      if (event.type === 'action' && !chunksOnly)
+        return [
+          {
+            action: {
+              phase: event.phase,
+              name: event.name,
+              status: event.status ?? null,
+              durationMs: event.durationMs ?? null,
+            },
+          },
+        ];
       if (event.type === 'done' && !chunksOnly) return [{ done: true, ...(event.result satisfies ChatResult) }];
       return [];
     },

@@ -19,6 +19,7 @@ import type { Retriever } from './retriever.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
+import type { ActionsService } from '../actions/actions.service.js';
 
 export interface ChatDeps {
   chatbots: ChatbotsService;
@@ -32,6 +33,8 @@ export interface ChatDeps {
   logger: Logger;
   /** Announces the turn (not awaited: a subscriber never slows or fails it). */
   events: EventPublisher;
+  /** The bot's actions, offered to the model as tools (absent: no tool calling). */
+  actions?: ActionsService;
 }
 
 /** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */

@@ -52,6 +52,8 @@ export type ChatEvent =
       quotaWarning: string | null;
     }
   | { type: 'chunk'; seq: number; text: string }
+  /** An action the model called started or finished (its name and status only, never its secrets). */
+  | { type: 'action'; phase: 'started' | 'finished'; name: string; status?: string; durationMs?: number }
   /** `message` is the stored answer as conversations list it, for doors that show messages (the widget). */
   | { type: 'done'; result: ChatResult; message: MessageDto }
   | { type: 'error'; error: AppError; conversationId: string | null; assistantMessageId: string | null };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { API_KEY_SCOPES } from '../../shared/api-key-scopes.js';
 import { startEmbeddedDb } from '../db/embedded-db.js';
 import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from '../db/embedded-uri-file.js';
 import { ApiClient } from '../test/api-client.js';
@@ -119,9 +120,7 @@ describe('the org and keys scripts against MONGODB_URI', () => {
       cli('keys', ['revoke', '0123456789abcdef01234567'], env),
       cli('org', ['create', 'X', '--colour', 'red'], env),
     ]);
-    expect(unknownScope.stderr).toBe(
-      'keys: Unknown scope "root": valid scopes are chat, knowledge:read, knowledge:write, conversations:read, conversations:write, leads:read, leads:write, settings:write, analytics:read, webhooks:read, webhooks:write, admin\n',
-    );
+    expect(unknownScope.stderr).toBe(`keys: Unknown scope "root": valid scopes are ${API_KEY_SCOPES.join(', ')}\n`);
     expect(ambiguous.stderr).toMatch(/^keys: There are several organizations: pass --org <id>/);
     expect(badOrg.stderr).toMatch(/^keys: --org must be an organization id/);
     expect(noKey.stderr).toBe('keys: No API key with id 0123456789abcdef01234567\n');

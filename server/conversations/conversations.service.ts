@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import type { MessageDto, SourceRef } from '../../shared/schemas/chat.js';
 import type { ConversationChannel, ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
+import type { PendingAction, StoredToolCall } from '../actions/tool-turn.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { ConversationModel } from './conversation.model.js';
@@ -32,7 +33,18 @@ export function toMessageDto(doc: MessageRecord): MessageDto {
     confidence: doc.confidence ?? null,
     feedback: doc.feedback?.rating === 'up' || doc.feedback?.rating === 'down' ? doc.feedback.rating : null,
     notice: doc.finishReason === 'model_unavailable' ? 'knowledge_only' : doc.askedForEmail ? 'ask_email' : null,
+    ...(doc.toolCalls?.length ? { toolCalls: doc.toolCalls.map(toolCallDto) } : {}),
     createdAt: doc.createdAt.toISOString(),
+  };
+}
+
+function toolCallDto(call: Record<string, unknown>): NonNullable<MessageDto['toolCalls']>[number] {
+  return {
+    name: String(call.name),
+    arguments: call.arguments ?? null,
+    status: String(call.status),
+    result: call.result ?? null,
+    error: typeof call.error === 'string' ? call.error : null,
   };
 }
 
@@ -89,6 +101,10 @@ export interface CompletedAnswer {
   askedForEmail: boolean;
   firstTokenMs: number | null;
   durationMs: number;
+  /** The actions the model called for this answer. */
+  toolCalls?: StoredToolCall[];
+  /** An action waiting for the end user's confirmation. */
+  pendingAction?: PendingAction | null;
 }
 
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */

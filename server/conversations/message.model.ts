@@ -33,6 +33,10 @@ const messageSchema = new Schema(
     leaseOwner: { type: String, default: null },
     leaseId: { type: String, default: null },
     heartbeatAt: { type: Date, default: null },
+    /** For an answer: the actions the model called in this turn ({ id, name, arguments, status, result, error }). */
+    toolCalls: { type: [Schema.Types.Mixed], default: [] },
+    /** For an answer that stopped to ask: the action waiting for the visitor's approval, and its one-use token. */
+    pendingAction: { type: Schema.Types.Mixed, default: null },
     /** The answer invited the visitor to leave an email (owner setting), so the next message may carry one. */
     askedForEmail: { type: Boolean, default: false },
     feedback: {
@@ -46,6 +50,7 @@ const messageSchema = new Schema(
 messageSchema.index({ conversationId: 1, clientMessageId: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, createdAt: 1, _id: 1 });
 messageSchema.index({ chatbotId: 1 });
+messageSchema.index({ 'pendingAction.token': 1 });
 // The sweep for answers left pending by a stopped server.
 messageSchema.index({ status: 1, heartbeatAt: 1 });
 

@@ -163,6 +163,11 @@ export interface DomainEvents {
     reason: string;
   };
 
+  /** An agent loop's execution finished with its output. */
+  'agent_loop.completed': AgentLoopOutcome;
+  /** An agent loop's execution failed, hit a limit or was interrupted twice. */
+  'agent_loop.failed': AgentLoopOutcome;
+
   /** The organization used 80% of a monthly quota; published once per period per organization. */
   'quota.warning': EventContext & {
     /** Which quota: only the monthly message quota today. */
@@ -175,6 +180,18 @@ export interface DomainEvents {
     ratio: number;
   };
 }
+
+/** How one agent-loop execution ended. */
+export type AgentLoopOutcome = EventContext & {
+  chatbotId: string;
+  loopId: string;
+  executionId: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  steps: number;
+  durationMs: number;
+};
 
 export type DomainEventType = keyof DomainEvents;
 /**

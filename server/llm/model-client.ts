@@ -21,11 +21,42 @@ export interface ChatCompletionOptions {
   signal: AbortSignal;
 }
 
+/** A function the model may call (an action, a built-in), in the OpenAI tools format. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** One call the model asked for; `arguments` is the model's JSON text, parsed by the caller. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A message of a tool-calling conversation: the prompt's, the model's tool calls, and the tools' results. */
+export type ToolMessage =
+  | PromptMessage
+  | { role: 'assistant'; content: string | null; toolCalls: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** One whole (unstreamed) completion that may call tools. */
+export interface ToolCompletion {
+  content: string;
+  toolCalls: ToolCall[];
+  finishReason: string;
+  usage: { prompt: number; completion: number } | null;
+  retries: number;
+}
+
 /** A chat model behind any OpenAI-compatible endpoint. */
 export interface ChatModel {
   readonly model: string;
   /** Streams the completion; throws a `ModelUnavailableError` when the provider fails for good. */
   stream(messages: PromptMessage[], options: ChatCompletionOptions): AsyncIterable<CompletionPart>;
+  /** One completion offered `tools`; throws a `ModelUnavailableError` when the provider fails for good. */
+  complete(messages: ToolMessage[], tools: ToolSpec[], options: ChatCompletionOptions): Promise<ToolCompletion>;
 }
 
 /** An embedding model behind any OpenAI-compatible endpoint. */

@@ -7,6 +7,9 @@ import type {
   CompletionPart,
   EmbeddingModel,
   PromptMessage,
+  ToolCompletion,
+  ToolMessage,
+  ToolSpec,
 } from './model-client.js';
 import { ModelUnavailableError } from './model-client.js';
 
@@ -160,6 +163,60 @@ export class OpenAiChatModel implements ChatModel {
     if (options.signal.aborted) throw options.signal.reason;
     yield { type: 'finish', finishReason, usage, retries };
   }
+
+  complete(messages: ToolMessage[], tools: ToolSpec[], options: ChatCompletionOptions): Promise<ToolCompletion> {
+    return completeWithTools(this.client, this.model, this.settings, messages, tools, options);
+  }
+}
+
+function toOpenAiMessage(message: ToolMessage): OpenAI.ChatCompletionMessageParam {
+  if (message.role === 'tool') return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  if ('toolCalls' in message) {
+    return {
+      role: 'assistant',
+      content: message.content,
+      tool_calls: message.toolCalls.map((call) => ({
+        id: call.id,
+        type: 'function' as const,
+        function: { name: call.name, arguments: call.arguments },
+      })),
+    };
+  }
+  return message;
+}
+
+/** A whole completion offered tools, with the same retries as a streamed one. */
+async function completeWithTools(
+  client: OpenAI,
+  model: string,
+  settings: EndpointSettings,
+  messages: ToolMessage[],
+  tools: ToolSpec[],
+  options: ChatCompletionOptions,
+): Promise<ToolCompletion> {
+  const { value, retries } = await withRetries(settings, options.signal, () =>
+    client.chat.completions.create(
+      {
+        model,
+        messages: messages.map(toOpenAiMessage),
+        temperature: options.temperature,
+        max_tokens: options.maxTokens,
+        ...(tools.length > 0 ? { tools: tools.map((tool) => ({ type: 'function' as const, function: tool })) } : {}),
+      },
+      { signal: options.signal },
+    ),
+  );
+  const choice = value.choices[0];
+  const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) =>
+    call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
+  );
+  return {
+    content: choice?.message.content ?? '',
+    toolCalls,
+    finishReason: choice?.finish_reason ?? 'stop',
+    usage: value.usage ? { prompt: value.usage.prompt_tokens, completion: value.usage.completion_tokens } : null,
+    retries,
+  };
 }
 
 /** An embedding model on an OpenAI-compatible endpoint; vectors come back unit-length. */

@@ -146,6 +146,8 @@ export function chunkStream(model: string, includeUsage: boolean): StreamFormat 
         return [chunk({ role: 'assistant', content: '' }, null)];
       }
       if (event.type === 'chunk') return [chunk({ content: event.text }, null)];
+      // Action progress has no place in OpenAI's chunk format.
+      if (event.type === 'action') return [];
       const { result } = event;
       if (!includeUsage) return [chunk({}, finishReason(result), { usage: usageOf(result), wisp: wispOf(result) })];
       return [

@@ -51,7 +51,7 @@ describe('the OpenAPI document', () => {
       if (!isPublic) {
         expect(statuses, where).toEqual(expect.arrayContaining(['401', '403']));
         expect(operation.description, where).toMatch(
-          /^Requires (scope `[a-z:]+`|an API key \(any scope\) or a console session)/,
+          /^Requires (scope `[a-z_:]+`|an API key \(any scope\) or a console session)/,
         );
       }
       if (operation.requestBody) expect(statuses, where).toEqual(expect.arrayContaining(['413', '422']));

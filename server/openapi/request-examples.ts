@@ -63,6 +63,42 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     fields: { name: 'Ada Lovelace', email: 'ada@example.com' },
     consent: true,
   },
+  'post /chatbots/:id/actions': {
+    name: 'order_status',
+    description: 'Look up the status of one of the signed-in customer’s orders by its number.',
+    parameters: {
+      type: 'object',
+      properties: { orderNumber: { type: 'string', pattern: '^[0-9]{1,12}$' } },
+      required: ['orderNumber'],
+    },
+    request: {
+      method: 'GET',
+      url: 'https://shop.example.com/api/orders/{params.orderNumber}',
+      query: { email: '{user.email}' },
+    },
+    auth: { type: 'bearer', token: 'shop-api-token' },
+    requiresUser: true,
+    responseFields: ['status', 'trackingUrl'],
+  },
+  'post /agent-loops': {
+    name: 'Nightly order check',
+    chatbotId: '665f1c2ab9d4e8f0a1b2c3d4',
+    instructions: 'Check the order named in the input and summarise its status in one sentence.',
+    tools: ['search_knowledge'],
+    input: { type: 'object', properties: { orderNumber: { type: 'string' } } },
+    schedule: { cron: '0 6 * * *', timezone: 'Europe/Berlin' },
+    maxSteps: 5,
+  },
+  'patch /agent-loops/:id': { enabled: false },
+  'post /agent-loops/:id/run': { input: { orderNumber: '1001' } },
+  'post /chatbots/:id/actions/presets': {
+    preset: 'shopify_order_status',
+    baseUrl: 'https://acme.myshopify.com',
+    accessToken: 'shpat_your_admin_token',
+  },
+  'post /chat/confirm': { token: 'the requiresAction.token of the answer', approve: true },
+  'patch /actions/:id': { description: 'Status and tracking link of an order.', timeoutMs: 5000 },
+  'post /actions/:id/run': { parameters: { orderNumber: '1001' }, userToken: 'eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt' },
   // The compatibility dialects (the source documents' own examples, where they give one).
   'put /chatbots/:id': {
     name: 'Acme support',

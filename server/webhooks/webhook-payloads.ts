@@ -8,6 +8,20 @@ const context = {
 };
 const channel = z.string().meta({ description: '`widget`, `api`, or a channel name' });
 const citation = z.object({ sourceId: z.string(), title: z.string(), url: z.string().nullable() });
+/** How one agent-loop execution ended (`agent_loop.completed` / `agent_loop.failed`). */
+const agentLoopOutcome = z.object({
+  ...context,
+  chatbotId: z.string(),
+  loopId: z.string(),
+  executionId: z.string(),
+  status: z
+    .string()
+    .meta({ description: '`completed`, `failed`, `step_limit`, `token_limit`, `timeout` or `interrupted`' }),
+  output: z.string().nullable(),
+  error: z.string().nullable(),
+  steps: z.number().int(),
+  durationMs: z.number(),
+});
 
 /**
  * The `data` of each webhook event, as documented in the OpenAPI `webhooks` section. Those named like a
@@ -105,23 +119,8 @@ export const WEBHOOK_PAYLOADS = {
     limit: z.number().int(),
     ratio: z.number(),
   }),
-  'agent_loop.completed': z.object({
-    ...context,
-    chatbotId: z.string(),
-    runId: z.string(),
-    conversationId: z.string().nullable(),
-    steps: z.number().int(),
-    durationMs: z.number(),
-    output: z.string().nullable(),
-  }),
-  'agent_loop.failed': z.object({
-    ...context,
-    chatbotId: z.string(),
-    runId: z.string(),
-    conversationId: z.string().nullable(),
-    steps: z.number().int(),
-    reason: z.string(),
-  }),
+  'agent_loop.completed': agentLoopOutcome,
+  'agent_loop.failed': agentLoopOutcome,
   'channel.disconnected': z.object({
     ...context,
     chatbotId: z.string(),
@@ -160,5 +159,7 @@ const payloadsMatchCatalogue: { [K in Shared]: Same<z.infer<(typeof WEBHOOK_PAYL
   'integration.failed': true,
   'quota.warning': true,
   'channel.disconnected': true,
+  'agent_loop.completed': true,
+  'agent_loop.failed': true,
 };
 void payloadsMatchCatalogue;

@@ -21,8 +21,7 @@ export function createWebhookModels(connection: Connection): WebhookModels {
 
 /** The domain events an endpoint can subscribe to (the rest of the webhook events come from elsewhere). */
 const DOMAIN_WEBHOOK_EVENTS = WEBHOOK_EVENT_TYPES.filter(
-  (type): type is WebhookEventType & DomainEventType =>
-    !type.startsWith('agent_loop.') && !type.startsWith('channel.') && !type.startsWith('webhook.'),
+  (type): type is WebhookEventType & DomainEventType => !type.startsWith('webhook.'),
 );
 
 /** Fanned-out outbox rows are kept a day; finished deliveries (the history the API shows) 30 days. */

@@ -70,6 +70,10 @@ export const chatResultSchema = z.object({
   tokensUsed: tokensUsedSchema,
   model: z.string().nullable(),
   finishReason: z.string(),
+  /** Set when the turn stopped to ask before running an action: confirm or decline it with the token. */
+  requiresAction: z
+    .object({ token: z.string(), action: z.string(), description: z.string(), arguments: z.unknown() })
+    .optional(),
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
@@ -93,6 +97,18 @@ export const messageSchema = z.object({
    * the bot could not answer and invites the visitor to leave an email (`askEmailWhenUnanswered`).
    */
   notice: z.enum(['knowledge_only', 'ask_email']).nullable(),
+  /** The actions the model called for this answer (the transcript shows them). */
+  toolCalls: z
+    .array(
+      z.object({
+        name: z.string(),
+        arguments: z.unknown(),
+        status: z.string(),
+        result: z.unknown(),
+        error: z.string().nullable(),
+      }),
+    )
+    .optional(),
   createdAt: z.string(),
 });
 

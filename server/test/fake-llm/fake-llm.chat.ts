@@ -53,7 +53,14 @@ export async function handleChat(body: unknown, ctx: ChatContext): Promise<void>
     });
   }
 
-  const reply = buildReply(messages, markers, ctx.replyOverride);
+  const toolCall = body.stream === true ? null : requestedToolCall(body, messages);
+  if (toolCall) return sendToolCall(res, body, toolCall, messages);
+  const lastMessage = messages[messages.length - 1];
+  // After a tool's result, the answer is built from it: "Tool result: {...}".
+  const reply =
+    Array.isArray(body.tools) && lastMessage?.role === 'tool'
+      ? `Tool result: ${lastMessage.text}`
+      : buildReply(messages, markers, ctx.replyOverride);
   let tokens = splitTokens(reply);
   const limit = tokenLimit(body);
   const truncated = limit !== null && tokens.length > limit;
@@ -99,6 +106,54 @@ export async function handleChat(body: unknown, ctx: ChatContext): Promise<void>
     tokenDelayMs: markers.slow ? SLOW_TOKEN_DELAY_MS : ctx.tokenDelayMs,
     dieAfter: markers.die || (markers.dieOnce && firstTime(lastUserText(messages))) ? DIE_AFTER_CHUNKS : ctx.takeDie(),
     stallAfter: markers.stall ? DIE_AFTER_CHUNKS : ctx.takeStall(),
+  });
+}
+
+const TOOL_MARKER = /#tool:([A-Za-z0-9_-]+)(\s+(\{.*\}))?/;
+
+/**
+ * Deterministic tool calling: when tools are offered and the last user message says `#tool:NAME {json}`,
+ * the model calls NAME with that JSON (once: not again after a tool result has come back).
+ */
+function requestedToolCall(
+  body: JsonObject,
+  messages: ReturnType<typeof plainMessages> & object,
+): { name: string; arguments: string } | null {
+  if (!Array.isArray(body.tools) || messages[messages.length - 1]?.role !== 'user') return null;
+  const match = TOOL_MARKER.exec(lastUserText(messages));
+  if (!match) return null;
+  const offered = body.tools.some(
+    (tool) => isJsonObject(tool) && isJsonObject(tool.function) && tool.function.name === match[1],
+  );
+  return offered ? { name: match[1]!, arguments: match[3] ?? '{}' } : null;
+}
+
+function sendToolCall(
+  res: ServerResponse,
+  body: JsonObject,
+  call: { name: string; arguments: string },
+  messages: ReturnType<typeof plainMessages> & object,
+): void {
+  const promptTokens = messages.reduce((sum, m) => sum + countWords(m.text), 0);
+  sendJson(res, 200, {
+    id: `chatcmpl-fake-${++idCounter}`,
+    created: Math.floor(Date.now() / 1000),
+    model: typeof body.model === 'string' ? body.model : 'fake-chat',
+    object: 'chat.completion',
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          tool_calls: [{ id: `call_${idCounter}`, type: 'function', function: call }],
+        },
+        logprobs: null,
+        finish_reason: 'tool_calls',
+      },
+    ],
+    usage: { prompt_tokens: promptTokens, completion_tokens: 5, total_tokens: promptTokens + 5 },
   });
 }
 

@@ -31,6 +31,10 @@ class ApiKey(BaseModel):
             'webhooks:write',
             'channels:read',
             'channels:write',
+            'actions:write',
+            'actions:run',
+            'agent_loops:write',
+            'agent_loops:run',
             'admin',
         ]
     ]
@@ -61,10 +65,14 @@ class ApiKeysCreateRequest(BaseModel):
                 'webhooks:write',
                 'channels:read',
                 'channels:write',
+                'actions:write',
+                'actions:run',
+                'agent_loops:write',
+                'agent_loops:run',
                 'admin',
             ]
         ],
-        Field(max_length=14, min_length=1),
+        Field(max_length=18, min_length=1),
     ]
 
 
@@ -90,6 +98,10 @@ class CreatedApiKey(BaseModel):
             'webhooks:write',
             'channels:read',
             'channels:write',
+            'actions:write',
+            'actions:run',
+            'agent_loops:write',
+            'agent_loops:run',
             'admin',
         ]
     ]
@@ -402,6 +414,16 @@ class TokensUsed(BaseModel):
     total: int
 
 
+class RequiresAction(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    token: str
+    action: str
+    description: str
+    arguments: Any | None = None
+
+
 class ChatAnswer(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -415,6 +437,9 @@ class ChatAnswer(BaseModel):
     tokens_used: Annotated[TokensUsed, Field(alias='tokensUsed')]
     model: Annotated[str | None, Field(...)]
     finish_reason: Annotated[str, Field(alias='finishReason')]
+    requires_action: Annotated[RequiresAction | None, Field(alias='requiresAction')] = (
+        None
+    )
 
 
 class ChatSendToChatbotRequest(BaseModel):
@@ -594,6 +619,17 @@ class Source2(BaseModel):
     score: float
 
 
+class ToolCall(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    name: str
+    arguments: Any | None = None
+    status: str
+    result: Any | None = None
+    error: Annotated[str | None, Field(...)]
+
+
 class Message(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -608,6 +644,7 @@ class Message(BaseModel):
     confidence: Annotated[float | None, Field(...)]
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
     notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
+    tool_calls: Annotated[list[ToolCall] | None, Field(alias='toolCalls')] = None
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -644,6 +681,7 @@ class Message1(BaseModel):
     confidence: Annotated[float | None, Field(...)]
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
     notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
+    tool_calls: Annotated[list[ToolCall] | None, Field(alias='toolCalls')] = None
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -1175,6 +1213,7 @@ class Message2(BaseModel):
     confidence: Annotated[float | None, Field(...)]
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
     notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
+    tool_calls: Annotated[list[ToolCall] | None, Field(alias='toolCalls')] = None
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -1853,6 +1892,523 @@ class WebhookDelivery(BaseModel):
     next_attempt_at: Annotated[str | None, Field(alias='nextAttemptAt')]
     delivered_at: Annotated[str | None, Field(alias='deliveredAt')]
     created_at: Annotated[str, Field(alias='createdAt')]
+
+
+class ChatConfirmRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    token: Annotated[str, Field(max_length=200, min_length=10)]
+    approve: bool
+
+
+class ChatConfirm(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    action: str
+    status: Literal['succeeded', 'failed', 'refused', 'declined']
+    result: Any | None = None
+    error: Annotated[str | None, Field(...)]
+    message_id: Annotated[str, Field(alias='messageId')]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    method: Literal['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+    url: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    body: Any | None = None
+
+
+class Auth(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    type: Literal['none', 'bearer', 'basic', 'header']
+    header_name: Annotated[str | None, Field(alias='headerName')]
+
+
+class ActionsList(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    request: Request
+    auth: Auth
+    requires_user: Annotated[bool, Field(alias='requiresUser')]
+    requires_confirmation: Annotated[bool, Field(alias='requiresConfirmation')]
+    response_fields: Annotated[list[str], Field(alias='responseFields')]
+    timeout_ms: Annotated[int, Field(alias='timeoutMs')]
+    max_response_bytes: Annotated[int, Field(alias='maxResponseBytes')]
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+
+
+HeadersAdditionalProperty = TypeAliasType(
+    "HeadersAdditionalProperty",
+    Annotated[str, Field(max_length=2000, pattern='^[\\x20-\\x7e]*$')],
+)
+
+
+QueryAdditionalProperty = TypeAliasType(
+    "QueryAdditionalProperty", Annotated[str, Field(max_length=2000)]
+)
+
+
+class Request1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    method: Literal['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+    url: Annotated[
+        str,
+        Field(max_length=1000, min_length=1, pattern='^[Hh][Tt][Tt][Pp][Ss]?:[/][/]'),
+    ]
+    headers: dict[str, HeadersAdditionalProperty] = {}
+    query: dict[str, QueryAdditionalProperty] = {}
+    body: Annotated[
+        Any | None,
+        Field(
+            description='A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders'
+        ),
+    ] = None
+
+
+class Auth1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['none']
+
+
+class Auth2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['bearer']
+    token: Annotated[
+        str, Field(max_length=2000, min_length=1, pattern='^[\\x21-\\x7e]+$')
+    ]
+
+
+class Auth3(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['basic']
+    username: Annotated[str, Field(max_length=500, pattern='^[^:\\r\\n]*$')]
+    password: Annotated[str, Field(max_length=2000, pattern='^[^\\r\\n]*$')]
+
+
+class Auth4(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['header']
+    name: Annotated[
+        str,
+        Field(max_length=100, min_length=1, pattern="^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"),
+    ]
+    value: Annotated[
+        str, Field(max_length=2000, min_length=1, pattern='^[\\x20-\\x7e]*$')
+    ]
+
+
+class ResponseField(RootModel[str]):
+    root: Annotated[str, Field(max_length=200, min_length=1)]
+
+
+class ActionsCreateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    name: Annotated[str, Field(pattern='^[A-Za-z_][A-Za-z0-9_-]{0,63}$')]
+    description: Annotated[str, Field(max_length=1000, min_length=1)]
+    parameters: dict[str, Any] = {'type': 'object', 'properties': {}}
+    request: Request1
+    auth: Annotated[Auth1 | Auth2 | Auth3 | Auth4, Field(validate_default=True)] = {
+        'type': 'none'
+    }
+    requires_user: Annotated[bool, Field(alias='requiresUser')] = False
+    requires_confirmation: Annotated[
+        bool | None, Field(alias='requiresConfirmation')
+    ] = None
+    response_fields: Annotated[
+        list[ResponseField],
+        Field(alias='responseFields', max_length=50, validate_default=True),
+    ] = []
+    timeout_ms: Annotated[int, Field(alias='timeoutMs', ge=100, le=30000)] = 10000
+    max_response_bytes: Annotated[
+        int, Field(alias='maxResponseBytes', ge=256, le=1000000)
+    ] = 65536
+
+
+class ActionsCreateFromPresetRequest1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    preset: Literal['shopify_order_status']
+    base_url: Annotated[
+        str,
+        Field(
+            alias='baseUrl',
+            max_length=300,
+            pattern='^[Hh][Tt][Tt][Pp][Ss]?:[/][/][^/?#{}]+$',
+        ),
+    ]
+    access_token: Annotated[
+        str,
+        Field(
+            alias='accessToken',
+            max_length=500,
+            min_length=1,
+            pattern='^[\\x21-\\x7e]+$',
+        ),
+    ]
+    api_version: Annotated[
+        str, Field(alias='apiVersion', pattern='^\\d{4}-\\d{2}$')
+    ] = '2024-10'
+
+
+class ActionsCreateFromPresetRequest2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    preset: Literal['stripe_subscription_status']
+    base_url: Annotated[
+        str,
+        Field(
+            alias='baseUrl',
+            max_length=300,
+            pattern='^[Hh][Tt][Tt][Pp][Ss]?:[/][/][^/?#{}]+$',
+        ),
+    ] = 'https://api.stripe.com'
+    secret_key: Annotated[
+        str,
+        Field(
+            alias='secretKey', max_length=500, min_length=1, pattern='^[\\x21-\\x7e]+$'
+        ),
+    ]
+
+
+class ActionsCreateFromPresetRequest3(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    preset: Literal['calendly_scheduling_link']
+    base_url: Annotated[
+        str,
+        Field(
+            alias='baseUrl',
+            max_length=300,
+            pattern='^[Hh][Tt][Tt][Pp][Ss]?:[/][/][^/?#{}]+$',
+        ),
+    ] = 'https://api.calendly.com'
+    access_token: Annotated[
+        str,
+        Field(
+            alias='accessToken',
+            max_length=500,
+            min_length=1,
+            pattern='^[\\x21-\\x7e]+$',
+        ),
+    ]
+    event_type: Annotated[AnyUrl, Field(alias='eventType')]
+
+
+class ActionsCreateFromPresetRequest(
+    RootModel[
+        ActionsCreateFromPresetRequest1
+        | ActionsCreateFromPresetRequest2
+        | ActionsCreateFromPresetRequest3
+    ]
+):
+    root: (
+        ActionsCreateFromPresetRequest1
+        | ActionsCreateFromPresetRequest2
+        | ActionsCreateFromPresetRequest3
+    )
+
+
+class Request2(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    method: Literal['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+    url: Annotated[
+        str,
+        Field(max_length=1000, min_length=1, pattern='^[Hh][Tt][Tt][Pp][Ss]?:[/][/]'),
+    ]
+    headers: dict[str, HeadersAdditionalProperty] = {}
+    query: dict[str, QueryAdditionalProperty] = {}
+    body: Annotated[
+        Any | None,
+        Field(
+            description='A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders'
+        ),
+    ] = None
+
+
+class Auth5(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['none']
+
+
+class Auth6(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['bearer']
+    token: Annotated[
+        str, Field(max_length=2000, min_length=1, pattern='^[\\x21-\\x7e]+$')
+    ]
+
+
+class Auth7(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['basic']
+    username: Annotated[str, Field(max_length=500, pattern='^[^:\\r\\n]*$')]
+    password: Annotated[str, Field(max_length=2000, pattern='^[^\\r\\n]*$')]
+
+
+class Auth8(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['header']
+    name: Annotated[
+        str,
+        Field(max_length=100, min_length=1, pattern="^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"),
+    ]
+    value: Annotated[
+        str, Field(max_length=2000, min_length=1, pattern='^[\\x20-\\x7e]*$')
+    ]
+
+
+class ActionsUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    name: Annotated[str | None, Field(pattern='^[A-Za-z_][A-Za-z0-9_-]{0,63}$')] = None
+    description: Annotated[str | None, Field(max_length=1000, min_length=1)] = None
+    parameters: dict[str, Any] | None = None
+    request: Request2 | None = None
+    auth: Auth5 | Auth6 | Auth7 | Auth8 | None = None
+    requires_user: Annotated[bool | None, Field(alias='requiresUser')] = None
+    requires_confirmation: Annotated[
+        bool | None, Field(alias='requiresConfirmation')
+    ] = None
+    response_fields: Annotated[
+        list[ResponseField] | None, Field(alias='responseFields', max_length=50)
+    ] = None
+    timeout_ms: Annotated[int | None, Field(alias='timeoutMs', ge=100, le=30000)] = None
+    max_response_bytes: Annotated[
+        int | None, Field(alias='maxResponseBytes', ge=256, le=1000000)
+    ] = None
+
+
+class ActionsRunRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    parameters: dict[str, Any] = {}
+    user_token: Annotated[
+        str | None, Field(alias='userToken', max_length=4000, min_length=1)
+    ] = None
+
+
+class ActionsRun(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    run_id: Annotated[str, Field(alias='runId')]
+    status: Literal['succeeded', 'failed', 'refused']
+    http_status: Annotated[int | None, Field(alias='httpStatus')]
+    result: Any | None = None
+    error: Annotated[str | None, Field(...)]
+    duration_ms: Annotated[int, Field(alias='durationMs')]
+
+
+class ActionsListRuns(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    action_id: Annotated[str, Field(alias='actionId')]
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    source: Literal['chat', 'api', 'loop']
+    status: Literal['succeeded', 'failed', 'refused', 'declined']
+    http_status: Annotated[int | None, Field(alias='httpStatus')]
+    duration_ms: Annotated[int, Field(alias='durationMs')]
+    error: Annotated[str | None, Field(...)]
+    conversation_id: Annotated[str | None, Field(alias='conversationId')]
+    result: Any | None = None
+    created_at: Annotated[str, Field(alias='createdAt')]
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    cron: str
+    timezone: str
+
+
+class AgentLoopsList(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    name: str
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    instructions: str
+    tools: list[str]
+    input: dict[str, Any]
+    schedule: Annotated[Schedule | None, Field(...)]
+    next_run_at: Annotated[str | None, Field(alias='nextRunAt')]
+    max_steps: Annotated[int, Field(alias='maxSteps')]
+    max_tokens: Annotated[int, Field(alias='maxTokens')]
+    timeout_ms: Annotated[int, Field(alias='timeoutMs')]
+    enabled: bool
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+
+
+class Tool(RootModel[str]):
+    root: Annotated[str, Field(max_length=40, min_length=1)]
+
+
+class Schedule1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    cron: Annotated[str, Field(max_length=100, min_length=1)]
+    timezone: Annotated[str, Field(max_length=64, min_length=1)] = 'UTC'
+
+
+class AgentLoopsCreateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    name: Annotated[str, Field(max_length=100, min_length=1)]
+    chatbot_id: Annotated[str, Field(alias='chatbotId', pattern='^[0-9a-fA-F]{24}$')]
+    instructions: Annotated[str, Field(max_length=8000, min_length=1)]
+    tools: Annotated[list[Tool], Field(max_length=20, validate_default=True)] = []
+    input: dict[str, Any] = {'type': 'object', 'properties': {}}
+    schedule: Schedule1 | None = None
+    max_steps: Annotated[int, Field(alias='maxSteps', ge=1, le=20)] = 5
+    max_tokens: Annotated[int, Field(alias='maxTokens', ge=100, le=200000)] = 8000
+    timeout_ms: Annotated[int, Field(alias='timeoutMs', ge=1000, le=600000)] = 60000
+    enabled: bool = True
+
+
+class AgentLoopsUpdateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    name: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    instructions: Annotated[str | None, Field(max_length=8000, min_length=1)] = None
+    tools: Annotated[list[Tool] | None, Field(max_length=20)] = None
+    input: dict[str, Any] | None = None
+    schedule: Schedule1 | None = None
+    max_steps: Annotated[int | None, Field(alias='maxSteps', ge=1, le=20)] = None
+    max_tokens: Annotated[int | None, Field(alias='maxTokens', ge=100, le=200000)] = (
+        None
+    )
+    timeout_ms: Annotated[int | None, Field(alias='timeoutMs', ge=1000, le=600000)] = (
+        None
+    )
+    enabled: bool | None = None
+
+
+class AgentLoopsRunRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    input: dict[str, Any] = {}
+
+
+class Tokens5(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    prompt: int
+    completion: int
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    type: Literal['model', 'tool']
+    name: Annotated[str | None, Field(...)]
+    arguments: Any | None = None
+    result: Any | None = None
+    status: Annotated[str | None, Field(...)]
+    tokens: Annotated[Tokens5 | None, Field(...)]
+    duration_ms: Annotated[int | None, Field(alias='durationMs')]
+
+
+class AgentLoopsRun(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    loop_id: Annotated[str, Field(alias='loopId')]
+    trigger: Literal['api', 'schedule']
+    status: Literal[
+        'queued',
+        'running',
+        'completed',
+        'failed',
+        'step_limit',
+        'token_limit',
+        'timeout',
+        'interrupted',
+    ]
+    input: Any | None = None
+    steps: list[Step]
+    output: Annotated[str | None, Field(...)]
+    error: Annotated[str | None, Field(...)]
+    attempts: int
+    interruptions: int
+    scheduled_for: Annotated[str | None, Field(alias='scheduledFor')]
+    duration_ms: Annotated[int | None, Field(alias='durationMs')]
+    created_at: Annotated[str, Field(alias='createdAt')]
+    finished_at: Annotated[str | None, Field(alias='finishedAt')]
 
 
 class Channel(BaseModel):

@@ -34,6 +34,7 @@ module Wisp
     chat: {
       send: { method: :post, path: "/api/v1/chat", path_params: [], query: {}, body: true, message_id: true, paginated: false, text: false, summary: "Send a message to a chatbot and get its answer. JSON by default; with `stream: true`, Server-Sent Events: `data: {\"chunk\": \"...\"}` as tokens arrive, one `data: {\"done\": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`." },
       send_to_chatbot: { method: :post, path: "/api/v1/chatbots/{id}/chat", path_params: [:id], query: {}, body: true, message_id: true, paginated: false, text: false, summary: "Send a message to this chatbot. JSON by default; with `stream: true`, Server-Sent Events: `data: {\"chunk\": \"...\"}` as tokens arrive, one `data: {\"done\": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`." },
+      confirm: { method: :post, path: "/api/v1/chat/confirm", path_params: [], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once" },
     },
     conversations: {
       list: { method: :get, path: "/api/v1/conversations", path_params: [], query: {chatbot_id: "chatbotId", from: "from", to: "to", q: "q"}, body: false, message_id: false, paginated: true, text: false, summary: "List conversations (filter by chatbot, date range, text)" },
@@ -84,6 +85,26 @@ module Wisp
       send_test: { method: :post, path: "/api/v1/webhooks/{id}/test", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Send a `webhook.test` event to this endpoint (queued like any event; see its deliveries)" },
       list_deliveries: { method: :get, path: "/api/v1/webhooks/{id}/deliveries", path_params: [:id], query: {status: "status"}, body: false, message_id: false, paginated: true, text: false, summary: "List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt" },
       redeliver: { method: :post, path: "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver", path_params: [:id, :deliveryId], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries" },
+    },
+    actions: {
+      list: { method: :get, path: "/api/v1/chatbots/{id}/actions", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List a chatbot's actions (HTTP tools the model may call)" },
+      create: { method: :post, path: "/api/v1/chatbots/{id}/actions", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned)" },
+      create_from_preset: { method: :post, path: "/api/v1/chatbots/{id}/actions/presets", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link" },
+      get: { method: :get, path: "/api/v1/actions/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get an action" },
+      update: { method: :patch, path: "/api/v1/actions/{id}", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Update an action (a new request is checked again: fixed host, declared placeholders, allowed address)" },
+      delete: { method: :delete, path: "/api/v1/actions/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Delete an action" },
+      run: { method: :post, path: "/api/v1/actions/{id}/run", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Run an action outside the chat (the call is the confirmation); the connected system’s failures are a `failed` status, not an error" },
+      list_runs: { method: :get, path: "/api/v1/actions/{id}/runs", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List invocations of an action from chats, agent loops and the API, newest first" },
+    },
+    agent_loops: {
+      list: { method: :get, path: "/api/v1/agent-loops", path_params: [], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List agent loops" },
+      create: { method: :post, path: "/api/v1/agent-loops", path_params: [], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Create an agent loop: a goal, tools (action ids, search_knowledge), an input schema, limits and an optional cron schedule" },
+      get: { method: :get, path: "/api/v1/agent-loops/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get an agent loop" },
+      update: { method: :patch, path: "/api/v1/agent-loops/{id}", path_params: [:id], query: {}, body: true, message_id: false, paginated: false, text: false, summary: "Update an agent loop" },
+      delete: { method: :delete, path: "/api/v1/agent-loops/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Delete an agent loop (its executions stay listed under /executions/:id)" },
+      run: { method: :post, path: "/api/v1/agent-loops/{id}/run", path_params: [:id], query: {wait: "wait"}, body: true, message_id: false, paginated: false, text: false, summary: "Run an agent loop: 202 with the queued execution, or with `?wait=true` 200 with the finished one (202 if still running after 30 s)" },
+      list_executions: { method: :get, path: "/api/v1/agent-loops/{id}/executions", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List a loop's executions, newest first" },
+      get_execution: { method: :get, path: "/api/v1/executions/{id}", path_params: [:id], query: {}, body: false, message_id: false, paginated: false, text: false, summary: "Get an execution: status, steps (model and tool calls with tokens and timing), output, error" },
     },
     channels: {
       list: { method: :get, path: "/api/v1/chatbots/{id}/channels", path_params: [:id], query: {}, body: false, message_id: false, paginated: true, text: false, summary: "List the bot's messaging channels" },

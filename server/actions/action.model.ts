@@ -1,0 +1,60 @@
+import { Schema, type Connection } from 'mongoose';
+import { ACTION_RUN_SOURCES, ACTION_RUN_STATUSES } from '../../shared/schemas/actions.js';
+
+/** A bot's HTTP action (a tool the model may call); the auth secret is sealed with SECRET_KEY. */
+const actionSchema = new Schema(
+  {
+    organizationId: { type: Schema.Types.ObjectId, required: true },
+    chatbotId: { type: Schema.Types.ObjectId, required: true },
+    name: { type: String, required: true },
+    description: { type: String, required: true },
+    parameters: { type: Schema.Types.Mixed, required: true },
+    request: { type: Schema.Types.Mixed, required: true },
+    authType: { type: String, enum: ['none', 'bearer', 'basic', 'header'], required: true },
+    authHeaderName: { type: String, default: null },
+    /** The whole auth object as sealed JSON; null for `none`. */
+    authEncrypted: { type: String, default: null },
+    requiresUser: { type: Boolean, required: true },
+    requiresConfirmation: { type: Boolean, required: true },
+    responseFields: { type: [String], default: [] },
+    timeoutMs: { type: Number, required: true },
+    maxResponseBytes: { type: Number, required: true },
+  },
+  { timestamps: true, minimize: false },
+);
+actionSchema.index({ chatbotId: 1, name: 1 }, { unique: true });
+actionSchema.index({ organizationId: 1 });
+
+export function actionModel(connection: Connection) {
+  return connection.model('Action', actionSchema, 'actions');
+}
+
+export type ActionModel = ReturnType<typeof actionModel>;
+export type ActionRecord = Awaited<ReturnType<ActionModel['findOne']>> & object;
+
+/** One invocation of an action: who called it, how it went (never the secret, never the raw answer). */
+const actionRunSchema = new Schema(
+  {
+    organizationId: { type: Schema.Types.ObjectId, required: true },
+    chatbotId: { type: Schema.Types.ObjectId, required: true },
+    actionId: { type: Schema.Types.ObjectId, required: true },
+    source: { type: String, enum: ACTION_RUN_SOURCES, required: true },
+    status: { type: String, enum: ACTION_RUN_STATUSES, required: true },
+    httpStatus: { type: Number, default: null },
+    durationMs: { type: Number, required: true },
+    error: { type: String, default: null },
+    conversationId: { type: Schema.Types.ObjectId, default: null },
+    executionId: { type: Schema.Types.ObjectId, default: null },
+    arguments: { type: Schema.Types.Mixed, default: null },
+    result: { type: Schema.Types.Mixed, default: null },
+  },
+  { timestamps: { createdAt: true, updatedAt: false }, minimize: false },
+);
+actionRunSchema.index({ actionId: 1, createdAt: -1, _id: -1 });
+actionRunSchema.index({ chatbotId: 1 });
+
+export function actionRunModel(connection: Connection) {
+  return connection.model('ActionRun', actionRunSchema, 'action_runs');
+}
+
+export type ActionRunModel = ReturnType<typeof actionRunModel>;

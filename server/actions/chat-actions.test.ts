@@ -1,0 +1,161 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
+import { readSse } from '../test/sse.js';
+import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+
+interface ChatData {
+  response: string;
+  conversationId: string;
+  messageId: string;
+  finishReason: string;
+  tokensUsed: { total: number };
+  requiresAction?: { token: string; action: string; arguments: unknown };
+}
+interface Transcript {
+  messages: Array<{ role: string; toolCalls?: Array<{ name: string; status: string; result: unknown }> }>;
+}
+
+describe('actions in the chat turn', () => {
+  let fake: FakeLlm;
+  let shop: FakeShop;
+  let t: TestApp;
+  let org: TestOrg;
+  let botId: string;
+  let identitySecret: string;
+
+  beforeAll(async () => {
+    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
+    t = await startTestApp({
+      env: {
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: 'test',
+        OPENAI_MODEL: 'fake-chat',
+        MODEL_RETRY_BACKOFF_MS: '10',
+        URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
+      },
+    });
+    org = await t.createOrg();
+    const bot = await org.api.post<{ id: string; identitySecret: string }>('/api/v1/chatbots', { name: 'Shop' });
+    botId = bot.body.data.id;
+    identitySecret = bot.body.data.identitySecret;
+    const lookup = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
+      name: 'order_status',
+      description: 'Status of one of the signed-in customer’s orders',
+      parameters: {
+        type: 'object',
+        properties: { orderNumber: { type: 'string' } },
+        required: ['orderNumber'],
+      },
+      request: { method: 'GET', url: `${shop.url}/api/orders/{params.orderNumber}`, query: { email: '{user.email}' } },
+      auth: { type: 'header', name: 'X-Shop-Token', value: 'shop-secret' },
+      requiresUser: true,
+      responseFields: ['status', 'trackingUrl'],
+    });
+    expect(lookup.status).toBe(201);
+    const cancel = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
+      name: 'cancel_order',
+      description: 'Cancel order 1001',
+      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+      request: {
+        method: 'POST',
+        url: `${shop.url}/api/orders/{params.orderNumber}/cancel`,
+        body: { reason: 'customer' },
+      },
+    });
+    expect(cancel.status).toBe(201);
+  });
+  beforeEach(() => {
+    fake.reset();
+    shop.reset();
+  });
+  afterAll(async () => {
+    await t.stop();
+    await Promise.all([fake.stop(), shop.stop()]);
+  });
+
+  const userToken = () =>
+    new SignJWT({ sub: 'cust-7', email: 'ada@example.com' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(identitySecret));
+  const chat = (body: Record<string, unknown>) => org.api.post<ChatData>('/api/v1/chat', { chatbotId: botId, ...body });
+  const ASK_ORDER = 'Where is my order? #tool:order_status {"orderNumber":"1001"}';
+
+  it('looks up an order for the identified visitor, answers from the result and keeps the call in the transcript', async () => {
+    const res = await chat({ message: ASK_ORDER, userToken: await userToken() });
+    expect(res.status).toBe(200);
+    expect(res.body.data.response).toContain('Tool result:');
+    expect(res.body.data.response).toContain('shipped');
+    expect(res.body.data.response).not.toContain('internalNote');
+    expect(res.body.data.tokensUsed.total).toBeGreaterThan(0);
+    expect(shop.requests).toHaveLength(1);
+    expect(shop.requests[0]!.target).toBe('/api/orders/1001?email=ada%40example.com');
+    expect(shop.requests[0]!.headers['x-shop-token']).toBe('shop-secret');
+
+    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
+    const answer = transcript.body.data.messages.find((m) => m.role === 'assistant');
+    expect(answer?.toolCalls).toEqual([
+      expect.objectContaining({
+        name: 'order_status',
+        status: 'succeeded',
+        result: expect.objectContaining({ status: 'shipped' }),
+      }),
+    ]);
+    expect(JSON.stringify(transcript.body)).not.toContain('shop-secret');
+  });
+
+  it('streams action started and finished events before the answer, without secrets', async () => {
+    const res = await fetch(`${t.url}/api/v1/chat`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ chatbotId: botId, stream: true, message: ASK_ORDER, userToken: await userToken() }),
+    });
+    const events = await readSse(res);
+    const actions = events
+      .filter((e) => typeof e === 'object' && 'action' in e)
+      .map((e) => (e as { action: unknown }).action);
+    expect(actions).toEqual([
+      { phase: 'started', name: 'order_status', status: null, durationMs: null },
+      expect.objectContaining({ phase: 'finished', name: 'order_status', status: 'succeeded' }),
+    ]);
+    const done = events.find((e) => typeof e === 'object' && 'done' in e) as unknown as ChatData;
+    expect(done.response).toContain('shipped');
+    expect(JSON.stringify(events)).not.toContain('shop-secret');
+  });
+
+  it('refuses the call for a visitor who is not identified, and the model answers from the refusal', async () => {
+    const res = await chat({ message: ASK_ORDER });
+    expect(res.status).toBe(200);
+    expect(res.body.data.response).toContain('refused');
+    expect(res.body.data.response).toContain('identified visitor');
+    expect(shop.requests).toHaveLength(0);
+  });
+
+  it('pauses for confirmation: a declined action is never sent, and a token works once', async () => {
+    const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
+    expect(res.body.data.finishReason).toBe('requires_action');
+    expect(res.body.data.requiresAction).toMatchObject({ action: 'cancel_order', arguments: { orderNumber: '1001' } });
+    expect(shop.requests).toHaveLength(0);
+    const token = res.body.data.requiresAction!.token;
+    const declined = await org.api.post<{ status: string }>('/api/v1/chat/confirm', { token, approve: false });
+    expect(declined.body.data.status).toBe('declined');
+    expect((await org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(404);
+    expect(shop.requests).toHaveLength(0);
+    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
+    expect(transcript.body.data.messages.at(-1)?.toolCalls).toEqual([
+      expect.objectContaining({ name: 'cancel_order', status: 'declined' }),
+    ]);
+  });
+
+  it('runs an approved action once', async () => {
+    const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
+    const token = res.body.data.requiresAction!.token;
+    const approved = await org.api.post<{ status: string }>('/api/v1/chat/confirm', { token, approve: true });
+    expect(approved.body.data.status).toBe('succeeded');
+    expect(shop.requests).toEqual([expect.objectContaining({ method: 'POST', target: '/api/orders/1001/cancel' })]);
+    expect(JSON.parse(shop.requests[0]!.body)).toEqual({ reason: 'customer' });
+  });
+});

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import type { EndUser } from '../chat/chat.types.js';
+import type { ChatModel, PromptMessage, ToolMessage, ToolSpec } from '../llm/model-client.js';
+import type { ActionRecord } from './action.model.js';
+import type { ActionRunner } from './action-runner.js';
+
+/** One action call of a turn as stored with the answer (never a secret: arguments come from the model). */
+export interface StoredToolCall {
+  id: string;
+  name: string;
+  arguments: unknown;
+  status: 'succeeded' | 'failed' | 'refused' | 'declined' | 'pending';
+  result: unknown;
+  error: string | null;
+  runId: string | null;
+}
+
+/** An action waiting for the visitor's approval. */
+export interface PendingAction {
+  token: string;
+  actionId: string;
+  name: string;
+  description: string;
+  toolCallId: string;
+  arguments: Record<string, unknown>;
+}
+
+/** What a door shows while a turn runs actions: names and statuses only. */
+export type ToolTurnEvent =
+  | { type: 'action'; phase: 'started'; name: string }
+  | { type: 'action'; phase: 'finished'; name: string; status: string; durationMs: number };
+
+export interface ToolTurnResult {
+  text: string;
+  finishReason: string;
+  tokens: { prompt: number; completion: number };
+  retries: number;
+  toolCalls: StoredToolCall[];
+  pending: PendingAction | null;
+}
+
+export interface ToolTurnInput {
+  model: ChatModel;
+  prompt: PromptMessage[];
+  actions: ActionRecord[];
+  runner: ActionRunner;
+  user: EndUser | null;
+  conversationId: string | null;
+  executionId?: string | null;
+  source: 'chat' | 'loop';
+  temperature: number;
+  maxTokens: number;
+  maxSteps: number;
+  signal: AbortSignal;
+  /** Built-in tools (e.g. knowledge search) answered in process. */
+  builtins?: Array<ToolSpec & { run(args: Record<string, unknown>): Promise<unknown> }>;
+}
+
+export function toolSpecOf(action: ActionRecord): ToolSpec {
+  return {
+    name: action.name,
+    description: action.description,
+    parameters: action.parameters as Record<string, unknown>,
+  };
+}
+
+function parseArguments(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text || '{}');
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The tool-calling loop of a turn: the model is offered the actions, the server runs the calls it asks for and
+ * feeds the results back, until it answers, asks for an action that needs the visitor's approval (the turn
+ * pauses), or reaches the step limit.
+ */
+export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTurnEvent, ToolTurnResult> {
+  const byName = new Map(input.actions.map((action) => [action.name, action]));
+  const builtins = new Map((input.builtins ?? []).map((tool) => [tool.name, tool]));
+  const tools = [...input.actions.map(toolSpecOf), ...(input.builtins ?? []).map(({ run: _run, ...spec }) => spec)];
+  const messages: ToolMessage[] = [...input.prompt];
+  const toolCalls: StoredToolCall[] = [];
+  const tokens = { prompt: 0, completion: 0 };
+  let retries = 0;
+  for (let step = 0; step < input.maxSteps; step += 1) {
+    const completion = await input.model.complete(messages, tools, {
+      temperature: input.temperature,
+      maxTokens: input.maxTokens,
+      signal: input.signal,
+    });
+    retries += completion.retries;
+    tokens.prompt += completion.usage?.prompt ?? 0;
+    tokens.completion += completion.usage?.completion ?? 0;
+    if (completion.toolCalls.length === 0) {
+      return {
+        text: completion.content,
+        finishReason: completion.finishReason,
+        tokens,
+        retries,
+        toolCalls,
+        pending: null,
+      };
+    }
+    messages.push({ role: 'assistant', content: completion.content || null, toolCalls: completion.toolCalls });
+    for (const call of completion.toolCalls) {
+      const args = parseArguments(call.arguments);
+      const action = byName.get(call.name);
+      const builtin = builtins.get(call.name);
+      let stored: StoredToolCall;
+      if (!args || (!action && !builtin)) {
+        stored = {
+          id: call.id,
+          name: call.name,
+          arguments: args ?? call.arguments,
+          status: 'refused',
+          result: null,
+          error: args ? `there is no tool named ${call.name}` : 'the arguments are not a JSON object',
+          runId: null,
+        };
+      } else if (action?.requiresConfirmation) {
+        const pending: PendingAction = {
+          token: randomBytes(24).toString('base64url'),
+          actionId: action._id.toString(),
+          name: action.name,
+          description: action.description,
+          toolCallId: call.id,
+          arguments: args,
+        };
+        toolCalls.push({
+          id: call.id,
+          name: call.name,
+          arguments: args,
+          status: 'pending',
+          result: null,
+          error: null,
+          runId: null,
+        });
+        return {
+          text: `Before I go ahead, please confirm: ${action.description}`,
+          finishReason: 'requires_action',
+          tokens,
+          retries,
+          toolCalls,
+          pending,
+        };
+      } else if (action) {
+        yield { type: 'action', phase: 'started', name: action.name };
+        const outcome = await input.runner.run({
+          action,
+          args,
+          user: input.user,
+          source: input.source,
+          conversationId: input.conversationId,
+          executionId: input.executionId ?? null,
+          signal: input.signal,
+        });
+        yield {
+          type: 'action',
+          phase: 'finished',
+          name: action.name,
+          status: outcome.status,
+          durationMs: outcome.durationMs,
+        };
+        stored = {
+          id: call.id,
+          name: call.name,
+          arguments: args,
+          status: outcome.status,
+          result: outcome.result,
+          error: outcome.error,
+          runId: outcome.runId,
+        };
+      } else {
+        yield { type: 'action', phase: 'started', name: call.name };
+        const started = performance.now();
+        let result: unknown = null;
+        let error: string | null = null;
+        try {
+          result = await builtin!.run(args);
+        } catch (cause) {
+          error = cause instanceof Error ? cause.message : 'the tool failed';
+        }
+        const status = error ? 'failed' : 'succeeded';
+        yield {
+          type: 'action',
+          phase: 'finished',
+          name: call.name,
+          status,
+          durationMs: Math.round(performance.now() - started),
+        };
+        stored = { id: call.id, name: call.name, arguments: args, status, result, error, runId: null };
+      }
+      toolCalls.push(stored);
+      messages.push({
+        role: 'tool',
+        toolCallId: call.id,
+        content: JSON.stringify({ status: stored.status, result: stored.result, error: stored.error }),
+      });
+    }
+  }
+  return {
+    text: 'I could not finish this within the allowed number of steps.',
+    finishReason: 'step_limit',
+    tokens,
+    retries,
+    toolCalls,
+    pending: null,
+  };
+}

@@ -1,0 +1,174 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { startApp, type RunningApp } from '../app.js';
+import { connectMongo } from '../db/mongo.js';
+import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
+import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+
+interface Execution {
+  id: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  attempts: number;
+  interruptions: number;
+  scheduledFor: string | null;
+  steps: Array<{ type: string; name: string | null; status: string | null; result: unknown }>;
+}
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('agent loops', () => {
+  let fake: FakeLlm;
+  let shop: FakeShop;
+  let t: TestApp;
+  let org: TestOrg;
+  let botId: string;
+  let actionId: string;
+  const env = {
+    OPENAI_BASE_URL: '',
+    OPENAI_API_KEY: 'test',
+    OPENAI_MODEL: 'fake-chat',
+    MODEL_RETRY_BACKOFF_MS: '10',
+    URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
+    AGENT_LOOP_POLL_MS: '50',
+    AGENT_LOOP_LEASE_MS: '1000',
+  };
+
+  beforeAll(async () => {
+    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
+    env.OPENAI_BASE_URL = fake.url;
+    t = await startTestApp({ env });
+    org = await t.createOrg();
+    botId = (await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Ops' })).body.data.id;
+    const action = await org.api.post<{ id: string }>(`/api/v1/chatbots/${botId}/actions`, {
+      name: 'order_status',
+      description: 'Status of an order',
+      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+      request: { method: 'GET', url: `${shop.url}/api/orders/{params.orderNumber}` },
+      responseFields: ['status'],
+    });
+    actionId = action.body.data.id;
+  });
+  afterAll(async () => {
+    await t.stop();
+    await Promise.all([fake.stop(), shop.stop()]);
+  });
+
+  const createLoop = (body: Record<string, unknown> = {}) =>
+    org.api.post<{ id: string; nextRunAt: string | null }>('/api/v1/agent-loops', {
+      name: 'Order check',
+      chatbotId: botId,
+      instructions: 'Check the order #tool:order_status {"orderNumber":"1001"}',
+      tools: [actionId, 'search_knowledge'],
+      ...body,
+    });
+
+  it('refuses an unknown tool, a bad cron or time zone and a bad input schema with 422', async () => {
+    for (const [body, field] of [
+      [{ tools: ['665f1c2ab9d4e8f0a1b2c3d4'] }, 'tools.0'],
+      [{ schedule: { cron: 'every day', timezone: 'UTC' } }, 'schedule'],
+      [{ schedule: { cron: '0 6 * * *', timezone: 'Mars/Olympus' } }, 'schedule'],
+      [{ input: { type: 'array' } }, 'input.type'],
+    ] as const) {
+      const res = await createLoop(body);
+      expect(res.status, field).toBe(422);
+      expect(JSON.stringify(res.body.error), field).toContain(field);
+    }
+    const scheduled = await createLoop({ schedule: { cron: '0 6 * * *', timezone: 'Europe/Berlin' } });
+    expect(scheduled.status).toBe(201);
+    expect(scheduled.body.data.nextRunAt).toMatch(/T0[45]:00:00\.000Z$/);
+  });
+
+  it('runs on demand with ?wait=true: calls the action, answers from it, and lists each step', async () => {
+    const loop = await createLoop();
+    const res = await org.api.post<Execution>(`/api/v1/agent-loops/${loop.body.data.id}/run?wait=true`, { input: {} });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ status: 'completed', attempts: 1, interruptions: 0 });
+    expect(res.body.data.output).toContain('shipped');
+    expect(res.body.data.steps).toEqual([
+      expect.objectContaining({ type: 'tool', name: 'order_status', status: 'succeeded' }),
+      expect.objectContaining({ type: 'model', status: 'stop' }),
+    ]);
+    const runs = await org.api.get<Array<{ source: string }>>(`/api/v1/actions/${actionId}/runs`);
+    expect(runs.body.data[0]?.source).toBe('loop');
+  });
+
+  it('answers 202 with a queued execution, which completes; a step limit is a status of its own', async () => {
+    const loop = await createLoop({ maxSteps: 1 });
+    const res = await org.api.post<Execution>(`/api/v1/agent-loops/${loop.body.data.id}/run`, { input: {} });
+    expect(res.status).toBe(202);
+    const done = await until(async () => {
+      const got = await org.api.get<Execution>(`/api/v1/executions/${res.body.data.id}`);
+      return ['queued', 'running'].includes(got.body.data.status) ? null : got.body.data;
+    });
+    expect(done.status).toBe('step_limit');
+    expect(done.error).toContain('maxSteps');
+  });
+
+  it('retries an execution whose server died mid-run once, marked interrupted; a second death ends it', async () => {
+    const loop = await createLoop();
+    const dead = (attempts: number) =>
+      t.app.models.AgentLoopExecution.create({
+        organizationId: org.id,
+        chatbotId: botId,
+        loopId: loop.body.data.id,
+        trigger: 'api',
+        dedupeKey: `api:dead-${attempts}`,
+        input: {},
+        // What a killed process leaves: running, its lease run out.
+        status: 'running',
+        attempts,
+        runAt: new Date(0),
+        lockedUntil: new Date(Date.now() - 1),
+        lockToken: 'dead-process',
+      });
+    const once = await dead(1);
+    const retried = await until(async () => {
+      const got = await org.api.get<Execution>(`/api/v1/executions/${once._id.toString()}`);
+      return got.body.data.status === 'completed' ? got.body.data : null;
+    });
+    expect(retried).toMatchObject({ attempts: 2, interruptions: 1 });
+    const twice = await dead(2);
+    const ended = await until(async () => {
+      const got = await org.api.get<Execution>(`/api/v1/executions/${twice._id.toString()}`);
+      return got.body.data.status === 'interrupted' ? got.body.data : null;
+    });
+    expect(ended.error).toContain('gave up');
+  });
+
+  it('runs a schedule once per due time across two server processes', async () => {
+    // A second node on the same database.
+    const connection = await connectMongo(inject('mongoUri'), { dbName: t.connection.name });
+    let second: RunningApp | null = null;
+    try {
+      second = await startApp({
+        config: { ...t.config, PORT: 0 },
+        logger: pino({ level: 'silent' }),
+        connection,
+        embeddedDatabase: true,
+      });
+      const loop = await createLoop({ schedule: { cron: '* * * * * *', timezone: 'UTC' } });
+      const loopId = loop.body.data.id;
+      await until(async () => (await t.app.models.AgentLoopExecution.countDocuments({ loopId, status: 'done' })) >= 3);
+      await org.api.patch(`/api/v1/agent-loops/${loopId}`, { enabled: false });
+      const executions = await t.app.models.AgentLoopExecution.find({ loopId, trigger: 'schedule' }).lean();
+      const dueTimes = executions.map((e) => e.scheduledFor!.toISOString());
+      expect(new Set(dueTimes).size).toBe(dueTimes.length);
+      for (const execution of executions.filter((e) => e.status === 'done')) expect(execution.attempts).toBe(1);
+    } finally {
+      await second?.stop(0);
+      await connection.close();
+    }
+  });
+});
