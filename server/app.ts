@@ -244,10 +244,11 @@ export function mountApiRoutes(
   mountKnowledgeRoutes(api, services.knowledge, config.KNOWLEDGE_MAX_UPLOAD_BYTES);
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
   mountWebhookRoutes(api, services.webhooks.service);
-  mountCompatRoutes(api, services, config);
-  mountOpenAiRoutes(api, services.chat, services.chatbots);
+  // Before the compatibility dialects: their `/chat/:slug` would take `/chat/confirm`.
   mountActionRoutes(api, services.actions, services.actionConfirmations);
   mountAgentLoopRoutes(api, services.agentLoops);
+  mountCompatRoutes(api, services, config);
+  mountOpenAiRoutes(api, services.chat, services.chatbots);
   mountChannelRoutes(api, services.channels, services.channelReplies);
 }
 

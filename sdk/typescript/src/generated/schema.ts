@@ -13626,6 +13626,3946 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chat/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once
+         * @description Requires scope `chat`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chat/confirm" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"token":"the requiresAction.token of the answer","approve":true}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "the requiresAction.token of the answer",
+                     *       "approve": true
+                     *     }
+                     */
+                    "application/json": {
+                        token: string;
+                        approve: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                action: string;
+                                /** @enum {string} */
+                                status: "succeeded" | "failed" | "refused" | "declined";
+                                result?: unknown;
+                                error: string | null;
+                                messageId: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chatbots/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a chatbot's actions (HTTP tools the model may call)
+         * @description Requires scope `actions:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/chatbots/{id}/actions" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                name: string;
+                                description: string;
+                                parameters: {
+                                    [key: string]: unknown;
+                                };
+                                request: {
+                                    /** @enum {string} */
+                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                                    url: string;
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    query: {
+                                        [key: string]: string;
+                                    };
+                                    body?: unknown;
+                                };
+                                auth: {
+                                    /** @enum {string} */
+                                    type: "none" | "bearer" | "basic" | "header";
+                                    headerName: string | null;
+                                };
+                                requiresUser: boolean;
+                                requiresConfirmation: boolean;
+                                responseFields: string[];
+                                timeoutMs: number;
+                                maxResponseBytes: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned)
+         * @description Requires scope `actions:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/actions" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"name":"order_status","description":"Look up the status of one of the signed-in customer’s orders by its number.","parameters":{"type":"object","properties":{"orderNumber":{"type":"string","pattern":"^[0-9]{1,12}$"}},"required":["orderNumber"]},"request":{"method":"GET","url":"https://shop.example.com/api/orders/{params.orderNumber}","query":{"email":"{user.email}"}},"auth":{"type":"bearer","token":"shop-api-token"},"requiresUser":true,"responseFields":["status","trackingUrl"]}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "order_status",
+                     *       "description": "Look up the status of one of the signed-in customer’s orders by its number.",
+                     *       "parameters": {
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "orderNumber": {
+                     *             "type": "string",
+                     *             "pattern": "^[0-9]{1,12}$"
+                     *           }
+                     *         },
+                     *         "required": [
+                     *           "orderNumber"
+                     *         ]
+                     *       },
+                     *       "request": {
+                     *         "method": "GET",
+                     *         "url": "https://shop.example.com/api/orders/{params.orderNumber}",
+                     *         "query": {
+                     *           "email": "{user.email}"
+                     *         }
+                     *       },
+                     *       "auth": {
+                     *         "type": "bearer",
+                     *         "token": "shop-api-token"
+                     *       },
+                     *       "requiresUser": true,
+                     *       "responseFields": [
+                     *         "status",
+                     *         "trackingUrl"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        description: string;
+                        /**
+                         * @default {
+                         *       "type": "object",
+                         *       "properties": {}
+                         *     }
+                         */
+                        parameters?: {
+                            [key: string]: unknown;
+                        };
+                        request: {
+                            /** @enum {string} */
+                            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                            url: string;
+                            /** @default {} */
+                            headers?: {
+                                [key: string]: string;
+                            };
+                            /** @default {} */
+                            query?: {
+                                [key: string]: string;
+                            };
+                            /** @description A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders */
+                            body?: unknown;
+                        };
+                        /**
+                         * @default {
+                         *       "type": "none"
+                         *     }
+                         */
+                        auth?: {
+                            /** @enum {string} */
+                            type: "none";
+                        } | {
+                            /** @enum {string} */
+                            type: "bearer";
+                            token: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "basic";
+                            username: string;
+                            password: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "header";
+                            name: string;
+                            value: string;
+                        };
+                        /** @default false */
+                        requiresUser?: boolean;
+                        requiresConfirmation?: boolean;
+                        /** @default [] */
+                        responseFields?: string[];
+                        /** @default 10000 */
+                        timeoutMs?: number;
+                        /** @default 65536 */
+                        maxResponseBytes?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                name: string;
+                                description: string;
+                                parameters: {
+                                    [key: string]: unknown;
+                                };
+                                request: {
+                                    /** @enum {string} */
+                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                                    url: string;
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    query: {
+                                        [key: string]: string;
+                                    };
+                                    body?: unknown;
+                                };
+                                auth: {
+                                    /** @enum {string} */
+                                    type: "none" | "bearer" | "basic" | "header";
+                                    headerName: string | null;
+                                };
+                                requiresUser: boolean;
+                                requiresConfirmation: boolean;
+                                responseFields: string[];
+                                timeoutMs: number;
+                                maxResponseBytes: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chatbots/{id}/actions/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link
+         * @description Requires scope `actions:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/actions/presets" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"preset":"shopify_order_status","baseUrl":"https://acme.myshopify.com","accessToken":"shpat_your_admin_token"}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "preset": "shopify_order_status",
+                     *       "baseUrl": "https://acme.myshopify.com",
+                     *       "accessToken": "shpat_your_admin_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        preset: "shopify_order_status";
+                        baseUrl: string;
+                        accessToken: string;
+                        /** @default 2024-10 */
+                        apiVersion?: string;
+                    } | {
+                        /** @enum {string} */
+                        preset: "stripe_subscription_status";
+                        /** @default https://api.stripe.com */
+                        baseUrl?: string;
+                        secretKey: string;
+                    } | {
+                        /** @enum {string} */
+                        preset: "calendly_scheduling_link";
+                        /** @default https://api.calendly.com */
+                        baseUrl?: string;
+                        accessToken: string;
+                        /** Format: uri */
+                        eventType: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                name: string;
+                                description: string;
+                                parameters: {
+                                    [key: string]: unknown;
+                                };
+                                request: {
+                                    /** @enum {string} */
+                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                                    url: string;
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    query: {
+                                        [key: string]: string;
+                                    };
+                                    body?: unknown;
+                                };
+                                auth: {
+                                    /** @enum {string} */
+                                    type: "none" | "bearer" | "basic" | "header";
+                                    headerName: string | null;
+                                };
+                                requiresUser: boolean;
+                                requiresConfirmation: boolean;
+                                responseFields: string[];
+                                timeoutMs: number;
+                                maxResponseBytes: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an action
+         * @description Requires scope `actions:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/actions/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                name: string;
+                                description: string;
+                                parameters: {
+                                    [key: string]: unknown;
+                                };
+                                request: {
+                                    /** @enum {string} */
+                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                                    url: string;
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    query: {
+                                        [key: string]: string;
+                                    };
+                                    body?: unknown;
+                                };
+                                auth: {
+                                    /** @enum {string} */
+                                    type: "none" | "bearer" | "basic" | "header";
+                                    headerName: string | null;
+                                };
+                                requiresUser: boolean;
+                                requiresConfirmation: boolean;
+                                responseFields: string[];
+                                timeoutMs: number;
+                                maxResponseBytes: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete an action
+         * @description Requires scope `actions:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X DELETE "$WISP/api/v1/actions/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                /** @enum {boolean} */
+                                deleted: true;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Update an action (a new request is checked again: fixed host, declared placeholders, allowed address)
+         * @description Requires scope `actions:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X PATCH "$WISP/api/v1/actions/{id}" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"description":"Status and tracking link of an order.","timeoutMs":5000}'
+         *     ```
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "description": "Status and tracking link of an order.",
+                     *       "timeoutMs": 5000
+                     *     }
+                     */
+                    "application/json": {
+                        name?: string;
+                        description?: string;
+                        parameters?: {
+                            [key: string]: unknown;
+                        };
+                        request?: {
+                            /** @enum {string} */
+                            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                            url: string;
+                            /** @default {} */
+                            headers?: {
+                                [key: string]: string;
+                            };
+                            /** @default {} */
+                            query?: {
+                                [key: string]: string;
+                            };
+                            /** @description A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders */
+                            body?: unknown;
+                        };
+                        auth?: {
+                            /** @enum {string} */
+                            type: "none";
+                        } | {
+                            /** @enum {string} */
+                            type: "bearer";
+                            token: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "basic";
+                            username: string;
+                            password: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "header";
+                            name: string;
+                            value: string;
+                        };
+                        requiresUser?: boolean;
+                        requiresConfirmation?: boolean;
+                        responseFields?: string[];
+                        timeoutMs?: number;
+                        maxResponseBytes?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                chatbotId: string;
+                                name: string;
+                                description: string;
+                                parameters: {
+                                    [key: string]: unknown;
+                                };
+                                request: {
+                                    /** @enum {string} */
+                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+                                    url: string;
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    query: {
+                                        [key: string]: string;
+                                    };
+                                    body?: unknown;
+                                };
+                                auth: {
+                                    /** @enum {string} */
+                                    type: "none" | "bearer" | "basic" | "header";
+                                    headerName: string | null;
+                                };
+                                requiresUser: boolean;
+                                requiresConfirmation: boolean;
+                                responseFields: string[];
+                                timeoutMs: number;
+                                maxResponseBytes: number;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run an action outside the chat (the call is the confirmation); the connected system’s failures are a `failed` status, not an error
+         * @description Requires scope `actions:run`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/actions/{id}/run" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"parameters":{"orderNumber":"1001"},"userToken":"eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt"}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "parameters": {
+                     *         "orderNumber": "1001"
+                     *       },
+                     *       "userToken": "eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @default {} */
+                        parameters?: {
+                            [key: string]: unknown;
+                        };
+                        userToken?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                runId: string;
+                                /** @enum {string} */
+                                status: "succeeded" | "failed" | "refused";
+                                httpStatus: number | null;
+                                result?: unknown;
+                                error: string | null;
+                                durationMs: number;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/actions/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List invocations of an action from chats, agent loops and the API, newest first
+         * @description Requires scope `actions:run`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/actions/{id}/runs" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                actionId: string;
+                                chatbotId: string;
+                                /** @enum {string} */
+                                source: "chat" | "api" | "loop";
+                                /** @enum {string} */
+                                status: "succeeded" | "failed" | "refused" | "declined";
+                                httpStatus: number | null;
+                                durationMs: number;
+                                error: string | null;
+                                conversationId: string | null;
+                                result?: unknown;
+                                createdAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-loops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List agent loops
+         * @description Requires scope `agent_loops:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/agent-loops" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                name: string;
+                                chatbotId: string;
+                                instructions: string;
+                                tools: string[];
+                                input: {
+                                    [key: string]: unknown;
+                                };
+                                schedule: {
+                                    cron: string;
+                                    timezone: string;
+                                } | null;
+                                nextRunAt: string | null;
+                                maxSteps: number;
+                                maxTokens: number;
+                                timeoutMs: number;
+                                enabled: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an agent loop: a goal, tools (action ids, search_knowledge), an input schema, limits and an optional cron schedule
+         * @description Requires scope `agent_loops:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/agent-loops" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"name":"Nightly order check","chatbotId":"665f1c2ab9d4e8f0a1b2c3d4","instructions":"Check the order named in the input and summarise its status in one sentence.","tools":["search_knowledge"],"input":{"type":"object","properties":{"orderNumber":{"type":"string"}}},"schedule":{"cron":"0 6 * * *","timezone":"Europe/Berlin"},"maxSteps":5}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Nightly order check",
+                     *       "chatbotId": "665f1c2ab9d4e8f0a1b2c3d4",
+                     *       "instructions": "Check the order named in the input and summarise its status in one sentence.",
+                     *       "tools": [
+                     *         "search_knowledge"
+                     *       ],
+                     *       "input": {
+                     *         "type": "object",
+                     *         "properties": {
+                     *           "orderNumber": {
+                     *             "type": "string"
+                     *           }
+                     *         }
+                     *       },
+                     *       "schedule": {
+                     *         "cron": "0 6 * * *",
+                     *         "timezone": "Europe/Berlin"
+                     *       },
+                     *       "maxSteps": 5
+                     *     }
+                     */
+                    "application/json": {
+                        name: string;
+                        chatbotId: string;
+                        instructions: string;
+                        /** @default [] */
+                        tools?: string[];
+                        /**
+                         * @default {
+                         *       "type": "object",
+                         *       "properties": {}
+                         *     }
+                         */
+                        input?: {
+                            [key: string]: unknown;
+                        };
+                        /** @default null */
+                        schedule?: {
+                            cron: string;
+                            /** @default UTC */
+                            timezone?: string;
+                        } | null;
+                        /** @default 5 */
+                        maxSteps?: number;
+                        /** @default 8000 */
+                        maxTokens?: number;
+                        /** @default 60000 */
+                        timeoutMs?: number;
+                        /** @default true */
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                name: string;
+                                chatbotId: string;
+                                instructions: string;
+                                tools: string[];
+                                input: {
+                                    [key: string]: unknown;
+                                };
+                                schedule: {
+                                    cron: string;
+                                    timezone: string;
+                                } | null;
+                                nextRunAt: string | null;
+                                maxSteps: number;
+                                maxTokens: number;
+                                timeoutMs: number;
+                                enabled: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-loops/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an agent loop
+         * @description Requires scope `agent_loops:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/agent-loops/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                name: string;
+                                chatbotId: string;
+                                instructions: string;
+                                tools: string[];
+                                input: {
+                                    [key: string]: unknown;
+                                };
+                                schedule: {
+                                    cron: string;
+                                    timezone: string;
+                                } | null;
+                                nextRunAt: string | null;
+                                maxSteps: number;
+                                maxTokens: number;
+                                timeoutMs: number;
+                                enabled: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete an agent loop (its executions stay listed under /executions/:id)
+         * @description Requires scope `agent_loops:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X DELETE "$WISP/api/v1/agent-loops/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                /** @enum {boolean} */
+                                deleted: true;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Update an agent loop
+         * @description Requires scope `agent_loops:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X PATCH "$WISP/api/v1/agent-loops/{id}" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"enabled":false}'
+         *     ```
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": false
+                     *     }
+                     */
+                    "application/json": {
+                        name?: string;
+                        instructions?: string;
+                        tools?: string[];
+                        input?: {
+                            [key: string]: unknown;
+                        };
+                        schedule?: {
+                            cron: string;
+                            /** @default UTC */
+                            timezone?: string;
+                        } | null;
+                        maxSteps?: number;
+                        maxTokens?: number;
+                        timeoutMs?: number;
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                name: string;
+                                chatbotId: string;
+                                instructions: string;
+                                tools: string[];
+                                input: {
+                                    [key: string]: unknown;
+                                };
+                                schedule: {
+                                    cron: string;
+                                    timezone: string;
+                                } | null;
+                                nextRunAt: string | null;
+                                maxSteps: number;
+                                maxTokens: number;
+                                timeoutMs: number;
+                                enabled: boolean;
+                                createdAt: string;
+                                updatedAt: string;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/agent-loops/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run an agent loop: 202 with the queued execution, or with `?wait=true` 200 with the finished one (202 if still running after 30 s)
+         * @description Requires scope `agent_loops:run`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/agent-loops/{id}/run" \
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"input":{"orderNumber":"1001"}}'
+         *     ```
+         */
+        post: {
+            parameters: {
+                query?: {
+                    wait?: "true" | "false";
+                };
+                header?: {
+                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                    "Idempotency-Key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "input": {
+                     *         "orderNumber": "1001"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @default {} */
+                        input?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                loopId: string;
+                                /** @enum {string} */
+                                trigger: "api" | "schedule";
+                                /** @enum {string} */
+                                status: "queued" | "running" | "completed" | "failed" | "step_limit" | "token_limit" | "timeout" | "interrupted";
+                                input?: unknown;
+                                steps: {
+                                    /** @enum {string} */
+                                    type: "model" | "tool";
+                                    name: string | null;
+                                    arguments?: unknown;
+                                    result?: unknown;
+                                    status: string | null;
+                                    tokens: {
+                                        prompt: number;
+                                        completion: number;
+                                    } | null;
+                                    durationMs: number | null;
+                                }[];
+                                output: string | null;
+                                error: string | null;
+                                attempts: number;
+                                interruptions: number;
+                                scheduledFor: string | null;
+                                durationMs: number | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ConflictError */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description PayloadTooLargeError */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError, IdempotencyError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agent-loops/{id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a loop's executions, newest first
+         * @description Requires scope `agent_loops:run`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/agent-loops/{id}/executions" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: {
+                    page?: number;
+                    /** @description Items per page (1-100); also accepted as `per_page` */
+                    perPage?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                loopId: string;
+                                /** @enum {string} */
+                                trigger: "api" | "schedule";
+                                /** @enum {string} */
+                                status: "queued" | "running" | "completed" | "failed" | "step_limit" | "token_limit" | "timeout" | "interrupted";
+                                input?: unknown;
+                                steps: {
+                                    /** @enum {string} */
+                                    type: "model" | "tool";
+                                    name: string | null;
+                                    arguments?: unknown;
+                                    result?: unknown;
+                                    status: string | null;
+                                    tokens: {
+                                        prompt: number;
+                                        completion: number;
+                                    } | null;
+                                    durationMs: number | null;
+                                }[];
+                                output: string | null;
+                                error: string | null;
+                                attempts: number;
+                                interruptions: number;
+                                scheduledFor: string | null;
+                                durationMs: number | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                            }[];
+                            error: null;
+                            meta: {
+                                page: number;
+                                perPage: number;
+                                total: number;
+                            };
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/executions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an execution: status, steps (model and tool calls with tokens and timing), output, error
+         * @description Requires scope `agent_loops:run`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X GET "$WISP/api/v1/executions/{id}" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            data: {
+                                id: string;
+                                loopId: string;
+                                /** @enum {string} */
+                                trigger: "api" | "schedule";
+                                /** @enum {string} */
+                                status: "queued" | "running" | "completed" | "failed" | "step_limit" | "token_limit" | "timeout" | "interrupted";
+                                input?: unknown;
+                                steps: {
+                                    /** @enum {string} */
+                                    type: "model" | "tool";
+                                    name: string | null;
+                                    arguments?: unknown;
+                                    result?: unknown;
+                                    status: string | null;
+                                    tokens: {
+                                        prompt: number;
+                                        completion: number;
+                                    } | null;
+                                    durationMs: number | null;
+                                }[];
+                                output: string | null;
+                                error: string | null;
+                                attempts: number;
+                                interruptions: number;
+                                scheduledFor: string | null;
+                                durationMs: number | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                            };
+                            error: null;
+                        };
+                    };
+                };
+                /** @description BadRequestError */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnauthorizedError */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ForbiddenError */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description NotFoundError */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description ValidationError */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description RateLimitError */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description InternalError */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/knowledge": {
         parameters: {
             query?: never;
@@ -19337,3946 +23277,6 @@ export interface paths {
                                 type: string;
                                 param: string | null;
                                 code: string | null;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/chat/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once
-         * @description Requires scope `chat`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X POST "$WISP/api/v1/chat/confirm" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"token":"the requiresAction.token of the answer","approve":true}'
-         *     ```
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "token": "the requiresAction.token of the answer",
-                     *       "approve": true
-                     *     }
-                     */
-                    "application/json": {
-                        token: string;
-                        approve: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                action: string;
-                                /** @enum {string} */
-                                status: "succeeded" | "failed" | "refused" | "declined";
-                                result?: unknown;
-                                error: string | null;
-                                messageId: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError, IdempotencyError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/chatbots/{id}/actions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List a chatbot's actions (HTTP tools the model may call)
-         * @description Requires scope `actions:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/chatbots/{id}/actions" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    /** @description Items per page (1-100); also accepted as `per_page` */
-                    perPage?: number;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                chatbotId: string;
-                                name: string;
-                                description: string;
-                                parameters: {
-                                    [key: string]: unknown;
-                                };
-                                request: {
-                                    /** @enum {string} */
-                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                                    url: string;
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    query: {
-                                        [key: string]: string;
-                                    };
-                                    body?: unknown;
-                                };
-                                auth: {
-                                    /** @enum {string} */
-                                    type: "none" | "bearer" | "basic" | "header";
-                                    headerName: string | null;
-                                };
-                                requiresUser: boolean;
-                                requiresConfirmation: boolean;
-                                responseFields: string[];
-                                timeoutMs: number;
-                                maxResponseBytes: number;
-                                createdAt: string;
-                                updatedAt: string;
-                            }[];
-                            error: null;
-                            meta: {
-                                page: number;
-                                perPage: number;
-                                total: number;
-                            };
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned)
-         * @description Requires scope `actions:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X POST "$WISP/api/v1/chatbots/{id}/actions" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"name":"order_status","description":"Look up the status of one of the signed-in customer’s orders by its number.","parameters":{"type":"object","properties":{"orderNumber":{"type":"string","pattern":"^[0-9]{1,12}$"}},"required":["orderNumber"]},"request":{"method":"GET","url":"https://shop.example.com/api/orders/{params.orderNumber}","query":{"email":"{user.email}"}},"auth":{"type":"bearer","token":"shop-api-token"},"requiresUser":true,"responseFields":["status","trackingUrl"]}'
-         *     ```
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "name": "order_status",
-                     *       "description": "Look up the status of one of the signed-in customer’s orders by its number.",
-                     *       "parameters": {
-                     *         "type": "object",
-                     *         "properties": {
-                     *           "orderNumber": {
-                     *             "type": "string",
-                     *             "pattern": "^[0-9]{1,12}$"
-                     *           }
-                     *         },
-                     *         "required": [
-                     *           "orderNumber"
-                     *         ]
-                     *       },
-                     *       "request": {
-                     *         "method": "GET",
-                     *         "url": "https://shop.example.com/api/orders/{params.orderNumber}",
-                     *         "query": {
-                     *           "email": "{user.email}"
-                     *         }
-                     *       },
-                     *       "auth": {
-                     *         "type": "bearer",
-                     *         "token": "shop-api-token"
-                     *       },
-                     *       "requiresUser": true,
-                     *       "responseFields": [
-                     *         "status",
-                     *         "trackingUrl"
-                     *       ]
-                     *     }
-                     */
-                    "application/json": {
-                        name: string;
-                        description: string;
-                        /**
-                         * @default {
-                         *       "type": "object",
-                         *       "properties": {}
-                         *     }
-                         */
-                        parameters?: {
-                            [key: string]: unknown;
-                        };
-                        request: {
-                            /** @enum {string} */
-                            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                            url: string;
-                            /** @default {} */
-                            headers?: {
-                                [key: string]: string;
-                            };
-                            /** @default {} */
-                            query?: {
-                                [key: string]: string;
-                            };
-                            /** @description A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders */
-                            body?: unknown;
-                        };
-                        /**
-                         * @default {
-                         *       "type": "none"
-                         *     }
-                         */
-                        auth?: {
-                            /** @enum {string} */
-                            type: "none";
-                        } | {
-                            /** @enum {string} */
-                            type: "bearer";
-                            token: string;
-                        } | {
-                            /** @enum {string} */
-                            type: "basic";
-                            username: string;
-                            password: string;
-                        } | {
-                            /** @enum {string} */
-                            type: "header";
-                            name: string;
-                            value: string;
-                        };
-                        /** @default false */
-                        requiresUser?: boolean;
-                        requiresConfirmation?: boolean;
-                        /** @default [] */
-                        responseFields?: string[];
-                        /** @default 10000 */
-                        timeoutMs?: number;
-                        /** @default 65536 */
-                        maxResponseBytes?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                chatbotId: string;
-                                name: string;
-                                description: string;
-                                parameters: {
-                                    [key: string]: unknown;
-                                };
-                                request: {
-                                    /** @enum {string} */
-                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                                    url: string;
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    query: {
-                                        [key: string]: string;
-                                    };
-                                    body?: unknown;
-                                };
-                                auth: {
-                                    /** @enum {string} */
-                                    type: "none" | "bearer" | "basic" | "header";
-                                    headerName: string | null;
-                                };
-                                requiresUser: boolean;
-                                requiresConfirmation: boolean;
-                                responseFields: string[];
-                                timeoutMs: number;
-                                maxResponseBytes: number;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError, IdempotencyError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/chatbots/{id}/actions/presets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link
-         * @description Requires scope `actions:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X POST "$WISP/api/v1/chatbots/{id}/actions/presets" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"preset":"shopify_order_status","baseUrl":"https://acme.myshopify.com","accessToken":"shpat_your_admin_token"}'
-         *     ```
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "preset": "shopify_order_status",
-                     *       "baseUrl": "https://acme.myshopify.com",
-                     *       "accessToken": "shpat_your_admin_token"
-                     *     }
-                     */
-                    "application/json": {
-                        /** @enum {string} */
-                        preset: "shopify_order_status";
-                        baseUrl: string;
-                        accessToken: string;
-                        /** @default 2024-10 */
-                        apiVersion?: string;
-                    } | {
-                        /** @enum {string} */
-                        preset: "stripe_subscription_status";
-                        /** @default https://api.stripe.com */
-                        baseUrl?: string;
-                        secretKey: string;
-                    } | {
-                        /** @enum {string} */
-                        preset: "calendly_scheduling_link";
-                        /** @default https://api.calendly.com */
-                        baseUrl?: string;
-                        accessToken: string;
-                        /** Format: uri */
-                        eventType: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                chatbotId: string;
-                                name: string;
-                                description: string;
-                                parameters: {
-                                    [key: string]: unknown;
-                                };
-                                request: {
-                                    /** @enum {string} */
-                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                                    url: string;
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    query: {
-                                        [key: string]: string;
-                                    };
-                                    body?: unknown;
-                                };
-                                auth: {
-                                    /** @enum {string} */
-                                    type: "none" | "bearer" | "basic" | "header";
-                                    headerName: string | null;
-                                };
-                                requiresUser: boolean;
-                                requiresConfirmation: boolean;
-                                responseFields: string[];
-                                timeoutMs: number;
-                                maxResponseBytes: number;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError, IdempotencyError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/actions/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get an action
-         * @description Requires scope `actions:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/actions/{id}" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                chatbotId: string;
-                                name: string;
-                                description: string;
-                                parameters: {
-                                    [key: string]: unknown;
-                                };
-                                request: {
-                                    /** @enum {string} */
-                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                                    url: string;
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    query: {
-                                        [key: string]: string;
-                                    };
-                                    body?: unknown;
-                                };
-                                auth: {
-                                    /** @enum {string} */
-                                    type: "none" | "bearer" | "basic" | "header";
-                                    headerName: string | null;
-                                };
-                                requiresUser: boolean;
-                                requiresConfirmation: boolean;
-                                responseFields: string[];
-                                timeoutMs: number;
-                                maxResponseBytes: number;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        /**
-         * Delete an action
-         * @description Requires scope `actions:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X DELETE "$WISP/api/v1/actions/{id}" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                /** @enum {boolean} */
-                                deleted: true;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        /**
-         * Update an action (a new request is checked again: fixed host, declared placeholders, allowed address)
-         * @description Requires scope `actions:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X PATCH "$WISP/api/v1/actions/{id}" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"description":"Status and tracking link of an order.","timeoutMs":5000}'
-         *     ```
-         */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "description": "Status and tracking link of an order.",
-                     *       "timeoutMs": 5000
-                     *     }
-                     */
-                    "application/json": {
-                        name?: string;
-                        description?: string;
-                        parameters?: {
-                            [key: string]: unknown;
-                        };
-                        request?: {
-                            /** @enum {string} */
-                            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                            url: string;
-                            /** @default {} */
-                            headers?: {
-                                [key: string]: string;
-                            };
-                            /** @default {} */
-                            query?: {
-                                [key: string]: string;
-                            };
-                            /** @description A JSON value; strings may hold `{params.x}` / `{user.*}` placeholders */
-                            body?: unknown;
-                        };
-                        auth?: {
-                            /** @enum {string} */
-                            type: "none";
-                        } | {
-                            /** @enum {string} */
-                            type: "bearer";
-                            token: string;
-                        } | {
-                            /** @enum {string} */
-                            type: "basic";
-                            username: string;
-                            password: string;
-                        } | {
-                            /** @enum {string} */
-                            type: "header";
-                            name: string;
-                            value: string;
-                        };
-                        requiresUser?: boolean;
-                        requiresConfirmation?: boolean;
-                        responseFields?: string[];
-                        timeoutMs?: number;
-                        maxResponseBytes?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                chatbotId: string;
-                                name: string;
-                                description: string;
-                                parameters: {
-                                    [key: string]: unknown;
-                                };
-                                request: {
-                                    /** @enum {string} */
-                                    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-                                    url: string;
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    query: {
-                                        [key: string]: string;
-                                    };
-                                    body?: unknown;
-                                };
-                                auth: {
-                                    /** @enum {string} */
-                                    type: "none" | "bearer" | "basic" | "header";
-                                    headerName: string | null;
-                                };
-                                requiresUser: boolean;
-                                requiresConfirmation: boolean;
-                                responseFields: string[];
-                                timeoutMs: number;
-                                maxResponseBytes: number;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        trace?: never;
-    };
-    "/api/v1/actions/{id}/run": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Run an action outside the chat (the call is the confirmation); the connected system’s failures are a `failed` status, not an error
-         * @description Requires scope `actions:run`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X POST "$WISP/api/v1/actions/{id}/run" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"parameters":{"orderNumber":"1001"},"userToken":"eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt"}'
-         *     ```
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "parameters": {
-                     *         "orderNumber": "1001"
-                     *       },
-                     *       "userToken": "eyJhbGciOiJIUzI1NiJ9.the-visitor.jwt"
-                     *     }
-                     */
-                    "application/json": {
-                        /** @default {} */
-                        parameters?: {
-                            [key: string]: unknown;
-                        };
-                        userToken?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                runId: string;
-                                /** @enum {string} */
-                                status: "succeeded" | "failed" | "refused";
-                                httpStatus: number | null;
-                                result?: unknown;
-                                error: string | null;
-                                durationMs: number;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError, IdempotencyError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/actions/{id}/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List invocations of an action from chats, agent loops and the API, newest first
-         * @description Requires scope `actions:run`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/actions/{id}/runs" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    /** @description Items per page (1-100); also accepted as `per_page` */
-                    perPage?: number;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                actionId: string;
-                                chatbotId: string;
-                                /** @enum {string} */
-                                source: "chat" | "api" | "loop";
-                                /** @enum {string} */
-                                status: "succeeded" | "failed" | "refused" | "declined";
-                                httpStatus: number | null;
-                                durationMs: number;
-                                error: string | null;
-                                conversationId: string | null;
-                                result?: unknown;
-                                createdAt: string;
-                            }[];
-                            error: null;
-                            meta: {
-                                page: number;
-                                perPage: number;
-                                total: number;
-                            };
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/agent-loops": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List agent loops
-         * @description Requires scope `agent_loops:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/agent-loops" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    /** @description Items per page (1-100); also accepted as `per_page` */
-                    perPage?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                name: string;
-                                chatbotId: string;
-                                instructions: string;
-                                tools: string[];
-                                input: {
-                                    [key: string]: unknown;
-                                };
-                                schedule: {
-                                    cron: string;
-                                    timezone: string;
-                                } | null;
-                                nextRunAt: string | null;
-                                maxSteps: number;
-                                maxTokens: number;
-                                timeoutMs: number;
-                                enabled: boolean;
-                                createdAt: string;
-                                updatedAt: string;
-                            }[];
-                            error: null;
-                            meta: {
-                                page: number;
-                                perPage: number;
-                                total: number;
-                            };
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /**
-         * Create an agent loop: a goal, tools (action ids, search_knowledge), an input schema, limits and an optional cron schedule
-         * @description Requires scope `agent_loops:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X POST "$WISP/api/v1/agent-loops" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"name":"Nightly order check","chatbotId":"665f1c2ab9d4e8f0a1b2c3d4","instructions":"Check the order named in the input and summarise its status in one sentence.","tools":["search_knowledge"],"input":{"type":"object","properties":{"orderNumber":{"type":"string"}}},"schedule":{"cron":"0 6 * * *","timezone":"Europe/Berlin"},"maxSteps":5}'
-         *     ```
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
-                    "Idempotency-Key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "name": "Nightly order check",
-                     *       "chatbotId": "665f1c2ab9d4e8f0a1b2c3d4",
-                     *       "instructions": "Check the order named in the input and summarise its status in one sentence.",
-                     *       "tools": [
-                     *         "search_knowledge"
-                     *       ],
-                     *       "input": {
-                     *         "type": "object",
-                     *         "properties": {
-                     *           "orderNumber": {
-                     *             "type": "string"
-                     *           }
-                     *         }
-                     *       },
-                     *       "schedule": {
-                     *         "cron": "0 6 * * *",
-                     *         "timezone": "Europe/Berlin"
-                     *       },
-                     *       "maxSteps": 5
-                     *     }
-                     */
-                    "application/json": {
-                        name: string;
-                        chatbotId: string;
-                        instructions: string;
-                        /** @default [] */
-                        tools?: string[];
-                        /**
-                         * @default {
-                         *       "type": "object",
-                         *       "properties": {}
-                         *     }
-                         */
-                        input?: {
-                            [key: string]: unknown;
-                        };
-                        /** @default null */
-                        schedule?: {
-                            cron: string;
-                            /** @default UTC */
-                            timezone?: string;
-                        } | null;
-                        /** @default 5 */
-                        maxSteps?: number;
-                        /** @default 8000 */
-                        maxTokens?: number;
-                        /** @default 60000 */
-                        timeoutMs?: number;
-                        /** @default true */
-                        enabled?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                name: string;
-                                chatbotId: string;
-                                instructions: string;
-                                tools: string[];
-                                input: {
-                                    [key: string]: unknown;
-                                };
-                                schedule: {
-                                    cron: string;
-                                    timezone: string;
-                                } | null;
-                                nextRunAt: string | null;
-                                maxSteps: number;
-                                maxTokens: number;
-                                timeoutMs: number;
-                                enabled: boolean;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError, IdempotencyError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/agent-loops/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get an agent loop
-         * @description Requires scope `agent_loops:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/agent-loops/{id}" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                name: string;
-                                chatbotId: string;
-                                instructions: string;
-                                tools: string[];
-                                input: {
-                                    [key: string]: unknown;
-                                };
-                                schedule: {
-                                    cron: string;
-                                    timezone: string;
-                                } | null;
-                                nextRunAt: string | null;
-                                maxSteps: number;
-                                maxTokens: number;
-                                timeoutMs: number;
-                                enabled: boolean;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        /**
-         * Delete an agent loop (its executions stay listed under /executions/:id)
-         * @description Requires scope `agent_loops:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X DELETE "$WISP/api/v1/agent-loops/{id}" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                /** @enum {boolean} */
-                                deleted: true;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        /**
-         * Update an agent loop
-         * @description Requires scope `agent_loops:write`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X PATCH "$WISP/api/v1/agent-loops/{id}" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"enabled":false}'
-         *     ```
-         */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "enabled": false
-                     *     }
-                     */
-                    "application/json": {
-                        name?: string;
-                        instructions?: string;
-                        tools?: string[];
-                        input?: {
-                            [key: string]: unknown;
-                        };
-                        schedule?: {
-                            cron: string;
-                            /** @default UTC */
-                            timezone?: string;
-                        } | null;
-                        maxSteps?: number;
-                        maxTokens?: number;
-                        timeoutMs?: number;
-                        enabled?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                name: string;
-                                chatbotId: string;
-                                instructions: string;
-                                tools: string[];
-                                input: {
-                                    [key: string]: unknown;
-                                };
-                                schedule: {
-                                    cron: string;
-                                    timezone: string;
-                                } | null;
-                                nextRunAt: string | null;
-                                maxSteps: number;
-                                maxTokens: number;
-                                timeoutMs: number;
-                                enabled: boolean;
-                                createdAt: string;
-                                updatedAt: string;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        trace?: never;
-    };
-    "/api/v1/agent-loops/{id}/run": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Run an agent loop: 202 with the queued execution, or with `?wait=true` 200 with the finished one (202 if still running after 30 s)
-         * @description Requires scope `agent_loops:run`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X POST "$WISP/api/v1/agent-loops/{id}/run" \
-         *       -H "Authorization: Bearer $KEY" \
-         *       -H 'content-type: application/json' \
-         *       -d '{"input":{"orderNumber":"1001"}}'
-         *     ```
-         */
-        post: {
-            parameters: {
-                query?: {
-                    wait?: "true" | "false";
-                };
-                header?: {
-                    /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
-                    "Idempotency-Key"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "input": {
-                     *         "orderNumber": "1001"
-                     *       }
-                     *     }
-                     */
-                    "application/json": {
-                        /** @default {} */
-                        input?: {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description Success */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                loopId: string;
-                                /** @enum {string} */
-                                trigger: "api" | "schedule";
-                                /** @enum {string} */
-                                status: "queued" | "running" | "completed" | "failed" | "step_limit" | "token_limit" | "timeout" | "interrupted";
-                                input?: unknown;
-                                steps: {
-                                    /** @enum {string} */
-                                    type: "model" | "tool";
-                                    name: string | null;
-                                    arguments?: unknown;
-                                    result?: unknown;
-                                    status: string | null;
-                                    tokens: {
-                                        prompt: number;
-                                        completion: number;
-                                    } | null;
-                                    durationMs: number | null;
-                                }[];
-                                output: string | null;
-                                error: string | null;
-                                attempts: number;
-                                interruptions: number;
-                                scheduledFor: string | null;
-                                durationMs: number | null;
-                                createdAt: string;
-                                finishedAt: string | null;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ConflictError */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description PayloadTooLargeError */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError, IdempotencyError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/agent-loops/{id}/executions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List a loop's executions, newest first
-         * @description Requires scope `agent_loops:run`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/agent-loops/{id}/executions" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: {
-                    page?: number;
-                    /** @description Items per page (1-100); also accepted as `per_page` */
-                    perPage?: number;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                loopId: string;
-                                /** @enum {string} */
-                                trigger: "api" | "schedule";
-                                /** @enum {string} */
-                                status: "queued" | "running" | "completed" | "failed" | "step_limit" | "token_limit" | "timeout" | "interrupted";
-                                input?: unknown;
-                                steps: {
-                                    /** @enum {string} */
-                                    type: "model" | "tool";
-                                    name: string | null;
-                                    arguments?: unknown;
-                                    result?: unknown;
-                                    status: string | null;
-                                    tokens: {
-                                        prompt: number;
-                                        completion: number;
-                                    } | null;
-                                    durationMs: number | null;
-                                }[];
-                                output: string | null;
-                                error: string | null;
-                                attempts: number;
-                                interruptions: number;
-                                scheduledFor: string | null;
-                                durationMs: number | null;
-                                createdAt: string;
-                                finishedAt: string | null;
-                            }[];
-                            error: null;
-                            meta: {
-                                page: number;
-                                perPage: number;
-                                total: number;
-                            };
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/executions/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get an execution: status, steps (model and tool calls with tokens and timing), output, error
-         * @description Requires scope `agent_loops:run`.
-         *
-         *     Example:
-         *
-         *     ```sh
-         *     curl -X GET "$WISP/api/v1/executions/{id}" \
-         *       -H "Authorization: Bearer $KEY"
-         *     ```
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: true;
-                            data: {
-                                id: string;
-                                loopId: string;
-                                /** @enum {string} */
-                                trigger: "api" | "schedule";
-                                /** @enum {string} */
-                                status: "queued" | "running" | "completed" | "failed" | "step_limit" | "token_limit" | "timeout" | "interrupted";
-                                input?: unknown;
-                                steps: {
-                                    /** @enum {string} */
-                                    type: "model" | "tool";
-                                    name: string | null;
-                                    arguments?: unknown;
-                                    result?: unknown;
-                                    status: string | null;
-                                    tokens: {
-                                        prompt: number;
-                                        completion: number;
-                                    } | null;
-                                    durationMs: number | null;
-                                }[];
-                                output: string | null;
-                                error: string | null;
-                                attempts: number;
-                                interruptions: number;
-                                scheduledFor: string | null;
-                                durationMs: number | null;
-                                createdAt: string;
-                                finishedAt: string | null;
-                            };
-                            error: null;
-                        };
-                    };
-                };
-                /** @description BadRequestError */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description UnauthorizedError */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ForbiddenError */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description NotFoundError */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description ValidationError */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description RateLimitError */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description InternalError */
-                500: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            success: false;
-                            data: null;
-                            error: {
-                                name: string;
-                                message: string;
-                                details?: unknown;
                             };
                         };
                     };
