@@ -15,7 +15,7 @@ import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AddressPolicy } from '../net/address-policy.js';
-import { refusalAtSave } from '../net/allowed-at-save.js';
+import { refusalOnSave } from '../net/guarded-fetch.js';
 import type { ActionModel, ActionRecord, ActionRunModel } from './action.model.js';
 import type { ActionOutcome, ActionRunner } from './action-runner.js';
 import { checkRequestTemplate } from './action-template.js';
@@ -205,12 +205,12 @@ export class ActionsService {
     const problems = checkParameterSchema(parameters);
     if (problems.length === 0) problems.push(...checkRequestTemplate(request, declaredProperties(parameters)));
     if (problems.length > 0) throw invalid(problems);
-    const refusal = await refusalAtSave(new URL(request.url.replace(/\{[^}]*\}/g, 'x')).hostname, this.deps.policy);
+    const refusal = await refusalOnSave(request.url.replace(/\{[^}]*\}/g, 'x'), this.deps.policy);
     if (refusal)
       throw invalid([
         {
           path: 'request.url',
-          message: `${refusal}; use a public address (the operator can allow private ones with URL_FETCH_ALLOWED_ADDRESSES)`,
+          message: `${refusal.message}; use a public address (the operator can allow private ones with URL_FETCH_ALLOWED_ADDRESSES)`,
         },
       ]);
   }

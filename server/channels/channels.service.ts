@@ -15,7 +15,7 @@ import { parse } from '../errors/parse.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
 import type { AddressPolicy } from '../net/address-policy.js';
-import { refusalOnSave } from '../net/guarded-fetch.js';
+import { assertPublicUrl } from '../net/public-url.js';
 import { queuedJobState } from '../queue/lease-queue.js';
 import type { ChannelAdapter, OpenChannel } from './adapters/adapter.js';
 import { CHANNEL_ADAPTERS } from './adapters/index.js';
@@ -79,7 +79,7 @@ export class ChannelsService {
     const _id = new Types.ObjectId();
     const inboundSecret = input.type === 'telegram' ? randomBytes(32).toString('base64url') : null;
     const callbackUrl = input.type === 'webhook' ? input.callbackUrl : null;
-    if (callbackUrl) await this.assertAllowedCallback(callbackUrl);
+    if (callbackUrl) await assertPublicUrl(callbackUrl, 'callbackUrl', this.deps.urlPolicy);
     // Connected before it is stored: credentials the platform refuses leave nothing behind.
     await this.connect(input.type, { id: _id.toString(), credentials, inboundSecret, callbackUrl });
     const doc = await this.deps.models.Channel.create({
@@ -120,7 +120,7 @@ export class ChannelsService {
     if (input.callbackUrl !== undefined) {
       if (doc.type !== 'webhook')
         throw new AppError('ValidationError', { message: 'Only webhook channels have a callbackUrl' });
-      if (input.callbackUrl) await this.assertAllowedCallback(input.callbackUrl);
+      if (input.callbackUrl) await assertPublicUrl(input.callbackUrl, 'callbackUrl', this.deps.urlPolicy);
       set.callbackUrl = input.callbackUrl;
     }
     if (input.credentials !== undefined) {
@@ -226,16 +226,6 @@ export class ChannelsService {
         });
       throw new AppError('UnavailableError', { message: `${error.message}; try again shortly` });
     }
-  }
-
-  /** Answers are not POSTed to the server's own network (the operator allows it with ALLOW_PRIVATE_URLS). */
-  private async assertAllowedCallback(url: string): Promise<void> {
-    const refusal = await refusalOnSave(url, this.deps.urlPolicy);
-    if (!refusal) return;
-    throw new AppError('ValidationError', {
-      message: `Invalid body: callbackUrl: ${refusal.message}; use a public address`,
-      details: { fields: [{ path: 'callbackUrl', message: 'private, loopback, link-local or reserved address' }] },
-    });
   }
 
   /** Replies held while the channel was disconnected are queued again. */
