@@ -30,6 +30,9 @@ const ELEMENTS = [
 
 /** Computed styles of the widget's parts, and where the launcher and panel sit. */
 async function snapshot(page: Page) {
+  // The pointer left over the launcher from the click scales it through a transition: measure at rest.
+  await page.mouse.move(0, 0);
+  await page.waitForFunction(() => document.querySelector('wisp-widget')?.shadowRoot?.getAnimations().length === 0);
   return page.evaluate(
     ({ properties, elements }) => {
       const root = document.querySelector('wisp-widget')?.shadowRoot;
