@@ -34,6 +34,8 @@ GENERATED=(
   go/operations.gen.go
   go/models.gen.go
   ruby/lib/wisp/operations.rb
+  typescript/src/generated/operations.ts
+  typescript/src/generated/models.ts
 )
 
 if [ "${1:-}" != "--check" ]; then
