@@ -236,7 +236,11 @@ function typescript() {
     "import type * as M from './models.js';",
   ];
   for (const resource of resources) {
-    lines.push('', `/** The \`${resource}\` operations. */`, `export class ${pascal(resource)}Operations extends Resource {`);
+    lines.push(
+      '',
+      `/** The \`${resource}\` operations. */`,
+      `export class ${pascal(resource)}Operations extends Resource {`,
+    );
     for (const op of opsOf(resource)) {
       const method = op.method.toLowerCase();
       const args = op.pathParams.map((p) => `${p}: string`);
@@ -247,10 +251,12 @@ function typescript() {
         args.push(`query: QueryOf<'${op.path}', '${method}'>${required ? '' : ' = {}'}`);
       }
       args.push('options?: RequestOptions');
-      const urlPath = op.pathParams.length
-        ? `\`${pathExpression(op, (name) => `\${seg(${name})}`)}\``
-        : `'${op.path}'`;
-      const body = op.body ? (op.messageId ? ', body: { clientMessageId: newClientMessageId(), ...body }' : ', body') : '';
+      const urlPath = op.pathParams.length ? `\`${pathExpression(op, (name) => `\${seg(${name})}`)}\`` : `'${op.path}'`;
+      const body = op.body
+        ? op.messageId
+          ? ', body: { clientMessageId: newClientMessageId(), ...body }'
+          : ', body'
+        : '';
       const query = hasQuery ? ', query: { ...query } as Query' : '';
       const call = `{ method: '${op.method}', path: ${urlPath}${query}${body} }`;
       lines.push(`  /** ${op.summary.replace(/\.$/, '')}. \`${op.method} ${op.path}\` */`);
@@ -270,12 +276,12 @@ function typescript() {
   }
   lines.push(
     '',
-    '/** Every resource\'s operations class, under the client\'s property name. */',
+    "/** Every resource's operations class, under the client's property name. */",
     'export const OPERATION_CLASSES = {',
     ...resources.map((r) => `  ${camel(r)}: ${pascal(r)}Operations,`),
     '} as const;',
     '',
-    '/** Every operation: the client\'s property and method, the HTTP method and the path. */',
+    "/** Every operation: the client's property and method, the HTTP method and the path. */",
     'export const OPERATIONS = [',
     ...operations.map(
       (op) =>

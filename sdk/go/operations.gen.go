@@ -10,42 +10,42 @@ import (
 
 // services are the API resources, one field of the Client each.
 type services struct {
-	ApiKeys *ApiKeysService
-	Chatbots *ChatbotsService
-	Usage *UsageService
-	Integrations *IntegrationsService
-	Chat *ChatService
-	Conversations *ConversationsService
-	Messages *MessagesService
+	ApiKeys        *ApiKeysService
+	Chatbots       *ChatbotsService
+	Usage          *UsageService
+	Integrations   *IntegrationsService
+	Chat           *ChatService
+	Conversations  *ConversationsService
+	Messages       *MessagesService
 	WidgetSettings *WidgetSettingsService
-	Widget *WidgetService
-	Leads *LeadsService
-	Analytics *AnalyticsService
-	Sources *SourcesService
-	Webhooks *WebhooksService
-	Actions *ActionsService
-	AgentLoops *AgentLoopsService
-	Channels *ChannelsService
+	Widget         *WidgetService
+	Leads          *LeadsService
+	Analytics      *AnalyticsService
+	Sources        *SourcesService
+	Webhooks       *WebhooksService
+	Actions        *ActionsService
+	AgentLoops     *AgentLoopsService
+	Channels       *ChannelsService
 }
 
 func newServices(c *Client) services {
 	return services{
-		ApiKeys: &ApiKeysService{client: c},
-		Chatbots: &ChatbotsService{client: c},
-		Usage: &UsageService{client: c},
-		Integrations: &IntegrationsService{client: c},
-		Chat: &ChatService{client: c},
-		Conversations: &ConversationsService{client: c},
-		Messages: &MessagesService{client: c},
+		ApiKeys:        &ApiKeysService{client: c},
+		Chatbots:       &ChatbotsService{client: c},
+		Usage:          &UsageService{client: c},
+		Integrations:   &IntegrationsService{client: c},
+		Chat:           &ChatService{client: c},
+		Conversations:  &ConversationsService{client: c},
+		Messages:       &MessagesService{client: c},
 		WidgetSettings: &WidgetSettingsService{client: c},
-		Widget: &WidgetService{client: c},
-		Leads: &LeadsService{client: c},
-		Analytics: &AnalyticsService{client: c},
-		Sources: &SourcesService{client: c},
-		Webhooks: &WebhooksService{client: c},
-		Actions: &ActionsService{client: c},
-		AgentLoops: &AgentLoopsService{client: c},
-		Channels: &ChannelsService{client: c},
+		Widget:         &WidgetService{client: c},
+		Leads:          &LeadsService{client: c},
+		Analytics:      &AnalyticsService{client: c},
+		Sources:        &SourcesService{client: c},
+		Webhooks:       &WebhooksService{client: c},
+		Actions:        &ActionsService{client: c},
+		AgentLoops:     &AgentLoopsService{client: c},
+		Channels:       &ChannelsService{client: c},
 	}
 }
 
@@ -185,7 +185,7 @@ func (s *ChatbotsService) RotateIdentitySecret(ctx context.Context, id string, o
 type ChatbotsListUnansweredParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
 	PerPage *int
-	Status *string
+	Status  *string
 }
 
 func (p *ChatbotsListUnansweredParams) values() url.Values {
@@ -200,7 +200,7 @@ func (p *ChatbotsListUnansweredParams) values() url.Values {
 
 // ListUnanswered: The gap log: questions answered with low confidence or none (greetings and small talk left out), repeats counted together, most repeated first; open ones unless `status` says otherwise.
 func (s *ChatbotsService) ListUnanswered(ctx context.Context, id string, params *ChatbotsListUnansweredParams) iter.Seq2[UnansweredQuestion, error] {
-	return paginate[UnansweredQuestion](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/unanswered", params.values())
+	return paginate[UnansweredQuestion](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/unanswered", params.values())
 }
 
 // ResolveUnanswered: Mark a question of the gap log resolved (it opens again if visitors ask it and it is still unanswered).
@@ -328,11 +328,11 @@ type ConversationsService struct{ client *Client }
 // ConversationsListParams are the query parameters of ConversationsService.List; nil fields are left out.
 type ConversationsListParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
-	PerPage *int
+	PerPage   *int
 	ChatbotID *string
-	From *string
-	To *string
-	Q *string
+	From      *string
+	To        *string
+	Q         *string
 }
 
 func (p *ConversationsListParams) values() url.Values {
@@ -388,7 +388,7 @@ func (p *ConversationsListMessagesParams) values() url.Values {
 
 // ListMessages: A page of a conversation's messages, oldest first.
 func (s *ConversationsService) ListMessages(ctx context.Context, id string, params *ConversationsListMessagesParams) iter.Seq2[Message, error] {
-	return paginate[Message](ctx, s.client, "/api/v1/conversations/" + url.PathEscape(id) + "/messages", params.values())
+	return paginate[Message](ctx, s.client, "/api/v1/conversations/"+url.PathEscape(id)+"/messages", params.values())
 }
 
 // MessagesService holds the messages operations.
@@ -450,7 +450,7 @@ func (p *WidgetSettingsListHistoryParams) values() url.Values {
 
 // ListHistory: The last changes of the widget settings, newest first.
 func (s *WidgetSettingsService) ListHistory(ctx context.Context, id string, params *WidgetSettingsListHistoryParams) iter.Seq2[WidgetSettingsChange, error] {
-	return paginate[WidgetSettingsChange](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/widget-settings/history", params.values())
+	return paginate[WidgetSettingsChange](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/widget-settings/history", params.values())
 }
 
 // WidgetService holds the widget operations.
@@ -494,11 +494,11 @@ type LeadsService struct{ client *Client }
 // LeadsListParams are the query parameters of LeadsService.List; nil fields are left out.
 type LeadsListParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
-	PerPage *int
+	PerPage   *int
 	ChatbotID *string
-	From *string
-	To *string
-	Q *string
+	From      *string
+	To        *string
+	Q         *string
 }
 
 func (p *LeadsListParams) values() url.Values {
@@ -522,9 +522,9 @@ func (s *LeadsService) List(ctx context.Context, params *LeadsListParams) iter.S
 // LeadsExportCsvParams are the query parameters of LeadsService.ExportCsv; nil fields are left out.
 type LeadsExportCsvParams struct {
 	ChatbotID *string
-	From *string
-	To *string
-	Q *string
+	From      *string
+	To        *string
+	Q         *string
 }
 
 func (p *LeadsExportCsvParams) values() url.Values {
@@ -567,12 +567,12 @@ type AnalyticsService struct{ client *Client }
 
 // AnalyticsGetParams are the query parameters of AnalyticsService.Get; nil fields are left out.
 type AnalyticsGetParams struct {
-	ChatbotID *string
-	From *string
-	To *string
+	ChatbotID   *string
+	From        *string
+	To          *string
 	Granularity *string
-	Timezone *string
-	Top *int
+	Timezone    *string
+	Top         *int
 }
 
 func (p *AnalyticsGetParams) values() url.Values {
@@ -605,8 +605,8 @@ type SourcesService struct{ client *Client }
 type SourcesListParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
 	PerPage *int
-	Status *string
-	Type *string
+	Status  *string
+	Type    *string
 }
 
 func (p *SourcesListParams) values() url.Values {
@@ -622,7 +622,7 @@ func (p *SourcesListParams) values() url.Values {
 
 // List: List a chatbot's knowledge sources.
 func (s *SourcesService) List(ctx context.Context, id string, params *SourcesListParams) iter.Seq2[KnowledgeSource, error] {
-	return paginate[KnowledgeSource](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/sources", params.values())
+	return paginate[KnowledgeSource](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/sources", params.values())
 }
 
 // Create: Add a source (text or URL as JSON; a file as multipart/form-data with a `file` field); answers 202 and processes it in the background.
@@ -687,7 +687,7 @@ func (p *SourcesListChunksParams) values() url.Values {
 
 // ListChunks: The passages a source was indexed as (text, heading, position, size), in document order.
 func (s *SourcesService) ListChunks(ctx context.Context, id string, params *SourcesListChunksParams) iter.Seq2[Chunk, error] {
-	return paginate[Chunk](ctx, s.client, "/api/v1/sources/" + url.PathEscape(id) + "/chunks", params.values())
+	return paginate[Chunk](ctx, s.client, "/api/v1/sources/"+url.PathEscape(id)+"/chunks", params.values())
 }
 
 // SourcesListPagesParams are the query parameters of SourcesService.ListPages; nil fields are left out.
@@ -707,7 +707,7 @@ func (p *SourcesListPagesParams) values() url.Values {
 
 // ListPages: The pages a crawl or sitemap source took and skipped, with the reason for each skip.
 func (s *SourcesService) ListPages(ctx context.Context, id string, params *SourcesListPagesParams) iter.Seq2[CrawledPage, error] {
-	return paginate[CrawledPage](ctx, s.client, "/api/v1/sources/" + url.PathEscape(id) + "/pages", params.values())
+	return paginate[CrawledPage](ctx, s.client, "/api/v1/sources/"+url.PathEscape(id)+"/pages", params.values())
 }
 
 // Reindex: Process a source again (refetch a URL); answers 202.
@@ -800,7 +800,7 @@ func (s *WebhooksService) SendTest(ctx context.Context, id string, opts ...CallO
 type WebhooksListDeliveriesParams struct {
 	// PerPage is the page size the iterator asks for (1-100).
 	PerPage *int
-	Status *string
+	Status  *string
 }
 
 func (p *WebhooksListDeliveriesParams) values() url.Values {
@@ -815,7 +815,7 @@ func (p *WebhooksListDeliveriesParams) values() url.Values {
 
 // ListDeliveries: List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt.
 func (s *WebhooksService) ListDeliveries(ctx context.Context, id string, params *WebhooksListDeliveriesParams) iter.Seq2[WebhookDelivery, error] {
-	return paginate[WebhookDelivery](ctx, s.client, "/api/v1/webhooks/" + url.PathEscape(id) + "/deliveries", params.values())
+	return paginate[WebhookDelivery](ctx, s.client, "/api/v1/webhooks/"+url.PathEscape(id)+"/deliveries", params.values())
 }
 
 // Redeliver: Send a delivery again now, with the same `webhook-id` and body and a fresh set of retries.
@@ -847,7 +847,7 @@ func (p *ActionsListParams) values() url.Values {
 
 // List: List a chatbot's actions (HTTP tools the model may call).
 func (s *ActionsService) List(ctx context.Context, id string, params *ActionsListParams) iter.Seq2[Action, error] {
-	return paginate[Action](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/actions", params.values())
+	return paginate[Action](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/actions", params.values())
 }
 
 // Create: Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned).
@@ -921,7 +921,7 @@ func (p *ActionsListRunsParams) values() url.Values {
 
 // ListRuns: List invocations of an action from chats, agent loops and the API, newest first.
 func (s *ActionsService) ListRuns(ctx context.Context, id string, params *ActionsListRunsParams) iter.Seq2[ActionRun, error] {
-	return paginate[ActionRun](ctx, s.client, "/api/v1/actions/" + url.PathEscape(id) + "/runs", params.values())
+	return paginate[ActionRun](ctx, s.client, "/api/v1/actions/"+url.PathEscape(id)+"/runs", params.values())
 }
 
 // AgentLoopsService holds the agent_loops operations.
@@ -1023,7 +1023,7 @@ func (p *AgentLoopsListExecutionsParams) values() url.Values {
 
 // ListExecutions: List a loop's executions, newest first.
 func (s *AgentLoopsService) ListExecutions(ctx context.Context, id string, params *AgentLoopsListExecutionsParams) iter.Seq2[AgentLoopExecution, error] {
-	return paginate[AgentLoopExecution](ctx, s.client, "/api/v1/agent-loops/" + url.PathEscape(id) + "/executions", params.values())
+	return paginate[AgentLoopExecution](ctx, s.client, "/api/v1/agent-loops/"+url.PathEscape(id)+"/executions", params.values())
 }
 
 // GetExecution: Get an execution: status, steps (model and tool calls with tokens and timing), output, error.
@@ -1055,7 +1055,7 @@ func (p *ChannelsListParams) values() url.Values {
 
 // List: List the bot's messaging channels.
 func (s *ChannelsService) List(ctx context.Context, id string, params *ChannelsListParams) iter.Seq2[Channel, error] {
-	return paginate[Channel](ctx, s.client, "/api/v1/chatbots/" + url.PathEscape(id) + "/channels", params.values())
+	return paginate[Channel](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/channels", params.values())
 }
 
 // Create: Connect the bot to a messaging platform (credentials are checked with the platform, stored encrypted and never returned).

@@ -35,14 +35,16 @@ const RESOURCE_CLASSES = {
 } satisfies { [K in keyof Operations]: new (transport: Transport) => InstanceType<Operations[K]> };
 
 /** Every resource of the API, one property each (`wisp.webhooks`, `wisp.agentLoops`, …). */
-export type WispResources = { readonly [K in keyof typeof RESOURCE_CLASSES]: InstanceType<(typeof RESOURCE_CLASSES)[K]> };
+export type WispResources = {
+  readonly [K in keyof typeof RESOURCE_CLASSES]: InstanceType<(typeof RESOURCE_CLASSES)[K]>;
+};
 
 /**
  * The Wisp API client: `new Wisp({ apiKey, baseUrl })`, then a property per resource and a method per
  * operation, generated from the API's OpenAPI document. Every method takes `RequestOptions` last (signal,
  * timeout, retries, idempotency key).
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the properties are set in the constructor
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- the constructor sets every property
 export interface Wisp extends WispResources {}
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class Wisp {

@@ -1903,7 +1903,7 @@ class ChatConfirmRequest(BaseModel):
     approve: bool
 
 
-class ChatConfirm(BaseModel):
+class ActionConfirmation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -1933,7 +1933,7 @@ class Auth(BaseModel):
     header_name: Annotated[str | None, Field(alias='headerName')]
 
 
-class ActionsList(BaseModel):
+class Action(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2246,7 +2246,7 @@ class ActionsRunRequest(BaseModel):
     ] = None
 
 
-class ActionsRun(BaseModel):
+class ActionRunResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2258,7 +2258,7 @@ class ActionsRun(BaseModel):
     duration_ms: Annotated[int, Field(alias='durationMs')]
 
 
-class ActionsListRuns(BaseModel):
+class ActionRun(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2283,7 +2283,7 @@ class Schedule(BaseModel):
     timezone: str
 
 
-class AgentLoopsList(BaseModel):
+class AgentLoop(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2382,7 +2382,7 @@ class Step(BaseModel):
     duration_ms: Annotated[int | None, Field(alias='durationMs')]
 
 
-class AgentLoopsRun(BaseModel):
+class AgentLoopExecution(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
