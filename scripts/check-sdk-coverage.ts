@@ -99,9 +99,7 @@ export function staleNames(operations: Operation[]): string[] {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const documentPath = process.argv[2] ?? path.join(SDK, 'openapi.json');
-  const { operations } = extractOperations(JSON.parse(readFileSync(documentPath, 'utf8'))) as {
-    operations: Operation[];
-  };
+  const { operations } = extractOperations(JSON.parse(readFileSync(documentPath, 'utf8')));
   const problems: string[] = [];
   for (const [sdk, missing] of Object.entries(missingMethods(operations))) {
     if (missing.length) problems.push(`the ${sdk} SDK has no method for: ${missing.join(', ')}`);
