@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the SDKs' generated parts from the API: exports the OpenAPI document to sdk/openapi.json,
 # then sdk/codegen/generate.mjs (operation layers, models.openapi.json), datamodel-code-generator (Python
-# models) and oapi-codegen (Go models). With --check it writes nothing: it regenerates into a scratch
-# folder and fails when sdk/ differs, i.e. when the API changed and the SDKs were not regenerated, or when an
-# operation of the API has no method in one of the SDKs (scripts/check-sdk-coverage.ts).
+# models), oapi-codegen (Go models) and openapi-typescript (TypeScript types). With --check it writes
+# nothing: it regenerates into a scratch folder and fails when sdk/ differs, i.e. when the API changed and
+# the SDKs were not regenerated, or when an operation of the API has no method in one of the SDKs
+# (scripts/check-sdk-coverage.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,7 @@ generate() {
   target=$(realpath "$out/go")/models.gen.go
   (cd sdk/go && go run "$OAPI_CODEGEN" -config oapi-codegen.yaml -o "$target" "$models")
   gofmt -w "$out/go/operations.gen.go" "$out/go/models.gen.go"
+  npx tsx sdk/typescript/scripts/generate-types.ts "$document" "$out/typescript/src/generated/schema.ts" >/dev/null
 }
 
 GENERATED=(
@@ -37,6 +39,7 @@ GENERATED=(
   ruby/lib/wisp/operations.rb
   typescript/src/generated/operations.ts
   typescript/src/generated/models.ts
+  typescript/src/generated/schema.ts
 )
 
 if [ "${1:-}" != "--check" ]; then

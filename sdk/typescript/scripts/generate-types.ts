@@ -1,6 +1,7 @@
 /**
- * Generates `src/generated/schema.ts` from `sdk/openapi.json` with openapi-typescript. The check in the
- * test suite calls `generateTypes` too, so a stale file fails the tests.
+ * Generates `src/generated/schema.ts` from `sdk/openapi.json` with openapi-typescript (scripts/generate-sdks.sh
+ * runs it with the other generators, so `npm run sdk:check` fails on a stale file). The check in the test
+ * suite calls `generateTypes` too.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,9 @@ function withoutRequiredChoices(schema: unknown): unknown {
   return out;
 }
 
+// Usage: tsx generate-types.ts [DOCUMENT [OUT]] (sdk/openapi.json and src/generated/schema.ts by default).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(SCHEMA_FILE, await generateTypes());
-  console.log(`generate-types: wrote ${SCHEMA_FILE}`);
+  const [document = DOCUMENT, out = SCHEMA_FILE] = process.argv.slice(2);
+  writeFileSync(out, await generateTypes(document));
+  console.log(`generate-types: wrote ${out}`);
 }
