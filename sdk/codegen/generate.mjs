@@ -259,7 +259,7 @@ function typescript() {
         : '';
       const query = hasQuery ? ', query: { ...query } as Query' : '';
       const call = `{ method: '${op.method}', path: ${urlPath}${query}${body} }`;
-      lines.push(`  /** ${op.summary.replace(/\.$/, '')}. \`${op.method} ${op.path}\` */`);
+      lines.push(`  /** ${op.summary.replace(/\.$/, '').replaceAll('*/', '*\\/')}. \`${op.method} ${op.path}\` */`);
       if (op.paginated) {
         lines.push(`  ${camel(op.name)}(${args.join(', ')}): PagedList<M.${op.model}> {`);
         lines.push(`    return this.paged(${urlPath}, { ...query } as Query, options);`);
