@@ -3,7 +3,7 @@ import type { ActionDto } from '../shared/schemas/actions.js';
 import type { ChannelDto } from '../shared/schemas/channels.js';
 import type { WebhookDto } from '../shared/schemas/webhooks.js';
 import { adminApi } from './support/api.js';
-import { chooseBot, createBot, expectAccessible, openPage, signIn } from './support/console.js';
+import { chooseBot, CONSOLE, createBot, expectAccessible, openPage, signIn } from './support/console.js';
 import { API_ORIGIN, HOST_ORIGIN } from './stack/ports.js';
 
 test('adds a webhook whose secret is shown once, sends a test, disables, rotates and deletes it', async ({ page }) => {
@@ -183,4 +183,78 @@ test('connects a webhook-type channel, shows its secret once, and deletes it', a
   await channel.getByRole('button', { name: 'Delete Help desk' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete channel' }).click();
   await expect(page.getByText('No channels yet')).toBeVisible();
+});
+
+test('shows the actions an answer called in its transcript', async ({ page }) => {
+  const bot = await createBot('Action calls console bot');
+  await adminApi('POST', `/chatbots/${bot.id}/actions`, {
+    name: 'server_status',
+    description: 'Tells whether the service is up.',
+    request: { method: 'GET', url: `${API_ORIGIN}/readyz` },
+  });
+  // The test model calls a tool offered to it when the message names it this way.
+  const { conversationId } = await adminApi<{ conversationId: string }>('POST', `/chatbots/${bot.id}/chat`, {
+    message: 'Is it up? #tool:server_status {}',
+  });
+  await signIn(page, `#/conversations/${conversationId}`);
+  const transcript = page.getByRole('region', { name: 'Transcript' });
+  const calls = transcript.locator('.message.assistant .tool-calls');
+  await expect(calls.locator('summary')).toHaveText('1 action call');
+  await calls.locator('summary').click();
+  await expect(calls.getByRole('listitem')).toContainText('server_status · succeeded');
+  await expectAccessible(page);
+});
+
+test('adds a model connection whose key is never shown back, offers it to bots, and deletes it', async ({ page }) => {
+  const name = `Local model ${Date.now()}`;
+  await signIn(page, '#/models');
+  const form = page.getByRole('form', { name: 'New model connection' });
+  await form.getByLabel('Connection name').fill(name);
+  await form.getByLabel('Base URL').fill(`${HOST_ORIGIN}/v1`);
+  await form.getByLabel('Provider API key').fill('sk-provider-e2e-secret');
+  await form.getByLabel('Chat model').fill('fake-chat');
+  await form.getByRole('button', { name: 'Add connection' }).click();
+  const item = page.locator('.models > li').filter({ hasText: name });
+  await expect(item).toContainText('chat: fake-chat · embeddings: — · key stored');
+  await expect(page.locator('body')).not.toContainText('sk-provider-e2e-secret');
+  await expectAccessible(page);
+
+  await item.getByRole('button', { name: `Edit ${name}` }).click();
+  const edit = page.getByRole('form', { name: `Edit model connection ${name}` });
+  await expect(edit.getByLabel('Provider API key')).toHaveValue('');
+  await edit.getByLabel('Embedding model').fill('fake-embed');
+  await edit.getByRole('button', { name: 'Save connection' }).click();
+  await expect(item).toContainText('embeddings: fake-embed · key stored');
+
+  await openPage(page, 'Bots');
+  await expect(page.getByLabel('Model connection').locator('option', { hasText: name })).toHaveCount(1);
+  await openPage(page, 'Model connections');
+  await item.getByRole('button', { name: `Delete ${name}` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete connection' }).click();
+  await expect(page.locator('.models > li').filter({ hasText: name })).toHaveCount(0);
+});
+
+test('the new pages fit 390 px and pass axe', async ({ browser }) => {
+  const bot = await createBot('Narrow console bot');
+  await adminApi('POST', '/webhooks', { url: `${HOST_ORIGIN}/health?narrow=1`, events: ['*'], chatbotId: bot.id });
+  await adminApi('POST', `/chatbots/${bot.id}/channels`, { type: 'webhook', name: 'Narrow channel' });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signIn(page);
+  await chooseBot(page, bot.name);
+  for (const [hash, heading] of [
+    ['#/actions', 'Actions'],
+    ['#/channels', 'Channels'],
+    ['#/agent-loops', 'Agent loops'],
+    ['#/webhooks', 'Webhooks'],
+    ['#/models', 'Model connections'],
+  ] as const) {
+    await page.goto(`${CONSOLE}${hash}`);
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+    await expect(page.getByRole('status').filter({ hasText: 'Loading…' })).toHaveCount(0);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, hash).toBeLessThanOrEqual(0);
+    await expectAccessible(page);
+  }
+  await context.close();
 });

@@ -14,6 +14,7 @@ import { GapsPage } from './pages/gaps.js';
 import { KeysPage } from './pages/keys.js';
 import { KnowledgePage } from './pages/knowledge.js';
 import { LeadsPage } from './pages/leads.js';
+import { ModelsPage } from './pages/models.js';
 import { OverviewPage } from './pages/overview.js';
 import { WebhooksPage } from './pages/webhooks.js';
 import { WidgetPage } from './pages/widget.js';
@@ -31,6 +32,7 @@ const PAGES = [
   { page: 'channels', label: 'Channels', component: ChannelsPage },
   { page: 'agent-loops', label: 'Agent loops', component: AgentLoopsPage },
   { page: 'webhooks', label: 'Webhooks', component: WebhooksPage },
+  { page: 'models', label: 'Model connections', component: ModelsPage },
   { page: 'keys', label: 'API keys', component: KeysPage },
 ] as const;
 

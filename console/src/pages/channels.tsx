@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ChannelDto } from '../../../shared/schemas/channels.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { chosenBot } from '../state.js';
+import { PLATFORMS, type ChannelType } from './channel-platforms.js';
 import {
   ConfirmButton,
   CopyButton,
@@ -14,54 +15,6 @@ import {
   useAction,
   useLoad,
 } from '../ui.js';
-
-type ChannelType = ChannelDto['type'];
-
-interface Credential {
-  key: string;
-  label: string;
-  hint?: string;
-  optional?: boolean;
-}
-
-/** What each platform needs; sent once, stored encrypted, never shown back. */
-const PLATFORMS: Record<ChannelType, { label: string; credentials: Credential[]; setup: string }> = {
-  telegram: {
-    label: 'Telegram',
-    credentials: [{ key: 'botToken', label: 'Bot token', hint: 'From @BotFather, e.g. 123456:ABC-…' }],
-    setup: 'Wisp registers its inbound address with Telegram itself.',
-  },
-  slack: {
-    label: 'Slack',
-    credentials: [
-      { key: 'botToken', label: 'Bot token', hint: 'xoxb-…' },
-      { key: 'signingSecret', label: 'Signing secret', hint: "From the app's Basic Information page." },
-    ],
-    setup: "Paste the inbound address as the app's Event Subscriptions request URL.",
-  },
-  whatsapp: {
-    label: 'WhatsApp',
-    credentials: [
-      { key: 'accessToken', label: 'Access token' },
-      { key: 'appSecret', label: 'App secret', hint: 'Signs the deliveries (X-Hub-Signature-256).' },
-      { key: 'verifyToken', label: 'Verify token', hint: 'Any phrase; type the same one in Meta’s webhook settings.' },
-      { key: 'phoneNumberId', label: 'Phone number id' },
-    ],
-    setup: "Paste the inbound address as the WhatsApp app's callback URL.",
-  },
-  webhook: {
-    label: 'Webhook (any platform)',
-    credentials: [
-      {
-        key: 'secret',
-        label: 'Signing secret',
-        hint: 'whsec_…; leave empty and Wisp makes one, shown once.',
-        optional: true,
-      },
-    ],
-    setup: 'POST messages to the inbound address, signed per Standard Webhooks.',
-  },
-};
 
 function CredentialFields({
   type,
