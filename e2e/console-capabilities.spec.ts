@@ -135,7 +135,7 @@ test('creates an agent loop, runs it now and watches the execution complete, the
   await expect(execution).toHaveCount(1);
   // Queued, then running, then done: the list refreshes by itself while the run is in progress.
   await expect(execution.locator('.badge')).toHaveText('Completed', { timeout: 30_000 });
-  await execution.getByRole('button', { name: /steps/ }).click();
+  await execution.getByRole('button', { name: /\d+ steps?/ }).click();
   await expect(loop.locator('.execution')).toContainText('Model');
   await expectAccessible(page);
 

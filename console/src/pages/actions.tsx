@@ -23,7 +23,7 @@ function ActionItem({ action, onChanged }: { action: ActionDto; onChanged: () =>
     <li class="item">
       <div class="row wrap">
         <strong>{action.name}</strong>
-        <code>
+        <code class="url">
           {action.request.method} {action.request.url}
         </code>
       </div>

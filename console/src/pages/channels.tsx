@@ -221,7 +221,8 @@ function ChannelItem({ channel, onChanged }: { channel: ChannelDto; onChanged: (
       </p>
       <p class="muted">
         {channel.callbackUrl ? `Answers go to ${channel.callbackUrl} · ` : ''}
-        last event {formatDate(channel.lastEventAt)} · added {formatDate(channel.createdAt)}
+        {channel.lastEventAt ? `last event ${formatDate(channel.lastEventAt)}` : 'no event yet'} · added{' '}
+        {formatDate(channel.createdAt)}
       </p>
       {canWrite ? (
         <div class="row wrap">

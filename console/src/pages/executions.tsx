@@ -106,7 +106,7 @@ export function Executions({ loop, version }: { loop: AgentLoopDto; version: num
                       aria-expanded={open === e.id}
                       onClick={() => setOpen(open === e.id ? null : e.id)}
                     >
-                      {e.steps.length} steps
+                      {e.steps.length} {e.steps.length === 1 ? 'step' : 'steps'}
                       <span class="visually-hidden">, details of the run of {formatDate(e.createdAt)}</span>
                     </button>
                   </td>
