@@ -258,3 +258,21 @@ test('the new pages fit 390 px and pass axe', async ({ browser }) => {
   }
   await context.close();
 });
+
+test('edits a webhook by keyboard alone, the focus going into the form and back', async ({ page }) => {
+  const url = `${HOST_ORIGIN}/health?keyboard=${Date.now()}`;
+  const moved = `${url}&moved=1`;
+  await adminApi('POST', '/webhooks', { url, events: ['*'] });
+  await signIn(page, '#/webhooks');
+  await page.getByRole('button', { name: `Edit ${url}` }).focus();
+  await page.keyboard.press('Enter');
+  const field = page.getByRole('form', { name: `Edit webhook ${url}` }).getByLabel('Endpoint URL');
+  await expect(field).toBeFocused();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(moved);
+  // Enter in a field submits its form.
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: `Edit ${moved}` })).toBeFocused();
+  const [saved] = (await adminApi<WebhookDto[]>('GET', '/webhooks?perPage=100')).filter((w) => w.url === moved);
+  expect(saved).toMatchObject({ events: ['*'] });
+});

@@ -228,8 +228,11 @@ export function SecretOnce({
   onDismiss: () => void;
   children?: ComponentChildren;
 }) {
+  // Moved into view and focus, so a secret made from far down a list is not missed.
+  const card = useRef<HTMLDivElement>(null);
+  useEffect(() => card.current?.focus(), [secret]);
   return (
-    <div class="card shown-once" role="status">
+    <div class="card shown-once" role="status" tabIndex={-1} ref={card}>
       <p>
         <strong>{title}</strong>: copy this secret now. It is shown only once.
       </p>
@@ -289,4 +292,27 @@ export function TextInput({
   ) : (
     <input {...props} autoComplete="off" spellcheck={false} />
   );
+}
+
+/**
+ * Keyboard focus for a panel opened in place (an edit form): the returned ref goes on the button that
+ * opens it, which gets focus back when the panel closes, so a keyboard user is not dropped to the page's top.
+ */
+export function useFocusReturn(open: boolean) {
+  const trigger = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(open);
+  useEffect(() => {
+    if (wasOpen.current && !open) trigger.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
+  return trigger;
+}
+
+/** Focuses the first field of a form opened in place (when `active`), where the typing starts. */
+export function useFocusFirstField(active: boolean) {
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (active) form.current?.querySelector<HTMLElement>('input:not([type=hidden]), select, textarea')?.focus();
+  }, [active]);
+  return form;
 }

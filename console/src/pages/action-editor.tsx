@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { ActionDto } from '../../../shared/schemas/actions.js';
 import { api } from '../api.js';
-import { ErrorMessage, Field, parseJson, pretty, useAction } from '../ui.js';
+import { ErrorMessage, Field, parseJson, pretty, useAction, useFocusFirstField } from '../ui.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 type AuthType = ActionDto['auth']['type'];
@@ -104,6 +104,7 @@ export function ActionEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<ActionForm>(formOf(existing));
+  const formRef = useFocusFirstField(Boolean(existing));
   const save = useAction();
   const set = (patch: Partial<ActionForm>) => setForm({ ...form, ...patch });
   const text = (label: string, key: 'name' | 'url' | 'description', hint?: string, extra = {}) => (
@@ -141,6 +142,7 @@ export function ActionEditor({
   );
   return (
     <form
+      ref={formRef}
       class="card"
       aria-label={existing ? `Edit action ${existing.name}` : 'New action from scratch'}
       onSubmit={async (e) => {

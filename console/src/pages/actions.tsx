@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { ActionDto } from '../../../shared/schemas/actions.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { chosenBot } from '../state.js';
-import { ConfirmButton, ErrorMessage, Loading, useAction, useLoad } from '../ui.js';
+import { ConfirmButton, ErrorMessage, Loading, useAction, useFocusReturn, useLoad } from '../ui.js';
 import { ActionEditor } from './action-editor.js';
 import { PresetForm } from './action-preset.js';
 import { ActionRunner, ActionRuns } from './action-run.js';
@@ -11,6 +11,7 @@ function ActionItem({ action, onChanged }: { action: ActionDto; onChanged: () =>
   const [open, setOpen] = useState<'edit' | 'test' | null>(null);
   const [runs, setRuns] = useState(0);
   const remove = useAction();
+  const editButton = useFocusReturn(open === 'edit');
   const canRun = hasScope('actions:run');
   const toggle = (panel: 'edit' | 'test') => setOpen(open === panel ? null : panel);
   const named = (text: string) => (
@@ -33,7 +34,7 @@ function ActionItem({ action, onChanged }: { action: ActionDto; onChanged: () =>
         {action.requiresUser ? ' · identified visitors only' : ''}
       </p>
       <div class="row wrap">
-        <button type="button" aria-expanded={open === 'edit'} onClick={() => toggle('edit')}>
+        <button type="button" ref={editButton} aria-expanded={open === 'edit'} onClick={() => toggle('edit')}>
           {named('Edit')}
         </button>
         {canRun ? (

@@ -2,7 +2,17 @@ import { useState } from 'preact/hooks';
 import type { AgentLoopDto, ExecutionDto } from '../../../shared/schemas/agent-loops.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { botName } from '../state.js';
-import { ConfirmButton, ErrorMessage, Field, formatDate, Loading, parseJson, useAction, useLoad } from '../ui.js';
+import {
+  ConfirmButton,
+  ErrorMessage,
+  Field,
+  Loading,
+  formatDate,
+  parseJson,
+  useAction,
+  useFocusReturn,
+  useLoad,
+} from '../ui.js';
 import { Executions } from './executions.js';
 import { LoopEditor } from './loop-editor.js';
 
@@ -51,6 +61,7 @@ function RunForm({ loop, onStarted }: { loop: AgentLoopDto; onStarted: () => voi
 
 function LoopItem({ loop, onChanged }: { loop: AgentLoopDto; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
+  const editButton = useFocusReturn(editing);
   const [showRuns, setShowRuns] = useState(false);
   const [version, setVersion] = useState(0);
   const remove = useAction();
@@ -95,7 +106,7 @@ function LoopItem({ loop, onChanged }: { loop: AgentLoopDto; onChanged: () => vo
             {named('Runs')}
           </button>
         ) : null}
-        <button type="button" onClick={() => setEditing(true)}>
+        <button type="button" ref={editButton} onClick={() => setEditing(true)}>
           {named('Edit')}
         </button>
         <ConfirmButton

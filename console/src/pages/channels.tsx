@@ -8,11 +8,13 @@ import {
   CopyButton,
   ErrorMessage,
   Field,
-  formatDate,
   Loading,
   SecretOnce,
   TextInput,
+  formatDate,
   useAction,
+  useFocusFirstField,
+  useFocusReturn,
   useLoad,
 } from '../ui.js';
 
@@ -137,8 +139,10 @@ function EditChannel({ channel, onDone }: { channel: ChannelDto; onDone: (saved:
   const [callbackUrl, setCallbackUrl] = useState(channel.callbackUrl ?? '');
   const [credentials, setCredentials] = useState<Record<string, string>>({});
   const save = useAction();
+  const formRef = useFocusFirstField(true);
   return (
     <form
+      ref={formRef}
       class="card"
       aria-label={`Edit channel ${channel.name}`}
       onSubmit={async (e) => {
@@ -184,6 +188,7 @@ function EditChannel({ channel, onDone }: { channel: ChannelDto; onDone: (saved:
 
 function ChannelItem({ channel, onChanged }: { channel: ChannelDto; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
+  const editButton = useFocusReturn(editing);
   const action = useAction();
   const canWrite = hasScope('channels:write');
   const named = (text: string) => (
@@ -235,7 +240,7 @@ function ChannelItem({ channel, onChanged }: { channel: ChannelDto; onChanged: (
           >
             {named(action.busy ? 'Checking…' : 'Reconnect')}
           </button>
-          <button type="button" onClick={() => setEditing(true)}>
+          <button type="button" ref={editButton} onClick={() => setEditing(true)}>
             {named('Edit')}
           </button>
           <ConfirmButton

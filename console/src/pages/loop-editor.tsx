@@ -3,7 +3,7 @@ import type { ActionDto } from '../../../shared/schemas/actions.js';
 import type { AgentLoopDto } from '../../../shared/schemas/agent-loops.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { bots, chosenBot } from '../state.js';
-import { ErrorMessage, Field, parseJson, pretty, useAction, useLoad } from '../ui.js';
+import { ErrorMessage, Field, parseJson, pretty, useAction, useFocusFirstField, useLoad } from '../ui.js';
 
 const SEARCH_KNOWLEDGE = 'search_knowledge';
 const EMPTY_INPUT = { type: 'object', properties: {} };
@@ -47,6 +47,7 @@ export function LoopEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<LoopForm>(formOf(loop));
+  const formRef = useFocusFirstField(Boolean(loop));
   const save = useAction();
   const set = (patch: Partial<LoopForm>) => setForm({ ...form, ...patch });
   const actions = useLoad(
@@ -77,6 +78,7 @@ export function LoopEditor({
   );
   return (
     <form
+      ref={formRef}
       class="card"
       aria-label={loop ? `Edit loop ${loop.name}` : 'New agent loop'}
       onSubmit={async (e) => {

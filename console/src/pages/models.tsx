@@ -1,7 +1,18 @@
 import { useState } from 'preact/hooks';
 import type { IntegrationDto } from '../../../shared/schemas/integrations.js';
 import { api, apiPage, hasScope } from '../api.js';
-import { ConfirmButton, ErrorMessage, Field, formatDate, Loading, TextInput, useAction, useLoad } from '../ui.js';
+import {
+  ConfirmButton,
+  ErrorMessage,
+  Field,
+  Loading,
+  TextInput,
+  formatDate,
+  useAction,
+  useFocusFirstField,
+  useFocusReturn,
+  useLoad,
+} from '../ui.js';
 
 interface ModelForm {
   name: string;
@@ -30,6 +41,7 @@ function ModelEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<ModelForm>(formOf(model));
+  const formRef = useFocusFirstField(Boolean(model));
   const save = useAction();
   const set = (patch: Partial<ModelForm>) => setForm({ ...form, ...patch });
   const input = (label: string, key: keyof ModelForm, hint?: string, required = false) => (
@@ -47,6 +59,7 @@ function ModelEditor({
   );
   return (
     <form
+      ref={formRef}
       class="card"
       aria-label={model ? `Edit model connection ${model.name}` : 'New model connection'}
       onSubmit={async (e) => {
@@ -100,6 +113,7 @@ function ModelEditor({
 
 function ModelItem({ model, onChanged }: { model: IntegrationDto; onChanged: () => void }) {
   const [editing, setEditing] = useState(false);
+  const editButton = useFocusReturn(editing);
   const remove = useAction();
   if (editing) {
     return (
@@ -126,7 +140,7 @@ function ModelItem({ model, onChanged }: { model: IntegrationDto; onChanged: () 
         {model.hasApiKey ? 'key stored' : 'no key'} · added {formatDate(model.createdAt)}
       </p>
       <div class="row wrap">
-        <button type="button" onClick={() => setEditing(true)}>
+        <button type="button" ref={editButton} onClick={() => setEditing(true)}>
           Edit<span class="visually-hidden"> {model.name}</span>
         </button>
         <ConfirmButton

@@ -3,7 +3,18 @@ import { WEBHOOK_EVENT_TYPES } from '../../../shared/webhook-event-types.js';
 import type { WebhookDto } from '../../../shared/schemas/webhooks.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { botName, bots } from '../state.js';
-import { ConfirmButton, ErrorMessage, Field, formatDate, Loading, SecretOnce, useAction, useLoad } from '../ui.js';
+import {
+  ConfirmButton,
+  ErrorMessage,
+  Field,
+  Loading,
+  SecretOnce,
+  formatDate,
+  useAction,
+  useFocusFirstField,
+  useFocusReturn,
+  useLoad,
+} from '../ui.js';
 import { Deliveries } from './webhook-deliveries.js';
 
 interface WebhookForm {
@@ -59,11 +70,13 @@ function WebhookEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<WebhookForm>(formOf(hook));
+  const formRef = useFocusFirstField(Boolean(hook));
   const action = useAction();
   const set = (patch: Partial<WebhookForm>) => setForm({ ...form, ...patch });
   const title = hook ? `Edit webhook ${hook.url}` : 'New webhook';
   return (
     <form
+      ref={formRef}
       class="card"
       aria-label={title}
       onSubmit={async (e) => {
@@ -155,6 +168,7 @@ function WebhookItem({
   onSecret: (title: string, secret: string) => void;
 }) {
   const [editing, setEditing] = useState(false);
+  const editButton = useFocusReturn(editing);
   const [showDeliveries, setShowDeliveries] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
   const action = useAction();
@@ -221,7 +235,7 @@ function WebhookItem({
             >
               {named(hook.enabled ? 'Disable' : 'Enable')}
             </button>
-            <button type="button" onClick={() => setEditing(true)}>
+            <button type="button" ref={editButton} onClick={() => setEditing(true)}>
               {named('Edit')}
             </button>
             <ConfirmButton
