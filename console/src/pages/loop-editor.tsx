@@ -57,9 +57,14 @@ export function LoopEditor({
         : Promise.resolve({ items: [], total: 0 }),
     [form.chatbotId],
   );
-  const tools = [
+  const known = [
     { id: SEARCH_KNOWLEDGE, label: 'Search the knowledge' },
     ...(actions.data?.items ?? []).map((a) => ({ id: a.id, label: `Action ${a.name}` })),
+  ];
+  // A tool this page cannot name (an action it may not list) stays listed, so a save never drops it unseen.
+  const tools = [
+    ...known,
+    ...form.tools.filter((id) => !known.some((t) => t.id === id)).map((id) => ({ id, label: `Action ${id}` })),
   ];
   const number = (label: string, key: 'maxSteps' | 'maxTokens' | 'timeoutSeconds', min: number, max: number) => (
     <Field label={label}>
@@ -87,7 +92,7 @@ export function LoopEditor({
           const body = {
             name: form.name,
             instructions: form.instructions,
-            tools: form.tools.filter((tool) => tools.some((t) => t.id === tool)),
+            tools: form.tools,
             input: parseJson('Input schema', form.input, EMPTY_INPUT),
             schedule: form.cron.trim() ? { cron: form.cron.trim(), timezone: form.timezone.trim() || 'UTC' } : null,
             maxSteps: form.maxSteps,
