@@ -16,8 +16,11 @@ export function Deliveries({ hook }: { hook: WebhookDto }) {
     [hook.id],
   );
   const action = useAction();
+  // Refreshed while a delivery is on its way now; a retry hours away is not worth a request a second.
   const pending = deliveries.data?.items.some(
-    (d) => d.status === 'queued' || d.status === 'running' || (d.status === 'failed' && d.nextAttemptAt),
+    (d) =>
+      d.status === 'running' ||
+      (d.status === 'queued' && (!d.nextAttemptAt || Date.parse(d.nextAttemptAt) - Date.now() < 60_000)),
   );
   usePoll(Boolean(pending), deliveries.reload, 2000);
   return (
