@@ -134,28 +134,106 @@ describe('actions in the chat turn', () => {
     expect(shop.requests).toHaveLength(0);
   });
 
-  it('pauses for confirmation: a declined action is never sent, and a token works once', async () => {
+  interface Confirmation {
+    status: string;
+    messageId: string;
+    answer: ChatData;
+  }
+
+  it('pauses for confirmation: a declined action is never sent, the bot answers from the refusal, and a token works once', async () => {
     const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
     expect(res.body.data.finishReason).toBe('requires_action');
     expect(res.body.data.requiresAction).toMatchObject({ action: 'cancel_order', arguments: { orderNumber: '1001' } });
     expect(shop.requests).toHaveLength(0);
+    const paused = await org.api.get<Transcript & { messages: Array<{ pendingAction?: unknown }> }>(
+      `/api/v1/conversations/${res.body.data.conversationId}`,
+    );
+    // Transcripts show what waits, never the token that answers it.
+    expect(paused.body.data.messages.at(-1)?.pendingAction).toEqual({
+      action: 'cancel_order',
+      description: 'Cancel order 1001',
+      arguments: { orderNumber: '1001' },
+    });
+    expect(JSON.stringify(paused.body)).not.toContain(res.body.data.requiresAction!.token);
+
     const token = res.body.data.requiresAction!.token;
-    const declined = await org.api.post<{ status: string }>('/api/v1/chat/confirm', { token, approve: false });
+    const declined = await org.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve: false });
+    expect(declined.status).toBe(200);
     expect(declined.body.data.status).toBe('declined');
+    expect(declined.body.data.answer).toMatchObject({ messageId: res.body.data.messageId, finishReason: 'stop' });
+    expect(declined.body.data.answer.response).toContain('declined');
     expect((await org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(404);
     expect(shop.requests).toHaveLength(0);
-    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
-    expect(transcript.body.data.messages.at(-1)?.toolCalls).toEqual([
-      expect.objectContaining({ name: 'cancel_order', status: 'declined' }),
-    ]);
+    const transcript = await org.api.get<
+      Transcript & { messages: Array<{ content: string; pendingAction?: unknown }> }
+    >(`/api/v1/conversations/${res.body.data.conversationId}`);
+    const answer = transcript.body.data.messages.at(-1);
+    expect(answer?.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'declined' })]);
+    expect(answer?.content).toContain('declined');
+    expect(answer?.pendingAction).toBeUndefined();
   });
 
-  it('runs an approved action once', async () => {
+  it('runs an approved action once, then the turn goes on: the bot answers from its result on the same message', async () => {
     const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
     const token = res.body.data.requiresAction!.token;
-    const approved = await org.api.post<{ status: string }>('/api/v1/chat/confirm', { token, approve: true });
+    const approved = await org.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve: true });
     expect(approved.body.data.status).toBe('succeeded');
     expect(shop.requests).toEqual([expect.objectContaining({ method: 'POST', target: '/api/orders/1001/cancel' })]);
     expect(JSON.parse(shop.requests[0]!.body)).toEqual({ reason: 'customer' });
+    const followUp = approved.body.data.answer;
+    expect(followUp.messageId).toBe(res.body.data.messageId);
+    expect(followUp.finishReason).toBe('stop');
+    expect(followUp.response).toContain('Tool result:');
+    expect(followUp.response).toContain('succeeded');
+    expect(followUp.requiresAction).toBeUndefined();
+    // The follow-up's tokens are added to the paused turn's.
+    expect(followUp.tokensUsed.total).toBeGreaterThan(res.body.data.tokensUsed.total);
+    const transcript = await org.api.get<Transcript & { messages: Array<{ content: string; status: string }> }>(
+      `/api/v1/conversations/${res.body.data.conversationId}`,
+    );
+    expect(transcript.body.data.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(transcript.body.data.messages[1]).toMatchObject({ status: 'complete', content: followUp.response });
+    expect(transcript.body.data.messages[1]!.toolCalls).toEqual([
+      expect.objectContaining({ name: 'cancel_order', status: 'succeeded' }),
+    ]);
+  });
+
+  it('streams an approval: the action events, then the follow-up answer, without secrets', async () => {
+    const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
+    const stream = await fetch(`${t.url}/api/v1/chat/confirm`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ token: res.body.data.requiresAction!.token, approve: true, stream: true }),
+    });
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const events = await readSse(stream);
+    const kinds = events.map((e) => (typeof e === 'string' ? e : Object.keys(e)[0]));
+    expect(kinds[0]).toBe('action');
+    expect(kinds[1]).toBe('action');
+    expect(kinds.at(-1)).toBe('[DONE]');
+    expect(events.filter((e) => typeof e === 'object' && 'action' in e)).toEqual([
+      { action: { phase: 'started', name: 'cancel_order', status: null, durationMs: null } },
+      { action: expect.objectContaining({ phase: 'finished', name: 'cancel_order', status: 'succeeded' }) },
+    ]);
+    const text = events
+      .filter((e) => typeof e === 'object' && 'chunk' in e)
+      .map((e) => (e as { chunk: string }).chunk)
+      .join('');
+    const done = events.find((e) => typeof e === 'object' && 'done' in e) as unknown as ChatData;
+    expect(done.response).toBe(text);
+    expect(done.response).toContain('succeeded');
+    expect(done.messageId).toBe(res.body.data.messageId);
+    expect(shop.requests).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain('shop-secret');
+  });
+
+  it('answers a spent or unknown token with 404 before streaming', async () => {
+    const res = await fetch(`${t.url}/api/v1/chat/confirm`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ token: 'not-a-real-token-at-all', approve: true, stream: true }),
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { name: string } }).error.name).toBe('NotFoundError');
   });
 });
