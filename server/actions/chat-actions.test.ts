@@ -3,6 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
 import { readSse } from '../test/sse.js';
+import { connectWidget, send } from '../test/widget-client.js';
+import type { MessageDto } from '../../shared/schemas/chat.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 
 interface ChatData {
@@ -14,7 +16,13 @@ interface ChatData {
   requiresAction?: { token: string; action: string; arguments: unknown };
 }
 interface Transcript {
-  messages: Array<{ role: string; toolCalls?: Array<{ name: string; status: string; result: unknown }> }>;
+  messages: Array<{
+    role: string;
+    content: string;
+    status: string;
+    pendingAction?: unknown;
+    toolCalls?: Array<{ name: string; status: string; result: unknown }>;
+  }>;
 }
 
 describe('actions in the chat turn', () => {
@@ -145,9 +153,7 @@ describe('actions in the chat turn', () => {
     expect(res.body.data.finishReason).toBe('requires_action');
     expect(res.body.data.requiresAction).toMatchObject({ action: 'cancel_order', arguments: { orderNumber: '1001' } });
     expect(shop.requests).toHaveLength(0);
-    const paused = await org.api.get<Transcript & { messages: Array<{ pendingAction?: unknown }> }>(
-      `/api/v1/conversations/${res.body.data.conversationId}`,
-    );
+    const paused = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
     // Transcripts show what waits, never the token that answers it.
     expect(paused.body.data.messages.at(-1)?.pendingAction).toEqual({
       action: 'cancel_order',
@@ -188,9 +194,7 @@ describe('actions in the chat turn', () => {
     expect(followUp.requiresAction).toBeUndefined();
     // The follow-up's tokens are added to the paused turn's.
     expect(followUp.tokensUsed.total).toBeGreaterThan(res.body.data.tokensUsed.total);
-    const transcript = await org.api.get<Transcript & { messages: Array<{ content: string; status: string }> }>(
-      `/api/v1/conversations/${res.body.data.conversationId}`,
-    );
+    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
     expect(transcript.body.data.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     expect(transcript.body.data.messages[1]).toMatchObject({ status: 'complete', content: followUp.response });
     expect(transcript.body.data.messages[1]!.toolCalls).toEqual([
@@ -235,5 +239,51 @@ describe('actions in the chat turn', () => {
     });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { name: string } }).error.name).toBe('NotFoundError');
+  });
+
+  it('in the widget: the answer names the waiting action, the visitor approves it and the follow-up streams on the same message', async () => {
+    const { socket } = await connectWidget(t.url, { bot: botId });
+    const other = await connectWidget(t.url, { bot: botId });
+    try {
+      const done = (client: typeof socket) =>
+        new Promise<MessageDto>((resolve) => client.once('chat:done', ({ message }) => resolve(message)));
+      const paused = done(socket);
+      const sent = await send(socket, 'Cancel it #tool:cancel_order {"orderNumber":"1001"}');
+      const answer = await paused;
+      expect(answer.id).toBe(sent.data!.assistantMessageId);
+      expect(answer.pendingAction).toEqual({
+        action: 'cancel_order',
+        description: 'Cancel order 1001',
+        arguments: { orderNumber: '1001' },
+      });
+      expect(JSON.stringify(answer)).not.toContain('token');
+
+      // Another visitor cannot answer it, and nothing runs.
+      const stranger = await other.socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
+      expect(stranger.error?.name).toBe('NotFoundError');
+      expect(shop.requests).toHaveLength(0);
+
+      const chunks: string[] = [];
+      socket.on('chat:chunk', (chunk) => {
+        if (chunk.messageId === answer.id) chunks.push(chunk.text);
+      });
+      const followUp = done(socket);
+      const ack = await socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
+      expect(ack.data).toEqual({ messageId: answer.id, status: 'succeeded' });
+      const final = await followUp;
+      expect(final.id).toBe(answer.id);
+      expect(final.content).toContain('succeeded');
+      expect(chunks.join('')).toBe(final.content);
+      expect(final.pendingAction).toBeUndefined();
+      expect(final.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'succeeded' })]);
+      expect(shop.requests).toHaveLength(1);
+
+      const again = await socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
+      expect(again.error?.name).toBe('NotFoundError');
+      expect(shop.requests).toHaveLength(1);
+    } finally {
+      socket.close();
+      other.socket.close();
+    }
   });
 });

@@ -22,6 +22,7 @@ const confirmationSchema = z.object({
   result: z.unknown(),
   error: z.string().nullable(),
   messageId: z.string(),
+  conversationId: z.string(),
   /** The bot's follow-up answer, on the same message (it may pause again for another action). */
   answer: chatResultSchema,
 });

@@ -22,6 +22,7 @@ export interface ConfirmationOutcome {
   result: unknown;
   error: string | null;
   messageId: string;
+  conversationId: string;
 }
 
 /**
@@ -74,7 +75,15 @@ export async function* continueTurn(
     );
     answer.set({ toolCalls: previous });
     await answer.save();
-    yield { type: 'confirmed', outcome: { ...result, action: pending.name, messageId: answer._id.toString() } };
+    yield {
+      type: 'confirmed',
+      outcome: {
+        ...result,
+        action: pending.name,
+        messageId: answer._id.toString(),
+        conversationId: answer.conversationId.toString(),
+      },
+    };
 
     const botModels = await deps.modelResolver.forChatbot(ctx.bot);
     const toolResult = JSON.stringify({ status: outcome.status, result: outcome.result, error: outcome.error });
@@ -189,7 +198,10 @@ async function* resolveAction(
   pending: PendingAction,
   approve: boolean,
   signal: AbortSignal,
-): AsyncGenerator<ChatEvent, Omit<ConfirmationOutcome, 'action' | 'messageId'> & { runId: string | null }> {
+): AsyncGenerator<
+  ChatEvent,
+  Omit<ConfirmationOutcome, 'action' | 'messageId' | 'conversationId'> & { runId: string | null }
+> {
   const [action] = await deps.actions!.byIds(ctx.bot.organizationId.toString(), [pending.actionId]);
   const conversationId = ctx.conversation._id.toString();
   if (!action) {
