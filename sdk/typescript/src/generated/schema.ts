@@ -6010,6 +6010,11 @@ export interface paths {
                                         result?: unknown;
                                         error: string | null;
                                     }[];
+                                    pendingAction?: {
+                                        action: string;
+                                        description: string;
+                                        arguments?: unknown;
+                                    };
                                     createdAt: string;
                                 }[];
                             };
@@ -6390,6 +6395,11 @@ export interface paths {
                                     result?: unknown;
                                     error: string | null;
                                 }[];
+                                pendingAction?: {
+                                    action: string;
+                                    description: string;
+                                    arguments?: unknown;
+                                };
                                 createdAt: string;
                             }[];
                             error: null;
@@ -6624,6 +6634,11 @@ export interface paths {
                                     result?: unknown;
                                     error: string | null;
                                 }[];
+                                pendingAction?: {
+                                    action: string;
+                                    description: string;
+                                    arguments?: unknown;
+                                };
                                 createdAt: string;
                             };
                             error: null;
@@ -8845,6 +8860,11 @@ export interface paths {
                                             result?: unknown;
                                             error: string | null;
                                         }[];
+                                        pendingAction?: {
+                                            action: string;
+                                            description: string;
+                                            arguments?: unknown;
+                                        };
                                         createdAt: string;
                                     }[];
                                 }[];
@@ -13636,7 +13656,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once
+         * Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`
          * @description Requires scope `chat`.
          *
          *     Example:
@@ -13669,6 +13689,8 @@ export interface paths {
                     "application/json": {
                         token: string;
                         approve: boolean;
+                        /** @default false */
+                        stream?: boolean;
                     };
                 };
             };
@@ -13689,6 +13711,34 @@ export interface paths {
                                 result?: unknown;
                                 error: string | null;
                                 messageId: string;
+                                conversationId: string;
+                                answer: {
+                                    response: string;
+                                    conversationId: string;
+                                    messageId: string;
+                                    userMessageId: string;
+                                    sources: {
+                                        sourceId: string;
+                                        title: string;
+                                        url: string | null;
+                                        excerpt: string;
+                                        score: number;
+                                    }[];
+                                    confidence: number;
+                                    tokensUsed: {
+                                        prompt: number;
+                                        completion: number;
+                                        total: number;
+                                    };
+                                    model: string | null;
+                                    finishReason: string;
+                                    requiresAction?: {
+                                        token: string;
+                                        action: string;
+                                        description: string;
+                                        arguments?: unknown;
+                                    };
+                                };
                             };
                             error: null;
                         };
@@ -13840,6 +13890,24 @@ export interface paths {
                 };
                 /** @description InternalError */
                 500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: false;
+                            data: null;
+                            error: {
+                                name: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description UnavailableError */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
