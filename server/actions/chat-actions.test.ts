@@ -32,6 +32,7 @@ describe('actions in the chat turn', () => {
   let org: TestOrg;
   let botId: string;
   let identitySecret: string;
+  const completed: Array<{ messageId: string; text: string }> = [];
 
   beforeAll(async () => {
     [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
@@ -48,6 +49,7 @@ describe('actions in the chat turn', () => {
     const bot = await org.api.post<{ id: string; identitySecret: string }>('/api/v1/chatbots', { name: 'Shop' });
     botId = bot.body.data.id;
     identitySecret = bot.body.data.identitySecret;
+    t.app.services.events.subscribe('answer.completed', (event) => void completed.push(event));
     const lookup = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
       name: 'order_status',
       description: 'Status of one of the signed-in customer’s orders',
@@ -75,6 +77,7 @@ describe('actions in the chat turn', () => {
     expect(cancel.status).toBe(201);
   });
   beforeEach(() => {
+    completed.length = 0;
     fake.reset();
     shop.reset();
   });
@@ -200,6 +203,10 @@ describe('actions in the chat turn', () => {
     expect(transcript.body.data.messages[1]!.toolCalls).toEqual([
       expect.objectContaining({ name: 'cancel_order', status: 'succeeded' }),
     ]);
+    // The turn completes once, when answered: subscribers (webhooks, the gap log) see the final answer only.
+    await t.app.services.events.settled();
+    const completions = completed.filter((e) => e.messageId === res.body.data.messageId);
+    expect(completions).toEqual([expect.objectContaining({ text: followUp.response })]);
   });
 
   it('streams an approval: the action events, then the follow-up answer, without secrets', async () => {

@@ -248,7 +248,8 @@ export async function* generateAnswer(
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
-    deps.events.notify('answer.completed', answerCompleted(ctx));
+    // A turn paused for the visitor's approval completes when it is answered (see continue-turn.ts), once.
+    if (!pendingAction) deps.events.notify('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
