@@ -168,5 +168,10 @@ describe('kill -9 of the server while agent-loop executions run', () => {
     expect(orders.count('once')).toBe(2);
     expect(orders.count('twice')).toBe(2);
     expect(await execution(once)).toMatchObject({ status: 'completed', attempts: 2 });
+    // A run is recorded when its call answers: the cut calls left none, the retried one exactly one.
+    const runs = await wisp.api.get<Array<{ status: string; source: string }>>(
+      `/api/v1/actions/${action.body.data.id}/runs`,
+    );
+    expect(runs.body.data).toEqual([expect.objectContaining({ status: 'succeeded', source: 'loop' })]);
   }, 300_000);
 });
