@@ -238,6 +238,30 @@ describe('actions in the chat turn', () => {
     expect(JSON.stringify(events)).not.toContain('shop-secret');
   });
 
+  it('keeps the approved action’s outcome when the model fails on the follow-up: 503, the answer failed, the run stored once', async () => {
+    const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
+    fake.failAlways(500);
+    const approved = await org.api.post('/api/v1/chat/confirm', {
+      token: res.body.data.requiresAction!.token,
+      approve: true,
+    });
+    expect(approved.status).toBe(503);
+    expect(shop.requests).toHaveLength(1);
+    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
+    const answer = transcript.body.data.messages.at(-1);
+    expect(answer?.status).toBe('failed');
+    expect(answer?.pendingAction).toBeUndefined();
+    expect(answer?.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'succeeded' })]);
+    // The token was spent by the approval: it cannot run the action again.
+    fake.reset();
+    const again = await org.api.post('/api/v1/chat/confirm', {
+      token: res.body.data.requiresAction!.token,
+      approve: true,
+    });
+    expect(again.status).toBe(404);
+    expect(shop.requests).toHaveLength(1);
+  });
+
   it('answers a spent or unknown token with 404 before streaming', async () => {
     const res = await fetch(`${t.url}/api/v1/chat/confirm`, {
       method: 'POST',
