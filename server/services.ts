@@ -2,7 +2,6 @@ import type { Connection, Model } from 'mongoose';
 import { actionModel, actionRunModel } from './actions/action.model.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { ActionsService } from './actions/actions.service.js';
-import { ActionConfirmations } from './actions/confirmations.js';
 import { agentLoopModel, executionModel } from './agent-loops/agent-loop.model.js';
 import { AgentLoopsService } from './agent-loops/agent-loops.service.js';
 import { apiKeyModel } from './api-keys/api-key.model.js';
@@ -332,10 +331,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chat,
     actions,
     agentLoops,
-    actionConfirmations: new ActionConfirmations(
-      { Message: models.Message, Conversation: models.Conversation },
-      actions,
-    ),
     answerLeases,
     widgetSettings,
     leads,

@@ -2225,11 +2225,39 @@ type ActionRequestMethod string
 
 // ActionConfirmation defines model for ActionConfirmation.
 type ActionConfirmation struct {
-	Action    string                   `json:"action"`
-	Error     *string                  `json:"error"`
-	MessageId string                   `json:"messageId"`
-	Result    interface{}              `json:"result,omitempty"`
-	Status    ActionConfirmationStatus `json:"status"`
+	Action string `json:"action"`
+	Answer struct {
+		Confidence     float32 `json:"confidence"`
+		ConversationId string  `json:"conversationId"`
+		FinishReason   string  `json:"finishReason"`
+		MessageId      string  `json:"messageId"`
+		Model          *string `json:"model"`
+		RequiresAction *struct {
+			Action      string      `json:"action"`
+			Arguments   interface{} `json:"arguments,omitempty"`
+			Description string      `json:"description"`
+			Token       string      `json:"token"`
+		} `json:"requiresAction,omitempty"`
+		Response string `json:"response"`
+		Sources  []struct {
+			Excerpt  string  `json:"excerpt"`
+			Score    float32 `json:"score"`
+			SourceId string  `json:"sourceId"`
+			Title    string  `json:"title"`
+			Url      *string `json:"url"`
+		} `json:"sources"`
+		TokensUsed struct {
+			Completion int `json:"completion"`
+			Prompt     int `json:"prompt"`
+			Total      int `json:"total"`
+		} `json:"tokensUsed"`
+		UserMessageId string `json:"userMessageId"`
+	} `json:"answer"`
+	ConversationId string                   `json:"conversationId"`
+	Error          *string                  `json:"error"`
+	MessageId      string                   `json:"messageId"`
+	Result         interface{}              `json:"result,omitempty"`
+	Status         ActionConfirmationStatus `json:"status"`
 }
 
 // ActionConfirmationStatus defines model for ActionConfirmation.Status.
@@ -2900,6 +2928,7 @@ type ChatAnswer struct {
 // ChatConfirmRequest defines model for ChatConfirmRequest.
 type ChatConfirmRequest struct {
 	Approve bool   `json:"approve"`
+	Stream  *bool  `json:"stream,omitempty"`
 	Token   string `json:"token"`
 }
 
@@ -3084,8 +3113,13 @@ type Conversation struct {
 		Feedback        *ConversationMessagesFeedback `json:"feedback"`
 		Id              string                        `json:"id"`
 		Notice          *ConversationMessagesNotice   `json:"notice"`
-		Role            ConversationMessagesRole      `json:"role"`
-		Sources         []struct {
+		PendingAction   *struct {
+			Action      string      `json:"action"`
+			Arguments   interface{} `json:"arguments,omitempty"`
+			Description string      `json:"description"`
+		} `json:"pendingAction,omitempty"`
+		Role    ConversationMessagesRole `json:"role"`
+		Sources []struct {
 			Excerpt  string  `json:"excerpt"`
 			Score    float32 `json:"score"`
 			SourceId string  `json:"sourceId"`
@@ -3370,8 +3404,13 @@ type Lead struct {
 			Feedback        *LeadConversationsMessagesFeedback `json:"feedback"`
 			Id              string                             `json:"id"`
 			Notice          *LeadConversationsMessagesNotice   `json:"notice"`
-			Role            LeadConversationsMessagesRole      `json:"role"`
-			Sources         []struct {
+			PendingAction   *struct {
+				Action      string      `json:"action"`
+				Arguments   interface{} `json:"arguments,omitempty"`
+				Description string      `json:"description"`
+			} `json:"pendingAction,omitempty"`
+			Role    LeadConversationsMessagesRole `json:"role"`
+			Sources []struct {
 				Excerpt  string  `json:"excerpt"`
 				Score    float32 `json:"score"`
 				SourceId string  `json:"sourceId"`
@@ -3472,8 +3511,13 @@ type Message struct {
 	Feedback        *MessageFeedback `json:"feedback"`
 	Id              string           `json:"id"`
 	Notice          *MessageNotice   `json:"notice"`
-	Role            MessageRole      `json:"role"`
-	Sources         []struct {
+	PendingAction   *struct {
+		Action      string      `json:"action"`
+		Arguments   interface{} `json:"arguments,omitempty"`
+		Description string      `json:"description"`
+	} `json:"pendingAction,omitempty"`
+	Role    MessageRole `json:"role"`
+	Sources []struct {
 		Excerpt  string  `json:"excerpt"`
 		Score    float32 `json:"score"`
 		SourceId string  `json:"sourceId"`

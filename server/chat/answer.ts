@@ -34,10 +34,10 @@ export interface AnswerContext {
 
 const HISTORY_MESSAGES = 20;
 /** Model calls one chat turn may make while it runs actions. */
-const CHAT_TOOL_STEPS = 5;
+export const CHAT_TOOL_STEPS = 5;
 
 /** The identified visitor of a conversation (from a verified userToken), if any. */
-function verifiedUser(conversation: ConversationRecord): EndUser | null {
+export function verifiedUser(conversation: ConversationRecord): EndUser | null {
   const user = conversation.user;
   if (!user?.sub) return null;
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
@@ -248,7 +248,8 @@ export async function* generateAnswer(
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
-    deps.events.notify('answer.completed', answerCompleted(ctx));
+    // A turn paused for the visitor's approval completes when it is answered (see continue-turn.ts), once.
+    if (!pendingAction) deps.events.notify('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
@@ -308,7 +309,7 @@ function turnIds(ctx: AnswerContext) {
 }
 
 /** `answer.completed` for the stored answer; `answered` is false for a gap (too little knowledge matched). */
-function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed'> {
+export function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed'> {
   const { answer } = ctx;
   const confidence = answer.confidence ?? 0;
   return {

@@ -20,6 +20,7 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
 import type { ActionsService } from '../actions/actions.service.js';
+import { continueTurn, type ConfirmEvent, type PausedAnswer } from './continue-turn.js';
 
 export interface ChatDeps {
   chatbots: ChatbotsService;
@@ -71,6 +72,22 @@ export class ChatService {
         conversationId: accepted?.conversationId ?? null,
         assistantMessageId: accepted?.assistantMessageId ?? null,
       };
+    } finally {
+      linked.release();
+    }
+  }
+
+  /**
+   * Answers an action a turn paused for and continues the turn (see `continueTurn`). Like `run` it never
+   * throws: a token or message with nothing waiting ends in one 404 `error` event.
+   */
+  async *confirm(paused: PausedAnswer, approve: boolean, signal: AbortSignal): AsyncGenerator<ConfirmEvent> {
+    const linked = linkSignal(signal);
+    try {
+      yield* continueTurn(this.deps, paused, approve, linked.signal);
+    } catch (error) {
+      if (!(error instanceof AppError)) this.deps.logger.error({ err: error }, 'confirmation failed');
+      yield { type: 'error', error: toAppError(error), conversationId: null, assistantMessageId: null };
     } finally {
       linked.release();
     }

@@ -1386,7 +1386,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once
+         * Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`
          * @description Requires scope `chat`.
          *
          *     Example:
@@ -8753,6 +8753,11 @@ export interface operations {
                                     result?: unknown;
                                     error: string | null;
                                 }[];
+                                pendingAction?: {
+                                    action: string;
+                                    description: string;
+                                    arguments?: unknown;
+                                };
                                 createdAt: string;
                             }[];
                         };
@@ -9097,6 +9102,11 @@ export interface operations {
                                 result?: unknown;
                                 error: string | null;
                             }[];
+                            pendingAction?: {
+                                action: string;
+                                description: string;
+                                arguments?: unknown;
+                            };
                             createdAt: string;
                         }[];
                         error: null;
@@ -9301,6 +9311,11 @@ export interface operations {
                                 result?: unknown;
                                 error: string | null;
                             }[];
+                            pendingAction?: {
+                                action: string;
+                                description: string;
+                                arguments?: unknown;
+                            };
                             createdAt: string;
                         };
                         error: null;
@@ -11345,6 +11360,11 @@ export interface operations {
                                         result?: unknown;
                                         error: string | null;
                                     }[];
+                                    pendingAction?: {
+                                        action: string;
+                                        description: string;
+                                        arguments?: unknown;
+                                    };
                                     createdAt: string;
                                 }[];
                             }[];
@@ -15694,6 +15714,8 @@ export interface operations {
                 "application/json": {
                     token: string;
                     approve: boolean;
+                    /** @default false */
+                    stream?: boolean;
                 };
             };
         };
@@ -15714,6 +15736,34 @@ export interface operations {
                             result?: unknown;
                             error: string | null;
                             messageId: string;
+                            conversationId: string;
+                            answer: {
+                                response: string;
+                                conversationId: string;
+                                messageId: string;
+                                userMessageId: string;
+                                sources: {
+                                    sourceId: string;
+                                    title: string;
+                                    url: string | null;
+                                    excerpt: string;
+                                    score: number;
+                                }[];
+                                confidence: number;
+                                tokensUsed: {
+                                    prompt: number;
+                                    completion: number;
+                                    total: number;
+                                };
+                                model: string | null;
+                                finishReason: string;
+                                requiresAction?: {
+                                    token: string;
+                                    action: string;
+                                    description: string;
+                                    arguments?: unknown;
+                                };
+                            };
                         };
                         error: null;
                     };
@@ -15865,6 +15915,24 @@ export interface operations {
             };
             /** @description InternalError */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description UnavailableError */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
