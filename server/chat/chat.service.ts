@@ -145,7 +145,7 @@ export class ChatService {
         this.prepareAnswer(userMessage, existing !== null),
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
       ]);
-      if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
+      if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
       await announceChange(this.deps, answer, [
         ...(messageCount === 1 ? [conversation.createdAt] : []),
         userMessage.createdAt,
@@ -184,8 +184,15 @@ export class ChatService {
     }
   }
 
-  /** `message.received`, after `conversation.created` when it is the conversation's first message. */
-  private announceReceived(conversation: ConversationRecord, userMessage: MessageRecord, first: boolean): void {
+  /**
+   * `message.received`, after `conversation.created` when it is the conversation's first message; stored
+   * for webhooks before the turn is acknowledged (`accepted`).
+   */
+  private async announceReceived(
+    conversation: ConversationRecord,
+    userMessage: MessageRecord,
+    first: boolean,
+  ): Promise<void> {
     const ids = {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
@@ -194,13 +201,13 @@ export class ChatService {
       visitorId: conversation.visitorId ?? null,
     };
     if (first) {
-      this.deps.events.notify('conversation.created', {
+      await this.deps.events.notifyDurably('conversation.created', {
         ...ids,
         occurredAt: conversation.createdAt.toISOString(),
         userSub: conversation.user?.sub ?? null,
       });
     }
-    this.deps.events.notify('message.received', {
+    await this.deps.events.notifyDurably('message.received', {
       ...ids,
       occurredAt: userMessage.createdAt.toISOString(),
       messageId: userMessage._id.toString(),

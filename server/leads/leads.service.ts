@@ -163,7 +163,7 @@ export class LeadsService {
       const fields: Record<string, string> = {};
       for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) fields[key] = values[key];
       Object.assign(fields, values.custom);
-      this.events.notify('lead.created', {
+      await this.events.notifyDurably('lead.created', {
         organizationId: bot.organizationId.toString(),
         chatbotId: bot._id.toString(),
         leadId: lead._id.toString(),
