@@ -8,6 +8,8 @@ export interface PlatformCall {
   headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
   rawBody: string;
+  /** What the fake answered, where a test needs it (Telegram: the sent message). */
+  result?: unknown;
 }
 
 /** Loopback stand-ins for the Telegram Bot API, Slack Web API, WhatsApp Cloud API and a webhook callback receiver. */
@@ -34,6 +36,23 @@ const SENDING = new Set(['sendMessage', 'chat.postMessage', 'messages', 'callbac
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Telegram's InlineKeyboardMarkup: rows of buttons, each with a text and at most 64 bytes of callback_data. */
+function isInlineKeyboard(markup: unknown): boolean {
+  const rows = (markup as { inline_keyboard?: unknown }).inline_keyboard;
+  return (
+    Array.isArray(rows) &&
+    rows.every(
+      (row) =>
+        Array.isArray(row) &&
+        row.every((button: { text?: unknown; callback_data?: unknown }) => {
+          const data = button.callback_data;
+          const dataOk = typeof data === 'string' && Buffer.byteLength(data) >= 1 && Buffer.byteLength(data) <= 64;
+          return typeof button.text === 'string' && button.text !== '' && dataOk;
+        }),
+    )
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -74,9 +93,12 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
       const [botPart = '', method = ''] = rest;
       if (!tokens.has(botPart.replace(/^bot/, '')))
         return json(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
-      const missing = { setWebhook: ['url'], sendMessage: ['chat_id', 'text'], sendChatAction: ['chat_id', 'action'] }[
-        method
-      ]?.filter((field) => body[field] === undefined || body[field] === '');
+      const missing = {
+        setWebhook: ['url'],
+        sendMessage: ['chat_id', 'text'],
+        sendChatAction: ['chat_id', 'action'],
+        answerCallbackQuery: ['callback_query_id'],
+      }[method]?.filter((field) => body[field] === undefined || body[field] === '');
       if (missing?.length)
         return json(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${missing[0]} is empty` });
       if (method === 'setWebhook' && !/^[A-Za-z0-9_-]{1,256}$/.test(String(body.secret_token ?? '')))
@@ -85,11 +107,22 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
           error_code: 400,
           description: 'Bad Request: secret token contains unallowed characters',
         });
+      if (body.reply_markup !== undefined && !isInlineKeyboard(body.reply_markup))
+        return json(res, 400, {
+          ok: false,
+          error_code: 400,
+          description: "Bad Request: can't parse reply keyboard markup",
+        });
       if (!record(method)) return;
-      return json(res, 200, {
-        ok: true,
-        result: method === 'getMe' ? { id: 1, is_bot: true, username: 'acme_bot' } : true,
-      });
+      // sendMessage answers the sent Message, whose id later updates (a button press) refer to.
+      const result =
+        method === 'getMe'
+          ? { id: 1, is_bot: true, username: 'acme_bot' }
+          : method === 'sendMessage'
+            ? { message_id: 500 + calls.length, chat: { id: Number(body.chat_id) }, text: body.text }
+            : true;
+      calls[calls.length - 1]!.result = result;
+      return json(res, 200, { ok: true, result });
     }
     if (platform === 'slack') {
       const method = rest[0] ?? '';
