@@ -55,6 +55,38 @@ function isInlineKeyboard(markup: unknown): boolean {
   );
 }
 
+/** A Cloud API interactive message of reply buttons: a body of at most 1024 characters, 1 to 3 buttons. */
+function isReplyButtons(body: Record<string, unknown>): boolean {
+  const interactive = body.interactive as
+    | {
+        type?: unknown;
+        body?: { text?: unknown };
+        action?: { buttons?: Array<{ type?: unknown; reply?: { id?: unknown; title?: unknown } }> };
+      }
+    | undefined;
+  const buttons = interactive?.action?.buttons;
+  const text = interactive?.body?.text;
+  return (
+    interactive?.type === 'button' &&
+    typeof text === 'string' &&
+    text.length >= 1 &&
+    text.length <= 1024 &&
+    Array.isArray(buttons) &&
+    buttons.length >= 1 &&
+    buttons.length <= 3 &&
+    buttons.every(
+      ({ type, reply }) =>
+        type === 'reply' &&
+        typeof reply?.id === 'string' &&
+        reply.id.length >= 1 &&
+        reply.id.length <= 256 &&
+        typeof reply.title === 'string' &&
+        reply.title.length >= 1 &&
+        reply.title.length <= 20,
+    )
+  );
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -142,13 +174,13 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
       if (!tokens.has(bearer))
         return json(res, 401, { error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190 } });
       const text = body.text as { body?: string } | undefined;
-      if (
-        method === 'messages' &&
-        (body.messaging_product !== 'whatsapp' || !body.to || body.type !== 'text' || !text?.body)
-      )
+      const content = body.type === 'text' ? Boolean(text?.body) : body.type === 'interactive' && isReplyButtons(body);
+      if (method === 'messages' && (body.messaging_product !== 'whatsapp' || !body.to || !content))
         return json(res, 400, { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100 } });
       if (!record(method)) return;
-      return json(res, 200, { messaging_product: 'whatsapp', messages: [{ id: 'wamid.OUT' }], id: rest[0] });
+      const result = { messaging_product: 'whatsapp', messages: [{ id: `wamid.OUT${calls.length}` }], id: rest[0] };
+      calls[calls.length - 1]!.result = result;
+      return json(res, 200, result);
     }
     if (platform === 'callback' && record('callback')) return json(res, 200, { received: true });
     if (!res.headersSent) json(res, 404, { error: 'unknown fake path' });
