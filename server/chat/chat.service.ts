@@ -8,7 +8,6 @@ import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
-import type { LeadsService } from '../leads/leads.service.js';
 import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
@@ -26,12 +25,14 @@ export interface ChatDeps {
   conversations: ConversationsService;
   usage: UsageService;
   modelResolver: ModelResolver;
-  leads: LeadsService;
   retriever: Retriever;
   endUserTokens: EndUserTokens;
   leases: AnswerLeases;
   logger: Logger;
-  /** Announces the turn (not awaited: a subscriber never slows or fails it). */
+  /**
+   * Announces the turn. Only the webhook outbox is waited for (`notifyDurably`, before the turn is
+   * acknowledged); other subscribers never slow or fail it.
+   */
   events: EventPublisher;
   /** The bot's actions, offered to the model as tools (absent: no tool calling). */
   actions?: ActionsService;
@@ -109,8 +110,6 @@ export class ChatService {
         metadata: turn.metadata,
         pageUrl: turn.pageUrl,
       });
-
-      if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
 
       const existing = turn.clientMessageId
         ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
