@@ -257,9 +257,11 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   ]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
-  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a
-  // visitor gives after the bot asked for one becomes a lead.
+  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, a lead left before
+  // the first message is linked to the conversation that message starts, and an email a visitor gives after
+  // the bot asked for one becomes a lead.
   events.subscribe('answer.completed', (event) => unanswered.recordGap(event));
+  events.subscribe('conversation.created', (event) => leads.attachVisitorConversation(event));
   const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
   events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
@@ -267,7 +269,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     conversations,
     usage,
     modelResolver,
-    leads,
     retriever: knowledge.retriever,
     endUserTokens,
     leases: answerLeases,

@@ -64,7 +64,7 @@ async function noteModelFailure(
   error: ModelUnavailableError,
 ): Promise<void> {
   const organizationId = ctx.bot.organizationId.toString();
-  deps.events.notify('integration.failed', {
+  const announced = deps.events.notifyDurably('integration.failed', {
     organizationId,
     chatbotId: ctx.bot._id.toString(),
     integrationId: botModels?.connection?.integrationId ?? null,
@@ -73,6 +73,9 @@ async function noteModelFailure(
     reason: error.message,
     attempts: error.retries + 1,
   });
+  await announced.catch((recordError: unknown) =>
+    deps.logger.error({ err: recordError }, 'could not record integration.failed'),
+  );
   await deps.usage.recordModelFailure(organizationId).catch(() => undefined);
   await deps.usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
   deps.logger.warn(
@@ -248,8 +251,9 @@ export async function* generateAnswer(
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
-    // A turn paused for the visitor's approval completes when it is answered (see continue-turn.ts), once.
-    if (!pendingAction) deps.events.notify('answer.completed', answerCompleted(ctx));
+    // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
+    // completes when it is answered (see continue-turn.ts), once.
+    if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
@@ -267,7 +271,12 @@ export async function* generateAnswer(
         logger.error({ err: saveError }, 'could not mark an answer as failed');
         return false;
       });
-    if (marked) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
+    if (marked) {
+      // Stored before the turn reports its error; a failure to store is logged, the turn's error still goes out.
+      await deps.events
+        .notifyDurably('answer.failed', { ...turnIds(ctx), reason })
+        .catch((recordError: unknown) => logger.error({ err: recordError }, 'could not record answer.failed'));
+    }
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (error instanceof ModelUnavailableError) {
       await noteModelFailure(deps, ctx, botModels, error);

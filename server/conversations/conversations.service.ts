@@ -548,7 +548,7 @@ export class ConversationsService {
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
     await this.changed(doc, [doc.createdAt]);
-    this.events.notify('message.feedback', {
+    await this.events.notifyDurably('message.feedback', {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc.chatbotId.toString(),
       conversationId: doc.conversationId.toString(),
