@@ -9,6 +9,13 @@ const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   cosine: null,
   margin: 0.3,
   lexical: true,
+  titled: 0,
+  missing: 0,
+  unknown: 0,
+  cosineGap: null,
+  lexicalRank: 1,
+  vectorRank: null,
+  kindHeld: null,
   ...overrides,
 });
 

@@ -19,6 +19,19 @@ export interface AnswerEvidence {
   margin: number;
   /** The question has content words the lexical index can use (not only codes or single letters). */
   lexical: boolean;
+  /** Weighted share of the question's content words in the best passage's title and heading (0..1). */
+  titled: number;
+  /** Weight share of the heaviest question word the best passage lacks (0..1; 0 when it holds all). */
+  missing: number;
+  /** Weight share of the question's words the bot's knowledge never uses (0..1). */
+  unknown: number;
+  /** How far the best cosine leads the second best among all chunks; null without vectors. */
+  cosineGap: number | null;
+  /** Rank (1-based) of the best passage in the lexical list, and in the vector list (null when absent or no vectors). */
+  lexicalRank: number | null;
+  vectorRank: number | null;
+  /** The question asks for a kind of value (amount, time, count...) and the passage holds one (1), none (0), or no kind (null). */
+  kindHeld: number | null;
 }
 
 /** Cosine below which a passage is not close at all, and the span above it that counts as very close (MiniLM-like models). */
@@ -76,4 +89,25 @@ export function withModelVerdict(confidence: number, answer: string, passages: A
   const source = termsOf(cited.map((passage) => passage!.text).join(' '));
   const held = [...words].filter((word) => source.has(word)).length;
   return held / words.size >= GROUNDED_SHARE ? Math.max(confidence, GROUNDED_CONFIDENCE) : confidence;
+}
+
+/** The evidence as the confidence model's inputs, in the order of its coefficients. */
+export function featuresOf(evidence: AnswerEvidence): number[] {
+  const all: Record<string, number> = {
+    cov: evidence.coverage,
+    foc: evidence.focus,
+    tit: evidence.titled,
+    mis: evidence.missing,
+    unk: evidence.unknown,
+    mar: evidence.margin,
+    clo: evidence.cosine === null ? 0 : closeness(evidence.cosine),
+    cos: evidence.cosine ?? 0,
+    gap: evidence.cosineGap ?? 0,
+    kmiss: evidence.kindHeld === 0 ? 1 : 0,
+    khit: evidence.kindHeld === 1 ? 1 : 0,
+    lr1: evidence.lexicalRank === 1 ? 1 : 0,
+    vr1: evidence.vectorRank === 1 ? 1 : 0,
+    full: evidence.coverage >= 0.99 ? 1 : 0,
+  };
+  return (process.env.FIT_FEATURES ?? 'cov,foc,mis,unk,mar,clo,kmiss').split(',').map((name) => all[name]!);
 }
