@@ -5,13 +5,21 @@
  * is kept with whether the question is answerable. A logistic regression (L2, gradient descent) is
  * fitted on the tune half only and scored on both halves; the coefficients it prints are the ones
  * to check into `confidence.ts`. Same data and split as `answer-quality.bench.ts`.
- * Run: npx tsx bench/answer-quality-fit.ts   (EMBEDDINGS_URL as for the bench; BENCH_DUMP=1 lists every question)
+ * Run: npx tsx bench/answer-quality-fit.ts   (EMBEDDINGS_URL as for the bench; FIT_FEATURES=a,b and FIT_L2=x
+ * try other models; BENCH_DUMP=1 lists every question with its evidence)
  */
 import { createHash } from 'node:crypto';
 import { BotIndex, type IndexedChunk } from '../server/knowledge/index/bot-index.js';
 import type { IndexCache } from '../server/knowledge/index/index-cache.js';
 import { KnowledgeRetriever } from '../server/knowledge/knowledge.retriever.js';
-import { confidenceOf, featuresOf, type AnswerEvidence } from '../server/knowledge/confidence.js';
+import {
+  CONFIDENCE_MODELS,
+  confidenceOf,
+  featureValues,
+  FEATURES,
+  type AnswerEvidence,
+  type FeatureName,
+} from '../server/knowledge/confidence.js';
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import type { EmbeddingModel } from '../server/llm/model-client.js';
 import type { Logger } from '../server/logger.js';
@@ -105,20 +113,29 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
   return out;
 }
 
-/** Logistic regression by batch gradient descent with an L2 penalty (not on the intercept). */
+/**
+ * Logistic regression with an L2 penalty (not on the intercept), by gradient descent on
+ * standardised features; the coefficients returned are for the raw features, intercept first.
+ */
 function fit(x: number[][], y: number[], l2: number): number[] {
-  const w = new Array<number>(x[0]!.length + 1).fill(0);
-  for (let step = 0; step < Number(process.env.FIT_STEPS ?? 4000); step += 1) {
+  const dims = x[0]!.length;
+  const mean = Array.from({ length: dims }, (_, j) => x.reduce((s, row) => s + row[j]!, 0) / x.length);
+  const sd = Array.from({ length: dims }, (_, j) =>
+    Math.max(1e-6, Math.sqrt(x.reduce((s, row) => s + (row[j]! - mean[j]!) ** 2, 0) / x.length)),
+  );
+  const z = x.map((row) => row.map((v, j) => (v - mean[j]!) / sd[j]!));
+  const w = new Array<number>(dims + 1).fill(0);
+  for (let step = 0; step < 3000; step += 1) {
     const grad = new Array<number>(w.length).fill(0);
-    x.forEach((row, i) => {
-      const z = w[0]! + row.reduce((sum, v, j) => sum + v * w[j + 1]!, 0);
-      const err = 1 / (1 + Math.exp(-z)) - y[i]!;
+    z.forEach((row, i) => {
+      const err = 1 / (1 + Math.exp(-(w[0]! + row.reduce((sum, v, j) => sum + v * w[j + 1]!, 0)))) - y[i]!;
       grad[0]! += err;
       row.forEach((v, j) => (grad[j + 1]! += err * v));
     });
-    for (let j = 0; j < w.length; j += 1) w[j]! -= (0.5 * (grad[j]! / x.length + (j > 0 ? l2 * w[j]! : 0)));
+    for (let j = 0; j < w.length; j += 1) w[j]! -= 0.5 * (grad[j]! / z.length + (j > 0 ? l2 * w[j]! : 0));
   }
-  return w;
+  const raw = w.slice(1).map((v, j) => v / sd[j]!);
+  return [w[0]! - raw.reduce((sum, v, j) => sum + v * mean[j]!, 0), ...raw];
 }
 
 function score(label: string, list: Row[], conf: (row: Row) => number): void {
@@ -139,17 +156,21 @@ const url = process.env.EMBEDDINGS_URL;
 const data = await rows(url ? openAiEmbeddings(url, process.env.EMBEDDINGS_MODEL ?? 'all-MiniLM-L6-v2') : null);
 const tune = data.filter((r) => r.split === 'tune');
 const heldOut = data.filter((r) => r.split === 'held-out');
-const l2 = Number(process.env.FIT_L2 ?? 0.01);
+// The model the product uses for this mode, unless FIT_FEATURES names others (comma-separated, from FEATURES).
+const model = url ? CONFIDENCE_MODELS.vectors : CONFIDENCE_MODELS.words;
+const names = (process.env.FIT_FEATURES?.split(',') ?? model.features) as FeatureName[];
+for (const name of names) if (!(name in FEATURES)) throw new Error(`FIT_FEATURES: unknown feature ${name}`);
+const featuresOf = (evidence: AnswerEvidence) => featureValues(evidence, names);
+const l2 = Number(process.env.FIT_L2 ?? (url ? 0.3 : 0.1));
 const w = fit(
   tune.map((r) => featuresOf(r.evidence)),
   tune.map((r) => (r.answerable ? 1 : 0)),
   l2,
 );
-console.log(`${url ? 'with embeddings' : 'lexical only'}: fitted on ${tune.length} tune questions, L2 ${l2}`);
+console.log(`${url ? 'with embeddings' : 'lexical only'}: fitted on ${tune.length} tune questions, L2 ${l2}, features ${names.join(', ')}`);
 console.log(`coefficients (intercept first): [${w.map((v) => v.toFixed(3)).join(', ')}]`);
 // Leave-one-out on the tune half: what a fit would score on questions it did not see, without touching held-out.
 {
-  const bias = Number(process.env.FIT_BIAS ?? 0);
   let kept = 0;
   let low = 0;
   tune.forEach((row, i) => {
@@ -160,12 +181,12 @@ console.log(`coefficients (intercept first): [${w.map((v) => v.toFixed(3)).join(
       l2,
     );
     const f = featuresOf(row.evidence);
-    const p = 1 / (1 + Math.exp(-(wi[0]! + bias + f.reduce((s, v, j) => s + v * wi[j + 1]!, 0))));
+    const p = 1 / (1 + Math.exp(-(wi[0]! + f.reduce((s, v, j) => s + v * wi[j + 1]!, 0))));
     if (row.answerable && p >= 0.5) kept += 1;
     if (!row.answerable && p < 0.5) low += 1;
   });
   const a = tune.filter((r) => r.answerable).length;
-  console.log(`tune leave-one-out (bias ${bias}): unanswerable < 0.5 ${((100 * low) / (tune.length - a)).toFixed(1)} %  answerable ≥ 0.5 ${((100 * kept) / a).toFixed(1)} %`);
+  console.log(`tune, leave-one-out: unanswerable < 0.5 ${((100 * low) / (tune.length - a)).toFixed(1)} %  answerable ≥ 0.5 ${((100 * kept) / a).toFixed(1)} %`);
 }
 const fitted = (row: Row) => {
   const f = featuresOf(row.evidence);
