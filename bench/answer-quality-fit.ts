@@ -167,7 +167,9 @@ const w = fit(
   tune.map((r) => (r.answerable ? 1 : 0)),
   l2,
 );
-console.log(`${url ? 'with embeddings' : 'lexical only'}: fitted on ${tune.length} tune questions, L2 ${l2}, features ${names.join(', ')}`);
+console.log(
+  `${url ? 'with embeddings' : 'lexical only'}: fitted on ${tune.length} tune questions, L2 ${l2}, features ${names.join(', ')}`,
+);
 console.log(`coefficients (intercept first): [${w.map((v) => v.toFixed(3)).join(', ')}]`);
 // Leave-one-out on the tune half: what a fit would score on questions it did not see, without touching held-out.
 {
@@ -186,7 +188,9 @@ console.log(`coefficients (intercept first): [${w.map((v) => v.toFixed(3)).join(
     if (!row.answerable && p < 0.5) low += 1;
   });
   const a = tune.filter((r) => r.answerable).length;
-  console.log(`tune, leave-one-out: unanswerable < 0.5 ${((100 * low) / (tune.length - a)).toFixed(1)} %  answerable ≥ 0.5 ${((100 * kept) / a).toFixed(1)} %`);
+  console.log(
+    `tune, leave-one-out: unanswerable < 0.5 ${((100 * low) / (tune.length - a)).toFixed(1)} %  answerable ≥ 0.5 ${((100 * kept) / a).toFixed(1)} %`,
+  );
 }
 const fitted = (row: Row) => {
   const f = featuresOf(row.evidence);

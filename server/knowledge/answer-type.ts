@@ -20,7 +20,8 @@ const KINDS: AnswerKind[] = [
   // An amount of money: a price, fee or cost (free is an amount too).
   {
     asks: /\bhow much\b.*\b(?:cost|charge|pay|price|fee)|\b(?:price|cost|fee|charge) (?:of|for)\b|\bhow much is\b|\bhow much does\b/i,
-    holds: /[$€£¥]\s?\d|\d\s?(?:[$€£¥]|euros?|dollars?|pounds?|usd|eur|gbp|cents?)\b|\bfree\b|\bno (?:charge|fee|cost)\b|\bper cent|%/i,
+    holds:
+      /[$€£¥]\s?\d|\d\s?(?:[$€£¥]|euros?|dollars?|pounds?|usd|eur|gbp|cents?)\b|\bfree\b|\bno (?:charge|fee|cost)\b|\bper cent|%/i,
   },
   // How often: a frequency.
   {
@@ -33,12 +34,16 @@ const KINDS: AnswerKind[] = [
   // A clock time.
   {
     asks: /\bwhat time\b|\bat what hour\b|\bhow late\b|\bhow early\b/i,
-    holds: /\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.|h)\b|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b|\b24\/7\b|\baround the clock\b/i,
+    holds:
+      /\b\d{1,2}(?:[:.]\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.|h)\b|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b|\b24\/7\b|\baround the clock\b/i,
   },
   // A count or a duration.
   {
     asks: /\bhow (?:many|long|soon|fast|quickly|old)\b|\bhow much time\b|\bwhat (?:age|year)\b|\bwithin how\b/i,
-    holds: new RegExp(`${NUMBER}|\\b(?:${UNITS})s?\\b|\\b(?:immediately|instantly|same day|next day|overnight|tomorrow|never|no limit|unlimited|forever|any time)\\b`, 'i'),
+    holds: new RegExp(
+      `${NUMBER}|\\b(?:${UNITS})s?\\b|\\b(?:immediately|instantly|same day|next day|overnight|tomorrow|never|no limit|unlimited|forever|any time)\\b`,
+      'i',
+    ),
   },
   // A day or date.
   {

@@ -117,7 +117,7 @@ export class KnowledgeRetriever implements Retriever {
     target: RetrievalTarget,
     query: string,
     options: { limit?: number; signal?: AbortSignal; embeddings?: EmbeddingModel | null } = {},
-  ): Promise<Retrieval & { evidence?: AnswerEvidence | null }> {
+  ): Promise<Retrieval & { evidence?: AnswerEvidence }> {
     const limit = Math.min(Math.max(options.limit ?? 5, 1), 50);
     if (!Types.ObjectId.isValid(target.chatbotId) || !query.trim()) return { passages: [], confidence: 0 };
     // The bot's embedding model is looked up while the index is checked, to save a round trip.
@@ -153,9 +153,9 @@ export class KnowledgeRetriever implements Retriever {
       excerpt: excerptFor(chunk.text, query),
       score,
     }));
-    const evidence = ranked[0] ? evidenceOf(query, ranked, weights, index, lexicalIds, vector) : null;
-    const confidence = evidence ? confidenceOf(evidence) : 0;
-    return { passages, confidence: Number(confidence.toFixed(4)), evidence };
+    if (!ranked[0]) return { passages, confidence: 0 };
+    const evidence = evidenceOf(query, ranked, weights, index, lexicalIds, vector);
+    return { passages, confidence: Number(confidenceOf(evidence).toFixed(4)), evidence };
   }
 
   private async embeddingsOf(target: RetrievalTarget): Promise<EmbeddingModel | null> {

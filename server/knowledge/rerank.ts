@@ -88,7 +88,8 @@ export function rerank(
   return candidates
     .map((candidate, order) => {
       const measured = measure(candidate.chunk, weights, synonyms);
-      const score = FUSED_WEIGHT * candidate.fused + FOCUS_WEIGHT * measured.focus + COVERAGE_WEIGHT * measured.coverage;
+      const score =
+        FUSED_WEIGHT * candidate.fused + FOCUS_WEIGHT * measured.focus + COVERAGE_WEIGHT * measured.coverage;
       return { ...candidate, ...measured, score, order };
     })
     .sort((a, b) => b.score - a.score || a.order - b.order)
