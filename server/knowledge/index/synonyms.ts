@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -38,13 +38,6 @@ function open(): WordNet | null {
     wordnet = null;
   }
   return wordnet;
-}
-
-/** Closes the data files (tests and shutdown); the next lookup opens them again. */
-export function closeSynonyms(): void {
-  if (wordnet) for (const fd of wordnet.data) closeSync(fd);
-  wordnet = undefined;
-  remembered.clear();
 }
 
 const SPACE = 0x20;
