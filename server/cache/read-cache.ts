@@ -10,20 +10,37 @@ export class ReadCache<T> {
   private readonly entries = new Map<string, { value: T; expiresAt: number }>();
   /** Bumped by every invalidation; a load started under an older generation is returned but not kept. */
   private generation = 0;
+  /** Reads in flight by key, shared by callers that miss together; an invalidation detaches them. */
+  private readonly loading = new Map<string, Promise<T | null>>();
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries = 10_000,
   ) {}
 
-  /** The cached value of `key`, or what `load` reads (kept unless `key` was invalidated meanwhile). */
-  async get(key: string, load: () => Promise<T | null>): Promise<T | null> {
+  /**
+   * The cached value of `key`, or what `load` reads (kept unless `key` was invalidated meanwhile). Callers
+   * missing the same key together share one read, so an expiry under load costs one round trip, not one each.
+   */
+  get(key: string, load: () => Promise<T | null>): Promise<T | null> {
     const hit = this.peek(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return Promise.resolve(hit);
+    const running = this.loading.get(key);
+    if (running) return running;
     const generation = this.generation;
-    const value = await load();
-    if (value !== null && generation === this.generation) this.set(key, value);
-    return value;
+    const loaded = load().then(
+      (value) => {
+        if (this.loading.get(key) === loaded) this.loading.delete(key);
+        if (value !== null && generation === this.generation) this.set(key, value);
+        return value;
+      },
+      (error: unknown) => {
+        if (this.loading.get(key) === loaded) this.loading.delete(key);
+        throw error;
+      },
+    );
+    this.loading.set(key, loaded);
+    return loaded;
   }
 
   /** Reads with `load` and keeps the value under `keyOf(value)` (for lookups by another unique field). */
@@ -52,10 +69,12 @@ export class ReadCache<T> {
   invalidate(key: string): void {
     this.generation += 1;
     this.entries.delete(key);
+    this.loading.delete(key);
   }
 
   clear(): void {
     this.generation += 1;
     this.entries.clear();
+    this.loading.clear();
   }
 }

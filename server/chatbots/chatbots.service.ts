@@ -159,10 +159,11 @@ export class ChatbotsService {
     const id = '_id' in filter ? idOrSlug.toLowerCase() : this.slugs.get(filter.slug);
     const hit = id === undefined ? undefined : this.cache.peek(id);
     if (hit && ('_id' in filter || hit.slug === filter.slug)) return hit;
-    const raw = await this.cache.fill(
-      () => this.models.Chatbot.findOne(filter).lean<ChatbotRaw>().exec(),
-      (bot) => bot._id.toString(),
-    );
+    const load = () => this.models.Chatbot.findOne(filter).lean<ChatbotRaw>().exec();
+    const raw =
+      '_id' in filter
+        ? await this.cache.get(idOrSlug.toLowerCase(), load)
+        : await this.cache.fill(load, (bot) => bot._id.toString());
     if (raw) {
       if (this.slugs.size >= 10_000) this.slugs.clear();
       this.slugs.set(raw.slug, raw._id.toString());
