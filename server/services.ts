@@ -227,6 +227,7 @@ export function createServices(
     policy: urlPolicy,
     logger,
     assertChatbot: async (organizationId, chatbotId) => void (await chatbots.find(organizationId, chatbotId)),
+    invalidations,
   });
   webhooks.subscribeTo(events);
   // Actions call only the host saved with them, through the same address rules as URL sources.
