@@ -8,18 +8,13 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { InvalidationBus } from '../cache/invalidation-bus.js';
 import { ReadCache } from '../cache/read-cache.js';
-import type { ChatbotModel, ChatbotRecord } from './chatbot.model.js';
+import type { ChatbotDoc, ChatbotModel, ChatbotRecord } from './chatbot.model.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
 /** How long a bot read stays cached when no invalidation arrives (a safety net: writers invalidate). */
 export const CHATBOT_CACHE_MS = 10_000;
 /** The bot document as read (lean), the form the cache keeps. */
-type ChatbotRaw = Parameters<ChatbotModel['hydrate']>[0] & {
-  _id: Types.ObjectId;
-  organizationId: Types.ObjectId;
-  slug: string;
-  status?: string;
-};
+type ChatbotRaw = ChatbotDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 
 /** Lowercase-hyphenated slug from a name, e.g. "Acme Help Desk!" → "acme-help-desk". */
 export function slugify(name: string): string {
@@ -216,12 +211,15 @@ export class ChatbotsService {
   }
 
   /** What resolving the bot's models needs (its organization and model settings), or null when it is gone. */
-  async modelSettingsOf(chatbotId: string, organizationId?: string) {
-    const filter = {
-      _id: new Types.ObjectId(chatbotId),
-      ...(organizationId ? { organizationId: new Types.ObjectId(organizationId) } : {}),
-    };
-    return this.models.Chatbot.findOne(filter, { organizationId: 1, modelSettings: 1 }).lean();
+  async modelSettingsOf(
+    chatbotId: string,
+    organizationId?: string,
+  ): Promise<Pick<ChatbotRaw, '_id' | 'organizationId' | 'modelSettings'> | null> {
+    const raw = Types.ObjectId.isValid(chatbotId)
+      ? await this.cachedRaw(new Types.ObjectId(chatbotId).toString())
+      : null;
+    if (!raw || (organizationId && raw.organizationId.toString() !== organizationId)) return null;
+    return { _id: raw._id, organizationId: raw.organizationId, modelSettings: raw.modelSettings };
   }
 
   /** The organization's oldest active bot, or null. */
