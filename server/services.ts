@@ -53,6 +53,7 @@ import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
 import { WidgetHub } from './widget/widget-hub.js';
 import { DomainEventBus } from './events/domain-events.js';
+import { InvalidationBus } from './cache/invalidation-bus.js';
 import { createWebhookModels, Webhooks } from './webhooks/webhooks.js';
 
 /**
@@ -108,8 +109,16 @@ export async function ensureCollections(models: Models): Promise<void> {
   }
 }
 
-/** Every service of the app, wired once; transport adapters receive what they need from here. */
-export function createServices(models: Models, config: Config, logger: Logger) {
+/**
+ * Every service of the app, wired once; transport adapters receive what they need from here. `invalidations`
+ * carries cache invalidations to every node (over Redis when configured; this process alone by default).
+ */
+export function createServices(
+  models: Models,
+  config: Config,
+  logger: Logger,
+  invalidations: InvalidationBus = new InvalidationBus(),
+) {
   const secrets = new SecretBox(config.SECRET_KEY);
   // A subscriber's failure is logged; a turn or ingestion that announced the event carries on.
   const events = new DomainEventBus((error, event) =>
@@ -130,6 +139,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     secrets,
     integrationExists: (organizationId, id): Promise<boolean> => integrations.exists(organizationId, id),
     events,
+    invalidations,
   });
   const usage = new UsageService(
     { Usage: models.Usage },
@@ -216,6 +226,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     policy: urlPolicy,
     logger,
     assertChatbot: async (organizationId, chatbotId) => void (await chatbots.find(organizationId, chatbotId)),
+    invalidations,
   });
   webhooks.subscribeTo(events);
   // Actions call only the host saved with them, through the same address rules as URL sources.

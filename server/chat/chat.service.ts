@@ -11,7 +11,7 @@ import type { ModelResolver } from '../llm/model-resolver.js';
 import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
-import { announceChange, generateAnswer, type AnswerContext } from './answer.js';
+import { announceChange, generateAnswer, startKnowledge, type AnswerContext } from './answer.js';
 import { storedResult } from './chat-result.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
@@ -106,6 +106,8 @@ export class ChatService {
     const bot = await chatbots.find(turn.organizationId, turn.chatbot);
     if (bot.status !== 'active')
       throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
+    // Retrieval reads only the knowledge, so it runs while the turn's records are written.
+    const knowledge = startKnowledge(this.deps, bot, turn.message, signal);
     // The quota is reserved before the turn (one conditional $inc), and given back when the turn
     // answers nothing: a replayed answer and a failure before any answer text do not count.
     let reservation: QuotaReservation | null = null;
@@ -138,17 +140,20 @@ export class ChatService {
       reservation ??= await usage.reserveMessage(turn.organizationId);
 
       let userMessage: MessageRecord;
+      let answer: MessageRecord;
       try {
-        userMessage =
-          existing ??
-          (await conversations.createUserMessage(
-            conversation,
-            turn.message,
-            turn.clientMessageId ?? `gen:${randomUUID()}`,
-          ));
+        // A new message and its pending answer are one write; a retried one gets its answer reused or created.
+        ({ userMessage, answer } = existing
+          ? { userMessage: existing, answer: await this.prepareAnswer(existing, true) }
+          : await conversations.createTurnMessages(
+              conversation,
+              turn.message,
+              turn.clientMessageId ?? `gen:${randomUUID()}`,
+              this.deps.leases.claim(),
+            ));
       } catch (error) {
         // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
-        if (isDuplicateKeyError(error) && turn.clientMessageId) {
+        if (!existing && isDuplicateKeyError(error) && turn.clientMessageId) {
           const winner = await conversations.findUserMessage(conversation._id, turn.clientMessageId);
           if (winner) {
             yield* this.replay(winner, signal);
@@ -157,16 +162,18 @@ export class ChatService {
         }
         throw error;
       }
-      const [answer, messageCount] = await Promise.all([
-        this.prepareAnswer(userMessage, existing !== null),
+      // The counters and the analytics mark are independent writes: both at once. A conversation that had no
+      // message when opened may be new, so its creation time is marked too (a spare mark costs one recount).
+      const [messageCount] = await Promise.all([
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
+        announceChange(this.deps, answer, [
+          ...(conversation.messageCount === 0 ? [conversation.createdAt] : []),
+          userMessage.createdAt,
+          answer.createdAt,
+        ]),
       ]);
+      // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).
       if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
-      await announceChange(this.deps, answer, [
-        ...(messageCount === 1 ? [conversation.createdAt] : []),
-        userMessage.createdAt,
-        answer.createdAt,
-      ]);
 
       yield {
         type: 'accepted',
@@ -184,7 +191,10 @@ export class ChatService {
         answer,
         question: userMessage.content ?? turn.message,
         history: turn.history ?? null,
+        // The conversation's first message has no history to read.
+        firstMessage: messageCount === 1,
         startedAt,
+        knowledge,
       };
       for await (const event of generateAnswer(this.deps, context, signal)) {
         // Any answer text sent (even cut short later) counts as an answered message.

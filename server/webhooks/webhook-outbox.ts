@@ -1,6 +1,8 @@
 import { Types } from 'mongoose';
 import type { WebhookEventType } from '../../shared/schemas/webhooks.js';
 import type { Logger } from '../logger.js';
+import type { InvalidationBus } from '../cache/invalidation-bus.js';
+import { ReadCache } from '../cache/read-cache.js';
 import {
   LeaseQueue,
   queuedJobState,
@@ -37,6 +39,16 @@ export function messageIdOf(eventId: Types.ObjectId | string): string {
   return `msg_${eventId.toString()}`;
 }
 
+/** How long an organization's endpoint list stays cached when no invalidation arrives. */
+const WEBHOOK_ENDPOINTS_CACHE_MS = 5_000;
+
+/** What matching an event to endpoints reads of each enabled endpoint. */
+interface EndpointFilter {
+  _id: Types.ObjectId;
+  events: string[];
+  chatbotId?: Types.ObjectId | null;
+}
+
 /**
  * The webhook outbox. An event is written as one document, then fanned out to one delivery per endpoint it
  * matched. The single insert is the durable point: a crash before the fan-out finishes leaves an outbox row
@@ -46,6 +58,11 @@ export function messageIdOf(eventId: Types.ObjectId | string): string {
 export class WebhookOutbox {
   private readonly fanOutQueue: LeaseQueue<WebhookEventRecord>;
   private readonly fanningOut = new Set<Promise<void>>();
+  /**
+   * Each organization's enabled endpoints, read by every event (three per chat turn). Every write of an
+   * endpoint invalidates its organization on every node (`WEBHOOK_ENDPOINTS_CACHE_MS` bounds a lost one).
+   */
+  private readonly endpoints = new ReadCache<EndpointFilter[]>(WEBHOOK_ENDPOINTS_CACHE_MS);
 
   constructor(
     private readonly models: WebhookModels,
@@ -53,7 +70,12 @@ export class WebhookOutbox {
     private readonly deliveriesQueued: (ids: Types.ObjectId[]) => void,
     private readonly logger: Logger,
     pollMs: number,
+    invalidations: InvalidationBus,
   ) {
+    invalidations.subscribe('webhooks', {
+      onKey: (organizationId) => this.endpoints.invalidate(organizationId),
+      onReset: () => this.endpoints.clear(),
+    });
     this.fanOutQueue = new LeaseQueue<WebhookEventRecord>(
       models.WebhookEvent as unknown as JobCollection,
       { process: async (job: LeasedJob<WebhookEventRecord>) => void (await this.fanOut(job.record)) },
@@ -166,17 +188,18 @@ export class WebhookOutbox {
   }
 
   private async matching(organizationId: Types.ObjectId, type: string, chatbotId: string | null) {
-    const endpoints = await this.models.Webhook.find(
-      {
-        organizationId,
-        enabled: true,
-        events: { $in: [type, '*'] },
-        chatbotId:
-          chatbotId && Types.ObjectId.isValid(chatbotId) ? { $in: [null, new Types.ObjectId(chatbotId)] } : null,
-      },
-      { _id: 1 },
-    ).lean();
-    return endpoints.map((endpoint) => endpoint._id);
+    const endpoints = await this.endpoints.get(organizationId.toString(), () =>
+      this.models.Webhook.find({ organizationId, enabled: true }, { _id: 1, events: 1, chatbotId: 1 })
+        .lean<EndpointFilter[]>()
+        .exec(),
+    );
+    return (endpoints ?? [])
+      .filter(
+        (endpoint) =>
+          (endpoint.events.includes(type) || endpoint.events.includes('*')) &&
+          (!endpoint.chatbotId || endpoint.chatbotId.toString() === chatbotId),
+      )
+      .map((endpoint) => endpoint._id);
   }
 
   /** Creates the event's missing deliveries; answers the ids of all of them. */
