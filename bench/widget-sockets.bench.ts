@@ -38,6 +38,8 @@ interface ClientReport {
   ackMs: number[];
   firstChunkMs: number[];
   doneMs: number[];
+  /** `chat:chunk` events received per answer. */
+  chunkCounts: number[];
   errors: Record<string, number>;
 }
 
@@ -63,6 +65,7 @@ async function runClients(url: string, bot: string): Promise<void> {
     ackMs: [],
     firstChunkMs: [],
     doneMs: [],
+    chunkCounts: [],
     errors: {},
   };
   const sockets: Client[] = [];
@@ -117,7 +120,7 @@ async function runClients(url: string, bot: string): Promise<void> {
   const ask = (socket: Client) =>
     new Promise<void>((resolve) => {
       const started = performance.now();
-      let chunked = false;
+      let chunks = 0;
       const timer = setTimeout(() => end('Timeout'), ANSWER_TIMEOUT_MS);
       const end = (error: string | null) => {
         clearTimeout(timer);
@@ -125,15 +128,17 @@ async function runClients(url: string, bot: string): Promise<void> {
         socket.off('chat:done');
         socket.off('chat:error');
         if (error) count(report.errors, error);
-        else report.doneMs.push(performance.now() - started);
+        else {
+          report.doneMs.push(performance.now() - started);
+          report.chunkCounts.push(chunks);
+        }
         resolve();
       };
       socket.on('chat:chunk', () => {
-        if (chunked) return;
-        chunked = true;
-        report.firstChunkMs.push(performance.now() - started);
+        chunks += 1;
+        if (chunks === 1) report.firstChunkMs.push(performance.now() - started);
       });
-      socket.once('chat:done', () => end(chunked ? null : 'DoneWithoutChunk'));
+      socket.once('chat:done', () => end(chunks > 0 ? null : 'DoneWithoutChunk'));
       socket.once('chat:error', ({ error }) => end(`chat:error ${error.name}`));
       socket
         .timeout(ANSWER_TIMEOUT_MS)
@@ -202,6 +207,10 @@ async function main(): Promise<void> {
     console.log(`send to ack (stored):  ${fmt(report.ackMs)}`);
     console.log(`send to first chunk:   ${fmt(report.firstChunkMs)}`);
     console.log(`send to done:          ${fmt(report.doneMs)}`);
+    const frames = report.chunkCounts.reduce((sum, n) => sum + n, 0);
+    console.log(
+      `chunk events per answer: ${report.chunkCounts.length ? (frames / report.chunkCounts.length).toFixed(1) : 'n/a'} on average`,
+    );
     console.log(`message errors: ${JSON.stringify(report.errors)}`);
   } finally {
     await bench.stop();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
@@ -51,6 +52,8 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
   const io = new Server<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>(httpServer, {
     cors: { origin: true, methods: ['GET', 'POST'], credentials: false },
     maxHttpBufferSize: 256 * 1024,
+    // Answers are small JSON frames: compressing each costs more CPU (and zlib memory per socket) than it saves.
+    perMessageDeflate: false,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
   });
   let redis: RedisClient | null = null;
@@ -62,6 +65,8 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
 
   const namespace: WidgetNamespace = io.of(WIDGET_NAMESPACE);
   const stopping = new AbortController();
+  // Every running turn follows this signal (one listener each, removed when it ends): no leak at hundreds at once.
+  setMaxListeners(0, stopping.signal);
   let draining = false;
   // Answers still streaming; close() waits for them so each is stored before the database closes.
   const turns = new Set<Promise<void>>();
