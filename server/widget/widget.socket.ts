@@ -15,6 +15,7 @@ import type { Services } from '../services.js';
 import { clientIp, clientIpKey } from '../http/client-ip.js';
 import type { WidgetAccess } from './widget-access.js';
 import { registerWidgetHandlers } from './widget-handlers.js';
+import { TurnAdmission } from './turn-admission.js';
 import { acceptHandshake, handshakeError, type WidgetSocket } from './widget-handshake.js';
 import { botRoom, visitorRoom, type WidgetNamespace } from './widget-hub.js';
 import type { WidgetLimits } from './widget-limits.js';
@@ -38,6 +39,14 @@ export interface WidgetSocketServer {
    */
   close(graceMs: number): Promise<void>;
 }
+
+/**
+ * Widget turns being stored at once per server; later sends wait their turn in order. A turn's
+ * storing phase is a few database round trips, so this many keep the connection pool (20) busy
+ * without every turn of a burst waiting behind every other one. Not lower: a resent message waits
+ * up to 2 s for its first answer while holding its place.
+ */
+const TURNS_STORED_AT_ONCE = 16;
 
 /** How long a dropped widget's session (rooms, data, missed events) is kept for it to resume. */
 const RECOVERY_WINDOW_MS = 2 * 60_000;
@@ -71,6 +80,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
   // Answers still streaming; close() waits for them so each is stored before the database closes.
   const turns = new Set<Promise<void>>();
   const visitorTokens = new WeakMap<WidgetSocket, string>();
+  const admission = new TurnAdmission(TURNS_STORED_AT_ONCE);
 
   namespace.use((socket, next) => {
     // Counted before anything is looked up, so a flood of handshakes costs no database work.
@@ -105,6 +115,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
       ipKey: clientIpKey(clientIp(socket.request)),
       draining: () => draining,
       signal: stopping.signal,
+      admission,
       track: (turn) => {
         turns.add(turn);
         void turn.finally(() => turns.delete(turn));
