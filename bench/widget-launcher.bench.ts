@@ -47,22 +47,24 @@ async function launcherTimes(
   await page.locator('wisp-widget .launcher').waitFor({ state: 'visible' });
   // Plain expressions only: tsx wraps named inner functions in a helper the page does not have.
   await page.waitForFunction(() => performance.getEntriesByName('wisp:launcher-visible').length > 0);
-  // The bot's config is on the launcher once its label names the bot (checked every frame).
-  const configAt = await page.waitForFunction(
-    () =>
-      /Open chat with /.test(
-        document.querySelector('wisp-widget')?.shadowRoot?.querySelector('.launcher')?.getAttribute('aria-label') ?? '',
-      ) && performance.now(),
-    undefined,
-    { polling: 'raf' },
-  );
-  const configured = (await configAt.jsonValue()) as number;
+  await page.waitForFunction(() => (window as { wispConfigAt?: number }).wispConfigAt !== undefined);
+  const configured = await page.evaluate(() => (window as { wispConfigAt?: number }).wispConfigAt!);
   return page.evaluate((configuredAt) => {
     const scriptStart = performance.getEntriesByName('wisp:script-start')[0]!.startTime;
     const visible = performance.getEntriesByName('wisp:launcher-visible')[0]!.startTime;
     return { fromScript: visible - scriptStart, fromNavigation: visible, configFromScript: configuredAt - scriptStart };
   }, configured);
 }
+
+/** Runs in the page before its scripts (a string, so tsx adds no helpers to it). */
+const WATCH_CONFIG = `(() => {
+  const check = () => {
+    const label = document.querySelector('wisp-widget')?.shadowRoot?.querySelector('.launcher')?.getAttribute('aria-label') ?? '';
+    if (/Open chat with /.test(label)) window.wispConfigAt = performance.now();
+    else if (performance.now() < 30000) requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();`;
 
 const stack = await startStack();
 const browser = await chromium.launch({
@@ -76,6 +78,8 @@ try {
   const open: number[] = [];
   for (let i = 0; i < SAMPLES; i += 1) {
     const context = await browser.newContext();
+    // From the page's start, every frame: the bot's config is on the launcher once its label names the bot.
+    await context.addInitScript(WATCH_CONFIG);
     const page = await context.newPage();
     await page.goto(url);
     const first = await launcherTimes(page);
