@@ -46,7 +46,26 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
     pageUrl: data.pageUrl,
   };
   let accepted: AcceptedTurn | null = null;
+  // Chunks that arrive together (one read of the model's stream) leave as one event: the first at
+  // once, later ones gathered until the event loop turns. Numbered here, so `seq` stays 0, 1, 2…
+  let seq = 0;
+  let pending = '';
+  let flushing: NodeJS.Immediate | null = null;
+  const flush = () => {
+    if (flushing) clearImmediate(flushing);
+    flushing = null;
+    if (!accepted || pending === '') return;
+    room.emit('chat:chunk', {
+      conversationId: accepted.conversationId,
+      messageId: accepted.assistantMessageId ?? '',
+      seq,
+      text: pending,
+    });
+    seq += 1;
+    pending = '';
+  };
   const fail = (appError: AppError) => {
+    flush();
     if (!accepted) return onAccepted({ error: appError });
     room.emit('chat:error', {
       conversationId: accepted.conversationId,
@@ -66,13 +85,11 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
         data.conversationId = event.conversationId;
         onAccepted({ accepted });
       } else if (event.type === 'chunk' && accepted) {
-        room.emit('chat:chunk', {
-          conversationId: accepted.conversationId,
-          messageId: accepted.assistantMessageId ?? '',
-          seq: event.seq,
-          text: event.text,
-        });
+        pending += event.text;
+        if (seq === 0) flush();
+        else flushing ??= setImmediate(flush);
       } else if (event.type === 'done' && accepted) {
+        flush();
         room.emit('chat:done', { conversationId: accepted.conversationId, message: event.message });
       } else if (event.type === 'error' && !signal.aborted) {
         fail(event.error);
@@ -82,6 +99,9 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
     // The chat flow reports its failures as `error` events; this is the socket itself failing.
     logger.error({ err: error }, 'widget turn failed');
     if (!signal.aborted) fail(new AppError('InternalError'));
+  } finally {
+    // Whatever was streamed still reaches the visitor, also when the turn ended without `done`.
+    flush();
   }
 }
 

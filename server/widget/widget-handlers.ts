@@ -17,6 +17,7 @@ import { runWidgetConfirmation, runWidgetTurn } from './widget-answers.js';
 import type { WidgetSocket } from './widget-handshake.js';
 import type { WidgetNamespace } from './widget-hub.js';
 import type { Hit, WidgetLimits } from './widget-limits.js';
+import type { TurnAdmission } from './turn-admission.js';
 
 export interface WidgetHandlerDeps {
   services: Pick<Services, 'chat' | 'conversations' | 'leads'>;
@@ -32,6 +33,8 @@ export interface WidgetHandlerDeps {
   signal: AbortSignal;
   /** Receives each running turn, so stopping can wait for it to be stored. */
   track: (turn: Promise<void>) => void;
+  /** Bounds the turns being stored at once (shared by every socket of the server). */
+  admission: TurnAdmission;
 }
 
 type Reply<T> = Parameters<Ack<T>>[0];
@@ -100,28 +103,35 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
         ['ipMessages', ipKey],
         ['botMessages', chatbotId],
       ]);
-      // Checked again: the stop may have begun while the limits were counted.
-      if (deps.draining()) {
-        await reserved.release();
-        throw RESTARTING;
+      const leave = await deps.admission.enter();
+      try {
+        // Checked again: the stop may have begun while the limits were counted or the turn waited its place.
+        if (deps.draining()) {
+          await reserved.release();
+          throw RESTARTING;
+        }
+        await runWidgetTurn({
+          chat: services.chat,
+          namespace: deps.namespace,
+          logger,
+          data: socket.data,
+          input,
+          signal: deps.signal,
+          onAccepted: (result) => {
+            // Stored (or refused): the answer streams without holding a place.
+            leave();
+            if ('error' in result) {
+              void reserved.release();
+              return reply(errorReply(result.error, logger));
+            }
+            // A repeated clientMessageId is answered from storage; it costs the visitor nothing.
+            if (result.accepted.duplicate) void reserved.release();
+            reply({ data: result.accepted });
+          },
+        });
+      } finally {
+        leave();
       }
-      await runWidgetTurn({
-        chat: services.chat,
-        namespace: deps.namespace,
-        logger,
-        data: socket.data,
-        input,
-        signal: deps.signal,
-        onAccepted: (result) => {
-          if ('error' in result) {
-            void reserved.release();
-            return reply(errorReply(result.error, logger));
-          }
-          // A repeated clientMessageId is answered from storage; it costs the visitor nothing.
-          if (result.accepted.duplicate) void reserved.release();
-          reply({ data: result.accepted });
-        },
-      });
     };
     deps.track(send().catch((error: unknown) => reply(errorReply(error, logger))));
   });

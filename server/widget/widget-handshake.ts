@@ -41,11 +41,16 @@ export async function acceptHandshake(
   const bot = await access.bot(auth.bot, socket.handshake.headers.origin);
   const chatbotId = bot._id.toString();
 
-  const visitorId = await resolveVisitorId(services.conversations, access, bot._id, auth.visitorId, auth.visitorToken);
   const user = auth.userToken
     ? await services.endUserTokens.verify(auth.userToken, services.chatbots.identitySecretOf(bot))
     : null;
-  const latest = await services.conversations.latestForVisitor(bot._id, visitorId);
+  const { visitorId, latest } = await resolveVisitor(
+    services.conversations,
+    access,
+    bot._id,
+    auth.visitorId,
+    auth.visitorToken,
+  );
   socket.data = {
     organizationId: bot.organizationId.toString(),
     chatbotId,
@@ -60,16 +65,19 @@ export async function acceptHandshake(
 /**
  * A valid token proves the visitor id was issued here. Without one, a fresh id is accepted;
  * an id that already has conversations is not (it could be someone else's), so a new one is issued.
+ * One lookup answers both questions: the visitor's latest conversation, which also says whether
+ * the id was used (a newly issued random id has none, so it needs no lookup of its own).
  */
-async function resolveVisitorId(
+async function resolveVisitor(
   conversations: Services['conversations'],
   access: WidgetAccess,
   chatbotId: Types.ObjectId,
   claimed: string,
   token: string | undefined,
-): Promise<string> {
-  const verified = access.verifiedVisitor(chatbotId.toString(), token);
-  if (verified === claimed) return claimed;
-  const used = await conversations.visitorHasConversations(chatbotId, claimed);
-  return used ? `v_${randomBytes(16).toString('base64url')}` : claimed;
+): Promise<{ visitorId: string; latest: Awaited<ReturnType<Services['conversations']['latestForVisitor']>> }> {
+  const latest = await conversations.latestForVisitor(chatbotId, claimed);
+  if (latest === null || access.verifiedVisitor(chatbotId.toString(), token) === claimed) {
+    return { visitorId: claimed, latest };
+  }
+  return { visitorId: `v_${randomBytes(16).toString('base64url')}`, latest: null };
 }

@@ -122,6 +122,15 @@ describe('widget socket', () => {
     expect(peek.error?.name).toBe('NotFoundError');
   });
 
+  it('keeps a new visitor id, and gives a returning visitor with its token the same id and its latest conversation', async () => {
+    const visitorId = `v_${randomUUID()}`;
+    const first = await connect({ bot: 'site-bot', visitorId });
+    expect(first.session).toMatchObject({ visitorId, conversationId: null });
+    const { reply } = await ask(first.socket, 'Remember me');
+    const back = await connect({ bot: 'site-bot', visitorId, visitorToken: first.session.visitorToken });
+    expect(back.session).toMatchObject({ visitorId, conversationId: reply.data?.conversationId });
+  });
+
   it('pushes settings changes to the open widgets of the bot', async () => {
     const { socket } = await connect({ bot: 'open-bot' }, 'https://anywhere.example');
     const pushed = new Promise<{ version: number }>((resolve) => socket.once('settings:updated', resolve));

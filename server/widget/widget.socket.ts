@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Server } from 'socket.io';
@@ -14,6 +15,7 @@ import type { Services } from '../services.js';
 import { clientIp, clientIpKey } from '../http/client-ip.js';
 import type { WidgetAccess } from './widget-access.js';
 import { registerWidgetHandlers } from './widget-handlers.js';
+import { TurnAdmission } from './turn-admission.js';
 import { acceptHandshake, handshakeError, type WidgetSocket } from './widget-handshake.js';
 import { botRoom, visitorRoom, type WidgetNamespace } from './widget-hub.js';
 import type { WidgetLimits } from './widget-limits.js';
@@ -38,6 +40,14 @@ export interface WidgetSocketServer {
   close(graceMs: number): Promise<void>;
 }
 
+/**
+ * Widget turns being stored at once per server; later sends wait their turn in order. A turn's
+ * storing phase is a few database round trips, so this many keep the connection pool (20) busy
+ * without every turn of a burst waiting behind every other one. Not lower: a resent message waits
+ * up to 2 s for its first answer while holding its place.
+ */
+const TURNS_STORED_AT_ONCE = 16;
+
 /** How long a dropped widget's session (rooms, data, missed events) is kept for it to resume. */
 const RECOVERY_WINDOW_MS = 2 * 60_000;
 
@@ -51,6 +61,8 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
   const io = new Server<WidgetClientEvents, WidgetServerEvents, Record<string, never>, WidgetSocketData>(httpServer, {
     cors: { origin: true, methods: ['GET', 'POST'], credentials: false },
     maxHttpBufferSize: 256 * 1024,
+    // Answers are small JSON frames: compressing each costs more CPU (and zlib memory per socket) than it saves.
+    perMessageDeflate: false,
     connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
   });
   let redis: RedisClient | null = null;
@@ -62,10 +74,13 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
 
   const namespace: WidgetNamespace = io.of(WIDGET_NAMESPACE);
   const stopping = new AbortController();
+  // Every running turn follows this signal (one listener each, removed when it ends): no leak at hundreds at once.
+  setMaxListeners(0, stopping.signal);
   let draining = false;
   // Answers still streaming; close() waits for them so each is stored before the database closes.
   const turns = new Set<Promise<void>>();
   const visitorTokens = new WeakMap<WidgetSocket, string>();
+  const admission = new TurnAdmission(TURNS_STORED_AT_ONCE);
 
   namespace.use((socket, next) => {
     // Counted before anything is looked up, so a flood of handshakes costs no database work.
@@ -100,6 +115,7 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
       ipKey: clientIpKey(clientIp(socket.request)),
       draining: () => draining,
       signal: stopping.signal,
+      admission,
       track: (turn) => {
         turns.add(turn);
         void turn.finally(() => turns.delete(turn));
