@@ -197,17 +197,30 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     events,
   });
   const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger);
-  const rollups = new AnalyticsRollups(models);
-  const analytics = new AnalyticsService({ models, chatbots, rollups });
-  // Rollups of days whose records changed are recomputed when next asked for.
-  events.subscribe('conversation.changed', ({ chatbotId, recordsCreatedAt }) =>
-    rollups.markChanged(
-      chatbotId,
-      recordsCreatedAt.map((at) => new Date(at)),
-    ),
+  // Analytics gets its own models; conversations, messages, bots and leads come through their owners.
+  const rollups = new AnalyticsRollups(
+    {
+      AnalyticsDay: models.AnalyticsDay,
+      AnalyticsFact: models.AnalyticsFact,
+      AnalyticsMark: models.AnalyticsMark,
+      AnalyticsBuild: models.AnalyticsBuild,
+    },
+    {
+      conversationsByIds: (ids) => conversations.conversationRecords(ids),
+      messagesByIds: (ids) => conversations.messageRecords(ids),
+      recordsOfBot: (chatbotId, created) => conversations.recordsOfBot(chatbotId, created),
+    },
+    { leaseMs: config.ANALYTICS_RECONCILE_LEASE_MS, pollMs: config.ANALYTICS_RECONCILE_POLL_MS },
+    logger,
+    () => chatbots.botsOf(),
   );
-  events.subscribe('conversation.deleted', ({ chatbotId, createdFrom, createdTo }) =>
-    rollups.markSpan(chatbotId, new Date(createdFrom), new Date(createdTo)),
+  const analytics = new AnalyticsService({ chatbots, leads, rollups });
+  // The rollups follow every change of a conversation's records as it happens.
+  events.subscribe('conversation.changed', ({ chatbotId, conversationId, messageIds }) =>
+    rollups.applyChange(chatbotId, conversationId, messageIds ?? []),
+  );
+  events.subscribe('conversation.deleted', ({ organizationId, chatbotId, conversationId }) =>
+    rollups.removeConversation(organizationId, chatbotId, conversationId),
   );
   // Webhooks subscribe here, so no publisher knows about them.
   const webhooks = new Webhooks({
@@ -340,6 +353,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     widgetSettings,
     leads,
     analytics,
+    rollups,
     webhooks,
     idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
   };

@@ -1,17 +1,17 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import type { AnalyticsMetrics, AnalyticsQuery, AnalyticsReport } from '../../shared/schemas/analytics.js';
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { LOW_CONFIDENCE } from '../chat/unanswered.service.js';
-import type { LeadModel } from '../leads/lead.model.js';
+import type { LeadsService } from '../leads/leads.service.js';
 import { rangeOf } from './analytics-range.js';
 import type { AnalyticsRollups, RollupBot } from './analytics-rollups.js';
 import { periodsOf, QUARTER_MS } from './calendar.js';
 import { Tally, topOf } from './tally.js';
 
+/** Analytics owns only its rollups: bots and leads are read through their owners. */
 export interface AnalyticsDeps {
-  models: { Chatbot: ChatbotModel; Lead: LeadModel };
-  chatbots: ChatbotsService;
+  chatbots: Pick<ChatbotsService, 'find' | 'botsOf'>;
+  leads: Pick<LeadsService, 'captureTimes'>;
   rollups: AnalyticsRollups;
 }
 
@@ -42,7 +42,8 @@ class DoorTallies {
 
 /**
  * Usage figures of an organization or one bot over a period: totals, a series by local day, week or month,
- * and top lists. Conversation figures come from the rollups; leads are counted from the leads directly.
+ * and top lists. Conversation figures come from the rollups (no raw message is read); leads are counted from
+ * the leads, through their owner.
  */
 export class AnalyticsService {
   constructor(private readonly deps: AnalyticsDeps) {}
@@ -134,23 +135,17 @@ export class AnalyticsService {
   /** One bot (404 when not the organization's), or every bot of the organization. */
   private async botsOf(organizationId: string, chatbotId: string | undefined): Promise<RollupBot[]> {
     if (chatbotId) return [await this.deps.chatbots.find(organizationId, chatbotId)];
-    return this.deps.models.Chatbot.find(
-      { organizationId: new Types.ObjectId(organizationId) },
-      '_id organizationId',
-    ).lean<RollupBot[]>();
+    return this.deps.chatbots.botsOf(organizationId);
   }
 
   /** When each lead of the bots in [from, to) was captured (leads are few: counted from the records each time). */
   private async leadTimes(organizationId: string, bots: RollupBot[], from: number, to: number): Promise<number[]> {
     if (bots.length === 0) return [];
-    const leads = await this.deps.models.Lead.find(
-      {
-        organizationId: new Types.ObjectId(organizationId),
-        chatbotId: { $in: bots.map((bot) => bot._id) },
-        createdAt: { $gte: new Date(from), $lt: new Date(to) },
-      },
-      'createdAt',
-    ).lean();
-    return leads.map((lead) => lead.createdAt.getTime());
+    return this.deps.leads.captureTimes(
+      organizationId,
+      bots.map((bot): Types.ObjectId => bot._id),
+      new Date(from),
+      new Date(to),
+    );
   }
 }

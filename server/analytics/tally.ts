@@ -21,9 +21,23 @@ type QuestionEntry = [normalized: string, count: number, sample?: string];
 type SourceEntry = [sourceId: string, count: number, title: string, url: string | null];
 
 /**
- * One door's figures for one quarter hour, as stored. Everything in it merges exactly: counters add, the
- * first-token latencies are counted per whole millisecond (so percentiles of a merge are exact), visitors
- * are kept as keys (so a union counts each once).
+ * The fixed bucket of a first-token latency, named by its lower bound: 10 ms wide below 1 s, 100 ms wide
+ * below 10 s, 1 s wide below 60 s, one bucket beyond. Buckets are the same everywhere, so histograms of
+ * quarter hours and days add up exactly and a percentile of the sum is the percentile of the raw samples
+ * rounded down to its bucket.
+ */
+export function latencyBucket(ms: number): number {
+  const value = Math.max(0, Math.round(ms));
+  if (value < 1_000) return Math.floor(value / 10) * 10;
+  if (value < 10_000) return Math.floor(value / 100) * 100;
+  if (value < 60_000) return Math.floor(value / 1_000) * 1_000;
+  return 60_000;
+}
+
+/**
+ * One door's figures for one quarter hour. Everything in it merges exactly: counters add, first-token
+ * latencies are counted per fixed bucket (see `latencyBucket`), visitors are kept as keys (so a union counts
+ * each once).
  */
 export interface SlotFigures {
   n: Partial<Record<Counter, number>>;
@@ -66,7 +80,7 @@ function addQuestion(map: Map<string, { count: number; sample: string }>, [norma
   } else map.set(normalized, { count, sample: sample ?? '' });
 }
 
-/** Nearest-rank percentile of a latency histogram: the smallest value at or above which `p`% of samples lie. */
+/** Nearest-rank percentile of a latency histogram: the bucket holding the sample of rank `p`%, by its lower bound. */
 function percentile(sorted: Array<[number, number]>, total: number, p: number): number | null {
   if (total === 0) return null;
   const rank = Math.ceil((p / 100) * total);
@@ -99,7 +113,7 @@ export class Tally {
   }
 
   firstToken(ms: number): void {
-    addCount(this.latency, Math.round(ms), 1);
+    addCount(this.latency, latencyBucket(ms), 1);
   }
 
   question(into: 'questions' | 'gaps', normalized: string, sample: string): void {

@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import type { SourceRef } from '../../shared/schemas/chat.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
@@ -85,9 +86,9 @@ async function noteModelFailure(
 export async function announceChange(
   deps: Pick<ChatDeps, 'conversations' | 'logger'>,
   message: MessageRecord,
-  times: Date[],
+  records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
 ): Promise<void> {
-  await deps.conversations.changed(message, times).catch((error: unknown) => {
+  await deps.conversations.changed(message, records).catch((error: unknown) => {
     deps.logger.error({ err: error }, 'could not announce a conversation change');
   });
 }
@@ -247,7 +248,7 @@ export async function* generateAnswer(
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
+    await announceChange(deps, ctx.answer, [ctx.answer]);
     deps.events.notify('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
@@ -267,7 +268,7 @@ export async function* generateAnswer(
         return false;
       });
     if (marked) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
-    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
+    await announceChange(deps, ctx.answer, [ctx.answer]);
     if (error instanceof ModelUnavailableError) {
       await noteModelFailure(deps, ctx, botModels, error);
     } else if (!cancelled && !(error instanceof AppError)) {

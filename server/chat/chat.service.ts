@@ -147,9 +147,9 @@ export class ChatService {
       ]);
       if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
       await announceChange(this.deps, answer, [
-        ...(messageCount === 1 ? [conversation.createdAt] : []),
-        userMessage.createdAt,
-        answer.createdAt,
+        ...(messageCount === 1 ? [conversation] : []),
+        userMessage,
+        answer,
       ]);
 
       yield {
