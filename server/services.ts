@@ -204,11 +204,13 @@ export function createServices(models: Models, config: Config, logger: Logger) {
       AnalyticsFact: models.AnalyticsFact,
       AnalyticsMark: models.AnalyticsMark,
       AnalyticsBuild: models.AnalyticsBuild,
+      AnalyticsRun: models.AnalyticsRun,
     },
     {
       conversationsByIds: (ids) => conversations.conversationRecords(ids),
       messagesByIds: (ids) => conversations.messageRecords(ids),
       recordsOfBot: (chatbotId, created) => conversations.recordsOfBot(chatbotId, created),
+      recordsUpdatedBetween: (from, to) => conversations.recordsUpdatedBetween(from, to),
     },
     { leaseMs: config.ANALYTICS_RECONCILE_LEASE_MS, pollMs: config.ANALYTICS_RECONCILE_POLL_MS },
     logger,

@@ -39,6 +39,8 @@ export interface RecordSource {
     chatbotId: Types.ObjectId,
     created?: { from: Date; to: Date },
   ): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
+  /** Every bot's conversations and messages last changed in [from, to]: a scan, for the background. */
+  recordsUpdatedBetween(from: Date, to: Date): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
 }
 
 export interface RollupSettings {
@@ -71,6 +73,7 @@ const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage
 export class AnalyticsRollups {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -80,32 +83,52 @@ export class AnalyticsRollups {
     private readonly allBots: () => Promise<RollupBot[]>,
   ) {}
 
-  /** Rolls up bots never rolled up, then recomputes stopped updates from time to time; returns at once. */
+  /**
+   * Rolls up bots never rolled up, applies again what runs that stopped without a clean stop may have left
+   * out, and recomputes stopped updates, now and from time to time; returns at once.
+   */
   start(): void {
+    const beat = () =>
+      this.models.AnalyticsRun.updateOne(
+        { _id: this.runId },
+        { $set: { heartbeatAt: new Date() }, $setOnInsert: { startedAt: new Date() } },
+        { upsert: true },
+      );
     const pass = async (first: boolean) => {
       try {
-        if (first) await this.backfill();
+        if (first) {
+          await beat();
+          await this.backfill();
+        }
+        await this.recover();
         await this.reconcile();
+        await this.models.AnalyticsRun.deleteMany({ stoppedAt: { $lt: new Date(Date.now() - 7 * DAY_MS) } });
       } catch (error) {
         this.logger.error({ err: error }, 'analytics rollups could not catch up; retrying later');
       }
     };
-    this.running = pass(true).finally(() => {
-      this.running = null;
-    });
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = pass(false).finally(() => {
+    const run = (first: boolean) => {
+      this.running = pass(first).finally(() => {
         this.running = null;
       });
+    };
+    run(true);
+    // The beat goes on while a long pass (a backfill) runs, so other servers never take this one for stopped.
+    this.timer = setInterval(() => {
+      beat().catch((error: unknown) => this.logger.error({ err: error }, 'analytics: heartbeat failed'));
+      if (!this.running) run(false);
     }, this.settings.pollMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (!this.timer) return;
+    clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await this.models.AnalyticsRun.updateOne({ _id: this.runId }, { $set: { stoppedAt: new Date() } }).catch(
+      (error: unknown) => this.logger.error({ err: error }, 'analytics: could not record a clean stop'),
+    );
   }
 
   /** Resolves once the background pass under way (the backfill at start) has finished. */
@@ -194,6 +217,43 @@ export class AnalyticsRollups {
         );
       }
     }
+  }
+
+  /**
+   * For each run that stopped beating (a lease ago) without a clean stop: applies again every record changed
+   * from a poll before its last beat to two polls after (a record written in that window may have missed its
+   * update). Applying is idempotent, so a record already counted changes nothing. Returns the runs recovered.
+   */
+  async recover(now = Date.now()): Promise<number> {
+    const runs = await this.models.AnalyticsRun.find({
+      _id: { $ne: this.runId },
+      stoppedAt: null,
+      heartbeatAt: { $lt: new Date(now - this.settings.leaseMs) },
+    }).lean();
+    for (const run of runs) {
+      const beat = run.heartbeatAt.getTime();
+      const { conversations, messages } = await this.records.recordsUpdatedBetween(
+        new Date(beat - this.settings.pollMs),
+        new Date(beat + 2 * this.settings.pollMs),
+      );
+      const ids = new Set([
+        ...conversations.map((conversation) => conversation._id.toString()),
+        ...messages.map((message) => message.conversationId.toString()),
+      ]);
+      for (const id of ids) {
+        const forConversation = messages.filter((message) => message.conversationId.toString() === id);
+        const [conversation] = await this.records.conversationsByIds([new Types.ObjectId(id)]);
+        if (!conversation) continue;
+        await this.applyChange(
+          conversation.chatbotId.toString(),
+          id,
+          forConversation.map((message) => message._id.toString()),
+        );
+      }
+      await this.models.AnalyticsRun.updateOne({ _id: run._id }, { $set: { stoppedAt: new Date(now) } });
+      this.logger.info({ run: run._id, conversations: ids.size }, 'analytics: applied again what a stopped server may have left out');
+    }
+    return runs.length;
   }
 
   /** Recomputes, from the raw records, every day whose update stopped halfway more than a lease ago. */

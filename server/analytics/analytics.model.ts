@@ -72,12 +72,28 @@ const analyticsBuildSchema = new Schema(
 );
 analyticsBuildSchema.index({ chatbotId: 1 }, { unique: true });
 
+/**
+ * One running server's rollup updates: `heartbeatAt` is renewed while it runs, `stoppedAt` set when it stops
+ * cleanly. A run that stopped beating without stopping may have written records whose update never came (a
+ * kill between the write and its event): the records changed around its last beat are applied again.
+ */
+const analyticsRunSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    startedAt: { type: Date, required: true },
+    heartbeatAt: { type: Date, required: true },
+    stoppedAt: { type: Date, default: null },
+  },
+  { versionKey: false },
+);
+
 export function analyticsModels(connection: Connection) {
   return {
     AnalyticsDay: connection.model('AnalyticsDay', analyticsDaySchema, 'analytics_days'),
     AnalyticsFact: connection.model('AnalyticsFact', analyticsFactSchema, 'analytics_facts'),
     AnalyticsMark: connection.model('AnalyticsMark', analyticsMarkSchema, 'analytics_marks'),
     AnalyticsBuild: connection.model('AnalyticsBuild', analyticsBuildSchema, 'analytics_builds'),
+    AnalyticsRun: connection.model('AnalyticsRun', analyticsRunSchema, 'analytics_runs'),
   };
 }
 

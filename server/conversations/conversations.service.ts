@@ -181,6 +181,18 @@ export class ConversationsService {
     return { conversations, messages };
   }
 
+  /** Every bot's conversations and messages last changed in [from, to], as plain records (a scan: background only). */
+  async recordsUpdatedBetween(from: Date, to: Date) {
+    const filter = { updatedAt: { $gte: from, $lte: to } };
+    const [conversations, messages] = await Promise.all([
+      this.models.Conversation.find(filter).lean<Array<ConversationDoc & { _id: Types.ObjectId }>>(),
+      this.models.Message.find(filter, { content: 1, ...COUNTED_MESSAGE_FIELDS }).lean<
+        Array<MessageDoc & { _id: Types.ObjectId }>
+      >(),
+    ]);
+    return { conversations, messages };
+  }
+
   /** Removes a deleted bot's conversations and their messages. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
     const byBot = { chatbotId: new Types.ObjectId(chatbotId) };
