@@ -19,6 +19,7 @@ import type { Slot, SlotFigures, TopLists } from './tally.js';
 
 /** A stored day as the report merges it; `slotTops` (per quarter, with wordings) only for a day covered in part. */
 export interface StoredDay {
+  key: string;
   day: Date;
   slots: Slot[];
   tops: Record<string, TopLists>;
@@ -283,10 +284,41 @@ export class AnalyticsRollups {
         ? Promise.resolve([])
         : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
     const [wholeDays, partialDays] = await Promise.all([
-      find(whole, 'day s dt wqs wgaps si'),
-      find(partial, 'day s t wqs wgaps si'),
+      find(whole, 'key day s dt si'),
+      find(partial, 'key day s t si'),
     ]);
     return [...wholeDays.map((doc) => toStoredDay(doc, false)), ...partialDays.map((doc) => toStoredDay(doc, true))];
+  }
+
+  /**
+   * The wordings of questions (by hash) in these days: for each, the earliest asked, with its normalized text.
+   * Read for the few questions a report lists, not with the figures.
+   */
+  async wordingsOf(
+    keys: string[],
+    hashes: { qs: string[]; gaps: string[] },
+  ): Promise<Record<'qs' | 'gaps', Map<string, { normalized: string; sample: string }>>> {
+    const fields = [...hashes.qs.map((hash) => `wqs.${hash}`), ...hashes.gaps.map((hash) => `wgaps.${hash}`)];
+    const docs =
+      keys.length === 0 || fields.length === 0
+        ? []
+        : await this.models.AnalyticsDay.find({ key: { $in: keys } }, fields.join(' ')).lean<StoredDayDoc[]>();
+    const earliest = (list: 'wqs' | 'wgaps') => {
+      const found = new Map<string, string>();
+      for (const doc of docs) {
+        for (const [hash, wording] of Object.entries(doc[list] ?? {})) {
+          const seen = found.get(hash);
+          if (seen === undefined || wording < seen) found.set(hash, wording);
+        }
+      }
+      return new Map(
+        [...found].map(([hash, wording]) => {
+          const [, normalized = '', sample = ''] = wording.split(WORDING_SEPARATOR);
+          return [hash, { normalized, sample }];
+        }),
+      );
+    };
+    return { qs: earliest('wqs'), gaps: earliest('wgaps') };
   }
 
   /**
@@ -588,6 +620,7 @@ export class AnalyticsRollups {
 }
 
 interface StoredDayDoc {
+  key: string;
   day: Date;
   s?: Record<string, Record<string, { n?: Record<string, number>; lat?: Record<string, number>; vis?: Record<string, number> }>>;
   t?: Record<string, Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>>;
@@ -602,16 +635,9 @@ const counted = (map: Record<string, number> | undefined) =>
   Object.entries(map ?? {}).filter(([, count]) => count > 0);
 
 function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
-  const question = (wordings: Record<string, string> | undefined) => (map: Record<string, number> | undefined) =>
-    counted(map).flatMap(([hash, count]): Array<[string, number, string]> => {
-      const [, normalized, sample] = (wordings?.[hash] ?? '').split(WORDING_SEPARATOR);
-      return normalized ? [[normalized, count, sample ?? '']] : [];
-    });
-  const questions = question(doc.wqs);
-  const gaps = question(doc.wgaps);
   const lists = (tops: Record<'qs' | 'gaps' | 'src', Record<string, number>> | undefined): TopLists => ({
-    qs: questions(tops?.qs),
-    gaps: gaps(tops?.gaps),
+    qs: counted(tops?.qs),
+    gaps: counted(tops?.gaps),
     src: counted(tops?.src).flatMap(([hash, count]): TopLists['src'] => {
       const source = doc.si?.[hash];
       return source ? [[source[0], count, source[1], source[2]]] : [];
@@ -634,6 +660,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
     .sort((a, b) => a.q - b.q);
   if (!perQuarter) {
     return {
+      key: doc.key,
       day: doc.day,
       slots,
       tops: Object.fromEntries(Object.entries(doc.dt ?? {}).map(([channel, tops]) => [channel, lists(tops)])),
@@ -645,7 +672,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
       ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
     }))
     .sort((a, b) => a.q - b.q);
-  return { day: doc.day, slots, tops: {}, slotTops };
+  return { key: doc.key, day: doc.day, slots, tops: {}, slotTops };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

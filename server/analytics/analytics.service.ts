@@ -70,8 +70,6 @@ export class AnalyticsService {
       }
       return series[low]!;
     };
-    // In time order, so the wording shown for a question is the same from one request to the next.
-    days.sort((a, b) => a.day.getTime() - b.day.getTime());
     for (const { day, slots, slotTops, tops } of days) {
       const dayStart = day.getTime();
       const inRange = (slot: { q: number }) => {
@@ -86,16 +84,13 @@ export class AnalyticsService {
           period.of(channel).add(figures);
         }
       }
+      // A day covered whole has its day's top lists; one covered in part, its quarter hours'.
       if (!slotTops) {
         for (const [channel, lists] of Object.entries(tops)) total.of(channel).addTops(lists);
         continue;
       }
-      const lists = Object.values(tops);
-      const wordingsOf = (list: 'qs' | 'gaps') =>
-        new Map(lists.flatMap((byChannel) => byChannel[list].map(([key, , text]) => [key, text ?? ''] as const)));
-      const wordings = { qs: wordingsOf('qs'), gaps: wordingsOf('gaps') };
       for (const slot of slotTops.filter(inRange)) {
-        for (const [channel, lists] of Object.entries(slot.ch)) total.of(channel).addTops(lists, wordings);
+        for (const [channel, lists] of Object.entries(slot.ch)) total.of(channel).addTops(lists);
       }
     }
     for (const at of leadTimes) {
@@ -104,8 +99,26 @@ export class AnalyticsService {
     }
 
     const { all, metrics } = total.metrics();
-    const questions = (map: Tally['questions']) =>
-      topOf(map, query.top).map(([normalized, { count, sample }]) => ({ question: sample, normalized, count }));
+    // Wordings are read for the listed questions only: those counted at least as often as the last listed.
+    const candidates = (map: Tally['questions']) => {
+      const counts = [...map.values()].sort((a, b) => b - a);
+      const least = counts[query.top - 1] ?? 1;
+      return [...map].filter(([, count]) => count >= least && count > 0);
+    };
+    const asked = candidates(all.questions);
+    const gaps = candidates(all.gaps);
+    const wordings = await this.deps.rollups.wordingsOf(
+      days.map((day) => day.key),
+      { qs: asked.map(([hash]) => hash), gaps: gaps.map(([hash]) => hash) },
+    );
+    const questions = (entries: Array<[string, number]>, wordingOf: Map<string, { normalized: string; sample: string }>) =>
+      entries
+        .flatMap(([hash, count]) => {
+          const wording = wordingOf.get(hash);
+          return wording ? [{ question: wording.sample, normalized: wording.normalized, count }] : [];
+        })
+        .sort((a, b) => b.count - a.count || (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0))
+        .slice(0, query.top);
     return {
       chatbotId: query.chatbotId ? (bots[0]?._id.toString() ?? null) : null,
       from: new Date(from).toISOString(),
@@ -120,8 +133,8 @@ export class AnalyticsService {
         ...series[index]!.metrics().metrics,
       })),
       top: {
-        questions: questions(all.questions),
-        unanswered: questions(all.gaps),
+        questions: questions(asked, wordings.qs),
+        unanswered: questions(gaps, wordings.gaps),
         sources: topOf(all.sources, query.top).map(([sourceId, { count, title, url }]) => ({
           sourceId,
           title,

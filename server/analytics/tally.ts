@@ -16,8 +16,8 @@ export const COUNTERS = [
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
-/** A question counted by its normalized text, with one original wording to show (kept once per day). */
-type QuestionEntry = [normalized: string, count: number, sample?: string];
+/** A question counted by the hash of its normalized text (its wording is looked up for the top lists only). */
+type QuestionEntry = [hash: string, count: number];
 type SourceEntry = [sourceId: string, count: number, title: string, url: string | null];
 
 /**
@@ -45,7 +45,7 @@ export interface SlotFigures {
   vis: string[];
 }
 
-/** Questions, unanswered questions and cited sources, counted by key. */
+/** Questions and unanswered questions by hash, and cited sources, counted. */
 export interface TopLists {
   qs: QuestionEntry[];
   gaps: QuestionEntry[];
@@ -58,27 +58,10 @@ export interface Slot<T = SlotFigures> {
   ch: Record<string, T>;
 }
 
-/**
- * A bot's UTC day as stored: figures per quarter hour, top lists per quarter hour (without wordings: read only
- * for a day the period covers in part) and for the whole day (with wordings: read for days covered whole).
- */
-export interface DayRollup {
-  slots: Slot[];
-  slotTops: Array<Slot<TopLists>>;
-  tops: Record<string, TopLists>;
-}
-
 function addCount<K>(map: Map<K, number>, key: K, count: number): void {
   map.set(key, (map.get(key) ?? 0) + count);
 }
 
-function addQuestion(map: Map<string, { count: number; sample: string }>, [normalized, count, sample]: QuestionEntry) {
-  const entry = map.get(normalized);
-  if (entry) {
-    entry.count += count;
-    if (!entry.sample && sample) entry.sample = sample;
-  } else map.set(normalized, { count, sample: sample ?? '' });
-}
 
 /** Nearest-rank percentile of a latency histogram: the bucket holding the sample of rank `p`%, by its lower bound. */
 function percentile(sorted: Array<[number, number]>, total: number, p: number): number | null {
@@ -102,8 +85,8 @@ export class Tally {
   readonly counters = new Map<Counter, number>();
   readonly latency = new Map<number, number>();
   readonly visitors = new Set<string>();
-  readonly questions = new Map<string, { count: number; sample: string }>();
-  readonly gaps = new Map<string, { count: number; sample: string }>();
+  readonly questions = new Map<string, number>();
+  readonly gaps = new Map<string, number>();
   readonly sources = new Map<string, { count: number; title: string; url: string | null }>();
 
   constructor(private readonly withTopLists = true) {}
@@ -114,10 +97,6 @@ export class Tally {
 
   firstToken(ms: number): void {
     addCount(this.latency, latencyBucket(ms), 1);
-  }
-
-  question(into: 'questions' | 'gaps', normalized: string, sample: string): void {
-    addQuestion(this[into], [normalized, 1, sample]);
   }
 
   source(sourceId: string, title: string, url: string | null): void {
@@ -133,13 +112,11 @@ export class Tally {
     for (const key of figures.vis) this.visitors.add(key);
   }
 
-  /** Adds stored top lists; wordings missing from them are taken from `wordings` (the day's). */
-  addTops(tops: TopLists, wordings?: { qs: Map<string, string>; gaps: Map<string, string> }): void {
+  /** Adds stored top lists. */
+  addTops(tops: TopLists): void {
     if (!this.withTopLists) return;
-    const withWording = (entry: QuestionEntry, from: Map<string, string> | undefined): QuestionEntry =>
-      entry[2] || !from ? entry : [entry[0], entry[1], from.get(entry[0])];
-    for (const entry of tops.qs) addQuestion(this.questions, withWording(entry, wordings?.qs));
-    for (const entry of tops.gaps) addQuestion(this.gaps, withWording(entry, wordings?.gaps));
+    for (const [hash, count] of tops.qs) addCount(this.questions, hash, count);
+    for (const [hash, count] of tops.gaps) addCount(this.gaps, hash, count);
     for (const [sourceId, count, title, url] of tops.src) {
       const entry = this.sources.get(sourceId);
       if (entry) entry.count += count;
@@ -150,21 +127,17 @@ export class Tally {
   /** Adds another tally (e.g. one door's into the all-doors total). */
   merge(other: Tally): void {
     this.add(other.figures());
-    this.addTops(other.tops(true));
+    this.addTops(other.tops());
   }
 
   figures(): SlotFigures {
     return { n: Object.fromEntries(this.counters), lat: [...this.latency], vis: [...this.visitors] };
   }
 
-  tops(withWordings: boolean): TopLists {
-    const questions = (map: Map<string, { count: number; sample: string }>): QuestionEntry[] =>
-      [...map].map(([normalized, { count, sample }]) =>
-        withWordings ? [normalized, count, sample] : [normalized, count],
-      );
+  tops(): TopLists {
     return {
-      qs: questions(this.questions),
-      gaps: questions(this.gaps),
+      qs: [...this.questions],
+      gaps: [...this.gaps],
       src: [...this.sources].map(([sourceId, { count, title, url }]) => [sourceId, count, title, url]),
     };
   }
