@@ -252,7 +252,10 @@ export class AnalyticsRollups {
         );
       }
       await this.models.AnalyticsRun.updateOne({ _id: run._id }, { $set: { stoppedAt: new Date(now) } });
-      this.logger.info({ run: run._id, conversations: ids.size }, 'analytics: applied again what a stopped server may have left out');
+      this.logger.info(
+        { run: run._id, conversations: ids.size },
+        'analytics: applied again what a stopped server may have left out',
+      );
     }
     return runs.length;
   }
@@ -363,8 +366,9 @@ export class AnalyticsRollups {
           });
       } else {
         const $set = Object.fromEntries(Object.entries(set).map(([key, entry]) => [`e.${key}`, entry]));
-        won = (await this.models.AnalyticsFact.updateOne({ _id: fact._id, v: fact.v }, { $set, $inc: { v: 1 } }))
-          .matchedCount > 0;
+        won =
+          (await this.models.AnalyticsFact.updateOne({ _id: fact._id, v: fact.v }, { $set, $inc: { v: 1 } }))
+            .matchedCount > 0;
       }
       if (!won) {
         await this.lower(bot.chatbotId, days);
@@ -615,14 +619,18 @@ export class AnalyticsRollups {
       touchedAt: mark.touchedAt,
     });
     // Something updated the day meanwhile: keep it flagged, so a quiet pass recomputes it again.
-    if (cleared.deletedCount === 0) await this.models.AnalyticsMark.updateOne({ key: mark.key }, { $inc: { pending: 1 } });
+    if (cleared.deletedCount === 0)
+      await this.models.AnalyticsMark.updateOne({ key: mark.key }, { $inc: { pending: 1 } });
   }
 }
 
 interface StoredDayDoc {
   key: string;
   day: Date;
-  s?: Record<string, Record<string, { n?: Record<string, number>; lat?: Record<string, number>; vis?: Record<string, number> }>>;
+  s?: Record<
+    string,
+    Record<string, { n?: Record<string, number>; lat?: Record<string, number>; vis?: Record<string, number> }>
+  >;
   t?: Record<string, Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>>;
   dt?: Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>;
   wqs?: Record<string, string>;
@@ -631,8 +639,7 @@ interface StoredDayDoc {
 }
 
 /** Counted map entries above zero (a taken-away contribution leaves zeros behind). */
-const counted = (map: Record<string, number> | undefined) =>
-  Object.entries(map ?? {}).filter(([, count]) => count > 0);
+const counted = (map: Record<string, number> | undefined) => Object.entries(map ?? {}).filter(([, count]) => count > 0);
 
 function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
   const lists = (tops: Record<'qs' | 'gaps' | 'src', Record<string, number>> | undefined): TopLists => ({

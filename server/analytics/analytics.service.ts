@@ -111,7 +111,10 @@ export class AnalyticsService {
       days.map((day) => day.key),
       { qs: asked.map(([hash]) => hash), gaps: gaps.map(([hash]) => hash) },
     );
-    const questions = (entries: Array<[string, number]>, wordingOf: Map<string, { normalized: string; sample: string }>) =>
+    const questions = (
+      entries: Array<[string, number]>,
+      wordingOf: Map<string, { normalized: string; sample: string }>,
+    ) =>
       entries
         .flatMap(([hash, count]) => {
           const wording = wordingOf.get(hash);

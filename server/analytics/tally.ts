@@ -62,7 +62,6 @@ function addCount<K>(map: Map<K, number>, key: K, count: number): void {
   map.set(key, (map.get(key) ?? 0) + count);
 }
 
-
 /** Nearest-rank percentile of a latency histogram: the bucket holding the sample of rank `p`%, by its lower bound. */
 function percentile(sorted: Array<[number, number]>, total: number, p: number): number | null {
   if (total === 0) return null;

@@ -146,11 +146,7 @@ export class ChatService {
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
       ]);
       if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
-      await announceChange(this.deps, answer, [
-        ...(messageCount === 1 ? [conversation] : []),
-        userMessage,
-        answer,
-      ]);
+      await announceChange(this.deps, answer, [...(messageCount === 1 ? [conversation] : []), userMessage, answer]);
 
       yield {
         type: 'accepted',

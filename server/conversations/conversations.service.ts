@@ -18,9 +18,23 @@ const SESSION_PREFIX = 'session:';
 /** The message fields that counting readers (analytics) need besides the text. */
 const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
   [
-    'organizationId', 'chatbotId', 'conversationId', 'role', 'status', 'confidence', 'sources.sourceId',
-    'sources.title', 'sources.url', 'promptTokens', 'completionTokens', 'error', 'feedback.rating', 'firstTokenMs',
-    'replyTo', 'createdAt', 'updatedAt',
+    'organizationId',
+    'chatbotId',
+    'conversationId',
+    'role',
+    'status',
+    'confidence',
+    'sources.sourceId',
+    'sources.title',
+    'sources.url',
+    'promptTokens',
+    'completionTokens',
+    'error',
+    'feedback.rating',
+    'firstTokenMs',
+    'replyTo',
+    'createdAt',
+    'updatedAt',
   ].map((field) => [field, 1]),
 );
 
@@ -155,7 +169,9 @@ export class ConversationsService {
   /** Conversations by id as plain records, for readers that only count them (analytics). */
   conversationRecords(ids: Types.ObjectId[]): Promise<Array<ConversationDoc & { _id: Types.ObjectId }>> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.models.Conversation.find({ _id: { $in: ids } }).lean<Array<ConversationDoc & { _id: Types.ObjectId }>>();
+    return this.models.Conversation.find({ _id: { $in: ids } }).lean<
+      Array<ConversationDoc & { _id: Types.ObjectId }>
+    >();
   }
 
   /** Messages by id as plain records, for readers that only count them (analytics). */
