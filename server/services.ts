@@ -217,12 +217,29 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     () => chatbots.botsOf(),
   );
   const analytics = new AnalyticsService({ chatbots, leads, rollups });
-  // The rollups follow every change of a conversation's records as it happens.
-  events.subscribe('conversation.changed', ({ chatbotId, conversationId, messageIds }) =>
-    rollups.applyChange(chatbotId, conversationId, messageIds ?? []),
+  // The rollups follow every change of a conversation's records as it happens; a change that cannot be
+  // applied leaves its days flagged for the reconciliation (and the failure is logged by the bus).
+  events.subscribe(
+    'conversation.changed',
+    ({ organizationId, chatbotId, conversationId, messageIds, recordsCreatedAt }) =>
+      rollups.applyChange(chatbotId, conversationId, messageIds ?? []).catch(async (error: unknown) => {
+        await rollups.flagDays(
+          organizationId,
+          chatbotId,
+          recordsCreatedAt.map((at) => new Date(at)),
+        );
+        throw error;
+      }),
   );
-  events.subscribe('conversation.deleted', ({ organizationId, chatbotId, conversationId }) =>
-    rollups.removeConversation(organizationId, chatbotId, conversationId),
+  events.subscribe('conversation.deleted', ({ organizationId, chatbotId, conversationId, createdFrom, createdTo }) =>
+    rollups.removeConversation(organizationId, chatbotId, conversationId).catch(async (error: unknown) => {
+      const days: Date[] = [];
+      for (let at = Date.parse(createdFrom); at <= Date.parse(createdTo) + 86_400_000; at += 86_400_000) {
+        days.push(new Date(Math.min(at, Date.parse(createdTo))));
+      }
+      await rollups.flagDays(organizationId, chatbotId, days);
+      throw error;
+    }),
   );
   // Webhooks subscribe here, so no publisher knows about them.
   const webhooks = new Webhooks({

@@ -156,6 +156,18 @@ export class AnalyticsRollups {
     );
   }
 
+  /**
+   * Leaves days of a bot flagged, as an update that stopped halfway does, so the reconciliation recomputes
+   * them from the raw records: for a change that could not be applied at all (the database failed mid-way).
+   */
+  async flagDays(organizationId: string, chatbotId: string, times: Date[]): Promise<void> {
+    const days = [...new Set(times.map((at) => at.toISOString().slice(0, 10)))];
+    await this.raise(
+      { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) },
+      days,
+    );
+  }
+
   /** Takes a deleted conversation's records out of the rollups. */
   async removeConversation(organizationId: string, chatbotId: string, conversationId: string): Promise<void> {
     const bot = { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) };
