@@ -60,6 +60,8 @@ type Entries = Record<string, Contribution>;
 type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 
 const MAX_ATTEMPTS = 20;
+/** Converted days kept in memory (a 30-day report of one bot reads 31). */
+const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
   message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
 
@@ -75,6 +77,8 @@ export class AnalyticsRollups {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
+  /** Days as last read, by shape and key, with the `_id` and `rev` they were read at. */
+  private readonly dayCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -294,15 +298,45 @@ export class AnalyticsRollups {
         (day >= from && day + DAY_MS <= to ? whole : partial).push(dayKey(bot._id, day));
       }
     }
+    // Only days changed since they were last read here are read in full (a new `_id` or `rev` means changed).
+    const versions = await this.models.AnalyticsDay.find({ key: { $in: [...whole, ...partial] } }, '_id key rev').lean<
+      Array<{ _id: Types.ObjectId; key: string; rev: number }>
+    >();
+    const wholeKeys = new Set(whole);
+    const stored: StoredDay[] = [];
+    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
+    for (const version of versions) {
+      const shape = wholeKeys.has(version.key) ? 'whole' : 'partial';
+      const cached = this.dayCache.get(`${shape}|${version.key}`);
+      if (cached && cached.id === version._id.toString() && cached.rev === version.rev) stored.push(cached.day);
+      else stale[shape].push(version.key);
+    }
     const find = (keys: string[], fields: string) =>
       keys.length === 0
         ? Promise.resolve([])
         : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
     const [wholeDays, partialDays] = await Promise.all([
-      find(whole, 'key day s dt si'),
-      find(partial, 'key day s t si'),
+      find(stale.whole, '_id key rev day s dt si'),
+      find(stale.partial, '_id key rev day s t si'),
     ]);
-    return [...wholeDays.map((doc) => toStoredDay(doc, false)), ...partialDays.map((doc) => toStoredDay(doc, true))];
+    for (const [shape, docs] of [
+      ['whole', wholeDays],
+      ['partial', partialDays],
+    ] as const) {
+      for (const doc of docs) {
+        const day = toStoredDay(doc, shape === 'partial');
+        this.remember(`${shape}|${doc.key}`, { id: doc._id.toString(), rev: doc.rev, day });
+        stored.push(day);
+      }
+    }
+    return stored;
+  }
+
+  /** Keeps a converted day for later reports, dropping the least recently used beyond the cache's size. */
+  private remember(key: string, entry: { id: string; rev: number; day: StoredDay }): void {
+    this.dayCache.delete(key);
+    this.dayCache.set(key, entry);
+    while (this.dayCache.size > DAY_CACHE_SIZE) this.dayCache.delete(this.dayCache.keys().next().value!);
   }
 
   /**
@@ -637,6 +671,8 @@ export class AnalyticsRollups {
 }
 
 interface StoredDayDoc {
+  _id: Types.ObjectId;
+  rev: number;
   key: string;
   day: Date;
   s?: Record<
