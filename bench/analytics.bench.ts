@@ -86,7 +86,7 @@ async function main() {
 
     const backfillStarted = performance.now();
     await app.services.rollups.idle();
-    await app.services.rollups.backfill();
+    await app.services.rollups.backfill([bot.id]);
     console.log(`Backfill of the history (background, at start): ${ms(performance.now() - backfillStarted)}`);
     const first = await get(`chatbotId=${bot.id}`);
     console.log(

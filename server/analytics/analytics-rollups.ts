@@ -21,6 +21,8 @@ import type { Slot, SlotFigures, TopLists } from './tally.js';
 export interface StoredDay {
   key: string;
   day: Date;
+  /** Question wordings read so far for this day (by hash; null: none), filled by `wordingsOf`. */
+  wordings: Record<'qs' | 'gaps', Map<string, string | null>>;
   slots: Slot[];
   tops: Record<string, TopLists>;
   slotTops?: Array<Slot<TopLists>>;
@@ -344,18 +346,46 @@ export class AnalyticsRollups {
    * Read for the few questions a report lists, not with the figures.
    */
   async wordingsOf(
-    keys: string[],
+    days: StoredDay[],
     hashes: { qs: string[]; gaps: string[] },
   ): Promise<Record<'qs' | 'gaps', Map<string, { normalized: string; sample: string }>>> {
-    const fields = [...hashes.qs.map((hash) => `wqs.${hash}`), ...hashes.gaps.map((hash) => `wgaps.${hash}`)];
-    const docs =
-      keys.length === 0 || fields.length === 0
-        ? []
-        : await this.models.AnalyticsDay.find({ key: { $in: keys } }, fields.join(' ')).lean<StoredDayDoc[]>();
-    const earliest = (list: 'wqs' | 'wgaps') => {
+    // Each day keeps the wordings already read for it (its object is replaced when the day changes).
+    const lists = [
+      ['qs', 'wqs'],
+      ['gaps', 'wgaps'],
+    ] as const;
+    const wanted = new Map<string, { day: StoredDay; fields: string[] }>();
+    for (const day of days) {
+      for (const [list, field] of lists) {
+        for (const hash of hashes[list]) {
+          if (day.wordings[list].has(hash)) continue;
+          const entry = wanted.get(day.key) ?? { day, fields: [] };
+          entry.fields.push(`${field}.${hash}`);
+          wanted.set(day.key, entry);
+        }
+      }
+    }
+    const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
+    if (fields.length > 0) {
+      const docs = await this.models.AnalyticsDay.find(
+        { key: { $in: [...wanted.keys()] } },
+        `key ${fields.join(' ')}`,
+      ).lean<StoredDayDoc[]>();
+      const byKey = new Map(docs.map((doc) => [doc.key, doc]));
+      for (const { day, fields: asked } of wanted.values()) {
+        const doc = byKey.get(day.key);
+        for (const path of asked) {
+          const [field, hash = ''] = path.split('.') as ['wqs' | 'wgaps', string];
+          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, doc?.[field]?.[hash] ?? null);
+        }
+      }
+    }
+    const earliest = (list: 'qs' | 'gaps') => {
       const found = new Map<string, string>();
-      for (const doc of docs) {
-        for (const [hash, wording] of Object.entries(doc[list] ?? {})) {
+      for (const day of days) {
+        for (const hash of hashes[list]) {
+          const wording = day.wordings[list].get(hash);
+          if (!wording) continue;
           const seen = found.get(hash);
           if (seen === undefined || wording < seen) found.set(hash, wording);
         }
@@ -367,7 +397,7 @@ export class AnalyticsRollups {
         }),
       );
     };
-    return { qs: earliest('wqs'), gaps: earliest('wgaps') };
+    return { qs: earliest('qs'), gaps: earliest('gaps') };
   }
 
   /**
@@ -717,6 +747,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
     return {
       key: doc.key,
       day: doc.day,
+      wordings: { qs: new Map(), gaps: new Map() },
       slots,
       tops: Object.fromEntries(Object.entries(doc.dt ?? {}).map(([channel, tops]) => [channel, lists(tops)])),
     };
@@ -727,7 +758,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
       ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
     }))
     .sort((a, b) => a.q - b.q);
-  return { key: doc.key, day: doc.day, slots, tops: {}, slotTops };
+  return { key: doc.key, day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots, tops: {}, slotTops };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

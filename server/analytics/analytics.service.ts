@@ -107,10 +107,10 @@ export class AnalyticsService {
     };
     const asked = candidates(all.questions);
     const gaps = candidates(all.gaps);
-    const wordings = await this.deps.rollups.wordingsOf(
-      days.map((day) => day.key),
-      { qs: asked.map(([hash]) => hash), gaps: gaps.map(([hash]) => hash) },
-    );
+    const wordings = await this.deps.rollups.wordingsOf(days, {
+      qs: asked.map(([hash]) => hash),
+      gaps: gaps.map(([hash]) => hash),
+    });
     const questions = (
       entries: Array<[string, number]>,
       wordingOf: Map<string, { normalized: string; sample: string }>,

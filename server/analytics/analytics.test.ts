@@ -103,7 +103,7 @@ describe('analytics API', () => {
     await historyOther.insert(t.app.models);
     // Records written behind the app's back are history from before: rolled up by the backfill that runs at start.
     await t.app.services.rollups.idle();
-    await t.app.services.rollups.backfill();
+    await t.app.services.rollups.backfill([botA.id, botB.id, otherBot.id]);
   });
   afterAll(() => t.stop());
 
@@ -331,7 +331,7 @@ describe('analytics API', () => {
     await t.app.models.AnalyticsBuild.deleteMany({});
     await t.app.models.AnalyticsDay.deleteMany({});
     await t.app.models.AnalyticsFact.deleteMany({});
-    await t.app.services.rollups.backfill();
+    await t.app.services.rollups.backfill([botA.id]);
     expect(await report(`chatbotId=${botA.id}&from=2026-03-01`)).toEqual(kept);
   });
 
