@@ -107,6 +107,17 @@ async function main() {
       );
     }
 
+    // As on a server that has not read these days yet (just started, or another node): every day read in full.
+    const cold: number[] = [];
+    for (let i = 0; i < Math.min(REQUESTS, 20); i += 1) {
+      app.services.rollups.forgetCachedDays();
+      cold.push((await get(`chatbotId=${bot.id}`)).elapsed);
+    }
+    console.log(
+      `one bot, 30 days by day, no day in memory: p50 ${ms(percentile(cold, 50))}, p95 ${ms(percentile(cold, 95))} ` +
+        `(${cold.length} requests)`,
+    );
+
     const afterTurn: number[] = [];
     const turnTimes: number[] = [];
     const turns = Math.min(REQUESTS, 20);

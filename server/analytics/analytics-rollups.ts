@@ -334,6 +334,11 @@ export class AnalyticsRollups {
     return stored;
   }
 
+  /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
+  forgetCachedDays(): void {
+    this.dayCache.clear();
+  }
+
   /** Keeps a converted day for later reports, dropping the least recently used beyond the cache's size. */
   private remember(key: string, entry: { id: string; rev: number; day: StoredDay }): void {
     this.dayCache.delete(key);
