@@ -52,7 +52,6 @@ describe('kill -9 of the server during a burst of chat turns, then analytics', (
     await wisp.process!.exited;
     await waitUntilGone(database, 10_000);
     await Promise.all(burst);
-    console.log('statuses', answered.join(','));
 
     await wisp.start();
     // What is stored, read through the conversations API once the stranded answers are marked failed.
