@@ -77,6 +77,8 @@ const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage
  */
 export class AnalyticsRollups {
   private timer: NodeJS.Timeout | null = null;
+  /** Set by `stop`: a backfill under way stops between chunks (it starts over at the next start). */
+  private stopping = false;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
   /** Days as last read, by shape and key, with the `_id` and `rev` they were read at. */
@@ -130,6 +132,7 @@ export class AnalyticsRollups {
 
   async stop(): Promise<void> {
     if (!this.timer) return;
+    this.stopping = true;
     clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -221,9 +224,11 @@ export class AnalyticsRollups {
       chatbotIds ? chatbotIds.includes(bot._id.toString()) : !built.has(bot._id.toString()),
     );
     for (const bot of bots) {
+      if (this.stopping) return;
       const started = performance.now();
       const { conversations, messages } = await this.records.recordsOfBot(bot._id);
       const counted = await this.backfillRecords(bot, conversations, messages);
+      if (this.stopping) return;
       await this.models.AnalyticsBuild.updateOne(
         { chatbotId: bot._id },
         { $set: { builtAt: new Date() } },
@@ -483,7 +488,7 @@ export class AnalyticsRollups {
     const known = conversations.filter((conversation) => existing.has(conversation._id.toString()));
     const owner = { organizationId: bot.organizationId, chatbotId: bot._id };
     const CHUNK = 2_000;
-    for (let at = 0; at < fresh.length; at += CHUNK) {
+    for (let at = 0; at < fresh.length && !this.stopping; at += CHUNK) {
       const chunk = fresh.slice(at, at + CHUNK);
       const facts = chunk.map((conversation) => {
         const e: Entries = { c: conversationContribution(conversation) };
@@ -511,6 +516,7 @@ export class AnalyticsRollups {
       await this.lower(bot._id, [...days]);
     }
     for (const conversation of known) {
+      if (this.stopping) break;
       await this.applyRecords(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
     }
     return conversations.length;
