@@ -502,7 +502,11 @@ export class AnalyticsRollups {
       // Inserted only where no fact exists yet: a live change may have got there first.
       const result = await this.models.AnalyticsFact.collection.bulkWrite(
         facts.map((fact) => ({
-          updateOne: { filter: { _id: fact._id }, update: { $setOnInsert: fact }, upsert: true },
+          updateOne: {
+            filter: { _id: fact._id },
+            update: { $setOnInsert: { chatbotId: fact.chatbotId, v: fact.v, e: fact.e } },
+            upsert: true,
+          },
         })),
         { ordered: false },
       );
