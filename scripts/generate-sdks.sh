@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the SDKs' generated parts from the API: exports the OpenAPI document to sdk/openapi.json,
 # then sdk/codegen/generate.mjs (operation layers, models.openapi.json), datamodel-code-generator (Python
-# models) and oapi-codegen (Go models). With --check it writes nothing: it regenerates into a scratch
-# folder and fails when sdk/ differs, i.e. when the API changed and the SDKs were not regenerated.
+# models), oapi-codegen (Go models) and openapi-typescript (TypeScript types). With --check it writes
+# nothing: it regenerates into a scratch folder and fails when sdk/ differs, i.e. when the API changed and
+# the SDKs were not regenerated, or when an operation of the API has no method in one of the SDKs
+# (scripts/check-sdk-coverage.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,7 @@ generate() {
   target=$(realpath "$out/go")/models.gen.go
   (cd sdk/go && go run "$OAPI_CODEGEN" -config oapi-codegen.yaml -o "$target" "$models")
   gofmt -w "$out/go/operations.gen.go" "$out/go/models.gen.go"
+  npx tsx sdk/typescript/scripts/generate-types.ts "$document" "$out/typescript/src/generated/schema.ts" >/dev/null
 }
 
 GENERATED=(
@@ -34,6 +37,9 @@ GENERATED=(
   go/operations.gen.go
   go/models.gen.go
   ruby/lib/wisp/operations.rb
+  typescript/src/generated/operations.ts
+  typescript/src/generated/models.ts
+  typescript/src/generated/schema.ts
 )
 
 if [ "${1:-}" != "--check" ]; then
@@ -56,9 +62,13 @@ stale=()
 for file in "${GENERATED[@]}"; do
   cmp -s "sdk/$file" "$SCRATCH/$file" || stale+=("sdk/$file")
 done
+# Every operation of the API has a method in every SDK (generated or hand-written).
+covered=0
+npx tsx scripts/check-sdk-coverage.ts "$SCRATCH/openapi.json" || covered=$?
 if [ "${#stale[@]}" -gt 0 ]; then
   echo "generate-sdks: out of date with the API: ${stale[*]}" >&2
   echo "generate-sdks: run \`npm run sdk:generate\` and commit the result" >&2
   exit 1
 fi
+[ "$covered" -eq 0 ] || exit 1
 echo "generate-sdks: every generated part matches the API"

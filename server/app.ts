@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { mountAnalyticsRoutes } from './analytics/analytics.routes.js';
 import { mountAgentLoopRoutes } from './agent-loops/agent-loops.routes.js';
 import { mountActionRoutes } from './actions/actions.routes.js';
+import { mountConfirmRoutes } from './chat/confirm.routes.js';
 import { mountApiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { mountGapLogRoutes } from './chat/unanswered.routes.js';
 import { mountChatRoutes } from './chat/chat.routes.js';
@@ -248,7 +249,8 @@ export function mountApiRoutes(
   mountWidgetLeadRoutes(api, widgetAccess, services.leads, widgetIpLimit(widgetLimits, 'leads'));
   mountWebhookRoutes(api, services.webhooks.service);
   // Before the compatibility dialects: their `/chat/:slug` would take `/chat/confirm`.
-  mountActionRoutes(api, services.actions, services.actionConfirmations);
+  mountConfirmRoutes(api, services.chat);
+  mountActionRoutes(api, services.actions);
   mountAgentLoopRoutes(api, services.agentLoops);
   mountCompatRoutes(api, services, config);
   mountOpenAiRoutes(api, services.chat, services.chatbots);

@@ -2,7 +2,6 @@ import type { Connection, Model } from 'mongoose';
 import { actionModel, actionRunModel } from './actions/action.model.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { ActionsService } from './actions/actions.service.js';
-import { ActionConfirmations } from './actions/confirmations.js';
 import { agentLoopModel, executionModel } from './agent-loops/agent-loop.model.js';
 import { AgentLoopsService } from './agent-loops/agent-loops.service.js';
 import { apiKeyModel } from './api-keys/api-key.model.js';
@@ -290,9 +289,11 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   ]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
-  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a
-  // visitor gives after the bot asked for one becomes a lead.
+  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, a lead left before
+  // the first message is linked to the conversation that message starts, and an email a visitor gives after
+  // the bot asked for one becomes a lead.
   events.subscribe('answer.completed', (event) => unanswered.recordGap(event));
+  events.subscribe('conversation.created', (event) => leads.attachVisitorConversation(event));
   const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
   events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
@@ -300,7 +301,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     conversations,
     usage,
     modelResolver,
-    leads,
     retriever: knowledge.retriever,
     endUserTokens,
     leases: answerLeases,
@@ -364,10 +364,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     chat,
     actions,
     agentLoops,
-    actionConfirmations: new ActionConfirmations(
-      { Message: models.Message, Conversation: models.Conversation },
-      actions,
-    ),
     answerLeases,
     widgetSettings,
     leads,

@@ -3,6 +3,8 @@ import type { ErrorName } from './errors.js';
 import type {
   widgetChatErrorSchema,
   widgetChunkSchema,
+  widgetConfirmAckSchema,
+  widgetConfirmSchema,
   widgetDoneSchema,
   widgetFeedbackAckSchema,
   widgetFeedbackSchema,
@@ -50,6 +52,11 @@ export interface WidgetClientEvents {
   'chat:send': ClientEvent<typeof widgetSendSchema, typeof widgetSendAckSchema>;
   /** Messages of the current (or given) conversation, optionally only those after a message id. */
   'chat:history': ClientEvent<typeof widgetHistorySchema, typeof widgetHistoryAckSchema>;
+  /**
+   * Approves or declines the action an answer waits for (`MessageDto.pendingAction`); the ack says how it
+   * went, then the follow-up answer streams as `chat:chunk` / `chat:done` on the same message.
+   */
+  'chat:confirm': ClientEvent<typeof widgetConfirmSchema, typeof widgetConfirmAckSchema>;
   /** Starts a new conversation for this visitor. */
   'chat:new': ClientEvent<typeof widgetNewSchema, typeof widgetNewAckSchema>;
   /** Thumbs up or down on an answer. */

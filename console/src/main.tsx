@@ -5,13 +5,18 @@ import { api, ApiError, messageOf, session, signedOutReason } from './api.js';
 import { route } from './router.js';
 import { bots, botsError, chooseBot, chosenBot, loadBots, signOut } from './state.js';
 import { ErrorMessage, Field } from './ui.js';
+import { ActionsPage } from './pages/actions.js';
+import { AgentLoopsPage } from './pages/agent-loops.js';
 import { BotsPage } from './pages/bots.js';
+import { ChannelsPage } from './pages/channels.js';
 import { ConversationsPage } from './pages/conversations.js';
 import { GapsPage } from './pages/gaps.js';
 import { KeysPage } from './pages/keys.js';
 import { KnowledgePage } from './pages/knowledge.js';
 import { LeadsPage } from './pages/leads.js';
+import { ModelsPage } from './pages/models.js';
 import { OverviewPage } from './pages/overview.js';
+import { WebhooksPage } from './pages/webhooks.js';
 import { WidgetPage } from './pages/widget.js';
 import './styles.css';
 
@@ -23,6 +28,11 @@ const PAGES = [
   { page: 'conversations', label: 'Conversations', component: ConversationsPage },
   { page: 'gaps', label: 'Gaps', component: GapsPage },
   { page: 'leads', label: 'Leads', component: LeadsPage },
+  { page: 'actions', label: 'Actions', component: ActionsPage },
+  { page: 'channels', label: 'Channels', component: ChannelsPage },
+  { page: 'agent-loops', label: 'Agent loops', component: AgentLoopsPage },
+  { page: 'webhooks', label: 'Webhooks', component: WebhooksPage },
+  { page: 'models', label: 'Model connections', component: ModelsPage },
   { page: 'keys', label: 'API keys', component: KeysPage },
 ] as const;
 

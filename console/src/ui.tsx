@@ -215,3 +215,104 @@ export function TableWrap({ label, children }: { label: string; children: Compon
     </div>
   );
 }
+
+/** A secret the API shows once (a signing secret): copy it now, it is never shown again. */
+export function SecretOnce({
+  title,
+  secret,
+  onDismiss,
+  children,
+}: {
+  title: string;
+  secret: string;
+  onDismiss: () => void;
+  children?: ComponentChildren;
+}) {
+  // Moved into view and focus, so a secret made from far down a list is not missed.
+  const card = useRef<HTMLDivElement>(null);
+  useEffect(() => card.current?.focus(), [secret]);
+  return (
+    <div class="card shown-once" role="status" tabIndex={-1} ref={card}>
+      <p>
+        <strong>{title}</strong>: copy this secret now. It is shown only once.
+      </p>
+      <code class="secret" data-testid="new-secret">
+        {secret}
+      </code>
+      {children}
+      <div class="row">
+        <CopyButton text={secret} label="Copy secret" />
+        <button type="button" onClick={onDismiss}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** Reloads every `ms` while `active` (a list with work in progress), so progress shows without a click. */
+export function usePoll(active: boolean, reload: () => Promise<void>, ms = 1000): void {
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => void reload(), ms);
+    return () => clearInterval(timer);
+  }, [active, reload, ms]);
+}
+
+/** Parses a JSON field of a form; a mistake throws naming the field, so the form shows it beside what was typed. */
+export function parseJson(label: string, text: string, fallback: unknown = undefined): unknown {
+  if (!text.trim()) return fallback;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${label} is not valid JSON: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/** A value as indented JSON for a textarea or a `<pre>`. */
+export function pretty(value: unknown): string {
+  return value === undefined ? '' : JSON.stringify(value, null, 2);
+}
+
+/** A text input, masked when it holds a secret (a credential typed once and never shown back). */
+export function TextInput({
+  secret,
+  ...props
+}: {
+  secret?: boolean;
+  id: string;
+  value: string;
+  onInput: (e: { currentTarget: HTMLInputElement }) => void;
+  required?: boolean;
+  placeholder?: string;
+  'aria-describedby'?: string;
+}) {
+  return secret ? (
+    <input {...props} type="password" autoComplete="off" spellcheck={false} />
+  ) : (
+    <input {...props} autoComplete="off" spellcheck={false} />
+  );
+}
+
+/**
+ * Keyboard focus for a panel opened in place (an edit form): the returned ref goes on the button that
+ * opens it, which gets focus back when the panel closes, so a keyboard user is not dropped to the page's top.
+ */
+export function useFocusReturn(open: boolean) {
+  const trigger = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(open);
+  useEffect(() => {
+    if (wasOpen.current && !open) trigger.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
+  return trigger;
+}
+
+/** Focuses the first field of a form opened in place (when `active`), where the typing starts. */
+export function useFocusFirstField(active: boolean) {
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (active) form.current?.querySelector<HTMLElement>('input:not([type=hidden]), select, textarea')?.focus();
+  }, [active]);
+  return form;
+}

@@ -55,6 +55,9 @@ ${url.searchParams.get('twice') === '1' ? scriptTag : ''}
   return { html, csp };
 }
 
+/** A loopback shop the actions bot's `cancel_order` action calls: cancels by order number, counting each call. */
+const cancelled = new Map<string, number>();
+
 export function startHostPages(): Promise<Server> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${HOST_PORT}`);
@@ -70,6 +73,18 @@ export function startHostPages(): Promise<Server> {
       return send(200, 'text/javascript', "window.WispSettings = { position: 'bottom-left', locale: 'en' };");
     }
     if (url.pathname === '/returns.html') return send(200, 'text/html', RETURNS_PAGE);
+    const cancel = /^\/api\/orders\/(\w+)\/cancel$/.exec(url.pathname);
+    if (cancel && req.method === 'POST') {
+      cancelled.set(cancel[1]!, (cancelled.get(cancel[1]!) ?? 0) + 1);
+      return send(200, 'application/json', JSON.stringify({ orderNumber: cancel[1], status: 'cancelled' }));
+    }
+    if (url.pathname === '/api/orders/calls') {
+      return send(
+        200,
+        'application/json',
+        JSON.stringify({ calls: cancelled.get(url.searchParams.get('order') ?? '') ?? 0 }),
+      );
+    }
     if (url.pathname === '/page' || url.pathname === '/other') {
       const { html, csp } = page(url);
       return send(200, 'text/html; charset=utf-8', html, csp ? { 'content-security-policy': csp } : {});

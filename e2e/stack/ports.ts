@@ -22,6 +22,8 @@ export const BOTS = {
   leadUnsure: 'e2e-lead-unsure',
   /** Lead form when the bot cannot answer, with a text source it can answer from. */
   leadDocs: 'e2e-lead-docs',
+  /** Has a `cancel_order` action (POST to the host pages' shop) that needs the visitor's confirmation. */
+  actions: 'e2e-actions',
   /** Lead form when the visitor asks for a human. */
   leadHuman: 'e2e-lead-human',
 } as const;

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { Types } from 'mongoose';
 import { pino } from 'pino';
+import { createActionSchema } from '../../shared/schemas/actions.js';
 import { API_KEY_SCOPES } from '../../shared/schemas/api-keys.js';
 import type { WidgetSettingsPatch } from '../../shared/schemas/widget-settings.js';
 import { hashApiKey } from '../../server/api-keys/api-keys.service.js';
@@ -89,6 +90,21 @@ async function seed(app: RunningApp): Promise<void> {
   await bot(BOTS.leadHuman, 'Lead human helper', [HOST_ORIGIN], {
     leadCapture: { enabled: true, trigger: 'human_requested', fields: [email] },
   });
+  const actions = await bot(BOTS.actions, 'Actions helper', [HOST_ORIGIN]);
+  await services.actions.create(
+    org.id,
+    actions.id,
+    createActionSchema.parse({
+      name: 'cancel_order',
+      description: 'Cancel the order',
+      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+      request: {
+        method: 'POST',
+        url: `${HOST_ORIGIN}/api/orders/{params.orderNumber}/cancel`,
+        body: { reason: 'visitor' },
+      },
+    }),
+  );
   await services.knowledge.sources.create(
     org.id,
     docs.id,

@@ -1,10 +1,10 @@
-// Generates every SDK's operation layer from the OpenAPI document: the Python resource classes, the Go
-// services and the Ruby operation table, plus `models.openapi.json` that datamodel-code-generator (Python)
+// Generates every SDK's operation layer from the OpenAPI document: the TypeScript operation classes and
+// model types, the Python resource classes, the Go services and the Ruby operation table, plus `models.openapi.json` that datamodel-code-generator (Python)
 // and oapi-codegen (Go) turn into models. Usage: node sdk/codegen/generate.mjs OPENAPI_JSON OUT_DIR
 // (OUT_DIR is the `sdk` folder, or a scratch copy of it when checking that nothing is stale).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { extractOperations, pascal } from './operations.mjs';
+import { camel, extractOperations, pascal } from './operations.mjs';
 
 const [input = 'sdk/openapi.json', outDir = 'sdk'] = process.argv.slice(2);
 const document = JSON.parse(readFileSync(input, 'utf8'));
@@ -193,7 +193,109 @@ function ruby() {
   return lines.join('\n');
 }
 
+/** The TypeScript model types: each a name for the type openapi-typescript generated for its route. */
+function typescriptModels() {
+  const lines = [
+    `// ${HEADER}`,
+    '// Each model is named as in the other SDKs and is the type openapi-typescript gave its route (schema.ts).',
+    '',
+    "import type { BodyOf, DataOf, ItemOf } from '../route-types.js';",
+    '',
+  ];
+  const done = new Set();
+  for (const op of operations) {
+    const method = `'${op.method.toLowerCase()}'`;
+    if (op.body && !done.has(op.body)) {
+      done.add(op.body);
+      lines.push(`/** The body of ${op.method} ${op.path}. */`);
+      lines.push(`export type ${op.body} = BodyOf<'${op.path}', ${method}>;`);
+    }
+    if (op.model && !done.has(op.model)) {
+      done.add(op.model);
+      lines.push(`/** ${op.paginated ? 'An item' : 'The data'} of ${op.method} ${op.path}. */`);
+      lines.push(
+        `export type ${op.model} = ${op.paginated ? `ItemOf<'${op.path}'>` : `DataOf<'${op.path}', ${method}>`};`,
+      );
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** The TypeScript operation classes: one per resource, one method per operation. */
+function typescript() {
+  const lines = [
+    `// ${HEADER}`,
+    '// One class per resource and one method per operation; src/resources/ extends a few with hand-written',
+    '// behaviour (streamed chat, file uploads), and src/client.ts gives the client one property per resource.',
+    '',
+    "import type { PagedList } from '../pagination.js';",
+    "import { newClientMessageId, Resource, seg } from '../resources/resource.js';",
+    "import type { QueryOf } from '../route-types.js';",
+    "import type { Query, RequestOptions } from '../transport.js';",
+    "import type * as M from './models.js';",
+  ];
+  for (const resource of resources) {
+    lines.push(
+      '',
+      `/** The \`${resource}\` operations. */`,
+      `export class ${pascal(resource)}Operations extends Resource {`,
+    );
+    for (const op of opsOf(resource)) {
+      const method = op.method.toLowerCase();
+      const args = op.pathParams.map((p) => `${p}: string`);
+      if (op.body) args.push(`body: M.${op.body}`);
+      const hasQuery = op.query.length > 0 || op.paginated;
+      if (hasQuery) {
+        const required = op.query.some((q) => q.required);
+        args.push(`query: QueryOf<'${op.path}', '${method}'>${required ? '' : ' = {}'}`);
+      }
+      args.push('options?: RequestOptions');
+      const urlPath = op.pathParams.length ? `\`${pathExpression(op, (name) => `\${seg(${name})}`)}\`` : `'${op.path}'`;
+      const body = op.body
+        ? op.messageId
+          ? ', body: { clientMessageId: newClientMessageId(), ...body }'
+          : ', body'
+        : '';
+      const query = hasQuery ? ', query: { ...query } as Query' : '';
+      const call = `{ method: '${op.method}', path: ${urlPath}${query}${body} }`;
+      lines.push(`  /** ${op.summary.replace(/\.$/, '').replaceAll('*/', '*\\/')}. \`${op.method} ${op.path}\` */`);
+      if (op.paginated) {
+        lines.push(`  ${camel(op.name)}(${args.join(', ')}): PagedList<M.${op.model}> {`);
+        lines.push(`    return this.paged(${urlPath}, { ...query } as Query, options);`);
+      } else if (op.produces === 'text') {
+        lines.push(`  ${camel(op.name)}(${args.join(', ')}): Promise<string> {`);
+        lines.push(`    return this.transport.text(${call}, options);`);
+      } else {
+        lines.push(`  ${camel(op.name)}(${args.join(', ')}): Promise<${op.model ? `M.${op.model}` : 'null'}> {`);
+        lines.push(`    return this.data(${call}, options);`);
+      }
+      lines.push('  }');
+    }
+    lines.push('}');
+  }
+  lines.push(
+    '',
+    "/** Every resource's operations class, under the client's property name. */",
+    'export const OPERATION_CLASSES = {',
+    ...resources.map((r) => `  ${camel(r)}: ${pascal(r)}Operations,`),
+    '} as const;',
+    '',
+    "/** Every operation: the client's property and method, the HTTP method and the path. */",
+    'export const OPERATIONS = [',
+    ...operations.map(
+      (op) =>
+        `  { resource: '${camel(op.resource)}', method: '${camel(op.name)}', http: '${op.method}', path: '${op.path}' },`,
+    ),
+    '] as const;',
+    '',
+  );
+  return lines.join('\n');
+}
+
 write('models.openapi.json', `${JSON.stringify(modelsDocument, null, 2)}\n`);
 write('python/src/wisp/_resources.py', python());
 write('go/operations.gen.go', go());
 write('ruby/lib/wisp/operations.rb', ruby());
+write('typescript/src/generated/operations.ts', typescript());
+write('typescript/src/generated/models.ts', typescriptModels());

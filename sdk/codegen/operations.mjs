@@ -75,21 +75,21 @@ export const OPERATION_NAMES = {
   'GET /api/v1/webhooks/{id}/deliveries': ['webhooks.list_deliveries', 'WebhookDelivery'],
   'POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': ['webhooks.redeliver', 'WebhookDelivery'],
   'POST /api/v1/chatbots/{id}/retrieval-preview': ['sources.preview_retrieval', 'RetrievalPreview'],
-  'POST /api/v1/chat/confirm': ['chat.confirm'],
-  'GET /api/v1/chatbots/{id}/actions': ['actions.list'],
+  'POST /api/v1/chat/confirm': ['chat.confirm', 'ActionConfirmation'],
+  'GET /api/v1/chatbots/{id}/actions': ['actions.list', 'Action'],
   'POST /api/v1/chatbots/{id}/actions': ['actions.create'],
   'POST /api/v1/chatbots/{id}/actions/presets': ['actions.create_from_preset'],
   'GET /api/v1/actions/{id}': ['actions.get'],
   'PATCH /api/v1/actions/{id}': ['actions.update'],
   'DELETE /api/v1/actions/{id}': ['actions.delete'],
-  'POST /api/v1/actions/{id}/run': ['actions.run'],
-  'GET /api/v1/actions/{id}/runs': ['actions.list_runs'],
-  'GET /api/v1/agent-loops': ['agent_loops.list'],
+  'POST /api/v1/actions/{id}/run': ['actions.run', 'ActionRunResult'],
+  'GET /api/v1/actions/{id}/runs': ['actions.list_runs', 'ActionRun'],
+  'GET /api/v1/agent-loops': ['agent_loops.list', 'AgentLoop'],
   'POST /api/v1/agent-loops': ['agent_loops.create'],
   'GET /api/v1/agent-loops/{id}': ['agent_loops.get'],
   'PATCH /api/v1/agent-loops/{id}': ['agent_loops.update'],
   'DELETE /api/v1/agent-loops/{id}': ['agent_loops.delete'],
-  'POST /api/v1/agent-loops/{id}/run': ['agent_loops.run'],
+  'POST /api/v1/agent-loops/{id}/run': ['agent_loops.run', 'AgentLoopExecution'],
   'GET /api/v1/agent-loops/{id}/executions': ['agent_loops.list_executions'],
   'GET /api/v1/executions/{id}': ['agent_loops.get_execution'],
 };
@@ -99,6 +99,41 @@ const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const PAGE_PARAMS = new Set(['page', 'perPage']);
 
 export const pascal = (snake) => snake.replace(/(^|_)([a-z0-9])/g, (_m, _u, c) => c.toUpperCase());
+/** `snake_case` as `camelCase` (the TypeScript SDK's method and resource names). */
+export const camel = (snake) => snake.replace(/_([a-z0-9])/g, (_m, c) => c.toUpperCase());
+
+/**
+ * The `operationId` of an operation in the OpenAPI document: its SDK name in camelCase
+ * (`webhooks.rotate_secret` is `webhooksRotateSecret`). Operations the SDKs leave out (see SKIPPED_TAGS)
+ * get one made from the method and path (`GET /api/v1/bots/{id}` is `getApiV1BotsById`); both are unique
+ * because the method and path are.
+ */
+export function operationIdOf(method, path, tags = []) {
+  const entry = OPERATION_NAMES[`${method.toUpperCase()} ${path}`];
+  if (entry && !tags.some((tag) => SKIPPED_TAGS.has(tag))) return camel(entry[0].replace('.', '_'));
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .map((part) => part.match(/^\{(\w+)\}$/)?.[1].replace(/^./, (c) => `By${c.toUpperCase()}`) ?? part)
+    .map((part) => part.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c = '') => c.toUpperCase()))
+    .map((part) => part.replace(/^./, (c) => c.toUpperCase()));
+  return `${method.toLowerCase()}${words.join('')}`;
+}
+
+/** The document with every operation's `operationId` set (see operationIdOf); the document is changed in place. */
+export function withOperationIds(document) {
+  const seen = new Set();
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      op.operationId = operationIdOf(method, path, op.tags);
+      if (seen.has(op.operationId)) throw new Error(`two operations have the operationId ${op.operationId}`);
+      seen.add(op.operationId);
+    }
+  }
+  return document;
+}
 
 /** `{ operations, models }` from an OpenAPI 3.1 document; throws on an operation without an SDK name. */
 export function extractOperations(document) {

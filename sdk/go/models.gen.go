@@ -9,6 +9,147 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ActionAuthType.
+const (
+	ActionAuthTypeBasic  ActionAuthType = "basic"
+	ActionAuthTypeBearer ActionAuthType = "bearer"
+	ActionAuthTypeHeader ActionAuthType = "header"
+	ActionAuthTypeNone   ActionAuthType = "none"
+)
+
+// Valid indicates whether the value is a known member of the ActionAuthType enum.
+func (e ActionAuthType) Valid() bool {
+	switch e {
+	case ActionAuthTypeBasic:
+		return true
+	case ActionAuthTypeBearer:
+		return true
+	case ActionAuthTypeHeader:
+		return true
+	case ActionAuthTypeNone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionRequestMethod.
+const (
+	ActionRequestMethodDELETE ActionRequestMethod = "DELETE"
+	ActionRequestMethodGET    ActionRequestMethod = "GET"
+	ActionRequestMethodPATCH  ActionRequestMethod = "PATCH"
+	ActionRequestMethodPOST   ActionRequestMethod = "POST"
+	ActionRequestMethodPUT    ActionRequestMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the ActionRequestMethod enum.
+func (e ActionRequestMethod) Valid() bool {
+	switch e {
+	case ActionRequestMethodDELETE:
+		return true
+	case ActionRequestMethodGET:
+		return true
+	case ActionRequestMethodPATCH:
+		return true
+	case ActionRequestMethodPOST:
+		return true
+	case ActionRequestMethodPUT:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionConfirmationStatus.
+const (
+	ActionConfirmationStatusDeclined  ActionConfirmationStatus = "declined"
+	ActionConfirmationStatusFailed    ActionConfirmationStatus = "failed"
+	ActionConfirmationStatusRefused   ActionConfirmationStatus = "refused"
+	ActionConfirmationStatusSucceeded ActionConfirmationStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ActionConfirmationStatus enum.
+func (e ActionConfirmationStatus) Valid() bool {
+	switch e {
+	case ActionConfirmationStatusDeclined:
+		return true
+	case ActionConfirmationStatusFailed:
+		return true
+	case ActionConfirmationStatusRefused:
+		return true
+	case ActionConfirmationStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionRunSource.
+const (
+	ActionRunSourceApi  ActionRunSource = "api"
+	ActionRunSourceChat ActionRunSource = "chat"
+	ActionRunSourceLoop ActionRunSource = "loop"
+)
+
+// Valid indicates whether the value is a known member of the ActionRunSource enum.
+func (e ActionRunSource) Valid() bool {
+	switch e {
+	case ActionRunSourceApi:
+		return true
+	case ActionRunSourceChat:
+		return true
+	case ActionRunSourceLoop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionRunStatus.
+const (
+	ActionRunStatusDeclined  ActionRunStatus = "declined"
+	ActionRunStatusFailed    ActionRunStatus = "failed"
+	ActionRunStatusRefused   ActionRunStatus = "refused"
+	ActionRunStatusSucceeded ActionRunStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ActionRunStatus enum.
+func (e ActionRunStatus) Valid() bool {
+	switch e {
+	case ActionRunStatusDeclined:
+		return true
+	case ActionRunStatusFailed:
+		return true
+	case ActionRunStatusRefused:
+		return true
+	case ActionRunStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ActionRunResultStatus.
+const (
+	ActionRunResultStatusFailed    ActionRunResultStatus = "failed"
+	ActionRunResultStatusRefused   ActionRunResultStatus = "refused"
+	ActionRunResultStatusSucceeded ActionRunResultStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the ActionRunResultStatus enum.
+func (e ActionRunResultStatus) Valid() bool {
+	switch e {
+	case ActionRunResultStatusFailed:
+		return true
+	case ActionRunResultStatusRefused:
+		return true
+	case ActionRunResultStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ActionsCreateFromPresetRequest0Preset.
 const (
 	ShopifyOrderStatus ActionsCreateFromPresetRequest0Preset = "shopify_order_status"
@@ -141,123 +282,6 @@ func (e ActionsCreateRequestRequestMethod) Valid() bool {
 	}
 }
 
-// Defines values for ActionsListAuthType.
-const (
-	ActionsListAuthTypeBasic  ActionsListAuthType = "basic"
-	ActionsListAuthTypeBearer ActionsListAuthType = "bearer"
-	ActionsListAuthTypeHeader ActionsListAuthType = "header"
-	ActionsListAuthTypeNone   ActionsListAuthType = "none"
-)
-
-// Valid indicates whether the value is a known member of the ActionsListAuthType enum.
-func (e ActionsListAuthType) Valid() bool {
-	switch e {
-	case ActionsListAuthTypeBasic:
-		return true
-	case ActionsListAuthTypeBearer:
-		return true
-	case ActionsListAuthTypeHeader:
-		return true
-	case ActionsListAuthTypeNone:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ActionsListRequestMethod.
-const (
-	ActionsListRequestMethodDELETE ActionsListRequestMethod = "DELETE"
-	ActionsListRequestMethodGET    ActionsListRequestMethod = "GET"
-	ActionsListRequestMethodPATCH  ActionsListRequestMethod = "PATCH"
-	ActionsListRequestMethodPOST   ActionsListRequestMethod = "POST"
-	ActionsListRequestMethodPUT    ActionsListRequestMethod = "PUT"
-)
-
-// Valid indicates whether the value is a known member of the ActionsListRequestMethod enum.
-func (e ActionsListRequestMethod) Valid() bool {
-	switch e {
-	case ActionsListRequestMethodDELETE:
-		return true
-	case ActionsListRequestMethodGET:
-		return true
-	case ActionsListRequestMethodPATCH:
-		return true
-	case ActionsListRequestMethodPOST:
-		return true
-	case ActionsListRequestMethodPUT:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ActionsListRunsSource.
-const (
-	ActionsListRunsSourceApi  ActionsListRunsSource = "api"
-	ActionsListRunsSourceChat ActionsListRunsSource = "chat"
-	ActionsListRunsSourceLoop ActionsListRunsSource = "loop"
-)
-
-// Valid indicates whether the value is a known member of the ActionsListRunsSource enum.
-func (e ActionsListRunsSource) Valid() bool {
-	switch e {
-	case ActionsListRunsSourceApi:
-		return true
-	case ActionsListRunsSourceChat:
-		return true
-	case ActionsListRunsSourceLoop:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ActionsListRunsStatus.
-const (
-	ActionsListRunsStatusDeclined  ActionsListRunsStatus = "declined"
-	ActionsListRunsStatusFailed    ActionsListRunsStatus = "failed"
-	ActionsListRunsStatusRefused   ActionsListRunsStatus = "refused"
-	ActionsListRunsStatusSucceeded ActionsListRunsStatus = "succeeded"
-)
-
-// Valid indicates whether the value is a known member of the ActionsListRunsStatus enum.
-func (e ActionsListRunsStatus) Valid() bool {
-	switch e {
-	case ActionsListRunsStatusDeclined:
-		return true
-	case ActionsListRunsStatusFailed:
-		return true
-	case ActionsListRunsStatusRefused:
-		return true
-	case ActionsListRunsStatusSucceeded:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ActionsRunStatus.
-const (
-	ActionsRunStatusFailed    ActionsRunStatus = "failed"
-	ActionsRunStatusRefused   ActionsRunStatus = "refused"
-	ActionsRunStatusSucceeded ActionsRunStatus = "succeeded"
-)
-
-// Valid indicates whether the value is a known member of the ActionsRunStatus enum.
-func (e ActionsRunStatus) Valid() bool {
-	switch e {
-	case ActionsRunStatusFailed:
-		return true
-	case ActionsRunStatusRefused:
-		return true
-	case ActionsRunStatusSucceeded:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ActionsUpdateRequestAuth0Type.
 const (
 	ActionsUpdateRequestAuth0TypeNone ActionsUpdateRequestAuth0Type = "none"
@@ -345,50 +369,50 @@ func (e ActionsUpdateRequestRequestMethod) Valid() bool {
 	}
 }
 
-// Defines values for AgentLoopsRunStatus.
+// Defines values for AgentLoopExecutionStatus.
 const (
-	AgentLoopsRunStatusCompleted   AgentLoopsRunStatus = "completed"
-	AgentLoopsRunStatusFailed      AgentLoopsRunStatus = "failed"
-	AgentLoopsRunStatusInterrupted AgentLoopsRunStatus = "interrupted"
-	AgentLoopsRunStatusQueued      AgentLoopsRunStatus = "queued"
-	AgentLoopsRunStatusRunning     AgentLoopsRunStatus = "running"
-	AgentLoopsRunStatusStepLimit   AgentLoopsRunStatus = "step_limit"
-	AgentLoopsRunStatusTimeout     AgentLoopsRunStatus = "timeout"
-	AgentLoopsRunStatusTokenLimit  AgentLoopsRunStatus = "token_limit"
+	AgentLoopExecutionStatusCompleted   AgentLoopExecutionStatus = "completed"
+	AgentLoopExecutionStatusFailed      AgentLoopExecutionStatus = "failed"
+	AgentLoopExecutionStatusInterrupted AgentLoopExecutionStatus = "interrupted"
+	AgentLoopExecutionStatusQueued      AgentLoopExecutionStatus = "queued"
+	AgentLoopExecutionStatusRunning     AgentLoopExecutionStatus = "running"
+	AgentLoopExecutionStatusStepLimit   AgentLoopExecutionStatus = "step_limit"
+	AgentLoopExecutionStatusTimeout     AgentLoopExecutionStatus = "timeout"
+	AgentLoopExecutionStatusTokenLimit  AgentLoopExecutionStatus = "token_limit"
 )
 
-// Valid indicates whether the value is a known member of the AgentLoopsRunStatus enum.
-func (e AgentLoopsRunStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the AgentLoopExecutionStatus enum.
+func (e AgentLoopExecutionStatus) Valid() bool {
 	switch e {
-	case AgentLoopsRunStatusCompleted:
+	case AgentLoopExecutionStatusCompleted:
 		return true
-	case AgentLoopsRunStatusFailed:
+	case AgentLoopExecutionStatusFailed:
 		return true
-	case AgentLoopsRunStatusInterrupted:
+	case AgentLoopExecutionStatusInterrupted:
 		return true
-	case AgentLoopsRunStatusQueued:
+	case AgentLoopExecutionStatusQueued:
 		return true
-	case AgentLoopsRunStatusRunning:
+	case AgentLoopExecutionStatusRunning:
 		return true
-	case AgentLoopsRunStatusStepLimit:
+	case AgentLoopExecutionStatusStepLimit:
 		return true
-	case AgentLoopsRunStatusTimeout:
+	case AgentLoopExecutionStatusTimeout:
 		return true
-	case AgentLoopsRunStatusTokenLimit:
+	case AgentLoopExecutionStatusTokenLimit:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for AgentLoopsRunStepsType.
+// Defines values for AgentLoopExecutionStepsType.
 const (
-	Model AgentLoopsRunStepsType = "model"
-	Tool  AgentLoopsRunStepsType = "tool"
+	Model AgentLoopExecutionStepsType = "model"
+	Tool  AgentLoopExecutionStepsType = "tool"
 )
 
-// Valid indicates whether the value is a known member of the AgentLoopsRunStepsType enum.
-func (e AgentLoopsRunStepsType) Valid() bool {
+// Valid indicates whether the value is a known member of the AgentLoopExecutionStepsType enum.
+func (e AgentLoopExecutionStepsType) Valid() bool {
 	switch e {
 	case Model:
 		return true
@@ -399,18 +423,18 @@ func (e AgentLoopsRunStepsType) Valid() bool {
 	}
 }
 
-// Defines values for AgentLoopsRunTrigger.
+// Defines values for AgentLoopExecutionTrigger.
 const (
-	AgentLoopsRunTriggerApi      AgentLoopsRunTrigger = "api"
-	AgentLoopsRunTriggerSchedule AgentLoopsRunTrigger = "schedule"
+	AgentLoopExecutionTriggerApi      AgentLoopExecutionTrigger = "api"
+	AgentLoopExecutionTriggerSchedule AgentLoopExecutionTrigger = "schedule"
 )
 
-// Valid indicates whether the value is a known member of the AgentLoopsRunTrigger enum.
-func (e AgentLoopsRunTrigger) Valid() bool {
+// Valid indicates whether the value is a known member of the AgentLoopExecutionTrigger enum.
+func (e AgentLoopExecutionTrigger) Valid() bool {
 	switch e {
-	case AgentLoopsRunTriggerApi:
+	case AgentLoopExecutionTriggerApi:
 		return true
-	case AgentLoopsRunTriggerSchedule:
+	case AgentLoopExecutionTriggerSchedule:
 		return true
 	default:
 		return false
@@ -666,30 +690,6 @@ const (
 func (e ChannelsCreateRequest3Type) Valid() bool {
 	switch e {
 	case ChannelsCreateRequest3TypeWebhook:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for ChatConfirmStatus.
-const (
-	ChatConfirmStatusDeclined  ChatConfirmStatus = "declined"
-	ChatConfirmStatusFailed    ChatConfirmStatus = "failed"
-	ChatConfirmStatusRefused   ChatConfirmStatus = "refused"
-	ChatConfirmStatusSucceeded ChatConfirmStatus = "succeeded"
-)
-
-// Valid indicates whether the value is a known member of the ChatConfirmStatus enum.
-func (e ChatConfirmStatus) Valid() bool {
-	switch e {
-	case ChatConfirmStatusDeclined:
-		return true
-	case ChatConfirmStatusFailed:
-		return true
-	case ChatConfirmStatusRefused:
-		return true
-	case ChatConfirmStatusSucceeded:
 		return true
 	default:
 		return false
@@ -2190,6 +2190,113 @@ func (e WidgetSettingsUpdateRequestTheme) Valid() bool {
 	}
 }
 
+// Action defines model for Action.
+type Action struct {
+	Auth struct {
+		HeaderName *string        `json:"headerName"`
+		Type       ActionAuthType `json:"type"`
+	} `json:"auth"`
+	ChatbotId        string                 `json:"chatbotId"`
+	CreatedAt        string                 `json:"createdAt"`
+	Description      string                 `json:"description"`
+	Id               string                 `json:"id"`
+	MaxResponseBytes int                    `json:"maxResponseBytes"`
+	Name             string                 `json:"name"`
+	Parameters       map[string]interface{} `json:"parameters"`
+	Request          struct {
+		Body    interface{}         `json:"body,omitempty"`
+		Headers map[string]string   `json:"headers"`
+		Method  ActionRequestMethod `json:"method"`
+		Query   map[string]string   `json:"query"`
+		Url     string              `json:"url"`
+	} `json:"request"`
+	RequiresConfirmation bool     `json:"requiresConfirmation"`
+	RequiresUser         bool     `json:"requiresUser"`
+	ResponseFields       []string `json:"responseFields"`
+	TimeoutMs            int      `json:"timeoutMs"`
+	UpdatedAt            string   `json:"updatedAt"`
+}
+
+// ActionAuthType defines model for Action.Auth.Type.
+type ActionAuthType string
+
+// ActionRequestMethod defines model for Action.Request.Method.
+type ActionRequestMethod string
+
+// ActionConfirmation defines model for ActionConfirmation.
+type ActionConfirmation struct {
+	Action string `json:"action"`
+	Answer struct {
+		Confidence     float32 `json:"confidence"`
+		ConversationId string  `json:"conversationId"`
+		FinishReason   string  `json:"finishReason"`
+		MessageId      string  `json:"messageId"`
+		Model          *string `json:"model"`
+		RequiresAction *struct {
+			Action      string      `json:"action"`
+			Arguments   interface{} `json:"arguments,omitempty"`
+			Description string      `json:"description"`
+			Token       string      `json:"token"`
+		} `json:"requiresAction,omitempty"`
+		Response string `json:"response"`
+		Sources  []struct {
+			Excerpt  string  `json:"excerpt"`
+			Score    float32 `json:"score"`
+			SourceId string  `json:"sourceId"`
+			Title    string  `json:"title"`
+			Url      *string `json:"url"`
+		} `json:"sources"`
+		TokensUsed struct {
+			Completion int `json:"completion"`
+			Prompt     int `json:"prompt"`
+			Total      int `json:"total"`
+		} `json:"tokensUsed"`
+		UserMessageId string `json:"userMessageId"`
+	} `json:"answer"`
+	ConversationId string                   `json:"conversationId"`
+	Error          *string                  `json:"error"`
+	MessageId      string                   `json:"messageId"`
+	Result         interface{}              `json:"result,omitempty"`
+	Status         ActionConfirmationStatus `json:"status"`
+}
+
+// ActionConfirmationStatus defines model for ActionConfirmation.Status.
+type ActionConfirmationStatus string
+
+// ActionRun defines model for ActionRun.
+type ActionRun struct {
+	ActionId       string          `json:"actionId"`
+	ChatbotId      string          `json:"chatbotId"`
+	ConversationId *string         `json:"conversationId"`
+	CreatedAt      string          `json:"createdAt"`
+	DurationMs     int             `json:"durationMs"`
+	Error          *string         `json:"error"`
+	HttpStatus     *int            `json:"httpStatus"`
+	Id             string          `json:"id"`
+	Result         interface{}     `json:"result,omitempty"`
+	Source         ActionRunSource `json:"source"`
+	Status         ActionRunStatus `json:"status"`
+}
+
+// ActionRunSource defines model for ActionRun.Source.
+type ActionRunSource string
+
+// ActionRunStatus defines model for ActionRun.Status.
+type ActionRunStatus string
+
+// ActionRunResult defines model for ActionRunResult.
+type ActionRunResult struct {
+	DurationMs int                   `json:"durationMs"`
+	Error      *string               `json:"error"`
+	HttpStatus *int                  `json:"httpStatus"`
+	Result     interface{}           `json:"result,omitempty"`
+	RunId      string                `json:"runId"`
+	Status     ActionRunResultStatus `json:"status"`
+}
+
+// ActionRunResultStatus defines model for ActionRunResult.Status.
+type ActionRunResultStatus string
+
 // ActionsCreateFromPresetRequest defines model for ActionsCreateFromPresetRequest.
 type ActionsCreateFromPresetRequest struct {
 	union json.RawMessage
@@ -2293,73 +2400,6 @@ type ActionsCreateRequest_Auth struct {
 // ActionsCreateRequestRequestMethod defines model for ActionsCreateRequest.Request.Method.
 type ActionsCreateRequestRequestMethod string
 
-// ActionsList defines model for ActionsList.
-type ActionsList struct {
-	Auth struct {
-		HeaderName *string             `json:"headerName"`
-		Type       ActionsListAuthType `json:"type"`
-	} `json:"auth"`
-	ChatbotId        string                 `json:"chatbotId"`
-	CreatedAt        string                 `json:"createdAt"`
-	Description      string                 `json:"description"`
-	Id               string                 `json:"id"`
-	MaxResponseBytes int                    `json:"maxResponseBytes"`
-	Name             string                 `json:"name"`
-	Parameters       map[string]interface{} `json:"parameters"`
-	Request          struct {
-		Body    interface{}              `json:"body,omitempty"`
-		Headers map[string]string        `json:"headers"`
-		Method  ActionsListRequestMethod `json:"method"`
-		Query   map[string]string        `json:"query"`
-		Url     string                   `json:"url"`
-	} `json:"request"`
-	RequiresConfirmation bool     `json:"requiresConfirmation"`
-	RequiresUser         bool     `json:"requiresUser"`
-	ResponseFields       []string `json:"responseFields"`
-	TimeoutMs            int      `json:"timeoutMs"`
-	UpdatedAt            string   `json:"updatedAt"`
-}
-
-// ActionsListAuthType defines model for ActionsList.Auth.Type.
-type ActionsListAuthType string
-
-// ActionsListRequestMethod defines model for ActionsList.Request.Method.
-type ActionsListRequestMethod string
-
-// ActionsListRuns defines model for ActionsListRuns.
-type ActionsListRuns struct {
-	ActionId       string                `json:"actionId"`
-	ChatbotId      string                `json:"chatbotId"`
-	ConversationId *string               `json:"conversationId"`
-	CreatedAt      string                `json:"createdAt"`
-	DurationMs     int                   `json:"durationMs"`
-	Error          *string               `json:"error"`
-	HttpStatus     *int                  `json:"httpStatus"`
-	Id             string                `json:"id"`
-	Result         interface{}           `json:"result,omitempty"`
-	Source         ActionsListRunsSource `json:"source"`
-	Status         ActionsListRunsStatus `json:"status"`
-}
-
-// ActionsListRunsSource defines model for ActionsListRuns.Source.
-type ActionsListRunsSource string
-
-// ActionsListRunsStatus defines model for ActionsListRuns.Status.
-type ActionsListRunsStatus string
-
-// ActionsRun defines model for ActionsRun.
-type ActionsRun struct {
-	DurationMs int              `json:"durationMs"`
-	Error      *string          `json:"error"`
-	HttpStatus *int             `json:"httpStatus"`
-	Result     interface{}      `json:"result,omitempty"`
-	RunId      string           `json:"runId"`
-	Status     ActionsRunStatus `json:"status"`
-}
-
-// ActionsRunStatus defines model for ActionsRun.Status.
-type ActionsRunStatus string
-
 // ActionsRunRequest defines model for ActionsRunRequest.
 type ActionsRunRequest struct {
 	Parameters *map[string]interface{} `json:"parameters,omitempty"`
@@ -2432,25 +2472,8 @@ type ActionsUpdateRequest_Auth struct {
 // ActionsUpdateRequestRequestMethod defines model for ActionsUpdateRequest.Request.Method.
 type ActionsUpdateRequestRequestMethod string
 
-// AgentLoopsCreateRequest defines model for AgentLoopsCreateRequest.
-type AgentLoopsCreateRequest struct {
-	ChatbotId    string                  `json:"chatbotId"`
-	Enabled      *bool                   `json:"enabled,omitempty"`
-	Input        *map[string]interface{} `json:"input,omitempty"`
-	Instructions string                  `json:"instructions"`
-	MaxSteps     *int                    `json:"maxSteps,omitempty"`
-	MaxTokens    *int                    `json:"maxTokens,omitempty"`
-	Name         string                  `json:"name"`
-	Schedule     *struct {
-		Cron     string  `json:"cron"`
-		Timezone *string `json:"timezone,omitempty"`
-	} `json:"schedule,omitempty"`
-	TimeoutMs *int      `json:"timeoutMs,omitempty"`
-	Tools     *[]string `json:"tools,omitempty"`
-}
-
-// AgentLoopsList defines model for AgentLoopsList.
-type AgentLoopsList struct {
+// AgentLoop defines model for AgentLoop.
+type AgentLoop struct {
 	ChatbotId    string                 `json:"chatbotId"`
 	CreatedAt    string                 `json:"createdAt"`
 	Enabled      bool                   `json:"enabled"`
@@ -2470,20 +2493,20 @@ type AgentLoopsList struct {
 	UpdatedAt string   `json:"updatedAt"`
 }
 
-// AgentLoopsRun defines model for AgentLoopsRun.
-type AgentLoopsRun struct {
-	Attempts      int                 `json:"attempts"`
-	CreatedAt     string              `json:"createdAt"`
-	DurationMs    *int                `json:"durationMs"`
-	Error         *string             `json:"error"`
-	FinishedAt    *string             `json:"finishedAt"`
-	Id            string              `json:"id"`
-	Input         interface{}         `json:"input,omitempty"`
-	Interruptions int                 `json:"interruptions"`
-	LoopId        string              `json:"loopId"`
-	Output        *string             `json:"output"`
-	ScheduledFor  *string             `json:"scheduledFor"`
-	Status        AgentLoopsRunStatus `json:"status"`
+// AgentLoopExecution defines model for AgentLoopExecution.
+type AgentLoopExecution struct {
+	Attempts      int                      `json:"attempts"`
+	CreatedAt     string                   `json:"createdAt"`
+	DurationMs    *int                     `json:"durationMs"`
+	Error         *string                  `json:"error"`
+	FinishedAt    *string                  `json:"finishedAt"`
+	Id            string                   `json:"id"`
+	Input         interface{}              `json:"input,omitempty"`
+	Interruptions int                      `json:"interruptions"`
+	LoopId        string                   `json:"loopId"`
+	Output        *string                  `json:"output"`
+	ScheduledFor  *string                  `json:"scheduledFor"`
+	Status        AgentLoopExecutionStatus `json:"status"`
 	Steps         []struct {
 		Arguments  interface{} `json:"arguments,omitempty"`
 		DurationMs *int        `json:"durationMs"`
@@ -2494,19 +2517,36 @@ type AgentLoopsRun struct {
 			Completion int `json:"completion"`
 			Prompt     int `json:"prompt"`
 		} `json:"tokens"`
-		Type AgentLoopsRunStepsType `json:"type"`
+		Type AgentLoopExecutionStepsType `json:"type"`
 	} `json:"steps"`
-	Trigger AgentLoopsRunTrigger `json:"trigger"`
+	Trigger AgentLoopExecutionTrigger `json:"trigger"`
 }
 
-// AgentLoopsRunStatus defines model for AgentLoopsRun.Status.
-type AgentLoopsRunStatus string
+// AgentLoopExecutionStatus defines model for AgentLoopExecution.Status.
+type AgentLoopExecutionStatus string
 
-// AgentLoopsRunStepsType defines model for AgentLoopsRun.Steps.Type.
-type AgentLoopsRunStepsType string
+// AgentLoopExecutionStepsType defines model for AgentLoopExecution.Steps.Type.
+type AgentLoopExecutionStepsType string
 
-// AgentLoopsRunTrigger defines model for AgentLoopsRun.Trigger.
-type AgentLoopsRunTrigger string
+// AgentLoopExecutionTrigger defines model for AgentLoopExecution.Trigger.
+type AgentLoopExecutionTrigger string
+
+// AgentLoopsCreateRequest defines model for AgentLoopsCreateRequest.
+type AgentLoopsCreateRequest struct {
+	ChatbotId    string                  `json:"chatbotId"`
+	Enabled      *bool                   `json:"enabled,omitempty"`
+	Input        *map[string]interface{} `json:"input,omitempty"`
+	Instructions string                  `json:"instructions"`
+	MaxSteps     *int                    `json:"maxSteps,omitempty"`
+	MaxTokens    *int                    `json:"maxTokens,omitempty"`
+	Name         string                  `json:"name"`
+	Schedule     *struct {
+		Cron     string  `json:"cron"`
+		Timezone *string `json:"timezone,omitempty"`
+	} `json:"schedule,omitempty"`
+	TimeoutMs *int      `json:"timeoutMs,omitempty"`
+	Tools     *[]string `json:"tools,omitempty"`
+}
 
 // AgentLoopsRunRequest defines model for AgentLoopsRunRequest.
 type AgentLoopsRunRequest struct {
@@ -2885,21 +2925,10 @@ type ChatAnswer struct {
 	UserMessageId string `json:"userMessageId"`
 }
 
-// ChatConfirm defines model for ChatConfirm.
-type ChatConfirm struct {
-	Action    string            `json:"action"`
-	Error     *string           `json:"error"`
-	MessageId string            `json:"messageId"`
-	Result    interface{}       `json:"result,omitempty"`
-	Status    ChatConfirmStatus `json:"status"`
-}
-
-// ChatConfirmStatus defines model for ChatConfirm.Status.
-type ChatConfirmStatus string
-
 // ChatConfirmRequest defines model for ChatConfirmRequest.
 type ChatConfirmRequest struct {
 	Approve bool   `json:"approve"`
+	Stream  *bool  `json:"stream,omitempty"`
 	Token   string `json:"token"`
 }
 
@@ -3084,8 +3113,13 @@ type Conversation struct {
 		Feedback        *ConversationMessagesFeedback `json:"feedback"`
 		Id              string                        `json:"id"`
 		Notice          *ConversationMessagesNotice   `json:"notice"`
-		Role            ConversationMessagesRole      `json:"role"`
-		Sources         []struct {
+		PendingAction   *struct {
+			Action      string      `json:"action"`
+			Arguments   interface{} `json:"arguments,omitempty"`
+			Description string      `json:"description"`
+		} `json:"pendingAction,omitempty"`
+		Role    ConversationMessagesRole `json:"role"`
+		Sources []struct {
 			Excerpt  string  `json:"excerpt"`
 			Score    float32 `json:"score"`
 			SourceId string  `json:"sourceId"`
@@ -3370,8 +3404,13 @@ type Lead struct {
 			Feedback        *LeadConversationsMessagesFeedback `json:"feedback"`
 			Id              string                             `json:"id"`
 			Notice          *LeadConversationsMessagesNotice   `json:"notice"`
-			Role            LeadConversationsMessagesRole      `json:"role"`
-			Sources         []struct {
+			PendingAction   *struct {
+				Action      string      `json:"action"`
+				Arguments   interface{} `json:"arguments,omitempty"`
+				Description string      `json:"description"`
+			} `json:"pendingAction,omitempty"`
+			Role    LeadConversationsMessagesRole `json:"role"`
+			Sources []struct {
 				Excerpt  string  `json:"excerpt"`
 				Score    float32 `json:"score"`
 				SourceId string  `json:"sourceId"`
@@ -3472,8 +3511,13 @@ type Message struct {
 	Feedback        *MessageFeedback `json:"feedback"`
 	Id              string           `json:"id"`
 	Notice          *MessageNotice   `json:"notice"`
-	Role            MessageRole      `json:"role"`
-	Sources         []struct {
+	PendingAction   *struct {
+		Action      string      `json:"action"`
+		Arguments   interface{} `json:"arguments,omitempty"`
+		Description string      `json:"description"`
+	} `json:"pendingAction,omitempty"`
+	Role    MessageRole `json:"role"`
+	Sources []struct {
 		Excerpt  string  `json:"excerpt"`
 		Score    float32 `json:"score"`
 		SourceId string  `json:"sourceId"`

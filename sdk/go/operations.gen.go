@@ -313,9 +313,9 @@ func (s *ChatService) SendToChatbot(ctx context.Context, id string, body ChatSen
 	return out, nil
 }
 
-// Confirm: Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once.
-func (s *ChatService) Confirm(ctx context.Context, body ChatConfirmRequest, opts ...CallOption) (*ChatConfirm, error) {
-	out := new(ChatConfirm)
+// Confirm: Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`.
+func (s *ChatService) Confirm(ctx context.Context, body ChatConfirmRequest, opts ...CallOption) (*ActionConfirmation, error) {
+	out := new(ActionConfirmation)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chat/confirm", query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -846,13 +846,13 @@ func (p *ActionsListParams) values() url.Values {
 }
 
 // List: List a chatbot's actions (HTTP tools the model may call).
-func (s *ActionsService) List(ctx context.Context, id string, params *ActionsListParams) iter.Seq2[ActionsList, error] {
-	return paginate[ActionsList](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/actions", params.values())
+func (s *ActionsService) List(ctx context.Context, id string, params *ActionsListParams) iter.Seq2[Action, error] {
+	return paginate[Action](ctx, s.client, "/api/v1/chatbots/"+url.PathEscape(id)+"/actions", params.values())
 }
 
 // Create: Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned).
-func (s *ActionsService) Create(ctx context.Context, id string, body ActionsCreateRequest, opts ...CallOption) (*ActionsList, error) {
-	out := new(ActionsList)
+func (s *ActionsService) Create(ctx context.Context, id string, body ActionsCreateRequest, opts ...CallOption) (*Action, error) {
+	out := new(Action)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/actions", query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -860,8 +860,8 @@ func (s *ActionsService) Create(ctx context.Context, id string, body ActionsCrea
 }
 
 // CreateFromPreset: Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link.
-func (s *ActionsService) CreateFromPreset(ctx context.Context, id string, body ActionsCreateFromPresetRequest, opts ...CallOption) (*ActionsList, error) {
-	out := new(ActionsList)
+func (s *ActionsService) CreateFromPreset(ctx context.Context, id string, body ActionsCreateFromPresetRequest, opts ...CallOption) (*Action, error) {
+	out := new(Action)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/actions/presets", query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -869,8 +869,8 @@ func (s *ActionsService) CreateFromPreset(ctx context.Context, id string, body A
 }
 
 // Get: Get an action.
-func (s *ActionsService) Get(ctx context.Context, id string, opts ...CallOption) (*ActionsList, error) {
-	out := new(ActionsList)
+func (s *ActionsService) Get(ctx context.Context, id string, opts ...CallOption) (*Action, error) {
+	out := new(Action)
 	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/actions/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
 		return nil, err
 	}
@@ -878,8 +878,8 @@ func (s *ActionsService) Get(ctx context.Context, id string, opts ...CallOption)
 }
 
 // Update: Update an action (a new request is checked again: fixed host, declared placeholders, allowed address).
-func (s *ActionsService) Update(ctx context.Context, id string, body ActionsUpdateRequest, opts ...CallOption) (*ActionsList, error) {
-	out := new(ActionsList)
+func (s *ActionsService) Update(ctx context.Context, id string, body ActionsUpdateRequest, opts ...CallOption) (*Action, error) {
+	out := new(Action)
 	if err := s.client.do(ctx, call{method: "PATCH", path: "/api/v1/actions/" + url.PathEscape(id), query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -896,8 +896,8 @@ func (s *ActionsService) Delete(ctx context.Context, id string, opts ...CallOpti
 }
 
 // Run: Run an action outside the chat (the call is the confirmation); the connected system’s failures are a `failed` status, not an error.
-func (s *ActionsService) Run(ctx context.Context, id string, body ActionsRunRequest, opts ...CallOption) (*ActionsRun, error) {
-	out := new(ActionsRun)
+func (s *ActionsService) Run(ctx context.Context, id string, body ActionsRunRequest, opts ...CallOption) (*ActionRunResult, error) {
+	out := new(ActionRunResult)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/actions/" + url.PathEscape(id) + "/run", query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -920,8 +920,8 @@ func (p *ActionsListRunsParams) values() url.Values {
 }
 
 // ListRuns: List invocations of an action from chats, agent loops and the API, newest first.
-func (s *ActionsService) ListRuns(ctx context.Context, id string, params *ActionsListRunsParams) iter.Seq2[ActionsListRuns, error] {
-	return paginate[ActionsListRuns](ctx, s.client, "/api/v1/actions/"+url.PathEscape(id)+"/runs", params.values())
+func (s *ActionsService) ListRuns(ctx context.Context, id string, params *ActionsListRunsParams) iter.Seq2[ActionRun, error] {
+	return paginate[ActionRun](ctx, s.client, "/api/v1/actions/"+url.PathEscape(id)+"/runs", params.values())
 }
 
 // AgentLoopsService holds the agent_loops operations.
@@ -943,13 +943,13 @@ func (p *AgentLoopsListParams) values() url.Values {
 }
 
 // List: List agent loops.
-func (s *AgentLoopsService) List(ctx context.Context, params *AgentLoopsListParams) iter.Seq2[AgentLoopsList, error] {
-	return paginate[AgentLoopsList](ctx, s.client, "/api/v1/agent-loops", params.values())
+func (s *AgentLoopsService) List(ctx context.Context, params *AgentLoopsListParams) iter.Seq2[AgentLoop, error] {
+	return paginate[AgentLoop](ctx, s.client, "/api/v1/agent-loops", params.values())
 }
 
 // Create: Create an agent loop: a goal, tools (action ids, search_knowledge), an input schema, limits and an optional cron schedule.
-func (s *AgentLoopsService) Create(ctx context.Context, body AgentLoopsCreateRequest, opts ...CallOption) (*AgentLoopsList, error) {
-	out := new(AgentLoopsList)
+func (s *AgentLoopsService) Create(ctx context.Context, body AgentLoopsCreateRequest, opts ...CallOption) (*AgentLoop, error) {
+	out := new(AgentLoop)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/agent-loops", query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -957,8 +957,8 @@ func (s *AgentLoopsService) Create(ctx context.Context, body AgentLoopsCreateReq
 }
 
 // Get: Get an agent loop.
-func (s *AgentLoopsService) Get(ctx context.Context, id string, opts ...CallOption) (*AgentLoopsList, error) {
-	out := new(AgentLoopsList)
+func (s *AgentLoopsService) Get(ctx context.Context, id string, opts ...CallOption) (*AgentLoop, error) {
+	out := new(AgentLoop)
 	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/agent-loops/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
 		return nil, err
 	}
@@ -966,8 +966,8 @@ func (s *AgentLoopsService) Get(ctx context.Context, id string, opts ...CallOpti
 }
 
 // Update: Update an agent loop.
-func (s *AgentLoopsService) Update(ctx context.Context, id string, body AgentLoopsUpdateRequest, opts ...CallOption) (*AgentLoopsList, error) {
-	out := new(AgentLoopsList)
+func (s *AgentLoopsService) Update(ctx context.Context, id string, body AgentLoopsUpdateRequest, opts ...CallOption) (*AgentLoop, error) {
+	out := new(AgentLoop)
 	if err := s.client.do(ctx, call{method: "PATCH", path: "/api/v1/agent-loops/" + url.PathEscape(id), query: nil, body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -998,8 +998,8 @@ func (p *AgentLoopsRunParams) values() url.Values {
 }
 
 // Run: Run an agent loop: 202 with the queued execution, or with `?wait=true` 200 with the finished one (202 if still running after 30 s).
-func (s *AgentLoopsService) Run(ctx context.Context, id string, body AgentLoopsRunRequest, params *AgentLoopsRunParams, opts ...CallOption) (*AgentLoopsRun, error) {
-	out := new(AgentLoopsRun)
+func (s *AgentLoopsService) Run(ctx context.Context, id string, body AgentLoopsRunRequest, params *AgentLoopsRunParams, opts ...CallOption) (*AgentLoopExecution, error) {
+	out := new(AgentLoopExecution)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/agent-loops/" + url.PathEscape(id) + "/run", query: params.values(), body: body}, out, opts); err != nil {
 		return nil, err
 	}
@@ -1022,13 +1022,13 @@ func (p *AgentLoopsListExecutionsParams) values() url.Values {
 }
 
 // ListExecutions: List a loop's executions, newest first.
-func (s *AgentLoopsService) ListExecutions(ctx context.Context, id string, params *AgentLoopsListExecutionsParams) iter.Seq2[AgentLoopsRun, error] {
-	return paginate[AgentLoopsRun](ctx, s.client, "/api/v1/agent-loops/"+url.PathEscape(id)+"/executions", params.values())
+func (s *AgentLoopsService) ListExecutions(ctx context.Context, id string, params *AgentLoopsListExecutionsParams) iter.Seq2[AgentLoopExecution, error] {
+	return paginate[AgentLoopExecution](ctx, s.client, "/api/v1/agent-loops/"+url.PathEscape(id)+"/executions", params.values())
 }
 
 // GetExecution: Get an execution: status, steps (model and tool calls with tokens and timing), output, error.
-func (s *AgentLoopsService) GetExecution(ctx context.Context, id string, opts ...CallOption) (*AgentLoopsRun, error) {
-	out := new(AgentLoopsRun)
+func (s *AgentLoopsService) GetExecution(ctx context.Context, id string, opts ...CallOption) (*AgentLoopExecution, error) {
+	out := new(AgentLoopExecution)
 	if err := s.client.do(ctx, call{method: "GET", path: "/api/v1/executions/" + url.PathEscape(id), query: nil}, out, opts); err != nil {
 		return nil, err
 	}

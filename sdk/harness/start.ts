@@ -40,6 +40,8 @@ const wisp = await startLocalWisp(
     OPENAI_API_KEY: 'test',
     OPENAI_MODEL: 'fake-chat',
     KNOWLEDGE_JOB_POLL_MS: '50',
+    // The webhooks, channels and actions the tests save point at loopback.
+    URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
     // One model call per chat request, so a failed call is a 503 the SDKs see (and retry).
     MODEL_MAX_RETRIES: '0',
   },

@@ -16,7 +16,6 @@ import {
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { ActionsService } from './actions.service.js';
-import type { ActionConfirmations } from './confirmations.js';
 import { actionFromPreset, actionPresetSchema } from './presets.js';
 
 const idParams = z.object({ id: objectIdSchema });
@@ -32,38 +31,8 @@ const runOutcomeSchema = z.object({
   durationMs: z.number().int(),
 });
 
-const confirmSchema = z.strictObject({
-  /** The `requiresAction.token` of the paused chat answer. */
-  token: z.string().min(10).max(200),
-  approve: z.boolean(),
-});
-
-const confirmationSchema = z.object({
-  action: z.string(),
-  status: z.enum(['succeeded', 'failed', 'refused', 'declined']),
-  result: z.unknown(),
-  error: z.string().nullable(),
-  messageId: z.string(),
-});
-
-export function mountActionRoutes(api: ApiRouter, actions: ActionsService, confirmations: ActionConfirmations): void {
+export function mountActionRoutes(api: ApiRouter, actions: ActionsService): void {
   const tag = 'Actions';
-  api.route(
-    {
-      method: 'post',
-      path: '/chat/confirm',
-      tag,
-      summary:
-        'Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once',
-      scope: 'chat',
-      body: confirmSchema,
-      response: envelopeOf(confirmationSchema),
-      errors: ['NotFoundError'],
-    },
-    async ({ body, principal, res }) => {
-      sendData(res, await confirmations.resolve(principal.organizationId, body.token, body.approve));
-    },
-  );
   api.route(
     {
       method: 'get',

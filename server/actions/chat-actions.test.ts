@@ -3,6 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
 import { readSse } from '../test/sse.js';
+import { connectWidget, send } from '../test/widget-client.js';
+import type { MessageDto } from '../../shared/schemas/chat.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 
 interface ChatData {
@@ -14,7 +16,13 @@ interface ChatData {
   requiresAction?: { token: string; action: string; arguments: unknown };
 }
 interface Transcript {
-  messages: Array<{ role: string; toolCalls?: Array<{ name: string; status: string; result: unknown }> }>;
+  messages: Array<{
+    role: string;
+    content: string;
+    status: string;
+    pendingAction?: unknown;
+    toolCalls?: Array<{ name: string; status: string; result: unknown }>;
+  }>;
 }
 
 describe('actions in the chat turn', () => {
@@ -24,6 +32,7 @@ describe('actions in the chat turn', () => {
   let org: TestOrg;
   let botId: string;
   let identitySecret: string;
+  const completed: Array<{ messageId: string; text: string }> = [];
 
   beforeAll(async () => {
     [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
@@ -40,6 +49,7 @@ describe('actions in the chat turn', () => {
     const bot = await org.api.post<{ id: string; identitySecret: string }>('/api/v1/chatbots', { name: 'Shop' });
     botId = bot.body.data.id;
     identitySecret = bot.body.data.identitySecret;
+    t.app.services.events.subscribe('answer.completed', (event) => void completed.push(event));
     const lookup = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
       name: 'order_status',
       description: 'Status of one of the signed-in customer’s orders',
@@ -67,6 +77,7 @@ describe('actions in the chat turn', () => {
     expect(cancel.status).toBe(201);
   });
   beforeEach(() => {
+    completed.length = 0;
     fake.reset();
     shop.reset();
   });
@@ -134,28 +145,176 @@ describe('actions in the chat turn', () => {
     expect(shop.requests).toHaveLength(0);
   });
 
-  it('pauses for confirmation: a declined action is never sent, and a token works once', async () => {
+  interface Confirmation {
+    status: string;
+    messageId: string;
+    answer: ChatData;
+  }
+
+  it('pauses for confirmation: a declined action is never sent, the bot answers from the refusal, and a token works once', async () => {
     const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
     expect(res.body.data.finishReason).toBe('requires_action');
     expect(res.body.data.requiresAction).toMatchObject({ action: 'cancel_order', arguments: { orderNumber: '1001' } });
     expect(shop.requests).toHaveLength(0);
+    const paused = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
+    // Transcripts show what waits, never the token that answers it.
+    expect(paused.body.data.messages.at(-1)?.pendingAction).toEqual({
+      action: 'cancel_order',
+      description: 'Cancel order 1001',
+      arguments: { orderNumber: '1001' },
+    });
+    expect(JSON.stringify(paused.body)).not.toContain(res.body.data.requiresAction!.token);
+
     const token = res.body.data.requiresAction!.token;
-    const declined = await org.api.post<{ status: string }>('/api/v1/chat/confirm', { token, approve: false });
+    const declined = await org.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve: false });
+    expect(declined.status).toBe(200);
     expect(declined.body.data.status).toBe('declined');
+    expect(declined.body.data.answer).toMatchObject({ messageId: res.body.data.messageId, finishReason: 'stop' });
+    expect(declined.body.data.answer.response).toContain('declined');
     expect((await org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(404);
     expect(shop.requests).toHaveLength(0);
-    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
-    expect(transcript.body.data.messages.at(-1)?.toolCalls).toEqual([
-      expect.objectContaining({ name: 'cancel_order', status: 'declined' }),
-    ]);
+    const transcript = await org.api.get<
+      Transcript & { messages: Array<{ content: string; pendingAction?: unknown }> }
+    >(`/api/v1/conversations/${res.body.data.conversationId}`);
+    const answer = transcript.body.data.messages.at(-1);
+    expect(answer?.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'declined' })]);
+    expect(answer?.content).toContain('declined');
+    expect(answer?.pendingAction).toBeUndefined();
   });
 
-  it('runs an approved action once', async () => {
+  it('runs an approved action once, then the turn goes on: the bot answers from its result on the same message', async () => {
     const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
     const token = res.body.data.requiresAction!.token;
-    const approved = await org.api.post<{ status: string }>('/api/v1/chat/confirm', { token, approve: true });
+    const approved = await org.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve: true });
     expect(approved.body.data.status).toBe('succeeded');
     expect(shop.requests).toEqual([expect.objectContaining({ method: 'POST', target: '/api/orders/1001/cancel' })]);
     expect(JSON.parse(shop.requests[0]!.body)).toEqual({ reason: 'customer' });
+    const followUp = approved.body.data.answer;
+    expect(followUp.messageId).toBe(res.body.data.messageId);
+    expect(followUp.finishReason).toBe('stop');
+    expect(followUp.response).toContain('Tool result:');
+    expect(followUp.response).toContain('succeeded');
+    expect(followUp.requiresAction).toBeUndefined();
+    // The follow-up's tokens are added to the paused turn's.
+    expect(followUp.tokensUsed.total).toBeGreaterThan(res.body.data.tokensUsed.total);
+    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
+    expect(transcript.body.data.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(transcript.body.data.messages[1]).toMatchObject({ status: 'complete', content: followUp.response });
+    expect(transcript.body.data.messages[1]!.toolCalls).toEqual([
+      expect.objectContaining({ name: 'cancel_order', status: 'succeeded' }),
+    ]);
+    // The turn completes once, when answered: subscribers (webhooks, the gap log) see the final answer only.
+    await t.app.services.events.settled();
+    const completions = completed.filter((e) => e.messageId === res.body.data.messageId);
+    expect(completions).toEqual([expect.objectContaining({ text: followUp.response })]);
+  });
+
+  it('streams an approval: the action events, then the follow-up answer, without secrets', async () => {
+    const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
+    const stream = await fetch(`${t.url}/api/v1/chat/confirm`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ token: res.body.data.requiresAction!.token, approve: true, stream: true }),
+    });
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const events = await readSse(stream);
+    const kinds = events.map((e) => (typeof e === 'string' ? e : Object.keys(e)[0]));
+    expect(kinds[0]).toBe('action');
+    expect(kinds[1]).toBe('action');
+    expect(kinds.at(-1)).toBe('[DONE]');
+    expect(events.filter((e) => typeof e === 'object' && 'action' in e)).toEqual([
+      { action: { phase: 'started', name: 'cancel_order', status: null, durationMs: null } },
+      { action: expect.objectContaining({ phase: 'finished', name: 'cancel_order', status: 'succeeded' }) },
+    ]);
+    const text = events
+      .filter((e) => typeof e === 'object' && 'chunk' in e)
+      .map((e) => (e as { chunk: string }).chunk)
+      .join('');
+    const done = events.find((e) => typeof e === 'object' && 'done' in e) as unknown as ChatData;
+    expect(done.response).toBe(text);
+    expect(done.response).toContain('succeeded');
+    expect(done.messageId).toBe(res.body.data.messageId);
+    expect(shop.requests).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain('shop-secret');
+  });
+
+  it('keeps the approved action’s outcome when the model fails on the follow-up: 503, the answer failed, the run stored once', async () => {
+    const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
+    fake.failAlways(500);
+    const approved = await org.api.post('/api/v1/chat/confirm', {
+      token: res.body.data.requiresAction!.token,
+      approve: true,
+    });
+    expect(approved.status).toBe(503);
+    expect(shop.requests).toHaveLength(1);
+    const transcript = await org.api.get<Transcript>(`/api/v1/conversations/${res.body.data.conversationId}`);
+    const answer = transcript.body.data.messages.at(-1);
+    expect(answer?.status).toBe('failed');
+    expect(answer?.pendingAction).toBeUndefined();
+    expect(answer?.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'succeeded' })]);
+    // The token was spent by the approval: it cannot run the action again.
+    fake.reset();
+    const again = await org.api.post('/api/v1/chat/confirm', {
+      token: res.body.data.requiresAction!.token,
+      approve: true,
+    });
+    expect(again.status).toBe(404);
+    expect(shop.requests).toHaveLength(1);
+  });
+
+  it('answers a spent or unknown token with 404 before streaming', async () => {
+    const res = await fetch(`${t.url}/api/v1/chat/confirm`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ token: 'not-a-real-token-at-all', approve: true, stream: true }),
+    });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { name: string } }).error.name).toBe('NotFoundError');
+  });
+
+  it('in the widget: the answer names the waiting action, the visitor approves it and the follow-up streams on the same message', async () => {
+    const { socket } = await connectWidget(t.url, { bot: botId });
+    const other = await connectWidget(t.url, { bot: botId });
+    try {
+      const done = (client: typeof socket) =>
+        new Promise<MessageDto>((resolve) => client.once('chat:done', ({ message }) => resolve(message)));
+      const paused = done(socket);
+      const sent = await send(socket, 'Cancel it #tool:cancel_order {"orderNumber":"1001"}');
+      const answer = await paused;
+      expect(answer.id).toBe(sent.data!.assistantMessageId);
+      expect(answer.pendingAction).toEqual({
+        action: 'cancel_order',
+        description: 'Cancel order 1001',
+        arguments: { orderNumber: '1001' },
+      });
+      expect(JSON.stringify(answer)).not.toContain('token');
+
+      // Another visitor cannot answer it, and nothing runs.
+      const stranger = await other.socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
+      expect(stranger.error?.name).toBe('NotFoundError');
+      expect(shop.requests).toHaveLength(0);
+
+      const chunks: string[] = [];
+      socket.on('chat:chunk', (chunk) => {
+        if (chunk.messageId === answer.id) chunks.push(chunk.text);
+      });
+      const followUp = done(socket);
+      const ack = await socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
+      expect(ack.data).toEqual({ messageId: answer.id, status: 'succeeded' });
+      const final = await followUp;
+      expect(final.id).toBe(answer.id);
+      expect(final.content).toContain('succeeded');
+      expect(chunks.join('')).toBe(final.content);
+      expect(final.pendingAction).toBeUndefined();
+      expect(final.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'succeeded' })]);
+      expect(shop.requests).toHaveLength(1);
+
+      const again = await socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
+      expect(again.error?.name).toBe('NotFoundError');
+      expect(shop.requests).toHaveLength(1);
+    } finally {
+      socket.close();
+      other.socket.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EndUser } from '../chat/chat.types.js';
-import type { ChatModel, PromptMessage, ToolMessage, ToolSpec } from '../llm/model-client.js';
+import type { ChatModel, ToolCall, ToolMessage, ToolSpec } from '../llm/model-client.js';
 import type { ActionRecord } from './action.model.js';
 import type { ActionRunner } from './action-runner.js';
 
@@ -23,6 +23,11 @@ export interface PendingAction {
   description: string;
   toolCallId: string;
   arguments: Record<string, unknown>;
+  /**
+   * The tool conversation up to the model's call of this action (the prompt, earlier calls and their results),
+   * so the turn continues where it paused once the visitor answers.
+   */
+  messages: ToolMessage[];
 }
 
 /** What a door shows while a turn runs actions: names and statuses only. */
@@ -41,7 +46,8 @@ export interface ToolTurnResult {
 
 export interface ToolTurnInput {
   model: ChatModel;
-  prompt: PromptMessage[];
+  /** The prompt, or a paused turn's tool conversation with the answered call's result last. */
+  prompt: ToolMessage[];
   actions: ActionRecord[];
   runner: ActionRunner;
   user: EndUser | null;
@@ -105,8 +111,15 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
         pending: null,
       };
     }
-    messages.push({ role: 'assistant', content: completion.content || null, toolCalls: completion.toolCalls });
+    const asked: { role: 'assistant'; content: string | null; toolCalls: ToolCall[] } = {
+      role: 'assistant',
+      content: completion.content || null,
+      toolCalls: [],
+    };
+    messages.push(asked);
     for (const call of completion.toolCalls) {
+      // Only the calls answered so far: a turn that pauses leaves the later ones for the model to ask again.
+      asked.toolCalls.push(call);
       const args = parseArguments(call.arguments);
       const action = byName.get(call.name);
       const builtin = builtins.get(call.name);
@@ -129,6 +142,7 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
           description: action.description,
           toolCallId: call.id,
           arguments: args,
+          messages,
         };
         toolCalls.push({
           id: call.id,

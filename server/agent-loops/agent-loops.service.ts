@@ -44,6 +44,17 @@ export interface AgentLoopsDeps {
   settings: AgentLoopSettings;
 }
 
+/** Attempts an execution gets: the first, and one retry after an interruption (a crash or a stop mid-run). */
+const MAX_ATTEMPTS = 2;
+
+/**
+ * How an execution the queue gave up on ended: interrupted when every attempt was cut (the claim past the last
+ * attempt only ends it), failed when an attempt itself failed.
+ */
+function endedAs(job: { attempts: number }): ExecutionStatus {
+  return job.attempts > MAX_ATTEMPTS ? 'interrupted' : 'failed';
+}
+
 /** A limit stopped the run: a status of its own, not a retryable failure. */
 class LoopStopped extends Error {
   constructor(
@@ -134,14 +145,19 @@ export class AgentLoopsService {
         process: (job, signal) => this.execute(job, signal),
         classify: () => ({ retryable: false, reason: 'the execution failed' }),
         onFailed: (job, reason) => this.onGaveUp(job, reason),
+        failedFields: (job, reason) => ({
+          outcome: endedAs(job),
+          error: reason,
+          // Each attempt was cut; the last one is counted here, as no attempt follows it.
+          ...(endedAs(job) === 'interrupted' ? { interruptions: MAX_ATTEMPTS } : {}),
+        }),
       },
       {
         name: 'agent-loops',
         concurrency: 2,
         leaseMs: deps.settings.leaseMs,
         pollMs: deps.settings.pollMs,
-        // One retry after an interruption (a crash or a stop mid-run), no more.
-        maxAttempts: 2,
+        maxAttempts: MAX_ATTEMPTS,
         retryDelayMs: () => 0,
       },
       deps.logger,
@@ -436,16 +452,15 @@ export class AgentLoopsService {
     return { status: 'completed' as const, output: result.text, error: null, steps };
   }
 
-  /** Interrupted twice (or the lease was lost twice): the execution ends as interrupted. */
+  /** Announces an execution the queue gave up on (its outcome was written with the failure, see `endedAs`). */
   private async onGaveUp(job: LeasedJob<ExecutionRecord & { attempts: number }>, reason: string): Promise<void> {
-    await this.deps.models.Execution.updateOne({ _id: job.id }, { $set: { outcome: 'interrupted', error: reason } });
     const execution = job.record;
     this.deps.events.notify('agent_loop.failed', {
       organizationId: execution.organizationId.toString(),
       chatbotId: execution.chatbotId.toString(),
       loopId: execution.loopId.toString(),
       executionId: execution._id.toString(),
-      status: 'interrupted',
+      status: endedAs(job),
       output: null,
       error: reason,
       steps: 0,

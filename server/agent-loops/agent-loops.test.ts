@@ -145,6 +145,7 @@ describe('agent loops', () => {
       return got.body.data.status === 'interrupted' ? got.body.data : null;
     });
     expect(ended.error).toContain('gave up');
+    expect(ended).toMatchObject({ attempts: 2, interruptions: 2 });
   });
 
   it('runs a schedule once per due time across two server processes', async () => {

@@ -35,10 +35,10 @@ export interface AnswerContext {
 
 const HISTORY_MESSAGES = 20;
 /** Model calls one chat turn may make while it runs actions. */
-const CHAT_TOOL_STEPS = 5;
+export const CHAT_TOOL_STEPS = 5;
 
 /** The identified visitor of a conversation (from a verified userToken), if any. */
-function verifiedUser(conversation: ConversationRecord): EndUser | null {
+export function verifiedUser(conversation: ConversationRecord): EndUser | null {
   const user = conversation.user;
   if (!user?.sub) return null;
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
@@ -65,7 +65,7 @@ async function noteModelFailure(
   error: ModelUnavailableError,
 ): Promise<void> {
   const organizationId = ctx.bot.organizationId.toString();
-  deps.events.notify('integration.failed', {
+  const announced = deps.events.notifyDurably('integration.failed', {
     organizationId,
     chatbotId: ctx.bot._id.toString(),
     integrationId: botModels?.connection?.integrationId ?? null,
@@ -74,6 +74,9 @@ async function noteModelFailure(
     reason: error.message,
     attempts: error.retries + 1,
   });
+  await announced.catch((recordError: unknown) =>
+    deps.logger.error({ err: recordError }, 'could not record integration.failed'),
+  );
   await deps.usage.recordModelFailure(organizationId).catch(() => undefined);
   await deps.usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
   deps.logger.warn(
@@ -249,7 +252,9 @@ export async function* generateAnswer(
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     await announceChange(deps, ctx.answer, [ctx.answer]);
-    deps.events.notify('answer.completed', answerCompleted(ctx));
+    // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
+    // completes when it is answered (see continue-turn.ts), once.
+    if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
@@ -267,7 +272,12 @@ export async function* generateAnswer(
         logger.error({ err: saveError }, 'could not mark an answer as failed');
         return false;
       });
-    if (marked) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
+    if (marked) {
+      // Stored before the turn reports its error; a failure to store is logged, the turn's error still goes out.
+      await deps.events
+        .notifyDurably('answer.failed', { ...turnIds(ctx), reason })
+        .catch((recordError: unknown) => logger.error({ err: recordError }, 'could not record answer.failed'));
+    }
     await announceChange(deps, ctx.answer, [ctx.answer]);
     if (error instanceof ModelUnavailableError) {
       await noteModelFailure(deps, ctx, botModels, error);
@@ -309,7 +319,7 @@ function turnIds(ctx: AnswerContext) {
 }
 
 /** `answer.completed` for the stored answer; `answered` is false for a gap (too little knowledge matched). */
-function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed'> {
+export function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.completed'> {
   const { answer } = ctx;
   const confidence = answer.confidence ?? 0;
   return {

@@ -37,7 +37,7 @@ export interface AnswerFormat {
 }
 
 /** Wisp's own stream: `{"chunk"}` lines, one `{"done": true, ...}` with the JSON answer's fields (unless `chunksOnly`). */
-function nativeStream(chunksOnly: boolean): StreamFormat {
+export function nativeStream(chunksOnly: boolean): StreamFormat {
   return {
     event: (event) => {
       if (event.type === 'chunk') return [{ chunk: event.text }];
@@ -98,7 +98,7 @@ export async function answer(
   if (!controller.signal.aborted) throw new AppError('InternalError');
 }
 
-async function streamEvents(
+export async function streamEvents(
   res: Response,
   first: Exclude<ChatEvent, { type: 'error' }>,
   events: AsyncGenerator<ChatEvent>,

@@ -8,7 +8,6 @@ import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
-import type { LeadsService } from '../leads/leads.service.js';
 import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
@@ -20,18 +19,21 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord } from '../conversations/message.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
 import type { ActionsService } from '../actions/actions.service.js';
+import { continueTurn, type ConfirmEvent, type PausedAnswer } from './continue-turn.js';
 
 export interface ChatDeps {
   chatbots: ChatbotsService;
   conversations: ConversationsService;
   usage: UsageService;
   modelResolver: ModelResolver;
-  leads: LeadsService;
   retriever: Retriever;
   endUserTokens: EndUserTokens;
   leases: AnswerLeases;
   logger: Logger;
-  /** Announces the turn (not awaited: a subscriber never slows or fails it). */
+  /**
+   * Announces the turn. Only the webhook outbox is waited for (`notifyDurably`, before the turn is
+   * acknowledged); other subscribers never slow or fail it.
+   */
   events: EventPublisher;
   /** The bot's actions, offered to the model as tools (absent: no tool calling). */
   actions?: ActionsService;
@@ -76,6 +78,22 @@ export class ChatService {
     }
   }
 
+  /**
+   * Answers an action a turn paused for and continues the turn (see `continueTurn`). Like `run` it never
+   * throws: a token or message with nothing waiting ends in one 404 `error` event.
+   */
+  async *confirm(paused: PausedAnswer, approve: boolean, signal: AbortSignal): AsyncGenerator<ConfirmEvent> {
+    const linked = linkSignal(signal);
+    try {
+      yield* continueTurn(this.deps, paused, approve, linked.signal);
+    } catch (error) {
+      if (!(error instanceof AppError)) this.deps.logger.error({ err: error }, 'confirmation failed');
+      yield { type: 'error', error: toAppError(error), conversationId: null, assistantMessageId: null };
+    } finally {
+      linked.release();
+    }
+  }
+
   private async *runTurn(turn: ChatTurn, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     const { chatbots, conversations, usage } = this.deps;
     const startedAt = Date.now();
@@ -110,8 +128,6 @@ export class ChatService {
         pageUrl: turn.pageUrl,
       });
 
-      if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
-
       const existing = turn.clientMessageId
         ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
         : null;
@@ -145,7 +161,7 @@ export class ChatService {
         this.prepareAnswer(userMessage, existing !== null),
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
       ]);
-      if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
+      if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
       await announceChange(this.deps, answer, [...(messageCount === 1 ? [conversation] : []), userMessage, answer]);
 
       yield {
@@ -180,8 +196,15 @@ export class ChatService {
     }
   }
 
-  /** `message.received`, after `conversation.created` when it is the conversation's first message. */
-  private announceReceived(conversation: ConversationRecord, userMessage: MessageRecord, first: boolean): void {
+  /**
+   * `message.received`, after `conversation.created` when it is the conversation's first message; stored
+   * for webhooks before the turn is acknowledged (`accepted`).
+   */
+  private async announceReceived(
+    conversation: ConversationRecord,
+    userMessage: MessageRecord,
+    first: boolean,
+  ): Promise<void> {
     const ids = {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
@@ -190,13 +213,13 @@ export class ChatService {
       visitorId: conversation.visitorId ?? null,
     };
     if (first) {
-      this.deps.events.notify('conversation.created', {
+      await this.deps.events.notifyDurably('conversation.created', {
         ...ids,
         occurredAt: conversation.createdAt.toISOString(),
         userSub: conversation.user?.sub ?? null,
       });
     }
-    this.deps.events.notify('message.received', {
+    await this.deps.events.notifyDurably('message.received', {
       ...ids,
       occurredAt: userMessage.createdAt.toISOString(),
       messageId: userMessage._id.toString(),

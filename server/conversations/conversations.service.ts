@@ -57,8 +57,14 @@ export function toMessageDto(doc: MessageRecord): MessageDto {
     feedback: doc.feedback?.rating === 'up' || doc.feedback?.rating === 'down' ? doc.feedback.rating : null,
     notice: doc.finishReason === 'model_unavailable' ? 'knowledge_only' : doc.askedForEmail ? 'ask_email' : null,
     ...(doc.toolCalls?.length ? { toolCalls: doc.toolCalls.map(toolCallDto) } : {}),
+    ...(doc.pendingAction ? { pendingAction: pendingActionDto(doc.pendingAction as PendingAction) } : {}),
     createdAt: doc.createdAt.toISOString(),
   };
+}
+
+/** What anyone reading the answer may see of the action it waits for: never the token that answers it. */
+function pendingActionDto(pending: PendingAction): NonNullable<MessageDto['pendingAction']> {
+  return { action: pending.name, description: pending.description, arguments: pending.arguments ?? null };
 }
 
 function toolCallDto(call: Record<string, unknown>): NonNullable<MessageDto['toolCalls']>[number] {
@@ -492,6 +498,29 @@ export class ConversationsService {
     await answer.save();
   }
 
+  /**
+   * Takes the action an answer paused for, once: the answer matching `filter` that still waits is set pending
+   * under `lease` (the turn goes on) and the action is returned with the answer; null when none waits.
+   */
+  async takePendingAction(
+    filter: { organizationId: string; token: string } | { chatbotId: Types.ObjectId; messageId: Types.ObjectId },
+    lease: AnswerLease,
+  ): Promise<{ answer: MessageRecord; pending: PendingAction } | null> {
+    const match: Record<string, unknown> =
+      'token' in filter
+        ? { organizationId: new Types.ObjectId(filter.organizationId), 'pendingAction.token': filter.token }
+        : { _id: filter.messageId, chatbotId: filter.chatbotId, role: 'assistant', pendingAction: { $ne: null } };
+    const before = await this.models.Message.findOneAndUpdate(
+      match,
+      { $set: { pendingAction: null, status: 'pending', ...lease } },
+      { returnDocument: 'before' },
+    ).lean();
+    const pending = before?.pendingAction as PendingAction | null | undefined;
+    if (!before || !pending) return null;
+    const answer = await this.models.Message.findById(before._id);
+    return answer ? { answer, pending } : null;
+  }
+
   /** Marks an answer failed, only while `leaseId` still holds it; false when another turn took it over. */
   async failAnswer(
     answerId: Types.ObjectId,
@@ -591,7 +620,7 @@ export class ConversationsService {
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
     await this.changed(doc, [doc]);
-    this.events.notify('message.feedback', {
+    await this.events.notifyDurably('message.feedback', {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc.chatbotId.toString(),
       conversationId: doc.conversationId.toString(),

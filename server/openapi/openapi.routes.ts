@@ -2,12 +2,16 @@ import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Router } from 'express';
+import { withOperationIds } from '../../sdk/codegen/operations.mjs';
 import type { ApiRouter } from '../http/api-router.js';
 
-/** Generates the OpenAPI 3.1 document from the routes' own zod schemas. */
+/**
+ * Generates the OpenAPI 3.1 document from the routes' own zod schemas. Every operation's `operationId` is
+ * its SDK name (sdk/codegen/operations.mjs), so the document and the SDKs name operations alike.
+ */
 export function buildOpenApiDocument(api: ApiRouter, serverUrl: string) {
   const generator = new OpenApiGeneratorV31(api.registry.definitions);
-  return generator.generateDocument({
+  const document = generator.generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Wisp API',
@@ -19,6 +23,7 @@ export function buildOpenApiDocument(api: ApiRouter, serverUrl: string) {
     },
     servers: [{ url: serverUrl }],
   });
+  return withOperationIds(document);
 }
 
 // Swagger UI from the `swagger-ui-dist` package, served by this server (no CDN).

@@ -73,6 +73,11 @@ export interface JobHandler<T> {
   onRetry?(job: LeasedJob<T>, reason: string, nextRunAt: Date): Promise<void>;
   /** Called once when the job gives up for good. */
   onFailed?(job: LeasedJob<T>, reason: string): Promise<void>;
+  /**
+   * The owner's fields written with the job's `failed` status, in the same update, so no reader ever sees the
+   * job failed without them (e.g. why it ended).
+   */
+  failedFields?(job: LeasedJob<T>, reason: string): Record<string, unknown>;
 }
 
 export interface LeaseQueueSettings {
@@ -258,7 +263,8 @@ export class LeaseQueue<T extends LeasedJobState> {
     );
     try {
       if (job.attempts > this.settings.maxAttempts) {
-        await this.giveUp(job, `gave up after ${this.settings.maxAttempts} attempts`);
+        // Every attempt was cut (its process died): this claim only ends the job, so it is not counted as one.
+        await this.giveUp(job, `gave up after ${this.settings.maxAttempts} attempts`, { uncountClaim: true });
         return;
       }
       const outcome = await this.handler.process(job, controller.signal);
@@ -308,9 +314,16 @@ export class LeaseQueue<T extends LeasedJobState> {
     }
   }
 
-  private async giveUp(job: LeasedJob<T>, reason: string): Promise<void> {
+  private async giveUp(job: LeasedJob<T>, reason: string, options: { uncountClaim?: boolean } = {}): Promise<void> {
     const result = await this.model.updateOne(this.held(job), {
-      $set: { status: 'failed', lockToken: null, lastError: reason, finishedAt: new Date() },
+      $set: {
+        ...this.handler.failedFields?.(job, reason),
+        status: 'failed',
+        lockToken: null,
+        lastError: reason,
+        finishedAt: new Date(),
+      },
+      ...(options.uncountClaim ? { $inc: { attempts: -1 } } : {}),
     });
     if (result.matchedCount > 0) await this.handler.onFailed?.(job, reason);
   }

@@ -23,6 +23,15 @@ export interface WebhookEventData {
   [field: string]: unknown;
 }
 
+/** What a fan-out reads of an outbox row. */
+interface FanOutSource {
+  _id: Types.ObjectId;
+  organizationId: Types.ObjectId;
+  type: string;
+  webhookIds: Types.ObjectId[];
+  body: string;
+}
+
 /** The `webhook-id` of every delivery of an event: stable across attempts, endpoints and redeliveries. */
 export function messageIdOf(eventId: Types.ObjectId | string): string {
   return `msg_${eventId.toString()}`;
@@ -36,6 +45,7 @@ export function messageIdOf(eventId: Types.ObjectId | string): string {
  */
 export class WebhookOutbox {
   private readonly fanOutQueue: LeaseQueue<WebhookEventRecord>;
+  private readonly fanningOut = new Set<Promise<void>>();
 
   constructor(
     private readonly models: WebhookModels,
@@ -63,24 +73,30 @@ export class WebhookOutbox {
     this.fanOutQueue.start();
   }
 
-  stop(): Promise<void> {
-    return this.fanOutQueue.stop();
+  /** Waits for the fan-outs under way, then hands the worker's claims back. */
+  async stop(): Promise<void> {
+    while (this.fanningOut.size > 0) await Promise.allSettled([...this.fanningOut]);
+    await this.fanOutQueue.stop();
   }
 
   /**
-   * Records a domain event for the endpoints subscribed to it (nothing when none is), retrying a database
-   * blip a few times: the bus does not wait for this, so a failure here is logged rather than returned.
+   * Stores a domain event for the endpoints subscribed to it (nothing when none is), retrying a database blip
+   * a few times, and resolves once the outbox row is written: the durable point the publisher waits for
+   * before acknowledging (`DomainEventBus.notifyDurably`). The fan-out to deliveries then runs without the
+   * publisher; a crash before it finishes leaves the row to the fan-out worker. Rejects when the row could
+   * not be written, so the publisher does not acknowledge an event that was not stored.
    */
   async recordDomainEvent(type: WebhookEventType, event: WebhookEventData & { type?: string }): Promise<void> {
     const { type: _type, ...data } = event;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.record(type, data);
+        const stored = await this.store(type, data);
+        if (stored) this.fanOutDetached(stored);
         return;
       } catch (error) {
         if (attempt >= RECORD_ATTEMPTS) {
-          this.logger.error({ err: error, eventType: type }, 'a webhook event could not be recorded; it is lost');
-          return;
+          this.logger.error({ err: error, eventType: type }, 'a webhook event could not be recorded');
+          throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** attempt));
       }
@@ -97,6 +113,13 @@ export class WebhookOutbox {
     data: WebhookEventData,
     webhookIds?: Types.ObjectId[],
   ): Promise<{ eventId: Types.ObjectId; deliveryIds: Types.ObjectId[] } | null> {
+    const event = await this.store(type, data, webhookIds);
+    if (!event) return null;
+    return { eventId: event._id, deliveryIds: await this.completeFanOut(event) };
+  }
+
+  /** The outbox row, written once; null when no endpoint matched. */
+  private async store(type: WebhookEventType, data: WebhookEventData, webhookIds?: Types.ObjectId[]) {
     const organizationId = new Types.ObjectId(data.organizationId);
     const targets = webhookIds ?? (await this.matching(organizationId, type, data.chatbotId ?? null));
     if (targets.length === 0) return null;
@@ -117,13 +140,29 @@ export class WebhookOutbox {
       ],
       { lean: true },
     );
-    const deliveryIds = await this.fanOut(event!);
+    return event!;
+  }
+
+  /** Fans a stored event out and marks it done, unless the fan-out worker took it over meanwhile. */
+  private async completeFanOut(event: FanOutSource): Promise<Types.ObjectId[]> {
+    const deliveryIds = await this.fanOut(event);
     // Done unless the fan-out worker took it over meanwhile (then it finishes it, creating nothing twice).
     await this.models.WebhookEvent.updateOne(
-      { _id: event!._id, status: 'queued', lockToken: null },
+      { _id: event._id, status: 'queued', lockToken: null },
       { $set: { status: 'done', finishedAt: new Date() } },
     );
-    return { eventId: event!._id, deliveryIds };
+    return deliveryIds;
+  }
+
+  /** A failure here loses nothing: the row stays queued, and the fan-out worker completes it after the grace. */
+  private fanOutDetached(event: FanOutSource): void {
+    const run = this.completeFanOut(event)
+      .then(() => undefined)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, eventId: event._id.toString() }, 'webhook fan-out left to the worker'),
+      )
+      .finally(() => this.fanningOut.delete(run));
+    this.fanningOut.add(run);
   }
 
   private async matching(organizationId: Types.ObjectId, type: string, chatbotId: string | null) {
@@ -141,13 +180,7 @@ export class WebhookOutbox {
   }
 
   /** Creates the event's missing deliveries; answers the ids of all of them. */
-  private async fanOut(event: {
-    _id: Types.ObjectId;
-    organizationId: Types.ObjectId;
-    type: string;
-    webhookIds: Types.ObjectId[];
-    body: string;
-  }): Promise<Types.ObjectId[]> {
+  private async fanOut(event: FanOutSource): Promise<Types.ObjectId[]> {
     const now = new Date();
     const deliveries = event.webhookIds.map((webhookId) => ({
       _id: new Types.ObjectId(),

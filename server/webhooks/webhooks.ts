@@ -74,14 +74,17 @@ export class Webhooks {
   }
 
   /**
-   * Records every webhook-eligible domain event in the outbox. The bus calls this after the publisher's own
-   * write, without waiting: if the process dies after that write and before the outbox insert (one endpoint
-   * lookup and one insert, a few milliseconds), the event is lost. Closing that window would need the
-   * publisher's write and the outbox row in one transaction, which the embedded engine does not have.
+   * Records every webhook-eligible domain event in the outbox, as a durable subscriber: a publisher that
+   * announces with `notifyDurably` acknowledges its write only once the outbox row is stored, so an event
+   * whose cause was acknowledged survives a crash (the fan-out worker finishes it after a restart). A crash
+   * between the publisher's write and the outbox row means the write was never acknowledged: the caller
+   * saw it fail. Events announced with plain `notify` are recorded the same way, without anyone waiting.
    */
   subscribeTo(bus: DomainEventBus): void {
     for (const type of DOMAIN_WEBHOOK_EVENTS) {
-      bus.subscribe(type, (event) => this.outbox.recordDomainEvent(type, event as unknown as WebhookEventData));
+      bus.subscribe(type, (event) => this.outbox.recordDomainEvent(type, event as unknown as WebhookEventData), {
+        durable: true,
+      });
     }
   }
 

@@ -84,3 +84,57 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
     if (!signal.aborted) fail(new AppError('InternalError'));
   }
 }
+
+export interface RunWidgetConfirmationOptions extends Omit<RunWidgetTurnOptions, 'input' | 'onAccepted'> {
+  input: { messageId: string; approve: boolean };
+  /** Called once the action ran or was declined (or with the refusal), before the follow-up answer streams. */
+  onConfirmed: (
+    result: { messageId: string; status: 'succeeded' | 'failed' | 'refused' | 'declined' } | { error: AppError },
+  ) => void;
+}
+
+/**
+ * Answers the action a visitor's answer waits for and streams the follow-up answer to the visitor's room, on
+ * the same message: only an answer of the visitor's own conversation can be answered, and only once.
+ */
+export async function runWidgetConfirmation(options: RunWidgetConfirmationOptions): Promise<void> {
+  const { chat, namespace, logger, data, input, signal, onConfirmed } = options;
+  const room = namespace.to(visitorRoom(data.chatbotId, data.visitorId));
+  let confirmed = false;
+  let conversationId = '';
+  const paused = {
+    organizationId: data.organizationId,
+    chatbotId: data.chatbotId,
+    visitorId: data.visitorId,
+    messageId: input.messageId,
+  };
+  try {
+    for await (const event of chat.confirm(paused, input.approve, signal)) {
+      if (event.type === 'confirmed') {
+        confirmed = true;
+        conversationId = event.outcome.conversationId;
+        onConfirmed({ messageId: event.outcome.messageId, status: event.outcome.status });
+      } else if (event.type === 'chunk') {
+        room.emit('chat:chunk', {
+          conversationId,
+          messageId: input.messageId,
+          seq: event.seq,
+          text: event.text,
+        });
+      } else if (event.type === 'done') {
+        room.emit('chat:done', { conversationId: event.message.conversationId, message: event.message });
+      } else if (event.type === 'error' && !signal.aborted) {
+        if (!confirmed) onConfirmed({ error: event.error });
+        else
+          room.emit('chat:error', {
+            conversationId: event.conversationId ?? '',
+            messageId: input.messageId,
+            error: { name: event.error.name, message: event.error.message },
+          });
+      }
+    }
+  } catch (error) {
+    logger.error({ err: error }, 'widget confirmation failed');
+    if (!confirmed && !signal.aborted) onConfirmed({ error: new AppError('InternalError') });
+  }
+}

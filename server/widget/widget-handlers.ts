@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { z } from 'zod';
 import {
+  widgetConfirmSchema,
   widgetFeedbackSchema,
   widgetHistorySchema,
   widgetLeadSchema,
@@ -12,7 +13,7 @@ import { parse } from '../errors/parse.js';
 import type { Logger } from '../logger.js';
 import type { Services } from '../services.js';
 import type { WidgetAccess } from './widget-access.js';
-import { runWidgetTurn } from './widget-answers.js';
+import { runWidgetConfirmation, runWidgetTurn } from './widget-answers.js';
 import type { WidgetSocket } from './widget-handshake.js';
 import type { WidgetNamespace } from './widget-hub.js';
 import type { Hit, WidgetLimits } from './widget-limits.js';
@@ -123,6 +124,25 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
       });
     };
     deps.track(send().catch((error: unknown) => reply(errorReply(error, logger))));
+  });
+
+  socket.on('chat:confirm', (payload, ack) => {
+    const reply = typeof ack === 'function' ? ack : () => undefined;
+    const confirm = async () => {
+      if (deps.draining()) throw RESTARTING;
+      await gate();
+      const input = parsePayload(widgetConfirmSchema, payload);
+      await runWidgetConfirmation({
+        chat: services.chat,
+        namespace: deps.namespace,
+        logger,
+        data: socket.data,
+        input,
+        signal: deps.signal,
+        onConfirmed: (result) => reply('error' in result ? errorReply(result.error, logger) : { data: result }),
+      });
+    };
+    deps.track(confirm().catch((error: unknown) => reply(errorReply(error, logger))));
   });
 
   socket.on(

@@ -109,6 +109,11 @@ export const messageSchema = z.object({
       }),
     )
     .optional(),
+  /**
+   * The action this answer waits for the visitor to approve or decline (the widget shows a card for it; API
+   * clients answer with the chat answer's `requiresAction.token`).
+   */
+  pendingAction: z.object({ action: z.string(), description: z.string(), arguments: z.unknown() }).optional(),
   createdAt: z.string(),
 });
 

@@ -1,29 +1,8 @@
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES } from '../webhook-event-types.js';
 import { objectIdSchema, paginationQuerySchema } from './common.js';
 
-/**
- * Every event a webhook endpoint can subscribe to. Most are the domain events of the same name; the
- * `agent_loop.*` and `channel.*` ones are emitted by the capabilities that run agent loops and channels,
- * and `webhook.test` by `POST /api/v1/webhooks/:id/test`.
- */
-export const WEBHOOK_EVENT_TYPES = [
-  'message.received',
-  'answer.completed',
-  'answer.failed',
-  'conversation.created',
-  'lead.created',
-  'message.feedback',
-  'source.ready',
-  'source.failed',
-  'integration.failed',
-  'quota.warning',
-  'agent_loop.completed',
-  'agent_loop.failed',
-  'channel.disconnected',
-  'webhook.test',
-] as const;
-
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhook-event-types.js';
 
 const webhookUrlSchema = z
   .string()

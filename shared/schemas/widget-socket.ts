@@ -47,6 +47,12 @@ export const widgetFeedbackSchema = z.object({
   rating: z.enum(['up', 'down']),
 });
 
+/** `chat:confirm`: the visitor approves or declines the action an answer waits for. */
+export const widgetConfirmSchema = z.object({
+  messageId: objectIdSchema,
+  approve: z.boolean(),
+});
+
 /** `chat:new`: no fields (the server reads nothing from it). */
 export const widgetNewSchema = z.object({});
 
@@ -71,6 +77,12 @@ export const widgetHistoryAckSchema = z.object({
 
 /** `chat:new` ack. */
 export const widgetNewAckSchema = z.object({ conversationId: z.null() });
+
+/** `chat:confirm` ack: how the action went; the follow-up answer then streams on the same message. */
+export const widgetConfirmAckSchema = z.object({
+  messageId: z.string(),
+  status: z.enum(['succeeded', 'failed', 'refused', 'declined']),
+});
 
 /** `message:feedback` ack. */
 export const widgetFeedbackAckSchema = z.object({ messageId: z.string() });

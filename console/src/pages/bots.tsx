@@ -98,7 +98,7 @@ function BotEditor({
         )}
       </Field>
       <div class="grid2">
-        <Field label="Model connection">
+        <Field label="Model connection" hint="Add one on the Model connections page.">
           {(p) => (
             <select {...p} value={form.integrationId} onChange={(e) => set({ integrationId: e.currentTarget.value })}>
               <option value="">Server default</option>

@@ -4,7 +4,17 @@ import type { ConversationSummary } from '../../../shared/schemas/conversations.
 import { api, apiPage, hasScope, query } from '../api.js';
 import { href, navigate, route } from '../router.js';
 import { botName } from '../state.js';
-import { ConfirmButton, ErrorMessage, formatDate, Loading, Pager, useAction, useLoad, TableWrap } from '../ui.js';
+import {
+  ConfirmButton,
+  ErrorMessage,
+  formatDate,
+  Loading,
+  Pager,
+  pretty,
+  useAction,
+  useLoad,
+  TableWrap,
+} from '../ui.js';
 import { filterParams, Filters, NO_FILTERS, type ListFilters } from './filters.js';
 
 const PER_PAGE = 20;
@@ -81,6 +91,22 @@ function Message({ message }: { message: MessageDto }) {
         {message.feedback ? ` · feedback: ${message.feedback === 'up' ? 'helpful' : 'not helpful'}` : ''}
       </div>
       <p class="content">{message.content}</p>
+      {message.toolCalls?.length ? (
+        <details class="tool-calls">
+          <summary>
+            {message.toolCalls.length} action {message.toolCalls.length === 1 ? 'call' : 'calls'}
+          </summary>
+          <ol>
+            {message.toolCalls.map((call, index) => (
+              <li key={index}>
+                <strong>{call.name}</strong> · {call.status}
+                {call.error ? <span class="error"> · {call.error}</span> : null}
+                <pre>{pretty({ arguments: call.arguments, result: call.result })}</pre>
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
       {message.sources.length > 0 ? (
         <details>
           <summary>{message.sources.length} citations</summary>

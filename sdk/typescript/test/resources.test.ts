@@ -28,6 +28,8 @@ describe('the TypeScript SDK against a live server', () => {
     expect(created.identitySecret).toEqual(expect.any(String));
     await wisp.chatbots.create({ name: 'Paging two' });
     await wisp.chatbots.create({ name: 'Paging three' });
+    expect((await wisp.chatbots.get(created.slug)).id).toBe(created.id);
+    // The name earlier versions gave `get` still works.
     expect((await wisp.chatbots.retrieve(created.slug)).id).toBe(created.id);
     const updated = await wisp.chatbots.update(created.id, { instructions: 'Answer in one line.' });
     expect(updated.instructions).toBe('Answer in one line.');
@@ -41,7 +43,7 @@ describe('the TypeScript SDK against a live server', () => {
     const secret = await wisp.chatbots.rotateIdentitySecret(created.id);
     expect(secret.identitySecret).not.toBe(created.identitySecret);
     await wisp.chatbots.delete(created.id);
-    const gone = await wisp.chatbots.retrieve(created.id).catch((e: unknown) => e);
+    const gone = await wisp.chatbots.get(created.id).catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(WispApiError);
     expect(gone).toMatchObject({ name: 'NotFoundError', status: 404, requestId: expect.any(String) });
   });
@@ -55,7 +57,7 @@ describe('the TypeScript SDK against a live server', () => {
     });
     expect(source.status).toBe('queued');
     await waitForSource(org.api, source.id, ['ready']);
-    const chunks = await wisp.sources.chunks(source.id).toArray();
+    const chunks = await wisp.sources.listChunks(source.id).toArray();
     expect(chunks[0]).toMatchObject({ text: expect.stringContaining('Parcels ship') });
     expect((await wisp.sources.list(bot.id)).items.map((s) => s.id)).toEqual([source.id]);
     const uploaded = await wisp.sources.upload(bot.id, new Blob(['# Returns\n\nThirty days.']), {
@@ -80,10 +82,10 @@ describe('the TypeScript SDK against a live server', () => {
     const again = await wisp.chat.streamTo(bot.id, { message: 'once more', sessionId: 'sdk-user' });
     expect((await again.finalResult()).conversationId).toBe(stream.conversationId);
 
-    const messages = await wisp.conversations.messages(stream.conversationId!).toArray();
+    const messages = await wisp.conversations.listMessages(stream.conversationId!).toArray();
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    await wisp.messages.feedback(messages[1]!.id, { rating: 'up' });
-    const conversation = await wisp.conversations.retrieve(stream.conversationId!);
+    await wisp.messages.sendFeedback(messages[1]!.id, { rating: 'up' });
+    const conversation = await wisp.conversations.get(stream.conversationId!);
     expect(conversation.id).toBe(stream.conversationId);
     const listed = await wisp.conversations.list({ chatbotId: bot.id });
     expect(listed.total).toBe(2);
@@ -93,8 +95,8 @@ describe('the TypeScript SDK against a live server', () => {
     const bot = await wisp.chatbots.create({ name: 'Settings' });
     const settings = await wisp.widgetSettings.update(bot.id, { welcomeMessage: 'Hello from the SDK' });
     expect(settings.settings.welcomeMessage).toBe('Hello from the SDK');
-    expect((await wisp.widgetSettings.history(bot.id)).total).toBeGreaterThan(0);
-    expect((await wisp.widget.config(bot.slug)).welcomeMessage).toBe('Hello from the SDK');
+    expect((await wisp.widgetSettings.listHistory(bot.id)).total).toBeGreaterThan(0);
+    expect((await wisp.widget.getConfig({ bot: bot.slug })).welcomeMessage).toBe('Hello from the SDK');
 
     const key = await wisp.apiKeys.create({ name: 'Reader', scopes: ['knowledge:read'] });
     const reader = new Wisp({ apiKey: key.key, baseUrl: t.url });
@@ -104,7 +106,7 @@ describe('the TypeScript SDK against a live server', () => {
     await wisp.apiKeys.revoke(key.id);
     expect((await reader.chatbots.list().catch((e: unknown) => e)) as WispApiError).toMatchObject({ status: 401 });
 
-    const usage = await wisp.usage.retrieve();
+    const usage = await wisp.usage.get();
     expect(usage.messages.used).toBeGreaterThanOrEqual(0);
     expect((await wisp.leads.list()).total).toBe(0);
     expect(await wisp.leads.exportCsv()).toMatch(/^[^\n]*email/i);

@@ -1,3 +1,4 @@
+import { batch } from '@preact/signals';
 import { io, type Socket } from 'socket.io-client';
 import type {
   WIDGET_NAMESPACE,
@@ -340,6 +341,25 @@ export function createConnection(ctx: ChatContext, store: ChatStore, lead: LeadT
           () => {
             message.feedback.value = previous;
           },
+        );
+    },
+    /** Approves or declines the action an answer waits for; the follow-up answer streams into the same bubble. */
+    confirm(message: ChatMessage, approve: boolean) {
+      batch(() => {
+        message.action.value = undefined;
+        message.text.value = '';
+        message.status.value = 'pending';
+      });
+      message.nextSeq = 0;
+      message.gap = false;
+      lastNews = Date.now();
+      // Refused (answered in another tab meanwhile) or lost: the stored answer says what happened.
+      void connect()
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('chat:confirm', { messageId: message.id!, approve })
+        .then(
+          (reply) => reply.error && syncHistory(),
+          () => syncHistory(),
         );
     },
     newConversation() {

@@ -22,6 +22,8 @@ export interface ChatMessage {
   error: Signal<string | null>;
   /** What the widget adds to the answer in its own words (see `MessageDto.notice`). */
   notice: Signal<MessageDto['notice']>;
+  /** The action this answer waits for the visitor to approve or decline. */
+  action: Signal<MessageDto['pendingAction']>;
   /** The next chunk `seq` this answer expects; lower ones are repeats. */
   nextSeq: number;
   /** A chunk was missed (e.g. offline): stop appending and wait for the complete answer. */
@@ -47,6 +49,7 @@ export function createMessage(fields: {
     feedback: signal(null),
     error: signal(null),
     notice: signal(null),
+    action: signal(undefined),
     nextSeq: 0,
     gap: false,
   };
@@ -65,5 +68,6 @@ export function messageFromDto(dto: MessageDto): ChatMessage {
   message.sources.value = dto.sources;
   message.feedback.value = dto.feedback;
   message.notice.value = dto.notice;
+  message.action.value = dto.pendingAction;
   return message;
 }

@@ -43,6 +43,7 @@ export function createChatStore(config: WidgetConfig) {
       target.sources.value = dto.sources;
       target.feedback.value = dto.feedback;
       target.notice.value = dto.notice;
+      target.action.value = dto.pendingAction;
       target.error.value = null;
     });
 

@@ -18,6 +18,8 @@ const DEFAULTS = {
   'error.rateLimited': 'Too many messages right now. Please wait {seconds} seconds and try again.',
   'status.restarting': 'The chat is restarting. Your message will be sent in a moment.',
   'message.retry': 'Retry',
+  'action.approve': 'Approve',
+  'action.decline': 'Decline',
   'message.you': 'You',
   'feedback.up': 'Helpful',
   'feedback.down': 'Not helpful',

@@ -33,6 +33,16 @@ export function MessageBubble({ app, message }: { app: ChatApp; message: ChatMes
           {body}
           {assistant && message.notice.value === 'ask_email' && <p>{app.t('notice.askEmail')}</p>}
           {waiting && <TypingIndicator label={app.t('typing')} />}
+          {assistant && status === 'complete' && message.action.value && (
+            <div class="lead-actions">
+              <button type="button" class="lead-submit" onClick={() => app.connection.confirm(message, true)}>
+                {app.t('action.approve')}
+              </button>
+              <button type="button" class="lead-dismiss" onClick={() => app.connection.confirm(message, false)}>
+                {app.t('action.decline')}
+              </button>
+            </div>
+          )}
         </div>
       )}
       {status === 'failed' && (

@@ -129,9 +129,9 @@ class ChatResource:
         """Send a message to this chatbot. JSON by default; with `stream: true`, Server-Sent Events: `data: {"chunk": "..."}` as tokens arrive, one `data: {"done": true, ...}` with the same fields as the JSON answer, then `data: [DONE]`.."""
         return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/chat", query={}, body=body, message_id=True, model=models.ChatAnswer, idempotency_key=idempotency_key, timeout=timeout)
 
-    def confirm(self, body: Union[models.ChatConfirmRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ChatConfirm:
-        """Approve or decline the action a chat answer paused for (its `requiresAction.token`); a token works once."""
-        return self._transport.request("POST", "/api/v1/chat/confirm", query={}, body=body, model=models.ChatConfirm, idempotency_key=idempotency_key, timeout=timeout)
+    def confirm(self, body: Union[models.ChatConfirmRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ActionConfirmation:
+        """Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`."""
+        return self._transport.request("POST", "/api/v1/chat/confirm", query={}, body=body, model=models.ActionConfirmation, idempotency_key=idempotency_key, timeout=timeout)
 
 
 class ConversationsResource:
@@ -332,37 +332,37 @@ class ActionsResource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    def list(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.ActionsList]:
+    def list(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.Action]:
         """List a chatbot's actions (HTTP tools the model may call)."""
-        return self._transport.paginate(f"/api/v1/chatbots/{quote(id)}/actions", {}, models.ActionsList, per_page=per_page, timeout=timeout)
+        return self._transport.paginate(f"/api/v1/chatbots/{quote(id)}/actions", {}, models.Action, per_page=per_page, timeout=timeout)
 
-    def create(self, id: str, body: Union[models.ActionsCreateRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ActionsList:
+    def create(self, id: str, body: Union[models.ActionsCreateRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.Action:
         """Add an action: a JSON-Schema-checked tool over one HTTP request to a fixed host (auth stored encrypted, never returned)."""
-        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/actions", query={}, body=body, model=models.ActionsList, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/actions", query={}, body=body, model=models.Action, idempotency_key=idempotency_key, timeout=timeout)
 
-    def create_from_preset(self, id: str, body: Union[models.ActionsCreateFromPresetRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ActionsList:
+    def create_from_preset(self, id: str, body: Union[models.ActionsCreateFromPresetRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.Action:
         """Add a vendor action from a few fields: Shopify order status, Stripe subscription status, Calendly scheduling link."""
-        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/actions/presets", query={}, body=body, model=models.ActionsList, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/actions/presets", query={}, body=body, model=models.Action, idempotency_key=idempotency_key, timeout=timeout)
 
-    def get(self, id: str, *, timeout: Optional[float] = None) -> models.ActionsList:
+    def get(self, id: str, *, timeout: Optional[float] = None) -> models.Action:
         """Get an action."""
-        return self._transport.request("GET", f"/api/v1/actions/{quote(id)}", query={}, model=models.ActionsList, timeout=timeout)
+        return self._transport.request("GET", f"/api/v1/actions/{quote(id)}", query={}, model=models.Action, timeout=timeout)
 
-    def update(self, id: str, body: Union[models.ActionsUpdateRequest, Mapping[str, Any]], *, timeout: Optional[float] = None) -> models.ActionsList:
+    def update(self, id: str, body: Union[models.ActionsUpdateRequest, Mapping[str, Any]], *, timeout: Optional[float] = None) -> models.Action:
         """Update an action (a new request is checked again: fixed host, declared placeholders, allowed address)."""
-        return self._transport.request("PATCH", f"/api/v1/actions/{quote(id)}", query={}, body=body, model=models.ActionsList, timeout=timeout)
+        return self._transport.request("PATCH", f"/api/v1/actions/{quote(id)}", query={}, body=body, model=models.Action, timeout=timeout)
 
     def delete(self, id: str, *, timeout: Optional[float] = None) -> models.Deleted:
         """Delete an action."""
         return self._transport.request("DELETE", f"/api/v1/actions/{quote(id)}", query={}, model=models.Deleted, timeout=timeout)
 
-    def run(self, id: str, body: Union[models.ActionsRunRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ActionsRun:
+    def run(self, id: str, body: Union[models.ActionsRunRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ActionRunResult:
         """Run an action outside the chat (the call is the confirmation); the connected system’s failures are a `failed` status, not an error."""
-        return self._transport.request("POST", f"/api/v1/actions/{quote(id)}/run", query={}, body=body, model=models.ActionsRun, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", f"/api/v1/actions/{quote(id)}/run", query={}, body=body, model=models.ActionRunResult, idempotency_key=idempotency_key, timeout=timeout)
 
-    def list_runs(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.ActionsListRuns]:
+    def list_runs(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.ActionRun]:
         """List invocations of an action from chats, agent loops and the API, newest first."""
-        return self._transport.paginate(f"/api/v1/actions/{quote(id)}/runs", {}, models.ActionsListRuns, per_page=per_page, timeout=timeout)
+        return self._transport.paginate(f"/api/v1/actions/{quote(id)}/runs", {}, models.ActionRun, per_page=per_page, timeout=timeout)
 
 
 class AgentLoopsResource:
@@ -371,37 +371,37 @@ class AgentLoopsResource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    def list(self, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.AgentLoopsList]:
+    def list(self, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.AgentLoop]:
         """List agent loops."""
-        return self._transport.paginate("/api/v1/agent-loops", {}, models.AgentLoopsList, per_page=per_page, timeout=timeout)
+        return self._transport.paginate("/api/v1/agent-loops", {}, models.AgentLoop, per_page=per_page, timeout=timeout)
 
-    def create(self, body: Union[models.AgentLoopsCreateRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.AgentLoopsList:
+    def create(self, body: Union[models.AgentLoopsCreateRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.AgentLoop:
         """Create an agent loop: a goal, tools (action ids, search_knowledge), an input schema, limits and an optional cron schedule."""
-        return self._transport.request("POST", "/api/v1/agent-loops", query={}, body=body, model=models.AgentLoopsList, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", "/api/v1/agent-loops", query={}, body=body, model=models.AgentLoop, idempotency_key=idempotency_key, timeout=timeout)
 
-    def get(self, id: str, *, timeout: Optional[float] = None) -> models.AgentLoopsList:
+    def get(self, id: str, *, timeout: Optional[float] = None) -> models.AgentLoop:
         """Get an agent loop."""
-        return self._transport.request("GET", f"/api/v1/agent-loops/{quote(id)}", query={}, model=models.AgentLoopsList, timeout=timeout)
+        return self._transport.request("GET", f"/api/v1/agent-loops/{quote(id)}", query={}, model=models.AgentLoop, timeout=timeout)
 
-    def update(self, id: str, body: Union[models.AgentLoopsUpdateRequest, Mapping[str, Any]], *, timeout: Optional[float] = None) -> models.AgentLoopsList:
+    def update(self, id: str, body: Union[models.AgentLoopsUpdateRequest, Mapping[str, Any]], *, timeout: Optional[float] = None) -> models.AgentLoop:
         """Update an agent loop."""
-        return self._transport.request("PATCH", f"/api/v1/agent-loops/{quote(id)}", query={}, body=body, model=models.AgentLoopsList, timeout=timeout)
+        return self._transport.request("PATCH", f"/api/v1/agent-loops/{quote(id)}", query={}, body=body, model=models.AgentLoop, timeout=timeout)
 
     def delete(self, id: str, *, timeout: Optional[float] = None) -> models.Deleted:
         """Delete an agent loop (its executions stay listed under /executions/:id)."""
         return self._transport.request("DELETE", f"/api/v1/agent-loops/{quote(id)}", query={}, model=models.Deleted, timeout=timeout)
 
-    def run(self, id: str, body: Union[models.AgentLoopsRunRequest, Mapping[str, Any]], *, wait: Optional[str] = None, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.AgentLoopsRun:
+    def run(self, id: str, body: Union[models.AgentLoopsRunRequest, Mapping[str, Any]], *, wait: Optional[str] = None, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.AgentLoopExecution:
         """Run an agent loop: 202 with the queued execution, or with `?wait=true` 200 with the finished one (202 if still running after 30 s)."""
-        return self._transport.request("POST", f"/api/v1/agent-loops/{quote(id)}/run", query={"wait": wait}, body=body, model=models.AgentLoopsRun, idempotency_key=idempotency_key, timeout=timeout)
+        return self._transport.request("POST", f"/api/v1/agent-loops/{quote(id)}/run", query={"wait": wait}, body=body, model=models.AgentLoopExecution, idempotency_key=idempotency_key, timeout=timeout)
 
-    def list_executions(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.AgentLoopsRun]:
+    def list_executions(self, id: str, *, per_page: Optional[int] = None, timeout: Optional[float] = None) -> Page[models.AgentLoopExecution]:
         """List a loop's executions, newest first."""
-        return self._transport.paginate(f"/api/v1/agent-loops/{quote(id)}/executions", {}, models.AgentLoopsRun, per_page=per_page, timeout=timeout)
+        return self._transport.paginate(f"/api/v1/agent-loops/{quote(id)}/executions", {}, models.AgentLoopExecution, per_page=per_page, timeout=timeout)
 
-    def get_execution(self, id: str, *, timeout: Optional[float] = None) -> models.AgentLoopsRun:
+    def get_execution(self, id: str, *, timeout: Optional[float] = None) -> models.AgentLoopExecution:
         """Get an execution: status, steps (model and tool calls with tokens and timing), output, error."""
-        return self._transport.request("GET", f"/api/v1/executions/{quote(id)}", query={}, model=models.AgentLoopsRun, timeout=timeout)
+        return self._transport.request("GET", f"/api/v1/executions/{quote(id)}", query={}, model=models.AgentLoopExecution, timeout=timeout)
 
 
 class ChannelsResource:

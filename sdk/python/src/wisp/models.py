@@ -630,6 +630,15 @@ class ToolCall(BaseModel):
     error: Annotated[str | None, Field(...)]
 
 
+class PendingAction(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    action: str
+    description: str
+    arguments: Any | None = None
+
+
 class Message(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -645,6 +654,7 @@ class Message(BaseModel):
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
     notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
     tool_calls: Annotated[list[ToolCall] | None, Field(alias='toolCalls')] = None
+    pending_action: Annotated[PendingAction | None, Field(alias='pendingAction')] = None
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -682,6 +692,7 @@ class Message1(BaseModel):
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
     notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
     tool_calls: Annotated[list[ToolCall] | None, Field(alias='toolCalls')] = None
+    pending_action: Annotated[PendingAction | None, Field(alias='pendingAction')] = None
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -1214,6 +1225,7 @@ class Message2(BaseModel):
     feedback: Annotated[Literal['up', 'down'] | None, Field(...)]
     notice: Annotated[Literal['knowledge_only', 'ask_email'] | None, Field(...)]
     tool_calls: Annotated[list[ToolCall] | None, Field(alias='toolCalls')] = None
+    pending_action: Annotated[PendingAction | None, Field(alias='pendingAction')] = None
     created_at: Annotated[str, Field(alias='createdAt')]
 
 
@@ -1901,9 +1913,39 @@ class ChatConfirmRequest(BaseModel):
     )
     token: Annotated[str, Field(max_length=200, min_length=10)]
     approve: bool
+    stream: bool = False
 
 
-class ChatConfirm(BaseModel):
+class Source6(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    source_id: Annotated[str, Field(alias='sourceId')]
+    title: str
+    url: Annotated[str | None, Field(...)]
+    excerpt: str
+    score: float
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    response: str
+    conversation_id: Annotated[str, Field(alias='conversationId')]
+    message_id: Annotated[str, Field(alias='messageId')]
+    user_message_id: Annotated[str, Field(alias='userMessageId')]
+    sources: list[Source6]
+    confidence: float
+    tokens_used: Annotated[TokensUsed, Field(alias='tokensUsed')]
+    model: Annotated[str | None, Field(...)]
+    finish_reason: Annotated[str, Field(alias='finishReason')]
+    requires_action: Annotated[RequiresAction | None, Field(alias='requiresAction')] = (
+        None
+    )
+
+
+class ActionConfirmation(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -1912,6 +1954,8 @@ class ChatConfirm(BaseModel):
     result: Any | None = None
     error: Annotated[str | None, Field(...)]
     message_id: Annotated[str, Field(alias='messageId')]
+    conversation_id: Annotated[str, Field(alias='conversationId')]
+    answer: Answer
 
 
 class Request(BaseModel):
@@ -1933,7 +1977,7 @@ class Auth(BaseModel):
     header_name: Annotated[str | None, Field(alias='headerName')]
 
 
-class ActionsList(BaseModel):
+class Action(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2246,7 +2290,7 @@ class ActionsRunRequest(BaseModel):
     ] = None
 
 
-class ActionsRun(BaseModel):
+class ActionRunResult(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2258,7 +2302,7 @@ class ActionsRun(BaseModel):
     duration_ms: Annotated[int, Field(alias='durationMs')]
 
 
-class ActionsListRuns(BaseModel):
+class ActionRun(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2283,7 +2327,7 @@ class Schedule(BaseModel):
     timezone: str
 
 
-class AgentLoopsList(BaseModel):
+class AgentLoop(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -2382,7 +2426,7 @@ class Step(BaseModel):
     duration_ms: Annotated[int | None, Field(alias='durationMs')]
 
 
-class AgentLoopsRun(BaseModel):
+class AgentLoopExecution(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )

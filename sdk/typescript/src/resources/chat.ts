@@ -1,36 +1,33 @@
 import { ChatStream } from '../chat-stream.js';
+import { ChatOperations } from '../generated/operations.js';
 import type { RequestOptions } from '../transport.js';
 import type { BotChatRequest, ChatRequest, ChatResult } from '../types.js';
-import { Resource, seg } from './resource.js';
+import { newClientMessageId, seg } from './resource.js';
 
 type WithoutStream<T> = Omit<T, 'stream'>;
 
-/** A client-chosen id that makes a streamed send safe to retry (the same id answers the stored answer). */
-const newClientMessageId = () => `sdk:${crypto.randomUUID()}`;
-
-/** Chat with a bot: one JSON answer, or the answer streamed as it is written. */
-export class ChatResource extends Resource {
-  /**
-   * Sends a message (`chatbot` or `chatbotId` names the bot) and answers the complete reply. A
-   * `clientMessageId` is generated when not given, so a retry after a failed answer reuses the message.
-   */
-  send(body: WithoutStream<ChatRequest>, options?: RequestOptions): Promise<ChatResult> {
-    return this.data(
-      { method: 'POST', path: '/api/v1/chat', body: { clientMessageId: newClientMessageId(), ...body, stream: false } },
-      options,
-    );
+/**
+ * Chat with a bot: one JSON answer (`send`, `sendToChatbot`), or the answer streamed as it is written
+ * (`stream`, `streamTo`). A `clientMessageId` is generated when not given, so a retried send is stored once.
+ */
+export class ChatResource extends ChatOperations {
+  /** Sends a message (`chatbot` or `chatbotId` names the bot) and answers the complete reply. */
+  override send(body: WithoutStream<ChatRequest>, options?: RequestOptions): Promise<ChatResult> {
+    return super.send({ ...body, stream: false }, options);
   }
 
-  /** Sends a message to the bot `chatbot` (id or slug). */
+  /** Sends a message to the bot `chatbot` (id or slug) and answers the complete reply. */
+  override sendToChatbot(
+    chatbot: string,
+    body: WithoutStream<BotChatRequest>,
+    options?: RequestOptions,
+  ): Promise<ChatResult> {
+    return super.sendToChatbot(chatbot, { ...body, stream: false }, options);
+  }
+
+  /** @deprecated The same as `sendToChatbot`. */
   sendTo(chatbot: string, body: WithoutStream<BotChatRequest>, options?: RequestOptions): Promise<ChatResult> {
-    return this.data(
-      {
-        method: 'POST',
-        path: `/api/v1/chatbots/${seg(chatbot)}/chat`,
-        body: { clientMessageId: newClientMessageId(), ...body, stream: false },
-      },
-      options,
-    );
+    return this.sendToChatbot(chatbot, body, options);
   }
 
   /**
@@ -38,24 +35,19 @@ export class ChatResource extends Resource {
    * is generated when not given, so a retried request never asks the model twice.
    */
   async stream(body: WithoutStream<ChatRequest>, options?: RequestOptions): Promise<ChatStream> {
-    const response = await this.transport.stream(
-      {
-        method: 'POST',
-        path: '/api/v1/chat',
-        body: { clientMessageId: newClientMessageId(), ...body, stream: true },
-        noIdempotencyKey: true,
-      },
-      options,
-    );
-    return new ChatStream(response);
+    return this.openStream('/api/v1/chat', body, options);
   }
 
   /** Streams the reply of the bot `chatbot` (id or slug). */
   async streamTo(chatbot: string, body: WithoutStream<BotChatRequest>, options?: RequestOptions): Promise<ChatStream> {
+    return this.openStream(`/api/v1/chatbots/${seg(chatbot)}/chat`, body, options);
+  }
+
+  private async openStream(path: string, body: object, options?: RequestOptions): Promise<ChatStream> {
     const response = await this.transport.stream(
       {
         method: 'POST',
-        path: `/api/v1/chatbots/${seg(chatbot)}/chat`,
+        path,
         body: { clientMessageId: newClientMessageId(), ...body, stream: true },
         noIdempotencyKey: true,
       },

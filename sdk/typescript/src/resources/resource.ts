@@ -16,3 +16,6 @@ export abstract class Resource {
 
 /** A path segment (an id or slug), encoded. */
 export const seg = (value: string) => encodeURIComponent(value);
+
+/** A client-chosen message id that makes a chat send safe to retry (the same id answers the stored answer). */
+export const newClientMessageId = () => `sdk:${crypto.randomUUID()}`;

@@ -1,0 +1,177 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { waitUntilGone } from '../server/test/server-process.js';
+import { waitFor, WispServer } from './support/wisp-server.js';
+
+interface Execution {
+  id: string;
+  status: string;
+  attempts: number;
+  interruptions: number;
+  output: string | null;
+  error: string | null;
+  steps: Array<{ type: string; name: string | null; status: string }>;
+}
+
+/**
+ * A loopback order service the loop's action calls. Orders named in `hangFirst` get no answer to their first
+ * request, those in `hangAlways` to none: the execution is mid-run (inside its tool call) for as long as the
+ * test wants. Every request is counted by order.
+ */
+class OrderService {
+  readonly requests = new Map<string, number>();
+  readonly hangFirst = new Set<string>();
+  readonly hangAlways = new Set<string>();
+  private readonly held: ServerResponse[] = [];
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<OrderService> {
+    let service: OrderService | null = null;
+    const server = createServer((req, res) => service!.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    service = new OrderService(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return service;
+  }
+
+  count(order: string): number {
+    return this.requests.get(order) ?? 0;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const order = /^\/orders\/(\w+)/.exec(req.url ?? '')?.[1] ?? '';
+    const seen = this.count(order) + 1;
+    this.requests.set(order, seen);
+    if (this.hangAlways.has(order) || (this.hangFirst.has(order) && seen === 1)) {
+      this.held.push(res);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ order, status: 'shipped' }));
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.held) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe('kill -9 of the server while agent-loop executions run', () => {
+  let fake: FakeLlm;
+  let orders: OrderService;
+  let wisp: WispServer;
+
+  beforeAll(async () => {
+    [fake, orders] = await Promise.all([startFakeLlm(), OrderService.start()]);
+    wisp = new WispServer({
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'test',
+      OPENAI_MODEL: 'fake-chat',
+      URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
+      // A killed run's lease runs out soon after the restart.
+      AGENT_LOOP_LEASE_MS: '2000',
+      AGENT_LOOP_POLL_MS: '100',
+    });
+  });
+  afterAll(async () => {
+    await wisp.dispose();
+    await Promise.all([fake.stop(), orders.stop()]);
+  });
+
+  const killServer = async () => {
+    const database = wisp.databasePid();
+    wisp.process!.child.kill('SIGKILL');
+    await wisp.process!.exited;
+    await waitUntilGone(database, 10_000);
+  };
+
+  it('retries a cut execution once (interrupted, then completed), and ends one cut twice as interrupted; none is lost or run again', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Loops');
+    const action = await wisp.api.post<{ id: string }>(`/api/v1/chatbots/${chatbotId}/actions`, {
+      name: 'order_lookup',
+      description: 'Looks up an order',
+      parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+      request: { method: 'GET', url: `${orders.url}/orders/{params.order}` },
+      timeoutMs: 30_000,
+    });
+    expect(action.status).toBe(201);
+    const loopFor = async (order: string) => {
+      const res = await wisp.api.post<{ id: string }>('/api/v1/agent-loops', {
+        name: `Check order ${order}`,
+        chatbotId,
+        instructions: `Check the order #tool:order_lookup {"order":"${order}"}`,
+        tools: [action.body.data.id],
+      });
+      expect(res.status).toBe(201);
+      return res.body.data.id;
+    };
+    const [onceLoop, twiceLoop] = [await loopFor('once'), await loopFor('twice')];
+    orders.hangFirst.add('once');
+    orders.hangAlways.add('twice');
+
+    const run = async (loopId: string) => {
+      const res = await wisp.api.post<Execution>(`/api/v1/agent-loops/${loopId}/run`, { input: {} });
+      expect(res.status).toBe(202);
+      return res.body.data.id;
+    };
+    const once = await run(onceLoop);
+    const twice = await run(twiceLoop);
+    const execution = async (id: string) => (await wisp.api.get<Execution>(`/api/v1/executions/${id}`)).body.data;
+
+    // Both executions are inside their tool call when the server dies.
+    await waitFor(
+      async () => [orders.count('once'), orders.count('twice')],
+      ([a, b]) => a === 1 && b === 1,
+    );
+    expect((await execution(once)).status).toBe('running');
+    await killServer();
+    await wisp.start();
+
+    // The first comes back once and finishes; the second is inside its retry when the server dies again.
+    const completed = await waitFor(
+      () => execution(once),
+      (e) => e.status === 'completed',
+      60_000,
+    );
+    expect(completed).toMatchObject({ attempts: 2, interruptions: 1, error: null });
+    expect(completed.output).toContain('shipped');
+    // The cut attempt's steps are not kept beside the retry's: one tool call, one model answer.
+    expect(completed.steps.map((s) => s.type)).toEqual(['tool', 'model']);
+    await waitFor(
+      async () => orders.count('twice'),
+      (n) => n === 2,
+      60_000,
+    );
+    expect(orders.count('once')).toBe(2);
+    await killServer();
+    await wisp.start();
+
+    const ended = await waitFor(
+      () => execution(twice),
+      (e) => !['queued', 'running'].includes(e.status),
+      60_000,
+    );
+    // Ended in one write: no reader sees it failed before it is marked interrupted; the claim that ended it is no attempt.
+    expect(ended).toMatchObject({ status: 'interrupted', attempts: 2, interruptions: 2 });
+    expect(ended.error).toContain('gave up');
+    // Exactly one execution per run, and neither was run a third time.
+    for (const loopId of [onceLoop, twiceLoop]) {
+      const list = await wisp.api.get<Execution[]>(`/api/v1/agent-loops/${loopId}/executions`);
+      expect(list.body.data).toHaveLength(1);
+    }
+    expect(orders.count('once')).toBe(2);
+    expect(orders.count('twice')).toBe(2);
+    expect(await execution(once)).toMatchObject({ status: 'completed', attempts: 2 });
+    // A run is recorded when its call answers: the cut calls left none, the retried one exactly one.
+    const runs = await wisp.api.get<Array<{ status: string; source: string }>>(
+      `/api/v1/actions/${action.body.data.id}/runs`,
+    );
+    expect(runs.body.data).toEqual([expect.objectContaining({ status: 'succeeded', source: 'loop' })]);
+  }, 300_000);
+});
