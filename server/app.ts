@@ -202,6 +202,8 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   await services.answerLeases.start();
   services.channelReplies.start();
   services.agentLoops.start();
+  // History from before the rollups were kept is rolled up in the background; stopped updates are recomputed.
+  services.rollups.start();
 
   return {
     url,
@@ -220,6 +222,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
         services.webhooks.stop(),
         services.channelReplies.stop(),
         services.agentLoops.stop(),
+        services.rollups.stop(),
       ]);
       services.answerLeases.stop();
       await sharedStores?.close();

@@ -206,17 +206,49 @@ export function createServices(
     events,
   });
   const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger);
-  const rollups = new AnalyticsRollups(models);
-  const analytics = new AnalyticsService({ models, chatbots, rollups });
-  // Rollups of days whose records changed are recomputed when next asked for.
-  events.subscribe('conversation.changed', ({ chatbotId, recordsCreatedAt }) =>
-    rollups.markChanged(
-      chatbotId,
-      recordsCreatedAt.map((at) => new Date(at)),
-    ),
+  // Analytics gets its own models; conversations, messages, bots and leads come through their owners.
+  const rollups = new AnalyticsRollups(
+    {
+      AnalyticsDay: models.AnalyticsDay,
+      AnalyticsFact: models.AnalyticsFact,
+      AnalyticsMark: models.AnalyticsMark,
+      AnalyticsBuild: models.AnalyticsBuild,
+      AnalyticsRun: models.AnalyticsRun,
+    },
+    {
+      conversationsByIds: (ids) => conversations.conversationRecords(ids),
+      messagesByIds: (ids) => conversations.messageRecords(ids),
+      recordsOfBot: (chatbotId, created) => conversations.recordsOfBot(chatbotId, created),
+      recordsUpdatedBetween: (from, to) => conversations.recordsUpdatedBetween(from, to),
+    },
+    { leaseMs: config.ANALYTICS_RECONCILE_LEASE_MS, pollMs: config.ANALYTICS_RECONCILE_POLL_MS },
+    logger,
+    () => chatbots.botsOf(),
   );
-  events.subscribe('conversation.deleted', ({ chatbotId, createdFrom, createdTo }) =>
-    rollups.markSpan(chatbotId, new Date(createdFrom), new Date(createdTo)),
+  const analytics = new AnalyticsService({ chatbots, leads, rollups });
+  // The rollups follow every change of a conversation's records as it happens; a change that cannot be
+  // applied leaves its days flagged for the reconciliation (and the failure is logged by the bus).
+  events.subscribe(
+    'conversation.changed',
+    ({ organizationId, chatbotId, conversationId, messageIds, recordsCreatedAt }) =>
+      rollups.applyChange(chatbotId, conversationId, messageIds ?? []).catch(async (error: unknown) => {
+        await rollups.flagDays(
+          organizationId,
+          chatbotId,
+          recordsCreatedAt.map((at) => new Date(at)),
+        );
+        throw error;
+      }),
+  );
+  events.subscribe('conversation.deleted', ({ organizationId, chatbotId, conversationId, createdFrom, createdTo }) =>
+    rollups.removeConversation(organizationId, chatbotId, conversationId).catch(async (error: unknown) => {
+      const days: Date[] = [];
+      for (let at = Date.parse(createdFrom); at <= Date.parse(createdTo) + 86_400_000; at += 86_400_000) {
+        days.push(new Date(Math.min(at, Date.parse(createdTo))));
+      }
+      await rollups.flagDays(organizationId, chatbotId, days);
+      throw error;
+    }),
   );
   // Webhooks subscribe here, so no publisher knows about them.
   const webhooks = new Webhooks({
@@ -347,6 +379,7 @@ export function createServices(
     widgetSettings,
     leads,
     analytics,
+    rollups,
     webhooks,
     idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
   };

@@ -1,236 +1,789 @@
 import { Types } from 'mongoose';
-import type { ConversationModel } from '../conversations/conversation.model.js';
-import type { MessageModel } from '../conversations/message.model.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
 import {
-  buildDays,
-  CONVERSATION_FIELDS,
+  addToUpdates,
+  conversationContribution,
   dayKey,
-  dayStartOf,
-  MESSAGE_FIELDS,
+  isEmptyUpdate,
+  messageContribution,
+  sameContribution,
+  WORDING_SEPARATOR,
+  type Contribution,
+  type DayUpdate,
   type RawConversation,
   type RawMessage,
-} from './rollup-builder.js';
-import type { DayRollup } from './tally.js';
+} from './contribution.js';
+import type { Slot, SlotFigures, TopLists } from './tally.js';
 
-type Models = AnalyticsModels & { Message: MessageModel; Conversation: ConversationModel };
-
-/** A stored day; `slotTops` is there only when asked for. */
-export type StoredDay = { day: Date } & Pick<DayRollup, 'slots' | 'tops'> & Partial<Pick<DayRollup, 'slotTops'>>;
+/** A stored day as the report merges it; `slotTops` (per quarter, with wordings) only for a day covered in part. */
+export interface StoredDay {
+  key: string;
+  day: Date;
+  /** Question wordings read so far for this day (by hash; null: none), filled by `wordingsOf`. */
+  wordings: Record<'qs' | 'gaps', Map<string, string | null>>;
+  slots: Slot[];
+  tops: Record<string, TopLists>;
+  slotTops?: Array<Slot<TopLists>>;
+}
 
 export interface RollupBot {
   _id: Types.ObjectId;
   organizationId: Types.ObjectId;
 }
 
+/** How analytics reads the conversations and messages it rolls up: through their owner, by id or by bot. */
+export interface RecordSource {
+  conversationsByIds(ids: Types.ObjectId[]): Promise<RawConversation[]>;
+  messagesByIds(ids: Types.ObjectId[]): Promise<RawMessage[]>;
+  /** A bot's conversations and messages (those created in [from, to) when given): a scan, for the background. */
+  recordsOfBot(
+    chatbotId: Types.ObjectId,
+    created?: { from: Date; to: Date },
+  ): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
+  /** Every bot's conversations and messages last changed in [from, to]: a scan, for the background. */
+  recordsUpdatedBetween(from: Date, to: Date): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
+}
+
+export interface RollupSettings {
+  /** An update of a day left unfinished for this long is taken as stopped halfway, and the day recomputed. */
+  leaseMs: number;
+  /** How often the background worker looks for such days. */
+  pollMs: number;
+}
+
+interface Logger {
+  info(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+type Entries = Record<string, Contribution>;
+type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
+
+const MAX_ATTEMPTS = 20;
+/** Converted days kept in memory (a 30-day report of one bot reads 31). */
+const DAY_CACHE_SIZE = 5_000;
+const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
+  message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
+
 /**
- * Per-bot, per-UTC-day rollups of the raw records, computed lazily: a bot's whole history the first time it is
- * asked for, then only the days whose records changed since (marked through `markChanged`). Every figure is
- * recomputed from the raw records, never adjusted in place, so a rollup cannot drift from them.
+ * Per-bot, per-UTC-day rollups kept up to date as records change. Each change applies, with atomic updates,
+ * the difference between what the changed records contributed and what they contribute now (kept per
+ * conversation in `AnalyticsFact`), so an event delivered twice or out of order applies nothing more, and a
+ * report reads only the rollups. A day is flagged while an update is under way; one left flagged (a crash
+ * between the fact and the day update, a failed write) is recomputed from the raw records in the background.
+ * History from before (or written behind the app's back) is rolled up by `backfill`, in the background at start.
  */
 export class AnalyticsRollups {
-  constructor(private readonly models: Models) {}
+  private timer: NodeJS.Timeout | null = null;
+  /** Set by `stop`: a backfill under way stops between chunks (it starts over at the next start). */
+  private stopping = false;
+  private running: Promise<void> | null = null;
+  private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
+  /** Days as last read, by shape and key, with the `_id` and `rev` they were read at. */
+  private readonly dayCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
 
-  /** Records that raw records of a bot, created at `times`, changed. */
-  async markChanged(chatbotId: string, times: Date[]): Promise<void> {
-    await this.markDays(chatbotId, new Set(times.map((at) => dayStartOf(at.getTime()))));
+  constructor(
+    private readonly models: AnalyticsModels,
+    private readonly records: RecordSource,
+    private readonly settings: RollupSettings,
+    private readonly logger: Logger,
+    private readonly allBots: () => Promise<RollupBot[]>,
+  ) {}
+
+  /**
+   * Rolls up bots never rolled up, applies again what runs that stopped without a clean stop may have left
+   * out, and recomputes stopped updates, now and from time to time; returns at once.
+   */
+  start(): void {
+    const beat = () =>
+      this.models.AnalyticsRun.updateOne(
+        { _id: this.runId },
+        { $set: { heartbeatAt: new Date() }, $setOnInsert: { startedAt: new Date() } },
+        { upsert: true },
+      );
+    const pass = async (first: boolean) => {
+      try {
+        if (first) {
+          await beat();
+          await this.backfill();
+        }
+        await this.recover();
+        await this.reconcile();
+        await this.models.AnalyticsRun.deleteMany({ stoppedAt: { $lt: new Date(Date.now() - 7 * DAY_MS) } });
+      } catch (error) {
+        this.logger.error({ err: error }, 'analytics rollups could not catch up; retrying later');
+      }
+    };
+    const run = (first: boolean) => {
+      this.running = pass(first).finally(() => {
+        this.running = null;
+      });
+    };
+    run(true);
+    // The beat goes on while a long pass (a backfill) runs, so other servers never take this one for stopped.
+    this.timer = setInterval(() => {
+      beat().catch((error: unknown) => this.logger.error({ err: error }, 'analytics: heartbeat failed'));
+      if (!this.running) run(false);
+    }, this.settings.pollMs);
+    this.timer.unref();
   }
 
-  /** Records that raw records of a bot created anywhere between `from` and `to` changed. */
-  async markSpan(chatbotId: string, from: Date, to: Date): Promise<void> {
-    const days = new Set<number>();
-    for (let day = dayStartOf(from.getTime()); day <= to.getTime(); day += DAY_MS) days.add(day);
-    await this.markDays(chatbotId, days);
+  async stop(): Promise<void> {
+    if (!this.timer) return;
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+    await this.models.AnalyticsRun.updateOne({ _id: this.runId }, { $set: { stoppedAt: new Date() } }).catch(
+      (error: unknown) => this.logger.error({ err: error }, 'analytics: could not record a clean stop'),
+    );
   }
 
-  private async markDays(chatbotId: string, days: Set<number>): Promise<void> {
-    const id = new Types.ObjectId(chatbotId);
-    const ops = [...days].map((day) => ({
-      updateOne: {
-        filter: { key: dayKey(id, day) },
-        update: { $inc: { version: 1 }, $setOnInsert: { chatbotId: id, day: new Date(day) } },
-        upsert: true,
-      },
-    }));
-    if (ops.length === 0) return;
-    try {
-      await this.models.AnalyticsMark.bulkWrite(ops, { ordered: false });
-    } catch (error) {
-      // Two writers inserted the same day's mark at once: the other upsert made it, so bump it again.
-      if (!isDuplicateKeyError(error)) throw error;
-      await this.models.AnalyticsMark.bulkWrite(ops, { ordered: false });
+  /** Resolves once the background pass under way (the backfill at start) has finished. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  /** Applies the current state of a conversation's records (the conversation and the messages named). */
+  async applyChange(chatbotId: string, conversationId: string, messageIds: string[]): Promise<void> {
+    const [conversation] = await this.records.conversationsByIds([new Types.ObjectId(conversationId)]);
+    if (!conversation || conversation.chatbotId.toString() !== chatbotId) return;
+    const messages = await this.records.messagesByIds(messageIds.map((id) => new Types.ObjectId(id)));
+    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
+    const wanted = messages.flatMap((message) =>
+      message.role === 'assistant' && message.replyTo && !byId.has(message.replyTo.toString()) ? [message.replyTo] : [],
+    );
+    if (wanted.length > 0) {
+      for (const question of await this.records.messagesByIds(wanted)) byId.set(question._id.toString(), question);
     }
+    await this.applyRecords(
+      conversation,
+      messages.filter((message) => message.conversationId.equals(conversation._id)),
+      questionText(byId),
+    );
   }
 
-  /** Removes a deleted bot's rollups and marks. */
+  /**
+   * Leaves days of a bot flagged, as an update that stopped halfway does, so the reconciliation recomputes
+   * them from the raw records: for a change that could not be applied at all (the database failed mid-way).
+   */
+  async flagDays(organizationId: string, chatbotId: string, times: Date[]): Promise<void> {
+    const days = [...new Set(times.map((at) => at.toISOString().slice(0, 10)))];
+    await this.raise(
+      { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) },
+      days,
+    );
+  }
+
+  /** Takes a deleted conversation's records out of the rollups. */
+  async removeConversation(organizationId: string, chatbotId: string, conversationId: string): Promise<void> {
+    const bot = { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const fact = await this.models.AnalyticsFact.findById(conversationId).lean<FactDoc>();
+      if (!fact) return;
+      const updates = new Map<string, DayUpdate>();
+      for (const entry of Object.values(fact.e)) addToUpdates(updates, entry, -1);
+      await this.raise(bot, [...updates.keys()]);
+      const removed = await this.models.AnalyticsFact.deleteOne({ _id: fact._id, v: fact.v });
+      if (removed.deletedCount === 0) {
+        await this.lower(bot.chatbotId, [...updates.keys()]);
+        continue;
+      }
+      await this.writeDays(bot, updates);
+      await this.lower(bot.chatbotId, [...updates.keys()]);
+      return;
+    }
+    throw new Error(`analytics: conversation ${conversationId} kept changing while being removed`);
+  }
+
+  /** Removes a deleted bot's rollups. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
     const filter = { chatbotId: new Types.ObjectId(chatbotId) };
     await Promise.all([
       this.models.AnalyticsDay.deleteMany(filter),
+      this.models.AnalyticsFact.deleteMany(filter),
       this.models.AnalyticsMark.deleteMany(filter),
       this.models.AnalyticsBuild.deleteMany(filter),
     ]);
   }
 
   /**
-   * The stored rollups of the bots' UTC days overlapping [from, to), after bringing changed days up to date.
-   * Days the range covers whole come without their per-quarter top lists, which only a partly covered day needs.
+   * Rolls up every record of the bots (all bots never rolled up when none are named) not already counted,
+   * reading their raw records once: conversations without any fact are inserted in bulk and their days
+   * updated once each; the others go through the same difference as a live change.
+   */
+  async backfill(chatbotIds?: string[]): Promise<void> {
+    const built = new Set(
+      (await this.models.AnalyticsBuild.find({ builtAt: { $ne: null } }, 'chatbotId').lean()).map((build) =>
+        build.chatbotId.toString(),
+      ),
+    );
+    const bots = (await this.allBots()).filter((bot) =>
+      chatbotIds ? chatbotIds.includes(bot._id.toString()) : !built.has(bot._id.toString()),
+    );
+    for (const bot of bots) {
+      if (this.stopping) return;
+      const started = performance.now();
+      const { conversations, messages } = await this.records.recordsOfBot(bot._id);
+      const counted = await this.backfillRecords(bot, conversations, messages);
+      if (this.stopping) return;
+      await this.models.AnalyticsBuild.updateOne(
+        { chatbotId: bot._id },
+        { $set: { builtAt: new Date() } },
+        { upsert: true },
+      ).catch(ignoreDuplicateKey);
+      if (counted > 0) {
+        this.logger.info(
+          { chatbotId: bot._id.toString(), conversations: counted, ms: Math.round(performance.now() - started) },
+          'analytics: rolled up earlier history',
+        );
+      }
+    }
+  }
+
+  /**
+   * For each run that stopped beating (a lease ago) without a clean stop: applies again every record changed
+   * from a poll before its last beat to two polls after (a record written in that window may have missed its
+   * update). Applying is idempotent, so a record already counted changes nothing. Returns the runs recovered.
+   */
+  async recover(now = Date.now()): Promise<number> {
+    const runs = await this.models.AnalyticsRun.find({
+      _id: { $ne: this.runId },
+      stoppedAt: null,
+      heartbeatAt: { $lt: new Date(now - this.settings.leaseMs) },
+    }).lean();
+    for (const run of runs) {
+      const beat = run.heartbeatAt.getTime();
+      const { conversations, messages } = await this.records.recordsUpdatedBetween(
+        new Date(beat - this.settings.pollMs),
+        new Date(beat + 2 * this.settings.pollMs),
+      );
+      const ids = new Set([
+        ...conversations.map((conversation) => conversation._id.toString()),
+        ...messages.map((message) => message.conversationId.toString()),
+      ]);
+      for (const id of ids) {
+        const forConversation = messages.filter((message) => message.conversationId.toString() === id);
+        const [conversation] = await this.records.conversationsByIds([new Types.ObjectId(id)]);
+        if (!conversation) continue;
+        await this.applyChange(
+          conversation.chatbotId.toString(),
+          id,
+          forConversation.map((message) => message._id.toString()),
+        );
+      }
+      await this.models.AnalyticsRun.updateOne({ _id: run._id }, { $set: { stoppedAt: new Date(now) } });
+      this.logger.info(
+        { run: run._id, conversations: ids.size },
+        'analytics: applied again what a stopped server may have left out',
+      );
+    }
+    return runs.length;
+  }
+
+  /** Recomputes, from the raw records, every day whose update stopped halfway more than a lease ago. */
+  async reconcile(now = Date.now()): Promise<number> {
+    const marks = await this.models.AnalyticsMark.find({
+      pending: { $ne: 0 },
+      touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
+    }).lean();
+    for (const mark of marks) await this.recomputeDay(mark);
+    return marks.length;
+  }
+
+  /**
+   * The stored rollups of the bots' UTC days overlapping [from, to). Days the range covers whole come with
+   * their day's top lists; days covered in part with per-quarter top lists instead.
    */
   async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
-    await this.refresh(bots);
     const whole: string[] = [];
     const partial: string[] = [];
     for (const bot of bots) {
-      for (let day = dayStartOf(from); day < to; day += DAY_MS) {
+      for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
         (day >= from && day + DAY_MS <= to ? whole : partial).push(dayKey(bot._id, day));
       }
+    }
+    // Only days changed since they were last read here are read in full (a new `_id` or `rev` means changed).
+    const versions = await this.models.AnalyticsDay.find({ key: { $in: [...whole, ...partial] } }, '_id key rev').lean<
+      Array<{ _id: Types.ObjectId; key: string; rev: number }>
+    >();
+    const wholeKeys = new Set(whole);
+    const stored: StoredDay[] = [];
+    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
+    for (const version of versions) {
+      const shape = wholeKeys.has(version.key) ? 'whole' : 'partial';
+      const cached = this.dayCache.get(`${shape}|${version.key}`);
+      if (cached && cached.id === version._id.toString() && cached.rev === version.rev) stored.push(cached.day);
+      else stale[shape].push(version.key);
     }
     const find = (keys: string[], fields: string) =>
       keys.length === 0
         ? Promise.resolve([])
-        : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDay[]>();
+        : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
     const [wholeDays, partialDays] = await Promise.all([
-      find(whole, 'day slots tops'),
-      find(partial, 'day slots slotTops tops'),
+      find(stale.whole, '_id key rev day s dt si'),
+      find(stale.partial, '_id key rev day s t si'),
     ]);
-    return [...wholeDays, ...partialDays];
+    for (const [shape, docs] of [
+      ['whole', wholeDays],
+      ['partial', partialDays],
+    ] as const) {
+      for (const doc of docs) {
+        const day = toStoredDay(doc, shape === 'partial');
+        this.remember(`${shape}|${doc.key}`, { id: doc._id.toString(), rev: doc.rev, day });
+        stored.push(day);
+      }
+    }
+    return stored;
+  }
+
+  /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
+  forgetCachedDays(): void {
+    this.dayCache.clear();
+  }
+
+  /** Keeps a converted day for later reports, dropping the least recently used beyond the cache's size. */
+  private remember(key: string, entry: { id: string; rev: number; day: StoredDay }): void {
+    this.dayCache.delete(key);
+    this.dayCache.set(key, entry);
+    while (this.dayCache.size > DAY_CACHE_SIZE) this.dayCache.delete(this.dayCache.keys().next().value!);
   }
 
   /**
-   * Recomputes what changed: all days of bots never built, and the marked days of the others. Marks are read
-   * before the raw records, and removed only if unchanged since, so a write that lands during the
-   * computation leaves its mark for the next one.
+   * The wordings of questions (by hash) in these days: for each, the earliest asked, with its normalized text.
+   * Read for the few questions a report lists, not with the figures.
    */
-  private async refresh(bots: RollupBot[]): Promise<void> {
-    const ids = bots.map((bot) => bot._id);
-    const startedAt = new Date();
-    const [builds, marks] = await Promise.all([
-      this.models.AnalyticsBuild.find({ chatbotId: { $in: ids } }, 'chatbotId').lean(),
-      this.models.AnalyticsMark.find({ chatbotId: { $in: ids } }).lean(),
-    ]);
-    const built = new Set(builds.map((build) => build.chatbotId.toString()));
-    const unbuilt = ids.filter((id) => !built.has(id.toString()));
-    const marked = marks.filter((mark) => built.has(mark.chatbotId.toString()));
-    if (unbuilt.length === 0 && marks.length === 0) return;
-
-    const markedKeys = new Set(marked.map((mark) => mark.key));
-    const spans = new Map<string, { chatbotId: Types.ObjectId; from: number; to: number }>();
-    for (const mark of marked) {
-      const span = spans.get(mark.chatbotId.toString());
-      const day = mark.day.getTime();
-      if (span) {
-        span.from = Math.min(span.from, day);
-        span.to = Math.max(span.to, day + DAY_MS);
-      } else spans.set(mark.chatbotId.toString(), { chatbotId: mark.chatbotId, from: day, to: day + DAY_MS });
+  async wordingsOf(
+    days: StoredDay[],
+    hashes: { qs: string[]; gaps: string[] },
+  ): Promise<Record<'qs' | 'gaps', Map<string, { normalized: string; sample: string }>>> {
+    // Each day keeps the wordings already read for it (its object is replaced when the day changes).
+    const lists = [
+      ['qs', 'wqs'],
+      ['gaps', 'wgaps'],
+    ] as const;
+    const wanted = new Map<string, { day: StoredDay; fields: string[] }>();
+    for (const day of days) {
+      for (const [list, field] of lists) {
+        for (const hash of hashes[list]) {
+          if (day.wordings[list].has(hash)) continue;
+          const entry = wanted.get(day.key) ?? { day, fields: [] };
+          entry.fields.push(`${field}.${hash}`);
+          wanted.set(day.key, entry);
+        }
+      }
     }
-    // One pass over each collection: the embedded engine scans for a range query however narrow it is.
-    const filter = {
-      $or: [
-        ...(unbuilt.length > 0 ? [{ chatbotId: { $in: unbuilt } }] : []),
-        ...[...spans.values()].map((span) => ({
-          chatbotId: span.chatbotId,
-          createdAt: { $gte: new Date(span.from), $lt: new Date(span.to) },
-        })),
-      ],
+    const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
+    if (fields.length > 0) {
+      const docs = await this.models.AnalyticsDay.find(
+        { key: { $in: [...wanted.keys()] } },
+        `key ${fields.join(' ')}`,
+      ).lean<StoredDayDoc[]>();
+      const byKey = new Map(docs.map((doc) => [doc.key, doc]));
+      for (const { day, fields: asked } of wanted.values()) {
+        const doc = byKey.get(day.key);
+        for (const path of asked) {
+          const [field, hash = ''] = path.split('.') as ['wqs' | 'wgaps', string];
+          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, doc?.[field]?.[hash] ?? null);
+        }
+      }
+    }
+    const earliest = (list: 'qs' | 'gaps') => {
+      const found = new Map<string, string>();
+      for (const day of days) {
+        for (const hash of hashes[list]) {
+          const wording = day.wordings[list].get(hash);
+          if (!wording) continue;
+          const seen = found.get(hash);
+          if (seen === undefined || wording < seen) found.set(hash, wording);
+        }
+      }
+      return new Map(
+        [...found].map(([hash, wording]) => {
+          const [, normalized = '', sample = ''] = wording.split(WORDING_SEPARATOR);
+          return [hash, { normalized, sample }];
+        }),
+      );
     };
-    const unbuiltIds = new Set(unbuilt.map(String));
-    const wanted = (record: { chatbotId: Types.ObjectId; createdAt: Date }) =>
-      unbuiltIds.has(record.chatbotId.toString()) ||
-      markedKeys.has(dayKey(record.chatbotId, dayStartOf(record.createdAt.getTime())));
-    const [allMessages, allStarted] = await Promise.all([
-      this.models.Message.find(filter, MESSAGE_FIELDS).lean<RawMessage[]>(),
-      this.models.Conversation.find(filter, CONVERSATION_FIELDS).lean<RawConversation[]>(),
-    ]);
-    const messages = allMessages.filter(wanted);
-    const conversationsStarted = allStarted.filter(wanted);
-    const [conversationOf, questionOf] = await Promise.all([
-      this.conversationsOf(messages, conversationsStarted),
-      this.questionsOf(messages),
-    ]);
-    const rollups = buildDays({ messages, conversationsStarted, conversationOf, questionOf });
-    // A marked day left without records is written empty, replacing what it held.
-    for (const key of markedKeys) if (!rollups.has(key)) rollups.set(key, { slots: [], slotTops: [], tops: {} });
-
-    const organizationOf = new Map(bots.map((bot) => [bot._id.toString(), bot.organizationId]));
-    await Promise.all([...rollups].map(([key, rollup]) => this.writeDay(key, rollup, organizationOf, startedAt)));
-    await Promise.all([
-      ...marked.map((mark) => this.models.AnalyticsMark.deleteOne({ _id: mark._id, version: mark.version })),
-      ...marks
-        .filter((mark) => unbuiltIds.has(mark.chatbotId.toString()))
-        .map((mark) => this.models.AnalyticsMark.deleteOne({ _id: mark._id, version: mark.version })),
-      ...unbuilt.map((chatbotId) =>
-        this.models.AnalyticsBuild.updateOne(
-          { chatbotId },
-          { $setOnInsert: { builtAt: startedAt } },
-          { upsert: true },
-        ).catch(ignoreDuplicateKey),
-      ),
-    ]);
+    return { qs: earliest('qs'), gaps: earliest('gaps') };
   }
 
-  /** Writes a day unless a computation that read the raw records later has already written it. */
-  private async writeDay(
-    key: string,
-    rollup: DayRollup,
-    organizationOf: Map<string, Types.ObjectId>,
-    computedAt: Date,
+  /**
+   * Applies the difference between what these records of one conversation contributed and what they
+   * contribute now. The fact document is changed only if no other writer changed it since it was read (else
+   * the whole is read again), and the days are flagged while their update is under way.
+   */
+  private async applyRecords(
+    conversation: RawConversation,
+    messages: RawMessage[],
+    questionOf: (message: RawMessage) => string | undefined,
   ): Promise<void> {
-    const [chatbotId = '', day = ''] = key.split(':');
-    await this.models.AnalyticsDay.updateOne(
-      { key, computedAt: { $lt: computedAt } },
-      {
-        $set: { ...rollup, computedAt },
-        $setOnInsert: {
-          organizationId: organizationOf.get(chatbotId),
-          chatbotId: new Types.ObjectId(chatbotId),
-          day: new Date(`${day}T00:00:00Z`),
+    const next: Entries = { c: conversationContribution(conversation) };
+    for (const message of messages) {
+      next[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
+    }
+    const bot = { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const fact = await this.models.AnalyticsFact.findById(conversation._id).lean<FactDoc>();
+      const stored = fact?.e ?? {};
+      const updates = new Map<string, DayUpdate>();
+      const set: Entries = {};
+      for (const [key, entry] of Object.entries(next)) {
+        const old = stored[key];
+        // An older snapshot of a record (a slow event, a backfill that read before a change) changes nothing.
+        if (old && entry.u < old.u) continue;
+        if (sameContribution(old, entry)) continue;
+        if (old) addToUpdates(updates, old, -1);
+        addToUpdates(updates, entry, 1);
+        set[key] = entry;
+      }
+      if (Object.keys(set).length === 0) return;
+      const days = [...updates.keys()];
+      await this.raise(bot, days);
+      let won: boolean;
+      if (!fact) {
+        won = await this.models.AnalyticsFact.create({ _id: conversation._id, chatbotId: bot.chatbotId, v: 1, e: set })
+          .then(() => true)
+          .catch((error: unknown) => {
+            if (isDuplicateKeyError(error)) return false;
+            throw error;
+          });
+      } else {
+        const $set = Object.fromEntries(Object.entries(set).map(([key, entry]) => [`e.${key}`, entry]));
+        won =
+          (await this.models.AnalyticsFact.updateOne({ _id: fact._id, v: fact.v }, { $set, $inc: { v: 1 } }))
+            .matchedCount > 0;
+      }
+      if (!won) {
+        await this.lower(bot.chatbotId, days);
+        continue;
+      }
+      // A failure from here on leaves the days flagged: the reconciliation recomputes them.
+      await this.writeDays(bot, updates);
+      await this.lower(bot.chatbotId, days);
+      return;
+    }
+    throw new Error(`analytics: conversation ${conversation._id.toString()} kept changing while being applied`);
+  }
+
+  private async backfillRecords(
+    bot: RollupBot,
+    conversations: RawConversation[],
+    messages: RawMessage[],
+  ): Promise<number> {
+    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
+    const questionOf = questionText(byId);
+    const messagesOf = new Map<string, RawMessage[]>();
+    for (const message of messages) {
+      const list = messagesOf.get(message.conversationId.toString()) ?? [];
+      list.push(message);
+      messagesOf.set(message.conversationId.toString(), list);
+    }
+    const existing = new Set(
+      (await this.models.AnalyticsFact.find({ chatbotId: bot._id }, '_id').lean()).map((fact) => fact._id.toString()),
+    );
+    const fresh = conversations.filter((conversation) => !existing.has(conversation._id.toString()));
+    const known = conversations.filter((conversation) => existing.has(conversation._id.toString()));
+    const owner = { organizationId: bot.organizationId, chatbotId: bot._id };
+    const CHUNK = 2_000;
+    for (let at = 0; at < fresh.length && !this.stopping; at += CHUNK) {
+      const chunk = fresh.slice(at, at + CHUNK);
+      const facts = chunk.map((conversation) => {
+        const e: Entries = { c: conversationContribution(conversation) };
+        for (const message of messagesOf.get(conversation._id.toString()) ?? []) {
+          e[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
+        }
+        return { _id: conversation._id, chatbotId: bot._id, v: 1, e };
+      });
+      const days = new Set(facts.flatMap((fact) => Object.values(fact.e).map((entry) => entry.d)));
+      await this.raise(owner, [...days]);
+      // Inserted only where no fact exists yet: a live change may have got there first.
+      const result = await this.models.AnalyticsFact.collection.bulkWrite(
+        facts.map((fact) => ({
+          updateOne: {
+            filter: { _id: fact._id },
+            update: { $setOnInsert: { chatbotId: fact.chatbotId, v: fact.v, e: fact.e } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+      const inserted = new Set(Object.keys(result.upsertedIds ?? {}).map(Number));
+      const updates = new Map<string, DayUpdate>();
+      facts.forEach((fact, index) => {
+        if (!inserted.has(index)) return known.push(chunk[index]!);
+        for (const entry of Object.values(fact.e)) addToUpdates(updates, entry, 1);
+      });
+      await this.writeDays(owner, updates);
+      await this.lower(bot._id, [...days]);
+    }
+    for (const conversation of known) {
+      if (this.stopping) break;
+      await this.applyRecords(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
+    }
+    return conversations.length;
+  }
+
+  /** Applies day updates: one atomic update per day, creating the day document when it is the first. */
+  private async writeDays(
+    bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId },
+    updates: Map<string, DayUpdate>,
+  ): Promise<void> {
+    await Promise.all(
+      [...updates].map(async ([day, update]) => {
+        if (isEmptyUpdate(update)) return;
+        const write = () =>
+          this.models.AnalyticsDay.collection.updateOne(
+            { key: dayKey(bot.chatbotId, day) },
+            {
+              $inc: { ...update.inc, rev: 1 },
+              ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
+              ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
+              $setOnInsert: {
+                organizationId: bot.organizationId,
+                chatbotId: bot.chatbotId,
+                day: new Date(`${day}T00:00:00Z`),
+              },
+            },
+            { upsert: true },
+          );
+        // Two first updates of a day raced to create it: the loser's update now finds it.
+        await write().catch((error: unknown) => (isDuplicateKeyError(error) ? write() : Promise.reject(error)));
+      }),
+    );
+  }
+
+  /** Flags days as being updated. */
+  private async raise(bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }, days: string[]) {
+    if (days.length === 0) return;
+    const ops = days.map((day) => ({
+      updateOne: {
+        filter: { key: dayKey(bot.chatbotId, day) },
+        update: {
+          $inc: { pending: 1 },
+          $set: { touchedAt: new Date() },
+          $setOnInsert: {
+            chatbotId: bot.chatbotId,
+            organizationId: bot.organizationId,
+            day: new Date(`${day}T00:00:00Z`),
+          },
         },
+        upsert: true,
       },
-      { upsert: true },
-    ).catch(ignoreDuplicateKey);
+    }));
+    try {
+      await this.models.AnalyticsMark.bulkWrite(ops, { ordered: true });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // Another writer created one of the marks at the same moment: raise the rest again, one by one.
+      for (const op of ops) {
+        await this.models.AnalyticsMark.updateOne(op.updateOne.filter, op.updateOne.update, { upsert: true }).catch(
+          (again: unknown) =>
+            isDuplicateKeyError(again)
+              ? this.models.AnalyticsMark.updateOne(op.updateOne.filter, op.updateOne.update)
+              : Promise.reject(again),
+        );
+      }
+    }
   }
 
-  /** The conversations of the messages (those started in the period are already at hand). */
-  private async conversationsOf(messages: RawMessage[], started: RawConversation[]) {
-    const byId = new Map(started.map((conversation) => [conversation._id.toString(), conversation]));
+  /** The update of these days is done; marks left at zero are removed. */
+  private async lower(chatbotId: Types.ObjectId, days: string[]) {
+    if (days.length === 0) return;
+    const keys = days.map((day) => dayKey(chatbotId, day));
+    await this.models.AnalyticsMark.bulkWrite(
+      keys.map((key) => ({ updateOne: { filter: { key }, update: { $inc: { pending: -1 } } } })),
+      { ordered: false },
+    );
+    await this.models.AnalyticsMark.deleteMany({ key: { $in: keys }, pending: 0 });
+  }
+
+  /**
+   * Recomputes one day of a bot from its raw records: the day document (written only if no update landed
+   * meanwhile) and the facts of that day's records. The flag is removed only if nothing touched the day
+   * during the recomputation; otherwise it stays for the next pass.
+   */
+  private async recomputeDay(mark: {
+    key: string;
+    chatbotId: Types.ObjectId;
+    organizationId: Types.ObjectId;
+    day: Date;
+    pending: number;
+    touchedAt: Date;
+  }): Promise<void> {
+    const day = mark.day.toISOString().slice(0, 10);
+    const before = await this.models.AnalyticsDay.findOne({ key: mark.key }, 'rev').lean();
+    const { conversations: started, messages } = await this.records.recordsOfBot(mark.chatbotId, {
+      from: mark.day,
+      to: new Date(mark.day.getTime() + DAY_MS),
+    });
+    const conversationsById = new Map(started.map((conversation) => [conversation._id.toString(), conversation]));
     const missing = [...new Set(messages.map((message) => message.conversationId.toString()))].filter(
-      (id) => !byId.has(id),
+      (id) => !conversationsById.has(id),
     );
-    if (missing.length > 0) {
-      const found = await this.models.Conversation.find(
-        { _id: { $in: missing.map((id) => new Types.ObjectId(id)) } },
-        CONVERSATION_FIELDS,
-      ).lean<RawConversation[]>();
-      for (const conversation of found) byId.set(conversation._id.toString(), conversation);
+    for (const conversation of await this.records.conversationsByIds(missing.map((id) => new Types.ObjectId(id)))) {
+      conversationsById.set(conversation._id.toString(), conversation);
     }
-    return (id: Types.ObjectId) => byId.get(id.toString());
-  }
+    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
+    const questions = messages.flatMap((message) =>
+      message.replyTo && !byId.has(message.replyTo.toString()) ? [message.replyTo] : [],
+    );
+    for (const question of await this.records.messagesByIds(questions)) byId.set(question._id.toString(), question);
+    const questionOf = questionText(byId);
 
-  /** The questions low-confidence answers reply to (usually among the messages read, else looked up by id). */
-  private async questionsOf(messages: RawMessage[]) {
-    const byId = new Map(
-      messages.filter((message) => message.role === 'user').map((message) => [message._id.toString(), message.content]),
-    );
-    const missing = [
-      ...new Set(
-        messages.flatMap((message) =>
-          message.role === 'assistant' && message.replyTo && !byId.has(message.replyTo.toString())
-            ? [message.replyTo.toString()]
-            : [],
-        ),
-      ),
-    ];
-    if (missing.length > 0) {
-      const found = await this.models.Message.find(
-        { _id: { $in: missing.map((id) => new Types.ObjectId(id)) } },
-        '_id content',
-      ).lean();
-      for (const message of found) byId.set(message._id.toString(), message.content);
+    const entriesOf = new Map<string, Entries>();
+    const entries = (conversationId: string) => {
+      let found = entriesOf.get(conversationId);
+      if (!found) entriesOf.set(conversationId, (found = {}));
+      return found;
+    };
+    for (const conversation of started) entries(conversation._id.toString()).c = conversationContribution(conversation);
+    for (const message of messages) {
+      const conversation = conversationsById.get(message.conversationId.toString());
+      if (!conversation) continue;
+      entries(conversation._id.toString())[`m${message._id.toString()}`] = messageContribution(
+        message,
+        conversation,
+        questionOf(message),
+      );
     }
-    return (id: Types.ObjectId) => byId.get(id.toString()) ?? undefined;
+    const updates = new Map<string, DayUpdate>();
+    for (const list of entriesOf.values()) for (const entry of Object.values(list)) addToUpdates(updates, entry, 1);
+    const update = updates.get(day) ?? { inc: {}, min: {}, set: {} };
+    const fields: Record<string, unknown> = {};
+    for (const source of [update.inc, update.min, update.set]) {
+      for (const [path, value] of Object.entries(source)) setPath(fields, path, value);
+    }
+    const rev = before?.rev ?? 0;
+    const replaced = await this.models.AnalyticsDay.collection
+      .replaceOne(
+        { key: mark.key, rev },
+        {
+          key: mark.key,
+          organizationId: mark.organizationId,
+          chatbotId: mark.chatbotId,
+          day: mark.day,
+          rev: rev + 1,
+          s: {},
+          t: {},
+          dt: {},
+          wqs: {},
+          wgaps: {},
+          si: {},
+          ...fields,
+        },
+        { upsert: !before },
+      )
+      .catch((error: unknown) => (isDuplicateKeyError(error) ? null : Promise.reject(error)));
+    if (!replaced || replaced.matchedCount + replaced.upsertedCount === 0) return;
+
+    // The facts of the day's records become what was just counted; entries of the day no longer there go.
+    const facts = await this.models.AnalyticsFact.find({ chatbotId: mark.chatbotId }).lean<FactDoc[]>();
+    const touched = new Set(entriesOf.keys());
+    for (const fact of facts) {
+      if (Object.values(fact.e).some((entry) => entry.d === day)) touched.add(fact._id.toString());
+    }
+    const factsById = new Map(facts.map((fact) => [fact._id.toString(), fact]));
+    for (const conversationId of touched) {
+      const stored = factsById.get(conversationId)?.e ?? {};
+      const fresh = entriesOf.get(conversationId) ?? {};
+      const $set: Record<string, Contribution> = {};
+      const $unset: Record<string, ''> = {};
+      for (const [key, entry] of Object.entries(stored)) if (entry.d === day && !fresh[key]) $unset[`e.${key}`] = '';
+      for (const [key, entry] of Object.entries(fresh)) $set[`e.${key}`] = entry;
+      await this.models.AnalyticsFact.updateOne(
+        { _id: new Types.ObjectId(conversationId) },
+        {
+          ...(Object.keys($set).length > 0 ? { $set } : {}),
+          ...(Object.keys($unset).length > 0 ? { $unset } : {}),
+          $inc: { v: 1 },
+          $setOnInsert: { chatbotId: mark.chatbotId },
+        },
+        { upsert: true },
+      ).catch(ignoreDuplicateKey);
+    }
+    const cleared = await this.models.AnalyticsMark.deleteOne({
+      key: mark.key,
+      pending: mark.pending,
+      touchedAt: mark.touchedAt,
+    });
+    // Something updated the day meanwhile: keep it flagged, so a quiet pass recomputes it again.
+    if (cleared.deletedCount === 0)
+      await this.models.AnalyticsMark.updateOne({ key: mark.key }, { $inc: { pending: 1 } });
   }
+}
+
+interface StoredDayDoc {
+  _id: Types.ObjectId;
+  rev: number;
+  key: string;
+  day: Date;
+  s?: Record<
+    string,
+    Record<string, { n?: Record<string, number>; lat?: Record<string, number>; vis?: Record<string, number> }>
+  >;
+  t?: Record<string, Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>>;
+  dt?: Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>;
+  wqs?: Record<string, string>;
+  wgaps?: Record<string, string>;
+  si?: Record<string, [string, string, string | null]>;
+}
+
+/** Counted map entries above zero (a taken-away contribution leaves zeros behind). */
+const counted = (map: Record<string, number> | undefined) => Object.entries(map ?? {}).filter(([, count]) => count > 0);
+
+function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
+  const lists = (tops: Record<'qs' | 'gaps' | 'src', Record<string, number>> | undefined): TopLists => ({
+    qs: counted(tops?.qs),
+    gaps: counted(tops?.gaps),
+    src: counted(tops?.src).flatMap(([hash, count]): TopLists['src'] => {
+      const source = doc.si?.[hash];
+      return source ? [[source[0], count, source[1], source[2]]] : [];
+    }),
+  });
+  const slots: Slot[] = Object.entries(doc.s ?? {})
+    .map(([quarter, byChannel]) => ({
+      q: Number(quarter.slice(1)),
+      ch: Object.fromEntries(
+        Object.entries(byChannel).map(([channel, figures]): [string, SlotFigures] => [
+          channel,
+          {
+            n: Object.fromEntries(Object.entries(figures.n ?? {}).filter(([, value]) => value !== 0)),
+            lat: counted(figures.lat).map(([bucket, count]) => [Number(bucket.slice(1)), count]),
+            vis: counted(figures.vis).map(([key]) => key),
+          },
+        ]),
+      ),
+    }))
+    .sort((a, b) => a.q - b.q);
+  if (!perQuarter) {
+    return {
+      key: doc.key,
+      day: doc.day,
+      wordings: { qs: new Map(), gaps: new Map() },
+      slots,
+      tops: Object.fromEntries(Object.entries(doc.dt ?? {}).map(([channel, tops]) => [channel, lists(tops)])),
+    };
+  }
+  const slotTops = Object.entries(doc.t ?? {})
+    .map(([quarter, byChannel]) => ({
+      q: Number(quarter.slice(1)),
+      ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
+    }))
+    .sort((a, b) => a.q - b.q);
+  return { key: doc.key, day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots, tops: {}, slotTops };
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
 }
 
 function ignoreDuplicateKey(error: unknown): void {

@@ -1,17 +1,17 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import type { AnalyticsMetrics, AnalyticsQuery, AnalyticsReport } from '../../shared/schemas/analytics.js';
-import type { ChatbotModel } from '../chatbots/chatbot.model.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { LOW_CONFIDENCE } from '../chat/unanswered.service.js';
-import type { LeadModel } from '../leads/lead.model.js';
+import type { LeadsService } from '../leads/leads.service.js';
 import { rangeOf } from './analytics-range.js';
 import type { AnalyticsRollups, RollupBot } from './analytics-rollups.js';
 import { periodsOf, QUARTER_MS } from './calendar.js';
 import { Tally, topOf } from './tally.js';
 
+/** Analytics owns only its rollups: bots and leads are read through their owners. */
 export interface AnalyticsDeps {
-  models: { Chatbot: ChatbotModel; Lead: LeadModel };
-  chatbots: ChatbotsService;
+  chatbots: Pick<ChatbotsService, 'find' | 'botsOf'>;
+  leads: Pick<LeadsService, 'captureTimes'>;
   rollups: AnalyticsRollups;
 }
 
@@ -42,7 +42,8 @@ class DoorTallies {
 
 /**
  * Usage figures of an organization or one bot over a period: totals, a series by local day, week or month,
- * and top lists. Conversation figures come from the rollups; leads are counted from the leads directly.
+ * and top lists. Conversation figures come from the rollups (no raw message is read); leads are counted from
+ * the leads, through their owner.
  */
 export class AnalyticsService {
   constructor(private readonly deps: AnalyticsDeps) {}
@@ -69,8 +70,6 @@ export class AnalyticsService {
       }
       return series[low]!;
     };
-    // In time order, so the wording shown for a question is the same from one request to the next.
-    days.sort((a, b) => a.day.getTime() - b.day.getTime());
     for (const { day, slots, slotTops, tops } of days) {
       const dayStart = day.getTime();
       const inRange = (slot: { q: number }) => {
@@ -85,16 +84,13 @@ export class AnalyticsService {
           period.of(channel).add(figures);
         }
       }
+      // A day covered whole has its day's top lists; one covered in part, its quarter hours'.
       if (!slotTops) {
         for (const [channel, lists] of Object.entries(tops)) total.of(channel).addTops(lists);
         continue;
       }
-      const lists = Object.values(tops);
-      const wordingsOf = (list: 'qs' | 'gaps') =>
-        new Map(lists.flatMap((byChannel) => byChannel[list].map(([key, , text]) => [key, text ?? ''] as const)));
-      const wordings = { qs: wordingsOf('qs'), gaps: wordingsOf('gaps') };
       for (const slot of slotTops.filter(inRange)) {
-        for (const [channel, lists] of Object.entries(slot.ch)) total.of(channel).addTops(lists, wordings);
+        for (const [channel, lists] of Object.entries(slot.ch)) total.of(channel).addTops(lists);
       }
     }
     for (const at of leadTimes) {
@@ -103,8 +99,29 @@ export class AnalyticsService {
     }
 
     const { all, metrics } = total.metrics();
-    const questions = (map: Tally['questions']) =>
-      topOf(map, query.top).map(([normalized, { count, sample }]) => ({ question: sample, normalized, count }));
+    // Wordings are read for the listed questions only: those counted at least as often as the last listed.
+    const candidates = (map: Tally['questions']) => {
+      const counts = [...map.values()].sort((a, b) => b - a);
+      const least = counts[query.top - 1] ?? 1;
+      return [...map].filter(([, count]) => count >= least && count > 0);
+    };
+    const asked = candidates(all.questions);
+    const gaps = candidates(all.gaps);
+    const wordings = await this.deps.rollups.wordingsOf(days, {
+      qs: asked.map(([hash]) => hash),
+      gaps: gaps.map(([hash]) => hash),
+    });
+    const questions = (
+      entries: Array<[string, number]>,
+      wordingOf: Map<string, { normalized: string; sample: string }>,
+    ) =>
+      entries
+        .flatMap(([hash, count]) => {
+          const wording = wordingOf.get(hash);
+          return wording ? [{ question: wording.sample, normalized: wording.normalized, count }] : [];
+        })
+        .sort((a, b) => b.count - a.count || (a.normalized < b.normalized ? -1 : a.normalized > b.normalized ? 1 : 0))
+        .slice(0, query.top);
     return {
       chatbotId: query.chatbotId ? (bots[0]?._id.toString() ?? null) : null,
       from: new Date(from).toISOString(),
@@ -119,8 +136,8 @@ export class AnalyticsService {
         ...series[index]!.metrics().metrics,
       })),
       top: {
-        questions: questions(all.questions),
-        unanswered: questions(all.gaps),
+        questions: questions(asked, wordings.qs),
+        unanswered: questions(gaps, wordings.gaps),
         sources: topOf(all.sources, query.top).map(([sourceId, { count, title, url }]) => ({
           sourceId,
           title,
@@ -134,23 +151,17 @@ export class AnalyticsService {
   /** One bot (404 when not the organization's), or every bot of the organization. */
   private async botsOf(organizationId: string, chatbotId: string | undefined): Promise<RollupBot[]> {
     if (chatbotId) return [await this.deps.chatbots.find(organizationId, chatbotId)];
-    return this.deps.models.Chatbot.find(
-      { organizationId: new Types.ObjectId(organizationId) },
-      '_id organizationId',
-    ).lean<RollupBot[]>();
+    return this.deps.chatbots.botsOf(organizationId);
   }
 
   /** When each lead of the bots in [from, to) was captured (leads are few: counted from the records each time). */
   private async leadTimes(organizationId: string, bots: RollupBot[], from: number, to: number): Promise<number[]> {
     if (bots.length === 0) return [];
-    const leads = await this.deps.models.Lead.find(
-      {
-        organizationId: new Types.ObjectId(organizationId),
-        chatbotId: { $in: bots.map((bot) => bot._id) },
-        createdAt: { $gte: new Date(from), $lt: new Date(to) },
-      },
-      'createdAt',
-    ).lean();
-    return leads.map((lead) => lead.createdAt.getTime());
+    return this.deps.leads.captureTimes(
+      organizationId,
+      bots.map((bot): Types.ObjectId => bot._id),
+      new Date(from),
+      new Date(to),
+    );
   }
 }

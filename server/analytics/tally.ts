@@ -16,14 +16,28 @@ export const COUNTERS = [
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
-/** A question counted by its normalized text, with one original wording to show (kept once per day). */
-type QuestionEntry = [normalized: string, count: number, sample?: string];
+/** A question counted by the hash of its normalized text (its wording is looked up for the top lists only). */
+type QuestionEntry = [hash: string, count: number];
 type SourceEntry = [sourceId: string, count: number, title: string, url: string | null];
 
 /**
- * One door's figures for one quarter hour, as stored. Everything in it merges exactly: counters add, the
- * first-token latencies are counted per whole millisecond (so percentiles of a merge are exact), visitors
- * are kept as keys (so a union counts each once).
+ * The fixed bucket of a first-token latency, named by its lower bound: 10 ms wide below 1 s, 100 ms wide
+ * below 10 s, 1 s wide below 60 s, one bucket beyond. Buckets are the same everywhere, so histograms of
+ * quarter hours and days add up exactly and a percentile of the sum is the percentile of the raw samples
+ * rounded down to its bucket.
+ */
+export function latencyBucket(ms: number): number {
+  const value = Math.max(0, Math.round(ms));
+  if (value < 1_000) return Math.floor(value / 10) * 10;
+  if (value < 10_000) return Math.floor(value / 100) * 100;
+  if (value < 60_000) return Math.floor(value / 1_000) * 1_000;
+  return 60_000;
+}
+
+/**
+ * One door's figures for one quarter hour. Everything in it merges exactly: counters add, first-token
+ * latencies are counted per fixed bucket (see `latencyBucket`), visitors are kept as keys (so a union counts
+ * each once).
  */
 export interface SlotFigures {
   n: Partial<Record<Counter, number>>;
@@ -31,7 +45,7 @@ export interface SlotFigures {
   vis: string[];
 }
 
-/** Questions, unanswered questions and cited sources, counted by key. */
+/** Questions and unanswered questions by hash, and cited sources, counted. */
 export interface TopLists {
   qs: QuestionEntry[];
   gaps: QuestionEntry[];
@@ -44,29 +58,11 @@ export interface Slot<T = SlotFigures> {
   ch: Record<string, T>;
 }
 
-/**
- * A bot's UTC day as stored: figures per quarter hour, top lists per quarter hour (without wordings: read only
- * for a day the period covers in part) and for the whole day (with wordings: read for days covered whole).
- */
-export interface DayRollup {
-  slots: Slot[];
-  slotTops: Array<Slot<TopLists>>;
-  tops: Record<string, TopLists>;
-}
-
 function addCount<K>(map: Map<K, number>, key: K, count: number): void {
   map.set(key, (map.get(key) ?? 0) + count);
 }
 
-function addQuestion(map: Map<string, { count: number; sample: string }>, [normalized, count, sample]: QuestionEntry) {
-  const entry = map.get(normalized);
-  if (entry) {
-    entry.count += count;
-    if (!entry.sample && sample) entry.sample = sample;
-  } else map.set(normalized, { count, sample: sample ?? '' });
-}
-
-/** Nearest-rank percentile of a latency histogram: the smallest value at or above which `p`% of samples lie. */
+/** Nearest-rank percentile of a latency histogram: the bucket holding the sample of rank `p`%, by its lower bound. */
 function percentile(sorted: Array<[number, number]>, total: number, p: number): number | null {
   if (total === 0) return null;
   const rank = Math.ceil((p / 100) * total);
@@ -88,8 +84,8 @@ export class Tally {
   readonly counters = new Map<Counter, number>();
   readonly latency = new Map<number, number>();
   readonly visitors = new Set<string>();
-  readonly questions = new Map<string, { count: number; sample: string }>();
-  readonly gaps = new Map<string, { count: number; sample: string }>();
+  readonly questions = new Map<string, number>();
+  readonly gaps = new Map<string, number>();
   readonly sources = new Map<string, { count: number; title: string; url: string | null }>();
 
   constructor(private readonly withTopLists = true) {}
@@ -99,11 +95,7 @@ export class Tally {
   }
 
   firstToken(ms: number): void {
-    addCount(this.latency, Math.round(ms), 1);
-  }
-
-  question(into: 'questions' | 'gaps', normalized: string, sample: string): void {
-    addQuestion(this[into], [normalized, 1, sample]);
+    addCount(this.latency, latencyBucket(ms), 1);
   }
 
   source(sourceId: string, title: string, url: string | null): void {
@@ -119,13 +111,11 @@ export class Tally {
     for (const key of figures.vis) this.visitors.add(key);
   }
 
-  /** Adds stored top lists; wordings missing from them are taken from `wordings` (the day's). */
-  addTops(tops: TopLists, wordings?: { qs: Map<string, string>; gaps: Map<string, string> }): void {
+  /** Adds stored top lists. */
+  addTops(tops: TopLists): void {
     if (!this.withTopLists) return;
-    const withWording = (entry: QuestionEntry, from: Map<string, string> | undefined): QuestionEntry =>
-      entry[2] || !from ? entry : [entry[0], entry[1], from.get(entry[0])];
-    for (const entry of tops.qs) addQuestion(this.questions, withWording(entry, wordings?.qs));
-    for (const entry of tops.gaps) addQuestion(this.gaps, withWording(entry, wordings?.gaps));
+    for (const [hash, count] of tops.qs) addCount(this.questions, hash, count);
+    for (const [hash, count] of tops.gaps) addCount(this.gaps, hash, count);
     for (const [sourceId, count, title, url] of tops.src) {
       const entry = this.sources.get(sourceId);
       if (entry) entry.count += count;
@@ -136,21 +126,17 @@ export class Tally {
   /** Adds another tally (e.g. one door's into the all-doors total). */
   merge(other: Tally): void {
     this.add(other.figures());
-    this.addTops(other.tops(true));
+    this.addTops(other.tops());
   }
 
   figures(): SlotFigures {
     return { n: Object.fromEntries(this.counters), lat: [...this.latency], vis: [...this.visitors] };
   }
 
-  tops(withWordings: boolean): TopLists {
-    const questions = (map: Map<string, { count: number; sample: string }>): QuestionEntry[] =>
-      [...map].map(([normalized, { count, sample }]) =>
-        withWordings ? [normalized, count, sample] : [normalized, count],
-      );
+  tops(): TopLists {
     return {
-      qs: questions(this.questions),
-      gaps: questions(this.gaps),
+      qs: [...this.questions],
+      gaps: [...this.gaps],
       src: [...this.sources].map(([sourceId, { count, title, url }]) => [sourceId, count, title, url]),
     };
   }

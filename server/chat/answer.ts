@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import type { SourceRef } from '../../shared/schemas/chat.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
@@ -132,9 +133,9 @@ async function noteModelFailure(
 export async function announceChange(
   deps: Pick<ChatDeps, 'conversations' | 'logger'>,
   message: MessageRecord,
-  times: Date[],
+  records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
 ): Promise<void> {
-  await deps.conversations.changed(message, times).catch((error: unknown) => {
+  await deps.conversations.changed(message, records).catch((error: unknown) => {
     deps.logger.error({ err: error }, 'could not announce a conversation change');
   });
 }
@@ -291,7 +292,7 @@ export async function* generateAnswer(
       conversations.touch(ctx.conversation._id, text, 1),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
+    await announceChange(deps, ctx.answer, [ctx.answer]);
     // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
     // completes when it is answered (see continue-turn.ts), once.
     if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
@@ -318,7 +319,7 @@ export async function* generateAnswer(
         .notifyDurably('answer.failed', { ...turnIds(ctx), reason })
         .catch((recordError: unknown) => logger.error({ err: recordError }, 'could not record answer.failed'));
     }
-    await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
+    await announceChange(deps, ctx.answer, [ctx.answer]);
     if (error instanceof ModelUnavailableError) {
       await noteModelFailure(deps, ctx, botModels, error);
     } else if (!cancelled && !(error instanceof AppError)) {

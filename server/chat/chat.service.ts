@@ -163,13 +163,13 @@ export class ChatService {
         throw error;
       }
       // The counters and the analytics mark are independent writes: both at once. A conversation that had no
-      // message when opened may be new, so its creation time is marked too (a spare mark costs one recount).
+      // message when opened may be new, so it is announced too (analytics applies a repeated record once).
       const [messageCount] = await Promise.all([
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
         announceChange(this.deps, answer, [
-          ...(conversation.messageCount === 0 ? [conversation.createdAt] : []),
-          userMessage.createdAt,
-          answer.createdAt,
+          ...(conversation.messageCount === 0 ? [conversation] : []),
+          userMessage,
+          answer,
         ]),
       ]);
       // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).

@@ -144,7 +144,7 @@ export async function* continueTurn(
         completionTokens: tokens.completion,
       }),
     ]);
-    await announceChange(deps, answer, [answer.createdAt]);
+    await announceChange(deps, answer, [answer]);
     if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(answer, ctx.userMessage), message: toMessageDto(answer) };
   } catch (error) {
@@ -159,7 +159,7 @@ export async function* continueTurn(
       })
       .catch(() => false);
     if (!(error instanceof AppError)) deps.logger.error({ err: error }, 'confirmed chat turn failed');
-    if (marked) await announceChange(deps, answer, [answer.createdAt]);
+    if (marked) await announceChange(deps, answer, [answer]);
     yield {
       type: 'error',
       error:

@@ -222,6 +222,14 @@ export class ChatbotsService {
     return { _id: raw._id, organizationId: raw.organizationId, modelSettings: raw.modelSettings };
   }
 
+  /** The ids of the organization's bots (every organization's when none is named). */
+  botsOf(organizationId?: string): Promise<Array<{ _id: Types.ObjectId; organizationId: Types.ObjectId }>> {
+    return this.models.Chatbot.find(
+      organizationId ? { organizationId: new Types.ObjectId(organizationId) } : {},
+      '_id organizationId',
+    ).lean<Array<{ _id: Types.ObjectId; organizationId: Types.ObjectId }>>();
+  }
+
   /** The organization's oldest active bot, or null. */
   firstActive(organizationId: Types.ObjectId | string): Promise<ChatbotRecord | null> {
     return this.models.Chatbot.findOne({ organizationId: new Types.ObjectId(organizationId), status: 'active' }).sort({

@@ -6,14 +6,37 @@ import type { EndUser } from '../chat/chat.types.js';
 import type { PendingAction, StoredToolCall } from '../actions/tool-turn.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
-import type { ConversationModel } from './conversation.model.js';
-import type { MessageModel } from './message.model.js';
+import type { ConversationDoc, ConversationModel } from './conversation.model.js';
+import type { MessageDoc, MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
 
 const SESSION_PREFIX = 'session:';
+
+/** The message fields that counting readers (analytics) need besides the text. */
+const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
+  [
+    'organizationId',
+    'chatbotId',
+    'conversationId',
+    'role',
+    'status',
+    'confidence',
+    'sources.sourceId',
+    'sources.title',
+    'sources.url',
+    'promptTokens',
+    'completionTokens',
+    'error',
+    'feedback.rating',
+    'firstTokenMs',
+    'replyTo',
+    'createdAt',
+    'updatedAt',
+  ].map((field) => [field, 1]),
+);
 
 export function toMessageDto(doc: MessageRecord): MessageDto {
   return {
@@ -130,17 +153,66 @@ export class ConversationsService {
     private readonly events: EventPublisher,
   ) {}
 
-  /** Announces that records of a conversation, created at `times`, were written or changed. */
+  /**
+   * Announces that records of a conversation were written or changed: the conversation itself (when listed)
+   * and the messages listed.
+   */
   async changed(
     conversation: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId; conversationId: Types.ObjectId },
-    times: Date[],
+    records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
   ): Promise<void> {
     await this.events.publish('conversation.changed', {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
       conversationId: conversation.conversationId.toString(),
-      recordsCreatedAt: times.map((at) => at.toISOString()),
+      recordsCreatedAt: records.map((record) => record.createdAt.toISOString()),
+      messageIds: records
+        .filter((record) => !record._id.equals(conversation.conversationId))
+        .map((record) => record._id.toString()),
     });
+  }
+
+  /** Conversations by id as plain records, for readers that only count them (analytics). */
+  conversationRecords(ids: Types.ObjectId[]): Promise<Array<ConversationDoc & { _id: Types.ObjectId }>> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.models.Conversation.find({ _id: { $in: ids } }).lean<
+      Array<ConversationDoc & { _id: Types.ObjectId }>
+    >();
+  }
+
+  /** Messages by id as plain records, for readers that only count them (analytics). */
+  messageRecords(ids: Types.ObjectId[]): Promise<Array<MessageDoc & { _id: Types.ObjectId }>> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.models.Message.find({ _id: { $in: ids } }, { content: 1, ...COUNTED_MESSAGE_FIELDS }).lean<
+      Array<MessageDoc & { _id: Types.ObjectId }>
+    >();
+  }
+
+  /**
+   * A bot's conversations and messages as plain records, those created in [from, to) when given. The embedded
+   * engine scans whole collections for this: only for background work (analytics' backfill and reconciliation).
+   */
+  async recordsOfBot(chatbotId: Types.ObjectId, created?: { from: Date; to: Date }) {
+    const filter = { chatbotId, ...(created ? { createdAt: { $gte: created.from, $lt: created.to } } : {}) };
+    const [conversations, messages] = await Promise.all([
+      this.models.Conversation.find(filter).lean<Array<ConversationDoc & { _id: Types.ObjectId }>>(),
+      this.models.Message.find(filter, { content: 1, ...COUNTED_MESSAGE_FIELDS }).lean<
+        Array<MessageDoc & { _id: Types.ObjectId }>
+      >(),
+    ]);
+    return { conversations, messages };
+  }
+
+  /** Every bot's conversations and messages last changed in [from, to], as plain records (a scan: background only). */
+  async recordsUpdatedBetween(from: Date, to: Date) {
+    const filter = { updatedAt: { $gte: from, $lte: to } };
+    const [conversations, messages] = await Promise.all([
+      this.models.Conversation.find(filter).lean<Array<ConversationDoc & { _id: Types.ObjectId }>>(),
+      this.models.Message.find(filter, { content: 1, ...COUNTED_MESSAGE_FIELDS }).lean<
+        Array<MessageDoc & { _id: Types.ObjectId }>
+      >(),
+    ]);
+    return { conversations, messages };
   }
 
   /** Removes a deleted bot's conversations and their messages. */
@@ -581,7 +653,7 @@ export class ConversationsService {
       { returnDocument: 'after' },
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
-    await this.changed(doc, [doc.createdAt]);
+    await this.changed(doc, [doc]);
     await this.events.notifyDurably('message.feedback', {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc.chatbotId.toString(),

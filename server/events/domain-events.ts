@@ -142,9 +142,15 @@ export interface DomainEvents {
   /**
    * Records of a conversation were written or changed: the conversation started, a question or an answer was
    * stored, an answer completed, failed or was rated. `recordsCreatedAt` are those records' creation times
-   * (ISO 8601): analytics recomputes its rollups of those days.
+   * (ISO 8601); analytics reads the records named and applies what changed to its rollups.
    */
-  'conversation.changed': EventContext & { chatbotId: string; conversationId: string; recordsCreatedAt: string[] };
+  'conversation.changed': EventContext & {
+    chatbotId: string;
+    conversationId: string;
+    recordsCreatedAt: string[];
+    /** The messages written or changed (added after the first version: optional for consumers). */
+    messageIds?: string[];
+  };
 
   /** A conversation and its messages were deleted; they had been created from `createdFrom` to `createdTo`. */
   'conversation.deleted': EventContext & {

@@ -196,6 +196,19 @@ export class LeadsService {
     return { lead, created: lead._id.equals(_id) };
   }
 
+  /** When each lead of these bots of the organization was captured in [from, to) (ms since the epoch). */
+  async captureTimes(organizationId: string, chatbotIds: Types.ObjectId[], from: Date, to: Date): Promise<number[]> {
+    const leads = await this.models.Lead.find(
+      {
+        organizationId: new Types.ObjectId(organizationId),
+        chatbotId: { $in: chatbotIds },
+        createdAt: { $gte: from, $lt: to },
+      },
+      'createdAt',
+    ).lean();
+    return leads.map((lead) => lead.createdAt.getTime());
+  }
+
   async list(organizationId: string, filters: LeadFilters, page: number, perPage: number) {
     const filter = this.filterOf(organizationId, filters);
     const { items: docs, total } = await findPage(

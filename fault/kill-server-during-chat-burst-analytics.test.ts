@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnalyticsReport } from '../shared/schemas/analytics.js';
+import { waitUntilGone } from '../server/test/server-process.js';
+import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
+import { waitFor, WispServer } from './support/wisp-server.js';
+
+interface ConversationRow {
+  id: string;
+}
+
+/**
+ * kill -9 of the server while chat turns are being written: after the restart, the analytics rollups agree
+ * with what was stored (turns written just before the kill, whose updates never ran, are applied again from
+ * the killed server's last heartbeat; answers it left pending count as interrupted, not as failures).
+ */
+describe('kill -9 of the server during a burst of chat turns, then analytics', () => {
+  let wisp: WispServer;
+
+  beforeAll(() => {
+    wisp = new WispServer({
+      ...UNLIMITED_ENV,
+      ANALYTICS_RECONCILE_LEASE_MS: '1000',
+      ANALYTICS_RECONCILE_POLL_MS: '300',
+      ANSWER_LEASE_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await wisp.dispose();
+  });
+
+  it('counts after the restart exactly what was stored', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Burst');
+    const send = (i: number) =>
+      fetch(`${wisp.url}/api/v1/chat`, {
+        method: 'POST',
+        headers: wisp.api.headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ chatbotId, message: `Question number ${i % 7}?`, sessionId: `burst-${i}` }),
+      }).then(
+        (res) => res.status,
+        () => 0,
+      );
+    const answered: number[] = [];
+    const burst = Array.from({ length: 40 }, (_, i) => send(i).then((status) => answered.push(status)));
+    // Killed once some turns are through and others are being written.
+    await waitFor(
+      async () => answered.length,
+      (count) => count >= 8,
+    );
+    const database = wisp.databasePid();
+    wisp.process!.child.kill('SIGKILL');
+    await wisp.process!.exited;
+    await waitUntilGone(database, 10_000);
+    await Promise.all(burst);
+
+    await wisp.start();
+    // What is stored, read through the conversations API once the stranded answers are marked failed.
+    const stored = await waitFor(
+      async () => {
+        const list = await wisp.api.get<ConversationRow[]>('/api/v1/conversations?perPage=100');
+        const messages = (await Promise.all(list.body.data.map((c) => wisp.messages(c.id)))).flat();
+        return {
+          conversations: list.body.data.length,
+          visitorMessages: messages.filter((m) => m.role === 'user').length,
+          answers: messages.filter((m) => m.role === 'assistant' && m.status === 'complete').length,
+          pending: messages.filter((m) => m.status === 'pending').length,
+        };
+      },
+      (now) => now.pending === 0,
+    );
+    expect(stored.conversations).toBeGreaterThan(0);
+    const { pending: _pending, ...expected } = stored;
+    const figures = await waitFor(
+      async () => {
+        const res = await wisp.api.get<AnalyticsReport>(`/api/v1/analytics?chatbotId=${chatbotId}`);
+        const { conversations, visitorMessages, answers, uniqueVisitors, modelFailures } = res.body.data.totals;
+        return { conversations, visitorMessages, answers, uniqueVisitors, modelFailures };
+      },
+      (now) =>
+        now.conversations === expected.conversations &&
+        now.visitorMessages === expected.visitorMessages &&
+        now.answers === expected.answers,
+    );
+    expect(figures).toEqual({ ...expected, uniqueVisitors: expected.conversations, modelFailures: 0 });
+  });
+});

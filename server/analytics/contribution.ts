@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto';
+import type { Types } from 'mongoose';
+import { CANCELLED_ANSWER } from '../chat/answer.js';
+import { INTERRUPTED_ANSWER } from '../chat/answer-lease.js';
+import { LOW_CONFIDENCE, normalizeQuestion } from '../chat/unanswered.service.js';
+import { DAY_MS, QUARTER_MS } from './calendar.js';
+import { latencyBucket, type Counter } from './tally.js';
+
+/** The fields of a message that analytics reads. */
+export interface RawMessage {
+  _id: Types.ObjectId;
+  chatbotId: Types.ObjectId;
+  conversationId: Types.ObjectId;
+  role: string;
+  status: string;
+  content?: string | null;
+  confidence?: number | null;
+  sources?: Array<{ sourceId?: string | null; title?: string | null; url?: string | null }> | null;
+  promptTokens?: number | null;
+  completionTokens?: number | null;
+  error?: string | null;
+  feedback?: { rating?: string | null } | null;
+  firstTokenMs?: number | null;
+  replyTo?: Types.ObjectId | null;
+  createdAt: Date;
+  updatedAt?: Date | null;
+}
+
+/** The fields of a conversation that analytics reads; all are fixed when it starts. */
+export interface RawConversation {
+  _id: Types.ObjectId;
+  organizationId: Types.ObjectId;
+  chatbotId: Types.ObjectId;
+  channel: string;
+  visitorId?: string | null;
+  sessionKey: string;
+  createdAt: Date;
+}
+
+/** A question counted by its hash, with its normalized text, one wording and when that wording was asked. */
+type QuestionRef = [hash: string, normalized: string, sample: string, at: string];
+type SourceRef = [hash: string, sourceId: string, title: string, url: string | null];
+
+/**
+ * What one raw record (a conversation or a message) adds to its bot's rollups, where: its UTC day and
+ * quarter hour, and its door. Kept per record (see `AnalyticsFact`) so that a change of the record applies
+ * the difference between its old and new contribution, and a repeated event applies nothing.
+ */
+export interface Contribution {
+  /** The record's `updatedAt` (ISO): an older snapshot of a record never replaces a newer one. */
+  u: string;
+  /** UTC day, `YYYY-MM-DD`. */
+  d: string;
+  /** Quarter hour of the day, 0-95. */
+  q: number;
+  ch: string;
+  n: Partial<Record<Counter, number>>;
+  lat?: number;
+  vis?: string;
+  qs?: QuestionRef;
+  gap?: QuestionRef;
+  src?: SourceRef[];
+}
+
+/** A key for a stored field name: no `.` or `$`, short, the same for the same text everywhere. */
+export function hashKey(text: string): string {
+  return `h${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`;
+}
+
+export const dayStartOf = (instant: number) => Math.floor(instant / DAY_MS) * DAY_MS;
+
+/** `<chatbotId>:<YYYY-MM-DD>`: the key of a bot's UTC day. */
+export function dayKey(chatbotId: Types.ObjectId | string, day: number | string): string {
+  const date = typeof day === 'string' ? day : new Date(day).toISOString().slice(0, 10);
+  return `${chatbotId.toString()}:${date}`;
+}
+
+function placeOf(at: Date): { d: string; q: number } {
+  const time = at.getTime();
+  return { d: new Date(dayStartOf(time)).toISOString().slice(0, 10), q: Math.floor((time % DAY_MS) / QUARTER_MS) };
+}
+
+/**
+ * Who a visitor is, from what a conversation was started with: the widget's visitor id, else the API
+ * session, else (no session given) the conversation itself.
+ */
+function visitorOf(conversation: RawConversation): string {
+  if (conversation.visitorId) return `visitor:${conversation.visitorId}`;
+  if (conversation.sessionKey.startsWith('session:')) return conversation.sessionKey;
+  return `conversation:${conversation._id.toString()}`;
+}
+
+/** A failure the model or the app caused, as opposed to the client leaving or the server stopping. */
+function isModelFailure(message: RawMessage): boolean {
+  return message.error !== CANCELLED_ANSWER && message.error !== INTERRUPTED_ANSWER;
+}
+
+function questionRef(text: string | null | undefined, at: Date): QuestionRef | undefined {
+  const normalized = normalizeQuestion(text ?? '');
+  if (!normalized || !text) return undefined;
+  return [hashKey(normalized), normalized, text.slice(0, 300), at.toISOString()];
+}
+
+/** A conversation counts once, in the quarter hour it started. */
+export function conversationContribution(conversation: RawConversation): Contribution {
+  return {
+    u: conversation.createdAt.toISOString(),
+    ...placeOf(conversation.createdAt),
+    ch: conversation.channel,
+    n: { conversations: 1 },
+  };
+}
+
+/**
+ * A message's figures in the quarter hour it was created: a question counts its visitor and its wording; an
+ * answer its tokens, failure, outcome, feedback, first-token latency, cited sources, and (when it is a gap)
+ * the question it failed to answer (`questionText`).
+ */
+export function messageContribution(
+  message: RawMessage,
+  conversation: RawConversation,
+  questionText: string | undefined,
+): Contribution {
+  const base = {
+    u: (message.updatedAt ?? message.createdAt).toISOString(),
+    ...placeOf(message.createdAt),
+    ch: conversation.channel,
+  };
+  if (message.role === 'user') {
+    const qs = questionRef(message.content, message.createdAt);
+    return {
+      ...base,
+      n: { visitorMessages: 1 },
+      vis: hashKey(visitorOf(conversation)),
+      ...(qs ? { qs } : {}),
+    };
+  }
+  const n: Contribution['n'] = {};
+  const count = (counter: Counter, by = 1) => {
+    if (by !== 0) n[counter] = (n[counter] ?? 0) + by;
+  };
+  count('promptTokens', message.promptTokens ?? 0);
+  count('completionTokens', message.completionTokens ?? 0);
+  if (message.status === 'failed' && isModelFailure(message)) count('modelFailures');
+  if (message.status !== 'complete') return { ...base, n };
+  count('answers');
+  const confidence = message.confidence ?? 0;
+  const sources = message.sources ?? [];
+  let gap: QuestionRef | undefined;
+  if (confidence >= LOW_CONFIDENCE) count('answered');
+  else {
+    count(sources.length > 0 ? 'lowConfidence' : 'unanswered');
+    gap = questionRef(questionText, message.createdAt);
+  }
+  if (message.feedback?.rating === 'up') count('feedbackUp');
+  if (message.feedback?.rating === 'down') count('feedbackDown');
+  const src = sources.flatMap((source): SourceRef[] =>
+    source.sourceId ? [[hashKey(source.sourceId), source.sourceId, source.title ?? '', source.url ?? null]] : [],
+  );
+  return {
+    ...base,
+    n,
+    ...(typeof message.firstTokenMs === 'number' ? { lat: latencyBucket(message.firstTokenMs) } : {}),
+    ...(gap ? { gap } : {}),
+    ...(src.length > 0 ? { src } : {}),
+  };
+}
+
+/** One day document's update: counts to add (negative to take away), wordings and source titles to keep. */
+export interface DayUpdate {
+  inc: Record<string, number>;
+  min: Record<string, string>;
+  set: Record<string, unknown>;
+}
+
+const emptyUpdate = (): DayUpdate => ({ inc: {}, min: {}, set: {} });
+
+/**
+ * Adds `sign` × a contribution to the updates of its day: per quarter hour and door the counters, the
+ * latency bucket and the visitor; per quarter hour and per day the top lists. Wordings keep the earliest
+ * asked (`$min` on when, normalized text and wording joined); a taken-away contribution leaves its wording, which is
+ * shown only while its count is above zero.
+ */
+export function addToUpdates(updates: Map<string, DayUpdate>, contribution: Contribution, sign: 1 | -1): void {
+  let update = updates.get(contribution.d);
+  if (!update) updates.set(contribution.d, (update = emptyUpdate()));
+  const add = (path: string, by: number) => {
+    const value = (update.inc[path] ?? 0) + by;
+    if (value === 0) delete update.inc[path];
+    else update.inc[path] = value;
+  };
+  const slot = `s.q${contribution.q}.${contribution.ch}`;
+  for (const [counter, value] of Object.entries(contribution.n)) add(`${slot}.n.${counter}`, sign * value);
+  if (contribution.lat !== undefined) add(`${slot}.lat.b${contribution.lat}`, sign);
+  if (contribution.vis) add(`${slot}.vis.${contribution.vis}`, sign);
+  const tops = (list: 'qs' | 'gaps' | 'src', hash: string) => {
+    add(`t.q${contribution.q}.${contribution.ch}.${list}.${hash}`, sign);
+    add(`dt.${contribution.ch}.${list}.${hash}`, sign);
+  };
+  for (const [list, ref] of [
+    ['qs', contribution.qs],
+    ['gaps', contribution.gap],
+  ] as const) {
+    if (!ref) continue;
+    tops(list, ref[0]);
+    if (sign > 0) {
+      const path = `w${list}.${ref[0]}`;
+      const wording = [ref[3], ref[1], ref[2]].join(WORDING_SEPARATOR);
+      if (!update.min[path] || wording < update.min[path]) update.min[path] = wording;
+    }
+  }
+  for (const [hash, sourceId, title, url] of contribution.src ?? []) {
+    tops('src', hash);
+    if (sign > 0) update.set[`si.${hash}`] = [sourceId, title, url];
+  }
+}
+
+/** Whether two contributions (or their absence) are the same. */
+export function sameContribution(a: Contribution | null | undefined, b: Contribution | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  const { u: _a, ...restA } = a;
+  const { u: _b, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
+export function isEmptyUpdate(update: DayUpdate): boolean {
+  return (
+    Object.keys(update.inc).length === 0 && Object.keys(update.min).length === 0 && Object.keys(update.set).length === 0
+  );
+}
+
+/** Joins when a wording was asked, its normalized text and the wording in a stored wording (ISO times sort). */
+export const WORDING_SEPARATOR = '\u0001';
