@@ -178,7 +178,7 @@ export class ActionRunner {
           },
           $inc: { sends: 1 },
         },
-        { upsert: true, new: true },
+        { upsert: true, returnDocument: 'after' },
       );
     } catch (error) {
       // Another holder of the execution answered this call in between: its answer stands.
