@@ -228,7 +228,10 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     endUserTokens,
     runner: new ActionRunner(
       { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },
-      secrets, guardedFetch(urlPolicy), logger),
+      secrets,
+      guardedFetch(urlPolicy),
+      logger,
+    ),
   });
   const agentLoops = new AgentLoopsService({
     models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },

@@ -203,7 +203,13 @@ describe('agent loops', () => {
         runId,
         idempotencyKey: idempotencyKeyOf(executionId, '1:call_cut'),
         sends: 1,
-        outcome: { status: 'succeeded', httpStatus: 200, result: { status: 'stored-answer' }, error: null, problems: [] },
+        outcome: {
+          status: 'succeeded',
+          httpStatus: 200,
+          result: { status: 'stored-answer' },
+          error: null,
+          problems: [],
+        },
       });
       const before = fake.calls.length;
       await create();
@@ -212,7 +218,10 @@ describe('agent loops', () => {
       expect(done.output).toContain('stored-answer');
       expect(done.steps).toEqual([
         expect.objectContaining({ type: 'tool', name: 'order_status', result: { status: 'stored-answer' } }),
-        expect.objectContaining({ type: 'model', tokens: { prompt: expect.any(Number), completion: expect.any(Number) } }),
+        expect.objectContaining({
+          type: 'model',
+          tokens: { prompt: expect.any(Number), completion: expect.any(Number) },
+        }),
       ]);
       // The saved step's tokens count with the retry's.
       expect((done.steps[1] as unknown as { tokens: { prompt: number } }).tokens.prompt).toBeGreaterThan(40);
