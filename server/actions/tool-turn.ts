@@ -240,6 +240,9 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
         };
         stored = { id: call.id, name: call.name, arguments: args, status, result, error, runId: null };
       }
+      // A call cut by the turn's end (a stopping server, a loop's time limit) has no outcome to keep: the turn
+      // ends here, before the cut result is saved as if it were the answer.
+      input.signal.throwIfAborted();
       toolCalls.push(stored);
       messages.push({
         role: 'tool',

@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
 import { idempotencyKeyOf } from '../actions/action-runner.js';
 import { startApp, type RunningApp } from '../app.js';
@@ -280,6 +282,44 @@ describe('agent loops', () => {
       expect(run).toMatchObject({ status: 'succeeded', sends: 1 });
       expect(run!.idempotencyKey).toMatch(new RegExp(`^wisp-${res.body.data.id}-[0-9a-f]{24}$`));
       expect(shop.requests.at(-1)!.headers['idempotency-key']).toBe(run!.idempotencyKey);
+    });
+
+    it('a call cut by the loop’s time limit keeps no made-up answer: the run is interrupted, the status timeout', async () => {
+      const held: ServerResponse[] = [];
+      const silent = createServer((_req, res) => held.push(res));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const action = await org.api.post<{ id: string }>(`/api/v1/chatbots/${botId}/actions`, {
+          name: 'slow_status',
+          description: 'Status from a system that never answers',
+          parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+          request: {
+            method: 'GET',
+            url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/orders/{params.orderNumber}`,
+          },
+          timeoutMs: 30_000,
+        });
+        expect(action.status).toBe(201);
+        const loop = await createLoop({
+          instructions: 'Check the order #tool:slow_status {"orderNumber":"3001"}',
+          tools: [action.body.data.id],
+          timeoutMs: 1_000,
+        });
+        const res = await org.api.post<Execution>(`/api/v1/agent-loops/${loop.body.data.id}/run`, { input: {} });
+        const done = await finished(res.body.data.id);
+        expect(done.status).toBe('timeout');
+        const run = await t.app.models.ActionRun.findOne({ executionId: res.body.data.id }).lean();
+        expect(run).toMatchObject({ status: 'interrupted', sends: 1 });
+        // The saved progress holds the model's call and no result for it.
+        const execution = await t.app.models.AgentLoopExecution.findById(res.body.data.id).lean();
+        const progress = execution!.progress as { planned: unknown[]; toolCalls: unknown[] };
+        expect(progress.planned).toHaveLength(1);
+        expect(progress.toolCalls).toHaveLength(0);
+      } finally {
+        for (const res of held) res.destroy();
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
 
     it('marks a call still out when its execution ends (cut twice) as interrupted', async () => {
