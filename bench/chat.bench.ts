@@ -12,6 +12,7 @@ import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
 const TTFC_SAMPLES = 200;
+const COUNTED_TURNS = 20;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -36,7 +37,7 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 async function main() {
   const db = await startEmbeddedDb();
   const fake = await startFakeLlm();
-  const { app, org, bot, stop } = await startBenchApp({
+  const { app, org, bot, stop, connection } = await startBenchApp({
     dbUri: db.uri,
     dbName: 'wisp_bench_chat',
     env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
@@ -51,6 +52,23 @@ async function main() {
     connections: CONNECTIONS,
     duration: DURATION_S,
   });
+
+  // Database round trips per turn: mongoose's debug hook sees every collection call (one per round trip,
+  // an insertMany or bulkWrite counts once), for sequential JSON turns on a warm server.
+  const counted = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?' });
+  await fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body: counted }).then((res) => res.text());
+  const calls = new Map<string, number>();
+  connection.set('debug', (collection: string, method: string) => {
+    const key = `${collection}.${method}`;
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+  });
+  for (let i = 0; i < COUNTED_TURNS; i += 1) {
+    await fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body: counted }).then((res) => res.text());
+  }
+  // Writes after the answer (counters, analytics) may land just after the response: let them settle.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  connection.set('debug', false);
+  const total = [...calls.values()].reduce((sum, n) => sum + n, 0);
 
   const body = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?', stream: true });
   const direct = JSON.stringify({
@@ -77,6 +95,13 @@ async function main() {
   console.log(
     `JSON chat: ${json.requests.average.toFixed(1)} req/s, p50 ${json.latency.p50} ms, p99 ${json.latency.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
   );
+  console.log(
+    `Database round trips per JSON turn: ${(total / COUNTED_TURNS).toFixed(1)} (${COUNTED_TURNS} sequential turns)`,
+  );
+  if (process.env.BENCH_DUMP) {
+    for (const [key, n] of [...calls].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${key}: ${(n / COUNTED_TURNS).toFixed(2)}`);
+  }
   console.log(
     `SSE time to first chunk via the API: p50 ${percentile(viaApp, 50).toFixed(1)} ms, p99 ${percentile(viaApp, 99).toFixed(1)} ms (${TTFC_SAMPLES} sequential requests)`,
   );

@@ -34,6 +34,7 @@ import { authenticate } from './http/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { ipRateLimit, keyRateLimit, rateLimitsFromConfig, type RateLimitSettings } from './http/rate-limits.js';
 import { connectRateLimitStores } from './http/rate-limit-stores.js';
+import { connectInvalidationBus, InvalidationBus } from './cache/invalidation-bus.js';
 import { TRUST_PROXY } from './http/client-ip.js';
 import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
@@ -93,7 +94,11 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const { config, logger, connection } = deps;
   const models = createModels(connection);
   await ensureCollections(models);
-  const services = createServices(models, config, logger);
+  // With REDIS_URL a write on any node drops the cached copies on every node; otherwise this process's only.
+  const invalidations = config.REDIS_URL
+    ? await connectInvalidationBus(config.REDIS_URL, logger)
+    : new InvalidationBus();
+  const services = createServices(models, config, logger, invalidations);
   let limits = deps.rateLimits ?? rateLimitsFromConfig(config);
   // With REDIS_URL every node counts against the same limits; otherwise each process counts its own.
   const sharedStores =
@@ -218,6 +223,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
       ]);
       services.answerLeases.stop();
       await sharedStores?.close();
+      await invalidations.close();
     },
   };
 }

@@ -53,6 +53,7 @@ import { VisitorTokens } from './widget/visitor-token.js';
 import { WidgetSettingsService } from './widget-settings/widget-settings.service.js';
 import { WidgetHub } from './widget/widget-hub.js';
 import { DomainEventBus } from './events/domain-events.js';
+import { InvalidationBus } from './cache/invalidation-bus.js';
 import { createWebhookModels, Webhooks } from './webhooks/webhooks.js';
 
 /**
@@ -109,8 +110,16 @@ export async function ensureCollections(models: Models): Promise<void> {
   }
 }
 
-/** Every service of the app, wired once; transport adapters receive what they need from here. */
-export function createServices(models: Models, config: Config, logger: Logger) {
+/**
+ * Every service of the app, wired once; transport adapters receive what they need from here. `invalidations`
+ * carries cache invalidations to every node (over Redis when configured; this process alone by default).
+ */
+export function createServices(
+  models: Models,
+  config: Config,
+  logger: Logger,
+  invalidations: InvalidationBus = new InvalidationBus(),
+) {
   const secrets = new SecretBox(config.SECRET_KEY);
   // A subscriber's failure is logged; a turn or ingestion that announced the event carries on.
   const events = new DomainEventBus((error, event) =>
@@ -131,6 +140,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     secrets,
     integrationExists: (organizationId, id): Promise<boolean> => integrations.exists(organizationId, id),
     events,
+    invalidations,
   });
   const usage = new UsageService(
     { Usage: models.Usage },
@@ -217,6 +227,7 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     policy: urlPolicy,
     logger,
     assertChatbot: async (organizationId, chatbotId) => void (await chatbots.find(organizationId, chatbotId)),
+    invalidations,
   });
   webhooks.subscribeTo(events);
   // Actions call only the host saved with them, through the same address rules as URL sources.
@@ -263,9 +274,11 @@ export function createServices(models: Models, config: Config, logger: Logger) {
   ]) {
     events.subscribe('chatbot.deleted', ({ chatbotId }) => owner.deleteForChatbot(chatbotId));
   }
-  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, and an email a
-  // visitor gives after the bot asked for one becomes a lead.
+  // What a turn sets off elsewhere: the gap log keeps what the knowledge could not answer, a lead left before
+  // the first message is linked to the conversation that message starts, and an email a visitor gives after
+  // the bot asked for one becomes a lead.
   events.subscribe('answer.completed', (event) => unanswered.recordGap(event));
+  events.subscribe('conversation.created', (event) => leads.attachVisitorConversation(event));
   const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
   events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
@@ -273,7 +286,6 @@ export function createServices(models: Models, config: Config, logger: Logger) {
     conversations,
     usage,
     modelResolver,
-    leads,
     retriever: knowledge.retriever,
     endUserTokens,
     leases: answerLeases,

@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import { apiKeySchema, createApiKeySchema, createdApiKeySchema } from '../../shared/schemas/api-keys.js';
-import { envelopeOf, objectIdSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
+import { envelopeOf, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { ApiKeysService } from './api-keys.service.js';
-
-const idParams = z.object({ id: objectIdSchema });
+import { getByIdRoute, objectIdParams } from '../http/resource-routes.js';
 
 export function mountApiKeyRoutes(api: ApiRouter, apiKeys: ApiKeysService): void {
   const tag = 'API keys';
@@ -39,20 +37,10 @@ export function mountApiKeyRoutes(api: ApiRouter, apiKeys: ApiKeysService): void
       sendData(res, await apiKeys.create(principal.organizationId, body.name, body.scopes), 201);
     },
   );
-  api.route(
-    {
-      method: 'get',
-      path: '/api-keys/:id',
-      tag,
-      summary: 'Get an API key',
-      scope: 'admin',
-      params: idParams,
-      response: envelopeOf(apiKeySchema),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, principal, res }) => {
-      sendData(res, await apiKeys.get(principal.organizationId, params.id));
-    },
+  getByIdRoute(
+    api,
+    { path: '/api-keys/:id', tag, summary: 'Get an API key', scope: 'admin', item: apiKeySchema },
+    (organizationId, id) => apiKeys.get(organizationId, id),
   );
   api.route(
     {
@@ -61,7 +49,7 @@ export function mountApiKeyRoutes(api: ApiRouter, apiKeys: ApiKeysService): void
       tag,
       summary: 'Rotate an API key: a new key with the same scopes; the old one is revoked',
       scope: 'admin',
-      params: idParams,
+      params: objectIdParams,
       response: envelopeOf(createdApiKeySchema),
       status: 201,
       errors: ['NotFoundError', 'ConflictError'],
@@ -77,7 +65,7 @@ export function mountApiKeyRoutes(api: ApiRouter, apiKeys: ApiKeysService): void
       tag,
       summary: 'Revoke an API key',
       scope: 'admin',
-      params: idParams,
+      params: objectIdParams,
       response: envelopeOf(apiKeySchema),
       errors: ['NotFoundError'],
     },

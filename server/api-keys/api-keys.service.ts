@@ -63,6 +63,7 @@ function toDto(doc: KeyRecord): ApiKeyDto {
 /** Creates, lists, rotates and revokes API keys, and resolves a presented key to its principal. */
 export class ApiKeysService {
   private readonly authCache = new Map<string, { principal: ApiKeyPrincipal; expiresAt: number }>();
+  private readonly resolving = new Map<string, Promise<ApiKeyPrincipal>>();
 
   constructor(
     private readonly models: { ApiKey: ApiKeyModel },
@@ -127,11 +128,25 @@ export class ApiKeysService {
     const hash = hashApiKey(key);
     const cached = this.authCache.get(hash);
     if (cached && cached.expiresAt > Date.now()) return cached.principal;
+    // Requests with the same key that miss together (at expiry, under load) share one lookup.
+    const running = this.resolving.get(hash);
+    if (running) return running;
+    const resolving = this.resolve(hash).finally(() => {
+      if (this.resolving.get(hash) === resolving) this.resolving.delete(hash);
+    });
+    this.resolving.set(hash, resolving);
+    return resolving;
+  }
+
+  private async resolve(hash: string): Promise<ApiKeyPrincipal> {
     const doc = await this.models.ApiKey.findOne({ hash }).lean();
     if (!doc) throw new AppError('UnauthorizedError', { message: 'The API key is not valid' });
     const principal = await this.principalOf(doc);
-    if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
-    this.authCache.set(hash, { principal, expiresAt: Date.now() + AUTH_CACHE_MS });
+    // A key revoked on this node while it was being looked up is not cached (the next request reads again).
+    if (this.resolving.has(hash)) {
+      if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+      this.authCache.set(hash, { principal, expiresAt: Date.now() + AUTH_CACHE_MS });
+    }
     return principal;
   }
 
@@ -191,6 +206,8 @@ export class ApiKeysService {
 
   private forget(keyId: string): void {
     for (const [hash, entry] of this.authCache) if (entry.principal.keyId === keyId) this.authCache.delete(hash);
+    // Lookups in flight may have read the key before the revocation: they answer, but are not cached.
+    this.resolving.clear();
   }
 
   private async find(organizationId: string, id: string) {

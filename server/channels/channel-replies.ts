@@ -94,6 +94,12 @@ export class ChannelReplies {
     if (outcome.kind === 'respond') return outcome;
     if (outcome.kind === 'feedback') {
       await this.recordFeedback(channel, outcome.feedback);
+      await adapter
+        .feedbackTaken?.(this.deps.channels.open(channel), this.deps.channels.httpFor(channel.type), outcome.feedback)
+        .catch((error: unknown) => {
+          // Only a courtesy (the button stops spinning): the rating is stored either way.
+          this.deps.logger.warn({ err: error, channelId }, 'telling the platform a rating was taken failed');
+        });
       return { kind: 'accepted', accepted: 1 };
     }
     const stored = await Promise.all(outcome.messages.map((message) => this.store(channel, message)));

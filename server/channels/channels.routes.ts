@@ -6,21 +6,15 @@ import {
   createdChannelSchema,
   updateChannelSchema,
 } from '../../shared/schemas/channels.js';
-import {
-  envelopeOf,
-  idOrSlugSchema,
-  objectIdSchema,
-  pageOf,
-  paginationQuerySchema,
-} from '../../shared/schemas/common.js';
+import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import { AppError } from '../errors/app-error.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { ChannelReplies } from './channel-replies.js';
 import type { ChannelsService } from './channels.service.js';
 import { rawBodyOf } from './raw-body.js';
+import { deleteByIdRoute, getByIdRoute, objectIdParams } from '../http/resource-routes.js';
 
-const idParams = z.object({ id: objectIdSchema });
 const INBOUND_CHECK =
   "Public (no API key); each delivery is verified the platform's way (Telegram secret token, Slack signing secret, WhatsApp X-Hub-Signature-256, Standard Webhooks signature) and refused with 401 otherwise.";
 
@@ -74,20 +68,16 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       },
     );
   }
-  api.route(
+  getByIdRoute(
+    api,
     {
-      method: 'get',
       path: '/channels/:id',
       tag,
       summary: 'Get a channel, its status and when it last received an event',
       scope: 'channels:read',
-      params: idParams,
-      response: envelopeOf(channelSchema),
-      errors: ['NotFoundError'],
+      item: channelSchema,
     },
-    async ({ params, principal, res }) => {
-      sendData(res, await channels.get(principal.organizationId, params.id));
-    },
+    (organizationId, id) => channels.get(organizationId, id),
   );
   api.route(
     {
@@ -96,7 +86,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       tag,
       summary: 'Rename a channel, replace its credentials (checked with the platform) or its callback URL',
       scope: 'channels:write',
-      params: idParams,
+      params: objectIdParams,
       body: updateChannelSchema,
       response: envelopeOf(channelSchema),
       errors: ['NotFoundError', 'UnavailableError'],
@@ -105,21 +95,15 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       sendData(res, await channels.update(principal.organizationId, params.id, body));
     },
   );
-  api.route(
+  deleteByIdRoute(
+    api,
     {
-      method: 'delete',
       path: '/channels/:id',
       tag,
       summary: 'Delete a channel (Wisp unregisters itself from the platform where it registered)',
       scope: 'channels:write',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      await channels.remove(principal.organizationId, params.id);
-      sendData(res, { id: params.id, deleted: true });
-    },
+    (organizationId, id) => channels.remove(organizationId, id),
   );
   api.route(
     {
@@ -128,7 +112,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       tag,
       summary: 'Check the credentials again; a connected channel sends the answers it held back',
       scope: 'channels:write',
-      params: idParams,
+      params: objectIdParams,
       response: envelopeOf(channelSchema),
       errors: ['NotFoundError', 'UnavailableError'],
     },
@@ -146,7 +130,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       scope: 'public',
       publicCheck: INBOUND_CHECK,
       publicLimit: 'signed',
-      params: idParams,
+      params: objectIdParams,
       response: envelopeOf(z.object({ accepted: z.number().int() })),
       errors: ['NotFoundError', 'UnauthorizedError', 'UnsupportedMediaTypeError'],
     },
@@ -171,7 +155,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       summary: "The platform's subscription check (WhatsApp: echoes `hub.challenge` when `hub.verify_token` matches)",
       scope: 'public',
       publicCheck: 'Public (no API key); answers only with the channel’s verify token.',
-      params: idParams,
+      params: objectIdParams,
       query: z.object({
         'hub.mode': z.string().max(50).optional(),
         'hub.verify_token': z.string().max(200).optional(),

@@ -191,7 +191,7 @@ export class ChannelsService {
       { $set: { status: 'disconnected', statusReason: reason } },
     );
     if (changed.modifiedCount === 0) return;
-    this.deps.events.notify('channel.disconnected', {
+    await this.deps.events.notifyDurably('channel.disconnected', {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc.chatbotId.toString(),
       channelId: doc._id.toString(),

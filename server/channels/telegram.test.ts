@@ -51,7 +51,7 @@ describe('telegram channel', () => {
     expect(channel.status).toBe('connected');
     expect(channel.inboundUrl).toBe(`${h.t.url}/api/v1/channels/${channel.id}/events`);
     const registered = h.fakes.callsOf('setWebhook')[0]!;
-    expect(registered.body).toMatchObject({ url: channel.inboundUrl, allowed_updates: ['message'] });
+    expect(registered.body).toMatchObject({ url: channel.inboundUrl, allowed_updates: ['message', 'callback_query'] });
     expect(secret).toMatch(/^[A-Za-z0-9_-]{32,}$/);
     const fetched = await h.org.api.get(`/api/v1/channels/${channel.id}`);
     expect(JSON.stringify(fetched.body)).not.toContain(TOKEN);
@@ -78,6 +78,57 @@ describe('telegram channel', () => {
     );
     expect(messages.body.data.map((m) => m.content)).toEqual(['Where is my order?', 'Echo: Where is my order?']);
     expect((await h.org.api.get<ChannelData>(`/api/v1/channels/${channel.id}`)).body.data.lastEventAt).not.toBeNull();
+  });
+
+  it('puts thumbs up/down buttons under an answer and takes a press as the answer’s feedback', async () => {
+    await send(update('Rate this answer'));
+    await vi.waitFor(() => expect(repliesTo('Rate this answer')).toHaveLength(1), { timeout: 10_000 });
+    const reply = repliesTo('Rate this answer')[0]!;
+    const buttons = (reply.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
+      .inline_keyboard[0]!;
+    expect(buttons.map((button) => button.callback_data)).toEqual(['wisp:up', 'wisp:down']);
+    const sent = reply.result as { message_id: number; chat: { id: number } };
+    // The job writes the sent message's id just after Telegram took the reply.
+    await vi.waitFor(
+      async () => {
+        const job = await h.t.app.models.ChannelEvent.findOne({ channelId: channel.id, text: 'Rate this answer' });
+        expect(job?.deliveredRef).toBe(`42:${sent.message_id}`);
+      },
+      { timeout: 10_000 },
+    );
+    const press = (data: string, messageId = sent.message_id) =>
+      JSON.stringify({
+        update_id: ++updateId,
+        callback_query: {
+          id: `cbq-${updateId}`,
+          from: { id: 42, is_bot: false, first_name: 'Ada' },
+          chat_instance: '-100',
+          data,
+          message: { message_id: messageId, date: 1_700_000_000, chat: { id: 42, type: 'private' }, text: 'x' },
+        },
+      });
+    const answer = async () => {
+      const job = await h.t.app.models.ChannelEvent.findOne({ channelId: channel.id, text: 'Rate this answer' });
+      return h.t.app.models.Message.findById(job?.answer?.messageId).lean();
+    };
+
+    const up = press(buttons[0]!.callback_data);
+    expect((await send(up)).status).toBe(200);
+    expect((await answer())?.feedback?.rating).toBe('up');
+    const thanked = h.fakes.callsOf('answerCallbackQuery').at(-1);
+    expect(thanked?.body).toEqual({
+      callback_query_id: JSON.parse(up).callback_query.id,
+      text: 'Thanks for your feedback',
+    });
+
+    // A second press changes the rating, as in the widget.
+    expect((await send(press(buttons[1]!.callback_data))).status).toBe(200);
+    expect((await answer())?.feedback?.rating).toBe('down');
+
+    // A forged press is refused and changes nothing; a press under a message that is not an answer rates nothing.
+    expect((await send(press('wisp:up'), 'not-the-secret')).status).toBe(401);
+    expect((await send(press('wisp:up', 1))).status).toBe(200);
+    expect((await answer())?.feedback?.rating).toBe('down');
   });
 
   it('answers an update Telegram delivers twice once', async () => {

@@ -48,7 +48,9 @@ describe('whatsapp channel', () => {
   let channelId: string;
 
   const repliesTo = (text: string) =>
-    h.fakes.callsOf('messages').filter((call) => (call.body.text as { body: string }).body === `Echo: ${text}`);
+    h.fakes
+      .callsOf('messages')
+      .filter((call) => (call.body.text as { body?: string } | undefined)?.body === `Echo: ${text}`);
   const deliver = (body: string, sig = signature(body)) =>
     h.deliver(channelId, body, { 'content-type': 'application/json', 'x-hub-signature-256': sig });
 
@@ -98,6 +100,68 @@ describe('whatsapp channel', () => {
     expect(conversations.body.data).toEqual([
       expect.objectContaining({ channel: 'whatsapp', visitorId: 'whatsapp:4915112345678' }),
     ]);
+  });
+
+  it('asks for a rating with reply buttons after an answer and takes a button reply as its feedback', async () => {
+    expect((await deliver(delivery('Rate me please'))).status).toBe(200);
+    await vi.waitFor(() => expect(repliesTo('Rate me please')).toHaveLength(1), { timeout: 10_000 });
+    const answerCall = h.fakes.calls.indexOf(repliesTo('Rate me please')[0]!);
+    // The rating question follows the answer to the same person.
+    const question = await vi.waitFor(
+      () => {
+        const asked = h.fakes.calls.slice(answerCall).find((call) => call.body.type === 'interactive');
+        expect(asked).toBeDefined();
+        return asked!;
+      },
+      { timeout: 10_000 },
+    );
+    expect(question.body).toMatchObject({ to: '4915112345678', interactive: { type: 'button' } });
+    const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
+    const job = async () => h.t.app.models.ChannelEvent.findOne({ channelId, text: 'Rate me please' }).lean();
+    await vi.waitFor(async () => expect((await job())?.deliveredRef).toBe(questionId), { timeout: 10_000 });
+
+    const press = (buttonId: string, context = questionId) => {
+      seq += 1;
+      return JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: 'WABA1',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550100', phone_number_id: PHONE_NUMBER_ID },
+                  contacts: [{ profile: { name: 'Lin' }, wa_id: '4915112345678' }],
+                  messages: [
+                    {
+                      context: { from: '15550100', id: context },
+                      from: '4915112345678',
+                      id: `wamid.IN${seq}`,
+                      timestamp: '1700000000',
+                      type: 'interactive',
+                      interactive: { type: 'button_reply', button_reply: { id: buttonId, title: 'x' } },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      });
+    };
+    const rating = async () =>
+      (await h.t.app.models.Message.findById((await job())?.answer?.messageId).lean())?.feedback;
+    expect((await deliver(press('wisp:down'))).status).toBe(200);
+    expect((await rating())?.rating).toBe('down');
+    expect((await deliver(press('wisp:up'))).status).toBe(200);
+    expect((await rating())?.rating).toBe('up');
+    // A reply to anything but the rating question rates nothing, and nothing is answered for it.
+    const events = await h.storedEvents(channelId);
+    expect((await deliver(press('wisp:down', 'wamid.UNKNOWN'))).status).toBe(200);
+    expect((await rating())?.rating).toBe('up');
+    expect(await h.storedEvents(channelId)).toBe(events);
   });
 
   it('refuses a delivery with a bad X-Hub-Signature-256 with 401 and stores nothing', async () => {

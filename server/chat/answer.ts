@@ -10,7 +10,8 @@ import type { ChatEvent, EndUser } from './chat.types.js';
 import { runToolTurn, type PendingAction, type StoredToolCall } from '../actions/tool-turn.js';
 import { buildPrompt, estimateTokens, knowledgeOnlyAnswer, offlineAnswer } from './prompt.js';
 import { withModelVerdict } from '../knowledge/confidence.js';
-import type { RetrievedPassage } from './retriever.js';
+import type { Retrieval, RetrievedPassage } from './retriever.js';
+import type { ActionRecord } from '../actions/action.model.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import type { MessageRecord } from '../conversations/message.model.js';
@@ -30,6 +31,49 @@ export interface AnswerContext {
   history?: PromptMessage[] | null;
   /** When the turn started (`Date.now()`), for the answer's timings. */
   startedAt: number;
+  /** True when the question is the conversation's first message: there is no history to read. */
+  firstMessage?: boolean;
+  /** The knowledge for the question, when the turn started looking it up early (`startKnowledge`). */
+  knowledge?: PendingKnowledge;
+}
+
+/** The bot's models, the passages for a question and the bot's actions, looked up together. */
+interface Knowledge {
+  botModels: BotModels;
+  retrieval: Retrieval;
+  actions: ActionRecord[];
+}
+
+/** Knowledge being looked up for `question`. */
+export interface PendingKnowledge {
+  question: string;
+  result: Promise<Knowledge>;
+}
+
+/**
+ * Starts resolving the bot's models, retrieving for `question` and reading the bot's actions, all at once.
+ * The turn may end before it awaits the result (a refusal), so a failure here is only thrown to the awaiter.
+ */
+export function startKnowledge(
+  deps: ChatDeps,
+  bot: ChatbotRecord,
+  question: string,
+  signal: AbortSignal,
+): PendingKnowledge {
+  const result = (async (): Promise<Knowledge> => {
+    const botModels = await deps.modelResolver.forChatbot(bot);
+    const [retrieval, actions] = await Promise.all([
+      deps.retriever.retrieve(
+        { chatbotId: bot._id.toString(), organizationId: bot.organizationId.toString() },
+        question,
+        { limit: 5, signal, embeddings: botModels.embeddings },
+      ),
+      botModels.chat && deps.actions ? deps.actions.forChatbot(bot._id) : [],
+    ]);
+    return { botModels, retrieval, actions };
+  })();
+  result.catch(() => undefined);
+  return { question, result };
 }
 
 const HISTORY_MESSAGES = 20;
@@ -64,7 +108,7 @@ async function noteModelFailure(
   error: ModelUnavailableError,
 ): Promise<void> {
   const organizationId = ctx.bot.organizationId.toString();
-  deps.events.notify('integration.failed', {
+  const announced = deps.events.notifyDurably('integration.failed', {
     organizationId,
     chatbotId: ctx.bot._id.toString(),
     integrationId: botModels?.connection?.integrationId ?? null,
@@ -73,6 +117,9 @@ async function noteModelFailure(
     reason: error.message,
     attempts: error.retries + 1,
   });
+  await announced.catch((recordError: unknown) =>
+    deps.logger.error({ err: recordError }, 'could not record integration.failed'),
+  );
   await deps.usage.recordModelFailure(organizationId).catch(() => undefined);
   await deps.usage.recordModelRetries(organizationId, error.retries).catch(() => undefined);
   deps.logger.warn(
@@ -111,12 +158,18 @@ export async function* generateAnswer(
   // What has streamed is written about once a second, so a crash keeps it and other nodes see the answer alive.
   const checkpoint = deps.leases.keepAlive(ctx.answer._id, ctx.answer.leaseId ?? '', () => text);
   try {
-    botModels = await deps.modelResolver.forChatbot(ctx.bot);
-    const retrieval = await deps.retriever.retrieve(
-      { chatbotId: ctx.bot._id.toString(), organizationId },
-      ctx.question,
-      { limit: 5, signal, embeddings: botModels.embeddings },
-    );
+    // The stored history is read while the knowledge is looked up (a model is almost always configured).
+    const history = ctx.history
+      ? Promise.resolve(ctx.history)
+      : ctx.firstMessage
+        ? Promise.resolve([])
+        : conversations.history(ctx.conversation._id, [ctx.userMessage._id, ctx.answer._id], HISTORY_MESSAGES);
+    history.catch(() => undefined);
+    const pending =
+      ctx.knowledge?.question === ctx.question ? ctx.knowledge : startKnowledge(deps, ctx.bot, ctx.question, signal);
+    const knowledge = await pending.result;
+    botModels = knowledge.botModels;
+    const { retrieval, actions } = knowledge;
     const sources = toSourceRefs(retrieval.passages);
 
     let finishReason = 'stop';
@@ -124,7 +177,6 @@ export async function* generateAnswer(
     let modelName: string | null = null;
     let toolCalls: StoredToolCall[] = [];
     let pendingAction: PendingAction | null = null;
-    const actions = botModels.chat && deps.actions ? await deps.actions.forChatbot(ctx.bot._id) : [];
     if (botModels.chat && deps.actions && actions.length > 0) {
       // The bot has actions: the model may call them, so the answer is whole before it is sent.
       modelName = botModels.chat.model;
@@ -135,13 +187,7 @@ export async function* generateAnswer(
           instructions: ctx.bot.instructions ?? '',
           botName: ctx.bot.name,
           passages: retrieval.passages,
-          history:
-            ctx.history ??
-            (await conversations.history(
-              ctx.conversation._id,
-              [ctx.userMessage._id, ctx.answer._id],
-              HISTORY_MESSAGES,
-            )),
+          history: await history,
           question: ctx.question,
         }),
         actions,
@@ -174,9 +220,7 @@ export async function* generateAnswer(
         instructions: ctx.bot.instructions ?? '',
         botName: ctx.bot.name,
         passages: retrieval.passages,
-        history:
-          ctx.history ??
-          (await conversations.history(ctx.conversation._id, [ctx.userMessage._id, ctx.answer._id], HISTORY_MESSAGES)),
+        history: await history,
         question: ctx.question,
       });
       const settings = ctx.bot.modelSettings;
@@ -248,8 +292,9 @@ export async function* generateAnswer(
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
-    // A turn paused for the visitor's approval completes when it is answered (see continue-turn.ts), once.
-    if (!pendingAction) deps.events.notify('answer.completed', answerCompleted(ctx));
+    // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
+    // completes when it is answered (see continue-turn.ts), once.
+    if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
   } catch (error) {
     const cancelled = signal.aborted;
@@ -267,7 +312,12 @@ export async function* generateAnswer(
         logger.error({ err: saveError }, 'could not mark an answer as failed');
         return false;
       });
-    if (marked) deps.events.notify('answer.failed', { ...turnIds(ctx), reason });
+    if (marked) {
+      // Stored before the turn reports its error; a failure to store is logged, the turn's error still goes out.
+      await deps.events
+        .notifyDurably('answer.failed', { ...turnIds(ctx), reason })
+        .catch((recordError: unknown) => logger.error({ err: recordError }, 'could not record answer.failed'));
+    }
     await announceChange(deps, ctx.answer, [ctx.answer.createdAt]);
     if (error instanceof ModelUnavailableError) {
       await noteModelFailure(deps, ctx, botModels, error);

@@ -8,11 +8,10 @@ import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
-import type { LeadsService } from '../leads/leads.service.js';
 import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
-import { announceChange, generateAnswer, type AnswerContext } from './answer.js';
+import { announceChange, generateAnswer, startKnowledge, type AnswerContext } from './answer.js';
 import { storedResult } from './chat-result.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
@@ -27,12 +26,14 @@ export interface ChatDeps {
   conversations: ConversationsService;
   usage: UsageService;
   modelResolver: ModelResolver;
-  leads: LeadsService;
   retriever: Retriever;
   endUserTokens: EndUserTokens;
   leases: AnswerLeases;
   logger: Logger;
-  /** Announces the turn (not awaited: a subscriber never slows or fails it). */
+  /**
+   * Announces the turn. Only the webhook outbox is waited for (`notifyDurably`, before the turn is
+   * acknowledged); other subscribers never slow or fail it.
+   */
   events: EventPublisher;
   /** The bot's actions, offered to the model as tools (absent: no tool calling). */
   actions?: ActionsService;
@@ -105,6 +106,8 @@ export class ChatService {
     const bot = await chatbots.find(turn.organizationId, turn.chatbot);
     if (bot.status !== 'active')
       throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
+    // Retrieval reads only the knowledge, so it runs while the turn's records are written.
+    const knowledge = startKnowledge(this.deps, bot, turn.message, signal);
     // The quota is reserved before the turn (one conditional $inc), and given back when the turn
     // answers nothing: a replayed answer and a failure before any answer text do not count.
     let reservation: QuotaReservation | null = null;
@@ -127,8 +130,6 @@ export class ChatService {
         pageUrl: turn.pageUrl,
       });
 
-      if (conversation.messageCount === 0) await this.deps.leads.attachVisitorConversation(conversation);
-
       const existing = turn.clientMessageId
         ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
         : null;
@@ -139,17 +140,20 @@ export class ChatService {
       reservation ??= await usage.reserveMessage(turn.organizationId);
 
       let userMessage: MessageRecord;
+      let answer: MessageRecord;
       try {
-        userMessage =
-          existing ??
-          (await conversations.createUserMessage(
-            conversation,
-            turn.message,
-            turn.clientMessageId ?? `gen:${randomUUID()}`,
-          ));
+        // A new message and its pending answer are one write; a retried one gets its answer reused or created.
+        ({ userMessage, answer } = existing
+          ? { userMessage: existing, answer: await this.prepareAnswer(existing, true) }
+          : await conversations.createTurnMessages(
+              conversation,
+              turn.message,
+              turn.clientMessageId ?? `gen:${randomUUID()}`,
+              this.deps.leases.claim(),
+            ));
       } catch (error) {
         // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
-        if (isDuplicateKeyError(error) && turn.clientMessageId) {
+        if (!existing && isDuplicateKeyError(error) && turn.clientMessageId) {
           const winner = await conversations.findUserMessage(conversation._id, turn.clientMessageId);
           if (winner) {
             yield* this.replay(winner, signal);
@@ -158,16 +162,18 @@ export class ChatService {
         }
         throw error;
       }
-      const [answer, messageCount] = await Promise.all([
-        this.prepareAnswer(userMessage, existing !== null),
+      // The counters and the analytics mark are independent writes: both at once. A conversation that had no
+      // message when opened may be new, so its creation time is marked too (a spare mark costs one recount).
+      const [messageCount] = await Promise.all([
         existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
+        announceChange(this.deps, answer, [
+          ...(conversation.messageCount === 0 ? [conversation.createdAt] : []),
+          userMessage.createdAt,
+          answer.createdAt,
+        ]),
       ]);
-      if (!existing) this.announceReceived(conversation, userMessage, messageCount === 1);
-      await announceChange(this.deps, answer, [
-        ...(messageCount === 1 ? [conversation.createdAt] : []),
-        userMessage.createdAt,
-        answer.createdAt,
-      ]);
+      // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).
+      if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
 
       yield {
         type: 'accepted',
@@ -185,7 +191,10 @@ export class ChatService {
         answer,
         question: userMessage.content ?? turn.message,
         history: turn.history ?? null,
+        // The conversation's first message has no history to read.
+        firstMessage: messageCount === 1,
         startedAt,
+        knowledge,
       };
       for await (const event of generateAnswer(this.deps, context, signal)) {
         // Any answer text sent (even cut short later) counts as an answered message.
@@ -201,8 +210,15 @@ export class ChatService {
     }
   }
 
-  /** `message.received`, after `conversation.created` when it is the conversation's first message. */
-  private announceReceived(conversation: ConversationRecord, userMessage: MessageRecord, first: boolean): void {
+  /**
+   * `message.received`, after `conversation.created` when it is the conversation's first message; stored
+   * for webhooks before the turn is acknowledged (`accepted`).
+   */
+  private async announceReceived(
+    conversation: ConversationRecord,
+    userMessage: MessageRecord,
+    first: boolean,
+  ): Promise<void> {
     const ids = {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
@@ -211,13 +227,13 @@ export class ChatService {
       visitorId: conversation.visitorId ?? null,
     };
     if (first) {
-      this.deps.events.notify('conversation.created', {
+      await this.deps.events.notifyDurably('conversation.created', {
         ...ids,
         occurredAt: conversation.createdAt.toISOString(),
         userSub: conversation.user?.sub ?? null,
       });
     }
-    this.deps.events.notify('message.received', {
+    await this.deps.events.notifyDurably('message.received', {
       ...ids,
       occurredAt: userMessage.createdAt.toISOString(),
       messageId: userMessage._id.toString(),

@@ -145,7 +145,7 @@ export async function* continueTurn(
       }),
     ]);
     await announceChange(deps, answer, [answer.createdAt]);
-    if (!pendingAction) deps.events.notify('answer.completed', answerCompleted(ctx));
+    if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
     yield { type: 'done', result: storedResult(answer, ctx.userMessage), message: toMessageDto(answer) };
   } catch (error) {
     await checkpoint.stop();

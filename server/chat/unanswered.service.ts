@@ -15,7 +15,8 @@ const SMALL_TALK = new Set(
   (
     'hi hello hey hiya howdy yo sup morning afternoon evening night good great nice cool awesome ok okay ' +
     'fine thanks thank thx ty cheers bye goodbye later yes yeah yep no nope sure please welcome lol haha ' +
-    'test testing bot there everyone'
+    'test testing bot there everyone go going doing today tell joke meet robot human real love hate stupid dumb ' +
+    'funny name bored sorry oops wow hmm'
   )
     .split(' ')
     .map((word) => processTerm(word))

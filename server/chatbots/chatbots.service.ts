@@ -6,7 +6,15 @@ import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
-import type { ChatbotModel, ChatbotRecord } from './chatbot.model.js';
+import type { InvalidationBus } from '../cache/invalidation-bus.js';
+import { ReadCache } from '../cache/read-cache.js';
+import type { ChatbotDoc, ChatbotModel, ChatbotRecord } from './chatbot.model.js';
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+/** How long a bot read stays cached when no invalidation arrives (a safety net: writers invalidate). */
+export const CHATBOT_CACHE_MS = 10_000;
+/** The bot document as read (lean), the form the cache keeps. */
+type ChatbotRaw = ChatbotDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 
 /** Lowercase-hyphenated slug from a name, e.g. "Acme Help Desk!" → "acme-help-desk". */
 export function slugify(name: string): string {
@@ -48,15 +56,38 @@ export interface ChatbotsDeps {
   integrationExists: (organizationId: string, integrationId: string) => Promise<boolean>;
   /** `chatbot.deleted` is awaited: every capability has deleted its data of the bot when it resolves. */
   events: EventPublisher;
+  /** Tells every node's bot cache about writes (this process only without Redis). */
+  invalidations: InvalidationBus;
+  /** How long a read bot stays cached (0 = no cache); `CHATBOT_CACHE_MS` by default. */
+  cacheMs?: number;
 }
 
 export class ChatbotsService {
   private readonly models: ChatbotsDeps['models'];
   private readonly secrets: SecretBox;
+  /**
+   * Bots read on every request (the API, every chat turn, the widget), by id. Every write of the bot document
+   * goes through `invalidate`, which reaches every node; slugs map to ids and are checked against the entry.
+   */
+  private readonly cache: ReadCache<ChatbotRaw>;
+  private readonly slugs = new Map<string, string>();
 
   constructor(private readonly deps: ChatbotsDeps) {
     this.models = deps.models;
     this.secrets = deps.secrets;
+    this.cache = new ReadCache(deps.cacheMs ?? CHATBOT_CACHE_MS);
+    deps.invalidations.subscribe('chatbot', {
+      onKey: (id) => this.cache.invalidate(id),
+      onReset: () => {
+        this.cache.clear();
+        this.slugs.clear();
+      },
+    });
+  }
+
+  /** Drops the bot from every node's cache; every write of a bot document calls it once the write is done. */
+  async invalidate(chatbotId: Types.ObjectId | string): Promise<void> {
+    await this.deps.invalidations.publish('chatbot', chatbotId.toString());
   }
 
   async create(organizationId: string, input: CreateChatbotInput) {
@@ -94,19 +125,49 @@ export class ChatbotsService {
     return { items: docs.map(toChatbotDto), total };
   }
 
-  /** Finds a bot of this organization by id or slug; another organization's bot is simply not found. */
+  /**
+   * Finds a bot of this organization by id or slug; another organization's bot is simply not found. Read
+   * through the cache: for a read-modify-write, use `findForChange`.
+   */
   async find(organizationId: string, idOrSlug: string): Promise<ChatbotRecord> {
+    const raw = await this.cachedRaw(idOrSlug);
+    if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
+    return this.models.Chatbot.hydrate(raw);
+  }
+
+  /** A bot of any organization by id or slug, or null (the widget's public doors), read through the cache. */
+  async findAny(idOrSlug: string): Promise<ChatbotRecord | null> {
+    const raw = await this.cachedRaw(idOrSlug);
+    return raw ? this.models.Chatbot.hydrate(raw) : null;
+  }
+
+  /** Like `find`, but always read from the database: what a write is computed from must be current. */
+  async findForChange(organizationId: string, idOrSlug: string): Promise<ChatbotRecord> {
     const orgId = new Types.ObjectId(organizationId);
-    const filter = /^[0-9a-f]{24}$/i.test(idOrSlug)
-      ? { organizationId: orgId, _id: new Types.ObjectId(idOrSlug) }
-      : { organizationId: orgId, slug: idOrSlug.toLowerCase() };
-    const doc = await this.models.Chatbot.findOne(filter);
+    const doc = await this.models.Chatbot.findOne({ organizationId: orgId, ...byIdOrSlug(idOrSlug) });
     if (!doc) throw notFound('chatbot', idOrSlug);
     return doc;
   }
 
+  private async cachedRaw(idOrSlug: string): Promise<ChatbotRaw | null> {
+    const filter = byIdOrSlug(idOrSlug);
+    const id = '_id' in filter ? idOrSlug.toLowerCase() : this.slugs.get(filter.slug);
+    const hit = id === undefined ? undefined : this.cache.peek(id);
+    if (hit && ('_id' in filter || hit.slug === filter.slug)) return hit;
+    const load = () => this.models.Chatbot.findOne(filter).lean<ChatbotRaw>().exec();
+    const raw =
+      '_id' in filter
+        ? await this.cache.get(idOrSlug.toLowerCase(), load)
+        : await this.cache.fill(load, (bot) => bot._id.toString());
+    if (raw) {
+      if (this.slugs.size >= 10_000) this.slugs.clear();
+      this.slugs.set(raw.slug, raw._id.toString());
+    }
+    return raw;
+  }
+
   async update(organizationId: string, idOrSlug: string, input: UpdateChatbotInput) {
-    const doc = await this.find(organizationId, idOrSlug);
+    const doc = await this.findForChange(organizationId, idOrSlug);
     if (input.slug && input.slug !== doc.slug) await this.assertSlugFree(input.slug);
     await this.assertIntegration(doc.organizationId, input.modelSettings?.integrationId);
     const { modelSettings, ...rest } = input;
@@ -121,37 +182,44 @@ export class ChatbotsService {
     } catch (error) {
       if (isDuplicateKeyError(error) && input.slug) throw slugTaken(input.slug);
       throw error;
+    } finally {
+      await this.invalidate(doc._id);
     }
     return toChatbotDto(doc);
   }
 
   /** Deletes the bot and every document that belongs to it; returns the bot's id. */
   async remove(organizationId: string, idOrSlug: string): Promise<string> {
-    const doc = await this.find(organizationId, idOrSlug);
+    const doc = await this.findForChange(organizationId, idOrSlug);
     await this.deps.events.publish('chatbot.deleted', {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc._id.toString(),
     });
     await this.models.Chatbot.deleteOne({ _id: doc._id });
+    await this.invalidate(doc._id);
     return doc._id.toString();
   }
 
   /** Issues a new identity secret (shown once); tokens signed with the old one stop working. */
   async rotateIdentitySecret(organizationId: string, idOrSlug: string) {
-    const doc = await this.find(organizationId, idOrSlug);
+    const doc = await this.findForChange(organizationId, idOrSlug);
     const identitySecret = randomBytes(32).toString('base64url');
     doc.identitySecretEncrypted = this.secrets.seal(identitySecret);
     await doc.save();
+    await this.invalidate(doc._id);
     return { id: doc._id.toString(), identitySecret };
   }
 
   /** What resolving the bot's models needs (its organization and model settings), or null when it is gone. */
-  async modelSettingsOf(chatbotId: string, organizationId?: string) {
-    const filter = {
-      _id: new Types.ObjectId(chatbotId),
-      ...(organizationId ? { organizationId: new Types.ObjectId(organizationId) } : {}),
-    };
-    return this.models.Chatbot.findOne(filter, { organizationId: 1, modelSettings: 1 }).lean();
+  async modelSettingsOf(
+    chatbotId: string,
+    organizationId?: string,
+  ): Promise<Pick<ChatbotRaw, '_id' | 'organizationId' | 'modelSettings'> | null> {
+    const raw = Types.ObjectId.isValid(chatbotId)
+      ? await this.cachedRaw(new Types.ObjectId(chatbotId).toString())
+      : null;
+    if (!raw || (organizationId && raw.organizationId.toString() !== organizationId)) return null;
+    return { _id: raw._id, organizationId: raw.organizationId, modelSettings: raw.modelSettings };
   }
 
   /** The organization's oldest active bot, or null. */
@@ -209,6 +277,10 @@ export class ChatbotsService {
     }
     return `${base}-${randomBytes(3).toString('hex')}`;
   }
+}
+
+function byIdOrSlug(idOrSlug: string): { _id: Types.ObjectId } | { slug: string } {
+  return OBJECT_ID.test(idOrSlug) ? { _id: new Types.ObjectId(idOrSlug) } : { slug: idOrSlug.toLowerCase() };
 }
 
 function slugTaken(slug: string) {

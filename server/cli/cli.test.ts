@@ -36,7 +36,8 @@ async function cli(tool: 'org' | 'keys', args: string[], env: Record<string, str
   }
 }
 
-describe('the org and keys scripts against MONGODB_URI', () => {
+// Each test spawns the CLI several times (tsx start-up each time), which a loaded machine slows to seconds apiece.
+describe('the org and keys scripts against MONGODB_URI', { timeout: 90_000 }, () => {
   let t: TestApp;
   let env: Record<string, string>;
 
@@ -160,7 +161,7 @@ describe('the org and keys scripts against MONGODB_URI', () => {
   }, 120_000);
 });
 
-describe('the org script on the embedded database', () => {
+describe('the org script on the embedded database', { timeout: 90_000 }, () => {
   it('uses the address a running server published, and says what to do when the file is held', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wisp-cli-embedded-'));
     // Stands in for a running server: it holds the H2 file and publishes its address.
@@ -182,7 +183,7 @@ describe('the org script on the embedded database', () => {
   });
 });
 
-describe('the org and keys scripts without the server’s database', () => {
+describe('the org and keys scripts without the server’s database', { timeout: 90_000 }, () => {
   it('refuse to create a new empty embedded database, naming the data directory and how to proceed', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wisp-cli-empty-'));
     try {

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { feedbackSchema, messageSchema } from '../../shared/schemas/chat.js';
-import { envelopeOf, objectIdSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
+import { envelopeOf, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import {
   conversationDetailSchema,
   conversationSummarySchema,
@@ -10,8 +9,7 @@ import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { ConversationsService } from './conversations.service.js';
-
-const idParams = z.object({ id: objectIdSchema });
+import { deleteByIdRoute, getByIdRoute, objectIdParams } from '../http/resource-routes.js';
 
 export function mountConversationRoutes(
   api: ApiRouter,
@@ -43,20 +41,16 @@ export function mountConversationRoutes(
       sendPage(res, items, { page: query.page, perPage: query.perPage, total });
     },
   );
-  api.route(
+  getByIdRoute(
+    api,
     {
-      method: 'get',
       path: '/conversations/:id',
       tag,
       summary: 'Get a conversation with its messages',
       scope: 'conversations:read',
-      params: idParams,
-      response: envelopeOf(conversationDetailSchema),
-      errors: ['NotFoundError'],
+      item: conversationDetailSchema,
     },
-    async ({ params, principal, res }) => {
-      sendData(res, await conversations.detail(principal.organizationId, params.id));
-    },
+    (organizationId, id) => conversations.detail(organizationId, id),
   );
   api.route(
     {
@@ -65,7 +59,7 @@ export function mountConversationRoutes(
       tag,
       summary: "A page of a conversation's messages, oldest first",
       scope: 'conversations:read',
-      params: idParams,
+      params: objectIdParams,
       query: paginationQuerySchema,
       response: pageOf(messageSchema),
       errors: ['NotFoundError'],
@@ -80,21 +74,15 @@ export function mountConversationRoutes(
       sendPage(res, items, { page: query.page, perPage: query.perPage, total });
     },
   );
-  api.route(
+  deleteByIdRoute(
+    api,
     {
-      method: 'delete',
       path: '/conversations/:id',
       tag,
       summary: 'Delete a conversation and its messages',
       scope: 'conversations:write',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      await conversations.remove(principal.organizationId, params.id);
-      sendData(res, { id: params.id, deleted: true });
-    },
+    (organizationId, id) => conversations.remove(organizationId, id),
   );
   api.route(
     {
@@ -103,7 +91,7 @@ export function mountConversationRoutes(
       tag,
       summary: "Record the end user's thumbs up or down on an answer",
       scope: 'chat',
-      params: idParams,
+      params: objectIdParams,
       body: feedbackSchema,
       response: envelopeOf(messageSchema),
       errors: ['NotFoundError'],

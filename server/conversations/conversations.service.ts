@@ -364,6 +364,40 @@ export class ConversationsService {
   }
 
   /**
+   * Stores an end user's new message and the pending answer to it (under `lease`) in one ordered write: a
+   * second `clientMessageId` in the conversation fails with a duplicate key and stores neither.
+   */
+  async createTurnMessages(
+    conversation: ConversationRecord,
+    content: string,
+    clientMessageId: string,
+    lease: AnswerLease,
+  ): Promise<{ userMessage: MessageRecord; answer: MessageRecord }> {
+    const owner = {
+      organizationId: conversation.organizationId,
+      chatbotId: conversation.chatbotId,
+      conversationId: conversation._id,
+    };
+    const questionId = new Types.ObjectId();
+    const [userMessage, answer] = await this.models.Message.insertMany(
+      [
+        { _id: questionId, ...owner, role: 'user', content, status: 'complete', clientMessageId },
+        {
+          ...owner,
+          role: 'assistant',
+          content: '',
+          status: 'pending',
+          clientMessageId: `answer:${questionId.toString()}`,
+          replyTo: questionId,
+          ...lease,
+        },
+      ],
+      { ordered: true },
+    );
+    return { userMessage: userMessage as MessageRecord, answer: answer as MessageRecord };
+  }
+
+  /**
    * Creates the pending answer to `question` under `lease`; when `reclaimable` (the filter of answers whose
    * writer is gone) is given, an earlier answer that failed or matches it is taken over instead. A second
    * pending answer fails with a duplicate key.
@@ -548,7 +582,7 @@ export class ConversationsService {
     );
     if (!doc) throw new AppError('NotFoundError', { message: `No answer with id "${messageId}"` });
     await this.changed(doc, [doc.createdAt]);
-    this.events.notify('message.feedback', {
+    await this.events.notifyDurably('message.feedback', {
       organizationId: doc.organizationId.toString(),
       chatbotId: doc.chatbotId.toString(),
       conversationId: doc.conversationId.toString(),

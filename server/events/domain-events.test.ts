@@ -104,4 +104,43 @@ describe('the domain event bus', () => {
     await bus.settled();
     expect(seen).toEqual(['chatbot.deleted', 'quota.warning']);
   });
+
+  it('notifyDurably resolves once the durable subscribers have stored the event, without waiting for the rest', async () => {
+    const bus = new DomainEventBus();
+    const order: string[] = [];
+    let releaseSlow: () => void = () => {};
+    bus.subscribe('chatbot.deleted', async () => {
+      await new Promise<void>((resolve) => (releaseSlow = resolve));
+      order.push('plain subscriber');
+    });
+    bus.subscribe(
+      'chatbot.deleted',
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        order.push('durable subscriber');
+      },
+      { durable: true },
+    );
+    await bus.notifyDurably('chatbot.deleted', deleted);
+    order.push('publisher');
+    releaseSlow();
+    await bus.settled();
+    expect(order).toEqual(['durable subscriber', 'publisher', 'plain subscriber']);
+  });
+
+  it('notifyDurably rejects when a durable subscriber could not store the event; notify only reports it', async () => {
+    const failures: string[] = [];
+    const bus = new DomainEventBus((error) => failures.push((error as Error).message));
+    bus.subscribe(
+      'chatbot.deleted',
+      () => {
+        throw new Error('outbox down');
+      },
+      { durable: true },
+    );
+    await expect(bus.notifyDurably('chatbot.deleted', deleted)).rejects.toThrow('outbox down');
+    bus.notify('chatbot.deleted', deleted);
+    await bus.settled();
+    expect(failures).toEqual(['outbox down']);
+  });
 });

@@ -214,21 +214,27 @@ export type SubscriberFailure = (error: unknown, event: DomainEvent) => void;
  * that awaits it knows the consequences are in place (e.g. a deleted bot's data is gone); if any handler
  * failed, it rejects with the first failure after the others have run. `notify` is for publishers that must
  * neither wait for nor fail on their subscribers (a chat turn): it returns at once and reports failures to
- * `onFailure`.
+ * `onFailure`. `notifyDurably` is `notify` for events that must outlive a crash: it resolves once the durable
+ * subscribers (the webhook outbox) have stored the event, so a publisher that awaits it before acknowledging
+ * the write that caused the event never acknowledges an event a crash can lose.
  */
 export class DomainEventBus {
   private readonly handlers = new Map<DomainEventType, Array<Handler<never>>>();
+  private readonly durable = new Set<Handler<never>>();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly onFailure: SubscriberFailure = () => {}) {}
 
-  subscribe<K extends DomainEventType>(type: K, handler: Handler<K>): () => void {
+  /** `durable`: the subscriber stores the event, and `notifyDurably` waits for it (see the class comment). */
+  subscribe<K extends DomainEventType>(type: K, handler: Handler<K>, options: { durable?: boolean } = {}): () => void {
     const list = this.handlers.get(type) ?? [];
     list.push(handler as Handler<never>);
     this.handlers.set(type, list);
+    if (options.durable) this.durable.add(handler as Handler<never>);
     return () => {
       const at = list.indexOf(handler as Handler<never>);
       if (at >= 0) list.splice(at, 1);
+      this.durable.delete(handler as Handler<never>);
     };
   }
 
@@ -241,8 +247,30 @@ export class DomainEventBus {
 
   /** Publishes without waiting: each failing subscriber is reported to `onFailure`, never to the caller. */
   notify<K extends DomainEventType>(type: K, input: DomainEventInput<K>): void {
+    this.runDetached(type, stamped(input), this.handlersOf(type));
+  }
+
+  /**
+   * Publishes, and resolves once every durable subscriber has stored the event (rejecting with the first
+   * failure, after the others have run); the other subscribers run as with `notify`. Awaited before the
+   * publisher acknowledges its write, so an acknowledged event is stored even if the process dies right after.
+   */
+  async notifyDurably<K extends DomainEventType>(type: K, input: DomainEventInput<K>): Promise<void> {
     const payload = stamped(input);
-    for (const handler of this.handlersOf(type)) {
+    const handlers = this.handlersOf(type);
+    this.runDetached(
+      type,
+      payload,
+      handlers.filter((handler) => !this.durable.has(handler as Handler<never>)),
+    );
+    const durable = handlers.filter((handler) => this.durable.has(handler as Handler<never>));
+    const results = await Promise.allSettled(durable.map(async (handler) => handler(payload)));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private runDetached<K extends DomainEventType>(type: K, payload: DomainEvents[K], handlers: Array<Handler<K>>): void {
+    for (const handler of handlers) {
       // Started after the caller's synchronous code, so even a synchronous subscriber never delays it.
       const run = Promise.resolve()
         .then(() => handler(payload))
@@ -273,4 +301,4 @@ function stamped<K extends DomainEventType>(input: DomainEventInput<K>): DomainE
 }
 
 /** What a capability needs to announce events, without seeing who listens. */
-export type EventPublisher = Pick<DomainEventBus, 'publish' | 'notify'>;
+export type EventPublisher = Pick<DomainEventBus, 'publish' | 'notify' | 'notifyDurably'>;

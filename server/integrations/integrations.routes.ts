@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { envelopeOf, objectIdSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
+import { envelopeOf, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import {
   createIntegrationSchema,
   integrationSchema,
@@ -8,8 +7,7 @@ import {
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { IntegrationsService } from './integrations.service.js';
-
-const idParams = z.object({ id: objectIdSchema });
+import { deleteByIdRoute, getByIdRoute, objectIdParams } from '../http/resource-routes.js';
 
 export function mountIntegrationRoutes(api: ApiRouter, integrations: IntegrationsService): void {
   const tag = 'Model connections';
@@ -43,20 +41,10 @@ export function mountIntegrationRoutes(api: ApiRouter, integrations: Integration
       sendData(res, await integrations.create(principal.organizationId, body), 201);
     },
   );
-  api.route(
-    {
-      method: 'get',
-      path: '/integrations/:id',
-      tag,
-      summary: 'Get a model connection',
-      scope: 'admin',
-      params: idParams,
-      response: envelopeOf(integrationSchema),
-      errors: ['NotFoundError'],
-    },
-    async ({ params, principal, res }) => {
-      sendData(res, await integrations.get(principal.organizationId, params.id));
-    },
+  getByIdRoute(
+    api,
+    { path: '/integrations/:id', tag, summary: 'Get a model connection', scope: 'admin', item: integrationSchema },
+    (organizationId, id) => integrations.get(organizationId, id),
   );
   api.route(
     {
@@ -65,7 +53,7 @@ export function mountIntegrationRoutes(api: ApiRouter, integrations: Integration
       tag,
       summary: 'Update a model connection',
       scope: 'admin',
-      params: idParams,
+      params: objectIdParams,
       body: updateIntegrationSchema,
       response: envelopeOf(integrationSchema),
       errors: ['NotFoundError'],
@@ -74,20 +62,15 @@ export function mountIntegrationRoutes(api: ApiRouter, integrations: Integration
       sendData(res, await integrations.update(principal.organizationId, params.id, body));
     },
   );
-  api.route(
+  deleteByIdRoute(
+    api,
     {
-      method: 'delete',
       path: '/integrations/:id',
       tag,
       summary: 'Delete a model connection no bot uses',
       scope: 'admin',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError', 'ConflictError'],
+      errors: ['ConflictError'],
     },
-    async ({ params, principal, res }) => {
-      await integrations.remove(principal.organizationId, params.id);
-      sendData(res, { id: params.id, deleted: true });
-    },
+    (organizationId, id) => integrations.remove(organizationId, id),
   );
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ANSWERED_CONFIDENCE, confidenceOf, withModelVerdict, type AnswerEvidence } from './confidence.js';
+import { answerKindHeld } from './answer-type.js';
 import { BotIndex, type IndexedChunk } from './index/bot-index.js';
-import { rerank } from './rerank.js';
+import { synonymsOf } from './index/synonyms.js';
+import { measure, rerank } from './rerank.js';
 
 const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   coverage: 1,
@@ -9,6 +11,13 @@ const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   cosine: null,
   margin: 0.3,
   lexical: true,
+  titled: 0,
+  missing: 0,
+  unknown: 0,
+  cosineGap: null,
+  lexicalRank: 1,
+  vectorRank: null,
+  kindHeld: null,
   ...overrides,
 });
 
@@ -27,29 +36,39 @@ const chunk = (title: string, text: string): IndexedChunk => ({
 });
 
 describe('confidence', () => {
-  it('is high when the best passage holds all the question’s words in one place and stands out', () => {
-    expect(confidenceOf(evidence({}))).toBeGreaterThan(0.95);
-  });
-
-  it('is low when the passage is only on topic: the rare word the question turns on is missing', () => {
+  it('without vectors, is higher for a passage that holds all the question’s words and stands out', () => {
+    expect(confidenceOf(evidence({ margin: 0.8 }))).toBeGreaterThan(ANSWERED_CONFIDENCE);
     expect(confidenceOf(evidence({ coverage: 0.55, focus: 0.45, margin: 0.05 }))).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
-  it('is low when the words are spread over a long passage rather than together', () => {
-    expect(confidenceOf(evidence({ coverage: 1, focus: 0.3, margin: 0.1 }))).toBeLessThan(ANSWERED_CONFIDENCE);
+  it('with vectors, is sure when the passage holds the words, is close and stands out from the next chunk', () => {
+    const answers = evidence({ coverage: 1, missing: 0, cosine: 0.8, cosineGap: 0.4 });
+    expect(confidenceOf(answers)).toBeGreaterThan(0.7);
+    const onTopic = evidence({ coverage: 0.6, missing: 0.3, cosine: 0.55, cosineGap: 0.1 });
+    expect(confidenceOf(onTopic)).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
-  it('with embeddings, needs both the words and a close vector to be sure', () => {
-    expect(confidenceOf(evidence({ coverage: 0.3, focus: 0.3, cosine: 0.6, margin: 0.1 }))).toBeLessThan(
-      ANSWERED_CONFIDENCE,
-    );
-    expect(confidenceOf(evidence({ coverage: 0.7, focus: 0.7, cosine: 0.75 }))).toBeGreaterThan(0.7);
+  it('falls when the rare word the question turns on is missing, or the passage holds no value of the kind asked', () => {
+    const base = evidence({ coverage: 0.7, missing: 0.1, cosine: 0.7, cosineGap: 0.25, kindHeld: 1 });
+    expect(confidenceOf({ ...base, missing: 0.4 })).toBeLessThan(confidenceOf(base));
+    expect(confidenceOf({ ...base, kindHeld: 0 })).toBeLessThan(confidenceOf(base));
+    expect(confidenceOf({ ...base, cosineGap: 0.05 })).toBeLessThan(confidenceOf(base));
   });
 
   it('relies on the vectors when the question has no word the lexical index can use', () => {
-    const codes = evidence({ coverage: 0, focus: 0, lexical: false });
-    expect(confidenceOf({ ...codes, cosine: 0.9 })).toBeGreaterThan(ANSWERED_CONFIDENCE);
-    expect(confidenceOf({ ...codes, cosine: 0.3 })).toBeLessThan(0.1);
+    const codes = evidence({ coverage: 0, focus: 0, missing: 0, lexical: false });
+    expect(confidenceOf({ ...codes, cosine: 0.9, cosineGap: 0.35 })).toBeGreaterThan(ANSWERED_CONFIDENCE);
+    expect(confidenceOf({ ...codes, cosine: 0.3, cosineGap: 0.02 })).toBeLessThan(0.35);
+  });
+
+  it('reads the kind of value a question asks for', () => {
+    expect(answerKindHeld('How much does express shipping cost?', 'Express shipping arrives the next day.')).toBe(0);
+    expect(answerKindHeld('How much does assembly cost?', 'Assembly costs 49 euros per item.')).toBe(1);
+    expect(answerKindHeld('How often is the newsletter sent?', 'Unsubscribe with the link in every email.')).toBe(1);
+    expect(answerKindHeld('How often is the newsletter sent?', 'Unsubscribe with the link at the bottom.')).toBe(0);
+    expect(answerKindHeld('What time does the shop close on Sunday?', 'Open on Sundays from 11am to 5pm.')).toBe(1);
+    expect(answerKindHeld('How long is the link valid?', 'The link expires after one hour.')).toBe(1);
+    expect(answerKindHeld('Do you ship to Norway?', 'We ship to 42 countries.')).toBeNull();
   });
 
   it('is capped when the model says the passages do not hold the answer', () => {
@@ -96,5 +115,30 @@ describe('reranking', () => {
     index.addChunk(chunk('Norway', 'We ship to Norway.'));
     const weights = index.termWeights('order to Norway');
     expect(weights.get('norwai') ?? weights.get('norway')).toBeGreaterThan(weights.get('order')!);
+  });
+});
+
+describe('synonyms', () => {
+  it('come from WordNet’s common senses, inflections included', () => {
+    expect(synonymsOf('buying')).toContain('purchase');
+    expect(synonymsOf('call')).toContain('phone');
+    expect(synonymsOf('guarantee')).toContain('warranty');
+    expect(synonymsOf('xqzzy')).toEqual([]);
+    expect(synonymsOf('of')).toEqual([]);
+  });
+
+  it('let a reworded question find its passage, ranked below exact words, and count for part of a word', () => {
+    const index = new BotIndex(1);
+    const purchase = chunk('Orders', 'Every purchase is confirmed by email.');
+    const other = chunk('Delivery', 'Parcels are delivered by the carrier.');
+    for (const c of [purchase, other]) index.addChunk(c);
+    const hits = index.searchLexical('When is my buy confirmed?', 5);
+    expect(hits[0]?.id).toBe(purchase.id);
+    const synonyms = index.synonyms('Can I buy a voucher?');
+    expect([...(synonyms.get('bui') ?? synonyms.get('buy') ?? [])]).toContain('purchas');
+    const weights = index.termWeights('buy');
+    const measured = measure(purchase, weights, index.synonyms('buy'));
+    expect(measured.coverage).toBeGreaterThan(0.5);
+    expect(measured.coverage).toBeLessThan(1);
   });
 });

@@ -19,6 +19,19 @@ export interface AnswerEvidence {
   margin: number;
   /** The question has content words the lexical index can use (not only codes or single letters). */
   lexical: boolean;
+  /** Weighted share of the question's content words in the best passage's title and heading (0..1). */
+  titled: number;
+  /** Weight share of the heaviest question word the best passage lacks (0..1; 0 when it holds all). */
+  missing: number;
+  /** Weight share of the question's words the bot's knowledge never uses (0..1). */
+  unknown: number;
+  /** How far the best cosine leads the second best among all chunks; null without vectors. */
+  cosineGap: number | null;
+  /** Rank (1-based) of the best passage in the lexical list, and in the vector list (null when absent or no vectors). */
+  lexicalRank: number | null;
+  vectorRank: number | null;
+  /** The question asks for a kind of value (amount, time, count...) and the passage holds one (1), none (0), or no kind (null). */
+  kindHeld: number | null;
 }
 
 /** Cosine below which a passage is not close at all, and the span above it that counts as very close (MiniLM-like models). */
@@ -29,27 +42,70 @@ function closeness(cosine: number): number {
   return Math.min(1, Math.max(0, (cosine - COSINE_FLOOR) / COSINE_SPAN));
 }
 
-/**
- * A probability-like 0..1 that the best passage answers the question, not merely shares its
- * topic. A passage that answers holds the question's rare words, close together, and stands out
- * from the next passage; one that is only on topic misses the rare word the question turns on
- * (a name, a number, a qualifier), or has the words spread over a long text. With embeddings the
- * vector closeness carries most of the weight, since it forgives rewording; when the question has
- * no word the lexical index can use, it is all there is. The weights were set on the tune half of
- * `bench/answer-quality.bench.ts` (lexical only, and with MiniLM embeddings); whether both rankers
- * agreed did not separate the two kinds of question there, so it is not used.
- */
-export function confidenceOf(evidence: AnswerEvidence): number {
-  const words = 0.65 * evidence.focus + 0.35 * evidence.coverage;
-  const margin = evidence.margin - 0.15;
-  if (evidence.cosine === null) return logistic(10 * (words - 0.58) + 2 * margin);
-  const vectors = closeness(evidence.cosine);
-  const support = evidence.lexical ? 0.4 * words + 0.6 * vectors : vectors;
-  return logistic(6 * (support - 0.6) + 2 * margin);
+/** The numbers the confidence model can read from the evidence, by name. */
+export const FEATURES = {
+  coverage: (e: AnswerEvidence) => e.coverage,
+  focus: (e: AnswerEvidence) => e.focus,
+  titled: (e: AnswerEvidence) => e.titled,
+  missing: (e: AnswerEvidence) => e.missing,
+  unknown: (e: AnswerEvidence) => e.unknown,
+  margin: (e: AnswerEvidence) => e.margin,
+  closeness: (e: AnswerEvidence) => (e.cosine === null ? 0 : closeness(e.cosine)),
+  cosineGap: (e: AnswerEvidence) => e.cosineGap ?? 0,
+  kindMissing: (e: AnswerEvidence) => (e.kindHeld === 0 ? 1 : 0),
+  ranksAgree: (e: AnswerEvidence) => (e.lexicalRank === 1 && e.vectorRank === 1 ? 1 : 0),
+} satisfies Record<string, (e: AnswerEvidence) => number>;
+
+export type FeatureName = keyof typeof FEATURES;
+
+export interface ConfidenceModel {
+  features: FeatureName[];
+  /** Intercept first, then one coefficient per feature. */
+  coefficients: number[];
 }
 
-function logistic(z: number): number {
+/**
+ * Logistic models fitted on the tune half of `bench/answer-quality.bench.ts` by
+ * `bench/answer-quality-fit.ts` (L2-penalised; features and penalty chosen by leave-one-out on
+ * the tune half alone, the held-out half only scored). With vectors: the passage holds the
+ * question's words (coverage) and not without its heaviest one (missing), is close to it
+ * (closeness) and stands out from the next closest chunk (cosineGap), and holds a value of the
+ * kind asked for (kindMissing). Words only: coverage and the reranker's margin.
+ */
+export const CONFIDENCE_MODELS: { vectors: ConfidenceModel; words: ConfidenceModel } = {
+  vectors: {
+    features: ['coverage', 'missing', 'closeness', 'cosineGap', 'kindMissing'],
+    coefficients: [-0.85, 0.528, -0.891, 0.61, 3.174, -0.835],
+  },
+  words: {
+    features: ['coverage', 'margin'],
+    coefficients: [-1.227, 1.877, 0.329],
+  },
+};
+
+/** The evidence as a model's inputs, in the order of its coefficients. */
+export function featureValues(evidence: AnswerEvidence, features: readonly FeatureName[]): number[] {
+  return features.map((name) => FEATURES[name](evidence));
+}
+
+/** A logistic model's probability for the evidence. */
+export function scoreWith(model: ConfidenceModel, evidence: AnswerEvidence): number {
+  const values = featureValues(evidence, model.features);
+  const z = values.reduce((sum, value, i) => sum + value * model.coefficients[i + 1]!, model.coefficients[0]!);
   return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * A probability-like 0..1 that the best passage answers the question, not merely shares its
+ * topic: 0.5 (`ANSWERED_CONFIDENCE`) is where the product starts treating the question as
+ * answered. A passage that answers holds the question's rare words (or their synonyms) and a
+ * value of the kind asked for, and, with embeddings, is close to the question and closer than
+ * any other chunk; one that is only on topic misses the word the question turns on (a name, a
+ * number, a qualifier) or the kind of value asked for. See `CONFIDENCE_MODELS` for the weights
+ * and bench/README.md for how well it separates the two on the help-centre bench.
+ */
+export function confidenceOf(evidence: AnswerEvidence): number {
+  return scoreWith(evidence.cosine === null ? CONFIDENCE_MODELS.words : CONFIDENCE_MODELS.vectors, evidence);
 }
 
 /** Phrases with which a model says the passages do not hold the answer (the prompt asks it to say so). */

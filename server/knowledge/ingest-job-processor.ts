@@ -4,7 +4,7 @@ import type { CrawlSettings, SourceStage } from '../../shared/schemas/sources.js
 import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
-import type { EventPublisher } from '../events/domain-events.js';
+import type { DomainEventInput, EventPublisher } from '../events/domain-events.js';
 import { chunkDocument, type ChunkDraft, type ChunkOptions } from './chunker.js';
 import { characterCount, type Block } from './extract/blocks.js';
 import { detectKind, extractDocument } from './extract/extract.js';
@@ -91,7 +91,7 @@ export class IngestJobProcessor implements JobProcessor {
     // `failed` is written last, once the old chunks no longer answer.
     const failed = await models.Source.updateOne(current, { $set: { status: 'failed', failureReason: reason } });
     if (failed.matchedCount === 0) return;
-    this.deps.events.notify('source.failed', {
+    await this.announce('source.failed', {
       organizationId: job.organizationId,
       chatbotId: job.chatbotId,
       sourceId: job.sourceId.toString(),
@@ -157,7 +157,7 @@ export class IngestJobProcessor implements JobProcessor {
       },
     });
     if (ready.matchedCount === 0) return;
-    this.deps.events.notify('source.ready', {
+    await this.announce('source.ready', {
       organizationId: source.organizationId.toString(),
       chatbotId: source.chatbotId.toString(),
       sourceId: source._id.toString(),
@@ -165,6 +165,18 @@ export class IngestJobProcessor implements JobProcessor {
       title,
       chunkCount: docs.length,
     });
+  }
+
+  /** Stored for webhooks before the job is marked done; a failure to store is logged, the source's state stands. */
+  private async announce<K extends 'source.ready' | 'source.failed'>(
+    type: K,
+    event: DomainEventInput<K>,
+  ): Promise<void> {
+    await this.deps.events
+      .notifyDurably(type, event)
+      .catch((error: unknown) =>
+        this.deps.logger.error({ err: error, sourceId: event.sourceId }, `could not record ${type}`),
+      );
   }
 
   private async read(source: SourceRecord, signal: AbortSignal): Promise<Reading> {

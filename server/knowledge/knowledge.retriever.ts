@@ -6,7 +6,8 @@ import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
 import { processTerm, type BotIndex, type IndexedChunk, type VectorHit } from './index/bot-index.js';
 import type { IndexCache } from './index/index-cache.js';
-import { confidenceOf } from './confidence.js';
+import { answerKindHeld } from './answer-type.js';
+import { confidenceOf, type AnswerEvidence } from './confidence.js';
 import { rerank, type RerankedCandidate } from './rerank.js';
 
 /** Reciprocal rank fusion constant: 60 is the value of the original paper and of most engines. */
@@ -74,6 +75,37 @@ function fuse(lists: string[][]): Array<{ id: string; score: number }> {
   return [...scores.entries()].map(([id, score]) => ({ id, score: score / best })).sort((a, b) => b.score - a.score);
 }
 
+/** What the rankers and the reranker saw about the first passage, the evidence its confidence is computed from. */
+function evidenceOf(
+  query: string,
+  ranked: RerankedCandidate[],
+  weights: Map<string, number>,
+  index: BotIndex,
+  lexicalIds: string[],
+  vector: VectorHit[] | null,
+): AnswerEvidence {
+  const [best, second] = ranked as [RerankedCandidate, RerankedCandidate | undefined];
+  const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+  let unknown = 0;
+  for (const [term, weight] of weights) if (!index.knows(term)) unknown += weight;
+  const lexicalRank = lexicalIds.indexOf(best.id);
+  const vectorRank = vector ? vector.findIndex((hit) => hit.id === best.id) : -1;
+  return {
+    coverage: best.coverage,
+    focus: best.focus,
+    titled: best.titled,
+    missing: best.missing,
+    unknown: total > 0 ? unknown / total : 0,
+    cosine: vector ? (vector[vectorRank]?.score ?? 0) : null,
+    cosineGap: vector ? (vector[0]?.score ?? 0) - (vector[1]?.score ?? 0) : null,
+    margin: second && best.score > 0 ? Math.max(0, (best.score - second.score) / best.score) : 1,
+    lexical: weights.size > 0,
+    lexicalRank: lexicalRank >= 0 ? lexicalRank + 1 : null,
+    vectorRank: vectorRank >= 0 ? vectorRank + 1 : null,
+    kindHeld: answerKindHeld(query, `${best.chunk.title}. ${best.chunk.heading}. ${best.chunk.text}`),
+  };
+}
+
 /**
  * The knowledge base's answer to the chat engine: lexical (BM25) and vector
  * retrieval over the bot's ready sources, fused by reciprocal rank.
@@ -85,7 +117,7 @@ export class KnowledgeRetriever implements Retriever {
     target: RetrievalTarget,
     query: string,
     options: { limit?: number; signal?: AbortSignal; embeddings?: EmbeddingModel | null } = {},
-  ): Promise<Retrieval> {
+  ): Promise<Retrieval & { evidence?: AnswerEvidence }> {
     const limit = Math.min(Math.max(options.limit ?? 5, 1), 50);
     if (!Types.ObjectId.isValid(target.chatbotId) || !query.trim()) return { passages: [], confidence: 0 };
     // The bot's embedding model is looked up while the index is checked, to save a round trip.
@@ -95,7 +127,8 @@ export class KnowledgeRetriever implements Retriever {
     embeddings.catch(() => undefined);
     const index = await this.deps.cache.get(target.organizationId, target.chatbotId);
     if (index.size === 0) return { passages: [], confidence: 0 };
-    const lexical = index.searchLexical(query, CANDIDATES);
+    const synonyms = index.synonyms(query);
+    const lexical = index.searchLexical(query, CANDIDATES, synonyms);
     const vector = index.hasVectors() ? await this.vectorHits(index, await embeddings, query, options.signal) : null;
     const bestLexical = lexical[0]?.score ?? 0;
     const lexicalIds = lexical.filter((hit) => hit.score >= bestLexical * LEXICAL_FLOOR).map((hit) => hit.id);
@@ -109,6 +142,7 @@ export class KnowledgeRetriever implements Retriever {
         return chunk ? [{ id, chunk, fused: score }] : [];
       }),
       weights,
+      synonyms,
     );
     const passages: RetrievedPassage[] = ranked.slice(0, limit).map(({ chunk, score }) => ({
       chunkId: chunk.id,
@@ -119,20 +153,9 @@ export class KnowledgeRetriever implements Retriever {
       excerpt: excerptFor(chunk.text, query),
       score,
     }));
-    const confidence = ranked[0] ? this.confidence(ranked, weights.size > 0, vector) : 0;
-    return { passages, confidence: Number(confidence.toFixed(4)) };
-  }
-
-  /** The confidence that the first passage answers, from what the rankers and the reranker saw. */
-  private confidence(ranked: RerankedCandidate[], lexical: boolean, vector: VectorHit[] | null): number {
-    const [best, second] = ranked as [RerankedCandidate, RerankedCandidate | undefined];
-    return confidenceOf({
-      coverage: best.coverage,
-      focus: best.focus,
-      cosine: vector ? (vector.find((hit) => hit.id === best.id)?.score ?? 0) : null,
-      margin: second && best.score > 0 ? Math.max(0, (best.score - second.score) / best.score) : 1,
-      lexical,
-    });
+    if (!ranked[0]) return { passages, confidence: 0 };
+    const evidence = evidenceOf(query, ranked, weights, index, lexicalIds, vector);
+    return { passages, confidence: Number(confidenceOf(evidence).toFixed(4)), evidence };
   }
 
   private async embeddingsOf(target: RetrievalTarget): Promise<EmbeddingModel | null> {

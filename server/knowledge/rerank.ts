@@ -10,6 +10,10 @@ export interface RerankedCandidate {
   coverage: number;
   /** The same share within the chunk's best window of two sentences (title and heading count in every window). */
   focus: number;
+  /** Weighted share of the question's content words in the chunk's title and heading alone. */
+  titled: number;
+  /** Weight share of the heaviest question word the chunk lacks (0 when it holds them all). */
+  missing: number;
   /** What the candidates are ordered by. */
   score: number;
 }
@@ -19,25 +23,56 @@ const FUSED_WEIGHT = 0.5;
 const FOCUS_WEIGHT = 0.3;
 const COVERAGE_WEIGHT = 0.2;
 
-function share(weights: Map<string, number>, total: number, terms: Set<string>, also: Set<string>): number {
-  let held = 0;
-  for (const [term, weight] of weights) if (terms.has(term) || also.has(term)) held += weight;
-  return total > 0 ? held / total : 0;
+/** What a question word counts for when the passage holds only a synonym of it. */
+const SYNONYM_CREDIT = 0.7;
+
+type Synonyms = Map<string, Set<string>>;
+
+/** How much of a question word a set of terms holds: all of it, a synonym's credit, or nothing. */
+function held(term: string, terms: Set<string>, also: Set<string>, synonyms: Synonyms): number {
+  if (terms.has(term) || also.has(term)) return 1;
+  for (const synonym of synonyms.get(term) ?? []) if (terms.has(synonym) || also.has(synonym)) return SYNONYM_CREDIT;
+  return 0;
 }
 
-/** How much of the question a chunk holds, overall and in its best two-sentence window. */
-export function measure(chunk: IndexedChunk, weights: Map<string, number>): { coverage: number; focus: number } {
+function share(
+  weights: Map<string, number>,
+  total: number,
+  terms: Set<string>,
+  also: Set<string>,
+  synonyms: Synonyms,
+): number {
+  let sum = 0;
+  for (const [term, weight] of weights) sum += weight * held(term, terms, also, synonyms);
+  return total > 0 ? sum / total : 0;
+}
+
+/** How much of the question a chunk holds: overall, in its best two-sentence window, in its title, and what it lacks most. */
+export function measure(
+  chunk: IndexedChunk,
+  weights: Map<string, number>,
+  synonyms: Synonyms = new Map(),
+): { coverage: number; focus: number; titled: number; missing: number } {
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-  if (total === 0) return { coverage: 0, focus: 0 };
+  if (total === 0) return { coverage: 0, focus: 0, titled: 0, missing: 0 };
   const header = termsOf(`${chunk.title} ${chunk.heading}`);
   const sentences = chunk.text.split(/(?<=[.!?])\s+|\n+/).map(termsOf);
   const all = new Set(sentences.flatMap((terms) => [...terms]));
   let focus = 0;
   for (let i = 0; i < sentences.length; i += 1) {
     const window = new Set([...sentences[i]!, ...(sentences[i + 1] ?? [])]);
-    focus = Math.max(focus, share(weights, total, window, header));
+    focus = Math.max(focus, share(weights, total, window, header, synonyms));
   }
-  return { coverage: share(weights, total, all, header), focus };
+  let missing = 0;
+  for (const [term, weight] of weights) {
+    missing = Math.max(missing, weight * (1 - held(term, all, header, synonyms)));
+  }
+  return {
+    coverage: share(weights, total, all, header, synonyms),
+    focus,
+    titled: share(weights, total, header, new Set(), synonyms),
+    missing: missing / total,
+  };
 }
 
 /**
@@ -48,12 +83,14 @@ export function measure(chunk: IndexedChunk, weights: Map<string, number>): { co
 export function rerank(
   candidates: Array<{ id: string; chunk: IndexedChunk; fused: number }>,
   weights: Map<string, number>,
+  synonyms: Synonyms = new Map(),
 ): RerankedCandidate[] {
   return candidates
     .map((candidate, order) => {
-      const { coverage, focus } = measure(candidate.chunk, weights);
-      const score = FUSED_WEIGHT * candidate.fused + FOCUS_WEIGHT * focus + COVERAGE_WEIGHT * coverage;
-      return { ...candidate, coverage, focus, score, order };
+      const measured = measure(candidate.chunk, weights, synonyms);
+      const score =
+        FUSED_WEIGHT * candidate.fused + FOCUS_WEIGHT * measured.focus + COVERAGE_WEIGHT * measured.coverage;
+      return { ...candidate, ...measured, score, order };
     })
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .map(({ order: _order, ...candidate }) => candidate);

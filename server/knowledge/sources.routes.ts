@@ -20,6 +20,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import type { KnowledgeService } from './knowledge.service.js';
 import { uploadedFile, uploadMiddleware } from './upload.js';
+import { deleteByIdRoute, getByIdRoute } from '../http/resource-routes.js';
 
 const botParams = z.object({ id: idOrSlugSchema });
 const sourceParams = z.object({ id: objectIdSchema });
@@ -92,20 +93,17 @@ export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService
       sendData(res, await knowledge.search(principal.organizationId, params.id, body.query, body.limit));
     },
   );
-  api.route(
+  getByIdRoute(
+    api,
     {
-      method: 'get',
       path: '/sources/:id',
       tag,
       summary: 'Get a source with its status and counts',
       scope: 'knowledge:read',
+      item: sourceSchema,
       params: sourceParams,
-      response: envelopeOf(sourceSchema),
-      errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      sendData(res, await sources.get(principal.organizationId, params.id));
-    },
+    (organizationId, id) => sources.get(organizationId, id),
   );
   api.route(
     {
@@ -158,21 +156,16 @@ export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService
       sendData(res, source, requeued ? 202 : 200);
     },
   );
-  api.route(
+  deleteByIdRoute(
+    api,
     {
-      method: 'delete',
       path: '/sources/:id',
       tag,
       summary: 'Delete a source; its passages stop appearing in answers at once',
       scope: 'knowledge:write',
       params: sourceParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      await sources.remove(principal.organizationId, params.id);
-      sendData(res, { id: params.id, deleted: true });
-    },
+    (organizationId, id) => sources.remove(organizationId, id),
   );
   api.route(
     {

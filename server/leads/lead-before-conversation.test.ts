@@ -43,6 +43,8 @@ describe('a lead given before the first message', () => {
     expect(ack.error).toBeUndefined();
     await done;
 
+    // Linked by the leads capability when the conversation is announced, beside the turn.
+    await t.app.services.events.settled();
     const lead = (await org.api.get<LeadDetail>(`/api/v1/leads/${submitted.body.data.leadId}`)).body.data;
     expect(JSON.stringify(lead)).toContain(ack.data!.conversationId);
     const conversation = await org.api.get<{ leadId: string | null }>(

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { envelopeOf, objectIdSchema, pageOf } from '../../shared/schemas/common.js';
+import { pageOf } from '../../shared/schemas/common.js';
 import {
   leadDetailSchema,
   leadFiltersQuerySchema,
@@ -9,10 +9,9 @@ import {
 } from '../../shared/schemas/leads.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { sendData, sendPage } from '../http/respond.js';
+import { sendPage } from '../http/respond.js';
 import type { LeadFilters, LeadsService } from './leads.service.js';
-
-const idParams = z.object({ id: objectIdSchema });
+import { deleteByIdRoute, getByIdRoute } from '../http/resource-routes.js';
 
 type FilterQuery = z.output<typeof leadFiltersQuerySchema>;
 
@@ -64,35 +63,25 @@ export function mountLeadRoutes(api: ApiRouter, leads: LeadsService, chatbots: C
       await pipeline(csv, res);
     },
   );
-  api.route(
+  getByIdRoute(
+    api,
     {
-      method: 'get',
       path: '/leads/:id',
       tag,
       summary: 'Get a lead with the transcripts of its conversations',
       scope: 'leads:read',
-      params: idParams,
-      response: envelopeOf(leadDetailSchema),
-      errors: ['NotFoundError'],
+      item: leadDetailSchema,
     },
-    async ({ params, principal, res }) => {
-      sendData(res, await leads.detail(principal.organizationId, params.id));
-    },
+    (organizationId, id) => leads.detail(organizationId, id),
   );
-  api.route(
+  deleteByIdRoute(
+    api,
     {
-      method: 'delete',
       path: '/leads/:id',
       tag,
       summary: "Delete a lead: the person's details go, and their conversations keep no name or email",
       scope: 'leads:write',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      await leads.remove(principal.organizationId, params.id);
-      sendData(res, { id: params.id, deleted: true });
-    },
+    (organizationId, id) => leads.remove(organizationId, id),
   );
 }

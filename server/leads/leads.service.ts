@@ -7,7 +7,7 @@ import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { LeadModel } from './lead.model.js';
 import type { ChatbotModel } from '../chatbots/chatbot.model.js';
 import { AppError } from '../errors/app-error.js';
-import type { EventPublisher } from '../events/domain-events.js';
+import type { DomainEvents, EventPublisher } from '../events/domain-events.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
@@ -163,7 +163,7 @@ export class LeadsService {
       const fields: Record<string, string> = {};
       for (const key of ['email', 'name', 'phone', 'company'] as const) if (values[key]) fields[key] = values[key];
       Object.assign(fields, values.custom);
-      this.events.notify('lead.created', {
+      await this.events.notifyDurably('lead.created', {
         organizationId: bot.organizationId.toString(),
         chatbotId: bot._id.toString(),
         leadId: lead._id.toString(),
@@ -284,17 +284,18 @@ export class LeadsService {
   }
 
   /**
-   * Links a widget visitor's lead to a conversation that started after the form was sent
-   * (the `before_first_message` trigger asks before any conversation exists).
+   * Subscriber of `conversation.created`: links a widget visitor's lead to a conversation that started after
+   * the form was sent (the `before_first_message` trigger asks before any conversation exists).
    */
-  async attachVisitorConversation(conversation: ConversationRecord): Promise<void> {
-    if (!conversation.visitorId || conversation.leadId) return;
+  async attachVisitorConversation(event: DomainEvents['conversation.created']): Promise<void> {
+    if (!event.visitorId) return;
+    const conversationId = new Types.ObjectId(event.conversationId);
     const lead = await this.models.Lead.findOneAndUpdate(
-      { chatbotId: conversation.chatbotId, visitorId: conversation.visitorId },
-      { $addToSet: { conversationIds: conversation._id } },
+      { chatbotId: new Types.ObjectId(event.chatbotId), visitorId: event.visitorId },
+      { $addToSet: { conversationIds: conversationId } },
       { returnDocument: 'after', sort: { updatedAt: -1 } },
     );
-    if (lead) await this.linkConversation(conversation, lead._id, lead.email ?? null, lead.name ?? null);
+    if (lead) await this.conversations.linkLead(conversationId, lead._id, lead.email ?? null, lead.name ?? null);
   }
 
   private async linkConversation(

@@ -82,6 +82,24 @@ describe('leads API', () => {
     expect((await list('?to=2024-13-01')).status).toBe(422);
   });
 
+  it('when from or to names a day the month does not have, answers 422 naming the field', async () => {
+    const refused = async (query: string) => {
+      const res = await list(query);
+      expect(res.status).toBe(422);
+      expect(res.body.error?.name).toBe('ValidationError');
+      return (res.body.error?.details as { fields: Array<{ path: string; message: string }> }).fields;
+    };
+    expect(await refused('?from=2026-02-30')).toEqual([
+      { path: 'from', message: 'is not a real calendar date: 2026-02 has 28 days' },
+    ]);
+    expect(await refused('?to=2025-04-31T10:00:00Z')).toEqual([
+      { path: 'to', message: 'is not a real calendar date: 2025-04 has 30 days' },
+    ]);
+    expect((await refused('?from=2026-02-29')).map((field) => field.path)).toEqual(['from']);
+    // The last day of each month, leap days included, stays a date.
+    expect((await list('?from=2024-02-29&to=2026-04-30T23:59:59Z')).status).toBe(200);
+  });
+
   it('shows one lead with the transcripts of its conversations', async () => {
     const bot = await createLeadBot(org);
     const visitor = visitorOf(t, bot);

@@ -1,4 +1,6 @@
 import type { Types } from 'mongoose';
+import { ReadCache } from '../cache/read-cache.js';
+import type { OrganizationSettings } from './organization-settings.js';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../shared/schemas/api-keys.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { OrganizationModel } from './organization.model.js';
@@ -10,8 +12,19 @@ export interface CreatedOrganization {
   adminKey: string;
 }
 
+/**
+ * How long an organization's plan and limits stay cached: the operator changes them from the CLI (another
+ * process), and a running server applies a change within 5 seconds, as the API key cache already does.
+ */
+const SETTINGS_CACHE_MS = 5_000;
+
+type OrganizationSettingsRecord = OrganizationSettings & { _id: Types.ObjectId };
+
 /** Organizations own every resource; each starts with one admin key, shown once. */
 export class OrganizationsService {
+  /** Read on every chat turn (the quota) and every key resolution. */
+  private readonly settings = new ReadCache<OrganizationSettingsRecord>(SETTINGS_CACHE_MS);
+
   constructor(
     private readonly models: { Organization: OrganizationModel },
     private readonly apiKeys: ApiKeysService,
@@ -24,13 +37,17 @@ export class OrganizationsService {
   }
 
   /** The organization's plan and operator overrides (quotas, rate limits), or null when it does not exist. */
-  settingsOf(organizationId: string | Types.ObjectId) {
-    return this.models.Organization.findById(organizationId, {
-      plan: 1,
-      monthlyMessageQuota: 1,
-      rateLimitPerMinute: 1,
-      rateLimitBurstPerSecond: 1,
-    }).lean();
+  settingsOf(organizationId: string | Types.ObjectId): Promise<OrganizationSettingsRecord | null> {
+    return this.settings.get(organizationId.toString(), () =>
+      this.models.Organization.findById(organizationId, {
+        plan: 1,
+        monthlyMessageQuota: 1,
+        rateLimitPerMinute: 1,
+        rateLimitBurstPerSecond: 1,
+      })
+        .lean<OrganizationSettingsRecord>()
+        .exec(),
+    );
   }
 
   /** The oldest organization (the one a fresh install created), or null on an empty database. */

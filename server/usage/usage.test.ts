@@ -145,7 +145,12 @@ describe('usage and the monthly message quota', () => {
     const res = await org.api.get<UsageReport>('/api/v1/usage');
     expect(res.body.data.messages).toMatchObject({ used: 11, limit: 1000 });
 
+    // The operator's change (the CLI writes the organization) applies within the documented 5 seconds.
     await t.app.models.Organization.updateOne({ _id: org.id }, { $set: { monthlyMessageQuota: 0 } });
+    await vi.waitFor(async () => expect(await usage().monthlyLimit(org.id)).toMatchObject({ limit: 0 }), {
+      timeout: 7_000,
+      interval: 200,
+    });
     expect(await usage().reserveMessage(org.id)).toMatchObject({ used: 12, limit: 0, warning: null });
     expect((await org.api.get<UsageReport>('/api/v1/usage')).body.data.messages.limit).toBeNull();
   });

@@ -1,6 +1,8 @@
 import { Types } from 'mongoose';
 import type { WebhookEventType } from '../../shared/schemas/webhooks.js';
 import type { Logger } from '../logger.js';
+import type { InvalidationBus } from '../cache/invalidation-bus.js';
+import { ReadCache } from '../cache/read-cache.js';
 import {
   LeaseQueue,
   queuedJobState,
@@ -23,9 +25,28 @@ export interface WebhookEventData {
   [field: string]: unknown;
 }
 
+/** What a fan-out reads of an outbox row. */
+interface FanOutSource {
+  _id: Types.ObjectId;
+  organizationId: Types.ObjectId;
+  type: string;
+  webhookIds: Types.ObjectId[];
+  body: string;
+}
+
 /** The `webhook-id` of every delivery of an event: stable across attempts, endpoints and redeliveries. */
 export function messageIdOf(eventId: Types.ObjectId | string): string {
   return `msg_${eventId.toString()}`;
+}
+
+/** How long an organization's endpoint list stays cached when no invalidation arrives. */
+const WEBHOOK_ENDPOINTS_CACHE_MS = 5_000;
+
+/** What matching an event to endpoints reads of each enabled endpoint. */
+interface EndpointFilter {
+  _id: Types.ObjectId;
+  events: string[];
+  chatbotId?: Types.ObjectId | null;
 }
 
 /**
@@ -36,6 +57,12 @@ export function messageIdOf(eventId: Types.ObjectId | string): string {
  */
 export class WebhookOutbox {
   private readonly fanOutQueue: LeaseQueue<WebhookEventRecord>;
+  private readonly fanningOut = new Set<Promise<void>>();
+  /**
+   * Each organization's enabled endpoints, read by every event (three per chat turn). Every write of an
+   * endpoint invalidates its organization on every node (`WEBHOOK_ENDPOINTS_CACHE_MS` bounds a lost one).
+   */
+  private readonly endpoints = new ReadCache<EndpointFilter[]>(WEBHOOK_ENDPOINTS_CACHE_MS);
 
   constructor(
     private readonly models: WebhookModels,
@@ -43,7 +70,12 @@ export class WebhookOutbox {
     private readonly deliveriesQueued: (ids: Types.ObjectId[]) => void,
     private readonly logger: Logger,
     pollMs: number,
+    invalidations: InvalidationBus,
   ) {
+    invalidations.subscribe('webhooks', {
+      onKey: (organizationId) => this.endpoints.invalidate(organizationId),
+      onReset: () => this.endpoints.clear(),
+    });
     this.fanOutQueue = new LeaseQueue<WebhookEventRecord>(
       models.WebhookEvent as unknown as JobCollection,
       { process: async (job: LeasedJob<WebhookEventRecord>) => void (await this.fanOut(job.record)) },
@@ -63,24 +95,30 @@ export class WebhookOutbox {
     this.fanOutQueue.start();
   }
 
-  stop(): Promise<void> {
-    return this.fanOutQueue.stop();
+  /** Waits for the fan-outs under way, then hands the worker's claims back. */
+  async stop(): Promise<void> {
+    while (this.fanningOut.size > 0) await Promise.allSettled([...this.fanningOut]);
+    await this.fanOutQueue.stop();
   }
 
   /**
-   * Records a domain event for the endpoints subscribed to it (nothing when none is), retrying a database
-   * blip a few times: the bus does not wait for this, so a failure here is logged rather than returned.
+   * Stores a domain event for the endpoints subscribed to it (nothing when none is), retrying a database blip
+   * a few times, and resolves once the outbox row is written: the durable point the publisher waits for
+   * before acknowledging (`DomainEventBus.notifyDurably`). The fan-out to deliveries then runs without the
+   * publisher; a crash before it finishes leaves the row to the fan-out worker. Rejects when the row could
+   * not be written, so the publisher does not acknowledge an event that was not stored.
    */
   async recordDomainEvent(type: WebhookEventType, event: WebhookEventData & { type?: string }): Promise<void> {
     const { type: _type, ...data } = event;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.record(type, data);
+        const stored = await this.store(type, data);
+        if (stored) this.fanOutDetached(stored);
         return;
       } catch (error) {
         if (attempt >= RECORD_ATTEMPTS) {
-          this.logger.error({ err: error, eventType: type }, 'a webhook event could not be recorded; it is lost');
-          return;
+          this.logger.error({ err: error, eventType: type }, 'a webhook event could not be recorded');
+          throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** attempt));
       }
@@ -97,6 +135,13 @@ export class WebhookOutbox {
     data: WebhookEventData,
     webhookIds?: Types.ObjectId[],
   ): Promise<{ eventId: Types.ObjectId; deliveryIds: Types.ObjectId[] } | null> {
+    const event = await this.store(type, data, webhookIds);
+    if (!event) return null;
+    return { eventId: event._id, deliveryIds: await this.completeFanOut(event) };
+  }
+
+  /** The outbox row, written once; null when no endpoint matched. */
+  private async store(type: WebhookEventType, data: WebhookEventData, webhookIds?: Types.ObjectId[]) {
     const organizationId = new Types.ObjectId(data.organizationId);
     const targets = webhookIds ?? (await this.matching(organizationId, type, data.chatbotId ?? null));
     if (targets.length === 0) return null;
@@ -117,37 +162,48 @@ export class WebhookOutbox {
       ],
       { lean: true },
     );
-    const deliveryIds = await this.fanOut(event!);
+    return event!;
+  }
+
+  /** Fans a stored event out and marks it done, unless the fan-out worker took it over meanwhile. */
+  private async completeFanOut(event: FanOutSource): Promise<Types.ObjectId[]> {
+    const deliveryIds = await this.fanOut(event);
     // Done unless the fan-out worker took it over meanwhile (then it finishes it, creating nothing twice).
     await this.models.WebhookEvent.updateOne(
-      { _id: event!._id, status: 'queued', lockToken: null },
+      { _id: event._id, status: 'queued', lockToken: null },
       { $set: { status: 'done', finishedAt: new Date() } },
     );
-    return { eventId: event!._id, deliveryIds };
+    return deliveryIds;
+  }
+
+  /** A failure here loses nothing: the row stays queued, and the fan-out worker completes it after the grace. */
+  private fanOutDetached(event: FanOutSource): void {
+    const run = this.completeFanOut(event)
+      .then(() => undefined)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, eventId: event._id.toString() }, 'webhook fan-out left to the worker'),
+      )
+      .finally(() => this.fanningOut.delete(run));
+    this.fanningOut.add(run);
   }
 
   private async matching(organizationId: Types.ObjectId, type: string, chatbotId: string | null) {
-    const endpoints = await this.models.Webhook.find(
-      {
-        organizationId,
-        enabled: true,
-        events: { $in: [type, '*'] },
-        chatbotId:
-          chatbotId && Types.ObjectId.isValid(chatbotId) ? { $in: [null, new Types.ObjectId(chatbotId)] } : null,
-      },
-      { _id: 1 },
-    ).lean();
-    return endpoints.map((endpoint) => endpoint._id);
+    const endpoints = await this.endpoints.get(organizationId.toString(), () =>
+      this.models.Webhook.find({ organizationId, enabled: true }, { _id: 1, events: 1, chatbotId: 1 })
+        .lean<EndpointFilter[]>()
+        .exec(),
+    );
+    return (endpoints ?? [])
+      .filter(
+        (endpoint) =>
+          (endpoint.events.includes(type) || endpoint.events.includes('*')) &&
+          (!endpoint.chatbotId || endpoint.chatbotId.toString() === chatbotId),
+      )
+      .map((endpoint) => endpoint._id);
   }
 
   /** Creates the event's missing deliveries; answers the ids of all of them. */
-  private async fanOut(event: {
-    _id: Types.ObjectId;
-    organizationId: Types.ObjectId;
-    type: string;
-    webhookIds: Types.ObjectId[];
-    body: string;
-  }): Promise<Types.ObjectId[]> {
+  private async fanOut(event: FanOutSource): Promise<Types.ObjectId[]> {
     const now = new Date();
     const deliveries = event.webhookIds.map((webhookId) => ({
       _id: new Types.ObjectId(),

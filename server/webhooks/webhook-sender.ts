@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Types } from 'mongoose';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import { refusalIn } from '../net/guarded-fetch.js';
@@ -49,6 +50,8 @@ export class WebhookSender {
     private readonly fetcher: typeof fetch,
     private readonly settings: WebhookDeliverySettings,
     private readonly logger: Logger,
+    /** Announces a disabled endpoint to every node's outbox, which stops matching events to it. */
+    private readonly endpointsChanged: (organizationId: Types.ObjectId) => Promise<void> = async () => undefined,
   ) {
     this.queue = new LeaseQueue<WebhookDeliveryRecord>(
       models.WebhookDelivery as unknown as JobCollection,
@@ -148,7 +151,9 @@ export class WebhookSender {
       { _id: endpoint._id, enabled: true },
       { $set: { enabled: false, disabledReason: reason } },
     );
-    if (result.modifiedCount > 0) this.logger.warn({ webhookId: endpoint._id, reason }, 'webhook endpoint disabled');
+    if (result.modifiedCount === 0) return;
+    this.logger.warn({ webhookId: endpoint._id, reason }, 'webhook endpoint disabled');
+    await this.endpointsChanged(endpoint.organizationId);
   }
 
   private networkReason(error: unknown): string {

@@ -82,6 +82,7 @@ export type WebhookDeliveryModel = ReturnType<typeof webhookDeliveryModel>;
 /** What the capability reads of a stored endpoint, lean or hydrated. */
 export interface WebhookRecord {
   _id: Types.ObjectId;
+  organizationId: Types.ObjectId;
   url: string;
   events: string[];
   description?: string | null;

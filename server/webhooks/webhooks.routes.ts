@@ -13,8 +13,8 @@ import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
 import { webhookBodySchema } from './webhook-payloads.js';
 import type { WebhooksService } from './webhooks.service.js';
+import { deleteByIdRoute, getByIdRoute, objectIdParams } from '../http/resource-routes.js';
 
-const idParams = z.object({ id: objectIdSchema });
 const deliveryParams = z.object({ id: objectIdSchema, deliveryId: objectIdSchema });
 
 const SIGNATURE_NOTE =
@@ -67,20 +67,16 @@ export function mountWebhookRoutes(api: ApiRouter, webhooks: WebhooksService): v
       sendData(res, await webhooks.create(principal.organizationId, body), 201);
     },
   );
-  api.route(
+  getByIdRoute(
+    api,
     {
-      method: 'get',
       path: '/webhooks/:id',
       tag,
       summary: 'Get a webhook endpoint (and why it was disabled, if it was)',
       scope: 'webhooks:read',
-      params: idParams,
-      response: envelopeOf(webhookSchema),
-      errors: ['NotFoundError'],
+      item: webhookSchema,
     },
-    async ({ params, principal, res }) => {
-      sendData(res, await webhooks.get(principal.organizationId, params.id));
-    },
+    (organizationId, id) => webhooks.get(organizationId, id),
   );
   api.route(
     {
@@ -89,7 +85,7 @@ export function mountWebhookRoutes(api: ApiRouter, webhooks: WebhooksService): v
       tag,
       summary: 'Update a webhook endpoint (`enabled: true` re-enables one the server disabled)',
       scope: 'webhooks:write',
-      params: idParams,
+      params: objectIdParams,
       body: updateWebhookSchema,
       response: envelopeOf(webhookSchema),
       errors: ['NotFoundError'],
@@ -98,21 +94,15 @@ export function mountWebhookRoutes(api: ApiRouter, webhooks: WebhooksService): v
       sendData(res, await webhooks.update(principal.organizationId, params.id, body));
     },
   );
-  api.route(
+  deleteByIdRoute(
+    api,
     {
-      method: 'delete',
       path: '/webhooks/:id',
       tag,
       summary: 'Delete a webhook endpoint and its delivery history',
       scope: 'webhooks:write',
-      params: idParams,
-      response: envelopeOf(z.object({ id: z.string(), deleted: z.literal(true) })),
-      errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      await webhooks.remove(principal.organizationId, params.id);
-      sendData(res, { id: params.id, deleted: true });
-    },
+    (organizationId, id) => webhooks.remove(organizationId, id),
   );
   api.route(
     {
@@ -121,7 +111,7 @@ export function mountWebhookRoutes(api: ApiRouter, webhooks: WebhooksService): v
       tag,
       summary: 'Issue a new signing secret, shown once; the previous one keeps signing beside it for 24 hours',
       scope: 'webhooks:write',
-      params: idParams,
+      params: objectIdParams,
       response: envelopeOf(webhookWithSecretSchema),
       errors: ['NotFoundError'],
     },
@@ -136,7 +126,7 @@ export function mountWebhookRoutes(api: ApiRouter, webhooks: WebhooksService): v
       tag,
       summary: 'Send a `webhook.test` event to this endpoint (queued like any event; see its deliveries)',
       scope: 'webhooks:write',
-      params: idParams,
+      params: objectIdParams,
       response: envelopeOf(z.object({ deliveryId: z.string(), messageId: z.string() })),
       status: 202,
       errors: ['NotFoundError', 'ConflictError'],
@@ -153,7 +143,7 @@ export function mountWebhookRoutes(api: ApiRouter, webhooks: WebhooksService): v
       summary:
         'List the endpoint’s deliveries, newest first: status, attempts, last status code and latency, next attempt',
       scope: 'webhooks:read',
-      params: idParams,
+      params: objectIdParams,
       query: listDeliveriesQuerySchema,
       response: pageOf(webhookDeliverySchema),
       errors: ['NotFoundError'],

@@ -61,6 +61,8 @@ export interface WebhooksDeps {
   assertChatbot: (organizationId: string, chatbotId: string) => Promise<void>;
   /** Hands a requeued delivery to the delivery worker. */
   deliveriesQueued: (ids: Types.ObjectId[]) => void;
+  /** Drops the organization's cached endpoint list on every node; called after every endpoint write. */
+  endpointsChanged: (organizationId: string) => Promise<void>;
 }
 
 /** An organization's webhook endpoints, their secrets and their deliveries. */
@@ -77,6 +79,7 @@ export class WebhooksService {
       chatbotId: input.chatbotId ? new Types.ObjectId(input.chatbotId) : null,
       secrets: [{ sealed: this.deps.secrets.seal(secret), expiresAt: null }],
     });
+    await this.deps.endpointsChanged(organizationId);
     return { ...toDto(doc), secret };
   }
 
@@ -105,6 +108,7 @@ export class WebhooksService {
     // Enabling again starts afresh: the reason it was disabled and its failure streak are gone.
     if (input.enabled === true) doc.set({ disabledReason: null, failingSince: null });
     await doc.save();
+    await this.deps.endpointsChanged(organizationId);
     return toDto(doc);
   }
 
@@ -112,6 +116,7 @@ export class WebhooksService {
   async remove(organizationId: string, id: string): Promise<void> {
     const doc = await this.find(organizationId, id);
     await this.deps.models.Webhook.deleteOne({ _id: doc._id });
+    await this.deps.endpointsChanged(organizationId);
     await this.deps.models.WebhookDelivery.deleteMany({ webhookId: doc._id, status: { $ne: 'running' } });
   }
 

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { DomainEventBus, DomainEventType } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
+import type { InvalidationBus } from '../cache/invalidation-bus.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { guardedFetch } from '../net/guarded-fetch.js';
 import { webhookDeliveryModel, webhookEventModel, webhookModel, type WebhookModels } from './webhook.model.js';
@@ -44,9 +45,13 @@ export class Webhooks {
       policy: AddressPolicy;
       logger: Logger;
       assertChatbot: (organizationId: string, chatbotId: string) => Promise<void>;
+      /** Carries "this organization's endpoints changed" to every node's outbox. */
+      invalidations: InvalidationBus;
     },
   ) {
     const { config } = deps;
+    const endpointsChanged = (organizationId: Types.ObjectId | string) =>
+      deps.invalidations.publish('webhooks', organizationId.toString());
     this.sender = new WebhookSender(
       deps.models,
       deps.secrets,
@@ -60,9 +65,10 @@ export class Webhooks {
         disableAfterMs: config.WEBHOOK_DISABLE_AFTER_MS,
       },
       deps.logger,
+      endpointsChanged,
     );
     const queued = (ids: Types.ObjectId[]) => this.sender.queue.hint(ids);
-    this.outbox = new WebhookOutbox(deps.models, queued, deps.logger, config.WEBHOOK_POLL_MS);
+    this.outbox = new WebhookOutbox(deps.models, queued, deps.logger, config.WEBHOOK_POLL_MS, deps.invalidations);
     this.service = new WebhooksService({
       models: deps.models,
       secrets: deps.secrets,
@@ -70,18 +76,22 @@ export class Webhooks {
       outbox: this.outbox,
       assertChatbot: deps.assertChatbot,
       deliveriesQueued: queued,
+      endpointsChanged,
     });
   }
 
   /**
-   * Records every webhook-eligible domain event in the outbox. The bus calls this after the publisher's own
-   * write, without waiting: if the process dies after that write and before the outbox insert (one endpoint
-   * lookup and one insert, a few milliseconds), the event is lost. Closing that window would need the
-   * publisher's write and the outbox row in one transaction, which the embedded engine does not have.
+   * Records every webhook-eligible domain event in the outbox, as a durable subscriber: a publisher that
+   * announces with `notifyDurably` acknowledges its write only once the outbox row is stored, so an event
+   * whose cause was acknowledged survives a crash (the fan-out worker finishes it after a restart). A crash
+   * between the publisher's write and the outbox row means the write was never acknowledged: the caller
+   * saw it fail. Events announced with plain `notify` are recorded the same way, without anyone waiting.
    */
   subscribeTo(bus: DomainEventBus): void {
     for (const type of DOMAIN_WEBHOOK_EVENTS) {
-      bus.subscribe(type, (event) => this.outbox.recordDomainEvent(type, event as unknown as WebhookEventData));
+      bus.subscribe(type, (event) => this.outbox.recordDomainEvent(type, event as unknown as WebhookEventData), {
+        durable: true,
+      });
     }
   }
 
@@ -104,11 +114,16 @@ export class Webhooks {
   /** A deleted bot's endpoints (those filtered to it) go with it, with their deliveries. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
     const { Webhook, WebhookDelivery } = this.deps.models;
-    const endpoints = await Webhook.find({ chatbotId: new Types.ObjectId(chatbotId) }, { _id: 1 }).lean();
+    const endpoints = await Webhook.find(
+      { chatbotId: new Types.ObjectId(chatbotId) },
+      { _id: 1, organizationId: 1 },
+    ).lean();
     if (endpoints.length === 0) return;
     const ids = endpoints.map((endpoint) => endpoint._id);
     await WebhookDelivery.deleteMany({ webhookId: { $in: ids } });
     await Webhook.deleteMany({ _id: { $in: ids } });
+    const organizations = new Set(endpoints.map((endpoint) => endpoint.organizationId.toString()));
+    await Promise.all([...organizations].map((id) => this.deps.invalidations.publish('webhooks', id)));
   }
 
   /** Deletes fanned-out outbox rows and finished deliveries past their retention. */

@@ -24,7 +24,6 @@ import type { WidgetSettingsHistoryRecord } from './widget-settings-history.mode
 const HISTORY_LIMIT = 50;
 /** Concurrent writers each retry on the newer version this many times before answering 409. */
 const MAX_ATTEMPTS = 5;
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 export interface ChangeActor {
   apiKeyId: string | null;
@@ -117,10 +116,9 @@ export class WidgetSettingsService {
    * so no organization can take over another's embed).
    */
   async resolvePublicBot(idOrSlug: string): Promise<ChatbotRecord> {
-    const filter = OBJECT_ID.test(idOrSlug) ? { _id: new Types.ObjectId(idOrSlug) } : { slug: idOrSlug.toLowerCase() };
-    const found = await this.models.Chatbot.find({ ...filter, status: 'active' }).limit(2);
-    const [bot] = found;
-    if (!bot || found.length > 1) {
+    // Ids and slugs are both unique across the server, so one lookup (through the bot cache) names one bot.
+    const bot = await this.chatbots.findAny(idOrSlug);
+    if (!bot || bot.status !== 'active') {
       throw new AppError('NotFoundError', {
         message: `No active bot "${idOrSlug}": check the bot id or slug in the embed tag, and that the bot is active`,
       });
@@ -163,7 +161,8 @@ export class WidgetSettingsService {
     actor: ChangeActor,
   ): Promise<WidgetSettingsState> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const bot = await this.chatbots.find(organizationId, idOrSlug);
+      // Read fresh, not through the cache: the compare-and-set below needs the current version.
+      const bot = await this.chatbots.findForChange(organizationId, idOrSlug);
       const current = settingsOfBot(bot);
       // The merged result is checked again: rules across fields (lead fields) see the whole.
       const candidate = parse(widgetSettingsSchema, next(current), 'body');
@@ -178,6 +177,7 @@ export class WidgetSettingsService {
         { returnDocument: 'after' },
       );
       if (!updated) continue;
+      await this.chatbots.invalidate(updated._id);
       const entry = await this.record(updated, operation, changed, candidate, actor);
       this.announce(updated, candidate);
       return this.stateOf(updated, entry.createdAt);

@@ -35,13 +35,32 @@ export const ISO_8601 =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?$/;
 
 /**
+ * Why the calendar date an ISO 8601 string starts with does not exist (`2026-02-30`), or null when it does.
+ * `ISO_8601` allows any day up to 31, and `new Date()` rolls a day past the month's end into the next month.
+ */
+export function missingCalendarDay(value: string): string | null {
+  // Strings that are not ISO 8601 at all are refused (and named so) by the pattern.
+  if (!ISO_8601.test(value)) return null;
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day <= daysInMonth) return null;
+  return `is not a real calendar date: ${value.slice(0, 7)} has ${daysInMonth} days`;
+}
+
+/**
  * An ISO 8601 date or date-time in a query (`from`, `to`). Only that form: `new Date()` alone
- * would also take "0.5" or "1" as some date.
+ * would also take "0.5" or "1" as some date, and "2026-02-30" as March 2nd.
  */
 export const dateQuerySchema = z
   .string()
   .max(40)
   .regex(ISO_8601, { message: 'must be an ISO 8601 date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z' })
+  .superRefine((value, ctx) => {
+    const problem = missingCalendarDay(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .transform((value) => new Date(value))
   .refine((date) => !Number.isNaN(date.getTime()), { message: 'must be a real calendar date' });
 

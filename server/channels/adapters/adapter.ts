@@ -23,11 +23,13 @@ export interface InboundMessage {
   syncReply?: boolean;
 }
 
-/** An end user's rating of a delivered answer, where the platform has one (Slack reactions). */
+/** An end user's rating of a delivered answer, where the platform has one (Slack reactions, Telegram buttons). */
 export interface InboundFeedback {
   /** The platform's id of the delivered answer, as `send` returned it. */
   deliveredRef: string;
   rating: 'up' | 'down';
+  /** The platform's id of the rating itself, where it expects an answer to it (a Telegram callback query). */
+  platformRef?: string;
 }
 
 /** What a verified delivery asks for: answering messages, recording feedback, or a response of its own (a handshake). */
@@ -70,6 +72,8 @@ export interface ChannelAdapter {
   challenge?(query: Record<string, unknown>, channel: OpenChannel): string;
   /** Shows that an answer is being written (best effort). */
   typing?(channel: OpenChannel, http: PlatformHttp, replyTo: Record<string, string>): Promise<void>;
+  /** Tells the platform a rating was taken, where it waits for that (best effort). */
+  feedbackTaken?(channel: OpenChannel, http: PlatformHttp, feedback: InboundFeedback): Promise<void>;
   /** Delivers an answer; returns the platform's id of the sent message where feedback can refer to it. */
   send(
     channel: OpenChannel,

@@ -6,7 +6,21 @@ import { splitText } from './split-text.js';
 
 const TELEGRAM_MAX_CHARS = 4096;
 
-/** The part of a Telegram `Update` Wisp answers: a text message (core.telegram.org/bots/api#update). */
+/** `callback_data` of the rating buttons under an answer (at most 64 bytes, Telegram's limit). */
+const RATING_DATA: Record<string, 'up' | 'down'> = { 'wisp:up': 'up', 'wisp:down': 'down' };
+const RATING_KEYBOARD = {
+  inline_keyboard: [
+    [
+      { text: '👍', callback_data: 'wisp:up' },
+      { text: '👎', callback_data: 'wisp:down' },
+    ],
+  ],
+};
+
+/**
+ * The parts of a Telegram `Update` Wisp reads (core.telegram.org/bots/api#update): a text message, or the
+ * `callback_query` of a rating button pressed under one of its answers.
+ */
 const updateSchema = z.object({
   update_id: z.number().int(),
   message: z
@@ -17,7 +31,17 @@ const updateSchema = z.object({
       chat: z.object({ id: z.number() }),
     })
     .optional(),
+  callback_query: z
+    .object({
+      id: z.string(),
+      data: z.string().optional(),
+      message: z.object({ message_id: z.number().int(), chat: z.object({ id: z.number() }) }).optional(),
+    })
+    .optional(),
 });
+
+/** What `sendMessage` answers: the sent message. */
+const sentSchema = z.object({ result: z.object({ message_id: z.number().int() }) });
 
 const methodUrl = (http: PlatformHttp, channel: OpenChannel, method: string) =>
   `${http.baseUrl}/bot${channel.credentials.botToken}/${method}`;
@@ -33,7 +57,9 @@ export const telegramAdapter: ChannelAdapter = {
     await http.call(methodUrl(http, channel, 'getMe'), { method: 'GET' }, 'Telegram');
     await http.call(
       methodUrl(http, channel, 'setWebhook'),
-      { body: { url: inboundUrl, secret_token: channel.inboundSecret, allowed_updates: ['message'] } },
+      {
+        body: { url: inboundUrl, secret_token: channel.inboundSecret, allowed_updates: ['message', 'callback_query'] },
+      },
       'Telegram',
     );
   },
@@ -47,6 +73,12 @@ export const telegramAdapter: ChannelAdapter = {
     if (!token || !channel.inboundSecret || !safeEqual(token, channel.inboundSecret))
       throw badSignature('The X-Telegram-Bot-Api-Secret-Token header does not match this channel');
     const update = updateSchema.safeParse(request.body);
+    const pressed = update.success ? update.data.callback_query : undefined;
+    const rating = RATING_DATA[pressed?.data ?? ''];
+    if (pressed?.message && rating) {
+      const deliveredRef = `${pressed.message.chat.id}:${pressed.message.message_id}`;
+      return { kind: 'feedback', feedback: { deliveredRef, rating, platformRef: pressed.id } };
+    }
     const message = update.success ? update.data.message : undefined;
     if (!update.success || !message?.text || !message.from) return { kind: 'messages', messages: [] };
     const chatId = String(message.chat.id);
@@ -73,21 +105,37 @@ export const telegramAdapter: ChannelAdapter = {
     );
   },
 
+  /** Stops the pressed button's spinner, with a word of thanks (answerCallbackQuery). */
+  async feedbackTaken(channel, http, feedback) {
+    if (!feedback.platformRef) return;
+    await http.call(
+      methodUrl(http, channel, 'answerCallbackQuery'),
+      { body: { callback_query_id: feedback.platformRef, text: 'Thanks for your feedback' } },
+      'Telegram',
+    );
+  },
+
+  /** The last part of the answer carries the rating buttons; its chat and message id are what a press names. */
   async send(channel, http, replyTo, reply) {
     try {
-      for (const text of splitText(reply.text, TELEGRAM_MAX_CHARS)) {
-        await http.call(
+      const parts = splitText(reply.text, TELEGRAM_MAX_CHARS);
+      let sent: unknown = null;
+      for (const [index, text] of parts.entries()) {
+        sent = await http.call(
           methodUrl(http, channel, 'sendMessage'),
           {
             body: {
               chat_id: replyTo.chatId,
               text,
               reply_parameters: { message_id: Number(replyTo.messageId), allow_sending_without_reply: true },
+              ...(index === parts.length - 1 ? { reply_markup: RATING_KEYBOARD } : {}),
             },
           },
           'Telegram',
         );
       }
+      const last = sentSchema.safeParse(sent);
+      return last.success ? `${replyTo.chatId}:${last.data.result.message_id}` : undefined;
     } catch (error) {
       // 403 from sendMessage is one user blocking the bot, not a revoked token (that is 401).
       if (error instanceof PlatformError && error.options.status === 403)

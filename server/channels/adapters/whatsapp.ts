@@ -1,10 +1,26 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import { badSignature, header, hmac, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, InboundMessage } from './adapter.js';
+import type { ChannelAdapter, InboundFeedback, InboundMessage } from './adapter.js';
 import { splitText } from './split-text.js';
 
 const WHATSAPP_MAX_CHARS = 4096;
+
+/** Reply-button ids (at most 256 characters) and titles (at most 20) of the rating asked after an answer. */
+const RATING_IDS: Record<string, 'up' | 'down'> = { 'wisp:up': 'up', 'wisp:down': 'down' };
+const RATING_QUESTION = {
+  type: 'button',
+  body: { text: 'Was this answer helpful?' },
+  action: {
+    buttons: [
+      { type: 'reply', reply: { id: 'wisp:up', title: '👍 Yes' } },
+      { type: 'reply', reply: { id: 'wisp:down', title: '👎 No' } },
+    ],
+  },
+};
+
+/** What the Cloud API answers a sent message with. */
+const sentSchema = z.object({ messages: z.array(z.object({ id: z.string() })).min(1) });
 
 const deliverySchema = z.object({
   entry: z
@@ -24,6 +40,11 @@ const deliverySchema = z.object({
                       from: z.string(),
                       type: z.string(),
                       text: z.object({ body: z.string() }).optional(),
+                      interactive: z
+                        .object({ type: z.string(), button_reply: z.object({ id: z.string() }).optional() })
+                        .optional(),
+                      /** The message a reply refers to: for a button reply, the message carrying the buttons. */
+                      context: z.object({ id: z.string() }).optional(),
                     }),
                   )
                   .optional(),
@@ -70,8 +91,12 @@ export const whatsappAdapter: ChannelAdapter = {
       throw badSignature("The X-Hub-Signature-256 does not match: check the channel's app secret");
     const parsed = deliverySchema.safeParse(request.body);
     const messages: InboundMessage[] = [];
+    let feedback: InboundFeedback | null = null;
     for (const change of parsed.success ? parsed.data.entry.flatMap((entry) => entry.changes) : []) {
       for (const message of change.value.messages ?? []) {
+        const rating = RATING_IDS[message.interactive?.button_reply?.id ?? ''];
+        if (message.type === 'interactive' && rating && message.context?.id)
+          feedback ??= { deliveredRef: message.context.id, rating };
         if (message.type !== 'text' || !message.text?.body) continue;
         const contact = change.value.contacts?.find((candidate) => candidate.wa_id === message.from);
         messages.push({
@@ -84,26 +109,35 @@ export const whatsappAdapter: ChannelAdapter = {
         });
       }
     }
+    // The Cloud API notifies one message at a time: a button reply comes alone.
+    if (messages.length === 0 && feedback) return { kind: 'feedback', feedback };
     return { kind: 'messages', messages };
   },
 
+  /**
+   * Sends the answer as text, then asks for a rating with reply buttons; a button reply names that question,
+   * whose id is returned. The question is best effort: the answer is delivered, and sending it again because
+   * the question failed would repeat it.
+   */
   async send(channel, http, replyTo, reply) {
-    for (const body of splitText(reply.text, WHATSAPP_MAX_CHARS)) {
-      await http.call(
+    const sendMessage = (message: Record<string, unknown>) =>
+      http.call(
         `${http.baseUrl}/${channel.credentials.phoneNumberId}/messages`,
         {
           headers: { authorization: `Bearer ${channel.credentials.accessToken}` },
-          body: {
-            messaging_product: 'whatsapp',
-            recipient_type: 'individual',
-            to: replyTo.to,
-            type: 'text',
-            context: { message_id: replyTo.messageId },
-            text: { preview_url: false, body },
-          },
+          body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: replyTo.to, ...message },
         },
         'WhatsApp',
       );
+    for (const body of splitText(reply.text, WHATSAPP_MAX_CHARS)) {
+      await sendMessage({
+        type: 'text',
+        context: { message_id: replyTo.messageId },
+        text: { preview_url: false, body },
+      });
     }
+    const asked = await sendMessage({ type: 'interactive', interactive: RATING_QUESTION }).catch(() => null);
+    const sent = sentSchema.safeParse(asked);
+    return sent.success ? sent.data.messages[0]!.id : undefined;
   },
 };

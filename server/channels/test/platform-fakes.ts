@@ -8,6 +8,8 @@ export interface PlatformCall {
   headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
   rawBody: string;
+  /** What the fake answered, where a test needs it (Telegram: the sent message). */
+  result?: unknown;
 }
 
 /** Loopback stand-ins for the Telegram Bot API, Slack Web API, WhatsApp Cloud API and a webhook callback receiver. */
@@ -34,6 +36,55 @@ const SENDING = new Set(['sendMessage', 'chat.postMessage', 'messages', 'callbac
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Telegram's InlineKeyboardMarkup: rows of buttons, each with a text and at most 64 bytes of callback_data. */
+function isInlineKeyboard(markup: unknown): boolean {
+  const rows = (markup as { inline_keyboard?: unknown }).inline_keyboard;
+  return (
+    Array.isArray(rows) &&
+    rows.every(
+      (row) =>
+        Array.isArray(row) &&
+        row.every((button: { text?: unknown; callback_data?: unknown }) => {
+          const data = button.callback_data;
+          const dataOk = typeof data === 'string' && Buffer.byteLength(data) >= 1 && Buffer.byteLength(data) <= 64;
+          return typeof button.text === 'string' && button.text !== '' && dataOk;
+        }),
+    )
+  );
+}
+
+/** A Cloud API interactive message of reply buttons: a body of at most 1024 characters, 1 to 3 buttons. */
+function isReplyButtons(body: Record<string, unknown>): boolean {
+  const interactive = body.interactive as
+    | {
+        type?: unknown;
+        body?: { text?: unknown };
+        action?: { buttons?: Array<{ type?: unknown; reply?: { id?: unknown; title?: unknown } }> };
+      }
+    | undefined;
+  const buttons = interactive?.action?.buttons;
+  const text = interactive?.body?.text;
+  return (
+    interactive?.type === 'button' &&
+    typeof text === 'string' &&
+    text.length >= 1 &&
+    text.length <= 1024 &&
+    Array.isArray(buttons) &&
+    buttons.length >= 1 &&
+    buttons.length <= 3 &&
+    buttons.every(
+      ({ type, reply }) =>
+        type === 'reply' &&
+        typeof reply?.id === 'string' &&
+        reply.id.length >= 1 &&
+        reply.id.length <= 256 &&
+        typeof reply.title === 'string' &&
+        reply.title.length >= 1 &&
+        reply.title.length <= 20,
+    )
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -74,9 +125,12 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
       const [botPart = '', method = ''] = rest;
       if (!tokens.has(botPart.replace(/^bot/, '')))
         return json(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
-      const missing = { setWebhook: ['url'], sendMessage: ['chat_id', 'text'], sendChatAction: ['chat_id', 'action'] }[
-        method
-      ]?.filter((field) => body[field] === undefined || body[field] === '');
+      const missing = {
+        setWebhook: ['url'],
+        sendMessage: ['chat_id', 'text'],
+        sendChatAction: ['chat_id', 'action'],
+        answerCallbackQuery: ['callback_query_id'],
+      }[method]?.filter((field) => body[field] === undefined || body[field] === '');
       if (missing?.length)
         return json(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${missing[0]} is empty` });
       if (method === 'setWebhook' && !/^[A-Za-z0-9_-]{1,256}$/.test(String(body.secret_token ?? '')))
@@ -85,11 +139,22 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
           error_code: 400,
           description: 'Bad Request: secret token contains unallowed characters',
         });
+      if (body.reply_markup !== undefined && !isInlineKeyboard(body.reply_markup))
+        return json(res, 400, {
+          ok: false,
+          error_code: 400,
+          description: "Bad Request: can't parse reply keyboard markup",
+        });
       if (!record(method)) return;
-      return json(res, 200, {
-        ok: true,
-        result: method === 'getMe' ? { id: 1, is_bot: true, username: 'acme_bot' } : true,
-      });
+      // sendMessage answers the sent Message, whose id later updates (a button press) refer to.
+      const result =
+        method === 'getMe'
+          ? { id: 1, is_bot: true, username: 'acme_bot' }
+          : method === 'sendMessage'
+            ? { message_id: 500 + calls.length, chat: { id: Number(body.chat_id) }, text: body.text }
+            : true;
+      calls[calls.length - 1]!.result = result;
+      return json(res, 200, { ok: true, result });
     }
     if (platform === 'slack') {
       const method = rest[0] ?? '';
@@ -109,13 +174,13 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
       if (!tokens.has(bearer))
         return json(res, 401, { error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190 } });
       const text = body.text as { body?: string } | undefined;
-      if (
-        method === 'messages' &&
-        (body.messaging_product !== 'whatsapp' || !body.to || body.type !== 'text' || !text?.body)
-      )
+      const content = body.type === 'text' ? Boolean(text?.body) : body.type === 'interactive' && isReplyButtons(body);
+      if (method === 'messages' && (body.messaging_product !== 'whatsapp' || !body.to || !content))
         return json(res, 400, { error: { message: 'Invalid parameter', type: 'OAuthException', code: 100 } });
       if (!record(method)) return;
-      return json(res, 200, { messaging_product: 'whatsapp', messages: [{ id: 'wamid.OUT' }], id: rest[0] });
+      const result = { messaging_product: 'whatsapp', messages: [{ id: `wamid.OUT${calls.length}` }], id: rest[0] };
+      calls[calls.length - 1]!.result = result;
+      return json(res, 200, result);
     }
     if (platform === 'callback' && record('callback')) return json(res, 200, { received: true });
     if (!res.headersSent) json(res, 404, { error: 'unknown fake path' });

@@ -2,6 +2,7 @@ import MiniSearch from 'minisearch';
 import { stemmer } from 'stemmer';
 import { LexicalIndex } from './lexical-index.js';
 import { STOPWORDS } from './stopwords.js';
+import { synonymsOf } from './synonyms.js';
 import { VectorMatrix } from './vector-matrix.js';
 
 /** A searchable chunk as held in memory. */
@@ -180,6 +181,32 @@ export class BotIndex {
     return weights;
   }
 
+  /**
+   * For each content word of a question, the words the bot's knowledge uses that mean the same
+   * (WordNet synonyms of its common senses, processed as the index processes words). Words with
+   * none are left out.
+   */
+  synonyms(query: string): Map<string, Set<string>> {
+    const found = new Map<string, Set<string>>();
+    for (const token of tokenize(query)) {
+      const term = processTerm(token);
+      if (!term) continue;
+      for (const synonym of synonymsOf(token)) {
+        const processed = processTerm(synonym);
+        if (!processed || processed === term || !this.documentFrequency.has(processed)) continue;
+        const set = found.get(term) ?? new Set<string>();
+        set.add(processed);
+        found.set(term, set);
+      }
+    }
+    return found;
+  }
+
+  /** Whether any chunk of the bot's knowledge uses this processed term. */
+  knows(term: string): boolean {
+    return this.documentFrequency.has(term);
+  }
+
   /** Adds a chunk to the lexical index and counts its distinct terms, from one tokenization. */
   private index(chunk: IndexedChunk): void {
     this.termsBeingIndexed = new Set();
@@ -204,7 +231,7 @@ export class BotIndex {
   }
 
   /** BM25 matches, with prefix matching for longer words and fuzzy matching for unknown ones (typos). */
-  searchLexical(query: string, limit: number): LexicalHit[] {
+  searchLexical(query: string, limit: number, synonyms = this.synonyms(query)): LexicalHit[] {
     const terms = termsOf(query);
     if (terms.size === 0) return [];
     // Words the knowledge never uses weigh half: "how long is X valid" should not need "long" and "valid" to be sure.
@@ -220,6 +247,7 @@ export class BotIndex {
           prefix: term.length >= 5,
           // Fuzzy matching costs five times a plain search, so only words the knowledge never uses (typos) get it.
           fuzzy: term.length >= 5 && !this.vocabulary.has(term) ? 0.2 : (false as const),
+          also: [...(synonyms.get(term) ?? [])],
         },
       ];
     });

@@ -16,6 +16,8 @@ export interface LexicalQueryTerm {
   prefix: boolean;
   /** Share of the term's length allowed as edits (0.2 → 1 edit per 5 letters), or false. */
   fuzzy: number | false;
+  /** Other indexed terms that mean the same (synonyms), matched at `SYNONYM_WEIGHT` as this term. */
+  also?: readonly string[];
 }
 
 /** BM25+ parameters and match weights, the same as MiniSearch's defaults so scores keep their meaning. */
@@ -25,6 +27,8 @@ const D = 0.5;
 const PREFIX_WEIGHT = 0.375;
 const FUZZY_WEIGHT = 0.45;
 const MAX_FUZZY = 6;
+/** What a synonym's match weighs against the word itself: a reworded question should find its text, a little below exact words. */
+const SYNONYM_WEIGHT = 0.5;
 
 const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
 
@@ -259,6 +263,9 @@ export class LexicalIndex {
         prefixed.add(term);
         found.push([term, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * distance)]);
       }
+    }
+    for (const term of spec.also ?? []) {
+      if (term !== spec.term && !prefixed.has(term)) found.push([term, SYNONYM_WEIGHT]);
     }
     if (spec.fuzzy) {
       const maxDistance = Math.min(MAX_FUZZY, Math.round(spec.term.length * spec.fuzzy));
