@@ -15,15 +15,30 @@ interface Execution {
   steps: Array<{ type: string; name: string | null; status: string }>;
 }
 
+interface Run {
+  status: string;
+  source: string;
+  sends: number;
+  idempotencyKey: string | null;
+}
+
 /**
- * A loopback order service the loop's action calls. Orders named in `hangFirst` get no answer to their first
- * request, those in `hangAlways` to none: the execution is mid-run (inside its tool call) for as long as the
- * test wants. Every request is counted by order.
+ * A loopback order service the loop's action calls, honouring `Idempotency-Key` as payment and order APIs do:
+ * the first request with a key takes effect (the order is "processed") and its answer is kept; a repeat of the
+ * key gets that answer again and does nothing more. Orders named in `hangFirst` get no answer to their first
+ * request, those in `hangAlways` to none (the effect has happened, the answer is lost): the execution is mid-run,
+ * inside its tool call, for as long as the test wants. Requests are counted by order and by key, effects by order.
  */
 class OrderService {
   readonly requests = new Map<string, number>();
+  readonly requestsByKey = new Map<string, number>();
+  readonly effects = new Map<string, number>();
   readonly hangFirst = new Set<string>();
   readonly hangAlways = new Set<string>();
+  /** Called as each request arrives, before it is answered. */
+  onRequest: (order: string) => void = () => undefined;
+  private readonly keysByOrder = new Map<string, Set<string>>();
+  private readonly answers = new Map<string, string>();
   private readonly held: ServerResponse[] = [];
   private constructor(
     private readonly server: Server,
@@ -42,16 +57,38 @@ class OrderService {
     return this.requests.get(order) ?? 0;
   }
 
+  /** The distinct idempotency keys the order's requests carried. */
+  keys(order: string): string[] {
+    return [...(this.keysByOrder.get(order) ?? [])];
+  }
+
+  effectsOf(order: string): number {
+    return this.effects.get(order) ?? 0;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const order = /^\/orders\/(\w+)/.exec(req.url ?? '')?.[1] ?? '';
+    const key = req.headers['idempotency-key'];
     const seen = this.count(order) + 1;
     this.requests.set(order, seen);
+    this.onRequest(order);
+    if (typeof key === 'string') {
+      this.requestsByKey.set(key, (this.requestsByKey.get(key) ?? 0) + 1);
+      this.keysByOrder.set(order, new Set([...this.keys(order), key]));
+    }
+    let answer = typeof key === 'string' ? this.answers.get(key) : undefined;
+    if (answer === undefined) {
+      // The effect, once per key (every time for a request without one).
+      this.effects.set(order, this.effectsOf(order) + 1);
+      answer = JSON.stringify({ order, status: 'shipped' });
+      if (typeof key === 'string') this.answers.set(key, answer);
+    }
     if (this.hangAlways.has(order) || (this.hangFirst.has(order) && seen === 1)) {
       this.held.push(res);
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ order, status: 'shipped' }));
+    res.end(answer);
   }
 
   async stop(): Promise<void> {
@@ -168,10 +205,92 @@ describe('kill -9 of the server while agent-loop executions run', () => {
     expect(orders.count('once')).toBe(2);
     expect(orders.count('twice')).toBe(2);
     expect(await execution(once)).toMatchObject({ status: 'completed', attempts: 2 });
-    // A run is recorded when its call answers: the cut calls left none, the retried one exactly one.
-    const runs = await wisp.api.get<Array<{ status: string; source: string }>>(
-      `/api/v1/actions/${action.body.data.id}/runs`,
+    // Each call was resent with its first key, so the order service acted on each once.
+    for (const order of ['once', 'twice']) {
+      expect(orders.keys(order), order).toHaveLength(1);
+      expect(orders.requestsByKey.get(orders.keys(order)[0]!), order).toBe(2);
+      expect(orders.effectsOf(order), order).toBe(1);
+    }
+    // One run per call, written before it was sent: the resent one answered, the one cut twice is interrupted.
+    const runs = await wisp.api.get<Run[]>(`/api/v1/actions/${action.body.data.id}/runs`);
+    expect(runs.body.data).toHaveLength(2);
+    expect(runs.body.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          status: 'succeeded',
+          source: 'loop',
+          sends: 2,
+          idempotencyKey: orders.keys('once')[0],
+        }),
+        expect.objectContaining({
+          status: 'interrupted',
+          source: 'loop',
+          sends: 2,
+          idempotencyKey: orders.keys('twice')[0],
+        }),
+      ]),
     );
-    expect(runs.body.data).toEqual([expect.objectContaining({ status: 'succeeded', source: 'loop' })]);
+  }, 300_000);
+
+  it('does not send a call again whose answer was stored before the kill, nor ask the model again for it', async () => {
+    const chatbotId = await wisp.createBot('Stored');
+    const action = await wisp.api.post<{ id: string }>(`/api/v1/chatbots/${chatbotId}/actions`, {
+      name: 'order_update',
+      description: 'Marks an order processed',
+      parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+      request: { method: 'GET', url: `${orders.url}/orders/{params.order}` },
+      timeoutMs: 30_000,
+    });
+    expect(action.status).toBe(201);
+    const loop = await wisp.api.post<{ id: string }>('/api/v1/agent-loops', {
+      name: 'Process order stored',
+      chatbotId,
+      instructions: 'Process the order #tool:order_update {"order":"stored"}',
+      tools: [action.body.data.id],
+    });
+    expect(loop.status).toBe(201);
+    // The order service answers; the model then goes silent on the next step: the server dies after the call's
+    // answer is stored, before the loop ends.
+    orders.onRequest = (order) => {
+      if (order === 'stored') fake.setLatency(600_000);
+    };
+    const modelCalls = () =>
+      fake.calls.filter(
+        (c) => c.path === '/v1/chat/completions' && JSON.stringify(c.body).includes('"order\\":\\"stored'),
+      );
+    // The model calls that asked it what to do from the instructions alone (the step that asks for the tool).
+    const fromScratch = () =>
+      modelCalls().filter((c) => (c.body as { messages: Array<{ role: string }> }).messages.at(-1)?.role === 'user');
+    const run = await wisp.api.post<Execution>(`/api/v1/agent-loops/${loop.body.data.id}/run`, { input: {} });
+    expect(run.status).toBe(202);
+    // The step after the call: its prompt holds the tool's result.
+    await waitFor(
+      async () => modelCalls().filter((c) => JSON.stringify(c.body).includes('shipped')).length,
+      (n) => n === 1,
+      60_000,
+    );
+    expect(modelCalls()).toHaveLength(2);
+    await killServer();
+    orders.onRequest = () => undefined;
+    fake.setLatency(0);
+    await wisp.start();
+
+    const done = await waitFor(
+      async () => (await wisp.api.get<Execution>(`/api/v1/executions/${run.body.data.id}`)).body.data,
+      (e) => !['queued', 'running'].includes(e.status),
+      60_000,
+    );
+    expect(done).toMatchObject({ status: 'completed', attempts: 2, interruptions: 1 });
+    expect(done.output).toContain('shipped');
+    expect(done.steps.map((s) => s.type)).toEqual(['tool', 'model']);
+    // Sent once, acted on once; the model was asked for the call once (the retry resumed after it).
+    expect(orders.count('stored')).toBe(1);
+    expect(orders.effectsOf('stored')).toBe(1);
+    expect(fromScratch()).toHaveLength(1);
+    expect(modelCalls()).toHaveLength(3);
+    const runs = await wisp.api.get<Run[]>(`/api/v1/actions/${action.body.data.id}/runs`);
+    expect(runs.body.data).toEqual([
+      expect.objectContaining({ status: 'succeeded', sends: 1, idempotencyKey: orders.keys('stored')[0] }),
+    ]);
   }, 300_000);
 });

@@ -1,5 +1,5 @@
 import type { Connection, Model } from 'mongoose';
-import { actionModel, actionRunModel } from './actions/action.model.js';
+import { actionCallIntentModel, actionModel, actionRunModel } from './actions/action.model.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { ActionsService } from './actions/actions.service.js';
 import { agentLoopModel, executionModel } from './agent-loops/agent-loop.model.js';
@@ -86,6 +86,7 @@ export function createModels(connection: Connection) {
     ConsoleLink: consoleLinkModel(connection),
     Action: actionModel(connection),
     ActionRun: actionRunModel(connection),
+    ActionCallIntent: actionCallIntentModel(connection),
     AgentLoop: agentLoopModel(connection),
     AgentLoopExecution: executionModel(connection),
   };
@@ -268,7 +269,12 @@ export function createServices(
     policy: urlPolicy,
     chatbots,
     endUserTokens,
-    runner: new ActionRunner({ ActionRun: models.ActionRun }, secrets, guardedFetch(urlPolicy), logger),
+    runner: new ActionRunner(
+      { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },
+      secrets,
+      guardedFetch(urlPolicy),
+      logger,
+    ),
   });
   const agentLoops = new AgentLoopsService({
     models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },

@@ -107,10 +107,12 @@ func (e ActionRunSource) Valid() bool {
 
 // Defines values for ActionRunStatus.
 const (
-	ActionRunStatusDeclined  ActionRunStatus = "declined"
-	ActionRunStatusFailed    ActionRunStatus = "failed"
-	ActionRunStatusRefused   ActionRunStatus = "refused"
-	ActionRunStatusSucceeded ActionRunStatus = "succeeded"
+	ActionRunStatusDeclined    ActionRunStatus = "declined"
+	ActionRunStatusFailed      ActionRunStatus = "failed"
+	ActionRunStatusInterrupted ActionRunStatus = "interrupted"
+	ActionRunStatusRefused     ActionRunStatus = "refused"
+	ActionRunStatusSending     ActionRunStatus = "sending"
+	ActionRunStatusSucceeded   ActionRunStatus = "succeeded"
 )
 
 // Valid indicates whether the value is a known member of the ActionRunStatus enum.
@@ -120,7 +122,11 @@ func (e ActionRunStatus) Valid() bool {
 		return true
 	case ActionRunStatusFailed:
 		return true
+	case ActionRunStatusInterrupted:
+		return true
 	case ActionRunStatusRefused:
+		return true
+	case ActionRunStatusSending:
 		return true
 	case ActionRunStatusSucceeded:
 		return true
@@ -2273,7 +2279,9 @@ type ActionRun struct {
 	Error          *string         `json:"error"`
 	HttpStatus     *int            `json:"httpStatus"`
 	Id             string          `json:"id"`
+	IdempotencyKey *string         `json:"idempotencyKey"`
 	Result         interface{}     `json:"result,omitempty"`
+	Sends          int             `json:"sends"`
 	Source         ActionRunSource `json:"source"`
 	Status         ActionRunStatus `json:"status"`
 }

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { ActionAuth, ActionRequest, ActionRunSource } from '../../shared/schemas/actions.js';
 import type { EndUser } from '../chat/chat.types.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import { refusalIn } from '../net/guarded-fetch.js';
-import type { ActionRecord, ActionRunModel } from './action.model.js';
+import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import type { ActionCallIntentModel, ActionRecord, ActionRunModel } from './action.model.js';
 import { renderRequest, TemplateValueError, usesUser } from './action-template.js';
 import { validateArguments, type SchemaProblem } from './parameter-schema.js';
 
@@ -16,6 +18,11 @@ export interface ActionCall {
   source: ActionRunSource;
   conversationId?: string | null;
   executionId?: string | null;
+  /**
+   * An agent-loop call's key within `executionId` (`<model step>:<tool-call id>`): the call is then made
+   * effectively once (see `ActionRunner.runOnce`).
+   */
+  callKey?: string | null;
   signal?: AbortSignal;
 }
 
@@ -29,6 +36,23 @@ export interface ActionOutcome {
   /** Failing arguments, when the call was refused for them. */
   problems: SchemaProblem[];
   durationMs: number;
+  /** Times the request was sent (agent-loop calls resent after an interruption: more than 1). */
+  sends?: number;
+  /** True when a retried execution reused the stored answer of a call its cut attempt made. */
+  reused?: boolean;
+}
+
+type Attempt = Omit<ActionOutcome, 'runId' | 'durationMs' | 'sends' | 'reused'>;
+
+/** The `Idempotency-Key` of an agent-loop call: derived from its key, so every send of that call carries it. */
+export function idempotencyKeyOf(executionId: string, callKey: string): string {
+  return `wisp-${executionId}-${createHash('sha256').update(callKey).digest('hex').slice(0, 24)}`;
+}
+
+/** Sets `name` in `headers`, replacing any spelling of it the template had. */
+function withHeader(headers: Record<string, string>, name: string, value: string): Record<string, string> {
+  const kept = Object.entries(headers).filter(([key]) => key.toLowerCase() !== name.toLowerCase());
+  return { ...Object.fromEntries(kept), [name]: value };
 }
 
 class CallFailed extends Error {
@@ -96,61 +120,178 @@ function authHeaders(auth: ActionAuth): Record<string, string> {
  */
 export class ActionRunner {
   constructor(
-    private readonly models: { ActionRun: ActionRunModel },
+    private readonly models: { ActionRun: ActionRunModel; ActionCallIntent: ActionCallIntentModel },
     private readonly secrets: SecretBox,
     private readonly fetch: typeof globalThis.fetch,
     private readonly logger: Logger,
   ) {}
 
   async run(call: ActionCall): Promise<ActionOutcome> {
+    if (call.executionId && call.callKey) return this.runOnce(call, call.executionId, call.callKey);
     const started = performance.now();
+    const outcome = await this.attempt(call, null);
+    const durationMs = Math.round(performance.now() - started);
+    const run = await this.models.ActionRun.create({
+      ...this.runFields(call),
+      status: outcome.status,
+      httpStatus: outcome.httpStatus,
+      durationMs,
+      error: outcome.error,
+      result: outcome.result,
+    });
+    return { runId: run._id.toString(), durationMs, ...outcome };
+  }
+
+  /**
+   * An agent-loop call, made effectively once per (execution, call key) across crashes and retries:
+   *
+   * 1. the intent is written first (unique per execution and key), and the run shows `sending`;
+   * 2. the request carries an `Idempotency-Key` derived from that key;
+   * 3. the answer is stored with the intent.
+   *
+   * A retried execution that reaches the same call reuses a stored answer without sending anything. An intent
+   * without an answer (the server died while the request was out) is sent again with the same key, and the run
+   * counts the sends. Whether the first request reached the connected system is unknowable, so without the
+   * target's help a call is at least once; a target that honours `Idempotency-Key` acts on it exactly once.
+   */
+  private async runOnce(call: ActionCall, executionId: string, callKey: string): Promise<ActionOutcome> {
     const { action } = call;
-    let outcome: Omit<ActionOutcome, 'runId' | 'durationMs'>;
+    const Intent = this.models.ActionCallIntent;
+    const key = { executionId: new Types.ObjectId(executionId), callKey };
+    const answered = async () => {
+      const found = await Intent.findOne({ ...key, outcome: { $ne: null } });
+      return found ? this.reuse(found) : null;
+    };
+    const earlier = await answered();
+    if (earlier) return earlier;
+    const idempotencyKey = idempotencyKeyOf(executionId, callKey);
+    let intent;
     try {
-      const { httpStatus, result } = await this.call(call);
-      outcome = { status: 'succeeded', httpStatus, result, error: null, problems: [] };
+      intent = await Intent.findOneAndUpdate(
+        { ...key, outcome: null },
+        {
+          $setOnInsert: {
+            chatbotId: action.chatbotId,
+            actionId: action._id,
+            runId: new Types.ObjectId(),
+            idempotencyKey,
+          },
+          $inc: { sends: 1 },
+        },
+        { upsert: true, returnDocument: 'after' },
+      );
     } catch (error) {
-      if (error instanceof CallFailed) {
-        outcome = {
+      // Another holder of the execution answered this call in between: its answer stands.
+      if (!isDuplicateKeyError(error)) throw error;
+      const other = await answered();
+      if (!other) throw error;
+      return other;
+    }
+    const runId = intent!.runId;
+    const sends = intent!.sends;
+    await this.models.ActionRun.updateOne(
+      { _id: runId },
+      { $setOnInsert: { ...this.runFields(call), durationMs: 0, idempotencyKey }, $set: { status: 'sending', sends } },
+      { upsert: true },
+    );
+    const started = performance.now();
+    const outcome = await this.attempt(call, idempotencyKey);
+    const durationMs = Math.round(performance.now() - started);
+    // Cut by this node stopping or the loop's time running out: no answer to keep; a retry sends it again.
+    if (call.signal?.aborted && outcome.status !== 'succeeded')
+      return { runId: runId.toString(), durationMs, sends, ...outcome };
+    await this.models.ActionRun.updateOne(
+      { _id: runId },
+      {
+        $set: {
+          status: outcome.status,
+          httpStatus: outcome.httpStatus,
+          durationMs,
+          error: outcome.error,
+          result: outcome.result,
+        },
+      },
+    );
+    await Intent.updateOne({ _id: intent!._id }, { $set: { outcome: { ...outcome, durationMs } } });
+    return { runId: runId.toString(), durationMs, sends, ...outcome };
+  }
+
+  private reuse(intent: { runId: Types.ObjectId; sends: number; outcome?: unknown }): ActionOutcome {
+    const stored = intent.outcome as Attempt & { durationMs: number };
+    return {
+      runId: intent.runId.toString(),
+      status: stored.status,
+      httpStatus: stored.httpStatus ?? null,
+      result: stored.result ?? null,
+      error: stored.error ?? null,
+      problems: stored.problems ?? [],
+      durationMs: stored.durationMs ?? 0,
+      sends: intent.sends,
+      reused: true,
+    };
+  }
+
+  /** Marks the calls of an ended execution still `sending` as interrupted (no answer came, none will). */
+  async closeOpenCalls(executionId: string): Promise<void> {
+    await this.models.ActionRun.updateMany(
+      { executionId: new Types.ObjectId(executionId), status: 'sending' },
+      {
+        $set: {
+          status: 'interrupted',
+          error: 'the execution ended before the connected system answered; whether it acted is unknown',
+        },
+      },
+    );
+  }
+
+  async deleteForChatbot(chatbotId: string): Promise<void> {
+    await this.models.ActionCallIntent.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
+  }
+
+  private runFields(call: ActionCall) {
+    const { action } = call;
+    return {
+      organizationId: action.organizationId,
+      chatbotId: action.chatbotId,
+      actionId: action._id,
+      source: call.source,
+      conversationId: call.conversationId ? new Types.ObjectId(call.conversationId) : null,
+      executionId: call.executionId ? new Types.ObjectId(call.executionId) : null,
+      arguments: call.args,
+    };
+  }
+
+  /** One request, and how it went in our own words. */
+  private async attempt(call: ActionCall, idempotencyKey: string | null): Promise<Attempt> {
+    const { action } = call;
+    try {
+      const { httpStatus, result } = await this.call(call, idempotencyKey);
+      return { status: 'succeeded', httpStatus, result, error: null, problems: [] };
+    } catch (error) {
+      if (error instanceof CallFailed)
+        return {
           status: error.status,
           httpStatus: error.httpStatus,
           result: null,
           error: error.message,
           problems: error.problems,
         };
-      } else {
-        const refused = refusalIn(error);
-        const timedOut = (error as Error).name === 'TimeoutError';
-        if (!refused && !timedOut) this.logger.warn({ err: error, actionId: action._id }, 'action call failed');
-        outcome = {
-          status: refused ? 'refused' : 'failed',
-          httpStatus: null,
-          result: null,
-          error: refused
-            ? `the address is not allowed (${refused.message})`
-            : timedOut
-              ? `no answer within ${action.timeoutMs} ms`
-              : 'the connected system could not be reached',
-          problems: [],
-        };
-      }
+      const refused = refusalIn(error);
+      const timedOut = (error as Error).name === 'TimeoutError';
+      if (!refused && !timedOut && !call.signal?.aborted)
+        this.logger.warn({ err: error, actionId: action._id }, 'action call failed');
+      return {
+        status: refused ? 'refused' : 'failed',
+        httpStatus: null,
+        result: null,
+        error: refused
+          ? `the address is not allowed (${refused.message})`
+          : timedOut
+            ? `no answer within ${action.timeoutMs} ms`
+            : 'the connected system could not be reached',
+        problems: [],
+      };
     }
-    const durationMs = Math.round(performance.now() - started);
-    const run = await this.models.ActionRun.create({
-      organizationId: action.organizationId,
-      chatbotId: action.chatbotId,
-      actionId: action._id,
-      source: call.source,
-      status: outcome.status,
-      httpStatus: outcome.httpStatus,
-      durationMs,
-      error: outcome.error,
-      conversationId: call.conversationId ? new Types.ObjectId(call.conversationId) : null,
-      executionId: call.executionId ? new Types.ObjectId(call.executionId) : null,
-      arguments: call.args,
-      result: outcome.result,
-    });
-    return { runId: run._id.toString(), durationMs, ...outcome };
   }
 
   /** Records that the visitor declined a call (nothing was sent). */
@@ -170,7 +311,10 @@ export class ActionRunner {
     return run._id.toString();
   }
 
-  private async call(call: ActionCall): Promise<{ httpStatus: number; result: unknown }> {
+  private async call(
+    call: ActionCall,
+    idempotencyKey: string | null,
+  ): Promise<{ httpStatus: number; result: unknown }> {
     const { action } = call;
     const request = action.request as ActionRequest;
     const problems = validateArguments(action.parameters as Record<string, unknown>, call.args);
@@ -196,7 +340,9 @@ export class ActionRunner {
     const timeout = AbortSignal.timeout(action.timeoutMs);
     const response = await this.fetch(rendered.url, {
       method: rendered.method,
-      headers: { ...rendered.headers, ...authHeaders(auth) },
+      headers: idempotencyKey
+        ? withHeader({ ...rendered.headers, ...authHeaders(auth) }, 'Idempotency-Key', idempotencyKey)
+        : { ...rendered.headers, ...authHeaders(auth) },
       body: rendered.body,
       redirect: 'manual',
       signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout,

@@ -47,14 +47,47 @@ const actionRunSchema = new Schema(
     executionId: { type: Schema.Types.ObjectId, default: null },
     arguments: { type: Schema.Types.Mixed, default: null },
     result: { type: Schema.Types.Mixed, default: null },
+    /** The `Idempotency-Key` header sent (agent-loop calls); the same on every send of one call. */
+    idempotencyKey: { type: String, default: null },
+    /** Times the request was sent: more than 1 when it was resent after an interruption. */
+    sends: { type: Number, default: 1 },
   },
   { timestamps: { createdAt: true, updatedAt: false }, minimize: false },
 );
 actionRunSchema.index({ actionId: 1, createdAt: -1, _id: -1 });
 actionRunSchema.index({ chatbotId: 1 });
+actionRunSchema.index({ executionId: 1, status: 1 });
 
 export function actionRunModel(connection: Connection) {
   return connection.model('ActionRun', actionRunSchema, 'action_runs');
 }
 
 export type ActionRunModel = ReturnType<typeof actionRunModel>;
+
+/**
+ * An agent-loop action call's intent, written before the request is sent: one per (execution, model step and
+ * tool-call id), so a retried execution finds the calls its cut attempt made. `outcome` is null until the
+ * connected system answered; the run record (`runId`) shows the call meanwhile as `sending`.
+ */
+const actionCallIntentSchema = new Schema(
+  {
+    executionId: { type: Schema.Types.ObjectId, required: true },
+    chatbotId: { type: Schema.Types.ObjectId, required: true },
+    /** `<model step>:<tool-call id>` within the execution. */
+    callKey: { type: String, required: true },
+    actionId: { type: Schema.Types.ObjectId, required: true },
+    runId: { type: Schema.Types.ObjectId, required: true },
+    idempotencyKey: { type: String, required: true },
+    sends: { type: Number, default: 0 },
+    outcome: { type: Schema.Types.Mixed, default: null },
+  },
+  { timestamps: true, minimize: false },
+);
+actionCallIntentSchema.index({ executionId: 1, callKey: 1 }, { unique: true });
+actionCallIntentSchema.index({ chatbotId: 1 });
+
+export function actionCallIntentModel(connection: Connection) {
+  return connection.model('ActionCallIntent', actionCallIntentSchema, 'action_call_intents');
+}
+
+export type ActionCallIntentModel = ReturnType<typeof actionCallIntentModel>;

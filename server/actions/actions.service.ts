@@ -177,6 +177,8 @@ export class ActionsService {
         error: run.error ?? null,
         conversationId: run.conversationId?.toString() ?? null,
         result: run.result ?? null,
+        idempotencyKey: run.idempotencyKey ?? null,
+        sends: run.sends ?? 1,
         createdAt: run.createdAt.toISOString(),
       })),
       total,
@@ -198,7 +200,11 @@ export class ActionsService {
 
   async deleteForChatbot(chatbotId: string): Promise<void> {
     const filter = { chatbotId: new Types.ObjectId(chatbotId) };
-    await Promise.all([this.deps.models.Action.deleteMany(filter), this.deps.models.ActionRun.deleteMany(filter)]);
+    await Promise.all([
+      this.deps.models.Action.deleteMany(filter),
+      this.deps.models.ActionRun.deleteMany(filter),
+      this.deps.runner.deleteForChatbot(chatbotId),
+    ]);
   }
 
   private async check(parameters: Record<string, unknown>, request: ActionRequest): Promise<void> {

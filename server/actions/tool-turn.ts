@@ -44,6 +44,22 @@ export interface ToolTurnResult {
   pending: PendingAction | null;
 }
 
+/**
+ * Where a turn stands, saved after each model step and each tool result (agent loops keep it with the
+ * execution), so a retried run resumes from the last completed step instead of asking the model again.
+ */
+export interface TurnProgress {
+  /** Model calls made so far. */
+  step: number;
+  /** The tool conversation: the prompt, the model's calls, the results so far. */
+  messages: ToolMessage[];
+  toolCalls: StoredToolCall[];
+  tokens: { prompt: number; completion: number };
+  retries: number;
+  /** The calls the model asked for in its last step that have no result yet, in order. */
+  planned: ToolCall[];
+}
+
 export interface ToolTurnInput {
   model: ChatModel;
   /** The prompt, or a paused turn's tool conversation with the answered call's result last. */
@@ -60,6 +76,10 @@ export interface ToolTurnInput {
   signal: AbortSignal;
   /** Built-in tools (e.g. knowledge search) answered in process. */
   builtins?: Array<ToolSpec & { run(args: Record<string, unknown>): Promise<unknown> }>;
+  /** A saved progress to continue from (a retried agent-loop execution). */
+  resume?: TurnProgress | null;
+  /** Saves the progress after each model step and each tool result; the turn waits for it. */
+  checkpoint?: (progress: TurnProgress) => Promise<void>;
 }
 
 export function toolSpecOf(action: ActionRecord): ToolSpec {
@@ -88,37 +108,48 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
   const byName = new Map(input.actions.map((action) => [action.name, action]));
   const builtins = new Map((input.builtins ?? []).map((tool) => [tool.name, tool]));
   const tools = [...input.actions.map(toolSpecOf), ...(input.builtins ?? []).map(({ run: _run, ...spec }) => spec)];
-  const messages: ToolMessage[] = [...input.prompt];
-  const toolCalls: StoredToolCall[] = [];
-  const tokens = { prompt: 0, completion: 0 };
-  let retries = 0;
-  for (let step = 0; step < input.maxSteps; step += 1) {
-    const completion = await input.model.complete(messages, tools, {
-      temperature: input.temperature,
-      maxTokens: input.maxTokens,
-      signal: input.signal,
-    });
-    retries += completion.retries;
-    tokens.prompt += completion.usage?.prompt ?? 0;
-    tokens.completion += completion.usage?.completion ?? 0;
-    if (completion.toolCalls.length === 0) {
-      return {
-        text: completion.content,
-        finishReason: completion.finishReason,
-        tokens,
-        retries,
-        toolCalls,
-        pending: null,
+  const progress: TurnProgress = input.resume
+    ? (JSON.parse(JSON.stringify(input.resume)) as TurnProgress)
+    : {
+        step: 0,
+        messages: [...input.prompt],
+        toolCalls: [],
+        tokens: { prompt: 0, completion: 0 },
+        retries: 0,
+        planned: [],
       };
+  const { messages, toolCalls, tokens } = progress;
+  for (;;) {
+    if (progress.planned.length === 0) {
+      if (progress.step >= input.maxSteps) break;
+      const completion = await input.model.complete(messages, tools, {
+        temperature: input.temperature,
+        maxTokens: input.maxTokens,
+        signal: input.signal,
+      });
+      progress.retries += completion.retries;
+      tokens.prompt += completion.usage?.prompt ?? 0;
+      tokens.completion += completion.usage?.completion ?? 0;
+      if (completion.toolCalls.length === 0) {
+        return {
+          text: completion.content,
+          finishReason: completion.finishReason,
+          tokens,
+          retries: progress.retries,
+          toolCalls,
+          pending: null,
+        };
+      }
+      progress.step += 1;
+      messages.push({ role: 'assistant', content: completion.content || null, toolCalls: [] });
+      progress.planned = [...completion.toolCalls];
+      await input.checkpoint?.(progress);
     }
-    const asked: { role: 'assistant'; content: string | null; toolCalls: ToolCall[] } = {
-      role: 'assistant',
-      content: completion.content || null,
-      toolCalls: [],
-    };
-    messages.push(asked);
-    for (const call of completion.toolCalls) {
-      // Only the calls answered so far: a turn that pauses leaves the later ones for the model to ask again.
+    // The model's message of this step: it lists only the calls answered so far, so a turn that pauses leaves
+    // the later ones for the model to ask again.
+    const asked = messages.findLast((m) => m.role === 'assistant') as Extract<ToolMessage, { toolCalls: ToolCall[] }>;
+    while (progress.planned.length > 0) {
+      const call = progress.planned[0]!;
       asked.toolCalls.push(call);
       const args = parseArguments(call.arguments);
       const action = byName.get(call.name);
@@ -157,7 +188,7 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
           text: `Before I go ahead, please confirm: ${action.description}`,
           finishReason: 'requires_action',
           tokens,
-          retries,
+          retries: progress.retries,
           toolCalls,
           pending,
         };
@@ -170,6 +201,7 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
           source: input.source,
           conversationId: input.conversationId,
           executionId: input.executionId ?? null,
+          callKey: input.executionId ? `${progress.step}:${call.id}` : null,
           signal: input.signal,
         });
         yield {
@@ -208,19 +240,24 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
         };
         stored = { id: call.id, name: call.name, arguments: args, status, result, error, runId: null };
       }
+      // A call cut by the turn's end (a stopping server, a loop's time limit) has no outcome to keep: the turn
+      // ends here, before the cut result is saved as if it were the answer.
+      input.signal.throwIfAborted();
       toolCalls.push(stored);
       messages.push({
         role: 'tool',
         toolCallId: call.id,
         content: JSON.stringify({ status: stored.status, result: stored.result, error: stored.error }),
       });
+      progress.planned.shift();
+      await input.checkpoint?.(progress);
     }
   }
   return {
     text: 'I could not finish this within the allowed number of steps.',
     finishReason: 'step_limit',
     tokens,
-    retries,
+    retries: progress.retries,
     toolCalls,
     pending: null,
   };

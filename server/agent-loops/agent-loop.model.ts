@@ -43,6 +43,11 @@ const executionSchema = new Schema(
     input: { type: Schema.Types.Mixed, default: {} },
     outcome: { type: String, default: null },
     steps: { type: [Schema.Types.Mixed], default: [] },
+    /**
+     * The model conversation so far (prompt, model steps, tool results), saved after each step, so a retry
+     * resumes from the last completed step (see `TurnProgress`).
+     */
+    progress: { type: Schema.Types.Mixed, default: null },
     output: { type: String, default: null },
     error: { type: String, default: null },
     interruptions: { type: Number, default: 0 },

@@ -10,7 +10,7 @@ import {
 } from '../../shared/schemas/agent-loops.js';
 import type { ActionsService } from '../actions/actions.service.js';
 import { checkParameterSchema, validateArguments, type SchemaProblem } from '../actions/parameter-schema.js';
-import { runToolTurn } from '../actions/tool-turn.js';
+import { runToolTurn, type TurnProgress } from '../actions/tool-turn.js';
 import type { Retriever } from '../chat/retriever.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
@@ -325,7 +325,8 @@ export class AgentLoopsService {
     const execution = job.record;
     const started = Date.now();
     if (job.attempts > 1) {
-      // The previous attempt's server stopped or crashed mid-run: say so, and start over once.
+      // The previous attempt's server stopped or crashed mid-run: say so, and go on once from its last saved
+      // step (`progress`); its action calls are not made again (see `ActionRunner.runOnce`).
       await this.deps.models.Execution.updateOne(
         { _id: execution._id, lockToken: job.lockToken },
         { $inc: { interruptions: 1 }, $set: { steps: [] } },
@@ -336,7 +337,7 @@ export class AgentLoopsService {
     let outcome: { status: ExecutionStatus; output: string | null; error: string | null; steps: unknown[] };
     try {
       if (!loop) throw new LoopStopped('failed', 'the agent loop was deleted');
-      outcome = await this.think(loop, execution, signal);
+      outcome = await this.think(loop, job, signal);
     } catch (error) {
       if (signal.aborted && !(error instanceof LoopStopped)) throw error;
       outcome = {
@@ -346,6 +347,7 @@ export class AgentLoopsService {
         steps: [],
       };
     }
+    await this.deps.actions.runner.closeOpenCalls(execution._id.toString());
     const durationMs = Date.now() - started;
     const event = {
       organizationId: execution.organizationId.toString(),
@@ -362,7 +364,12 @@ export class AgentLoopsService {
     return { outcome: outcome.status, output: outcome.output, error: outcome.error, steps: outcome.steps, durationMs };
   }
 
-  private async think(loop: AgentLoopRecord, execution: ExecutionRecord, outer: AbortSignal) {
+  private async think(
+    loop: AgentLoopRecord,
+    job: LeasedJob<ExecutionRecord & { attempts: number }>,
+    outer: AbortSignal,
+  ) {
+    const execution = job.record;
     const bot = await this.deps.chatbots.find(loop.organizationId.toString(), loop.chatbotId.toString());
     const models = await this.deps.modelResolver.forChatbot(bot);
     if (!models.chat) throw new LoopStopped('failed', 'the chatbot has no chat model configured');
@@ -406,6 +413,14 @@ export class AgentLoopsService {
         maxSteps: loop.maxSteps,
         signal,
         builtins,
+        resume: (execution.progress as TurnProgress | null) ?? null,
+        // Each model step and each tool result is kept with the execution, by the attempt holding it.
+        checkpoint: async (progress) => {
+          await this.deps.models.Execution.updateOne(
+            { _id: execution._id, lockToken: job.lockToken },
+            { $set: { progress } },
+          );
+        },
       });
       let step = await turn.next();
       while (!step.done) step = await turn.next();
@@ -455,6 +470,7 @@ export class AgentLoopsService {
   /** Announces an execution the queue gave up on (its outcome was written with the failure, see `endedAs`). */
   private async onGaveUp(job: LeasedJob<ExecutionRecord & { attempts: number }>, reason: string): Promise<void> {
     const execution = job.record;
+    await this.deps.actions.runner.closeOpenCalls(execution._id.toString());
     this.deps.events.notify('agent_loop.failed', {
       organizationId: execution.organizationId.toString(),
       chatbotId: execution.chatbotId.toString(),

@@ -144,7 +144,11 @@ export const runActionSchema = z.strictObject({
 });
 
 export const ACTION_RUN_SOURCES = ['chat', 'api', 'loop'] as const;
-export const ACTION_RUN_STATUSES = ['succeeded', 'failed', 'refused', 'declined'] as const;
+/**
+ * `sending`: an agent-loop call whose answer has not come back yet; `interrupted`: its execution ended before
+ * the answer came (whether the connected system acted is unknown to Wisp).
+ */
+export const ACTION_RUN_STATUSES = ['succeeded', 'failed', 'refused', 'declined', 'sending', 'interrupted'] as const;
 
 /** One invocation of an action, from a chat, an agent loop or the API. */
 export const actionRunSchema = z.object({
@@ -160,6 +164,10 @@ export const actionRunSchema = z.object({
   conversationId: z.string().nullable(),
   /** What the model saw (only `responseFields` of the answer). */
   result: z.unknown(),
+  /** The `Idempotency-Key` header sent with an agent-loop call (the same on every send of that call). */
+  idempotencyKey: z.string().nullable(),
+  /** Times the request was sent: 2 or more when it was resent after an interruption, with the same key. */
+  sends: z.number().int(),
   createdAt: z.string(),
 });
 

@@ -22,7 +22,13 @@ function skeletonOf(action: ActionDto): string {
   return pretty(Object.fromEntries(entries));
 }
 
-const KIND: Record<string, string> = { succeeded: 'ready', failed: 'failed', refused: 'failed', declined: 'failed' };
+const KIND: Record<string, string> = {
+  succeeded: 'ready',
+  failed: 'failed',
+  refused: 'failed',
+  declined: 'failed',
+  interrupted: 'failed',
+};
 
 /** Runs an action by hand (the run is its own confirmation) and shows what the model would have seen. */
 export function ActionRunner({ action, onRan }: { action: ActionDto; onRan: () => void }) {
@@ -121,7 +127,9 @@ export function ActionRuns({ action, version }: { action: ActionDto; version: nu
                   </td>
                   <td>
                     {r.httpStatus ? `HTTP ${r.httpStatus} · ` : ''}
-                    {r.durationMs} ms{r.error ? <div class="muted">{r.error}</div> : null}
+                    {r.durationMs} ms
+                    {r.sends > 1 ? ` · sent ${r.sends} times (resent after an interruption)` : ''}
+                    {r.error ? <div class="muted">{r.error}</div> : null}
                   </td>
                 </tr>
               ))}

@@ -2310,12 +2310,16 @@ class ActionRun(BaseModel):
     action_id: Annotated[str, Field(alias='actionId')]
     chatbot_id: Annotated[str, Field(alias='chatbotId')]
     source: Literal['chat', 'api', 'loop']
-    status: Literal['succeeded', 'failed', 'refused', 'declined']
+    status: Literal[
+        'succeeded', 'failed', 'refused', 'declined', 'sending', 'interrupted'
+    ]
     http_status: Annotated[int | None, Field(alias='httpStatus')]
     duration_ms: Annotated[int, Field(alias='durationMs')]
     error: Annotated[str | None, Field(...)]
     conversation_id: Annotated[str | None, Field(alias='conversationId')]
     result: Any | None = None
+    idempotency_key: Annotated[str | None, Field(alias='idempotencyKey')]
+    sends: int
     created_at: Annotated[str, Field(alias='createdAt')]
 
 

@@ -17588,12 +17588,14 @@ export interface operations {
                             /** @enum {string} */
                             source: "chat" | "api" | "loop";
                             /** @enum {string} */
-                            status: "succeeded" | "failed" | "refused" | "declined";
+                            status: "succeeded" | "failed" | "refused" | "declined" | "sending" | "interrupted";
                             httpStatus: number | null;
                             durationMs: number;
                             error: string | null;
                             conversationId: string | null;
                             result?: unknown;
+                            idempotencyKey: string | null;
+                            sends: number;
                             createdAt: string;
                         }[];
                         error: null;
