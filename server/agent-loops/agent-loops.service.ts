@@ -360,7 +360,11 @@ export class AgentLoopsService {
       steps: outcome.steps.length,
       durationMs,
     };
-    this.deps.events.notify(outcome.status === 'completed' ? 'agent_loop.completed' : 'agent_loop.failed', event);
+    // Stored for webhooks before the queue marks the execution done, so a crash cannot drop the event.
+    await this.deps.events.notifyDurably(
+      outcome.status === 'completed' ? 'agent_loop.completed' : 'agent_loop.failed',
+      event,
+    );
     return { outcome: outcome.status, output: outcome.output, error: outcome.error, steps: outcome.steps, durationMs };
   }
 
@@ -471,7 +475,7 @@ export class AgentLoopsService {
   private async onGaveUp(job: LeasedJob<ExecutionRecord & { attempts: number }>, reason: string): Promise<void> {
     const execution = job.record;
     await this.deps.actions.runner.closeOpenCalls(execution._id.toString());
-    this.deps.events.notify('agent_loop.failed', {
+    await this.deps.events.notifyDurably('agent_loop.failed', {
       organizationId: execution.organizationId.toString(),
       chatbotId: execution.chatbotId.toString(),
       loopId: execution.loopId.toString(),

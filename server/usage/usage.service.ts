@@ -156,7 +156,7 @@ export class UsageService {
         if (this.warnedPeriods.size >= KNOWN_PERIODS_MAX) this.warnedPeriods.clear();
         this.warnedPeriods.add(known);
         if (claim.modifiedCount !== 1) return;
-        events.notify('quota.warning', {
+        return events.notifyDurably('quota.warning', {
           organizationId,
           quota: 'messages',
           period,
