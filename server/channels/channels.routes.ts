@@ -126,7 +126,7 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       path: '/channels/:id/events',
       tag: 'Channel deliveries',
       summary:
-        'The channel\'s inbound URL: the platform delivers messages here; they are acknowledged at once and answered through the platform (a webhook channel\'s `"reply": "sync"` answers in the response)',
+        'The channel\'s inbound URL: the platform delivers messages (and Approve / Decline answers to paused actions) here; they are acknowledged at once and answered through the platform (a webhook channel\'s `"reply": "sync"` answers in the response; its `"type": "confirm"` answers a paused action by its token, 404 when nothing of this channel and user waits for it)',
       scope: 'public',
       publicCheck: INBOUND_CHECK,
       publicLimit: 'signed',
@@ -143,7 +143,12 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       if (answer.kind === 'respond') res.status(answer.status).json(answer.body);
       else if (answer.kind === 'accepted') sendData(res, { accepted: answer.accepted });
       else if (answer.kind === 'answered')
-        sendData(res, { text: answer.text, conversationId: answer.conversationId, messageId: answer.messageId });
+        sendData(res, {
+          text: answer.text,
+          conversationId: answer.conversationId,
+          messageId: answer.messageId,
+          requiresAction: answer.requiresAction,
+        });
       else sendData(res, { eventId: answer.eventId, status: 'queued' }, 202);
     },
   );

@@ -27,6 +27,13 @@ const envelopeSchema = z.object({
 /** Reactions on an answer that rate it (`reaction_added` events). */
 const RATINGS: Record<string, 'up' | 'down'> = { '+1': 'up', thumbsup: 'up', '-1': 'down', thumbsdown: 'down' };
 
+/** Replies in the thread of a paused answer that approve or decline its action. */
+const CONFIRM_WORDS = new Map([
+  ['approve', true],
+  ['decline', false],
+]);
+const CONFIRM_HINT = 'Reply *approve* or *decline* in this thread.';
+
 /** Slack answers HTTP 200 with `ok: false`; these errors mean the token no longer works. */
 const REJECTED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
 
@@ -85,27 +92,32 @@ export const slackAdapter: ChannelAdapter = {
     if (!isQuestion || !event?.text || !event.user || !event.channel || !event.ts || !envelope.event_id)
       return { kind: 'messages', messages: [] };
     const threadTs = event.thread_ts ?? event.ts;
-    return {
-      kind: 'messages',
-      messages: [
-        {
-          // A message that mentions the bot arrives twice (`message` and `app_mention`): one answer per message.
-          eventKey: `message:${event.channel}:${event.ts}`,
-          text: event.text.replace(/<@[A-Z0-9]+>\s*/g, '').trim() || event.text,
-          userId: event.user,
-          userName: null,
-          threadKey: `${envelope.team_id ?? ''}:${event.channel}:${threadTs}`,
-          replyTo: { channel: event.channel, threadTs },
-        },
-      ],
+    const message = {
+      // A message that mentions the bot arrives twice (`message` and `app_mention`): one answer per message.
+      eventKey: `message:${event.channel}:${event.ts}`,
+      text: event.text.replace(/<@[A-Z0-9]+>\s*/g, '').trim() || event.text,
+      userId: event.user,
+      userName: null,
+      threadKey: `${envelope.team_id ?? ''}:${event.channel}:${threadTs}`,
+      replyTo: { channel: event.channel, threadTs },
     };
+    // "approve" / "decline" in the thread of an answer that paused for an action answers it.
+    const word = event.thread_ts
+      ? CONFIRM_WORDS.get(message.text.trim().toLowerCase().replace(/[.!]+$/, ''))
+      : undefined;
+    if (word !== undefined)
+      return {
+        kind: 'confirm',
+        confirm: { approve: word, userId: event.user, threadKey: message.threadKey, otherwise: message },
+      };
+    return { kind: 'messages', messages: [message] };
   },
 
   async send(channel, http, replyTo, reply) {
     const posted = await slackCall(http, channel, 'chat.postMessage', {
       channel: replyTo.channel,
       thread_ts: replyTo.threadTs,
-      text: reply.text,
+      text: reply.pendingAction ? `${reply.text}\n\n${CONFIRM_HINT}` : reply.text,
     });
     return posted.ts ? `${replyTo.channel}:${posted.ts}` : undefined;
   },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import { badSignature, header, hmac, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, InboundFeedback, InboundMessage } from './adapter.js';
+import type { ChannelAdapter, InboundConfirm, InboundFeedback, InboundMessage } from './adapter.js';
 import { splitText } from './split-text.js';
 
 const WHATSAPP_MAX_CHARS = 4096;
@@ -18,6 +18,22 @@ const RATING_QUESTION = {
     ],
   },
 };
+
+/** Reply-button ids of Approve / Decline, asked after an answer that paused for an action (distinct from ratings). */
+const CONFIRM_IDS = new Map([
+  ['wisp:act:yes', true],
+  ['wisp:act:no', false],
+]);
+const confirmQuestion = (description: string) => ({
+  type: 'button',
+  body: { text: `Shall I go ahead? ${description}`.slice(0, 1024) },
+  action: {
+    buttons: [
+      { type: 'reply', reply: { id: 'wisp:act:yes', title: '✅ Approve' } },
+      { type: 'reply', reply: { id: 'wisp:act:no', title: 'Decline' } },
+    ],
+  },
+});
 
 /** What the Cloud API answers a sent message with. */
 const sentSchema = z.object({ messages: z.array(z.object({ id: z.string() })).min(1) });
@@ -92,8 +108,17 @@ export const whatsappAdapter: ChannelAdapter = {
     const parsed = deliverySchema.safeParse(request.body);
     const messages: InboundMessage[] = [];
     let feedback: InboundFeedback | null = null;
+    let confirm: InboundConfirm | null = null;
     for (const change of parsed.success ? parsed.data.entry.flatMap((entry) => entry.changes) : []) {
       for (const message of change.value.messages ?? []) {
+        const approve = CONFIRM_IDS.get(message.interactive?.button_reply?.id ?? '');
+        if (message.type === 'interactive' && approve !== undefined && message.context?.id)
+          confirm ??= {
+            approve,
+            userId: message.from,
+            deliveredRef: message.context.id,
+            replyTo: { to: message.from, messageId: message.id },
+          };
         const rating = RATING_IDS[message.interactive?.button_reply?.id ?? ''];
         if (message.type === 'interactive' && rating && message.context?.id)
           feedback ??= { deliveredRef: message.context.id, rating };
@@ -110,6 +135,7 @@ export const whatsappAdapter: ChannelAdapter = {
       }
     }
     // The Cloud API notifies one message at a time: a button reply comes alone.
+    if (messages.length === 0 && confirm) return { kind: 'confirm', confirm };
     if (messages.length === 0 && feedback) return { kind: 'feedback', feedback };
     return { kind: 'messages', messages };
   },
@@ -135,6 +161,15 @@ export const whatsappAdapter: ChannelAdapter = {
         context: { message_id: replyTo.messageId },
         text: { preview_url: false, body },
       });
+    }
+    // Approve / Decline must arrive, or the visitor cannot answer: unlike the rating question, its failure is retried.
+    if (reply.pendingAction) {
+      const buttons = await sendMessage({
+        type: 'interactive',
+        interactive: confirmQuestion(reply.pendingAction.description),
+      });
+      const sentButtons = sentSchema.safeParse(buttons);
+      return sentButtons.success ? sentButtons.data.messages[0]!.id : undefined;
     }
     const asked = await sendMessage({ type: 'interactive', interactive: RATING_QUESTION }).catch(() => null);
     const sent = sentSchema.safeParse(asked);
