@@ -66,7 +66,9 @@ describe('a paused action through the OpenAI-compatible endpoint', () => {
 
     const approved = await confirm(pending.token, true);
     expect(approved.status).toBe(200);
-    const body = (await approved.json()) as { data: { status: string; answer: { response: string; messageId: string } } };
+    const body = (await approved.json()) as {
+      data: { status: string; answer: { response: string; messageId: string } };
+    };
     expect(body.data.status).toBe('succeeded');
     expect(body.data.answer.response).toContain('Tool result:');
     expect(body.data.answer.messageId).toBe(completion.wisp!.message_id);

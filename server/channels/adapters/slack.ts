@@ -103,7 +103,12 @@ export const slackAdapter: ChannelAdapter = {
     };
     // "approve" / "decline" in the thread of an answer that paused for an action answers it.
     const word = event.thread_ts
-      ? CONFIRM_WORDS.get(message.text.trim().toLowerCase().replace(/[.!]+$/, ''))
+      ? CONFIRM_WORDS.get(
+          message.text
+            .trim()
+            .toLowerCase()
+            .replace(/[.!]+$/, ''),
+        )
       : undefined;
     if (word !== undefined)
       return {
