@@ -263,7 +263,7 @@ describe('answering a paused action from a messaging channel', () => {
       const threadTs = (JSON.parse(asked) as { event: { ts: string } }).event.ts;
       expect((await deliver(asked)).status).toBe(200);
       await vi.waitFor(() => expect(posts()).toHaveLength(1), WAIT);
-      expect(textOf(posts()[0]!)).toContain('Reply *approve* or *decline* in this thread');
+      expect(textOf(posts()[0]!)).toContain('reply *approve* or *decline* in this thread');
       expect(posts()[0]!.body.thread_ts).toBe(threadTs);
       await vi.waitFor(async () => {
         const job = await h.t.app.models.ChannelEvent.findOne({ channelId, text: cancel('3003') }).lean();
@@ -295,6 +295,60 @@ describe('answering a paused action from a messaging channel', () => {
       await deliver(other);
       await deliver(message('approve', { thread_ts: otherTs }));
       await vi.waitFor(() => expect(posts().filter((call) => textOf(call) === 'Echo: approve')).toHaveLength(1), WAIT);
+    });
+
+    it('shows Block Kit Approve / Decline buttons and takes the signed interactivity payload, once', async () => {
+      const questions = () => posts().filter((call) => Array.isArray(call.body.blocks));
+      const before = questions().length;
+      const asked = message(cancel('3004'));
+      const threadTs = (JSON.parse(asked) as { event: { ts: string } }).event.ts;
+      await deliver(asked);
+      await vi.waitFor(() => expect(questions()).toHaveLength(before + 1), WAIT);
+      const question = questions().at(-1)!;
+      const blocks = question.body.blocks as Array<{ type: string; elements?: Array<{ action_id?: string }> }>;
+      expect(blocks.find((block) => block.type === 'actions')?.elements?.map((e) => e.action_id)).toEqual([
+        'wisp_confirm_approve',
+        'wisp_confirm_decline',
+      ]);
+      const postedTs = `1800000000.${String(h.fakes.calls.indexOf(question) + 1).padStart(6, '0')}`;
+      await vi.waitFor(async () => {
+        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: `C9:${postedTs}` })).not.toBeNull();
+      }, WAIT);
+      const press = (actionId: string, user = 'U7') =>
+        `payload=${encodeURIComponent(
+          JSON.stringify({
+            type: 'block_actions',
+            user: { id: user, username: 'ada' },
+            team: { id: 'T9' },
+            container: { type: 'message', channel_id: 'C9', message_ts: postedTs, thread_ts: threadTs },
+            channel: { id: 'C9' },
+            message: { ts: postedTs, thread_ts: threadTs, text: 'x' },
+            response_url: 'https://hooks.slack.com/actions/T9/1/x',
+            actions: [{ type: 'button', action_id: actionId, block_id: 'wisp_confirm', value: 'x' }],
+          }),
+        )}`;
+      // As Slack posts it: a form, signed over its exact bytes like events.
+      const form = async (body: string, secret?: string) => {
+        const res = await fetch(`${h.t.url}/api/v1/channels/${channelId}/events`, {
+          method: 'POST',
+          headers: { ...headers(body, secret), 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
+      const stored = await h.storedEvents(channelId);
+      expect((await form(press('wisp_confirm_approve'), 'wrong-secret')).status).toBe(401);
+      expect((await form(press('wisp_confirm_approve', 'U8'))).status).toBe(200);
+      expect(await h.storedEvents(channelId)).toBe(stored);
+
+      expect((await form(press('wisp_confirm_approve'))).status).toBe(200);
+      await vi.waitFor(() => expect(cancelled('3004')).toHaveLength(1), WAIT);
+      const inThread = () => posts().filter((call) => call.body.thread_ts === threadTs);
+      await vi.waitFor(() => expect(followUps(inThread(), textOf)).toHaveLength(1), WAIT);
+      expect((await form(press('wisp_confirm_decline'))).status).toBe(200);
+      expect(await h.storedEvents(channelId)).toBe(stored + 1);
+      expect(cancelled('3004')).toHaveLength(1);
+      expect(inThread()).toHaveLength(2);
     });
   });
 
