@@ -26436,6 +26436,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description PayloadTooLargeError */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
             /** @description UnsupportedMediaTypeError */
             415: {
                 headers: {
