@@ -109,6 +109,12 @@ describe('answering a paused action from a messaging channel', () => {
       const approvedPress = `cbq-${updateId}`;
       await vi.waitFor(() => expect(followUps(sent(), (call) => String(call.body.text))).toHaveLength(1), WAIT);
       expect(answersOf(approvedPress)[0]?.body.text).toBe('Approved');
+      await vi.waitFor(() => expect(h.fakes.callsOf('editMessageReplyMarkup')).toHaveLength(1), WAIT);
+      expect(h.fakes.callsOf('editMessageReplyMarkup')[0]!.body).toEqual({
+        chat_id: '77',
+        message_id: messageId,
+        reply_markup: { inline_keyboard: [] },
+      });
       expect(cancelled('1001')).toHaveLength(1);
       const followUp = followUps(sent(), (call) => String(call.body.text))[0]!;
       expect(String(followUp.body.text)).toContain('succeeded');

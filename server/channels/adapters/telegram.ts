@@ -156,6 +156,19 @@ export const telegramAdapter: ChannelAdapter = {
       { body: { callback_query_id: confirm.platformRef, text } },
       'Telegram',
     );
+    // The question's buttons go once it is answered (editMessageReplyMarkup with an empty keyboard).
+    if (taken && confirm.replyTo?.chatId && confirm.replyTo.messageId)
+      await http.call(
+        methodUrl(http, channel, 'editMessageReplyMarkup'),
+        {
+          body: {
+            chat_id: confirm.replyTo.chatId,
+            message_id: Number(confirm.replyTo.messageId),
+            reply_markup: { inline_keyboard: [] },
+          },
+        },
+        'Telegram',
+      );
   },
 
   /**
