@@ -199,6 +199,10 @@ describe('answering a paused action from a messaging channel', () => {
       await vi.waitFor(() => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(1), WAIT);
       const question = toUser().find((call) => call.body.type === 'interactive')!;
       expect(buttonsOf(question)).toEqual(['wisp:act:yes', 'wisp:act:no']);
+      // The short question itself carries the buttons, as a reply to the visitor's message.
+      expect((question.body.interactive as { body: { text: string } }).body.text).toContain('please confirm');
+      expect(question.body.context).toEqual({ message_id: expect.stringMatching(/^wamid\.CONF/) });
+      expect(toUser().filter((call) => textOf(call)?.includes('please confirm'))).toHaveLength(0);
       const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
       await vi.waitFor(async () => {
         expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();

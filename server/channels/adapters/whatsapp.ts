@@ -5,6 +5,8 @@ import type { ChannelAdapter, InboundConfirm, InboundFeedback, InboundMessage } 
 import { splitText } from './split-text.js';
 
 const WHATSAPP_MAX_CHARS = 4096;
+/** The longest body text of an interactive message. */
+const WHATSAPP_BUTTON_BODY_CHARS = 1024;
 
 /** Reply-button ids (at most 256 characters) and titles (at most 20) of the rating asked after an answer. */
 const RATING_IDS: Record<string, 'up' | 'down'> = { 'wisp:up': 'up', 'wisp:down': 'down' };
@@ -26,7 +28,7 @@ const CONFIRM_IDS = new Map([
 ]);
 const confirmQuestion = (description: string) => ({
   type: 'button',
-  body: { text: `Shall I go ahead? ${description}`.slice(0, 1024) },
+  body: { text: `Shall I go ahead? ${description}`.slice(0, WHATSAPP_BUTTON_BODY_CHARS) },
   action: {
     buttons: [
       { type: 'reply', reply: { id: 'wisp:act:yes', title: '✅ Approve' } },
@@ -155,6 +157,18 @@ export const whatsappAdapter: ChannelAdapter = {
         },
         'WhatsApp',
       );
+    // A short question goes as one message with the buttons: nothing to send twice if a retry is needed.
+    const pending = reply.pendingAction;
+    if (pending && reply.text.length <= WHATSAPP_BUTTON_BODY_CHARS) {
+      const sent = sentSchema.safeParse(
+        await sendMessage({
+          type: 'interactive',
+          context: { message_id: replyTo.messageId },
+          interactive: { ...confirmQuestion(''), body: { text: reply.text } },
+        }),
+      );
+      return sent.success ? sent.data.messages[0]!.id : undefined;
+    }
     for (const body of splitText(reply.text, WHATSAPP_MAX_CHARS)) {
       await sendMessage({
         type: 'text',
@@ -163,11 +177,8 @@ export const whatsappAdapter: ChannelAdapter = {
       });
     }
     // Approve / Decline must arrive, or the visitor cannot answer: unlike the rating question, its failure is retried.
-    if (reply.pendingAction) {
-      const buttons = await sendMessage({
-        type: 'interactive',
-        interactive: confirmQuestion(reply.pendingAction.description),
-      });
+    if (pending) {
+      const buttons = await sendMessage({ type: 'interactive', interactive: confirmQuestion(pending.description) });
       const sentButtons = sentSchema.safeParse(buttons);
       return sentButtons.success ? sentButtons.data.messages[0]!.id : undefined;
     }
