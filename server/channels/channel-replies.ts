@@ -13,8 +13,15 @@ import {
   type LeasedJob,
 } from '../queue/lease-queue.js';
 import type { ChannelType } from '../../shared/schemas/channels.js';
-import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
-import type { InboundFeedback, InboundMessage, InboundRequest, OutboundReply } from './adapters/adapter.js';
+import { MAX_MESSAGE_CHARS, type ChatResult } from '../../shared/schemas/chat.js';
+import type {
+  InboundConfirm,
+  InboundFeedback,
+  InboundMessage,
+  InboundRequest,
+  OutboundReply,
+  PendingActionReply,
+} from './adapters/adapter.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { ChannelEventModel, ChannelEventRecord, ChannelRecord } from './channel.model.js';
 import { CHANNEL_DISCONNECTED, type ChannelsService } from './channels.service.js';
@@ -34,7 +41,13 @@ export interface ChannelReplySettings {
 export type InboundAnswer =
   | { kind: 'accepted'; accepted: number }
   | { kind: 'respond'; status: number; body: unknown }
-  | { kind: 'answered'; text: string; conversationId: string; messageId: string }
+  | {
+      kind: 'answered';
+      text: string;
+      conversationId: string;
+      messageId: string;
+      requiresAction: PendingActionReply | null;
+    }
   | { kind: 'pending'; eventId: string };
 
 /** A failure that is final for this reply, with the reason kept on its job. */
@@ -102,17 +115,78 @@ export class ChannelReplies {
         });
       return { kind: 'accepted', accepted: 1 };
     }
-    const stored = await Promise.all(outcome.messages.map((message) => this.store(channel, message)));
+    if (outcome.kind === 'confirm') {
+      const answered = await this.receiveConfirm(channel, outcome.confirm);
+      if (answered) return answered;
+      if (!outcome.confirm.otherwise) return { kind: 'accepted', accepted: 0 };
+    }
+    const messages =
+      outcome.kind === 'messages' ? outcome.messages : outcome.kind === 'confirm' ? [outcome.confirm.otherwise!] : [];
+    const stored = await Promise.all(messages.map((message) => this.store(channel, message)));
     // Not awaited: the acknowledgement should not wait on a status field.
-    if (outcome.messages.length > 0)
+    if (messages.length > 0)
       this.deps.channels.recordEvent(channel._id).catch((error: unknown) => {
         this.deps.logger.warn({ err: error, channelId }, 'recording when a channel last received an event failed');
       });
     this.queue.notify();
-    const sync = outcome.messages.findIndex((message) => message.syncReply);
+    const sync = messages.findIndex((message) => message.syncReply);
     const syncId = sync >= 0 ? stored[sync] : undefined;
     if (syncId) return this.awaitAnswer(syncId);
-    return { kind: 'accepted', accepted: outcome.messages.length };
+    return { kind: 'accepted', accepted: messages.length };
+  }
+
+  /**
+   * A visitor's Approve / Decline: the paused answer it names (by the delivered message, the thread, or the
+   * token) is found among this channel's answers, only the visitor who asked may answer it, and the answer is
+   * stored as a job keyed by the token, so a second press (or a retried delivery) continues nothing more.
+   * Returns null when nothing waits in a thread and the delivery is an ordinary message (`otherwise`).
+   */
+  private async receiveConfirm(channel: ChannelRecord, confirm: InboundConfirm): Promise<InboundAnswer | null> {
+    const { ChannelEvent } = this.deps.models;
+    const adapter = this.deps.channels.adapterOf(channel.type);
+    const tell = (taken: boolean) =>
+      adapter
+        .confirmTaken?.(this.deps.channels.open(channel), this.deps.channels.httpFor(channel.type), confirm, taken)
+        .catch((error: unknown) => {
+          // Only a courtesy (the button stops spinning): the answer is stored either way.
+          this.deps.logger.warn({ err: error, channelId: channel._id.toString() }, 'acknowledging a press failed');
+        });
+    const filter: Record<string, unknown> = { channelId: channel._id, 'answer.pendingAction.token': { $ne: null } };
+    if (confirm.token) filter['answer.pendingAction.token'] = confirm.token;
+    else if (confirm.deliveredRef) filter.deliveredRef = confirm.deliveredRef;
+    else if (confirm.threadKey) filter.threadKey = confirm.threadKey;
+    else return null;
+    const paused = await ChannelEvent.findOne(filter).sort({ createdAt: -1 }).lean();
+    const pending = paused?.answer?.pendingAction as PendingActionReply | null | undefined;
+    const spent = pending ? await ChannelEvent.exists({ channelId: channel._id, eventKey: confirmKey(pending) }) : null;
+    if (!paused || !pending || paused.userId !== confirm.userId || spent) {
+      // A thread reply that answers nothing is an ordinary question.
+      if (confirm.otherwise && !spent && (!paused || !pending)) return null;
+      await tell(false);
+      if (confirm.token)
+        throw new AppError('NotFoundError', {
+          message: 'No action of this channel waits for this token and user: it was already answered, or never existed',
+        });
+      return { kind: 'accepted', accepted: 0 };
+    }
+    const stored = await this.store(
+      channel,
+      {
+        eventKey: confirmKey(pending),
+        text: confirm.approve ? 'approve' : 'decline',
+        userId: confirm.userId,
+        userName: paused.userName ?? null,
+        threadKey: paused.threadKey,
+        replyTo: confirm.replyTo ?? (paused.replyTo as Record<string, string>),
+        syncReply: confirm.syncReply,
+      },
+      { token: pending.token, approve: confirm.approve },
+    );
+    await tell(stored.created);
+    this.queue.notify();
+    if (!stored.created) return { kind: 'accepted', accepted: 0 };
+    if (confirm.syncReply && stored.id) return this.awaitAnswer(stored.id);
+    return { kind: 'accepted', accepted: 1 };
   }
 
   /** A rating of a delivered answer becomes the answer's feedback, as a thumbs up or down in the widget does. */
@@ -134,7 +208,17 @@ export class ChannelReplies {
   }
 
   /** Stores a message as a queued reply; the same platform event again stores nothing. Returns its job id. */
-  private async store(channel: ChannelRecord, message: InboundMessage): Promise<Types.ObjectId | null> {
+  private async store(channel: ChannelRecord, message: InboundMessage): Promise<Types.ObjectId | null>;
+  private async store(
+    channel: ChannelRecord,
+    message: InboundMessage,
+    confirm: { token: string; approve: boolean },
+  ): Promise<{ id: Types.ObjectId | null; created: boolean }>;
+  private async store(
+    channel: ChannelRecord,
+    message: InboundMessage,
+    confirm?: { token: string; approve: boolean },
+  ): Promise<Types.ObjectId | null | { id: Types.ObjectId | null; created: boolean }> {
     try {
       const job = await this.deps.models.ChannelEvent.create({
         organizationId: channel.organizationId,
@@ -147,13 +231,15 @@ export class ChannelReplies {
         threadKey: message.threadKey,
         replyTo: message.replyTo,
         syncReply: message.syncReply ?? false,
+        ...(confirm ? { confirm } : {}),
         ...queuedJobState(),
       });
-      return job._id;
+      return confirm ? { id: job._id, created: true } : job._id;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       const first = await this.deps.models.ChannelEvent.findOne({ channelId: channel._id, eventKey: message.eventKey });
-      return first?._id ?? null;
+      const id = first?._id ?? null;
+      return confirm ? { id, created: false } : id;
     }
   }
 
@@ -168,6 +254,7 @@ export class ChannelReplies {
           text: job.answer.text,
           conversationId: job.answer.conversationId,
           messageId: job.answer.messageId,
+          requiresAction: (job.answer.pendingAction as PendingActionReply | null) ?? null,
         };
       if (!job || job.status === 'failed') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -190,7 +277,12 @@ export class ChannelReplies {
         await adapter.typing?.(open, http, record.replyTo as Record<string, string>).catch(() => {
           // Only a courtesy: the answer follows either way.
         });
-        answer = await this.runTurn(channel, record, signal);
+        const confirm = record.confirm?.token ? record.confirm : null;
+        answer = confirm
+          ? await this.continueTurn(record, confirm.token!, confirm.approve === true, signal)
+          : await this.runTurn(channel, record, signal);
+        // A press on an action answered elsewhere meanwhile (through the API) continues nothing.
+        if (!answer) return {};
         // Kept at once, so a failed delivery is retried without asking the model again.
         await this.deps.models.ChannelEvent.updateOne({ _id: job.id, lockToken: job.lockToken }, { $set: { answer } });
       }
@@ -205,6 +297,24 @@ export class ChannelReplies {
       }
       throw error;
     }
+  }
+
+  /** Continues the paused turn with the visitor's answer; null when nothing waits for the token any more. */
+  private async continueTurn(
+    record: ChannelEventRecord,
+    token: string,
+    approve: boolean,
+    signal: AbortSignal,
+  ): Promise<OutboundReplyParts | null> {
+    const paused = { organizationId: record.organizationId.toString(), token };
+    for await (const event of this.deps.chat.confirm(paused, approve, signal)) {
+      if (event.type === 'error') {
+        if (event.error.name === 'NotFoundError' && !event.assistantMessageId) return null;
+        throw event.error;
+      }
+      if (event.type === 'done') return replyParts(event.result);
+    }
+    throw new Error('the confirmed turn ended without an answer');
   }
 
   /** One turn of the chat flow: the platform chat is the conversation, the platform user its visitor. */
@@ -227,18 +337,28 @@ export class ChannelReplies {
     };
     for await (const event of this.deps.chat.run(turn, signal)) {
       if (event.type === 'error') throw event.error;
-      if (event.type === 'done')
-        return {
-          text: event.result.response,
-          conversationId: event.result.conversationId,
-          messageId: event.result.messageId,
-        };
+      if (event.type === 'done') return replyParts(event.result);
     }
     throw new Error('the chat turn ended without an answer');
   }
 }
 
-type OutboundReplyParts = Pick<OutboundReply, 'text' | 'conversationId' | 'messageId'>;
+type OutboundReplyParts = Pick<OutboundReply, 'text' | 'conversationId' | 'messageId' | 'pendingAction'>;
+
+function replyParts(result: ChatResult): OutboundReplyParts {
+  const pending = result.requiresAction;
+  return {
+    text: result.response,
+    conversationId: result.conversationId,
+    messageId: result.messageId,
+    pendingAction: pending
+      ? { action: pending.action, description: pending.description, arguments: pending.arguments, token: pending.token }
+      : null,
+  };
+}
+
+/** The job key of the answer to one paused action: one answer per token, whichever button and however often. */
+const confirmKey = (pending: PendingActionReply) => `confirm:${pending.token}`;
 
 function classify(error: unknown): FailureVerdict {
   if (error instanceof FinalFailure) return { retryable: false, reason: error.message };

@@ -53,10 +53,17 @@ const channelEventSchema = new Schema(
     replyTo: { type: Schema.Types.Mixed, required: true },
     /** Answered synchronously in the inbound response instead of delivered. */
     syncReply: { type: Boolean, default: false },
+    /** Set on a visitor's answer to a paused action: the job continues the turn instead of starting one. */
+    confirm: {
+      token: { type: String, default: null },
+      approve: { type: Boolean, default: null },
+    },
     answer: {
       text: { type: String, default: null },
       conversationId: { type: String, default: null },
       messageId: { type: String, default: null },
+      /** The action the answer paused for, with the token that continues it (never shown but to the webhook). */
+      pendingAction: { type: Schema.Types.Mixed, default: null },
     },
     deliveredAt: { type: Date, default: null },
     /** The platform's id of the delivered answer, for feedback that refers to it (Slack: channel and ts). */
@@ -68,6 +75,8 @@ const channelEventSchema = new Schema(
 channelEventSchema.index({ channelId: 1, eventKey: 1 }, { unique: true });
 channelEventSchema.index({ chatbotId: 1 });
 channelEventSchema.index({ channelId: 1, deliveredRef: 1 });
+channelEventSchema.index({ channelId: 1, 'answer.pendingAction.token': 1 });
+channelEventSchema.index({ channelId: 1, threadKey: 1, createdAt: -1 });
 addLeasedJobIndexes(channelEventSchema);
 
 export type ChannelEventDoc = InferSchemaType<typeof channelEventSchema>;

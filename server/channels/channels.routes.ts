@@ -126,24 +126,26 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
       path: '/channels/:id/events',
       tag: 'Channel deliveries',
       summary:
-        'The channel\'s inbound URL: the platform delivers messages here; they are acknowledged at once and answered through the platform (a webhook channel\'s `"reply": "sync"` answers in the response)',
+        'The channel\'s inbound URL: the platform delivers messages (and Approve / Decline answers to paused actions) here; they are acknowledged at once and answered through the platform (a webhook channel\'s `"reply": "sync"` answers in the response; its `"type": "confirm"` answers a paused action by its token, 404 when nothing of this channel and user waits for it)',
       scope: 'public',
       publicCheck: INBOUND_CHECK,
       publicLimit: 'signed',
       params: objectIdParams,
       response: envelopeOf(z.object({ accepted: z.number().int() })),
-      errors: ['NotFoundError', 'UnauthorizedError', 'UnsupportedMediaTypeError'],
+      errors: ['NotFoundError', 'UnauthorizedError', 'UnsupportedMediaTypeError', 'PayloadTooLargeError'],
     },
     async ({ params, req, res }) => {
-      const answer = await replies.receive(params.id, {
-        headers: req.headers,
-        rawBody: requireRawBody(req),
-        body: req.body,
-      });
+      const { rawBody, body } = await inboundBody(req);
+      const answer = await replies.receive(params.id, { headers: req.headers, rawBody, body });
       if (answer.kind === 'respond') res.status(answer.status).json(answer.body);
       else if (answer.kind === 'accepted') sendData(res, { accepted: answer.accepted });
       else if (answer.kind === 'answered')
-        sendData(res, { text: answer.text, conversationId: answer.conversationId, messageId: answer.messageId });
+        sendData(res, {
+          text: answer.text,
+          conversationId: answer.conversationId,
+          messageId: answer.messageId,
+          requiresAction: answer.requiresAction,
+        });
       else sendData(res, { eventId: answer.eventId, status: 'queued' }, 202);
     },
   );
@@ -174,11 +176,28 @@ export function mountChannelRoutes(api: ApiRouter, channels: ChannelsService, re
   );
 }
 
-function requireRawBody(req: Request): Buffer {
+const MAX_FORM_BYTES = 1_000_000;
+
+/**
+ * The delivery's exact bytes and its parsed body: JSON (kept by the JSON parser), or a form, which Slack
+ * uses for interactivity payloads (`payload=<JSON>`, signed like its events), read here from the stream.
+ */
+async function inboundBody(req: Request): Promise<{ rawBody: Buffer; body: unknown }> {
   const raw = rawBodyOf(req);
-  if (!raw)
-    throw new AppError('UnsupportedMediaTypeError', {
-      message: 'Send the event as JSON (Content-Type: application/json)',
-    });
-  return raw;
+  if (raw) return { rawBody: raw, body: req.body };
+  if (req.is('application/x-www-form-urlencoded') && req.readable) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_FORM_BYTES) throw new AppError('PayloadTooLargeError', { message: 'The form is over 1 MB' });
+      chunks.push(chunk as Buffer);
+    }
+    const rawBody = Buffer.concat(chunks);
+    return { rawBody, body: Object.fromEntries(new URLSearchParams(rawBody.toString('utf8'))) };
+  }
+  throw new AppError('UnsupportedMediaTypeError', {
+    message:
+      'Send the event as JSON (Content-Type: application/json), or a Slack interactivity form (application/x-www-form-urlencoded)',
+  });
 }

@@ -2,8 +2,11 @@ import { snakeCase } from '../../shared/schemas/compat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { AppError } from '../errors/app-error.js';
 
-/** Fields whose values are key-value data (the caller's, or named by CSS): their keys are left as they are. */
-const OPAQUE_FIELDS = new Set(['custom', 'metadata', 'strings', 'cssVariables', 'css_variables']);
+/**
+ * Fields whose values are key-value data (the caller's, named by CSS, or an action's arguments as its JSON
+ * Schema names them): their keys are left as they are.
+ */
+const OPAQUE_FIELDS = new Set(['custom', 'metadata', 'strings', 'cssVariables', 'css_variables', 'arguments']);
 
 /** A DTO with every field name in snake_case, at every depth, for the snake_case dialect. */
 export function snakeKeys(value: unknown): unknown {

@@ -21,6 +21,7 @@ const toQueryAnswer = (result: ChatResult) => ({
   message_id: result.messageId,
   model: result.model,
   tokens_used: result.tokensUsed,
+  ...(result.requiresAction ? { requires_action: result.requiresAction } : {}),
 });
 
 /** The `/v1/query` dialect: a question (and the end user's JWT) in, the answer with its passages and confidence out. */

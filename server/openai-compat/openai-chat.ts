@@ -94,6 +94,15 @@ function wispOf(result: ChatResult) {
     confidence: result.confidence,
     model: result.model,
     finish_reason: result.finishReason,
+    // The turn paused for the caller's approval: continued with `POST /api/v1/chat/confirm` and the same key.
+    requires_action: result.requiresAction
+      ? {
+          token: result.requiresAction.token,
+          action: result.requiresAction.action,
+          description: result.requiresAction.description,
+          arguments: result.requiresAction.arguments,
+        }
+      : null,
   };
 }
 

@@ -90,11 +90,25 @@ export const createdChannelSchema = channelSchema.extend({ signingSecret: z.stri
 
 /** What a custom platform POSTs to a `webhook` channel (signed with Standard Webhooks headers). */
 export const webhookInboundSchema = z.object({
+  /** `message` (the default); a `confirm` body answers a paused action, see `webhookConfirmSchema`. */
+  type: z.literal('message').default('message'),
   text: z.string().min(1).max(4000),
   user: z.object({ id: z.string().min(1).max(200), name: z.string().max(200).optional() }),
   /** The custom platform's thread or chat id: messages with the same one share a conversation. */
   conversation: z.string().min(1).max(200).optional(),
   /** `sync`: the answer is the response body instead of a callback. */
+  reply: z.enum(['callback', 'sync']).default('callback'),
+});
+
+/**
+ * What a custom platform POSTs to answer an action an answer paused for: the `requiresAction.token` of the
+ * `message.answer` callback, and the same user who asked. The follow-up answer is delivered like any answer.
+ */
+export const webhookConfirmSchema = z.strictObject({
+  type: z.literal('confirm'),
+  token: z.string().min(10).max(200),
+  approve: z.boolean(),
+  user: z.object({ id: z.string().min(1).max(200), name: z.string().max(200).optional() }),
   reply: z.enum(['callback', 'sync']).default('callback'),
 });
 

@@ -176,4 +176,8 @@ export const queryAnswerSchema = z.object({
   message_id: z.string(),
   model: z.string().nullable(),
   tokens_used: z.object({ prompt: z.number().int(), completion: z.number().int(), total: z.number().int() }),
+  /** Set when the answer paused to ask before running an action: `POST /api/v1/chat/confirm` with the token. */
+  requires_action: z
+    .object({ token: z.string(), action: z.string(), description: z.string(), arguments: z.unknown() })
+    .optional(),
 });

@@ -137,6 +137,13 @@ export const wispExtensionSchema = z.object({
   confidence: z.number(),
   model: z.string().nullable().meta({ description: 'The language model that wrote the answer (null: none)' }),
   finish_reason: z.string(),
+  requires_action: z
+    .object({ token: z.string(), action: z.string(), description: z.string(), arguments: z.unknown() })
+    .nullable()
+    .meta({
+      description:
+        'Set when the answer paused to ask before running an action (`finish_reason` `requires_action`): approve or decline it with `POST /api/v1/chat/confirm` `{ "token", "approve" }` and the same API key; the token works once',
+    }),
 });
 
 /** The JSON answer of `POST /v1/chat/completions`. */

@@ -32,10 +32,35 @@ export interface InboundFeedback {
   platformRef?: string;
 }
 
+/**
+ * An end user's answer to an action an answer paused for (an Approve / Decline button, a reply in the thread, a
+ * signed `confirm` message). It names the paused answer by what the platform gives back: the delivered message
+ * carrying the buttons, the thread, or (generic webhook) the confirmation token itself.
+ */
+export interface InboundConfirm {
+  approve: boolean;
+  /** The platform user who answered: only the visitor who asked may answer. */
+  userId: string;
+  /** The delivered message the buttons were on (`send`'s returned id). */
+  deliveredRef?: string;
+  /** The thread the paused answer was delivered in (a reply in the thread). */
+  threadKey?: string;
+  /** The confirmation token, where the platform is Wisp's own client (generic webhook). */
+  token?: string;
+  /** Where the follow-up answer goes; the paused answer's own reply target when absent. */
+  replyTo?: Record<string, string>;
+  /** The platform's id of the press, where it expects an answer to it (a Telegram callback query). */
+  platformRef?: string;
+  syncReply?: boolean;
+  /** What the delivery is when nothing waits in that thread (a reply that merely says "approve"). */
+  otherwise?: InboundMessage;
+}
+
 /** What a verified delivery asks for: answering messages, recording feedback, or a response of its own (a handshake). */
 export type InboundOutcome =
   | { kind: 'messages'; messages: InboundMessage[] }
   | { kind: 'feedback'; feedback: InboundFeedback }
+  | { kind: 'confirm'; confirm: InboundConfirm }
   | { kind: 'respond'; status: number; body: unknown };
 
 /** A channel's settings with its credentials opened, for the adapter only. */
@@ -54,6 +79,18 @@ export interface OutboundReply {
   threadKey: string;
   conversationId: string;
   messageId: string;
+  /**
+   * The action the answer paused for: the platform shows Approve / Decline (or how to answer). The token is
+   * only handed to the generic webhook's callback; other platforms name the message instead.
+   */
+  pendingAction?: PendingActionReply | null;
+}
+
+export interface PendingActionReply {
+  action: string;
+  description: string;
+  arguments: unknown;
+  token: string;
 }
 
 /**
@@ -74,6 +111,8 @@ export interface ChannelAdapter {
   typing?(channel: OpenChannel, http: PlatformHttp, replyTo: Record<string, string>): Promise<void>;
   /** Tells the platform a rating was taken, where it waits for that (best effort). */
   feedbackTaken?(channel: OpenChannel, http: PlatformHttp, feedback: InboundFeedback): Promise<void>;
+  /** Tells the platform an Approve / Decline press was taken (`taken: false`: nothing waited any more). */
+  confirmTaken?(channel: OpenChannel, http: PlatformHttp, confirm: InboundConfirm, taken: boolean): Promise<void>;
   /** Delivers an answer; returns the platform's id of the sent message where feedback can refer to it. */
   send(
     channel: OpenChannel,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PlatformError, type PlatformHttp } from '../platform-http.js';
 import { badSignature, checkTimestamp, header, hmac, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, OpenChannel } from './adapter.js';
+import type { ChannelAdapter, InboundOutcome, OpenChannel } from './adapter.js';
 
 const envelopeSchema = z.object({
   type: z.string(),
@@ -26,6 +26,55 @@ const envelopeSchema = z.object({
 
 /** Reactions on an answer that rate it (`reaction_added` events). */
 const RATINGS: Record<string, 'up' | 'down'> = { '+1': 'up', thumbsup: 'up', '-1': 'down', thumbsdown: 'down' };
+
+/** Replies in the thread of a paused answer that approve or decline its action. */
+const CONFIRM_WORDS = new Map([
+  ['approve', true],
+  ['decline', false],
+]);
+const CONFIRM_HINT = 'Press Approve or Decline, or reply *approve* or *decline* in this thread.';
+
+/** The Block Kit buttons under a question (their `action_id`s are what an interactivity payload names). */
+const CONFIRM_ACTIONS = new Map([
+  ['wisp_confirm_approve', true],
+  ['wisp_confirm_decline', false],
+]);
+const confirmBlocks = (text: string) => [
+  { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+  {
+    type: 'actions',
+    block_id: 'wisp_confirm',
+    elements: [
+      {
+        type: 'button',
+        action_id: 'wisp_confirm_approve',
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: 'approve',
+      },
+      {
+        type: 'button',
+        action_id: 'wisp_confirm_decline',
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Decline' },
+        value: 'decline',
+      },
+    ],
+  },
+  { type: 'context', elements: [{ type: 'mrkdwn', text: CONFIRM_HINT }] },
+];
+
+/**
+ * The parts of an interactivity payload Wisp reads (api.slack.com/reference/interaction-payloads/block-actions):
+ * who pressed which button, on which message.
+ */
+const blockActionsSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string() }),
+  container: z.object({ channel_id: z.string(), message_ts: z.string(), thread_ts: z.string().optional() }),
+  message: z.object({ ts: z.string(), thread_ts: z.string().optional() }).optional(),
+  actions: z.array(z.object({ action_id: z.string() })).min(1),
+});
 
 /** Slack answers HTTP 200 with `ok: false`; these errors mean the token no longer works. */
 const REJECTED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
@@ -67,6 +116,9 @@ export const slackAdapter: ChannelAdapter = {
     const expected = `v0=${hmac(channel.credentials.signingSecret ?? '', `v0:${timestamp}:${request.rawBody.toString('utf8')}`, 'hex')}`;
     if (!safeEqual(signature, expected))
       throw badSignature("The X-Slack-Signature does not match: check the channel's signing secret");
+    // A button press comes as a form whose `payload` field is the interaction's JSON.
+    const form = request.body as { payload?: unknown } | null;
+    if (typeof form?.payload === 'string') return pressOf(form.payload);
     const parsed = envelopeSchema.safeParse(request.body);
     if (!parsed.success) return { kind: 'messages', messages: [] };
     const envelope = parsed.data;
@@ -85,28 +137,63 @@ export const slackAdapter: ChannelAdapter = {
     if (!isQuestion || !event?.text || !event.user || !event.channel || !event.ts || !envelope.event_id)
       return { kind: 'messages', messages: [] };
     const threadTs = event.thread_ts ?? event.ts;
-    return {
-      kind: 'messages',
-      messages: [
-        {
-          // A message that mentions the bot arrives twice (`message` and `app_mention`): one answer per message.
-          eventKey: `message:${event.channel}:${event.ts}`,
-          text: event.text.replace(/<@[A-Z0-9]+>\s*/g, '').trim() || event.text,
-          userId: event.user,
-          userName: null,
-          threadKey: `${envelope.team_id ?? ''}:${event.channel}:${threadTs}`,
-          replyTo: { channel: event.channel, threadTs },
-        },
-      ],
+    const message = {
+      // A message that mentions the bot arrives twice (`message` and `app_mention`): one answer per message.
+      eventKey: `message:${event.channel}:${event.ts}`,
+      text: event.text.replace(/<@[A-Z0-9]+>\s*/g, '').trim() || event.text,
+      userId: event.user,
+      userName: null,
+      threadKey: `${envelope.team_id ?? ''}:${event.channel}:${threadTs}`,
+      replyTo: { channel: event.channel, threadTs },
     };
+    // "approve" / "decline" in the thread of an answer that paused for an action answers it.
+    const word = event.thread_ts
+      ? CONFIRM_WORDS.get(
+          message.text
+            .trim()
+            .toLowerCase()
+            .replace(/[.!]+$/, ''),
+        )
+      : undefined;
+    if (word !== undefined)
+      return {
+        kind: 'confirm',
+        confirm: { approve: word, userId: event.user, threadKey: message.threadKey, otherwise: message },
+      };
+    return { kind: 'messages', messages: [message] };
   },
 
   async send(channel, http, replyTo, reply) {
     const posted = await slackCall(http, channel, 'chat.postMessage', {
       channel: replyTo.channel,
       thread_ts: replyTo.threadTs,
-      text: reply.text,
+      text: reply.pendingAction ? `${reply.text}\n\n${CONFIRM_HINT}` : reply.text,
+      ...(reply.pendingAction ? { blocks: confirmBlocks(reply.text) } : {}),
     });
     return posted.ts ? `${replyTo.channel}:${posted.ts}` : undefined;
   },
 };
+
+/** An Approve / Decline press; anything else pressed or sent as a form is not for Wisp. */
+function pressOf(payload: string): InboundOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return { kind: 'messages', messages: [] };
+  }
+  const parsed = blockActionsSchema.safeParse(json);
+  const approve = parsed.success ? CONFIRM_ACTIONS.get(parsed.data.actions[0]!.action_id) : undefined;
+  if (!parsed.success || approve === undefined) return { kind: 'messages', messages: [] };
+  const { container, user, message } = parsed.data;
+  const threadTs = container.thread_ts ?? message?.thread_ts ?? container.message_ts;
+  return {
+    kind: 'confirm',
+    confirm: {
+      approve,
+      userId: user.id,
+      deliveredRef: `${container.channel_id}:${container.message_ts}`,
+      replyTo: { channel: container.channel_id, threadTs },
+    },
+  };
+}

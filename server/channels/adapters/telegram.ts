@@ -18,6 +18,23 @@ const RATING_KEYBOARD = {
 };
 
 /**
+ * `callback_data` of the Approve / Decline buttons under an answer that paused for an action. Distinct from the
+ * rating buttons' data; the press names the message it was on, never the confirmation token.
+ */
+const CONFIRM_DATA = new Map([
+  ['wisp:act:yes', true],
+  ['wisp:act:no', false],
+]);
+const CONFIRM_KEYBOARD = {
+  inline_keyboard: [
+    [
+      { text: '✅ Approve', callback_data: 'wisp:act:yes' },
+      { text: '✖️ Decline', callback_data: 'wisp:act:no' },
+    ],
+  ],
+};
+
+/**
  * The parts of a Telegram `Update` Wisp reads (core.telegram.org/bots/api#update): a text message, or the
  * `callback_query` of a rating button pressed under one of its answers.
  */
@@ -34,6 +51,7 @@ const updateSchema = z.object({
   callback_query: z
     .object({
       id: z.string(),
+      from: z.object({ id: z.number() }).optional(),
       data: z.string().optional(),
       message: z.object({ message_id: z.number().int(), chat: z.object({ id: z.number() }) }).optional(),
     })
@@ -74,6 +92,20 @@ export const telegramAdapter: ChannelAdapter = {
       throw badSignature('The X-Telegram-Bot-Api-Secret-Token header does not match this channel');
     const update = updateSchema.safeParse(request.body);
     const pressed = update.success ? update.data.callback_query : undefined;
+    const approve = CONFIRM_DATA.get(pressed?.data ?? '');
+    if (pressed?.message && pressed.from && approve !== undefined) {
+      const chatId = String(pressed.message.chat.id);
+      return {
+        kind: 'confirm',
+        confirm: {
+          approve,
+          userId: String(pressed.from.id),
+          deliveredRef: `${chatId}:${pressed.message.message_id}`,
+          replyTo: { chatId, messageId: String(pressed.message.message_id) },
+          platformRef: pressed.id,
+        },
+      };
+    }
     const rating = RATING_DATA[pressed?.data ?? ''];
     if (pressed?.message && rating) {
       const deliveredRef = `${pressed.message.chat.id}:${pressed.message.message_id}`;
@@ -115,7 +147,34 @@ export const telegramAdapter: ChannelAdapter = {
     );
   },
 
-  /** The last part of the answer carries the rating buttons; its chat and message id are what a press names. */
+  /** Stops the pressed button's spinner, saying whether the press was taken (answerCallbackQuery). */
+  async confirmTaken(channel, http, confirm, taken) {
+    if (!confirm.platformRef) return;
+    const text = !taken ? 'This was already answered' : confirm.approve ? 'Approved' : 'Declined';
+    await http.call(
+      methodUrl(http, channel, 'answerCallbackQuery'),
+      { body: { callback_query_id: confirm.platformRef, text } },
+      'Telegram',
+    );
+    // The question's buttons go once it is answered (editMessageReplyMarkup with an empty keyboard).
+    if (taken && confirm.replyTo?.chatId && confirm.replyTo.messageId)
+      await http.call(
+        methodUrl(http, channel, 'editMessageReplyMarkup'),
+        {
+          body: {
+            chat_id: confirm.replyTo.chatId,
+            message_id: Number(confirm.replyTo.messageId),
+            reply_markup: { inline_keyboard: [] },
+          },
+        },
+        'Telegram',
+      );
+  },
+
+  /**
+   * The last part of the answer carries the rating buttons, or Approve / Decline when the answer paused for an
+   * action; its chat and message id are what a press names.
+   */
   async send(channel, http, replyTo, reply) {
     try {
       const parts = splitText(reply.text, TELEGRAM_MAX_CHARS);
@@ -128,7 +187,9 @@ export const telegramAdapter: ChannelAdapter = {
               chat_id: replyTo.chatId,
               text,
               reply_parameters: { message_id: Number(replyTo.messageId), allow_sending_without_reply: true },
-              ...(index === parts.length - 1 ? { reply_markup: RATING_KEYBOARD } : {}),
+              ...(index === parts.length - 1
+                ? { reply_markup: reply.pendingAction ? CONFIRM_KEYBOARD : RATING_KEYBOARD }
+                : {}),
             },
           },
           'Telegram',

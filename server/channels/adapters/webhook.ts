@@ -1,4 +1,4 @@
-import { webhookInboundSchema } from '../../../shared/schemas/channels.js';
+import { webhookConfirmSchema, webhookInboundSchema } from '../../../shared/schemas/channels.js';
 import { parse } from '../../errors/parse.js';
 import { standardWebhooks } from '../signatures.js';
 import type { ChannelAdapter } from './adapter.js';
@@ -16,6 +16,19 @@ export const webhookAdapter: ChannelAdapter = {
 
   receive(request, channel) {
     const eventId = standardWebhooks.verify(channel.credentials.secret ?? '', request.headers, request.rawBody);
+    const type = (request.body as { type?: unknown } | null)?.type;
+    if (type === 'confirm') {
+      const confirm = parse(webhookConfirmSchema, request.body, 'body');
+      return {
+        kind: 'confirm',
+        confirm: {
+          approve: confirm.approve,
+          userId: confirm.user.id,
+          token: confirm.token,
+          syncReply: confirm.reply === 'sync',
+        },
+      };
+    }
     const body = parse(webhookInboundSchema, request.body, 'body');
     return {
       kind: 'messages',
@@ -47,6 +60,8 @@ export const webhookAdapter: ChannelAdapter = {
       text: reply.text,
       conversationId: reply.conversationId,
       messageId: reply.messageId,
+      /** Set when the answer waits for the user's approval: POST a signed `confirm` with this token. */
+      requiresAction: reply.pendingAction ?? null,
     });
     await http.call(
       url,

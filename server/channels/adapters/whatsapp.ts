@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import { badSignature, header, hmac, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, InboundFeedback, InboundMessage } from './adapter.js';
+import type { ChannelAdapter, InboundConfirm, InboundFeedback, InboundMessage } from './adapter.js';
 import { splitText } from './split-text.js';
 
 const WHATSAPP_MAX_CHARS = 4096;
+/** The longest body text of an interactive message. */
+const WHATSAPP_BUTTON_BODY_CHARS = 1024;
 
 /** Reply-button ids (at most 256 characters) and titles (at most 20) of the rating asked after an answer. */
 const RATING_IDS: Record<string, 'up' | 'down'> = { 'wisp:up': 'up', 'wisp:down': 'down' };
@@ -18,6 +20,22 @@ const RATING_QUESTION = {
     ],
   },
 };
+
+/** Reply-button ids of Approve / Decline, asked after an answer that paused for an action (distinct from ratings). */
+const CONFIRM_IDS = new Map([
+  ['wisp:act:yes', true],
+  ['wisp:act:no', false],
+]);
+const confirmQuestion = (description: string) => ({
+  type: 'button',
+  body: { text: `Shall I go ahead? ${description}`.slice(0, WHATSAPP_BUTTON_BODY_CHARS) },
+  action: {
+    buttons: [
+      { type: 'reply', reply: { id: 'wisp:act:yes', title: '✅ Approve' } },
+      { type: 'reply', reply: { id: 'wisp:act:no', title: 'Decline' } },
+    ],
+  },
+});
 
 /** What the Cloud API answers a sent message with. */
 const sentSchema = z.object({ messages: z.array(z.object({ id: z.string() })).min(1) });
@@ -92,8 +110,17 @@ export const whatsappAdapter: ChannelAdapter = {
     const parsed = deliverySchema.safeParse(request.body);
     const messages: InboundMessage[] = [];
     let feedback: InboundFeedback | null = null;
+    let confirm: InboundConfirm | null = null;
     for (const change of parsed.success ? parsed.data.entry.flatMap((entry) => entry.changes) : []) {
       for (const message of change.value.messages ?? []) {
+        const approve = CONFIRM_IDS.get(message.interactive?.button_reply?.id ?? '');
+        if (message.type === 'interactive' && approve !== undefined && message.context?.id)
+          confirm ??= {
+            approve,
+            userId: message.from,
+            deliveredRef: message.context.id,
+            replyTo: { to: message.from, messageId: message.id },
+          };
         const rating = RATING_IDS[message.interactive?.button_reply?.id ?? ''];
         if (message.type === 'interactive' && rating && message.context?.id)
           feedback ??= { deliveredRef: message.context.id, rating };
@@ -110,6 +137,7 @@ export const whatsappAdapter: ChannelAdapter = {
       }
     }
     // The Cloud API notifies one message at a time: a button reply comes alone.
+    if (messages.length === 0 && confirm) return { kind: 'confirm', confirm };
     if (messages.length === 0 && feedback) return { kind: 'feedback', feedback };
     return { kind: 'messages', messages };
   },
@@ -129,12 +157,30 @@ export const whatsappAdapter: ChannelAdapter = {
         },
         'WhatsApp',
       );
+    // A short question goes as one message with the buttons: nothing to send twice if a retry is needed.
+    const pending = reply.pendingAction;
+    if (pending && reply.text.length <= WHATSAPP_BUTTON_BODY_CHARS) {
+      const sent = sentSchema.safeParse(
+        await sendMessage({
+          type: 'interactive',
+          context: { message_id: replyTo.messageId },
+          interactive: { ...confirmQuestion(''), body: { text: reply.text } },
+        }),
+      );
+      return sent.success ? sent.data.messages[0]!.id : undefined;
+    }
     for (const body of splitText(reply.text, WHATSAPP_MAX_CHARS)) {
       await sendMessage({
         type: 'text',
         context: { message_id: replyTo.messageId },
         text: { preview_url: false, body },
       });
+    }
+    // Approve / Decline must arrive, or the visitor cannot answer: unlike the rating question, its failure is retried.
+    if (pending) {
+      const buttons = await sendMessage({ type: 'interactive', interactive: confirmQuestion(pending.description) });
+      const sentButtons = sentSchema.safeParse(buttons);
+      return sentButtons.success ? sentButtons.data.messages[0]!.id : undefined;
     }
     const asked = await sendMessage({ type: 'interactive', interactive: RATING_QUESTION }).catch(() => null);
     const sent = sentSchema.safeParse(asked);

@@ -2475,7 +2475,7 @@ export interface paths {
         get: operations["getApiV1ChannelsByIdEvents"];
         put?: never;
         /**
-         * The channel's inbound URL: the platform delivers messages here; they are acknowledged at once and answered through the platform (a webhook channel's `"reply": "sync"` answers in the response)
+         * The channel's inbound URL: the platform delivers messages (and Approve / Decline answers to paused actions) here; they are acknowledged at once and answered through the platform (a webhook channel's `"reply": "sync"` answers in the response; its `"type": "confirm"` answers a paused action by its token, 404 when nothing of this channel and user waits for it)
          * @description Public (no API key); each delivery is verified the platform's way (Telegram secret token, Slack signing secret, WhatsApp X-Hub-Signature-256, Standard Webhooks signature) and refused with 401 otherwise.
          *
          *     Example:
@@ -3350,6 +3350,13 @@ export interface components {
                 /** @description The language model that wrote the answer (null: none) */
                 model: string | null;
                 finish_reason: string;
+                /** @description Set when the answer paused to ask before running an action (`finish_reason` `requires_action`): approve or decline it with `POST /api/v1/chat/confirm` `{ "token", "approve" }` and the same API key; the token works once */
+                requires_action: {
+                    token: string;
+                    action: string;
+                    description: string;
+                    arguments: unknown;
+                } | null;
             };
         };
     };
@@ -21925,6 +21932,12 @@ export interface operations {
                                 completion: number;
                                 total: number;
                             };
+                            requires_action?: {
+                                token: string;
+                                action: string;
+                                description: string;
+                                arguments?: unknown;
+                            };
                         };
                         error: null;
                     };
@@ -24098,6 +24111,13 @@ export interface operations {
                             /** @description The language model that wrote the answer (null: none) */
                             model: string | null;
                             finish_reason: string;
+                            /** @description Set when the answer paused to ask before running an action (`finish_reason` `requires_action`): approve or decline it with `POST /api/v1/chat/confirm` `{ "token", "approve" }` and the same API key; the token works once */
+                            requires_action: {
+                                token: string;
+                                action: string;
+                                description: string;
+                                arguments?: unknown;
+                            } | null;
                         };
                     };
                 };
@@ -26402,6 +26422,24 @@ export interface operations {
             };
             /** @description ConflictError */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description PayloadTooLargeError */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

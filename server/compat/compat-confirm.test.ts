@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
+import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+
+interface Pending {
+  token: string;
+  action: string;
+  arguments: Record<string, unknown>;
+}
+
+describe('a paused action through the compatibility dialects', () => {
+  let fake: FakeLlm;
+  let shop: FakeShop;
+  let t: TestApp;
+  let org: TestOrg;
+  let botId: string;
+
+  beforeAll(async () => {
+    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
+    t = await startTestApp({
+      env: {
+        OPENAI_BASE_URL: fake.url,
+        OPENAI_API_KEY: 'test',
+        OPENAI_MODEL: 'fake-chat',
+        MODEL_RETRY_BACKOFF_MS: '10',
+        URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
+      },
+    });
+    org = await t.createOrg('Dialects confirm');
+    const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Shop', slug: 'dialect-shop' });
+    botId = bot.body.data.id;
+    const action = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
+      name: 'cancel_order',
+      description: 'Cancel the order',
+      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
+    });
+    expect(action.status).toBe(201);
+  });
+  afterAll(async () => {
+    await t.stop();
+    await Promise.all([fake.stop(), shop.stop()]);
+  });
+
+  const ask = (order: string) => `Cancel it #tool:cancel_order {"orderNumber":"${order}"}`;
+  /** Continues a paused answer the one way every dialect shares, with the same key. */
+  const confirmOnce = async (pending: Pending | undefined, order: string) => {
+    expect(pending).toMatchObject({ action: 'cancel_order', arguments: { orderNumber: order } });
+    const approved = await org.api.post<{ status: string }>('/api/v1/chat/confirm', {
+      token: pending!.token,
+      approve: true,
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.body.data.status).toBe('succeeded');
+    expect((await org.api.post('/api/v1/chat/confirm', { token: pending!.token, approve: true })).status).toBe(404);
+    expect(shop.requests.filter((r) => r.target === `/api/orders/${order}/cancel`)).toHaveLength(1);
+  };
+
+  it('/v1/query answers requires_action with the token', async () => {
+    const res = await org.api.post<{ requires_action?: Pending }>('/v1/query', {
+      message: ask('8001'),
+      chatbot_id: botId,
+    });
+    expect(res.status).toBe(200);
+    await confirmOnce(res.body.data.requires_action, '8001');
+  });
+
+  it('the snake_case /api/chat answers requires_action, keeping the action’s argument names as they are', async () => {
+    const res = await org.api.post<{ requires_action?: Pending }>('/api/chat', {
+      message: ask('8002'),
+      chatbot_id: botId,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.data.requires_action?.arguments).toEqual({ orderNumber: '8002' });
+    await confirmOnce(res.body.data.requires_action, '8002');
+  });
+
+  it('/chat/{slug} answers requiresAction in its JSON answer', async () => {
+    const res = await org.api.post<{ requiresAction?: Pending }>('/api/v1/chat/dialect-shop', { message: ask('8003') });
+    expect(res.status).toBe(200);
+    await confirmOnce(res.body.data.requiresAction, '8003');
+  });
+});
