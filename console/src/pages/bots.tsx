@@ -3,6 +3,7 @@ import type { ChatbotDto } from '../../../shared/schemas/chatbots.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { bots, chooseBot, chosenBot, loadBots } from '../state.js';
 import { TextField } from '../components/TextField.js';
+import { OkMessage } from '../components/OkMessage.js';
 import { ConfirmButton, ErrorMessage, Field, useAction, useLoad } from '../ui.js';
 
 interface Integration {
@@ -133,11 +134,7 @@ function BotEditor({
         )}
       </Field>
       <ErrorMessage error={action.error} />
-      {saved ? (
-        <p class="ok" role="status">
-          {saved}
-        </p>
-      ) : null}
+      <OkMessage message={saved} />
       <div class="row">
         <button type="submit" class="primary" disabled={!canEdit || action.busy}>
           {action.busy ? 'Saving…' : bot ? 'Save' : 'Create bot'}
