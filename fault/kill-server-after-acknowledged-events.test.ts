@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntilGone } from '../server/test/server-process.js';
-import { WebhookReceiver, type ReceivedWebhook } from '../server/test/webhook-receiver.js';
-import { waitFor, WispServer } from './support/wisp-server.js';
+import { describe, expect, it } from 'vitest';
+import type { ReceivedWebhook } from '../server/test/webhook-receiver.js';
+import { restartAfterKill, setupWebhookFault, subscribeReceiver } from './support/webhook-fault.js';
+import { waitFor } from './support/wisp-server.js';
 
 const FEEDBACK_BURST = 30;
 
@@ -17,33 +17,22 @@ function eventsOf(received: ReceivedWebhook[], type: string, field: string, valu
 }
 
 describe('kill -9 of the server right after it acknowledged the writes that cause webhook events', () => {
-  let receiver: WebhookReceiver;
-  let wisp: WispServer;
-
-  beforeAll(async () => {
-    receiver = await WebhookReceiver.start();
-    wisp = new WispServer({
-      URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
-      WEBHOOK_POLL_MS: '100',
-      // The burst is one client's: the per-key limits would answer part of it 429.
-      RATE_LIMIT_FREE_PER_MINUTE: '0',
-      RATE_LIMIT_FREE_PER_SECOND: '0',
-    });
-  });
-  afterAll(async () => {
-    await wisp.dispose();
-    await receiver.stop();
+  const fault = setupWebhookFault({
+    // The burst is one client's: the per-key limits would answer part of it 429.
+    RATE_LIMIT_FREE_PER_MINUTE: '0',
+    RATE_LIMIT_FREE_PER_SECOND: '0',
   });
 
   it('delivers after the restart every event of a chat turn and of a feedback burst it acknowledged', async () => {
+    const { wisp, receiver } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Acknowledged');
-    const created = await wisp.api.post<{ id: string; secret: string }>('/api/v1/webhooks', {
-      url: receiver.url,
-      events: ['conversation.created', 'message.received', 'answer.completed', 'message.feedback'],
-    });
-    expect(created.status).toBe(201);
-    receiver.useSecret(created.body.data.secret);
+    await subscribeReceiver(fault, [
+      'conversation.created',
+      'message.received',
+      'answer.completed',
+      'message.feedback',
+    ]);
 
     const chat = await wisp.api.post<ChatData>('/api/v1/chat', { chatbotId, message: 'is anyone there?' });
     expect(chat.status).toBe(200);
@@ -69,9 +58,7 @@ describe('kill -9 of the server right after it acknowledged the writes that caus
     });
     const database = wisp.databasePid();
     await killed;
-    await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
-    await wisp.start();
+    await restartAfterKill(wisp, database);
 
     // An outbox row whose fan-out the kill cut is completed by the fan-out worker about 30 s after it was written.
     const missing = () => [

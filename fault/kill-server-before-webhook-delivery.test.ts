@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntilGone } from '../server/test/server-process.js';
-import { WebhookReceiver } from '../server/test/webhook-receiver.js';
-import { waitFor, WispServer } from './support/wisp-server.js';
+import { describe, expect, it } from 'vitest';
+import { restartAfterKill, setupWebhookFault, subscribeReceiver } from './support/webhook-fault.js';
+import { waitFor } from './support/wisp-server.js';
 
 interface Delivery {
   messageId: string;
@@ -10,33 +9,16 @@ interface Delivery {
 }
 
 describe('kill -9 of the server between a webhook event and its delivery', () => {
-  let receiver: WebhookReceiver;
-  let wisp: WispServer;
-
-  beforeAll(async () => {
-    receiver = await WebhookReceiver.start();
-    wisp = new WispServer({
-      URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
-      // A killed attempt's lease runs out soon after the restart; a failed attempt is retried 2 s later.
-      WEBHOOK_LEASE_MS: '2000',
-      WEBHOOK_RETRY_SCHEDULE_MS: '2000',
-      WEBHOOK_POLL_MS: '100',
-    });
-  });
-  afterAll(async () => {
-    await wisp.dispose();
-    await receiver.stop();
+  const fault = setupWebhookFault({
+    // A killed attempt's lease runs out soon after the restart; a failed attempt is retried 2 s later.
+    WEBHOOK_LEASE_MS: '2000',
+    WEBHOOK_RETRY_SCHEDULE_MS: '2000',
   });
 
   it('delivers after the restart both the event whose attempt was cut and the one waiting for its retry', async () => {
+    const { wisp, receiver } = fault;
     await wisp.start();
-    const created = await wisp.api.post<{ id: string; secret: string }>('/api/v1/webhooks', {
-      url: receiver.url,
-      events: ['*'],
-    });
-    expect(created.status).toBe(201);
-    receiver.useSecret(created.body.data.secret);
-    const hook = created.body.data.id;
+    const hook = await subscribeReceiver(fault, ['*']);
     const firstTry = new Map<string, 'hang' | 500>();
     // The first event's first attempt never gets an answer; the second event's is refused with 500.
     receiver.answer = (request) => {
@@ -64,9 +46,7 @@ describe('kill -9 of the server between a webhook event and its delivery', () =>
 
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
-    await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
-    await wisp.start();
+    await restartAfterKill(wisp, database);
 
     const delivered = await receiver.waitFor(4, (request) => request.id === cut || request.id === waiting, 90_000);
     expect(delivered.every((request) => request.verifyError === null)).toBe(true);

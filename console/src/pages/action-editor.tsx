@@ -1,7 +1,11 @@
 import { useState } from 'preact/hooks';
 import type { ActionDto } from '../../../shared/schemas/actions.js';
 import { api } from '../api.js';
-import { ErrorMessage, Field, parseJson, pretty, useAction, useFocusFirstField } from '../ui.js';
+import { CodeField } from '../components/CodeField.js';
+import { EditorForm } from '../components/EditorForm.js';
+import { FormFooter } from '../components/FormFooter.js';
+import { TextField } from '../components/TextField.js';
+import { Field, parseJson, pretty, useAction } from '../ui.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 type AuthType = ActionDto['auth']['type'];
@@ -104,27 +108,22 @@ export function ActionEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<ActionForm>(formOf(existing));
-  const formRef = useFocusFirstField(Boolean(existing));
   const save = useAction();
   const set = (patch: Partial<ActionForm>) => setForm({ ...form, ...patch });
-  const text = (label: string, key: 'name' | 'url' | 'description', hint?: string, extra = {}) => (
-    <Field label={label} hint={hint}>
-      {(p) => <input {...p} {...extra} value={form[key]} onInput={(e) => set({ [key]: e.currentTarget.value })} />}
-    </Field>
-  );
+  const text = (
+    label: string,
+    key: 'name' | 'url' | 'description',
+    hint: string,
+    extra: { maxLength: number; placeholder?: string },
+  ) => <TextField label={label} hint={hint} required {...extra} value={form[key]} onValue={(v) => set({ [key]: v })} />;
   const area = (label: string, key: 'query' | 'headers' | 'body' | 'parameters' | 'responseFields', hint: string) => (
-    <Field label={label} hint={hint}>
-      {(p) => (
-        <textarea
-          {...p}
-          class="code"
-          rows={key === 'parameters' ? 8 : 3}
-          spellcheck={false}
-          value={form[key]}
-          onInput={(e) => set({ [key]: e.currentTarget.value })}
-        />
-      )}
-    </Field>
+    <CodeField
+      label={label}
+      hint={hint}
+      rows={key === 'parameters' ? 8 : 3}
+      value={form[key]}
+      onValue={(v) => set({ [key]: v })}
+    />
   );
   const secret = (label: string, key: 'token' | 'password' | 'headerValue') => (
     <Field label={label}>
@@ -141,25 +140,22 @@ export function ActionEditor({
     </Field>
   );
   return (
-    <form
-      ref={formRef}
-      class="card"
-      aria-label={existing ? `Edit action ${existing.name}` : 'New action from scratch'}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        await save.run(async () => {
-          const body = bodyOf(form);
-          onSaved(
-            existing
-              ? await api<ActionDto>('PATCH', `/actions/${existing.id}`, body)
-              : await api<ActionDto>('POST', `/chatbots/${botId}/actions`, body),
-          );
-        });
+    <EditorForm
+      label={existing ? `Edit action ${existing.name}` : 'New action from scratch'}
+      focusFirst={Boolean(existing)}
+      action={save}
+      onSave={async () => {
+        const body = bodyOf(form);
+        onSaved(
+          existing
+            ? await api<ActionDto>('PATCH', `/actions/${existing.id}`, body)
+            : await api<ActionDto>('POST', `/chatbots/${botId}/actions`, body),
+        );
       }}
     >
       <h3>{existing ? `Edit ${existing.name}` : 'From scratch'}</h3>
       <div class="grid2">
-        {text('Tool name', 'name', 'What the model calls, e.g. order_status.', { required: true, maxLength: 64 })}
+        {text('Tool name', 'name', 'What the model calls, e.g. order_status.', { maxLength: 64 })}
         <Field label="Method">
           {(p) => (
             <select
@@ -178,9 +174,8 @@ export function ActionEditor({
           )}
         </Field>
       </div>
-      {text('Description', 'description', 'When the model should use it.', { required: true, maxLength: 1000 })}
+      {text('Description', 'description', 'When the model should use it.', { maxLength: 1000 })}
       {text('URL', 'url', 'Fixed scheme and host; {params.x} and {user.sub} may fill the path.', {
-        required: true,
         maxLength: 1000,
         placeholder: 'https://api.example.com/orders/{params.orderId}',
       })}
@@ -265,17 +260,12 @@ export function ActionEditor({
           />
         )}
       </Field>
-      <ErrorMessage error={save.error} />
-      <div class="row">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {existing ? 'Save action' : 'Create action'}
-        </button>
-        {onCancel ? (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-    </form>
+      <FormFooter
+        error={save.error}
+        submitLabel={existing ? 'Save action' : 'Create action'}
+        disabled={save.busy}
+        onCancel={onCancel}
+      />
+    </EditorForm>
   );
 }

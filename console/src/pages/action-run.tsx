@@ -1,7 +1,10 @@
 import { useState } from 'preact/hooks';
 import type { ActionDto, ActionRunDto } from '../../../shared/schemas/actions.js';
 import { api, apiPage } from '../api.js';
-import { ErrorMessage, Field, formatDate, Loading, parseJson, pretty, TableWrap, useAction, useLoad } from '../ui.js';
+import { CodeField } from '../components/CodeField.js';
+import { DataTable } from '../components/DataTable.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { ErrorMessage, Field, formatDate, parseJson, pretty, useAction, useLoad } from '../ui.js';
 
 interface RunOutcome {
   runId: string;
@@ -53,18 +56,13 @@ export function ActionRunner({ action, onRan }: { action: ActionDto; onRan: () =
         });
       }}
     >
-      <Field label="Arguments" hint="JSON, checked against the action's parameters.">
-        {(p) => (
-          <textarea
-            {...p}
-            class="code"
-            rows={4}
-            spellcheck={false}
-            value={parameters}
-            onInput={(e) => setParameters(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <CodeField
+        label="Arguments"
+        hint="JSON, checked against the action's parameters."
+        rows={4}
+        value={parameters}
+        onValue={setParameters}
+      />
       {action.requiresUser ? (
         <Field label="End-user token" hint="A JWT signed with the bot's identity secret, for {user.*}.">
           {(p) => (
@@ -103,39 +101,25 @@ export function ActionRuns({ action, version }: { action: ActionDto; version: nu
   return (
     <section aria-label={`Runs of ${action.name}`}>
       <h3>Recent runs</h3>
-      <Loading when={runs.loading && !runs.data} />
-      <ErrorMessage error={runs.error} />
-      {runs.data?.items.length === 0 ? <p class="muted">Not run yet.</p> : null}
+      <ListStatus list={runs} empty="Not run yet." />
       {runs.data?.items.length ? (
-        <TableWrap label={`Runs of ${action.name}`}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">From</th>
-                <th scope="col">Status</th>
-                <th scope="col">Answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.items.map((r) => (
-                <tr key={r.id}>
-                  <td>{formatDate(r.createdAt)}</td>
-                  <td>{r.source}</td>
-                  <td>
-                    <span class={`badge ${KIND[r.status] ?? ''}`}>{r.status}</span>
-                  </td>
-                  <td>
-                    {r.httpStatus ? `HTTP ${r.httpStatus} · ` : ''}
-                    {r.durationMs} ms
-                    {r.sends > 1 ? ` · sent ${r.sends} times (resent after an interruption)` : ''}
-                    {r.error ? <div class="muted">{r.error}</div> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label={`Runs of ${action.name}`} columns={['When', 'From', 'Status', 'Answer']}>
+          {runs.data.items.map((r) => (
+            <tr key={r.id}>
+              <td>{formatDate(r.createdAt)}</td>
+              <td>{r.source}</td>
+              <td>
+                <span class={`badge ${KIND[r.status] ?? ''}`}>{r.status}</span>
+              </td>
+              <td>
+                {r.httpStatus ? `HTTP ${r.httpStatus} · ` : ''}
+                {r.durationMs} ms
+                {r.sends > 1 ? ` · sent ${r.sends} times (resent after an interruption)` : ''}
+                {r.error ? <div class="muted">{r.error}</div> : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
     </section>
   );

@@ -1,8 +1,12 @@
 import { useState } from 'preact/hooks';
 import type { ActionDto } from '../../../shared/schemas/actions.js';
-import { api, apiPage, hasScope } from '../api.js';
+import { apiPage, hasScope } from '../api.js';
 import { chosenBot } from '../state.js';
-import { ConfirmButton, ErrorMessage, Loading, useAction, useFocusReturn, useLoad } from '../ui.js';
+import { DeleteItemButton } from '../components/DeleteItemButton.js';
+import { ItemLabel } from '../components/ItemLabel.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { OkMessage } from '../components/OkMessage.js';
+import { ErrorMessage, useAction, useFocusReturn, useLoad } from '../ui.js';
 import { ActionEditor } from './action-editor.js';
 import { PresetForm } from './action-preset.js';
 import { ActionRunner, ActionRuns } from './action-run.js';
@@ -14,12 +18,7 @@ function ActionItem({ action, onChanged }: { action: ActionDto; onChanged: () =>
   const editButton = useFocusReturn(open === 'edit');
   const canRun = hasScope('actions:run');
   const toggle = (panel: 'edit' | 'test') => setOpen(open === panel ? null : panel);
-  const named = (text: string) => (
-    <span>
-      {text}
-      <span class="visually-hidden"> {action.name}</span>
-    </span>
-  );
+  const named = (text: string) => <ItemLabel text={text} name={action.name} />;
   return (
     <li class="item">
       <div class="row wrap">
@@ -42,11 +41,13 @@ function ActionItem({ action, onChanged }: { action: ActionDto; onChanged: () =>
             {named('Test')}
           </button>
         ) : null}
-        <ConfirmButton
-          label={named('Delete')}
+        <DeleteItemButton
+          name={action.name}
+          path={`/actions/${action.id}`}
           question={`Delete the action ${action.name}? The bot stops offering it at once.`}
           confirmLabel="Delete action"
-          onConfirm={() => remove.run(() => api('DELETE', `/actions/${action.id}`)).then((ok) => ok && onChanged())}
+          action={remove}
+          onDeleted={onChanged}
         />
       </div>
       <ErrorMessage error={remove.error} />
@@ -114,17 +115,11 @@ export function ActionsPage() {
         ) : (
           <ActionEditor key={bot.id} botId={bot.id} action={null} onSaved={saved} />
         )}
-        {added ? (
-          <p class="ok" role="status">
-            {added}
-          </p>
-        ) : null}
+        <OkMessage message={added} />
       </section>
       <section aria-labelledby="action-list">
         <h2 id="action-list">Actions of {bot.name}</h2>
-        <Loading when={actions.loading && !actions.data} />
-        <ErrorMessage error={actions.error} />
-        {actions.data?.items.length === 0 ? <p class="muted">No actions yet.</p> : null}
+        <ListStatus list={actions} empty="No actions yet." />
         <ul class="list actions">
           {actions.data?.items.map((action) => (
             <ActionItem key={action.id} action={action} onChanged={() => void actions.reload()} />

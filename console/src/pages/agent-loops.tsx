@@ -2,17 +2,13 @@ import { useState } from 'preact/hooks';
 import type { AgentLoopDto, ExecutionDto } from '../../../shared/schemas/agent-loops.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { botName } from '../state.js';
-import {
-  ConfirmButton,
-  ErrorMessage,
-  Field,
-  Loading,
-  formatDate,
-  parseJson,
-  useAction,
-  useFocusReturn,
-  useLoad,
-} from '../ui.js';
+import { CodeField } from '../components/CodeField.js';
+import { DeleteItemButton } from '../components/DeleteItemButton.js';
+import { EditButton, useEditInPlace } from '../components/EditButton.js';
+import { ItemLabel } from '../components/ItemLabel.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { OkMessage } from '../components/OkMessage.js';
+import { ErrorMessage, formatDate, parseJson, useAction, useLoad } from '../ui.js';
 import { Executions } from './executions.js';
 import { LoopEditor } from './loop-editor.js';
 
@@ -34,55 +30,32 @@ function RunForm({ loop, onStarted }: { loop: AgentLoopDto; onStarted: () => voi
         });
       }}
     >
-      <Field label="Input" hint="JSON matching the loop's input schema.">
-        {(p) => (
-          <textarea
-            {...p}
-            class="code"
-            rows={2}
-            spellcheck={false}
-            value={input}
-            onInput={(e) => setInput(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <CodeField
+        label="Input"
+        hint="JSON matching the loop's input schema."
+        rows={2}
+        value={input}
+        onValue={setInput}
+      />
       <button type="submit" class="primary" disabled={run.busy}>
         Run now<span class="visually-hidden"> {loop.name}</span>
       </button>
       <ErrorMessage error={run.error} />
-      {started ? (
-        <p class="ok" role="status">
-          {started}
-        </p>
-      ) : null}
+      <OkMessage message={started} />
     </form>
   );
 }
 
 function LoopItem({ loop, onChanged }: { loop: AgentLoopDto; onChanged: () => void }) {
-  const [editing, setEditing] = useState(false);
-  const editButton = useFocusReturn(editing);
+  const edit = useEditInPlace(onChanged);
   const [showRuns, setShowRuns] = useState(false);
   const [version, setVersion] = useState(0);
   const remove = useAction();
   const canRun = hasScope('agent_loops:run');
-  const named = (text: string) => (
-    <span>
-      {text}
-      <span class="visually-hidden"> {loop.name}</span>
-    </span>
-  );
-  if (editing) {
+  if (edit.editing) {
     return (
       <li>
-        <LoopEditor
-          loop={loop}
-          onCancel={() => setEditing(false)}
-          onSaved={() => {
-            setEditing(false);
-            onChanged();
-          }}
-        />
+        <LoopEditor loop={loop} onCancel={edit.cancel} onSaved={edit.saved} />
       </li>
     );
   }
@@ -103,17 +76,17 @@ function LoopItem({ loop, onChanged }: { loop: AgentLoopDto; onChanged: () => vo
       <div class="row wrap">
         {canRun ? (
           <button type="button" aria-expanded={showRuns} onClick={() => setShowRuns(!showRuns)}>
-            {named('Runs')}
+            <ItemLabel text="Runs" name={loop.name} />
           </button>
         ) : null}
-        <button type="button" ref={editButton} onClick={() => setEditing(true)}>
-          {named('Edit')}
-        </button>
-        <ConfirmButton
-          label={named('Delete')}
+        <EditButton name={loop.name} edit={edit} />
+        <DeleteItemButton
+          name={loop.name}
+          path={`/agent-loops/${loop.id}`}
           question={`Delete the agent loop ${loop.name}? Its schedule stops; past executions stay.`}
           confirmLabel="Delete loop"
-          onConfirm={() => remove.run(() => api('DELETE', `/agent-loops/${loop.id}`)).then((ok) => ok && onChanged())}
+          action={remove}
+          onDeleted={onChanged}
         />
       </div>
       <ErrorMessage error={remove.error} />
@@ -150,16 +123,10 @@ export function AgentLoopsPage() {
           void loops.reload();
         }}
       />
-      {created ? (
-        <p class="ok" role="status">
-          {created}
-        </p>
-      ) : null}
+      <OkMessage message={created} />
       <section aria-labelledby="loop-list">
         <h2 id="loop-list">Loops</h2>
-        <Loading when={loops.loading && !loops.data} />
-        <ErrorMessage error={loops.error} />
-        {loops.data?.items.length === 0 ? <p class="muted">No agent loops yet.</p> : null}
+        <ListStatus list={loops} empty="No agent loops yet." />
         <ul class="list loops">
           {loops.data?.items.map((loop) => (
             <LoopItem key={loop.id} loop={loop} onChanged={() => void loops.reload()} />

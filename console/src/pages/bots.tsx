@@ -2,6 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ChatbotDto } from '../../../shared/schemas/chatbots.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { bots, chooseBot, chosenBot, loadBots } from '../state.js';
+import { TextField } from '../components/TextField.js';
+import { OkMessage } from '../components/OkMessage.js';
 import { ConfirmButton, ErrorMessage, Field, useAction, useLoad } from '../ui.js';
 
 interface Integration {
@@ -75,17 +77,7 @@ function BotEditor({
   return (
     <form class="card" onSubmit={submit} aria-labelledby={bot ? 'edit-bot' : 'new-bot'}>
       <h2 id={bot ? 'edit-bot' : 'new-bot'}>{bot ? `Edit ${bot.name}` : 'New bot'}</h2>
-      <Field label="Name">
-        {(p) => (
-          <input
-            {...p}
-            required
-            maxLength={100}
-            value={form.name}
-            onInput={(e) => set({ name: e.currentTarget.value })}
-          />
-        )}
-      </Field>
+      <TextField label="Name" required maxLength={100} value={form.name} onValue={(name) => set({ name })} />
       <Field label="Instructions" hint="How the bot should answer: tone, scope, what to refuse.">
         {(p) => (
           <textarea
@@ -142,11 +134,7 @@ function BotEditor({
         )}
       </Field>
       <ErrorMessage error={action.error} />
-      {saved ? (
-        <p class="ok" role="status">
-          {saved}
-        </p>
-      ) : null}
+      <OkMessage message={saved} />
       <div class="row">
         <button type="submit" class="primary" disabled={!canEdit || action.busy}>
           {action.busy ? 'Saving…' : bot ? 'Save' : 'Create bot'}

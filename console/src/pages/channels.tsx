@@ -3,18 +3,20 @@ import type { ChannelDto } from '../../../shared/schemas/channels.js';
 import { api, apiPage, hasScope } from '../api.js';
 import { chosenBot } from '../state.js';
 import { PLATFORMS, type ChannelType } from './channel-platforms.js';
+import { DeleteItemButton } from '../components/DeleteItemButton.js';
+import { EditButton, useEditInPlace } from '../components/EditButton.js';
+import { FormFooter } from '../components/FormFooter.js';
+import { ItemLabel } from '../components/ItemLabel.js';
+import { ListStatus } from '../components/ListStatus.js';
 import {
-  ConfirmButton,
   CopyButton,
   ErrorMessage,
   Field,
-  Loading,
   SecretOnce,
   TextInput,
   formatDate,
   useAction,
   useFocusFirstField,
-  useFocusReturn,
   useLoad,
 } from '../ui.js';
 
@@ -173,40 +175,19 @@ function EditChannel({ channel, onDone }: { channel: ChannelDto; onDone: (saved:
         <p class="muted">Leave empty to keep the stored ones.</p>
         <CredentialFields type={channel.type} values={credentials} onChange={setCredentials} required={false} />
       </fieldset>
-      <ErrorMessage error={save.error} />
-      <div class="row">
-        <button type="submit" class="primary" disabled={save.busy}>
-          Save channel
-        </button>
-        <button type="button" onClick={() => onDone(false)}>
-          Cancel
-        </button>
-      </div>
+      <FormFooter error={save.error} submitLabel="Save channel" disabled={save.busy} onCancel={() => onDone(false)} />
     </form>
   );
 }
 
 function ChannelItem({ channel, onChanged }: { channel: ChannelDto; onChanged: () => void }) {
-  const [editing, setEditing] = useState(false);
-  const editButton = useFocusReturn(editing);
+  const edit = useEditInPlace(onChanged);
   const action = useAction();
   const canWrite = hasScope('channels:write');
-  const named = (text: string) => (
-    <span>
-      {text}
-      <span class="visually-hidden"> {channel.name}</span>
-    </span>
-  );
-  if (editing) {
+  if (edit.editing) {
     return (
       <li>
-        <EditChannel
-          channel={channel}
-          onDone={(saved) => {
-            setEditing(false);
-            if (saved) onChanged();
-          }}
-        />
+        <EditChannel channel={channel} onDone={(saved) => (saved ? edit.saved() : edit.cancel())} />
       </li>
     );
   }
@@ -238,16 +219,16 @@ function ChannelItem({ channel, onChanged }: { channel: ChannelDto; onChanged: (
               void action.run(() => api('POST', `/channels/${channel.id}/reconnect`)).then((ok) => ok && onChanged())
             }
           >
-            {named(action.busy ? 'Checking…' : 'Reconnect')}
+            <ItemLabel text={action.busy ? 'Checking…' : 'Reconnect'} name={channel.name} />
           </button>
-          <button type="button" ref={editButton} onClick={() => setEditing(true)}>
-            {named('Edit')}
-          </button>
-          <ConfirmButton
-            label={named('Delete')}
+          <EditButton name={channel.name} edit={edit} />
+          <DeleteItemButton
+            name={channel.name}
+            path={`/channels/${channel.id}`}
             question={`Delete the channel ${channel.name}? Messages sent to it are no longer answered.`}
             confirmLabel="Delete channel"
-            onConfirm={() => action.run(() => api('DELETE', `/channels/${channel.id}`)).then((ok) => ok && onChanged())}
+            action={action}
+            onDeleted={onChanged}
           />
         </div>
       ) : null}
@@ -283,11 +264,7 @@ export function ChannelsPage() {
       ) : null}
       <section aria-labelledby="channel-list">
         <h2 id="channel-list">Channels of {bot.name}</h2>
-        <Loading when={channels.loading && !channels.data} />
-        <ErrorMessage error={channels.error} />
-        {channels.data?.items.length === 0 ? (
-          <p class="muted">No channels yet: the bot answers on the web only.</p>
-        ) : null}
+        <ListStatus list={channels} empty="No channels yet: the bot answers on the web only." />
         <ul class="list channels">
           {channels.data?.items.map((channel) => (
             <ChannelItem key={channel.id} channel={channel} onChanged={() => void channels.reload()} />

@@ -4,17 +4,9 @@ import type { ConversationSummary } from '../../../shared/schemas/conversations.
 import { api, apiPage, hasScope, query } from '../api.js';
 import { href, navigate, route } from '../router.js';
 import { botName } from '../state.js';
-import {
-  ConfirmButton,
-  ErrorMessage,
-  formatDate,
-  Loading,
-  Pager,
-  pretty,
-  useAction,
-  useLoad,
-  TableWrap,
-} from '../ui.js';
+import { DataTable } from '../components/DataTable.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { ConfirmButton, ErrorMessage, formatDate, Loading, Pager, pretty, useAction, useLoad } from '../ui.js';
 import { filterParams, Filters, NO_FILTERS, type ListFilters } from './filters.js';
 
 const PER_PAGE = 20;
@@ -46,36 +38,24 @@ function ConversationList() {
           setPage(1);
         }}
       />
-      <Loading when={list.loading && !list.data} />
-      <ErrorMessage error={list.error} />
-      {list.data?.items.length === 0 ? <p class="muted">No conversations match.</p> : null}
-      <TableWrap label="Conversations">
-        <table>
-          <caption class="visually-hidden">Conversations, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Visitor</th>
-              <th scope="col">Bot</th>
-              <th scope="col">Last message</th>
-              <th scope="col">Messages</th>
-              <th scope="col">When</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.items.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <a href={href('conversations', c.id)}>{who(c)}</a>
-                </td>
-                <td>{botName(c.chatbotId)}</td>
-                <td>{c.lastMessage?.preview ?? '—'}</td>
-                <td>{c.messageCount}</td>
-                <td>{formatDate(c.lastMessage?.at ?? c.updatedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <ListStatus list={list} empty="No conversations match." />
+      <DataTable
+        label="Conversations"
+        caption="Conversations, newest first"
+        columns={['Visitor', 'Bot', 'Last message', 'Messages', 'When']}
+      >
+        {list.data?.items.map((c) => (
+          <tr key={c.id}>
+            <td>
+              <a href={href('conversations', c.id)}>{who(c)}</a>
+            </td>
+            <td>{botName(c.chatbotId)}</td>
+            <td>{c.lastMessage?.preview ?? '—'}</td>
+            <td>{c.messageCount}</td>
+            <td>{formatDate(c.lastMessage?.at ?? c.updatedAt)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <Pager page={page} perPage={PER_PAGE} total={list.data?.total ?? 0} onPage={setPage} />
     </>
   );

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import type { AgentLoopDto, ExecutionDto } from '../../../shared/schemas/agent-loops.js';
 import { api, apiPage } from '../api.js';
-import { ErrorMessage, formatDate, Loading, pretty, TableWrap, useLoad, usePoll } from '../ui.js';
+import { DataTable } from '../components/DataTable.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { ErrorMessage, formatDate, Loading, pretty, useLoad, usePoll } from '../ui.js';
 
 const KIND: Partial<Record<ExecutionDto['status'], string>> = {
   completed: 'ready',
@@ -76,45 +78,30 @@ export function Executions({ loop, version }: { loop: AgentLoopDto; version: num
   return (
     <section aria-label={`Executions of ${loop.name}`}>
       <h3>Executions</h3>
-      <Loading when={list.loading && !list.data} />
-      <ErrorMessage error={list.error} />
-      {list.data?.items.length === 0 ? <p class="muted">Not run yet.</p> : null}
+      <ListStatus list={list} empty="Not run yet." />
       {list.data?.items.length ? (
-        <TableWrap label={`Executions of ${loop.name}`}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">By</th>
-                <th scope="col">Status</th>
-                <th scope="col">Took</th>
-                <th scope="col">Steps</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((e) => (
-                <tr key={e.id}>
-                  <td>{formatDate(e.createdAt)}</td>
-                  <td>{e.trigger === 'schedule' ? 'schedule' : 'on demand'}</td>
-                  <td>
-                    <ExecutionStatus execution={e} />
-                  </td>
-                  <td>{e.durationMs !== null ? `${(e.durationMs / 1000).toFixed(1)} s` : '—'}</td>
-                  <td>
-                    <button
-                      type="button"
-                      aria-expanded={open === e.id}
-                      onClick={() => setOpen(open === e.id ? null : e.id)}
-                    >
-                      {e.steps.length} {e.steps.length === 1 ? 'step' : 'steps'}
-                      <span class="visually-hidden">, details of the run of {formatDate(e.createdAt)}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable label={`Executions of ${loop.name}`} columns={['Started', 'By', 'Status', 'Took', 'Steps']}>
+          {list.data.items.map((e) => (
+            <tr key={e.id}>
+              <td>{formatDate(e.createdAt)}</td>
+              <td>{e.trigger === 'schedule' ? 'schedule' : 'on demand'}</td>
+              <td>
+                <ExecutionStatus execution={e} />
+              </td>
+              <td>{e.durationMs !== null ? `${(e.durationMs / 1000).toFixed(1)} s` : '—'}</td>
+              <td>
+                <button
+                  type="button"
+                  aria-expanded={open === e.id}
+                  onClick={() => setOpen(open === e.id ? null : e.id)}
+                >
+                  {e.steps.length} {e.steps.length === 1 ? 'step' : 'steps'}
+                  <span class="visually-hidden">, details of the run of {formatDate(e.createdAt)}</span>
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       {open ? <ExecutionDetail key={open} id={open} /> : null}
     </section>

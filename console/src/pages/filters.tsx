@@ -1,4 +1,4 @@
-import { bots } from '../state.js';
+import { BotSelect } from '../components/BotSelect.js';
 import { Field } from '../ui.js';
 
 export interface ListFilters {
@@ -25,14 +25,7 @@ export function Filters({
     <form class="filters row wrap" role="search" onSubmit={(e) => e.preventDefault()}>
       <Field label="Bot">
         {(p) => (
-          <select {...p} value={value.chatbotId} onChange={(e) => set({ chatbotId: e.currentTarget.value })}>
-            <option value="">All bots</option>
-            {bots.value.map((bot) => (
-              <option key={bot.id} value={bot.id}>
-                {bot.name}
-              </option>
-            ))}
-          </select>
+          <BotSelect {...p} anyLabel="All bots" value={value.chatbotId} onValue={(chatbotId) => set({ chatbotId })} />
         )}
       </Field>
       <Field label="From">

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, apiPage, hasScope } from '../api.js';
 import { chosenBot } from '../state.js';
+import { OkMessage } from '../components/OkMessage.js';
 import { ErrorMessage, Field, formatDate, Loading, Pager, useAction, useLoad } from '../ui.js';
 
 export interface Gap {
@@ -61,11 +62,7 @@ export function GapsPage() {
       <p class="muted">Questions {bot.name} answered with low confidence or not at all, most asked first.</p>
       <Loading when={gaps.loading && !gaps.data} />
       <ErrorMessage error={gaps.error} />
-      {added ? (
-        <p class="ok" role="status">
-          {added}
-        </p>
-      ) : null}
+      <OkMessage message={added} />
       {gaps.data?.items.length === 0 ? <p class="muted">No gaps: every question found an answer.</p> : null}
       <ul class="list gaps">
         {gaps.data?.items.map((gap) => (

@@ -3,17 +3,10 @@ import { API_KEY_SCOPES } from '../../../shared/api-key-scopes.js';
 import type { ApiKeyDto, CreatedApiKeyDto } from '../../../shared/schemas/api-keys.js';
 import type { ConsoleSessionDto } from '../../../shared/schemas/console-sessions.js';
 import { api, apiPage, hasScope } from '../api.js';
-import {
-  ConfirmButton,
-  CopyButton,
-  ErrorMessage,
-  Field,
-  formatDate,
-  Loading,
-  useAction,
-  useLoad,
-  TableWrap,
-} from '../ui.js';
+import { DataTable } from '../components/DataTable.js';
+import { ItemLabel } from '../components/ItemLabel.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { ConfirmButton, CopyButton, ErrorMessage, Field, formatDate, useAction, useLoad } from '../ui.js';
 
 /** A new key, shown once: after this it is only its prefix. */
 function ShownOnce({ created, onDismiss }: { created: CreatedApiKeyDto; onDismiss: () => void }) {
@@ -87,51 +80,37 @@ function Sessions() {
   return (
     <section aria-labelledby="sessions">
       <h2 id="sessions">Console sessions</h2>
-      <Loading when={sessions.loading && !sessions.data} />
-      <ErrorMessage error={sessions.error ?? action.error} />
-      <TableWrap label="Console sessions">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Signed in</th>
-              <th scope="col">With</th>
-              <th scope="col">Browser</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sessions.data?.items.map((s) => (
-              <tr key={s.id}>
-                <td>{formatDate(s.createdAt)}</td>
-                <td>{s.via === 'link' ? 'one-time link' : 'API key'}</td>
-                <td class="ua">{s.userAgent ?? '—'}</td>
-                <td>
-                  {s.current
-                    ? 'this session'
-                    : s.revokedAt
-                      ? 'signed out'
-                      : active(s)
-                        ? `until ${formatDate(s.expiresAt)}`
-                        : 'expired'}
-                </td>
-                <td>
-                  {active(s) && !s.current ? (
-                    <button
-                      type="button"
-                      onClick={() =>
-                        void action.run(() => api('DELETE', `/console/sessions/${s.id}`)).then(() => sessions.reload())
-                      }
-                    >
-                      End session
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <ListStatus list={sessions} error={action.error} />
+      <DataTable label="Console sessions" columns={['Signed in', 'With', 'Browser', 'State', 'Actions']}>
+        {sessions.data?.items.map((s) => (
+          <tr key={s.id}>
+            <td>{formatDate(s.createdAt)}</td>
+            <td>{s.via === 'link' ? 'one-time link' : 'API key'}</td>
+            <td class="ua">{s.userAgent ?? '—'}</td>
+            <td>
+              {s.current
+                ? 'this session'
+                : s.revokedAt
+                  ? 'signed out'
+                  : active(s)
+                    ? `until ${formatDate(s.expiresAt)}`
+                    : 'expired'}
+            </td>
+            <td>
+              {active(s) && !s.current ? (
+                <button
+                  type="button"
+                  onClick={() =>
+                    void action.run(() => api('DELETE', `/console/sessions/${s.id}`)).then(() => sessions.reload())
+                  }
+                >
+                  End session
+                </button>
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }
@@ -151,66 +130,42 @@ export function KeysPage() {
       <CreateKey onCreated={created} />
       <section aria-labelledby="keys">
         <h2 id="keys">Keys</h2>
-        <Loading when={keys.loading && !keys.data} />
-        <ErrorMessage error={keys.error ?? action.error} />
-        <TableWrap label="API keys">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data?.items.map((key) => (
-                <tr key={key.id} class={key.revokedAt ? 'revoked' : ''}>
-                  <td>{key.name}</td>
-                  <td>
-                    <code>{key.prefix}…</code>
-                  </td>
-                  <td>{key.scopes.join(', ')}</td>
-                  <td>{key.revokedAt ? `revoked ${formatDate(key.revokedAt)}` : formatDate(key.lastUsedAt)}</td>
-                  <td class="row">
-                    {key.revokedAt ? null : (
-                      <>
-                        <ConfirmButton
-                          class=""
-                          label={
-                            <span>
-                              Rotate<span class="visually-hidden"> {key.name}</span>
-                            </span>
-                          }
-                          question={`Rotate "${key.name}"? A new key with the same scopes is made and the old one stops working now.`}
-                          confirmLabel="Rotate key"
-                          onConfirm={() =>
-                            action.run(async () =>
-                              created(await api<CreatedApiKeyDto>('POST', `/api-keys/${key.id}/rotate`)),
-                            )
-                          }
-                        />
-                        <ConfirmButton
-                          label={
-                            <span>
-                              Revoke<span class="visually-hidden"> {key.name}</span>
-                            </span>
-                          }
-                          question={`Revoke "${key.name}"? Everything using it stops working now, including console sessions opened with it.`}
-                          confirmLabel="Revoke key"
-                          onConfirm={() =>
-                            action.run(() => api('DELETE', `/api-keys/${key.id}`)).then(() => keys.reload())
-                          }
-                        />
-                      </>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <ListStatus list={keys} error={action.error} />
+        <DataTable label="API keys" columns={['Name', 'Key', 'Scopes', 'Last used', 'Actions']}>
+          {keys.data?.items.map((key) => (
+            <tr key={key.id} class={key.revokedAt ? 'revoked' : ''}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}…</code>
+              </td>
+              <td>{key.scopes.join(', ')}</td>
+              <td>{key.revokedAt ? `revoked ${formatDate(key.revokedAt)}` : formatDate(key.lastUsedAt)}</td>
+              <td class="row">
+                {key.revokedAt ? null : (
+                  <>
+                    <ConfirmButton
+                      class=""
+                      label={<ItemLabel text="Rotate" name={key.name} />}
+                      question={`Rotate "${key.name}"? A new key with the same scopes is made and the old one stops working now.`}
+                      confirmLabel="Rotate key"
+                      onConfirm={() =>
+                        action.run(async () =>
+                          created(await api<CreatedApiKeyDto>('POST', `/api-keys/${key.id}/rotate`)),
+                        )
+                      }
+                    />
+                    <ConfirmButton
+                      label={<ItemLabel text="Revoke" name={key.name} />}
+                      question={`Revoke "${key.name}"? Everything using it stops working now, including console sessions opened with it.`}
+                      confirmLabel="Revoke key"
+                      onConfirm={() => action.run(() => api('DELETE', `/api-keys/${key.id}`)).then(() => keys.reload())}
+                    />
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </section>
       <Sessions />
     </div>

@@ -3,7 +3,9 @@ import type { LeadListItem } from '../../../shared/schemas/leads.js';
 import { api, apiPage, hasScope, query } from '../api.js';
 import { href } from '../router.js';
 import { botName } from '../state.js';
-import { ConfirmButton, ErrorMessage, formatDate, Loading, Pager, useAction, useLoad, TableWrap } from '../ui.js';
+import { DataTable } from '../components/DataTable.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { ConfirmButton, formatDate, Pager, useAction, useLoad } from '../ui.js';
 import { filterParams, Filters, NO_FILTERS, type ListFilters } from './filters.js';
 
 const PER_PAGE = 25;
@@ -34,59 +36,53 @@ export function LeadsPage() {
         </a>{' '}
         <span class="muted">{leads.data ? `${leads.data.total} leads match` : ''}</span>
       </p>
-      <Loading when={leads.loading && !leads.data} />
-      <ErrorMessage error={leads.error ?? action.error} />
-      {leads.data?.items.length === 0 ? <p class="muted">No leads match.</p> : null}
-      <TableWrap label="Leads">
-        <table>
-          <caption class="visually-hidden">Leads, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Phone</th>
-              <th scope="col">Company</th>
-              <th scope="col">Bot</th>
-              <th scope="col">When</th>
-              <th scope="col">Conversation</th>
-              {hasScope('leads:write') ? <th scope="col">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {leads.data?.items.map((lead) => (
-              <tr key={lead.id}>
-                <td>{lead.name ?? '—'}</td>
-                <td>{lead.email ?? '—'}</td>
-                <td>{lead.phone ?? '—'}</td>
-                <td>{lead.company ?? '—'}</td>
-                <td>{botName(lead.chatbotId)}</td>
-                <td>{formatDate(lead.createdAt)}</td>
-                <td>
-                  {lead.conversation ? (
-                    <a href={href('conversations', lead.conversation.id)}>{lead.conversation.messageCount} messages</a>
-                  ) : (
-                    '—'
-                  )}
-                </td>
-                {hasScope('leads:write') ? (
-                  <td>
-                    <ConfirmButton
-                      label={
-                        <span>
-                          Delete<span class="visually-hidden"> lead {lead.email ?? lead.name ?? lead.id}</span>
-                        </span>
-                      }
-                      question={`Delete the lead ${lead.email ?? lead.name ?? ''}? Their details are erased and their conversations keep no name or email.`}
-                      confirmLabel="Delete lead"
-                      onConfirm={() => action.run(() => api('DELETE', `/leads/${lead.id}`)).then(() => leads.reload())}
-                    />
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </TableWrap>
+      <ListStatus list={leads} error={action.error} empty="No leads match." />
+      <DataTable
+        label="Leads"
+        caption="Leads, newest first"
+        columns={[
+          'Name',
+          'Email',
+          'Phone',
+          'Company',
+          'Bot',
+          'When',
+          'Conversation',
+          hasScope('leads:write') && 'Actions',
+        ]}
+      >
+        {leads.data?.items.map((lead) => (
+          <tr key={lead.id}>
+            <td>{lead.name ?? '—'}</td>
+            <td>{lead.email ?? '—'}</td>
+            <td>{lead.phone ?? '—'}</td>
+            <td>{lead.company ?? '—'}</td>
+            <td>{botName(lead.chatbotId)}</td>
+            <td>{formatDate(lead.createdAt)}</td>
+            <td>
+              {lead.conversation ? (
+                <a href={href('conversations', lead.conversation.id)}>{lead.conversation.messageCount} messages</a>
+              ) : (
+                '—'
+              )}
+            </td>
+            {hasScope('leads:write') ? (
+              <td>
+                <ConfirmButton
+                  label={
+                    <span>
+                      Delete<span class="visually-hidden"> lead {lead.email ?? lead.name ?? lead.id}</span>
+                    </span>
+                  }
+                  question={`Delete the lead ${lead.email ?? lead.name ?? ''}? Their details are erased and their conversations keep no name or email.`}
+                  confirmLabel="Delete lead"
+                  onConfirm={() => action.run(() => api('DELETE', `/leads/${lead.id}`)).then(() => leads.reload())}
+                />
+              </td>
+            ) : null}
+          </tr>
+        ))}
+      </DataTable>
       <Pager page={page} perPage={PER_PAGE} total={leads.data?.total ?? 0} onPage={setPage} />
     </>
   );

@@ -2,8 +2,13 @@ import { useState } from 'preact/hooks';
 import type { ActionDto } from '../../../shared/schemas/actions.js';
 import type { AgentLoopDto } from '../../../shared/schemas/agent-loops.js';
 import { api, apiPage, hasScope } from '../api.js';
-import { bots, chosenBot } from '../state.js';
-import { ErrorMessage, Field, parseJson, pretty, useAction, useFocusFirstField, useLoad } from '../ui.js';
+import { chosenBot } from '../state.js';
+import { BotSelect } from '../components/BotSelect.js';
+import { CodeField } from '../components/CodeField.js';
+import { EditorForm } from '../components/EditorForm.js';
+import { FormFooter } from '../components/FormFooter.js';
+import { TextField } from '../components/TextField.js';
+import { ErrorMessage, Field, parseJson, pretty, useAction, useLoad } from '../ui.js';
 
 const SEARCH_KNOWLEDGE = 'search_knowledge';
 const EMPTY_INPUT = { type: 'object', properties: {} };
@@ -47,7 +52,6 @@ export function LoopEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<LoopForm>(formOf(loop));
-  const formRef = useFocusFirstField(Boolean(loop));
   const save = useAction();
   const set = (patch: Partial<LoopForm>) => setForm({ ...form, ...patch });
   const actions = useLoad(
@@ -82,61 +86,42 @@ export function LoopEditor({
     </Field>
   );
   return (
-    <form
-      ref={formRef}
-      class="card"
-      aria-label={loop ? `Edit loop ${loop.name}` : 'New agent loop'}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        await save.run(async () => {
-          const body = {
-            name: form.name,
-            instructions: form.instructions,
-            tools: form.tools,
-            input: parseJson('Input schema', form.input, EMPTY_INPUT),
-            schedule: form.cron.trim() ? { cron: form.cron.trim(), timezone: form.timezone.trim() || 'UTC' } : null,
-            maxSteps: form.maxSteps,
-            maxTokens: form.maxTokens,
-            timeoutMs: form.timeoutSeconds * 1000,
-            enabled: form.enabled,
-          };
-          onSaved(
-            loop
-              ? await api<AgentLoopDto>('PATCH', `/agent-loops/${loop.id}`, body)
-              : await api<AgentLoopDto>('POST', '/agent-loops', { ...body, chatbotId: form.chatbotId }),
-          );
-          if (!loop) setForm(formOf(null));
-        });
+    <EditorForm
+      label={loop ? `Edit loop ${loop.name}` : 'New agent loop'}
+      focusFirst={Boolean(loop)}
+      action={save}
+      onSave={async () => {
+        const body = {
+          name: form.name,
+          instructions: form.instructions,
+          tools: form.tools,
+          input: parseJson('Input schema', form.input, EMPTY_INPUT),
+          schedule: form.cron.trim() ? { cron: form.cron.trim(), timezone: form.timezone.trim() || 'UTC' } : null,
+          maxSteps: form.maxSteps,
+          maxTokens: form.maxTokens,
+          timeoutMs: form.timeoutSeconds * 1000,
+          enabled: form.enabled,
+        };
+        onSaved(
+          loop
+            ? await api<AgentLoopDto>('PATCH', `/agent-loops/${loop.id}`, body)
+            : await api<AgentLoopDto>('POST', '/agent-loops', { ...body, chatbotId: form.chatbotId }),
+        );
+        if (!loop) setForm(formOf(null));
       }}
     >
       <h2>{loop ? `Edit ${loop.name}` : 'New agent loop'}</h2>
       <div class="grid2">
-        <Field label="Name">
-          {(p) => (
-            <input
-              {...p}
-              required
-              maxLength={100}
-              value={form.name}
-              onInput={(e) => set({ name: e.currentTarget.value })}
-            />
-          )}
-        </Field>
+        <TextField label="Name" required maxLength={100} value={form.name} onValue={(name) => set({ name })} />
         <Field label="Bot" hint={loop ? 'A loop keeps its bot.' : 'Its knowledge and actions are the tools.'}>
           {(p) => (
-            <select
+            <BotSelect
               {...p}
               required
               disabled={Boolean(loop)}
               value={form.chatbotId}
-              onChange={(e) => set({ chatbotId: e.currentTarget.value, tools: [SEARCH_KNOWLEDGE] })}
-            >
-              {bots.value.map((bot) => (
-                <option key={bot.id} value={bot.id}>
-                  {bot.name}
-                </option>
-              ))}
-            </select>
+              onValue={(chatbotId) => set({ chatbotId, tools: [SEARCH_KNOWLEDGE] })}
+            />
           )}
         </Field>
       </div>
@@ -170,42 +155,31 @@ export function LoopEditor({
         ))}
         <ErrorMessage error={actions.error} />
       </fieldset>
-      <Field label="Input schema" hint="A JSON Schema object that each run's input must satisfy.">
-        {(p) => (
-          <textarea
-            {...p}
-            class="code"
-            rows={4}
-            spellcheck={false}
-            value={form.input}
-            onInput={(e) => set({ input: e.currentTarget.value })}
-          />
-        )}
-      </Field>
+      <CodeField
+        label="Input schema"
+        hint="A JSON Schema object that each run's input must satisfy."
+        rows={4}
+        value={form.input}
+        onValue={(input) => set({ input })}
+      />
       <fieldset>
         <legend>Schedule</legend>
         <div class="grid2">
-          <Field label="Cron" hint="e.g. 0 9 * * 1-5 (weekdays at 9). Empty: run only on demand.">
-            {(p) => (
-              <input
-                {...p}
-                maxLength={100}
-                spellcheck={false}
-                value={form.cron}
-                onInput={(e) => set({ cron: e.currentTarget.value })}
-              />
-            )}
-          </Field>
-          <Field label="Time zone" hint="An IANA zone, e.g. Europe/Berlin.">
-            {(p) => (
-              <input
-                {...p}
-                maxLength={64}
-                value={form.timezone}
-                onInput={(e) => set({ timezone: e.currentTarget.value })}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Cron"
+            hint="e.g. 0 9 * * 1-5 (weekdays at 9). Empty: run only on demand."
+            maxLength={100}
+            spellcheck={false}
+            value={form.cron}
+            onValue={(cron) => set({ cron })}
+          />
+          <TextField
+            label="Time zone"
+            hint="An IANA zone, e.g. Europe/Berlin."
+            maxLength={64}
+            value={form.timezone}
+            onValue={(timezone) => set({ timezone })}
+          />
         </div>
       </fieldset>
       <div class="grid3">
@@ -217,17 +191,12 @@ export function LoopEditor({
         <input type="checkbox" checked={form.enabled} onChange={(e) => set({ enabled: e.currentTarget.checked })} />{' '}
         Enabled (the schedule runs it)
       </label>
-      <ErrorMessage error={save.error} />
-      <div class="row">
-        <button type="submit" class="primary" disabled={save.busy || !form.chatbotId}>
-          {loop ? 'Save loop' : 'Create loop'}
-        </button>
-        {onCancel ? (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-    </form>
+      <FormFooter
+        error={save.error}
+        submitLabel={loop ? 'Save loop' : 'Create loop'}
+        disabled={save.busy || !form.chatbotId}
+        onCancel={onCancel}
+      />
+    </EditorForm>
   );
 }

@@ -1,18 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { IntegrationDto } from '../../../shared/schemas/integrations.js';
 import { api, apiPage, hasScope } from '../api.js';
-import {
-  ConfirmButton,
-  ErrorMessage,
-  Field,
-  Loading,
-  TextInput,
-  formatDate,
-  useAction,
-  useFocusFirstField,
-  useFocusReturn,
-  useLoad,
-} from '../ui.js';
+import { DeleteItemButton } from '../components/DeleteItemButton.js';
+import { EditButton, useEditInPlace } from '../components/EditButton.js';
+import { EditorForm } from '../components/EditorForm.js';
+import { FormFooter } from '../components/FormFooter.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { OkMessage } from '../components/OkMessage.js';
+import { ErrorMessage, Field, TextInput, formatDate, useAction, useLoad } from '../ui.js';
 
 interface ModelForm {
   name: string;
@@ -41,7 +36,6 @@ function ModelEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<ModelForm>(formOf(model));
-  const formRef = useFocusFirstField(Boolean(model));
   const save = useAction();
   const set = (patch: Partial<ModelForm>) => setForm({ ...form, ...patch });
   const input = (label: string, key: keyof ModelForm, hint?: string, required = false) => (
@@ -58,27 +52,24 @@ function ModelEditor({
     </Field>
   );
   return (
-    <form
-      ref={formRef}
-      class="card"
-      aria-label={model ? `Edit model connection ${model.name}` : 'New model connection'}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        await save.run(async () => {
-          const body = {
-            name: form.name.trim(),
-            baseUrl: form.baseUrl.trim(),
-            ...(form.apiKey ? { apiKey: form.apiKey } : {}),
-            chatModel: form.chatModel.trim() || null,
-            embeddingModel: form.embeddingModel.trim() || null,
-          };
-          onSaved(
-            model
-              ? await api<IntegrationDto>('PATCH', `/integrations/${model.id}`, body)
-              : await api<IntegrationDto>('POST', '/integrations', body),
-          );
-          if (!model) setForm(formOf(null));
-        });
+    <EditorForm
+      label={model ? `Edit model connection ${model.name}` : 'New model connection'}
+      focusFirst={Boolean(model)}
+      action={save}
+      onSave={async () => {
+        const body = {
+          name: form.name.trim(),
+          baseUrl: form.baseUrl.trim(),
+          ...(form.apiKey ? { apiKey: form.apiKey } : {}),
+          chatModel: form.chatModel.trim() || null,
+          embeddingModel: form.embeddingModel.trim() || null,
+        };
+        onSaved(
+          model
+            ? await api<IntegrationDto>('PATCH', `/integrations/${model.id}`, body)
+            : await api<IntegrationDto>('POST', '/integrations', body),
+        );
+        if (!model) setForm(formOf(null));
       }}
     >
       <h2>{model ? `Edit ${model.name}` : 'New model connection'}</h2>
@@ -96,36 +87,23 @@ function ModelEditor({
         {input('Chat model', 'chatModel', 'e.g. gpt-4o-mini. Empty: answers from knowledge alone.')}
         {input('Embedding model', 'embeddingModel', 'e.g. text-embedding-3-small. Empty: lexical search.')}
       </div>
-      <ErrorMessage error={save.error} />
-      <div class="row">
-        <button type="submit" class="primary" disabled={save.busy}>
-          {model ? 'Save connection' : 'Add connection'}
-        </button>
-        {onCancel ? (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-    </form>
+      <FormFooter
+        error={save.error}
+        submitLabel={model ? 'Save connection' : 'Add connection'}
+        disabled={save.busy}
+        onCancel={onCancel}
+      />
+    </EditorForm>
   );
 }
 
 function ModelItem({ model, onChanged }: { model: IntegrationDto; onChanged: () => void }) {
-  const [editing, setEditing] = useState(false);
-  const editButton = useFocusReturn(editing);
+  const edit = useEditInPlace(onChanged);
   const remove = useAction();
-  if (editing) {
+  if (edit.editing) {
     return (
       <li>
-        <ModelEditor
-          model={model}
-          onCancel={() => setEditing(false)}
-          onSaved={() => {
-            setEditing(false);
-            onChanged();
-          }}
-        />
+        <ModelEditor model={model} onCancel={edit.cancel} onSaved={edit.saved} />
       </li>
     );
   }
@@ -140,18 +118,14 @@ function ModelItem({ model, onChanged }: { model: IntegrationDto; onChanged: () 
         {model.hasApiKey ? 'key stored' : 'no key'} · added {formatDate(model.createdAt)}
       </p>
       <div class="row wrap">
-        <button type="button" ref={editButton} onClick={() => setEditing(true)}>
-          Edit<span class="visually-hidden"> {model.name}</span>
-        </button>
-        <ConfirmButton
-          label={
-            <span>
-              Delete<span class="visually-hidden"> {model.name}</span>
-            </span>
-          }
+        <EditButton name={model.name} edit={edit} />
+        <DeleteItemButton
+          name={model.name}
+          path={`/integrations/${model.id}`}
           question={`Delete the model connection ${model.name}? A connection a bot still uses cannot be deleted.`}
           confirmLabel="Delete connection"
-          onConfirm={() => remove.run(() => api('DELETE', `/integrations/${model.id}`)).then((ok) => ok && onChanged())}
+          action={remove}
+          onDeleted={onChanged}
         />
       </div>
       <ErrorMessage error={remove.error} />
@@ -181,16 +155,10 @@ export function ModelsPage() {
           void models.reload();
         }}
       />
-      {added ? (
-        <p class="ok" role="status">
-          {added}
-        </p>
-      ) : null}
+      <OkMessage message={added} />
       <section aria-labelledby="model-list">
         <h2 id="model-list">Connections</h2>
-        <Loading when={models.loading && !models.data} />
-        <ErrorMessage error={models.error} />
-        {models.data?.items.length === 0 ? <p class="muted">No model connections yet.</p> : null}
+        <ListStatus list={models} empty="No model connections yet." />
         <ul class="list models">
           {models.data?.items.map((model) => (
             <ModelItem key={model.id} model={model} onChanged={() => void models.reload()} />

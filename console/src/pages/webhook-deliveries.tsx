@@ -1,6 +1,8 @@
 import type { WebhookDeliveryDto, WebhookDto } from '../../../shared/schemas/webhooks.js';
 import { api, apiPage, hasScope } from '../api.js';
-import { ErrorMessage, formatDate, Loading, TableWrap, useAction, useLoad, usePoll } from '../ui.js';
+import { DataTable } from '../components/DataTable.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { formatDate, useAction, useLoad, usePoll } from '../ui.js';
 
 const KIND: Record<WebhookDeliveryDto['status'], string> = {
   queued: '',
@@ -25,59 +27,46 @@ export function Deliveries({ hook }: { hook: WebhookDto }) {
   usePoll(Boolean(pending), deliveries.reload, 2000);
   return (
     <section class="deliveries" aria-label={`Deliveries to ${hook.url}`}>
-      <Loading when={deliveries.loading && !deliveries.data} />
-      <ErrorMessage error={deliveries.error ?? action.error} />
-      {deliveries.data?.items.length === 0 ? <p class="muted">No deliveries yet.</p> : null}
+      <ListStatus list={deliveries} error={action.error} empty="No deliveries yet." />
       {deliveries.data?.items.length ? (
-        <TableWrap label={`Deliveries to ${hook.url}`}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last answer</th>
-                <th scope="col">When</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.data.items.map((d) => (
-                <tr key={d.id}>
-                  <td>{d.eventType}</td>
-                  <td>
-                    <span class={`badge ${KIND[d.status]}`}>{d.status}</span>
-                    {d.status !== 'delivered' && d.nextAttemptAt ? (
-                      <small class="muted"> next try {formatDate(d.nextAttemptAt)}</small>
-                    ) : null}
-                  </td>
-                  <td>{d.attempts}</td>
-                  <td>
-                    {d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : '—'}
-                    {d.lastLatencyMs !== null ? ` · ${Math.round(d.lastLatencyMs)} ms` : ''}
-                    {d.lastError ? <div class="muted">{d.lastError}</div> : null}
-                  </td>
-                  <td>{formatDate(d.deliveredAt ?? d.createdAt)}</td>
-                  <td>
-                    {hasScope('webhooks:write') && d.status !== 'queued' && d.status !== 'running' ? (
-                      <button
-                        type="button"
-                        disabled={action.busy}
-                        onClick={() =>
-                          void action
-                            .run(() => api('POST', `/webhooks/${hook.id}/deliveries/${d.id}/redeliver`))
-                            .then(() => deliveries.reload())
-                        }
-                      >
-                        Redeliver<span class="visually-hidden"> {d.eventType}</span>
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label={`Deliveries to ${hook.url}`}
+          columns={['Event', 'Status', 'Attempts', 'Last answer', 'When', 'Actions']}
+        >
+          {deliveries.data.items.map((d) => (
+            <tr key={d.id}>
+              <td>{d.eventType}</td>
+              <td>
+                <span class={`badge ${KIND[d.status]}`}>{d.status}</span>
+                {d.status !== 'delivered' && d.nextAttemptAt ? (
+                  <small class="muted"> next try {formatDate(d.nextAttemptAt)}</small>
+                ) : null}
+              </td>
+              <td>{d.attempts}</td>
+              <td>
+                {d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : '—'}
+                {d.lastLatencyMs !== null ? ` · ${Math.round(d.lastLatencyMs)} ms` : ''}
+                {d.lastError ? <div class="muted">{d.lastError}</div> : null}
+              </td>
+              <td>{formatDate(d.deliveredAt ?? d.createdAt)}</td>
+              <td>
+                {hasScope('webhooks:write') && d.status !== 'queued' && d.status !== 'running' ? (
+                  <button
+                    type="button"
+                    disabled={action.busy}
+                    onClick={() =>
+                      void action
+                        .run(() => api('POST', `/webhooks/${hook.id}/deliveries/${d.id}/redeliver`))
+                        .then(() => deliveries.reload())
+                    }
+                  >
+                    Redeliver<span class="visually-hidden"> {d.eventType}</span>
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : null}
       <button type="button" onClick={() => void deliveries.reload()}>
         Refresh deliveries

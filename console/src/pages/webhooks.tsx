@@ -2,19 +2,16 @@ import { useState } from 'preact/hooks';
 import { WEBHOOK_EVENT_TYPES } from '../../../shared/webhook-event-types.js';
 import type { WebhookDto } from '../../../shared/schemas/webhooks.js';
 import { api, apiPage, hasScope } from '../api.js';
-import { botName, bots } from '../state.js';
-import {
-  ConfirmButton,
-  ErrorMessage,
-  Field,
-  Loading,
-  SecretOnce,
-  formatDate,
-  useAction,
-  useFocusFirstField,
-  useFocusReturn,
-  useLoad,
-} from '../ui.js';
+import { botName } from '../state.js';
+import { BotSelect } from '../components/BotSelect.js';
+import { DeleteItemButton } from '../components/DeleteItemButton.js';
+import { EditButton, useEditInPlace } from '../components/EditButton.js';
+import { EditorForm } from '../components/EditorForm.js';
+import { FormFooter } from '../components/FormFooter.js';
+import { ItemLabel } from '../components/ItemLabel.js';
+import { ListStatus } from '../components/ListStatus.js';
+import { OkMessage } from '../components/OkMessage.js';
+import { ConfirmButton, ErrorMessage, Field, SecretOnce, formatDate, useAction, useLoad } from '../ui.js';
 import { Deliveries } from './webhook-deliveries.js';
 
 interface WebhookForm {
@@ -70,30 +67,25 @@ function WebhookEditor({
   onCancel?: () => void;
 }) {
   const [form, setForm] = useState<WebhookForm>(formOf(hook));
-  const formRef = useFocusFirstField(Boolean(hook));
   const action = useAction();
   const set = (patch: Partial<WebhookForm>) => setForm({ ...form, ...patch });
-  const title = hook ? `Edit webhook ${hook.url}` : 'New webhook';
   return (
-    <form
-      ref={formRef}
-      class="card"
-      aria-label={title}
-      onSubmit={async (e) => {
-        e.preventDefault();
-        await action.run(async () => {
-          const body = {
-            url: form.url.trim(),
-            description: form.description,
-            events: form.events,
-            chatbotId: form.chatbotId || null,
-          };
-          const saved = hook
-            ? await api<WebhookDto>('PATCH', `/webhooks/${hook.id}`, body)
-            : await api<WebhookDto & { secret: string }>('POST', '/webhooks', body);
-          if (!hook) setForm(formOf(null));
-          onSaved(saved);
-        });
+    <EditorForm
+      label={hook ? `Edit webhook ${hook.url}` : 'New webhook'}
+      focusFirst={Boolean(hook)}
+      action={action}
+      onSave={async () => {
+        const body = {
+          url: form.url.trim(),
+          description: form.description,
+          events: form.events,
+          chatbotId: form.chatbotId || null,
+        };
+        const saved = hook
+          ? await api<WebhookDto>('PATCH', `/webhooks/${hook.id}`, body)
+          : await api<WebhookDto & { secret: string }>('POST', '/webhooks', body);
+        if (!hook) setForm(formOf(null));
+        onSaved(saved);
       }}
     >
       <h2>{hook ? 'Edit webhook' : 'New webhook'}</h2>
@@ -123,31 +115,19 @@ function WebhookEditor({
         </Field>
         <Field label="Only events of" hint="One bot's events leave out organization-wide ones (quota warnings).">
           {(p) => (
-            <select {...p} value={form.chatbotId} onChange={(e) => set({ chatbotId: e.currentTarget.value })}>
-              <option value="">Every bot</option>
-              {bots.value.map((bot) => (
-                <option key={bot.id} value={bot.id}>
-                  {bot.name}
-                </option>
-              ))}
-            </select>
+            <BotSelect {...p} anyLabel="Every bot" value={form.chatbotId} onValue={(chatbotId) => set({ chatbotId })} />
           )}
         </Field>
       </div>
       <EventPicker events={form.events} onChange={(events) => set({ events })} />
-      <ErrorMessage error={action.error} />
-      <div class="row">
-        <button type="submit" class="primary" disabled={action.busy || form.events.length === 0}>
-          {hook ? 'Save webhook' : 'Add webhook'}
-        </button>
-        {onCancel ? (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
+      <FormFooter
+        error={action.error}
+        submitLabel={hook ? 'Save webhook' : 'Add webhook'}
+        disabled={action.busy || form.events.length === 0}
+        onCancel={onCancel}
+      />
       {form.events.length === 0 ? <p class="muted">Choose at least one event.</p> : null}
-    </form>
+    </EditorForm>
   );
 }
 
@@ -167,30 +147,17 @@ function WebhookItem({
   onChanged: () => void;
   onSecret: (title: string, secret: string) => void;
 }) {
-  const [editing, setEditing] = useState(false);
-  const editButton = useFocusReturn(editing);
+  const edit = useEditInPlace(onChanged);
   const [showDeliveries, setShowDeliveries] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
   const action = useAction();
   const canWrite = hasScope('webhooks:write');
   const state = stateOf(hook);
-  const named = (text: string) => (
-    <span>
-      {text}
-      <span class="visually-hidden"> {hook.url}</span>
-    </span>
-  );
-  if (editing) {
+  const named = (text: string) => <ItemLabel text={text} name={hook.url} />;
+  if (edit.editing) {
     return (
       <li>
-        <WebhookEditor
-          hook={hook}
-          onCancel={() => setEditing(false)}
-          onSaved={() => {
-            setEditing(false);
-            onChanged();
-          }}
-        />
+        <WebhookEditor hook={hook} onCancel={edit.cancel} onSaved={edit.saved} />
       </li>
     );
   }
@@ -235,9 +202,7 @@ function WebhookItem({
             >
               {named(hook.enabled ? 'Disable' : 'Enable')}
             </button>
-            <button type="button" ref={editButton} onClick={() => setEditing(true)}>
-              {named('Edit')}
-            </button>
+            <EditButton name={hook.url} edit={edit} />
             <ConfirmButton
               class=""
               label={named('Rotate secret')}
@@ -253,21 +218,19 @@ function WebhookItem({
                 })
               }
             />
-            <ConfirmButton
-              label={named('Delete')}
+            <DeleteItemButton
+              name={hook.url}
+              path={`/webhooks/${hook.id}`}
               question={`Delete the webhook ${hook.url} and its delivery history?`}
               confirmLabel="Delete webhook"
-              onConfirm={() => action.run(() => api('DELETE', `/webhooks/${hook.id}`)).then((ok) => ok && onChanged())}
+              action={action}
+              onDeleted={onChanged}
             />
           </>
         ) : null}
       </div>
       <ErrorMessage error={action.error} />
-      {sent ? (
-        <p class="ok" role="status">
-          {sent}
-        </p>
-      ) : null}
+      <OkMessage message={sent} />
       {showDeliveries ? <Deliveries hook={hook} /> : null}
     </li>
   );
@@ -292,9 +255,7 @@ export function WebhooksPage() {
       ) : null}
       <section aria-labelledby="webhook-list">
         <h2 id="webhook-list">Endpoints</h2>
-        <Loading when={hooks.loading && !hooks.data} />
-        <ErrorMessage error={hooks.error} />
-        {hooks.data?.items.length === 0 ? <p class="muted">No webhooks yet.</p> : null}
+        <ListStatus list={hooks} empty="No webhooks yet." />
         <ul class="list webhooks">
           {hooks.data?.items.map((hook) => (
             <WebhookItem

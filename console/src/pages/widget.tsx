@@ -3,6 +3,7 @@ import type { WidgetSettings, WidgetSettingsState } from '../../../shared/schema
 import { toWidgetConfig } from '../../../shared/widget-config.js';
 import { api, hasScope } from '../api.js';
 import { chosenBot } from '../state.js';
+import { OkMessage } from '../components/OkMessage.js';
 import { CopyButton, ErrorMessage, Field, Loading, useAction, useLoad } from '../ui.js';
 
 type LeadCapture = WidgetSettings['leadCapture'];
@@ -364,11 +365,7 @@ function WidgetForm({ state, onSaved }: { state: WidgetSettingsState; onSaved: (
           <LeadFieldsEditor fields={draft.leadCapture.fields} onChange={(fields) => setLead({ fields })} />
         </fieldset>
         <ErrorMessage error={action.error} />
-        {saved ? (
-          <p class="ok" role="status">
-            {saved}
-          </p>
-        ) : null}
+        <OkMessage message={saved} />
         <button type="submit" class="primary" disabled={!canWrite || action.busy}>
           {action.busy ? 'Saving…' : 'Save widget settings'}
         </button>
