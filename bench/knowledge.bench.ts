@@ -69,7 +69,9 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
     logger,
     env: {
       KNOWLEDGE_JOB_POLL_MS: '50',
-      ...(process.env.KNOWLEDGE_JOB_CONCURRENCY ? { KNOWLEDGE_JOB_CONCURRENCY: process.env.KNOWLEDGE_JOB_CONCURRENCY } : {}),
+      ...(process.env.KNOWLEDGE_JOB_CONCURRENCY
+        ? { KNOWLEDGE_JOB_CONCURRENCY: process.env.KNOWLEDGE_JOB_CONCURRENCY }
+        : {}),
       ...(mode === 'hybrid'
         ? { OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'bench', OPENAI_EMBEDDING_MODEL: 'fake-embed' }
         : {}),

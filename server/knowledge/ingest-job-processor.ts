@@ -65,7 +65,13 @@ export class IngestJobProcessor implements JobProcessor {
       models.Source.findOneAndUpdate(
         { _id: job.sourceId, revision: job.revision, $or: [{ status: { $ne: 'ready' } }, { activeRun: null }] },
         {
-          $set: { status: 'processing', stage: 'fetching', currentRun: run, failureReason: null, attempts: job.attempts },
+          $set: {
+            status: 'processing',
+            stage: 'fetching',
+            currentRun: run,
+            failureReason: null,
+            attempts: job.attempts,
+          },
         },
         { returnDocument: 'before' },
       ),
