@@ -60,7 +60,7 @@ export class IngestJobProcessor implements JobProcessor {
     const run = randomUUID();
     // The read and the claim are one conditional update: a source gone, of another revision, or already
     // ready (finished before the process stopped, only the job's own completion was not written) matches
-    // nothing. The stored content is read beside it (one lookup on a unique index; none for a web page).
+    // nothing. The stored content is read beside it (a lookup on a unique index; it finds nothing for a web page).
     const [before, content] = await Promise.all([
       models.Source.findOneAndUpdate(
         { _id: job.sourceId, revision: job.revision, $or: [{ status: { $ne: 'ready' } }, { activeRun: null }] },
@@ -103,13 +103,17 @@ export class IngestJobProcessor implements JobProcessor {
     const { models, cache } = this.deps;
     const current = { _id: job.sourceId, revision: job.revision };
     const before = await models.Source.findOneAndUpdate(current, {
-      $set: { currentRun: null, activeRun: null, chunks: 0, readyAt: null },
+      $set: { activeRun: null, chunks: 0, readyAt: null },
     }).lean();
     if (!before) return;
     await models.Chunk.deleteMany({ sourceId: job.sourceId });
     if (before.activeRun) await cache.removeSource(job, job.sourceId.toString());
     // `failed` is written last, once the old chunks no longer answer.
-    const failed = await models.Source.updateOne(current, { $set: { status: 'failed', failureReason: reason } });
+    const failed = await models.Source.updateOne(current, {
+      // `currentRun` is cleared only now, once no chunk of the source is left: until then the next run
+      // does not count as a new source's and removes what a crash here left behind.
+      $set: { status: 'failed', failureReason: reason, currentRun: null },
+    });
     if (failed.matchedCount === 0) return;
     await this.announce('source.failed', {
       organizationId: job.organizationId,
