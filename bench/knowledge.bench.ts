@@ -69,6 +69,9 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
     logger,
     env: {
       KNOWLEDGE_JOB_POLL_MS: '50',
+      ...(process.env.KNOWLEDGE_JOB_CONCURRENCY
+        ? { KNOWLEDGE_JOB_CONCURRENCY: process.env.KNOWLEDGE_JOB_CONCURRENCY }
+        : {}),
       ...(mode === 'hybrid'
         ? { OPENAI_BASE_URL: fakeUrl, OPENAI_API_KEY: 'bench', OPENAI_EMBEDDING_MODEL: 'fake-embed' }
         : {}),
@@ -95,6 +98,8 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
   }
   const accepted = performance.now() - started;
   const botId = new Types.ObjectId(bot.id);
+  // What the workers still had to do once every POST was answered: their own rate, without the POSTs'.
+  const readyAtAccepted = await app.models.Source.countDocuments({ chatbotId: botId, status: 'ready' });
   while (
     (await app.models.Source.countDocuments({ chatbotId: botId, status: { $in: ['ready', 'failed'] } })) <
     INGEST_SOURCES
@@ -111,6 +116,7 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
     chunks,
     failed,
     acceptedMs: accepted,
+    readyAtAccepted,
     seconds: elapsed,
     rate: chunks / elapsed,
   };
@@ -231,7 +237,10 @@ async function main() {
       const result = await ingestThroughput(db.uri, mode, fake.url);
       console.log(
         `${mode}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
-          `(all ${result.sources} POSTs answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed)`,
+          `(all ${result.sources} POSTs answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed); ` +
+          `then ${result.sources - result.readyAtAccepted} sources left, ready in ` +
+          `${(result.seconds - result.acceptedMs / 1000).toFixed(1)} s = ` +
+          `${Math.round((result.sources - result.readyAtAccepted) / (result.seconds - result.acceptedMs / 1000))} sources/s`,
       );
     }
     if (!PARTS.includes('retrieval')) return;

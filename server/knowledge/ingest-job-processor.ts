@@ -37,6 +37,13 @@ interface Reading {
   outcomes?: PageOutcome[];
 }
 
+/** A source's stored text or file, as read beside the claim. */
+type StoredContent = Awaited<ReturnType<typeof readContent>>;
+
+function readContent(models: KnowledgeModels, sourceId: Types.ObjectId) {
+  return models.SourceContent.findOne({ sourceId }).lean();
+}
+
 const EMBED_BATCH = 64;
 const INSERT_BATCH = 500;
 
@@ -50,20 +57,33 @@ export class IngestJobProcessor implements JobProcessor {
 
   async process(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const { models } = this.deps;
-    const source = await models.Source.findById(job.sourceId);
-    if (!source || source.revision !== job.revision) return;
-    // Finished before the process stopped, only the job's own completion was not written.
-    if (source.status === 'ready' && source.activeRun) return;
     const run = randomUUID();
-    const claimed = await models.Source.updateOne(
-      { _id: source._id, revision: job.revision },
-      {
-        $set: { status: 'processing', stage: 'fetching', currentRun: run, failureReason: null, attempts: job.attempts },
-      },
-    );
-    if (claimed.matchedCount === 0) return;
+    // The read and the claim are one conditional update: a source gone, of another revision, or already
+    // ready (finished before the process stopped, only the job's own completion was not written) matches
+    // nothing. The stored content is read beside it (a lookup on a unique index; it finds nothing for a web page).
+    const [before, content] = await Promise.all([
+      models.Source.findOneAndUpdate(
+        { _id: job.sourceId, revision: job.revision, $or: [{ status: { $ne: 'ready' } }, { activeRun: null }] },
+        {
+          $set: {
+            status: 'processing',
+            stage: 'fetching',
+            currentRun: run,
+            failureReason: null,
+            attempts: job.attempts,
+          },
+        },
+        { returnDocument: 'before' },
+      ),
+      readContent(models, job.sourceId),
+    ]);
+    if (!before) return;
+    const source = before;
+    // No run was ever started for it (a new source): it has no chunks to replace, so the scan of the
+    // chunks collection that removes a previous run's is skipped.
+    const fresh = !before.currentRun && !before.activeRun;
     try {
-      await this.ingest(source, job, run, signal);
+      await this.ingest(source, job, run, signal, { content, fresh });
     } catch (error) {
       // A failed cleanup is swallowed so the processing error is what gets reported; chunks of a run
       // that never became active are never searched, and the next successful run deletes them.
@@ -83,13 +103,17 @@ export class IngestJobProcessor implements JobProcessor {
     const { models, cache } = this.deps;
     const current = { _id: job.sourceId, revision: job.revision };
     const before = await models.Source.findOneAndUpdate(current, {
-      $set: { currentRun: null, activeRun: null, chunks: 0, readyAt: null },
+      $set: { activeRun: null, chunks: 0, readyAt: null },
     }).lean();
     if (!before) return;
     await models.Chunk.deleteMany({ sourceId: job.sourceId });
     if (before.activeRun) await cache.removeSource(job, job.sourceId.toString());
     // `failed` is written last, once the old chunks no longer answer.
-    const failed = await models.Source.updateOne(current, { $set: { status: 'failed', failureReason: reason } });
+    const failed = await models.Source.updateOne(current, {
+      // `currentRun` is cleared only now, once no chunk of the source is left: until then the next run
+      // does not count as a new source's and removes what a crash here left behind.
+      $set: { status: 'failed', failureReason: reason, currentRun: null },
+    });
     if (failed.matchedCount === 0) return;
     await this.announce('source.failed', {
       organizationId: job.organizationId,
@@ -101,13 +125,19 @@ export class IngestJobProcessor implements JobProcessor {
     });
   }
 
-  private async ingest(source: SourceRecord, job: ClaimedJob, run: string, signal: AbortSignal): Promise<void> {
+  private async ingest(
+    source: SourceRecord,
+    job: ClaimedJob,
+    run: string,
+    signal: AbortSignal,
+    prior: { content: StoredContent | null; fresh: boolean },
+  ): Promise<void> {
     const { models, cache, chunking } = this.deps;
     // The slow steps are recorded for the owner watching the source (the claim already said
     // `fetching`); a superseded run's writes match nothing. Quick steps cost no write.
     const stage = (name: SourceStage) =>
       models.Source.updateOne({ _id: source._id, currentRun: run }, { $set: { stage: name } }).then(() => undefined);
-    const reading = await this.read(source, signal);
+    const reading = await this.read(source, prior.content, signal);
     if (source.type === 'url') await stage('chunking');
     const drafts: ChunkDraft[] = [];
     for (const document of reading.documents) drafts.push(...chunkDocument(document, chunking, drafts.length));
@@ -138,7 +168,7 @@ export class IngestJobProcessor implements JobProcessor {
       await models.Chunk.deleteMany({ sourceId: source._id, run });
       return;
     }
-    await models.Chunk.deleteMany({ sourceId: source._id, run: { $ne: run } });
+    if (!prior.fresh) await models.Chunk.deleteMany({ sourceId: source._id, run: { $ne: run } });
     await cache.applySource(job, source._id.toString(), docs.map(toIndexed));
     // `ready` is written last, so whoever sees it (on any node) gets the new chunks with the next question.
     const keepTitle = source.titleFromUser || !reading.title;
@@ -179,8 +209,8 @@ export class IngestJobProcessor implements JobProcessor {
       );
   }
 
-  private async read(source: SourceRecord, signal: AbortSignal): Promise<Reading> {
-    const { models, fetcher } = this.deps;
+  private async read(source: SourceRecord, content: StoredContent | null, signal: AbortSignal): Promise<Reading> {
+    const { fetcher } = this.deps;
     if (source.type === 'url') {
       const crawl = { mode: source.crawl?.mode ?? 'page', maxPages: source.crawl?.maxPages ?? 1 } as CrawlSettings;
       const reading = await readUrlSource(fetcher, source.url ?? '', crawl, signal);
@@ -198,7 +228,6 @@ export class IngestJobProcessor implements JobProcessor {
         fetchedAt: reading.fetchedAt,
       };
     }
-    const content = await models.SourceContent.findOne({ sourceId: source._id }).lean();
     if (!content) throw new IngestError('the source content is missing', { retryable: false });
     if (source.type === 'text') {
       const document = extractMarkdown(content.text ?? '');

@@ -92,7 +92,7 @@ export class SourceQueue {
     chatbotId: Types.ObjectId;
     revision: number;
   }): Promise<void> {
-    await this.models.KnowledgeJob.updateOne(
+    const job = await this.models.KnowledgeJob.findOneAndUpdate(
       { sourceId: source._id },
       {
         $set: {
@@ -102,9 +102,11 @@ export class SourceQueue {
           ...queuedJobState(),
         },
       },
-      { upsert: true },
-    );
-    this.queue.notify();
+      { upsert: true, returnDocument: 'after', projection: { _id: 1 } },
+    ).lean();
+    // Claimed by id (a lookup) rather than found by the scan for due jobs.
+    if (job) this.queue.hint([job._id]);
+    else this.queue.notify();
   }
 
   /** Drops a source's job and stops its attempt in this process. */
