@@ -11,7 +11,8 @@ test('the API reference renders every operation under the server’s CSP, with a
   await expect(page.locator('.opblock').first()).toBeVisible();
   expect(await page.locator('.opblock').count()).toBeGreaterThan(30);
 
-  const create = page.locator('#operations-Chatbots-post_api_v1_chatbots');
+  // Swagger UI names an operation's block by its operationId.
+  const create = page.locator('#operations-Chatbots-chatbotsCreate');
   await create.locator('.opblock-summary').click();
   await expect(create.getByText('curl -X POST "$WISP/api/v1/chatbots"')).toBeVisible();
   await expect(create.locator('.body-param__example, .microlight').first()).toContainText('Acme support');
