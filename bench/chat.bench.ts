@@ -98,6 +98,8 @@ async function main() {
   console.log(
     `Database round trips per JSON turn: ${(total / COUNTED_TURNS).toFixed(1)} (${COUNTED_TURNS} sequential turns)`,
   );
+  const perTurn = [...calls.entries()].sort((a, b) => b[1] - a[1]);
+  console.log(`  by call: ${perTurn.map(([call, n]) => `${call} ${(n / COUNTED_TURNS).toFixed(1)}`).join(', ')}`);
   if (process.env.BENCH_DUMP) {
     for (const [key, n] of [...calls].sort((a, b) => b[1] - a[1]))
       console.log(`  ${key}: ${(n / COUNTED_TURNS).toFixed(2)}`);
