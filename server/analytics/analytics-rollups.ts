@@ -290,6 +290,11 @@ export class AnalyticsRollups {
       touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
     }).lean();
     for (const mark of marks) await this.recomputeDay(mark);
+    // Marks lowered to zero are left by live changes; a raise racing this delete upserts its mark again.
+    await this.models.AnalyticsMark.deleteMany({
+      pending: 0,
+      touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
+    });
     return marks.length;
   }
 
@@ -589,15 +594,18 @@ export class AnalyticsRollups {
     }
   }
 
-  /** The update of these days is done; marks left at zero are removed. */
+  /**
+   * The update of these days is done. Marks left at zero stay (one round trip less per change; `reconcile`
+   * looks only at raised ones) and are removed by the background pass once untouched for a lease.
+   */
   private async lower(chatbotId: Types.ObjectId, days: string[]) {
     if (days.length === 0) return;
-    const keys = days.map((day) => dayKey(chatbotId, day));
     await this.models.AnalyticsMark.bulkWrite(
-      keys.map((key) => ({ updateOne: { filter: { key }, update: { $inc: { pending: -1 } } } })),
+      days.map((day) => ({
+        updateOne: { filter: { key: dayKey(chatbotId, day) }, update: { $inc: { pending: -1 } } },
+      })),
       { ordered: false },
     );
-    await this.models.AnalyticsMark.deleteMany({ key: { $in: keys }, pending: 0 });
   }
 
   /**
