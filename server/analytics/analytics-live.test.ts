@@ -129,6 +129,32 @@ describe('analytics rollups kept up to date by chat turns', () => {
     expect(await recomputed()).toEqual(live);
   });
 
+  it('applies nothing of an older snapshot of a record than the one counted', async () => {
+    const before = await report();
+    const answer = await t.app.models.Message.findOne(
+      { chatbotId: new Types.ObjectId(botId), role: 'assistant', status: 'complete' },
+      '_id conversationId',
+    ).lean();
+    const { AnalyticsFact } = t.app.models;
+    const path = `e.m${answer!._id.toString()}`;
+    const fact = await AnalyticsFact.collection.findOne({ _id: answer!.conversationId });
+    const counted = (fact!.e as Record<string, { u: string; n: Record<string, number> }>)[
+      `m${answer!._id.toString()}`
+    ]!;
+    // The fact holds a newer snapshot of the answer (with other figures) than the record the event reads.
+    await AnalyticsFact.collection.updateOne(
+      { _id: answer!.conversationId },
+      { $set: { [`${path}.u`]: '2999-01-01T00:00:00.000Z', [`${path}.n`]: { answers: 7 } } },
+    );
+    await t.app.services.rollups.applyChange(botId, answer!.conversationId.toString(), [answer!._id.toString()]);
+    expect(await report()).toEqual(before);
+    const kept = await AnalyticsFact.collection.findOne({ _id: answer!.conversationId });
+    expect((kept!.e as Record<string, { u: string }>)[`m${answer!._id.toString()}`]!.u).toBe(
+      '2999-01-01T00:00:00.000Z',
+    );
+    await AnalyticsFact.collection.updateOne({ _id: answer!.conversationId }, { $set: { [path]: counted } });
+  });
+
   it('recomputes, in the reconciliation, a day whose update stopped halfway', async () => {
     const expected = await report();
     const today = new Date().toISOString().slice(0, 10);

@@ -430,6 +430,7 @@ export class AnalyticsRollups {
       next[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
     }
     const bot = { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId };
+    if (await this.applyAtOnce(bot, conversation._id, next)) return;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const fact = await this.models.AnalyticsFact.findById(conversation._id).lean<FactDoc>();
       const stored = fact?.e ?? {};
@@ -471,6 +472,56 @@ export class AnalyticsRollups {
       return;
     }
     throw new Error(`analytics: conversation ${conversation._id.toString()} kept changing while being applied`);
+  }
+
+  /**
+   * The usual case of `applyRecords` in one read-and-write of the fact: the days of the records (a record's
+   * day never changes) are flagged, then every entry is written, provided none stored is newer, and the
+   * difference applied is taken from the fact as it was just before (returned by the same atomic update), so
+   * concurrent writers each apply exactly their own change. Returns false, having changed nothing, when a
+   * stored entry is newer (an older snapshot): `applyRecords` then goes the entry-by-entry way.
+   */
+  private async applyAtOnce(
+    bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId },
+    conversationId: Types.ObjectId,
+    next: Entries,
+  ): Promise<boolean> {
+    const days = [...new Set(Object.values(next).map((entry) => entry.d))];
+    await this.raise(bot, days);
+    let before: FactDoc | null;
+    try {
+      before = (await this.models.AnalyticsFact.collection.findOneAndUpdate(
+        {
+          _id: conversationId,
+          $and: Object.entries(next).map(([key, entry]) => ({
+            $or: [{ [`e.${key}`]: { $exists: false } }, { [`e.${key}.u`]: { $lte: entry.u } }],
+          })),
+        },
+        {
+          $set: Object.fromEntries(Object.entries(next).map(([key, entry]) => [`e.${key}`, entry])),
+          $inc: { v: 1 },
+          $setOnInsert: { chatbotId: bot.chatbotId },
+        },
+        { upsert: true, returnDocument: 'before' },
+      )) as FactDoc | null;
+    } catch (error) {
+      await this.lower(bot.chatbotId, days);
+      // The fact exists with an entry newer than this snapshot: nothing was written.
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+    // A failure from here on leaves the days flagged: the reconciliation recomputes them.
+    const stored = before?.e ?? {};
+    const updates = new Map<string, DayUpdate>();
+    for (const [key, entry] of Object.entries(next)) {
+      const old = stored[key];
+      if (sameContribution(old, entry)) continue;
+      if (old) addToUpdates(updates, old, -1);
+      addToUpdates(updates, entry, 1);
+    }
+    await this.writeDays(bot, updates);
+    await this.lower(bot.chatbotId, days);
+    return true;
   }
 
   private async backfillRecords(
