@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
-import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import type { FakeShop } from '../test/fake-shop.js';
+import { startShopBot, type ShopBot } from '../test/shop-bot.js';
+import type { TestOrg } from '../test/test-app.js';
 
 interface Pending {
   token: string;
@@ -10,38 +10,16 @@ interface Pending {
 }
 
 describe('a paused action through the compatibility dialects', () => {
-  let fake: FakeLlm;
+  let running: ShopBot;
   let shop: FakeShop;
-  let t: TestApp;
   let org: TestOrg;
   let botId: string;
 
   beforeAll(async () => {
-    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
-    t = await startTestApp({
-      env: {
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: 'test',
-        OPENAI_MODEL: 'fake-chat',
-        MODEL_RETRY_BACKOFF_MS: '10',
-        URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
-      },
-    });
-    org = await t.createOrg('Dialects confirm');
-    const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Shop', slug: 'dialect-shop' });
-    botId = bot.body.data.id;
-    const action = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
-      name: 'cancel_order',
-      description: 'Cancel the order',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
-    });
-    expect(action.status).toBe(201);
+    running = await startShopBot('Dialects confirm', 'dialect-shop');
+    ({ shop, org, botId } = running);
   });
-  afterAll(async () => {
-    await t.stop();
-    await Promise.all([fake.stop(), shop.stop()]);
-  });
+  afterAll(() => running?.stop());
 
   const ask = (order: string) => `Cancel it #tool:cancel_order {"orderNumber":"${order}"}`;
   /** Continues a paused answer the one way every dialect shares, with the same key. */

@@ -1,8 +1,8 @@
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
-import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import type { FakeShop } from '../test/fake-shop.js';
+import { startShopBot, type ShopBot } from '../test/shop-bot.js';
+import type { TestApp, TestOrg } from '../test/test-app.js';
 import { openAiClient } from './test/openai-client.js';
 
 interface RequiresAction {
@@ -14,38 +14,18 @@ interface RequiresAction {
 type WithWisp = { wisp?: { requires_action: RequiresAction | null; message_id: string } };
 
 describe('a paused action through the OpenAI-compatible endpoint', () => {
-  let fake: FakeLlm;
+  let running: ShopBot;
   let shop: FakeShop;
   let t: TestApp;
   let org: TestOrg;
   let client: OpenAI;
 
   beforeAll(async () => {
-    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
-    t = await startTestApp({
-      env: {
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: 'test',
-        OPENAI_MODEL: 'fake-chat',
-        MODEL_RETRY_BACKOFF_MS: '10',
-        URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
-      },
-    });
-    org = await t.createOrg('OpenAI confirm');
-    const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Shop', slug: 'shop' });
-    const action = await org.api.post(`/api/v1/chatbots/${bot.body.data.id}/actions`, {
-      name: 'cancel_order',
-      description: 'Cancel the order',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
-    });
-    expect(action.status).toBe(201);
+    running = await startShopBot('OpenAI confirm', 'shop');
+    ({ shop, t, org } = running);
     client = openAiClient(t.url, org.adminKey);
   });
-  afterAll(async () => {
-    await t.stop();
-    await Promise.all([fake.stop(), shop.stop()]);
-  });
+  afterAll(() => running?.stop());
 
   const confirm = (token: string, approve: boolean) =>
     fetch(`${t.url}/api/v1/chat/confirm`, {
