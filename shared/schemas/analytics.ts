@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idOrSlugSchema, ISO_8601 } from './common.js';
+import { idOrSlugSchema, ISO_8601, missingCalendarDay } from './common.js';
 
 /** How the time series is cut: calendar days, ISO weeks (from Monday) or calendar months, in `timezone`. */
 export const ANALYTICS_GRANULARITIES = ['day', 'week', 'month'] as const;
@@ -9,6 +9,10 @@ const instantOrDate = (edge: string) =>
     .string()
     .max(40)
     .regex(ISO_8601, { message: 'must be an ISO 8601 date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z' })
+    .superRefine((value, ctx) => {
+      const problem = missingCalendarDay(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .meta({
       description: `${edge}. A date alone means that local day in \`timezone\`${
         edge.startsWith('End') ? ' (included)' : ''
