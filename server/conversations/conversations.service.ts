@@ -595,11 +595,6 @@ export class ConversationsService {
     return this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId, visitorId });
   }
 
-  /** Whether a widget visitor id has any conversation with the bot. */
-  async visitorHasConversations(chatbotId: Types.ObjectId, visitorId: string): Promise<boolean> {
-    return (await this.models.Conversation.exists({ chatbotId, visitorId })) !== null;
-  }
-
   /** An answer of the bot, if any. */
   answerOfBot(chatbotId: Types.ObjectId, messageId: string): Promise<MessageRecord | null> {
     if (!Types.ObjectId.isValid(messageId)) return Promise.resolve(null);
