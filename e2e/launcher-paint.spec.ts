@@ -26,7 +26,8 @@ test('the launcher paints before the config arrives, from the defaults, then fro
   const config = await holdConfig(page);
   await page.goto(hostPage({ bot: BOTS.echo }));
   await expect(w.launcher).toBeVisible();
-  expect(config.waiting()).toBe(1);
+  // The launcher may paint before the widget has even asked for its config; the request is then held.
+  await expect.poll(() => config.waiting()).toBe(1);
   await expect(w.launcher).toHaveAttribute('aria-label', 'Open chat');
 
   // A click while the config loads is kept, and opens the chat once it is there.
@@ -42,7 +43,7 @@ test('the launcher paints before the config arrives, from the defaults, then fro
   const again = await holdConfig(page);
   await page.goto(hostPage({ bot: BOTS.echo, path: '/other' }));
   await expect(w.launcher).toBeVisible();
-  expect(again.waiting()).toBe(1);
+  await expect.poll(() => again.waiting()).toBe(1);
   await expect(w.launcher).toHaveAttribute('aria-label', /Open chat with /);
   await again.release();
 });
