@@ -18,9 +18,11 @@ export interface ActionCall {
   source: ActionRunSource;
   conversationId?: string | null;
   executionId?: string | null;
+  /** A chat call's turn: the answer message it is made for (the same message when a failed turn is retried). */
+  turnId?: string | null;
   /**
-   * An agent-loop call's key within `executionId` (`<model step>:<tool-call id>`): the call is then made
-   * effectively once (see `ActionRunner.runOnce`).
+   * The call's key within its execution (`<model step>:<tool-call id>`) or its chat turn (see `chatCallKey`):
+   * the call is then made effectively once (see `ActionRunner.runOnce`).
    */
   callKey?: string | null;
   signal?: AbortSignal;
@@ -44,9 +46,12 @@ export interface ActionOutcome {
 
 type Attempt = Omit<ActionOutcome, 'runId' | 'durationMs' | 'sends' | 'reused'>;
 
-/** The `Idempotency-Key` of an agent-loop call: derived from its key, so every send of that call carries it. */
-export function idempotencyKeyOf(executionId: string, callKey: string): string {
-  return `wisp-${executionId}-${createHash('sha256').update(callKey).digest('hex').slice(0, 24)}`;
+/**
+ * The `Idempotency-Key` of a call made once: derived from its scope (an agent-loop execution or a chat turn's
+ * answer) and its key, so every send of that call carries it.
+ */
+export function idempotencyKeyOf(scopeId: string, callKey: string): string {
+  return `wisp-${scopeId}-${createHash('sha256').update(callKey).digest('hex').slice(0, 24)}`;
 }
 
 /** Sets `name` in `headers`, replacing any spelling of it the template had. */
@@ -127,7 +132,8 @@ export class ActionRunner {
   ) {}
 
   async run(call: ActionCall): Promise<ActionOutcome> {
-    if (call.executionId && call.callKey) return this.runOnce(call, call.executionId, call.callKey);
+    const scopeId = call.executionId ?? call.turnId;
+    if (scopeId && call.callKey) return this.runOnce(call, scopeId, call.callKey);
     const started = performance.now();
     const outcome = await this.attempt(call, null);
     const durationMs = Math.round(performance.now() - started);
@@ -143,28 +149,29 @@ export class ActionRunner {
   }
 
   /**
-   * An agent-loop call, made effectively once per (execution, call key) across crashes and retries:
+   * A call made effectively once per (scope, call key) across crashes and retries, where the scope is an
+   * agent-loop execution or a chat turn's answer:
    *
-   * 1. the intent is written first (unique per execution and key), and the run shows `sending`;
+   * 1. the intent is written first (unique per scope and key), and the run shows `sending`;
    * 2. the request carries an `Idempotency-Key` derived from that key;
    * 3. the answer is stored with the intent.
    *
-   * A retried execution that reaches the same call reuses a stored answer without sending anything. An intent
+   * A retried execution or chat turn that reaches the same call reuses a stored answer without sending anything. An intent
    * without an answer (the server died while the request was out) is sent again with the same key, and the run
    * counts the sends. Whether the first request reached the connected system is unknowable, so without the
    * target's help a call is at least once; a target that honours `Idempotency-Key` acts on it exactly once.
    */
-  private async runOnce(call: ActionCall, executionId: string, callKey: string): Promise<ActionOutcome> {
+  private async runOnce(call: ActionCall, scopeId: string, callKey: string): Promise<ActionOutcome> {
     const { action } = call;
     const Intent = this.models.ActionCallIntent;
-    const key = { executionId: new Types.ObjectId(executionId), callKey };
+    const key = { executionId: new Types.ObjectId(scopeId), callKey };
     const answered = async () => {
       const found = await Intent.findOne({ ...key, outcome: { $ne: null } });
       return found ? this.reuse(found) : null;
     };
     const earlier = await answered();
     if (earlier) return earlier;
-    const idempotencyKey = idempotencyKeyOf(executionId, callKey);
+    const idempotencyKey = idempotencyKeyOf(scopeId, callKey);
     let intent;
     try {
       intent = await Intent.findOneAndUpdate(
@@ -197,7 +204,8 @@ export class ActionRunner {
     const started = performance.now();
     const outcome = await this.attempt(call, idempotencyKey);
     const durationMs = Math.round(performance.now() - started);
-    // Cut by this node stopping or the loop's time running out: no answer to keep; a retry sends it again.
+    // Cut by this node stopping, the loop's time running out or the chat client leaving: no answer to keep; a
+    // retry sends it again.
     if (call.signal?.aborted && outcome.status !== 'succeeded')
       return { runId: runId.toString(), durationMs, sends, ...outcome };
     await this.models.ActionRun.updateOne(

@@ -47,7 +47,7 @@ const actionRunSchema = new Schema(
     executionId: { type: Schema.Types.ObjectId, default: null },
     arguments: { type: Schema.Types.Mixed, default: null },
     result: { type: Schema.Types.Mixed, default: null },
-    /** The `Idempotency-Key` header sent (agent-loop calls); the same on every send of one call. */
+    /** The `Idempotency-Key` header sent (agent-loop and chat calls); the same on every send of one call. */
     idempotencyKey: { type: String, default: null },
     /** Times the request was sent: more than 1 when it was resent after an interruption. */
     sends: { type: Number, default: 1 },
@@ -65,15 +65,17 @@ export function actionRunModel(connection: Connection) {
 export type ActionRunModel = ReturnType<typeof actionRunModel>;
 
 /**
- * An agent-loop action call's intent, written before the request is sent: one per (execution, model step and
- * tool-call id), so a retried execution finds the calls its cut attempt made. `outcome` is null until the
- * connected system answered; the run record (`runId`) shows the call meanwhile as `sending`.
+ * An action call's intent, written before the request is sent: one per (agent-loop execution, model step and
+ * tool-call id), or per (chat answer, call key), so a retried execution or chat turn finds the calls its cut
+ * attempt made. `outcome` is null until the connected system answered; the run record (`runId`) shows the call
+ * meanwhile as `sending`.
  */
 const actionCallIntentSchema = new Schema(
   {
+    /** The calls' scope: the agent-loop execution, or for a chat call the answer message of its turn. */
     executionId: { type: Schema.Types.ObjectId, required: true },
     chatbotId: { type: Schema.Types.ObjectId, required: true },
-    /** `<model step>:<tool-call id>` within the execution. */
+    /** `<model step>:<tool-call id>` within an execution; for a chat call see `chatCallKey` (tool-turn.ts). */
     callKey: { type: String, required: true },
     actionId: { type: Schema.Types.ObjectId, required: true },
     runId: { type: Schema.Types.ObjectId, required: true },

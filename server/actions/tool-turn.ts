@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { EndUser } from '../chat/chat.types.js';
 import type { ChatModel, ToolCall, ToolMessage, ToolSpec } from '../llm/model-client.js';
 import type { ActionRecord } from './action.model.js';
@@ -69,6 +69,13 @@ export interface ToolTurnInput {
   user: EndUser | null;
   conversationId: string | null;
   executionId?: string | null;
+  /**
+   * A chat turn's answer message: its action calls are then made once per turn (an intent is stored before
+   * each is sent, with a stable `Idempotency-Key`), so a retried turn reuses what its failed attempt got.
+   */
+  turnId?: string | null;
+  /** Prefix of this turn's call keys within `turnId` (the follow-up of a confirmed action has its own). */
+  turnPart?: string;
   source: 'chat' | 'loop';
   temperature: number;
   maxTokens: number;
@@ -88,6 +95,27 @@ export function toolSpecOf(action: ActionRecord): ToolSpec {
     description: action.description,
     parameters: action.parameters as Record<string, unknown>,
   };
+}
+
+/** JSON with object keys sorted, so equal arguments give equal text whatever order the model wrote them in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * A chat call's key within its turn: the model step, the action and its arguments (and which repeat of them in
+ * that step). A retried turn asks the model again, which names its calls anew, so the model's call id cannot be
+ * part of it; the same request in the same step of the same turn is the same call.
+ */
+export function chatCallKey(part: string, step: number, name: string, args: unknown, repeat: number): string {
+  const digest = createHash('sha256').update(canonicalJson(args)).digest('hex').slice(0, 24);
+  return `${part}:${step}:${name}:${digest}:${repeat}`;
 }
 
 function parseArguments(text: string): Record<string, unknown> | null {
@@ -148,6 +176,7 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
     // The model's message of this step: it lists only the calls answered so far, so a turn that pauses leaves
     // the later ones for the model to ask again.
     const asked = messages.findLast((m) => m.role === 'assistant') as Extract<ToolMessage, { toolCalls: ToolCall[] }>;
+    const repeats = new Map<string, number>();
     while (progress.planned.length > 0) {
       const call = progress.planned[0]!;
       asked.toolCalls.push(call);
@@ -194,6 +223,14 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
         };
       } else if (action) {
         yield { type: 'action', phase: 'started', name: action.name };
+        let callKey: string | null = null;
+        if (input.executionId) callKey = `${progress.step}:${call.id}`;
+        else if (input.turnId) {
+          const same = `${action.name}:${canonicalJson(args)}`;
+          const repeat = repeats.get(same) ?? 0;
+          repeats.set(same, repeat + 1);
+          callKey = chatCallKey(input.turnPart ?? 'turn', progress.step, action.name, args, repeat);
+        }
         const outcome = await input.runner.run({
           action,
           args,
@@ -201,7 +238,8 @@ export async function* runToolTurn(input: ToolTurnInput): AsyncGenerator<ToolTur
           source: input.source,
           conversationId: input.conversationId,
           executionId: input.executionId ?? null,
-          callKey: input.executionId ? `${progress.step}:${call.id}` : null,
+          turnId: input.executionId ? null : (input.turnId ?? null),
+          callKey,
           signal: input.signal,
         });
         yield {

@@ -15,6 +15,7 @@ import {
 import type { ChannelType } from '../../shared/schemas/channels.js';
 import { MAX_MESSAGE_CHARS, type ChatResult } from '../../shared/schemas/chat.js';
 import type {
+  ConfirmVerdict,
   InboundConfirm,
   InboundFeedback,
   InboundMessage,
@@ -138,17 +139,18 @@ export class ChannelReplies {
   /**
    * A visitor's Approve / Decline: the paused answer it names (by the delivered message, the thread, or the
    * token) is found among this channel's answers, only the visitor who asked may answer it, and the answer is
-   * stored as a job keyed by the token, so a second press (or a retried delivery) continues nothing more.
+   * stored as a job keyed by the token, so a second press (or a retried delivery) continues nothing more. The
+   * platform is told how it was taken (`confirmTaken`), so the user who pressed or replied hears why when not.
    * Returns null when nothing waits in a thread and the delivery is an ordinary message (`otherwise`).
    */
   private async receiveConfirm(channel: ChannelRecord, confirm: InboundConfirm): Promise<InboundAnswer | null> {
     const { ChannelEvent } = this.deps.models;
     const adapter = this.deps.channels.adapterOf(channel.type);
-    const tell = (taken: boolean) =>
+    const tell = (verdict: ConfirmVerdict) =>
       adapter
-        .confirmTaken?.(this.deps.channels.open(channel), this.deps.channels.httpFor(channel.type), confirm, taken)
+        .confirmTaken?.(this.deps.channels.open(channel), this.deps.channels.httpFor(channel.type), confirm, verdict)
         .catch((error: unknown) => {
-          // Only a courtesy (the button stops spinning): the answer is stored either way.
+          // Only a courtesy (the button stops spinning, the buttons go): the answer is stored either way.
           this.deps.logger.warn({ err: error, channelId: channel._id.toString() }, 'acknowledging a press failed');
         });
     const filter: Record<string, unknown> = { channelId: channel._id, 'answer.pendingAction.token': { $ne: null } };
@@ -158,11 +160,21 @@ export class ChannelReplies {
     else return null;
     const paused = await ChannelEvent.findOne(filter).sort({ createdAt: -1 }).lean();
     const pending = paused?.answer?.pendingAction as PendingActionReply | null | undefined;
-    const spent = pending ? await ChannelEvent.exists({ channelId: channel._id, eventKey: confirmKey(pending) }) : null;
+    const spent = pending
+      ? await ChannelEvent.findOne({ channelId: channel._id, eventKey: confirmKey(pending) }, { confirm: 1 }).lean()
+      : null;
+    const question =
+      paused && pending
+        ? { deliveredRef: paused.deliveredRef ?? null, text: paused.answer?.text ?? '', askerId: paused.userId }
+        : null;
     if (!paused || !pending || paused.userId !== confirm.userId || spent) {
       // A thread reply that answers nothing is an ordinary question.
       if (confirm.otherwise && !spent && (!paused || !pending)) return null;
-      await tell(false);
+      await tell({
+        kind: spent ? 'answered' : question ? 'notAsker' : 'nothing',
+        question,
+        approved: spent ? (spent.confirm?.approve ?? null) : null,
+      });
       if (confirm.token)
         throw new AppError('NotFoundError', {
           message: 'No action of this channel waits for this token and user: it was already answered, or never existed',
@@ -182,7 +194,7 @@ export class ChannelReplies {
       },
       { token: pending.token, approve: confirm.approve },
     );
-    await tell(stored.created);
+    await tell(stored.created ? { kind: 'taken', question } : { kind: 'answered', question, approved: null });
     this.queue.notify();
     if (!stored.created) return { kind: 'accepted', accepted: 0 };
     if (confirm.syncReply && stored.id) return this.awaitAnswer(stored.id);
@@ -306,7 +318,9 @@ export class ChannelReplies {
     approve: boolean,
     signal: AbortSignal,
   ): Promise<OutboundReplyParts | null> {
-    const paused = { organizationId: record.organizationId.toString(), token };
+    // This job is the taker: run again after a crash, it resumes the confirmation it took (the action's stored
+    // outcome is reused, the follow-up written once) instead of finding nothing waiting.
+    const paused = { organizationId: record.organizationId.toString(), token, taker: `channel-event:${record._id.toString()}` };
     for await (const event of this.deps.chat.confirm(paused, approve, signal)) {
       if (event.type === 'error') {
         if (event.error.name === 'NotFoundError' && !event.assistantMessageId) return null;

@@ -195,6 +195,7 @@ export async function* generateAnswer(
         runner: deps.actions.runner,
         user: verifiedUser(ctx.conversation),
         conversationId,
+        turnId: ctx.answer._id.toString(),
         source: 'chat',
         temperature: settings?.temperature ?? 0.3,
         maxTokens: settings?.maxTokens ?? 800,

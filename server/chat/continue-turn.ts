@@ -10,9 +10,13 @@ import { announceChange, answerCompleted, CHAT_TOOL_STEPS, verifiedUser, type An
 import { estimateTokens } from './prompt.js';
 import { ModelUnavailableError } from '../llm/model-client.js';
 
-/** Which paused answer a confirmation answers: by its token (REST), or by the answer's id for a widget visitor. */
+/**
+ * Which paused answer a confirmation answers: by its token (REST, channels), or by the answer's id for a widget
+ * visitor. A `taker` (a channel's durable reply job) that runs again after being interrupted resumes what it took:
+ * the action's stored outcome is reused and the follow-up is written, or replayed when it already was.
+ */
 export type PausedAnswer =
-  | { organizationId: string; token: string }
+  | { organizationId: string; token: string; taker?: string }
   | { organizationId: string; chatbotId: string; visitorId: string; messageId: string };
 
 /** How the visitor's answer went: the action's outcome, or that it was declined. */
@@ -33,23 +37,52 @@ export type ConfirmEvent = ChatEvent | { type: 'confirmed'; outcome: Confirmatio
 
 const NOTHING_WAITS = 'No action is waiting for this token: it was already answered, or never existed';
 
+type Taken = { answer: AnswerContext['answer']; pending: PendingAction; approve: boolean; resumed: boolean };
+
 /** Takes the paused answer, once; a widget visitor may only answer an answer of their own conversation. */
-async function takePaused(deps: ChatDeps, paused: PausedAnswer, lease: ReturnType<ChatDeps['leases']['claim']>) {
-  if ('token' in paused) return deps.conversations.takePendingAction(paused, lease);
+async function takePaused(
+  deps: ChatDeps,
+  paused: PausedAnswer,
+  approve: boolean,
+  lease: ReturnType<ChatDeps['leases']['claim']>,
+): Promise<Taken | AnswerContext['answer'] | null> {
+  if ('token' in paused) {
+    const decision = { approve, taker: paused.taker ?? null };
+    const taken = await deps.conversations.takePendingAction(paused, lease, decision);
+    if (taken) return { ...taken, approve, resumed: false };
+    if (!paused.taker) return null;
+    const earlier = await deps.conversations.retakeAction({ ...paused, taker: paused.taker }, lease, deps.leases.staleFilter());
+    if (!earlier) return null;
+    const { answer, taken: pending, retaken } = earlier;
+    if (retaken) return { answer, pending, approve: pending.approve, resumed: true };
+    if (answer.status === 'complete') return answer;
+    throw new AppError('UnavailableError', { message: 'This confirmation is still being answered; try again shortly' });
+  }
   const chatbotId = new Types.ObjectId(paused.chatbotId);
   const answer = await deps.conversations.answerOfBot(chatbotId, paused.messageId);
   const own =
     answer &&
     (await deps.conversations.visitorConversation(chatbotId, paused.visitorId, answer.conversationId.toString()));
   if (!answer || !own) return null;
-  return deps.conversations.takePendingAction({ chatbotId, messageId: answer._id }, lease);
+  const taken = await deps.conversations.takePendingAction({ chatbotId, messageId: answer._id }, lease, {
+    approve,
+    taker: null,
+  });
+  return taken ? { ...taken, approve, resumed: false } : null;
+}
+
+/** The outcome of the confirmed call as stored with the answer, when an interrupted attempt got that far. */
+function settledOutcome(answer: AnswerContext['answer'], toolCallId: string) {
+  const stored = ((answer.toolCalls ?? []) as StoredToolCall[]).find((call) => call.id === toolCallId);
+  if (!stored || stored.status === 'pending') return null;
+  return { status: stored.status, result: stored.result, error: stored.error, runId: stored.runId };
 }
 
 /**
  * Continues a turn that paused for the visitor's approval: the approved action runs as the conversation's
  * identified visitor (a declined one is never sent), the model reads the outcome and gives its follow-up
  * answer, which replaces the question on the same stored answer. The answer is leased while it is written, so
- * a crash leaves it failed like any interrupted answer.
+ * a crash leaves it failed like any interrupted answer, which a `taker`'s retry resumes.
  */
 export async function* continueTurn(
   deps: ChatDeps,
@@ -60,14 +93,22 @@ export async function* continueTurn(
   if (!deps.actions) throw new AppError('NotFoundError', { message: NOTHING_WAITS });
   const startedAt = Date.now();
   const lease = deps.leases.claim();
-  const taken = await takePaused(deps, paused, lease);
+  const taken = await takePaused(deps, paused, approve, lease);
   if (!taken) throw new AppError('NotFoundError', { message: NOTHING_WAITS });
+  if (!('pending' in taken)) {
+    // The taker's earlier attempt wrote the follow-up and stopped before handing it on: the same answer again.
+    const question = taken.replyTo ? await deps.conversations.message(taken.replyTo) : null;
+    if (!question) throw new AppError('NotFoundError', { message: 'The question of this answer was deleted' });
+    yield { type: 'done', result: storedResult(taken, question), message: toMessageDto(taken) };
+    return;
+  }
   const { answer, pending } = taken;
   let text = '';
   const checkpoint = deps.leases.keepAlive(answer._id, lease.leaseId, () => text);
   try {
     const ctx = await contextOf(deps, answer, paused.organizationId, startedAt);
-    const outcome = yield* resolveAction(deps, ctx, pending, approve, signal);
+    const settled = taken.resumed ? settledOutcome(answer, pending.toolCallId) : null;
+    const outcome = settled ?? (yield* resolveAction(deps, ctx, pending, taken.approve, signal));
     const { runId, ...result } = outcome;
     // Stored at once: the transcript shows what was done even if the follow-up answer fails.
     const previous = ((answer.toolCalls ?? []) as StoredToolCall[]).map((call) =>
@@ -100,6 +141,8 @@ export async function* continueTurn(
         runner: deps.actions.runner,
         user: verifiedUser(ctx.conversation),
         conversationId: ctx.conversation._id.toString(),
+        turnId: answer._id.toString(),
+        turnPart: `after:${pending.toolCallId}`,
         source: 'chat',
         temperature: settings?.temperature ?? 0.3,
         maxTokens: settings?.maxTokens ?? 800,
@@ -218,12 +261,15 @@ async function* resolveAction(
     return { status: 'declined', result: null, error: 'declined by the visitor', runId };
   }
   yield { type: 'action', phase: 'started', name: action.name };
+  // Keyed by the paused call: a resumed confirmation reuses the stored answer instead of sending it again.
   const run = await deps.actions!.runner.run({
     action,
     args: pending.arguments,
     user: verifiedUser(ctx.conversation),
     source: 'chat',
     conversationId,
+    turnId: ctx.answer._id.toString(),
+    callKey: `confirm:${pending.toolCallId}`,
     signal,
   });
   yield { type: 'action', phase: 'finished', name: action.name, status: run.status, durationMs: run.durationMs };

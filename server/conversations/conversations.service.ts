@@ -534,25 +534,53 @@ export class ConversationsService {
 
   /**
    * Takes the action an answer paused for, once: the answer matching `filter` that still waits is set pending
-   * under `lease` (the turn goes on) and the action is returned with the answer; null when none waits.
+   * under `lease` (the turn goes on), the action moves to `takenAction` with the decision, and is returned with
+   * the answer; null when none waits.
    */
   async takePendingAction(
     filter: { organizationId: string; token: string } | { chatbotId: Types.ObjectId; messageId: Types.ObjectId },
     lease: AnswerLease,
+    decision: { approve: boolean; taker: string | null },
   ): Promise<{ answer: MessageRecord; pending: PendingAction } | null> {
     const match: Record<string, unknown> =
       'token' in filter
         ? { organizationId: new Types.ObjectId(filter.organizationId), 'pendingAction.token': filter.token }
         : { _id: filter.messageId, chatbotId: filter.chatbotId, role: 'assistant', pendingAction: { $ne: null } };
-    const before = await this.models.Message.findOneAndUpdate(
-      match,
-      { $set: { pendingAction: null, status: 'pending', ...lease } },
-      { returnDocument: 'before' },
-    ).lean();
-    const pending = before?.pendingAction as PendingAction | null | undefined;
-    if (!before || !pending) return null;
-    const answer = await this.models.Message.findById(before._id);
+    const found = await this.models.Message.findOne(match, { pendingAction: 1 }).lean();
+    const pending = found?.pendingAction as PendingAction | null | undefined;
+    if (!found || !pending) return null;
+    // Taken only while its token still waits: of two answers at once, one takes it.
+    const answer = await this.models.Message.findOneAndUpdate(
+      { _id: found._id, 'pendingAction.token': pending.token },
+      { $set: { pendingAction: null, takenAction: { ...pending, ...decision }, status: 'pending', ...lease } },
+      { returnDocument: 'after' },
+    );
     return answer ? { answer, pending } : null;
+  }
+
+  /**
+   * The answer whose action `taker` took with `token`, for that taker's retry: taken again under `lease` when
+   * its confirmation was interrupted (failed, or pending with its writer gone); returned as it is when complete
+   * or still being written by a live turn; null when `taker` never took that token.
+   */
+  async retakeAction(
+    filter: { organizationId: string; token: string; taker: string },
+    lease: AnswerLease,
+    stale: Record<string, unknown>,
+  ): Promise<{ answer: MessageRecord; taken: PendingAction & { approve: boolean }; retaken: boolean } | null> {
+    const match = {
+      organizationId: new Types.ObjectId(filter.organizationId),
+      'takenAction.token': filter.token,
+      'takenAction.taker': filter.taker,
+    };
+    const retaken = await this.models.Message.findOneAndUpdate(
+      { ...match, $or: [{ status: 'failed' }, stale] },
+      { $set: { status: 'pending', error: null, ...lease } },
+      { returnDocument: 'after' },
+    );
+    const answer = retaken ?? (await this.models.Message.findOne(match));
+    if (!answer) return null;
+    return { answer, taken: answer.takenAction as PendingAction & { approve: boolean }, retaken: Boolean(retaken) };
   }
 
   /** Marks an answer failed, only while `leaseId` still holds it; false when another turn took it over. */

@@ -37,6 +37,11 @@ const messageSchema = new Schema(
     toolCalls: { type: [Schema.Types.Mixed], default: [] },
     /** For an answer that stopped to ask: the action waiting for the visitor's approval, and its one-use token. */
     pendingAction: { type: Schema.Types.Mixed, default: null },
+    /**
+     * The action last taken from `pendingAction`, with the visitor's decision (`approve`) and who took it
+     * (`taker`: a channel's reply job, else null), so that taker's retry resumes an interrupted confirmation.
+     */
+    takenAction: { type: Schema.Types.Mixed, default: null },
     /** The answer invited the visitor to leave an email (owner setting), so the next message may carry one. */
     askedForEmail: { type: Boolean, default: false },
     feedback: {
@@ -51,6 +56,7 @@ messageSchema.index({ conversationId: 1, clientMessageId: 1 }, { unique: true })
 messageSchema.index({ conversationId: 1, createdAt: 1, _id: 1 });
 messageSchema.index({ chatbotId: 1 });
 messageSchema.index({ 'pendingAction.token': 1 });
+messageSchema.index({ 'takenAction.token': 1 });
 // The sweep for answers left pending by a stopped server.
 messageSchema.index({ status: 1, heartbeatAt: 1 });
 

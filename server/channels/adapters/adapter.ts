@@ -56,6 +56,24 @@ export interface InboundConfirm {
   otherwise?: InboundMessage;
 }
 
+/**
+ * How an Approve / Decline was taken: `taken` (the turn goes on), `answered` (it was already answered: nothing
+ * more is done), `notAsker` (only the visitor who asked may answer), `nothing` (nothing waits there).
+ * `question` is the paused answer it named, where one was found.
+ */
+export interface ConfirmVerdict {
+  kind: 'taken' | 'answered' | 'notAsker' | 'nothing';
+  question: {
+    /** The delivered question (`send`'s returned id), when it was delivered. */
+    deliveredRef: string | null;
+    text: string;
+    /** The platform user who asked. */
+    askerId: string;
+  } | null;
+  /** For `answered`: how it was answered, where known. */
+  approved?: boolean | null;
+}
+
 /** What a verified delivery asks for: answering messages, recording feedback, or a response of its own (a handshake). */
 export type InboundOutcome =
   | { kind: 'messages'; messages: InboundMessage[] }
@@ -111,8 +129,8 @@ export interface ChannelAdapter {
   typing?(channel: OpenChannel, http: PlatformHttp, replyTo: Record<string, string>): Promise<void>;
   /** Tells the platform a rating was taken, where it waits for that (best effort). */
   feedbackTaken?(channel: OpenChannel, http: PlatformHttp, feedback: InboundFeedback): Promise<void>;
-  /** Tells the platform an Approve / Decline press was taken (`taken: false`: nothing waited any more). */
-  confirmTaken?(channel: OpenChannel, http: PlatformHttp, confirm: InboundConfirm, taken: boolean): Promise<void>;
+  /** Tells the platform, and the user who answered, how an Approve / Decline (a press or a reply) was taken. */
+  confirmTaken?(channel: OpenChannel, http: PlatformHttp, confirm: InboundConfirm, verdict: ConfirmVerdict): Promise<void>;
   /** Delivers an answer; returns the platform's id of the sent message where feedback can refer to it. */
   send(
     channel: OpenChannel,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PlatformError, type PlatformHttp } from '../platform-http.js';
 import { badSignature, checkTimestamp, header, hmac, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, InboundOutcome, OpenChannel } from './adapter.js';
+import type { ChannelAdapter, ConfirmVerdict, InboundConfirm, InboundOutcome, OpenChannel } from './adapter.js';
 
 const envelopeSchema = z.object({
   type: z.string(),
@@ -63,6 +63,29 @@ const confirmBlocks = (text: string) => [
   },
   { type: 'context', elements: [{ type: 'mrkdwn', text: CONFIRM_HINT }] },
 ];
+
+/** The question once answered: its text, and who decided what in place of the buttons. */
+const decidedBlocks = (text: string, outcome: string) => [
+  { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+  { type: 'context', elements: [{ type: 'mrkdwn', text: outcome }] },
+];
+
+/** What the user who pressed or replied is told, only them (an ephemeral message), when it was not taken. */
+function refusalOf(verdict: ConfirmVerdict): string {
+  if (verdict.kind === 'notAsker')
+    return `Only <@${verdict.question!.askerId}>, who asked, can approve or decline this action.`;
+  if (verdict.kind === 'answered') {
+    const how = verdict.approved === true ? ' (approved)' : verdict.approved === false ? ' (declined)' : '';
+    return `This was already answered${how}: nothing more was done.`;
+  }
+  return 'Nothing waits for an answer here any more.';
+}
+
+/** `channel:ts` of a delivered message, as `send` returns it. */
+function messageOf(ref: string | null | undefined): { channel: string; ts: string } | null {
+  const at = ref?.indexOf(':') ?? -1;
+  return ref && at > 0 ? { channel: ref.slice(0, at), ts: ref.slice(at + 1) } : null;
+}
 
 /**
  * The parts of an interactivity payload Wisp reads (api.slack.com/reference/interaction-payloads/block-actions):
@@ -163,6 +186,32 @@ export const slackAdapter: ChannelAdapter = {
     return { kind: 'messages', messages: [message] };
   },
 
+  /**
+   * Once an answer is taken, the question's buttons are replaced by who decided what (`chat.update`), so nobody
+   * presses again; an answer not taken (already answered, not the asker's, nothing waiting) is explained to the
+   * user who gave it alone (`chat.postEphemeral`), in the thread.
+   */
+  async confirmTaken(channel, http, confirm, verdict) {
+    const where = confirm.replyTo ?? confirm.otherwise?.replyTo;
+    const decided = verdict.kind === 'taken' ? confirm.approve : verdict.kind === 'answered' ? verdict.approved : null;
+    // A press on a question already answered shows stale buttons: they go too.
+    const question = messageOf(
+      verdict.kind === 'taken' || (verdict.kind === 'answered' && confirm.deliveredRef)
+        ? (verdict.question?.deliveredRef ?? confirm.deliveredRef)
+        : null,
+    );
+    if (question && verdict.question && decided !== undefined && decided !== null) {
+      const outcome = `${decided ? '✅ Approved' : '✖️ Declined'} by <@${verdict.question.askerId}>`;
+      await slackCall(http, channel, 'chat.update', {
+        channel: question.channel,
+        ts: question.ts,
+        text: `${verdict.question.text}\n\n${outcome}`,
+        blocks: decidedBlocks(verdict.question.text, outcome),
+      });
+    }
+    if (verdict.kind !== 'taken' && where?.channel) await tellOnly(http, channel, confirm, where, refusalOf(verdict));
+  },
+
   async send(channel, http, replyTo, reply) {
     const posted = await slackCall(http, channel, 'chat.postMessage', {
       channel: replyTo.channel,
@@ -173,6 +222,22 @@ export const slackAdapter: ChannelAdapter = {
     return posted.ts ? `${replyTo.channel}:${posted.ts}` : undefined;
   },
 };
+
+/** A message only `confirm.userId` sees, in the thread of the question. */
+async function tellOnly(
+  http: PlatformHttp,
+  channel: OpenChannel,
+  confirm: InboundConfirm,
+  where: Record<string, string>,
+  text: string,
+): Promise<void> {
+  await slackCall(http, channel, 'chat.postEphemeral', {
+    channel: where.channel,
+    user: confirm.userId,
+    text,
+    ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+  });
+}
 
 /** An Approve / Decline press; anything else pressed or sent as a form is not for Wisp. */
 function pressOf(payload: string): InboundOutcome {

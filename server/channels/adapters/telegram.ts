@@ -148,8 +148,9 @@ export const telegramAdapter: ChannelAdapter = {
   },
 
   /** Stops the pressed button's spinner, saying whether the press was taken (answerCallbackQuery). */
-  async confirmTaken(channel, http, confirm, taken) {
+  async confirmTaken(channel, http, confirm, verdict) {
     if (!confirm.platformRef) return;
+    const taken = verdict.kind === 'taken';
     const text = !taken ? 'This was already answered' : confirm.approve ? 'Approved' : 'Declined';
     await http.call(
       methodUrl(http, channel, 'answerCallbackQuery'),

@@ -161,6 +161,10 @@ export async function startPlatformFakes(): Promise<PlatformFakes> {
       if (!tokens.has(bearer)) return json(res, 200, { ok: false, error: bearer ? 'invalid_auth' : 'not_authed' });
       if (method === 'chat.postMessage' && (!body.channel || !body.text))
         return json(res, 200, { ok: false, error: 'no_text' });
+      if (method === 'chat.update' && (!body.channel || !body.ts))
+        return json(res, 200, { ok: false, error: 'message_not_found' });
+      if (method === 'chat.postEphemeral' && (!body.channel || !body.user || !body.text))
+        return json(res, 200, { ok: false, error: body.user ? 'no_text' : 'user_not_found' });
       if (!record(method)) return;
       return json(res, 200, {
         ok: true,
