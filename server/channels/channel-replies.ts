@@ -320,7 +320,11 @@ export class ChannelReplies {
   ): Promise<OutboundReplyParts | null> {
     // This job is the taker: run again after a crash, it resumes the confirmation it took (the action's stored
     // outcome is reused, the follow-up written once) instead of finding nothing waiting.
-    const paused = { organizationId: record.organizationId.toString(), token, taker: `channel-event:${record._id.toString()}` };
+    const paused = {
+      organizationId: record.organizationId.toString(),
+      token,
+      taker: `channel-event:${record._id.toString()}`,
+    };
     for await (const event of this.deps.chat.confirm(paused, approve, signal)) {
       if (event.type === 'error') {
         if (event.error.name === 'NotFoundError' && !event.assistantMessageId) return null;

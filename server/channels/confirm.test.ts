@@ -257,6 +257,17 @@ describe('answering a paused action from a messaging channel', () => {
     const deliver = (body: string, secret?: string) => h.deliver(channelId, body, headers(body, secret));
     const posts = () => h.fakes.callsOf('chat.postMessage').filter((call) => call.body.channel === 'C9');
     const textOf = (call: PlatformCall) => String(call.body.text);
+    const ephemerals = (user: string) =>
+      h.fakes.callsOf('chat.postEphemeral').filter((call) => call.body.user === user);
+    let updatesBefore = 0;
+    const updates = () => h.fakes.callsOf('chat.update').slice(updatesBefore);
+    type Block = { type: string; elements?: Array<{ action_id?: string; text?: string }> };
+    const actionsOf = (call: PlatformCall) =>
+      (call.body.blocks as Block[]).filter((block) => block.type === 'actions').flatMap((block) => block.elements);
+    const decisionOf = (call: PlatformCall) =>
+      (call.body.blocks as Block[]).find((block) => block.type === 'context')?.elements?.[0]?.text;
+    // The fake answers each call with a ts made of its position among all calls.
+    const postedTsOf = (call: PlatformCall) => `1800000000.${String(h.fakes.calls.indexOf(call) + 1).padStart(6, '0')}`;
 
     beforeAll(async () => {
       h.fakes.acceptToken(BOT_TOKEN);
@@ -269,6 +280,7 @@ describe('answering a paused action from a messaging channel', () => {
     });
 
     it('asks in the thread, takes the asker’s reply, answers once and ignores a repeated reply', async () => {
+      updatesBefore = h.fakes.callsOf('chat.update').length;
       const asked = message(cancel('3003'));
       const threadTs = (JSON.parse(asked) as { event: { ts: string } }).event.ts;
       expect((await deliver(asked)).status).toBe(200);
@@ -282,22 +294,33 @@ describe('answering a paused action from a messaging channel', () => {
       const stored = await h.storedEvents(channelId);
 
       expect((await deliver(message('approve', { thread_ts: threadTs }), 'wrong-secret')).status).toBe(401);
-      // Someone else in the thread cannot approve for the asker.
+      // Someone else in the thread cannot approve for the asker, and is told so, alone, in the thread.
       expect((await deliver(message('approve', { thread_ts: threadTs, user: 'U8' }))).status).toBe(200);
       expect(await h.storedEvents(channelId)).toBe(stored);
+      expect(ephemerals('U8').at(-1)?.body).toMatchObject({
+        channel: 'C9',
+        thread_ts: threadTs,
+        text: 'Only <@U7>, who asked, can approve or decline this action.',
+      });
+      expect(updates()).toHaveLength(0);
 
       const approve = message('Approve', { thread_ts: threadTs });
       expect((await deliver(approve)).status).toBe(200);
       await vi.waitFor(() => expect(followUps(posts(), textOf)).toHaveLength(1), WAIT);
       expect(cancelled('3003')).toHaveLength(1);
       expect(followUps(posts(), textOf)[0]!.body.thread_ts).toBe(threadTs);
+      // The question's buttons give way to the decision.
+      expect(updates().map((call) => [call.body.ts, actionsOf(call), decisionOf(call)])).toEqual([
+        [postedTsOf(posts()[0]!), [], '✅ Approved by <@U7>'],
+      ]);
 
-      // Slack retrying the delivery, and the visitor saying it again, continue nothing more.
+      // Slack retrying the delivery, and the visitor saying it again, continue nothing more; the visitor hears why.
       expect((await deliver(approve)).status).toBe(200);
       expect((await deliver(message('decline', { thread_ts: threadTs }))).status).toBe(200);
       expect(await h.storedEvents(channelId)).toBe(stored + 1);
       expect(cancelled('3003')).toHaveLength(1);
       expect(posts()).toHaveLength(2);
+      expect(ephemerals('U7').at(-1)?.body.text).toBe('This was already answered (approved): nothing more was done.');
 
       // "approve" in a thread where nothing ever waited is an ordinary question.
       const other = message('Hello');
@@ -308,6 +331,7 @@ describe('answering a paused action from a messaging channel', () => {
     });
 
     it('shows Block Kit Approve / Decline buttons and takes the signed interactivity payload, once', async () => {
+      updatesBefore = h.fakes.callsOf('chat.update').length;
       const questions = () => posts().filter((call) => Array.isArray(call.body.blocks));
       const before = questions().length;
       const asked = message(cancel('3004'));
@@ -320,7 +344,7 @@ describe('answering a paused action from a messaging channel', () => {
         'wisp_confirm_approve',
         'wisp_confirm_decline',
       ]);
-      const postedTs = `1800000000.${String(h.fakes.calls.indexOf(question) + 1).padStart(6, '0')}`;
+      const postedTs = postedTsOf(question);
       await vi.waitFor(async () => {
         expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: `C9:${postedTs}` })).not.toBeNull();
       }, WAIT);
@@ -350,15 +374,31 @@ describe('answering a paused action from a messaging channel', () => {
       expect((await form(press('wisp_confirm_approve'), 'wrong-secret')).status).toBe(401);
       expect((await form(press('wisp_confirm_approve', 'U8'))).status).toBe(200);
       expect(await h.storedEvents(channelId)).toBe(stored);
+      expect(ephemerals('U8').at(-1)?.body).toMatchObject({
+        thread_ts: threadTs,
+        text: 'Only <@U7>, who asked, can approve or decline this action.',
+      });
 
       expect((await form(press('wisp_confirm_approve'))).status).toBe(200);
+      // Acknowledged with the buttons already gone: the message now says who decided what.
+      expect(updates()).toHaveLength(1);
+      expect(updates()[0]!.body).toMatchObject({ channel: 'C9', ts: postedTs });
+      expect(actionsOf(updates()[0]!)).toEqual([]);
+      expect(decisionOf(updates()[0]!)).toBe('✅ Approved by <@U7>');
+      expect(String(updates()[0]!.body.text)).toContain('please confirm');
       await vi.waitFor(() => expect(cancelled('3004')).toHaveLength(1), WAIT);
       const inThread = () => posts().filter((call) => call.body.thread_ts === threadTs);
       await vi.waitFor(() => expect(followUps(inThread(), textOf)).toHaveLength(1), WAIT);
+      // A stale button (a client that still shows it) acts on nothing and says so.
       expect((await form(press('wisp_confirm_decline'))).status).toBe(200);
       expect(await h.storedEvents(channelId)).toBe(stored + 1);
       expect(cancelled('3004')).toHaveLength(1);
       expect(inThread()).toHaveLength(2);
+      expect(ephemerals('U7').at(-1)?.body).toMatchObject({
+        thread_ts: threadTs,
+        text: 'This was already answered (approved): nothing more was done.',
+      });
+      expect(decisionOf(updates().at(-1)!)).toBe('✅ Approved by <@U7>');
     });
   });
 

@@ -51,7 +51,11 @@ async function takePaused(
     const taken = await deps.conversations.takePendingAction(paused, lease, decision);
     if (taken) return { ...taken, approve, resumed: false };
     if (!paused.taker) return null;
-    const earlier = await deps.conversations.retakeAction({ ...paused, taker: paused.taker }, lease, deps.leases.staleFilter());
+    const earlier = await deps.conversations.retakeAction(
+      { ...paused, taker: paused.taker },
+      lease,
+      deps.leases.staleFilter(),
+    );
     if (!earlier) return null;
     const { answer, taken: pending, retaken } = earlier;
     if (retaken) return { answer, pending, approve: pending.approve, resumed: true };

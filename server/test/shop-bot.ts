@@ -9,14 +9,21 @@ export interface ShopBot {
   t: TestApp;
   org: TestOrg;
   botId: string;
+  /** The bot's identity secret, to sign visitors' `userToken`s. */
+  identitySecret: string;
   stop(): Promise<void>;
+}
+
+export interface ShopBotOptions {
+  /** More actions of the bot (after `cancel_order`), made from the shop's URL. */
+  actions?: (shopUrl: string) => Array<Record<string, unknown>>;
 }
 
 /**
  * An app on the test model server with one bot (`slug`) whose `cancel_order` action POSTs to a loopback
  * shop: what the confirmation tests of every door start from. The action needs confirmation (a POST).
  */
-export async function startShopBot(orgName: string, slug: string): Promise<ShopBot> {
+export async function startShopBot(orgName: string, slug: string, options: ShopBotOptions = {}): Promise<ShopBot> {
   const [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
   const t = await startTestApp({
     env: {
@@ -28,7 +35,7 @@ export async function startShopBot(orgName: string, slug: string): Promise<ShopB
     },
   });
   const org = await t.createOrg(orgName);
-  const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Shop', slug });
+  const bot = await org.api.post<{ id: string; identitySecret: string }>('/api/v1/chatbots', { name: 'Shop', slug });
   const botId = bot.body.data.id;
   const action = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
     name: 'cancel_order',
@@ -37,12 +44,17 @@ export async function startShopBot(orgName: string, slug: string): Promise<ShopB
     request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
   });
   expect(action.status).toBe(201);
+  for (const extra of options.actions?.(shop.url) ?? []) {
+    const created = await org.api.post(`/api/v1/chatbots/${botId}/actions`, extra);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+  }
   return {
     fake,
     shop,
     t,
     org,
     botId,
+    identitySecret: bot.body.data.identitySecret,
     async stop() {
       await t.stop();
       await Promise.all([fake.stop(), shop.stop()]);

@@ -130,7 +130,12 @@ export interface ChannelAdapter {
   /** Tells the platform a rating was taken, where it waits for that (best effort). */
   feedbackTaken?(channel: OpenChannel, http: PlatformHttp, feedback: InboundFeedback): Promise<void>;
   /** Tells the platform, and the user who answered, how an Approve / Decline (a press or a reply) was taken. */
-  confirmTaken?(channel: OpenChannel, http: PlatformHttp, confirm: InboundConfirm, verdict: ConfirmVerdict): Promise<void>;
+  confirmTaken?(
+    channel: OpenChannel,
+    http: PlatformHttp,
+    confirm: InboundConfirm,
+    verdict: ConfirmVerdict,
+  ): Promise<void>;
   /** Delivers an answer; returns the platform's id of the sent message where feedback can refer to it. */
   send(
     channel: OpenChannel,
