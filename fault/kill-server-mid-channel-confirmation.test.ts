@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { standardWebhooks } from '../server/channels/signatures.js';
+import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
+import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { startFakeShop, type FakeShop } from '../server/test/fake-shop.js';
+import { restartAfterKill } from './support/webhook-fault.js';
+import { waitFor, WispServer } from './support/wisp-server.js';
+
+const CANCEL = '/api/orders/7001/cancel';
+
+describe('kill -9 of the server after a channel confirmation ran its action, before the follow-up was written', () => {
+  let fake: FakeLlm;
+  let fakes: PlatformFakes;
+  let shop: FakeShop;
+  let wisp: WispServer;
+
+  beforeAll(async () => {
+    [fake, fakes, shop] = await Promise.all([startFakeLlm(), startPlatformFakes(), startFakeShop()]);
+    wisp = new WispServer({
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'test',
+      OPENAI_MODEL: 'fake-chat',
+      ALLOW_PRIVATE_URLS: 'true',
+      ANSWER_LEASE_MS: '2000',
+      CHANNEL_REPLY_LEASE_MS: '2000',
+      CHANNEL_REPLY_BACKOFF_MS: '100',
+    });
+  });
+  afterAll(async () => {
+    await wisp.dispose();
+    await Promise.all([fake.stop(), fakes.stop(), shop.stop()]);
+  });
+
+  it('resumes after the restart: the stored outcome is reused, the follow-up is written and delivered once', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Crash');
+    const action = await wisp.api.post(`/api/v1/chatbots/${chatbotId}/actions`, {
+      name: 'cancel_order',
+      description: 'Cancel the order',
+      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
+    });
+    expect(action.status).toBe(201);
+    const channel = await wisp.api.post<{ id: string; signingSecret: string }>(
+      `/api/v1/chatbots/${chatbotId}/channels`,
+      { type: 'webhook', callbackUrl: fakes.callbackUrl },
+    );
+    expect(channel.status).toBe(201);
+    const deliver = (payload: Record<string, unknown>) => {
+      const body = JSON.stringify(payload);
+      const id = `msg_${randomUUID()}`;
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      return wisp.api.request('POST', `/api/v1/channels/${channel.body.data.id}/events`, body, {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': timestamp,
+        'webhook-signature': standardWebhooks.sign(channel.body.data.signingSecret, id, timestamp, body),
+      });
+    };
+    const callbacks = () => fakes.callsOf('callback');
+    const followUps = () => callbacks().filter((call) => String(call.body.text).includes('Tool result:'));
+
+    const user = { id: 'cust-1' };
+    const asked = await deliver({
+      text: 'Cancel it #tool:cancel_order {"orderNumber":"7001"}',
+      user,
+      conversation: 't-1',
+    });
+    expect(asked.status).toBe(200);
+    await waitFor(
+      async () => callbacks().length,
+      (count) => count > 0,
+    );
+    const token = (callbacks()[0]!.body.requiresAction as { token: string }).token;
+
+    // The follow-up's model call hangs, so the process dies after the action ran, before the follow-up exists.
+    fake.setLatency(120_000);
+    const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
+    const before = modelCalls();
+    const confirmed = await deliver({ type: 'confirm', token, approve: true, user });
+    expect(confirmed.body.data).toEqual({ accepted: 1 });
+    await waitFor(
+      async () => modelCalls(),
+      (count) => count > before,
+    );
+    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
+
+    const database = wisp.databasePid();
+    wisp.process!.child.kill('SIGKILL');
+    fake.setLatency(0, 0);
+    await restartAfterKill(wisp, database);
+
+    await waitFor(
+      async () => followUps().length,
+      (count) => count > 0,
+      60_000,
+    );
+    expect(String(followUps()[0]!.body.text)).toContain('succeeded');
+    // Reused, not called again.
+    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
+    const conversations = await wisp.api.get<Array<{ id: string }>>('/api/v1/conversations');
+    const messages = await wisp.api.get<Array<{ role: string; status: string; toolCalls?: Array<{ status: string }> }>>(
+      `/api/v1/conversations/${conversations.body.data[0]!.id}/messages`,
+    );
+    expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+    ]);
+    expect(messages.body.data[1]!.toolCalls).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+
+    // The same confirmation delivered again continues nothing more.
+    expect((await deliver({ type: 'confirm', token, approve: true, user })).status).toBe(404);
+    expect(followUps()).toHaveLength(1);
+    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
+  }, 240_000);
+});
