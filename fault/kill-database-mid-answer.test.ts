@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { waitUntilGone } from '../server/test/server-process.js';
 import { expectStrandedThenAnsweredOnce, streamUntilCheckpointed } from './support/stranded-answer.js';
 import { longReply, WispServer } from './support/wisp-server.js';
+import { restartAfterKill } from './support/webhook-fault.js';
 
 const REPLY = longReply(400);
 
@@ -42,11 +42,10 @@ describe('kill -9 of the embedded database while an answer streams', () => {
     process.kill(database, 'SIGKILL');
     expect((await wisp.process!.exit(60_000)).code).toBe(1);
     expect(wisp.process!.stdout).toMatch(/"level":60,.*"msg":"The embedded database process exited unexpectedly/);
-    await waitUntilGone(database, 10_000);
     const received = (await reader.rest()).length;
     expect(received).toBeGreaterThan(0);
 
-    await wisp.start();
+    await restartAfterKill(wisp, database);
     await expectStrandedThenAnsweredOnce({
       wisp,
       fake,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsReport } from '../shared/schemas/analytics.js';
-import { waitUntilGone } from '../server/test/server-process.js';
 import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
+import { restartAfterKill } from './support/webhook-fault.js';
 
 interface ConversationRow {
   id: string;
@@ -49,11 +49,9 @@ describe('kill -9 of the server during a burst of chat turns, then analytics', (
     );
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
-    await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
     await Promise.all(burst);
 
-    await wisp.start();
+    await restartAfterKill(wisp, database);
     // What is stored, read through the conversations API once the stranded answers are marked failed.
     const stored = await waitFor(
       async () => {

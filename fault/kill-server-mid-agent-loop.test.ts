@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { waitUntilGone } from '../server/test/server-process.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
+import { restartAfterKill } from './support/webhook-fault.js';
 
 interface Execution {
   id: string;
@@ -120,11 +120,12 @@ describe('kill -9 of the server while agent-loop executions run', () => {
     await Promise.all([fake.stop(), orders.stop()]);
   });
 
+  /** Kills the server; returns its database's pid, for `restartAfterKill`. */
   const killServer = async () => {
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
     await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
+    return database;
   };
 
   it('retries a cut execution once (interrupted, then completed), and ends one cut twice as interrupted; none is lost or run again', async () => {
@@ -167,8 +168,7 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       ([a, b]) => a === 1 && b === 1,
     );
     expect((await execution(once)).status).toBe('running');
-    await killServer();
-    await wisp.start();
+    await restartAfterKill(wisp, await killServer());
 
     // The first comes back once and finishes; the second is inside its retry when the server dies again.
     const completed = await waitFor(
@@ -186,8 +186,7 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       60_000,
     );
     expect(orders.count('once')).toBe(2);
-    await killServer();
-    await wisp.start();
+    await restartAfterKill(wisp, await killServer());
 
     const ended = await waitFor(
       () => execution(twice),
@@ -270,10 +269,10 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       60_000,
     );
     expect(modelCalls()).toHaveLength(2);
-    await killServer();
+    const database = await killServer();
     orders.onRequest = () => undefined;
     fake.setLatency(0);
-    await wisp.start();
+    await restartAfterKill(wisp, database);
 
     const done = await waitFor(
       async () => (await wisp.api.get<Execution>(`/api/v1/executions/${run.body.data.id}`)).body.data,

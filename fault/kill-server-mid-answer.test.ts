@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { waitUntilGone } from '../server/test/server-process.js';
 import { expectStrandedThenAnsweredOnce, streamUntilCheckpointed } from './support/stranded-answer.js';
 import { longReply, WispServer } from './support/wisp-server.js';
+import { restartAfterKill } from './support/webhook-fault.js';
 
 const REPLY = longReply(400);
 
@@ -37,12 +37,10 @@ describe('kill -9 of the server while an answer streams', () => {
     });
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
-    await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
     const received = (await reader.rest()).length;
     expect(received).toBeGreaterThan(0);
 
-    await wisp.start();
+    await restartAfterKill(wisp, database);
     await expectStrandedThenAnsweredOnce({
       wisp,
       fake,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { waitUntilGone } from '../server/test/server-process.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
+import { restartAfterKill } from './support/webhook-fault.js';
 
 const TOKEN = '444444:AAFaultTestToken';
 
@@ -57,10 +57,9 @@ describe('kill -9 of the server while a channel message is being answered', () =
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
     await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
     fake.setLatency(0, 0);
 
-    await wisp.start();
+    await restartAfterKill(wisp, database);
     const replies = () => fakes.callsOf('sendMessage').filter((call) => call.body.text === 'Echo: Still there?');
     await waitFor(
       async () => replies().length,

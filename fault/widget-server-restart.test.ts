@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageDto } from '../shared/schemas/chat.js';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { waitUntilGone } from '../server/test/server-process.js';
 import { longReply, waitFor, WispServer } from './support/wisp-server.js';
+import { restartAfterKill } from './support/webhook-fault.js';
 
 type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
 const REPLY = longReply(300);
@@ -90,14 +90,12 @@ describe('a widget socket across kill -9 and restart of the server mid-answer', 
     await waitFor(history, (messages) => (messages[1]?.content.length ?? 0) > 0);
     const database = wisp.databasePid();
     wisp.process!.child.kill('SIGKILL');
-    await wisp.process!.exited;
-    await waitUntilGone(database, 10_000);
     await waitFor(
       async () => disconnected,
       (gone) => gone,
     );
 
-    await wisp.start();
+    await restartAfterKill(wisp, database);
     await waitFor(
       async () => sessions.length,
       (n) => n === 2,
