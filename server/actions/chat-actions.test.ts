@@ -1,11 +1,12 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
-import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
+import type { FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import type { FakeShop } from '../test/fake-shop.js';
 import { readSse } from '../test/sse.js';
 import { connectWidget, send } from '../test/widget-client.js';
 import type { MessageDto } from '../../shared/schemas/chat.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { startShopBot, type ShopBot } from '../test/shop-bot.js';
+import type { TestApp, TestOrg } from '../test/test-app.js';
 
 interface ChatData {
   response: string;
@@ -26,6 +27,7 @@ interface Transcript {
 }
 
 describe('actions in the chat turn', () => {
+  let running: ShopBot;
   let fake: FakeLlm;
   let shop: FakeShop;
   let t: TestApp;
@@ -35,56 +37,45 @@ describe('actions in the chat turn', () => {
   const completed: Array<{ messageId: string; text: string }> = [];
 
   beforeAll(async () => {
-    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
-    t = await startTestApp({
-      env: {
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: 'test',
-        OPENAI_MODEL: 'fake-chat',
-        MODEL_RETRY_BACKOFF_MS: '10',
-        URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
-      },
+    running = await startShopBot('Chat actions', 'chat-shop', {
+      // A cancellation with a body of its own, whose description names the order.
+      cancelOrder: (shopUrl) => ({
+        description: 'Cancel order 1001',
+        request: {
+          method: 'POST',
+          url: `${shopUrl}/api/orders/{params.orderNumber}/cancel`,
+          body: { reason: 'customer' },
+        },
+      }),
+      actions: (shopUrl) => [
+        {
+          name: 'order_status',
+          description: 'Status of one of the signed-in customer’s orders',
+          parameters: {
+            type: 'object',
+            properties: { orderNumber: { type: 'string' } },
+            required: ['orderNumber'],
+          },
+          request: {
+            method: 'GET',
+            url: `${shopUrl}/api/orders/{params.orderNumber}`,
+            query: { email: '{user.email}' },
+          },
+          auth: { type: 'header', name: 'X-Shop-Token', value: 'shop-secret' },
+          requiresUser: true,
+          responseFields: ['status', 'trackingUrl'],
+        },
+      ],
     });
-    org = await t.createOrg();
-    const bot = await org.api.post<{ id: string; identitySecret: string }>('/api/v1/chatbots', { name: 'Shop' });
-    botId = bot.body.data.id;
-    identitySecret = bot.body.data.identitySecret;
+    ({ fake, shop, t, org, botId, identitySecret } = running);
     t.app.services.events.subscribe('answer.completed', (event) => void completed.push(event));
-    const lookup = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
-      name: 'order_status',
-      description: 'Status of one of the signed-in customer’s orders',
-      parameters: {
-        type: 'object',
-        properties: { orderNumber: { type: 'string' } },
-        required: ['orderNumber'],
-      },
-      request: { method: 'GET', url: `${shop.url}/api/orders/{params.orderNumber}`, query: { email: '{user.email}' } },
-      auth: { type: 'header', name: 'X-Shop-Token', value: 'shop-secret' },
-      requiresUser: true,
-      responseFields: ['status', 'trackingUrl'],
-    });
-    expect(lookup.status).toBe(201);
-    const cancel = await org.api.post(`/api/v1/chatbots/${botId}/actions`, {
-      name: 'cancel_order',
-      description: 'Cancel order 1001',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: {
-        method: 'POST',
-        url: `${shop.url}/api/orders/{params.orderNumber}/cancel`,
-        body: { reason: 'customer' },
-      },
-    });
-    expect(cancel.status).toBe(201);
   });
   beforeEach(() => {
     completed.length = 0;
     fake.reset();
     shop.reset();
   });
-  afterAll(async () => {
-    await t.stop();
-    await Promise.all([fake.stop(), shop.stop()]);
-  });
+  afterAll(() => running?.stop());
 
   const userToken = () =>
     new SignJWT({ sub: 'cust-7', email: 'ada@example.com' })

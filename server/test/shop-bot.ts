@@ -15,8 +15,12 @@ export interface ShopBot {
 }
 
 export interface ShopBotOptions {
+  /** Fields of `cancel_order` that differ from the default (e.g. its description or request), from the shop's URL. */
+  cancelOrder?: (shopUrl: string) => Record<string, unknown>;
   /** More actions of the bot (after `cancel_order`), made from the shop's URL. */
   actions?: (shopUrl: string) => Array<Record<string, unknown>>;
+  /** More settings of the app (e.g. the platform URLs of channel tests). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -32,6 +36,7 @@ export async function startShopBot(orgName: string, slug: string, options: ShopB
       OPENAI_MODEL: 'fake-chat',
       MODEL_RETRY_BACKOFF_MS: '10',
       URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
+      ...options.env,
     },
   });
   const org = await t.createOrg(orgName);
@@ -42,6 +47,7 @@ export async function startShopBot(orgName: string, slug: string, options: ShopB
     description: 'Cancel the order',
     parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
     request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
+    ...options.cancelOrder?.(shop.url),
   });
   expect(action.status).toBe(201);
   for (const extra of options.actions?.(shop.url) ?? []) {
