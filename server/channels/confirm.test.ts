@@ -1,9 +1,10 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
+import type { FakeShop } from '../test/fake-shop.js';
+import { startShopBot } from '../test/shop-bot.js';
 import { standardWebhooks } from './signatures.js';
-import { startChannelHarness, type ChannelHarness } from './test/channel-harness.js';
-import type { PlatformCall } from './test/platform-fakes.js';
+import { channelHarnessOf, platformEnv, type ChannelHarness } from './test/channel-harness.js';
+import { startPlatformFakes, type PlatformCall } from './test/platform-fakes.js';
 
 /** Asks the test model to call the confirmation-needing action for one order. */
 const cancel = (order: string) => `Cancel it #tool:cancel_order {"orderNumber":"${order}"}`;
@@ -18,19 +19,20 @@ describe('answering a paused action from a messaging channel', () => {
     calls.filter((call) => (text(call) ?? '').includes('Tool result:'));
 
   beforeAll(async () => {
-    [h, shop] = await Promise.all([startChannelHarness(), startFakeShop()]);
-    const action = await h.org.api.post(`/api/v1/chatbots/${h.botId}/actions`, {
-      name: 'cancel_order',
-      description: 'Cancel the order',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
+    const fakes = await startPlatformFakes();
+    const running = await startShopBot('Channel confirm', 'channel-shop', { env: platformEnv(fakes) });
+    shop = running.shop;
+    h = channelHarnessOf({
+      ...running,
+      llm: running.fake,
+      fakes,
+      stop: async () => {
+        await running.stop();
+        await fakes.stop();
+      },
     });
-    expect(action.status).toBe(201);
   });
-  afterAll(async () => {
-    await h.stop();
-    await shop.stop();
-  });
+  afterAll(() => h?.stop());
 
   describe('telegram: inline keyboard and callback_query', () => {
     const TOKEN = '222222:AAConfirmTokenForTests_xyz';
