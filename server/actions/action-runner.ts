@@ -169,8 +169,6 @@ export class ActionRunner {
       const found = await Intent.findOne({ ...key, outcome: { $ne: null } });
       return found ? this.reuse(found) : null;
     };
-    const earlier = await answered();
-    if (earlier) return earlier;
     const idempotencyKey = idempotencyKeyOf(scopeId, callKey);
     let intent;
     try {
@@ -188,7 +186,8 @@ export class ActionRunner {
         { upsert: true, returnDocument: 'after' },
       );
     } catch (error) {
-      // Another holder of the execution answered this call in between: its answer stands.
+      // The call has an answer (`outcome: null` matched nothing, so the upsert met the unique key): a retry, or
+      // another holder of the execution answered it in between. That answer stands, unsent again.
       if (!isDuplicateKeyError(error)) throw error;
       const other = await answered();
       if (!other) throw error;
