@@ -20,7 +20,7 @@ function summary(samples: number[]): { p50: number; p99: number } {
 async function main() {
   const db = await startEmbeddedDb();
   const [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
-  const { app, org, bot, stop } = await startBenchApp({
+  const { app, org, bot, connection, stop } = await startBenchApp({
     dbUri: db.uri,
     dbName: 'wisp_bench_actions',
     env: {
@@ -67,11 +67,28 @@ async function main() {
     post(`/actions/${String(action.data.id)}/run`, { parameters: { orderNumber: '1001' } }),
   );
 
+  // Database round trips of the action records per chat tool call (intent, run): mongoose's debug hook sees every
+  // collection call, one per round trip.
+  const COUNTED = 20;
+  const recordCalls = new Map<string, number>();
+  connection.set('debug', (collection: string, method: string) => {
+    if (collection !== 'action_runs' && collection !== 'action_call_intents') return;
+    const key = `${collection}.${method}`;
+    recordCalls.set(key, (recordCalls.get(key) ?? 0) + 1);
+  });
+  for (let i = 0; i < COUNTED; i += 1)
+    await post('/chat', { chatbotId: bot.id, message: `Where is my order? #tool:order_status {"orderNumber":"${i}"}` });
+  connection.set('debug', false);
+  const recordTrips = [...recordCalls.values()].reduce((sum, n) => sum + n, 0) / COUNTED;
+
   console.log(`Actions bench (${SAMPLES} sequential requests each, model server and shop on loopback, zero latency)`);
   console.log(`plain chat turn:            p50 ${plain.p50.toFixed(1)} ms, p99 ${plain.p99.toFixed(1)} ms`);
   console.log(`turn with one tool call:    p50 ${withTool.p50.toFixed(1)} ms, p99 ${withTool.p99.toFixed(1)} ms`);
   console.log(`tool round trip adds:       p50 ${(withTool.p50 - plain.p50).toFixed(1)} ms`);
   console.log(`POST /actions/:id/run:      p50 ${direct.p50.toFixed(1)} ms, p99 ${direct.p99.toFixed(1)} ms`);
+  console.log(
+    `action records per chat tool call: ${recordTrips} round trips (${[...recordCalls].map(([k, n]) => `${k} ${n / COUNTED}`).join(', ')})`,
+  );
   await stop();
   await Promise.all([fake.stop(), shop.stop()]);
   await db.stop();
