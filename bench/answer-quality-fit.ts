@@ -23,7 +23,7 @@ import {
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import type { EmbeddingModel } from '../server/llm/model-client.js';
 import type { Logger } from '../server/logger.js';
-import { HELP_CENTRE_UNANSWERABLE } from './help-centre-unanswerable.js';
+import { helpCentreQuestions } from './help-centre-questions.js';
 
 interface Row {
   text: string;
@@ -78,10 +78,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
     modelResolver: null,
     logger: silent,
   });
-  const questions = [
-    ...SUPPORT_CORPUS.flatMap((doc, i) => doc.questions.map((text) => ({ text, answer: i as number | null }))),
-    ...HELP_CENTRE_UNANSWERABLE.map((text) => ({ text, answer: null })),
-  ];
+  const questions = helpCentreQuestions(process.env.BENCH_ORIGINAL !== '1');
   const out: Row[] = [];
   for (const question of questions) {
     const target = { chatbotId: '0123456789abcdef01234567', organizationId: 'o' };

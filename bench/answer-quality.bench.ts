@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import { startBenchApp } from './bench-app.js';
-import { HELP_CENTRE_UNANSWERABLE } from './help-centre-unanswerable.js';
+import { helpCentreQuestions } from './help-centre-questions.js';
 
 interface Question {
   text: string;
@@ -40,10 +40,10 @@ const splitOf = (key: string): Question['split'] =>
   createHash('sha1').update(key).digest()[0]! % 2 === 0 ? 'tune' : 'held-out';
 
 function helpCentre(): Dataset {
-  const questions: Question[] = SUPPORT_CORPUS.flatMap((doc, index) =>
-    doc.questions.map((text) => ({ text, answer: index, split: splitOf(text) })),
-  );
-  for (const text of HELP_CENTRE_UNANSWERABLE) questions.push({ text, answer: null, split: splitOf(text) });
+  const questions: Question[] = helpCentreQuestions(process.env.BENCH_ORIGINAL !== '1').map((q) => ({
+    ...q,
+    split: splitOf(q.text),
+  }));
   const documents = SUPPORT_CORPUS.map(({ title, content }) => ({ title, content }));
   return { name: 'help centre', documents, questions };
 }
