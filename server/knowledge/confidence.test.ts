@@ -18,6 +18,10 @@ const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   lexicalRank: 1,
   vectorRank: null,
   kindHeld: null,
+  terms: 4,
+  missingTerms: 0,
+  strangeTerms: 0,
+  elsewhere: 0,
   ...overrides,
 });
 

@@ -32,6 +32,14 @@ export interface AnswerEvidence {
   vectorRank: number | null;
   /** The question asks for a kind of value (amount, time, count...) and the passage holds one (1), none (0), or no kind (null). */
   kindHeld: number | null;
+  /** Content words of the question (distinct, processed). */
+  terms: number;
+  /** Of those, how many the best passage holds neither as such nor as a synonym. */
+  missingTerms: number;
+  /** Of those, how many the knowledge uses neither as such nor as a synonym: words it has never heard of. */
+  strangeTerms: number;
+  /** Weight share of the words the best passage lacks that other chunks of the knowledge hold (0..1). */
+  elsewhere: number;
 }
 
 /** Cosine below which a passage is not close at all, and the span above it that counts as very close (MiniLM-like models). */
@@ -54,6 +62,16 @@ export const FEATURES = {
   cosineGap: (e: AnswerEvidence) => e.cosineGap ?? 0,
   kindMissing: (e: AnswerEvidence) => (e.kindHeld === 0 ? 1 : 0),
   ranksAgree: (e: AnswerEvidence) => (e.lexicalRank === 1 && e.vectorRank === 1 ? 1 : 0),
+  lexicalFirst: (e: AnswerEvidence) => (e.lexicalRank === 1 ? 1 : 0),
+  vectorFirst: (e: AnswerEvidence) => (e.vectorRank === 1 ? 1 : 0),
+  cosine: (e: AnswerEvidence) => e.cosine ?? 0,
+  kindHeld: (e: AnswerEvidence) => (e.kindHeld === 1 ? 1 : 0),
+  missingTerms: (e: AnswerEvidence) => e.missingTerms,
+  anyMissing: (e: AnswerEvidence) => (e.missingTerms > 0 ? 1 : 0),
+  strangeTerms: (e: AnswerEvidence) => e.strangeTerms,
+  anyStrange: (e: AnswerEvidence) => (e.strangeTerms > 0 ? 1 : 0),
+  elsewhere: (e: AnswerEvidence) => e.elsewhere,
+  missingShare: (e: AnswerEvidence) => (e.terms > 0 ? e.missingTerms / e.terms : 1),
 } satisfies Record<string, (e: AnswerEvidence) => number>;
 
 export type FeatureName = keyof typeof FEATURES;
