@@ -107,6 +107,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
         terms: 0,
         missingTerms: 0,
         strangeTerms: 0,
+        specificMissing: 0,
         elsewhere: 0,
       },
     });
@@ -311,7 +312,7 @@ if (process.env.BENCH_DUMP) {
         r.answerable ? `r${r.rank ?? '-'}` : 'UN',
         `cov ${e.coverage.toFixed(2)} foc ${e.focus.toFixed(2)} tit ${e.titled.toFixed(2)} mis ${e.missing.toFixed(2)} unk ${e.unknown.toFixed(2)}`,
         `cos ${e.cosine?.toFixed(2)} gap ${e.cosineGap?.toFixed(2)} mar ${e.margin.toFixed(2)} lr ${e.lexicalRank} vr ${e.vectorRank} kind ${e.kindHeld}`,
-        `terms ${e.terms} miss ${e.missingTerms} strange ${e.strangeTerms} else ${e.elsewhere.toFixed(2)}`,
+        `terms ${e.terms} miss ${e.missingTerms} strange ${e.strangeTerms} spec ${e.specificMissing} else ${e.elsewhere.toFixed(2)}`,
         r.text,
       ].join('\t'),
     );

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { processTerm, termsOf, type BotIndex, type IndexedChunk, type VectorHit } from './index/bot-index.js';
 import type { IndexCache } from './index/index-cache.js';
 import { answerKindHeld } from './answer-type.js';
+import { senseCount } from './index/synonyms.js';
 import { confidenceOf, type AnswerEvidence } from './confidence.js';
 import { rerank, type RerankedCandidate } from './rerank.js';
 
@@ -24,6 +25,8 @@ const LEXICAL_FLOOR = 0.2;
 const VECTOR_FLOOR = 0.3;
 /** Vector matches well behind the best one are near-misses (and, with small models, hash noise). */
 const VECTOR_RELATIVE_FLOOR = 0.75;
+/** A word with at most this many WordNet senses is a specific one ("cheque" 2, "switzerland" 1; "take" has 44). */
+const SPECIFIC_SENSES = 5;
 
 export interface RetrieverDeps {
   cache: IndexCache;
@@ -96,12 +99,20 @@ function evidenceOf(
   let missingTerms = 0;
   let strangeTerms = 0;
   let elsewhere = 0;
+  const lacked = new Set<string>();
   for (const [term, weight] of weights) {
     const alike = synonyms.get(term) ?? new Set<string>();
     if (passage.has(term) || [...alike].some((synonym) => passage.has(synonym))) continue;
+    lacked.add(term);
     missingTerms += 1;
     if (index.knows(term) || alike.size > 0) elsewhere += weight;
     else strangeTerms += 1;
+  }
+  // Of the words lacked, those of few meanings (a thing, a place, a name) rather than phrasing ("take", "work").
+  let specificMissing = 0;
+  for (const token of new Set(query.toLowerCase().split(/[^\p{L}\p{N}]+/u))) {
+    const term = processTerm(token);
+    if (term && lacked.delete(term) && senseCount(token) <= SPECIFIC_SENSES) specificMissing += 1;
   }
   return {
     coverage: best.coverage,
@@ -119,6 +130,7 @@ function evidenceOf(
     terms: weights.size,
     missingTerms,
     strangeTerms,
+    specificMissing,
     elsewhere: total > 0 ? elsewhere / total : 0,
   };
 }
