@@ -107,7 +107,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
         terms: 0,
         missingTerms: 0,
         strangeTerms: 0,
-        specificMissing: 0,
+        missingSenses: [],
         elsewhere: 0,
       },
     });
@@ -129,8 +129,7 @@ function fit(x: number[][], y: number[], l2: number): number[] {
   );
   const z = x.map((row) => row.map((v, j) => (v - mean[j]!) / sd[j]!));
   const positives = y.filter((v) => v === 1).length;
-  const weightOf = (label: number) =>
-    y.length / (2 * Math.max(1, label === 1 ? positives : y.length - positives));
+  const weightOf = (label: number) => y.length / (2 * Math.max(1, label === 1 ? positives : y.length - positives));
   const w = new Array<number>(dims + 1).fill(0);
   for (let step = 0; step < 2000; step += 1) {
     const grad = new Array<number>(w.length).fill(0);
@@ -283,7 +282,9 @@ const { w, oof, line } = recipe(tune);
 console.log(
   `${url ? 'with embeddings' : 'lexical only'}: fitted on ${tune.length} tune questions, L2 ${l2}, features ${names.join(', ')}`,
 );
-console.log(`coefficients (intercept first, operating point ${line.toFixed(3)} folded in): [${w.map((v) => v.toFixed(3)).join(', ')}]`);
+console.log(
+  `coefficients (intercept first, operating point ${line.toFixed(3)} folded in): [${w.map((v) => v.toFixed(3)).join(', ')}]`,
+);
 {
   const { kept, low } = rates(tune, oof, line);
   console.log(
@@ -312,7 +313,7 @@ if (process.env.BENCH_DUMP) {
         r.answerable ? `r${r.rank ?? '-'}` : 'UN',
         `cov ${e.coverage.toFixed(2)} foc ${e.focus.toFixed(2)} tit ${e.titled.toFixed(2)} mis ${e.missing.toFixed(2)} unk ${e.unknown.toFixed(2)}`,
         `cos ${e.cosine?.toFixed(2)} gap ${e.cosineGap?.toFixed(2)} mar ${e.margin.toFixed(2)} lr ${e.lexicalRank} vr ${e.vectorRank} kind ${e.kindHeld}`,
-        `terms ${e.terms} miss ${e.missingTerms} strange ${e.strangeTerms} spec ${e.specificMissing} else ${e.elsewhere.toFixed(2)}`,
+        `terms ${e.terms} miss ${e.missingTerms} strange ${e.strangeTerms} senses ${e.missingSenses.join(',')} else ${e.elsewhere.toFixed(2)}`,
         r.text,
       ].join('\t'),
     );

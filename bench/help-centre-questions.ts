@@ -28,32 +28,20 @@ export const HELP_CENTRE_ANSWERABLE_MORE: Record<string, string[]> = {
   Warranty: ['How long is the warranty on electronics?', 'I dropped my phone, is that covered?'],
   'Store opening hours': ['Where is your flagship store?', 'Are you open on Saturdays?'],
   'Payment methods': ['Do you take American Express?', 'Can I pay by bank transfer?'],
-  'Student discount': [
-    'How much off do students get?',
-    'Can I use the student discount together with a sale code?',
-  ],
-  'Order tracking': [
-    'My tracking number shows nothing yet, is that normal?',
-    'When do I get my tracking number?',
-  ],
+  'Student discount': ['How much off do students get?', 'Can I use the student discount together with a sale code?'],
+  'Order tracking': ['My tracking number shows nothing yet, is that normal?', 'When do I get my tracking number?'],
   'Changing an order': ['How long after ordering can I still change it?', 'Can I edit my order after it is packed?'],
   'Damaged items': [
     'How many days do I have to report a damaged delivery?',
     'Do I pay for the replacement of a broken item?',
   ],
   'Loyalty programme': ['How many points do I earn per euro?', 'What is a loyalty point worth?'],
-  Newsletter: [
-    'Where is the unsubscribe link in the newsletter?',
-    'I unsubscribed but still got an email, why?',
-  ],
+  Newsletter: ['Where is the unsubscribe link in the newsletter?', 'I unsubscribed but still got an email, why?'],
   'Data privacy': ['Can I download the data you hold about me?', 'Do you share my data with other companies?'],
   Cookies: ['What are the essential cookies used for?', 'Do you track me with analytics cookies without asking?'],
   'Mobile app': ['Does the app run on an iPhone with iOS 15?', 'Are there deals only in the app?'],
   'Size guide': ['Do your clothes run small or large?', 'Where can I find the measurements of a size?'],
-  'Bulk orders': [
-    'How many units count as a bulk order?',
-    'Do business customers get their own account manager?',
-  ],
+  'Bulk orders': ['How many units count as a bulk order?', 'Do business customers get their own account manager?'],
   Invoices: ['Where do I find the invoice for my order?', 'Can my VAT number be printed on the invoice?'],
   'Price match': [
     'Do you refund the difference if something is cheaper elsewhere?',

@@ -21,7 +21,7 @@ const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   terms: 4,
   missingTerms: 0,
   strangeTerms: 0,
-  specificMissing: 0,
+  missingSenses: [],
   elsewhere: 0,
   ...overrides,
 });
@@ -43,20 +43,20 @@ const chunk = (title: string, text: string): IndexedChunk => ({
 describe('confidence', () => {
   it('without vectors, is higher for a passage that holds all the question’s words than for one that lacks its specific one', () => {
     expect(confidenceOf(evidence({}))).toBeGreaterThan(ANSWERED_CONFIDENCE);
-    const lacks = evidence({ missingTerms: 2, specificMissing: 1, titled: 0.5, lexicalRank: 2 });
+    const lacks = evidence({ missingTerms: 2, missingSenses: [2, 30], titled: 0.5, lexicalRank: 2 });
     expect(confidenceOf(lacks)).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
   it('with vectors, is sure when the passage holds the words and stands out from the next chunk', () => {
     const answers = evidence({ cosine: 0.8, cosineGap: 0.4 });
     expect(confidenceOf(answers)).toBeGreaterThan(0.7);
-    const onTopic = evidence({ cosine: 0.55, cosineGap: 0.1, missingTerms: 2, specificMissing: 1, titled: 0.6 });
+    const onTopic = evidence({ cosine: 0.55, cosineGap: 0.1, missingTerms: 2, missingSenses: [2, 30], titled: 0.6 });
     expect(confidenceOf(onTopic)).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
   it('falls when a specific word of the question is missing, the passage holds no value of the kind asked, or does not stand out', () => {
     const base = evidence({ cosine: 0.7, cosineGap: 0.25, kindHeld: 1, missingTerms: 1 });
-    expect(confidenceOf({ ...base, specificMissing: 1 })).toBeLessThan(confidenceOf(base));
+    expect(confidenceOf({ ...base, missingSenses: [2] })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, kindHeld: 0 })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, cosineGap: 0.05 })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, missingTerms: 3 })).toBeLessThan(confidenceOf(base));

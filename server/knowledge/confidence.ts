@@ -38,8 +38,8 @@ export interface AnswerEvidence {
   missingTerms: number;
   /** Of those, how many the knowledge uses neither as such nor as a synonym: words it has never heard of. */
   strangeTerms: number;
-  /** Of the words the passage lacks, how many are specific (few WordNet senses, or none: names, codes). */
-  specificMissing: number;
+  /** The number of WordNet senses of each question word the passage lacks (0 for names and codes WordNet does not know). */
+  missingSenses: number[];
   /** Weight share of the words the best passage lacks that other chunks of the knowledge hold (0..1). */
   elsewhere: number;
 }
@@ -50,6 +50,14 @@ const COSINE_SPAN = 0.5;
 
 function closeness(cosine: number): number {
   return Math.min(1, Math.max(0, (cosine - COSINE_FLOOR) / COSINE_SPAN));
+}
+
+/** A word with at most this many WordNet senses is a specific one ("cheque" 2, "switzerland" 1; "take" has 44). */
+const SPECIFIC_SENSES = 5;
+
+/** How many of the words the passage lacks are specific: at most `senses` WordNet senses. */
+function specific(e: AnswerEvidence, senses: number): number {
+  return e.missingSenses.filter((count) => count <= senses).length;
 }
 
 /** The numbers the confidence model can read from the evidence, by name. */
@@ -73,8 +81,8 @@ export const FEATURES = {
   strangeTerms: (e: AnswerEvidence) => e.strangeTerms,
   anyStrange: (e: AnswerEvidence) => (e.strangeTerms > 0 ? 1 : 0),
   elsewhere: (e: AnswerEvidence) => e.elsewhere,
-  specificMissing: (e: AnswerEvidence) => e.specificMissing,
-  anySpecificMissing: (e: AnswerEvidence) => (e.specificMissing > 0 ? 1 : 0),
+  specificMissing: (e: AnswerEvidence) => specific(e, SPECIFIC_SENSES),
+  anySpecificMissing: (e: AnswerEvidence) => Math.min(1, specific(e, SPECIFIC_SENSES)),
   missingShare: (e: AnswerEvidence) => (e.terms > 0 ? e.missingTerms / e.terms : 1),
 } satisfies Record<string, (e: AnswerEvidence) => number>;
 

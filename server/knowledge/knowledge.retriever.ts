@@ -25,8 +25,6 @@ const LEXICAL_FLOOR = 0.2;
 const VECTOR_FLOOR = 0.3;
 /** Vector matches well behind the best one are near-misses (and, with small models, hash noise). */
 const VECTOR_RELATIVE_FLOOR = 0.75;
-/** A word with at most this many WordNet senses is a specific one ("cheque" 2, "switzerland" 1; "take" has 44). */
-const SPECIFIC_SENSES = 5;
 
 export interface RetrieverDeps {
   cache: IndexCache;
@@ -108,11 +106,11 @@ function evidenceOf(
     if (index.knows(term) || alike.size > 0) elsewhere += weight;
     else strangeTerms += 1;
   }
-  // Of the words lacked, those of few meanings (a thing, a place, a name) rather than phrasing ("take", "work").
-  let specificMissing = 0;
+  // How many meanings each word lacked has: few for a thing, a place, a name; many for phrasing ("take", "work").
+  const missingSenses: number[] = [];
   for (const token of new Set(query.toLowerCase().split(/[^\p{L}\p{N}]+/u))) {
     const term = processTerm(token);
-    if (term && lacked.delete(term) && senseCount(token) <= SPECIFIC_SENSES) specificMissing += 1;
+    if (term && lacked.delete(term)) missingSenses.push(senseCount(token));
   }
   return {
     coverage: best.coverage,
@@ -130,7 +128,7 @@ function evidenceOf(
     terms: weights.size,
     missingTerms,
     strangeTerms,
-    specificMissing,
+    missingSenses,
     elsewhere: total > 0 ? elsewhere / total : 0,
   };
 }
