@@ -23,7 +23,7 @@ import {
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import type { EmbeddingModel } from '../server/llm/model-client.js';
 import type { Logger } from '../server/logger.js';
-import { HELP_CENTRE_UNANSWERABLE } from './help-centre-unanswerable.js';
+import { helpCentreQuestions } from './help-centre-questions.js';
 
 interface Row {
   text: string;
@@ -78,10 +78,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
     modelResolver: null,
     logger: silent,
   });
-  const questions = [
-    ...SUPPORT_CORPUS.flatMap((doc, i) => doc.questions.map((text) => ({ text, answer: i as number | null }))),
-    ...HELP_CENTRE_UNANSWERABLE.map((text) => ({ text, answer: null })),
-  ];
+  const questions = helpCentreQuestions(process.env.BENCH_ORIGINAL !== '1');
   const out: Row[] = [];
   for (const question of questions) {
     const target = { chatbotId: '0123456789abcdef01234567', organizationId: 'o' };
@@ -107,6 +104,11 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
         lexicalRank: null,
         vectorRank: null,
         kindHeld: null,
+        terms: 0,
+        missingTerms: 0,
+        strangeTerms: 0,
+        missingSenses: [],
+        elsewhere: 0,
       },
     });
   }
@@ -115,7 +117,9 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
 
 /**
  * Logistic regression with an L2 penalty (not on the intercept), by gradient descent on
- * standardised features; the coefficients returned are for the raw features, intercept first.
+ * standardised features, each class weighing as much as the other in total (so the intercept
+ * does not follow the share of answerable questions in the sample); the coefficients returned are
+ * for the raw features, intercept first.
  */
 function fit(x: number[][], y: number[], l2: number): number[] {
   const dims = x[0]!.length;
@@ -124,11 +128,14 @@ function fit(x: number[][], y: number[], l2: number): number[] {
     Math.max(1e-6, Math.sqrt(x.reduce((s, row) => s + (row[j]! - mean[j]!) ** 2, 0) / x.length)),
   );
   const z = x.map((row) => row.map((v, j) => (v - mean[j]!) / sd[j]!));
+  const positives = y.filter((v) => v === 1).length;
+  const weightOf = (label: number) => y.length / (2 * Math.max(1, label === 1 ? positives : y.length - positives));
   const w = new Array<number>(dims + 1).fill(0);
-  for (let step = 0; step < 3000; step += 1) {
+  for (let step = 0; step < 2000; step += 1) {
     const grad = new Array<number>(w.length).fill(0);
     z.forEach((row, i) => {
-      const err = 1 / (1 + Math.exp(-(w[0]! + row.reduce((sum, v, j) => sum + v * w[j + 1]!, 0)))) - y[i]!;
+      const err =
+        (1 / (1 + Math.exp(-(w[0]! + row.reduce((sum, v, j) => sum + v * w[j + 1]!, 0)))) - y[i]!) * weightOf(y[i]!);
       grad[0]! += err;
       row.forEach((v, j) => (grad[j + 1]! += err * v));
     });
@@ -136,6 +143,81 @@ function fit(x: number[][], y: number[], l2: number): number[] {
   }
   const raw = w.slice(1).map((v, j) => v / sd[j]!);
   return [w[0]! - raw.reduce((sum, v, j) => sum + v * mean[j]!, 0), ...raw];
+}
+
+const logit = (w: number[], f: number[]) => w[0]! + f.reduce((s, v, j) => s + v * w[j + 1]!, 0);
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Stratified k folds of rows, by a hash of the text and a seed (so each repeat cuts differently). */
+function foldOf(text: string, seed: number, k: number): number {
+  return createHash('sha1').update(`${seed}:${text}`).digest().readUInt32BE(0) % k;
+}
+
+/**
+ * Out-of-fold logits: `repeats` times k-fold over the rows (fitted on k−1 folds, scored on the
+ * last), averaged per row. What a fit would say of questions it did not see.
+ */
+function outOfFold(list: Row[], names: FeatureName[], l2: number, k = 5, repeats = 4): number[] {
+  const sums = new Array<number>(list.length).fill(0);
+  for (let seed = 0; seed < repeats; seed += 1) {
+    for (let fold = 0; fold < k; fold += 1) {
+      const train = list.filter((r) => foldOf(r.text, seed, k) !== fold);
+      const wi = fit(
+        train.map((r) => featureValues(r.evidence, names)),
+        train.map((r) => (r.answerable ? 1 : 0)),
+        l2,
+      );
+      list.forEach((r, i) => {
+        if (foldOf(r.text, seed, k) === fold) sums[i]! += logit(wi, featureValues(r.evidence, names)) / repeats;
+      });
+    }
+  }
+  return sums;
+}
+
+/** Area under the ROC curve: the chance an answerable question scores above an unanswerable one. */
+function auc(list: Row[], scores: number[]): number {
+  let wins = 0;
+  let pairs = 0;
+  list.forEach((a, i) => {
+    if (!a.answerable) return;
+    list.forEach((b, j) => {
+      if (b.answerable) return;
+      pairs += 1;
+      wins += scores[i]! > scores[j]! ? 1 : scores[i]! === scores[j]! ? 0.5 : 0;
+    });
+  });
+  return pairs ? wins / pairs : NaN;
+}
+
+/** Share of answerable questions at or above the line, and of unanswerable ones below it. */
+function rates(list: Row[], scores: number[], line: number): { kept: number; low: number } {
+  const a = list.filter((r) => r.answerable).length;
+  const kept = list.filter((r, i) => r.answerable && scores[i]! >= line).length / a;
+  const low = list.filter((r, i) => !r.answerable && scores[i]! < line).length / (list.length - a);
+  return { kept, low };
+}
+
+/**
+ * Where to draw the line on out-of-fold logits: the goals ask for 90 % of answerable questions
+ * kept and 70 % of unanswerable ones below it, so the line is the one that leaves the most room
+ * to the nearer goal (ties: the middle of the best stretch).
+ */
+function operatingPoint(list: Row[], scores: number[]): number {
+  const candidates = [...new Set(scores)].sort((a, b) => a - b);
+  const lines = candidates.map((v, i) => (i === 0 ? v - 0.01 : (v + candidates[i - 1]!) / 2));
+  lines.push(candidates.at(-1)! + 0.01);
+  let best = -Infinity;
+  let chosen: number[] = [];
+  for (const line of lines) {
+    const { kept, low } = rates(list, scores, line);
+    const slack = Math.min(kept - 0.9, low - 0.7);
+    if (slack > best + 1e-9) {
+      best = slack;
+      chosen = [line];
+    } else if (Math.abs(slack - best) <= 1e-9) chosen.push(line);
+  }
+  return chosen[Math.floor(chosen.length / 2)]!;
 }
 
 function score(label: string, list: Row[], conf: (row: Row) => number): void {
@@ -147,9 +229,29 @@ function score(label: string, list: Row[], conf: (row: Row) => number): void {
   const r5 = answerable.filter((r) => r.rank !== null && r.rank <= 5).length / answerable.length;
   const mrr = answerable.reduce((s, r) => s + (r.rank ? 1 / r.rank : 0), 0) / answerable.length;
   console.log(
-    `${label.padEnd(22)} recall@1 ${r1.toFixed(3)}  recall@5 ${r5.toFixed(3)}  MRR ${mrr.toFixed(3)}  ` +
-      `unanswerable < 0.5 ${(low * 100).toFixed(1)} %  answerable ≥ 0.5 ${(kept * 100).toFixed(1)} %`,
+    `${label.padEnd(26)} recall@1 ${r1.toFixed(3)}  recall@5 ${r5.toFixed(3)}  MRR ${mrr.toFixed(3)}  ` +
+      `unanswerable < 0.5 ${(low * 100).toFixed(1)} %  answerable ≥ 0.5 ${(kept * 100).toFixed(1)} %  ` +
+      `AUC ${auc(list, list.map(conf)).toFixed(3)}  (${answerable.length}/${unanswerable.length})`,
   );
+}
+
+/** Greedy forward selection of features by out-of-fold AUC on the rows given (the tune half). */
+function search(list: Row[], l2: number): FeatureName[] {
+  const all = Object.keys(FEATURES) as FeatureName[];
+  let chosen: FeatureName[] = [];
+  let best = 0.5;
+  for (;;) {
+    let step: { name: FeatureName; auc: number } | null = null;
+    for (const name of all.filter((n) => !chosen.includes(n))) {
+      const value = auc(list, outOfFold(list, [...chosen, name], l2, 5, 2));
+      if (!step || value > step.auc) step = { name, auc: value };
+    }
+    if (!step || step.auc < best + 0.005) break;
+    chosen = [...chosen, step.name];
+    best = step.auc;
+    console.log(`search: + ${step.name}  out-of-fold AUC ${best.toFixed(3)}`);
+  }
+  return chosen;
 }
 
 const url = process.env.EMBEDDINGS_URL;
@@ -158,50 +260,71 @@ const tune = data.filter((r) => r.split === 'tune');
 const heldOut = data.filter((r) => r.split === 'held-out');
 // The model the product uses for this mode, unless FIT_FEATURES names others (comma-separated, from FEATURES).
 const model = url ? CONFIDENCE_MODELS.vectors : CONFIDENCE_MODELS.words;
-const names = (process.env.FIT_FEATURES?.split(',') ?? model.features) as FeatureName[];
+const l2 = Number(process.env.FIT_L2 ?? (url ? 0.3 : 0.3));
+let names = (process.env.FIT_FEATURES?.split(',') ?? model.features) as FeatureName[];
+if (process.env.FIT_SEARCH) names = search(tune, l2);
 for (const name of names) if (!(name in FEATURES)) throw new Error(`FIT_FEATURES: unknown feature ${name}`);
 const featuresOf = (evidence: AnswerEvidence) => featureValues(evidence, names);
-const l2 = Number(process.env.FIT_L2 ?? (url ? 0.3 : 0.1));
-const w = fit(
-  tune.map((r) => featuresOf(r.evidence)),
-  tune.map((r) => (r.answerable ? 1 : 0)),
-  l2,
-);
+
+/** The recipe: fit on the rows, then move the intercept so 0.5 falls at the operating point of their out-of-fold logits. */
+function recipe(list: Row[]): { w: number[]; oof: number[]; line: number } {
+  const w = fit(
+    list.map((r) => featuresOf(r.evidence)),
+    list.map((r) => (r.answerable ? 1 : 0)),
+    l2,
+  );
+  const oof = outOfFold(list, names, l2);
+  const line = operatingPoint(list, oof);
+  return { w: [w[0]! - line, ...w.slice(1)], oof, line };
+}
+
+const { w, oof, line } = recipe(tune);
 console.log(
   `${url ? 'with embeddings' : 'lexical only'}: fitted on ${tune.length} tune questions, L2 ${l2}, features ${names.join(', ')}`,
 );
-console.log(`coefficients (intercept first): [${w.map((v) => v.toFixed(3)).join(', ')}]`);
-// Leave-one-out on the tune half: what a fit would score on questions it did not see, without touching held-out.
+console.log(
+  `coefficients (intercept first, operating point ${line.toFixed(3)} folded in): [${w.map((v) => v.toFixed(3)).join(', ')}]`,
+);
 {
-  let kept = 0;
-  let low = 0;
-  tune.forEach((row, i) => {
-    const rest = tune.filter((_, j) => j !== i);
-    const wi = fit(
-      rest.map((r) => featuresOf(r.evidence)),
-      rest.map((r) => (r.answerable ? 1 : 0)),
-      l2,
-    );
-    const f = featuresOf(row.evidence);
-    const p = 1 / (1 + Math.exp(-(wi[0]! + f.reduce((s, v, j) => s + v * wi[j + 1]!, 0))));
-    if (row.answerable && p >= 0.5) kept += 1;
-    if (!row.answerable && p < 0.5) low += 1;
-  });
-  const a = tune.filter((r) => r.answerable).length;
+  const { kept, low } = rates(tune, oof, line);
   console.log(
-    `tune, leave-one-out: unanswerable < 0.5 ${((100 * low) / (tune.length - a)).toFixed(1)} %  answerable ≥ 0.5 ${((100 * kept) / a).toFixed(1)} %`,
+    `tune, 5-fold ×4 out-of-fold: unanswerable < 0.5 ${(low * 100).toFixed(1)} %  answerable ≥ 0.5 ${(kept * 100).toFixed(1)} %  AUC ${auc(tune, oof).toFixed(3)}`,
   );
 }
-const fitted = (row: Row) => {
-  const f = featuresOf(row.evidence);
-  return 1 / (1 + Math.exp(-(w[0]! + f.reduce((s, v, j) => s + v * w[j + 1]!, 0))));
-};
+const fitted = (row: Row) => sigmoid(logit(w, featuresOf(row.evidence)));
 score('tune, checked in', tune, (r) => confidenceOf(r.evidence));
 score('held-out, checked in', heldOut, (r) => confidenceOf(r.evidence));
 score('tune, this fit', tune, fitted);
 score('held-out, this fit', heldOut, fitted);
+// A second split: the same recipe (features, penalty, operating point) fitted on the held-out half and scored on the tune half.
+{
+  const swapped = recipe(heldOut);
+  score('tune, fit on held-out', tune, (r) => sigmoid(logit(swapped.w, featuresOf(r.evidence))));
+}
+// Cross-validation over both halves with the recipe fixed (features and penalty as chosen on the tune half):
+// each fold's model and operating point come from the other folds only.
+{
+  const k = 5;
+  let kept = 0;
+  let low = 0;
+  for (let fold = 0; fold < k; fold += 1) {
+    const train = data.filter((r) => foldOf(r.text, 99, k) !== fold);
+    const test = data.filter((r) => foldOf(r.text, 99, k) === fold);
+    const fitted = recipe(train);
+    for (const r of test) {
+      const p = sigmoid(logit(fitted.w, featuresOf(r.evidence)));
+      if (r.answerable && p >= 0.5) kept += 1;
+      if (!r.answerable && p < 0.5) low += 1;
+    }
+  }
+  const a = data.filter((r) => r.answerable).length;
+  console.log(
+    `all, 5-fold (recipe fixed): unanswerable < 0.5 ${((100 * low) / (data.length - a)).toFixed(1)} %  answerable ≥ 0.5 ${((100 * kept) / a).toFixed(1)} %`,
+  );
+}
 if (process.env.BENCH_DUMP) {
   for (const r of data.sort((a, b) => confidenceOf(a.evidence) - confidenceOf(b.evidence))) {
+    if (process.env.BENCH_DUMP === 'tune' && r.split !== 'tune') continue;
     const e = r.evidence;
     console.log(
       [
@@ -211,6 +334,7 @@ if (process.env.BENCH_DUMP) {
         r.answerable ? `r${r.rank ?? '-'}` : 'UN',
         `cov ${e.coverage.toFixed(2)} foc ${e.focus.toFixed(2)} tit ${e.titled.toFixed(2)} mis ${e.missing.toFixed(2)} unk ${e.unknown.toFixed(2)}`,
         `cos ${e.cosine?.toFixed(2)} gap ${e.cosineGap?.toFixed(2)} mar ${e.margin.toFixed(2)} lr ${e.lexicalRank} vr ${e.vectorRank} kind ${e.kindHeld}`,
+        `terms ${e.terms} miss ${e.missingTerms} strange ${e.strangeTerms} senses ${e.missingSenses.join(',')} else ${e.elsewhere.toFixed(2)}`,
         r.text,
       ].join('\t'),
     );

@@ -18,6 +18,11 @@ const evidence = (overrides: Partial<AnswerEvidence>): AnswerEvidence => ({
   lexicalRank: 1,
   vectorRank: null,
   kindHeld: null,
+  terms: 4,
+  missingTerms: 0,
+  strangeTerms: 0,
+  missingSenses: [],
+  elsewhere: 0,
   ...overrides,
 });
 
@@ -36,29 +41,31 @@ const chunk = (title: string, text: string): IndexedChunk => ({
 });
 
 describe('confidence', () => {
-  it('without vectors, is higher for a passage that holds all the question’s words and stands out', () => {
-    expect(confidenceOf(evidence({ margin: 0.8 }))).toBeGreaterThan(ANSWERED_CONFIDENCE);
-    expect(confidenceOf(evidence({ coverage: 0.55, focus: 0.45, margin: 0.05 }))).toBeLessThan(ANSWERED_CONFIDENCE);
+  it('without vectors, is higher for a passage that holds all the question’s words than for one that lacks its specific one', () => {
+    expect(confidenceOf(evidence({}))).toBeGreaterThan(ANSWERED_CONFIDENCE);
+    const lacks = evidence({ missingTerms: 2, missingSenses: [2, 30], titled: 0.5, lexicalRank: 2 });
+    expect(confidenceOf(lacks)).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
-  it('with vectors, is sure when the passage holds the words, is close and stands out from the next chunk', () => {
-    const answers = evidence({ coverage: 1, missing: 0, cosine: 0.8, cosineGap: 0.4 });
+  it('with vectors, is sure when the passage holds the words and stands out from the next chunk', () => {
+    const answers = evidence({ cosine: 0.8, cosineGap: 0.4 });
     expect(confidenceOf(answers)).toBeGreaterThan(0.7);
-    const onTopic = evidence({ coverage: 0.6, missing: 0.3, cosine: 0.55, cosineGap: 0.1 });
+    const onTopic = evidence({ cosine: 0.55, cosineGap: 0.1, missingTerms: 2, missingSenses: [2, 30], titled: 0.6 });
     expect(confidenceOf(onTopic)).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
-  it('falls when the rare word the question turns on is missing, or the passage holds no value of the kind asked', () => {
-    const base = evidence({ coverage: 0.7, missing: 0.1, cosine: 0.7, cosineGap: 0.25, kindHeld: 1 });
-    expect(confidenceOf({ ...base, missing: 0.4 })).toBeLessThan(confidenceOf(base));
+  it('falls when a specific word of the question is missing, the passage holds no value of the kind asked, or does not stand out', () => {
+    const base = evidence({ cosine: 0.7, cosineGap: 0.25, kindHeld: 1, missingTerms: 1 });
+    expect(confidenceOf({ ...base, missingSenses: [2] })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, kindHeld: 0 })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, cosineGap: 0.05 })).toBeLessThan(confidenceOf(base));
+    expect(confidenceOf({ ...base, missingTerms: 3 })).toBeLessThan(confidenceOf(base));
   });
 
   it('relies on the vectors when the question has no word the lexical index can use', () => {
-    const codes = evidence({ coverage: 0, focus: 0, missing: 0, lexical: false });
+    const codes = evidence({ coverage: 0, focus: 0, missing: 0, lexical: false, terms: 0, lexicalRank: null });
     expect(confidenceOf({ ...codes, cosine: 0.9, cosineGap: 0.35 })).toBeGreaterThan(ANSWERED_CONFIDENCE);
-    expect(confidenceOf({ ...codes, cosine: 0.3, cosineGap: 0.02 })).toBeLessThan(0.35);
+    expect(confidenceOf({ ...codes, cosine: 0.3, cosineGap: 0.02 })).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
   it('reads the kind of value a question asks for', () => {

@@ -4,9 +4,10 @@ import type { BotModelSettingsLookup } from './knowledge-models.js';
 import type { EmbeddingModel } from '../llm/model-client.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { Logger } from '../logger.js';
-import { processTerm, type BotIndex, type IndexedChunk, type VectorHit } from './index/bot-index.js';
+import { processTerm, termsOf, type BotIndex, type IndexedChunk, type VectorHit } from './index/bot-index.js';
 import type { IndexCache } from './index/index-cache.js';
 import { answerKindHeld } from './answer-type.js';
+import { senseCount } from './index/synonyms.js';
 import { confidenceOf, type AnswerEvidence } from './confidence.js';
 import { rerank, type RerankedCandidate } from './rerank.js';
 
@@ -83,6 +84,7 @@ function evidenceOf(
   index: BotIndex,
   lexicalIds: string[],
   vector: VectorHit[] | null,
+  synonyms: Map<string, Set<string>>,
 ): AnswerEvidence {
   const [best, second] = ranked as [RerankedCandidate, RerankedCandidate | undefined];
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
@@ -90,6 +92,26 @@ function evidenceOf(
   for (const [term, weight] of weights) if (!index.knows(term)) unknown += weight;
   const lexicalRank = lexicalIds.indexOf(best.id);
   const vectorRank = vector ? vector.findIndex((hit) => hit.id === best.id) : -1;
+  // Which question words the passage lacks (a synonym counts as held), and whether the knowledge knows them at all.
+  const passage = termsOf(`${best.chunk.title} ${best.chunk.heading} ${best.chunk.text}`);
+  let missingTerms = 0;
+  let strangeTerms = 0;
+  let elsewhere = 0;
+  const lacked = new Set<string>();
+  for (const [term, weight] of weights) {
+    const alike = synonyms.get(term) ?? new Set<string>();
+    if (passage.has(term) || [...alike].some((synonym) => passage.has(synonym))) continue;
+    lacked.add(term);
+    missingTerms += 1;
+    if (index.knows(term) || alike.size > 0) elsewhere += weight;
+    else strangeTerms += 1;
+  }
+  // How many meanings each word lacked has: few for a thing, a place, a name; many for phrasing ("take", "work").
+  const missingSenses: number[] = [];
+  for (const token of new Set(query.toLowerCase().split(/[^\p{L}\p{N}]+/u))) {
+    const term = processTerm(token);
+    if (term && lacked.delete(term)) missingSenses.push(senseCount(token));
+  }
   return {
     coverage: best.coverage,
     focus: best.focus,
@@ -103,6 +125,11 @@ function evidenceOf(
     lexicalRank: lexicalRank >= 0 ? lexicalRank + 1 : null,
     vectorRank: vectorRank >= 0 ? vectorRank + 1 : null,
     kindHeld: answerKindHeld(query, `${best.chunk.title}. ${best.chunk.heading}. ${best.chunk.text}`),
+    terms: weights.size,
+    missingTerms,
+    strangeTerms,
+    missingSenses,
+    elsewhere: total > 0 ? elsewhere / total : 0,
   };
 }
 
@@ -154,7 +181,7 @@ export class KnowledgeRetriever implements Retriever {
       score,
     }));
     if (!ranked[0]) return { passages, confidence: 0 };
-    const evidence = evidenceOf(query, ranked, weights, index, lexicalIds, vector);
+    const evidence = evidenceOf(query, ranked, weights, index, lexicalIds, vector, synonyms);
     return { passages, confidence: Number(confidenceOf(evidence).toFixed(4)), evidence };
   }
 

@@ -133,3 +133,31 @@ export function synonymsOf(word: string): string[] {
   remembered.set(lower, synonyms);
   return synonyms;
 }
+
+const senseCounts = new Map<string, number>();
+
+/**
+ * How many senses WordNet knows for a lowercase English word, over all parts of speech (0 when it
+ * knows none, as for most names and codes): "take" has 44, "cheque" 2. A word of few senses is a
+ * specific one, so a question that turns on it asks about that thing.
+ */
+export function senseCount(word: string): number {
+  const lower = word.toLowerCase();
+  const known = senseCounts.get(lower);
+  if (known !== undefined) return known;
+  let count = 0;
+  const db = /^[a-z]{2,}$/.test(lower) ? open() : null;
+  if (db) {
+    for (const buffer of db.indexes) {
+      for (const form of baseForms(lower)) {
+        const line = indexLine(buffer, form);
+        if (!line) continue;
+        count += Number(line.split(' ')[2]);
+        break;
+      }
+    }
+  }
+  if (senseCounts.size >= MAX_REMEMBERED) senseCounts.clear();
+  senseCounts.set(lower, count);
+  return count;
+}
