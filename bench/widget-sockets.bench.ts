@@ -4,14 +4,18 @@
  * the widget connects (namespace `/widget`, websocket, `Origin`, bot and visitor id in the
  * handshake), then 200 of them each send one message, spread evenly within 1 s. Prints the
  * handshake time, and per message the time to its ack, its first chunk and its end (p50/p95/p99),
- * with every error counted. The sockets run in a child process, so the server's process does only
- * the server's work. Stops by itself: every wait is bounded.
+ * with every error counted. The sockets (the visitors) and the model server each run in their own
+ * child process, so the server's process (and its event loop) does only the server's work; the
+ * server's CPU time is printed per handshake, per second of idle sockets and per turn, beside the
+ * embedded database's. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
- * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS` change the shape.)
+ * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS` change the shape; `BENCH_ENV`, e.g.
+ * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server.)
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
@@ -19,6 +23,8 @@ import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-ev
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 const ASKERS = Number(process.env.BENCH_ASKERS ?? 200);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
+/** How long the connected sockets sit idle (heartbeats only) before the messages, to time their upkeep. */
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
 /** Handshakes in flight at once, as many pages opening their chat together. */
 const CONNECTING_AT_ONCE = 100;
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -41,7 +47,12 @@ interface ClientReport {
   /** `chat:chunk` events received per answer. */
   chunkCounts: number[];
   errors: Record<string, number>;
+  /** The clients' own CPU time (ms), to show they were not the bottleneck. */
+  clientCpuMs: number;
 }
+
+/** What the children say over IPC. */
+type ChildMessage = { type: 'model'; url: string } | { type: 'connected' } | { type: 'report'; report: ClientReport };
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,6 +68,7 @@ const count = (tally: Record<string, number>, key: string) => (tally[key] = (tal
 
 /** The client side: connects the sockets, sends the messages, prints one JSON report. */
 async function runClients(url: string, bot: string): Promise<void> {
+  const cpuStarted = process.cpuUsage();
   const report: ClientReport = {
     connected: 0,
     connectErrors: {},
@@ -67,6 +79,7 @@ async function runClients(url: string, bot: string): Promise<void> {
     doneMs: [],
     chunkCounts: [],
     errors: {},
+    clientCpuMs: 0,
   };
   const sockets: Client[] = [];
   const connectOne = () =>
@@ -113,6 +126,10 @@ async function runClients(url: string, bot: string): Promise<void> {
   );
   report.connectWallMs = performance.now() - connectStarted;
   report.connected = sockets.length;
+  // The server times the idle sockets, then says when to ask.
+  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  process.send!({ type: 'connected' } satisfies ChildMessage);
+  await go;
 
   // Every tenth socket asks (or evenly spaced ones for other shapes), one message each.
   const step = Math.max(1, Math.floor(sockets.length / ASKERS));
@@ -158,16 +175,62 @@ async function runClients(url: string, bot: string): Promise<void> {
         new Promise<void>((resolve) => setTimeout(() => void ask(socket).then(resolve), Math.round(i * gap))),
     ),
   );
+  const cpu = process.cpuUsage(cpuStarted);
+  report.clientCpuMs = (cpu.user + cpu.system) / 1000;
+  process.send!({ type: 'report', report } satisfies ChildMessage);
   for (const socket of sockets) socket.disconnect();
-  process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-/** The server side: starts the database, model server and app, runs the clients' process, prints the figures. */
+/** The model server's process: starts the test model server, says where, runs until its parent goes. */
+async function runModel(): Promise<void> {
+  const { startFakeLlm } = await import('../server/test/fake-llm/fake-llm.server.js');
+  const fake = await startFakeLlm();
+  process.send!({ type: 'model', url: fake.url } satisfies ChildMessage);
+  process.once('disconnect', () => void fake.stop().then(() => process.exit(0)));
+}
+
+/** Starts this file in `mode` as a child process with an IPC channel. */
+function child(mode: 'clients' | 'model', env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** The next IPC message of `type` from `from`, or a rejection when it exits first. */
+function nextMessage<T extends ChildMessage['type']>(
+  from: ChildProcess,
+  type: T,
+): Promise<Extract<ChildMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: ChildMessage) => {
+      if (message.type !== type) return;
+      from.off('message', onMessage);
+      from.off('exit', onExit);
+      resolve(message as Extract<ChildMessage, { type: T }>);
+    };
+    const onExit = (code: number | null) => reject(new Error(`the ${type} child ended with ${code} before saying so`));
+    from.on('message', onMessage);
+    from.once('exit', onExit);
+  });
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux); NaN where it cannot be read. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The server side: starts the database, the model server's and the clients' processes and the app; prints the figures. */
 async function main(): Promise<void> {
-  const [{ startBenchApp }, { startEmbeddedDb }, { startFakeLlm }, { loadavg }] = await Promise.all([
+  const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }] = await Promise.all([
     import('./bench-app.js'),
     import('../server/db/embedded-db.js'),
-    import('../server/test/fake-llm/fake-llm.server.js'),
     import('node:os'),
   ]);
   const load = () =>
@@ -175,31 +238,61 @@ async function main(): Promise<void> {
       .map((value) => value.toFixed(1))
       .join(' / ');
   const loadBefore = load();
+  const extraEnv = Object.fromEntries(
+    (process.env.BENCH_ENV ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
   const db = await startEmbeddedDb();
-  const fake = await startFakeLlm();
-  const bench = await startBenchApp({
-    dbUri: db.uri,
-    dbName: 'wisp_bench_widget_sockets',
-    env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
-  });
+  const model = child('model');
+  let clients: ChildProcess | null = null;
+  let bench: Awaited<ReturnType<typeof startBenchApp>> | null = null;
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'clients'], {
-      env: { ...process.env, BENCH_URL: bench.app.url, BENCH_BOT: bench.bot.id },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { url: modelUrl } = await nextMessage(model, 'model');
+    bench = await startBenchApp({
+      dbUri: db.uri,
+      dbName: 'wisp_bench_widget_sockets',
+      env: { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat', ...extraEnv },
     });
-    let output = '';
-    child.stdout.on('data', (data: Buffer) => (output += data.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearTimeout(timer);
-    const line = output.trim().split('\n').pop() ?? '';
-    if (code !== 0 || !line.startsWith('{')) throw new Error(`the clients' process ended with ${code} and no report`);
-    const report = JSON.parse(line) as ClientReport;
+    // CPU time of the server's process and of the database's, in ms.
+    const cpu = () => {
+      const own = process.cpuUsage();
+      return { server: (own.user + own.system) / 1000, db: processCpuMs(db.pid) };
+    };
+    const since = (start: { server: number; db: number }) => {
+      const now = cpu();
+      return { server: now.server - start.server, db: now.db - start.db };
+    };
 
+    const connecting = cpu();
+    clients = child('clients', { BENCH_URL: bench.app.url, BENCH_BOT: bench.bot.id });
+    const running = clients;
+    const timer = setTimeout(() => running.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    const reported = nextMessage(running, 'report');
+    reported.catch(() => undefined);
+    await nextMessage(running, 'connected');
+    const connectCpu = since(connecting);
+
+    const idling = cpu();
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleCpu = since(idling);
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+
+    const asking = cpu();
+    running.send('ask');
+    const { report } = await reported;
+    const askCpu = since(asking);
+    clearTimeout(timer);
+
+    const answers = report.doneMs.length;
+    const perSecond = (ms: number) => `${(ms / idleSeconds).toFixed(1)} ms/s`;
     console.log(
-      `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms, model server with zero latency`,
+      `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms, model server with zero latency (own process)`,
     );
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()}`);
+    if (Object.keys(extraEnv).length > 0) console.log(`server settings: ${JSON.stringify(extraEnv)}`);
     console.log(
       `connected ${report.connected} of ${SOCKETS} in ${(report.connectWallMs / 1000).toFixed(1)} s (${CONNECTING_AT_ONCE} at once), refused or failed: ${JSON.stringify(report.connectErrors)}`,
     );
@@ -212,9 +305,20 @@ async function main(): Promise<void> {
       `chunk events per answer: ${report.chunkCounts.length ? (frames / report.chunkCounts.length).toFixed(1) : 'n/a'} on average`,
     );
     console.log(`message errors: ${JSON.stringify(report.errors)}`);
+    console.log(
+      `server CPU per handshake: ${(connectCpu.server / Math.max(1, report.connected)).toFixed(2)} ms (database ${(connectCpu.db / Math.max(1, report.connected)).toFixed(2)} ms)`,
+    );
+    console.log(
+      `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s`,
+    );
+    console.log(
+      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns`,
+    );
+    console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
   } finally {
-    await bench.stop();
-    await fake.stop();
+    clients?.kill('SIGKILL');
+    model.disconnect();
+    await bench?.stop();
     await db.stop();
   }
 }
@@ -222,8 +326,10 @@ async function main(): Promise<void> {
 if (process.argv[2] === 'clients') {
   const watchdog = setTimeout(() => process.exit(2), RUN_TIMEOUT_MS);
   watchdog.unref();
+  process.once('disconnect', () => process.exit(0));
   await runClients(process.env.BENCH_URL!, process.env.BENCH_BOT!);
-  process.exit(0);
+} else if (process.argv[2] === 'model') {
+  await runModel();
 } else {
   await main();
 }
