@@ -260,11 +260,26 @@ async function main(): Promise<void> {
       const own = process.cpuUsage();
       return { server: (own.user + own.system) / 1000, db: processCpuMs(db.pid) };
     };
+    // Database round trips: mongoose's debug hook sees every collection call (an insertMany or bulkWrite once).
+    let calls = new Map<string, number>();
+    bench.connection.set('debug', (collection: string, method: string) => {
+      const key = `${collection}.${method}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+    });
     const since = (start: { server: number; db: number }) => {
       const now = cpu();
-      return { server: now.server - start.server, db: now.db - start.db };
+      const counted = calls;
+      calls = new Map();
+      const trips = [...counted.values()].reduce((sum, n) => sum + n, 0);
+      return { server: now.server - start.server, db: now.db - start.db, trips, calls: counted };
     };
+    const byCall = (counted: Map<string, number>, per: number) =>
+      [...counted]
+        .sort((a, b) => b[1] - a[1])
+        .map(([call, n]) => `${call} ${(n / per).toFixed(2)}`)
+        .join(', ');
 
+    calls = new Map();
     const connecting = cpu();
     clients = child('clients', { BENCH_URL: bench.app.url, BENCH_BOT: bench.bot.id });
     const running = clients;
@@ -305,15 +320,17 @@ async function main(): Promise<void> {
       `chunk events per answer: ${report.chunkCounts.length ? (frames / report.chunkCounts.length).toFixed(1) : 'n/a'} on average`,
     );
     console.log(`message errors: ${JSON.stringify(report.errors)}`);
+    const connected = Math.max(1, report.connected);
     console.log(
-      `server CPU per handshake: ${(connectCpu.server / Math.max(1, report.connected)).toFixed(2)} ms (database ${(connectCpu.db / Math.max(1, report.connected)).toFixed(2)} ms)`,
+      `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms (database ${(connectCpu.db / connected).toFixed(2)} ms); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
     );
     console.log(
-      `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s`,
+      `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
     );
     console.log(
-      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns`,
+      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
     );
+    if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
   } finally {
     clients?.kill('SIGKILL');
