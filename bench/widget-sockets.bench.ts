@@ -10,7 +10,8 @@
  * embedded database's. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
- * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS` change the shape; `BENCH_ENV`, e.g.
+ * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS` change the shape; `BENCH_NODES=2` runs
+ * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
  * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,8 @@ const ASKERS = Number(process.env.BENCH_ASKERS ?? 200);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
 /** How long the connected sockets sit idle (heartbeats only) before the messages, to time their upkeep. */
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
+/** Server nodes (processes) sharing the database and a Redis; the sockets are spread over them. */
+const NODES = Number(process.env.BENCH_NODES ?? 1);
 /** Handshakes in flight at once, as many pages opening their chat together. */
 const CONNECTING_AT_ONCE = 100;
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -52,7 +55,11 @@ interface ClientReport {
 }
 
 /** What the children say over IPC. */
-type ChildMessage = { type: 'model'; url: string } | { type: 'connected' } | { type: 'report'; report: ClientReport };
+type ChildMessage =
+  | { type: 'model'; url: string }
+  | { type: 'node'; url: string }
+  | { type: 'connected' }
+  | { type: 'report'; report: ClientReport };
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,7 +74,7 @@ const fmt = (values: number[]) =>
 const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
 
 /** The client side: connects the sockets, sends the messages, prints one JSON report. */
-async function runClients(url: string, bot: string): Promise<void> {
+async function runClients(urls: string[], bot: string): Promise<void> {
   const cpuStarted = process.cpuUsage();
   const report: ClientReport = {
     connected: 0,
@@ -82,11 +89,12 @@ async function runClients(url: string, bot: string): Promise<void> {
     clientCpuMs: 0,
   };
   const sockets: Client[] = [];
-  const connectOne = () =>
+  const connectOne = (index: number) =>
     new Promise<void>((resolve) => {
       const started = performance.now();
-      // forceNew: one engine connection per socket, as 2,000 separate pages would have.
-      const socket: Client = io(`${url}/widget`, {
+      // forceNew: one engine connection per socket, as 2,000 separate pages would have. With several
+      // server nodes the sockets are spread over them in turn, as a load balancer would.
+      const socket: Client = io(`${urls[index % urls.length]}/widget`, {
         forceNew: true,
         transports: ['websocket'],
         extraHeaders: { Origin: ORIGIN },
@@ -120,7 +128,7 @@ async function runClients(url: string, bot: string): Promise<void> {
     Array.from({ length: CONNECTING_AT_ONCE }, async () => {
       while (next < SOCKETS) {
         next += 1;
-        await connectOne();
+        await connectOne(next);
       }
     }),
   );
@@ -189,8 +197,40 @@ async function runModel(): Promise<void> {
   process.once('disconnect', () => void fake.stop().then(() => process.exit(0)));
 }
 
+/**
+ * Another server node's process (`BENCH_NODES` > 1): the same app on the same database and Redis as
+ * the first, as an operator runs a second node; says where it listens, runs until its parent goes.
+ */
+async function runNode(): Promise<void> {
+  const [{ startApp }, { parseEnv }, { connectMongo }, { UNLIMITED_ENV }, { pino }, { BENCH_SECRET_KEY }] =
+    await Promise.all([
+      import('../server/app.js'),
+      import('../server/config.js'),
+      import('../server/db/mongo.js'),
+      import('../server/test/unlimited-limits.js'),
+      import('pino'),
+      import('./bench-app.js'),
+    ]);
+  const connection = await connectMongo(process.env.BENCH_DB_URI!, { dbName: process.env.BENCH_DB_NAME! });
+  const env = JSON.parse(process.env.BENCH_NODE_ENV!) as Record<string, string>;
+  const config = {
+    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', ...UNLIMITED_ENV, ...env }),
+    SECRET_KEY: BENCH_SECRET_KEY,
+  };
+  const app = await startApp({ config, logger: pino({ level: 'silent' }), connection, embeddedDatabase: false });
+  process.send!({ type: 'node', url: app.url } satisfies ChildMessage);
+  process.once(
+    'disconnect',
+    () =>
+      void app
+        .stop(0)
+        .then(() => connection.close())
+        .then(() => process.exit(0)),
+  );
+}
+
 /** Starts this file in `mode` as a child process with an IPC channel. */
-function child(mode: 'clients' | 'model', env: Record<string, string> = {}): ChildProcess {
+function child(mode: 'clients' | 'model' | 'node', env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -228,10 +268,11 @@ function processCpuMs(pid: number | undefined): number {
 
 /** The server side: starts the database, the model server's and the clients' processes and the app; prints the figures. */
 async function main(): Promise<void> {
-  const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }] = await Promise.all([
+  const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }, { startRedis }] = await Promise.all([
     import('./bench-app.js'),
     import('../server/db/embedded-db.js'),
     import('node:os'),
+    import('../server/test/redis-server.js'),
   ]);
   const load = () =>
     loadavg()
@@ -245,22 +286,40 @@ async function main(): Promise<void> {
       .map((pair) => pair.split('=') as [string, string]),
   );
   const db = await startEmbeddedDb();
+  // Several nodes share the database and a Redis (REDIS_URL), as an operator runs them.
+  const redis = NODES > 1 ? await startRedis() : null;
   const model = child('model');
+  const nodes: ChildProcess[] = [];
   let clients: ChildProcess | null = null;
   let bench: Awaited<ReturnType<typeof startBenchApp>> | null = null;
   try {
     const { url: modelUrl } = await nextMessage(model, 'model');
-    bench = await startBenchApp({
-      dbUri: db.uri,
-      dbName: 'wisp_bench_widget_sockets',
-      env: { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat', ...extraEnv },
-    });
-    // CPU time of the server's process and of the database's, in ms.
+    const serverEnv: Record<string, string> = {
+      OPENAI_BASE_URL: modelUrl,
+      OPENAI_API_KEY: 'bench',
+      OPENAI_MODEL: 'fake-chat',
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+      ...extraEnv,
+    };
+    const dbName = 'wisp_bench_widget_sockets';
+    bench = await startBenchApp({ dbUri: db.uri, dbName, env: serverEnv });
+    const urls = [bench.app.url];
+    for (let i = 1; i < NODES; i += 1) {
+      const node = child('node', {
+        BENCH_DB_URI: db.uri,
+        BENCH_DB_NAME: dbName,
+        BENCH_NODE_ENV: JSON.stringify(serverEnv),
+      });
+      nodes.push(node);
+      urls.push((await nextMessage(node, 'node')).url);
+    }
+    // CPU time of the server's processes (every node) and of the database's, in ms.
     const cpu = () => {
       const own = process.cpuUsage();
-      return { server: (own.user + own.system) / 1000, db: processCpuMs(db.pid) };
+      const others = nodes.reduce((sum, node) => sum + processCpuMs(node.pid), 0);
+      return { server: (own.user + own.system) / 1000 + others, db: processCpuMs(db.pid) };
     };
-    // Database round trips: mongoose's debug hook sees every collection call (an insertMany or bulkWrite once).
+    // Database round trips (the first node's only, with several): mongoose's debug hook sees every collection call (an insertMany or bulkWrite once).
     let calls = new Map<string, number>();
     bench.connection.set('debug', (collection: string, method: string) => {
       const key = `${collection}.${method}`;
@@ -275,13 +334,14 @@ async function main(): Promise<void> {
     };
     const byCall = (counted: Map<string, number>, per: number) =>
       [...counted]
+        .filter(([, n]) => n / per >= 0.01)
         .sort((a, b) => b[1] - a[1])
         .map(([call, n]) => `${call} ${(n / per).toFixed(2)}`)
         .join(', ');
 
     calls = new Map();
     const connecting = cpu();
-    clients = child('clients', { BENCH_URL: bench.app.url, BENCH_BOT: bench.bot.id });
+    clients = child('clients', { BENCH_URLS: urls.join(','), BENCH_BOT: bench.bot.id });
     const running = clients;
     const timer = setTimeout(() => running.kill('SIGKILL'), RUN_TIMEOUT_MS);
     const reported = nextMessage(running, 'report');
@@ -307,6 +367,7 @@ async function main(): Promise<void> {
       `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms, model server with zero latency (own process)`,
     );
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()}`);
+    if (NODES > 1) console.log(`${NODES} server nodes (one process each) sharing the database and a Redis (REDIS_URL)`);
     if (Object.keys(extraEnv).length > 0) console.log(`server settings: ${JSON.stringify(extraEnv)}`);
     console.log(
       `connected ${report.connected} of ${SOCKETS} in ${(report.connectWallMs / 1000).toFixed(1)} s (${CONNECTING_AT_ONCE} at once), refused or failed: ${JSON.stringify(report.connectErrors)}`,
@@ -335,7 +396,15 @@ async function main(): Promise<void> {
   } finally {
     clients?.kill('SIGKILL');
     model.disconnect();
+    await Promise.all(
+      nodes.map((node) => {
+        const exited = new Promise((resolve) => node.once('exit', resolve));
+        if (node.connected) node.disconnect();
+        return exited;
+      }),
+    );
     await bench?.stop();
+    redis?.process.kill();
     await db.stop();
   }
 }
@@ -344,9 +413,11 @@ if (process.argv[2] === 'clients') {
   const watchdog = setTimeout(() => process.exit(2), RUN_TIMEOUT_MS);
   watchdog.unref();
   process.once('disconnect', () => process.exit(0));
-  await runClients(process.env.BENCH_URL!, process.env.BENCH_BOT!);
+  await runClients(process.env.BENCH_URLS!.split(','), process.env.BENCH_BOT!);
 } else if (process.argv[2] === 'model') {
   await runModel();
+} else if (process.argv[2] === 'node') {
+  await runNode();
 } else {
   await main();
 }
