@@ -317,7 +317,12 @@ async function main(): Promise<void> {
     const cpu = () => {
       const own = process.cpuUsage();
       const others = nodes.reduce((sum, node) => sum + processCpuMs(node.pid), 0);
-      return { server: (own.user + own.system) / 1000 + others, db: processCpuMs(db.pid) };
+      return {
+        server: (own.user + own.system) / 1000 + others,
+        own: (own.user + own.system) / 1000,
+        kernel: own.system / 1000,
+        db: processCpuMs(db.pid),
+      };
     };
     // Database round trips (the first node's only, with several): mongoose's debug hook sees every collection call (an insertMany or bulkWrite once).
     let calls = new Map<string, number>();
@@ -325,12 +330,19 @@ async function main(): Promise<void> {
       const key = `${collection}.${method}`;
       calls.set(key, (calls.get(key) ?? 0) + 1);
     });
-    const since = (start: { server: number; db: number }) => {
+    const since = (start: ReturnType<typeof cpu>) => {
       const now = cpu();
       const counted = calls;
       calls = new Map();
       const trips = [...counted.values()].reduce((sum, n) => sum + n, 0);
-      return { server: now.server - start.server, db: now.db - start.db, trips, calls: counted };
+      return {
+        server: now.server - start.server,
+        own: now.own - start.own,
+        kernel: now.kernel - start.kernel,
+        db: now.db - start.db,
+        trips,
+        calls: counted,
+      };
     };
     const byCall = (counted: Map<string, number>, per: number) =>
       [...counted]
@@ -383,13 +395,13 @@ async function main(): Promise<void> {
     console.log(`message errors: ${JSON.stringify(report.errors)}`);
     const connected = Math.max(1, report.connected);
     console.log(
-      `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms (database ${(connectCpu.db / connected).toFixed(2)} ms); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
+      `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms, ${((100 * connectCpu.kernel) / connectCpu.own).toFixed(0)} % of it in the kernel (database ${(connectCpu.db / connected).toFixed(2)} ms); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
     );
     console.log(
       `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
     );
     console.log(
-      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
     );
     if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
