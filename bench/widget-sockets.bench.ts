@@ -352,6 +352,7 @@ async function main(): Promise<void> {
         .join(', ');
 
     calls = new Map();
+    const memoryBefore = process.memoryUsage();
     const connecting = cpu();
     clients = child('clients', { BENCH_URLS: urls.join(','), BENCH_BOT: bench.bot.id });
     const running = clients;
@@ -360,6 +361,7 @@ async function main(): Promise<void> {
     reported.catch(() => undefined);
     await nextMessage(running, 'connected');
     const connectCpu = since(connecting);
+    const memoryConnected = process.memoryUsage();
 
     const idling = cpu();
     const idleStarted = performance.now();
@@ -397,6 +399,10 @@ async function main(): Promise<void> {
     console.log(
       `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms, ${((100 * connectCpu.kernel) / connectCpu.own).toFixed(0)} % of it in the kernel (database ${(connectCpu.db / connected).toFixed(2)} ms); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
     );
+    if (NODES === 1)
+      console.log(
+        `server memory per connected socket: ${((memoryConnected.rss - memoryBefore.rss) / connected / 1024).toFixed(1)} KiB resident, ${((memoryConnected.heapUsed - memoryBefore.heapUsed) / connected / 1024).toFixed(1)} KiB of JS heap (before any collection)`,
+      );
     console.log(
       `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
     );
