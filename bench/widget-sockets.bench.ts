@@ -2,7 +2,8 @@
  * Widget socket bench: the real app on the embedded database (in memory) with the test model
  * server at zero latency and every limit lifted; 2,000 widget sockets connected over loopback as
  * the widget connects (namespace `/widget`, websocket, `Origin`, bot and visitor id in the
- * handshake), then 200 of them each send one message, spread evenly within 1 s. Prints the
+ * handshake), then 20 others send a message each, one after the other, to warm the server up, and
+ * then 200 of them each send one message, spread evenly within 1 s. Prints the
  * handshake time, and per message the time to its ack, its first chunk and its end (p50/p95/p99),
  * with every error counted. The sockets (the visitors) and the model server each run in their own
  * child process, so the server's process (and its event loop) does only the server's work; the
@@ -10,7 +11,7 @@
  * embedded database's. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
- * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS` change the shape; `BENCH_NODES=2` runs
+ * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
  * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
  * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server.)
  */
@@ -26,6 +27,8 @@ const ASKERS = Number(process.env.BENCH_ASKERS ?? 200);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
 /** How long the connected sockets sit idle (heartbeats only) before the messages, to time their upkeep. */
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
+/** Messages sent one after the other before the burst (not counted), so it meets a warmed-up server. */
+const WARMUP_TURNS = Number(process.env.BENCH_WARMUP ?? 20);
 /** Server nodes (processes) sharing the database and a Redis; the sockets are spread over them. */
 const NODES = Number(process.env.BENCH_NODES ?? 1);
 /** Handshakes in flight at once, as many pages opening their chat together. */
@@ -59,6 +62,7 @@ type ChildMessage =
   | { type: 'model'; url: string }
   | { type: 'node'; url: string }
   | { type: 'connected' }
+  | { type: 'warmed' }
   | { type: 'report'; report: ClientReport };
 
 function percentile(values: number[], p: number): number {
@@ -134,13 +138,29 @@ async function runClients(urls: string[], bot: string): Promise<void> {
   );
   report.connectWallMs = performance.now() - connectStarted;
   report.connected = sockets.length;
-  // The server times the idle sockets, then says when to ask.
-  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const told = () => new Promise<void>((resolve) => process.once('message', () => resolve()));
   process.send!({ type: 'connected' } satisfies ChildMessage);
-  await go;
+  await told();
 
-  // Every tenth socket asks (or evenly spaced ones for other shapes), one message each.
+  // Every tenth socket asks (or evenly spaced ones for other shapes), one message each; a few others
+  // first warm the server up, one message after the other, as a server that has been answering is.
   const step = Math.max(1, Math.floor(sockets.length / ASKERS));
+  const warmers = sockets.filter((_, i) => i % step === Math.min(1, step - 1)).slice(0, WARMUP_TURNS);
+  for (const socket of step > 1 ? warmers : []) {
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
+      socket.once('chat:done', () => (clearTimeout(timer), resolve()));
+    });
+    const reply = await socket
+      .timeout(ANSWER_TIMEOUT_MS)
+      .emitWithAck('chat:send', { text: 'Hello, is anyone there?', clientMessageId: `c_${randomUUID()}` })
+      .catch(() => null);
+    if (reply?.data) await done;
+  }
+  // The server times the idle sockets, then says when to ask.
+  process.send!({ type: 'warmed' } satisfies ChildMessage);
+  await told();
+
   const askers = sockets.filter((_, i) => i % step === 0).slice(0, ASKERS);
   const ask = (socket: Client) =>
     new Promise<void>((resolve) => {
@@ -362,6 +382,11 @@ async function main(): Promise<void> {
     await nextMessage(running, 'connected');
     const connectCpu = since(connecting);
     const memoryConnected = process.memoryUsage();
+    running.send('warm');
+    await nextMessage(running, 'warmed');
+    // The warm-up's writes after its answers settle before the idle sockets are timed.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    calls = new Map();
 
     const idling = cpu();
     const idleStarted = performance.now();
@@ -378,7 +403,7 @@ async function main(): Promise<void> {
     const answers = report.doneMs.length;
     const perSecond = (ms: number) => `${(ms / idleSeconds).toFixed(1)} ms/s`;
     console.log(
-      `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms, model server with zero latency (own process)`,
+      `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms after ${WARMUP_TURNS} warm-up messages, model server with zero latency (own process)`,
     );
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()}`);
     if (NODES > 1) console.log(`${NODES} server nodes (one process each) sharing the database and a Redis (REDIS_URL)`);
