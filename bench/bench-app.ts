@@ -5,6 +5,9 @@ import { parseEnv } from '../server/config.js';
 import { connectMongo } from '../server/db/mongo.js';
 import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
 
+/** The secret every bench node signs with, so a visitor token of one node is good on another. */
+export const BENCH_SECRET_KEY = 'bench-secret-key-bench-secret-key-0123456789';
+
 export interface BenchApp {
   app: RunningApp;
   connection: Connection;
@@ -28,7 +31,7 @@ export async function startBenchApp(options: {
   await connection.dropDatabase();
   const config = {
     ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', ...UNLIMITED_ENV, ...options.env }),
-    SECRET_KEY: 'bench-secret-key-bench-secret-key-0123456789',
+    SECRET_KEY: BENCH_SECRET_KEY,
   };
   const app = await startApp({
     config,

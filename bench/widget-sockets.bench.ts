@@ -2,16 +2,22 @@
  * Widget socket bench: the real app on the embedded database (in memory) with the test model
  * server at zero latency and every limit lifted; 2,000 widget sockets connected over loopback as
  * the widget connects (namespace `/widget`, websocket, `Origin`, bot and visitor id in the
- * handshake), then 200 of them each send one message, spread evenly within 1 s. Prints the
+ * handshake), then 20 others send a message each, one after the other, to warm the server up, and
+ * then 200 of them each send one message, spread evenly within 1 s. Prints the
  * handshake time, and per message the time to its ack, its first chunk and its end (p50/p95/p99),
- * with every error counted. The sockets run in a child process, so the server's process does only
- * the server's work. Stops by itself: every wait is bounded.
+ * with every error counted. The sockets (the visitors) and the model server each run in their own
+ * child process, so the server's process (and its event loop) does only the server's work; the
+ * server's CPU time is printed per handshake, per second of idle sockets and per turn, beside the
+ * embedded database's. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
- * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS` change the shape.)
+ * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
+ * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
+ * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server.)
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
@@ -19,6 +25,12 @@ import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-ev
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 const ASKERS = Number(process.env.BENCH_ASKERS ?? 200);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
+/** How long the connected sockets sit idle (heartbeats only) before the messages, to time their upkeep. */
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
+/** Messages sent one after the other before the burst (not counted), so it meets a warmed-up server. */
+const WARMUP_TURNS = Number(process.env.BENCH_WARMUP ?? 20);
+/** Server nodes (processes) sharing the database and a Redis; the sockets are spread over them. */
+const NODES = Number(process.env.BENCH_NODES ?? 1);
 /** Handshakes in flight at once, as many pages opening their chat together. */
 const CONNECTING_AT_ONCE = 100;
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -41,7 +53,17 @@ interface ClientReport {
   /** `chat:chunk` events received per answer. */
   chunkCounts: number[];
   errors: Record<string, number>;
+  /** The clients' own CPU time (ms), to show they were not the bottleneck. */
+  clientCpuMs: number;
 }
+
+/** What the children say over IPC. */
+type ChildMessage =
+  | { type: 'model'; url: string }
+  | { type: 'node'; url: string }
+  | { type: 'connected' }
+  | { type: 'warmed' }
+  | { type: 'report'; report: ClientReport };
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -56,7 +78,8 @@ const fmt = (values: number[]) =>
 const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
 
 /** The client side: connects the sockets, sends the messages, prints one JSON report. */
-async function runClients(url: string, bot: string): Promise<void> {
+async function runClients(urls: string[], bot: string): Promise<void> {
+  const cpuStarted = process.cpuUsage();
   const report: ClientReport = {
     connected: 0,
     connectErrors: {},
@@ -67,13 +90,15 @@ async function runClients(url: string, bot: string): Promise<void> {
     doneMs: [],
     chunkCounts: [],
     errors: {},
+    clientCpuMs: 0,
   };
   const sockets: Client[] = [];
-  const connectOne = () =>
+  const connectOne = (index: number) =>
     new Promise<void>((resolve) => {
       const started = performance.now();
-      // forceNew: one engine connection per socket, as 2,000 separate pages would have.
-      const socket: Client = io(`${url}/widget`, {
+      // forceNew: one engine connection per socket, as 2,000 separate pages would have. With several
+      // server nodes the sockets are spread over them in turn, as a load balancer would.
+      const socket: Client = io(`${urls[index % urls.length]}/widget`, {
         forceNew: true,
         transports: ['websocket'],
         extraHeaders: { Origin: ORIGIN },
@@ -107,15 +132,35 @@ async function runClients(url: string, bot: string): Promise<void> {
     Array.from({ length: CONNECTING_AT_ONCE }, async () => {
       while (next < SOCKETS) {
         next += 1;
-        await connectOne();
+        await connectOne(next);
       }
     }),
   );
   report.connectWallMs = performance.now() - connectStarted;
   report.connected = sockets.length;
+  const told = () => new Promise<void>((resolve) => process.once('message', () => resolve()));
+  process.send!({ type: 'connected' } satisfies ChildMessage);
+  await told();
 
-  // Every tenth socket asks (or evenly spaced ones for other shapes), one message each.
+  // Every tenth socket asks (or evenly spaced ones for other shapes), one message each; a few others
+  // first warm the server up, one message after the other, as a server that has been answering is.
   const step = Math.max(1, Math.floor(sockets.length / ASKERS));
+  const warmers = sockets.filter((_, i) => i % step === Math.min(1, step - 1)).slice(0, WARMUP_TURNS);
+  for (const socket of step > 1 ? warmers : []) {
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
+      socket.once('chat:done', () => (clearTimeout(timer), resolve()));
+    });
+    const reply = await socket
+      .timeout(ANSWER_TIMEOUT_MS)
+      .emitWithAck('chat:send', { text: 'Hello, is anyone there?', clientMessageId: `c_${randomUUID()}` })
+      .catch(() => null);
+    if (reply?.data) await done;
+  }
+  // The server times the idle sockets, then says when to ask.
+  process.send!({ type: 'warmed' } satisfies ChildMessage);
+  await told();
+
   const askers = sockets.filter((_, i) => i % step === 0).slice(0, ASKERS);
   const ask = (socket: Client) =>
     new Promise<void>((resolve) => {
@@ -158,48 +203,211 @@ async function runClients(url: string, bot: string): Promise<void> {
         new Promise<void>((resolve) => setTimeout(() => void ask(socket).then(resolve), Math.round(i * gap))),
     ),
   );
+  const cpu = process.cpuUsage(cpuStarted);
+  report.clientCpuMs = (cpu.user + cpu.system) / 1000;
+  process.send!({ type: 'report', report } satisfies ChildMessage);
   for (const socket of sockets) socket.disconnect();
-  process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
-/** The server side: starts the database, model server and app, runs the clients' process, prints the figures. */
+/** The model server's process: starts the test model server, says where, runs until its parent goes. */
+async function runModel(): Promise<void> {
+  const { startFakeLlm } = await import('../server/test/fake-llm/fake-llm.server.js');
+  const fake = await startFakeLlm();
+  process.send!({ type: 'model', url: fake.url } satisfies ChildMessage);
+  process.once('disconnect', () => void fake.stop().then(() => process.exit(0)));
+}
+
+/**
+ * Another server node's process (`BENCH_NODES` > 1): the same app on the same database and Redis as
+ * the first, as an operator runs a second node; says where it listens, runs until its parent goes.
+ */
+async function runNode(): Promise<void> {
+  const [{ startApp }, { parseEnv }, { connectMongo }, { UNLIMITED_ENV }, { pino }, { BENCH_SECRET_KEY }] =
+    await Promise.all([
+      import('../server/app.js'),
+      import('../server/config.js'),
+      import('../server/db/mongo.js'),
+      import('../server/test/unlimited-limits.js'),
+      import('pino'),
+      import('./bench-app.js'),
+    ]);
+  const connection = await connectMongo(process.env.BENCH_DB_URI!, { dbName: process.env.BENCH_DB_NAME! });
+  const env = JSON.parse(process.env.BENCH_NODE_ENV!) as Record<string, string>;
+  const config = {
+    ...parseEnv({ PORT: '0', LOG_LEVEL: 'silent', ...UNLIMITED_ENV, ...env }),
+    SECRET_KEY: BENCH_SECRET_KEY,
+  };
+  const app = await startApp({ config, logger: pino({ level: 'silent' }), connection, embeddedDatabase: false });
+  process.send!({ type: 'node', url: app.url } satisfies ChildMessage);
+  process.once(
+    'disconnect',
+    () =>
+      void app
+        .stop(0)
+        .then(() => connection.close())
+        .then(() => process.exit(0)),
+  );
+}
+
+/** Starts this file in `mode` as a child process with an IPC channel. */
+function child(mode: 'clients' | 'model' | 'node', env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** The next IPC message of `type` from `from`, or a rejection when it exits first. */
+function nextMessage<T extends ChildMessage['type']>(
+  from: ChildProcess,
+  type: T,
+): Promise<Extract<ChildMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: ChildMessage) => {
+      if (message.type !== type) return;
+      from.off('message', onMessage);
+      from.off('exit', onExit);
+      resolve(message as Extract<ChildMessage, { type: T }>);
+    };
+    const onExit = (code: number | null) => reject(new Error(`the ${type} child ended with ${code} before saying so`));
+    from.on('message', onMessage);
+    from.once('exit', onExit);
+  });
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux); NaN where it cannot be read. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The server side: starts the database, the model server's and the clients' processes and the app; prints the figures. */
 async function main(): Promise<void> {
-  const [{ startBenchApp }, { startEmbeddedDb }, { startFakeLlm }, { loadavg }] = await Promise.all([
+  const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }, { startRedis }] = await Promise.all([
     import('./bench-app.js'),
     import('../server/db/embedded-db.js'),
-    import('../server/test/fake-llm/fake-llm.server.js'),
     import('node:os'),
+    import('../server/test/redis-server.js'),
   ]);
   const load = () =>
     loadavg()
       .map((value) => value.toFixed(1))
       .join(' / ');
   const loadBefore = load();
+  const extraEnv = Object.fromEntries(
+    (process.env.BENCH_ENV ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
   const db = await startEmbeddedDb();
-  const fake = await startFakeLlm();
-  const bench = await startBenchApp({
-    dbUri: db.uri,
-    dbName: 'wisp_bench_widget_sockets',
-    env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
-  });
+  // Several nodes share the database and a Redis (REDIS_URL), as an operator runs them.
+  const redis = NODES > 1 ? await startRedis() : null;
+  const model = child('model');
+  const nodes: ChildProcess[] = [];
+  let clients: ChildProcess | null = null;
+  let bench: Awaited<ReturnType<typeof startBenchApp>> | null = null;
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'clients'], {
-      env: { ...process.env, BENCH_URL: bench.app.url, BENCH_BOT: bench.bot.id },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { url: modelUrl } = await nextMessage(model, 'model');
+    const serverEnv: Record<string, string> = {
+      OPENAI_BASE_URL: modelUrl,
+      OPENAI_API_KEY: 'bench',
+      OPENAI_MODEL: 'fake-chat',
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+      ...extraEnv,
+    };
+    const dbName = 'wisp_bench_widget_sockets';
+    bench = await startBenchApp({ dbUri: db.uri, dbName, env: serverEnv });
+    const urls = [bench.app.url];
+    for (let i = 1; i < NODES; i += 1) {
+      const node = child('node', {
+        BENCH_DB_URI: db.uri,
+        BENCH_DB_NAME: dbName,
+        BENCH_NODE_ENV: JSON.stringify(serverEnv),
+      });
+      nodes.push(node);
+      urls.push((await nextMessage(node, 'node')).url);
+    }
+    // CPU time of the server's processes (every node) and of the database's, in ms.
+    const cpu = () => {
+      const own = process.cpuUsage();
+      const others = nodes.reduce((sum, node) => sum + processCpuMs(node.pid), 0);
+      return {
+        server: (own.user + own.system) / 1000 + others,
+        own: (own.user + own.system) / 1000,
+        kernel: own.system / 1000,
+        db: processCpuMs(db.pid),
+      };
+    };
+    // Database round trips (the first node's only, with several): mongoose's debug hook sees every collection call (an insertMany or bulkWrite once).
+    let calls = new Map<string, number>();
+    bench.connection.set('debug', (collection: string, method: string) => {
+      const key = `${collection}.${method}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
     });
-    let output = '';
-    child.stdout.on('data', (data: Buffer) => (output += data.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearTimeout(timer);
-    const line = output.trim().split('\n').pop() ?? '';
-    if (code !== 0 || !line.startsWith('{')) throw new Error(`the clients' process ended with ${code} and no report`);
-    const report = JSON.parse(line) as ClientReport;
+    const since = (start: ReturnType<typeof cpu>) => {
+      const now = cpu();
+      const counted = calls;
+      calls = new Map();
+      const trips = [...counted.values()].reduce((sum, n) => sum + n, 0);
+      return {
+        server: now.server - start.server,
+        own: now.own - start.own,
+        kernel: now.kernel - start.kernel,
+        db: now.db - start.db,
+        trips,
+        calls: counted,
+      };
+    };
+    const byCall = (counted: Map<string, number>, per: number) =>
+      [...counted]
+        .filter(([, n]) => n / per >= 0.01)
+        .sort((a, b) => b[1] - a[1])
+        .map(([call, n]) => `${call} ${(n / per).toFixed(2)}`)
+        .join(', ');
 
+    calls = new Map();
+    const memoryBefore = process.memoryUsage();
+    const connecting = cpu();
+    clients = child('clients', { BENCH_URLS: urls.join(','), BENCH_BOT: bench.bot.id });
+    const running = clients;
+    const timer = setTimeout(() => running.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    const reported = nextMessage(running, 'report');
+    reported.catch(() => undefined);
+    await nextMessage(running, 'connected');
+    const connectCpu = since(connecting);
+    const memoryConnected = process.memoryUsage();
+    running.send('warm');
+    await nextMessage(running, 'warmed');
+    // The warm-up's writes after its answers settle before the idle sockets are timed.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    calls = new Map();
+
+    const idling = cpu();
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleCpu = since(idling);
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+
+    const asking = cpu();
+    running.send('ask');
+    const { report } = await reported;
+    const askCpu = since(asking);
+    clearTimeout(timer);
+
+    const answers = report.doneMs.length;
+    const perSecond = (ms: number) => `${(ms / idleSeconds).toFixed(1)} ms/s`;
     console.log(
-      `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms, model server with zero latency`,
+      `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms after ${WARMUP_TURNS} warm-up messages, model server with zero latency (own process)`,
     );
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${load()}`);
+    if (NODES > 1) console.log(`${NODES} server nodes (one process each) sharing the database and a Redis (REDIS_URL)`);
+    if (Object.keys(extraEnv).length > 0) console.log(`server settings: ${JSON.stringify(extraEnv)}`);
     console.log(
       `connected ${report.connected} of ${SOCKETS} in ${(report.connectWallMs / 1000).toFixed(1)} s (${CONNECTING_AT_ONCE} at once), refused or failed: ${JSON.stringify(report.connectErrors)}`,
     );
@@ -212,9 +420,34 @@ async function main(): Promise<void> {
       `chunk events per answer: ${report.chunkCounts.length ? (frames / report.chunkCounts.length).toFixed(1) : 'n/a'} on average`,
     );
     console.log(`message errors: ${JSON.stringify(report.errors)}`);
+    const connected = Math.max(1, report.connected);
+    console.log(
+      `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms, ${((100 * connectCpu.kernel) / connectCpu.own).toFixed(0)} % of it in the kernel (database ${(connectCpu.db / connected).toFixed(2)} ms); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
+    );
+    if (NODES === 1)
+      console.log(
+        `server memory per connected socket: ${((memoryConnected.rss - memoryBefore.rss) / connected / 1024).toFixed(1)} KiB resident, ${((memoryConnected.heapUsed - memoryBefore.heapUsed) / connected / 1024).toFixed(1)} KiB of JS heap (before any collection)`,
+      );
+    console.log(
+      `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
+    );
+    console.log(
+      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+    );
+    if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
+    console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
   } finally {
-    await bench.stop();
-    await fake.stop();
+    clients?.kill('SIGKILL');
+    model.disconnect();
+    await Promise.all(
+      nodes.map((node) => {
+        const exited = new Promise((resolve) => node.once('exit', resolve));
+        if (node.connected) node.disconnect();
+        return exited;
+      }),
+    );
+    await bench?.stop();
+    redis?.process.kill();
     await db.stop();
   }
 }
@@ -222,8 +455,12 @@ async function main(): Promise<void> {
 if (process.argv[2] === 'clients') {
   const watchdog = setTimeout(() => process.exit(2), RUN_TIMEOUT_MS);
   watchdog.unref();
-  await runClients(process.env.BENCH_URL!, process.env.BENCH_BOT!);
-  process.exit(0);
+  process.once('disconnect', () => process.exit(0));
+  await runClients(process.env.BENCH_URLS!.split(','), process.env.BENCH_BOT!);
+} else if (process.argv[2] === 'model') {
+  await runModel();
+} else if (process.argv[2] === 'node') {
+  await runNode();
 } else {
   await main();
 }

@@ -96,6 +96,22 @@ describe('parseEnv', () => {
     expect(configErrorOf({ SECRET_KEY: 'short' })).toMatch(/^Invalid SECRET_KEY: must be at least 32 characters/);
   });
 
+  it('reads WIDGET_TURN_CONCURRENCY, 16 by default', () => {
+    expect(parseEnv({}).WIDGET_TURN_CONCURRENCY).toBe(16);
+    expect(parseEnv({ WIDGET_TURN_CONCURRENCY: '1' }).WIDGET_TURN_CONCURRENCY).toBe(1);
+    expect(parseEnv({ WIDGET_TURN_CONCURRENCY: '64' }).WIDGET_TURN_CONCURRENCY).toBe(64);
+    expect(parseEnv({ WIDGET_TURN_CONCURRENCY: '1024' }).WIDGET_TURN_CONCURRENCY).toBe(1024);
+  });
+
+  it.each(['0', '1025', '-1', '1e3', '0x10', '8.5', 'many'])(
+    'refuses WIDGET_TURN_CONCURRENCY=%s, naming the variable and the range',
+    (value) => {
+      expect(configErrorOf({ WIDGET_TURN_CONCURRENCY: value })).toBe(
+        'Invalid WIDGET_TURN_CONCURRENCY: must be a whole number from 1 to 1024',
+      );
+    },
+  );
+
   it('refuses an unknown LOG_LEVEL, naming the variable', () => {
     expect(configErrorOf({ LOG_LEVEL: 'loud' })).toMatch(/^Invalid LOG_LEVEL: /);
   });

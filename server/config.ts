@@ -117,6 +117,21 @@ export const configSchema = z.object({
   WIDGET_CONFIG_PER_IP_PER_MINUTE: widgetLimit(60),
   /** Lead submissions from one address, over the socket and the HTTP route together. */
   WIDGET_LEADS_PER_IP_PER_MINUTE: widgetLimit(10),
+  /**
+   * Widget turns being stored at once per server (from the send until the turn is stored); later sends
+   * wait their turn in arrival order. Digits only, as PORT: "1e3" or "0x10" is refused, not guessed.
+   */
+  WIDGET_TURN_CONCURRENCY: z
+    .string()
+    .regex(/^\d{1,4}$/, { message: 'must be a whole number from 1 to 1024' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, { message: 'must be a whole number from 1 to 1024' })
+        .max(1024, { message: 'must be a whole number from 1 to 1024' }),
+    )
+    .default(16),
   // Messaging channels: each platform's API base URL (tests point them at loopback fakes) and reply retries.
   TELEGRAM_API_BASE_URL: optionalUrl(['http', 'https']).default('https://api.telegram.org'),
   SLACK_API_BASE_URL: optionalUrl(['http', 'https']).default('https://slack.com/api'),

@@ -31,4 +31,9 @@ describe('turn admission', () => {
     const settled = await Promise.race([third.then(() => 'entered'), Promise.resolve('waiting')]);
     expect(settled).toBe('waiting');
   });
+
+  it('refuses a limit that would let no turn in', () => {
+    expect(() => new TurnAdmission(0)).toThrow(RangeError);
+    expect(() => new TurnAdmission(1.5)).toThrow(RangeError);
+  });
 });

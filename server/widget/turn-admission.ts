@@ -9,7 +9,11 @@ export class TurnAdmission {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly limit: number) {}
+  /** `limit`: turns let in at once, a whole number of at least 1 (WIDGET_TURN_CONCURRENCY). */
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`turn admission limit must be a whole number ≥ 1, got ${limit}`);
+  }
 
   /** Waits for a place; the returned function gives it back (calling it again does nothing). */
   async enter(): Promise<() => void> {

@@ -24,7 +24,7 @@ import { closeRedis, connectRedis, type RedisClient } from '../redis/redis-clien
 export interface WidgetSocketDeps {
   httpServer: HttpServer;
   services: Services;
-  config: Pick<Config, 'REDIS_URL'>;
+  config: Pick<Config, 'REDIS_URL' | 'WIDGET_TURN_CONCURRENCY'>;
   logger: Logger;
   limits: WidgetLimits;
   /** The gate every public widget door asks: bot, origin, visitor. */
@@ -39,14 +39,6 @@ export interface WidgetSocketServer {
    */
   close(graceMs: number): Promise<void>;
 }
-
-/**
- * Widget turns being stored at once per server; later sends wait their turn in order. A turn's
- * storing phase is a few database round trips, so this many keep the connection pool (20) busy
- * without every turn of a burst waiting behind every other one. Not lower: a resent message waits
- * up to 2 s for its first answer while holding its place.
- */
-const TURNS_STORED_AT_ONCE = 16;
 
 /** How long a dropped widget's session (rooms, data, missed events) is kept for it to resume. */
 const RECOVERY_WINDOW_MS = 2 * 60_000;
@@ -80,7 +72,10 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
   // Answers still streaming; close() waits for them so each is stored before the database closes.
   const turns = new Set<Promise<void>>();
   const visitorTokens = new WeakMap<WidgetSocket, string>();
-  const admission = new TurnAdmission(TURNS_STORED_AT_ONCE);
+  // WIDGET_TURN_CONCURRENCY (16 by default): a turn's storing phase is a few database round trips, so
+  // 16 keep the connection pool (20) busy without every turn of a burst waiting behind every other
+  // one. Not much lower: a resent message waits up to 2 s for its first answer while holding its place.
+  const admission = new TurnAdmission(deps.config.WIDGET_TURN_CONCURRENCY);
 
   namespace.use((socket, next) => {
     // Counted before anything is looked up, so a flood of handshakes costs no database work.
