@@ -616,6 +616,13 @@ export class ConversationsService {
     );
   }
 
+  /** Which of `ids` are answers still being written (pending). */
+  async pendingAnswerIds(ids: Types.ObjectId[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const pending = await this.models.Message.find({ _id: { $in: ids }, status: 'pending' }, { _id: 1 }).lean();
+    return new Set(pending.map((doc) => doc._id.toString()));
+  }
+
   /** Marks every answer matching `stale` (pending, writer gone) failed with `error`; returns how many. */
   async failStaleAnswers(stale: Record<string, unknown>, error: string): Promise<number> {
     const result = await this.models.Message.updateMany(
