@@ -1,10 +1,17 @@
+import { randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MessageDto } from '../shared/schemas/chat.js';
+import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { startFakeShop, type FakeShop } from '../server/test/fake-shop.js';
 import { restartAfterKill } from './support/webhook-fault.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
 
 const CANCEL = '/api/orders/7002/cancel';
+const WIDGET_CANCEL = '/api/orders/7004/cancel';
+
+type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
 
 interface Confirmation {
   status: string;
@@ -12,10 +19,11 @@ interface Confirmation {
   answer: { response: string; messageId: string; finishReason: string };
 }
 
-describe('kill -9 of the server after a REST confirmation ran its action, before the follow-up was written', () => {
+describe('kill -9 of the server after a REST or widget confirmation ran its action, before the follow-up was written', () => {
   let fake: FakeLlm;
   let shop: FakeShop;
   let wisp: WispServer;
+  const clients: Client[] = [];
 
   beforeAll(async () => {
     [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
@@ -28,6 +36,7 @@ describe('kill -9 of the server after a REST confirmation ran its action, before
     });
   });
   afterAll(async () => {
+    for (const client of clients) client.disconnect();
     await wisp.dispose();
     await Promise.all([fake.stop(), shop.stop()]);
   });
@@ -96,5 +105,67 @@ describe('kill -9 of the server after a REST confirmation ran its action, before
     expect((await confirm(false)).status).toBe(409);
     expect(modelCalls()).toBe(calls);
     expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
+  }, 240_000);
+
+  it('in the widget: the visitor pressing Approve again after the restart resumes it, once', async () => {
+    // The server of the test above, restarted, with its bot and action.
+    const visitor: { visitorId: string; visitorToken?: string } = { visitorId: `v_${randomUUID()}` };
+    const connect = async () => {
+      const client: Client = io(`${wisp.url}/widget`, {
+        transports: ['websocket'],
+        auth: (cb) => cb({ bot: 'crash', ...visitor }),
+        reconnection: false,
+      });
+      clients.push(client);
+      await new Promise<void>((resolve) =>
+        client.once('session', (session) => {
+          visitor.visitorToken = session.visitorToken;
+          resolve();
+        }),
+      );
+      return client;
+    };
+    const doneOn = (client: Client) =>
+      new Promise<MessageDto>((resolve) => client.once('chat:done', ({ message }) => resolve(message)));
+    let client = await connect();
+    const paused = doneOn(client);
+    const sent = await client.emitWithAck('chat:send', {
+      text: 'Cancel it #tool:cancel_order {"orderNumber":"7004"}',
+      clientMessageId: 'widget-confirm-1',
+      conversationId: null,
+    });
+    expect(sent.error).toBeUndefined();
+    const question = await paused;
+    expect(question.pendingAction).toMatchObject({ action: 'cancel_order' });
+
+    fake.setLatency(120_000);
+    const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
+    const before = modelCalls();
+    const approved = await client.emitWithAck('chat:confirm', { messageId: question.id, approve: true });
+    expect(approved.data).toEqual({ messageId: question.id, status: 'succeeded' });
+    await waitFor(
+      async () => modelCalls(),
+      (count) => count > before,
+    );
+    expect(shop.requests.filter((request) => request.target === WIDGET_CANCEL)).toHaveLength(1);
+
+    const database = wisp.databasePid();
+    wisp.process!.child.kill('SIGKILL');
+    fake.setLatency(0, 0);
+    await restartAfterKill(wisp, database);
+
+    // The widget's Approve again, on the same answer: 503 until the cut answer is swept, then it resumes.
+    client = await connect();
+    const followUp = doneOn(client);
+    const again = await waitFor(
+      () => client.timeout(10_000).emitWithAck('chat:confirm', { messageId: question.id, approve: true }),
+      (ack) => ack.error?.name !== 'UnavailableError',
+      60_000,
+    );
+    expect(again.data).toEqual({ messageId: question.id, status: 'succeeded' });
+    const answer = await followUp;
+    expect(answer).toMatchObject({ id: question.id, status: 'complete' });
+    expect(answer.content).toContain('succeeded');
+    expect(shop.requests.filter((request) => request.target === WIDGET_CANCEL)).toHaveLength(1);
   }, 240_000);
 });
