@@ -206,7 +206,17 @@ export function createServices(
     modelResolver,
     events,
   });
-  const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger);
+  const actionRunner = new ActionRunner(
+    { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },
+    secrets,
+    guardedFetch(urlPolicy),
+    logger,
+  );
+  // After each sweep, chat action calls whose turn stopped mid-request read `interrupted`, not `sending`.
+  const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger, async () => {
+    const closed = await actionRunner.closeAbandonedChatCalls((ids) => conversations.pendingAnswerIds(ids));
+    if (closed > 0) logger.warn({ calls: closed }, 'marked chat action calls cut off mid-request as interrupted');
+  });
   // Analytics gets its own models; conversations, messages, bots and leads come through their owners.
   const rollups = new AnalyticsRollups(
     {
@@ -269,12 +279,7 @@ export function createServices(
     policy: urlPolicy,
     chatbots,
     endUserTokens,
-    runner: new ActionRunner(
-      { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },
-      secrets,
-      guardedFetch(urlPolicy),
-      logger,
-    ),
+    runner: actionRunner,
   });
   const agentLoops = new AgentLoopsService({
     models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },

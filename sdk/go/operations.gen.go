@@ -313,7 +313,7 @@ func (s *ChatService) SendToChatbot(ctx context.Context, id string, body ChatSen
 	return out, nil
 }
 
-// Confirm: Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`.
+// Confirm: Approve or decline the action a chat answer paused for (its `requiresAction.token`), and get the bot’s follow-up answer. The token runs the action once: the same confirmation sent again replays the stored outcome and follow-up, or resumes one a crash cut off (the action’s stored result is reused, never sent again); deciding otherwise the second time is 409. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`.
 func (s *ChatService) Confirm(ctx context.Context, body ChatConfirmRequest, opts ...CallOption) (*ActionConfirmation, error) {
 	out := new(ActionConfirmation)
 	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chat/confirm", query: nil, body: body}, out, opts); err != nil {

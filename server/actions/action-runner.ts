@@ -10,6 +10,10 @@ import type { ActionCallIntentModel, ActionRecord, ActionRunModel } from './acti
 import { renderRequest, TemplateValueError, usesUser } from './action-template.js';
 import { validateArguments, type SchemaProblem } from './parameter-schema.js';
 
+/** Stored on a chat call whose turn stopped while its request was out. */
+export const ABANDONED_CHAT_CALL =
+  'the chat turn stopped before the connected system answered, so whether it acted is unknown; retrying the message or confirmation sends it again with the same Idempotency-Key';
+
 /** One call of an action, from whichever caller. */
 export interface ActionCall {
   action: ActionRecord;
@@ -249,6 +253,41 @@ export class ActionRunner {
         },
       },
     );
+  }
+
+  /**
+   * Marks chat calls (and confirmed calls) still `sending` whose turn is no longer being answered as
+   * `interrupted`: the server stopped or the client left while the request was out, so no answer will come
+   * unless the turn is retried (which sends it again with the same `Idempotency-Key` and shows `sending` again).
+   * `liveTurns` names which of the given answers are still being written. Run by every answer sweep; returns
+   * how many calls it marked.
+   */
+  async closeAbandonedChatCalls(liveTurns: (answerIds: Types.ObjectId[]) => Promise<Set<string>>): Promise<number> {
+    const open = await this.models.ActionRun.find(
+      { executionId: null, status: 'sending' },
+      { _id: 1, sends: 1 },
+    ).lean();
+    if (open.length === 0) return 0;
+    const intents = await this.models.ActionCallIntent.find(
+      { runId: { $in: open.map((run) => run._id) } },
+      { runId: 1, executionId: 1 },
+    ).lean();
+    const turnOf = new Map(intents.map((intent) => [intent.runId.toString(), intent.executionId]));
+    const live = await liveTurns(
+      [...new Set(intents.map((intent) => intent.executionId.toString()))].map((id) => new Types.ObjectId(id)),
+    );
+    let closed = 0;
+    for (const run of open) {
+      const turn = turnOf.get(run._id.toString());
+      if (turn && live.has(turn.toString())) continue;
+      // Only the send seen here: a retry that sent it again meanwhile (more `sends`) is left to finish.
+      const result = await this.models.ActionRun.updateOne(
+        { _id: run._id, status: 'sending', sends: run.sends },
+        { $set: { status: 'interrupted', error: ABANDONED_CHAT_CALL } },
+      );
+      closed += result.modifiedCount;
+    }
+    return closed;
   }
 
   async deleteForChatbot(chatbotId: string): Promise<void> {

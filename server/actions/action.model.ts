@@ -87,6 +87,8 @@ const actionCallIntentSchema = new Schema(
 );
 actionCallIntentSchema.index({ executionId: 1, callKey: 1 }, { unique: true });
 actionCallIntentSchema.index({ chatbotId: 1 });
+// The sweep of chat calls left `sending` finds their turns by run.
+actionCallIntentSchema.index({ runId: 1 });
 
 export function actionCallIntentModel(connection: Connection) {
   return connection.model('ActionCallIntent', actionCallIntentSchema, 'action_call_intents');

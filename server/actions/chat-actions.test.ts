@@ -142,7 +142,7 @@ describe('actions in the chat turn', () => {
     answer: ChatData;
   }
 
-  it('pauses for confirmation: a declined action is never sent, the bot answers from the refusal, and a token works once', async () => {
+  it('pauses for confirmation: a declined action is never sent, the bot answers from the refusal, and the token cannot then approve it', async () => {
     const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
     expect(res.body.data.finishReason).toBe('requires_action');
     expect(res.body.data.requiresAction).toMatchObject({ action: 'cancel_order', arguments: { orderNumber: '1001' } });
@@ -162,7 +162,13 @@ describe('actions in the chat turn', () => {
     expect(declined.body.data.status).toBe('declined');
     expect(declined.body.data.answer).toMatchObject({ messageId: res.body.data.messageId, finishReason: 'stop' });
     expect(declined.body.data.answer.response).toContain('declined');
-    expect((await org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(404);
+    const changed = await org.api.post<unknown>('/api/v1/chat/confirm', { token, approve: true });
+    expect(changed.status).toBe(409);
+    expect(JSON.stringify(changed.body)).toContain('already answered (declined)');
+    // The same decision again replays the stored outcome and follow-up.
+    const replayed = await org.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve: false });
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.data).toEqual(declined.body.data);
     expect(shop.requests).toHaveLength(0);
     const transcript = await org.api.get<
       Transcript & { messages: Array<{ content: string; pendingAction?: unknown }> }
@@ -229,7 +235,7 @@ describe('actions in the chat turn', () => {
     expect(JSON.stringify(events)).not.toContain('shop-secret');
   });
 
-  it('keeps the approved action’s outcome when the model fails on the follow-up: 503, the answer failed, the run stored once', async () => {
+  it('keeps the approved action’s outcome when the model fails on the follow-up: 503, the answer failed, the run stored once; the same confirmation again resumes it unsent', async () => {
     const res = await chat({ message: 'Cancel it #tool:cancel_order {"orderNumber":"1001"}' });
     fake.failAlways(500);
     const approved = await org.api.post('/api/v1/chat/confirm', {
@@ -243,13 +249,16 @@ describe('actions in the chat turn', () => {
     expect(answer?.status).toBe('failed');
     expect(answer?.pendingAction).toBeUndefined();
     expect(answer?.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'succeeded' })]);
-    // The token was spent by the approval: it cannot run the action again.
+    // The same confirmation retried resumes it: the stored outcome is reused (the action is not sent again) and
+    // the follow-up is written.
     fake.reset();
-    const again = await org.api.post('/api/v1/chat/confirm', {
+    const again = await org.api.post<Confirmation>('/api/v1/chat/confirm', {
       token: res.body.data.requiresAction!.token,
       approve: true,
     });
-    expect(again.status).toBe(404);
+    expect(again.status).toBe(200);
+    expect(again.body.data).toMatchObject({ status: 'succeeded', messageId: res.body.data.messageId });
+    expect(again.body.data.answer.response).toContain('succeeded');
     expect(shop.requests).toHaveLength(1);
   });
 
@@ -300,8 +309,13 @@ describe('actions in the chat turn', () => {
       expect(final.toolCalls).toEqual([expect.objectContaining({ name: 'cancel_order', status: 'succeeded' })]);
       expect(shop.requests).toHaveLength(1);
 
+      // Pressed again: the stored outcome and follow-up are replayed, nothing runs; the other choice is refused.
+      const replayed = done(socket);
       const again = await socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: true });
-      expect(again.error?.name).toBe('NotFoundError');
+      expect(again.data).toEqual({ messageId: answer.id, status: 'succeeded' });
+      expect((await replayed).content).toBe(final.content);
+      const changed = await socket.emitWithAck('chat:confirm', { messageId: answer.id, approve: false });
+      expect(changed.error?.name).toBe('ConflictError');
       expect(shop.requests).toHaveLength(1);
     } finally {
       socket.close();

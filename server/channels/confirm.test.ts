@@ -103,8 +103,11 @@ describe('answering a paused action from a messaging channel', () => {
         { 'x-telegram-bot-api-secret-token': 'not-the-secret' },
       );
       expect(forged.status).toBe(401);
+      // As on Slack, a group member who did not ask is told only the asker may answer (not "already answered").
       expect((await press('wisp:act:yes', messageId, 99)).status).toBe(200);
-      expect(answersOf(`cbq-${updateId}`)[0]?.body.text).toBe('This was already answered');
+      expect(answersOf(`cbq-${updateId}`)[0]?.body.text).toBe(
+        'Only the user who asked can approve or decline this action',
+      );
       expect(await h.storedEvents(channelId)).toBe(stored);
 
       expect((await press('wisp:act:yes', messageId)).status).toBe(200);
@@ -125,7 +128,14 @@ describe('answering a paused action from a messaging channel', () => {
 
       // A second press (either button) continues nothing.
       expect((await press('wisp:act:no', messageId)).status).toBe(200);
-      expect(answersOf(`cbq-${updateId}`)[0]?.body.text).toBe('This was already answered');
+      expect(answersOf(`cbq-${updateId}`)[0]?.body.text).toBe(
+        'This was already answered (approved): nothing more was done',
+      );
+      // The other member pressing now hears the same: nothing waits any more.
+      expect((await press('wisp:act:yes', messageId, 99)).status).toBe(200);
+      expect(answersOf(`cbq-${updateId}`)[0]?.body.text).toBe(
+        'This was already answered (approved): nothing more was done',
+      );
       // Nothing was stored for it, so nothing more can be sent: the approval was the one job added.
       expect(await h.storedEvents(channelId)).toBe(stored + 1);
       expect(cancelled('1001')).toHaveLength(1);

@@ -40,6 +40,8 @@ export class AnswerLeases {
     private readonly messages: Pick<ConversationsService, 'checkpointAnswer' | 'failStaleAnswers'>,
     private readonly leaseMs: number,
     private readonly logger: Logger,
+    /** Runs after each sweep: closes what the swept answers left open (their action calls still `sending`). */
+    private readonly afterSweep: () => Promise<unknown> = async () => undefined,
   ) {
     // Several heartbeats fit in one lease, so a busy event loop does not make a live answer look dead.
     this.heartbeatMs = Math.max(50, Math.min(1_000, Math.floor(leaseMs / 4)));
@@ -107,6 +109,10 @@ export class AnswerLeases {
   async sweep(): Promise<number> {
     const swept = await this.messages.failStaleAnswers(this.staleFilter(), INTERRUPTED_ANSWER);
     if (swept > 0) this.logger.warn({ answers: swept }, 'marked answers left pending by a stopped server as failed');
+    // Only tidying: a failure here leaves calls `sending` until the next sweep, never stops the sweep.
+    await this.afterSweep().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not close the action calls of stopped answers'),
+    );
     return swept;
   }
 

@@ -45,11 +45,11 @@ export function mountConfirmRoutes(api: ApiRouter, chat: ChatService): void {
       path: '/chat/confirm',
       tag: 'Actions',
       summary:
-        'Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`',
+        'Approve or decline the action a chat answer paused for (its `requiresAction.token`), and get the bot’s follow-up answer. The token runs the action once: the same confirmation sent again replays the stored outcome and follow-up, or resumes one a crash cut off (the action’s stored result is reused, never sent again); deciding otherwise the second time is 409. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`',
       scope: 'chat',
       body: confirmSchema,
       response: envelopeOf(confirmationSchema),
-      errors: ['NotFoundError', 'UnavailableError'],
+      errors: ['NotFoundError', 'ConflictError', 'UnavailableError'],
     },
     async ({ body, principal, res }) => {
       const controller = new AbortController();

@@ -39,40 +39,50 @@ const NOTHING_WAITS = 'No action is waiting for this token: it was already answe
 
 type Taken = { answer: AnswerContext['answer']; pending: PendingAction; approve: boolean; resumed: boolean };
 
-/** Takes the paused answer, once; a widget visitor may only answer an answer of their own conversation. */
+/**
+ * Takes the paused answer, once; a widget visitor may only answer an answer of their own conversation. When it
+ * was taken already, the same confirmation again (the same token, from the same taker; or the same widget
+ * visitor's answer) is its retry: an interrupted one is taken again to be resumed, a complete one is returned to
+ * be replayed, one still being written is 503. A retry deciding otherwise than the first answer is 409.
+ */
 async function takePaused(
   deps: ChatDeps,
   paused: PausedAnswer,
   approve: boolean,
   lease: ReturnType<ChatDeps['leases']['claim']>,
 ): Promise<Taken | AnswerContext['answer'] | null> {
+  let retake: Parameters<ChatDeps['conversations']['retakeAction']>[0];
   if ('token' in paused) {
     const decision = { approve, taker: paused.taker ?? null };
     const taken = await deps.conversations.takePendingAction(paused, lease, decision);
     if (taken) return { ...taken, approve, resumed: false };
-    if (!paused.taker) return null;
-    const earlier = await deps.conversations.retakeAction(
-      { ...paused, taker: paused.taker },
-      lease,
-      deps.leases.staleFilter(),
-    );
-    if (!earlier) return null;
-    const { answer, taken: pending, retaken } = earlier;
-    if (retaken) return { answer, pending, approve: pending.approve, resumed: true };
-    if (answer.status === 'complete') return answer;
-    throw new AppError('UnavailableError', { message: 'This confirmation is still being answered; try again shortly' });
+    retake = { ...paused, taker: paused.taker ?? null };
+  } else {
+    const chatbotId = new Types.ObjectId(paused.chatbotId);
+    const answer = await deps.conversations.answerOfBot(chatbotId, paused.messageId);
+    const own =
+      answer &&
+      (await deps.conversations.visitorConversation(chatbotId, paused.visitorId, answer.conversationId.toString()));
+    if (!answer || !own) return null;
+    const taken = await deps.conversations.takePendingAction({ chatbotId, messageId: answer._id }, lease, {
+      approve,
+      taker: null,
+    });
+    if (taken) return { ...taken, approve, resumed: false };
+    retake = { chatbotId, messageId: answer._id };
   }
-  const chatbotId = new Types.ObjectId(paused.chatbotId);
-  const answer = await deps.conversations.answerOfBot(chatbotId, paused.messageId);
-  const own =
-    answer &&
-    (await deps.conversations.visitorConversation(chatbotId, paused.visitorId, answer.conversationId.toString()));
-  if (!answer || !own) return null;
-  const taken = await deps.conversations.takePendingAction({ chatbotId, messageId: answer._id }, lease, {
-    approve,
-    taker: null,
-  });
-  return taken ? { ...taken, approve, resumed: false } : null;
+  // A channel's job retries with the decision it stored; a visitor's retry must repeat theirs.
+  const decided = 'token' in paused && paused.taker ? undefined : approve;
+  const earlier = await deps.conversations.retakeAction(retake, lease, deps.leases.staleFilter(), decided);
+  if (!earlier) return null;
+  const { answer, taken: pending, retaken } = earlier;
+  if (decided !== undefined && pending.approve !== decided)
+    throw new AppError('ConflictError', {
+      message: `This confirmation was already answered (${pending.approve ? 'approved' : 'declined'}); it cannot be changed`,
+    });
+  if (retaken) return { answer, pending, approve: pending.approve, resumed: true };
+  if (answer.status === 'complete') return answer;
+  throw new AppError('UnavailableError', { message: 'This confirmation is still being answered; try again shortly' });
 }
 
 /** The outcome of the confirmed call as stored with the answer, when an interrupted attempt got that far. */
@@ -100,9 +110,24 @@ export async function* continueTurn(
   const taken = await takePaused(deps, paused, approve, lease);
   if (!taken) throw new AppError('NotFoundError', { message: NOTHING_WAITS });
   if (!('pending' in taken)) {
-    // The taker's earlier attempt wrote the follow-up and stopped before handing it on: the same answer again.
+    // Answered already (or an earlier attempt wrote the follow-up and stopped before handing it on): the stored
+    // outcome and follow-up again, nothing run or written.
     const question = taken.replyTo ? await deps.conversations.message(taken.replyTo) : null;
     if (!question) throw new AppError('NotFoundError', { message: 'The question of this answer was deleted' });
+    const done = taken.takenAction as PendingAction;
+    const settled = settledOutcome(taken, done.toolCallId);
+    if (settled) {
+      const { runId: _runId, ...result } = settled;
+      yield {
+        type: 'confirmed',
+        outcome: {
+          ...result,
+          action: done.name,
+          messageId: taken._id.toString(),
+          conversationId: taken.conversationId.toString(),
+        },
+      };
+    }
     yield { type: 'done', result: storedResult(taken, question), message: toMessageDto(taken) };
     return;
   }

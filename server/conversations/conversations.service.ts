@@ -559,26 +559,38 @@ export class ConversationsService {
   }
 
   /**
-   * The answer whose action `taker` took with `token`, for that taker's retry: taken again under `lease` when
-   * its confirmation was interrupted (failed, or pending with its writer gone); returned as it is when complete
-   * or still being written by a live turn; null when `taker` never took that token.
+   * The answer whose action was taken with `token` by `taker` (a channel's reply job; null for a REST or widget
+   * confirmation, where presenting the token, or being the widget visitor of the answer, is the right to retry),
+   * for a retry of that confirmation: taken again under `lease` when it was interrupted (failed, or pending with
+   * its writer gone); returned as it is when complete or still being written by a live turn; null when no such
+   * confirmation was taken. With `approve`, only a confirmation answered that way is taken again.
    */
   async retakeAction(
-    filter: { organizationId: string; token: string; taker: string },
+    filter:
+      | { organizationId: string; token: string; taker: string | null }
+      | { chatbotId: Types.ObjectId; messageId: Types.ObjectId },
     lease: AnswerLease,
     stale: Record<string, unknown>,
+    approve?: boolean,
   ): Promise<{ answer: MessageRecord; taken: PendingAction & { approve: boolean }; retaken: boolean } | null> {
-    const match = {
-      organizationId: new Types.ObjectId(filter.organizationId),
-      'takenAction.token': filter.token,
-      'takenAction.taker': filter.taker,
-    };
+    const match: Record<string, unknown> =
+      'token' in filter
+        ? {
+            organizationId: new Types.ObjectId(filter.organizationId),
+            'takenAction.token': filter.token,
+            'takenAction.taker': filter.taker,
+          }
+        : { _id: filter.messageId, chatbotId: filter.chatbotId, role: 'assistant', 'takenAction.taker': null };
     const retaken = await this.models.Message.findOneAndUpdate(
-      { ...match, $or: [{ status: 'failed' }, stale] },
+      {
+        ...match,
+        ...(approve === undefined ? { takenAction: { $ne: null } } : { 'takenAction.approve': approve }),
+        $or: [{ status: 'failed' }, stale],
+      },
       { $set: { status: 'pending', error: null, ...lease } },
       { returnDocument: 'after' },
     );
-    const answer = retaken ?? (await this.models.Message.findOne(match));
+    const answer = retaken ?? (await this.models.Message.findOne({ ...match, takenAction: { $ne: null } }));
     if (!answer) return null;
     return { answer, taken: answer.takenAction as PendingAction & { approve: boolean }, retaken: Boolean(retaken) };
   }
@@ -602,6 +614,13 @@ export class ConversationsService {
       { _id: answerId, status: 'pending', leaseId },
       { $set: { content, heartbeatAt: new Date() } },
     );
+  }
+
+  /** Which of `ids` are answers still being written (pending). */
+  async pendingAnswerIds(ids: Types.ObjectId[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const pending = await this.models.Message.find({ _id: { $in: ids }, status: 'pending' }, { _id: 1 }).lean();
+    return new Set(pending.map((doc) => doc._id.toString()));
   }
 
   /** Marks every answer matching `stale` (pending, writer gone) failed with `error`; returns how many. */

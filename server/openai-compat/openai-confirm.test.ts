@@ -34,7 +34,7 @@ describe('a paused action through the OpenAI-compatible endpoint', () => {
       body: JSON.stringify({ token, approve }),
     });
 
-  it('carries requires_action and its token in the wisp field; /api/v1/chat/confirm with the same key continues it once', async () => {
+  it('carries requires_action and its token in the wisp field; /api/v1/chat/confirm with the same key continues it once (deciding otherwise later is 409)', async () => {
     const completion = (await client.chat.completions.create({
       model: 'shop',
       messages: [{ role: 'user', content: 'Cancel it #tool:cancel_order {"orderNumber":"7007"}' }],
@@ -53,7 +53,7 @@ describe('a paused action through the OpenAI-compatible endpoint', () => {
     expect(body.data.answer.response).toContain('Tool result:');
     expect(body.data.answer.messageId).toBe(completion.wisp!.message_id);
     expect(shop.requests.filter((r) => r.target === '/api/orders/7007/cancel')).toHaveLength(1);
-    expect((await confirm(pending.token, false)).status).toBe(404);
+    expect((await confirm(pending.token, false)).status).toBe(409);
     expect(shop.requests).toHaveLength(1);
   });
 

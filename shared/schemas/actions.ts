@@ -145,8 +145,9 @@ export const runActionSchema = z.strictObject({
 
 export const ACTION_RUN_SOURCES = ['chat', 'api', 'loop'] as const;
 /**
- * `sending`: an agent-loop call whose answer has not come back yet; `interrupted`: its execution ended before
- * the answer came (whether the connected system acted is unknown to Wisp).
+ * `sending`: an agent-loop or chat call whose answer has not come back yet; `interrupted`: its execution, or its
+ * chat turn (the server stopped or the client left), ended before the answer came (whether the connected system
+ * acted is unknown to Wisp). A retried chat turn sends it again with the same key: `sending`, then its outcome.
  */
 export const ACTION_RUN_STATUSES = ['succeeded', 'failed', 'refused', 'declined', 'sending', 'interrupted'] as const;
 

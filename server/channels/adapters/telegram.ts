@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PlatformError, type PlatformHttp } from '../platform-http.js';
 import { badSignature, header, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, OpenChannel } from './adapter.js';
+import type { ChannelAdapter, ConfirmVerdict, OpenChannel } from './adapter.js';
 import { splitText } from './split-text.js';
 
 const TELEGRAM_MAX_CHARS = 4096;
@@ -60,6 +60,19 @@ const updateSchema = z.object({
 
 /** What `sendMessage` answers: the sent message. */
 const sentSchema = z.object({ result: z.object({ message_id: z.number().int() }) });
+
+/**
+ * Why a press was not taken, for the user who pressed (answerCallbackQuery's text, at most 200 characters): as on
+ * Slack, another member of a group is told only the user who asked may answer, before anything else.
+ */
+function notTakenText(verdict: ConfirmVerdict): string {
+  if (verdict.kind === 'notAsker') return 'Only the user who asked can approve or decline this action';
+  if (verdict.kind === 'answered') {
+    const how = verdict.approved === true ? ' (approved)' : verdict.approved === false ? ' (declined)' : '';
+    return `This was already answered${how}: nothing more was done`;
+  }
+  return 'Nothing waits for an answer here any more';
+}
 
 const methodUrl = (http: PlatformHttp, channel: OpenChannel, method: string) =>
   `${http.baseUrl}/bot${channel.credentials.botToken}/${method}`;
@@ -151,7 +164,7 @@ export const telegramAdapter: ChannelAdapter = {
   async confirmTaken(channel, http, confirm, verdict) {
     if (!confirm.platformRef) return;
     const taken = verdict.kind === 'taken';
-    const text = !taken ? 'This was already answered' : confirm.approve ? 'Approved' : 'Declined';
+    const text = taken ? (confirm.approve ? 'Approved' : 'Declined') : notTakenText(verdict);
     await http.call(
       methodUrl(http, channel, 'answerCallbackQuery'),
       { body: { callback_query_id: confirm.platformRef, text } },

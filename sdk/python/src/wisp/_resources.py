@@ -130,7 +130,7 @@ class ChatResource:
         return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/chat", query={}, body=body, message_id=True, model=models.ChatAnswer, idempotency_key=idempotency_key, timeout=timeout)
 
     def confirm(self, body: Union[models.ChatConfirmRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.ActionConfirmation:
-        """Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`."""
+        """Approve or decline the action a chat answer paused for (its `requiresAction.token`), and get the bot’s follow-up answer. The token runs the action once: the same confirmation sent again replays the stored outcome and follow-up, or resumes one a crash cut off (the action’s stored result is reused, never sent again); deciding otherwise the second time is 409. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`."""
         return self._transport.request("POST", "/api/v1/chat/confirm", query={}, body=body, model=models.ActionConfirmation, idempotency_key=idempotency_key, timeout=timeout)
 
 

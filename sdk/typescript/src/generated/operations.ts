@@ -114,7 +114,7 @@ export class ChatOperations extends Resource {
   sendToChatbot(id: string, body: M.ChatSendToChatbotRequest, options?: RequestOptions): Promise<M.ChatAnswer> {
     return this.data({ method: 'POST', path: `/api/v1/chatbots/${seg(id)}/chat`, body: { clientMessageId: newClientMessageId(), ...body } }, options);
   }
-  /** Approve or decline the action a chat answer paused for (its `requiresAction.token`; a token works once), and get the bot’s follow-up answer. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`. `POST /api/v1/chat/confirm` */
+  /** Approve or decline the action a chat answer paused for (its `requiresAction.token`), and get the bot’s follow-up answer. The token runs the action once: the same confirmation sent again replays the stored outcome and follow-up, or resumes one a crash cut off (the action’s stored result is reused, never sent again); deciding otherwise the second time is 409. With `stream: true`, Server-Sent Events as for `/chat`: the action’s `{"action"}` events, `{"chunk"}` lines, one `{"done": true, ...}`, then `[DONE]`. `POST /api/v1/chat/confirm` */
   confirm(body: M.ChatConfirmRequest, options?: RequestOptions): Promise<M.ActionConfirmation> {
     return this.data({ method: 'POST', path: '/api/v1/chat/confirm', body }, options);
   }

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { startFakeShop, type FakeShop } from '../server/test/fake-shop.js';
+import { restartAfterKill } from './support/webhook-fault.js';
+import { waitFor, WispServer } from './support/wisp-server.js';
+
+const LOOKUP = '/api/orders/7003';
+
+interface Run {
+  status: string;
+  error: string | null;
+  sends: number;
+  idempotencyKey: string | null;
+}
+
+describe('kill -9 of the server while a chat action call is out', () => {
+  let fake: FakeLlm;
+  let shop: FakeShop;
+  let wisp: WispServer;
+
+  beforeAll(async () => {
+    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
+    wisp = new WispServer({
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'test',
+      OPENAI_MODEL: 'fake-chat',
+      ALLOW_PRIVATE_URLS: 'true',
+      ANSWER_LEASE_MS: '2000',
+    });
+  });
+  afterAll(async () => {
+    await wisp.dispose();
+    await Promise.all([fake.stop(), shop.stop()]);
+  });
+
+  it('the run reads interrupted after the restart (not sending), and the retried turn sends it again with the same key', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Crash');
+    const action = await wisp.api.post<{ id: string }>(`/api/v1/chatbots/${chatbotId}/actions`, {
+      name: 'order_status',
+      description: 'Look up an order',
+      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
+      request: { method: 'GET', url: `${shop.url}/api/orders/{params.orderNumber}` },
+      requiresConfirmation: false,
+    });
+    expect(action.status).toBe(201);
+    const runs = async () => (await wisp.api.get<Run[]>(`/api/v1/actions/${action.body.data.id}/runs`)).body.data;
+    const turn = {
+      chatbotId,
+      message: 'Where is it? #tool:order_status {"orderNumber":"7003"}',
+      sessionId: 'crash-call',
+      clientMessageId: 'crash-call-1',
+    };
+
+    // The shop takes the request and never answers: the process dies with the call out.
+    shop.hold(LOOKUP);
+    const cut = wisp.api.post('/api/v1/chat', turn).catch((error: unknown) => error);
+    await waitFor(
+      () => runs(),
+      (list) => list.length === 1 && list[0]!.status === 'sending',
+    );
+    const database = wisp.databasePid();
+    wisp.process!.child.kill('SIGKILL');
+    await cut;
+    shop.release();
+    await restartAfterKill(wisp, database);
+
+    // The sweep after the restart fails the cut answer and closes its call honestly.
+    const [interrupted] = await waitFor(
+      () => runs(),
+      (list) => list[0]?.status === 'interrupted',
+      60_000,
+    );
+    expect(interrupted!.error).toContain('whether it acted is unknown');
+    const conversation = await wisp.conversationOf(turn.sessionId);
+    expect((await wisp.messages(conversation!)).map((m) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'failed'],
+    ]);
+
+    // The retried turn sends the same call again, with the same key: the shop acts once.
+    const retried = await wisp.api.post<{ response: string }>('/api/v1/chat', turn);
+    expect(retried.status).toBe(200);
+    expect(retried.body.data.response).toContain('shipped');
+    const [done] = await runs();
+    expect(done).toMatchObject({ status: 'succeeded', sends: 2, idempotencyKey: interrupted!.idempotencyKey });
+    expect(shop.effects(LOOKUP)).toBe(1);
+  }, 240_000);
+});
