@@ -29,7 +29,7 @@ export function slugify(name: string): string {
   return slug || 'bot';
 }
 
-export function toChatbotDto(doc: ChatbotRecord): ChatbotDto {
+export function toChatbotDto(doc: ChatbotRecord | ChatbotRaw): ChatbotDto {
   return {
     id: doc._id.toString(),
     name: doc.name,
@@ -133,6 +133,16 @@ export class ChatbotsService {
     const raw = await this.cachedRaw(idOrSlug);
     if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
     return this.models.Chatbot.hydrate(raw);
+  }
+
+  /**
+   * `find` as the API answers it: the DTO is built from the cached copy directly (the read routes need no
+   * document methods, and hydrating one costs more than the rest of the request).
+   */
+  async findDto(organizationId: string, idOrSlug: string): Promise<ChatbotDto> {
+    const raw = await this.cachedRaw(idOrSlug);
+    if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
+    return toChatbotDto(raw);
   }
 
   /** A bot of any organization by id or slug, or null (the widget's public doors), read through the cache. */
