@@ -106,9 +106,13 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const widgetLimits = new WidgetLimits(deps.widgetLimits ?? widgetLimitSettings(config), logger, limits.storeFor);
 
   const api = new ApiRouter({
-    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures'), services.consoleSessions),
-    keyRateLimit: keyRateLimit(limits),
-    publicRateLimit: ipRateLimit(limits, 'public'),
+    authenticate: authenticate(
+      services.apiKeys,
+      ipRateLimit(limits, 'auth-failures', logger),
+      services.consoleSessions,
+    ),
+    keyRateLimit: keyRateLimit(limits, logger),
+    publicRateLimit: ipRateLimit(limits, 'public', logger),
     idempotency: idempotency(services.idempotency),
   });
   // The one gate of the widget's public doors (config, leads, CORS, socket).
