@@ -34,6 +34,7 @@ import { connectRateLimitStores } from './http/rate-limit-stores.js';
 import { connectInvalidationBus, InvalidationBus } from './cache/invalidation-bus.js';
 import { TRUST_PROXY } from './http/client-ip.js';
 import { openCors } from './http/api-cors.js';
+import { chain, whenBody } from './http/chain.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { findOperatorKey } from './http/validate.js';
@@ -129,8 +130,6 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
 
   let publicUrl = config.PUBLIC_URL ?? '';
   app.use(openApiRoutes(api, () => publicUrl));
-  // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
-  app.use('/api/v1', widgetCors(widgetAccess));
   // API routes are called from any origin with a key and never with cookies.
   const apiCors = openCors({
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
@@ -139,9 +138,13 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   });
   app.use(
     '/api/v1',
-    exceptWidgetPublicPaths(apiCors),
-    express.json({ limit: '1mb', verify: keepChannelRawBody }),
-    rejectOperatorKeys,
+    chain(
+      // The widget's public paths answer CORS per bot (its allowed origins), so the open policy skips them.
+      widgetCors(widgetAccess),
+      exceptWidgetPublicPaths(apiCors),
+      whenBody(express.json({ limit: '1mb', verify: keepChannelRawBody })),
+      rejectOperatorKeys,
+    ),
     api.router,
   );
   // The compatibility dialects' own paths get the same chain as `/api/v1`.

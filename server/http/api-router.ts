@@ -8,7 +8,7 @@ import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from '../errors/app-error.js';
 import { SESSION_COOKIE } from '../console/session-cookie.js';
-import { parseQuery } from './validate.js';
+import { queryParser } from './validate.js';
 import { parse } from '../errors/parse.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -139,12 +139,12 @@ export class ApiRouter {
           ];
     chain.push(...(spec.before ?? []));
     if (spec.method === 'post') chain.push(this.guards.idempotency);
+    const parseQuery = queryParser(spec.query as ZodType | undefined);
     chain.push(async (req, res) => {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
         body: (spec.body ? parse(spec.body, bodyOf(spec.method, req), 'body') : undefined) as Out<B>,
         query: parseQuery(
-          spec.query as ZodType | undefined,
           (spec.query ? perPageAlias(spec.query, req.query) : req.query) as Record<string, unknown>,
         ) as Out<Q>,
         params: (spec.params ? parse(spec.params, req.params, 'params') : undefined) as Out<P>,

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { openCors } from './api-cors.js';
+import { chain, whenBody } from './chain.js';
 import { errorHandler } from './error-handler.js';
 import { requestLog } from './request-log.js';
 import { securityHeaders } from './security-headers.js';
@@ -172,5 +173,58 @@ describe('request log', () => {
     const res = await fetch(`${quietUrl}/ok`);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(quiet).toEqual([]);
+  });
+});
+
+describe('chain', () => {
+  it('runs its middleware in order and hands every kind of failure to the error handler', async () => {
+    const app = express();
+    const order: string[] = [];
+    const fail =
+      (kind: string | undefined): express.RequestHandler =>
+      async (req, _res, next) => {
+        order.push(kind ?? 'pass');
+        if (req.query.fail !== kind) return next();
+        if (kind === 'sync') throw new Error('thrown');
+        if (kind === 'async') {
+          await Promise.resolve();
+          throw new Error('rejected');
+        }
+        next(new Error('passed'));
+      };
+    app.use(
+      '/api',
+      chain(
+        (_req, _res, next) => (order.push('first'), next()),
+        whenBody(express.json()),
+        fail('sync'),
+        fail('async'),
+        fail('next'),
+      ),
+      (req, res) => void res.json({ body: req.body ?? null, order }),
+    );
+    app.use(
+      ((error: Error, _req, res, _next) =>
+        void res.status(500).json({ error: error.message })) as express.ErrorRequestHandler,
+    );
+    const url = await listen(app);
+
+    const ok = await fetch(`${url}/api/x`);
+    expect(await ok.json()).toEqual({ body: null, order: ['first', 'sync', 'async', 'next'] });
+    const posted = await fetch(`${url}/api/x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
+    expect((await posted.json()).body).toEqual({ a: 1 });
+    for (const [kind, message] of [
+      ['sync', 'thrown'],
+      ['async', 'rejected'],
+      ['next', 'passed'],
+    ]) {
+      const res = await fetch(`${url}/api/x?fail=${kind}`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: message });
+    }
   });
 });
