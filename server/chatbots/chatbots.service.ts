@@ -71,6 +71,8 @@ export class ChatbotsService {
    */
   private readonly cache: ReadCache<ChatbotRaw>;
   private readonly slugs = new Map<string, string>();
+  /** The API's view of each cached copy, made on its first read. */
+  private readonly dtos = new WeakMap<ChatbotRaw, ChatbotDto>();
 
   constructor(private readonly deps: ChatbotsDeps) {
     this.models = deps.models;
@@ -142,7 +144,13 @@ export class ChatbotsService {
   async findDto(organizationId: string, idOrSlug: string): Promise<ChatbotDto> {
     const raw = await this.cachedRaw(idOrSlug);
     if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
-    return toChatbotDto(raw);
+    // A cached copy is never changed (a write replaces it), so its DTO is made once and shared.
+    let dto = this.dtos.get(raw);
+    if (!dto) {
+      dto = toChatbotDto(raw);
+      this.dtos.set(raw, dto);
+    }
+    return dto;
   }
 
   /** A bot of any organization by id or slug, or null (the widget's public doors), read through the cache. */
@@ -160,15 +168,17 @@ export class ChatbotsService {
   }
 
   private async cachedRaw(idOrSlug: string): Promise<ChatbotRaw | null> {
-    const filter = byIdOrSlug(idOrSlug);
-    const id = '_id' in filter ? idOrSlug.toLowerCase() : this.slugs.get(filter.slug);
+    // A hit is found without building the query (an ObjectId per request); the filter is for a miss.
+    const byId = OBJECT_ID.test(idOrSlug);
+    const slug = byId ? '' : idOrSlug.toLowerCase();
+    const id = byId ? idOrSlug.toLowerCase() : this.slugs.get(slug);
     const hit = id === undefined ? undefined : this.cache.peek(id);
-    if (hit && ('_id' in filter || hit.slug === filter.slug)) return hit;
+    if (hit && (byId || hit.slug === slug)) return hit;
+    const filter = byIdOrSlug(idOrSlug);
     const load = () => this.models.Chatbot.findOne(filter).lean<ChatbotRaw>().exec();
-    const raw =
-      '_id' in filter
-        ? await this.cache.get(idOrSlug.toLowerCase(), load)
-        : await this.cache.fill(load, (bot) => bot._id.toString());
+    const raw = byId
+      ? await this.cache.get(idOrSlug.toLowerCase(), load)
+      : await this.cache.fill(load, (bot) => bot._id.toString());
     if (raw) {
       if (this.slugs.size >= 10_000) this.slugs.clear();
       this.slugs.set(raw.slug, raw._id.toString());
