@@ -9,7 +9,7 @@
  * BENCH_LIMITS=counted (default): the per-key limits are enforced at a billion a window, so every
  * request is counted and carries its RateLimit headers, as clients meet them; `lifted` sets them to 0
  * (not counted at all), the condition of the figures before issue 14's spine work.
- * BENCH_LOG_LEVEL: the app's log level (default silent; `info` writes the request lines to /dev/null).
+ * BENCH_LOG_LEVEL: the production logger's level (default silent; `info` writes the request lines to /dev/null).
  * Run: npx tsx bench/api-spine.bench.ts
  */
 import { execFile } from 'node:child_process';
@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import express from 'express';
 import { pino } from 'pino';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
+import { createLogger } from '../server/logger.js';
 import { startBenchApp } from './bench-app.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -91,7 +92,8 @@ async function main() {
     dbName: 'wisp_bench_api_spine',
     env: { NODE_ENV: 'production', ...limitEnv },
     allowedOrigins: ['https://bench.example'],
-    logger: pino({ level: LOG_LEVEL }, pino.destination({ dest: '/dev/null', sync: false })),
+    // The production logger (its redaction included), writing to /dev/null.
+    logger: createLogger(LOG_LEVEL, pino.destination({ dest: '/dev/null', sync: false })),
   });
   const apiUrl = `${app.url}/api/v1/chatbots/${bot.id}`;
   const auth = { authorization: `Bearer ${org.adminKey}` };

@@ -34,8 +34,6 @@ export function rateLimitsFromConfig(config: Config): RateLimitSettings {
 /** The limits of an environment that sets none of the variables. */
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = rateLimitsFromConfig({ ...parseEnv({}), SECRET_KEY: '' });
 
-type LimitOf = (req: Request, res: Response) => number;
-
 /**
  * An in-process fixed window per key (the first hit of a key opens its window), counted synchronously: the
  * count a hit gets back is its own reservation, so concurrent requests cannot all read the same total.
@@ -95,37 +93,62 @@ function appendHeader(res: Response, name: string, value: string): void {
  * policy, what remains and when the window resets. A limit of 0 means unlimited: such requests are not
  * counted and get no headers. A shared store that fails lets the request through uncounted.
  */
-function limiter(options: {
-  windowMs: number;
-  limit: LimitOf;
-  prefix: string;
-  key: (req: Request, res: Response) => string;
-  /** Names the policy in the RateLimit headers (e.g. the plan). */
-  label?: (res: Response) => string;
-  settings: RateLimitSettings;
-  scope: string;
-  logger?: Logger;
-}): RequestHandler {
-  const seconds = Math.round(options.windowMs / 1000);
-  const windowSeconds = Math.ceil(options.windowMs / 1000);
-  const shared = options.settings.storeFor?.(`rl:${options.prefix}:`);
-  if (shared?.init) {
-    // As express-rate-limit does: stores take the limiter's options (they read only the window), not awaited.
-    void Promise.resolve()
-      .then(() => shared.init?.({ windowMs: options.windowMs } as Options))
-      .catch((error: unknown) => options.logger?.error({ err: error }, 'rate-limit store failed to start'));
-  }
-  const store: Pick<Store, 'increment'> = shared ?? new FixedWindowCounter(options.windowMs);
+class RateWindow {
+  private readonly seconds: number;
+  private readonly windowSeconds: number;
+  private readonly store: Pick<Store, 'increment'>;
 
-  const decide = (
-    req: Request,
+  constructor(
+    private readonly options: {
+      windowMs: number;
+      prefix: string;
+      settings: RateLimitSettings;
+      /** Whose limit it is, for the refusal's message ("for this API key"). */
+      scope: string;
+      logger?: Logger;
+    },
+  ) {
+    this.seconds = Math.round(options.windowMs / 1000);
+    this.windowSeconds = Math.ceil(options.windowMs / 1000);
+    const shared = options.settings.storeFor?.(`rl:${options.prefix}:`);
+    if (shared?.init) {
+      // As express-rate-limit does: stores take the limiter's options (they read only the window), not awaited.
+      void Promise.resolve()
+        .then(() => shared.init?.({ windowMs: options.windowMs } as Options))
+        .catch((error: unknown) => options.logger?.error({ err: error }, 'rate-limit store failed to start'));
+    }
+    this.store = shared ?? new FixedWindowCounter(options.windowMs);
+  }
+
+  /** Counts a hit of `key` against `limit` (0 = not counted) and calls `next`, with a RateLimitError when over. */
+  take(res: Response, key: string, limit: number, label: string, next: NextFunction): void {
+    if (limit === 0) return next();
+    let counted: ReturnType<Store['increment']>;
+    try {
+      counted = this.store.increment(key);
+    } catch (error) {
+      return this.passUncounted(next, error);
+    }
+    if (counted instanceof Promise) {
+      counted.then(
+        (count) => this.decide(res, key, limit, label, count, next),
+        (error: unknown) => this.passUncounted(next, error),
+      );
+    } else {
+      this.decide(res, key, limit, label, counted, next);
+    }
+  }
+
+  private decide(
     res: Response,
-    next: NextFunction,
-    limit: number,
     key: string,
+    limit: number,
+    label: string,
     { totalHits, resetTime }: ClientRateLimitInfo,
-  ) => {
-    const name = `${options.label?.(res) ?? ''}${options.prefix}-${limit}-in-${seconds}s`;
+    next: NextFunction,
+  ): void {
+    const { seconds, windowSeconds } = this;
+    const name = `${label}${this.options.prefix}-${limit}-in-${seconds}s`;
     const now = Date.now();
     const resetSeconds = resetTime ? Math.max(0, Math.ceil((resetTime.getTime() - now) / 1000)) : windowSeconds;
     if (!res.headersSent) {
@@ -136,37 +159,18 @@ function limiter(options: {
     const retryAfter = Math.max(1, resetTime ? Math.ceil((resetTime.getTime() - now) / 1000) : seconds);
     next(
       new AppError('RateLimitError', {
-        message: `Rate limit of ${limit} requests per ${seconds === 1 ? 'second' : `${seconds} seconds`} ${options.scope} exceeded; retry after ${retryAfter} s`,
+        message: `Rate limit of ${limit} requests per ${seconds === 1 ? 'second' : `${seconds} seconds`} ${this.options.scope} exceeded; retry after ${retryAfter} s`,
         details: { limit, windowSeconds: seconds, retryAfter },
         headers: { 'Retry-After': String(retryAfter) },
       }),
     );
-  };
-  const passUncounted = (next: NextFunction, error: unknown) => {
-    // A shared store that is briefly unreachable must not take the API down with it: requests pass uncounted.
-    options.logger?.error({ err: error }, 'rate-limit store failed; passing the request uncounted');
-    next();
-  };
+  }
 
-  return (req, res, next) => {
-    const limit = options.limit(req, res);
-    if (limit === 0) return next();
-    const key = options.key(req, res);
-    let counted: ReturnType<Store['increment']>;
-    try {
-      counted = store.increment(key);
-    } catch (error) {
-      return passUncounted(next, error);
-    }
-    if (counted instanceof Promise) {
-      counted.then(
-        (count) => decide(req, res, next, limit, key, count),
-        (error: unknown) => passUncounted(next, error),
-      );
-    } else {
-      decide(req, res, next, limit, key, counted);
-    }
-  };
+  private passUncounted(next: NextFunction, error: unknown): void {
+    // A shared store that is briefly unreachable must not take the API down with it: requests pass uncounted.
+    this.options.logger?.error({ err: error }, 'rate-limit store failed; passing the request uncounted');
+    next();
+  }
 }
 
 const ipOf = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
@@ -174,50 +178,27 @@ const principalOf = (res: Response) => res.locals.principal as ApiKeyPrincipal;
 
 /**
  * Per-key limits: a per-second burst limit, then a per-minute limit, each the organization's
- * own when the operator set one, else its plan's.
+ * own when the operator set one, else its plan's. A hit refused by the burst limit is not
+ * counted against the minute.
  */
 export function keyRateLimit(settings: RateLimitSettings, logger?: Logger): RequestHandler {
-  const keyOf = (_req: Request, res: Response) => principalOf(res).keyId;
-  const limitsOf = (res: Response): PlanRateLimits => {
+  const scope = 'for this API key';
+  const burst = new RateWindow({ windowMs: 1000, prefix: 'burst', settings, scope, logger });
+  const minute = new RateWindow({ windowMs: 60_000, prefix: 'minute', settings, scope, logger });
+  return (_req, res, next) => {
     const principal = principalOf(res);
     const plan = settings.plans[principal.plan] ?? settings.plans.free;
-    return {
-      perMinute: principal.rateLimits?.perMinute ?? plan.perMinute,
-      burstPerSecond: principal.rateLimits?.burstPerSecond ?? plan.burstPerSecond,
-    };
+    const perMinute = principal.rateLimits?.perMinute ?? plan.perMinute;
+    const perSecond = principal.rateLimits?.burstPerSecond ?? plan.burstPerSecond;
+    const label = `${principal.plan}-`;
+    burst.take(res, principal.keyId, perSecond, label, (error?: unknown) =>
+      error ? next(error) : minute.take(res, principal.keyId, perMinute, label, next),
+    );
   };
-  const burst = limiter({
-    windowMs: 1000,
-    limit: (_req, res) => limitsOf(res).burstPerSecond,
-    prefix: 'burst',
-    key: keyOf,
-    label: (res) => `${principalOf(res).plan}-`,
-    settings,
-    scope: 'for this API key',
-    logger,
-  });
-  const minute = limiter({
-    windowMs: 60_000,
-    limit: (_req, res) => limitsOf(res).perMinute,
-    prefix: 'minute',
-    key: keyOf,
-    label: (res) => `${principalOf(res).plan}-`,
-    settings,
-    scope: 'for this API key',
-    logger,
-  });
-  return (req, res, next) => burst(req, res, (error?: unknown) => (error ? next(error) : minute(req, res, next)));
 }
 
 /** Per-IP limit for public routes and for requests that do not carry a valid key. */
 export function ipRateLimit(settings: RateLimitSettings, prefix: string, logger?: Logger): RequestHandler {
-  return limiter({
-    windowMs: 60_000,
-    limit: () => settings.publicPerMinute,
-    prefix,
-    key: ipOf,
-    settings,
-    scope: 'from this address',
-    logger,
-  });
+  const window = new RateWindow({ windowMs: 60_000, prefix, settings, scope: 'from this address', logger });
+  return (req, res, next) => window.take(res, ipOf(req), settings.publicPerMinute, '', next);
 }
