@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { openCors } from './api-cors.js';
+import { ApiRouter } from './api-router.js';
 import { chain, whenBody } from './chain.js';
 import { errorHandler } from './error-handler.js';
 import { requestLog } from './request-log.js';
@@ -226,5 +227,45 @@ describe('chain', () => {
       expect(res.status).toBe(500);
       expect(await res.json()).toEqual({ error: message });
     }
+  });
+});
+
+describe('API router dispatch by first path segment', () => {
+  it('finds routes in their order, whatever the case of the segment, and passes on what no route takes', async () => {
+    const pass: express.RequestHandler = (_req, _res, next) => next();
+    const api = new ApiRouter({ authenticate: pass, keyRateLimit: pass, publicRateLimit: pass, idempotency: pass });
+    const route = (path: string, answer: string) =>
+      api.route({ method: 'get', path, tag: 't', summary: answer, scope: 'public' }, ({ res }) => {
+        res.json({ answer });
+      });
+    route('/things/special', 'special');
+    route('/things/:id', 'by id');
+    route('/others', 'others');
+    const app = express();
+    app.use('/api/v1', api.router);
+    app.use(api.methodNotAllowed());
+    app.use((_req, res) => void res.status(404).json({ answer: 'none' }));
+    app.use(errorHandler(createLogger('silent')));
+    const url = await listen(app);
+    const answer = async (path: string, init?: RequestInit) => {
+      const res = await fetch(`${url}${path}`, init);
+      return `${res.status} ${((await res.json()) as { answer?: string }).answer ?? ''}`;
+    };
+    expect(await answer('/api/v1/things/special')).toBe('200 special');
+    expect(await answer('/api/v1/things/x1')).toBe('200 by id');
+    expect(await answer('/api/v1/Things/x1/')).toBe('200 by id');
+    expect(await answer('/api/v1/others?')).toBe('200 others');
+    expect(await answer('/api/v1/others?a=1')).toBe('422 '); // found, and its strict query refuses `a`
+    expect(await answer('/api/v1/nothing')).toBe('404 none');
+    expect(await answer('/api/v1')).toBe('404 none');
+    expect(await answer('/api/v1/others', { method: 'DELETE' })).toBe('405 ');
+  });
+
+  it('refuses a route whose path does not start with a literal segment', () => {
+    const pass: express.RequestHandler = (_req, _res, next) => next();
+    const api = new ApiRouter({ authenticate: pass, keyRateLimit: pass, publicRateLimit: pass, idempotency: pass });
+    expect(() =>
+      api.route({ method: 'get', path: '/:anything', tag: 't', summary: 's', scope: 'public' }, () => undefined),
+    ).toThrow(/literal segment/);
   });
 });
