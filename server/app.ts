@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cors from 'cors';
 import express, { type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Connection } from 'mongoose';
-import { pinoHttp } from 'pino-http';
 import { mountAnalyticsRoutes } from './analytics/analytics.routes.js';
 import { mountAgentLoopRoutes } from './agent-loops/agent-loops.routes.js';
 import { mountActionRoutes } from './actions/actions.routes.js';
@@ -36,6 +33,10 @@ import { ipRateLimit, keyRateLimit, rateLimitsFromConfig, type RateLimitSettings
 import { connectRateLimitStores } from './http/rate-limit-stores.js';
 import { connectInvalidationBus, InvalidationBus } from './cache/invalidation-bus.js';
 import { TRUST_PROXY } from './http/client-ip.js';
+import { openCors } from './http/api-cors.js';
+import { chain, whenBody } from './http/chain.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
 import { findOperatorKey } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
@@ -77,7 +78,6 @@ export interface RunningApp {
   stop(graceMs?: number): Promise<void>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Response headers API callers in a browser may read. */
 const API_EXPOSED_HEADERS = [
   'RateLimit',
@@ -107,9 +107,13 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const widgetLimits = new WidgetLimits(deps.widgetLimits ?? widgetLimitSettings(config), logger, limits.storeFor);
 
   const api = new ApiRouter({
-    authenticate: authenticate(services.apiKeys, ipRateLimit(limits, 'auth-failures'), services.consoleSessions),
-    keyRateLimit: keyRateLimit(limits),
-    publicRateLimit: ipRateLimit(limits, 'public'),
+    authenticate: authenticate(
+      services.apiKeys,
+      ipRateLimit(limits, 'auth-failures', logger),
+      services.consoleSessions,
+    ),
+    keyRateLimit: keyRateLimit(limits, logger),
+    publicRateLimit: ipRateLimit(limits, 'public', logger),
     idempotency: idempotency(services.idempotency),
   });
   // The one gate of the widget's public doors (config, leads, CORS, socket).
@@ -119,42 +123,28 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', TRUST_PROXY);
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req: IncomingMessage, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-        // One short line per request: the status is enough, headers are noise (and ~2 KB a line).
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+  // One short line per request (id, method, URL, status, time); the id is returned as X-Request-Id.
+  app.use(requestLog(logger, (url) => url === '/healthz' || url === '/readyz'));
+  app.use(securityHeaders({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   app.use(healthRoutes(connection, deps.embeddedDatabase));
 
   let publicUrl = config.PUBLIC_URL ?? '';
   app.use(openApiRoutes(api, () => publicUrl));
-  // The widget's public paths answer CORS per bot (its allowed origins), so the open policy below skips them.
-  app.use('/api/v1', widgetCors(widgetAccess));
   // API routes are called from any origin with a key and never with cookies.
-  const apiCors = cors({
-    origin: '*',
+  const apiCors = openCors({
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
     exposedHeaders: API_EXPOSED_HEADERS,
     maxAge: 600,
   });
   app.use(
     '/api/v1',
-    exceptWidgetPublicPaths(apiCors),
-    express.json({ limit: '1mb', verify: keepChannelRawBody }),
-    rejectOperatorKeys,
+    chain(
+      // The widget's public paths answer CORS per bot (its allowed origins), so the open policy skips them.
+      widgetCors(widgetAccess),
+      exceptWidgetPublicPaths(apiCors),
+      whenBody(express.json({ limit: '1mb', verify: keepChannelRawBody })),
+      rejectOperatorKeys,
+    ),
     api.router,
   );
   // The compatibility dialects' own paths get the same chain as `/api/v1`.

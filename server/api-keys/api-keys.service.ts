@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { hash as digest, randomInt } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { ApiKeyDto, ApiKeyScope, CreatedApiKeyDto } from '../../shared/schemas/api-keys.js';
 import { AppError } from '../errors/app-error.js';
@@ -29,7 +29,8 @@ export interface ApiKeyPrincipal {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // The one-shot digest: no Hash object per request.
+  return digest('sha256', key, 'hex');
 }
 
 function generateKey(): string {

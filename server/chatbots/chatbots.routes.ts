@@ -8,7 +8,7 @@ import {
 import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { sendData, sendPage } from '../http/respond.js';
-import { toChatbotDto, type ChatbotsService } from './chatbots.service.js';
+import type { ChatbotsService } from './chatbots.service.js';
 
 const idParams = z.object({ id: idOrSlugSchema });
 
@@ -85,7 +85,7 @@ export function mountChatbotCollection(
       errors: ['NotFoundError'],
     },
     async ({ params, principal, res }) => {
-      sendData(res, toChatbotDto(await chatbots.find(principal.organizationId, params.id)));
+      sendData(res, await chatbots.findDto(principal.organizationId, params.id));
     },
   );
   api.route(

@@ -29,7 +29,7 @@ export function slugify(name: string): string {
   return slug || 'bot';
 }
 
-export function toChatbotDto(doc: ChatbotRecord): ChatbotDto {
+export function toChatbotDto(doc: ChatbotRecord | ChatbotRaw): ChatbotDto {
   return {
     id: doc._id.toString(),
     name: doc.name,
@@ -71,6 +71,8 @@ export class ChatbotsService {
    */
   private readonly cache: ReadCache<ChatbotRaw>;
   private readonly slugs = new Map<string, string>();
+  /** The API's view of each cached copy, made on its first read. */
+  private readonly dtos = new WeakMap<ChatbotRaw, ChatbotDto>();
 
   constructor(private readonly deps: ChatbotsDeps) {
     this.models = deps.models;
@@ -135,6 +137,22 @@ export class ChatbotsService {
     return this.models.Chatbot.hydrate(raw);
   }
 
+  /**
+   * `find` as the API answers it: the DTO is built from the cached copy directly (the read routes need no
+   * document methods, and hydrating one costs more than the rest of the request).
+   */
+  async findDto(organizationId: string, idOrSlug: string): Promise<ChatbotDto> {
+    const raw = await this.cachedRaw(idOrSlug);
+    if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
+    // A cached copy is never changed (a write replaces it), so its DTO is made once and shared.
+    let dto = this.dtos.get(raw);
+    if (!dto) {
+      dto = toChatbotDto(raw);
+      this.dtos.set(raw, dto);
+    }
+    return dto;
+  }
+
   /** A bot of any organization by id or slug, or null (the widget's public doors), read through the cache. */
   async findAny(idOrSlug: string): Promise<ChatbotRecord | null> {
     const raw = await this.cachedRaw(idOrSlug);
@@ -150,15 +168,17 @@ export class ChatbotsService {
   }
 
   private async cachedRaw(idOrSlug: string): Promise<ChatbotRaw | null> {
-    const filter = byIdOrSlug(idOrSlug);
-    const id = '_id' in filter ? idOrSlug.toLowerCase() : this.slugs.get(filter.slug);
+    // A hit is found without building the query (an ObjectId per request); the filter is for a miss.
+    const byId = OBJECT_ID.test(idOrSlug);
+    const slug = byId ? '' : idOrSlug.toLowerCase();
+    const id = byId ? idOrSlug.toLowerCase() : this.slugs.get(slug);
     const hit = id === undefined ? undefined : this.cache.peek(id);
-    if (hit && ('_id' in filter || hit.slug === filter.slug)) return hit;
+    if (hit && (byId || hit.slug === slug)) return hit;
+    const filter = byIdOrSlug(idOrSlug);
     const load = () => this.models.Chatbot.findOne(filter).lean<ChatbotRaw>().exec();
-    const raw =
-      '_id' in filter
-        ? await this.cache.get(idOrSlug.toLowerCase(), load)
-        : await this.cache.fill(load, (bot) => bot._id.toString());
+    const raw = byId
+      ? await this.cache.get(idOrSlug.toLowerCase(), load)
+      : await this.cache.fill(load, (bot) => bot._id.toString());
     if (raw) {
       if (this.slugs.size >= 10_000) this.slugs.clear();
       this.slugs.set(raw.slug, raw._id.toString());

@@ -8,7 +8,7 @@ import { curlExample, REQUEST_EXAMPLES } from '../openapi/request-examples.js';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
 import { AppError } from '../errors/app-error.js';
 import { SESSION_COOKIE } from '../console/session-cookie.js';
-import { parseQuery } from './validate.js';
+import { queryParser } from './validate.js';
 import { parse } from '../errors/parse.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -100,7 +100,21 @@ export function hasScope(principal: ApiKeyPrincipal, scope: ApiKeyScope): boolea
 
 /** Builds the `/api/v1` router and its OpenAPI registry together, so the document lists every mounted route. */
 export class ApiRouter {
-  readonly router = Router();
+  /** Routes under `/api/v1`, one router per first path segment (`/chatbots/...`), in the order they were mounted. */
+  private readonly groups = new Map<string, Router>();
+  /**
+   * The `/api/v1` routes: a request goes straight to the routes that share its first path segment (the only
+   * ones that can match it, since every path starts with a literal one) instead of being tried against every
+   * route mounted before its own. Segments compare case-insensitively, as Express' routing does.
+   */
+  readonly router: RequestHandler = (req, res, next) => {
+    const url = req.url;
+    let end = 1;
+    while (end < url.length && url[end] !== '/' && url[end] !== '?') end += 1;
+    const group = this.groups.get(url.slice(1, end).toLowerCase());
+    if (!group) return next();
+    group(req, res, next);
+  };
   /** Routes whose paths start at the server root; mounted with the same middleware as `/api/v1`. */
   readonly rootRouter = Router();
   readonly registry = new OpenAPIRegistry();
@@ -139,12 +153,12 @@ export class ApiRouter {
           ];
     chain.push(...(spec.before ?? []));
     if (spec.method === 'post') chain.push(this.guards.idempotency);
+    const parseQuery = queryParser(spec.query as ZodType | undefined);
     chain.push(async (req, res) => {
       const principal = res.locals.principal as ApiKeyPrincipal | undefined;
       const ctx = {
         body: (spec.body ? parse(spec.body, bodyOf(spec.method, req), 'body') : undefined) as Out<B>,
         query: parseQuery(
-          spec.query as ZodType | undefined,
           (spec.query ? perPageAlias(spec.query, req.query) : req.query) as Record<string, unknown>,
         ) as Out<Q>,
         params: (spec.params ? parse(spec.params, req.params, 'params') : undefined) as Out<P>,
@@ -157,9 +171,21 @@ export class ApiRouter {
       };
       await handler(ctx);
     });
-    (spec.root ? this.rootRouter : this.router)[spec.method](spec.path, ...chain);
+    (spec.root ? this.rootRouter : this.groupOf(spec.path))[spec.method](spec.path, ...chain);
     this.mounted.push({ method: spec.method, path: spec.path, documentedPath: documentedPath(spec) });
     this.document(spec);
+  }
+
+  private groupOf(path: string): Router {
+    const segment = /^\/([A-Za-z0-9_.~-]+)(?:\/|$)/.exec(path)?.[1]?.toLowerCase();
+    if (!segment)
+      throw new Error(`API route paths start with a literal segment (a letter, digit, "-", "_", "." or "~"): ${path}`);
+    let group = this.groups.get(segment);
+    if (!group) {
+      group = Router();
+      this.groups.set(segment, group);
+    }
+    return group;
   }
 
   /**

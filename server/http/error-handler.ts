@@ -4,6 +4,7 @@ import type { ApiError } from '../../shared/errors.js';
 import type { Logger } from '../logger.js';
 import { AppError } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import { requestSummary } from './request-log.js';
 
 interface BodyParserError {
   type?: string;
@@ -58,8 +59,10 @@ export function errorBody(error: AppError): { success: false; data: null; error:
 export function errorHandler(logger: Logger, body: (error: AppError) => unknown = errorBody): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const appError = toAppError(error);
-    const log = (req as { log?: Logger }).log ?? logger;
-    if (appError.status >= 500) log.error({ err: appError.cause ?? error }, appError.message);
+    if (appError.status >= 500) {
+      const summary = requestSummary(req);
+      logger.error({ ...(summary ? { req: summary } : {}), err: appError.cause ?? error }, appError.message);
+    }
     if (res.headersSent) {
       res.destroy();
       return;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse } from '../test/api-client.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
+import { createLogger } from '../logger.js';
 import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 
 const FREE = DEFAULT_RATE_LIMITS.plans.free;
@@ -54,6 +55,46 @@ describe('rate limits', () => {
     expect(policy).toContain(`"free-minute-${FREE.perMinute}-in-60s"; q=${FREE.perMinute}; w=60`);
     expect(res.headers.get('ratelimit')).toMatch(
       new RegExp(`"free-minute-60-in-60s"; r=${FREE.perMinute - 1}; t=\\d+`),
+    );
+  });
+
+  it('gives each of concurrent requests its own count: the remaining figures are all different', async () => {
+    const app = await start({
+      ...DEFAULT_RATE_LIMITS,
+      plans: { ...DEFAULT_RATE_LIMITS.plans, free: { perMinute: 50, burstPerSecond: 1_000 } },
+    });
+    const org = await app.createOrg('Concurrent org');
+    const results = await Promise.all(Array.from({ length: 20 }, () => org.api.get('/api/v1/chatbots')));
+    const remaining = results.map((res) => {
+      expect(res.status).toBe(200);
+      const minute = /"free-minute-50-in-60s"; r=(\d+); t=\d+/.exec(res.headers.get('ratelimit') ?? '');
+      return Number(minute?.[1]);
+    });
+    expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => 30 + i));
+    expect(results[0]!.headers.get('ratelimit-policy')).toMatch(
+      /"free-minute-50-in-60s"; q=50; w=60; pk=:[A-Za-z0-9+/=]+:/,
+    );
+  });
+
+  it('lets requests through uncounted, and says so in the log, while a shared store fails', async () => {
+    const written: string[] = [];
+    t = await startTestApp({
+      logger: createLogger('info', { write: (line: string) => void written.push(line) }),
+      rateLimits: {
+        ...DEFAULT_RATE_LIMITS,
+        storeFor: () => ({
+          increment: () => Promise.reject(new Error('store unreachable')),
+          decrement: async () => undefined,
+          resetKey: async () => undefined,
+        }),
+      },
+    });
+    const org = await t.createOrg('Store down');
+    const res = await org.api.get('/api/v1/chatbots');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit')).toBeNull();
+    expect(written.some((line) => line.includes('rate-limit store failed') && line.includes('store unreachable'))).toBe(
+      true,
     );
   });
 
