@@ -2,7 +2,7 @@ import type { Options, Store } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
-import { WindowCounter } from './window-counter.js';
+import { WindowCounter } from '../http/window-counter.js';
 
 /** The limits on the widget's public paths; each counts hits per key in a fixed window. */
 export type WidgetLimitName =
