@@ -136,6 +136,14 @@ export interface CompletedAnswer {
   pendingAction?: PendingAction | null;
 }
 
+/** What an announcement of `conversation.changed` offers in-process subscribers (see `ConversationsService.changed`). */
+export interface Announced {
+  /** Records exactly as just stored, by id (conversation and messages; plain or hydrated). */
+  records: Map<string, unknown>;
+  /** The turn announces another change of the conversation shortly. */
+  followUp: boolean;
+}
+
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
 function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
   if (doc.channel !== input.channel) return false;
@@ -147,6 +155,9 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
  * read and write them through this service.
  */
 export class ConversationsService {
+  /** The announcement being published, by conversation id (see `changed`). */
+  private readonly announcing = new Map<string, Announced>();
+
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
     /** Announces `message.feedback` and `conversation.changed`. */
@@ -155,21 +166,48 @@ export class ConversationsService {
 
   /**
    * Announces that records of a conversation were written or changed: the conversation itself (when listed)
-   * and the messages listed.
+   * and the messages listed. With `asWritten`, the records given are exactly as this process just stored them
+   * (the turn's own writes): in-process subscribers (analytics) take them from `announced` instead of reading
+   * them back, and `context` offers more records as stored (an answer's question). `followUp` says the same
+   * turn announces another change of the conversation shortly (its answer), so a subscriber may apply both at once.
    */
   async changed(
     conversation: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId; conversationId: Types.ObjectId },
     records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
+    options: { asWritten?: boolean; context?: Array<{ _id: Types.ObjectId }>; followUp?: boolean } = {},
   ): Promise<void> {
-    await this.events.publish('conversation.changed', {
+    const conversationId = conversation.conversationId.toString();
+    const payload = {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
-      conversationId: conversation.conversationId.toString(),
+      conversationId,
       recordsCreatedAt: records.map((record) => record.createdAt.toISOString()),
       messageIds: records
         .filter((record) => !record._id.equals(conversation.conversationId))
         .map((record) => record._id.toString()),
-    });
+    };
+    if (!options.asWritten && !options.followUp) return this.events.publish('conversation.changed', payload);
+    const written = new Map<string, unknown>();
+    if (options.asWritten) {
+      for (const record of [...records, ...(options.context ?? [])]) written.set(record._id.toString(), record);
+    }
+    // Subscribers are called synchronously by `publish`, so they see this only for their own announcement.
+    this.announcing.set(conversationId, { records: written, followUp: options.followUp ?? false });
+    try {
+      const published = this.events.publish('conversation.changed', payload);
+      this.announcing.delete(conversationId);
+      await published;
+    } finally {
+      this.announcing.delete(conversationId);
+    }
+  }
+
+  /**
+   * During a `conversation.changed` being published (synchronously, as a subscriber is called): the records it
+   * announced as just written, by id, and whether the turn announces again shortly. Undefined otherwise.
+   */
+  announced(conversationId: string): Announced | undefined {
+    return this.announcing.get(conversationId);
   }
 
   /** Conversations by id as plain records, for readers that only count them (analytics). */
