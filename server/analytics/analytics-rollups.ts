@@ -216,8 +216,7 @@ export class AnalyticsRollups {
       // A record named again without its stored state is read back, never taken from an older announcement.
       if (!announced?.records.has(id)) change.written.delete(id);
     }
-    for (const [id, record] of announced?.records ?? [])
-      change.written.set(id, record as RawConversation | RawMessage);
+    for (const [id, record] of announced?.records ?? []) change.written.set(id, record as RawConversation | RawMessage);
     change.dueAt = Math.min(change.dueAt, announced?.followUp ? now + this.coalesceMs() : now);
     const done = new Promise<void>((resolve, reject) => change.waiters.push({ resolve, reject }));
     this.scheduleFlush(change.dueAt);
@@ -325,7 +324,9 @@ export class AnalyticsRollups {
     }
     const lowered = daysError === undefined ? outcomes : notWritten;
     try {
-      await this.lowerMany(lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))));
+      await this.lowerMany(
+        lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
+      );
     } catch (error) {
       daysError ??= error;
     }
@@ -873,7 +874,9 @@ export class AnalyticsRollups {
   }
 
   /** Flags days as being updated, once for each time a (bot, day) is listed, in one write. */
-  private async raiseMany(list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string }>) {
+  private async raiseMany(
+    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string }>,
+  ) {
     const counts = new Map<string, { bot: (typeof list)[number]['bot']; day: string; count: number }>();
     for (const { bot, day } of list) {
       const key = dayKey(bot.chatbotId, day);
