@@ -123,9 +123,19 @@ async function main() {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
+  // Round trips are counted under load too (concurrent turns' writes are grouped): mongoose's debug hook sees
+  // every collection call (one per round trip, an insertMany or bulkWrite counts once).
+  const countInto = (calls: Map<string, number>) =>
+    connection.set('debug', (collection: string, method: string) => {
+      const key = `${collection}.${method}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+    });
+  const loadCalls = new Map<string, number>();
+  countInto(loadCalls);
   const cpuBefore = process.cpuUsage();
   const json = await drive(`${app.url}/api/v1/chat`, headers, question);
   const cpu = process.cpuUsage(cpuBefore);
+  connection.set('debug', false);
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     await writeFile(process.env.BENCH_CPU_PROF!, JSON.stringify(profile));
@@ -135,13 +145,9 @@ async function main() {
   // Turns still in flight when the load stopped finish before the counted ones start.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
 
-  // Database round trips per turn: mongoose's debug hook sees every collection call (one per round trip,
-  // an insertMany or bulkWrite counts once), for sequential JSON turns on a warm server.
+  // And for sequential JSON turns on a warm server.
   const calls = new Map<string, number>();
-  connection.set('debug', (collection: string, method: string) => {
-    const key = `${collection}.${method}`;
-    calls.set(key, (calls.get(key) ?? 0) + 1);
-  });
+  countInto(calls);
   for (let i = 0; i < COUNTED_TURNS; i += 1) await turn();
   // Writes after the answer (counters, analytics) may land just after the response: let them settle.
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -181,10 +187,17 @@ async function main() {
   console.log(
     `Database round trips per JSON turn: ${(total / COUNTED_TURNS).toFixed(1)} (${COUNTED_TURNS} sequential turns)`,
   );
+  const underLoad = [...loadCalls.values()].reduce((sum, n) => sum + n, 0);
+  console.log(
+    `Database round trips per JSON turn under load (${CONNECTIONS} connections): ${(underLoad / Math.max(1, json.total)).toFixed(1)}`,
+  );
   const perTurn = [...calls.entries()].sort((a, b) => b[1] - a[1]);
   console.log(`  by call: ${perTurn.map(([call, n]) => `${call} ${(n / COUNTED_TURNS).toFixed(1)}`).join(', ')}`);
   if (process.env.BENCH_DUMP) {
     for (const [key, n] of perTurn) console.log(`  ${key}: ${(n / COUNTED_TURNS).toFixed(2)}`);
+    console.log('  under load:');
+    for (const [key, n] of [...loadCalls].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${key}: ${(n / Math.max(1, json.total)).toFixed(2)}`);
   }
   console.log(
     `SSE time to first chunk via the API: p50 ${percentile(viaApp, 50).toFixed(1)} ms, p99 ${percentile(viaApp, 99).toFixed(1)} ms (${TTFC_SAMPLES} sequential requests)`,

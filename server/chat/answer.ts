@@ -293,7 +293,7 @@ export async function* generateAnswer(
     });
     await Promise.all([
       stored,
-      conversations.touch(ctx.conversation._id, text, 1),
+      conversations.touchAnswered(ctx.conversation._id, text),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     // The answer as just saved, and its question as stored: analytics reads neither back.

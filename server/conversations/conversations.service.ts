@@ -12,6 +12,7 @@ import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
+import { GroupCommit } from '../db/group-commit.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -136,6 +137,31 @@ export interface CompletedAnswer {
   pendingAction?: PendingAction | null;
 }
 
+/** One update of one record by id, its timestamps included (see `bulkUpdate`). */
+interface IdUpdate {
+  _id: Types.ObjectId;
+  update: Record<string, unknown>;
+}
+
+/**
+ * Writes updates of records by id in one unordered bulk write, the update's own `updatedAt` kept; returns each
+ * update's error (undefined when written) when some failed.
+ */
+async function bulkUpdate(model: ConversationModel | MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
+  try {
+    await (model as MessageModel).bulkWrite(
+      updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update, timestamps: false } })),
+      { ordered: false },
+    );
+  } catch (error) {
+    const failed = (error as { writeErrors?: Array<{ index?: number }> }).writeErrors;
+    if (!Array.isArray(failed) || failed.some((write) => typeof write.index !== 'number')) throw error;
+    const errors: unknown[] = updates.map(() => undefined);
+    for (const write of failed) errors[write.index!] = error;
+    return errors;
+  }
+}
+
 /** What an announcement of `conversation.changed` offers in-process subscribers (see `ConversationsService.changed`). */
 export interface Announced {
   /** Records exactly as just stored, by id (conversation and messages; plain or hydrated). */
@@ -155,6 +181,13 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
  * read and write them through this service.
  */
 export class ConversationsService {
+  /** Updates of conversations and of messages by id asked in one tick: one unordered bulk write each. */
+  private readonly conversationUpdates = new GroupCommit<IdUpdate>((_key, updates) =>
+    bulkUpdate(this.models.Conversation, updates),
+  );
+  private readonly messageUpdates = new GroupCommit<IdUpdate>((_key, updates) =>
+    bulkUpdate(this.models.Message, updates),
+  );
   /** The announcement being published, by conversation id (see `changed`). */
   private readonly announcing = new Map<string, Announced>();
 
@@ -315,6 +348,18 @@ export class ConversationsService {
       { returnDocument: 'after', projection: { messageCount: 1 } },
     ).lean();
     return after?.messageCount ?? 0;
+  }
+
+  /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
+  async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
+    const now = new Date();
+    await this.conversationUpdates.add('', {
+      _id: conversationId,
+      update: {
+        $inc: { messageCount: 1 },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+      },
+    });
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
@@ -564,10 +609,14 @@ export class ConversationsService {
       .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
   }
 
-  /** Stores a finished answer on the record the turn holds (which then reads as stored). */
+  /**
+   * Stores a finished answer on the record the turn holds (which then reads as stored): one update of the
+   * fields, written with the other answers finished in the same tick.
+   */
   async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
-    answer.set({ ...fields, status: 'complete' });
-    await answer.save();
+    const stored = { ...fields, status: 'complete', updatedAt: new Date() };
+    answer.set(stored);
+    await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
   }
 
   /**

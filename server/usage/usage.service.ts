@@ -6,6 +6,7 @@ import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
+import { GroupCommit } from '../db/group-commit.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
@@ -76,14 +77,26 @@ export class UsageService {
     if (retries > 0) await this.increment(organizationId, { modelRetries: retries });
   }
 
-  /** Atomic `$inc` on the period's document, so concurrent writers never lose a count. */
+  /** Counters added in the same tick to one organization's period: one `$inc` of their sums. */
+  private readonly increments = new GroupCommit<Partial<Record<Counter, number>>>(async (key, values) => {
+    const [organizationId = '', period = ''] = key.split(' ');
+    const $inc: Partial<Record<Counter, number>> = {};
+    for (const counters of values) {
+      for (const [counter, by] of Object.entries(counters) as Array<[Counter, number]>) {
+        $inc[counter] = ($inc[counter] ?? 0) + by;
+      }
+    }
+    await this.models.Usage.updateOne({ organizationId: new Types.ObjectId(organizationId), period }, { $inc });
+  });
+
+  /**
+   * Atomic `$inc` on the period's document, so concurrent writers never lose a count; those of one tick are
+   * added up into one write (each caller still waits for it).
+   */
   async increment(organizationId: string, counters: Partial<Record<Counter, number>>) {
     const period = currentPeriod();
     await this.ensurePeriod(organizationId, period);
-    await this.models.Usage.updateOne(
-      { organizationId: new Types.ObjectId(organizationId), period },
-      { $inc: counters },
-    );
+    await this.increments.add(`${organizationId} ${period}`, counters);
   }
 
   /** The organization's monthly message quota: its own when the operator set one, else its plan's (0 = unlimited). */
