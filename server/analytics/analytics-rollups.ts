@@ -895,7 +895,8 @@ export class AnalyticsRollups {
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     if (counts.size === 0) return;
-    await this.models.AnalyticsMark.bulkWrite(
+    // Plain values of the schema's types: the driver's bulk write, without mongoose's casting.
+    await this.models.AnalyticsMark.collection.bulkWrite(
       [...counts].map(([key, count]) => ({ updateOne: { filter: { key }, update: { $inc: { pending: -count } } } })),
       { ordered: false },
     );
@@ -927,7 +928,8 @@ export class AnalyticsRollups {
       },
     }));
     try {
-      await this.models.AnalyticsMark.bulkWrite(ops, { ordered: true });
+      // Plain values of the schema's types (every field set on insert): the driver's bulk write, without casting.
+      await this.models.AnalyticsMark.collection.bulkWrite(ops, { ordered: true });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Another writer created one of the marks at the same moment: raise the rest again, one by one.

@@ -108,7 +108,8 @@ export class UnansweredService {
   }>(async (_key, asked) => {
     const first = asked[0]!;
     const last = asked.at(-1)!;
-    await this.models.Unanswered.updateOne(
+    // Plain values of the schema's types, every field set on insert: the driver's call, without casting.
+    await this.models.Unanswered.collection.updateOne(
       { chatbotId: first.chatbotId, normalized: first.normalized },
       {
         $inc: { count: asked.length },
@@ -119,7 +120,7 @@ export class UnansweredService {
           status: 'open',
           resolvedAt: null,
         },
-        $setOnInsert: { organizationId: first.organizationId, firstAskedAt: first.at },
+        $setOnInsert: { organizationId: first.organizationId, firstAskedAt: first.at, sourceId: null },
       },
       { upsert: true },
     );

@@ -144,13 +144,14 @@ interface IdUpdate {
 }
 
 /**
- * Writes updates of records by id in one unordered bulk write, the update's own `updatedAt` kept; returns each
- * update's error (undefined when written) when some failed.
+ * Writes updates of records by id in one unordered bulk write of the driver (the updates hold plain values of
+ * the schema's types, their `updatedAt` included: nothing to cast); returns each update's error (undefined when
+ * written) when some failed.
  */
 async function bulkUpdate(model: ConversationModel | MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
   try {
-    await (model as MessageModel).bulkWrite(
-      updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update, timestamps: false } })),
+    await model.collection.bulkWrite(
+      updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update } })),
       { ordered: false },
     );
   } catch (error) {
@@ -339,15 +340,17 @@ export class ConversationsService {
    * (1 only for the conversation's first message, even when several arrive at once).
    */
   async touch(conversationId: Types.ObjectId, preview: string, addedMessages: number): Promise<number> {
-    const after = await this.models.Conversation.findOneAndUpdate(
+    // Plain values of the schema's types, its timestamp included: the driver's call, without mongoose's casting.
+    const now = new Date();
+    const after = await this.models.Conversation.collection.findOneAndUpdate(
       { _id: conversationId },
       {
         $inc: { messageCount: addedMessages },
-        $set: { lastMessageAt: new Date(), lastMessagePreview: preview.slice(0, 200) },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
       },
       { returnDocument: 'after', projection: { messageCount: 1 } },
-    ).lean();
-    return after?.messageCount ?? 0;
+    );
+    return (after?.messageCount as number | undefined) ?? 0;
   }
 
   /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
@@ -614,7 +617,12 @@ export class ConversationsService {
    * fields, written with the other answers finished in the same tick.
    */
   async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
-    const stored = { ...fields, status: 'complete', updatedAt: new Date() };
+    // Fields left out are not written (the driver would store an undefined one as null).
+    const stored = Object.fromEntries(
+      Object.entries({ ...fields, status: 'complete', updatedAt: new Date() }).filter(
+        ([, value]) => value !== undefined,
+      ),
+    );
     answer.set(stored);
     await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
   }

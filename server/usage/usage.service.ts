@@ -86,7 +86,11 @@ export class UsageService {
         $inc[counter] = ($inc[counter] ?? 0) + by;
       }
     }
-    await this.models.Usage.updateOne({ organizationId: new Types.ObjectId(organizationId), period }, { $inc });
+    // The period's document exists (`ensurePeriod`): the driver's update, without mongoose's casting.
+    await this.models.Usage.collection.updateOne(
+      { organizationId: new Types.ObjectId(organizationId), period },
+      { $inc },
+    );
   });
 
   /**
@@ -120,12 +124,13 @@ export class UsageService {
     ]);
     const filter =
       limit > 0 ? { organizationId: orgId, period, messages: { $lt: limit } } : { organizationId: orgId, period };
+    // Plain values of the schema's types: the driver's call, without mongoose's casting.
     const take = () =>
-      this.models.Usage.findOneAndUpdate(
+      this.models.Usage.collection.findOneAndUpdate(
         filter,
         { $inc: { messages: 1 } },
         { returnDocument: 'after', projection: { messages: 1 } },
-      ).lean();
+      ) as Promise<{ messages?: number } | null>;
     let after = await take();
     if (!after && !(await this.models.Usage.exists({ organizationId: orgId, period }))) {
       // The document this process remembered is gone (removed by an operator): create it again.
