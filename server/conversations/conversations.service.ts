@@ -537,21 +537,34 @@ export class ConversationsService {
       conversationId: conversation._id,
     };
     const questionId = new Types.ObjectId();
-    const [userMessage, answer] = await this.models.Message.insertMany(
-      [
-        { _id: questionId, ...owner, role: 'user', content, status: 'complete', clientMessageId },
-        {
-          ...owner,
-          role: 'assistant',
-          content: '',
-          status: 'pending',
-          clientMessageId: `answer:${questionId.toString()}`,
-          replyTo: questionId,
-          ...lease,
-        },
-      ],
-      { ordered: true },
-    );
+    const now = new Date();
+    const stamps = { createdAt: now, updatedAt: now, __v: 0 };
+    // Built by mongoose (defaults, types), written by the driver in one ordered insert: the turn's own values
+    // need no validation round, and the records returned are exactly what was stored.
+    const [userMessage, answer] = [
+      new this.models.Message({
+        _id: questionId,
+        ...owner,
+        role: 'user',
+        content,
+        status: 'complete',
+        clientMessageId,
+        ...stamps,
+      }),
+      new this.models.Message({
+        ...owner,
+        role: 'assistant',
+        content: '',
+        status: 'pending',
+        clientMessageId: `answer:${questionId.toString()}`,
+        replyTo: questionId,
+        ...lease,
+        ...stamps,
+      }),
+    ];
+    await this.models.Message.collection.insertMany([userMessage.toObject(), answer.toObject()], { ordered: true });
+    userMessage.isNew = false;
+    answer.isNew = false;
     return { userMessage: userMessage as MessageRecord, answer: answer as MessageRecord };
   }
 
