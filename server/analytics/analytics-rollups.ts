@@ -345,11 +345,13 @@ export class AnalyticsRollups {
     );
   }
 
-  /** The changes' records (those not announced as written read at once) and what they contribute now. */
+  /** The changes' records (the conversations read, messages announced as written not) and what they contribute now. */
   private async prepare(changes: QueuedChange[]): Promise<ChangeToApply[]> {
-    const conversationIds = changes
-      .filter((change) => !change.written.has(change.conversationId))
-      .map((change) => new Types.ObjectId(change.conversationId));
+    // The conversations are always read (one read for the batch): one deleted meanwhile counts nothing, even
+    // when its records were announced as written.
+    const conversationIds = [...new Set(changes.map((change) => change.conversationId))].map(
+      (id) => new Types.ObjectId(id),
+    );
     const messageIds = changes.flatMap((change) =>
       [...change.messageIds].filter((id) => !change.written.has(id)).map((id) => new Types.ObjectId(id)),
     );
@@ -371,7 +373,7 @@ export class AnalyticsRollups {
     for (const question of await this.records.messagesByIds(wanted)) read.set(question._id.toString(), question);
     const ready: ChangeToApply[] = [];
     for (const change of changes) {
-      const conversation = recordOf(change, change.conversationId) as RawConversation | undefined;
+      const conversation = read.get(change.conversationId) as RawConversation | undefined;
       if (!conversation || conversation.chatbotId.toString() !== change.chatbotId) continue;
       const changed = [...change.messageIds]
         .map((id) => recordOf(change, id) as RawMessage | undefined)
