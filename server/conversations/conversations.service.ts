@@ -39,6 +39,20 @@ const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
   ].map((field) => [field, 1]),
 );
 
+/** A conversation as counting readers (analytics) read it. */
+type CountedConversation = Pick<
+  ConversationDoc,
+  'organizationId' | 'chatbotId' | 'channel' | 'visitorId' | 'sessionKey' | 'createdAt' | 'updatedAt'
+> & { _id: Types.ObjectId };
+
+/** The conversation fields that counting readers (analytics) need. */
+const COUNTED_CONVERSATION_FIELDS = Object.fromEntries(
+  ['organizationId', 'chatbotId', 'channel', 'visitorId', 'sessionKey', 'createdAt', 'updatedAt'].map((field) => [
+    field,
+    1,
+  ]),
+);
+
 export function toMessageDto(doc: MessageRecord): MessageDto {
   return {
     id: doc._id.toString(),
@@ -244,12 +258,15 @@ export class ConversationsService {
     return this.announcing.get(conversationId);
   }
 
-  /** Conversations by id as plain records, for readers that only count them (analytics). */
-  conversationRecords(ids: Types.ObjectId[]): Promise<Array<ConversationDoc & { _id: Types.ObjectId }>> {
+  /**
+   * Conversations by id as plain records of the fields counting readers (analytics) use, read by the driver
+   * (a turn's analytics reads its conversation back).
+   */
+  conversationRecords(ids: Types.ObjectId[]): Promise<CountedConversation[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.models.Conversation.find({ _id: { $in: ids } }).lean<
-      Array<ConversationDoc & { _id: Types.ObjectId }>
-    >();
+    return this.models.Conversation.collection
+      .find({ _id: { $in: ids } }, { projection: COUNTED_CONVERSATION_FIELDS })
+      .toArray() as Promise<CountedConversation[]>;
   }
 
   /** Messages by id as plain records, for readers that only count them (analytics). */
