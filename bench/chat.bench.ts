@@ -2,20 +2,87 @@
  * Chat engine bench: JSON chat requests/s and p50/p99 through the real app and the
  * embedded database, against the test model server with zero added latency; and the
  * time to the first streamed chunk through the SSE path versus calling the model server
- * directly, in the same run. Run: npx tsx bench/chat.bench.ts
+ * directly, in the same run. The model server and the load generator (autocannon) run in
+ * processes of their own, so this process's event loop and CPU are the app's alone (the model
+ * is remote in production); the CPU time this process spent per turn is printed beside the
+ * database round trips per turn. Run: npx tsx bench/chat.bench.ts
+ * (`BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
  */
-import autocannon from 'autocannon';
+import { execFile, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
+import { promisify } from 'node:util';
 import { startBenchApp } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
-import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
-const TTFC_SAMPLES = 200;
+const TTFC_SAMPLES = Number(process.env.BENCH_TTFC_SAMPLES ?? 200);
 const COUNTED_TURNS = 20;
+const require = createRequire(import.meta.url);
+const AUTOCANNON = require.resolve('autocannon/autocannon.js');
+const TSX = require.resolve('tsx');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** The test model server in a process of its own; resolves with its base URL once it listens. */
+async function startModelProcess(): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', TSX, 'scripts/fake-llm.ts'], {
+    env: { ...process.env, FAKE_LLM_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const found = /fake LLM at (\S+)/.exec(seen);
+      if (found) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the model server exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface Load {
+  requestsPerSecond: number;
+  total: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** POSTs `body` to `url` from a separate autocannon process for DURATION_S seconds. */
+async function drive(url: string, headers: Record<string, string>, body: string): Promise<Load> {
+  const args = [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-m', 'POST', '-b', body];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
+  const result = JSON.parse(stdout) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    requestsPerSecond: result.requests.average,
+    total: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
 }
 
 async function timeToFirstChunk(url: string, init: RequestInit, marker: string): Promise<number> {
@@ -35,36 +102,53 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 }
 
 async function main() {
+  const loadAtStart = loadavg()[0]!;
   const db = await startEmbeddedDb();
-  const fake = await startFakeLlm();
+  const model = await startModelProcess();
   const { app, org, bot, stop, connection } = await startBenchApp({
     dbUri: db.uri,
     dbName: 'wisp_bench_chat',
-    env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
+    env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
   });
   const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
+  const question = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?' });
+  const turn = () =>
+    fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body: question }).then((res) => res.text());
+  for (let i = 0; i < 5; i += 1) await turn();
 
-  const json = await autocannon({
-    url: `${app.url}/api/v1/chat`,
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?' }),
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-  });
-
-  // Database round trips per turn: mongoose's debug hook sees every collection call (one per round trip,
-  // an insertMany or bulkWrite counts once), for sequential JSON turns on a warm server.
-  const counted = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?' });
-  await fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body: counted }).then((res) => res.text());
-  const calls = new Map<string, number>();
-  connection.set('debug', (collection: string, method: string) => {
-    const key = `${collection}.${method}`;
-    calls.set(key, (calls.get(key) ?? 0) + 1);
-  });
-  for (let i = 0; i < COUNTED_TURNS; i += 1) {
-    await fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body: counted }).then((res) => res.text());
+  // Throughput, with the CPU time this process (the app alone) spent meanwhile.
+  const profiler = process.env.BENCH_CPU_PROF ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
   }
+  // Round trips are counted under load too (concurrent turns' writes are grouped): mongoose's debug hook sees
+  // every collection call (one per round trip, an insertMany or bulkWrite counts once).
+  const countInto = (calls: Map<string, number>) =>
+    connection.set('debug', (collection: string, method: string) => {
+      const key = `${collection}.${method}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+    });
+  const loadCalls = new Map<string, number>();
+  countInto(loadCalls);
+  const cpuBefore = process.cpuUsage();
+  const json = await drive(`${app.url}/api/v1/chat`, headers, question);
+  const cpu = process.cpuUsage(cpuBefore);
+  connection.set('debug', false);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    await writeFile(process.env.BENCH_CPU_PROF!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  const cpuMsPerTurn = (cpu.user + cpu.system) / 1000 / Math.max(1, json.total);
+  // Turns still in flight when the load stopped finish before the counted ones start.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+  // And for sequential JSON turns on a warm server.
+  const calls = new Map<string, number>();
+  countInto(calls);
+  for (let i = 0; i < COUNTED_TURNS; i += 1) await turn();
   // Writes after the answer (counters, analytics) may land just after the response: let them settle.
   await new Promise((resolve) => setTimeout(resolve, 500));
   connection.set('debug', false);
@@ -81,7 +165,7 @@ async function main() {
   for (let i = 0; i < TTFC_SAMPLES; i += 1) {
     viaModel.push(
       await timeToFirstChunk(
-        `${fake.url}/chat/completions`,
+        `${model.url}/chat/completions`,
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: direct },
         '"content"',
       ),
@@ -91,18 +175,29 @@ async function main() {
   viaApp.sort((a, b) => a - b);
   viaModel.sort((a, b) => a - b);
 
-  console.log(`Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, model server with zero latency)`);
   console.log(
-    `JSON chat: ${json.requests.average.toFixed(1)} req/s, p50 ${json.latency.p50} ms, p99 ${json.latency.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
+    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
+  );
+  console.log(
+    `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
+  );
+  console.log(
+    `App process CPU per JSON turn: ${cpuMsPerTurn.toFixed(2)} ms (user ${(cpu.user / 1000 / Math.max(1, json.total)).toFixed(2)}, system ${(cpu.system / 1000 / Math.max(1, json.total)).toFixed(2)}; ${json.total} turns)`,
   );
   console.log(
     `Database round trips per JSON turn: ${(total / COUNTED_TURNS).toFixed(1)} (${COUNTED_TURNS} sequential turns)`,
   );
+  const underLoad = [...loadCalls.values()].reduce((sum, n) => sum + n, 0);
+  console.log(
+    `Database round trips per JSON turn under load (${CONNECTIONS} connections): ${(underLoad / Math.max(1, json.total)).toFixed(1)}`,
+  );
   const perTurn = [...calls.entries()].sort((a, b) => b[1] - a[1]);
   console.log(`  by call: ${perTurn.map(([call, n]) => `${call} ${(n / COUNTED_TURNS).toFixed(1)}`).join(', ')}`);
   if (process.env.BENCH_DUMP) {
-    for (const [key, n] of [...calls].sort((a, b) => b[1] - a[1]))
-      console.log(`  ${key}: ${(n / COUNTED_TURNS).toFixed(2)}`);
+    for (const [key, n] of perTurn) console.log(`  ${key}: ${(n / COUNTED_TURNS).toFixed(2)}`);
+    console.log('  under load:');
+    for (const [key, n] of [...loadCalls].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${key}: ${(n / Math.max(1, json.total)).toFixed(2)}`);
   }
   console.log(
     `SSE time to first chunk via the API: p50 ${percentile(viaApp, 50).toFixed(1)} ms, p99 ${percentile(viaApp, 99).toFixed(1)} ms (${TTFC_SAMPLES} sequential requests)`,
@@ -115,7 +210,7 @@ async function main() {
   );
 
   await stop();
-  await fake.stop();
+  await model.stop();
   await db.stop();
 }
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsReport } from '../shared/schemas/analytics.js';
+import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { waitUntilGone } from '../server/test/server-process.js';
 import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
 import { restartAfterKill } from './support/webhook-fault.js';
@@ -80,5 +82,56 @@ describe('kill -9 of the server during a burst of chat turns, then analytics', (
         now.answers === expected.answers,
     );
     expect(figures).toEqual({ ...expected, uniqueVisitors: expected.conversations, modelFailures: 0 });
+  });
+});
+
+/**
+ * kill -9 the moment a turn is accepted, its model not answering yet: analytics may have held the question to
+ * apply it with the answer, which never comes; after the restart the question and its conversation count, and
+ * the interrupted answer counts as neither an answer nor a model failure.
+ */
+describe('kill -9 of the server right after a turn is accepted, then analytics', () => {
+  let fake: FakeLlm;
+  let wisp: WispServer;
+
+  beforeAll(async () => {
+    // The model answers only long after the kill.
+    fake = await startFakeLlm({ latencyMs: 60_000 });
+    wisp = new WispServer({
+      ...UNLIMITED_ENV,
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'test',
+      OPENAI_MODEL: 'fake-chat',
+      ANALYTICS_RECONCILE_LEASE_MS: '1000',
+      ANALYTICS_RECONCILE_POLL_MS: '300',
+      ANSWER_LEASE_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await wisp.dispose();
+    await fake.stop();
+  });
+
+  it('counts the question after the restart', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Cut');
+    // The stream's headers are sent once the turn is accepted (its records stored).
+    const reader = await wisp.stream({ chatbotId, message: 'Where is my order?', sessionId: 'cut' });
+    const database = wisp.databasePid();
+    wisp.process!.child.kill('SIGKILL');
+    await wisp.process!.exited;
+    await waitUntilGone(database, 10_000);
+    await reader.rest();
+
+    await wisp.start();
+    const figures = await waitFor(
+      async () => {
+        const res = await wisp.api.get<AnalyticsReport>(`/api/v1/analytics?chatbotId=${chatbotId}`);
+        const { conversations, visitorMessages, answers, modelFailures } = res.body.data.totals;
+        return { conversations, visitorMessages, answers, modelFailures };
+      },
+      (now) => now.conversations === 1 && now.visitorMessages === 1,
+    );
+    expect(figures).toEqual({ conversations: 1, visitorMessages: 1, answers: 0, modelFailures: 0 });
   });
 });

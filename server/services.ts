@@ -231,6 +231,7 @@ export function createServices(
       messagesByIds: (ids) => conversations.messageRecords(ids),
       recordsOfBot: (chatbotId, created) => conversations.recordsOfBot(chatbotId, created),
       recordsUpdatedBetween: (from, to) => conversations.recordsUpdatedBetween(from, to),
+      announced: (conversationId) => conversations.announced(conversationId),
     },
     { leaseMs: config.ANALYTICS_RECONCILE_LEASE_MS, pollMs: config.ANALYTICS_RECONCILE_POLL_MS },
     logger,

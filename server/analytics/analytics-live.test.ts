@@ -155,6 +155,23 @@ describe('analytics rollups kept up to date by chat turns', () => {
     await AnalyticsFact.collection.updateOne({ _id: answer!.conversationId }, { $set: { [path]: counted } });
   });
 
+  it('counts nothing of a conversation deleted while its answer streams', async () => {
+    const before = await report();
+    const res = await fetch(`${t.url}/api/v1/chat`, {
+      method: 'POST',
+      headers: org.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ chatbotId: botId, message: 'Do you ship abroad? #slow', sessionId: 'gone', stream: true }),
+    });
+    // The headers come once the turn is accepted: its question is stored and announced.
+    const conversationId = res.headers.get('wisp-conversation-id');
+    expect(conversationId).toBeTruthy();
+    expect((await org.api.delete(`/api/v1/conversations/${conversationId}`)).status).toBe(200);
+    await res.text();
+    await t.app.services.rollups.settled();
+    expect(await report()).toEqual(before);
+    expect(await recomputed()).toEqual(before);
+  });
+
   it('recomputes, in the reconciliation, a day whose update stopped halfway', async () => {
     const expected = await report();
     const today = new Date().toISOString().slice(0, 10);

@@ -44,6 +44,12 @@ export interface RecordSource {
   ): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
   /** Every bot's conversations and messages last changed in [from, to]: a scan, for the background. */
   recordsUpdatedBetween(from: Date, to: Date): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
+  /**
+   * While a change of the conversation is being announced (called synchronously from the announcement): the
+   * records announced exactly as just stored, by id, which need not be read back; and whether the writer
+   * announces another change of the conversation shortly (a turn's answer after its question).
+   */
+  announced?(conversationId: string): { records: Map<string, unknown>; followUp: boolean } | undefined;
 }
 
 export interface RollupSettings {
@@ -51,6 +57,29 @@ export interface RollupSettings {
   leaseMs: number;
   /** How often the background worker looks for such days. */
   pollMs: number;
+}
+
+/** A change of one conversation waiting to be applied with others (see `applyChange`). */
+interface QueuedChange {
+  chatbotId: string;
+  conversationId: string;
+  messageIds: Set<string>;
+  /** Records as their writer just stored them, by id: not read back. */
+  written: Map<string, RawConversation | RawMessage>;
+  /** When it is applied at the latest (`Date.now()` time). */
+  dueAt: number;
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
+
+/** A conversation's change ready to apply: its bot, the contributions of its records now and their days. */
+interface ChangeToApply {
+  change: QueuedChange;
+  conversation: RawConversation;
+  messages: RawMessage[];
+  questionOf: (message: RawMessage) => string | undefined;
+  bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId };
+  next: Entries;
+  days: string[];
 }
 
 interface Logger {
@@ -83,6 +112,12 @@ export class AnalyticsRollups {
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
   /** Days as last read, by shape and key, with the `_id` and `rev` they were read at. */
   private readonly dayCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
+  /** Changes waiting to be applied together, by bot and conversation id (see `applyChange`). */
+  private readonly queued = new Map<string, QueuedChange>();
+  private readonly batches = new Set<Promise<void>>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushTimerAt = Infinity;
+  private flushImmediate: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -131,14 +166,26 @@ export class AnalyticsRollups {
   }
 
   async stop(): Promise<void> {
+    // Changes still waiting are applied now: a clean stop leaves nothing for `recover`.
+    await this.settled();
     if (!this.timer) return;
     this.stopping = true;
     clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await this.settled();
     await this.models.AnalyticsRun.updateOne({ _id: this.runId }, { $set: { stoppedAt: new Date() } }).catch(
       (error: unknown) => this.logger.error({ err: error }, 'analytics: could not record a clean stop'),
     );
+  }
+
+  /** Applies every change still waiting (see `applyChange`) and resolves once all under way are applied. */
+  async settled(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.flushTimerAt = Infinity;
+    await this.flush(true);
+    while (this.batches.size > 0) await Promise.all([...this.batches]);
   }
 
   /** Resolves once the background pass under way (the backfill at start) has finished. */
@@ -146,23 +193,239 @@ export class AnalyticsRollups {
     await this.running;
   }
 
-  /** Applies the current state of a conversation's records (the conversation and the messages named). */
-  async applyChange(chatbotId: string, conversationId: string, messageIds: string[]): Promise<void> {
-    const [conversation] = await this.records.conversationsByIds([new Types.ObjectId(conversationId)]);
-    if (!conversation || conversation.chatbotId.toString() !== chatbotId) return;
-    const messages = await this.records.messagesByIds(messageIds.map((id) => new Types.ObjectId(id)));
-    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
-    const wanted = messages.flatMap((message) =>
-      message.role === 'assistant' && message.replyTo && !byId.has(message.replyTo.toString()) ? [message.replyTo] : [],
-    );
-    if (wanted.length > 0) {
-      for (const question of await this.records.messagesByIds(wanted)) byId.set(question._id.toString(), question);
+  /**
+   * Applies the current state of a conversation's records (the conversation and the messages named); resolves
+   * once applied. Changes announced in the same tick are applied together (group commit): their records read
+   * at once, the days' marks raised and lowered in one write each, each conversation's fact updated atomically
+   * as its own, and one update per day for all of them. A change whose writer announces another shortly (a
+   * turn's question, before its answer) waits up to `coalesceMs` for it, so the two are applied as one; that is
+   * well within a poll, so one a crash leaves waiting is among the records `recover` applies again.
+   */
+  applyChange(chatbotId: string, conversationId: string, messageIds: string[]): Promise<void> {
+    // Read synchronously: the announcement offers its records only while it is being published.
+    const announced = this.records.announced?.(conversationId);
+    const now = Date.now();
+    const key = `${chatbotId}:${conversationId}`;
+    let change = this.queued.get(key);
+    if (!change) {
+      change = { chatbotId, conversationId, messageIds: new Set(), written: new Map(), dueAt: Infinity, waiters: [] };
+      this.queued.set(key, change);
     }
-    await this.applyRecords(
-      conversation,
-      messages.filter((message) => message.conversationId.equals(conversation._id)),
-      questionText(byId),
+    for (const id of messageIds) {
+      change.messageIds.add(id);
+      // A record named again without its stored state is read back, never taken from an older announcement.
+      if (!announced?.records.has(id)) change.written.delete(id);
+    }
+    for (const [id, record] of announced?.records ?? []) change.written.set(id, record as RawConversation | RawMessage);
+    change.dueAt = Math.min(change.dueAt, announced?.followUp ? now + this.coalesceMs() : now);
+    const done = new Promise<void>((resolve, reject) => change.waiters.push({ resolve, reject }));
+    this.scheduleFlush(change.dueAt);
+    return done;
+  }
+
+  /** How long a change waits for its writer's next one: well within a poll (see `applyChange`), at most 1 s. */
+  private coalesceMs(): number {
+    return Math.min(1_000, Math.floor(this.settings.pollMs / 4));
+  }
+
+  /** Applies the queued changes due by `dueAt` then (at the next turn of the event loop when already due). */
+  private scheduleFlush(dueAt: number): void {
+    const wait = dueAt - Date.now();
+    if (wait <= 0) {
+      this.flushImmediate ??= setImmediate(() => {
+        this.flushImmediate = null;
+        this.flush(false);
+      });
+      return;
+    }
+    if (this.flushTimer && this.flushTimerAt <= dueAt) return;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimerAt = dueAt;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flushTimerAt = Infinity;
+      this.flush(false);
+    }, wait);
+    this.flushTimer.unref();
+  }
+
+  /** Applies, as one batch, every queued change that is due (every one when `all`); reschedules the rest. */
+  private flush(all: boolean): Promise<void> {
+    const now = Date.now();
+    const due: QueuedChange[] = [];
+    let next = Infinity;
+    for (const [id, change] of this.queued) {
+      if (all || change.dueAt <= now) {
+        due.push(change);
+        this.queued.delete(id);
+      } else next = Math.min(next, change.dueAt);
+    }
+    if (next < Infinity) this.scheduleFlush(next);
+    if (due.length === 0) return Promise.resolve();
+    const batch = this.applyBatch(due).finally(() => this.batches.delete(batch));
+    this.batches.add(batch);
+    return batch;
+  }
+
+  /** Applies queued changes together; each change's waiters learn how its own part went. Never rejects. */
+  private async applyBatch(changes: QueuedChange[]): Promise<void> {
+    const settle = (change: QueuedChange, error?: unknown) => {
+      for (const waiter of change.waiters) {
+        if (error === undefined) waiter.resolve();
+        else waiter.reject(error);
+      }
+    };
+    let ready: ChangeToApply[];
+    try {
+      ready = await this.prepare(changes);
+    } catch (error) {
+      for (const change of changes) settle(change, error);
+      return;
+    }
+    const applying = new Set(ready.map((item) => item.change));
+    for (const change of changes) if (!applying.has(change)) settle(change);
+    if (ready.length === 0) return;
+    try {
+      await this.raiseMany(ready.flatMap((item) => item.days.map((day) => ({ bot: item.bot, day }))));
+    } catch (error) {
+      for (const item of ready) settle(item.change, error);
+      return;
+    }
+    // Each conversation's fact is read and written in one atomic update, all at once.
+    const outcomes = await Promise.all(
+      ready.map((item) =>
+        this.writeFact(item).then(
+          (before) => ({ item, before, error: undefined as unknown }),
+          (error: unknown) => ({ item, before: undefined, error }),
+        ),
+      ),
     );
+    const written = outcomes.filter((outcome) => outcome.error === undefined && outcome.before !== false);
+    const notWritten = outcomes.filter((outcome) => !written.includes(outcome));
+    const updates = new Map<string, { bot: ChangeToApply['bot']; days: Map<string, DayUpdate> }>();
+    for (const { item, before } of written) {
+      const key = item.bot.chatbotId.toString();
+      let forBot = updates.get(key);
+      if (!forBot) updates.set(key, (forBot = { bot: item.bot, days: new Map() }));
+      const stored = (before as FactDoc | null)?.e ?? {};
+      for (const [entryKey, entry] of Object.entries(item.next)) {
+        const old = stored[entryKey];
+        if (sameContribution(old, entry)) continue;
+        if (old) addToUpdates(forBot.days, old, -1);
+        addToUpdates(forBot.days, entry, 1);
+      }
+    }
+    // A failure from here on leaves the written facts' days flagged: the reconciliation recomputes them.
+    let daysError: unknown;
+    try {
+      await Promise.all([...updates.values()].map(({ bot, days }) => this.writeDays(bot, days)));
+    } catch (error) {
+      daysError = error;
+    }
+    const lowered = daysError === undefined ? outcomes : notWritten;
+    try {
+      await this.lowerMany(
+        lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
+      );
+    } catch (error) {
+      daysError ??= error;
+    }
+    for (const { item } of written) settle(item.change, daysError);
+    // The fact holds an entry newer than this snapshot (a slower event): the entry-by-entry way; else its failure.
+    await Promise.all(
+      notWritten.map(async ({ item, error }) => {
+        if (error !== undefined) return settle(item.change, error);
+        try {
+          await this.applyRecords(item.conversation, item.messages, item.questionOf, false);
+          settle(item.change);
+        } catch (failure) {
+          settle(item.change, failure);
+        }
+      }),
+    );
+  }
+
+  /** The changes' records (the conversations read, messages announced as written not) and what they contribute now. */
+  private async prepare(changes: QueuedChange[]): Promise<ChangeToApply[]> {
+    // The conversations are always read (one read for the batch): one deleted meanwhile counts nothing, even
+    // when its records were announced as written.
+    const conversationIds = [...new Set(changes.map((change) => change.conversationId))].map(
+      (id) => new Types.ObjectId(id),
+    );
+    const messageIds = changes.flatMap((change) =>
+      [...change.messageIds].filter((id) => !change.written.has(id)).map((id) => new Types.ObjectId(id)),
+    );
+    const [conversations, messages] = await Promise.all([
+      this.records.conversationsByIds(conversationIds),
+      this.records.messagesByIds(messageIds),
+    ]);
+    const read = new Map<string, RawConversation | RawMessage>();
+    for (const record of [...conversations, ...messages]) read.set(record._id.toString(), record);
+    const recordOf = (change: QueuedChange, id: string) => change.written.get(id) ?? read.get(id);
+    // The questions of answers, for the gap's wording: from the same announcement when there, else read.
+    const wanted = changes.flatMap((change) =>
+      [...change.messageIds].flatMap((id) => {
+        const message = recordOf(change, id) as RawMessage | undefined;
+        const question = message?.role === 'assistant' ? message.replyTo?.toString() : undefined;
+        return question && !recordOf(change, question) ? [new Types.ObjectId(question)] : [];
+      }),
+    );
+    for (const question of await this.records.messagesByIds(wanted)) read.set(question._id.toString(), question);
+    const ready: ChangeToApply[] = [];
+    for (const change of changes) {
+      const conversation = read.get(change.conversationId) as RawConversation | undefined;
+      if (!conversation || conversation.chatbotId.toString() !== change.chatbotId) continue;
+      const changed = [...change.messageIds]
+        .map((id) => recordOf(change, id) as RawMessage | undefined)
+        .filter((message): message is RawMessage => Boolean(message?.conversationId.equals(conversation._id)));
+      const questionOf = (message: RawMessage) => {
+        if (!message.replyTo) return undefined;
+        const question = recordOf(change, message.replyTo.toString()) as RawMessage | undefined;
+        return question?.content ?? undefined;
+      };
+      const next: Entries = { c: conversationContribution(conversation) };
+      for (const message of changed) {
+        next[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
+      }
+      ready.push({
+        change,
+        conversation,
+        messages: changed,
+        questionOf,
+        bot: { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId },
+        next,
+        days: [...new Set(Object.values(next).map((entry) => entry.d))],
+      });
+    }
+    return ready;
+  }
+
+  /**
+   * Writes every entry of a change into its conversation's fact, provided none stored is newer, in one atomic
+   * update returning the fact as it was just before (so concurrent writers each apply exactly their own
+   * change); false, having written nothing, when a stored entry is newer (an older snapshot).
+   */
+  private async writeFact(item: ChangeToApply): Promise<FactDoc | null | false> {
+    try {
+      return (await this.models.AnalyticsFact.collection.findOneAndUpdate(
+        {
+          _id: item.conversation._id,
+          $and: Object.entries(item.next).map(([key, entry]) => ({
+            $or: [{ [`e.${key}`]: { $exists: false } }, { [`e.${key}.u`]: { $lte: entry.u } }],
+          })),
+        },
+        {
+          $set: Object.fromEntries(Object.entries(item.next).map(([key, entry]) => [`e.${key}`, entry])),
+          $inc: { v: 1 },
+          $setOnInsert: { chatbotId: item.bot.chatbotId },
+        },
+        { upsert: true, returnDocument: 'before' },
+      )) as FactDoc | null;
+    } catch (error) {
+      // The fact exists with an entry newer than this snapshot: nothing was written.
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   }
 
   /**
@@ -424,13 +687,14 @@ export class AnalyticsRollups {
     conversation: RawConversation,
     messages: RawMessage[],
     questionOf: (message: RawMessage) => string | undefined,
+    tryAtOnce = true,
   ): Promise<void> {
     const next: Entries = { c: conversationContribution(conversation) };
     for (const message of messages) {
       next[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
     }
     const bot = { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId };
-    if (await this.applyAtOnce(bot, conversation._id, next)) return;
+    if (tryAtOnce && (await this.applyAtOnce(bot, conversation._id, next))) return;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const fact = await this.models.AnalyticsFact.findById(conversation._id).lean<FactDoc>();
       const stored = fact?.e ?? {};
@@ -611,14 +875,50 @@ export class AnalyticsRollups {
     );
   }
 
+  /** Flags days as being updated, once for each time a (bot, day) is listed, in one write. */
+  private async raiseMany(
+    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string }>,
+  ) {
+    const counts = new Map<string, { bot: (typeof list)[number]['bot']; day: string; count: number }>();
+    for (const { bot, day } of list) {
+      const key = dayKey(bot.chatbotId, day);
+      const found = counts.get(key);
+      if (found) found.count += 1;
+      else counts.set(key, { bot, day, count: 1 });
+    }
+    await this.raiseBy([...counts.values()].map(({ bot, day, count }) => ({ bot, day, by: count })));
+  }
+
+  /** The update of these (bot, day)s is done, once for each time one is listed, in one write. */
+  private async lowerMany(list: Array<{ chatbotId: Types.ObjectId; day: string }>) {
+    const counts = new Map<string, number>();
+    for (const { chatbotId, day } of list) {
+      const key = dayKey(chatbotId, day);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    if (counts.size === 0) return;
+    // Plain values of the schema's types: the driver's bulk write, without mongoose's casting.
+    await this.models.AnalyticsMark.collection.bulkWrite(
+      [...counts].map(([key, count]) => ({ updateOne: { filter: { key }, update: { $inc: { pending: -count } } } })),
+      { ordered: false },
+    );
+  }
+
   /** Flags days as being updated. */
   private async raise(bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }, days: string[]) {
-    if (days.length === 0) return;
-    const ops = days.map((day) => ({
+    await this.raiseBy(days.map((day) => ({ bot, day, by: 1 })));
+  }
+
+  /** Raises each (bot, day)'s flag by `by`, in one write. */
+  private async raiseBy(
+    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string; by: number }>,
+  ) {
+    if (list.length === 0) return;
+    const ops = list.map(({ bot, day, by }) => ({
       updateOne: {
         filter: { key: dayKey(bot.chatbotId, day) },
         update: {
-          $inc: { pending: 1 },
+          $inc: { pending: by },
           $set: { touchedAt: new Date() },
           $setOnInsert: {
             chatbotId: bot.chatbotId,
@@ -630,7 +930,8 @@ export class AnalyticsRollups {
       },
     }));
     try {
-      await this.models.AnalyticsMark.bulkWrite(ops, { ordered: true });
+      // Plain values of the schema's types (every field set on insert): the driver's bulk write, without casting.
+      await this.models.AnalyticsMark.collection.bulkWrite(ops, { ordered: true });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Another writer created one of the marks at the same moment: raise the rest again, one by one.

@@ -129,13 +129,17 @@ async function noteModelFailure(
   );
 }
 
-/** Tells subscribers (analytics) that records of a turn changed; the turn goes on if one of them fails. */
+/**
+ * Tells subscribers (analytics) that records of a turn changed; the turn goes on if one of them fails. See
+ * `ConversationsService.changed` for the options (records as just written, another change following shortly).
+ */
 export async function announceChange(
   deps: Pick<ChatDeps, 'conversations' | 'logger'>,
   message: MessageRecord,
   records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
+  options?: Parameters<ChatDeps['conversations']['changed']>[2],
 ): Promise<void> {
-  await deps.conversations.changed(message, records).catch((error: unknown) => {
+  await deps.conversations.changed(message, records, options).catch((error: unknown) => {
     deps.logger.error({ err: error }, 'could not announce a conversation change');
   });
 }
@@ -290,10 +294,11 @@ export async function* generateAnswer(
     });
     await Promise.all([
       stored,
-      conversations.touch(ctx.conversation._id, text, 1),
+      conversations.touchAnswered(ctx.conversation._id, text),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    await announceChange(deps, ctx.answer, [ctx.answer]);
+    // The answer as just saved, and its question as stored: analytics reads neither back.
+    await announceChange(deps, ctx.answer, [ctx.answer], { asWritten: true, context: [ctx.userMessage] });
     // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
     // completes when it is answered (see continue-turn.ts), once.
     if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));

@@ -162,16 +162,17 @@ export class ChatService {
         }
         throw error;
       }
-      // The counters and the analytics mark are independent writes: both at once. A conversation that had no
-      // message when opened may be new, so it is announced too (analytics applies a repeated record once).
-      const [messageCount] = await Promise.all([
-        existing ? undefined : conversations.touch(conversation._id, turn.message, 1),
-        announceChange(this.deps, answer, [
-          ...(conversation.messageCount === 0 ? [conversation] : []),
-          userMessage,
-          answer,
-        ]),
-      ]);
+      // The records just written are announced to analytics, which need not read them back, and may hold them
+      // briefly to apply them with the answer's change (not awaited: the answer's announcement is). A
+      // conversation that had no message when opened may be new, so it is announced too (analytics applies a
+      // repeated record once).
+      void announceChange(
+        this.deps,
+        answer,
+        [...(conversation.messageCount === 0 ? [conversation] : []), userMessage, answer],
+        { asWritten: true, followUp: true },
+      );
+      const messageCount = existing ? undefined : await conversations.touch(conversation._id, turn.message, 1);
       // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).
       if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
 

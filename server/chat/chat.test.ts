@@ -122,6 +122,18 @@ describe('chat over REST', () => {
     expect(messages.body.meta?.total).toBe(2);
   });
 
+  it('stores a clientMessageId sent several times at once once, and every send gets its one answer', async () => {
+    const send = () => chat({ message: 'all at once?', sessionId: 'race-1', clientMessageId: 'cm-race' });
+    const sends = await Promise.all([send(), send(), send(), send()]);
+    expect(sends.map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    expect(new Set(sends.map((res) => res.body.data.messageId)).size).toBe(1);
+    expect(fake.calls.filter((c) => c.path === '/v1/chat/completions')).toHaveLength(1);
+    const messages = await org.api.get<unknown[]>(
+      `/api/v1/conversations/${sends[0]!.body.data.conversationId}/messages`,
+    );
+    expect(messages.body.meta?.total).toBe(2);
+  });
+
   it('retries a model that fails twice with 500 and counts the retries', async () => {
     fake.failNext(2, 500);
     const res = await chat({ message: 'flaky provider' });

@@ -6,6 +6,7 @@ import { ANSWERED_CONFIDENCE } from '../knowledge/confidence.js';
 import { processTerm, termsOf } from '../knowledge/index/bot-index.js';
 import type { UnansweredModel, UnansweredRecord } from './unanswered.model.js';
 import type { DomainEvents } from '../events/domain-events.js';
+import { GroupCommit } from '../db/group-commit.js';
 
 /** Answers below this confidence go to the bot's gap log. */
 export const LOW_CONFIDENCE = ANSWERED_CONFIDENCE;
@@ -86,23 +87,44 @@ export class UnansweredService {
   ): Promise<void> {
     const normalized = gapKey(question);
     if (!normalized) return;
-    const now = new Date();
-    await this.models.Unanswered.updateOne(
-      { chatbotId, normalized },
+    await this.gaps.add(`${chatbotId.toString()} ${normalized}`, {
+      organizationId,
+      chatbotId,
+      normalized,
+      question,
+      confidence,
+      at: new Date(),
+    });
+  }
+
+  /** The same gap asked several times in one tick (concurrent turns): one upsert counting them all. */
+  private readonly gaps = new GroupCommit<{
+    organizationId: Types.ObjectId;
+    chatbotId: Types.ObjectId;
+    normalized: string;
+    question: string;
+    confidence: number;
+    at: Date;
+  }>(async (_key, asked) => {
+    const first = asked[0]!;
+    const last = asked.at(-1)!;
+    // Plain values of the schema's types, every field set on insert: the driver's call, without casting.
+    await this.models.Unanswered.collection.updateOne(
+      { chatbotId: first.chatbotId, normalized: first.normalized },
       {
-        $inc: { count: 1 },
+        $inc: { count: asked.length },
         $set: {
-          lastAskedAt: now,
-          lastConfidence: confidence,
-          question: question.slice(0, 1000),
+          lastAskedAt: last.at,
+          lastConfidence: last.confidence,
+          question: last.question.slice(0, 1000),
           status: 'open',
           resolvedAt: null,
         },
-        $setOnInsert: { organizationId, firstAskedAt: now },
+        $setOnInsert: { organizationId: first.organizationId, firstAskedAt: first.at, sourceId: null },
       },
       { upsert: true },
     );
-  }
+  });
 
   /** The bot's gaps, most repeated first. */
   async list(chatbotId: Types.ObjectId, status: 'open' | 'resolved' | 'all', page: number, perPage: number) {

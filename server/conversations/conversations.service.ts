@@ -12,6 +12,7 @@ import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
+import { GroupCommit } from '../db/group-commit.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -36,6 +37,20 @@ const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
     'createdAt',
     'updatedAt',
   ].map((field) => [field, 1]),
+);
+
+/** A conversation as counting readers (analytics) read it. */
+type CountedConversation = Pick<
+  ConversationDoc,
+  'organizationId' | 'chatbotId' | 'channel' | 'visitorId' | 'sessionKey' | 'createdAt' | 'updatedAt'
+> & { _id: Types.ObjectId };
+
+/** The conversation fields that counting readers (analytics) need. */
+const COUNTED_CONVERSATION_FIELDS = Object.fromEntries(
+  ['organizationId', 'chatbotId', 'channel', 'visitorId', 'sessionKey', 'createdAt', 'updatedAt'].map((field) => [
+    field,
+    1,
+  ]),
 );
 
 export function toMessageDto(doc: MessageRecord): MessageDto {
@@ -136,6 +151,40 @@ export interface CompletedAnswer {
   pendingAction?: PendingAction | null;
 }
 
+/** One update of one record by id, its timestamps included (see `bulkUpdate`). */
+interface IdUpdate {
+  _id: Types.ObjectId;
+  update: Record<string, unknown>;
+}
+
+/**
+ * Writes updates of records by id in one unordered bulk write of the driver (the updates hold plain values of
+ * the schema's types, their `updatedAt` included: nothing to cast); returns each update's error (undefined when
+ * written) when some failed.
+ */
+async function bulkUpdate(model: ConversationModel | MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
+  try {
+    await model.collection.bulkWrite(
+      updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update } })),
+      { ordered: false },
+    );
+  } catch (error) {
+    const failed = (error as { writeErrors?: Array<{ index?: number }> }).writeErrors;
+    if (!Array.isArray(failed) || failed.some((write) => typeof write.index !== 'number')) throw error;
+    const errors: unknown[] = updates.map(() => undefined);
+    for (const write of failed) errors[write.index!] = error;
+    return errors;
+  }
+}
+
+/** What an announcement of `conversation.changed` offers in-process subscribers (see `ConversationsService.changed`). */
+export interface Announced {
+  /** Records exactly as just stored, by id (conversation and messages; plain or hydrated). */
+  records: Map<string, unknown>;
+  /** The turn announces another change of the conversation shortly. */
+  followUp: boolean;
+}
+
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
 function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
   if (doc.channel !== input.channel) return false;
@@ -147,6 +196,16 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
  * read and write them through this service.
  */
 export class ConversationsService {
+  /** Updates of conversations and of messages by id asked in one tick: one unordered bulk write each. */
+  private readonly conversationUpdates = new GroupCommit<IdUpdate>((_key, updates) =>
+    bulkUpdate(this.models.Conversation, updates),
+  );
+  private readonly messageUpdates = new GroupCommit<IdUpdate>((_key, updates) =>
+    bulkUpdate(this.models.Message, updates),
+  );
+  /** The announcement being published, by conversation id (see `changed`). */
+  private readonly announcing = new Map<string, Announced>();
+
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
     /** Announces `message.feedback` and `conversation.changed`. */
@@ -155,29 +214,59 @@ export class ConversationsService {
 
   /**
    * Announces that records of a conversation were written or changed: the conversation itself (when listed)
-   * and the messages listed.
+   * and the messages listed. With `asWritten`, the records given are exactly as this process just stored them
+   * (the turn's own writes): in-process subscribers (analytics) take them from `announced` instead of reading
+   * them back, and `context` offers more records as stored (an answer's question). `followUp` says the same
+   * turn announces another change of the conversation shortly (its answer), so a subscriber may apply both at once.
    */
   async changed(
     conversation: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId; conversationId: Types.ObjectId },
     records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
+    options: { asWritten?: boolean; context?: Array<{ _id: Types.ObjectId }>; followUp?: boolean } = {},
   ): Promise<void> {
-    await this.events.publish('conversation.changed', {
+    const conversationId = conversation.conversationId.toString();
+    const payload = {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
-      conversationId: conversation.conversationId.toString(),
+      conversationId,
       recordsCreatedAt: records.map((record) => record.createdAt.toISOString()),
       messageIds: records
         .filter((record) => !record._id.equals(conversation.conversationId))
         .map((record) => record._id.toString()),
-    });
+    };
+    if (!options.asWritten && !options.followUp) return this.events.publish('conversation.changed', payload);
+    const written = new Map<string, unknown>();
+    if (options.asWritten) {
+      for (const record of [...records, ...(options.context ?? [])]) written.set(record._id.toString(), record);
+    }
+    // Subscribers are called synchronously by `publish`, so they see this only for their own announcement.
+    this.announcing.set(conversationId, { records: written, followUp: options.followUp ?? false });
+    try {
+      const published = this.events.publish('conversation.changed', payload);
+      this.announcing.delete(conversationId);
+      await published;
+    } finally {
+      this.announcing.delete(conversationId);
+    }
   }
 
-  /** Conversations by id as plain records, for readers that only count them (analytics). */
-  conversationRecords(ids: Types.ObjectId[]): Promise<Array<ConversationDoc & { _id: Types.ObjectId }>> {
+  /**
+   * During a `conversation.changed` being published (synchronously, as a subscriber is called): the records it
+   * announced as just written, by id, and whether the turn announces again shortly. Undefined otherwise.
+   */
+  announced(conversationId: string): Announced | undefined {
+    return this.announcing.get(conversationId);
+  }
+
+  /**
+   * Conversations by id as plain records of the fields counting readers (analytics) use, read by the driver
+   * (a turn's analytics reads its conversation back).
+   */
+  conversationRecords(ids: Types.ObjectId[]): Promise<CountedConversation[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.models.Conversation.find({ _id: { $in: ids } }).lean<
-      Array<ConversationDoc & { _id: Types.ObjectId }>
-    >();
+    return this.models.Conversation.collection
+      .find({ _id: { $in: ids } }, { projection: COUNTED_CONVERSATION_FIELDS })
+      .toArray() as Promise<CountedConversation[]>;
   }
 
   /** Messages by id as plain records, for readers that only count them (analytics). */
@@ -268,15 +357,29 @@ export class ConversationsService {
    * (1 only for the conversation's first message, even when several arrive at once).
    */
   async touch(conversationId: Types.ObjectId, preview: string, addedMessages: number): Promise<number> {
-    const after = await this.models.Conversation.findOneAndUpdate(
+    // Plain values of the schema's types, its timestamp included: the driver's call, without mongoose's casting.
+    const now = new Date();
+    const after = await this.models.Conversation.collection.findOneAndUpdate(
       { _id: conversationId },
       {
         $inc: { messageCount: addedMessages },
-        $set: { lastMessageAt: new Date(), lastMessagePreview: preview.slice(0, 200) },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
       },
       { returnDocument: 'after', projection: { messageCount: 1 } },
-    ).lean();
-    return after?.messageCount ?? 0;
+    );
+    return (after?.messageCount as number | undefined) ?? 0;
+  }
+
+  /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
+  async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
+    const now = new Date();
+    await this.conversationUpdates.add('', {
+      _id: conversationId,
+      update: {
+        $inc: { messageCount: 1 },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+      },
+    });
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
@@ -451,21 +554,34 @@ export class ConversationsService {
       conversationId: conversation._id,
     };
     const questionId = new Types.ObjectId();
-    const [userMessage, answer] = await this.models.Message.insertMany(
-      [
-        { _id: questionId, ...owner, role: 'user', content, status: 'complete', clientMessageId },
-        {
-          ...owner,
-          role: 'assistant',
-          content: '',
-          status: 'pending',
-          clientMessageId: `answer:${questionId.toString()}`,
-          replyTo: questionId,
-          ...lease,
-        },
-      ],
-      { ordered: true },
-    );
+    const now = new Date();
+    const stamps = { createdAt: now, updatedAt: now, __v: 0 };
+    // Built by mongoose (defaults, types), written by the driver in one ordered insert: the turn's own values
+    // need no validation round, and the records returned are exactly what was stored.
+    const [userMessage, answer] = [
+      new this.models.Message({
+        _id: questionId,
+        ...owner,
+        role: 'user',
+        content,
+        status: 'complete',
+        clientMessageId,
+        ...stamps,
+      }),
+      new this.models.Message({
+        ...owner,
+        role: 'assistant',
+        content: '',
+        status: 'pending',
+        clientMessageId: `answer:${questionId.toString()}`,
+        replyTo: questionId,
+        ...lease,
+        ...stamps,
+      }),
+    ];
+    await this.models.Message.collection.insertMany([userMessage.toObject(), answer.toObject()], { ordered: true });
+    userMessage.isNew = false;
+    answer.isNew = false;
     return { userMessage: userMessage as MessageRecord, answer: answer as MessageRecord };
   }
 
@@ -526,10 +642,19 @@ export class ConversationsService {
       .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
   }
 
-  /** Stores a finished answer on the record the turn holds (which then reads as stored). */
+  /**
+   * Stores a finished answer on the record the turn holds (which then reads as stored): one update of the
+   * fields, written with the other answers finished in the same tick.
+   */
   async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
-    answer.set({ ...fields, status: 'complete' });
-    await answer.save();
+    // Fields left out are not written (the driver would store an undefined one as null).
+    const stored = Object.fromEntries(
+      Object.entries({ ...fields, status: 'complete', updatedAt: new Date() }).filter(
+        ([, value]) => value !== undefined,
+      ),
+    );
+    answer.set(stored);
+    await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
   }
 
   /**

@@ -6,6 +6,7 @@ import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
+import { GroupCommit } from '../db/group-commit.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
@@ -76,14 +77,30 @@ export class UsageService {
     if (retries > 0) await this.increment(organizationId, { modelRetries: retries });
   }
 
-  /** Atomic `$inc` on the period's document, so concurrent writers never lose a count. */
+  /** Counters added in the same tick to one organization's period: one `$inc` of their sums. */
+  private readonly increments = new GroupCommit<Partial<Record<Counter, number>>>(async (key, values) => {
+    const [organizationId = '', period = ''] = key.split(' ');
+    const $inc: Partial<Record<Counter, number>> = {};
+    for (const counters of values) {
+      for (const [counter, by] of Object.entries(counters) as Array<[Counter, number]>) {
+        $inc[counter] = ($inc[counter] ?? 0) + by;
+      }
+    }
+    // The period's document exists (`ensurePeriod`): the driver's update, without mongoose's casting.
+    await this.models.Usage.collection.updateOne(
+      { organizationId: new Types.ObjectId(organizationId), period },
+      { $inc },
+    );
+  });
+
+  /**
+   * Atomic `$inc` on the period's document, so concurrent writers never lose a count; those of one tick are
+   * added up into one write (each caller still waits for it).
+   */
   async increment(organizationId: string, counters: Partial<Record<Counter, number>>) {
     const period = currentPeriod();
     await this.ensurePeriod(organizationId, period);
-    await this.models.Usage.updateOne(
-      { organizationId: new Types.ObjectId(organizationId), period },
-      { $inc: counters },
-    );
+    await this.increments.add(`${organizationId} ${period}`, counters);
   }
 
   /** The organization's monthly message quota: its own when the operator set one, else its plan's (0 = unlimited). */
@@ -107,12 +124,13 @@ export class UsageService {
     ]);
     const filter =
       limit > 0 ? { organizationId: orgId, period, messages: { $lt: limit } } : { organizationId: orgId, period };
+    // Plain values of the schema's types: the driver's call, without mongoose's casting.
     const take = () =>
-      this.models.Usage.findOneAndUpdate(
+      this.models.Usage.collection.findOneAndUpdate(
         filter,
         { $inc: { messages: 1 } },
         { returnDocument: 'after', projection: { messages: 1 } },
-      ).lean();
+      ) as Promise<{ messages?: number } | null>;
     let after = await take();
     if (!after && !(await this.models.Usage.exists({ organizationId: orgId, period }))) {
       // The document this process remembered is gone (removed by an operator): create it again.
