@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Model, Schema, Types } from 'mongoose';
 import type { Logger } from '../logger.js';
+import { succeeded, WriteBatcher } from './write-batcher.js';
 
 /**
  * The fields every durable job collection has (knowledge jobs, webhook deliveries, agent-loop runs, channel
@@ -122,13 +123,29 @@ export class LeaseQueue<T extends LeasedJobState> {
   private wokenWhileBusy = false;
   /** Jobs this process just queued, claimed by id (cheap) before the loop looks for due jobs (a scan). */
   private readonly hinted: Types.ObjectId[] = [];
+  /** Completions of attempts that end together are written with one `bulkWrite`. */
+  private readonly completions: WriteBatcher<{ job: LeasedJob<T>; outcome: Record<string, unknown> | void }, void>;
 
   constructor(
     private readonly model: JobCollection,
     private readonly handler: JobHandler<T>,
     private readonly settings: LeaseQueueSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.completions = new WriteBatcher(async (items) => {
+      const finishedAt = new Date();
+      await this.model.bulkWrite(
+        items.map(({ job, outcome }) => ({
+          updateOne: {
+            filter: this.held(job),
+            update: { $set: { ...outcome, status: 'done', lockToken: null, lastError: null, finishedAt } },
+          },
+        })),
+        { ordered: false },
+      );
+      return items.map(() => succeeded<void>(undefined));
+    });
+  }
 
   /** Wakes the worker, e.g. right after a job was queued in this process. */
   notify(): void {
@@ -177,9 +194,9 @@ export class LeaseQueue<T extends LeasedJobState> {
     while (this.running) {
       try {
         while (this.running && this.active.size < this.settings.concurrency) {
-          const job = await this.claim();
-          if (!job) break;
-          this.track(job);
+          const jobs = await this.claim(this.settings.concurrency - this.active.size);
+          if (jobs.length === 0) break;
+          for (const job of jobs) this.track(job);
         }
       } catch (error) {
         this.logger.error({ err: error, queue: this.settings.name }, 'claiming a job failed');
@@ -200,12 +217,56 @@ export class LeaseQueue<T extends LeasedJobState> {
     }
   }
 
-  private async claim(): Promise<LeasedJob<T> | null> {
-    for (let id = this.hinted.shift(); id; id = this.hinted.shift()) {
-      const job = await this.claimWhere({ _id: id });
-      if (job) return job;
+  /**
+   * Claims up to `room` jobs: the hinted ones by id, several per round trip, then (none of them left to
+   * take) due jobs found by the scan.
+   */
+  private async claim(room: number): Promise<Array<LeasedJob<T>>> {
+    while (this.hinted.length > 0) {
+      const jobs = await this.claimIds(this.hinted.splice(0, room));
+      if (jobs.length > 0) return jobs;
     }
-    return this.claimWhere({});
+    if (room === 1) {
+      const job = await this.claimWhere({});
+      return job ? [job] : [];
+    }
+    const now = new Date();
+    const due = await this.model
+      .find({ ...this.settings.filter, ...this.dueAt(now) }, { _id: 1 })
+      .sort({ runAt: 1 })
+      .limit(room)
+      .lean();
+    return this.claimIds(due.map((job) => job._id as Types.ObjectId));
+  }
+
+  /** What a claimable job looks like at `now`: queued or running, due, and its lease (if any) run out. */
+  private dueAt(now: Date) {
+    return { status: { $in: ['queued', 'running'] }, runAt: { $lte: now }, lockedUntil: { $lte: now } };
+  }
+
+  /**
+   * Claims the given jobs that are still claimable: one conditional `updateMany` (lookups on the unique
+   * `_id` index) gives them this claim's token, one read returns those it took. A job another worker took
+   * first keeps its own token and is not returned.
+   */
+  private async claimIds(ids: Types.ObjectId[]): Promise<Array<LeasedJob<T>>> {
+    if (ids.length === 0) return [];
+    if (ids.length === 1) {
+      const job = await this.claimWhere({ _id: ids[0] });
+      return job ? [job] : [];
+    }
+    const now = new Date();
+    const lockToken = randomUUID();
+    const claimed = await this.model.updateMany(
+      { ...this.settings.filter, _id: { $in: ids }, ...this.dueAt(now) },
+      {
+        $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
+        $inc: { attempts: 1 },
+      },
+    );
+    if (claimed.modifiedCount === 0) return [];
+    const records = (await this.model.find({ _id: { $in: ids }, lockToken }).lean()) as unknown as T[];
+    return records.map((record) => ({ id: record._id, attempts: record.attempts, lockToken, record }));
   }
 
   private async claimWhere(where: Record<string, unknown>): Promise<LeasedJob<T> | null> {
@@ -213,13 +274,7 @@ export class LeaseQueue<T extends LeasedJobState> {
     const lockToken = randomUUID();
     const record = (await this.model
       .findOneAndUpdate(
-        {
-          ...this.settings.filter,
-          ...where,
-          status: { $in: ['queued', 'running'] },
-          runAt: { $lte: now },
-          lockedUntil: { $lte: now },
-        },
+        { ...this.settings.filter, ...where, ...this.dueAt(now) },
         {
           $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
           $inc: { attempts: 1 },
@@ -269,9 +324,7 @@ export class LeaseQueue<T extends LeasedJobState> {
       }
       const outcome = await this.handler.process(job, controller.signal);
       controller.signal.throwIfAborted();
-      await this.model.updateOne(this.held(job), {
-        $set: { ...outcome, status: 'done', lockToken: null, lastError: null, finishedAt: new Date() },
-      });
+      await this.completions.submit({ job, outcome });
     } catch (error) {
       await this.afterError(job, controller.signal, error);
     } finally {
