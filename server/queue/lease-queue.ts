@@ -122,7 +122,7 @@ export class LeaseQueue<T extends LeasedJobState> {
   /** A wake-up that came while the loop was busy claiming: the next wait is skipped. */
   private wokenWhileBusy = false;
   /** Jobs this process just queued, claimed by id (cheap) before the loop looks for due jobs (a scan). */
-  private readonly hinted: Types.ObjectId[] = [];
+  private readonly hinted: Array<{ id: Types.ObjectId; reservation: string | null }> = [];
   /** Completions of attempts that end together are written with one `bulkWrite`. */
   private readonly completions: WriteBatcher<{ job: LeasedJob<T>; outcome: Record<string, unknown> | void }, void>;
 
@@ -158,10 +158,28 @@ export class LeaseQueue<T extends LeasedJobState> {
    * the next scan for due jobs; a job another worker took first is skipped. Kept in memory only: the scan
    * still finds every due job.
    */
-  hint(jobIds: readonly Types.ObjectId[]): void {
+  hint(jobIds: readonly Types.ObjectId[], reservation: string | null = null): void {
     const room = MAX_HINTED - this.hinted.length;
-    if (room > 0) this.hinted.push(...jobIds.slice(0, room));
+    if (room > 0) this.hinted.push(...jobIds.slice(0, room).map((id) => ({ id, reservation })));
     this.notify();
+  }
+
+  /**
+   * The lease fields of jobs this process queues while the writes they depend on are still in flight: the
+   * jobs are held back from every worker (other nodes' scans included) for one lease, as a claimed job is.
+   * Once those writes are done, `hint(ids, reservation)` lets this worker claim them at once; if this
+   * process dies first, the reservation runs out like a lease and any worker takes the jobs.
+   */
+  reserve(now = new Date()) {
+    const reservation = randomUUID();
+    return {
+      reservation,
+      fields: {
+        ...queuedJobState(now),
+        lockToken: reservation,
+        lockedUntil: new Date(now.getTime() + this.settings.leaseMs),
+      },
+    };
   }
 
   /** Stops this process's attempt of a job (its record was deleted or superseded). */
@@ -223,25 +241,32 @@ export class LeaseQueue<T extends LeasedJobState> {
    */
   private async claim(room: number): Promise<Array<LeasedJob<T>>> {
     while (this.hinted.length > 0) {
-      const jobs = await this.claimIds(this.hinted.splice(0, room));
+      const jobs = await this.claimHinted(this.hinted.splice(0, room));
       if (jobs.length > 0) return jobs;
     }
     if (room === 1) {
-      const job = await this.claimWhere({});
+      const job = await this.claimWhere(this.dueAt(new Date()));
       return job ? [job] : [];
     }
-    const now = new Date();
     const due = await this.model
-      .find({ ...this.settings.filter, ...this.dueAt(now) }, { _id: 1 })
+      .find({ ...this.settings.filter, ...this.dueAt(new Date()) }, { _id: 1 })
       .sort({ runAt: 1 })
       .limit(room)
       .lean();
-    return this.claimIds(due.map((job) => job._id as Types.ObjectId));
+    return this.claimHinted(due.map((job) => ({ id: job._id as Types.ObjectId, reservation: null })));
   }
 
-  /** What a claimable job looks like at `now`: queued or running, due, and its lease (if any) run out. */
-  private dueAt(now: Date) {
-    return { status: { $in: ['queued', 'running'] }, runAt: { $lte: now }, lockedUntil: { $lte: now } };
+  /**
+   * What a claimable job looks like at `now`: queued or running, due, and its lease run out, or (among
+   * `reservations`) still queued under one of this process's reservations.
+   */
+  private dueAt(now: Date, reservations: string[] = []) {
+    const free = { lockedUntil: { $lte: now } };
+    return {
+      status: { $in: ['queued', 'running'] },
+      runAt: { $lte: now },
+      ...(reservations.length > 0 ? { $or: [free, { status: 'queued', lockToken: { $in: reservations } }] } : free),
+    };
   }
 
   /**
@@ -249,24 +274,31 @@ export class LeaseQueue<T extends LeasedJobState> {
    * `_id` index) gives them this claim's token, one read returns those it took. A job another worker took
    * first keeps its own token and is not returned.
    */
-  private async claimIds(ids: Types.ObjectId[]): Promise<Array<LeasedJob<T>>> {
-    if (ids.length === 0) return [];
+  private async claimHinted(hints: Array<{ id: Types.ObjectId; reservation: string | null }>) {
+    if (hints.length === 0) return [];
+    const now = new Date();
+    const reservations = [...new Set(hints.flatMap((hint) => (hint.reservation ? [hint.reservation] : [])))];
+    const ids = hints.map((hint) => hint.id);
     if (ids.length === 1) {
-      const job = await this.claimWhere({ _id: ids[0] });
+      const job = await this.claimWhere({ _id: ids[0], ...this.dueAt(now, reservations) });
       return job ? [job] : [];
     }
-    const now = new Date();
     const lockToken = randomUUID();
     const claimed = await this.model.updateMany(
-      { ...this.settings.filter, _id: { $in: ids }, ...this.dueAt(now) },
+      { ...this.settings.filter, _id: { $in: ids }, ...this.dueAt(now, reservations) },
       {
         $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
         $inc: { attempts: 1 },
       },
     );
     if (claimed.modifiedCount === 0) return [];
-    const records = (await this.model.find({ _id: { $in: ids }, lockToken }).lean()) as unknown as T[];
-    return records.map((record) => ({ id: record._id, attempts: record.attempts, lockToken, record }));
+    // Read by `_id` alone: the embedded engine uses an index only for a query on exactly its keys.
+    const records = (await this.model.find({ _id: { $in: ids } }).lean()) as unknown as Array<
+      T & { lockToken?: string }
+    >;
+    return records
+      .filter((record) => record.lockToken === lockToken)
+      .map((record) => ({ id: record._id, attempts: record.attempts, lockToken, record }));
   }
 
   private async claimWhere(where: Record<string, unknown>): Promise<LeasedJob<T> | null> {
@@ -274,7 +306,7 @@ export class LeaseQueue<T extends LeasedJobState> {
     const lockToken = randomUUID();
     const record = (await this.model
       .findOneAndUpdate(
-        { ...this.settings.filter, ...where, ...this.dueAt(now) },
+        { ...this.settings.filter, ...where },
         {
           $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
           $inc: { attempts: 1 },
