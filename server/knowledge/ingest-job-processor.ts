@@ -300,6 +300,12 @@ export class IngestJobProcessor implements JobProcessor {
     }
     return items.map(({ job }, index) => {
       const before = claimable[index];
+      // No source for a job that still exists: its source may not be written yet (a job queued beside its
+      // source whose hold ran out first, see `SourceQueue.enqueueNew`), so it is tried again rather than
+      // dropped; a deleted source takes its job with it.
+      if (!sourceById.has(job.sourceId.toString())) {
+        return { ok: false, error: new IngestError('the source is not written yet', { retryable: true }) };
+      }
       if (!before || !claimedRun(index)) return succeeded(null);
       return succeeded({ before, content: contentById.get(job.sourceId.toString()) ?? null });
     });
