@@ -7,6 +7,7 @@
  * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
  * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part; BENCH_INGEST=single or batch for one way of posting)
  */
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import mongoose, { Types } from 'mongoose';
@@ -65,7 +66,27 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
-async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', way: 'single' | 'batch', fakeUrl: string) {
+/** CPU time (ms) of this process and of the embedded database's JVM (from /proc), to compare runs under load. */
+function cpuNow(javaPid: number | undefined) {
+  const node = process.cpuUsage();
+  let jvm = 0;
+  try {
+    const fields = readFileSync(`/proc/${javaPid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime, in clock ticks of 10 ms.
+    jvm = (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    // Not Linux or no pid: the JVM's share is left out (0).
+  }
+  return { node: (node.user + node.system) / 1000, jvm };
+}
+
+async function ingestThroughput(
+  dbUri: string,
+  mode: 'lexical' | 'hybrid',
+  way: 'single' | 'batch',
+  fakeUrl: string,
+  javaPid: number | undefined,
+) {
   const { app, org, bot, stop } = await startBenchApp({
     dbUri,
     dbName: `wisp_bench_ingest_${mode}_${way}`,
@@ -90,6 +111,7 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', way: 
   // Every database command of the run, counted with mongoose's debug hook (the bench's own reads included).
   let commands = 0;
   mongoose.set('debug', () => void (commands += 1));
+  const cpuBefore = cpuNow(javaPid);
   const started = performance.now();
   if (way === 'batch') {
     for (let i = 0; i < documents.length; i += BATCH_SIZE) {
@@ -128,6 +150,7 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', way: 
   }
   const elapsed = (performance.now() - started) / 1000;
   mongoose.set('debug', false);
+  const cpuAfter = cpuNow(javaPid);
   const chunks = await app.models.Chunk.countDocuments({ chatbotId: botId });
   const failed = await app.models.Source.countDocuments({ chatbotId: botId, status: 'failed' });
   await stop();
@@ -135,6 +158,7 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', way: 
     mode,
     way,
     commands,
+    cpuMs: { node: cpuAfter.node - cpuBefore.node, jvm: cpuAfter.jvm - cpuBefore.jvm },
     sources: INGEST_SOURCES,
     chunks,
     failed,
@@ -258,13 +282,15 @@ async function main() {
     }
     const runs = (['lexical', 'hybrid'] as const).flatMap((mode) => INGEST_WAYS.map((way) => [mode, way] as const));
     for (const [mode, way] of PARTS.includes('ingestion') ? runs : []) {
-      const result = await ingestThroughput(db.uri, mode, way, fake.url);
+      const result = await ingestThroughput(db.uri, mode, way, fake.url, db.pid);
       const posts =
         way === 'batch' ? `${Math.ceil(result.sources / BATCH_SIZE)} batch POSTs` : `${result.sources} POSTs`;
       console.log(
         `${mode}, ${way}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
           `(all ${posts} answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed; ` +
-          `${(result.commands / result.sources).toFixed(1)} database commands per source); ` +
+          `${(result.commands / result.sources).toFixed(1)} database commands and ` +
+          `${(result.cpuMs.node / result.sources).toFixed(1)} + ${(result.cpuMs.jvm / result.sources).toFixed(1)} ms CPU ` +
+          `(node + database) per source); ` +
           `then ${result.sources - result.readyAtAccepted} sources left, ready in ` +
           `${(result.seconds - result.acceptedMs / 1000).toFixed(1)} s = ` +
           `${Math.round((result.sources - result.readyAtAccepted) / (result.seconds - result.acceptedMs / 1000))} sources/s`,
