@@ -5,7 +5,8 @@
  * hybrid, with process memory. Chunks for the retrieval figures are inserted straight
  * through the models: ingesting 100k chunks through the API would take most of the time box.
  * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
- * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part; BENCH_INGEST=single or batch for one way of posting)
+ * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part; BENCH_INGEST=single or batch for one way of posting;
+ * BENCH_COMMANDS=1 to list the most frequent database commands of each ingestion run)
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -110,7 +111,11 @@ async function ingestThroughput(
   const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
   // Every database command of the run, counted with mongoose's debug hook (the bench's own reads included).
   let commands = 0;
-  mongoose.set('debug', () => void (commands += 1));
+  const byCommand = new Map<string, number>();
+  mongoose.set('debug', (collection: string, method: string) => {
+    commands += 1;
+    byCommand.set(`${collection}.${method}`, (byCommand.get(`${collection}.${method}`) ?? 0) + 1);
+  });
   const cpuBefore = cpuNow(javaPid);
   const started = performance.now();
   if (way === 'batch') {
@@ -158,6 +163,7 @@ async function ingestThroughput(
     mode,
     way,
     commands,
+    byCommand,
     cpuMs: { node: cpuAfter.node - cpuBefore.node, jvm: cpuAfter.jvm - cpuBefore.jvm },
     sources: INGEST_SOURCES,
     chunks,
@@ -285,6 +291,10 @@ async function main() {
       const result = await ingestThroughput(db.uri, mode, way, fake.url, db.pid);
       const posts =
         way === 'batch' ? `${Math.ceil(result.sources / BATCH_SIZE)} batch POSTs` : `${result.sources} POSTs`;
+      if (process.env.BENCH_COMMANDS) {
+        const top = [...result.byCommand].sort((a, b) => b[1] - a[1]).slice(0, 12);
+        console.log(`  commands: ${top.map(([name, count]) => `${name} ${count}`).join(', ')}`);
+      }
       console.log(
         `${mode}, ${way}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
           `(all ${posts} answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed; ` +

@@ -93,6 +93,7 @@ export class IngestJobProcessor implements JobProcessor {
   private readonly inserts: WriteBatcher<ChunkInsert[], void>;
   private readonly switches: WriteBatcher<RunWrite, boolean>;
   private readonly readies: WriteBatcher<RunWrite & { set: Record<string, unknown> }, boolean>;
+  private readonly stages: WriteBatcher<{ sourceId: Types.ObjectId; run: string; stage: SourceStage }, void>;
 
   constructor(private readonly deps: IngestDeps) {
     this.claims = new WriteBatcher((items) => this.claimSources(items), WRITE_BATCH);
@@ -106,6 +107,15 @@ export class IngestJobProcessor implements JobProcessor {
         ),
       WRITE_BATCH,
     );
+    this.stages = new WriteBatcher(async (items) => {
+      await this.deps.models.Source.bulkWrite(
+        items.map((item) => ({
+          updateOne: { filter: { _id: item.sourceId, currentRun: item.run }, update: { $set: { stage: item.stage } } },
+        })),
+        { ordered: false },
+      );
+      return items.map(() => succeeded<void>(undefined));
+    }, WRITE_BATCH);
     this.readies = new WriteBatcher(
       (items) =>
         this.writeRuns(
@@ -183,8 +193,7 @@ export class IngestJobProcessor implements JobProcessor {
     const { models, cache, chunking } = this.deps;
     // The slow steps are recorded for the owner watching the source (the claim already said
     // `fetching`); a superseded run's writes match nothing. Quick steps cost no write.
-    const stage = (name: SourceStage) =>
-      models.Source.updateOne({ _id: source._id, currentRun: run }, { $set: { stage: name } }).then(() => undefined);
+    const stage = (name: SourceStage) => this.stages.submit({ sourceId: source._id, run, stage: name });
     const reading = await this.read(source, prior.content, signal);
     if (source.type === 'url') await stage('chunking');
     const drafts: ChunkDraft[] = [];
