@@ -5,11 +5,13 @@
  * hybrid, with process memory. Chunks for the retrieval figures are inserted straight
  * through the models: ingesting 100k chunks through the API would take most of the time box.
  * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
- * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part)
+ * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part; BENCH_INGEST=single or batch for one way of posting;
+ * BENCH_COMMANDS=1 to list the most frequent database commands of each ingestion run)
  */
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { pino } from 'pino';
 import { createModels, ensureCollections, type Models } from '../server/services.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
@@ -28,6 +30,9 @@ const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Nu
 /** A small sentence-embedding model's width (e.g. MiniLM); 1.5 KB of float32 per chunk. */
 const DIMS = 384;
 const INGEST_SOURCES = 200;
+/** Sources per request of the batch endpoint (about 500 KB of JSON each). */
+const BATCH_SIZE = 100;
+const INGEST_WAYS = (process.env.BENCH_INGEST ?? 'single,batch').split(',') as Array<'single' | 'batch'>;
 const QUERIES = 300;
 const logger = pino({ level: 'silent' });
 
@@ -62,10 +67,30 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
-async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeUrl: string) {
+/** CPU time (ms) of this process and of the embedded database's JVM (from /proc), to compare runs under load. */
+function cpuNow(javaPid: number | undefined) {
+  const node = process.cpuUsage();
+  let jvm = 0;
+  try {
+    const fields = readFileSync(`/proc/${javaPid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime, in clock ticks of 10 ms.
+    jvm = (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    // Not Linux or no pid: the JVM's share is left out (0).
+  }
+  return { node: (node.user + node.system) / 1000, jvm };
+}
+
+async function ingestThroughput(
+  dbUri: string,
+  mode: 'lexical' | 'hybrid',
+  way: 'single' | 'batch',
+  fakeUrl: string,
+  javaPid: number | undefined,
+) {
   const { app, org, bot, stop } = await startBenchApp({
     dbUri,
-    dbName: `wisp_bench_ingest_${mode}`,
+    dbName: `wisp_bench_ingest_${mode}_${way}`,
     logger,
     env: {
       KNOWLEDGE_JOB_POLL_MS: '50',
@@ -83,13 +108,35 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
       ...Array.from({ length: 4 }, (_, s) => `## Section ${s}\n\n${paragraph()}\n\n${paragraph()}`),
     ].join('\n\n'),
   );
+  const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
+  // Every database command of the run, counted with mongoose's debug hook (the bench's own reads included).
+  let commands = 0;
+  const byCommand = new Map<string, number>();
+  mongoose.set('debug', (collection: string, method: string) => {
+    commands += 1;
+    byCommand.set(`${collection}.${method}`, (byCommand.get(`${collection}.${method}`) ?? 0) + 1);
+  });
+  const cpuBefore = cpuNow(javaPid);
   const started = performance.now();
-  for (let i = 0; i < documents.length; i += 20) {
+  if (way === 'batch') {
+    for (let i = 0; i < documents.length; i += BATCH_SIZE) {
+      const sources = documents
+        .slice(i, i + BATCH_SIZE)
+        .map((content, j) => ({ type: 'text', title: `Document ${i + j}`, content }));
+      const res = await fetch(`${app.url}/api/v1/chatbots/${bot.id}/sources/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ sources }),
+      });
+      if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
+    }
+  }
+  for (let i = 0; way === 'single' && i < documents.length; i += 20) {
     await Promise.all(
       documents.slice(i, i + 20).map(async (content, j) => {
         const res = await fetch(`${app.url}/api/v1/chatbots/${bot.id}/sources`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify({ type: 'text', title: `Document ${i + j}`, content }),
         });
         if (res.status !== 202) throw new Error(`POST answered ${res.status}`);
@@ -107,11 +154,17 @@ async function ingestThroughput(dbUri: string, mode: 'lexical' | 'hybrid', fakeU
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const elapsed = (performance.now() - started) / 1000;
+  mongoose.set('debug', false);
+  const cpuAfter = cpuNow(javaPid);
   const chunks = await app.models.Chunk.countDocuments({ chatbotId: botId });
   const failed = await app.models.Source.countDocuments({ chatbotId: botId, status: 'failed' });
   await stop();
   return {
     mode,
+    way,
+    commands,
+    byCommand,
+    cpuMs: { node: cpuAfter.node - cpuBefore.node, jvm: cpuAfter.jvm - cpuBefore.jvm },
     sources: INGEST_SOURCES,
     chunks,
     failed,
@@ -233,11 +286,21 @@ async function main() {
     if (PARTS.includes('ingestion')) {
       console.log(`Ingestion through the API: ${INGEST_SOURCES} text sources of about 5,000 characters`);
     }
-    for (const mode of PARTS.includes('ingestion') ? (['lexical', 'hybrid'] as const) : []) {
-      const result = await ingestThroughput(db.uri, mode, fake.url);
+    const runs = (['lexical', 'hybrid'] as const).flatMap((mode) => INGEST_WAYS.map((way) => [mode, way] as const));
+    for (const [mode, way] of PARTS.includes('ingestion') ? runs : []) {
+      const result = await ingestThroughput(db.uri, mode, way, fake.url, db.pid);
+      const posts =
+        way === 'batch' ? `${Math.ceil(result.sources / BATCH_SIZE)} batch POSTs` : `${result.sources} POSTs`;
+      if (process.env.BENCH_COMMANDS) {
+        const top = [...result.byCommand].sort((a, b) => b[1] - a[1]).slice(0, 12);
+        console.log(`  commands: ${top.map(([name, count]) => `${name} ${count}`).join(', ')}`);
+      }
       console.log(
-        `${mode}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
-          `(all ${result.sources} POSTs answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed); ` +
+        `${mode}, ${way}: ${result.chunks} chunks in ${result.seconds.toFixed(1)} s = ${Math.round(result.rate)} chunks/s ` +
+          `(all ${posts} answered 202 within ${Math.round(result.acceptedMs)} ms, ${result.failed} failed; ` +
+          `${(result.commands / result.sources).toFixed(1)} database commands and ` +
+          `${(result.cpuMs.node / result.sources).toFixed(1)} + ${(result.cpuMs.jvm / result.sources).toFixed(1)} ms CPU ` +
+          `(node + database) per source); ` +
           `then ${result.sources - result.readyAtAccepted} sources left, ready in ` +
           `${(result.seconds - result.acceptedMs / 1000).toFixed(1)} s = ` +
           `${Math.round((result.sources - result.readyAtAccepted) / (result.seconds - result.acceptedMs / 1000))} sources/s`,

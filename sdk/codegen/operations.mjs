@@ -59,6 +59,7 @@ export const OPERATION_NAMES = {
   'DELETE /api/v1/leads/{id}': ['leads.delete', 'Deleted'],
   'GET /api/v1/chatbots/{id}/sources': ['sources.list', 'KnowledgeSource'],
   'POST /api/v1/chatbots/{id}/sources': ['sources.create', 'KnowledgeSource'],
+  'POST /api/v1/chatbots/{id}/sources/batch': ['sources.create_batch', 'KnowledgeSourceBatch'],
   'GET /api/v1/sources/{id}': ['sources.get', 'KnowledgeSource'],
   'PATCH /api/v1/sources/{id}': ['sources.update', 'KnowledgeSource'],
   'DELETE /api/v1/sources/{id}': ['sources.delete', 'Deleted'],

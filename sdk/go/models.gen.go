@@ -1254,6 +1254,96 @@ func (e KnowledgeSourceType) Valid() bool {
 	}
 }
 
+// Defines values for KnowledgeSourceBatchCrawlMode.
+const (
+	KnowledgeSourceBatchCrawlModePage    KnowledgeSourceBatchCrawlMode = "page"
+	KnowledgeSourceBatchCrawlModeSite    KnowledgeSourceBatchCrawlMode = "site"
+	KnowledgeSourceBatchCrawlModeSitemap KnowledgeSourceBatchCrawlMode = "sitemap"
+)
+
+// Valid indicates whether the value is a known member of the KnowledgeSourceBatchCrawlMode enum.
+func (e KnowledgeSourceBatchCrawlMode) Valid() bool {
+	switch e {
+	case KnowledgeSourceBatchCrawlModePage:
+		return true
+	case KnowledgeSourceBatchCrawlModeSite:
+		return true
+	case KnowledgeSourceBatchCrawlModeSitemap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KnowledgeSourceBatchStage.
+const (
+	KnowledgeSourceBatchStageChunking    KnowledgeSourceBatchStage = "chunking"
+	KnowledgeSourceBatchStageEmbedding   KnowledgeSourceBatchStage = "embedding"
+	KnowledgeSourceBatchStageFetching    KnowledgeSourceBatchStage = "fetching"
+	KnowledgeSourceBatchStageLessThannil KnowledgeSourceBatchStage = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the KnowledgeSourceBatchStage enum.
+func (e KnowledgeSourceBatchStage) Valid() bool {
+	switch e {
+	case KnowledgeSourceBatchStageChunking:
+		return true
+	case KnowledgeSourceBatchStageEmbedding:
+		return true
+	case KnowledgeSourceBatchStageFetching:
+		return true
+	case KnowledgeSourceBatchStageLessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KnowledgeSourceBatchStatus.
+const (
+	KnowledgeSourceBatchStatusFailed     KnowledgeSourceBatchStatus = "failed"
+	KnowledgeSourceBatchStatusProcessing KnowledgeSourceBatchStatus = "processing"
+	KnowledgeSourceBatchStatusQueued     KnowledgeSourceBatchStatus = "queued"
+	KnowledgeSourceBatchStatusReady      KnowledgeSourceBatchStatus = "ready"
+)
+
+// Valid indicates whether the value is a known member of the KnowledgeSourceBatchStatus enum.
+func (e KnowledgeSourceBatchStatus) Valid() bool {
+	switch e {
+	case KnowledgeSourceBatchStatusFailed:
+		return true
+	case KnowledgeSourceBatchStatusProcessing:
+		return true
+	case KnowledgeSourceBatchStatusQueued:
+		return true
+	case KnowledgeSourceBatchStatusReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KnowledgeSourceBatchType.
+const (
+	KnowledgeSourceBatchTypeFile KnowledgeSourceBatchType = "file"
+	KnowledgeSourceBatchTypeText KnowledgeSourceBatchType = "text"
+	KnowledgeSourceBatchTypeUrl  KnowledgeSourceBatchType = "url"
+)
+
+// Valid indicates whether the value is a known member of the KnowledgeSourceBatchType enum.
+func (e KnowledgeSourceBatchType) Valid() bool {
+	switch e {
+	case KnowledgeSourceBatchTypeFile:
+		return true
+	case KnowledgeSourceBatchTypeText:
+		return true
+	case KnowledgeSourceBatchTypeUrl:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LeadConversationsChannel.
 const (
 	LeadConversationsChannelApi      LeadConversationsChannel = "api"
@@ -1458,6 +1548,57 @@ func (e MessagesSendFeedbackRequestRating) Valid() bool {
 	case MessagesSendFeedbackRequestRatingDown:
 		return true
 	case MessagesSendFeedbackRequestRatingUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourcesCreateBatchRequestSources0Type.
+const (
+	SourcesCreateBatchRequestSources0TypeText SourcesCreateBatchRequestSources0Type = "text"
+)
+
+// Valid indicates whether the value is a known member of the SourcesCreateBatchRequestSources0Type enum.
+func (e SourcesCreateBatchRequestSources0Type) Valid() bool {
+	switch e {
+	case SourcesCreateBatchRequestSources0TypeText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourcesCreateBatchRequestSources1CrawlMode.
+const (
+	SourcesCreateBatchRequestSources1CrawlModePage    SourcesCreateBatchRequestSources1CrawlMode = "page"
+	SourcesCreateBatchRequestSources1CrawlModeSite    SourcesCreateBatchRequestSources1CrawlMode = "site"
+	SourcesCreateBatchRequestSources1CrawlModeSitemap SourcesCreateBatchRequestSources1CrawlMode = "sitemap"
+)
+
+// Valid indicates whether the value is a known member of the SourcesCreateBatchRequestSources1CrawlMode enum.
+func (e SourcesCreateBatchRequestSources1CrawlMode) Valid() bool {
+	switch e {
+	case SourcesCreateBatchRequestSources1CrawlModePage:
+		return true
+	case SourcesCreateBatchRequestSources1CrawlModeSite:
+		return true
+	case SourcesCreateBatchRequestSources1CrawlModeSitemap:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SourcesCreateBatchRequestSources1Type.
+const (
+	SourcesCreateBatchRequestSources1TypeUrl SourcesCreateBatchRequestSources1Type = "url"
+)
+
+// Valid indicates whether the value is a known member of the SourcesCreateBatchRequestSources1Type enum.
+func (e SourcesCreateBatchRequestSources1Type) Valid() bool {
+	switch e {
+	case SourcesCreateBatchRequestSources1TypeUrl:
 		return true
 	default:
 		return false
@@ -3382,6 +3523,50 @@ type KnowledgeSourceStatus string
 // KnowledgeSourceType defines model for KnowledgeSource.Type.
 type KnowledgeSourceType string
 
+// KnowledgeSourceBatch defines model for KnowledgeSourceBatch.
+type KnowledgeSourceBatch = []struct {
+	Attempts  int    `json:"attempts"`
+	ChatbotId string `json:"chatbotId"`
+	Counts    struct {
+		Characters int `json:"characters"`
+		Chunks     int `json:"chunks"`
+		Pages      int `json:"pages"`
+	} `json:"counts"`
+	Crawl *struct {
+		MaxPages *int                           `json:"maxPages,omitempty"`
+		Mode     *KnowledgeSourceBatchCrawlMode `json:"mode,omitempty"`
+	} `json:"crawl"`
+	CreatedAt     string  `json:"createdAt"`
+	FailureReason *string `json:"failureReason"`
+	File          *struct {
+		MimeType string `json:"mimeType"`
+		Name     string `json:"name"`
+		Size     int    `json:"size"`
+	} `json:"file"`
+	FinalUrl      *string                    `json:"finalUrl"`
+	Id            string                     `json:"id"`
+	LastFetchedAt *string                    `json:"lastFetchedAt"`
+	ReadyAt       *string                    `json:"readyAt"`
+	Stage         *KnowledgeSourceBatchStage `json:"stage"`
+	Status        KnowledgeSourceBatchStatus `json:"status"`
+	Title         string                     `json:"title"`
+	Type          KnowledgeSourceBatchType   `json:"type"`
+	UpdatedAt     string                     `json:"updatedAt"`
+	Url           *string                    `json:"url"`
+}
+
+// KnowledgeSourceBatchCrawlMode defines model for KnowledgeSourceBatch.Crawl.Mode.
+type KnowledgeSourceBatchCrawlMode string
+
+// KnowledgeSourceBatchStage defines model for KnowledgeSourceBatch.Stage.
+type KnowledgeSourceBatchStage string
+
+// KnowledgeSourceBatchStatus defines model for KnowledgeSourceBatch.Status.
+type KnowledgeSourceBatchStatus string
+
+// KnowledgeSourceBatchType defines model for KnowledgeSourceBatch.Type.
+type KnowledgeSourceBatchType string
+
 // Lead defines model for Lead.
 type Lead struct {
 	ChatbotId string  `json:"chatbotId"`
@@ -3575,6 +3760,43 @@ type RetrievalPreview struct {
 		Title    string  `json:"title"`
 		Url      *string `json:"url"`
 	} `json:"passages"`
+}
+
+// SourcesCreateBatchRequest defines model for SourcesCreateBatchRequest.
+type SourcesCreateBatchRequest struct {
+	Sources []SourcesCreateBatchRequest_Sources_Item `json:"sources"`
+}
+
+// SourcesCreateBatchRequestSources0 defines model for SourcesCreateBatchRequest.Sources.0.
+type SourcesCreateBatchRequestSources0 struct {
+	Content string                                `json:"content"`
+	Title   string                                `json:"title"`
+	Type    SourcesCreateBatchRequestSources0Type `json:"type"`
+}
+
+// SourcesCreateBatchRequestSources0Type defines model for SourcesCreateBatchRequest.Sources.0.Type.
+type SourcesCreateBatchRequestSources0Type string
+
+// SourcesCreateBatchRequestSources1 defines model for SourcesCreateBatchRequest.Sources.1.
+type SourcesCreateBatchRequestSources1 struct {
+	Crawl *struct {
+		MaxPages *int                                        `json:"maxPages,omitempty"`
+		Mode     *SourcesCreateBatchRequestSources1CrawlMode `json:"mode,omitempty"`
+	} `json:"crawl,omitempty"`
+	Title *string                               `json:"title,omitempty"`
+	Type  SourcesCreateBatchRequestSources1Type `json:"type"`
+	Url   string                                `json:"url"`
+}
+
+// SourcesCreateBatchRequestSources1CrawlMode defines model for SourcesCreateBatchRequest.Sources.1.Crawl.Mode.
+type SourcesCreateBatchRequestSources1CrawlMode string
+
+// SourcesCreateBatchRequestSources1Type defines model for SourcesCreateBatchRequest.Sources.1.Type.
+type SourcesCreateBatchRequestSources1Type string
+
+// SourcesCreateBatchRequest_Sources_Item defines model for SourcesCreateBatchRequest.sources.Item.
+type SourcesCreateBatchRequest_Sources_Item struct {
+	union json.RawMessage
 }
 
 // SourcesCreateRequest defines model for SourcesCreateRequest.
@@ -4465,6 +4687,68 @@ func (t ChannelsCreateRequest) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ChannelsCreateRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSourcesCreateBatchRequestSources0 returns the union data inside the SourcesCreateBatchRequest_Sources_Item as a SourcesCreateBatchRequestSources0
+func (t SourcesCreateBatchRequest_Sources_Item) AsSourcesCreateBatchRequestSources0() (SourcesCreateBatchRequestSources0, error) {
+	var body SourcesCreateBatchRequestSources0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSourcesCreateBatchRequestSources0 overwrites any union data inside the SourcesCreateBatchRequest_Sources_Item as the provided SourcesCreateBatchRequestSources0
+func (t *SourcesCreateBatchRequest_Sources_Item) FromSourcesCreateBatchRequestSources0(v SourcesCreateBatchRequestSources0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSourcesCreateBatchRequestSources0 performs a merge with any union data inside the SourcesCreateBatchRequest_Sources_Item, using the provided SourcesCreateBatchRequestSources0
+func (t *SourcesCreateBatchRequest_Sources_Item) MergeSourcesCreateBatchRequestSources0(v SourcesCreateBatchRequestSources0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSourcesCreateBatchRequestSources1 returns the union data inside the SourcesCreateBatchRequest_Sources_Item as a SourcesCreateBatchRequestSources1
+func (t SourcesCreateBatchRequest_Sources_Item) AsSourcesCreateBatchRequestSources1() (SourcesCreateBatchRequestSources1, error) {
+	var body SourcesCreateBatchRequestSources1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSourcesCreateBatchRequestSources1 overwrites any union data inside the SourcesCreateBatchRequest_Sources_Item as the provided SourcesCreateBatchRequestSources1
+func (t *SourcesCreateBatchRequest_Sources_Item) FromSourcesCreateBatchRequestSources1(v SourcesCreateBatchRequestSources1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSourcesCreateBatchRequestSources1 performs a merge with any union data inside the SourcesCreateBatchRequest_Sources_Item, using the provided SourcesCreateBatchRequestSources1
+func (t *SourcesCreateBatchRequest_Sources_Item) MergeSourcesCreateBatchRequestSources1(v SourcesCreateBatchRequestSources1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SourcesCreateBatchRequest_Sources_Item) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SourcesCreateBatchRequest_Sources_Item) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

@@ -634,6 +634,15 @@ func (s *SourcesService) Create(ctx context.Context, id string, body SourcesCrea
 	return out, nil
 }
 
+// CreateBatch: Add up to 100 text and URL sources in one request, all or nothing: an invalid item refuses the whole batch (422, each failing field named by its path, e.g. `sources.3.content`) and nothing is written; otherwise answers 202 with the sources in the order sent, processed in the background.
+func (s *SourcesService) CreateBatch(ctx context.Context, id string, body SourcesCreateBatchRequest, opts ...CallOption) (*KnowledgeSourceBatch, error) {
+	out := new(KnowledgeSourceBatch)
+	if err := s.client.do(ctx, call{method: "POST", path: "/api/v1/chatbots/" + url.PathEscape(id) + "/sources/batch", query: nil, body: body}, out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PreviewRetrieval: Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence.
 func (s *SourcesService) PreviewRetrieval(ctx context.Context, id string, body SourcesPreviewRetrievalRequest, opts ...CallOption) (*RetrievalPreview, error) {
 	out := new(RetrievalPreview)

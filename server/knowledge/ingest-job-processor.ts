@@ -15,6 +15,7 @@ import { toIndexed, type IndexCache } from './index/index-cache.js';
 import { IngestError } from './ingest-error.js';
 import type { ClaimedJob, JobProcessor } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
+import { succeeded, WriteBatcher, type ItemOutcome } from '../queue/write-batcher.js';
 
 export interface IngestDeps {
   models: KnowledgeModels;
@@ -38,14 +39,43 @@ interface Reading {
 }
 
 /** A source's stored text or file, as read beside the claim. */
-type StoredContent = Awaited<ReturnType<typeof readContent>>;
+type StoredContent = Awaited<ReturnType<typeof readContents>>[number];
 
-function readContent(models: KnowledgeModels, sourceId: Types.ObjectId) {
-  return models.SourceContent.findOne({ sourceId }).lean();
+function readContents(models: KnowledgeModels, sourceIds: Types.ObjectId[]) {
+  return models.SourceContent.find({ sourceId: { $in: sourceIds } }).lean();
 }
 
 const EMBED_BATCH = 64;
 const INSERT_BATCH = 500;
+/** Most jobs whose writes of one kind are folded into one round trip. */
+const WRITE_BATCH = 64;
+
+/** A claimed source as it was before the claim, with its stored content. */
+interface Claimed {
+  before: SourceRecord;
+  content: StoredContent | null;
+}
+
+/** One chunk as written. */
+type ChunkInsert = Record<string, unknown>;
+
+/** The conditional update that makes one run's chunks a source's answer, or marks it ready. */
+interface RunWrite {
+  sourceId: Types.ObjectId;
+  revision: number;
+  run: string;
+}
+
+/** The indexes of a failed `insertMany`'s documents that were not written, or null when the whole call failed. */
+function failedIndexes(error: unknown): Set<number> | null {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  if (!Array.isArray(writeErrors)) return null;
+  const indexes = writeErrors.map(
+    (item: { index?: number; err?: { index?: number } }) => item.index ?? item.err?.index,
+  );
+  if (indexes.some((index) => typeof index !== 'number')) return null;
+  return new Set(indexes as number[]);
+}
 
 /**
  * Turns a queued source into searchable chunks: read (fetch or stored content), extract,
@@ -53,31 +83,59 @@ const INSERT_BATCH = 500;
  * conditional update. A run that was superseded meanwhile removes what it wrote.
  */
 export class IngestJobProcessor implements JobProcessor {
-  constructor(private readonly deps: IngestDeps) {}
+  /*
+   * Jobs running at the same time write together (group commit): each kind of write below is one round trip
+   * for every job that reached it while the previous one was in flight. Each job still waits for its own
+   * writes in the same order as alone, so the order guarantees hold per source, and each job learns its own
+   * outcome: one failing source does not fail the others.
+   */
+  private readonly claims: WriteBatcher<{ job: ClaimedJob; run: string }, Claimed | null>;
+  private readonly inserts: WriteBatcher<ChunkInsert[], void>;
+  private readonly switches: WriteBatcher<RunWrite, boolean>;
+  private readonly readies: WriteBatcher<RunWrite & { set: Record<string, unknown> }, boolean>;
+  private readonly stages: WriteBatcher<{ sourceId: Types.ObjectId; run: string; stage: SourceStage }, void>;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.claims = new WriteBatcher((items) => this.claimSources(items), WRITE_BATCH);
+    this.inserts = new WriteBatcher((items) => this.insertChunks(items), WRITE_BATCH);
+    this.switches = new WriteBatcher(
+      (items) =>
+        this.writeRuns(
+          items,
+          (item) => ({ activeRun: item.run }),
+          (source, item) => source.activeRun === item.run,
+        ),
+      WRITE_BATCH,
+    );
+    this.stages = new WriteBatcher(async (items) => {
+      await this.deps.models.Source.bulkWrite(
+        items.map((item) => ({
+          updateOne: { filter: { _id: item.sourceId, currentRun: item.run }, update: { $set: { stage: item.stage } } },
+        })),
+        { ordered: false },
+      );
+      return items.map(() => succeeded<void>(undefined));
+    }, WRITE_BATCH);
+    this.readies = new WriteBatcher(
+      (items) =>
+        this.writeRuns(
+          items,
+          (item) => item.set,
+          (source, item) =>
+            source.status === 'ready' && source.currentRun === item.run && source.revision === item.revision,
+        ),
+      WRITE_BATCH,
+    );
+  }
 
   async process(job: ClaimedJob, signal: AbortSignal): Promise<void> {
     const { models } = this.deps;
     const run = randomUUID();
-    // The read and the claim are one conditional update: a source gone, of another revision, or already
-    // ready (finished before the process stopped, only the job's own completion was not written) matches
-    // nothing. The stored content is read beside it (a lookup on a unique index; it finds nothing for a web page).
-    const [before, content] = await Promise.all([
-      models.Source.findOneAndUpdate(
-        { _id: job.sourceId, revision: job.revision, $or: [{ status: { $ne: 'ready' } }, { activeRun: null }] },
-        {
-          $set: {
-            status: 'processing',
-            stage: 'fetching',
-            currentRun: run,
-            failureReason: null,
-            attempts: job.attempts,
-          },
-        },
-        { returnDocument: 'before' },
-      ),
-      readContent(models, job.sourceId),
-    ]);
-    if (!before) return;
+    // The claim is conditional: a source gone, of another revision, or already ready (finished before the
+    // process stopped, only the job's own completion was not written) is not claimed (see `claimSources`).
+    const claimed = await this.claims.submit({ job, run });
+    if (!claimed) return;
+    const { before, content } = claimed;
     const source = before;
     // No run was ever started for it (a new source): it has no chunks to replace, so the scan of the
     // chunks collection that removes a previous run's is skipped.
@@ -135,8 +193,7 @@ export class IngestJobProcessor implements JobProcessor {
     const { models, cache, chunking } = this.deps;
     // The slow steps are recorded for the owner watching the source (the claim already said
     // `fetching`); a superseded run's writes match nothing. Quick steps cost no write.
-    const stage = (name: SourceStage) =>
-      models.Source.updateOne({ _id: source._id, currentRun: run }, { $set: { stage: name } }).then(() => undefined);
+    const stage = (name: SourceStage) => this.stages.submit({ sourceId: source._id, run, stage: name });
     const reading = await this.read(source, prior.content, signal);
     if (source.type === 'url') await stage('chunking');
     const drafts: ChunkDraft[] = [];
@@ -157,14 +214,14 @@ export class IngestJobProcessor implements JobProcessor {
     }));
     for (let start = 0; start < docs.length; start += INSERT_BATCH) {
       signal.throwIfAborted();
-      await models.Chunk.insertMany(docs.slice(start, start + INSERT_BATCH), { ordered: false });
+      await this.inserts.submit(docs.slice(start, start + INSERT_BATCH));
     }
 
     // The switch to this run's chunks is one conditional update; a run superseded meanwhile
     // (edited, reindexed or deleted) matches nothing, and its chunks never become visible.
-    const current = { _id: source._id, revision: job.revision, currentRun: run };
-    const switched = await models.Source.updateOne(current, { $set: { activeRun: run } });
-    if (switched.matchedCount === 0) {
+    const written = { sourceId: source._id, revision: job.revision, run };
+    const switched = await this.switches.submit(written);
+    if (!switched) {
       await models.Chunk.deleteMany({ sourceId: source._id, run });
       return;
     }
@@ -173,8 +230,9 @@ export class IngestJobProcessor implements JobProcessor {
     // `ready` is written last, so whoever sees it (on any node) gets the new chunks with the next question.
     const keepTitle = source.titleFromUser || !reading.title;
     const title = keepTitle ? source.title : (reading.title ?? '').slice(0, 200);
-    const ready = await models.Source.updateOne(current, {
-      $set: {
+    const ready = await this.readies.submit({
+      ...written,
+      set: {
         status: 'ready',
         failureReason: null,
         characters: reading.documents.reduce((sum, document) => sum + characterCount(document.blocks), 0),
@@ -186,7 +244,7 @@ export class IngestJobProcessor implements JobProcessor {
         ...(reading.finalUrl ? { finalUrl: reading.finalUrl, lastFetchedAt: reading.fetchedAt } : {}),
       },
     });
-    if (ready.matchedCount === 0) return;
+    if (!ready) return;
     await this.announce('source.ready', {
       organizationId: source.organizationId.toString(),
       chatbotId: source.chatbotId.toString(),
@@ -194,6 +252,127 @@ export class IngestJobProcessor implements JobProcessor {
       type: source.type,
       title,
       chunkCount: docs.length,
+    });
+  }
+
+  /**
+   * Reads and claims the sources of several jobs: one read of the sources and one of their stored contents
+   * (lookups on unique indexes; a web page has none), then one `bulkWrite` of conditional claims. Each claim
+   * matches only the source as it was read (its status and runs unchanged), so it is atomic per source as
+   * the former `findOneAndUpdate` was; when fewer matched than were sent, one more read tells which.
+   */
+  private async claimSources(
+    items: Array<{ job: ClaimedJob; run: string }>,
+  ): Promise<Array<ItemOutcome<Claimed | null>>> {
+    const { models } = this.deps;
+    const ids = items.map((item) => item.job.sourceId);
+    const [sources, contents] = await Promise.all([
+      models.Source.find({ _id: { $in: ids } }),
+      readContents(models, ids),
+    ]);
+    const sourceById = new Map(sources.map((source) => [source._id.toString(), source]));
+    const contentById = new Map(contents.map((content) => [content.sourceId.toString(), content]));
+    const claimable = items.map(({ job }) => {
+      const source = sourceById.get(job.sourceId.toString());
+      if (!source || source.revision !== job.revision) return null;
+      // Already ready (finished before the process stopped; only the job's own completion was not written).
+      if (source.status === 'ready' && source.activeRun) return null;
+      return source;
+    });
+    const ops = items.flatMap(({ job, run }, index) => {
+      const source = claimable[index];
+      if (!source) return [];
+      const asRead = {
+        _id: source._id,
+        revision: source.revision,
+        status: source.status,
+        currentRun: source.currentRun ?? null,
+        activeRun: source.activeRun ?? null,
+      };
+      const set = {
+        status: 'processing',
+        stage: 'fetching',
+        currentRun: run,
+        failureReason: null,
+        attempts: job.attempts,
+      };
+      return [{ updateOne: { filter: asRead, update: { $set: set } } }];
+    });
+    let claimedRun: (index: number) => boolean = () => true;
+    if (ops.length > 0) {
+      const result = await models.Source.bulkWrite(ops, { ordered: false });
+      if (result.matchedCount < ops.length) {
+        const now = await models.Source.find({ _id: { $in: ids } }, { currentRun: 1 }).lean();
+        const runs = new Set(now.map((source) => source.currentRun));
+        claimedRun = (index) => runs.has(items[index]?.run);
+      }
+    }
+    return items.map(({ job }, index) => {
+      const before = claimable[index];
+      // No source for a job that still exists: its source may not be written yet (a job queued beside its
+      // source whose hold ran out first, see `SourceQueue.enqueueNew`), so it is tried again rather than
+      // dropped; a deleted source takes its job with it.
+      if (!sourceById.has(job.sourceId.toString())) {
+        return { ok: false, error: new IngestError('the source is not written yet', { retryable: true }) };
+      }
+      if (!before || !claimedRun(index)) return succeeded(null);
+      return succeeded({ before, content: contentById.get(job.sourceId.toString()) ?? null });
+    });
+  }
+
+  /** Writes the chunks of several jobs with one `insertMany`; a job whose chunks were refused fails alone. */
+  private async insertChunks(items: ChunkInsert[][]): Promise<Array<ItemOutcome<void>>> {
+    const all = items.flat();
+    try {
+      // Built here with every field set and typed, so mongoose's document construction and validation
+      // (a noticeable share of the CPU per chunk) are skipped: the driver writes them as they are.
+      await this.deps.models.Chunk.insertMany(all, { ordered: false, lean: true });
+      return items.map(() => succeeded<void>(undefined));
+    } catch (error) {
+      const failed = failedIndexes(error);
+      if (!failed) throw error;
+      let start = 0;
+      return items.map((docs) => {
+        const from = start;
+        start += docs.length;
+        for (let index = from; index < start; index += 1) if (failed.has(index)) return { ok: false, error };
+        return succeeded<void>(undefined);
+      });
+    }
+  }
+
+  /**
+   * Writes several jobs' conditional run updates (`{ _id, revision, currentRun: run }`) with one `bulkWrite`.
+   * When fewer matched than were sent, one read tells which did: `took` recognizes a source that carries
+   * this run's write (a run id is never reused, so only this write can have put it there).
+   */
+  private async writeRuns<W extends RunWrite>(
+    items: W[],
+    set: (item: W) => Record<string, unknown>,
+    took: (
+      source: { activeRun?: string | null; currentRun?: string | null; status?: string; revision?: number },
+      item: W,
+    ) => boolean,
+  ): Promise<Array<ItemOutcome<boolean>>> {
+    const { models } = this.deps;
+    const result = await models.Source.bulkWrite(
+      items.map((item) => ({
+        updateOne: {
+          filter: { _id: item.sourceId, revision: item.revision, currentRun: item.run },
+          update: { $set: set(item) },
+        },
+      })),
+      { ordered: false },
+    );
+    if (result.matchedCount === items.length) return items.map(() => succeeded(true));
+    const now = await models.Source.find(
+      { _id: { $in: items.map((item) => item.sourceId) } },
+      { activeRun: 1, currentRun: 1, status: 1, revision: 1 },
+    ).lean();
+    const byId = new Map(now.map((source) => [source._id.toString(), source]));
+    return items.map((item) => {
+      const source = byId.get(item.sourceId.toString());
+      return succeeded(Boolean(source && took(source, item)));
     });
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SourceDto } from '../../shared/schemas/sources.js';
 import { connectMongo } from '../db/mongo.js';
@@ -44,6 +44,18 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
+}
+
+/** The database commands the app sends while `run` runs, as `collection.method` (mongoose's debug hook). */
+async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  mongoose.set('debug', (collection: string, method: string) => void seen.push(`${collection}.${method}`));
+  try {
+    await run();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return seen;
 }
 
 describe('the knowledge job queue', () => {
@@ -180,5 +192,71 @@ describe('the knowledge job queue', () => {
     const done = await waitForSource(new ApiClient(second.app.url, org.adminKey), source.id);
     expect(done.status).toBe('ready');
     await expectOneChunkSet(second, done);
+  });
+  it('skips the chunk-delete scan for a new source, and still deletes for a reindex and for a crashed run', async () => {
+    const dbName = `wisp_test_fresh_${randomUUID().slice(0, 8)}`;
+    const app = await start(dbName);
+    const org = await app.app.services.organizations.create('Fresh org');
+    const api = new ApiClient(app.app.url, org.adminKey);
+    const bot = await createBot(api);
+    const text = '# Fresh\n\nA new source has no chunks of an earlier run to remove.';
+    const deletes = (commands: string[]) => commands.filter((command) => command === 'chunks.deleteMany');
+
+    // A new source (never had a run): no delete of the chunks collection.
+    let source: SourceDto | undefined;
+    const fresh = await commandsDuring(async () => {
+      source = await addSource(api, bot, { type: 'text', title: 'Fresh', content: text });
+      await waitForSource(api, source.id);
+    });
+    expect(deletes(fresh)).toEqual([]);
+    const sourceId = new Types.ObjectId(source!.id);
+    const firstRun = (await app.app.models.Source.findById(sourceId).lean())?.activeRun;
+
+    // A reindex replaces the previous run's chunks.
+    const reindexed = await commandsDuring(async () => {
+      const res = await api.post<SourceDto>(`/api/v1/sources/${source!.id}/reindex`);
+      expect(res.status).toBe(202);
+      await waitUntil(async () => {
+        const now = await app.app.models.Source.findById(sourceId).lean();
+        return now?.status === 'ready' && now.activeRun !== firstRun;
+      });
+    });
+    expect(deletes(reindexed)).toHaveLength(1);
+    expect(await app.app.models.Chunk.countDocuments({ sourceId, run: firstRun })).toBe(0);
+    await expectOneChunkSet(app, await waitForSource(api, source!.id));
+
+    // A new source whose first run died after writing chunks: the retry is not a new source's and removes them.
+    const { models } = app.app;
+    const crashed = await models.Source.create({
+      organizationId: new Types.ObjectId(org.id),
+      chatbotId: new Types.ObjectId(bot),
+      type: 'text',
+      title: 'Crashed',
+      status: 'processing',
+      currentRun: 'dead-run',
+    });
+    await models.SourceContent.create({
+      organizationId: crashed.organizationId,
+      chatbotId: crashed.chatbotId,
+      sourceId: crashed._id,
+      text,
+    });
+    await models.Chunk.create({
+      organizationId: crashed.organizationId,
+      chatbotId: crashed.chatbotId,
+      sourceId: crashed._id,
+      run: 'dead-run',
+      position: 0,
+      title: 'partial',
+      text: 'half-written leftovers',
+      tokens: 4,
+    });
+    const retried = await commandsDuring(async () => {
+      await app.app.services.knowledge.queue.enqueue(crashed);
+      await waitForSource(api, crashed._id.toString());
+    });
+    expect(deletes(retried)).toHaveLength(1);
+    expect(await models.Chunk.countDocuments({ sourceId: crashed._id, run: 'dead-run' })).toBe(0);
+    await expectOneChunkSet(app, await waitForSource(api, crashed._id.toString()));
   });
 });

@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { KnowledgeModels } from './knowledge-models.js';
 import type { Logger } from '../logger.js';
 import { failureReason, isRetryable } from './ingest-error.js';
@@ -10,6 +10,9 @@ import {
   type LeasedJob,
 } from '../queue/lease-queue.js';
 import type { KnowledgeJobRecord } from './job.model.js';
+
+/** Jobs queued by this process and held back until `release` (see `SourceQueue.enqueueNew`). */
+export type Reservation = ReturnType<LeaseQueue<KnowledgeJobRecord>['reserve']>;
 
 /** A job this process holds the lease of. */
 export interface ClaimedJob {
@@ -107,6 +110,45 @@ export class SourceQueue {
     // Claimed by id (a lookup) rather than found by the scan for due jobs.
     if (job) this.queue.hint([job._id]);
     else this.queue.notify();
+  }
+
+  /**
+   * Holds back the jobs of sources being written (see `enqueueNew`): what `enqueueNew` and `release` take.
+   */
+  reserve() {
+    return this.queue.reserve();
+  }
+
+  /**
+   * Queues the jobs of new sources with one insert, held back from every worker by `reservation` while the
+   * sources themselves may still be being written (beside this insert); `release` then lets this process
+   * claim them at once. If the process dies before that, the reservation runs out as a lease does and any
+   * worker takes them; a job whose source was never written finds nothing to do.
+   */
+  async enqueueNew(
+    sources: Array<{
+      _id: Types.ObjectId;
+      organizationId: Types.ObjectId;
+      chatbotId: Types.ObjectId;
+      revision: number;
+    }>,
+    reservation: Reservation,
+  ): Promise<Types.ObjectId[]> {
+    const jobs = sources.map((source) => ({
+      _id: new Types.ObjectId(),
+      organizationId: source.organizationId,
+      chatbotId: source.chatbotId,
+      sourceId: source._id,
+      revision: source.revision,
+      ...reservation.fields,
+    }));
+    await this.models.KnowledgeJob.insertMany(jobs);
+    return jobs.map((job) => job._id);
+  }
+
+  /** Lets this process claim jobs queued with `enqueueNew` now that their sources are written. */
+  release(jobIds: Types.ObjectId[], reservation: Reservation): void {
+    this.queue.hint(jobIds, reservation.reservation);
   }
 
   /** Drops a source's job and stops its attempt in this process. */

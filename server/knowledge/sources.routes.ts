@@ -8,6 +8,8 @@ import {
 } from '../../shared/schemas/common.js';
 import {
   createSourceSchema,
+  createSourcesBatchSchema,
+  MAX_BATCH_SOURCES,
   listSourcesQuerySchema,
   retrievalPreviewRequestSchema,
   retrievalPreviewSchema,
@@ -74,6 +76,23 @@ export function mountKnowledgeRoutes(api: ApiRouter, knowledge: KnowledgeService
     async ({ params, body, principal, req, res }) => {
       const created = await sources.create(principal.organizationId, params.id, body, uploadedFile(req.file));
       sendData(res, created, 202);
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/chatbots/:id/sources/batch',
+      tag,
+      summary: `Add up to ${MAX_BATCH_SOURCES} text and URL sources in one request, all or nothing: an invalid item refuses the whole batch (422, each failing field named by its path, e.g. \`sources.3.content\`) and nothing is written; otherwise answers 202 with the sources in the order sent, processed in the background`,
+      scope: 'knowledge:write',
+      params: botParams,
+      body: createSourcesBatchSchema,
+      response: envelopeOf(z.array(sourceSchema)),
+      status: 202,
+      errors: ['NotFoundError'],
+    },
+    async ({ params, body, principal, res }) => {
+      sendData(res, await sources.createMany(principal.organizationId, params.id, body), 202);
     },
   );
   api.route(

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type {
   CreateSourceInput,
+  CreateSourcesBatchInput,
   SourceChunkDto,
   SourceDto,
   SourcePageDto,
@@ -9,6 +10,9 @@ import type {
   UpdateSourceInput,
 } from '../../shared/schemas/sources.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
+import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
+import type { FieldIssue } from '../../shared/errors.js';
+import { failValidation } from '../errors/parse.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { KnowledgeModels } from './knowledge-models.js';
 import { AppError } from '../errors/app-error.js';
@@ -24,6 +28,18 @@ export interface UploadedFile {
   name: string;
   mimeType: string;
   data: Buffer;
+}
+
+/** A new source and its stored content (text or file; none for a URL), built before anything is written. */
+interface NewSource {
+  source: {
+    _id: Types.ObjectId;
+    organizationId: Types.ObjectId;
+    chatbotId: Types.ObjectId;
+    revision: number;
+    type: SourceType;
+  } & Record<string, unknown>;
+  content: Record<string, unknown> | null;
 }
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
@@ -79,47 +95,122 @@ export class SourcesService {
     file: UploadedFile | null,
   ): Promise<SourceDto> {
     const bot = await this.chatbots.find(organizationId, chatbot);
-    const base = { _id: new Types.ObjectId(), organizationId: bot.organizationId, chatbotId: bot._id };
-    let source: SourceRecord;
+    const [source] = await this.write([this.build(bot, input, file, '')]);
+    if (!source) throw new Error('the source was not written');
+    return toSourceDto(source);
+  }
+
+  /**
+   * Adds several text and URL sources at once, all or nothing: every item is checked first (a refusal names
+   * each failing item's field by its path, `sources.3.url`), then the contents, the sources and their jobs
+   * are written with one insert each.
+   */
+  async createMany(organizationId: string, chatbot: string, input: CreateSourcesBatchInput): Promise<SourceDto[]> {
+    const bot = await this.chatbots.find(organizationId, chatbot);
+    const fields: FieldIssue[] = [];
+    const built = input.sources.flatMap((item, index) => {
+      try {
+        return [this.build(bot, item, null, `sources.${index}.`)];
+      } catch (error) {
+        const issues =
+          error instanceof AppError ? (error.details as { fields?: FieldIssue[] } | undefined)?.fields : null;
+        if (!issues) throw error;
+        fields.push(...issues);
+        return [];
+      }
+    });
+    if (fields.length > 0) {
+      failValidation(
+        `Invalid body: ${fields
+          .slice(0, 3)
+          .map((field) => `${field.path}: ${field.message}`)
+          .join('; ')}`,
+        fields,
+      );
+    }
+    return (await this.write(built)).map(toSourceDto);
+  }
+
+  /** A new source's documents as they will be written (nothing is written yet); `at` prefixes field paths. */
+  private build(bot: ChatbotRecord, input: CreateSourceInput, file: UploadedFile | null, at: string): NewSource {
+    const base = { _id: new Types.ObjectId(), organizationId: bot.organizationId, chatbotId: bot._id, revision: 1 };
     if (input.type === 'text') {
-      await this.models.SourceContent.create({ ...this.contentOwner(base), text: input.content });
-      source = await this.models.Source.create({ ...base, type: 'text', title: input.title });
-    } else if (input.type === 'url') {
-      this.assertFetchable(input.url);
-      source = await this.models.Source.create({
+      return {
+        source: { ...base, type: 'text', title: input.title },
+        content: { ...this.contentOwner(base), text: input.content },
+      };
+    }
+    if (input.type === 'url') {
+      this.assertFetchable(input.url, `${at}url`);
+      const source = {
         ...base,
-        type: 'url',
+        type: 'url' as const,
         title: input.title ?? new URL(input.url).hostname,
         titleFromUser: Boolean(input.title),
         url: input.url,
         crawl: input.crawl,
+      };
+      return { source, content: null };
+    }
+    if (!file) {
+      throw new AppError('ValidationError', {
+        message: 'Upload the document as multipart/form-data in a field named "file"',
+        details: { fields: [{ path: 'file', message: 'required' }] },
       });
-    } else {
-      if (!file) {
-        throw new AppError('ValidationError', {
-          message: 'Upload the document as multipart/form-data in a field named "file"',
-          details: { fields: [{ path: 'file', message: 'required' }] },
-        });
-      }
-      const kind = detectKind(file.data, file.mimeType, file.name);
-      if (!kind) {
-        throw new AppError('UnsupportedMediaTypeError', {
-          message: 'Upload a PDF, DOCX, Markdown, HTML or plain text file',
-          details: { fileName: file.name.slice(0, 200), mimeType: file.mimeType.slice(0, 100) },
-        });
-      }
-      const mimeType = KIND_MIME[kind];
-      await this.models.SourceContent.create({ ...this.contentOwner(base), data: file.data, mimeType });
-      source = await this.models.Source.create({
+    }
+    const kind = detectKind(file.data, file.mimeType, file.name);
+    if (!kind) {
+      throw new AppError('UnsupportedMediaTypeError', {
+        message: 'Upload a PDF, DOCX, Markdown, HTML or plain text file',
+        details: { fileName: file.name.slice(0, 200), mimeType: file.mimeType.slice(0, 100) },
+      });
+    }
+    const mimeType = KIND_MIME[kind];
+    return {
+      source: {
         ...base,
         type: 'file',
         title: input.title ?? file.name.slice(0, 200),
         titleFromUser: Boolean(input.title),
         file: { name: file.name.slice(0, 200), mimeType, size: file.data.length },
-      });
+      },
+      content: { ...this.contentOwner(base), data: file.data, mimeType },
+    };
+  }
+
+  /**
+   * Writes new sources: their stored contents first, then the sources and their jobs side by side (the jobs
+   * held back from every worker until both are written, so no worker looks for a source or its content
+   * before they exist). One insert each, however many sources. A failed write removes what the others wrote
+   * and is reported: the caller was not told the sources exist, so none is left behind to surprise them.
+   */
+  private async write(built: NewSource[]): Promise<SourceRecord[]> {
+    const { SourceContent, Source, KnowledgeJob } = this.models;
+    const ids = built.map((item) => item.source._id);
+    const contents = built.flatMap((item) => (item.content ? [item.content] : []));
+    const reservation = this.queue.reserve();
+    try {
+      if (contents.length > 0) await SourceContent.insertMany(contents);
+      const [sources, jobIds] = await Promise.all([
+        Source.insertMany(built.map((item) => item.source)),
+        this.queue.enqueueNew(
+          built.map((item) => item.source),
+          reservation,
+        ),
+      ]);
+      this.queue.release(jobIds, reservation);
+      return sources as unknown as SourceRecord[];
+    } catch (error) {
+      // Best effort: what is left (the process died meanwhile) is a content no source points at, or a
+      // job that finds no source; a source whose job is missing is queued again at the next start.
+      const bySource = { sourceId: { $in: ids } };
+      await Promise.allSettled([
+        Source.deleteMany({ _id: { $in: ids } }),
+        KnowledgeJob.deleteMany(bySource),
+        SourceContent.deleteMany(bySource),
+      ]);
+      throw error;
     }
-    await this.queue.enqueue(source);
-    return toSourceDto(source);
   }
 
   /** One bot's sources, or with `chatbot` null every source of the organization. */
@@ -275,13 +366,13 @@ export class SourcesService {
   }
 
   /** Refuses a URL whose host is a literal private address before it is even queued. */
-  private assertFetchable(url: string): void {
+  private assertFetchable(url: string, path = 'url'): void {
     const address = literalAddress(new URL(url).hostname);
     const reason = address ? this.policy.refuse(address) : null;
     if (reason) {
       throw new AppError('ValidationError', {
         message: `This URL cannot be fetched: ${reason}`,
-        details: { fields: [{ path: 'url', message: 'private, loopback, link-local or reserved address' }] },
+        details: { fields: [{ path, message: 'private, loopback, link-local or reserved address' }] },
       });
     }
   }

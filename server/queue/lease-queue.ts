@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Model, Schema, Types } from 'mongoose';
 import type { Logger } from '../logger.js';
+import { succeeded, WriteBatcher } from './write-batcher.js';
 
 /**
  * The fields every durable job collection has (knowledge jobs, webhook deliveries, agent-loop runs, channel
@@ -121,14 +122,30 @@ export class LeaseQueue<T extends LeasedJobState> {
   /** A wake-up that came while the loop was busy claiming: the next wait is skipped. */
   private wokenWhileBusy = false;
   /** Jobs this process just queued, claimed by id (cheap) before the loop looks for due jobs (a scan). */
-  private readonly hinted: Types.ObjectId[] = [];
+  private readonly hinted: Array<{ id: Types.ObjectId; reservation: string | null }> = [];
+  /** Completions of attempts that end together are written with one `bulkWrite`. */
+  private readonly completions: WriteBatcher<{ job: LeasedJob<T>; outcome: Record<string, unknown> | void }, void>;
 
   constructor(
     private readonly model: JobCollection,
     private readonly handler: JobHandler<T>,
     private readonly settings: LeaseQueueSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.completions = new WriteBatcher(async (items) => {
+      const finishedAt = new Date();
+      await this.model.bulkWrite(
+        items.map(({ job, outcome }) => ({
+          updateOne: {
+            filter: this.held(job),
+            update: { $set: { ...outcome, status: 'done', lockToken: null, lastError: null, finishedAt } },
+          },
+        })),
+        { ordered: false },
+      );
+      return items.map(() => succeeded<void>(undefined));
+    });
+  }
 
   /** Wakes the worker, e.g. right after a job was queued in this process. */
   notify(): void {
@@ -141,10 +158,28 @@ export class LeaseQueue<T extends LeasedJobState> {
    * the next scan for due jobs; a job another worker took first is skipped. Kept in memory only: the scan
    * still finds every due job.
    */
-  hint(jobIds: readonly Types.ObjectId[]): void {
+  hint(jobIds: readonly Types.ObjectId[], reservation: string | null = null): void {
     const room = MAX_HINTED - this.hinted.length;
-    if (room > 0) this.hinted.push(...jobIds.slice(0, room));
+    if (room > 0) this.hinted.push(...jobIds.slice(0, room).map((id) => ({ id, reservation })));
     this.notify();
+  }
+
+  /**
+   * The lease fields of jobs this process queues while the writes they depend on are still in flight: the
+   * jobs are held back from every worker (other nodes' scans included) for one lease, as a claimed job is.
+   * Once those writes are done, `hint(ids, reservation)` lets this worker claim them at once; if this
+   * process dies first, the reservation runs out like a lease and any worker takes the jobs.
+   */
+  reserve(now = new Date()) {
+    const reservation = randomUUID();
+    return {
+      reservation,
+      fields: {
+        ...queuedJobState(now),
+        lockToken: reservation,
+        lockedUntil: new Date(now.getTime() + this.settings.leaseMs),
+      },
+    };
   }
 
   /** Stops this process's attempt of a job (its record was deleted or superseded). */
@@ -177,9 +212,9 @@ export class LeaseQueue<T extends LeasedJobState> {
     while (this.running) {
       try {
         while (this.running && this.active.size < this.settings.concurrency) {
-          const job = await this.claim();
-          if (!job) break;
-          this.track(job);
+          const jobs = await this.claim(this.settings.concurrency - this.active.size);
+          if (jobs.length === 0) break;
+          for (const job of jobs) this.track(job);
         }
       } catch (error) {
         this.logger.error({ err: error, queue: this.settings.name }, 'claiming a job failed');
@@ -200,12 +235,70 @@ export class LeaseQueue<T extends LeasedJobState> {
     }
   }
 
-  private async claim(): Promise<LeasedJob<T> | null> {
-    for (let id = this.hinted.shift(); id; id = this.hinted.shift()) {
-      const job = await this.claimWhere({ _id: id });
-      if (job) return job;
+  /**
+   * Claims up to `room` jobs: the hinted ones by id, several per round trip, then (none of them left to
+   * take) due jobs found by the scan.
+   */
+  private async claim(room: number): Promise<Array<LeasedJob<T>>> {
+    while (this.hinted.length > 0) {
+      const jobs = await this.claimHinted(this.hinted.splice(0, room));
+      if (jobs.length > 0) return jobs;
     }
-    return this.claimWhere({});
+    if (room === 1) {
+      const job = await this.claimWhere(this.dueAt(new Date()));
+      return job ? [job] : [];
+    }
+    const due = await this.model
+      .find({ ...this.settings.filter, ...this.dueAt(new Date()) }, { _id: 1 })
+      .sort({ runAt: 1 })
+      .limit(room)
+      .lean();
+    return this.claimHinted(due.map((job) => ({ id: job._id as Types.ObjectId, reservation: null })));
+  }
+
+  /**
+   * What a claimable job looks like at `now`: queued or running, due, and its lease run out, or (among
+   * `reservations`) still queued under one of this process's reservations.
+   */
+  private dueAt(now: Date, reservations: string[] = []) {
+    const free = { lockedUntil: { $lte: now } };
+    return {
+      status: { $in: ['queued', 'running'] },
+      runAt: { $lte: now },
+      ...(reservations.length > 0 ? { $or: [free, { status: 'queued', lockToken: { $in: reservations } }] } : free),
+    };
+  }
+
+  /**
+   * Claims the given jobs that are still claimable: one conditional `updateMany` (lookups on the unique
+   * `_id` index) gives them this claim's token, one read returns those it took. A job another worker took
+   * first keeps its own token and is not returned.
+   */
+  private async claimHinted(hints: Array<{ id: Types.ObjectId; reservation: string | null }>) {
+    if (hints.length === 0) return [];
+    const now = new Date();
+    const reservations = [...new Set(hints.flatMap((hint) => (hint.reservation ? [hint.reservation] : [])))];
+    const ids = hints.map((hint) => hint.id);
+    if (ids.length === 1) {
+      const job = await this.claimWhere({ _id: ids[0], ...this.dueAt(now, reservations) });
+      return job ? [job] : [];
+    }
+    const lockToken = randomUUID();
+    const claimed = await this.model.updateMany(
+      { ...this.settings.filter, _id: { $in: ids }, ...this.dueAt(now, reservations) },
+      {
+        $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
+        $inc: { attempts: 1 },
+      },
+    );
+    if (claimed.modifiedCount === 0) return [];
+    // Read by `_id` alone: the embedded engine uses an index only for a query on exactly its keys.
+    const records = (await this.model.find({ _id: { $in: ids } }).lean()) as unknown as Array<
+      T & { lockToken?: string }
+    >;
+    return records
+      .filter((record) => record.lockToken === lockToken)
+      .map((record) => ({ id: record._id, attempts: record.attempts, lockToken, record }));
   }
 
   private async claimWhere(where: Record<string, unknown>): Promise<LeasedJob<T> | null> {
@@ -213,13 +306,7 @@ export class LeaseQueue<T extends LeasedJobState> {
     const lockToken = randomUUID();
     const record = (await this.model
       .findOneAndUpdate(
-        {
-          ...this.settings.filter,
-          ...where,
-          status: { $in: ['queued', 'running'] },
-          runAt: { $lte: now },
-          lockedUntil: { $lte: now },
-        },
+        { ...this.settings.filter, ...where },
         {
           $set: { status: 'running', lockToken, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
           $inc: { attempts: 1 },
@@ -269,9 +356,7 @@ export class LeaseQueue<T extends LeasedJobState> {
       }
       const outcome = await this.handler.process(job, controller.signal);
       controller.signal.throwIfAborted();
-      await this.model.updateOne(this.held(job), {
-        $set: { ...outcome, status: 'done', lockToken: null, lastError: null, finishedAt: new Date() },
-      });
+      await this.completions.submit({ job, outcome });
     } catch (error) {
       await this.afterError(job, controller.signal, error);
     } finally {

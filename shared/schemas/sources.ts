@@ -65,6 +65,21 @@ export const createSourceSchema = z.discriminatedUnion('type', [
   createFileSourceSchema,
 ]);
 
+/** Most sources one `POST /api/v1/chatbots/:id/sources/batch` may add. */
+export const MAX_BATCH_SOURCES = 100;
+
+/**
+ * Body of `POST /api/v1/chatbots/:id/sources/batch`: text and URL sources, each as the single create takes
+ * it (files are uploaded one at a time). All or nothing: one invalid item refuses the whole request, and
+ * each failing field is named by its path (`sources.3.content`).
+ */
+export const createSourcesBatchSchema = z.strictObject({
+  sources: z
+    .array(z.discriminatedUnion('type', [createTextSourceSchema, createUrlSourceSchema]))
+    .min(1)
+    .max(MAX_BATCH_SOURCES),
+});
+
 /** Body of `PATCH /api/v1/sources/:id`: a new title, or new content (text) / address (url), which reprocesses it. */
 export const updateSourceSchema = z.strictObject({
   title: shortText(200).optional(),
@@ -157,5 +172,6 @@ export type SourceType = z.infer<typeof sourceTypeSchema>;
 export type SourceStatus = z.infer<typeof sourceStatusSchema>;
 export type CrawlSettings = z.infer<typeof crawlSchema>;
 export type CreateSourceInput = z.infer<typeof createSourceSchema>;
+export type CreateSourcesBatchInput = z.infer<typeof createSourcesBatchSchema>;
 export type UpdateSourceInput = z.infer<typeof updateSourceSchema>;
 export type SourceDto = z.infer<typeof sourceSchema>;

@@ -52,6 +52,8 @@ export class IndexCache {
   private readonly entries = new Map<string, BotIndex>();
   private readonly building = new Map<string, Promise<BotIndex>>();
   private readonly commits = new Map<string, Promise<void>>();
+  /** Per bot, the changes waiting for the next bump (see `commit`). */
+  private readonly open = new Map<string, { changes: Array<(entry: BotIndex) => void>; done: Promise<void> }>();
 
   constructor(
     private readonly models: KnowledgeModels,
@@ -133,23 +135,33 @@ export class IndexCache {
    * Bumps the bot's version and applies a change to the warm index. Changes of one bot
    * are applied in order, so the index stays exactly one version behind and current
    * after each; when another node changed the bot meanwhile, the entry is dropped and
-   * the next question rebuilds it from the database.
+   * the next question rebuilds it from the database. Changes that arrive while a bump of
+   * the bot is in flight are folded into the next one: one bump, applied together.
    */
   private commit(target: BotKey, change: (entry: BotIndex) => void): Promise<void> {
     const key = `${target.organizationId}:${target.chatbotId}`;
+    const open = this.open.get(key);
+    if (open) {
+      open.changes.push(change);
+      return open.done;
+    }
+    const changes = [change];
     const previous = this.commits.get(key) ?? Promise.resolve();
     const next = previous
       .catch(() => undefined)
       .then(async () => {
+        // From here on, later changes wait for the next bump.
+        if (this.open.get(key)?.changes === changes) this.open.delete(key);
         const entry = this.entries.get(key);
         const current = entry?.version;
         const version = await this.bump(target.organizationId, target.chatbotId);
         if (!entry || this.entries.get(key) !== entry) return;
         if (current === version - 1) {
-          change(entry);
+          for (const apply of changes) apply(entry);
           entry.version = version;
         } else this.entries.delete(key);
       });
+    this.open.set(key, { changes, done: next });
     this.commits.set(key, next);
     return next.finally(() => {
       if (this.commits.get(key) === next) this.commits.delete(key);

@@ -254,6 +254,10 @@ class SourcesResource:
         """Add a source (text or URL as JSON; a file as multipart/form-data with a `file` field); answers 202 and processes it in the background."""
         return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/sources", query={}, body=body, model=models.KnowledgeSource, idempotency_key=idempotency_key, timeout=timeout)
 
+    def create_batch(self, id: str, body: Union[models.SourcesCreateBatchRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.KnowledgeSourceBatch:
+        """Add up to 100 text and URL sources in one request, all or nothing: an invalid item refuses the whole batch (422, each failing field named by its path, e.g. `sources.3.content`) and nothing is written; otherwise answers 202 with the sources in the order sent, processed in the background."""
+        return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/sources/batch", query={}, body=body, model=models.KnowledgeSourceBatch, idempotency_key=idempotency_key, timeout=timeout)
+
     def preview_retrieval(self, id: str, body: Union[models.SourcesPreviewRetrievalRequest, Mapping[str, Any]], *, idempotency_key: Optional[str] = None, timeout: Optional[float] = None) -> models.RetrievalPreview:
         """Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence."""
         return self._transport.request("POST", f"/api/v1/chatbots/{quote(id)}/retrieval-preview", query={}, body=body, model=models.RetrievalPreview, idempotency_key=idempotency_key, timeout=timeout)

@@ -1670,6 +1670,65 @@ class SourcesCreateRequest(
     root: SourcesCreateRequest1 | SourcesCreateRequest2 | SourcesCreateRequest3
 
 
+class Sources(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['text']
+    title: Annotated[str, Field(max_length=200, min_length=1)]
+    content: Annotated[str, Field(max_length=500000, min_length=1)]
+
+
+class Sources1(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    type: Literal['url']
+    url: AnyUrl
+    title: Annotated[str | None, Field(max_length=200, min_length=1)] = None
+    crawl: Annotated[Crawl, Field(validate_default=True)] = {
+        'mode': 'page',
+        'maxPages': 25,
+    }
+
+
+class SourcesCreateBatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    sources: Annotated[list[Sources | Sources1], Field(max_length=100, min_length=1)]
+
+
+class KnowledgeSourceBatchItem(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    id: str
+    chatbot_id: Annotated[str, Field(alias='chatbotId')]
+    type: Literal['text', 'url', 'file']
+    title: str
+    status: Literal['queued', 'processing', 'ready', 'failed']
+    failure_reason: Annotated[str | None, Field(alias='failureReason')]
+    stage: Annotated[Literal['fetching', 'chunking', 'embedding'] | None, Field(...)]
+    url: Annotated[str | None, Field(...)]
+    crawl: Annotated[Crawl | None, Field(...)]
+    final_url: Annotated[str | None, Field(alias='finalUrl')]
+    last_fetched_at: Annotated[str | None, Field(alias='lastFetchedAt')]
+    file: Annotated[File | None, Field(...)]
+    counts: Counts
+    attempts: int
+    created_at: Annotated[str, Field(alias='createdAt')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+    ready_at: Annotated[str | None, Field(alias='readyAt')]
+
+
+class KnowledgeSourceBatch(RootModel[list[KnowledgeSourceBatchItem]]):
+    root: list[KnowledgeSourceBatchItem]
+
+
 class SourcesPreviewRetrievalRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',

@@ -69,6 +69,10 @@ export type AnalyticsReport = DataOf<'/api/v1/analytics', 'get'>;
 export type KnowledgeSource = ItemOf<'/api/v1/chatbots/{id}/sources'>;
 /** The body of POST /api/v1/chatbots/{id}/sources. */
 export type SourcesCreateRequest = BodyOf<'/api/v1/chatbots/{id}/sources', 'post'>;
+/** The body of POST /api/v1/chatbots/{id}/sources/batch. */
+export type SourcesCreateBatchRequest = BodyOf<'/api/v1/chatbots/{id}/sources/batch', 'post'>;
+/** The data of POST /api/v1/chatbots/{id}/sources/batch. */
+export type KnowledgeSourceBatch = DataOf<'/api/v1/chatbots/{id}/sources/batch', 'post'>;
 /** The body of POST /api/v1/chatbots/{id}/retrieval-preview. */
 export type SourcesPreviewRetrievalRequest = BodyOf<'/api/v1/chatbots/{id}/retrieval-preview', 'post'>;
 /** The data of POST /api/v1/chatbots/{id}/retrieval-preview. */

@@ -218,6 +218,10 @@ export class SourcesOperations extends Resource {
   create(id: string, body: M.SourcesCreateRequest, options?: RequestOptions): Promise<M.KnowledgeSource> {
     return this.data({ method: 'POST', path: `/api/v1/chatbots/${seg(id)}/sources`, body }, options);
   }
+  /** Add up to 100 text and URL sources in one request, all or nothing: an invalid item refuses the whole batch (422, each failing field named by its path, e.g. `sources.3.content`) and nothing is written; otherwise answers 202 with the sources in the order sent, processed in the background. `POST /api/v1/chatbots/{id}/sources/batch` */
+  createBatch(id: string, body: M.SourcesCreateBatchRequest, options?: RequestOptions): Promise<M.KnowledgeSourceBatch> {
+    return this.data({ method: 'POST', path: `/api/v1/chatbots/${seg(id)}/sources/batch`, body }, options);
+  }
   /** Look a question up in the knowledge without asking the model: the passages an answer would use, with scores, and the confidence. `POST /api/v1/chatbots/{id}/retrieval-preview` */
   previewRetrieval(id: string, body: M.SourcesPreviewRetrievalRequest, options?: RequestOptions): Promise<M.RetrievalPreview> {
     return this.data({ method: 'POST', path: `/api/v1/chatbots/${seg(id)}/retrieval-preview`, body }, options);
@@ -449,6 +453,7 @@ export const OPERATIONS = [
   { resource: 'analytics', method: 'get', http: 'GET', path: '/api/v1/analytics' },
   { resource: 'sources', method: 'list', http: 'GET', path: '/api/v1/chatbots/{id}/sources' },
   { resource: 'sources', method: 'create', http: 'POST', path: '/api/v1/chatbots/{id}/sources' },
+  { resource: 'sources', method: 'createBatch', http: 'POST', path: '/api/v1/chatbots/{id}/sources/batch' },
   { resource: 'sources', method: 'previewRetrieval', http: 'POST', path: '/api/v1/chatbots/{id}/retrieval-preview' },
   { resource: 'sources', method: 'get', http: 'GET', path: '/api/v1/sources/{id}' },
   { resource: 'sources', method: 'update', http: 'PATCH', path: '/api/v1/sources/{id}' },

@@ -988,6 +988,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chatbots/{id}/sources/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add up to 100 text and URL sources in one request, all or nothing: an invalid item refuses the whole batch (422, each failing field named by its path, e.g. `sources.3.content`) and nothing is written; otherwise answers 202 with the sources in the order sent, processed in the background
+         * @description Requires scope `knowledge:write`.
+         *
+         *     Example:
+         *
+         *     ```sh
+         *     curl -X POST "$WISP/api/v1/chatbots/{id}/sources/batch" \
+         *       -H "Authorization: Bearer $KEY"
+         *     ```
+         */
+        post: operations["sourcesCreateBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chatbots/{id}/retrieval-preview": {
         parameters: {
             query?: never;
@@ -12435,6 +12462,267 @@ export interface operations {
             };
             /** @description UnsupportedMediaTypeError */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description ValidationError, IdempotencyError */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description RateLimitError */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description InternalError */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    sourcesCreateBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe (Stripe semantics): the same key with the same request within 24 hours answers the first response again, with `Idempotent-Replayed: true`, without running twice; the same key with another request is 422 `IdempotencyError`; while the first is still running, 409. Not allowed with `stream: true`. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    sources: ({
+                        /** @enum {string} */
+                        type: "text";
+                        title: string;
+                        content: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "url";
+                        /** Format: uri */
+                        url: string;
+                        title?: string;
+                        /**
+                         * @default {
+                         *       "mode": "page",
+                         *       "maxPages": 25
+                         *     }
+                         */
+                        crawl?: {
+                            /**
+                             * @default page
+                             * @enum {string}
+                             */
+                            mode?: "page" | "sitemap" | "site";
+                            /** @default 25 */
+                            maxPages?: number;
+                        };
+                    })[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            id: string;
+                            chatbotId: string;
+                            /** @enum {string} */
+                            type: "text" | "url" | "file";
+                            title: string;
+                            /** @enum {string} */
+                            status: "queued" | "processing" | "ready" | "failed";
+                            failureReason: string | null;
+                            /** @enum {string|null} */
+                            stage: "fetching" | "chunking" | "embedding" | null;
+                            url: string | null;
+                            crawl: {
+                                /**
+                                 * @default page
+                                 * @enum {string}
+                                 */
+                                mode: "page" | "sitemap" | "site";
+                                /** @default 25 */
+                                maxPages: number;
+                            } | null;
+                            finalUrl: string | null;
+                            lastFetchedAt: string | null;
+                            file: {
+                                name: string;
+                                mimeType: string;
+                                size: number;
+                            } | null;
+                            counts: {
+                                characters: number;
+                                chunks: number;
+                                pages: number;
+                            };
+                            attempts: number;
+                            createdAt: string;
+                            updatedAt: string;
+                            readyAt: string | null;
+                        }[];
+                        error: null;
+                    };
+                };
+            };
+            /** @description BadRequestError */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description UnauthorizedError */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description ForbiddenError */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description NotFoundError */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description ConflictError */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        data: null;
+                        error: {
+                            name: string;
+                            message: string;
+                            details?: unknown;
+                        };
+                    };
+                };
+            };
+            /** @description PayloadTooLargeError */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
