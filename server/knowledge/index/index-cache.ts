@@ -188,6 +188,7 @@ export class IndexCache {
     for await (const chunk of cursor) {
       if (activeRun.get(chunk.sourceId.toString()) === chunk.run) index.addChunk(toIndexed(chunk));
     }
+    index.trim();
     return index;
   }
 }

@@ -32,40 +32,68 @@ const SYNONYM_WEIGHT = 0.5;
 
 const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
 
-/** One term's occurrences in one field: parallel document ids and term frequencies, grown by doubling. */
+/** A term frequency of at least this is kept in `Postings.large` (rare: a word 255 times in one chunk). */
+const LARGE_FREQ = 255;
+
+/**
+ * One term's occurrences in one field: parallel document ids and term frequencies, grown by
+ * doubling and trimmed to size once an index is built. Frequencies take one byte; the rare
+ * larger ones are kept aside by position.
+ */
 class Postings {
   docs = new Int32Array(4);
-  freqs = new Uint16Array(4);
+  freqs = new Uint8Array(4);
+  /** Frequencies of LARGE_FREQ or more, by position in the list. */
+  large: Map<number, number> | null = null;
   length = 0;
   /** Live documents holding the term (the BM25 document frequency). */
   live = 0;
 
   push(doc: number, freq: number): void {
-    if (this.length === this.docs.length) {
-      const docs = new Int32Array(this.length * 2);
-      docs.set(this.docs);
-      this.docs = docs;
-      const freqs = new Uint16Array(this.length * 2);
-      freqs.set(this.freqs);
-      this.freqs = freqs;
-    }
+    if (this.length === this.docs.length) this.resize(this.length * 2);
     this.docs[this.length] = doc;
-    this.freqs[this.length] = Math.min(freq, 65_535);
+    if (freq >= LARGE_FREQ) {
+      this.freqs[this.length] = LARGE_FREQ;
+      (this.large ??= new Map()).set(this.length, Math.min(freq, 65_535));
+    } else this.freqs[this.length] = freq;
     this.length += 1;
     this.live += 1;
+  }
+
+  /** The frequency at position `i`. */
+  freq(i: number): number {
+    const freq = this.freqs[i]!;
+    return freq === LARGE_FREQ ? this.large!.get(i)! : freq;
+  }
+
+  /** Frees the room kept for growth. */
+  trim(): void {
+    if (this.docs.length > this.length) this.resize(this.length);
   }
 
   /** Drops removed documents' entries. */
   compact(alive: Uint8Array): void {
     let kept = 0;
+    const large = this.large;
+    this.large = null;
     for (let i = 0; i < this.length; i += 1) {
       const doc = this.docs[i]!;
       if (!alive[doc]) continue;
       this.docs[kept] = doc;
       this.freqs[kept] = this.freqs[i]!;
+      if (this.freqs[i] === LARGE_FREQ) (this.large ??= new Map()).set(kept, large!.get(i)!);
       kept += 1;
     }
     this.length = kept;
+  }
+
+  private resize(capacity: number): void {
+    const docs = new Int32Array(Math.max(capacity, 1));
+    docs.set(this.docs.subarray(0, this.length));
+    this.docs = docs;
+    const freqs = new Uint8Array(Math.max(capacity, 1));
+    freqs.set(this.freqs.subarray(0, this.length));
+    this.freqs = freqs;
   }
 }
 
@@ -82,10 +110,9 @@ export class LexicalIndex {
   private ids: (string | undefined)[] = [];
   private alive = new Uint8Array(1024);
   /** Field lengths (distinct tokens, as MiniSearch counts them), one array per field. */
-  private lengths: Uint32Array[];
+  private lengths: Uint16Array[];
   /** Average field lengths, kept as MiniSearch keeps them (a running mean) so scores match to the last bit. */
   private readonly averages: number[];
-  private readonly byId = new Map<string, number>();
   private count = 0;
   private dead = 0;
   // Per-query scratch space, reused between queries.
@@ -101,7 +128,7 @@ export class LexicalIndex {
     private readonly boosts: readonly number[],
     private readonly processTerm: (term: string) => string | null,
   ) {
-    this.lengths = fields.map(() => new Uint32Array(1024));
+    this.lengths = fields.map(() => new Uint16Array(1024));
     this.averages = fields.map(() => 0);
   }
 
@@ -109,19 +136,18 @@ export class LexicalIndex {
     return this.count;
   }
 
-  add(id: string, values: readonly string[]): void {
-    // As MiniSearch did: a chunk is added once, and removed (with its fields) before it comes back.
-    if (this.byId.has(id)) throw new Error(`duplicate document id ${id}`);
+  /** Adds a document and returns its number, which `remove` takes (the caller keeps it: no map by id here). */
+  add(id: string, values: readonly string[]): number {
     const doc = this.ids.length;
     this.ensureCapacity(doc + 1);
     this.ids.push(id);
-    this.byId.set(id, doc);
     this.alive[doc] = 1;
     this.count += 1;
     values.forEach((value, field) => {
       const tokens = tokenize(value);
       const length = new Set(tokens).size;
-      this.lengths[field]![doc] = length;
+      // Chunks are a few hundred tokens; a field of more than 65,535 distinct ones would count as that many.
+      this.lengths[field]![doc] = Math.min(length, 65_535);
       this.averages[field] = (this.averages[field]! * (this.count - 1) + length) / this.count;
       const freqs = new Map<string, number>();
       for (const token of tokens) {
@@ -137,13 +163,12 @@ export class LexicalIndex {
         (lists[field] ??= new Postings()).push(doc, freq);
       }
     });
+    return doc;
   }
 
-  /** Removes a document; `values` are the fields it was added with, to update its terms' frequencies. */
-  remove(id: string, values: readonly string[]): void {
-    const doc = this.byId.get(id);
-    if (doc === undefined) return;
-    this.byId.delete(id);
+  /** Removes document `doc`; `values` are the fields it was added with, to update its terms' frequencies. */
+  remove(doc: number, values: readonly string[]): void {
+    if (!this.alive[doc]) return;
     this.alive[doc] = 0;
     this.ids[doc] = undefined;
     this.fields.forEach((_, field) => {
@@ -203,7 +228,8 @@ export class LexicalIndex {
           for (let i = 0; i < length; i += 1) {
             const doc = docs[i]!;
             if (!alive[doc]) continue;
-            const freq = freqs[i]!;
+            let freq = freqs[i]!;
+            if (freq === LARGE_FREQ) freq = postings.freq(i);
             const score =
               boost * (idf * (D + (freq * (K + 1)) / (freq + K * (1 - B + (B * fieldLengths[doc]!) / average))));
             if (stamp[doc] !== query) {
@@ -304,10 +330,15 @@ export class LexicalIndex {
       return grown;
     };
     this.alive = grow(this.alive, (n) => new Uint8Array(n));
-    this.lengths = this.lengths.map((array) => grow(array, (n) => new Uint32Array(n)));
+    this.lengths = this.lengths.map((array) => grow(array, (n) => new Uint16Array(n)));
     this.scores = new Float64Array(capacity);
     this.matched = new Uint16Array(capacity);
     this.stamp = new Int32Array(capacity);
+  }
+
+  /** Frees the room posting lists keep for growth (once an index is built; later additions grow them again). */
+  trim(): void {
+    for (const lists of this.terms.values()) for (const postings of lists) postings?.trim();
   }
 
   /** Drops removed documents from every posting list once they outnumber the live ones. */
