@@ -7,6 +7,7 @@
  * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
  * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part)
  */
+import { loadavg } from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Types } from 'mongoose';
@@ -204,10 +205,13 @@ async function retrievalAtSizes(dbUri: string) {
       return words.slice(at, at + 4).join(' ');
     });
     const timings: Record<'lexical' | 'hybrid', number[]> = { lexical: [], hybrid: [] };
+    const loadAtStart = loadavg()[0]!;
     for (const [name, retriever] of [
       ['lexical', lexical],
       ['hybrid', hybrid],
     ] as const) {
+      // Each phase starts from a collected heap, so one phase's garbage does not land in the other's figures.
+      collectGarbage();
       for (const query of queries) {
         const t0 = performance.now();
         await retriever.retrieve(target, query);
@@ -216,10 +220,12 @@ async function retrievalAtSizes(dbUri: string) {
     }
     const latency = (name: keyof typeof timings) =>
       `p50 ${ms(percentile(timings[name], 50))} p99 ${ms(percentile(timings[name], 99))}`;
-    const indexMemory = memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers;
+    // `external` holds array buffers and WebAssembly memories (where the vector prefilter lives) alike.
+    const indexMemory = memory.heapUsed + memory.external - before.heapUsed - before.external;
     console.log(
       `${size} chunks: insert ${Math.round(size / insertSeconds)} chunks/s, index build ${ms(buildMs)}, ` +
-        `lexical ${latency('lexical')}, hybrid ${latency('hybrid')}, rss ${mb(memory.rss)}, index +${mb(indexMemory)}`,
+        `lexical ${latency('lexical')}, hybrid ${latency('hybrid')}, rss ${mb(memory.rss)}, index +${mb(indexMemory)} ` +
+        `(${Math.round(indexMemory / size)} B/chunk); load average ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
     );
     cache.forget(target);
   }

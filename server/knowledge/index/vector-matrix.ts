@@ -164,16 +164,17 @@ export class VectorMatrix {
     // of its exact score. The k-th largest lower bound a − b is at most the exact k-th score, so
     // only rows whose upper bound a + b reaches it can be in the exact top k; those are rescored.
     const { scale, error, out } = q;
-    const slack = 1e-9 * (1 + this.maxNorm * queryNorm);
-    const bound = (row: number) => error[row]! * queryNorm + (this.maxNorm + error[row]!) * queryError + slack;
+    // b = error × (‖query‖ + queryError) + (maxNorm × queryError + slack), the same bound rearranged.
+    const perError = queryNorm + queryError;
+    const fixed = this.maxNorm * queryError + 1e-9 * (1 + this.maxNorm * queryNorm);
     const lowest = new KthLargest(limit);
     for (let row = 0; row < rows; row += 1) {
-      lowest.add(scale[row]! * queryScale * out[row]! - bound(row));
+      lowest.add(scale[row]! * queryScale * out[row]! - (error[row]! * perError + fixed));
     }
     const threshold = lowest.value();
     const candidates: number[] = [];
     for (let row = 0; row < rows; row += 1) {
-      if (scale[row]! * queryScale * out[row]! + bound(row) >= threshold) candidates.push(row);
+      if (scale[row]! * queryScale * out[row]! + (error[row]! * perError + fixed) >= threshold) candidates.push(row);
     }
     return this.exact(query, limit, candidates);
   }
