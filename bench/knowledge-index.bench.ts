@@ -68,7 +68,7 @@ function plainScan(data: Float32Array, ids: string[], query: Float32Array, limit
   return top;
 }
 
-// A bench-only way to collect garbage, so the index's memory and the query phases start from a collected heap.
+// A bench-only way to collect garbage, so the query phases start from a collected heap.
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 // Twice: the memory of array buffers freed by one collection is only given back by the next.
@@ -76,13 +76,6 @@ const collectGarbage = () => {
   gc();
   gc();
 };
-/** Heap plus memory outside it (array buffers and WebAssembly memories, where the vector prefilter lives). */
-const heldBytes = () => {
-  collectGarbage();
-  const { heapUsed, external } = process.memoryUsage();
-  return heapUsed + external;
-};
-
 const startLoad = loadavg()[0]!;
 const chunks: IndexedChunk[] = Array.from({ length: CHUNKS }, (_, i) => {
   const text = paragraph();
@@ -103,15 +96,12 @@ const vectors = new Float32Array(CHUNKS * DIMS);
 chunks.forEach((chunk, row) => vectors.set(chunk.vector!, row * DIMS));
 const ids = chunks.map((chunk) => chunk.id);
 
-const heldBefore = heldBytes();
 let started = performance.now();
 const index = new BotIndex(1);
 for (let s = 0; s < CHUNKS / 100; s += 1) index.putSource(`s${s}`, chunks.slice(s * 100, s * 100 + 100));
 index.trim(); // as a build from the database ends
 index.searchVector(Float32Array.from(embedText('warm up', DIMS)), 'bench-embed', CANDIDATES);
 const buildMs = performance.now() - started;
-// The chunks' texts and the corpus's own vectors are held outside the index too; this is what the index adds.
-const indexBytes = heldBytes() - heldBefore;
 started = performance.now();
 const baseline = new MiniSearch<IndexedChunk>({
   fields: ['title', 'heading', 'text'],
@@ -171,8 +161,7 @@ const row = (name: string, now: number[], before: number[]) =>
   `${(percentile(before, 50) / percentile(now, 50)).toFixed(1)}× / ${(percentile(before, 99) / percentile(now, 99)).toFixed(1)}× |`;
 console.log(
   `${CHUNKS} chunks, ${DIMS} dimensions, ${QUERIES} queries, top ${CANDIDATES}; load average ${startLoad.toFixed(1)} ` +
-    `at the start, ${loadavg()[0]!.toFixed(1)} at the end; build ${ms(buildMs)} (MiniSearch ${ms(baselineBuildMs)}); ` +
-    `index ${Math.round(indexBytes / CHUNKS)} B/chunk beyond the chunks themselves`,
+    `at the start, ${loadavg()[0]!.toFixed(1)} at the end; build ${ms(buildMs)} (MiniSearch ${ms(baselineBuildMs)})`,
 );
 console.log('');
 console.log('| search | baseline p50 / p99 | index p50 / p99 | speed-up p50 / p99 |');
