@@ -9,6 +9,7 @@
  * BENCH_COMMANDS=1 to list the most frequent database commands of each ingestion run)
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import mongoose, { Types } from 'mongoose';
@@ -62,7 +63,12 @@ function percentile(values: number[], p: number): number {
 }
 // A bench-only way to collect garbage before reading the heap, so index sizes are not hidden by GC timing.
 v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
+const gc = vm.runInNewContext('gc') as () => void;
+// Twice: the memory of array buffers freed by one collection is only given back by the next.
+const collectGarbage = () => {
+  gc();
+  gc();
+};
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -257,10 +263,13 @@ async function retrievalAtSizes(dbUri: string) {
       return words.slice(at, at + 4).join(' ');
     });
     const timings: Record<'lexical' | 'hybrid', number[]> = { lexical: [], hybrid: [] };
+    const loadAtStart = loadavg()[0]!;
     for (const [name, retriever] of [
       ['lexical', lexical],
       ['hybrid', hybrid],
     ] as const) {
+      // Each phase starts from a collected heap, so one phase's garbage does not land in the other's figures.
+      collectGarbage();
       for (const query of queries) {
         const t0 = performance.now();
         await retriever.retrieve(target, query);
@@ -269,10 +278,12 @@ async function retrievalAtSizes(dbUri: string) {
     }
     const latency = (name: keyof typeof timings) =>
       `p50 ${ms(percentile(timings[name], 50))} p99 ${ms(percentile(timings[name], 99))}`;
-    const indexMemory = memory.heapUsed + memory.arrayBuffers - before.heapUsed - before.arrayBuffers;
+    // `external` holds array buffers and WebAssembly memories (where the vector prefilter lives) alike.
+    const indexMemory = memory.heapUsed + memory.external - before.heapUsed - before.external;
     console.log(
       `${size} chunks: insert ${Math.round(size / insertSeconds)} chunks/s, index build ${ms(buildMs)}, ` +
-        `lexical ${latency('lexical')}, hybrid ${latency('hybrid')}, rss ${mb(memory.rss)}, index +${mb(indexMemory)}`,
+        `lexical ${latency('lexical')}, hybrid ${latency('hybrid')}, rss ${mb(memory.rss)}, index +${mb(indexMemory)} ` +
+        `(${Math.round(indexMemory / size)} B/chunk); load average ${loadAtStart.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`,
     );
     cache.forget(target);
   }

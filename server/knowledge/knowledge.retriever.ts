@@ -152,11 +152,19 @@ export class KnowledgeRetriever implements Retriever {
     const embeddings =
       options.embeddings !== undefined ? Promise.resolve(options.embeddings) : this.embeddingsOf(target);
     embeddings.catch(() => undefined);
+    // When the bot's warm index has vectors, the question is embedded while the index is checked
+    // (the provider's round trip overlaps the version read); otherwise only once the index says so.
+    const early = this.deps.cache.peek(target.organizationId, target.chatbotId)?.hasVectors()
+      ? embeddings.then((model) => this.embed(model, query, options.signal))
+      : null;
+    early?.catch(() => undefined);
     const index = await this.deps.cache.get(target.organizationId, target.chatbotId);
     if (index.size === 0) return { passages: [], confidence: 0 };
     const synonyms = index.synonyms(query);
     const lexical = index.searchLexical(query, CANDIDATES, synonyms);
-    const vector = index.hasVectors() ? await this.vectorHits(index, await embeddings, query, options.signal) : null;
+    const vector = index.hasVectors()
+      ? this.vectorHits(index, await (early ?? embeddings.then((model) => this.embed(model, query, options.signal))))
+      : null;
     const bestLexical = lexical[0]?.score ?? 0;
     const lexicalIds = lexical.filter((hit) => hit.score >= bestLexical * LEXICAL_FLOOR).map((hit) => hit.id);
     const vectorFloor = Math.max(VECTOR_FLOOR, (vector?.[0]?.score ?? 0) * VECTOR_RELATIVE_FLOOR);
@@ -192,21 +200,25 @@ export class KnowledgeRetriever implements Retriever {
     return bot ? (await resolver.forChatbot(bot)).embeddings : null;
   }
 
-  /** Vector matches, or null when the bot has no embedding model; a failing provider degrades to lexical only. */
-  private async vectorHits(
-    index: BotIndex,
+  /** The question's embedding, or null when the bot has no embedding model or its provider failed (lexical only then). */
+  private async embed(
     embeddings: EmbeddingModel | null,
     query: string,
     signal?: AbortSignal,
-  ): Promise<VectorHit[] | null> {
+  ): Promise<{ vector: Float32Array; model: string } | null> {
     if (!embeddings) return null;
     try {
       const [vector] = await embeddings.embed([query], signal);
-      return vector ? index.searchVector(vector, embeddings.model, CANDIDATES) : null;
+      return vector ? { vector, model: embeddings.model } : null;
     } catch (error) {
       if (signal?.aborted) throw error;
       this.deps.logger.warn({ err: error }, 'query embedding failed; lexical retrieval only');
       return null;
     }
+  }
+
+  /** Vector matches of the question's embedding, or null without one. */
+  private vectorHits(index: BotIndex, query: { vector: Float32Array; model: string } | null): VectorHit[] | null {
+    return query ? index.searchVector(query.vector, query.model, CANDIDATES) : null;
   }
 }

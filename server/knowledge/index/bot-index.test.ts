@@ -140,4 +140,31 @@ describe('BotIndex vector search', () => {
     expect(hits).toHaveLength(29);
     expect(hits.map((hit) => hit.id)).not.toContain('c0');
   });
+
+  it('keeps every vector across rebuilds: a source put again from the index, another model asked in between', () => {
+    const chunks = corpus(2_500, 32, 4);
+    for (const chunk of chunks.slice(0, 300)) chunk.vectorModel = 'other';
+    const expected = chunks.map((chunk) => ({ ...chunk, vector: Float32Array.from(chunk.vector!) }));
+    const index = indexOf(chunks);
+    const rand = random(6);
+    const query = () => Float32Array.from({ length: 32 }, () => rand() - 0.5);
+    const exactOf = (model: string, q: Float32Array) =>
+      exactTop(
+        expected.filter((chunk) => chunk.vectorModel === model),
+        q,
+        50,
+      );
+    for (let round = 0; round < 3; round += 1) {
+      const [a, b] = [query(), query()];
+      expect(index.searchVector(a, 'test-embed', 50).map((hit) => hit.id)).toEqual(exactOf('test-embed', a));
+      // A retitle puts a source's chunks back from the index itself, vectors included.
+      index.putSource(
+        's3',
+        index.chunksOf('s3').map((chunk) => ({ ...chunk, title: `Renamed ${round}` })),
+      );
+      expect(index.searchVector(b, 'other', 50).map((hit) => hit.id)).toEqual(exactOf('other', b));
+      expect(index.searchVector(a, 'test-embed', 50).map((hit) => hit.id)).toEqual(exactOf('test-embed', a));
+    }
+    expect(index.hasVectors()).toBe(true);
+  });
 });

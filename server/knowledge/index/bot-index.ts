@@ -5,6 +5,9 @@ import { STOPWORDS } from './stopwords.js';
 import { synonymsOf } from './synonyms.js';
 import { VectorMatrix } from './vector-matrix.js';
 
+/** What a chunk's `vector` holds once the vector lives in its bot's vector matrix (truthy, so "has a vector" still reads true). */
+const IN_MATRIX = new Float32Array(0);
+
 /** A searchable chunk as held in memory. */
 export interface IndexedChunk {
   id: string;
@@ -105,9 +108,13 @@ export class BotIndex {
   private readonly documentFrequency = new Map<string, number>();
   /** The distinct terms of the chunk being tokenized, collected so each chunk is tokenized once. */
   private termsBeingIndexed: Set<string> | null = null;
-  private readonly bySource = new Map<string, string[]>();
+  /** Each source's chunk ids, and their numbers in the lexical index (the same order). */
+  private readonly bySource = new Map<string, { ids: string[]; docs: number[] }>();
   private vectors = 0;
+  /** The vector matrix for the current chunks, or null after a change (rebuilt on the next vector search). */
   private matrix: VectorMatrix | null = null;
+  /** The last matrix built, current or not: chunks holding `IN_MATRIX` have their vector there. */
+  private stored: VectorMatrix | null = null;
 
   constructor(public version: number) {}
 
@@ -120,43 +127,47 @@ export class BotIndex {
   }
 
   chunksOf(sourceId: string): IndexedChunk[] {
-    return (this.bySource.get(sourceId) ?? []).flatMap((id) => this.chunks.get(id) ?? []);
+    return (this.bySource.get(sourceId)?.ids ?? []).flatMap((id) => this.chunks.get(id) ?? []);
   }
 
   /** Sets a source's chunks, replacing any it had. */
   putSource(sourceId: string, chunks: IndexedChunk[]): void {
     this.removeSource(sourceId);
-    this.matrix = null;
-    for (const chunk of chunks) {
-      this.chunks.set(chunk.id, chunk);
-      if (chunk.vector) this.vectors += 1;
-      this.index(chunk);
-    }
-    this.bySource.set(
-      sourceId,
-      chunks.map((chunk) => chunk.id),
-    );
+    for (const chunk of chunks) this.addChunk(chunk.sourceId === sourceId ? chunk : { ...chunk, sourceId });
   }
 
-  /** Adds chunks of a source while the index is being built from the database. */
+  /** Adds a chunk of a source (while the index is being built from the database, or by `putSource`). */
   addChunk(chunk: IndexedChunk): void {
+    // As MiniSearch did: a chunk is added once, and removed (with its source) before it comes back.
+    if (this.chunks.has(chunk.id)) throw new Error(`duplicate document id ${chunk.id}`);
     this.matrix = null;
+    let source = this.bySource.get(chunk.sourceId);
+    if (!source) {
+      source = { ids: [], docs: [] };
+      this.bySource.set(chunk.sourceId, source);
+    } else {
+      // A source's chunks repeat its title (and often page and heading): equal strings are held once.
+      const previous = this.chunks.get(source.ids[source.ids.length - 1]!);
+      if (previous) {
+        if (previous.title === chunk.title) chunk.title = previous.title;
+        if (previous.url === chunk.url) chunk.url = previous.url;
+        if (previous.heading === chunk.heading) chunk.heading = previous.heading;
+      }
+    }
     this.chunks.set(chunk.id, chunk);
     if (chunk.vector) this.vectors += 1;
-    this.index(chunk);
-    const ids = this.bySource.get(chunk.sourceId);
-    if (ids) ids.push(chunk.id);
-    else this.bySource.set(chunk.sourceId, [chunk.id]);
+    source.ids.push(chunk.id);
+    source.docs.push(this.index(chunk));
   }
 
   removeSource(sourceId: string): void {
-    const ids = this.bySource.get(sourceId);
-    if (!ids) return;
+    const source = this.bySource.get(sourceId);
+    if (!source) return;
     this.matrix = null;
-    for (const id of ids) {
+    for (const [at, id] of source.ids.entries()) {
       const chunk = this.chunks.get(id);
       if (!chunk) continue;
-      this.lexical.remove(id, lexicalFields(chunk));
+      this.lexical.remove(source.docs[at]!, lexicalFields(chunk));
       if (chunk.vector) this.vectors -= 1;
       this.count(termsOf(`${chunk.title} ${chunk.heading} ${chunk.text}`), -1);
       this.chunks.delete(id);
@@ -207,12 +218,13 @@ export class BotIndex {
     return this.documentFrequency.has(term);
   }
 
-  /** Adds a chunk to the lexical index and counts its distinct terms, from one tokenization. */
-  private index(chunk: IndexedChunk): void {
+  /** Adds a chunk to the lexical index and counts its distinct terms, from one tokenization; returns its number there. */
+  private index(chunk: IndexedChunk): number {
     this.termsBeingIndexed = new Set();
     try {
-      this.lexical.add(chunk.id, lexicalFields(chunk));
+      const doc = this.lexical.add(chunk.id, lexicalFields(chunk));
       this.count(this.termsBeingIndexed, 1);
+      return doc;
     } finally {
       this.termsBeingIndexed = null;
     }
@@ -224,6 +236,11 @@ export class BotIndex {
       if (next > 0) this.documentFrequency.set(term, next);
       else this.documentFrequency.delete(term);
     }
+  }
+
+  /** Frees the room the index keeps for growth; called once a built index is complete. */
+  trim(): void {
+    this.lexical.trim();
   }
 
   hasVectors(): boolean {
@@ -264,24 +281,38 @@ export class BotIndex {
   }
 
   /**
-   * All vectors of one model in one contiguous array, rebuilt after changes. Each chunk's
-   * vector then becomes a view into it, so the vectors are held once, not twice.
+   * All vectors of one model in one contiguous array, rebuilt after changes. A chunk whose vector
+   * went into the matrix holds `IN_MATRIX` instead, so each vector is held once (a view per chunk
+   * would cost about 100 bytes a chunk); the last matrix built is kept until the next one, which
+   * takes its rows from it, and vectors of chunks left out of the next one are given back first.
    */
   private vectorMatrix(model: string, dims: number): VectorMatrix {
     if (this.matrix?.model === model && this.matrix.dims === dims) return this.matrix;
-    const members = [...this.chunks.values()].filter(
-      (chunk) => chunk.vector && chunk.vectorModel === model && chunk.vector.length === dims,
-    );
+    const previous = this.stored;
+    const previousRows = new Map(previous?.ids.map((id, row) => [id, row]));
+    const vectorOf = (chunk: IndexedChunk): Float32Array | null => {
+      if (chunk.vector !== IN_MATRIX) return chunk.vector;
+      const row = previousRows.get(chunk.id);
+      return previous && row !== undefined ? previous.row(row) : null;
+    };
+    const members: IndexedChunk[] = [];
+    const vectors: Float32Array[] = [];
+    for (const chunk of this.chunks.values()) {
+      const vector = vectorOf(chunk);
+      if (vector && chunk.vectorModel === model && vector.length === dims) {
+        members.push(chunk);
+        vectors.push(vector);
+      } else if (chunk.vector === IN_MATRIX) chunk.vector = vector && Float32Array.from(vector);
+    }
     const matrix = new VectorMatrix(
       model,
       dims,
       members.map((chunk) => chunk.id),
-      members.map((chunk) => chunk.vector!),
+      vectors,
     );
-    members.forEach((chunk, row) => {
-      chunk.vector = matrix.row(row);
-    });
+    for (const chunk of members) chunk.vector = IN_MATRIX;
     this.matrix = matrix;
+    this.stored = matrix;
     return matrix;
   }
 }

@@ -89,6 +89,11 @@ export class IndexCache {
     }
   }
 
+  /** The bot's warm index as this process holds it, without checking its version (null when none is held). */
+  peek(organizationId: string, chatbotId: string): BotIndex | null {
+    return this.entries.get(`${organizationId}:${chatbotId}`) ?? null;
+  }
+
   /** The bot's current index, rebuilt when its version moved on. */
   async get(organizationId: string, chatbotId: string): Promise<BotIndex> {
     const version = await this.versionOf(chatbotId);
@@ -200,6 +205,7 @@ export class IndexCache {
     for await (const chunk of cursor) {
       if (activeRun.get(chunk.sourceId.toString()) === chunk.run) index.addChunk(toIndexed(chunk));
     }
+    index.trim();
     return index;
   }
 }
