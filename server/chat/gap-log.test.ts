@@ -30,7 +30,12 @@ describe('the gap log and answers the knowledge cannot give', () => {
   });
   afterAll(() => t.stop());
 
-  const ask = (message: string) => org.api.post<ChatData>(`/api/v1/chatbots/${botId}/chat`, { message });
+  // The gap log is written by a subscriber of `answer.completed`, after the answer is sent: wait for it.
+  const ask = async (message: string) => {
+    const res = await org.api.post<ChatData>(`/api/v1/chatbots/${botId}/chat`, { message });
+    await t.app.services.events.settled();
+    return res;
+  };
   const gaps = (status = 'open') => org.api.get<GapDto[]>(`/api/v1/chatbots/${botId}/unanswered?status=${status}`);
 
   it('is confident about what the knowledge says and not about what it only touches', async () => {

@@ -189,10 +189,10 @@ describe('adding sources in batches', () => {
       queue.notify();
       const ready = await waitForSource(owner.api, source._id.toString());
       expect(ready.status).toBe('ready');
-      expect(await models.KnowledgeJob.findOne({ sourceId: source._id }).lean()).toMatchObject({
-        status: 'done',
-        attempts: 1,
-      });
+      // The job's completion is written after the source reads ready (with the other completions of its batch).
+      await expect
+        .poll(() => models.KnowledgeJob.findOne({ sourceId: source._id }).lean(), { timeout: 15_000 })
+        .toMatchObject({ status: 'done', attempts: 1 });
     } finally {
       await short.stop();
     }

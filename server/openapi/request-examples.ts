@@ -43,6 +43,13 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     title: 'Shipping',
     content: 'We ship to every address in the EU within 3 working days.',
   },
+  'post /chatbots/:id/sources/batch': {
+    sources: [
+      { type: 'text', title: 'Shipping', content: 'We ship to every address in the EU within 3 working days.' },
+      { type: 'text', title: 'Returns', content: 'Unworn items can be returned within 30 days for a full refund.' },
+      { type: 'url', url: 'https://example.com/help/payments' },
+    ],
+  },
   'patch /sources/:id': { title: 'Shipping and delivery' },
   'post /chatbots/:id/channels': {
     type: 'telegram',
