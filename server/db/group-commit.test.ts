@@ -107,7 +107,9 @@ describe('KeyedGroupCommit', () => {
 
   it('gives each caller its own outcome: one failed value, or the whole write failing', async () => {
     const failed = new Error('duplicate');
-    const some = new KeyedGroupCommit<number>(async (_key, values) => values.map((v) => (v === 2 ? failed : undefined)));
+    const some = new KeyedGroupCommit<number>(async (_key, values) =>
+      values.map((v) => (v === 2 ? failed : undefined)),
+    );
     const outcomes = await Promise.allSettled([some.add('k', 1), some.add('k', 2), some.add('k', 3)]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
 
