@@ -6,7 +6,7 @@ import { ANSWERED_CONFIDENCE } from '../knowledge/confidence.js';
 import { processTerm, termsOf } from '../knowledge/index/bot-index.js';
 import type { UnansweredModel, UnansweredRecord } from './unanswered.model.js';
 import type { DomainEvents } from '../events/domain-events.js';
-import { GroupCommit } from '../db/group-commit.js';
+import { KeyedGroupCommit } from '../db/group-commit.js';
 
 /** Answers below this confidence go to the bot's gap log. */
 export const LOW_CONFIDENCE = ANSWERED_CONFIDENCE;
@@ -98,7 +98,7 @@ export class UnansweredService {
   }
 
   /** The same gap asked several times in one tick (concurrent turns): one upsert counting them all. */
-  private readonly gaps = new GroupCommit<{
+  private readonly gaps = new KeyedGroupCommit<{
     organizationId: Types.ObjectId;
     chatbotId: Types.ObjectId;
     normalized: string;

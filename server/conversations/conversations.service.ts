@@ -12,7 +12,7 @@ import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
-import { GroupCommit } from '../db/group-commit.js';
+import { KeyedGroupCommit } from '../db/group-commit.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -197,10 +197,10 @@ function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean
  */
 export class ConversationsService {
   /** Updates of conversations and of messages by id asked in one tick: one unordered bulk write each. */
-  private readonly conversationUpdates = new GroupCommit<IdUpdate>((_key, updates) =>
+  private readonly conversationUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
     bulkUpdate(this.models.Conversation, updates),
   );
-  private readonly messageUpdates = new GroupCommit<IdUpdate>((_key, updates) =>
+  private readonly messageUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
     bulkUpdate(this.models.Message, updates),
   );
   /** The announcement being published, by conversation id (see `changed`). */

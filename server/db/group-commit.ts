@@ -1,49 +1,122 @@
+/** What a batch's flush says about one of its items: its result, or why that item alone failed. */
+export type ItemOutcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+export const succeeded = <R>(value: R): ItemOutcome<R> => ({ ok: true, value });
+
+/** The most items one flush writes unless the owner says otherwise. */
+const MAX_BATCH = 500;
+
+interface Entry<T, R> {
+  item: T;
+  resolve: (value: R) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Group commit: writes asked for in the same turn of the event loop (concurrent requests whose database replies
- * arrived together) are written together, one round trip per key instead of one each. Every caller still
- * awaits its own acknowledged write: its promise settles once the batch holding it is written, with that
- * write's error if it failed. Nothing is held past the current turn of the event loop.
+ * Group commit: items submitted in the same turn of the event loop, or while a flush is in flight, are written
+ * together by the next flush, one round trip for all of them (at most `maxBatch`; the rest wait for the flush
+ * after). At most one flush runs at a time, so under load the batches grow by themselves, and with one caller
+ * nothing waits longer than a turn. Every caller awaits its own acknowledged write: its promise settles once the
+ * flush holding it answered. The flush answers for every item: one failing item fails only its own caller; a
+ * flush that throws fails every item of its batch, and the next batch is flushed as usual.
  */
-export class GroupCommit<V> {
-  private readonly batches = new Map<string, Array<{ value: V; resolve: () => void; reject: (e: unknown) => void }>>();
-  private scheduled: NodeJS.Immediate | null = null;
+export class GroupCommit<T, R = void> {
+  private pending: Array<Entry<T, R>> = [];
+  private flushing = false;
+  private scheduled = false;
+
+  /**
+   * `flush` writes a batch in one round trip and answers for each item, in order. `onIdle` is called whenever
+   * nothing is left pending or in flight (see `KeyedGroupCommit`).
+   */
+  constructor(
+    private readonly flush: (items: T[]) => Promise<Array<ItemOutcome<R>>>,
+    private readonly maxBatch = MAX_BATCH,
+    private readonly onIdle?: () => void,
+  ) {}
+
+  /** Joins `item` to the next batch; resolves with its result once that batch is written. */
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    // The rest of this turn's submissions join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending.splice(0, this.maxBatch);
+    try {
+      const outcomes = await this.flush(batch.map((entry) => entry.item));
+      batch.forEach((entry, index) => {
+        const outcome = outcomes[index];
+        if (!outcome) entry.reject(new Error('the batch gave no outcome for this item'));
+        else if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.error);
+      });
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) this.schedule();
+      else this.onIdle?.();
+    }
+  }
+}
+
+/**
+ * Group commit by key: values added for one key are written together (see `GroupCommit`: one flush per key at
+ * a time, values added in the same turn or while that key's flush is in flight join its next one); different
+ * keys are written independently. A key is held only while it has values pending or in flight.
+ */
+export class KeyedGroupCommit<V> {
+  private readonly groups = new Map<string, GroupCommit<V>>();
 
   /**
    * `write` stores one key's values in one round trip; it returns nothing when all were stored, or, for a write
    * that can fail value by value (an unordered bulk write), each value's error (undefined when stored).
    */
-  constructor(private readonly write: (key: string, values: V[]) => Promise<Array<unknown> | void>) {}
+  constructor(
+    private readonly write: (key: string, values: V[]) => Promise<Array<unknown> | void>,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
 
-  /** Joins `value` to this tick's batch of `key`; resolves once it is stored. */
+  /** Joins `value` to the next batch of `key`; resolves once it is stored. */
   add(key: string, value: V): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const batch = this.batches.get(key);
-      if (batch) batch.push({ value, resolve, reject });
-      else this.batches.set(key, [{ value, resolve, reject }]);
-      this.scheduled ??= setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    this.scheduled = null;
-    const batches = [...this.batches];
-    this.batches.clear();
-    for (const [key, batch] of batches) {
-      this.write(
-        key,
-        batch.map((entry) => entry.value),
-      ).then(
-        (errors) => {
-          batch.forEach((entry, index) => {
+    let group = this.groups.get(key);
+    if (!group) {
+      const created = new GroupCommit<V>(
+        async (values) => {
+          const errors = await this.write(key, values);
+          return values.map((_, index): ItemOutcome<void> => {
             const error = errors?.[index];
-            if (error === undefined) entry.resolve();
-            else entry.reject(error);
+            return error === undefined ? succeeded(undefined) : { ok: false, error };
           });
         },
-        (error: unknown) => {
-          for (const entry of batch) entry.reject(error);
+        this.maxBatch,
+        () => {
+          if (this.groups.get(key) === created) this.groups.delete(key);
         },
       );
+      this.groups.set(key, created);
+      group = created;
     }
+    return group.submit(value);
+  }
+
+  /** How many keys have values pending or in flight. */
+  get activeKeys(): number {
+    return this.groups.size;
   }
 }

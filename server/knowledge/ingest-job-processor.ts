@@ -15,7 +15,7 @@ import { toIndexed, type IndexCache } from './index/index-cache.js';
 import { IngestError } from './ingest-error.js';
 import type { ClaimedJob, JobProcessor } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
-import { succeeded, WriteBatcher, type ItemOutcome } from '../queue/write-batcher.js';
+import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
 
 export interface IngestDeps {
   models: KnowledgeModels;
@@ -89,16 +89,16 @@ export class IngestJobProcessor implements JobProcessor {
    * writes in the same order as alone, so the order guarantees hold per source, and each job learns its own
    * outcome: one failing source does not fail the others.
    */
-  private readonly claims: WriteBatcher<{ job: ClaimedJob; run: string }, Claimed | null>;
-  private readonly inserts: WriteBatcher<ChunkInsert[], void>;
-  private readonly switches: WriteBatcher<RunWrite, boolean>;
-  private readonly readies: WriteBatcher<RunWrite & { set: Record<string, unknown> }, boolean>;
-  private readonly stages: WriteBatcher<{ sourceId: Types.ObjectId; run: string; stage: SourceStage }, void>;
+  private readonly claims: GroupCommit<{ job: ClaimedJob; run: string }, Claimed | null>;
+  private readonly inserts: GroupCommit<ChunkInsert[], void>;
+  private readonly switches: GroupCommit<RunWrite, boolean>;
+  private readonly readies: GroupCommit<RunWrite & { set: Record<string, unknown> }, boolean>;
+  private readonly stages: GroupCommit<{ sourceId: Types.ObjectId; run: string; stage: SourceStage }, void>;
 
   constructor(private readonly deps: IngestDeps) {
-    this.claims = new WriteBatcher((items) => this.claimSources(items), WRITE_BATCH);
-    this.inserts = new WriteBatcher((items) => this.insertChunks(items), WRITE_BATCH);
-    this.switches = new WriteBatcher(
+    this.claims = new GroupCommit((items) => this.claimSources(items), WRITE_BATCH);
+    this.inserts = new GroupCommit((items) => this.insertChunks(items), WRITE_BATCH);
+    this.switches = new GroupCommit(
       (items) =>
         this.writeRuns(
           items,
@@ -107,7 +107,7 @@ export class IngestJobProcessor implements JobProcessor {
         ),
       WRITE_BATCH,
     );
-    this.stages = new WriteBatcher(async (items) => {
+    this.stages = new GroupCommit(async (items) => {
       await this.deps.models.Source.bulkWrite(
         items.map((item) => ({
           updateOne: { filter: { _id: item.sourceId, currentRun: item.run }, update: { $set: { stage: item.stage } } },
@@ -116,7 +116,7 @@ export class IngestJobProcessor implements JobProcessor {
       );
       return items.map(() => succeeded<void>(undefined));
     }, WRITE_BATCH);
-    this.readies = new WriteBatcher(
+    this.readies = new GroupCommit(
       (items) =>
         this.writeRuns(
           items,

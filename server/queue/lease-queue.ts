@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Model, Schema, Types } from 'mongoose';
 import type { Logger } from '../logger.js';
-import { succeeded, WriteBatcher } from './write-batcher.js';
+import { GroupCommit, succeeded } from '../db/group-commit.js';
 
 /**
  * The fields every durable job collection has (knowledge jobs, webhook deliveries, agent-loop runs, channel
@@ -124,7 +124,7 @@ export class LeaseQueue<T extends LeasedJobState> {
   /** Jobs this process just queued, claimed by id (cheap) before the loop looks for due jobs (a scan). */
   private readonly hinted: Array<{ id: Types.ObjectId; reservation: string | null }> = [];
   /** Completions of attempts that end together are written with one `bulkWrite`. */
-  private readonly completions: WriteBatcher<{ job: LeasedJob<T>; outcome: Record<string, unknown> | void }, void>;
+  private readonly completions: GroupCommit<{ job: LeasedJob<T>; outcome: Record<string, unknown> | void }, void>;
 
   constructor(
     private readonly model: JobCollection,
@@ -132,7 +132,7 @@ export class LeaseQueue<T extends LeasedJobState> {
     private readonly settings: LeaseQueueSettings,
     private readonly logger: Logger,
   ) {
-    this.completions = new WriteBatcher(async (items) => {
+    this.completions = new GroupCommit(async (items) => {
       const finishedAt = new Date();
       await this.model.bulkWrite(
         items.map(({ job, outcome }) => ({

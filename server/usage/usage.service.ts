@@ -6,7 +6,7 @@ import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
-import { GroupCommit } from '../db/group-commit.js';
+import { KeyedGroupCommit } from '../db/group-commit.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
@@ -78,7 +78,7 @@ export class UsageService {
   }
 
   /** Counters added in the same tick to one organization's period: one `$inc` of their sums. */
-  private readonly increments = new GroupCommit<Partial<Record<Counter, number>>>(async (key, values) => {
+  private readonly increments = new KeyedGroupCommit<Partial<Record<Counter, number>>>(async (key, values) => {
     const [organizationId = '', period = ''] = key.split(' ');
     const $inc: Partial<Record<Counter, number>> = {};
     for (const counters of values) {
