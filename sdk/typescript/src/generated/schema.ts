@@ -1005,7 +1005,9 @@ export interface paths {
          *
          *     ```sh
          *     curl -X POST "$WISP/api/v1/chatbots/{id}/sources/batch" \
-         *       -H "Authorization: Bearer $KEY"
+         *       -H "Authorization: Bearer $KEY" \
+         *       -H 'content-type: application/json' \
+         *       -d '{"sources":[{"type":"text","title":"Shipping","content":"We ship to every address in the EU within 3 working days."},{"type":"text","title":"Returns","content":"Unworn items can be returned within 30 days for a full refund."},{"type":"url","url":"https://example.com/help/payments"}]}'
          *     ```
          */
         post: operations["sourcesCreateBatch"];
@@ -12548,6 +12550,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sources": [
+                 *         {
+                 *           "type": "text",
+                 *           "title": "Shipping",
+                 *           "content": "We ship to every address in the EU within 3 working days."
+                 *         },
+                 *         {
+                 *           "type": "text",
+                 *           "title": "Returns",
+                 *           "content": "Unworn items can be returned within 30 days for a full refund."
+                 *         },
+                 *         {
+                 *           "type": "url",
+                 *           "url": "https://example.com/help/payments"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     sources: ({
                         /** @enum {string} */
