@@ -12,6 +12,7 @@ import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { startBenchApp } from './bench-app.js';
@@ -85,6 +86,18 @@ async function drive(url: string, headers: Record<string, string>, body: string)
   };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where /proc is missing. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 async function timeToFirstChunk(url: string, init: RequestInit, marker: string): Promise<number> {
   const started = performance.now();
   const res = await fetch(url, init);
@@ -133,8 +146,11 @@ async function main() {
   const loadCalls = new Map<string, number>();
   countInto(loadCalls);
   const cpuBefore = process.cpuUsage();
+  const dbCpuBefore = processCpuMs(db.pid);
   const json = await drive(`${app.url}/api/v1/chat`, headers, question);
   const cpu = process.cpuUsage(cpuBefore);
+  const dbCpuMs = processCpuMs(db.pid) - dbCpuBefore;
+  const loadAfterThroughput = loadavg()[0]!;
   connection.set('debug', false);
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -183,6 +199,9 @@ async function main() {
   );
   console.log(
     `App process CPU per JSON turn: ${cpuMsPerTurn.toFixed(2)} ms (user ${(cpu.user / 1000 / Math.max(1, json.total)).toFixed(2)}, system ${(cpu.system / 1000 / Math.max(1, json.total)).toFixed(2)}; ${json.total} turns)`,
+  );
+  console.log(
+    `Database process (JVM) CPU per JSON turn: ${(dbCpuMs / Math.max(1, json.total)).toFixed(2)} ms (load average ${loadAfterThroughput.toFixed(2)} after the throughput part)`,
   );
   console.log(
     `Database round trips per JSON turn: ${(total / COUNTED_TURNS).toFixed(1)} (${COUNTED_TURNS} sequential turns)`,
