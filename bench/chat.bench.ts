@@ -6,14 +6,15 @@
  * processes of their own, so this process's event loop and CPU are the app's alone (the model
  * is remote in production); the CPU time this process spent per turn is printed beside the
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
- * (`BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
+ * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
  */
 import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { startBenchApp } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
@@ -116,7 +117,10 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 
 async function main() {
   const loadAtStart = loadavg()[0]!;
-  const db = await startEmbeddedDb();
+  // BENCH_DB_FILE=1: the H2 file store the server runs on (a commit and fsync after every write) rather
+  // than the in-memory store tests use.
+  const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), 'wisp-bench-chat-')) : null;
+  const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
   const model = await startModelProcess();
   const { app, org, bot, stop, connection } = await startBenchApp({
     dbUri: db.uri,
@@ -192,7 +196,7 @@ async function main() {
   viaModel.sort((a, b) => a - b);
 
   console.log(
-    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
+    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${dbDir ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
   );
   console.log(
     `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
@@ -231,6 +235,7 @@ async function main() {
   await stop();
   await model.stop();
   await db.stop();
+  if (dbDir) rmSync(dbDir, { recursive: true, force: true });
 }
 
 await main();

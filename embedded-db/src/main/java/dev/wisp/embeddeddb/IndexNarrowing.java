@@ -9,6 +9,7 @@ import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
@@ -107,6 +108,15 @@ final class IndexNarrowing {
         private final class NarrowingH2Database extends H2Database {
             NarrowingH2Database(String name, CursorRegistry cursorRegistry) {
                 super(name, store, cursorRegistry);
+            }
+
+            /** Opens the index's map with a faster key type first; H2Database's own then finds it open. */
+            @Override
+            protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName,
+                                                           List<IndexKey> keys, boolean sparse) {
+                store.openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName,
+                    new MVMap.Builder<KeyValue, Object>().keyType(new IndexKeyType()));
+                return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
             }
 
             /** As H2Database's own, with the same map names, so existing files open unchanged. */
