@@ -79,3 +79,42 @@ describe.each([
     expect(await facts.findOne({ _id: 1 })).toMatchObject({ v: 3 });
   });
 });
+
+describe('unique indexes on an H2 file, over many pages and a restart', () => {
+  it('finds every key and refuses every duplicate, before and after reopening the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wisp-index-'));
+    const file = path.join(dir, 'data.mv');
+    const key = (i: number) => ({ org: i % 7, slug: `s${(i * 7919) % 3000}` });
+    const check = async (uri: string) => {
+      const client = await MongoClient.connect(uri);
+      const items = client.db('many').collection('items');
+      let found = 0;
+      for (let i = 0; i < 3000; i += 1) if (await items.findOne(key(i))) found += 1;
+      let refused = 0;
+      for (let i = 0; i < 3000; i += 97) {
+        await items.insertOne({ _id: `dup${i}-${Date.now()}`, ...key(i) } as never).catch(() => (refused += 1));
+      }
+      await client.close();
+      return { found, refused };
+    };
+    try {
+      let db = await startEmbeddedDb({ file });
+      const client = await MongoClient.connect(db.uri);
+      const items = client.db('many').collection('items');
+      await items.createIndex({ org: 1, slug: 1 }, { unique: true });
+      for (let i = 0; i < 3000; i += 500) {
+        await items.insertMany(
+          Array.from({ length: 500 }, (_, j) => ({ _id: `id${i + j}`, ...key(i + j) })) as never[],
+        );
+      }
+      await client.close();
+      expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
+      await db.stop();
+      db = await startEmbeddedDb({ file });
+      expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
+      await db.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

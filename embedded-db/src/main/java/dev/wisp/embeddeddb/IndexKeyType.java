@@ -1,5 +1,9 @@
 package dev.wisp.embeddeddb;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
 import de.bwaldvogel.mongo.backend.KeyValue;
 import org.h2.mvstore.type.ObjectDataType;
 
@@ -7,9 +11,32 @@ import org.h2.mvstore.type.ObjectDataType;
  * The key type of the H2 backend's unique index maps, stored and ordered exactly as H2's default
  * ({@link ObjectDataType}): index keys ({@link KeyValue}) are not Comparable, so H2 orders them by
  * their Java serialization, serializing both sides at every step of a B-tree search. This type
- * serializes the searched key once per search instead; the order, and so the files, are unchanged.
+ * serializes the searched key once per search, and keeps the serialized form of the keys of pages
+ * in use (per page key array, checked against the very key object in each slot, so a slot that
+ * changed is serialized anew); the order, and so the files, are unchanged.
  */
 final class IndexKeyType extends ObjectDataType {
+
+    /** A key object and its serialization. */
+    private record Serialized(Object key, byte[] bytes) {
+    }
+
+    /** Per page key array (arrays hash by identity; weak, so gone with the page). */
+    private final Map<Object[], Serialized[]> pages = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private byte[] serializedAt(Object[] keys, int index) {
+        Serialized[] slots = pages.computeIfAbsent(keys, k -> new Serialized[k.length]);
+        Object key = keys[index];
+        Serialized slot = index < slots.length ? slots[index] : null;
+        if (slot != null && slot.key() == key) {
+            return slot.bytes();
+        }
+        byte[] bytes = serialize(key);
+        if (index < slots.length) {
+            slots[index] = new Serialized(key, bytes);
+        }
+        return bytes;
+    }
 
     @Override
     public int binarySearch(Object key, Object storage, int size, int initialGuess) {
@@ -34,7 +61,7 @@ final class IndexKeyType extends ObjectDataType {
                 if (searched == null) {
                     searched = serialize(key);
                 }
-                compare = compareNotNull(searched, serialize(other));
+                compare = compareNotNull(searched, serializedAt(keys, x));
             } else {
                 compare = compare(key, other);
             }
