@@ -5,6 +5,14 @@ import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
 
+interface Item {
+  _id: number | string;
+  org: number;
+  slug: string;
+  v?: number;
+  tags?: string[];
+}
+
 /**
  * The launcher looks a filter naming every key of a unique index (plus other conditions) up in that index
  * rather than scanning the collection. These check that the answers are those of a scan: the other
@@ -24,7 +32,7 @@ describe.each([
     db = await startEmbeddedDb(onFile ? { file: path.join(dir, 'data.mv') } : {});
     client = await MongoClient.connect(db.uri);
     database = client.db('index_narrowing');
-    const items = database.collection('items');
+    const items = database.collection<Item>('items');
     await items.createIndex({ org: 1, slug: 1 }, { unique: true });
     await items.insertMany(
       Array.from({ length: 50 }, (_, i) => ({ _id: i, org: i % 5, slug: `s${i}`, v: 1, tags: ['a', `t${i}`] })),
@@ -37,7 +45,7 @@ describe.each([
   });
 
   it('finds, counts and misses by _id with other conditions as a scan would', async () => {
-    const items = database.collection('items');
+    const items = database.collection<Item>('items');
     expect(await items.findOne({ _id: 7, org: 2 })).toMatchObject({ _id: 7, slug: 's7' });
     expect(await items.findOne({ _id: 7, org: 3 })).toBeNull();
     expect(await items.findOne({ _id: 7, $and: [{ v: { $lte: 1 } }, { tags: 't7' }] })).toMatchObject({ _id: 7 });
@@ -49,7 +57,7 @@ describe.each([
   });
 
   it('updates and deletes only what matches every condition', async () => {
-    const items = database.collection('items');
+    const items = database.collection<Item>('items');
     expect((await items.updateOne({ _id: 10, v: 2 }, { $set: { x: 1 } })).matchedCount).toBe(0);
     expect((await items.updateOne({ _id: 10, v: 1 }, { $inc: { v: 1 } })).modifiedCount).toBe(1);
     expect(await items.findOne({ _id: 10 })).toMatchObject({ v: 2 });
@@ -87,12 +95,12 @@ describe('unique indexes on an H2 file, over many pages and a restart', () => {
     const key = (i: number) => ({ org: i % 7, slug: `s${(i * 7919) % 3000}` });
     const check = async (uri: string) => {
       const client = await MongoClient.connect(uri);
-      const items = client.db('many').collection('items');
+      const items = client.db('many').collection<Item>('items');
       let found = 0;
       for (let i = 0; i < 3000; i += 1) if (await items.findOne(key(i))) found += 1;
       let refused = 0;
       for (let i = 0; i < 3000; i += 97) {
-        await items.insertOne({ _id: `dup${i}-${Date.now()}`, ...key(i) } as never).catch(() => (refused += 1));
+        await items.insertOne({ _id: `dup${i}-${Date.now()}`, ...key(i) }).catch(() => (refused += 1));
       }
       await client.close();
       return { found, refused };
@@ -100,12 +108,10 @@ describe('unique indexes on an H2 file, over many pages and a restart', () => {
     try {
       let db = await startEmbeddedDb({ file });
       const client = await MongoClient.connect(db.uri);
-      const items = client.db('many').collection('items');
+      const items = client.db('many').collection<Item>('items');
       await items.createIndex({ org: 1, slug: 1 }, { unique: true });
       for (let i = 0; i < 3000; i += 500) {
-        await items.insertMany(
-          Array.from({ length: 500 }, (_, j) => ({ _id: `id${i + j}`, ...key(i + j) })) as never[],
-        );
+        await items.insertMany(Array.from({ length: 500 }, (_, j) => ({ _id: `id${i + j}`, ...key(i + j) })));
       }
       await client.close();
       expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
