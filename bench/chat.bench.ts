@@ -6,13 +6,15 @@
  * processes of their own, so this process's event loop and CPU are the app's alone (the model
  * is remote in production); the CPU time this process spent per turn is printed beside the
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
- * (`BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
+ * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
  */
 import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { startBenchApp } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
@@ -85,6 +87,18 @@ async function drive(url: string, headers: Record<string, string>, body: string)
   };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where /proc is missing. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 async function timeToFirstChunk(url: string, init: RequestInit, marker: string): Promise<number> {
   const started = performance.now();
   const res = await fetch(url, init);
@@ -103,7 +117,10 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 
 async function main() {
   const loadAtStart = loadavg()[0]!;
-  const db = await startEmbeddedDb();
+  // BENCH_DB_FILE=1: the H2 file store the server runs on (a commit and fsync after every write) rather
+  // than the in-memory store tests use.
+  const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), 'wisp-bench-chat-')) : null;
+  const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
   const model = await startModelProcess();
   const { app, org, bot, stop, connection } = await startBenchApp({
     dbUri: db.uri,
@@ -133,8 +150,11 @@ async function main() {
   const loadCalls = new Map<string, number>();
   countInto(loadCalls);
   const cpuBefore = process.cpuUsage();
+  const dbCpuBefore = processCpuMs(db.pid);
   const json = await drive(`${app.url}/api/v1/chat`, headers, question);
   const cpu = process.cpuUsage(cpuBefore);
+  const dbCpuMs = processCpuMs(db.pid) - dbCpuBefore;
+  const loadAfterThroughput = loadavg()[0]!;
   connection.set('debug', false);
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
@@ -176,13 +196,16 @@ async function main() {
   viaModel.sort((a, b) => a - b);
 
   console.log(
-    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
+    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${dbDir ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
   );
   console.log(
     `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
   );
   console.log(
     `App process CPU per JSON turn: ${cpuMsPerTurn.toFixed(2)} ms (user ${(cpu.user / 1000 / Math.max(1, json.total)).toFixed(2)}, system ${(cpu.system / 1000 / Math.max(1, json.total)).toFixed(2)}; ${json.total} turns)`,
+  );
+  console.log(
+    `Database process (JVM) CPU per JSON turn: ${(dbCpuMs / Math.max(1, json.total)).toFixed(2)} ms (load average ${loadAfterThroughput.toFixed(2)} after the throughput part)`,
   );
   console.log(
     `Database round trips per JSON turn: ${(total / COUNTED_TURNS).toFixed(1)} (${COUNTED_TURNS} sequential turns)`,
@@ -212,6 +235,7 @@ async function main() {
   await stop();
   await model.stop();
   await db.stop();
+  if (dbDir) rmSync(dbDir, { recursive: true, force: true });
 }
 
 await main();

@@ -60,6 +60,8 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
   child.stderr.on('data', (text: string) => {
     stderrTail.push(text);
     if (stderrTail.length > 20) stderrTail.shift();
+    // The launcher's opt-in command trace (EMBEDDED_DB_TRACE=1) is meant to be read.
+    if (process.env.EMBEDDED_DB_TRACE === '1') process.stderr.write(text);
   });
 
   const uri = await waitForUri(child, options.startTimeoutMs ?? 60_000, stderrTail, options.file);

@@ -10,6 +10,7 @@ import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 import org.h2.mvstore.MVStore;
@@ -44,6 +45,11 @@ final class Backends {
     static MongoBackend memory() {
         return new MemoryBackend() {
             @Override
+            public MemoryDatabase openOrCreateDatabase(String databaseName) {
+                return new IndexNarrowing.NarrowingMemoryDatabase(databaseName, getCursorRegistry());
+            }
+
+            @Override
             public Document handleCommand(Channel channel, String database, String command, Document query) {
                 return handle(this, database, command, query,
                     name -> super.handleCommand(channel, database, name, query));
@@ -51,10 +57,55 @@ final class Backends {
         }.version(VERSION);
     }
 
-    /** Runs a command through the library, filling gaps that drivers and apps run into. */
-    @SuppressWarnings("unchecked")
+    /**
+     * With EMBEDDED_DB_TRACE=1 each command is logged on stderr: name, collection, the keys of its
+     * filter and how long it took, to find commands that scan a collection. Off by default.
+     */
+    private static final boolean TRACE = "1".equals(System.getenv("EMBEDDED_DB_TRACE"));
+
     private static Document handle(MongoBackend backend, String database, String command, Document query,
                                    Function<String, Document> library) {
+        if (!TRACE) {
+            return run(backend, database, command, query, library);
+        }
+        long started = System.nanoTime();
+        String outcome = "ok";
+        try {
+            return run(backend, database, command, query, library);
+        } catch (RuntimeException e) {
+            outcome = e.getClass().getSimpleName();
+            throw e;
+        } finally {
+            long micros = (System.nanoTime() - started) / 1000;
+            System.err.println("wisp-embedded-db trace: " + command + " " + query.get(command)
+                + " filter=" + filterKeys(command, query) + " " + micros + "us " + outcome);
+        }
+    }
+
+    /** The keys of the command's (first) filter, for the trace. */
+    private static Object filterKeys(String command, Document query) {
+        Object filter = switch (command) {
+            case "find", "count", "distinct" -> query.get(command.equals("find") ? "filter" : "query");
+            case "findAndModify", "findandmodify" -> query.get("query");
+            case "update" -> first(query.get("updates"), "q");
+            case "delete" -> first(query.get("deletes"), "q");
+            case "aggregate" -> first(query.get("pipeline"), "$match");
+            default -> null;
+        };
+        return filter instanceof Document document ? document.keySet() : "-";
+    }
+
+    private static Object first(Object list, String key) {
+        if (list instanceof List<?> items && !items.isEmpty() && items.get(0) instanceof Document document) {
+            return document.get(key);
+        }
+        return null;
+    }
+
+    /** Runs a command through the library, filling gaps that drivers and apps run into. */
+    @SuppressWarnings("unchecked")
+    private static Document run(MongoBackend backend, String database, String command, Document query,
+                                Function<String, Document> library) {
         // The library only knows the legacy "ismaster" handshake.
         if (command.equals("hello")) {
             Document response = library.apply("ismaster");
@@ -100,6 +151,11 @@ final class Backends {
             // that fallback is not needed and the space can be reused right away.
             getMvStore().setRetentionTime(0);
             syncedVersion = new AtomicLong(getMvStore().getCurrentVersion());
+        }
+
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            return new IndexNarrowing.H2Databases(getMvStore()).open(databaseName, getCursorRegistry());
         }
 
         @Override

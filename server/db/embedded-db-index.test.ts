@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MongoClient, type Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
+
+interface Item {
+  _id: number | string;
+  org: number;
+  slug: string;
+  v?: number;
+  tags?: string[];
+}
+
+/**
+ * The launcher looks a filter naming every key of a unique index (plus other conditions) up in that index
+ * rather than scanning the collection. These check that the answers are those of a scan: the other
+ * conditions still decide, and a conditional upsert that does not match still fails on the unique key.
+ */
+describe.each([
+  ['in memory', false],
+  ['on an H2 file', true],
+])('filters that name a unique index and more (%s)', (_label, onFile) => {
+  let dir: string;
+  let db: EmbeddedDb;
+  let client: MongoClient;
+  let database: Db;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'wisp-index-'));
+    db = await startEmbeddedDb(onFile ? { file: path.join(dir, 'data.mv') } : {});
+    client = await MongoClient.connect(db.uri);
+    database = client.db('index_narrowing');
+    const items = database.collection<Item>('items');
+    await items.createIndex({ org: 1, slug: 1 }, { unique: true });
+    await items.insertMany(
+      Array.from({ length: 50 }, (_, i) => ({ _id: i, org: i % 5, slug: `s${i}`, v: 1, tags: ['a', `t${i}`] })),
+    );
+  });
+  afterAll(async () => {
+    await client?.close();
+    await db?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds, counts and misses by _id with other conditions as a scan would', async () => {
+    const items = database.collection<Item>('items');
+    expect(await items.findOne({ _id: 7, org: 2 })).toMatchObject({ _id: 7, slug: 's7' });
+    expect(await items.findOne({ _id: 7, org: 3 })).toBeNull();
+    expect(await items.findOne({ _id: 7, $and: [{ v: { $lte: 1 } }, { tags: 't7' }] })).toMatchObject({ _id: 7 });
+    expect(await items.findOne({ _id: 7, $or: [{ v: 2 }, { tags: 't8' }] })).toBeNull();
+    expect(await items.countDocuments({ _id: { $in: [1, 2, 3, 99] }, v: 1 })).toBe(3);
+    expect(await items.countDocuments({ _id: 999, v: 1 })).toBe(0);
+    expect(await items.findOne({ org: 4, slug: 's9', v: 1 })).toMatchObject({ _id: 9 });
+    expect(await items.findOne({ org: 4, slug: 's9', v: 2 })).toBeNull();
+  });
+
+  it('updates and deletes only what matches every condition', async () => {
+    const items = database.collection<Item>('items');
+    expect((await items.updateOne({ _id: 10, v: 2 }, { $set: { x: 1 } })).matchedCount).toBe(0);
+    expect((await items.updateOne({ _id: 10, v: 1 }, { $inc: { v: 1 } })).modifiedCount).toBe(1);
+    expect(await items.findOne({ _id: 10 })).toMatchObject({ v: 2 });
+    expect((await items.deleteOne({ _id: 11, org: 0 })).deletedCount).toBe(0);
+    expect((await items.deleteOne({ _id: 11, org: 1 })).deletedCount).toBe(1);
+    expect(await items.findOne({ _id: 11 })).toBeNull();
+  });
+
+  it('keeps a conditional upsert atomic: a stale condition fails on the unique _id, a fresh one applies', async () => {
+    const facts = database.collection<{ _id: number; v: number; e: Record<string, { u: number }> }>('facts');
+    const write = (u: number) =>
+      facts.findOneAndUpdate(
+        { _id: 1, $and: [{ $or: [{ 'e.a': { $exists: false } }, { 'e.a.u': { $lte: u } }] }] },
+        { $set: { 'e.a': { u } }, $inc: { v: 1 } },
+        { upsert: true, returnDocument: 'before' },
+      );
+    expect(await write(5)).toBeNull();
+    expect(await write(6)).toMatchObject({ v: 1, e: { a: { u: 5 } } });
+    await expect(write(2)).rejects.toMatchObject({ code: 11000 });
+    expect(await facts.findOne({ _id: 1 })).toMatchObject({ v: 2, e: { a: { u: 6 } } });
+    // Many concurrent writers of one fact, each with its own version: exactly one wins each version.
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => facts.updateOne({ _id: 1, v: 2 }, { $inc: { v: 1 } })),
+    );
+    const matched = results.filter((r) => r.status === 'fulfilled' && r.value.matchedCount === 1);
+    expect(matched).toHaveLength(1);
+    expect(await facts.findOne({ _id: 1 })).toMatchObject({ v: 3 });
+  });
+});
+
+describe('unique indexes on an H2 file, over many pages and a restart', () => {
+  it('finds every key and refuses every duplicate, before and after reopening the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wisp-index-'));
+    const file = path.join(dir, 'data.mv');
+    const key = (i: number) => ({ org: i % 7, slug: `s${(i * 7919) % 3000}` });
+    const check = async (uri: string) => {
+      const client = await MongoClient.connect(uri);
+      const items = client.db('many').collection<Item>('items');
+      let found = 0;
+      for (let i = 0; i < 3000; i += 1) if (await items.findOne(key(i))) found += 1;
+      let refused = 0;
+      for (let i = 0; i < 3000; i += 97) {
+        await items.insertOne({ _id: `dup${i}-${Date.now()}`, ...key(i) }).catch(() => (refused += 1));
+      }
+      await client.close();
+      return { found, refused };
+    };
+    try {
+      let db = await startEmbeddedDb({ file });
+      const client = await MongoClient.connect(db.uri);
+      const items = client.db('many').collection<Item>('items');
+      await items.createIndex({ org: 1, slug: 1 }, { unique: true });
+      for (let i = 0; i < 3000; i += 500) {
+        await items.insertMany(Array.from({ length: 500 }, (_, j) => ({ _id: `id${i + j}`, ...key(i + j) })));
+      }
+      await client.close();
+      expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
+      await db.stop();
+      db = await startEmbeddedDb({ file });
+      expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
+      await db.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
