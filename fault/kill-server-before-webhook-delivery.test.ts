@@ -10,9 +10,10 @@ interface Delivery {
 
 describe('kill -9 of the server between a webhook event and its delivery', () => {
   const fault = setupWebhookFault({
-    // A killed attempt's lease runs out soon after the restart; a failed attempt is retried 2 s later.
+    // A killed attempt's lease runs out soon after the restart; a failed attempt is retried 5 s later (long
+    // enough for the test to see it waiting and kill the server, even on a busy machine).
     WEBHOOK_LEASE_MS: '2000',
-    WEBHOOK_RETRY_SCHEDULE_MS: '2000',
+    WEBHOOK_RETRY_SCHEDULE_MS: '5000',
   });
 
   it('delivers after the restart both the event whose attempt was cut and the one waiting for its retry', async () => {

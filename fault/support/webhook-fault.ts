@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { waitUntilGone } from '../../server/test/server-process.js';
 import { WebhookReceiver } from '../../server/test/webhook-receiver.js';
+import { UNLIMITED_RATE_ENV } from '../../server/test/unlimited-limits.js';
 import { WispServer } from './wisp-server.js';
 
 /** What a webhook fault test drives: a receiver on this machine and a Wisp server allowed to deliver to it. */
@@ -11,13 +12,19 @@ export interface WebhookFault {
 
 /**
  * Starts a webhook receiver before the file's tests and makes a Wisp server (not started) that may
- * deliver to it and polls its outbox every 100 ms, with `env` on top; both are ended after the tests.
+ * deliver to it, polls its outbox every 100 ms and lifts its request limits, with `env` on top; both are ended after the tests.
  */
 export function setupWebhookFault(env: Record<string, string>): WebhookFault {
   const fault = {} as WebhookFault;
   beforeAll(async () => {
     fault.receiver = await WebhookReceiver.start();
-    fault.wisp = new WispServer({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1', WEBHOOK_POLL_MS: '100', ...env });
+    // Request limits lifted: the tests poll the API while they wait for a state.
+    fault.wisp = new WispServer({
+      ...UNLIMITED_RATE_ENV,
+      URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1',
+      WEBHOOK_POLL_MS: '100',
+      ...env,
+    });
   });
   afterAll(async () => {
     await fault.wisp.dispose();
