@@ -2,46 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standardWebhooks } from '../server/channels/signatures.js';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
-import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { startFakeShop, type FakeShop } from '../server/test/fake-shop.js';
+import { addShopAction, setupShopFault } from './support/shop-fault.js';
 import { restartAfterKill } from './support/webhook-fault.js';
-import { waitFor, WispServer } from './support/wisp-server.js';
+import { waitFor } from './support/wisp-server.js';
 
 const CANCEL = '/api/orders/7001/cancel';
 
 describe('kill -9 of the server after a channel confirmation ran its action, before the follow-up was written', () => {
-  let fake: FakeLlm;
+  const fault = setupShopFault({ CHANNEL_REPLY_LEASE_MS: '2000', CHANNEL_REPLY_BACKOFF_MS: '100' });
   let fakes: PlatformFakes;
-  let shop: FakeShop;
-  let wisp: WispServer;
-
   beforeAll(async () => {
-    [fake, fakes, shop] = await Promise.all([startFakeLlm(), startPlatformFakes(), startFakeShop()]);
-    wisp = new WispServer({
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'test',
-      OPENAI_MODEL: 'fake-chat',
-      ALLOW_PRIVATE_URLS: 'true',
-      ANSWER_LEASE_MS: '2000',
-      CHANNEL_REPLY_LEASE_MS: '2000',
-      CHANNEL_REPLY_BACKOFF_MS: '100',
-    });
+    fakes = await startPlatformFakes();
   });
-  afterAll(async () => {
-    await wisp.dispose();
-    await Promise.all([fake.stop(), fakes.stop(), shop.stop()]);
-  });
+  afterAll(() => fakes.stop());
 
   it('resumes after the restart: the stored outcome is reused, the follow-up is written and delivered once', async () => {
+    const { wisp, shop, fake } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
-    const action = await wisp.api.post(`/api/v1/chatbots/${chatbotId}/actions`, {
-      name: 'cancel_order',
-      description: 'Cancel the order',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
-    });
-    expect(action.status).toBe(201);
+    await addShopAction(fault, chatbotId, 'cancel_order');
     const channel = await wisp.api.post<{ id: string; signingSecret: string }>(
       `/api/v1/chatbots/${chatbotId}/channels`,
       { type: 'webhook', callbackUrl: fakes.callbackUrl },

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { startFakeShop, type FakeShop } from '../server/test/fake-shop.js';
+import { describe, expect, it } from 'vitest';
+import { addShopAction, setupShopFault } from './support/shop-fault.js';
 import { restartAfterKill } from './support/webhook-fault.js';
-import { waitFor, WispServer } from './support/wisp-server.js';
+import { waitFor } from './support/wisp-server.js';
 
 const LOOKUP = '/api/orders/7003';
 
@@ -14,37 +13,14 @@ interface Run {
 }
 
 describe('kill -9 of the server while a chat action call is out', () => {
-  let fake: FakeLlm;
-  let shop: FakeShop;
-  let wisp: WispServer;
-
-  beforeAll(async () => {
-    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
-    wisp = new WispServer({
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'test',
-      OPENAI_MODEL: 'fake-chat',
-      ALLOW_PRIVATE_URLS: 'true',
-      ANSWER_LEASE_MS: '2000',
-    });
-  });
-  afterAll(async () => {
-    await wisp.dispose();
-    await Promise.all([fake.stop(), shop.stop()]);
-  });
+  const fault = setupShopFault();
 
   it('the run reads interrupted after the restart (not sending), and the retried turn sends it again with the same key', async () => {
+    const { wisp, shop } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
-    const action = await wisp.api.post<{ id: string }>(`/api/v1/chatbots/${chatbotId}/actions`, {
-      name: 'order_status',
-      description: 'Look up an order',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: { method: 'GET', url: `${shop.url}/api/orders/{params.orderNumber}` },
-      requiresConfirmation: false,
-    });
-    expect(action.status).toBe(201);
-    const runs = async () => (await wisp.api.get<Run[]>(`/api/v1/actions/${action.body.data.id}/runs`)).body.data;
+    const actionId = await addShopAction(fault, chatbotId, 'order_status');
+    const runs = async () => (await wisp.api.get<Run[]>(`/api/v1/actions/${actionId}/runs`)).body.data;
     const turn = {
       chatbotId,
       message: 'Where is it? #tool:order_status {"orderNumber":"7003"}',

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { MessageDto } from '../shared/schemas/chat.js';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
-import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
-import { startFakeShop, type FakeShop } from '../server/test/fake-shop.js';
+import { addShopAction, setupShopFault } from './support/shop-fault.js';
 import { restartAfterKill } from './support/webhook-fault.js';
-import { waitFor, WispServer } from './support/wisp-server.js';
+import { waitFor } from './support/wisp-server.js';
 
 const CANCEL = '/api/orders/7002/cancel';
 const WIDGET_CANCEL = '/api/orders/7004/cancel';
@@ -20,37 +19,17 @@ interface Confirmation {
 }
 
 describe('kill -9 of the server after a REST or widget confirmation ran its action, before the follow-up was written', () => {
-  let fake: FakeLlm;
-  let shop: FakeShop;
-  let wisp: WispServer;
+  const fault = setupShopFault();
   const clients: Client[] = [];
-
-  beforeAll(async () => {
-    [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
-    wisp = new WispServer({
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'test',
-      OPENAI_MODEL: 'fake-chat',
-      ALLOW_PRIVATE_URLS: 'true',
-      ANSWER_LEASE_MS: '2000',
-    });
-  });
-  afterAll(async () => {
+  afterAll(() => {
     for (const client of clients) client.disconnect();
-    await wisp.dispose();
-    await Promise.all([fake.stop(), shop.stop()]);
   });
 
   it('the same confirmation sent again resumes it: the stored outcome is reused, the follow-up written once, then replayed', async () => {
+    const { wisp, shop, fake } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
-    const action = await wisp.api.post(`/api/v1/chatbots/${chatbotId}/actions`, {
-      name: 'cancel_order',
-      description: 'Cancel the order',
-      parameters: { type: 'object', properties: { orderNumber: { type: 'string' } }, required: ['orderNumber'] },
-      request: { method: 'POST', url: `${shop.url}/api/orders/{params.orderNumber}/cancel`, body: {} },
-    });
-    expect(action.status).toBe(201);
+    await addShopAction(fault, chatbotId, 'cancel_order');
     const asked = await wisp.api.post<{ requiresAction: { token: string }; messageId: string }>('/api/v1/chat', {
       chatbotId,
       message: 'Cancel it #tool:cancel_order {"orderNumber":"7002"}',
@@ -109,6 +88,7 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
 
   it('in the widget: the visitor pressing Approve again after the restart resumes it, once', async () => {
     // The server of the test above, restarted, with its bot and action.
+    const { wisp, shop, fake } = fault;
     const visitor: { visitorId: string; visitorToken?: string } = { visitorId: `v_${randomUUID()}` };
     const connect = async () => {
       const client: Client = io(`${wisp.url}/widget`, {
