@@ -78,17 +78,23 @@ class LiveTest < Minitest::Test
   end
 
   def test_retries_a_429_after_the_retry_after_it_names
+    # This key may make one request a second, counted in fixed one-second windows: two calls that straddle a
+    # window's edge both pass, so the test calls until one is refused (three calls cannot all straddle one).
     strict = Wisp::Client.new(api_key: live["limitedApiKey"], base_url: live["baseUrl"], max_retries: 0)
-    begin
+    error = nil
+    5.times do
       strict.usage.get
-    rescue Wisp::RateLimitError
-      # The key's second may already be used up by an earlier test run; the next call is refused either way.
+    rescue Wisp::RateLimitError => e
+      error = e
+      break
     end
-    error = assert_raises(Wisp::RateLimitError) { strict.usage.get }
+    assert_kind_of Wisp::RateLimitError, error
     assert_operator error.retry_after, :>=, 1
     patient = Wisp::Client.new(api_key: live["limitedApiKey"], base_url: live["baseUrl"], max_retries: 3)
-    patient.usage.get
-    assert_equal "pro", patient.usage.get["plan"]
+    5.times do
+      assert_equal "pro", patient.usage.get["plan"]
+      break if patient.retries_made >= 1
+    end
     assert_operator patient.retries_made, :>=, 1
   end
 
