@@ -220,7 +220,7 @@ func TestRetriesA429AfterTheRetryAfterItNames(t *testing.T) {
 	l, _ := server(t)
 	ctx := context.Background()
 	// This key may make one request a second, counted in fixed one-second windows: two calls that straddle a
-	// window's edge both pass, so the test calls until one is refused (three calls cannot all straddle one).
+	// window's edge both pass, so the test calls until one is refused (five quick calls land in one or two windows).
 	strict := wisp.NewClient(l.LimitedAPIKey, wisp.WithBaseURL(l.BaseURL), wisp.WithMaxRetries(0))
 	var err error
 	for i := 0; i < 5 && err == nil; i++ {

@@ -79,7 +79,7 @@ class LiveTest < Minitest::Test
 
   def test_retries_a_429_after_the_retry_after_it_names
     # This key may make one request a second, counted in fixed one-second windows: two calls that straddle a
-    # window's edge both pass, so the test calls until one is refused (three calls cannot all straddle one).
+    # window's edge both pass, so the test calls until one is refused (five quick calls land in one or two windows).
     strict = Wisp::Client.new(api_key: live["limitedApiKey"], base_url: live["baseUrl"], max_retries: 0)
     error = nil
     5.times do
