@@ -73,7 +73,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
   });
   const silent = { warn() {}, info() {}, error() {}, debug() {} } as unknown as Logger;
   const retriever = new KnowledgeRetriever({
-    cache: { get: async () => index } as unknown as IndexCache,
+    cache: { get: async () => index, peek: () => index } as unknown as IndexCache,
     botModelSettings: async () => null,
     modelResolver: null,
     logger: silent,
