@@ -4,35 +4,50 @@ import { startFakeShop, type FakeShop } from '../../server/test/fake-shop.js';
 import { restartAfterKill } from './webhook-fault.js';
 import { waitFor, WispServer } from './wisp-server.js';
 
-/** What an action fault test drives: the test model, a shop the bot's actions call, and a Wisp server. */
-export interface ShopFault {
+/** What a model fault test drives: the test model and a Wisp server answering with it. */
+export interface ModelFault {
   fake: FakeLlm;
-  shop: FakeShop;
   wisp: WispServer;
 }
 
+/** What an action fault test drives: the test model, a shop the bot's actions call, and a Wisp server. */
+export interface ShopFault extends ModelFault {
+  shop: FakeShop;
+}
+
 /**
- * Starts the test model and the fake shop before the file's tests and makes a Wisp server (not started)
- * that answers with that model, may call the shop on this machine and gives up a cut answer's lease after
- * 2 s, with `env` on top; all are ended after the tests.
+ * Starts the test model before the file's tests and makes a Wisp server (not started) that answers with it and
+ * gives up a cut answer's lease after 2 s, with `env` on top; both are ended after the tests.
  */
-export function setupShopFault(env: Record<string, string> = {}): ShopFault {
-  const fault = {} as ShopFault;
+export function setupModelFault(env: Record<string, string> = {}): ModelFault {
+  const fault = {} as ModelFault;
   beforeAll(async () => {
-    [fault.fake, fault.shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
+    fault.fake = await startFakeLlm();
     fault.wisp = new WispServer({
       OPENAI_BASE_URL: fault.fake.url,
       OPENAI_API_KEY: 'test',
       OPENAI_MODEL: 'fake-chat',
-      ALLOW_PRIVATE_URLS: 'true',
       ANSWER_LEASE_MS: '2000',
       ...env,
     });
   });
   afterAll(async () => {
     await fault.wisp.dispose();
-    await Promise.all([fault.fake.stop(), fault.shop.stop()]);
+    await fault.fake.stop();
   });
+  return fault;
+}
+
+/**
+ * `setupModelFault` with a fake shop the bot's actions may call on this machine, also started before the file's
+ * tests and stopped after them.
+ */
+export function setupShopFault(env: Record<string, string> = {}): ShopFault {
+  const fault = setupModelFault({ ALLOW_PRIVATE_URLS: 'true', ...env }) as ShopFault;
+  beforeAll(async () => {
+    fault.shop = await startFakeShop();
+  });
+  afterAll(() => fault.shop.stop());
   return fault;
 }
 
@@ -94,7 +109,7 @@ export function stallModel(fake: FakeLlm): { untilAsked(): Promise<void> } {
  * test model answers at once again; then the server starts again on the same data.
  */
 export async function killAndRestart(
-  { wisp, fake }: Pick<ShopFault, 'wisp' | 'fake'>,
+  { wisp, fake }: ModelFault,
   whileDown: () => unknown = () => undefined,
 ): Promise<void> {
   const database = wisp.databasePid();
