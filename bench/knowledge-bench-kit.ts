@@ -1,6 +1,6 @@
 /**
- * What both knowledge benches (`knowledge.bench.ts`, `knowledge-index.bench.ts`) share: the same made-up corpus,
- * percentiles, and a full garbage collection between phases.
+ * What both knowledge benches (`knowledge.bench.ts`, `knowledge-index.bench.ts`) share: the same made-up corpus
+ * and a full garbage collection between phases.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -27,11 +27,6 @@ const word = () => VOCABULARY[Math.floor(VOCABULARY.length * rand() ** 3)] ?? 'k
 const sentence = (words: number) => `${Array.from({ length: words }, word).join(' ')}.`;
 /** Six sentences of 8 to 17 words: one chunk's worth of text. */
 export const paragraph = () => Array.from({ length: 6 }, () => sentence(8 + Math.floor(rand() * 10))).join(' ');
-
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 // A bench-only way to collect garbage, so phases start from (and heap sizes are read after) a collected heap.
 v8.setFlagsFromString('--expose-gc');

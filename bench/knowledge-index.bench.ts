@@ -10,7 +10,8 @@ import { loadavg } from 'node:os';
 import MiniSearch from 'minisearch';
 import { BotIndex, processTerm, type IndexedChunk } from '../server/knowledge/index/bot-index.js';
 import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
-import { collectGarbage, paragraph, percentile, rand } from './knowledge-bench-kit.js';
+import { collectGarbage, paragraph, rand } from './knowledge-bench-kit.js';
+import { percentile } from './percentile.js';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 100_000);
 const DIMS = 384;

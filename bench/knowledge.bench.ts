@@ -23,7 +23,8 @@ import type { ModelResolver } from '../server/llm/model-resolver.js';
 import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
 import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { startBenchApp } from './bench-app.js';
-import { collectGarbage, paragraph, percentile, rand } from './knowledge-bench-kit.js';
+import { collectGarbage, paragraph, rand } from './knowledge-bench-kit.js';
+import { percentile } from './percentile.js';
 
 const PARTS = (process.env.BENCH_PARTS ?? 'ingestion,retrieval').split(',');
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
