@@ -4,6 +4,8 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MessageDto } from '../shared/schemas/chat.js';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
+import { standardWebhooks } from '../server/channels/signatures.js';
+import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
 import { connectMongo } from '../server/db/mongo.js';
 import { DatabaseGate } from './support/database-gate.js';
 import { addShopAction, setupShopFault } from './support/shop-fault.js';
@@ -20,11 +22,13 @@ interface Confirmation {
 describe('kill -9 of the server after a declined confirmation recorded its run, before the answer stored it', () => {
   // The server uses the test run's database through a relay that closes after the decline's run is written, so
   // the kill lands between that write and the answer's (nothing outside the database is called in between).
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { CHANNEL_REPLY_LEASE_MS: '2000', CHANNEL_REPLY_BACKOFF_MS: '100' };
   const dbName = `wisp_decline_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   let gate: DatabaseGate;
   let db: Connection;
+  let fakes: PlatformFakes;
   beforeAll(async () => {
+    fakes = await startPlatformFakes();
     const uri = new URL(inject('mongoUri'));
     uri.pathname = `/${dbName}`;
     gate = await DatabaseGate.start(uri.toString());
@@ -38,17 +42,24 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     await db?.dropDatabase().catch(() => undefined);
     await db?.close();
     await gate?.stop();
+    await fakes?.stop();
   });
 
-  /** Declines through `decline`, kills the server once the decline's run is stored, restarts it. */
-  const cutAfterTheDeclinedRun = async (decline: () => Promise<unknown>) => {
+  /**
+   * Declines the action paused on `messageId` through `decline`, kills the server once the decline's run is
+   * stored, checks what the kill left (the run, and the answer's call still pending), restarts the server.
+   */
+  const cutAfterTheDeclinedRun = async (messageId: string, decline: () => Promise<unknown>) => {
     const { wisp } = fault;
+    const runsBefore = (await storedRuns(actionId)).length;
     const closed = gate.closeAfterWriteTo('action_runs');
     const cut = decline().catch((error: unknown) => error);
     await closed;
     wisp.process!.child.kill('SIGKILL');
     await wisp.process!.exited;
     await cut;
+    expect(await storedRuns(actionId)).toHaveLength(runsBefore + 1);
+    expect(await storedCallStatuses(messageId)).toEqual(['pending']);
     gate.open();
     await wisp.start();
   };
@@ -79,10 +90,8 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     const confirm = (approve: boolean) => wisp.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve });
     const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
 
-    await cutAfterTheDeclinedRun(() => confirm(false));
     // Cut before the answer stored the decline: the run is there, the answer's call still reads pending.
-    expect(await storedRuns(actionId)).toHaveLength(1);
-    expect(await storedCallStatuses(asked.body.data.messageId)).toEqual(['pending']);
+    await cutAfterTheDeclinedRun(asked.body.data.messageId, () => confirm(false));
     const before = modelCalls();
 
     // Until the restarted server sees the cut answer's lease lapse it reads as still being answered (503).
@@ -150,11 +159,9 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     const runsBefore = (await storedRuns(actionId)).length;
 
     const pressed = client;
-    await cutAfterTheDeclinedRun(() =>
+    await cutAfterTheDeclinedRun(question.id, () =>
       pressed.timeout(60_000).emitWithAck('chat:confirm', { messageId: question.id, approve: false }),
     );
-    expect(await storedRuns(actionId)).toHaveLength(runsBefore + 1);
-    expect(await storedCallStatuses(question.id)).toEqual(['pending']);
 
     client = await connect();
     const followUp = doneOn(client);
@@ -167,7 +174,67 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     const answer = await followUp;
     expect(answer).toMatchObject({ id: question.id, status: 'complete' });
     expect(answer.content).toContain('declined');
-    expect((await storedRuns(actionId)).map((run) => run.status)).toEqual(['declined', 'declined']);
+    expect((await storedRuns(actionId)).map((run) => run.status)).toEqual(
+      Array.from({ length: runsBefore + 1 }, () => 'declined'),
+    );
+    expect(shop.requests).toHaveLength(0);
+  }, 240_000);
+
+  it('from a channel: the reply job that took the decline resumes it after the restart, one declined run, the follow-up delivered once', async () => {
+    const { wisp, shop } = fault;
+    const channel = await wisp.api.post<{ id: string; signingSecret: string }>(
+      `/api/v1/chatbots/${chatbotId}/channels`,
+      { type: 'webhook', callbackUrl: fakes.callbackUrl },
+    );
+    expect(channel.status).toBe(201);
+    const deliver = (payload: Record<string, unknown>) => {
+      const body = JSON.stringify(payload);
+      const id = `msg_${randomUUID()}`;
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      return wisp.api.request('POST', `/api/v1/channels/${channel.body.data.id}/events`, body, {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': timestamp,
+        'webhook-signature': standardWebhooks.sign(channel.body.data.signingSecret, id, timestamp, body),
+      });
+    };
+    const callbacks = () => fakes.callsOf('callback');
+    const followUps = () => callbacks().filter((call) => String(call.body.text).includes('Tool result:'));
+    const user = { id: 'cust-decline' };
+    expect(
+      (await deliver({ text: 'Cancel it #tool:cancel_order {"orderNumber":"7105"}', user, conversation: 't-d' }))
+        .status,
+    ).toBe(200);
+    const paused = await waitFor(
+      async () => callbacks(),
+      (calls) => calls.length > 0,
+    );
+    const token = (paused[0]!.body.requiresAction as { token: string }).token;
+    const messageId = String(paused[0]!.body.messageId);
+    const runsBefore = (await storedRuns(actionId)).length;
+
+    let accepted: unknown = null;
+    await cutAfterTheDeclinedRun(messageId, async () => {
+      accepted = (await deliver({ type: 'confirm', token, approve: false, user })).body.data;
+    });
+    // Accepted at once, before the kill: the reply job that took it was cut.
+    expect(accepted).toEqual({ accepted: 1 });
+
+    // Nothing is sent again: the job that took the decline resumes it once its lease lapses.
+    const delivered = await waitFor(
+      async () => followUps(),
+      (calls) => calls.length > 0,
+      60_000,
+    );
+    expect(String(delivered[0]!.body.text)).toContain('declined');
+    expect(await storedCallStatuses(messageId)).toEqual(['declined']);
+    expect((await storedRuns(actionId)).map((run) => run.status)).toEqual(
+      Array.from({ length: runsBefore + 1 }, () => 'declined'),
+    );
+    // The same decline delivered again continues nothing more.
+    expect((await deliver({ type: 'confirm', token, approve: false, user })).status).toBe(404);
+    expect(followUps()).toHaveLength(1);
+    expect(await storedRuns(actionId)).toHaveLength(runsBefore + 1);
     expect(shop.requests).toHaveLength(0);
   }, 240_000);
 });
