@@ -22,7 +22,11 @@ interface Confirmation {
 describe('kill -9 of the server after a declined confirmation recorded its run, before the answer stored it', () => {
   // The server uses the test run's database through a relay that closes after the decline's run is written, so
   // the kill lands between that write and the answer's (nothing outside the database is called in between).
-  const env: Record<string, string> = { CHANNEL_REPLY_LEASE_MS: '2000', CHANNEL_REPLY_BACKOFF_MS: '100' };
+  const env: Record<string, string> = {
+    CHANNEL_REPLY_LEASE_MS: '2000',
+    CHANNEL_REPLY_BACKOFF_MS: '100',
+    IDEMPOTENCY_LOCK_MS: '2000',
+  };
   const dbName = `wisp_decline_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   let gate: DatabaseGate;
   let db: Connection;
@@ -76,7 +80,7 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
   let chatbotId = '';
   let actionId = '';
 
-  it('the same decline sent again resumes it: one declined run, one follow-up, then replayed; approving is 409', async () => {
+  it('the same decline sent again (same Idempotency-Key) resumes it: one declined run, one follow-up, then replayed; approving is 409', async () => {
     const { wisp, shop, fake } = fault;
     await wisp.start();
     chatbotId = await wisp.createBot('Decline');
@@ -87,26 +91,35 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     });
     expect(asked.status).toBe(200);
     const { token } = asked.body.data.requiresAction;
-    const confirm = (approve: boolean) => wisp.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve });
+    const key = randomUUID();
+    const confirm = (approve: boolean, headers: Record<string, string> = { 'idempotency-key': key }) =>
+      wisp.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve }, headers);
     const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
 
     // Cut before the answer stored the decline: the run is there, the answer's call still reads pending.
     await cutAfterTheDeclinedRun(asked.body.data.messageId, () => confirm(false));
     const before = modelCalls();
 
-    // Until the restarted server sees the cut answer's lease lapse it reads as still being answered (503).
+    // Until the cut request's key lock lapses the key reads as still running (409); until the restarted server
+    // sees the cut answer's lease lapse, the answer as still being answered (503). Neither is kept for the key.
     const resumed = await waitFor(
       () => confirm(false),
-      (res) => res.status !== 503,
+      (res) => res.status !== 503 && res.status !== 409,
       60_000,
     );
     expect(resumed.status).toBe(200);
+    expect(resumed.headers.get('idempotent-replayed')).toBeNull();
     expect(resumed.body.data).toMatchObject({ status: 'declined', messageId: asked.body.data.messageId });
     expect(resumed.body.data.answer.response).toContain('declined');
+    // The same key replays the stored response; without a key the same decline replays the stored outcome.
     const replayed = await confirm(false);
     expect(replayed.status).toBe(200);
-    expect(replayed.body.data).toEqual(resumed.body.data);
-    expect((await confirm(true)).status).toBe(409);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toEqual(resumed.body);
+    const unkeyed = await confirm(false, {});
+    expect(unkeyed.status).toBe(200);
+    expect(unkeyed.body.data).toEqual(resumed.body.data);
+    expect((await confirm(true, {})).status).toBe(409);
 
     const runs = await storedRuns(actionId);
     expect(runs.map((run) => [run.status, run._id.toString()])).toEqual([['declined', expect.any(String)]]);

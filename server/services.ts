@@ -393,7 +393,7 @@ export function createServices(
     analytics,
     rollups,
     webhooks,
-    idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
+    idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }, config.IDEMPOTENCY_LOCK_MS),
   };
 }
 
