@@ -26,13 +26,17 @@ export class IdempotencyService {
   private lastSweep = 0;
 
   /**
-   * `lockMs`: how long a running claim holds its key unrenewed. The request holding it renews it (see
-   * `renew`), so a request cut by a crash frees its key within `lockMs` for a retry with the same key.
+   * How long a running claim holds its key unrenewed. The request holding it renews it (see `renew`), so a
+   * request cut by a crash frees its key within this for a retry with the same key.
    */
+  readonly lockMs: number;
+
   constructor(
     private readonly models: { IdempotencyKey: IdempotencyKeyModel },
-    readonly lockMs = DEFAULT_IDEMPOTENCY_LOCK_MS,
-  ) {}
+    options: { lockMs?: number } = {},
+  ) {
+    this.lockMs = options.lockMs ?? DEFAULT_IDEMPOTENCY_LOCK_MS;
+  }
 
   async claim(scope: string, key: string, fingerprint: string): Promise<Claim> {
     this.sweepSometimes();
