@@ -7,7 +7,7 @@ import {
 } from '../../shared/schemas/chatbots.js';
 import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { sendData, sendPage } from '../http/respond.js';
+import { sendData, sendPage, sendSharedData } from '../http/respond.js';
 import type { ChatbotsService } from './chatbots.service.js';
 
 const idParams = z.object({ id: idOrSlugSchema });
@@ -85,7 +85,8 @@ export function mountChatbotCollection(
       errors: ['NotFoundError'],
     },
     async ({ params, principal, res }) => {
-      sendData(res, await chatbots.findDto(principal.organizationId, params.id));
+      // The DTO is the cache's shared copy, so its envelope is serialized once per cached copy.
+      sendSharedData(res, await chatbots.findDto(principal.organizationId, params.id));
     },
   );
   api.route(

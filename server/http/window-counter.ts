@@ -22,14 +22,15 @@ export class WindowCounter implements Store {
     return count && { ...count };
   }
 
-  async increment(key: string): Promise<ClientRateLimitInfo> {
+  // Answered synchronously (the interface allows it): the library awaits it either way, and this spares a promise.
+  increment(key: string): ClientRateLimitInfo {
     let count = this.live(key);
     if (!count) {
       count = { totalHits: 0, resetTime: new Date(Date.now() + this.windowMs) };
       this.counts.set(key, count);
     }
     count.totalHits += 1;
-    return { ...count };
+    return { totalHits: count.totalHits, resetTime: count.resetTime };
   }
 
   async decrement(key: string): Promise<void> {
