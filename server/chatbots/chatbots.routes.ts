@@ -84,9 +84,12 @@ export function mountChatbotCollection(
       response: envelopeOf(chatbotSchema),
       errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      // The DTO is the cache's shared copy, so its envelope is serialized once per cached copy.
-      sendSharedData(res, await chatbots.findDto(principal.organizationId, params.id));
+    ({ params, principal, res }) => {
+      // The DTO is the cache's shared copy, so its envelope is serialized once per cached copy; a cached bot is
+      // answered without waiting on a promise.
+      const cached = chatbots.cachedDto(principal.organizationId, params.id);
+      if (cached) return sendSharedData(res, cached);
+      return chatbots.findDto(principal.organizationId, params.id).then((dto) => sendSharedData(res, dto));
     },
   );
   api.route(
