@@ -45,7 +45,7 @@ import { faviconRoutes } from './site/favicon.routes.js';
 import { mountKnowledgeRoutes } from './knowledge/sources.routes.js';
 import { mountUsageRoutes } from './usage/usage.routes.js';
 import { mountWidgetConfigRoutes } from './widget/widget-config.routes.js';
-import { exceptWidgetPublicPaths, widgetCors } from './widget/widget-cors.js';
+import { widgetCors } from './widget/widget-cors.js';
 import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
 import { demoRoutes } from './demo/demo.routes.js';
 import { WidgetAccess } from './widget/widget-access.js';
@@ -136,16 +136,16 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     exposedHeaders: API_EXPOSED_HEADERS,
     maxAge: 600,
   });
+  // One layer: the router matches `/api/v1` and trims it once, for the middleware and the routes together.
   app.use(
     '/api/v1',
     chain(
-      // The widget's public paths answer CORS per bot (its allowed origins), so the open policy skips them.
-      widgetCors(widgetAccess),
-      exceptWidgetPublicPaths(apiCors),
+      // The widget's public paths answer CORS per bot (its allowed origins); every other path gets the open policy.
+      widgetCors(widgetAccess, apiCors),
       whenBody(express.json({ limit: '1mb', verify: keepChannelRawBody })),
       rejectOperatorKeys,
+      api.router,
     ),
-    api.router,
   );
   // The compatibility dialects' own paths get the same chain as `/api/v1`.
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);
