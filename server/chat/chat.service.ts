@@ -130,9 +130,12 @@ export class ChatService {
         pageUrl: turn.pageUrl,
       });
 
-      const existing = turn.clientMessageId
-        ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
-        : null;
+      // A conversation started by this turn holds no earlier send of the message (the first widget message of
+      // each conversation skips this round trip); a repeat still fails its insert on the unique key, below.
+      const existing =
+        turn.clientMessageId && !conversations.opensNew(turn)
+          ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
+          : null;
       if (existing) {
         const replayed = yield* this.replay(existing, signal);
         if (replayed) return;

@@ -311,6 +311,14 @@ export class ConversationsService {
   }
 
   /**
+   * True when `open` will start a new conversation under a key of its own (neither a conversation nor a session
+   * named): no message can be in it yet, so a turn need not look for an earlier send of its message.
+   */
+  opensNew(input: Pick<OpenConversationInput, 'conversationId' | 'sessionId'>): boolean {
+    return !input.conversationId && !input.sessionId;
+  }
+
+  /**
    * Continues the given conversation, the session's, or starts a new one. A conversation belongs to the
    * door that started it (and, for the widget, to its visitor): any other bot, organization, door or
    * visitor gets the same 404 as an unknown id, so ids reveal nothing.
