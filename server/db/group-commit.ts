@@ -120,3 +120,36 @@ export class KeyedGroupCommit<V> {
     return this.groups.size;
   }
 }
+
+/**
+ * Group read by key: the callers asking for one key while its read is in flight share the next read, which
+ * starts after they asked, so every caller sees what the database held at some moment after its call (a write
+ * acknowledged before the call is always seen), as with a read of its own. Under load the callers of a hot
+ * key (a bot's version, its actions) cost one round trip per read in flight rather than one each.
+ */
+export class KeyedGroupRead<R> {
+  private readonly groups = new Map<string, GroupCommit<null, R>>();
+
+  constructor(private readonly read: (key: string) => Promise<R>) {}
+
+  /** What the next read of `key` returns (the same value for every caller that joined it). */
+  get(key: string): Promise<R> {
+    let group = this.groups.get(key);
+    if (!group) {
+      const created = new GroupCommit<null, R>(
+        async (callers) => {
+          const value = await this.read(key);
+          return callers.map(() => succeeded(value));
+        },
+        // One read answers any number of callers.
+        Number.MAX_SAFE_INTEGER,
+        () => {
+          if (this.groups.get(key) === created) this.groups.delete(key);
+        },
+      );
+      this.groups.set(key, created);
+      group = created;
+    }
+    return group.submit(null);
+  }
+}
