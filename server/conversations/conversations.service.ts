@@ -378,6 +378,22 @@ export class ConversationsService {
     return (after?.messageCount as number | undefined) ?? 0;
   }
 
+  /**
+   * `touch` for the first message of a conversation the turn itself started (`opensNew`): no other turn can add
+   * to it yet, so the count after it is 1, and the update is written with others of its tick (one bulk write).
+   */
+  async touchFirst(conversationId: Types.ObjectId, preview: string): Promise<1> {
+    const now = new Date();
+    await this.conversationUpdates.add('', {
+      _id: conversationId,
+      update: {
+        $inc: { messageCount: 1 },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+      },
+    });
+    return 1;
+  }
+
   /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
   async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
     const now = new Date();
