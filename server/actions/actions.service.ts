@@ -20,6 +20,7 @@ import type { ActionModel, ActionRecord, ActionRunModel } from './action.model.j
 import type { ActionOutcome, ActionRunner } from './action-runner.js';
 import { checkRequestTemplate } from './action-template.js';
 import { checkParameterSchema, declaredProperties, type SchemaProblem } from './parameter-schema.js';
+import { KeyedGroupRead } from '../db/group-commit.js';
 
 export function toActionDto(doc: ActionRecord): ActionDto {
   const request = doc.request as ActionRequest;
@@ -66,6 +67,14 @@ export interface ActionsDeps {
 /** A bot's HTTP actions: saved with their host fixed and their secret sealed, run from chat, loops and the API. */
 export class ActionsService {
   constructor(private readonly deps: ActionsDeps) {}
+
+  /**
+   * A bot's actions, read by every turn: turns asking while a read is in flight share the next one (it starts
+   * after they asked, so an action saved before a turn is always offered to it).
+   */
+  private readonly botActions = new KeyedGroupRead<ActionRecord[]>((chatbotId) =>
+    this.deps.models.Action.find({ chatbotId: new Types.ObjectId(chatbotId) }).sort({ name: 1 }),
+  );
 
   get runner(): ActionRunner {
     return this.deps.runner;
@@ -187,7 +196,8 @@ export class ActionsService {
 
   /** A bot's actions, for offering them as tools. */
   async forChatbot(chatbotId: Types.ObjectId | string): Promise<ActionRecord[]> {
-    return this.deps.models.Action.find({ chatbotId: new Types.ObjectId(chatbotId.toString()) }).sort({ name: 1 });
+    // Each caller gets its own list of the shared, read-only records.
+    return [...(await this.botActions.get(chatbotId.toString()))];
   }
 
   /** Some of an organization's actions by id (an agent loop's tools). */

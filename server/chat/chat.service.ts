@@ -130,9 +130,13 @@ export class ChatService {
         pageUrl: turn.pageUrl,
       });
 
-      const existing = turn.clientMessageId
-        ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
-        : null;
+      // A conversation started by this turn holds no earlier send of the message (the first widget message of
+      // each conversation skips this round trip); a repeat still fails its insert on the unique key, below.
+      const startedHere = conversations.opensNew(turn);
+      const existing =
+        turn.clientMessageId && !startedHere
+          ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
+          : null;
       if (existing) {
         const replayed = yield* this.replay(existing, signal);
         if (replayed) return;
@@ -172,7 +176,11 @@ export class ChatService {
         [...(conversation.messageCount === 0 ? [conversation] : []), userMessage, answer],
         { asWritten: true, followUp: true },
       );
-      const messageCount = existing ? undefined : await conversations.touch(conversation._id, turn.message, 1);
+      const messageCount = existing
+        ? undefined
+        : startedHere
+          ? await conversations.touchFirst(conversation._id, turn.message)
+          : await conversations.touch(conversation._id, turn.message, 1);
       // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).
       if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
 

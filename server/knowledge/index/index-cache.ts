@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import type { KnowledgeModels } from '../knowledge-models.js';
 import { BotIndex, toVector, type IndexedChunk } from './bot-index.js';
 import { isDuplicateKeyError } from '../../errors/duplicate-key.js';
+import { KeyedGroupRead } from '../../db/group-commit.js';
 
 /** The bot an index belongs to. */
 export interface BotKey {
@@ -60,12 +61,20 @@ export class IndexCache {
     private readonly maxBots: number,
   ) {}
 
-  async versionOf(chatbotId: string): Promise<number> {
+  /**
+   * Questions to one bot that arrive while its version is being read share the next read (it starts after
+   * they arrived, so none misses a change acknowledged before it): a burst of questions costs a few reads.
+   */
+  private readonly versions = new KeyedGroupRead<number>(async (chatbotId) => {
     const doc = await this.models.KnowledgeVersion.findOne(
       { chatbotId: new Types.ObjectId(chatbotId) },
       { version: 1 },
     ).lean();
     return doc?.version ?? 0;
+  });
+
+  versionOf(chatbotId: string): Promise<number> {
+    return this.versions.get(chatbotId);
   }
 
   /** Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. */
