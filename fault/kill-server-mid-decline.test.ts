@@ -7,6 +7,7 @@ import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-ev
 import { standardWebhooks } from '../server/channels/signatures.js';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
 import { connectMongo } from '../server/db/mongo.js';
+import { UNLIMITED_RATE_ENV } from '../server/test/unlimited-limits.js';
 import { DatabaseGate } from './support/database-gate.js';
 import { addShopAction, setupShopFault } from './support/shop-fault.js';
 import { waitFor } from './support/wisp-server.js';
@@ -22,7 +23,9 @@ interface Confirmation {
 describe('kill -9 of the server after a declined confirmation recorded its run, before the answer stored it', () => {
   // The server uses the test run's database through a relay that closes after the decline's run is written, so
   // the kill lands between that write and the answer's (nothing outside the database is called in between).
+  // The retries until the cut request's key lock lapses would otherwise spend the key's per-second limit (429).
   const env: Record<string, string> = {
+    ...UNLIMITED_RATE_ENV,
     CHANNEL_REPLY_LEASE_MS: '2000',
     CHANNEL_REPLY_BACKOFF_MS: '100',
     IDEMPOTENCY_LOCK_MS: '2000',

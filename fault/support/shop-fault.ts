@@ -17,9 +17,13 @@ export interface ShopFault extends ModelFault {
 
 /**
  * Starts the test model before the file's tests and makes a Wisp server (not started) that answers with it and
- * gives up a cut answer's lease after 2 s, with `env` on top; both are ended after the tests.
+ * gives up a cut answer's lease after 2 s, with `defaults` and then `env` on top; both are ended after the tests.
+ * `env` is read when the server is made, so a test's own `beforeAll` (registered first) may still fill it in.
  */
-export function setupModelFault(env: Record<string, string> = {}): ModelFault {
+export function setupModelFault(
+  env: Record<string, string> = {},
+  defaults: Record<string, string> = {},
+): ModelFault {
   const fault = {} as ModelFault;
   beforeAll(async () => {
     fault.fake = await startFakeLlm();
@@ -28,6 +32,7 @@ export function setupModelFault(env: Record<string, string> = {}): ModelFault {
       OPENAI_API_KEY: 'test',
       OPENAI_MODEL: 'fake-chat',
       ANSWER_LEASE_MS: '2000',
+      ...defaults,
       ...env,
     });
   });
@@ -43,7 +48,7 @@ export function setupModelFault(env: Record<string, string> = {}): ModelFault {
  * tests and stopped after them.
  */
 export function setupShopFault(env: Record<string, string> = {}): ShopFault {
-  const fault = setupModelFault({ ALLOW_PRIVATE_URLS: 'true', ...env }) as ShopFault;
+  const fault = setupModelFault(env, { ALLOW_PRIVATE_URLS: 'true' }) as ShopFault;
   beforeAll(async () => {
     fault.shop = await startFakeShop();
   });
