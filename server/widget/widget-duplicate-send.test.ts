@@ -37,6 +37,29 @@ describe('two widget sends of one clientMessageId in flight together', () => {
     return { tabs: [first.socket, second.socket] as const, conversationId };
   }
 
+  /** Every `event` the socket receives from now on, and a wait for the first one matching. */
+  function collect<E extends 'chat:done' | 'chat:error'>(socket: WidgetClient, event: E) {
+    const events: Array<WidgetServerPayload<E>> = [];
+    const waiters: Array<() => void> = [];
+    const listener = (payload: WidgetServerPayload<E>) => {
+      events.push(payload);
+      for (const wake of waiters.splice(0)) wake();
+    };
+    (socket.on as (name: E, listener: (payload: WidgetServerPayload<E>) => void) => void)(event, listener);
+    const until = async (ready: (events: Array<WidgetServerPayload<E>>) => boolean) => {
+      while (!ready(events)) await new Promise<void>((resolve) => waiters.push(resolve));
+      return events;
+    };
+    return { events, until };
+  }
+
+  /** Chat completions the model server was asked whose prompt holds `question`. */
+  function modelCallsAbout(question: string): number {
+    return running.fake.calls.filter(
+      (call) => call.path === '/v1/chat/completions' && JSON.stringify(call.body).includes(question),
+    ).length;
+  }
+
   async function storedTurn(conversationId: string, clientMessageId: string) {
     const { Message } = running.t.app.models;
     const questions = await Message.find({ conversationId, clientMessageId }).lean();
@@ -47,8 +70,7 @@ describe('two widget sends of one clientMessageId in flight together', () => {
   it('answers both acks when the answer fails, each send getting the error the first one got, stored once', async () => {
     const { tabs, conversationId } = await twoTabsInConversation();
     running.fake.failAlways(500);
-    const errors: Array<WidgetServerPayload<'chat:error'>> = [];
-    tabs[0].on('chat:error', (event) => errors.push(event));
+    const errors = collect(tabs[0], 'chat:error');
 
     const clientMessageId = 'c_twice_failed';
     const replies = await Promise.all(
@@ -63,11 +85,12 @@ describe('two widget sends of one clientMessageId in flight together', () => {
     }
     const assistantMessageId = replies[0].data?.assistantMessageId;
     expect(replies[1].data?.assistantMessageId).toBe(assistantMessageId);
-    await expect.poll(() => errors.length).toBe(2);
-    for (const event of errors) {
+    for (const event of await errors.until((events) => events.length >= 2)) {
       expect(event).toMatchObject({ conversationId, messageId: assistantMessageId, error: { name: 'UnavailableError' } });
     }
 
+    // The model was asked once per send: the losing send retried the failed answer once.
+    expect(modelCallsAbout('Where is my parcel?')).toBe(2);
     const { questions, answers } = await storedTurn(conversationId, clientMessageId);
     expect(questions).toHaveLength(1);
     expect(answers.map((a) => a.status)).toEqual(['failed']);
@@ -77,9 +100,10 @@ describe('two widget sends of one clientMessageId in flight together', () => {
     const { tabs, conversationId } = await twoTabsInConversation();
     running.fake.failAlways(500);
     const clientMessageId = 'c_twice_then_ok';
-    const failed = new Promise<void>((resolve) => tabs[0].once('chat:error', () => resolve()));
+    const errors = collect(tabs[0], 'chat:error');
     await Promise.all(tabs.map((tab) => send(tab, 'Is it shipped?', clientMessageId, conversationId)));
-    await failed;
+    // Both sends answered, and both answers failed.
+    await errors.until((events) => events.length >= 2);
 
     running.fake.reset();
     const done = new Promise<WidgetServerPayload<'chat:done'>>((resolve) => tabs[0].once('chat:done', resolve));
@@ -96,8 +120,7 @@ describe('two widget sends of one clientMessageId in flight together', () => {
     const { tabs, conversationId } = await twoTabsInConversation();
     // Long enough to outlast the wait a repeated send gives a streaming answer before it is told to follow it.
     running.fake.setLatency(0, 60);
-    const done: Array<WidgetServerPayload<'chat:done'>> = [];
-    tabs[1].on('chat:done', (event) => done.push(event));
+    const done = collect(tabs[1], 'chat:done');
 
     const clientMessageId = 'c_twice_streaming';
     const replies = await Promise.all(
@@ -114,9 +137,8 @@ describe('two widget sends of one clientMessageId in flight together', () => {
     } else {
       expect(loser?.data).toMatchObject({ duplicate: true, assistantMessageId });
     }
-    await expect.poll(() => done.find((event) => event.message.id === assistantMessageId)?.message.status).toBe(
-      'complete',
-    );
+    const answered = await done.until((events) => events.some((event) => event.message.id === assistantMessageId));
+    expect(answered.find((event) => event.message.id === assistantMessageId)?.message.status).toBe('complete');
 
     const { questions, answers } = await storedTurn(conversationId, clientMessageId);
     expect(questions).toHaveLength(1);
