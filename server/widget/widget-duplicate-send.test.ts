@@ -86,7 +86,11 @@ describe('two widget sends of one clientMessageId in flight together', () => {
     const assistantMessageId = replies[0].data?.assistantMessageId;
     expect(replies[1].data?.assistantMessageId).toBe(assistantMessageId);
     for (const event of await errors.until((events) => events.length >= 2)) {
-      expect(event).toMatchObject({ conversationId, messageId: assistantMessageId, error: { name: 'UnavailableError' } });
+      expect(event).toMatchObject({
+        conversationId,
+        messageId: assistantMessageId,
+        error: { name: 'UnavailableError' },
+      });
     }
 
     // The model was asked once per send: the losing send retried the failed answer once.
