@@ -22,6 +22,7 @@ import { literalAddress, type AddressPolicy } from '../net/address-policy.js';
 import type { IndexCache } from './index/index-cache.js';
 import type { SourceQueue } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
+import { asInserted } from '../db/as-inserted.js';
 
 /** An uploaded file, as the transport hands it over. */
 export interface UploadedFile {
@@ -188,15 +189,21 @@ export class SourcesService {
     const { SourceContent, Source, KnowledgeJob } = this.models;
     const ids = built.map((item) => item.source._id);
     const contents = built.flatMap((item) => (item.content ? [item.content] : []));
-    const reservation = this.queue.reserve();
+    const now = new Date();
+    const reservation = this.queue.reserve(now);
+    // Built as inserted (defaults and timestamps) and written lean: every field was checked by the request's
+    // schema or set here, so a mongoose document per item would only cost CPU.
+    const sources = built.map((item) => asInserted(Source, item.source, now));
     try {
-      if (contents.length > 0) await SourceContent.insertMany(contents);
-      const [sources, jobIds] = await Promise.all([
-        Source.insertMany(built.map((item) => item.source)),
-        this.queue.enqueueNew(
-          built.map((item) => item.source),
-          reservation,
-        ),
+      if (contents.length > 0) {
+        await SourceContent.insertMany(
+          contents.map((content) => asInserted(SourceContent, content, now)),
+          { lean: true },
+        );
+      }
+      const [, jobIds] = await Promise.all([
+        Source.insertMany(sources, { lean: true }),
+        this.queue.enqueueNew(sources, reservation, now),
       ]);
       this.queue.release(jobIds, reservation);
       return sources as unknown as SourceRecord[];
