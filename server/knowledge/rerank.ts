@@ -63,8 +63,14 @@ export function measure(
 ): { coverage: number; focus: number; titled: number; missing: number } {
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
   if (total === 0) return { coverage: 0, focus: 0, titled: 0, missing: 0 };
-  const header = termsOf(`${chunk.title} ${chunk.heading}`);
-  const sentences = chunk.text.split(/(?<=[.!?])\s+|\n+/).map(termsOf);
+  // Only the question's words and their synonyms are ever looked up, so only they are kept of the passage's.
+  const asked = new Set<string>();
+  for (const term of weights.keys()) {
+    asked.add(term);
+    for (const synonym of synonyms.get(term) ?? NONE) asked.add(synonym);
+  }
+  const header = termsOf(`${chunk.title} ${chunk.heading}`, asked);
+  const sentences = chunk.text.split(/(?<=[.!?])\s+|\n+/).map((sentence) => termsOf(sentence, asked));
   const all = new Set<string>();
   for (const terms of sentences) for (const term of terms) all.add(term);
   let focus = 0;

@@ -60,12 +60,12 @@ export function processTerm(term: string): string | null {
 
 const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
 
-/** The distinct processed terms of a text. */
-export function termsOf(text: string): Set<string> {
+/** The distinct processed terms of a text; with `only`, just those among them. */
+export function termsOf(text: string, only?: Set<string>): Set<string> {
   const terms = new Set<string>();
   for (const token of tokenize(text)) {
     const term = processTerm(token);
-    if (term) terms.add(term);
+    if (term && (!only || only.has(term))) terms.add(term);
   }
   return terms;
 }
