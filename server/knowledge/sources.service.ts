@@ -23,6 +23,10 @@ import type { IndexCache } from './index/index-cache.js';
 import type { SourceQueue } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
 import { asInserted } from '../db/as-inserted.js';
+import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+
+/** Most requests whose new sources are written together. */
+const WRITE_REQUESTS = 64;
 
 /** An uploaded file, as the transport hands it over. */
 export interface UploadedFile {
@@ -81,6 +85,27 @@ function ownSource(organizationId: string, id: string) {
 
 /** A bot's sources: written at once, processed by the queue; reads and writes are scoped to the organization. */
 export class SourcesService {
+  /*
+   * Requests adding sources at the same time write together (group commit): one insert of contents, sources
+   * and jobs for all of them. When such a shared write fails, each request's sources are written again alone,
+   * so one request's failure stays its own.
+   */
+  private readonly writes = new GroupCommit<NewSource[], SourceRecord[]>(async (requests) => {
+    const [only] = requests;
+    if (requests.length === 1 && only) return [succeeded(await this.write(only))];
+    try {
+      const written = await this.write(requests.flat());
+      let at = 0;
+      return requests.map((built) => succeeded(written.slice(at, (at += built.length))));
+    } catch {
+      return Promise.all(
+        requests.map((built) =>
+          this.write(built).then(succeeded, (error: unknown): ItemOutcome<SourceRecord[]> => ({ ok: false, error })),
+        ),
+      );
+    }
+  }, WRITE_REQUESTS);
+
   constructor(
     private readonly models: KnowledgeModels,
     private readonly chatbots: ChatbotsService,
@@ -96,7 +121,7 @@ export class SourcesService {
     file: UploadedFile | null,
   ): Promise<SourceDto> {
     const bot = await this.chatbots.find(organizationId, chatbot);
-    const [source] = await this.write([this.build(bot, input, file, '')]);
+    const [source] = await this.writes.submit([this.build(bot, input, file, '')]);
     if (!source) throw new Error('the source was not written');
     return toSourceDto(source);
   }
@@ -129,7 +154,7 @@ export class SourcesService {
         fields,
       );
     }
-    return (await this.write(built)).map(toSourceDto);
+    return (await this.writes.submit(built)).map(toSourceDto);
   }
 
   /** A new source's documents as they will be written (nothing is written yet); `at` prefixes field paths. */
