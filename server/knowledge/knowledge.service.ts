@@ -60,6 +60,7 @@ export class KnowledgeService {
       modelResolver: deps.modelResolver,
       fetcher: (url, signal) => safeFetch(url, policy, limits, signal),
       chunking: deps.chunking ?? DEFAULT_CHUNKING,
+      fetchConcurrency: config.KNOWLEDGE_FETCH_CONCURRENCY,
       logger,
       events: deps.events,
     });

@@ -186,6 +186,27 @@ describe('adding sources in batches', () => {
     }
   });
 
+  it('answers single POSTs that arrive together (their inserts shared) each with its own source, every chunk its own', async () => {
+    const items = [11, 12, 13, 14, 15, 16, 17, 18].map((n) => ({
+      type: 'text',
+      title: `Guide ${n}`,
+      content: documentOf(n),
+    }));
+    const created = await Promise.all(items.map((item) => addSource(org.api, botId, item)));
+    expect(created.map((source) => source.title)).toEqual(items.map((item) => item.title));
+    expect(new Set(created.map((source) => source.id)).size).toBe(items.length);
+
+    const done = await Promise.all(created.map((source) => waitForSource(org.api, source.id)));
+    expect(done.every((source) => source.status === 'ready' && source.counts.chunks >= 3)).toBe(true);
+    for (const [index, n] of [11, 12, 13, 14, 15, 16, 17, 18].entries()) {
+      const found = await t.app.services.knowledge.retriever.retrieve(
+        { chatbotId: botId, organizationId: org.id },
+        `Which guide uses the code word word${n}x2?`,
+      );
+      expect(found.passages[0]?.sourceId).toBe(created[index]?.id);
+    }
+  });
+
   it('answers a single POST with two sequential writes: the content, then the source beside its job', async () => {
     let created: SourceDto | undefined;
     const commands = await commandsDuring(async () => {
