@@ -205,6 +205,7 @@ export function createServices(
     chatbots,
     modelResolver,
     events,
+    invalidations,
   });
   const actionRunner = new ActionRunner(
     { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },
@@ -281,6 +282,7 @@ export function createServices(
     chatbots,
     endUserTokens,
     runner: actionRunner,
+    invalidations,
   });
   const agentLoops = new AgentLoopsService({
     models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },

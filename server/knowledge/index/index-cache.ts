@@ -2,6 +2,14 @@ import { Types } from 'mongoose';
 import type { KnowledgeModels } from '../knowledge-models.js';
 import { BotIndex, toVector, type IndexedChunk } from './bot-index.js';
 import { isDuplicateKeyError } from '../../errors/duplicate-key.js';
+import { InvalidationBus } from '../../cache/invalidation-bus.js';
+import { ReadCache } from '../../cache/read-cache.js';
+
+/**
+ * How long a bot's knowledge version stays cached when no invalidation arrives (a safety net: every bump
+ * invalidates the bot on every node).
+ */
+export const KNOWLEDGE_VERSION_CACHE_MS = 5_000;
 
 /** The bot an index belongs to. */
 export interface BotKey {
@@ -45,8 +53,11 @@ export function toIndexed(chunk: StoredChunk): IndexedChunk {
 
 /**
  * Per-bot indexes, built lazily on a bot's first question and kept warm. Each carries
- * the bot's knowledge version; one small read per question tells whether another node
- * (or a missed update) changed the bot's chunks, and then the index is rebuilt.
+ * the bot's knowledge version; the version, read through a short-lived cache, tells whether
+ * another node changed the bot's chunks, and then the index is rebuilt. Every bump invalidates
+ * the cached version on every node once it is written (through the invalidation bus), so a
+ * change is seen by the next question; a lost invalidation is bounded by
+ * `KNOWLEDGE_VERSION_CACHE_MS`.
  */
 export class IndexCache {
   private readonly entries = new Map<string, BotIndex>();
@@ -55,37 +66,63 @@ export class IndexCache {
   /** Per bot, the changes waiting for the next bump (see `commit`). */
   private readonly open = new Map<string, { changes: Array<(entry: BotIndex) => void>; done: Promise<void> }>();
 
+  /** Each bot's knowledge version as last read, by bot id (read on every question). */
+  private readonly versions = new ReadCache<number>(KNOWLEDGE_VERSION_CACHE_MS);
+
   constructor(
     private readonly models: KnowledgeModels,
     private readonly maxBots: number,
-  ) {}
-
-  async versionOf(chatbotId: string): Promise<number> {
-    const doc = await this.models.KnowledgeVersion.findOne(
-      { chatbotId: new Types.ObjectId(chatbotId) },
-      { version: 1 },
-    ).lean();
-    return doc?.version ?? 0;
+    /** Tells every node of a bump (this process only by default, or without Redis). */
+    private readonly invalidations: InvalidationBus = new InvalidationBus(),
+  ) {
+    invalidations.subscribe('knowledge', {
+      onKey: (chatbotId) => this.versions.invalidate(chatbotId),
+      onReset: () => this.versions.clear(),
+    });
   }
 
-  /** Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. */
+  /** The bot's knowledge version, read through the cache. */
+  async versionOf(chatbotId: string): Promise<number> {
+    const version = await this.versions.get(chatbotId.toLowerCase(), async () => {
+      const doc = await this.models.KnowledgeVersion.findOne(
+        { chatbotId: new Types.ObjectId(chatbotId) },
+        { version: 1 },
+      ).lean();
+      return doc?.version ?? 0;
+    });
+    return version ?? 0;
+  }
+
+  /** Drops the bot's cached version on every node: every bump calls it, and the deletion of a bot's knowledge. */
+  async invalidate(chatbotId: string): Promise<void> {
+    await this.invalidations.publish('knowledge', chatbotId.toLowerCase());
+  }
+
+  /**
+   * Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. Every
+   * node's cached version is dropped once the bump is written (or failed: it may have been written).
+   */
   async bump(organizationId: string, chatbotId: string): Promise<number> {
     const filter = { chatbotId: new Types.ObjectId(chatbotId) };
     const update = {
       $inc: { version: 1 },
       $setOnInsert: { organizationId: new Types.ObjectId(organizationId) },
     };
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const doc = await this.models.KnowledgeVersion.findOneAndUpdate(filter, update, {
-          upsert: true,
-          returnDocument: 'after',
-        });
-        return doc.version;
-      } catch (error) {
-        // Two first bumps can both try to insert; the loser retries as an update.
-        if (!isDuplicateKeyError(error) || attempt > 2) throw error;
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const doc = await this.models.KnowledgeVersion.findOneAndUpdate(filter, update, {
+            upsert: true,
+            returnDocument: 'after',
+          });
+          return doc.version;
+        } catch (error) {
+          // Two first bumps can both try to insert; the loser retries as an update.
+          if (!isDuplicateKeyError(error) || attempt > 2) throw error;
+        }
       }
+    } finally {
+      await this.invalidate(chatbotId);
     }
   }
 
