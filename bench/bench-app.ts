@@ -26,6 +26,8 @@ export async function startBenchApp(options: {
   env?: Record<string, string>;
   logger?: Logger;
   allowedOrigins?: string[];
+  /** True when this app is the only server on the bench's database (see `AppDeps.soleServer`). */
+  soleServer?: boolean;
 }): Promise<BenchApp> {
   const connection = await connectMongo(options.dbUri, { dbName: options.dbName });
   await connection.dropDatabase();
@@ -38,6 +40,7 @@ export async function startBenchApp(options: {
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
+    soleServer: options.soleServer,
   });
   const org = await app.services.organizations.create('Bench');
   const bot = await app.services.chatbots.create(org.id, {

@@ -125,6 +125,8 @@ async function main() {
   const { app, org, bot, stop, connection } = await startBenchApp({
     dbUri: db.uri,
     dbName: 'wisp_bench_chat',
+    // The database was started here for this one app, as `npm start` starts the embedded engine.
+    soleServer: true,
     env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
   });
   const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };

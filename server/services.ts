@@ -119,6 +119,7 @@ export function createServices(
   config: Config,
   logger: Logger,
   invalidations: InvalidationBus = new InvalidationBus(),
+  deployment: { soleServer?: boolean } = {},
 ) {
   const secrets = new SecretBox(config.SECRET_KEY);
   // A subscriber's failure is logged; a turn or ingestion that announced the event carries on.
@@ -205,7 +206,7 @@ export function createServices(
     chatbots,
     modelResolver,
     events,
-    invalidations,
+    soleServer: deployment.soleServer,
   });
   const actionRunner = new ActionRunner(
     { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },

@@ -1,72 +1,81 @@
-import type { ChildProcess } from 'node:child_process';
-import type { Connection } from 'mongoose';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetrievalPreviewDto } from '../../shared/schemas/sources.js';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
-import { ApiClient } from '../test/api-client.js';
-import { hasRedis, startRedis } from '../test/redis-server.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 import { addSource, createBot, FAST_QUEUE_ENV, waitForSource } from './test/knowledge-client.js';
 
 const RETURNS = 'Returns are accepted within 30 days of delivery. Refunds reach the original card within five days.';
 
-/**
- * Node B hears of a bump on A through Redis pub/sub: within milliseconds, but not necessarily before A has
- * answered. Two seconds is below the cached version's 5 s expiry, so a check that passes in time proves the
- * invalidation, not the expiry.
- */
-const onceBHears = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 2_000, interval: 20 });
+const KNOWLEDGE = new Set(['knowledge_versions', 'sources', 'chunks']);
 
-describe.skipIf(!hasRedis)("a bot's cached knowledge version across two nodes on one Redis", () => {
-  let redis: ChildProcess;
-  let a: TestApp;
-  let b: RunningApp;
-  let bConnection: Connection;
+/**
+ * The calls `times` questions of a warm bot make to the knowledge's collections (its version, or its sources
+ * and chunks for a rebuild), seen through mongoose's debug hook.
+ */
+async function knowledgeReads(t: TestApp, ask: () => Promise<unknown>, times: number): Promise<number> {
+  let reads = 0;
+  t.connection.set('debug', (collection: string) => {
+    if (KNOWLEDGE.has(collection)) reads += 1;
+  });
+  try {
+    for (let i = 0; i < times; i += 1) await ask();
+  } finally {
+    t.connection.set('debug', false);
+  }
+  return reads;
+}
+
+describe('the knowledge version on a sole server (the embedded engine it started)', () => {
+  let t: TestApp;
   let org: TestOrg;
-  let onB: ApiClient;
 
   beforeAll(async () => {
-    const started = await startRedis();
-    redis = started.process;
-    a = await startTestApp({ env: { ...FAST_QUEUE_ENV, REDIS_URL: started.url } });
-    bConnection = await connectMongo(inject('mongoUri'), { dbName: a.connection.name });
-    b = await startApp({
-      config: a.config,
-      logger: pino({ level: 'silent' }),
-      connection: bConnection,
-      embeddedDatabase: true,
-    });
-    // Node A processes every source, so node B learns of the new chunks only through the invalidation.
-    await b.services.knowledge.stop();
-    org = await a.createOrg('Two nodes');
-    onB = new ApiClient(b.url, org.adminKey);
+    t = await startTestApp({ env: FAST_QUEUE_ENV, soleServer: true });
+    org = await t.createOrg('Sole server');
   });
-  afterAll(async () => {
-    await b?.stop(0);
-    await bConnection?.close();
-    await a?.stop();
-    redis?.kill('SIGTERM');
-  });
+  afterAll(() => t?.stop());
 
-  it('a source made ready and then deleted on node A is searched, then not, by the next questions on node B', async () => {
+  it('is kept between questions, and a source made ready, renamed or deleted is seen by the very next question without a rebuild', async () => {
     const botId = await createBot(org.api);
-    const sourcesOnB = async () => {
-      const res = await onB.post<RetrievalPreviewDto>(`/api/v1/chatbots/${botId}/retrieval-preview`, {
+    const preview = async () => {
+      const res = await org.api.post<RetrievalPreviewDto>(`/api/v1/chatbots/${botId}/retrieval-preview`, {
         query: 'How long do refunds take?',
       });
       expect(res.status).toBe(200);
-      return [...new Set(res.body.data.passages.map((passage) => passage.sourceId))];
+      return res.body.data.passages.map((passage) => ({ sourceId: passage.sourceId, title: passage.title }));
     };
-    // B builds the bot's (empty) index and caches its version.
-    expect(await sourcesOnB()).toEqual([]);
+    expect(await preview()).toEqual([]);
+    expect(await knowledgeReads(t, preview, 3)).toBe(0);
 
     const source = await addSource(org.api, botId, { type: 'text', title: 'Returns', content: RETURNS });
     expect((await waitForSource(org.api, source.id)).status).toBe('ready');
-    await onceBHears(sourcesOnB).toEqual([source.id]);
+    expect(await preview()).toEqual([{ sourceId: source.id, title: 'Returns' }]);
+    expect(await knowledgeReads(t, preview, 3)).toBe(0);
+
+    expect((await org.api.patch(`/api/v1/sources/${source.id}`, { title: 'Refunds' })).status).toBe(200);
+    expect(await preview()).toEqual([{ sourceId: source.id, title: 'Refunds' }]);
+    expect(await knowledgeReads(t, preview, 3)).toBe(0);
 
     expect((await org.api.delete(`/api/v1/sources/${source.id}`)).status).toBe(200);
-    await onceBHears(sourcesOnB).toEqual([]);
+    expect(await preview()).toEqual([]);
+    expect(await knowledgeReads(t, preview, 3)).toBe(0);
+  });
+});
+
+describe('the knowledge version on a server that may share its database with other nodes', () => {
+  let t: TestApp;
+  let org: TestOrg;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: FAST_QUEUE_ENV });
+    org = await t.createOrg('One of several nodes');
+  });
+  afterAll(() => t?.stop());
+
+  it('is read on every question, so another node’s change is seen by the next one', async () => {
+    const botId = await createBot(org.api);
+    const preview = () =>
+      org.api.post(`/api/v1/chatbots/${botId}/retrieval-preview`, { query: 'How long do refunds take?' });
+    await preview();
+    expect(await knowledgeReads(t, preview, 3)).toBe(3);
   });
 });

@@ -1,6 +1,5 @@
 import { Types, type Model } from 'mongoose';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
-import type { InvalidationBus } from '../cache/invalidation-bus.js';
 import type { Config } from '../config.js';
 import type { BotModelSettingsLookup, KnowledgeModels } from './knowledge-models.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
@@ -26,8 +25,11 @@ export interface KnowledgeDeps {
   chunking?: ChunkOptions;
   /** Announces `source.ready` and `source.failed`. */
   events: EventPublisher;
-  /** Tells every node's cached knowledge versions about bumps (this process only without Redis). */
-  invalidations: InvalidationBus;
+  /**
+   * True when no other server node uses the database (this process started the embedded engine): every change
+   * of the knowledge is then made here, and the bots' knowledge versions are kept instead of read per question.
+   */
+  soleServer?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -53,7 +55,7 @@ export class KnowledgeService {
       maxBytes: config.KNOWLEDGE_FETCH_MAX_BYTES,
       maxRedirects: MAX_REDIRECTS,
     };
-    this.cache = new IndexCache(models, config.KNOWLEDGE_INDEX_CACHE_BOTS, deps.invalidations);
+    this.cache = new IndexCache(models, config.KNOWLEDGE_INDEX_CACHE_BOTS, { soleServer: deps.soleServer });
     const botModelSettings: BotModelSettingsLookup = (chatbotId, organizationId) =>
       deps.chatbots.modelSettingsOf(chatbotId, organizationId);
     const processor = new IngestJobProcessor({
@@ -124,7 +126,7 @@ export class KnowledgeService {
         ] as Model<unknown>[]
       ).map((model) => model.deleteMany(byBot)),
     );
-    await this.cache.invalidate(chatbotId);
+    this.cache.invalidate(chatbotId);
   }
 
   /** Starts the worker (after re-queuing sources a crash left without a job). */

@@ -2,12 +2,11 @@ import { Types } from 'mongoose';
 import type { KnowledgeModels } from '../knowledge-models.js';
 import { BotIndex, toVector, type IndexedChunk } from './bot-index.js';
 import { isDuplicateKeyError } from '../../errors/duplicate-key.js';
-import { InvalidationBus } from '../../cache/invalidation-bus.js';
 import { ReadCache } from '../../cache/read-cache.js';
 
 /**
- * How long a bot's knowledge version stays cached when no invalidation arrives (a safety net: every bump
- * invalidates the bot on every node).
+ * How long a bot's knowledge version stays cached on a sole server (a safety net: every bump, all made in
+ * this process then, drops it at once).
  */
 export const KNOWLEDGE_VERSION_CACHE_MS = 5_000;
 
@@ -53,11 +52,11 @@ export function toIndexed(chunk: StoredChunk): IndexedChunk {
 
 /**
  * Per-bot indexes, built lazily on a bot's first question and kept warm. Each carries
- * the bot's knowledge version; the version, read through a short-lived cache, tells whether
- * another node changed the bot's chunks, and then the index is rebuilt. Every bump invalidates
- * the cached version on every node once it is written (through the invalidation bus), so a
- * change is seen by the next question; a lost invalidation is bounded by
- * `KNOWLEDGE_VERSION_CACHE_MS`.
+ * the bot's knowledge version; one small read per question tells whether another node
+ * (or a missed update) changed the bot's chunks, and then the index is rebuilt. A sole
+ * server (no other node on its database: every bump is made here) keeps the versions it
+ * read instead, dropped by each bump once written, so a source is searchable on the next
+ * question there too without the read.
  */
 export class IndexCache {
   private readonly entries = new Map<string, BotIndex>();
@@ -66,41 +65,38 @@ export class IndexCache {
   /** Per bot, the changes waiting for the next bump (see `commit`). */
   private readonly open = new Map<string, { changes: Array<(entry: BotIndex) => void>; done: Promise<void> }>();
 
-  /** Each bot's knowledge version as last read, by bot id (read on every question). */
-  private readonly versions = new ReadCache<number>(KNOWLEDGE_VERSION_CACHE_MS);
+  /** On a sole server, each bot's knowledge version as last read, by bot id; null elsewhere (read every time). */
+  private readonly versions: ReadCache<number> | null;
 
   constructor(
     private readonly models: KnowledgeModels,
     private readonly maxBots: number,
-    /** Tells every node of a bump (this process only by default, or without Redis). */
-    private readonly invalidations: InvalidationBus = new InvalidationBus(),
+    options: { soleServer?: boolean } = {},
   ) {
-    invalidations.subscribe('knowledge', {
-      onKey: (chatbotId) => this.versions.invalidate(chatbotId),
-      onReset: () => this.versions.clear(),
-    });
+    this.versions = options.soleServer ? new ReadCache<number>(KNOWLEDGE_VERSION_CACHE_MS) : null;
   }
 
-  /** The bot's knowledge version, read through the cache. */
+  /** The bot's knowledge version (kept between questions on a sole server). */
   async versionOf(chatbotId: string): Promise<number> {
-    const version = await this.versions.get(chatbotId.toLowerCase(), async () => {
+    const read = async () => {
       const doc = await this.models.KnowledgeVersion.findOne(
         { chatbotId: new Types.ObjectId(chatbotId) },
         { version: 1 },
       ).lean();
       return doc?.version ?? 0;
-    });
-    return version ?? 0;
+    };
+    if (!this.versions) return read();
+    return (await this.versions.get(chatbotId.toLowerCase(), read)) ?? 0;
   }
 
-  /** Drops the bot's cached version on every node: every bump calls it, and the deletion of a bot's knowledge. */
-  async invalidate(chatbotId: string): Promise<void> {
-    await this.invalidations.publish('knowledge', chatbotId.toLowerCase());
+  /** Drops the bot's kept version: every bump calls it, and the deletion of a bot's knowledge. */
+  invalidate(chatbotId: string): void {
+    this.versions?.invalidate(chatbotId.toLowerCase());
   }
 
   /**
-   * Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. Every
-   * node's cached version is dropped once the bump is written (or failed: it may have been written).
+   * Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. The kept
+   * version is dropped once the bump is written (or failed: it may have been written).
    */
   async bump(organizationId: string, chatbotId: string): Promise<number> {
     const filter = { chatbotId: new Types.ObjectId(chatbotId) };
@@ -122,7 +118,7 @@ export class IndexCache {
         }
       }
     } finally {
-      await this.invalidate(chatbotId);
+      this.invalidate(chatbotId);
     }
   }
 
