@@ -72,7 +72,9 @@ describe("a bot's actions, read through a cache on every chat turn, on one node"
     expect(called.body.data.response).toContain('Tool result:');
     expect(shop.requests.map((r) => r.target)).toEqual(['/api/orders/1001']);
 
-    const patched = await org.api.patch(`/api/v1/actions/${created.body.data.id}`, { description: 'Where an order is' });
+    const patched = await org.api.patch(`/api/v1/actions/${created.body.data.id}`, {
+      description: 'Where an order is',
+    });
     expect(patched.status).toBe(200);
     await chat('Hello');
     expect(offeredTools(fake)).toEqual([{ name: 'order_status', description: 'Where an order is' }]);
