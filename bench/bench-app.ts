@@ -1,9 +1,14 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import type { Connection } from 'mongoose';
 import { pino, type Logger } from 'pino';
 import { startApp, type RunningApp } from '../server/app.js';
 import { parseEnv } from '../server/config.js';
 import { connectMongo } from '../server/db/mongo.js';
 import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
+
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 /** The secret every bench node signs with, so a visitor token of one node is good on another. */
 export const BENCH_SECRET_KEY = 'bench-secret-key-bench-secret-key-0123456789';
@@ -60,5 +65,51 @@ export async function startBenchApp(options: {
       await connection.dropDatabase();
       await connection.close();
     },
+  };
+}
+
+/** What one autocannon run measured. */
+export interface LoadFigures {
+  /** Requests answered in the whole run. */
+  total: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/**
+ * Drives `url` from a separate autocannon process, so the load generator shares neither this process's event
+ * loop nor its CPU time, and reads its JSON summary.
+ */
+export async function driveFromProcess(
+  url: string,
+  options: {
+    connections: number;
+    durationS: number;
+    headers?: Record<string, string>;
+    /** A POST of this body; a GET without it. */
+    body?: string;
+  },
+): Promise<LoadFigures> {
+  const args = [AUTOCANNON, '--json', '-c', String(options.connections), '-d', String(options.durationS)];
+  if (options.body !== undefined) args.push('-m', 'POST', '-b', options.body);
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
+  const result = JSON.parse(stdout) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    total: result.requests.total,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
   };
 }

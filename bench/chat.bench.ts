@@ -8,15 +8,14 @@
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
  * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { startBenchApp } from './bench-app.js';
+import { driveFromProcess, startBenchApp } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -24,7 +23,6 @@ const CONNECTIONS = 16;
 const TTFC_SAMPLES = Number(process.env.BENCH_TTFC_SAMPLES ?? 200);
 const COUNTED_TURNS = 20;
 const require = createRequire(import.meta.url);
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const TSX = require.resolve('tsx');
 
 function percentile(sorted: number[], p: number): number {
@@ -53,37 +51,6 @@ async function startModelProcess(): Promise<{ url: string; stop(): Promise<void>
       child.kill('SIGTERM');
       await exited;
     },
-  };
-}
-
-interface Load {
-  requestsPerSecond: number;
-  total: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-/** POSTs `body` to `url` from a separate autocannon process for DURATION_S seconds. */
-async function drive(url: string, headers: Record<string, string>, body: string): Promise<Load> {
-  const args = [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-m', 'POST', '-b', body];
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
-  args.push(url);
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
-  const result = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  return {
-    requestsPerSecond: result.requests.average,
-    total: result.requests.total,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
   };
 }
 
@@ -153,7 +120,12 @@ async function main() {
   countInto(loadCalls);
   const cpuBefore = process.cpuUsage();
   const dbCpuBefore = processCpuMs(db.pid);
-  const json = await drive(`${app.url}/api/v1/chat`, headers, question);
+  const json = await driveFromProcess(`${app.url}/api/v1/chat`, {
+    connections: CONNECTIONS,
+    durationS: DURATION_S,
+    headers,
+    body: question,
+  });
   const cpu = process.cpuUsage(cpuBefore);
   const dbCpuMs = processCpuMs(db.pid) - dbCpuBefore;
   const loadAfterThroughput = loadavg()[0]!;

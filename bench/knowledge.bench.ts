@@ -10,8 +10,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import mongoose, { Types } from 'mongoose';
 import { pino } from 'pino';
 import { createModels, ensureCollections, type Models } from '../server/services.js';
@@ -25,6 +23,8 @@ import type { ModelResolver } from '../server/llm/model-resolver.js';
 import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
 import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { startBenchApp } from './bench-app.js';
+import { collectGarbage, paragraph, rand } from './knowledge-bench-kit.js';
+import { percentile } from './percentile.js';
 
 const PARTS = (process.env.BENCH_PARTS ?? 'ingestion,retrieval').split(',');
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -36,39 +36,6 @@ const BATCH_SIZE = 100;
 const INGEST_WAYS = (process.env.BENCH_INGEST ?? 'single,batch').split(',') as Array<'single' | 'batch'>;
 const QUERIES = 300;
 const logger = pino({ level: 'silent' });
-
-/** Deterministic pseudo-random numbers, so every run sees the same corpus. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-const rand = random(42);
-const SYLLABLES = 'ka lo mi nu pe ra si to vu wa xe yo za be co di fu ga he ji'.split(' ');
-/** 20k made-up words, drawn with a Zipf-like skew as real text is. */
-const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
-  let word = '';
-  for (let n = i + 7; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
-  return word;
-});
-const word = () => VOCABULARY[Math.floor(VOCABULARY.length * rand() ** 3)] ?? 'ka';
-const sentence = (words: number) => `${Array.from({ length: words }, word).join(' ')}.`;
-const paragraph = () => Array.from({ length: 6 }, () => sentence(8 + Math.floor(rand() * 10))).join(' ');
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-// A bench-only way to collect garbage before reading the heap, so index sizes are not hidden by GC timing.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-// Twice: the memory of array buffers freed by one collection is only given back by the next.
-const collectGarbage = () => {
-  gc();
-  gc();
-};
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;

@@ -64,6 +64,8 @@ export const configSchema = z.object({
   CONSOLE_SESSION_TTL_MS: z.coerce.number().int().min(60_000).max(2_592_000_000).default(43_200_000),
   /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
   ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
+  /** How long a running `Idempotency-Key` request holds its key unrenewed (it renews it every third of this). */
+  IDEMPOTENCY_LOCK_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
   ANALYTICS_RECONCILE_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   ANALYTICS_RECONCILE_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   AGENT_LOOP_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),

@@ -396,7 +396,10 @@ export function createServices(
     analytics,
     rollups,
     webhooks,
-    idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
+    idempotency: new IdempotencyService(
+      { IdempotencyKey: models.IdempotencyKey },
+      { lockMs: config.IDEMPOTENCY_LOCK_MS },
+    ),
   };
 }
 

@@ -1,7 +1,7 @@
 import mongoose, { Types } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceDto } from '../../shared/schemas/sources.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { commandsDuring, startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 import { addSource, createBot, FAST_QUEUE_ENV, waitForSource } from './test/knowledge-client.js';
 import { startTestSite, type TestSite } from './test/test-site.js';
 
@@ -14,18 +14,6 @@ const documentOf = (n: number) =>
         `## Part ${s}\n\nGuide ${n} part ${s} says the code word of guide ${n} is word${n}x${s}. ${'Plain filler words keep the part long enough. '.repeat(12)}`,
     ),
   ].join('\n\n');
-
-/** The database commands the app sends while `run` runs, as `collection.method` (mongoose's debug hook). */
-async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  mongoose.set('debug', (collection: string, method: string) => void seen.push(`${collection}.${method}`));
-  try {
-    await run();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return seen;
-}
 
 describe('adding sources in batches', () => {
   let t: TestApp;
