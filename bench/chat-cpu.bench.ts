@@ -6,42 +6,12 @@
  * model server runs in its own. Run: npx tsx bench/chat-cpu.bench.ts (`BENCH_TURNS`, default 400;
  * `BENCH_CONCURRENCY`, default 1 and 8).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { startBenchApp } from './bench-app.js';
+import { processCpuMs, startBenchApp, startModelProcess } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 400);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
-const require = createRequire(import.meta.url);
-const TSX = require.resolve('tsx');
-
-/** CPU time (user + system, ms) a process has used so far, from /proc. */
-function processCpuMs(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
-/** The test model server in a process of its own; resolves with its base URL and the process. */
-async function startModelProcess() {
-  const child = spawn(process.execPath, ['--import', TSX, 'scripts/fake-llm.ts'], {
-    env: { ...process.env, FAKE_LLM_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const found = /fake LLM at (\S+)/.exec(seen);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the model server exited (${code}) before listening`)));
-  });
-  return { url, child };
-}
 
 const model = await startModelProcess();
 const db = await startEmbeddedDb({});
@@ -83,4 +53,4 @@ for (const concurrency of CONCURRENCY) {
 
 await stop();
 await db.stop();
-model.child.kill('SIGTERM');
+await model.stop();
