@@ -61,6 +61,11 @@ export interface AppDeps {
   connection: Connection;
   /** True when the database is the embedded engine this process started. */
   embeddedDatabase: boolean;
+  /**
+   * True when no other server node uses the database (the embedded engine this process started belongs to
+   * it alone): what only this process writes may then be kept between requests (the knowledge versions).
+   */
+  soleServer?: boolean;
   /** Overrides the limits the config sets (rate-limit tests use it). */
   rateLimits?: RateLimitSettings;
   /** The widget's flood limits; by default from the config's `WIDGET_*` settings. */
@@ -98,7 +103,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const invalidations = config.REDIS_URL
     ? await connectInvalidationBus(config.REDIS_URL, logger)
     : new InvalidationBus();
-  const services = createServices(models, config, logger, invalidations);
+  const services = createServices(models, config, logger, invalidations, { soleServer: deps.soleServer });
   let limits = deps.rateLimits ?? rateLimitsFromConfig(config);
   // With REDIS_URL every node counts against the same limits; otherwise each process counts its own.
   const sharedStores =

@@ -20,10 +20,7 @@ export interface ShopFault extends ModelFault {
  * gives up a cut answer's lease after 2 s, with `defaults` and then `env` on top; both are ended after the tests.
  * `env` is read when the server is made, so a test's own `beforeAll` (registered first) may still fill it in.
  */
-export function setupModelFault(
-  env: Record<string, string> = {},
-  defaults: Record<string, string> = {},
-): ModelFault {
+export function setupModelFault(env: Record<string, string> = {}, defaults: Record<string, string> = {}): ModelFault {
   const fault = {} as ModelFault;
   beforeAll(async () => {
     fault.fake = await startFakeLlm();

@@ -21,6 +21,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** A database server of the test's own instead of the run's shared one. */
   mongoUri?: string;
+  /** The app is the only server on its database, as with the embedded engine `npm start` starts (`AppDeps.soleServer`). */
+  soleServer?: boolean;
 }
 
 export interface TestOrg {
@@ -65,6 +67,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
+    soleServer: options.soleServer,
     rateLimits: options.rateLimits,
   });
   const createOrg = async (name = 'Test organization'): Promise<TestOrg> => {
