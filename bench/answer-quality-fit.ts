@@ -6,10 +6,11 @@
  * fitted on the tune half only and scored on both halves; the coefficients it prints are the ones
  * to check into `confidence.ts`. Same data and split as `answer-quality.bench.ts`.
  * Run: npx tsx bench/answer-quality-fit.ts   (EMBEDDINGS_URL as for the bench; FIT_FEATURES=a,b and FIT_L2=x
- * try other models; BENCH_DUMP=1 lists every question with its evidence)
+ * try other models; BENCH_DUMP=1 lists every question with its evidence; FIT_EXTRA=1, with EMBEDDINGS_URL, also
+ * measures the bench-only features of `EXTRA_FEATURES` below, which FIT_FEATURES and FIT_SEARCH can then use)
  */
 import { createHash } from 'node:crypto';
-import { BotIndex, type IndexedChunk } from '../server/knowledge/index/bot-index.js';
+import { BotIndex, processTerm, termsOf, type IndexedChunk } from '../server/knowledge/index/bot-index.js';
 import type { IndexCache } from '../server/knowledge/index/index-cache.js';
 import { KnowledgeRetriever } from '../server/knowledge/knowledge.retriever.js';
 import {
@@ -31,6 +32,77 @@ interface Row {
   split: 'tune' | 'held-out';
   rank: number | null;
   evidence: AnswerEvidence;
+  /** What the bench-only features are computed from (FIT_EXTRA=1). */
+  extra: { windowCosine?: number; dropLift?: number };
+}
+
+/**
+ * Features tried on the tune half that the product does not compute (issue 20, fourth pass: no
+ * registry package ships a cross-encoder's weights, so the bi-encoder was asked to stand in for one).
+ * Each costs the product one more embedding call per question. Neither is in `confidence.ts`: see
+ * bench/README.md for what they did.
+ */
+const EXTRA_FEATURES = {
+  /** Best cosine of the question to a window of two sentences of the first passage (title prepended). */
+  windowCosine: (row: Row) => row.extra.windowCosine ?? 0,
+  /** How far that window leads the whole passage's cosine. */
+  windowLead: (row: Row) => (row.extra.windowCosine ?? 0) - (row.evidence.cosine ?? 0),
+  /**
+   * Cosine of the passage to the question without the words the passage lacks, less its cosine to
+   * the whole question: positive when those words pull the question away from the passage (it is on
+   * the topic, not the answer), negative when the passage means them in other words.
+   */
+  dropLift: (row: Row) => row.extra.dropLift ?? 0,
+  dropLiftPos: (row: Row) => Math.max(0, row.extra.dropLift ?? 0),
+} satisfies Record<string, (row: Row) => number>;
+
+type ExtraFeature = keyof typeof EXTRA_FEATURES;
+type AnyFeature = FeatureName | ExtraFeature;
+
+/** A row's inputs to a model, in the order of its features. */
+function valuesOf(row: Row, names: readonly AnyFeature[]): number[] {
+  return names.map((name) =>
+    name in EXTRA_FEATURES
+      ? EXTRA_FEATURES[name as ExtraFeature](row)
+      : featureValues(row.evidence, [name as FeatureName])[0]!,
+  );
+}
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + v * b[i]!, 0);
+
+/** The bench-only features of one question, from the bi-encoder (see `EXTRA_FEATURES`). */
+async function extraOf(
+  embeddings: EmbeddingModel,
+  index: BotIndex,
+  question: string,
+  chunk: IndexedChunk,
+  vector: Float32Array,
+): Promise<Row['extra']> {
+  const sentences = chunk.text.split(/(?<=[.!?])\s+|\n+/).filter((t) => t.trim());
+  const windows = sentences.map((t, i) => `${chunk.title}\n${t} ${sentences[i + 1] ?? ''}`.trim());
+  // The question without the words the passage lacks (a synonym counts as held, as in the evidence).
+  const passage = termsOf(`${chunk.title} ${chunk.heading} ${chunk.text}`);
+  const synonyms = index.synonyms(question);
+  const stripped = question
+    .split(/([^\p{L}\p{N}]+)/u)
+    .filter((token) => {
+      const term = processTerm(token);
+      return (
+        !term ||
+        !/[\p{L}\p{N}]/u.test(token) ||
+        passage.has(term) ||
+        [...(synonyms.get(term) ?? [])].some((s) => passage.has(s))
+      );
+    })
+    .join('')
+    .trim();
+  const changed = stripped !== '' && stripped !== question.trim();
+  const [q, ...rest] = await embeddings.embed([question, ...windows, ...(changed ? [stripped] : [])]);
+  const ws = rest.slice(0, windows.length);
+  return {
+    windowCosine: ws.length ? Math.max(...ws.map((w) => dot(q!, w))) : 0,
+    dropLift: changed ? dot(rest.at(-1)!, vector) - dot(q!, vector) : 0,
+  };
 }
 
 const splitOf = (key: string): Row['split'] =>
@@ -73,7 +145,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
   });
   const silent = { warn() {}, info() {}, error() {}, debug() {} } as unknown as Logger;
   const retriever = new KnowledgeRetriever({
-    cache: { get: async () => index } as unknown as IndexCache,
+    cache: { get: async () => index, peek: () => index } as unknown as IndexCache,
     botModelSettings: async () => null,
     modelResolver: null,
     logger: silent,
@@ -85,11 +157,17 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
     const result = await retriever.retrieve(target, question.text, { embeddings });
     const sources = [...new Set(result.passages.map((p) => p.sourceId))];
     const at = question.answer === null ? -1 : sources.indexOf(`s${question.answer}`);
+    const first = result.passages[0] ? index.get(result.passages[0].chunkId) : undefined;
+    const extra =
+      process.env.FIT_EXTRA && embeddings && vectors && first
+        ? await extraOf(embeddings, index, question.text, first, vectors[Number(first.id.slice(1))]!)
+        : {};
     out.push({
       text: question.text,
       answerable: question.answer !== null,
       split: splitOf(question.text),
       rank: at >= 0 ? at + 1 : null,
+      extra,
       // No passage at all: nothing to be confident about.
       evidence: result.evidence ?? {
         coverage: 0,
@@ -157,18 +235,18 @@ function foldOf(text: string, seed: number, k: number): number {
  * Out-of-fold logits: `repeats` times k-fold over the rows (fitted on k−1 folds, scored on the
  * last), averaged per row. What a fit would say of questions it did not see.
  */
-function outOfFold(list: Row[], names: FeatureName[], l2: number, k = 5, repeats = 4): number[] {
+function outOfFold(list: Row[], names: AnyFeature[], l2: number, k = 5, repeats = 4): number[] {
   const sums = new Array<number>(list.length).fill(0);
   for (let seed = 0; seed < repeats; seed += 1) {
     for (let fold = 0; fold < k; fold += 1) {
       const train = list.filter((r) => foldOf(r.text, seed, k) !== fold);
       const wi = fit(
-        train.map((r) => featureValues(r.evidence, names)),
+        train.map((r) => valuesOf(r, names)),
         train.map((r) => (r.answerable ? 1 : 0)),
         l2,
       );
       list.forEach((r, i) => {
-        if (foldOf(r.text, seed, k) === fold) sums[i]! += logit(wi, featureValues(r.evidence, names)) / repeats;
+        if (foldOf(r.text, seed, k) === fold) sums[i]! += logit(wi, valuesOf(r, names)) / repeats;
       });
     }
   }
@@ -236,12 +314,15 @@ function score(label: string, list: Row[], conf: (row: Row) => number): void {
 }
 
 /** Greedy forward selection of features by out-of-fold AUC on the rows given (the tune half). */
-function search(list: Row[], l2: number): FeatureName[] {
-  const all = Object.keys(FEATURES) as FeatureName[];
-  let chosen: FeatureName[] = [];
+function search(list: Row[], l2: number): AnyFeature[] {
+  const all = [
+    ...(Object.keys(FEATURES) as FeatureName[]),
+    ...(process.env.FIT_EXTRA ? (Object.keys(EXTRA_FEATURES) as ExtraFeature[]) : []),
+  ];
+  let chosen: AnyFeature[] = [];
   let best = 0.5;
   for (;;) {
-    let step: { name: FeatureName; auc: number } | null = null;
+    let step: { name: AnyFeature; auc: number } | null = null;
     for (const name of all.filter((n) => !chosen.includes(n))) {
       const value = auc(list, outOfFold(list, [...chosen, name], l2, 5, 2));
       if (!step || value > step.auc) step = { name, auc: value };
@@ -261,15 +342,19 @@ const heldOut = data.filter((r) => r.split === 'held-out');
 // The model the product uses for this mode, unless FIT_FEATURES names others (comma-separated, from FEATURES).
 const model = url ? CONFIDENCE_MODELS.vectors : CONFIDENCE_MODELS.words;
 const l2 = Number(process.env.FIT_L2 ?? (url ? 0.3 : 0.3));
-let names = (process.env.FIT_FEATURES?.split(',') ?? model.features) as FeatureName[];
+let names = (process.env.FIT_FEATURES?.split(',') ?? model.features) as AnyFeature[];
 if (process.env.FIT_SEARCH) names = search(tune, l2);
-for (const name of names) if (!(name in FEATURES)) throw new Error(`FIT_FEATURES: unknown feature ${name}`);
-const featuresOf = (evidence: AnswerEvidence) => featureValues(evidence, names);
+for (const name of names) {
+  if (!(name in FEATURES) && !(process.env.FIT_EXTRA && name in EXTRA_FEATURES)) {
+    throw new Error(`FIT_FEATURES: unknown feature ${name}${name in EXTRA_FEATURES ? ' (needs FIT_EXTRA=1)' : ''}`);
+  }
+}
+const featuresOf = (row: Row) => valuesOf(row, names);
 
 /** The recipe: fit on the rows, then move the intercept so 0.5 falls at the operating point of their out-of-fold logits. */
 function recipe(list: Row[]): { w: number[]; oof: number[]; line: number } {
   const w = fit(
-    list.map((r) => featuresOf(r.evidence)),
+    list.map((r) => featuresOf(r)),
     list.map((r) => (r.answerable ? 1 : 0)),
     l2,
   );
@@ -291,7 +376,7 @@ console.log(
     `tune, 5-fold ×4 out-of-fold: unanswerable < 0.5 ${(low * 100).toFixed(1)} %  answerable ≥ 0.5 ${(kept * 100).toFixed(1)} %  AUC ${auc(tune, oof).toFixed(3)}`,
   );
 }
-const fitted = (row: Row) => sigmoid(logit(w, featuresOf(row.evidence)));
+const fitted = (row: Row) => sigmoid(logit(w, featuresOf(row)));
 score('tune, checked in', tune, (r) => confidenceOf(r.evidence));
 score('held-out, checked in', heldOut, (r) => confidenceOf(r.evidence));
 score('tune, this fit', tune, fitted);
@@ -299,7 +384,7 @@ score('held-out, this fit', heldOut, fitted);
 // A second split: the same recipe (features, penalty, operating point) fitted on the held-out half and scored on the tune half.
 {
   const swapped = recipe(heldOut);
-  score('tune, fit on held-out', tune, (r) => sigmoid(logit(swapped.w, featuresOf(r.evidence))));
+  score('tune, fit on held-out', tune, (r) => sigmoid(logit(swapped.w, featuresOf(r))));
 }
 // Cross-validation over both halves with the recipe fixed (features and penalty as chosen on the tune half):
 // each fold's model and operating point come from the other folds only.
@@ -312,7 +397,7 @@ score('held-out, this fit', heldOut, fitted);
     const test = data.filter((r) => foldOf(r.text, 99, k) === fold);
     const fitted = recipe(train);
     for (const r of test) {
-      const p = sigmoid(logit(fitted.w, featuresOf(r.evidence)));
+      const p = sigmoid(logit(fitted.w, featuresOf(r)));
       if (r.answerable && p >= 0.5) kept += 1;
       if (!r.answerable && p < 0.5) low += 1;
     }

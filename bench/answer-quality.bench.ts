@@ -19,6 +19,7 @@ import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import { startBenchApp } from './bench-app.js';
 import { helpCentreQuestions } from './help-centre-questions.js';
+import { percentile } from './percentile.js';
 
 interface Question {
   text: string;
@@ -90,11 +91,6 @@ interface Asked {
   /** Rank (1-based) of the answering document among the cited sources; null when absent. */
   rank: number | null;
   confidence: number;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 function report(label: string, asked: Asked[]): void {

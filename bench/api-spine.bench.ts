@@ -12,58 +12,31 @@
  * BENCH_LOG_LEVEL: the production logger's level (default silent; `info` writes the request lines to /dev/null).
  * Run: npx tsx bench/api-spine.bench.ts
  */
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { promisify } from 'node:util';
 import express from 'express';
 import { pino } from 'pino';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { createLogger } from '../server/logger.js';
-import { startBenchApp } from './bench-app.js';
+import { driveFromProcess, startBenchApp, type LoadFigures } from './bench-app.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const LIMITS = process.env.BENCH_LIMITS ?? 'counted';
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
-interface Figures {
-  requests: number;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
+interface Figures extends LoadFigures {
   /** CPU time of the bench's process (where both servers run) per request, in µs. */
   cpuPerRequest: number;
 }
 
-/** Drives `url` for DURATION_S seconds from a separate autocannon process and reads its JSON summary. */
+/** Drives `url` for DURATION_S seconds from a separate autocannon process, with this process's CPU time meanwhile. */
 async function drive(url: string, headers: Record<string, string> = {}): Promise<Figures> {
-  const args = [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(DURATION_S)];
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
-  args.push(url);
   const cpuBefore = process.cpuUsage();
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
+  const load = await driveFromProcess(url, { connections: CONNECTIONS, durationS: DURATION_S, headers });
   const cpu = process.cpuUsage(cpuBefore);
-  const result = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  return {
-    requests: result.requests.total,
-    requestsPerSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-    cpuPerRequest: (cpu.user + cpu.system) / Math.max(1, result.requests.total),
-  };
+  return { ...load, cpuPerRequest: (cpu.user + cpu.system) / Math.max(1, load.total) };
 }
 
 /** A bare Express app whose one route answers `body` as the API does: `res.json` of the same object. */

@@ -1,9 +1,16 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import type { Connection } from 'mongoose';
 import { pino, type Logger } from 'pino';
 import { startApp, type RunningApp } from '../server/app.js';
 import { parseEnv } from '../server/config.js';
 import { connectMongo } from '../server/db/mongo.js';
 import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
+
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+const TSX = createRequire(import.meta.url).resolve('tsx');
 
 /** The secret every bench node signs with, so a visitor token of one node is good on another. */
 export const BENCH_SECRET_KEY = 'bench-secret-key-bench-secret-key-0123456789';
@@ -26,6 +33,8 @@ export async function startBenchApp(options: {
   env?: Record<string, string>;
   logger?: Logger;
   allowedOrigins?: string[];
+  /** True when this app is the only server on the bench's database (see `AppDeps.soleServer`). */
+  soleServer?: boolean;
 }): Promise<BenchApp> {
   const connection = await connectMongo(options.dbUri, { dbName: options.dbName });
   await connection.dropDatabase();
@@ -38,6 +47,7 @@ export async function startBenchApp(options: {
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
+    soleServer: options.soleServer,
   });
   const org = await app.services.organizations.create('Bench');
   const bot = await app.services.chatbots.create(org.id, {
@@ -58,4 +68,87 @@ export async function startBenchApp(options: {
       await connection.close();
     },
   };
+}
+
+/** What one autocannon run measured. */
+export interface LoadFigures {
+  /** Requests answered in the whole run. */
+  total: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/**
+ * Drives `url` from a separate autocannon process, so the load generator shares neither this process's event
+ * loop nor its CPU time, and reads its JSON summary.
+ */
+export async function driveFromProcess(
+  url: string,
+  options: {
+    connections: number;
+    durationS: number;
+    headers?: Record<string, string>;
+    /** A POST of this body; a GET without it. */
+    body?: string;
+  },
+): Promise<LoadFigures> {
+  const args = [AUTOCANNON, '--json', '-c', String(options.connections), '-d', String(options.durationS)];
+  if (options.body !== undefined) args.push('-m', 'POST', '-b', options.body);
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}=${value}`);
+  args.push(url);
+  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
+  const result = JSON.parse(stdout) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  };
+  return {
+    total: result.requests.total,
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+/** The test model server in a process of its own; resolves with its base URL once it listens. */
+export async function startModelProcess(): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', TSX, 'scripts/fake-llm.ts'], {
+    env: { ...process.env, FAKE_LLM_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const found = /fake LLM at (\S+)/.exec(seen);
+      if (found) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the model server exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where /proc is missing. */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }

@@ -8,95 +8,21 @@
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
  * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
  */
-import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { startBenchApp } from './bench-app.js';
+import { driveFromProcess, processCpuMs, startBenchApp, startModelProcess } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
 const TTFC_SAMPLES = Number(process.env.BENCH_TTFC_SAMPLES ?? 200);
 const COUNTED_TURNS = 20;
-const require = createRequire(import.meta.url);
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
-const TSX = require.resolve('tsx');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** The test model server in a process of its own; resolves with its base URL once it listens. */
-async function startModelProcess(): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', TSX, 'scripts/fake-llm.ts'], {
-    env: { ...process.env, FAKE_LLM_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const found = /fake LLM at (\S+)/.exec(seen);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the model server exited (${code}) before listening`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-interface Load {
-  requestsPerSecond: number;
-  total: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-/** POSTs `body` to `url` from a separate autocannon process for DURATION_S seconds. */
-async function drive(url: string, headers: Record<string, string>, body: string): Promise<Load> {
-  const args = [AUTOCANNON, '--json', '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-m', 'POST', '-b', body];
-  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
-  args.push(url);
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
-  const result = JSON.parse(stdout) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    non2xx: number;
-  };
-  return {
-    requestsPerSecond: result.requests.average,
-    total: result.requests.total,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-  };
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc; NaN where /proc is missing. */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return NaN;
-  }
 }
 
 async function timeToFirstChunk(url: string, init: RequestInit, marker: string): Promise<number> {
@@ -125,6 +51,8 @@ async function main() {
   const { app, org, bot, stop, connection } = await startBenchApp({
     dbUri: db.uri,
     dbName: 'wisp_bench_chat',
+    // The database was started here for this one app, as `npm start` starts the embedded engine.
+    soleServer: true,
     env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
   });
   const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
@@ -151,7 +79,12 @@ async function main() {
   countInto(loadCalls);
   const cpuBefore = process.cpuUsage();
   const dbCpuBefore = processCpuMs(db.pid);
-  const json = await drive(`${app.url}/api/v1/chat`, headers, question);
+  const json = await driveFromProcess(`${app.url}/api/v1/chat`, {
+    connections: CONNECTIONS,
+    durationS: DURATION_S,
+    headers,
+    body: question,
+  });
   const cpu = process.cpuUsage(cpuBefore);
   const dbCpuMs = processCpuMs(db.pid) - dbCpuBefore;
   const loadAfterThroughput = loadavg()[0]!;

@@ -7,40 +7,16 @@
  * Run: npx tsx bench/knowledge-index.bench.ts (BENCH_CHUNKS=10000 for a shorter run)
  */
 import { loadavg } from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import MiniSearch from 'minisearch';
 import { BotIndex, processTerm, type IndexedChunk } from '../server/knowledge/index/bot-index.js';
 import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
+import { collectGarbage, paragraph, rand } from './knowledge-bench-kit.js';
+import { percentile } from './percentile.js';
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 100_000);
 const DIMS = 384;
 const QUERIES = 300;
 const CANDIDATES = 50;
-
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-const rand = random(42);
-const SYLLABLES = 'ka lo mi nu pe ra si to vu wa xe yo za be co di fu ga he ji'.split(' ');
-/** The knowledge bench's corpus: 20k made-up words with a Zipf-like skew, six sentences a chunk. */
-const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
-  let word = '';
-  for (let n = i + 7; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
-  return word;
-});
-const word = () => VOCABULARY[Math.floor(VOCABULARY.length * rand() ** 3)] ?? 'ka';
-const sentence = (words: number) => `${Array.from({ length: words }, word).join(' ')}.`;
-const paragraph = () => Array.from({ length: 6 }, () => sentence(8 + Math.floor(rand() * 10))).join(' ');
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** The exact scan the index did before: one contiguous array, four running sums per row. */
 function plainScan(data: Float32Array, ids: string[], query: Float32Array, limit: number) {
@@ -68,14 +44,6 @@ function plainScan(data: Float32Array, ids: string[], query: Float32Array, limit
   return top;
 }
 
-// A bench-only way to collect garbage, so the query phases start from a collected heap.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-// Twice: the memory of array buffers freed by one collection is only given back by the next.
-const collectGarbage = () => {
-  gc();
-  gc();
-};
 const startLoad = loadavg()[0]!;
 const chunks: IndexedChunk[] = Array.from({ length: CHUNKS }, (_, i) => {
   const text = paragraph();

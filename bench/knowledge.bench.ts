@@ -6,12 +6,11 @@
  * through the models: ingesting 100k chunks through the API would take most of the time box.
  * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
  * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part; BENCH_INGEST=single or batch for one way of posting;
+ * BENCH_MODES=lexical or hybrid for one ingestion mode; BENCH_REPEAT=3 to repeat each ingestion run;
  * BENCH_COMMANDS=1 to list the most frequent database commands of each ingestion run)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import mongoose, { Types } from 'mongoose';
 import { pino } from 'pino';
 import { createModels, ensureCollections, type Models } from '../server/services.js';
@@ -25,6 +24,8 @@ import type { ModelResolver } from '../server/llm/model-resolver.js';
 import { embedText } from '../server/test/fake-llm/fake-llm.embeddings.js';
 import { startFakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
 import { startBenchApp } from './bench-app.js';
+import { collectGarbage, paragraph, rand } from './knowledge-bench-kit.js';
+import { percentile } from './percentile.js';
 
 const PARTS = (process.env.BENCH_PARTS ?? 'ingestion,retrieval').split(',');
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -34,41 +35,10 @@ const INGEST_SOURCES = 200;
 /** Sources per request of the batch endpoint (about 500 KB of JSON each). */
 const BATCH_SIZE = 100;
 const INGEST_WAYS = (process.env.BENCH_INGEST ?? 'single,batch').split(',') as Array<'single' | 'batch'>;
+const INGEST_MODES = (process.env.BENCH_MODES ?? 'lexical,hybrid').split(',') as Array<'lexical' | 'hybrid'>;
+const INGEST_REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
 const QUERIES = 300;
 const logger = pino({ level: 'silent' });
-
-/** Deterministic pseudo-random numbers, so every run sees the same corpus. */
-function random(seed: number) {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-const rand = random(42);
-const SYLLABLES = 'ka lo mi nu pe ra si to vu wa xe yo za be co di fu ga he ji'.split(' ');
-/** 20k made-up words, drawn with a Zipf-like skew as real text is. */
-const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
-  let word = '';
-  for (let n = i + 7; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
-  return word;
-});
-const word = () => VOCABULARY[Math.floor(VOCABULARY.length * rand() ** 3)] ?? 'ka';
-const sentence = (words: number) => `${Array.from({ length: words }, word).join(' ')}.`;
-const paragraph = () => Array.from({ length: 6 }, () => sentence(8 + Math.floor(rand() * 10))).join(' ');
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-// A bench-only way to collect garbage before reading the heap, so index sizes are not hidden by GC timing.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-// Twice: the memory of array buffers freed by one collection is only given back by the next.
-const collectGarbage = () => {
-  gc();
-  gc();
-};
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -263,6 +233,9 @@ async function retrievalAtSizes(dbUri: string) {
       return words.slice(at, at + 4).join(' ');
     });
     const timings: Record<'lexical' | 'hybrid', number[]> = { lexical: [], hybrid: [] };
+    // This process's CPU time per query (the version read's share in the database's JVM left out): the load of
+    // a shared machine weighs on it far less than on the wall-clock percentiles.
+    const cpuPerQuery: Record<'lexical' | 'hybrid', number> = { lexical: 0, hybrid: 0 };
     const loadAtStart = loadavg()[0]!;
     for (const [name, retriever] of [
       ['lexical', lexical],
@@ -270,14 +243,18 @@ async function retrievalAtSizes(dbUri: string) {
     ] as const) {
       // Each phase starts from a collected heap, so one phase's garbage does not land in the other's figures.
       collectGarbage();
+      const cpuAtStart = process.cpuUsage();
       for (const query of queries) {
         const t0 = performance.now();
         await retriever.retrieve(target, query);
         timings[name].push(performance.now() - t0);
       }
+      const cpu = process.cpuUsage(cpuAtStart);
+      cpuPerQuery[name] = (cpu.user + cpu.system) / 1000 / queries.length;
     }
     const latency = (name: keyof typeof timings) =>
-      `p50 ${ms(percentile(timings[name], 50))} p99 ${ms(percentile(timings[name], 99))}`;
+      `p50 ${ms(percentile(timings[name], 50))} p99 ${ms(percentile(timings[name], 99))} ` +
+      `(CPU ${cpuPerQuery[name].toFixed(2)} ms a query)`;
     // `external` holds array buffers and WebAssembly memories (where the vector prefilter lives) alike.
     const indexMemory = memory.heapUsed + memory.external - before.heapUsed - before.external;
     console.log(
@@ -297,7 +274,9 @@ async function main() {
     if (PARTS.includes('ingestion')) {
       console.log(`Ingestion through the API: ${INGEST_SOURCES} text sources of about 5,000 characters`);
     }
-    const runs = (['lexical', 'hybrid'] as const).flatMap((mode) => INGEST_WAYS.map((way) => [mode, way] as const));
+    const runs = INGEST_MODES.flatMap((mode) =>
+      INGEST_WAYS.flatMap((way) => Array.from({ length: INGEST_REPEAT }, () => [mode, way] as const)),
+    );
     for (const [mode, way] of PARTS.includes('ingestion') ? runs : []) {
       const result = await ingestThroughput(db.uri, mode, way, fake.url, db.pid);
       const posts =

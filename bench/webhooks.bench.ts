@@ -10,14 +10,11 @@ import { Types } from 'mongoose';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { WebhookReceiver } from '../server/test/webhook-receiver.js';
 import { startBenchApp } from './bench-app.js';
+import { percentile } from './percentile.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 200);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 async function main() {

@@ -12,16 +12,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
+import { percentile } from './percentile.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
 const API_PORT = Number(process.env.E2E_API_PORT ?? 4330);
 const HOST_PORT = Number(process.env.E2E_HOST_PORT ?? 4331);
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 const fmt = (values: number[]) =>
   `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms`;

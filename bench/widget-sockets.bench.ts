@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
+import { percentile } from './percentile.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2000);
 const ASKERS = Number(process.env.BENCH_ASKERS ?? 200);
@@ -64,11 +65,6 @@ type ChildMessage =
   | { type: 'connected' }
   | { type: 'warmed' }
   | { type: 'report'; report: ClientReport };
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 const fmt = (values: number[]) =>
   values.length === 0

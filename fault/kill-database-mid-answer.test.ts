@@ -1,32 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { describe, expect, it } from 'vitest';
 import { expectStrandedThenAnsweredOnce, streamUntilCheckpointed } from './support/stranded-answer.js';
-import { longReply, WispServer } from './support/wisp-server.js';
+import { setupModelFault } from './support/shop-fault.js';
+import { longReply } from './support/wisp-server.js';
 import { restartAfterKill } from './support/webhook-fault.js';
 
 const REPLY = longReply(400);
 
 describe('kill -9 of the embedded database while an answer streams', () => {
-  let fake: FakeLlm;
-  let wisp: WispServer;
-
-  beforeAll(async () => {
-    fake = await startFakeLlm();
-    wisp = new WispServer({
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'test',
-      OPENAI_MODEL: 'fake-chat',
-      ANSWER_LEASE_MS: '2000',
-      // The server drains streams for this long before exiting after the database died.
-      SHUTDOWN_GRACE_MS: '1000',
-    });
-  });
-  afterAll(async () => {
-    await wisp.dispose();
-    await fake.stop();
-  });
+  // The server drains streams for this long before exiting after the database died.
+  const fault = setupModelFault({ SHUTDOWN_GRACE_MS: '1000' });
 
   it('after a restart keeps the question once and the streamed text as a failed answer, and a retry answers it fully once', async () => {
+    const { wisp, fake } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Database crash');
     const turn = { chatbotId, message: 'tell me everything', sessionId: 'db-crash', clientMessageId: 'db-crash-1' };

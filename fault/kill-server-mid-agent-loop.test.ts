@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { killAndRestart } from './support/shop-fault.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
-import { restartAfterKill } from './support/webhook-fault.js';
 
 interface Execution {
   id: string;
@@ -120,31 +120,29 @@ describe('kill -9 of the server while agent-loop executions run', () => {
     await Promise.all([fake.stop(), orders.stop()]);
   });
 
-  /** Kills the server; returns its database's pid, for `restartAfterKill`. */
-  const killServer = async () => {
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    await wisp.process!.exited;
-    return database;
-  };
-
-  it('retries a cut execution once (interrupted, then completed), and ends one cut twice as interrupted; none is lost or run again', async () => {
-    await wisp.start();
-    const chatbotId = await wisp.createBot('Loops');
+  /** Gives the bot an action that calls the order service for one order; returns the action's id. */
+  const addOrderAction = async (chatbotId: string, name: string, description: string) => {
     const action = await wisp.api.post<{ id: string }>(`/api/v1/chatbots/${chatbotId}/actions`, {
-      name: 'order_lookup',
-      description: 'Looks up an order',
+      name,
+      description,
       parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
       request: { method: 'GET', url: `${orders.url}/orders/{params.order}` },
       timeoutMs: 30_000,
     });
     expect(action.status).toBe(201);
+    return action.body.data.id;
+  };
+
+  it('retries a cut execution once (interrupted, then completed), and ends one cut twice as interrupted; none is lost or run again', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Loops');
+    const actionId = await addOrderAction(chatbotId, 'order_lookup', 'Looks up an order');
     const loopFor = async (order: string) => {
       const res = await wisp.api.post<{ id: string }>('/api/v1/agent-loops', {
         name: `Check order ${order}`,
         chatbotId,
         instructions: `Check the order #tool:order_lookup {"order":"${order}"}`,
-        tools: [action.body.data.id],
+        tools: [actionId],
       });
       expect(res.status).toBe(201);
       return res.body.data.id;
@@ -168,7 +166,7 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       ([a, b]) => a === 1 && b === 1,
     );
     expect((await execution(once)).status).toBe('running');
-    await restartAfterKill(wisp, await killServer());
+    await killAndRestart({ wisp, fake });
 
     // The first comes back once and finishes; the second is inside its retry when the server dies again.
     const completed = await waitFor(
@@ -186,7 +184,7 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       60_000,
     );
     expect(orders.count('once')).toBe(2);
-    await restartAfterKill(wisp, await killServer());
+    await killAndRestart({ wisp, fake });
 
     const ended = await waitFor(
       () => execution(twice),
@@ -211,7 +209,7 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       expect(orders.effectsOf(order), order).toBe(1);
     }
     // One run per call, written before it was sent: the resent one answered, the one cut twice is interrupted.
-    const runs = await wisp.api.get<Run[]>(`/api/v1/actions/${action.body.data.id}/runs`);
+    const runs = await wisp.api.get<Run[]>(`/api/v1/actions/${actionId}/runs`);
     expect(runs.body.data).toHaveLength(2);
     expect(runs.body.data).toEqual(
       expect.arrayContaining([
@@ -233,19 +231,12 @@ describe('kill -9 of the server while agent-loop executions run', () => {
 
   it('does not send a call again whose answer was stored before the kill, nor ask the model again for it', async () => {
     const chatbotId = await wisp.createBot('Stored');
-    const action = await wisp.api.post<{ id: string }>(`/api/v1/chatbots/${chatbotId}/actions`, {
-      name: 'order_update',
-      description: 'Marks an order processed',
-      parameters: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
-      request: { method: 'GET', url: `${orders.url}/orders/{params.order}` },
-      timeoutMs: 30_000,
-    });
-    expect(action.status).toBe(201);
+    const actionId = await addOrderAction(chatbotId, 'order_update', 'Marks an order processed');
     const loop = await wisp.api.post<{ id: string }>('/api/v1/agent-loops', {
       name: 'Process order stored',
       chatbotId,
       instructions: 'Process the order #tool:order_update {"order":"stored"}',
-      tools: [action.body.data.id],
+      tools: [actionId],
     });
     expect(loop.status).toBe(201);
     // The order service answers; the model then goes silent on the next step: the server dies after the call's
@@ -269,10 +260,9 @@ describe('kill -9 of the server while agent-loop executions run', () => {
       60_000,
     );
     expect(modelCalls()).toHaveLength(2);
-    const database = await killServer();
-    orders.onRequest = () => undefined;
-    fake.setLatency(0);
-    await restartAfterKill(wisp, database);
+    await killAndRestart({ wisp, fake }, () => {
+      orders.onRequest = () => undefined;
+    });
 
     const done = await waitFor(
       async () => (await wisp.api.get<Execution>(`/api/v1/executions/${run.body.data.id}`)).body.data,
@@ -287,7 +277,7 @@ describe('kill -9 of the server while agent-loop executions run', () => {
     expect(orders.effectsOf('stored')).toBe(1);
     expect(fromScratch()).toHaveLength(1);
     expect(modelCalls()).toHaveLength(3);
-    const runs = await wisp.api.get<Run[]>(`/api/v1/actions/${action.body.data.id}/runs`);
+    const runs = await wisp.api.get<Run[]>(`/api/v1/actions/${actionId}/runs`);
     expect(runs.body.data).toEqual([
       expect.objectContaining({ status: 'succeeded', sends: 1, idempotencyKey: orders.keys('stored')[0] }),
     ]);

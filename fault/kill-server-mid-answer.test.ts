@@ -1,30 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { describe, expect, it } from 'vitest';
 import { expectStrandedThenAnsweredOnce, streamUntilCheckpointed } from './support/stranded-answer.js';
-import { longReply, WispServer } from './support/wisp-server.js';
-import { restartAfterKill } from './support/webhook-fault.js';
+import { killAndRestart, setupModelFault } from './support/shop-fault.js';
+import { longReply } from './support/wisp-server.js';
 
 const REPLY = longReply(400);
 
 describe('kill -9 of the server while an answer streams', () => {
-  let fake: FakeLlm;
-  let wisp: WispServer;
-
-  beforeAll(async () => {
-    fake = await startFakeLlm();
-    wisp = new WispServer({
-      OPENAI_BASE_URL: fake.url,
-      OPENAI_API_KEY: 'test',
-      OPENAI_MODEL: 'fake-chat',
-      ANSWER_LEASE_MS: '2000',
-    });
-  });
-  afterAll(async () => {
-    await wisp.dispose();
-    await fake.stop();
-  });
+  const fault = setupModelFault();
 
   it('keeps the question once and the streamed text as a failed answer, and a retry answers it fully once', async () => {
+    const { wisp, fake } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
     const turn = { chatbotId, message: 'tell me everything', sessionId: 'crash', clientMessageId: 'crash-1' };
@@ -35,12 +20,12 @@ describe('kill -9 of the server while an answer streams', () => {
       turn,
       reply: REPLY,
     });
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    const received = (await reader.rest()).length;
+    let received = 0;
+    await killAndRestart(fault, async () => {
+      received = (await reader.rest()).length;
+    });
     expect(received).toBeGreaterThan(0);
 
-    await restartAfterKill(wisp, database);
     await expectStrandedThenAnsweredOnce({
       wisp,
       fake,

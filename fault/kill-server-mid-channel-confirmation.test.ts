@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { standardWebhooks } from '../server/channels/signatures.js';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
-import { addShopAction, setupShopFault } from './support/shop-fault.js';
-import { restartAfterKill } from './support/webhook-fault.js';
+import {
+  addShopAction,
+  expectConfirmedTurnStored,
+  killMidFollowUp,
+  setupShopFault,
+  shopRequests,
+} from './support/shop-fault.js';
 import { waitFor } from './support/wisp-server.js';
 
 const CANCEL = '/api/orders/7001/cancel';
@@ -17,7 +22,7 @@ describe('kill -9 of the server after a channel confirmation ran its action, bef
   afterAll(() => fakes.stop());
 
   it('resumes after the restart: the stored outcome is reused, the follow-up is written and delivered once', async () => {
-    const { wisp, shop, fake } = fault;
+    const { wisp } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
     await addShopAction(fault, chatbotId, 'cancel_order');
@@ -53,22 +58,10 @@ describe('kill -9 of the server after a channel confirmation ran its action, bef
     );
     const token = (callbacks()[0]!.body.requiresAction as { token: string }).token;
 
-    // The follow-up's model call hangs, so the process dies after the action ran, before the follow-up exists.
-    fake.setLatency(120_000);
-    const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
-    const before = modelCalls();
-    const confirmed = await deliver({ type: 'confirm', token, approve: true, user });
-    expect(confirmed.body.data).toEqual({ accepted: 1 });
-    await waitFor(
-      async () => modelCalls(),
-      (count) => count > before,
-    );
-    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
-
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    fake.setLatency(0, 0);
-    await restartAfterKill(wisp, database);
+    await killMidFollowUp(fault, CANCEL, async () => {
+      const confirmed = await deliver({ type: 'confirm', token, approve: true, user });
+      expect(confirmed.body.data).toEqual({ accepted: 1 });
+    });
 
     await waitFor(
       async () => followUps().length,
@@ -77,20 +70,12 @@ describe('kill -9 of the server after a channel confirmation ran its action, bef
     );
     expect(String(followUps()[0]!.body.text)).toContain('succeeded');
     // Reused, not called again.
-    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
-    const conversations = await wisp.api.get<Array<{ id: string }>>('/api/v1/conversations');
-    const messages = await wisp.api.get<Array<{ role: string; status: string; toolCalls?: Array<{ status: string }> }>>(
-      `/api/v1/conversations/${conversations.body.data[0]!.id}/messages`,
-    );
-    expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
-      ['user', 'complete'],
-      ['assistant', 'complete'],
-    ]);
-    expect(messages.body.data[1]!.toolCalls).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(shopRequests(fault, CANCEL)).toBe(1);
+    await expectConfirmedTurnStored(fault);
 
     // The same confirmation delivered again continues nothing more.
     expect((await deliver({ type: 'confirm', token, approve: true, user })).status).toBe(404);
     expect(followUps()).toHaveLength(1);
-    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
+    expect(shopRequests(fault, CANCEL)).toBe(1);
   }, 240_000);
 });

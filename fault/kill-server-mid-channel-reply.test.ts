@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { killAndRestart, stallModel } from './support/shop-fault.js';
 import { waitFor, WispServer } from './support/wisp-server.js';
-import { restartAfterKill } from './support/webhook-fault.js';
 
 const TOKEN = '444444:AAFaultTestToken';
 
@@ -40,7 +40,7 @@ describe('kill -9 of the server while a channel message is being answered', () =
     expect(channel.status).toBe(201);
     const secret = String(fakes.callsOf('setWebhook')[0]?.body.secret_token);
     // The model hangs, so the process dies with the turn in flight.
-    fake.setLatency(120_000);
+    const stalled = stallModel(fake);
     const update = JSON.stringify({
       update_id: 1,
       message: { message_id: 1, text: 'Still there?', from: { id: 7, first_name: 'Ada' }, chat: { id: 7 } },
@@ -49,17 +49,9 @@ describe('kill -9 of the server while a channel message is being answered', () =
       'x-telegram-bot-api-secret-token': secret,
     });
     expect(acknowledged.status).toBe(200);
-    await waitFor(
-      async () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length,
-      (count) => count > 0,
-    );
+    await stalled.untilAsked();
+    await killAndRestart({ wisp, fake });
 
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    await wisp.process!.exited;
-    fake.setLatency(0, 0);
-
-    await restartAfterKill(wisp, database);
     const replies = () => fakes.callsOf('sendMessage').filter((call) => call.body.text === 'Echo: Still there?');
     await waitFor(
       async () => replies().length,

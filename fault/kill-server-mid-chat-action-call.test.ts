@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addShopAction, setupShopFault } from './support/shop-fault.js';
-import { restartAfterKill } from './support/webhook-fault.js';
+import { addShopAction, killAndRestart, setupShopFault } from './support/shop-fault.js';
 import { waitFor } from './support/wisp-server.js';
 
 const LOOKUP = '/api/orders/7003';
@@ -35,11 +34,10 @@ describe('kill -9 of the server while a chat action call is out', () => {
       () => runs(),
       (list) => list.length === 1 && list[0]!.status === 'sending',
     );
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    await cut;
-    shop.release();
-    await restartAfterKill(wisp, database);
+    await killAndRestart(fault, async () => {
+      await cut;
+      shop.release();
+    });
 
     // The sweep after the restart fails the cut answer and closes its call honestly.
     const [interrupted] = await waitFor(

@@ -3,8 +3,14 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MessageDto } from '../shared/schemas/chat.js';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
-import { addShopAction, setupShopFault } from './support/shop-fault.js';
-import { restartAfterKill } from './support/webhook-fault.js';
+import {
+  addShopAction,
+  expectConfirmedTurnStored,
+  killMidFollowUp,
+  modelCalls,
+  setupShopFault,
+  shopRequests,
+} from './support/shop-fault.js';
 import { waitFor } from './support/wisp-server.js';
 
 const CANCEL = '/api/orders/7002/cancel';
@@ -26,7 +32,7 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
   });
 
   it('the same confirmation sent again resumes it: the stored outcome is reused, the follow-up written once, then replayed', async () => {
-    const { wisp, shop, fake } = fault;
+    const { wisp, fake } = fault;
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
     await addShopAction(fault, chatbotId, 'cancel_order');
@@ -38,22 +44,12 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
     const { token } = asked.body.data.requiresAction;
     const confirm = (approve = true) => wisp.api.post<Confirmation>('/api/v1/chat/confirm', { token, approve });
 
-    // The follow-up's model call hangs, so the process dies after the action ran, before the follow-up exists.
-    fake.setLatency(120_000);
-    const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
-    const before = modelCalls();
-    const cut = confirm().catch((error: unknown) => error);
-    await waitFor(
-      async () => modelCalls(),
-      (count) => count > before,
-    );
-    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
-
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
+    // A REST confirmation answers only with its follow-up: its request is cut by the kill.
+    let cut: Promise<unknown> = Promise.resolve();
+    await killMidFollowUp(fault, CANCEL, async () => {
+      cut = confirm().catch((error: unknown) => error);
+    });
     await cut;
-    fake.setLatency(0, 0);
-    await restartAfterKill(wisp, database);
 
     // Until the restarted server has swept the cut answer it reads as still being answered (503); then it resumes.
     const resumed = await waitFor(
@@ -65,30 +61,22 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
     expect(resumed.body.data).toMatchObject({ status: 'succeeded', messageId: asked.body.data.messageId });
     expect(resumed.body.data.answer.response).toContain('succeeded');
     // Reused, not sent again.
-    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
-    const conversations = await wisp.api.get<Array<{ id: string }>>('/api/v1/conversations');
-    const messages = await wisp.api.get<Array<{ role: string; status: string; toolCalls?: Array<{ status: string }> }>>(
-      `/api/v1/conversations/${conversations.body.data[0]!.id}/messages`,
-    );
-    expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
-      ['user', 'complete'],
-      ['assistant', 'complete'],
-    ]);
-    expect(messages.body.data[1]!.toolCalls).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    expect(shopRequests(fault, CANCEL)).toBe(1);
+    await expectConfirmedTurnStored(fault);
 
     // Sent once more it replays the stored follow-up: no model call, no request; the other decision is refused.
-    const calls = modelCalls();
+    const calls = modelCalls(fake);
     const replayed = await confirm();
     expect(replayed.status).toBe(200);
     expect(replayed.body.data).toEqual(resumed.body.data);
     expect((await confirm(false)).status).toBe(409);
-    expect(modelCalls()).toBe(calls);
-    expect(shop.requests.filter((request) => request.target === CANCEL)).toHaveLength(1);
+    expect(modelCalls(fake)).toBe(calls);
+    expect(shopRequests(fault, CANCEL)).toBe(1);
   }, 240_000);
 
   it('in the widget: the visitor pressing Approve again after the restart resumes it, once', async () => {
     // The server of the test above, restarted, with its bot and action.
-    const { wisp, shop, fake } = fault;
+    const { wisp } = fault;
     const visitor: { visitorId: string; visitorToken?: string } = { visitorId: `v_${randomUUID()}` };
     const connect = async () => {
       const client: Client = io(`${wisp.url}/widget`, {
@@ -118,21 +106,10 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
     const question = await paused;
     expect(question.pendingAction).toMatchObject({ action: 'cancel_order' });
 
-    fake.setLatency(120_000);
-    const modelCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
-    const before = modelCalls();
-    const approved = await client.emitWithAck('chat:confirm', { messageId: question.id, approve: true });
-    expect(approved.data).toEqual({ messageId: question.id, status: 'succeeded' });
-    await waitFor(
-      async () => modelCalls(),
-      (count) => count > before,
-    );
-    expect(shop.requests.filter((request) => request.target === WIDGET_CANCEL)).toHaveLength(1);
-
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    fake.setLatency(0, 0);
-    await restartAfterKill(wisp, database);
+    await killMidFollowUp(fault, WIDGET_CANCEL, async () => {
+      const approved = await client.emitWithAck('chat:confirm', { messageId: question.id, approve: true });
+      expect(approved.data).toEqual({ messageId: question.id, status: 'succeeded' });
+    });
 
     // The widget's Approve again, on the same answer: 503 until the cut answer is swept, then it resumes.
     client = await connect();
@@ -146,6 +123,6 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
     const answer = await followUp;
     expect(answer).toMatchObject({ id: question.id, status: 'complete' });
     expect(answer.content).toContain('succeeded');
-    expect(shop.requests.filter((request) => request.target === WIDGET_CANCEL)).toHaveLength(1);
+    expect(shopRequests(fault, WIDGET_CANCEL)).toBe(1);
   }, 240_000);
 });

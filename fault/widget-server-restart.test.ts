@@ -1,27 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageDto } from '../shared/schemas/chat.js';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
 import { startFakeLlm, type FakeLlm } from '../server/test/fake-llm/fake-llm.server.js';
+import { freePort } from '../server/test/redis-server.js';
 import { longReply, waitFor, WispServer } from './support/wisp-server.js';
-import { restartAfterKill } from './support/webhook-fault.js';
+import { killAndRestart } from './support/shop-fault.js';
 
 type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
 const REPLY = longReply(300);
-
-/** A free loopback port, so the restarted server listens where the widget reconnects to. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('a widget socket across kill -9 and restart of the server mid-answer', () => {
   let fake: FakeLlm;
@@ -31,6 +19,7 @@ describe('a widget socket across kill -9 and restart of the server mid-answer', 
   beforeAll(async () => {
     fake = await startFakeLlm();
     wisp = new WispServer({
+      // A fixed port, so the restarted server listens where the widget reconnects to.
       PORT: String(await freePort()),
       OPENAI_BASE_URL: fake.url,
       OPENAI_API_KEY: 'test',
@@ -88,14 +77,12 @@ describe('a widget socket across kill -9 and restart of the server mid-answer', 
       (n) => n >= 10,
     );
     await waitFor(history, (messages) => (messages[1]?.content.length ?? 0) > 0);
-    const database = wisp.databasePid();
-    wisp.process!.child.kill('SIGKILL');
-    await waitFor(
-      async () => disconnected,
-      (gone) => gone,
+    await killAndRestart({ wisp, fake }, () =>
+      waitFor(
+        async () => disconnected,
+        (gone) => gone,
+      ),
     );
-
-    await restartAfterKill(wisp, database);
     await waitFor(
       async () => sessions.length,
       (n) => n === 2,

@@ -45,7 +45,7 @@ import { faviconRoutes } from './site/favicon.routes.js';
 import { mountKnowledgeRoutes } from './knowledge/sources.routes.js';
 import { mountUsageRoutes } from './usage/usage.routes.js';
 import { mountWidgetConfigRoutes } from './widget/widget-config.routes.js';
-import { exceptWidgetPublicPaths, widgetCors } from './widget/widget-cors.js';
+import { widgetCors } from './widget/widget-cors.js';
 import { mountWidgetSettingsRoutes } from './widget-settings/widget-settings.routes.js';
 import { demoRoutes } from './demo/demo.routes.js';
 import { WidgetAccess } from './widget/widget-access.js';
@@ -61,6 +61,11 @@ export interface AppDeps {
   connection: Connection;
   /** True when the database is the embedded engine this process started. */
   embeddedDatabase: boolean;
+  /**
+   * True when no other server node uses the database (the embedded engine this process started belongs to
+   * it alone): what only this process writes may then be kept between requests (the knowledge versions).
+   */
+  soleServer?: boolean;
   /** Overrides the limits the config sets (rate-limit tests use it). */
   rateLimits?: RateLimitSettings;
   /** The widget's flood limits; by default from the config's `WIDGET_*` settings. */
@@ -98,7 +103,7 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
   const invalidations = config.REDIS_URL
     ? await connectInvalidationBus(config.REDIS_URL, logger)
     : new InvalidationBus();
-  const services = createServices(models, config, logger, invalidations);
+  const services = createServices(models, config, logger, invalidations, { soleServer: deps.soleServer });
   let limits = deps.rateLimits ?? rateLimitsFromConfig(config);
   // With REDIS_URL every node counts against the same limits; otherwise each process counts its own.
   const sharedStores =
@@ -136,16 +141,16 @@ export async function startApp(deps: AppDeps): Promise<RunningApp> {
     exposedHeaders: API_EXPOSED_HEADERS,
     maxAge: 600,
   });
+  // One layer: the router matches `/api/v1` and trims it once, for the middleware and the routes together.
   app.use(
     '/api/v1',
     chain(
-      // The widget's public paths answer CORS per bot (its allowed origins), so the open policy skips them.
-      widgetCors(widgetAccess),
-      exceptWidgetPublicPaths(apiCors),
+      // The widget's public paths answer CORS per bot (its allowed origins); every other path gets the open policy.
+      widgetCors(widgetAccess, apiCors),
       whenBody(express.json({ limit: '1mb', verify: keepChannelRawBody })),
       rejectOperatorKeys,
+      api.router,
     ),
-    api.router,
   );
   // The compatibility dialects' own paths get the same chain as `/api/v1`.
   app.use(COMPAT_ROOT_PATHS, apiCors, express.json({ limit: '1mb' }), rejectOperatorKeys);

@@ -64,6 +64,8 @@ export const configSchema = z.object({
   CONSOLE_SESSION_TTL_MS: z.coerce.number().int().min(60_000).max(2_592_000_000).default(43_200_000),
   /** How long a streaming answer may go unheard from before it counts as left by a stopped server. */
   ANSWER_LEASE_MS: z.coerce.number().int().min(200).max(600_000).default(15_000),
+  /** How long a running `Idempotency-Key` request holds its key unrenewed (it renews it every third of this). */
+  IDEMPOTENCY_LOCK_MS: z.coerce.number().int().min(300).max(600_000).default(30_000),
   ANALYTICS_RECONCILE_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   ANALYTICS_RECONCILE_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   AGENT_LOOP_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
@@ -87,7 +89,9 @@ export const configSchema = z.object({
   KNOWLEDGE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1_024).max(15_000_000).default(10_000_000),
   KNOWLEDGE_FETCH_MAX_BYTES: z.coerce.number().int().min(1_024).max(50_000_000).default(5_000_000),
   KNOWLEDGE_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
-  KNOWLEDGE_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
+  KNOWLEDGE_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
+  /** Page fetches, file extractions and embedding requests at once per server, whatever the job concurrency. */
+  KNOWLEDGE_FETCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   KNOWLEDGE_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   KNOWLEDGE_JOB_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   KNOWLEDGE_JOB_LEASE_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),

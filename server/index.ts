@@ -80,7 +80,14 @@ async function main(): Promise<void> {
     connection = await connectMongo(uri, embedded ? { serverSelectionTimeoutMS: 30_000 } : {});
     logger.info({ uri: redactUri(uri) }, 'connected to the database');
     const { startApp } = await appModule;
-    app = await startApp({ config, logger, connection, embeddedDatabase: embedded !== null });
+    app = await startApp({
+      config,
+      logger,
+      connection,
+      embeddedDatabase: embedded !== null,
+      // The engine started here serves this process alone (the CLI connects to it, but writes no knowledge).
+      soleServer: embedded !== null,
+    });
     announceFirstOrganization(await app.services.organizations.bootstrap(), logger);
     // The demo page needs a bot; production installs start without one.
     if (config.NODE_ENV !== 'production') await ensureDemoBot(app.services, logger);

@@ -119,6 +119,7 @@ export function createServices(
   config: Config,
   logger: Logger,
   invalidations: InvalidationBus = new InvalidationBus(),
+  deployment: { soleServer?: boolean } = {},
 ) {
   const secrets = new SecretBox(config.SECRET_KEY);
   // A subscriber's failure is logged; a turn or ingestion that announced the event carries on.
@@ -205,6 +206,7 @@ export function createServices(
     chatbots,
     modelResolver,
     events,
+    soleServer: deployment.soleServer,
   });
   const actionRunner = new ActionRunner(
     { ActionRun: models.ActionRun, ActionCallIntent: models.ActionCallIntent },
@@ -281,6 +283,7 @@ export function createServices(
     chatbots,
     endUserTokens,
     runner: actionRunner,
+    invalidations,
   });
   const agentLoops = new AgentLoopsService({
     models: { AgentLoop: models.AgentLoop, Execution: models.AgentLoopExecution },
@@ -393,7 +396,10 @@ export function createServices(
     analytics,
     rollups,
     webhooks,
-    idempotency: new IdempotencyService({ IdempotencyKey: models.IdempotencyKey }),
+    idempotency: new IdempotencyService(
+      { IdempotencyKey: models.IdempotencyKey },
+      { lockMs: config.IDEMPOTENCY_LOCK_MS },
+    ),
   };
 }
 

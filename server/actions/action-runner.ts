@@ -294,7 +294,7 @@ export class ActionRunner {
     await this.models.ActionCallIntent.deleteMany({ chatbotId: new Types.ObjectId(chatbotId) });
   }
 
-  private runFields(call: ActionCall) {
+  private runFields(call: Omit<ActionCall, 'user' | 'signal'>) {
     const { action } = call;
     return {
       organizationId: action.organizationId,
@@ -340,21 +340,47 @@ export class ActionRunner {
     }
   }
 
-  /** Records that the visitor declined a call (nothing was sent). */
+  /**
+   * Records that the visitor declined a call (nothing was sent). With a scope and call key (a chat turn's
+   * confirmation) the run is recorded once per key however often a confirmation cut by a crash is resumed:
+   * the intent's unique (scope, call key) reserves its run id, and the run is inserted by that id.
+   */
   async recordDeclined(call: Omit<ActionCall, 'user' | 'signal'>): Promise<string> {
     const { action } = call;
-    const run = await this.models.ActionRun.create({
-      organizationId: action.organizationId,
-      chatbotId: action.chatbotId,
-      actionId: action._id,
-      source: call.source,
+    const fields = {
+      ...this.runFields(call),
       status: 'declined',
       durationMs: 0,
       error: 'declined by the visitor',
-      conversationId: call.conversationId ? new Types.ObjectId(call.conversationId) : null,
-      arguments: call.args,
-    });
-    return run._id.toString();
+    } as const;
+    const scopeId = call.executionId ?? call.turnId;
+    if (!scopeId || !call.callKey) return (await this.models.ActionRun.create(fields))._id.toString();
+    const key = { executionId: new Types.ObjectId(scopeId), callKey: call.callKey };
+    const reserve = () =>
+      this.models.ActionCallIntent.findOneAndUpdate(
+        key,
+        {
+          $setOnInsert: {
+            chatbotId: action.chatbotId,
+            actionId: action._id,
+            runId: new Types.ObjectId(),
+            idempotencyKey: idempotencyKeyOf(scopeId, call.callKey!),
+            outcome: { status: 'declined', httpStatus: null, result: null, error: fields.error, problems: [] },
+          },
+        },
+        { upsert: true, returnDocument: 'after' },
+      );
+    let intent;
+    try {
+      intent = await reserve();
+    } catch (error) {
+      // Two upserts of one key at once: the other inserted it, so this one now finds it.
+      if (!isDuplicateKeyError(error)) throw error;
+      intent = await reserve();
+    }
+    const runId = intent!.runId;
+    await this.models.ActionRun.updateOne({ _id: runId }, { $setOnInsert: fields }, { upsert: true });
+    return runId.toString();
   }
 
   private async call(

@@ -1,4 +1,4 @@
-import { Schema, type Connection } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { ACTION_RUN_SOURCES, ACTION_RUN_STATUSES } from '../../shared/schemas/actions.js';
 
 /** A bot's HTTP action (a tool the model may call); the auth secret is sealed with SECRET_KEY. */
@@ -30,6 +30,7 @@ export function actionModel(connection: Connection) {
 }
 
 export type ActionModel = ReturnType<typeof actionModel>;
+export type ActionDoc = InferSchemaType<typeof actionSchema>;
 export type ActionRecord = Awaited<ReturnType<ActionModel['findOne']>> & object;
 
 /** One invocation of an action: who called it, how it went (never the secret, never the raw answer). */

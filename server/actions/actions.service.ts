@@ -11,12 +11,14 @@ import type { EndUser } from '../chat/chat.types.js';
 import type { EndUserTokens } from '../chat/end-user-token.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { InvalidationBus } from '../cache/invalidation-bus.js';
+import { ReadCache } from '../cache/read-cache.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import { AppError, notFound } from '../errors/app-error.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { refusalOnSave } from '../net/guarded-fetch.js';
-import type { ActionModel, ActionRecord, ActionRunModel } from './action.model.js';
+import type { ActionDoc, ActionModel, ActionRecord, ActionRunModel } from './action.model.js';
 import type { ActionOutcome, ActionRunner } from './action-runner.js';
 import { checkRequestTemplate } from './action-template.js';
 import { checkParameterSchema, declaredProperties, type SchemaProblem } from './parameter-schema.js';
@@ -61,11 +63,38 @@ export interface ActionsDeps {
   chatbots: ChatbotsService;
   endUserTokens: EndUserTokens;
   runner: ActionRunner;
+  /** Tells every node's cache of bots' actions about writes (this process only without Redis). */
+  invalidations: InvalidationBus;
 }
+
+/**
+ * How long a bot's list of actions stays cached when no invalidation arrives (a safety net: every write of an
+ * action invalidates its bot on every node).
+ */
+export const ACTIONS_CACHE_MS = 5_000;
+
+/** An action as read (lean), the form the cache keeps. */
+type ActionRaw = ActionDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 
 /** A bot's HTTP actions: saved with their host fixed and their secret sealed, run from chat, loops and the API. */
 export class ActionsService {
-  constructor(private readonly deps: ActionsDeps) {}
+  /**
+   * Each bot's actions, read on every chat turn, by bot id. Every write of an action (create, update, delete,
+   * a deleted bot's) invalidates its bot on every node once the write is done.
+   */
+  private readonly byBot = new ReadCache<ActionRaw[]>(ACTIONS_CACHE_MS);
+
+  constructor(private readonly deps: ActionsDeps) {
+    deps.invalidations.subscribe('actions', {
+      onKey: (chatbotId) => this.byBot.invalidate(chatbotId),
+      onReset: () => this.byBot.clear(),
+    });
+  }
+
+  /** Drops the bot's actions from every node's cache; every write of an action calls it once the write is done. */
+  private async invalidate(chatbotId: Types.ObjectId | string): Promise<void> {
+    await this.deps.invalidations.publish('actions', chatbotId.toString());
+  }
 
   get runner(): ActionRunner {
     return this.deps.runner;
@@ -89,6 +118,7 @@ export class ActionsService {
         timeoutMs: input.timeoutMs,
         maxResponseBytes: input.maxResponseBytes,
       });
+      await this.invalidate(bot._id);
       return toActionDto(doc);
     } catch (error) {
       throw this.duplicate(error, input.name);
@@ -126,6 +156,8 @@ export class ActionsService {
       await doc.save();
     } catch (error) {
       throw this.duplicate(error, doc.name);
+    } finally {
+      await this.invalidate(doc.chatbotId);
     }
     return toActionDto(doc);
   }
@@ -133,6 +165,7 @@ export class ActionsService {
   async remove(organizationId: string, id: string): Promise<void> {
     const doc = await this.find(organizationId, id);
     await this.deps.models.Action.deleteOne({ _id: doc._id });
+    await this.invalidate(doc.chatbotId);
   }
 
   /** Runs an action from the API: the caller's key is the confirmation; a `userToken` identifies the visitor. */
@@ -185,9 +218,20 @@ export class ActionsService {
     };
   }
 
-  /** A bot's actions, for offering them as tools. */
+  /**
+   * A bot's actions, for offering them as tools, read through the cache (every chat turn asks). Each caller
+   * gets documents of its own.
+   */
   async forChatbot(chatbotId: Types.ObjectId | string): Promise<ActionRecord[]> {
-    return this.deps.models.Action.find({ chatbotId: new Types.ObjectId(chatbotId.toString()) }).sort({ name: 1 });
+    const id = chatbotId.toString();
+    const { Action } = this.deps.models;
+    const raws = await this.byBot.get(id, () =>
+      Action.find({ chatbotId: new Types.ObjectId(id) })
+        .sort({ name: 1 })
+        .lean<ActionRaw[]>()
+        .exec(),
+    );
+    return (raws ?? []).map((raw) => Action.hydrate(raw));
   }
 
   /** Some of an organization's actions by id (an agent loop's tools). */
@@ -205,6 +249,7 @@ export class ActionsService {
       this.deps.models.ActionRun.deleteMany(filter),
       this.deps.runner.deleteForChatbot(chatbotId),
     ]);
+    await this.invalidate(chatbotId);
   }
 
   private async check(parameters: Record<string, unknown>, request: ActionRequest): Promise<void> {

@@ -170,6 +170,18 @@ describe('actions in the chat turn', () => {
     expect(replayed.status).toBe(200);
     expect(replayed.body.data).toEqual(declined.body.data);
     expect(shop.requests).toHaveLength(0);
+    // One declined run, recorded as nothing sent.
+    const runs = await t.app.models.ActionRun.find({ conversationId: res.body.data.conversationId }).lean();
+    expect(runs).toEqual([
+      expect.objectContaining({
+        status: 'declined',
+        error: 'declined by the visitor',
+        arguments: { orderNumber: '1001' },
+        idempotencyKey: null,
+        httpStatus: null,
+        createdAt: expect.any(Date),
+      }),
+    ]);
     const transcript = await org.api.get<
       Transcript & { messages: Array<{ content: string; pendingAction?: unknown }> }
     >(`/api/v1/conversations/${res.body.data.conversationId}`);

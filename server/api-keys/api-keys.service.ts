@@ -121,6 +121,16 @@ export class ApiKeysService {
     return created;
   }
 
+  /**
+   * The principal of a well-formed key looked up less than the cache's lifetime ago, without a promise;
+   * undefined when {@link authenticate} must decide.
+   */
+  cachedPrincipal(key: string): ApiKeyPrincipal | undefined {
+    if (!key.startsWith(KEY_PREFIX) || key.length > 200) return undefined;
+    const cached = this.authCache.get(hashApiKey(key));
+    return cached && cached.expiresAt > Date.now() ? cached.principal : undefined;
+  }
+
   /** Resolves a Bearer key; unknown and revoked keys both answer 401 with a message that says which. */
   async authenticate(key: string): Promise<ApiKeyPrincipal> {
     if (!key.startsWith(KEY_PREFIX) || key.length > 200) {

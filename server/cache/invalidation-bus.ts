@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import { closeRedis, connectRedis, type RedisClient } from '../redis/redis-client.js';
 
 /** What a cache subscribes to: keys of one topic (e.g. `chatbot`) whose documents were written. */
-export type InvalidationTopic = 'chatbot' | 'webhooks';
+export type InvalidationTopic = 'chatbot' | 'webhooks' | 'actions';
 
 interface Subscriber {
   /** One key of the topic changed. */

@@ -184,7 +184,9 @@ describe('answering a paused action from a messaging channel', () => {
         },
         from,
       );
+    const OTHER = '4915100000000';
     const toUser = () => h.fakes.callsOf('messages').filter((call) => call.body.to === WA_ID);
+    const toOther = () => h.fakes.callsOf('messages').filter((call) => call.body.to === OTHER);
     const textOf = (call: PlatformCall) => (call.body.text as { body?: string } | undefined)?.body;
     const buttonsOf = (call: PlatformCall) =>
       (call.body.interactive as { action: { buttons: Array<{ reply: { id: string } }> } }).action.buttons.map(
@@ -206,7 +208,7 @@ describe('answering a paused action from a messaging channel', () => {
       channelId = created.body.data.id;
     });
 
-    it('asks with Approve / Decline reply buttons, continues the turn on a press and ignores a second one', async () => {
+    it("asks with Approve / Decline reply buttons, tells another number its press is not theirs (the question still waits), continues on the asker's press and tells a second press it was answered", async () => {
       expect((await deliver(delivery({ type: 'text', text: { body: cancel('2002') } }))).status).toBe(200);
       await vi.waitFor(() => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(1), WAIT);
       const question = toUser().find((call) => call.body.type === 'interactive')!;
@@ -221,11 +223,32 @@ describe('answering a paused action from a messaging channel', () => {
       }, WAIT);
       const stored = await h.storedEvents(channelId);
 
-      // A bad signature is refused with nothing stored; another number's press is not taken.
+      // A bad signature is refused with nothing stored.
       expect((await deliver(buttonReply('wisp:act:yes', questionId), 'wrong-secret')).status).toBe(401);
-      expect((await deliver(buttonReply('wisp:act:yes', questionId, '4915100000000'))).status).toBe(200);
       expect(await h.storedEvents(channelId)).toBe(stored);
 
+      // Another number's press approves nothing: that number is told so (never who asked or what), in reply to
+      // its press, and the question still waits for the asker.
+      const before = toUser().length;
+      const pressed = await deliver(buttonReply('wisp:act:yes', questionId, OTHER));
+      expect(pressed.status).toBe(200);
+      const refusals = toOther();
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]!.body).toMatchObject({
+        type: 'text',
+        context: { message_id: `wamid.CONF${seq}` },
+        text: {
+          body: 'Only the person this question was sent to can approve or decline this action: nothing was done.',
+        },
+      });
+      expect(await h.storedEvents(channelId)).toBe(stored);
+      expect(toUser()).toHaveLength(before);
+      expect(cancelled('2002')).toHaveLength(0);
+      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
+      const token = (paused?.answer?.pendingAction as { token: string }).token;
+      expect(await h.t.app.models.Message.exists({ 'pendingAction.token': token })).not.toBeNull();
+
+      // The asker's own press then declines it, once.
       expect((await deliver(buttonReply('wisp:act:no', questionId))).status).toBe(200);
       await vi.waitFor(() => expect(followUps(toUser(), textOf)).toHaveLength(1), WAIT);
       expect(textOf(followUps(toUser(), textOf)[0]!)).toContain('declined');
@@ -237,9 +260,18 @@ describe('answering a paused action from a messaging channel', () => {
         'wisp:down',
       ]);
 
+      // A second press by the asker continues nothing, and says so; the other number still hears only that the
+      // press is not theirs (not how the asker answered).
       expect((await deliver(buttonReply('wisp:act:yes', questionId))).status).toBe(200);
+      expect(textOf(toUser().at(-1)!)).toBe('This was already answered (declined): nothing more was done.');
+      expect((await deliver(buttonReply('wisp:act:yes', questionId, OTHER))).status).toBe(200);
+      expect(toOther().map(textOf)).toEqual([
+        'Only the person this question was sent to can approve or decline this action: nothing was done.',
+        'Only the person this question was sent to can approve or decline this action: nothing was done.',
+      ]);
       expect(await h.storedEvents(channelId)).toBe(stored + 1);
       expect(cancelled('2002')).toHaveLength(0);
+      expect(followUps(toUser(), textOf)).toHaveLength(1);
     });
   });
 

@@ -1,36 +1,27 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { INTERRUPTED_ANSWER } from './answer-lease.js';
-import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import type { FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { SseReader } from '../test/sse.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { startFakeModelBot, type FakeModelBot, type TestApp, type TestOrg } from '../test/test-app.js';
 
 const REPLY = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
 
 describe('answers in progress and answers left behind', () => {
+  let running: FakeModelBot;
   let fake: FakeLlm;
   let t: TestApp;
   let org: TestOrg;
   let botId: string;
 
   beforeAll(async () => {
-    fake = await startFakeLlm();
-    t = await startTestApp({
-      env: {
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: 'test',
-        OPENAI_MODEL: 'fake-chat',
-        MODEL_TIMEOUT_MS: '10000',
-        ANSWER_LEASE_MS: '10000',
-      },
+    running = await startFakeModelBot({
+      env: { MODEL_TIMEOUT_MS: '10000', ANSWER_LEASE_MS: '10000' },
+      bot: { name: 'Leases' },
     });
-    org = await t.createOrg();
-    botId = (await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Leases' })).body.data.id;
+    ({ fake, t, org, botId } = running);
   });
   beforeEach(() => fake.reset());
-  afterAll(async () => {
-    await t.stop();
-    await fake.stop();
-  });
+  afterAll(() => running.stop());
 
   const chat = (body: Record<string, unknown>) =>
     org.api.post<{ response: string; messageId: string; conversationId: string }>('/api/v1/chat', {

@@ -1,8 +1,8 @@
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainEvent, DomainEvents, DomainEventType } from '../events/domain-events.js';
-import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import type { FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startFakeModelBot, type FakeModelBot, type TestApp, type TestOrg } from '../test/test-app.js';
 
 interface ChatData {
   conversationId: string;
@@ -19,6 +19,7 @@ const TURN_EVENTS: DomainEventType[] = [
 ];
 
 describe('the events a chat turn announces', () => {
+  let running: FakeModelBot;
   let fake: FakeLlm;
   let t: TestApp;
   let org: TestOrg;
@@ -26,19 +27,11 @@ describe('the events a chat turn announces', () => {
   let seen: DomainEvent[] = [];
 
   beforeAll(async () => {
-    fake = await startFakeLlm();
-    t = await startTestApp({
-      env: {
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: 'test',
-        OPENAI_MODEL: 'fake-chat',
-        MODEL_RETRY_BACKOFF_MS: '10',
-        MODEL_MAX_RETRIES: '1',
-        MODEL_TIMEOUT_MS: '5000',
-      },
+    running = await startFakeModelBot({
+      env: { MODEL_RETRY_BACKOFF_MS: '10', MODEL_MAX_RETRIES: '1', MODEL_TIMEOUT_MS: '5000' },
+      bot: { name: 'Announcer' },
     });
-    org = await t.createOrg();
-    botId = (await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Announcer' })).body.data.id;
+    ({ fake, t, org, botId } = running);
     for (const type of TURN_EVENTS)
       t.app.services.events.subscribe(type, (payload) => void seen.push({ type, payload } as DomainEvent));
   });
@@ -46,10 +39,7 @@ describe('the events a chat turn announces', () => {
     fake.reset();
     seen = [];
   });
-  afterAll(async () => {
-    await t.stop();
-    await fake.stop();
-  });
+  afterAll(() => running.stop());
 
   const chat = (body: Record<string, unknown>) => org.api.post<ChatData>('/api/v1/chat', { chatbotId: botId, ...body });
   /** The events seen for one conversation, once the turn's subscribers have all run. */

@@ -130,38 +130,47 @@ export class ChatService {
         pageUrl: turn.pageUrl,
       });
 
-      const existing = turn.clientMessageId
-        ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
-        : null;
+      // A conversation started by this turn holds no earlier send of the message (the first widget message of
+      // each conversation skips this round trip); a repeat still fails its insert on the unique key, below.
+      const startedHere = conversations.opensNew(turn);
+      let existing =
+        turn.clientMessageId && !startedHere
+          ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
+          : null;
       if (existing) {
         const replayed = yield* this.replay(existing, signal);
         if (replayed) return;
       }
       reservation ??= await usage.reserveMessage(turn.organizationId);
 
-      let userMessage: MessageRecord;
-      let answer: MessageRecord;
-      try {
-        // A new message and its pending answer are one write; a retried one gets its answer reused or created.
-        ({ userMessage, answer } = existing
-          ? { userMessage: existing, answer: await this.prepareAnswer(existing, true) }
-          : await conversations.createTurnMessages(
-              conversation,
-              turn.message,
-              turn.clientMessageId ?? `gen:${randomUUID()}`,
-              this.deps.leases.claim(),
-            ));
-      } catch (error) {
-        // Two sends of the same clientMessageId raced: the loser replays the winner's answer.
-        if (!existing && isDuplicateKeyError(error) && turn.clientMessageId) {
-          const winner = await conversations.findUserMessage(conversation._id, turn.clientMessageId);
-          if (winner) {
-            yield* this.replay(winner, signal);
-            return;
-          }
+      let stored: { userMessage: MessageRecord; answer: MessageRecord };
+      if (existing) {
+        // A retried message gets its failed or abandoned answer reused, or one created.
+        stored = { userMessage: existing, answer: await this.prepareAnswer(existing, true) };
+      } else {
+        try {
+          // A new message and its pending answer are one write.
+          stored = await conversations.createTurnMessages(
+            conversation,
+            turn.message,
+            turn.clientMessageId ?? `gen:${randomUUID()}`,
+            this.deps.leases.claim(),
+          );
+        } catch (error) {
+          const winner =
+            isDuplicateKeyError(error) && turn.clientMessageId
+              ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
+              : null;
+          if (!winner) throw error;
+          // Two sends of the same clientMessageId raced, and the loser is a retry of the winner's send: it replays
+          // the winner's answer or, when that answer failed (or its writer is gone), answers again as any retry
+          // does. It never ends without an event, so every door answers it.
+          if (yield* this.replay(winner, signal)) return;
+          existing = winner;
+          stored = { userMessage: winner, answer: await this.prepareAnswer(winner, true) };
         }
-        throw error;
       }
+      const { userMessage, answer } = stored;
       // The records just written are announced to analytics, which need not read them back, and may hold them
       // briefly to apply them with the answer's change (not awaited: the answer's announcement is). A
       // conversation that had no message when opened may be new, so it is announced too (analytics applies a
@@ -172,7 +181,11 @@ export class ChatService {
         [...(conversation.messageCount === 0 ? [conversation] : []), userMessage, answer],
         { asWritten: true, followUp: true },
       );
-      const messageCount = existing ? undefined : await conversations.touch(conversation._id, turn.message, 1);
+      const messageCount = existing
+        ? undefined
+        : startedHere
+          ? await conversations.touchFirst(conversation._id, turn.message)
+          : await conversations.touch(conversation._id, turn.message, 1);
       // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).
       if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);
 

@@ -134,6 +134,28 @@ describe('chat over REST', () => {
     expect(messages.body.meta?.total).toBe(2);
   });
 
+  it('when sends of one clientMessageId race and the answer fails, each answers the 503 and it is stored once', async () => {
+    fake.failAlways(500);
+    const send = () => chat({ message: 'down at once?', sessionId: 'race-down', clientMessageId: 'cm-race-down' });
+    const sends = await Promise.all([send(), send()]);
+    // The losing send is a retry of a failed answer: it answers again, and fails the same way.
+    expect(sends.map((res) => [res.status, res.body.error?.name])).toEqual([
+      [503, 'UnavailableError'],
+      [503, 'UnavailableError'],
+    ]);
+    const list = await org.api.get<Array<{ id: string; sessionId: string }>>(
+      `/api/v1/conversations?chatbotId=${botId}&perPage=100`,
+    );
+    const conversation = list.body.data.find((c) => c.sessionId === 'race-down')!;
+    const messages = await org.api.get<Array<{ role: string; status: string }>>(
+      `/api/v1/conversations/${conversation.id}/messages`,
+    );
+    expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'failed'],
+    ]);
+  });
+
   it('retries a model that fails twice with 500 and counts the retries', async () => {
     fake.failNext(2, 500);
     const res = await chat({ message: 'flaky provider' });

@@ -285,6 +285,9 @@ async function* resolveAction(
       args: pending.arguments,
       source: 'chat',
       conversationId,
+      // Keyed like an approved call: a resumed confirmation finds the decline recorded, never records another.
+      turnId: ctx.answer._id.toString(),
+      callKey: `confirm:${pending.toolCallId}`,
     });
     yield { type: 'action', phase: 'finished', name: action.name, status: 'declined', durationMs: 0 };
     return { status: 'declined', result: null, error: 'declined by the visitor', runId };

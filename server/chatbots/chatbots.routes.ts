@@ -7,7 +7,7 @@ import {
 } from '../../shared/schemas/chatbots.js';
 import { envelopeOf, idOrSlugSchema, pageOf, paginationQuerySchema } from '../../shared/schemas/common.js';
 import type { ApiRouter } from '../http/api-router.js';
-import { sendData, sendPage } from '../http/respond.js';
+import { sendData, sendPage, sendSharedData } from '../http/respond.js';
 import type { ChatbotsService } from './chatbots.service.js';
 
 const idParams = z.object({ id: idOrSlugSchema });
@@ -84,8 +84,12 @@ export function mountChatbotCollection(
       response: envelopeOf(chatbotSchema),
       errors: ['NotFoundError'],
     },
-    async ({ params, principal, res }) => {
-      sendData(res, await chatbots.findDto(principal.organizationId, params.id));
+    ({ params, principal, res }) => {
+      // The DTO is the cache's shared copy, so its envelope is serialized once per cached copy; a cached bot is
+      // answered without waiting on a promise.
+      const cached = chatbots.cachedDto(principal.organizationId, params.id);
+      if (cached) return sendSharedData(res, cached);
+      return chatbots.findDto(principal.organizationId, params.id).then((dto) => sendSharedData(res, dto));
     },
   );
   api.route(

@@ -72,7 +72,7 @@ export class ChatbotsService {
   private readonly cache: ReadCache<ChatbotRaw>;
   private readonly slugs = new Map<string, string>();
   /** The API's view of each cached copy, made on its first read. */
-  private readonly dtos = new WeakMap<ChatbotRaw, ChatbotDto>();
+  private readonly dtos = new WeakMap<ChatbotRaw, { dto: ChatbotDto; organizationId: string }>();
 
   constructor(private readonly deps: ChatbotsDeps) {
     this.models = deps.models;
@@ -142,15 +142,35 @@ export class ChatbotsService {
    * document methods, and hydrating one costs more than the rest of the request).
    */
   async findDto(organizationId: string, idOrSlug: string): Promise<ChatbotDto> {
-    const raw = await this.cachedRaw(idOrSlug);
-    if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
-    // A cached copy is never changed (a write replaces it), so its DTO is made once and shared.
-    let dto = this.dtos.get(raw);
-    if (!dto) {
-      dto = toChatbotDto(raw);
-      this.dtos.set(raw, dto);
+    const cached = this.cachedDto(organizationId, idOrSlug);
+    if (cached) return cached;
+    return this.dtoOf(organizationId, idOrSlug, await this.cachedRaw(idOrSlug));
+  }
+
+  /**
+   * {@link findDto} when the bot is in the cache, answered without a promise; undefined when it must be read
+   * (or is another organization's, which `findDto` then refuses).
+   */
+  cachedDto(organizationId: string, idOrSlug: string): ChatbotDto | undefined {
+    const raw = this.peekRaw(idOrSlug);
+    const shared = raw && this.sharedDtoOf(raw);
+    return shared?.organizationId === organizationId ? shared.dto : undefined;
+  }
+
+  private dtoOf(organizationId: string, idOrSlug: string, raw: ChatbotRaw | null): ChatbotDto {
+    const shared = raw && this.sharedDtoOf(raw);
+    if (shared?.organizationId !== organizationId) throw notFound('chatbot', idOrSlug);
+    return shared.dto;
+  }
+
+  /** A cached copy is never changed (a write replaces it), so its DTO is made once and shared. */
+  private sharedDtoOf(raw: ChatbotRaw): { dto: ChatbotDto; organizationId: string } {
+    let shared = this.dtos.get(raw);
+    if (!shared) {
+      shared = { dto: toChatbotDto(raw), organizationId: raw.organizationId.toString() };
+      this.dtos.set(raw, shared);
     }
-    return dto;
+    return shared;
   }
 
   /** A bot of any organization by id or slug, or null (the widget's public doors), read through the cache. */
@@ -167,13 +187,19 @@ export class ChatbotsService {
     return doc;
   }
 
-  private async cachedRaw(idOrSlug: string): Promise<ChatbotRaw | null> {
-    // A hit is found without building the query (an ObjectId per request); the filter is for a miss.
+  /** The cached copy of a bot by id or slug, without building a query (an ObjectId per request) or a promise. */
+  private peekRaw(idOrSlug: string): ChatbotRaw | undefined {
     const byId = OBJECT_ID.test(idOrSlug);
     const slug = byId ? '' : idOrSlug.toLowerCase();
     const id = byId ? idOrSlug.toLowerCase() : this.slugs.get(slug);
     const hit = id === undefined ? undefined : this.cache.peek(id);
-    if (hit && (byId || hit.slug === slug)) return hit;
+    return hit && (byId || hit.slug === slug) ? hit : undefined;
+  }
+
+  private async cachedRaw(idOrSlug: string): Promise<ChatbotRaw | null> {
+    const hit = this.peekRaw(idOrSlug);
+    if (hit) return hit;
+    const byId = OBJECT_ID.test(idOrSlug);
     const filter = byIdOrSlug(idOrSlug);
     const load = () => this.models.Chatbot.findOne(filter).lean<ChatbotRaw>().exec();
     const raw = byId

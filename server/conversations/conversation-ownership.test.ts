@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageDto } from '../../shared/schemas/chat.js';
-import type { WidgetClientEvents, WidgetServerEvents } from '../../shared/socket-events.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
-
-type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
+import { connectWidget, type WidgetClient } from '../test/widget-client.js';
 
 describe('conversation ownership across doors and visitors', () => {
   let t: TestApp;
   let org: TestOrg;
   let botId: string;
-  const sockets: Client[] = [];
+  const sockets: WidgetClient[] = [];
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -25,22 +22,14 @@ describe('conversation ownership across doors and visitors', () => {
   });
 
   /** A fresh widget visitor, connected like the widget. */
-  async function visitor(): Promise<Client> {
-    const socket: Client = io(`${t.url}/widget`, {
-      transports: ['websocket'],
-      auth: { bot: botId, visitorId: `v_${randomUUID()}` },
-      reconnection: false,
-    });
+  async function visitor(): Promise<WidgetClient> {
+    const { socket } = await connectWidget(t.url, { bot: botId });
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('session', () => resolve());
-      socket.once('connect_error', reject);
-    });
     return socket;
   }
 
   /** Sends through the socket; resolves with the ack, and waits for the answer when accepted. */
-  async function send(socket: Client, text: string, conversationId: string | null) {
+  async function send(socket: WidgetClient, text: string, conversationId: string | null) {
     const done = new Promise<MessageDto>((resolve) => socket.once('chat:done', ({ message }) => resolve(message)));
     const reply = await socket.emitWithAck('chat:send', { text, clientMessageId: `c_${randomUUID()}`, conversationId });
     if (!reply.error) await done;

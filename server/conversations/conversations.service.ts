@@ -311,6 +311,14 @@ export class ConversationsService {
   }
 
   /**
+   * True when `open` will start a new conversation under a key of its own (neither a conversation nor a session
+   * named): no message can be in it yet, so a turn need not look for an earlier send of its message.
+   */
+  opensNew(input: Pick<OpenConversationInput, 'conversationId' | 'sessionId'>): boolean {
+    return !input.conversationId && !input.sessionId;
+  }
+
+  /**
    * Continues the given conversation, the session's, or starts a new one. A conversation belongs to the
    * door that started it (and, for the widget, to its visitor): any other bot, organization, door or
    * visitor gets the same 404 as an unknown id, so ids reveal nothing.
@@ -368,6 +376,22 @@ export class ConversationsService {
       { returnDocument: 'after', projection: { messageCount: 1 } },
     );
     return (after?.messageCount as number | undefined) ?? 0;
+  }
+
+  /**
+   * `touch` for the first message of a conversation the turn itself started (`opensNew`): no other turn can add
+   * to it yet, so the count after it is 1, and the update is written with others of its tick (one bulk write).
+   */
+  async touchFirst(conversationId: Types.ObjectId, preview: string): Promise<1> {
+    const now = new Date();
+    await this.conversationUpdates.add('', {
+      _id: conversationId,
+      update: {
+        $inc: { messageCount: 1 },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+      },
+    });
+    return 1;
   }
 
   /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */

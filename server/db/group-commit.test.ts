@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, KeyedGroupCommit, succeeded, type ItemOutcome } from './group-commit.js';
+import { GroupCommit, KeyedGroupCommit, KeyedGroupRead, succeeded, type ItemOutcome } from './group-commit.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -144,5 +144,43 @@ describe('KeyedGroupCommit', () => {
     fail = true;
     await expect(group.add('k', 1)).rejects.toThrow('down');
     expect(group.activeKeys).toBe(0);
+  });
+});
+
+describe('KeyedGroupRead', () => {
+  it('answers the callers who asked while a read was in flight with the next read, never the one in flight', async () => {
+    let stored = 1;
+    const reads: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const versions = new KeyedGroupRead<number>(async (key) => {
+      reads.push(key);
+      const seen = stored;
+      if (reads.length === 1) await gate;
+      return seen;
+    });
+    const first = versions.get('bot');
+    while (reads.length === 0) await nextTurn();
+    // Written after the first read began: the callers asking now must see it.
+    stored = 2;
+    const later = [versions.get('bot'), versions.get('bot'), versions.get('bot')];
+    const other = versions.get('other bot');
+    release();
+    expect(await first).toBe(1);
+    expect(await Promise.all(later)).toEqual([2, 2, 2]);
+    expect(await other).toBe(2);
+    expect(reads).toEqual(['bot', 'other bot', 'bot']);
+  });
+
+  it('fails the callers of a failed read only, and reads again for the next caller', async () => {
+    let down = true;
+    const group = new KeyedGroupRead<string>(async (key) => {
+      if (down) throw new Error('database gone');
+      return key;
+    });
+    const failed = await Promise.allSettled([group.get('k'), group.get('k')]);
+    expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    down = false;
+    expect(await group.get('k')).toBe('k');
   });
 });

@@ -120,3 +120,54 @@ export class KeyedGroupCommit<V> {
     return this.groups.size;
   }
 }
+
+/**
+ * Group commit by key with a result for each item: items submitted for one key are flushed together (see
+ * `GroupCommit`), different keys independently; a key is held only while it has items pending or in flight.
+ */
+export class KeyedBatches<T, R> {
+  private readonly groups = new Map<string, GroupCommit<T, R>>();
+
+  constructor(
+    private readonly flush: (key: string, items: T[]) => Promise<Array<ItemOutcome<R>>>,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
+
+  /** Joins `item` to the next batch of `key`; resolves with its result once that batch is flushed. */
+  submit(key: string, item: T): Promise<R> {
+    let group = this.groups.get(key);
+    if (!group) {
+      const created = new GroupCommit<T, R>(
+        (items) => this.flush(key, items),
+        this.maxBatch,
+        () => {
+          if (this.groups.get(key) === created) this.groups.delete(key);
+        },
+      );
+      this.groups.set(key, created);
+      group = created;
+    }
+    return group.submit(item);
+  }
+}
+
+/**
+ * Group read by key: the callers asking for one key while its read is in flight share the next read, which
+ * starts after they asked, so every caller sees what the database held at some moment after its call (a write
+ * acknowledged before the call is always seen), as with a read of its own. Under load the callers of a hot
+ * key (a bot's version, its actions) cost one round trip per read in flight rather than one each.
+ */
+export class KeyedGroupRead<R> {
+  // One read answers any number of callers.
+  private readonly batches = new KeyedBatches<null, R>(async (key, callers) => {
+    const value = await this.read(key);
+    return callers.map(() => succeeded(value));
+  }, Number.MAX_SAFE_INTEGER);
+
+  constructor(private readonly read: (key: string) => Promise<R>) {}
+
+  /** What the next read of `key` returns (the same value for every caller that joined it). */
+  get(key: string): Promise<R> {
+    return this.batches.submit(key, null);
+  }
+}

@@ -98,6 +98,17 @@ describe('rate limits', () => {
     );
   });
 
+  it('counts both windows of a key without the limiter library reporting a misconfiguration', async () => {
+    const written: string[] = [];
+    t = await startTestApp({
+      logger: createLogger('warn', { write: (line: string) => void written.push(line) }),
+      rateLimits: DEFAULT_RATE_LIMITS,
+    });
+    const org = await t.createOrg('Clean log');
+    for (let i = 0; i < 3; i += 1) expect((await org.api.get('/api/v1/chatbots')).status).toBe(200);
+    expect(written).toEqual([]);
+  });
+
   it('when a free key bursts past its per-second limit, answers 429 for the excess only', async () => {
     const app = await start(DEFAULT_RATE_LIMITS);
     const org = await app.createOrg('Bursty org');

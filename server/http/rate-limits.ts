@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { ApiKeyPrincipal } from '../api-keys/api-keys.service.js';
@@ -36,6 +37,21 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = rateLimitsFromConfig({ ...
 
 type LimitOf = (req: Request, res: Response) => number;
 
+/**
+ * The partition key of express-rate-limit's draft-8 `RateLimit-Policy` (`pk`): the first 12 hex digits of the
+ * key's SHA-256, in base64, as the library computes it, kept per key rather than hashed twice per request.
+ */
+const partitionKeys = new Map<string, string>();
+function partitionKeyOf(key: string): string {
+  let partitionKey = partitionKeys.get(key);
+  if (partitionKey === undefined) {
+    partitionKey = Buffer.from(hash('sha256', key, 'hex').slice(0, 12)).toString('base64');
+    if (partitionKeys.size >= 10_000) partitionKeys.clear();
+    partitionKeys.set(key, partitionKey);
+  }
+  return partitionKey;
+}
+
 function limiter(options: {
   windowMs: number;
   limit: LimitOf;
@@ -48,16 +64,22 @@ function limiter(options: {
   logger?: Logger;
 }): RequestHandler {
   const seconds = Math.round(options.windowMs / 1000);
+  const windowSeconds = Math.ceil(options.windowMs / 1000);
   const { logger } = options;
-  return rateLimit({
+  // Each limiter keeps its count under its own name, so one that passed a request uncounted (a store failure)
+  // is not mistaken for the one before it.
+  const property = `rateLimit:${options.prefix}`;
+  const infoOf = (req: Request) => (req as unknown as Record<string, RateLimitInfo | undefined>)[property];
+  const count = rateLimit({
     windowMs: options.windowMs,
     limit: options.limit,
     // 0 = unlimited: such requests are not counted at all (the library would read 0 as "refuse all").
     skip: (req, res) => options.limit(req, res) === 0,
-    standardHeaders: 'draft-8',
+    requestPropertyName: property,
+    // The draft-8 headers are written below from the library's count, with the partition key's hash kept
+    // per key: the library would hash the key for each window on every request.
+    standardHeaders: false,
     legacyHeaders: false,
-    identifier: (req, res) =>
-      `${options.label?.(res) ?? ''}${options.prefix}-${options.limit(req, res)}-in-${seconds}s`,
     // In process, a counter that answers each hit its own count (the library's MemoryStore hands back its
     // live counter, so concurrent hits would all read the last total).
     store: options.settings.storeFor?.(`rl:${options.prefix}:`) ?? new WindowCounter(),
@@ -73,7 +95,7 @@ function limiter(options: {
     keyGenerator: (req, res) => options.key(req, res),
     handler: (req, res, next) => {
       const limit = options.limit(req, res);
-      const reset = (req as { rateLimit?: RateLimitInfo }).rateLimit?.resetTime;
+      const reset = infoOf(req)?.resetTime;
       const retryAfter = Math.max(1, reset ? Math.ceil((reset.getTime() - Date.now()) / 1000) : seconds);
       next(
         new AppError('RateLimitError', {
@@ -84,6 +106,23 @@ function limiter(options: {
       );
     },
   });
+  // What `standardHeaders: 'draft-8'` writes, on a counted request whether it passes or is refused.
+  return (req, res, next) =>
+    count(req, res, (error?: unknown) => {
+      const info = infoOf(req);
+      if (info && !res.headersSent) {
+        const name = `${options.label?.(res) ?? ''}${options.prefix}-${info.limit}-in-${seconds}s`;
+        const reset = info.resetTime
+          ? Math.max(0, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000))
+          : windowSeconds;
+        res.append('RateLimit', `"${name}"; r=${info.remaining}; t=${reset}`);
+        res.append(
+          'RateLimit-Policy',
+          `"${name}"; q=${info.limit}; w=${windowSeconds}; pk=:${partitionKeyOf(info.key)}:`,
+        );
+      }
+      next(error);
+    });
 }
 
 const ipOf = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
@@ -95,17 +134,19 @@ const principalOf = (res: Response) => res.locals.principal as ApiKeyPrincipal;
  */
 export function keyRateLimit(settings: RateLimitSettings, logger?: Logger): RequestHandler {
   const keyOf = (_req: Request, res: Response) => principalOf(res).keyId;
-  const limitsOf = (res: Response): PlanRateLimits => {
+  const planOf = (principal: ApiKeyPrincipal) => settings.plans[principal.plan] ?? settings.plans.free;
+  // Read several times per request (skip, limit, name), so without building an object each time.
+  const burstOf = (res: Response) => {
     const principal = principalOf(res);
-    const plan = settings.plans[principal.plan] ?? settings.plans.free;
-    return {
-      perMinute: principal.rateLimits?.perMinute ?? plan.perMinute,
-      burstPerSecond: principal.rateLimits?.burstPerSecond ?? plan.burstPerSecond,
-    };
+    return principal.rateLimits?.burstPerSecond ?? planOf(principal).burstPerSecond;
+  };
+  const perMinuteOf = (res: Response) => {
+    const principal = principalOf(res);
+    return principal.rateLimits?.perMinute ?? planOf(principal).perMinute;
   };
   const burst = limiter({
     windowMs: 1000,
-    limit: (_req, res) => limitsOf(res).burstPerSecond,
+    limit: (_req, res) => burstOf(res),
     prefix: 'burst',
     key: keyOf,
     label: (res) => `${principalOf(res).plan}-`,
@@ -115,7 +156,7 @@ export function keyRateLimit(settings: RateLimitSettings, logger?: Logger): Requ
   });
   const minute = limiter({
     windowMs: 60_000,
-    limit: (_req, res) => limitsOf(res).perMinute,
+    limit: (_req, res) => perMinuteOf(res),
     prefix: 'minute',
     key: keyOf,
     label: (res) => `${principalOf(res).plan}-`,

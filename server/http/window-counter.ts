@@ -6,6 +6,12 @@ import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
  * so hits counted concurrently would all read the last total and all be refused.
  */
 export class WindowCounter implements Store {
+  /**
+   * Its counts are its own (two limiters with one key do not share a count), which tells express-rate-limit's
+   * double-count check to tell its instances apart: without it, the per-second and per-minute limiters counting
+   * the same API key looked like one limiter counting a request twice, and the first request logged an error.
+   */
+  readonly localKeys = true;
   private windowMs = 60_000;
   private readonly counts = new Map<string, { totalHits: number; resetTime: Date }>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -22,14 +28,15 @@ export class WindowCounter implements Store {
     return count && { ...count };
   }
 
-  async increment(key: string): Promise<ClientRateLimitInfo> {
+  // Answered synchronously (the interface allows it): the library awaits it either way, and this spares a promise.
+  increment(key: string): ClientRateLimitInfo {
     let count = this.live(key);
     if (!count) {
       count = { totalHits: 0, resetTime: new Date(Date.now() + this.windowMs) };
       this.counts.set(key, count);
     }
     count.totalHits += 1;
-    return { ...count };
+    return { totalHits: count.totalHits, resetTime: count.resetTime };
   }
 
   async decrement(key: string): Promise<void> {

@@ -35,7 +35,8 @@ function worthKeeping(status: number): boolean {
 /**
  * `Idempotency-Key` on a POST (Stripe semantics): the same key with the same request within
  * 24 hours gets the first response again (`Idempotent-Replayed: true`) without running twice;
- * with another request, 422 `IdempotencyError`; while the first still runs, 409. Keys belong
+ * with another request, 422 `IdempotencyError`; while the first still runs, 409 (a first request cut by a
+ * crash stops renewing its claim, which then lapses within the service's lock time). Keys belong
  * to the organization (public routes: the caller's address). A streamed answer cannot be
  * replayed, so `stream: true` with a key is refused (`clientMessageId` makes those retries safe).
  */
@@ -65,7 +66,21 @@ export function idempotency(service: IdempotencyService): RequestHandler {
       res.status(status).type('application/json').send(body);
       return;
     }
+    // Renewed while the request runs, so the key stays held however long it takes, and a request cut by a
+    // crash (nothing renews it) frees it within the lock time for a retry with the same key.
+    const renewal = setInterval(
+      () =>
+        void service.renew(claim.id).catch((error: unknown) => {
+          (req as { log?: { warn: (o: unknown, m: string) => void } }).log?.warn(
+            { err: error },
+            'could not renew an idempotency claim',
+          );
+        }),
+      Math.max(100, Math.floor(service.lockMs / 3)),
+    );
+    renewal.unref();
     capture(res, async (response) => {
+      clearInterval(renewal);
       if (response && worthKeeping(response.status)) await service.complete(claim.id, response);
       else await service.abandon(claim.id);
     });

@@ -5,8 +5,8 @@ import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 
 /** How long a key's first response is replayed (Stripe's 24 hours). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-/** A claim still running after this was left by a dead process (a chat turn waits 60 s at most). */
-const LOCK_MS = 5 * 60_000;
+/** A claim not renewed for this long was left by a stopped server (`renew` keeps a running one held). */
+export const DEFAULT_IDEMPOTENCY_LOCK_MS = 30_000;
 /** Expired keys are swept at most this often, by the requests that claim keys. */
 const SWEEP_EVERY_MS = 10 * 60_000;
 
@@ -25,7 +25,18 @@ export type Claim = { kind: 'run'; id: Types.ObjectId } | { kind: 'replay'; resp
 export class IdempotencyService {
   private lastSweep = 0;
 
-  constructor(private readonly models: { IdempotencyKey: IdempotencyKeyModel }) {}
+  /**
+   * How long a running claim holds its key unrenewed. The request holding it renews it (see `renew`), so a
+   * request cut by a crash frees its key within this for a retry with the same key.
+   */
+  readonly lockMs: number;
+
+  constructor(
+    private readonly models: { IdempotencyKey: IdempotencyKeyModel },
+    options: { lockMs?: number } = {},
+  ) {
+    this.lockMs = options.lockMs ?? DEFAULT_IDEMPOTENCY_LOCK_MS;
+  }
 
   async claim(scope: string, key: string, fingerprint: string): Promise<Claim> {
     this.sweepSometimes();
@@ -37,7 +48,7 @@ export class IdempotencyService {
           key,
           fingerprint,
           state: 'running',
-          lockedUntil: new Date(now + LOCK_MS),
+          lockedUntil: new Date(now + this.lockMs),
           expiresAt: new Date(now + IDEMPOTENCY_TTL_MS),
         });
         return { kind: 'run', id: doc._id };
@@ -71,7 +82,7 @@ export class IdempotencyService {
       if (existing.lockedUntil.getTime() <= now) {
         const taken = await this.models.IdempotencyKey.findOneAndUpdate(
           { _id: existing._id, state: 'running', lockedUntil: existing.lockedUntil },
-          { $set: { lockedUntil: new Date(now + LOCK_MS) } },
+          { $set: { lockedUntil: new Date(now + this.lockMs) } },
         );
         if (taken) return { kind: 'run', id: existing._id };
       }
@@ -85,6 +96,14 @@ export class IdempotencyService {
       message: 'This Idempotency-Key is changing hands; retry shortly',
       headers: { 'Retry-After': '1' },
     });
+  }
+
+  /** Holds a running claim for another `lockMs`: its request is still being answered. */
+  async renew(id: Types.ObjectId): Promise<void> {
+    await this.models.IdempotencyKey.updateOne(
+      { _id: id, state: 'running' },
+      { $set: { lockedUntil: new Date(Date.now() + this.lockMs) } },
+    );
   }
 
   /** Keeps the response for replays. */

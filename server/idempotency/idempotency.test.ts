@@ -8,6 +8,9 @@ interface Bot {
   name: string;
 }
 
+/** The key lock of the test app: short, so a request can outlast it. */
+const LOCK_MS = 2000;
+
 describe('Idempotency-Key on POST requests', () => {
   let t: TestApp;
   let fake: FakeLlm;
@@ -15,7 +18,9 @@ describe('Idempotency-Key on POST requests', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm();
-    t = await startTestApp({ env: { OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-chat' } });
+    t = await startTestApp({
+      env: { OPENAI_BASE_URL: fake.url, OPENAI_MODEL: 'fake-chat', IDEMPOTENCY_LOCK_MS: String(LOCK_MS) },
+    });
     org = await t.createOrg('Retrying');
     await org.api.post('/api/v1/chatbots', { name: 'Answering bot' });
   });
@@ -26,6 +31,14 @@ describe('Idempotency-Key on POST requests', () => {
   });
 
   const withKey = (key: string) => ({ 'idempotency-key': key });
+  /** Polls `read` until it gives something (stored state, not time, is what is waited on). */
+  const waitFor = async <T>(read: () => Promise<T | null | undefined>): Promise<T> => {
+    for (;;) {
+      const value = await read();
+      if (value) return value;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const chatCalls = () => fake.calls.filter((call) => call.path === '/v1/chat/completions').length;
   const botsNamed = async (name: string) =>
     (await org.api.get<Bot[]>('/api/v1/chatbots?perPage=100')).body.data.filter((bot) => bot.name === name);
@@ -94,6 +107,48 @@ describe('Idempotency-Key on POST requests', () => {
     } finally {
       fake.setLatency(0, 0);
     }
+  });
+
+  it('keeps the key of a request that outlasts the lock time held (renewed): a retry meanwhile is 409, not a second run', async () => {
+    fake.setLatency(3 * LOCK_MS);
+    try {
+      const key = randomUUID();
+      const body = { chatbot: 'answering-bot', message: 'Slowly' };
+      const first = org.api.post('/api/v1/chat', body, withKey(key));
+      const claimed = await waitFor(() => t.app.models.IdempotencyKey.findOne({ key }).lean());
+      // Past the first lock's end: only a renewal still holds the key.
+      const renewed = await waitFor(async () => {
+        const claim = await t.app.models.IdempotencyKey.findOne({ key }).lean();
+        return claim && claim.lockedUntil > claimed.lockedUntil && Date.now() > claimed.lockedUntil.getTime()
+          ? claim
+          : null;
+      });
+      expect(renewed.state).toBe('running');
+      const retry = await org.api.post('/api/v1/chat', body, withKey(key));
+      expect(retry.status).toBe(409);
+      expect((await first).status).toBe(200);
+      expect(chatCalls()).toBe(1);
+    } finally {
+      fake.setLatency(0, 0);
+    }
+  });
+
+  it('runs a retry whose key was left running by a stopped server once its lock lapsed', async () => {
+    const key = randomUUID();
+    const body = { name: 'Cut by a crash' };
+    const first = await org.api.post<Bot>('/api/v1/chatbots', body, withKey(key));
+    expect(first.status).toBe(201);
+    // What a server killed mid-request leaves: the claim running, renewed no more.
+    await t.app.models.IdempotencyKey.updateOne(
+      { key },
+      { $set: { state: 'running', lockedUntil: new Date(Date.now() - 1) }, $unset: { status: 1, body: 1 } },
+    );
+    const retried = await org.api.post<Bot>('/api/v1/chatbots', body, withKey(key));
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    const replayed = await org.api.post<Bot>('/api/v1/chatbots', body, withKey(key));
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toEqual(retried.body);
   });
 
   it('keeps keys per organization, and runs again once a key has expired', async () => {

@@ -13,6 +13,7 @@ import { readUrlSource, type Fetcher, type PageOutcome } from './fetch/crawl.js'
 import { fromVector } from './index/bot-index.js';
 import { toIndexed, type IndexCache } from './index/index-cache.js';
 import { IngestError } from './ingest-error.js';
+import { Slots } from './slots.js';
 import type { ClaimedJob, JobProcessor } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
 import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
@@ -24,6 +25,8 @@ export interface IngestDeps {
   modelResolver: ModelResolver | null;
   fetcher: Fetcher;
   chunking: ChunkOptions;
+  /** Page fetches, file extractions and embedding requests at once (see `Slots`). */
+  fetchConcurrency: number;
   logger: Logger;
   events: EventPublisher;
 }
@@ -41,8 +44,9 @@ interface Reading {
 /** A source's stored text or file, as read beside the claim. */
 type StoredContent = Awaited<ReturnType<typeof readContents>>[number];
 
+/** Without a file's bytes, read later in the job's slot (see `read`), so a claim of many jobs stays small. */
 function readContents(models: KnowledgeModels, sourceIds: Types.ObjectId[]) {
-  return models.SourceContent.find({ sourceId: { $in: sourceIds } }).lean();
+  return models.SourceContent.find({ sourceId: { $in: sourceIds } }, { data: 0 }).lean();
 }
 
 const EMBED_BATCH = 64;
@@ -94,8 +98,11 @@ export class IngestJobProcessor implements JobProcessor {
   private readonly switches: GroupCommit<RunWrite, boolean>;
   private readonly readies: GroupCommit<RunWrite & { set: Record<string, unknown> }, boolean>;
   private readonly stages: GroupCommit<{ sourceId: Types.ObjectId; run: string; stage: SourceStage }, void>;
+  /** Bounds the steps that wait on the network or hold a large document; text sources need none. */
+  private readonly slots: Slots;
 
   constructor(private readonly deps: IngestDeps) {
+    this.slots = new Slots(deps.fetchConcurrency);
     this.claims = new GroupCommit((items) => this.claimSources(items), WRITE_BATCH);
     this.inserts = new GroupCommit((items) => this.insertChunks(items), WRITE_BATCH);
     this.switches = new GroupCommit(
@@ -267,7 +274,8 @@ export class IngestJobProcessor implements JobProcessor {
     const { models } = this.deps;
     const ids = items.map((item) => item.job.sourceId);
     const [sources, contents] = await Promise.all([
-      models.Source.find({ _id: { $in: ids } }),
+      // Lean: the sources are only read (the claim below is its own write), so no document per source.
+      models.Source.find({ _id: { $in: ids } }).lean() as Promise<unknown> as Promise<SourceRecord[]>,
       readContents(models, ids),
     ]);
     const sourceById = new Map(sources.map((source) => [source._id.toString(), source]));
@@ -392,7 +400,7 @@ export class IngestJobProcessor implements JobProcessor {
     const { fetcher } = this.deps;
     if (source.type === 'url') {
       const crawl = { mode: source.crawl?.mode ?? 'page', maxPages: source.crawl?.maxPages ?? 1 } as CrawlSettings;
-      const reading = await readUrlSource(fetcher, source.url ?? '', crawl, signal);
+      const reading = await this.slots.run(() => readUrlSource(fetcher, source.url ?? '', crawl, signal), signal);
       const single = reading.pages.length === 1;
       return {
         documents: reading.pages.map((page) => ({
@@ -412,14 +420,18 @@ export class IngestJobProcessor implements JobProcessor {
       const document = extractMarkdown(content.text ?? '');
       return { documents: [{ title: source.title, url: null, blocks: document.blocks }], title: null };
     }
-    const data = Buffer.from(content.data?.buffer ?? []);
-    const kind = detectKind(data, content.mimeType ?? '', source.file?.name ?? null);
-    if (!kind) throw new IngestError('the file is not a supported document type', { retryable: false });
-    const document = await extractDocument(kind, data).catch((error: unknown) => {
-      throw new IngestError(`the ${kind.toUpperCase()} file could not be read`, { retryable: false, cause: error });
-    });
-    const title = source.titleFromUser ? source.title : (document.title ?? source.title);
-    return { documents: [{ title, url: null, blocks: document.blocks }], title: document.title ?? null };
+    // A file's bytes are read and extracted in a slot, so only so many large files are in memory at once.
+    return this.slots.run(async () => {
+      const stored = await this.deps.models.SourceContent.findOne({ sourceId: source._id }, { data: 1 }).lean();
+      const data = Buffer.from(stored?.data?.buffer ?? []);
+      const kind = detectKind(data, content.mimeType ?? '', source.file?.name ?? null);
+      if (!kind) throw new IngestError('the file is not a supported document type', { retryable: false });
+      const document = await extractDocument(kind, data).catch((error: unknown) => {
+        throw new IngestError(`the ${kind.toUpperCase()} file could not be read`, { retryable: false, cause: error });
+      });
+      const title = source.titleFromUser ? source.title : (document.title ?? source.title);
+      return { documents: [{ title, url: null, blocks: document.blocks }], title: document.title ?? null };
+    }, signal);
   }
 
   /** Embeds every chunk with the bot's embedding model, or returns null when it has none. */
@@ -435,7 +447,7 @@ export class IngestJobProcessor implements JobProcessor {
     try {
       for (let start = 0; start < drafts.length; start += EMBED_BATCH) {
         const batch = drafts.slice(start, start + EMBED_BATCH);
-        vectors.push(...(await embeddings.embed(batch.map(embeddingInput), signal)));
+        vectors.push(...(await this.slots.run(() => embeddings.embed(batch.map(embeddingInput), signal), signal)));
       }
     } catch (error) {
       if (signal.aborted) throw error;

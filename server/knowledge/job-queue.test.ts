@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SourceDto } from '../../shared/schemas/sources.js';
 import { connectMongo } from '../db/mongo.js';
 import { ApiClient } from '../test/api-client.js';
+import { commandsDuring } from '../test/test-app.js';
 import { startAppOnDatabase, type AppOnDatabase } from './test/app-on-database.js';
 import { addSource, createBot, FAST_QUEUE_ENV, waitForSource } from './test/knowledge-client.js';
 import { htmlPage, startTestSite, type TestSite } from './test/test-site.js';
@@ -44,18 +45,6 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 30));
   }
-}
-
-/** The database commands the app sends while `run` runs, as `collection.method` (mongoose's debug hook). */
-async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  mongoose.set('debug', (collection: string, method: string) => void seen.push(`${collection}.${method}`));
-  try {
-    await run();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return seen;
 }
 
 describe('the knowledge job queue', () => {

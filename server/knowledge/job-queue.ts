@@ -10,6 +10,7 @@ import {
   type LeasedJob,
 } from '../queue/lease-queue.js';
 import type { KnowledgeJobRecord } from './job.model.js';
+import { asInserted } from '../db/as-inserted.js';
 
 /** Jobs queued by this process and held back until `release` (see `SourceQueue.enqueueNew`). */
 export type Reservation = ReturnType<LeaseQueue<KnowledgeJobRecord>['reserve']>;
@@ -115,8 +116,8 @@ export class SourceQueue {
   /**
    * Holds back the jobs of sources being written (see `enqueueNew`): what `enqueueNew` and `release` take.
    */
-  reserve() {
-    return this.queue.reserve();
+  reserve(now = new Date()) {
+    return this.queue.reserve(now);
   }
 
   /**
@@ -133,16 +134,25 @@ export class SourceQueue {
       revision: number;
     }>,
     reservation: Reservation,
+    now = new Date(),
   ): Promise<Types.ObjectId[]> {
-    const jobs = sources.map((source) => ({
-      _id: new Types.ObjectId(),
-      organizationId: source.organizationId,
-      chatbotId: source.chatbotId,
-      sourceId: source._id,
-      revision: source.revision,
-      ...reservation.fields,
-    }));
-    await this.models.KnowledgeJob.insertMany(jobs);
+    const { KnowledgeJob } = this.models;
+    // Every field is set here, so the jobs are written lean (no mongoose document per job).
+    const jobs = sources.map((source) =>
+      asInserted(
+        KnowledgeJob,
+        {
+          _id: new Types.ObjectId(),
+          organizationId: source.organizationId,
+          chatbotId: source.chatbotId,
+          sourceId: source._id,
+          revision: source.revision,
+          ...reservation.fields,
+        },
+        now,
+      ),
+    );
+    await KnowledgeJob.insertMany(jobs, { lean: true });
     return jobs.map((job) => job._id);
   }
 

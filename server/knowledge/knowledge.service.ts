@@ -25,6 +25,11 @@ export interface KnowledgeDeps {
   chunking?: ChunkOptions;
   /** Announces `source.ready` and `source.failed`. */
   events: EventPublisher;
+  /**
+   * True when no other server node uses the database (this process started the embedded engine): every change
+   * of the knowledge is then made here, and the bots' knowledge versions are kept instead of read per question.
+   */
+  soleServer?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -50,7 +55,7 @@ export class KnowledgeService {
       maxBytes: config.KNOWLEDGE_FETCH_MAX_BYTES,
       maxRedirects: MAX_REDIRECTS,
     };
-    this.cache = new IndexCache(models, config.KNOWLEDGE_INDEX_CACHE_BOTS);
+    this.cache = new IndexCache(models, config.KNOWLEDGE_INDEX_CACHE_BOTS, { soleServer: deps.soleServer });
     const botModelSettings: BotModelSettingsLookup = (chatbotId, organizationId) =>
       deps.chatbots.modelSettingsOf(chatbotId, organizationId);
     const processor = new IngestJobProcessor({
@@ -60,6 +65,7 @@ export class KnowledgeService {
       modelResolver: deps.modelResolver,
       fetcher: (url, signal) => safeFetch(url, policy, limits, signal),
       chunking: deps.chunking ?? DEFAULT_CHUNKING,
+      fetchConcurrency: config.KNOWLEDGE_FETCH_CONCURRENCY,
       logger,
       events: deps.events,
     });
@@ -121,6 +127,7 @@ export class KnowledgeService {
         ] as Model<unknown>[]
       ).map((model) => model.deleteMany(byBot)),
     );
+    this.cache.invalidate(chatbotId);
   }
 
   /** Starts the worker (after re-queuing sources a crash left without a job). */

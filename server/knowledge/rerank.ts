@@ -28,22 +28,30 @@ const SYNONYM_CREDIT = 0.7;
 
 type Synonyms = Map<string, Set<string>>;
 
-/** How much of a question word a set of terms holds: all of it, a synonym's credit, or nothing. */
-function held(term: string, terms: Set<string>, also: Set<string>, synonyms: Synonyms): number {
-  if (terms.has(term) || also.has(term)) return 1;
-  for (const synonym of synonyms.get(term) ?? []) if (terms.has(synonym) || also.has(synonym)) return SYNONYM_CREDIT;
+const NONE = new Set<string>();
+
+/**
+ * How much of a question word the union of up to three sets of terms holds: all of it, a synonym's credit, or
+ * nothing. The sets are read side by side rather than merged, so measuring a passage allocates no set per window.
+ */
+function held(term: string, synonyms: Synonyms, a: Set<string>, b: Set<string>, c: Set<string>): number {
+  if (a.has(term) || b.has(term) || c.has(term)) return 1;
+  for (const synonym of synonyms.get(term) ?? NONE) {
+    if (a.has(synonym) || b.has(synonym) || c.has(synonym)) return SYNONYM_CREDIT;
+  }
   return 0;
 }
 
 function share(
   weights: Map<string, number>,
   total: number,
-  terms: Set<string>,
-  also: Set<string>,
   synonyms: Synonyms,
+  a: Set<string>,
+  b: Set<string> = NONE,
+  c: Set<string> = NONE,
 ): number {
   let sum = 0;
-  for (const [term, weight] of weights) sum += weight * held(term, terms, also, synonyms);
+  for (const [term, weight] of weights) sum += weight * held(term, synonyms, a, b, c);
   return total > 0 ? sum / total : 0;
 }
 
@@ -55,22 +63,28 @@ export function measure(
 ): { coverage: number; focus: number; titled: number; missing: number } {
   const total = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
   if (total === 0) return { coverage: 0, focus: 0, titled: 0, missing: 0 };
-  const header = termsOf(`${chunk.title} ${chunk.heading}`);
-  const sentences = chunk.text.split(/(?<=[.!?])\s+|\n+/).map(termsOf);
-  const all = new Set(sentences.flatMap((terms) => [...terms]));
+  // Only the question's words and their synonyms are ever looked up, so only they are kept of the passage's.
+  const asked = new Set<string>();
+  for (const term of weights.keys()) {
+    asked.add(term);
+    for (const synonym of synonyms.get(term) ?? NONE) asked.add(synonym);
+  }
+  const header = termsOf(`${chunk.title} ${chunk.heading}`, asked);
+  const sentences = chunk.text.split(/(?<=[.!?])\s+|\n+/).map((sentence) => termsOf(sentence, asked));
+  const all = new Set<string>();
+  for (const terms of sentences) for (const term of terms) all.add(term);
   let focus = 0;
   for (let i = 0; i < sentences.length; i += 1) {
-    const window = new Set([...sentences[i]!, ...(sentences[i + 1] ?? [])]);
-    focus = Math.max(focus, share(weights, total, window, header, synonyms));
+    focus = Math.max(focus, share(weights, total, synonyms, sentences[i]!, sentences[i + 1] ?? NONE, header));
   }
   let missing = 0;
   for (const [term, weight] of weights) {
-    missing = Math.max(missing, weight * (1 - held(term, all, header, synonyms)));
+    missing = Math.max(missing, weight * (1 - held(term, synonyms, all, header, NONE)));
   }
   return {
-    coverage: share(weights, total, all, header, synonyms),
+    coverage: share(weights, total, synonyms, all, header),
     focus,
-    titled: share(weights, total, header, new Set(), synonyms),
+    titled: share(weights, total, synonyms, header),
     missing: missing / total,
   };
 }

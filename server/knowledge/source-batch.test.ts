@@ -1,7 +1,7 @@
 import mongoose, { Types } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceDto } from '../../shared/schemas/sources.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { commandsDuring, startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 import { addSource, createBot, FAST_QUEUE_ENV, waitForSource } from './test/knowledge-client.js';
 import { startTestSite, type TestSite } from './test/test-site.js';
 
@@ -14,18 +14,6 @@ const documentOf = (n: number) =>
         `## Part ${s}\n\nGuide ${n} part ${s} says the code word of guide ${n} is word${n}x${s}. ${'Plain filler words keep the part long enough. '.repeat(12)}`,
     ),
   ].join('\n\n');
-
-/** The database commands the app sends while `run` runs, as `collection.method` (mongoose's debug hook). */
-async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  mongoose.set('debug', (collection: string, method: string) => void seen.push(`${collection}.${method}`));
-  try {
-    await run();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return seen;
-}
 
 describe('adding sources in batches', () => {
   let t: TestApp;
@@ -195,6 +183,27 @@ describe('adding sources in batches', () => {
         .toMatchObject({ status: 'done', attempts: 1 });
     } finally {
       await short.stop();
+    }
+  });
+
+  it('answers single POSTs that arrive together (their inserts shared) each with its own source, every chunk its own', async () => {
+    const items = [11, 12, 13, 14, 15, 16, 17, 18].map((n) => ({
+      type: 'text',
+      title: `Guide ${n}`,
+      content: documentOf(n),
+    }));
+    const created = await Promise.all(items.map((item) => addSource(org.api, botId, item)));
+    expect(created.map((source) => source.title)).toEqual(items.map((item) => item.title));
+    expect(new Set(created.map((source) => source.id)).size).toBe(items.length);
+
+    const done = await Promise.all(created.map((source) => waitForSource(org.api, source.id)));
+    expect(done.every((source) => source.status === 'ready' && source.counts.chunks >= 3)).toBe(true);
+    for (const [index, n] of [11, 12, 13, 14, 15, 16, 17, 18].entries()) {
+      const found = await t.app.services.knowledge.retriever.retrieve(
+        { chatbotId: botId, organizationId: org.id },
+        `Which guide uses the code word word${n}x2?`,
+      );
+      expect(found.passages[0]?.sourceId).toBe(created[index]?.id);
     }
   });
 

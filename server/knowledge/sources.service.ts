@@ -22,6 +22,11 @@ import { literalAddress, type AddressPolicy } from '../net/address-policy.js';
 import type { IndexCache } from './index/index-cache.js';
 import type { SourceQueue } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
+import { asInserted } from '../db/as-inserted.js';
+import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+
+/** Most requests whose new sources are written together. */
+const WRITE_REQUESTS = 64;
 
 /** An uploaded file, as the transport hands it over. */
 export interface UploadedFile {
@@ -80,6 +85,27 @@ function ownSource(organizationId: string, id: string) {
 
 /** A bot's sources: written at once, processed by the queue; reads and writes are scoped to the organization. */
 export class SourcesService {
+  /*
+   * Requests adding sources at the same time write together (group commit): one insert of contents, sources
+   * and jobs for all of them. When such a shared write fails, each request's sources are written again alone,
+   * so one request's failure stays its own.
+   */
+  private readonly writes = new GroupCommit<NewSource[], SourceRecord[]>(async (requests) => {
+    const [only] = requests;
+    if (requests.length === 1 && only) return [succeeded(await this.write(only))];
+    try {
+      const written = await this.write(requests.flat());
+      let at = 0;
+      return requests.map((built) => succeeded(written.slice(at, (at += built.length))));
+    } catch {
+      return Promise.all(
+        requests.map((built) =>
+          this.write(built).then(succeeded, (error: unknown): ItemOutcome<SourceRecord[]> => ({ ok: false, error })),
+        ),
+      );
+    }
+  }, WRITE_REQUESTS);
+
   constructor(
     private readonly models: KnowledgeModels,
     private readonly chatbots: ChatbotsService,
@@ -95,7 +121,7 @@ export class SourcesService {
     file: UploadedFile | null,
   ): Promise<SourceDto> {
     const bot = await this.chatbots.find(organizationId, chatbot);
-    const [source] = await this.write([this.build(bot, input, file, '')]);
+    const [source] = await this.writes.submit([this.build(bot, input, file, '')]);
     if (!source) throw new Error('the source was not written');
     return toSourceDto(source);
   }
@@ -128,7 +154,7 @@ export class SourcesService {
         fields,
       );
     }
-    return (await this.write(built)).map(toSourceDto);
+    return (await this.writes.submit(built)).map(toSourceDto);
   }
 
   /** A new source's documents as they will be written (nothing is written yet); `at` prefixes field paths. */
@@ -188,15 +214,21 @@ export class SourcesService {
     const { SourceContent, Source, KnowledgeJob } = this.models;
     const ids = built.map((item) => item.source._id);
     const contents = built.flatMap((item) => (item.content ? [item.content] : []));
-    const reservation = this.queue.reserve();
+    const now = new Date();
+    const reservation = this.queue.reserve(now);
+    // Built as inserted (defaults and timestamps) and written lean: every field was checked by the request's
+    // schema or set here, so a mongoose document per item would only cost CPU.
+    const sources = built.map((item) => asInserted(Source, item.source, now));
     try {
-      if (contents.length > 0) await SourceContent.insertMany(contents);
-      const [sources, jobIds] = await Promise.all([
-        Source.insertMany(built.map((item) => item.source)),
-        this.queue.enqueueNew(
-          built.map((item) => item.source),
-          reservation,
-        ),
+      if (contents.length > 0) {
+        await SourceContent.insertMany(
+          contents.map((content) => asInserted(SourceContent, content, now)),
+          { lean: true },
+        );
+      }
+      const [, jobIds] = await Promise.all([
+        Source.insertMany(sources, { lean: true }),
+        this.queue.enqueueNew(sources, reservation, now),
       ]);
       this.queue.release(jobIds, reservation);
       return sources as unknown as SourceRecord[];

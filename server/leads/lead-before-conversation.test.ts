@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeadDetail } from '../../shared/schemas/leads.js';
-import type { WidgetClientEvents, WidgetServerEvents } from '../../shared/socket-events.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { connectWidget, type WidgetClient } from '../test/widget-client.js';
 import { createLeadBot, leadRequest, visitorOf } from './leads.fixtures.js';
-
-type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
 
 describe('a lead given before the first message', () => {
   let t: TestApp;
   let org: TestOrg;
-  let socket: Client | null = null;
+  let socket: WidgetClient | null = null;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -28,16 +25,12 @@ describe('a lead given before the first message', () => {
     const submitted = await t.anonymous.post<{ leadId: string }>('/api/v1/widget/leads', leadRequest(bot, visitor));
     expect(submitted.status).toBe(201);
 
-    const client: Client = io(`${t.url}/widget`, {
-      transports: ['websocket'],
-      auth: { bot: bot.id, visitorId: visitor.visitorId, visitorToken: visitor.visitorToken },
-      reconnection: false,
+    const { socket: client } = await connectWidget(t.url, {
+      bot: bot.id,
+      visitorId: visitor.visitorId,
+      visitorToken: visitor.visitorToken,
     });
     socket = client;
-    await new Promise<void>((resolve, reject) => {
-      client.once('session', () => resolve());
-      client.once('connect_error', reject);
-    });
     const done = new Promise<void>((resolve) => client.once('chat:done', () => resolve()));
     const ack = await client.emitWithAck('chat:send', { text: 'Hello after the form', clientMessageId: randomUUID() });
     expect(ack.error).toBeUndefined();

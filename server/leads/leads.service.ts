@@ -12,6 +12,7 @@ import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import { formFields, validateLeadFields } from './lead-fields.js';
 import { leadsCsv, type LeadRow } from './leads-csv.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import { KeyedGroupCommit } from '../db/group-commit.js';
 import type { LeadRecord } from './lead.model.js';
 import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
@@ -39,6 +40,12 @@ export interface LeadSubmission extends LeadAnswers {
 }
 
 export type LeadFilters = ListFilters;
+
+/** A conversation a widget visitor just started. */
+interface VisitorConversation {
+  visitorId: string;
+  conversationId: Types.ObjectId;
+}
 
 /** Transcripts shown with one lead: its newest conversations, each up to this many messages. */
 const DETAIL_CONVERSATIONS = 10;
@@ -101,6 +108,11 @@ export class LeadsService {
     /** Announces `lead.created`. */
     private readonly events: EventPublisher,
   ) {}
+
+  /** New widget conversations waiting to be linked to their visitor's lead, by bot (see `attachToLeads`). */
+  private readonly newVisitorConversations = new KeyedGroupCommit<VisitorConversation>((chatbotId, started) =>
+    this.attachToLeads(chatbotId, started),
+  );
 
   /** Removes a deleted bot's leads. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
@@ -298,17 +310,41 @@ export class LeadsService {
 
   /**
    * Subscriber of `conversation.created`: links a widget visitor's lead to a conversation that started after
-   * the form was sent (the `before_first_message` trigger asks before any conversation exists).
+   * the form was sent (the `before_first_message` trigger asks before any conversation exists). Most visitors
+   * left no lead, so the conversations a bot's visitors started together are looked up in one read (see
+   * `attachToLeads`), not one update each.
    */
   async attachVisitorConversation(event: DomainEvents['conversation.created']): Promise<void> {
     if (!event.visitorId) return;
-    const conversationId = new Types.ObjectId(event.conversationId);
-    const lead = await this.models.Lead.findOneAndUpdate(
-      { chatbotId: new Types.ObjectId(event.chatbotId), visitorId: event.visitorId },
-      { $addToSet: { conversationIds: conversationId } },
-      { returnDocument: 'after', sort: { updatedAt: -1 } },
-    );
-    if (lead) await this.conversations.linkLead(conversationId, lead._id, lead.email ?? null, lead.name ?? null);
+    await this.newVisitorConversations.add(event.chatbotId, {
+      visitorId: event.visitorId,
+      conversationId: new Types.ObjectId(event.conversationId),
+    });
+  }
+
+  /** One bot's new visitor conversations: one read finds the visitors with a lead, and only theirs are linked. */
+  private async attachToLeads(chatbotId: string, started: VisitorConversation[]): Promise<unknown[]> {
+    const botId = new Types.ObjectId(chatbotId);
+    const visitorIds = [...new Set(started.map((item) => item.visitorId))];
+    const withLead = await this.models.Lead.find({ chatbotId: botId, visitorId: { $in: visitorIds } }, 'visitorId')
+      .lean<Array<{ visitorId: string }>>()
+      .then((leads) => new Set(leads.map((lead) => lead.visitorId)));
+    // Each link fails alone (its subscriber call rejects), as when each conversation was linked by itself.
+    const errors: unknown[] = [];
+    for (const [index, { visitorId, conversationId }] of started.entries()) {
+      if (!withLead.has(visitorId)) continue;
+      try {
+        const lead = await this.models.Lead.findOneAndUpdate(
+          { chatbotId: botId, visitorId },
+          { $addToSet: { conversationIds: conversationId } },
+          { returnDocument: 'after', sort: { updatedAt: -1 } },
+        );
+        if (lead) await this.conversations.linkLead(conversationId, lead._id, lead.email ?? null, lead.name ?? null);
+      } catch (error) {
+        errors[index] = error;
+      }
+    }
+    return errors;
   }
 
   private async linkConversation(

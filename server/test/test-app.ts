@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { startApp, type RunningApp } from '../app.js';
@@ -8,6 +8,7 @@ import { connectMongo } from '../db/mongo.js';
 import type { RateLimitSettings } from '../http/rate-limits.js';
 import type { Logger } from '../logger.js';
 import { ApiClient } from './api-client.js';
+import { startFakeLlm, type FakeLlm } from './fake-llm/fake-llm.server.js';
 import { UNLIMITED_RATE_ENV, UNLIMITED_WIDGET_ENV } from './unlimited-limits.js';
 
 export { UNLIMITED_RATE_ENV };
@@ -20,6 +21,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** A database server of the test's own instead of the run's shared one. */
   mongoUri?: string;
+  /** The app is the only server on its database, as with the embedded engine `npm start` starts (`AppDeps.soleServer`). */
+  soleServer?: boolean;
 }
 
 export interface TestOrg {
@@ -64,6 +67,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger: options.logger ?? pino({ level: 'silent' }),
     connection,
     embeddedDatabase: true,
+    soleServer: options.soleServer,
     rateLimits: options.rateLimits,
   });
   const createOrg = async (name = 'Test organization'): Promise<TestOrg> => {
@@ -87,4 +91,53 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await connection.close();
     },
   };
+}
+
+/** An app answering with the test model server, with one organization and one bot. */
+export interface FakeModelBot {
+  fake: FakeLlm;
+  t: TestApp;
+  org: TestOrg;
+  botId: string;
+  /** Stops the app, then the model server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the test model server and the app answering with it (`env` on top), then creates an organization
+ * (`orgName`) and a bot (`bot`: its name, and its slug where a widget connects to it) through the API.
+ */
+export async function startFakeModelBot(options: {
+  env?: Record<string, string>;
+  orgName?: string;
+  bot: { name: string; slug?: string };
+}): Promise<FakeModelBot> {
+  const fake = await startFakeLlm();
+  const t = await startTestApp({
+    env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test', OPENAI_MODEL: 'fake-chat', ...options.env },
+  });
+  const org = await t.createOrg(options.orgName);
+  const bot = await org.api.post<{ id: string }>('/api/v1/chatbots', options.bot);
+  return {
+    fake,
+    t,
+    org,
+    botId: bot.body.data.id,
+    stop: async () => {
+      await t.stop();
+      await fake.stop();
+    },
+  };
+}
+
+/** The database commands the app sends while `run` runs, as `collection.method` (mongoose's debug hook). */
+export async function commandsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  mongoose.set('debug', (collection: string, method: string) => void seen.push(`${collection}.${method}`));
+  try {
+    await run();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return seen;
 }

@@ -6,7 +6,7 @@ import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
-import { KeyedGroupCommit } from '../db/group-commit.js';
+import { KeyedBatches, KeyedGroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
 
 /** The current billing period, `YYYY-MM` in UTC. */
 export function currentPeriod(now = new Date()): string {
@@ -103,6 +103,45 @@ export class UsageService {
     await this.increments.add(`${organizationId} ${period}`, counters);
   }
 
+  /**
+   * Messages taken from one organization's period by turns of the same tick (or while a take is in flight), each
+   * under its limit: one conditional `$inc` of their number when the quota has room for all of them, else one
+   * take each, in order, until none is left. Each gets the count after its own message, or null when refused.
+   */
+  private readonly reservations = new KeyedBatches<number, number | null>(async (key, limits) => {
+    const [organizationId = '', period = ''] = key.split(' ');
+    const orgId = new Types.ObjectId(organizationId);
+    // The strictest limit asked (a quota changed between two turns of the batch) holds for the whole take.
+    const positive = limits.filter((each) => each > 0);
+    const strictest = positive.length > 0 ? Math.min(...positive) : 0;
+    const after = await this.takeMessages(orgId, period, limits.length, strictest);
+    if (after !== null) return limits.map((_, index) => succeeded(after - limits.length + 1 + index));
+    if (limits.length === 1) return [succeeded(null)];
+    const outcomes: Array<ItemOutcome<number | null>> = [];
+    for (const each of limits) {
+      // A take that fails is that turn's failure alone; the others still take theirs.
+      outcomes.push(
+        await this.takeMessages(orgId, period, 1, each).then(succeeded, (error: unknown) => ({ ok: false, error })),
+      );
+    }
+    return outcomes;
+  });
+
+  /** Takes `count` messages in one conditional `$inc` (all or none); the count after it, or null when refused. */
+  private async takeMessages(orgId: Types.ObjectId, period: string, count: number, limit: number) {
+    const filter =
+      limit > 0
+        ? { organizationId: orgId, period, messages: { $lte: limit - count } }
+        : { organizationId: orgId, period };
+    // Plain values of the schema's types: the driver's call, without mongoose's casting.
+    const after = (await this.models.Usage.collection.findOneAndUpdate(
+      filter,
+      { $inc: { messages: count } },
+      { returnDocument: 'after', projection: { messages: 1 } },
+    )) as { messages?: number } | null;
+    return after ? (after.messages ?? count) : null;
+  }
+
   /** The organization's monthly message quota: its own when the operator set one, else its plan's (0 = unlimited). */
   async monthlyLimit(organizationId: string): Promise<{ plan: Plan; limit: number }> {
     const org = await this.organizationSettings(organizationId);
@@ -122,24 +161,14 @@ export class UsageService {
       this.monthlyLimit(organizationId),
       this.ensurePeriod(organizationId, period),
     ]);
-    const filter =
-      limit > 0 ? { organizationId: orgId, period, messages: { $lt: limit } } : { organizationId: orgId, period };
-    // Plain values of the schema's types: the driver's call, without mongoose's casting.
-    const take = () =>
-      this.models.Usage.collection.findOneAndUpdate(
-        filter,
-        { $inc: { messages: 1 } },
-        { returnDocument: 'after', projection: { messages: 1 } },
-      ) as Promise<{ messages?: number } | null>;
-    let after = await take();
-    if (!after && !(await this.models.Usage.exists({ organizationId: orgId, period }))) {
+    let used = await this.reservations.submit(`${organizationId} ${period}`, limit);
+    if (used === null && !(await this.models.Usage.exists({ organizationId: orgId, period }))) {
       // The document this process remembered is gone (removed by an operator): create it again.
       this.knownPeriods.delete(`${organizationId}:${period}`);
       await this.ensurePeriod(organizationId, period);
-      after = await take();
+      used = await this.takeMessages(orgId, period, 1, limit);
     }
-    if (!after) throw quotaExceeded(limit, period);
-    const used = after.messages ?? 1;
+    if (used === null) throw quotaExceeded(limit, period);
     const warn = limit > 0 && used >= limit * WARNING_RATIO;
     if (warn) this.announceWarningOnce(organizationId, period, used, limit);
     let released = false;

@@ -137,6 +137,20 @@ describe('usage and the monthly message quota', () => {
     await expect(usage().reserveMessage(org.id)).rejects.toMatchObject({ name: 'QuotaExceededError' });
   });
 
+  it('gives reservations asked together one message each, every count once, and refuses the ones past the room', async () => {
+    const org = await t.createOrg('Together');
+    // The quota is 10 here: six ask at once where five are left, so the shared take does not fit; the first five in
+    // order get 6..10, the sixth a 429.
+    await usage().increment(org.id, { messages: 5 });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => usage().reserveMessage(org.id)));
+    expect(results.slice(0, 5).map((r) => (r.status === 'fulfilled' ? r.value.used : null))).toEqual([6, 7, 8, 9, 10]);
+    expect(results[5]).toMatchObject({ status: 'rejected', reason: { name: 'QuotaExceededError' } });
+    const other = await t.createOrg('Room for all');
+    const all = await Promise.all(Array.from({ length: 5 }, () => usage().reserveMessage(other.id)));
+    expect(all.map((reservation) => reservation.used).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect((await other.api.get<UsageReport>('/api/v1/usage')).body.data.messages.used).toBe(5);
+  });
+
   it("uses the organization's own quota over its plan's, and 0 as unlimited", async () => {
     const org = await t.createOrg('Big plan');
     await t.app.models.Organization.updateOne({ _id: org.id }, { $set: { monthlyMessageQuota: 1000 } });

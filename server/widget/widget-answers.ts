@@ -46,14 +46,18 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
     pageUrl: data.pageUrl,
   };
   let accepted: AcceptedTurn | null = null;
-  // Chunks that arrive together (one read of the model's stream) leave as one event: the first at
-  // once, later ones gathered until the event loop turns. Numbered here, so `seq` stays 0, 1, 2…
+  // Chunks that arrive together (one read of the model's stream) leave as one event. The first read's
+  // chunks leave once that read's promise callbacks have run (`process.nextTick` runs after the microtask
+  // queue is drained, before any other I/O), so the first chunk waits for no other work; later ones are
+  // gathered until the event loop turns. Numbered here, so `seq` stays 0, 1, 2…
   let seq = 0;
   let pending = '';
   let flushing: NodeJS.Immediate | null = null;
+  let flushingSoon = false;
   const flush = () => {
     if (flushing) clearImmediate(flushing);
     flushing = null;
+    flushingSoon = false;
     if (!accepted || pending === '') return;
     room.emit('chat:chunk', {
       conversationId: accepted.conversationId,
@@ -86,8 +90,11 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
         onAccepted({ accepted });
       } else if (event.type === 'chunk' && accepted) {
         pending += event.text;
-        if (seq === 0) flush();
-        else flushing ??= setImmediate(flush);
+        if (seq > 0) flushing ??= setImmediate(flush);
+        else if (!flushingSoon) {
+          flushingSoon = true;
+          process.nextTick(flush);
+        }
       } else if (event.type === 'done' && accepted) {
         flush();
         room.emit('chat:done', { conversationId: accepted.conversationId, message: event.message });

@@ -11,25 +11,19 @@ function isWidgetPublicPath(path: string): boolean {
 }
 
 /**
- * CORS for the widget's public paths, mounted on `/api/v1` before the API's open policy.
+ * CORS for the widget's public paths, mounted on `/api/v1` before the API's open policy, which every other
+ * path gets (`otherPaths`): the path is looked at once for both.
  * On a real request the origin is granted provisionally, so early refusals (429, 422, unknown
  * bot) stay readable by the widget; the route withdraws the grant with {@link requireBotOrigin}
  * once it knows the bot. A preflight is granted only when the bot its URL names allows the
  * origin (`GET /widget-config?bot=…`), or, when the bot is in a body it does not carry
  * (`POST /widget/leads`), when some active bot does; the real request is still the gate.
  */
-export function widgetCors(access: Pick<WidgetAccess, 'preflightAllowed'>): RequestHandler {
-  return async (req, res, next) => {
-    if (!isWidgetPublicPath(req.path)) return next();
-    res.vary('Origin');
-    const origin = req.headers.origin;
-    if (req.method !== 'OPTIONS') {
-      if (origin) {
-        res.setHeader('Access-Control-Allow-Origin', origin);
-        res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-      }
-      return next();
-    }
+export function widgetCors(
+  access: Pick<WidgetAccess, 'preflightAllowed'>,
+  otherPaths: RequestHandler = (_req, _res, next) => next(),
+): RequestHandler {
+  const preflight = async (req: Request, res: Response, origin: string | undefined) => {
     const bot = typeof req.query.bot === 'string' ? req.query.bot.slice(0, 200) : null;
     if (origin && (await access.preflightAllowed(origin, bot))) {
       res.setHeader('Access-Control-Allow-Origin', origin);
@@ -39,11 +33,17 @@ export function widgetCors(access: Pick<WidgetAccess, 'preflightAllowed'>): Requ
     }
     res.status(204).end();
   };
-}
-
-/** Wraps the API's open CORS policy so it leaves the widget's public paths to {@link widgetCors}. */
-export function exceptWidgetPublicPaths(handler: RequestHandler): RequestHandler {
-  return (req, res, next) => (isWidgetPublicPath(req.path) ? next() : handler(req, res, next));
+  return (req, res, next) => {
+    if (!isWidgetPublicPath(req.path)) return otherPaths(req, res, next);
+    res.vary('Origin');
+    const origin = req.headers.origin;
+    if (req.method === 'OPTIONS') return preflight(req, res, origin);
+    if (origin) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    }
+    next();
+  };
 }
 
 /** The gate's origin check of a real request: a refusal also withdraws the provisional CORS grant. */

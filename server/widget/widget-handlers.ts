@@ -92,7 +92,13 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
   const gate = (...extra: Hit[]) => limits.take([['ipEvents', ipKey], ...extra]);
 
   socket.on('chat:send', (payload, ack) => {
-    const reply = typeof ack === 'function' ? ack : () => undefined;
+    // Answered exactly once: the acceptance (or refusal) of the turn, whatever follows it.
+    let replied = false;
+    const reply: typeof ack = (response) => {
+      if (replied) return;
+      replied = true;
+      if (typeof ack === 'function') ack(response);
+    };
     const send = async () => {
       if (deps.draining()) throw RESTARTING;
       await gate();
@@ -129,6 +135,11 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
             reply({ data: result.accepted });
           },
         });
+        // A turn that ended without a word still answers its send: the widget would otherwise wait for it.
+        if (!replied) {
+          if (!deps.signal.aborted) logger.error({ chatbotId }, 'a widget turn ended without accepting or refusing');
+          throw deps.signal.aborted ? RESTARTING : new AppError('InternalError');
+        }
       } finally {
         leave();
       }

@@ -1,23 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { WidgetClientEvents, WidgetServerEvents } from '../../shared/socket-events.js';
 import { startApp, type RunningApp } from '../app.js';
 import { connectMongo } from '../db/mongo.js';
 import { ApiClient } from '../test/api-client.js';
 import { hasRedis, startRedis } from '../test/redis-server.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
-
-type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
+import { connectWidget, type WidgetClient } from '../test/widget-client.js';
 
 describe.skipIf(!hasRedis)('widget sockets across two nodes with REDIS_URL', () => {
   let redis: ChildProcess;
   let first: TestApp;
   let second: RunningApp;
   let closeSecond: () => Promise<void>;
-  let socket: Client | null = null;
+  let socket: WidgetClient | null = null;
 
   beforeAll(async () => {
     const started = await startRedis();
@@ -46,16 +42,8 @@ describe.skipIf(!hasRedis)('widget sockets across two nodes with REDIS_URL', () 
   it('a settings change made through one node restyles a widget connected to the other', async () => {
     const org = await first.createOrg('Two nodes');
     await org.api.post('/api/v1/chatbots', { name: 'Shared bot' });
-    const client: Client = io(`${first.url}/widget`, {
-      transports: ['websocket'],
-      auth: { bot: 'shared-bot', visitorId: `v_${randomUUID()}` },
-      reconnection: false,
-    });
+    const { socket: client } = await connectWidget(first.url, { bot: 'shared-bot' });
     socket = client;
-    await new Promise<void>((resolve, reject) => {
-      client.once('session', () => resolve());
-      client.once('connect_error', reject);
-    });
     const updated = new Promise<{ version: number; config: unknown }>((resolve) =>
       client.once('settings:updated', resolve),
     );

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WidgetClientEvents, WidgetServerEvents } from '../../shared/socket-events.js';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startTestApp, type TestApp } from '../test/test-app.js';
-
-type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
+import { connectWidget, type WidgetClient } from '../test/widget-client.js';
 
 describe('widget socket shutdown', () => {
   let fake: FakeLlm;
   let t: TestApp;
-  let socket: Client | null = null;
+  let socket: WidgetClient | null = null;
 
   beforeAll(async () => {
     fake = await startFakeLlm({ tokenDelayMs: 100 });
@@ -29,16 +26,8 @@ describe('widget socket shutdown', () => {
   it('when the grace period is over mid-answer, the answer is already stored as failed once stop() resolves', async () => {
     const org = await t.createOrg('Shutdown org');
     await org.api.post('/api/v1/chatbots', { name: 'Slow bot', slug: 'slow-bot' });
-    const client: Client = io(`${t.url}/widget`, {
-      transports: ['websocket'],
-      auth: { bot: 'slow-bot', visitorId: `v_${randomUUID()}` },
-      reconnection: false,
-    });
+    const { socket: client } = await connectWidget(t.url, { bot: 'slow-bot' });
     socket = client;
-    await new Promise<void>((resolve, reject) => {
-      client.once('session', () => resolve());
-      client.once('connect_error', reject);
-    });
     const firstChunk = new Promise<void>((resolve) => client.once('chat:chunk', () => resolve()));
     const reply = await client.emitWithAck('chat:send', {
       text: 'a long answer #long',

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.js';
 import { badSignature, header, hmac, safeEqual } from '../signatures.js';
-import type { ChannelAdapter, InboundConfirm, InboundFeedback, InboundMessage } from './adapter.js';
+import type {
+  ChannelAdapter,
+  ConfirmVerdict,
+  InboundConfirm,
+  InboundFeedback,
+  InboundMessage,
+  OpenChannel,
+} from './adapter.js';
+import type { PlatformHttp } from '../platform-http.js';
 import { splitText } from './split-text.js';
 
 const WHATSAPP_MAX_CHARS = 4096;
@@ -36,6 +44,33 @@ const confirmQuestion = (description: string) => ({
     ],
   },
 });
+
+/**
+ * What the number that pressed is told when its press was not taken. A WhatsApp chat is one number's: another
+ * number never sees the question, so it is told only that the press is not theirs to make, never how the
+ * asker answered or who they are.
+ */
+function refusalOf(confirm: InboundConfirm, verdict: ConfirmVerdict): string {
+  if (verdict.question && verdict.question.askerId !== confirm.userId)
+    return 'Only the person this question was sent to can approve or decline this action: nothing was done.';
+  if (verdict.kind === 'answered') {
+    const how = verdict.approved === true ? ' (approved)' : verdict.approved === false ? ' (declined)' : '';
+    return `This was already answered${how}: nothing more was done.`;
+  }
+  return 'Nothing waits for an answer here any more: nothing was done.';
+}
+
+/** One Cloud API message to `to`; returns what the API answered. */
+function sendTo(http: PlatformHttp, channel: OpenChannel, to: string, message: Record<string, unknown>) {
+  return http.call(
+    `${http.baseUrl}/${channel.credentials.phoneNumberId}/messages`,
+    {
+      headers: { authorization: `Bearer ${channel.credentials.accessToken}` },
+      body: { messaging_product: 'whatsapp', recipient_type: 'individual', to, ...message },
+    },
+    'WhatsApp',
+  );
+}
 
 /** What the Cloud API answers a sent message with. */
 const sentSchema = z.object({ messages: z.array(z.object({ id: z.string() })).min(1) });
@@ -143,20 +178,26 @@ export const whatsappAdapter: ChannelAdapter = {
   },
 
   /**
+   * A press not taken (another number's, a second one, one on a question nothing waits for) is answered with a
+   * text to the number that pressed, replying to its press: WhatsApp cannot take the buttons away, so without it
+   * the press would go unanswered. A press taken is answered by the follow-up itself.
+   */
+  async confirmTaken(channel, http, confirm, verdict) {
+    if (verdict.kind === 'taken' || !confirm.replyTo?.to) return;
+    await sendTo(http, channel, confirm.replyTo.to, {
+      type: 'text',
+      ...(confirm.replyTo.messageId ? { context: { message_id: confirm.replyTo.messageId } } : {}),
+      text: { preview_url: false, body: refusalOf(confirm, verdict) },
+    });
+  },
+
+  /**
    * Sends the answer as text, then asks for a rating with reply buttons; a button reply names that question,
    * whose id is returned. The question is best effort: the answer is delivered, and sending it again because
    * the question failed would repeat it.
    */
   async send(channel, http, replyTo, reply) {
-    const sendMessage = (message: Record<string, unknown>) =>
-      http.call(
-        `${http.baseUrl}/${channel.credentials.phoneNumberId}/messages`,
-        {
-          headers: { authorization: `Bearer ${channel.credentials.accessToken}` },
-          body: { messaging_product: 'whatsapp', recipient_type: 'individual', to: replyTo.to, ...message },
-        },
-        'WhatsApp',
-      );
+    const sendMessage = (message: Record<string, unknown>) => sendTo(http, channel, replyTo.to!, message);
     // A short question goes as one message with the buttons: nothing to send twice if a retry is needed.
     const pending = reply.pendingAction;
     if (pending && reply.text.length <= WHATSAPP_BUTTON_BODY_CHARS) {

@@ -35,31 +35,37 @@ export interface VectorHit {
   score: number;
 }
 
-const STEMS = new Map<string, string>();
-const MAX_STEMS = 200_000;
+/** Each word as written ("Refunds") and what `processTerm` makes of it ("refund", or null for a stopword). */
+const PROCESSED = new Map<string, string | null>();
+const MAX_PROCESSED = 200_000;
 
-/** Lowercased, stemmed content words ("Refunds" → "refund"), as both the index and the queries see them. */
-export function processTerm(term: string): string | null {
+function processWord(term: string): string | null {
   const lower = term.toLowerCase();
   if (lower.length < 2 || STOPWORDS.has(lower)) return null;
   if (!/^[a-z]+$/.test(lower)) return lower;
-  // Stemming dominates indexing time, and a language has far fewer words than a corpus has tokens.
-  let stem = STEMS.get(lower);
-  if (stem === undefined) {
-    stem = stemmer(lower);
-    if (STEMS.size < MAX_STEMS) STEMS.set(lower, stem);
+  return stemmer(lower);
+}
+
+/** Lowercased, stemmed content words ("Refunds" → "refund"), as both the index and the queries see them. */
+export function processTerm(term: string): string | null {
+  // Indexing, reranking and excerpts process every word of every passage they read, and a language has far
+  // fewer words than a corpus has tokens: one lookup instead of lowercasing, the stopword check and stemming.
+  let processed = PROCESSED.get(term);
+  if (processed === undefined) {
+    processed = processWord(term);
+    if (PROCESSED.size < MAX_PROCESSED) PROCESSED.set(term, processed);
   }
-  return stem;
+  return processed;
 }
 
 const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[];
 
-/** The distinct processed terms of a text. */
-export function termsOf(text: string): Set<string> {
+/** The distinct processed terms of a text; with `only`, just those among them. */
+export function termsOf(text: string, only?: Set<string>): Set<string> {
   const terms = new Set<string>();
   for (const token of tokenize(text)) {
     const term = processTerm(token);
-    if (term) terms.add(term);
+    if (term && (!only || only.has(term))) terms.add(term);
   }
   return terms;
 }

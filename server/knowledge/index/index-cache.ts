@@ -2,6 +2,14 @@ import { Types } from 'mongoose';
 import type { KnowledgeModels } from '../knowledge-models.js';
 import { BotIndex, toVector, type IndexedChunk } from './bot-index.js';
 import { isDuplicateKeyError } from '../../errors/duplicate-key.js';
+import { KeyedGroupRead } from '../../db/group-commit.js';
+import { ReadCache } from '../../cache/read-cache.js';
+
+/**
+ * How long a bot's knowledge version stays cached on a sole server (a safety net: every bump, all made in
+ * this process then, drops it at once).
+ */
+export const KNOWLEDGE_VERSION_CACHE_MS = 5_000;
 
 /** The bot an index belongs to. */
 export interface BotKey {
@@ -46,7 +54,10 @@ export function toIndexed(chunk: StoredChunk): IndexedChunk {
 /**
  * Per-bot indexes, built lazily on a bot's first question and kept warm. Each carries
  * the bot's knowledge version; one small read per question tells whether another node
- * (or a missed update) changed the bot's chunks, and then the index is rebuilt.
+ * (or a missed update) changed the bot's chunks, and then the index is rebuilt. A sole
+ * server (no other node on its database: every bump is made here) keeps the versions it
+ * read instead, dropped by each bump once written, so a source is searchable on the next
+ * question there too without the read.
  */
 export class IndexCache {
   private readonly entries = new Map<string, BotIndex>();
@@ -55,37 +66,67 @@ export class IndexCache {
   /** Per bot, the changes waiting for the next bump (see `commit`). */
   private readonly open = new Map<string, { changes: Array<(entry: BotIndex) => void>; done: Promise<void> }>();
 
+  /** On a sole server, each bot's knowledge version as last read, by bot id; null elsewhere (read every time). */
+  private readonly versions: ReadCache<number> | null;
+
   constructor(
     private readonly models: KnowledgeModels,
     private readonly maxBots: number,
-  ) {}
+    options: { soleServer?: boolean } = {},
+  ) {
+    this.versions = options.soleServer ? new ReadCache<number>(KNOWLEDGE_VERSION_CACHE_MS) : null;
+  }
 
-  async versionOf(chatbotId: string): Promise<number> {
+  /**
+   * The reads of versions (each question's, or on a sole server each miss's). Questions to one bot that arrive
+   * while its version is being read share the next read (it starts after they arrived, so none misses a change
+   * acknowledged before it): a burst of questions costs a few reads.
+   */
+  private readonly versionReads = new KeyedGroupRead<number>(async (chatbotId) => {
     const doc = await this.models.KnowledgeVersion.findOne(
       { chatbotId: new Types.ObjectId(chatbotId) },
       { version: 1 },
     ).lean();
     return doc?.version ?? 0;
+  });
+
+  /** The bot's knowledge version (kept between questions on a sole server). */
+  async versionOf(chatbotId: string): Promise<number> {
+    const read = () => this.versionReads.get(chatbotId.toLowerCase());
+    if (!this.versions) return read();
+    return (await this.versions.get(chatbotId.toLowerCase(), read)) ?? 0;
   }
 
-  /** Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. */
+  /** Drops the bot's kept version: every bump calls it, and the deletion of a bot's knowledge. */
+  invalidate(chatbotId: string): void {
+    this.versions?.invalidate(chatbotId.toLowerCase());
+  }
+
+  /**
+   * Bumps a bot's version and returns the new one; every change to its searchable chunks calls this. The kept
+   * version is dropped once the bump is written (or failed: it may have been written).
+   */
   async bump(organizationId: string, chatbotId: string): Promise<number> {
     const filter = { chatbotId: new Types.ObjectId(chatbotId) };
     const update = {
       $inc: { version: 1 },
       $setOnInsert: { organizationId: new Types.ObjectId(organizationId) },
     };
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const doc = await this.models.KnowledgeVersion.findOneAndUpdate(filter, update, {
-          upsert: true,
-          returnDocument: 'after',
-        });
-        return doc.version;
-      } catch (error) {
-        // Two first bumps can both try to insert; the loser retries as an update.
-        if (!isDuplicateKeyError(error) || attempt > 2) throw error;
+    try {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const doc = await this.models.KnowledgeVersion.findOneAndUpdate(filter, update, {
+            upsert: true,
+            returnDocument: 'after',
+          });
+          return doc.version;
+        } catch (error) {
+          // Two first bumps can both try to insert; the loser retries as an update.
+          if (!isDuplicateKeyError(error) || attempt > 2) throw error;
+        }
       }
+    } finally {
+      this.invalidate(chatbotId);
     }
   }
 

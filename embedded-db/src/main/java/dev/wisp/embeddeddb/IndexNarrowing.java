@@ -2,6 +2,8 @@ package dev.wisp.embeddeddb;
 
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -35,7 +37,7 @@ final class IndexNarrowing {
      * The positions a unique index gives for the part of {@code query} naming its keys; null when the
      * library handles the query with an index itself, or no unique index's keys are all in it.
      */
-    static <P> Iterable<P> positions(List<Index<P>> indexes, Document query) {
+    private static <P> Iterable<P> positions(List<Index<P>> indexes, Document query) {
         if (query == null || query.isEmpty()) {
             return null;
         }
@@ -65,6 +67,18 @@ final class IndexNarrowing {
         return null;
     }
 
+    /**
+     * A collection's query, for both backends' collections (whose library classes share no parent of ours): the
+     * documents at a unique index's {@link #positions} matched against the whole filter, or the library's own
+     * query where there are none.
+     */
+    static <P> QueryResult narrowedQuery(List<Index<P>> indexes, Document query,
+                                         Function<Iterable<P>, QueryResult> matchAt,
+                                         Supplier<QueryResult> libraryQuery) {
+        Iterable<P> positions = positions(indexes, query);
+        return positions == null ? libraryQuery.get() : matchAt.apply(positions);
+    }
+
     static final class NarrowingMemoryDatabase extends MemoryDatabase {
         NarrowingMemoryDatabase(String name, CursorRegistry cursorRegistry) {
             super(name, cursorRegistry);
@@ -85,11 +99,10 @@ final class IndexNarrowing {
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
                                              int batchSize, Document fieldSelector) {
-            Iterable<Integer> positions = positions(getIndexes(), query);
-            if (positions == null) {
-                return super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
-            }
-            return matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            return narrowedQuery(getIndexes(), query,
+                positions -> matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize,
+                    fieldSelector),
+                () -> super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector));
         }
     }
 
@@ -140,11 +153,10 @@ final class IndexNarrowing {
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
                                              int batchSize, Document fieldSelector) {
-            Iterable<Object> positions = positions(getIndexes(), query);
-            if (positions == null) {
-                return super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
-            }
-            return matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector);
+            return narrowedQuery(getIndexes(), query,
+                positions -> matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize,
+                    fieldSelector),
+                () -> super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector));
         }
     }
 }
