@@ -230,13 +230,44 @@ func TestRetriesA429AfterTheRetryAfterItNames(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Name != "RateLimitError" || apiErr.RetryAfter() < time.Second {
 		t.Fatalf("want a RateLimitError with Retry-After, got %v", err)
 	}
-	patient := wisp.NewClient(l.LimitedAPIKey, wisp.WithBaseURL(l.BaseURL), wisp.WithMaxRetries(3))
+	// Three calls in a row with retries allowed: at least one is refused and retried after the Retry-After.
+	refusals := &refusalCounter{next: http.DefaultTransport}
+	patient := wisp.NewClient(l.LimitedAPIKey, wisp.WithBaseURL(l.BaseURL), wisp.WithMaxRetries(3),
+		wisp.WithHTTPClient(&http.Client{Transport: refusals}))
 	for i := 0; i < 3; i++ {
 		usage, err := patient.Usage.Get(ctx)
 		if err != nil || usage.Plan != "pro" {
 			t.Fatalf("the retried call failed: %v", err)
 		}
 	}
+	if refusals.count == 0 {
+		t.Fatal("no call was refused, so none was retried")
+	}
+	if refusals.waited < 500*time.Millisecond {
+		t.Fatalf("the retry after a 429 came %v after it, before its Retry-After", refusals.waited)
+	}
+}
+
+// refusalCounter counts the 429 answers passing through it and how long the request after the first one waited.
+type refusalCounter struct {
+	next      http.RoundTripper
+	count     int
+	refusedAt time.Time
+	waited    time.Duration
+}
+
+func (r *refusalCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.count == 1 && r.waited == 0 {
+		r.waited = time.Since(r.refusedAt)
+	}
+	res, err := r.next.RoundTrip(req)
+	if err == nil && res.StatusCode == http.StatusTooManyRequests {
+		r.count++
+		if r.count == 1 {
+			r.refusedAt = time.Now()
+		}
+	}
+	return res, err
 }
 
 func failNextModelCalls(t *testing.T, l live, times int) {
