@@ -167,13 +167,20 @@ export class ChannelReplies {
       paused && pending
         ? { deliveredRef: paused.deliveredRef ?? null, text: paused.answer?.text ?? '', askerId: paused.userId }
         : null;
-    if (!paused || !pending || paused.userId !== confirm.userId || spent) {
+    // An action decided through another door since it was asked (the API, the console) waits no more either: the
+    // asker's press is told so now, rather than queued to continue nothing and left unanswered.
+    const state =
+      paused && pending && !spent && paused.userId === confirm.userId
+        ? await this.deps.conversations.actionState(channel.organizationId, pending.token)
+        : 'waiting';
+    if (!paused || !pending || paused.userId !== confirm.userId || spent || state !== 'waiting') {
       // A thread reply that answers nothing is an ordinary question.
       if (confirm.otherwise && !spent && (!paused || !pending)) return null;
+      const decided = spent ? { approve: spent.confirm?.approve ?? null } : state === 'waiting' ? null : state;
       await tell({
-        kind: spent ? 'answered' : question ? 'notAsker' : 'nothing',
+        kind: decided ? 'answered' : question && paused?.userId !== confirm.userId ? 'notAsker' : 'nothing',
         question,
-        approved: spent ? (spent.confirm?.approve ?? null) : null,
+        approved: decided?.approve ?? null,
       });
       if (confirm.token)
         throw new AppError('NotFoundError', {

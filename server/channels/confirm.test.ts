@@ -273,6 +273,41 @@ describe('answering a paused action from a messaging channel', () => {
       expect(cancelled('2002')).toHaveLength(0);
       expect(followUps(toUser(), textOf)).toHaveLength(1);
     });
+
+    it('tells the asker at once, in reply to the press, when the action was decided through the API meanwhile', async () => {
+      const asked = toUser().filter((call) => call.body.type === 'interactive').length;
+      expect((await deliver(delivery({ type: 'text', text: { body: cancel('2003') } }))).status).toBe(200);
+      await vi.waitFor(
+        () => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(asked + 1),
+        WAIT,
+      );
+      const question = toUser()
+        .filter((call) => call.body.type === 'interactive')
+        .at(-1)!;
+      const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
+      await vi.waitFor(async () => {
+        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();
+      }, WAIT);
+      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
+      const token = (paused?.answer?.pendingAction as { token: string }).token;
+
+      // An operator approves it through the API; the asker then presses Decline on the question still shown.
+      expect((await h.org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(200);
+      expect(cancelled('2003')).toHaveLength(1);
+      const stored = await h.storedEvents(channelId);
+      const before = toUser().length;
+      expect((await deliver(buttonReply('wisp:act:no', questionId))).status).toBe(200);
+
+      // The press is answered at once (no job to wait for), saying how it was decided; nothing more is done.
+      expect(toUser()).toHaveLength(before + 1);
+      expect(toUser().at(-1)!.body).toMatchObject({
+        type: 'text',
+        context: { message_id: `wamid.CONF${seq}` },
+        text: { body: 'This was already answered (approved): nothing more was done.' },
+      });
+      expect(await h.storedEvents(channelId)).toBe(stored);
+      expect(cancelled('2003')).toHaveLength(1);
+    });
   });
 
   describe('slack: "approve" / "decline" in the thread', () => {
