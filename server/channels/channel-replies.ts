@@ -167,13 +167,20 @@ export class ChannelReplies {
       paused && pending
         ? { deliveredRef: paused.deliveredRef ?? null, text: paused.answer?.text ?? '', askerId: paused.userId }
         : null;
-    if (!paused || !pending || paused.userId !== confirm.userId || spent) {
+    // An action decided through another door since it was asked (the API, the console) waits no more either: the
+    // asker's press is told so now, rather than queued to continue nothing and left unanswered.
+    const state =
+      paused && pending && !spent && paused.userId === confirm.userId
+        ? await this.deps.conversations.actionState(channel.organizationId, pending.token)
+        : 'waiting';
+    if (!paused || !pending || paused.userId !== confirm.userId || spent || state !== 'waiting') {
       // A thread reply that answers nothing is an ordinary question.
       if (confirm.otherwise && !spent && (!paused || !pending)) return null;
+      const decided = spent ? { approve: spent.confirm?.approve ?? null } : state === 'waiting' ? null : state;
       await tell({
-        kind: spent ? 'answered' : question ? 'notAsker' : 'nothing',
+        kind: decided ? 'answered' : question && paused?.userId !== confirm.userId ? 'notAsker' : 'nothing',
         question,
-        approved: spent ? (spent.confirm?.approve ?? null) : null,
+        approved: decided?.approve ?? null,
       });
       if (confirm.token)
         throw new AppError('NotFoundError', {
@@ -293,8 +300,11 @@ export class ChannelReplies {
         answer = confirm
           ? await this.continueTurn(record, confirm.token!, confirm.approve === true, signal)
           : await this.runTurn(channel, record, signal);
-        // A press on an action answered elsewhere meanwhile (through the API) continues nothing.
-        if (!answer) return {};
+        // A press on an action answered elsewhere meanwhile (through the API) continues nothing; its presser hears why.
+        if (!answer) {
+          if (confirm) await this.tellDecidedElsewhere(channel, record, confirm);
+          return {};
+        }
         // Kept at once, so a failed delivery is retried without asking the model again.
         await this.deps.models.ChannelEvent.updateOne({ _id: job.id, lockToken: job.lockToken }, { $set: { answer } });
       }
@@ -308,6 +318,36 @@ export class ChannelReplies {
         throw new FinalFailure(CHANNEL_DISCONNECTED);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Tells the user whose press was taken, but found its action decided through another door by the time its job
+   * ran, that nothing more was done (where the platform can still reach them: not a Telegram press, whose
+   * callback query was answered when it was taken). Best effort, like every acknowledgement of a press.
+   */
+  private async tellDecidedElsewhere(
+    channel: ChannelRecord,
+    record: ChannelEventRecord,
+    confirm: { token?: string | null; approve?: boolean | null },
+  ): Promise<void> {
+    try {
+      const state = confirm.token
+        ? await this.deps.conversations.actionState(channel.organizationId, confirm.token)
+        : null;
+      const decided = state && state !== 'waiting' ? state : null;
+      await this.deps.channels.adapterOf(channel.type).confirmTaken?.(
+        this.deps.channels.open(channel),
+        this.deps.channels.httpFor(channel.type),
+        {
+          approve: confirm.approve === true,
+          userId: record.userId,
+          replyTo: record.replyTo as Record<string, string>,
+        },
+        { kind: decided ? 'answered' : 'nothing', question: null, approved: decided?.approve ?? null },
+      );
+    } catch (error) {
+      this.deps.logger.warn({ err: error, channelId: channel._id.toString() }, 'acknowledging a press failed');
     }
   }
 

@@ -273,6 +273,82 @@ describe('answering a paused action from a messaging channel', () => {
       expect(cancelled('2002')).toHaveLength(0);
       expect(followUps(toUser(), textOf)).toHaveLength(1);
     });
+
+    it('tells the asker at once, in reply to the press, when the action was decided through the API meanwhile', async () => {
+      const asked = toUser().filter((call) => call.body.type === 'interactive').length;
+      expect((await deliver(delivery({ type: 'text', text: { body: cancel('2003') } }))).status).toBe(200);
+      await vi.waitFor(
+        () => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(asked + 1),
+        WAIT,
+      );
+      const question = toUser()
+        .filter((call) => call.body.type === 'interactive')
+        .at(-1)!;
+      const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
+      await vi.waitFor(async () => {
+        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();
+      }, WAIT);
+      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
+      const token = (paused?.answer?.pendingAction as { token: string }).token;
+
+      // An operator approves it through the API; the asker then presses Decline on the question still shown.
+      expect((await h.org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(200);
+      expect(cancelled('2003')).toHaveLength(1);
+      const stored = await h.storedEvents(channelId);
+      const before = toUser().length;
+      expect((await deliver(buttonReply('wisp:act:no', questionId))).status).toBe(200);
+
+      // The press is answered at once (no job to wait for), saying how it was decided; nothing more is done.
+      expect(toUser()).toHaveLength(before + 1);
+      expect(toUser().at(-1)!.body).toMatchObject({
+        type: 'text',
+        context: { message_id: `wamid.CONF${seq}` },
+        text: { body: 'This was already answered (approved): nothing more was done.' },
+      });
+      expect(await h.storedEvents(channelId)).toBe(stored);
+      expect(cancelled('2003')).toHaveLength(1);
+    });
+
+    it('tells the asker, in reply to the press, when the action was decided through the API before its press was run', async () => {
+      const asked = toUser().filter((call) => call.body.type === 'interactive').length;
+      expect((await deliver(delivery({ type: 'text', text: { body: cancel('2004') } }))).status).toBe(200);
+      await vi.waitFor(
+        () => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(asked + 1),
+        WAIT,
+      );
+      const question = toUser()
+        .filter((call) => call.body.type === 'interactive')
+        .at(-1)!;
+      const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
+      await vi.waitFor(async () => {
+        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();
+      }, WAIT);
+      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
+      const token = (paused?.answer?.pendingAction as { token: string }).token;
+
+      // The press is taken while the action still waits, but the reply jobs are stopped: before its job runs, an
+      // operator declines the action through the API.
+      const replies = h.t.app.services.channelReplies;
+      await replies.stop();
+      const before = toUser().length;
+      try {
+        expect((await deliver(buttonReply('wisp:act:yes', questionId))).status).toBe(200);
+        expect(toUser()).toHaveLength(before);
+        expect((await h.org.api.post('/api/v1/chat/confirm', { token, approve: false })).status).toBe(200);
+      } finally {
+        replies.start();
+      }
+
+      // The job continues nothing, and the press is answered with how it was decided.
+      await vi.waitFor(() => expect(toUser()).toHaveLength(before + 1), WAIT);
+      expect(toUser().at(-1)!.body).toMatchObject({
+        type: 'text',
+        context: { message_id: `wamid.CONF${seq}` },
+        text: { body: 'This was already answered (declined): nothing more was done.' },
+      });
+      expect(followUps(toUser(), textOf).filter((call) => textOf(call)?.includes('2004'))).toHaveLength(0);
+      expect(cancelled('2004')).toHaveLength(0);
+    });
   });
 
   describe('slack: "approve" / "decline" in the thread', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_MESSAGE_CHARS } from '../../shared/schemas/chat.js';
 import type { ChatbotsService } from '../chatbots/chatbots.service.js';
-import { toMessageDto, type ConversationsService } from '../conversations/conversations.service.js';
+import type { ConversationsService } from '../conversations/conversations.service.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import type { EventPublisher } from '../events/domain-events.js';
@@ -12,7 +12,7 @@ import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
 import type { ChatEvent, ChatTurn, EndUser } from './chat.types.js';
 import type { EndUserTokens } from './end-user-token.js';
 import { announceChange, generateAnswer, startKnowledge, type AnswerContext } from './answer.js';
-import { storedResult } from './chat-result.js';
+import { follow, replay } from './replay.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
@@ -38,11 +38,6 @@ export interface ChatDeps {
   /** The bot's actions, offered to the model as tools (absent: no tool calling). */
   actions?: ActionsService;
 }
-
-/** A retry often follows its original by moments (a double click, a client timeout): wait that long for it. */
-const REPLAY_WAIT_MS = 2_000;
-/** The longest Retry-After for a message still being answered. */
-const STILL_ANSWERING_RETRY_S = 5;
 
 /**
  * The one chat flow behind every door (REST JSON, SSE, the widget socket).
@@ -138,15 +133,18 @@ export class ChatService {
           ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
           : null;
       if (existing) {
-        const replayed = yield* this.replay(existing, signal);
+        const replayed = yield* replay(this.deps, existing, signal);
         if (replayed) return;
       }
       reservation ??= await usage.reserveMessage(turn.organizationId);
 
       let stored: { userMessage: MessageRecord; answer: MessageRecord };
       if (existing) {
-        // A retried message gets its failed or abandoned answer reused, or one created.
-        stored = { userMessage: existing, answer: await this.prepareAnswer(existing, true) };
+        // A retried message gets its failed or abandoned answer reused, or one created; when a racing send of
+        // the same message took it first, this send follows that one's answer.
+        const answer = await this.prepareAnswer(existing, true);
+        if (!answer) return yield* follow(this.deps, existing, signal);
+        stored = { userMessage: existing, answer };
       } else {
         try {
           // A new message and its pending answer are one write.
@@ -165,9 +163,11 @@ export class ChatService {
           // Two sends of the same clientMessageId raced, and the loser is a retry of the winner's send: it replays
           // the winner's answer or, when that answer failed (or its writer is gone), answers again as any retry
           // does. It never ends without an event, so every door answers it.
-          if (yield* this.replay(winner, signal)) return;
+          if (yield* replay(this.deps, winner, signal)) return;
           existing = winner;
-          stored = { userMessage: winner, answer: await this.prepareAnswer(winner, true) };
+          const answer = await this.prepareAnswer(winner, true);
+          if (!answer) return yield* follow(this.deps, winner, signal);
+          stored = { userMessage: winner, answer };
         }
       }
       const { userMessage, answer } = stored;
@@ -255,59 +255,17 @@ export class ChatService {
     });
   }
 
-  /** The assistant message for a user message: reused when a failed or abandoned answer is retried, else created. */
-  private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord> {
+  /**
+   * The assistant message for a user message: reused when a failed or abandoned answer is retried, else created.
+   * Null when another send of the same message took the answer over first.
+   */
+  private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord | null> {
     const { conversations, leases } = this.deps;
     try {
       return await conversations.startAnswer(userMessage, leases.claim(), isRetry ? leases.staleFilter() : null);
     } catch (error) {
-      // Another retry of the same message took the answer over first.
-      if (isDuplicateKeyError(error)) throw this.stillAnswering(userMessage, null);
+      if (isDuplicateKeyError(error)) return null;
       throw error;
     }
-  }
-
-  private stillAnswering(userMessage: MessageRecord, answer: MessageRecord | null): AppError {
-    const retryAfter = Math.min(
-      STILL_ANSWERING_RETRY_S,
-      answer ? this.deps.leases.secondsUntilStale(answer) : STILL_ANSWERING_RETRY_S,
-    );
-    return new AppError('ConflictError', {
-      message: `This message is still being answered; its answer will appear in the conversation, or send it again in ${retryAfter} s`,
-      details: {
-        retryAfter,
-        conversationId: userMessage.conversationId.toString(),
-        assistantMessageId: answer ? answer._id.toString() : null,
-      },
-      headers: { 'Retry-After': String(retryAfter) },
-    });
-  }
-
-  /**
-   * A retried send: yields the stored answer and returns true; returns false when the earlier
-   * answer failed or its writer is gone, so the caller answers again at once. One still being
-   * written is waited for briefly, then refused with a 409 and a short Retry-After.
-   */
-  private async *replay(userMessage: MessageRecord, signal: AbortSignal): AsyncGenerator<ChatEvent, boolean> {
-    const { conversations, leases } = this.deps;
-    const deadline = Date.now() + REPLAY_WAIT_MS;
-    let answer = await conversations.answerTo(userMessage._id);
-    while (answer?.status === 'pending' && !leases.isStale(answer) && Date.now() < deadline && !signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await conversations.message(answer._id);
-    }
-    if (!answer || answer.status === 'failed' || leases.isStale(answer)) return false;
-    if (answer.status === 'pending') throw this.stillAnswering(userMessage, answer);
-    const dto = toMessageDto(answer);
-    yield {
-      type: 'accepted',
-      conversationId: userMessage.conversationId.toString(),
-      userMessageId: userMessage._id.toString(),
-      assistantMessageId: answer._id.toString(),
-      duplicate: true,
-      quotaWarning: null,
-    };
-    yield { type: 'done', result: storedResult(answer, userMessage), message: dto };
-    return true;
   }
 }

@@ -137,23 +137,25 @@ describe('chat over REST', () => {
   it('when sends of one clientMessageId race and the answer fails, each answers the 503 and it is stored once', async () => {
     fake.failAlways(500);
     const send = () => chat({ message: 'down at once?', sessionId: 'race-down', clientMessageId: 'cm-race-down' });
-    const sends = await Promise.all([send(), send()]);
-    // The losing send is a retry of a failed answer: it answers again, and fails the same way.
-    expect(sends.map((res) => [res.status, res.body.error?.name])).toEqual([
-      [503, 'UnavailableError'],
-      [503, 'UnavailableError'],
-    ]);
+    const sends = await Promise.all([send(), send(), send(), send()]);
+    // A losing send is a retry of a failed answer: it answers again and fails the same way, or, when another
+    // losing send took that retry first, gets that retry's failure, naming the answer.
+    expect(sends.map((res) => [res.status, res.body.error?.name])).toEqual(sends.map(() => [503, 'UnavailableError']));
     const list = await org.api.get<Array<{ id: string; sessionId: string }>>(
       `/api/v1/conversations?chatbotId=${botId}&perPage=100`,
     );
     const conversation = list.body.data.find((c) => c.sessionId === 'race-down')!;
-    const messages = await org.api.get<Array<{ role: string; status: string }>>(
+    const messages = await org.api.get<Array<{ id: string; role: string; status: string }>>(
       `/api/v1/conversations/${conversation.id}/messages`,
     );
     expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
       ['user', 'complete'],
       ['assistant', 'failed'],
     ]);
+    const named = sends.map((res) => res.body.error?.details as { assistantMessageId?: unknown } | null);
+    for (const details of named.filter((d) => d && 'assistantMessageId' in d)) {
+      expect(details).toEqual({ conversationId: conversation.id, assistantMessageId: messages.body.data[1]!.id });
+    }
   });
 
   it('retries a model that fails twice with 500 and counts the retries', async () => {

@@ -708,6 +708,24 @@ export class ConversationsService {
   }
 
   /**
+   * Whether the action an answer of the organization paused for (by its token) still waits: `'waiting'`, how it
+   * was decided once taken (`approve`, null when not recorded), or null when no answer holds the token.
+   */
+  async actionState(
+    organizationId: Types.ObjectId,
+    token: string,
+  ): Promise<'waiting' | { approve: boolean | null } | null> {
+    const found = await this.models.Message.findOne(
+      { organizationId, $or: [{ 'pendingAction.token': token }, { 'takenAction.token': token }] },
+      { pendingAction: 1, takenAction: 1 },
+    ).lean();
+    if (!found) return null;
+    if ((found.pendingAction as { token?: string } | null)?.token === token) return 'waiting';
+    const approve = (found.takenAction as { approve?: unknown } | null)?.approve;
+    return { approve: typeof approve === 'boolean' ? approve : null };
+  }
+
+  /**
    * The answer whose action was taken with `token` by `taker` (a channel's reply job; null for a REST or widget
    * confirmation, where presenting the token, or being the widget visitor of the answer, is the right to retry),
    * for a retry of that confirmation: taken again under `lease` when it was interrupted (failed, or pending with

@@ -39,6 +39,8 @@ leadSchema.index({ chatbotId: 1, dedupeKey: 1 }, { unique: true });
 leadSchema.index({ organizationId: 1, createdAt: -1, _id: -1 });
 leadSchema.index({ duplicateOf: 1 });
 leadSchema.index({ organizationId: 1, chatbotId: 1, createdAt: -1 });
+// Each new widget conversation looks its visitor's leads up (`attachToLeads`), and links the latest one.
+leadSchema.index({ chatbotId: 1, visitorId: 1, updatedAt: -1 });
 
 export type LeadDoc = InferSchemaType<typeof leadSchema>;
 
