@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
+import { DayMarks } from './day-marks.js';
 import {
   addToUpdates,
   conversationContribution,
@@ -118,6 +119,7 @@ export class AnalyticsRollups {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushTimerAt = Infinity;
   private flushImmediate: NodeJS.Immediate | null = null;
+  private readonly marks: DayMarks;
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -125,7 +127,9 @@ export class AnalyticsRollups {
     private readonly settings: RollupSettings,
     private readonly logger: Logger,
     private readonly allBots: () => Promise<RollupBot[]>,
-  ) {}
+  ) {
+    this.marks = new DayMarks(models.AnalyticsMark, this.coalesceMs(), logger);
+  }
 
   /**
    * Rolls up bots never rolled up, applies again what runs that stopped without a clean stop may have left
@@ -186,6 +190,7 @@ export class AnalyticsRollups {
     this.flushTimerAt = Infinity;
     await this.flush(true);
     while (this.batches.size > 0) await Promise.all([...this.batches]);
+    await this.marks.flush();
   }
 
   /** Resolves once the background pass under way (the backfill at start) has finished. */
@@ -223,9 +228,12 @@ export class AnalyticsRollups {
     return done;
   }
 
-  /** How long a change waits for its writer's next one: well within a poll (see `applyChange`), at most 1 s. */
+  /**
+   * How long a change waits for its writer's next one, and a day mark for its lowering to be written: well
+   * within a poll (see `applyChange`) and a lease (see `DayMarks`), at most 1 s.
+   */
   private coalesceMs(): number {
-    return Math.min(1_000, Math.floor(this.settings.pollMs / 4));
+    return Math.min(1_000, Math.floor(this.settings.pollMs / 4), Math.floor(this.settings.leaseMs / 4));
   }
 
   /** Applies the queued changes due by `dueAt` then (at the next turn of the event loop when already due). */
@@ -286,7 +294,7 @@ export class AnalyticsRollups {
     for (const change of changes) if (!applying.has(change)) settle(change);
     if (ready.length === 0) return;
     try {
-      await this.raiseMany(ready.flatMap((item) => item.days.map((day) => ({ bot: item.bot, day }))));
+      await this.marks.raise(ready.flatMap((item) => item.days.map((day) => ({ bot: item.bot, day }))));
     } catch (error) {
       for (const item of ready) settle(item.change, error);
       return;
@@ -323,13 +331,10 @@ export class AnalyticsRollups {
       daysError = error;
     }
     const lowered = daysError === undefined ? outcomes : notWritten;
-    try {
-      await this.lowerMany(
-        lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
-      );
-    } catch (error) {
-      daysError ??= error;
-    }
+    // Written with the next change's raise, or shortly (see `DayMarks`): the update is done either way.
+    this.marks.lowerSoon(
+      lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
+    );
     for (const { item } of written) settle(item.change, daysError);
     // The fact holds an entry newer than this snapshot (a slower event): the entry-by-entry way; else its failure.
     await Promise.all(
@@ -875,89 +880,14 @@ export class AnalyticsRollups {
     );
   }
 
-  /** Flags days as being updated, once for each time a (bot, day) is listed, in one write. */
-  private async raiseMany(
-    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string }>,
-  ) {
-    const counts = new Map<string, { bot: (typeof list)[number]['bot']; day: string; count: number }>();
-    for (const { bot, day } of list) {
-      const key = dayKey(bot.chatbotId, day);
-      const found = counts.get(key);
-      if (found) found.count += 1;
-      else counts.set(key, { bot, day, count: 1 });
-    }
-    await this.raiseBy([...counts.values()].map(({ bot, day, count }) => ({ bot, day, by: count })));
-  }
-
-  /** The update of these (bot, day)s is done, once for each time one is listed, in one write. */
-  private async lowerMany(list: Array<{ chatbotId: Types.ObjectId; day: string }>) {
-    const counts = new Map<string, number>();
-    for (const { chatbotId, day } of list) {
-      const key = dayKey(chatbotId, day);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    if (counts.size === 0) return;
-    // Plain values of the schema's types: the driver's bulk write, without mongoose's casting.
-    await this.models.AnalyticsMark.collection.bulkWrite(
-      [...counts].map(([key, count]) => ({ updateOne: { filter: { key }, update: { $inc: { pending: -count } } } })),
-      { ordered: false },
-    );
-  }
-
-  /** Flags days as being updated. */
+  /** Flags days as being updated (see `DayMarks`). */
   private async raise(bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }, days: string[]) {
-    await this.raiseBy(days.map((day) => ({ bot, day, by: 1 })));
+    await this.marks.raise(days.map((day) => ({ bot, day })));
   }
 
-  /** Raises each (bot, day)'s flag by `by`, in one write. */
-  private async raiseBy(
-    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string; by: number }>,
-  ) {
-    if (list.length === 0) return;
-    const ops = list.map(({ bot, day, by }) => ({
-      updateOne: {
-        filter: { key: dayKey(bot.chatbotId, day) },
-        update: {
-          $inc: { pending: by },
-          $set: { touchedAt: new Date() },
-          $setOnInsert: {
-            chatbotId: bot.chatbotId,
-            organizationId: bot.organizationId,
-            day: new Date(`${day}T00:00:00Z`),
-          },
-        },
-        upsert: true,
-      },
-    }));
-    try {
-      // Plain values of the schema's types (every field set on insert): the driver's bulk write, without casting.
-      await this.models.AnalyticsMark.collection.bulkWrite(ops, { ordered: true });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      // Another writer created one of the marks at the same moment: raise the rest again, one by one.
-      for (const op of ops) {
-        await this.models.AnalyticsMark.updateOne(op.updateOne.filter, op.updateOne.update, { upsert: true }).catch(
-          (again: unknown) =>
-            isDuplicateKeyError(again)
-              ? this.models.AnalyticsMark.updateOne(op.updateOne.filter, op.updateOne.update)
-              : Promise.reject(again),
-        );
-      }
-    }
-  }
-
-  /**
-   * The update of these days is done. Marks left at zero stay (one round trip less per change; `reconcile`
-   * looks only at raised ones) and are removed by the background pass once untouched for a lease.
-   */
+  /** The update of these days is done. */
   private async lower(chatbotId: Types.ObjectId, days: string[]) {
-    if (days.length === 0) return;
-    await this.models.AnalyticsMark.bulkWrite(
-      days.map((day) => ({
-        updateOne: { filter: { key: dayKey(chatbotId, day) }, update: { $inc: { pending: -1 } } },
-      })),
-      { ordered: false },
-    );
+    await this.marks.lower(days.map((day) => ({ chatbotId, day })));
   }
 
   /**
