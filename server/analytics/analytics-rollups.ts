@@ -51,6 +51,11 @@ export interface RecordSource {
    * announces another change of the conversation shortly (a turn's answer after its question).
    */
   announced?(conversationId: string): { records: Map<string, unknown>; followUp: boolean } | undefined;
+  /**
+   * Whether a conversation announced as written (as it was then) may have been deleted since; when false, it
+   * is not read back. Absent: always read back.
+   */
+  mayBeDeletedSince?(conversation: RawConversation & { updatedAt?: Date | null }): boolean;
 }
 
 export interface RollupSettings {
@@ -352,11 +357,16 @@ export class AnalyticsRollups {
 
   /** The changes' records (the conversations read, messages announced as written not) and what they contribute now. */
   private async prepare(changes: QueuedChange[]): Promise<ChangeToApply[]> {
-    // The conversations are always read (one read for the batch): one deleted meanwhile counts nothing, even
-    // when its records were announced as written.
-    const conversationIds = [...new Set(changes.map((change) => change.conversationId))].map(
-      (id) => new Types.ObjectId(id),
-    );
+    // A conversation deleted meanwhile counts nothing, even when its records were announced as written: it is
+    // read back (one read for the batch) unless its owner knows no deletion of it started since it was written.
+    const known = new Map<string, RawConversation>();
+    for (const change of changes) {
+      const written = change.written.get(change.conversationId) as RawConversation | undefined;
+      if (written && this.records.mayBeDeletedSince?.(written) === false) known.set(change.conversationId, written);
+    }
+    const conversationIds = [...new Set(changes.map((change) => change.conversationId))]
+      .filter((id) => !known.has(id))
+      .map((id) => new Types.ObjectId(id));
     const messageIds = changes.flatMap((change) =>
       [...change.messageIds].filter((id) => !change.written.has(id)).map((id) => new Types.ObjectId(id)),
     );
@@ -364,7 +374,7 @@ export class AnalyticsRollups {
       this.records.conversationsByIds(conversationIds),
       this.records.messagesByIds(messageIds),
     ]);
-    const read = new Map<string, RawConversation | RawMessage>();
+    const read = new Map<string, RawConversation | RawMessage>(known);
     for (const record of [...conversations, ...messages]) read.set(record._id.toString(), record);
     const recordOf = (change: QueuedChange, id: string) => change.written.get(id) ?? read.get(id);
     // The questions of answers, for the gap's wording: from the same announcement when there, else read.
@@ -448,6 +458,9 @@ export class AnalyticsRollups {
   /** Takes a deleted conversation's records out of the rollups. */
   async removeConversation(organizationId: string, chatbotId: string, conversationId: string): Promise<void> {
     const bot = { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) };
+    // Changes applied here that may have found the conversation before its deletion are written first (they
+    // never reject), so their fact is taken out below; those applied later find it deleted.
+    await Promise.all([...this.batches]);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const fact = await this.models.AnalyticsFact.findById(conversationId).lean<FactDoc>();
       if (!fact) return;
