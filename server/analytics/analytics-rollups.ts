@@ -133,7 +133,11 @@ export class AnalyticsRollups {
     private readonly logger: Logger,
     private readonly allBots: () => Promise<RollupBot[]>,
   ) {
-    this.marks = new DayMarks(models.AnalyticsMark, this.coalesceMs(), logger);
+    this.marks = new DayMarks(
+      models.AnalyticsMark,
+      { lowerAfterMs: this.coalesceMs(), takeOverMs: Math.floor(settings.leaseMs / 4) },
+      logger,
+    );
   }
 
   /**

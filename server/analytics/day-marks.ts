@@ -12,19 +12,30 @@ interface Logger {
 /**
  * The flags of the (bot, UTC day)s being updated (`AnalyticsMark`): raised before a day's update, lowered once it
  * is done, so one left raised (a crash, a failed write) is recomputed by the reconciliation. A lowering may be
- * left for later (`lowerSoon`): it then rides on the next raise's write, or is written on its own after
- * `lowerAfterMs` or at `flush`. A flag lowered late only stays raised longer than needed (what a crash right
- * after the update leaves anyway), never shorter, so sequential changes cost one mark write each, not two.
+ * left for later (`lowerSoon`): a raise of the same mark soon after takes it over (the flag stays raised, no
+ * write), else it rides on the next raise's write, or is written on its own after `lowerAfterMs` or at `flush`.
+ * A flag lowered late only stays raised longer than needed (what a crash right after the update leaves anyway),
+ * never shorter, so sequential changes of one day cost a mark write now and then, not two each.
  */
 export class DayMarks {
-  /** Lowerings waiting for the next write, by mark key. */
+  /** Lowerings not written yet, by mark key. */
   private readonly due = new Map<string, number>();
+  /** When this process last set each mark's `touchedAt` (`Date.now()` time), for the marks with lowerings due. */
+  private readonly touched = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly Mark: AnalyticsModels['AnalyticsMark'],
-    /** Well within the reconciliation's lease, so a flag lowered late is never taken for a stopped update. */
-    private readonly lowerAfterMs: number,
+    private readonly timing: {
+      /** Well within the reconciliation's lease, so a flag lowered late is never taken for a stopped update. */
+      lowerAfterMs: number;
+      /**
+       * A raise takes over a lowering not written yet only while the mark was touched less than this long ago
+       * (a quarter of the lease): the change it flags then ends long before the reconciliation may take the
+       * mark for a stopped update.
+       */
+      takeOverMs: number;
+    },
     private readonly logger: Logger,
   ) {}
 
@@ -34,18 +45,27 @@ export class DayMarks {
    */
   async raise(list: Array<{ bot: Bot; day: string }>): Promise<void> {
     const counts = new Map<string, { bot: Bot; day: string; by: number }>();
+    const now = Date.now();
     for (const { bot, day } of list) {
       const key = dayKey(bot.chatbotId, day);
+      // The flag this process raised for an update now done, not lowered yet, stays raised for this one.
+      const owed = this.due.get(key) ?? 0;
+      if (owed > 0 && now - (this.touched.get(key) ?? -Infinity) < this.timing.takeOverMs) {
+        if (owed === 1) this.due.delete(key);
+        else this.due.set(key, owed - 1);
+        continue;
+      }
       const found = counts.get(key);
       if (found) found.by += 1;
       else counts.set(key, { bot, day, by: 1 });
     }
+    const touchedAt = new Date(now);
     const raises = [...counts].map(([key, { bot, day, by }]) => ({
       updateOne: {
         filter: { key },
         update: {
           $inc: { pending: by },
-          $set: { touchedAt: new Date() },
+          $set: { touchedAt },
           $setOnInsert: { chatbotId: bot.chatbotId, organizationId: bot.organizationId, day: dayStart(day) },
         },
         upsert: true,
@@ -53,6 +73,9 @@ export class DayMarks {
     }));
     if (raises.length === 0) return;
     const lowers = this.takeDue();
+    // Only the marks with lowerings due need theirs; the others' are kept for a change under way, a few at most.
+    if (this.touched.size > 10_000) this.touched.clear();
+    for (const key of counts.keys()) this.touched.set(key, now);
     try {
       // Plain values of the schema's types (every field set on insert): the driver's bulk write, without casting.
       await this.Mark.collection.bulkWrite([...lowers, ...raises], { ordered: true });
@@ -98,7 +121,7 @@ export class DayMarks {
       this.flush().catch((error: unknown) =>
         this.logger.error({ err: error }, 'analytics: could not lower day marks; they are recomputed later'),
       );
-    }, this.lowerAfterMs);
+    }, this.timing.lowerAfterMs);
     this.timer.unref();
   }
 
@@ -111,6 +134,7 @@ export class DayMarks {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const ops = lowerOps(this.due);
+    for (const key of this.due.keys()) this.touched.delete(key);
     this.due.clear();
     return ops;
   }
