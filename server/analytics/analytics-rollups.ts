@@ -97,6 +97,8 @@ type Entries = Record<string, Contribution>;
 type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 
 const MAX_ATTEMPTS = 20;
+/** Conversations whose fact was written here that `writeFacts` remembers. */
+const FACTS_REMEMBERED = 10_000;
 /** Converted days kept in memory (a 30-day report of one bot reads 31). */
 const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
@@ -125,6 +127,8 @@ export class AnalyticsRollups {
   private flushTimerAt = Infinity;
   private flushImmediate: NodeJS.Immediate | null = null;
   private readonly marks: DayMarks;
+  /** Conversations whose fact this process wrote lately (see `writeFacts`). */
+  private readonly factsWritten = new Set<string>();
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -308,15 +312,7 @@ export class AnalyticsRollups {
       for (const item of ready) settle(item.change, error);
       return;
     }
-    // Each conversation's fact is read and written in one atomic update, all at once.
-    const outcomes = await Promise.all(
-      ready.map((item) =>
-        this.writeFact(item).then(
-          (before) => ({ item, before, error: undefined as unknown }),
-          (error: unknown) => ({ item, before: undefined, error }),
-        ),
-      ),
-    );
+    const outcomes = await this.writeFacts(ready);
     const written = outcomes.filter((outcome) => outcome.error === undefined && outcome.before !== false);
     const notWritten = outcomes.filter((outcome) => !written.includes(outcome));
     const updates = new Map<string, { bot: ChangeToApply['bot']; days: Map<string, DayUpdate> }>();
@@ -417,6 +413,86 @@ export class AnalyticsRollups {
       });
     }
     return ready;
+  }
+
+  /**
+   * Writes the facts of a batch's changes, each as `writeFact` does, all at once. The facts of conversations
+   * announced with no message yet, of which this process wrote no fact, are most likely new: they are inserted
+   * together in one bulk write, each only where none exists (nothing stored before it); one found existing goes
+   * the one-by-one way.
+   */
+  private async writeFacts(
+    ready: ChangeToApply[],
+  ): Promise<Array<{ item: ChangeToApply; before: FactDoc | null | false | undefined; error: unknown }>> {
+    const isNew = (item: ChangeToApply) => {
+      const conversation = item.change.written.get(item.change.conversationId) as { messageCount?: number } | undefined;
+      return conversation?.messageCount === 0 && !this.factsWritten.has(item.change.conversationId);
+    };
+    const fresh = ready.filter(isNew);
+    const inserted = await this.insertFacts(fresh);
+    const outcomes = await Promise.all(
+      ready.map(async (item) => {
+        const insert = inserted.get(item);
+        if (insert === 'inserted') return { item, before: null, error: undefined as unknown };
+        if (insert !== undefined && insert !== 'exists') return { item, before: undefined, error: insert.error };
+        // Each conversation's fact is read and written in one atomic update.
+        return this.writeFact(item).then(
+          (before) => ({ item, before, error: undefined as unknown }),
+          (error: unknown) => ({ item, before: undefined, error }),
+        );
+      }),
+    );
+    for (const { item, before, error } of outcomes) {
+      if (error === undefined && before !== false) this.rememberFact(item.change.conversationId);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Inserts facts in one unordered bulk write, each only where none exists: for each, whether it was inserted,
+   * found existing (nothing written), or failed.
+   */
+  private async insertFacts(
+    items: ChangeToApply[],
+  ): Promise<Map<ChangeToApply, 'inserted' | 'exists' | { error: unknown }>> {
+    const outcomes = new Map<ChangeToApply, 'inserted' | 'exists' | { error: unknown }>();
+    if (items.length === 0) return outcomes;
+    const ops = items.map((item) => ({
+      updateOne: {
+        filter: { _id: item.conversation._id },
+        update: { $setOnInsert: { chatbotId: item.bot.chatbotId, v: 1, e: item.next } },
+        upsert: true,
+      },
+    }));
+    let upserted: Record<number, unknown> | undefined;
+    const failed = new Map<number, unknown>();
+    try {
+      upserted = (await this.models.AnalyticsFact.collection.bulkWrite(ops, { ordered: false })).upsertedIds;
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: Array<{ index?: number }> }).writeErrors;
+      const result = (error as { result?: { upsertedIds?: Record<number, unknown> } }).result;
+      // Without an answer for each fact, none is known written or not: each fails (its days stay flagged).
+      if (!Array.isArray(writeErrors) || !result || writeErrors.some((write) => typeof write.index !== 'number')) {
+        for (const item of items) outcomes.set(item, { error });
+        return outcomes;
+      }
+      upserted = result.upsertedIds;
+      // Two writers inserted the same fact at once: the loser's is found existing.
+      for (const write of writeErrors) failed.set(write.index!, isDuplicateKeyError(write) ? 'exists' : { error });
+    }
+    items.forEach((item, index) => {
+      const failure = failed.get(index);
+      if (failure !== undefined) outcomes.set(item, failure as 'exists' | { error: unknown });
+      else outcomes.set(item, upserted && index in upserted ? 'inserted' : 'exists');
+    });
+    return outcomes;
+  }
+
+  /** Remembers, for `writeFacts`, a conversation whose fact this process wrote (the latest few thousand). */
+  private rememberFact(conversationId: string): void {
+    this.factsWritten.delete(conversationId);
+    this.factsWritten.add(conversationId);
+    if (this.factsWritten.size > FACTS_REMEMBERED) this.factsWritten.delete(this.factsWritten.values().next().value!);
   }
 
   /**
