@@ -173,6 +173,7 @@ export function createServices(
   const conversations = new ConversationsService(
     { Conversation: models.Conversation, Message: models.Message },
     events,
+    { soleServer: deployment.soleServer },
   );
   const endUserTokens = new EndUserTokens({ maxLifetimeMs: config.END_USER_TOKEN_MAX_LIFETIME_MS });
   const unanswered = new UnansweredService({ Unanswered: models.Unanswered });
@@ -234,6 +235,7 @@ export function createServices(
       recordsOfBot: (chatbotId, created) => conversations.recordsOfBot(chatbotId, created),
       recordsUpdatedBetween: (from, to) => conversations.recordsUpdatedBetween(from, to),
       announced: (conversationId) => conversations.announced(conversationId),
+      mayBeDeletedSince: (conversation) => conversations.mayBeDeletedSince(conversation),
     },
     { leaseMs: config.ANALYTICS_RECONCILE_LEASE_MS, pollMs: config.ANALYTICS_RECONCILE_POLL_MS },
     logger,

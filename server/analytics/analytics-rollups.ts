@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
+import { DayMarks } from './day-marks.js';
 import {
   addToUpdates,
   conversationContribution,
@@ -50,6 +51,11 @@ export interface RecordSource {
    * announces another change of the conversation shortly (a turn's answer after its question).
    */
   announced?(conversationId: string): { records: Map<string, unknown>; followUp: boolean } | undefined;
+  /**
+   * Whether a conversation announced as written (as it was then) may have been deleted since; when false, it
+   * is not read back. Absent: always read back.
+   */
+  mayBeDeletedSince?(conversation: RawConversation & { updatedAt?: Date | null }): boolean;
 }
 
 export interface RollupSettings {
@@ -91,6 +97,8 @@ type Entries = Record<string, Contribution>;
 type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 
 const MAX_ATTEMPTS = 20;
+/** Conversations whose fact was written here that `writeFacts` remembers. */
+const FACTS_REMEMBERED = 10_000;
 /** Converted days kept in memory (a 30-day report of one bot reads 31). */
 const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
@@ -118,6 +126,9 @@ export class AnalyticsRollups {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushTimerAt = Infinity;
   private flushImmediate: NodeJS.Immediate | null = null;
+  private readonly marks: DayMarks;
+  /** Conversations whose fact this process wrote lately (see `writeFacts`). */
+  private readonly factsWritten = new Set<string>();
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -125,7 +136,13 @@ export class AnalyticsRollups {
     private readonly settings: RollupSettings,
     private readonly logger: Logger,
     private readonly allBots: () => Promise<RollupBot[]>,
-  ) {}
+  ) {
+    this.marks = new DayMarks(
+      models.AnalyticsMark,
+      { lowerAfterMs: this.coalesceMs(), takeOverMs: Math.floor(settings.leaseMs / 4) },
+      logger,
+    );
+  }
 
   /**
    * Rolls up bots never rolled up, applies again what runs that stopped without a clean stop may have left
@@ -186,6 +203,7 @@ export class AnalyticsRollups {
     this.flushTimerAt = Infinity;
     await this.flush(true);
     while (this.batches.size > 0) await Promise.all([...this.batches]);
+    await this.marks.flush();
   }
 
   /** Resolves once the background pass under way (the backfill at start) has finished. */
@@ -223,9 +241,12 @@ export class AnalyticsRollups {
     return done;
   }
 
-  /** How long a change waits for its writer's next one: well within a poll (see `applyChange`), at most 1 s. */
+  /**
+   * How long a change waits for its writer's next one, and a day mark for its lowering to be written: well
+   * within a poll (see `applyChange`) and a lease (see `DayMarks`), at most 1 s.
+   */
   private coalesceMs(): number {
-    return Math.min(1_000, Math.floor(this.settings.pollMs / 4));
+    return Math.min(1_000, Math.floor(this.settings.pollMs / 4), Math.floor(this.settings.leaseMs / 4));
   }
 
   /** Applies the queued changes due by `dueAt` then (at the next turn of the event loop when already due). */
@@ -286,20 +307,12 @@ export class AnalyticsRollups {
     for (const change of changes) if (!applying.has(change)) settle(change);
     if (ready.length === 0) return;
     try {
-      await this.raiseMany(ready.flatMap((item) => item.days.map((day) => ({ bot: item.bot, day }))));
+      await this.marks.raise(ready.flatMap((item) => item.days.map((day) => ({ bot: item.bot, day }))));
     } catch (error) {
       for (const item of ready) settle(item.change, error);
       return;
     }
-    // Each conversation's fact is read and written in one atomic update, all at once.
-    const outcomes = await Promise.all(
-      ready.map((item) =>
-        this.writeFact(item).then(
-          (before) => ({ item, before, error: undefined as unknown }),
-          (error: unknown) => ({ item, before: undefined, error }),
-        ),
-      ),
-    );
+    const outcomes = await this.writeFacts(ready);
     const written = outcomes.filter((outcome) => outcome.error === undefined && outcome.before !== false);
     const notWritten = outcomes.filter((outcome) => !written.includes(outcome));
     const updates = new Map<string, { bot: ChangeToApply['bot']; days: Map<string, DayUpdate> }>();
@@ -323,13 +336,10 @@ export class AnalyticsRollups {
       daysError = error;
     }
     const lowered = daysError === undefined ? outcomes : notWritten;
-    try {
-      await this.lowerMany(
-        lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
-      );
-    } catch (error) {
-      daysError ??= error;
-    }
+    // Written with the next change's raise, or shortly (see `DayMarks`): the update is done either way.
+    this.marks.lowerSoon(
+      lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
+    );
     for (const { item } of written) settle(item.change, daysError);
     // The fact holds an entry newer than this snapshot (a slower event): the entry-by-entry way; else its failure.
     await Promise.all(
@@ -347,11 +357,16 @@ export class AnalyticsRollups {
 
   /** The changes' records (the conversations read, messages announced as written not) and what they contribute now. */
   private async prepare(changes: QueuedChange[]): Promise<ChangeToApply[]> {
-    // The conversations are always read (one read for the batch): one deleted meanwhile counts nothing, even
-    // when its records were announced as written.
-    const conversationIds = [...new Set(changes.map((change) => change.conversationId))].map(
-      (id) => new Types.ObjectId(id),
-    );
+    // A conversation deleted meanwhile counts nothing, even when its records were announced as written: it is
+    // read back (one read for the batch) unless its owner knows no deletion of it started since it was written.
+    const known = new Map<string, RawConversation>();
+    for (const change of changes) {
+      const written = change.written.get(change.conversationId) as RawConversation | undefined;
+      if (written && this.records.mayBeDeletedSince?.(written) === false) known.set(change.conversationId, written);
+    }
+    const conversationIds = [...new Set(changes.map((change) => change.conversationId))]
+      .filter((id) => !known.has(id))
+      .map((id) => new Types.ObjectId(id));
     const messageIds = changes.flatMap((change) =>
       [...change.messageIds].filter((id) => !change.written.has(id)).map((id) => new Types.ObjectId(id)),
     );
@@ -359,7 +374,7 @@ export class AnalyticsRollups {
       this.records.conversationsByIds(conversationIds),
       this.records.messagesByIds(messageIds),
     ]);
-    const read = new Map<string, RawConversation | RawMessage>();
+    const read = new Map<string, RawConversation | RawMessage>(known);
     for (const record of [...conversations, ...messages]) read.set(record._id.toString(), record);
     const recordOf = (change: QueuedChange, id: string) => change.written.get(id) ?? read.get(id);
     // The questions of answers, for the gap's wording: from the same announcement when there, else read.
@@ -398,6 +413,86 @@ export class AnalyticsRollups {
       });
     }
     return ready;
+  }
+
+  /**
+   * Writes the facts of a batch's changes, each as `writeFact` does, all at once. The facts of conversations
+   * announced with no message yet, of which this process wrote no fact, are most likely new: they are inserted
+   * together in one bulk write, each only where none exists (nothing stored before it); one found existing goes
+   * the one-by-one way.
+   */
+  private async writeFacts(
+    ready: ChangeToApply[],
+  ): Promise<Array<{ item: ChangeToApply; before: FactDoc | null | false | undefined; error: unknown }>> {
+    const isNew = (item: ChangeToApply) => {
+      const conversation = item.change.written.get(item.change.conversationId) as { messageCount?: number } | undefined;
+      return conversation?.messageCount === 0 && !this.factsWritten.has(item.change.conversationId);
+    };
+    const fresh = ready.filter(isNew);
+    const inserted = await this.insertFacts(fresh);
+    const outcomes = await Promise.all(
+      ready.map(async (item) => {
+        const insert = inserted.get(item);
+        if (insert === 'inserted') return { item, before: null, error: undefined as unknown };
+        if (insert !== undefined && insert !== 'exists') return { item, before: undefined, error: insert.error };
+        // Each conversation's fact is read and written in one atomic update.
+        return this.writeFact(item).then(
+          (before) => ({ item, before, error: undefined as unknown }),
+          (error: unknown) => ({ item, before: undefined, error }),
+        );
+      }),
+    );
+    for (const { item, before, error } of outcomes) {
+      if (error === undefined && before !== false) this.rememberFact(item.change.conversationId);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Inserts facts in one unordered bulk write, each only where none exists: for each, whether it was inserted,
+   * found existing (nothing written), or failed.
+   */
+  private async insertFacts(
+    items: ChangeToApply[],
+  ): Promise<Map<ChangeToApply, 'inserted' | 'exists' | { error: unknown }>> {
+    const outcomes = new Map<ChangeToApply, 'inserted' | 'exists' | { error: unknown }>();
+    if (items.length === 0) return outcomes;
+    const ops = items.map((item) => ({
+      updateOne: {
+        filter: { _id: item.conversation._id },
+        update: { $setOnInsert: { chatbotId: item.bot.chatbotId, v: 1, e: item.next } },
+        upsert: true,
+      },
+    }));
+    let upserted: Record<number, unknown> | undefined;
+    const failed = new Map<number, unknown>();
+    try {
+      upserted = (await this.models.AnalyticsFact.collection.bulkWrite(ops, { ordered: false })).upsertedIds;
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: Array<{ index?: number }> }).writeErrors;
+      const result = (error as { result?: { upsertedIds?: Record<number, unknown> } }).result;
+      // Without an answer for each fact, none is known written or not: each fails (its days stay flagged).
+      if (!Array.isArray(writeErrors) || !result || writeErrors.some((write) => typeof write.index !== 'number')) {
+        for (const item of items) outcomes.set(item, { error });
+        return outcomes;
+      }
+      upserted = result.upsertedIds;
+      // Two writers inserted the same fact at once: the loser's is found existing.
+      for (const write of writeErrors) failed.set(write.index!, isDuplicateKeyError(write) ? 'exists' : { error });
+    }
+    items.forEach((item, index) => {
+      const failure = failed.get(index);
+      if (failure !== undefined) outcomes.set(item, failure as 'exists' | { error: unknown });
+      else outcomes.set(item, upserted && index in upserted ? 'inserted' : 'exists');
+    });
+    return outcomes;
+  }
+
+  /** Remembers, for `writeFacts`, a conversation whose fact this process wrote (the latest few thousand). */
+  private rememberFact(conversationId: string): void {
+    this.factsWritten.delete(conversationId);
+    this.factsWritten.add(conversationId);
+    if (this.factsWritten.size > FACTS_REMEMBERED) this.factsWritten.delete(this.factsWritten.values().next().value!);
   }
 
   /**
@@ -443,6 +538,9 @@ export class AnalyticsRollups {
   /** Takes a deleted conversation's records out of the rollups. */
   async removeConversation(organizationId: string, chatbotId: string, conversationId: string): Promise<void> {
     const bot = { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) };
+    // Changes applied here that may have found the conversation before its deletion are written first (they
+    // never reject), so their fact is taken out below; those applied later find it deleted.
+    await Promise.all([...this.batches]);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const fact = await this.models.AnalyticsFact.findById(conversationId).lean<FactDoc>();
       if (!fact) return;
@@ -875,89 +973,14 @@ export class AnalyticsRollups {
     );
   }
 
-  /** Flags days as being updated, once for each time a (bot, day) is listed, in one write. */
-  private async raiseMany(
-    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string }>,
-  ) {
-    const counts = new Map<string, { bot: (typeof list)[number]['bot']; day: string; count: number }>();
-    for (const { bot, day } of list) {
-      const key = dayKey(bot.chatbotId, day);
-      const found = counts.get(key);
-      if (found) found.count += 1;
-      else counts.set(key, { bot, day, count: 1 });
-    }
-    await this.raiseBy([...counts.values()].map(({ bot, day, count }) => ({ bot, day, by: count })));
-  }
-
-  /** The update of these (bot, day)s is done, once for each time one is listed, in one write. */
-  private async lowerMany(list: Array<{ chatbotId: Types.ObjectId; day: string }>) {
-    const counts = new Map<string, number>();
-    for (const { chatbotId, day } of list) {
-      const key = dayKey(chatbotId, day);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    if (counts.size === 0) return;
-    // Plain values of the schema's types: the driver's bulk write, without mongoose's casting.
-    await this.models.AnalyticsMark.collection.bulkWrite(
-      [...counts].map(([key, count]) => ({ updateOne: { filter: { key }, update: { $inc: { pending: -count } } } })),
-      { ordered: false },
-    );
-  }
-
-  /** Flags days as being updated. */
+  /** Flags days as being updated (see `DayMarks`). */
   private async raise(bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }, days: string[]) {
-    await this.raiseBy(days.map((day) => ({ bot, day, by: 1 })));
+    await this.marks.raise(days.map((day) => ({ bot, day })));
   }
 
-  /** Raises each (bot, day)'s flag by `by`, in one write. */
-  private async raiseBy(
-    list: Array<{ bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }; day: string; by: number }>,
-  ) {
-    if (list.length === 0) return;
-    const ops = list.map(({ bot, day, by }) => ({
-      updateOne: {
-        filter: { key: dayKey(bot.chatbotId, day) },
-        update: {
-          $inc: { pending: by },
-          $set: { touchedAt: new Date() },
-          $setOnInsert: {
-            chatbotId: bot.chatbotId,
-            organizationId: bot.organizationId,
-            day: new Date(`${day}T00:00:00Z`),
-          },
-        },
-        upsert: true,
-      },
-    }));
-    try {
-      // Plain values of the schema's types (every field set on insert): the driver's bulk write, without casting.
-      await this.models.AnalyticsMark.collection.bulkWrite(ops, { ordered: true });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      // Another writer created one of the marks at the same moment: raise the rest again, one by one.
-      for (const op of ops) {
-        await this.models.AnalyticsMark.updateOne(op.updateOne.filter, op.updateOne.update, { upsert: true }).catch(
-          (again: unknown) =>
-            isDuplicateKeyError(again)
-              ? this.models.AnalyticsMark.updateOne(op.updateOne.filter, op.updateOne.update)
-              : Promise.reject(again),
-        );
-      }
-    }
-  }
-
-  /**
-   * The update of these days is done. Marks left at zero stay (one round trip less per change; `reconcile`
-   * looks only at raised ones) and are removed by the background pass once untouched for a lease.
-   */
+  /** The update of these days is done. */
   private async lower(chatbotId: Types.ObjectId, days: string[]) {
-    if (days.length === 0) return;
-    await this.models.AnalyticsMark.bulkWrite(
-      days.map((day) => ({
-        updateOne: { filter: { key: dayKey(chatbotId, day) }, update: { $inc: { pending: -1 } } },
-      })),
-      { ordered: false },
-    );
+    await this.marks.lower(days.map((day) => ({ chatbotId, day })));
   }
 
   /**

@@ -297,8 +297,12 @@ export async function* generateAnswer(
       conversations.touchAnswered(ctx.conversation._id, text),
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
-    // The answer as just saved, and its question as stored: analytics reads neither back.
-    await announceChange(deps, ctx.answer, [ctx.answer], { asWritten: true, context: [ctx.userMessage] });
+    // The answer as just saved, its question and its conversation as stored: analytics reads none of them back
+    // (the conversation only when no deletion of it may have started since; see `mayBeDeletedSince`).
+    await announceChange(deps, ctx.answer, [ctx.answer], {
+      asWritten: true,
+      context: [ctx.userMessage, ctx.conversation],
+    });
     // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
     // completes when it is answered (see continue-turn.ts), once.
     if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));

@@ -13,6 +13,7 @@ import type { EventPublisher } from '../events/domain-events.js';
 import type { MessageRecord } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
+import { RecentDeletions } from './recent-deletions.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -205,12 +206,18 @@ export class ConversationsService {
   );
   /** The announcement being published, by conversation id (see `changed`). */
   private readonly announcing = new Map<string, Announced>();
+  /** On a sole server, the deletions started here (see `mayBeDeletedSince`). */
+  private readonly deletions: RecentDeletions | null;
 
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
     /** Announces `message.feedback` and `conversation.changed`. */
     private readonly events: EventPublisher,
-  ) {}
+    /** No other server node uses the database (`AppDeps.soleServer`): every deletion goes through this process. */
+    deployment: { soleServer?: boolean } = {},
+  ) {
+    this.deletions = deployment.soleServer ? new RecentDeletions() : null;
+  }
 
   /**
    * Announces that records of a conversation were written or changed: the conversation itself (when listed)
@@ -256,6 +263,24 @@ export class ConversationsService {
    */
   announced(conversationId: string): Announced | undefined {
     return this.announcing.get(conversationId);
+  }
+
+  /**
+   * Whether a conversation this process read or wrote (its record's `updatedAt` as it was then) may have been
+   * deleted since: false only on a sole server, when no deletion of it or of its bot started here since, so a
+   * counting reader (analytics) need not read it back to know it still exists.
+   */
+  mayBeDeletedSince(conversation: {
+    _id: Types.ObjectId;
+    chatbotId: Types.ObjectId;
+    updatedAt?: Date | null;
+  }): boolean {
+    if (!this.deletions || !(conversation.updatedAt instanceof Date)) return true;
+    return this.deletions.mayHaveStartedSince(
+      conversation._id.toString(),
+      conversation.chatbotId.toString(),
+      conversation.updatedAt,
+    );
   }
 
   /**
@@ -307,6 +332,7 @@ export class ConversationsService {
   /** Removes a deleted bot's conversations and their messages. */
   async deleteForChatbot(chatbotId: string): Promise<void> {
     const byBot = { chatbotId: new Types.ObjectId(chatbotId) };
+    this.deletions?.started('bot', chatbotId);
     await Promise.all([this.models.Conversation.deleteMany(byBot), this.models.Message.deleteMany(byBot)]);
   }
 
@@ -831,6 +857,7 @@ export class ConversationsService {
 
   async remove(organizationId: string, id: string): Promise<void> {
     const doc = await this.find(organizationId, id);
+    this.deletions?.started('conversation', doc._id.toString());
     await this.models.Message.deleteMany({ conversationId: doc._id });
     await this.models.Conversation.deleteOne({ _id: doc._id });
     await this.events.publish('conversation.deleted', {
