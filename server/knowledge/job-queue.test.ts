@@ -59,15 +59,18 @@ describe('the knowledge job queue', () => {
     await site.stop();
   });
 
-  async function start(dbName: string) {
-    const started = await startAppOnDatabase(dbName, ENV);
+  async function start(dbName: string, env: Record<string, string> = {}) {
+    const started = await startAppOnDatabase(dbName, { ...ENV, ...env });
     running.push(started);
     return started;
   }
 
   it('finishes jobs that were processing when the server restarted, with exactly one set of chunks each', async () => {
     const dbName = `wisp_test_restart_${randomUUID().slice(0, 8)}`;
-    const first = await start(dbName);
+    // The restart hands the jobs back, so no lease needs to lapse here; a longer one keeps a loaded machine's
+    // late renewal (one 900 ms lease is three renewals) from letting a second worker fetch a page again.
+    const lease = { KNOWLEDGE_JOB_LEASE_MS: '5000' };
+    const first = await start(dbName, lease);
     const org = await first.app.services.organizations.create('Restart org');
     const api = new ApiClient(first.app.url, org.adminKey);
     const bot = await createBot(api);
@@ -78,7 +81,7 @@ describe('the knowledge job queue', () => {
     await first.stop();
     running.splice(running.indexOf(first), 1);
 
-    const second = await start(dbName);
+    const second = await start(dbName, lease);
     const api2 = new ApiClient(second.app.url, org.adminKey);
     const done = await Promise.all(sources.map((source) => waitForSource(api2, source.id)));
     for (const source of done) {
