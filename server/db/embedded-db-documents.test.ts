@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BSON, MongoClient } from 'mongodb';
+import { BSON, MongoClient, ObjectId } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
 import { sampleDocuments } from './fixtures/sample-documents.js';
@@ -13,14 +13,19 @@ const OLD_FILE = fileURLToPath(new URL('./fixtures/h2-documents-before-compact-e
 async function storedBytes(db: EmbeddedDb, database: string): Promise<Buffer[]> {
   const client = await MongoClient.connect(db.uri);
   try {
-    const raw = await client.db(database).collection('docs').find({}, { raw: true, sort: { _id: 1 } }).toArray();
+    const raw = await client
+      .db(database)
+      .collection('docs')
+      .find({}, { raw: true, sort: { _id: 1 } })
+      .toArray();
     return raw.map((document) => Buffer.from(document as unknown as Uint8Array));
   } finally {
     await client.close();
   }
 }
 
-const asBytes = (documents: Record<string, unknown>[]) => documents.map((document) => Buffer.from(BSON.serialize(document)));
+const asBytes = (documents: Record<string, unknown>[]) =>
+  documents.map((document) => Buffer.from(BSON.serialize(document)));
 
 /**
  * On an H2 file the launcher stores documents in its own encoding (H2's default Java-serialized them). What is
@@ -54,7 +59,10 @@ describe('documents on an H2 file', () => {
 
     const again = await MongoClient.connect(db.uri);
     const first = documents[0]!;
-    await again.db('round_trip').collection('docs').updateOne({ _id: first._id }, { $set: { 'nested.list': [1] } });
+    await again
+      .db('round_trip')
+      .collection('docs')
+      .updateOne({ _id: first._id }, { $set: { 'nested.list': [1] } });
     await again.close();
     await db.stop();
     db = await startEmbeddedDb({ file });
@@ -76,7 +84,9 @@ describe('documents on an H2 file', () => {
     const added = sampleDocuments(10, 40);
     await docs.insertMany(added);
     await docs.updateOne({ _id: documents[5]!._id }, { $set: { empty: 'now set' } });
-    await expect(docs.insertOne({ ...sampleDocuments(1, 7)[0]!, _id: 'another' })).rejects.toMatchObject({
+    await expect(
+      docs.insertOne({ ...sampleDocuments(1, 7)[0]!, _id: new ObjectId('f'.repeat(24)) }),
+    ).rejects.toMatchObject({
       code: 11000,
     });
     await client.close();
@@ -91,7 +101,9 @@ describe('documents on an H2 file', () => {
     const byText = reopened.db('fixture').collection('docs');
     for (const document of [documents[0]!, documents[39]!, added[0]!, added[9]!]) {
       expect(await byText.findOne({ text: document.text }, { projection: { _id: 1 } })).toEqual({ _id: document._id });
-      expect(await byText.findOne({ _id: document._id }, { projection: { text: 1 } })).toMatchObject({ text: document.text });
+      expect(await byText.findOne({ _id: document._id }, { projection: { text: 1 } })).toMatchObject({
+        text: document.text,
+      });
     }
     await reopened.close();
   }, 60_000);
