@@ -26,7 +26,7 @@ import org.h2.mvstore.type.ObjectDataType;
  * database's CPU per chat turn. This type writes them in a compact encoding of its own behind tag bytes H2
  * never writes ({@link #DOCUMENT_TAG}, {@link #OBJECT_ID_TAG}); anything else, and any document holding a
  * value it does not encode exactly (its very class, every bit), is written as H2 writes it. Both are read,
- * so files written before open unchanged; files written by this type do not open in a launcher without it.
+ * so files written before open unchanged; a launcher without this type cannot read what it writes.
  * Ordering is H2's own (ObjectIds by compareTo), so the maps' order on file is unchanged.
  */
 final class CompactObjectType extends ObjectDataType {
