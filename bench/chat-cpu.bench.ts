@@ -4,9 +4,11 @@
  * machine's load, so two versions can be compared on a shared machine (run it in each work tree, alternating).
  * The requests are sent from this process (they are counted in the app's CPU, the same for every version); the
  * model server runs in its own. Run: npx tsx bench/chat-cpu.bench.ts (`BENCH_TURNS`, default 400;
- * `BENCH_CONCURRENCY`, default 1 and 8).
+ * `BENCH_CONCURRENCY`, default 1 and 8; `BENCH_DB_FILE=1` runs the database on an H2 file as the server does).
  */
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
 import { processCpuMs, startBenchApp, startModelProcess } from './bench-app.js';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 
@@ -14,7 +16,9 @@ const TURNS = Number(process.env.BENCH_TURNS ?? 400);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 
 const model = await startModelProcess();
-const db = await startEmbeddedDb({});
+// BENCH_DB_FILE=1: the H2 file store the server runs on (a commit and fsync after every write).
+const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), 'wisp-bench-chat-cpu-')) : null;
+const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
 const { app, org, bot, stop, connection } = await startBenchApp({
   dbUri: db.uri,
   dbName: 'wisp_bench_chat_cpu',
@@ -54,3 +58,4 @@ for (const concurrency of CONCURRENCY) {
 await stop();
 await db.stop();
 await model.stop();
+if (dbDir) rmSync(dbDir, { recursive: true, force: true });

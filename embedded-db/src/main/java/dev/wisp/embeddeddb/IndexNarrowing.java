@@ -123,20 +123,28 @@ final class IndexNarrowing {
                 super(name, store, cursorRegistry);
             }
 
-            /** Opens the index's map with a faster key type first; H2Database's own then finds it open. */
+            /**
+             * Opens the index's map with a faster key type, and values (document ids) in {@link CompactObjectType}'s
+             * encoding, first; H2Database's own then finds it open.
+             */
             @Override
             protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName,
                                                            List<IndexKey> keys, boolean sparse) {
                 store.openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName,
-                    new MVMap.Builder<KeyValue, Object>().keyType(new IndexKeyType()));
+                    new MVMap.Builder<KeyValue, Object>().keyType(new IndexKeyType()).valueType(new CompactObjectType()));
                 return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
             }
 
-            /** As H2Database's own, with the same map names, so existing files open unchanged. */
+            /**
+             * As H2Database's own, with the same map names, so existing files open unchanged; the documents are
+             * written in {@link CompactObjectType}'s encoding (and read in both), as are ObjectId ids.
+             */
             @Override
             protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
                 String namespace = getFullCollectionNamespace(collectionName);
-                MVMap<Object, Document> dataMap = store.openMap("databases." + namespace);
+                MVMap<Object, Document> dataMap = store.openMap("databases." + namespace,
+                    new MVMap.Builder<Object, Document>().keyType(new CompactObjectType())
+                        .valueType(new CompactObjectType()));
                 MVMap<String, Object> metaMap = store.openMap("meta." + namespace);
                 return new NarrowingH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
             }
