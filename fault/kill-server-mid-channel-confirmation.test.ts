@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { standardWebhooks } from '../server/channels/signatures.js';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
+import { addWebhookChannel } from './support/channel-fault.js';
 import {
   addShopAction,
   expectConfirmedTurnStored,
@@ -26,24 +25,7 @@ describe('kill -9 of the server after a channel confirmation ran its action, bef
     await wisp.start();
     const chatbotId = await wisp.createBot('Crash');
     await addShopAction(fault, chatbotId, 'cancel_order');
-    const channel = await wisp.api.post<{ id: string; signingSecret: string }>(
-      `/api/v1/chatbots/${chatbotId}/channels`,
-      { type: 'webhook', callbackUrl: fakes.callbackUrl },
-    );
-    expect(channel.status).toBe(201);
-    const deliver = (payload: Record<string, unknown>) => {
-      const body = JSON.stringify(payload);
-      const id = `msg_${randomUUID()}`;
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      return wisp.api.request('POST', `/api/v1/channels/${channel.body.data.id}/events`, body, {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': timestamp,
-        'webhook-signature': standardWebhooks.sign(channel.body.data.signingSecret, id, timestamp, body),
-      });
-    };
-    const callbacks = () => fakes.callsOf('callback');
-    const followUps = () => callbacks().filter((call) => String(call.body.text).includes('Tool result:'));
+    const { deliver, callbacks, followUps } = await addWebhookChannel(wisp, chatbotId, fakes);
 
     const user = { id: 'cust-1' };
     const asked = await deliver({

@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { MessageDto } from '../shared/schemas/chat.js';
-import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
+import type { WidgetClient } from '../server/test/widget-client.js';
 import {
   addShopAction,
   expectConfirmedTurnStored,
@@ -11,12 +8,11 @@ import {
   setupShopFault,
   shopRequests,
 } from './support/shop-fault.js';
+import { askUntilPaused, pressAgainAfterRestart, widgetVisitor } from './support/widget-visitor.js';
 import { waitFor } from './support/wisp-server.js';
 
 const CANCEL = '/api/orders/7002/cancel';
 const WIDGET_CANCEL = '/api/orders/7004/cancel';
-
-type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
 
 interface Confirmation {
   status: string;
@@ -26,7 +22,7 @@ interface Confirmation {
 
 describe('kill -9 of the server after a REST or widget confirmation ran its action, before the follow-up was written', () => {
   const fault = setupShopFault();
-  const clients: Client[] = [];
+  const clients: WidgetClient[] = [];
   afterAll(() => {
     for (const client of clients) client.disconnect();
   });
@@ -77,34 +73,13 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
   it('in the widget: the visitor pressing Approve again after the restart resumes it, once', async () => {
     // The server of the test above, restarted, with its bot and action.
     const { wisp } = fault;
-    const visitor: { visitorId: string; visitorToken?: string } = { visitorId: `v_${randomUUID()}` };
-    const connect = async () => {
-      const client: Client = io(`${wisp.url}/widget`, {
-        transports: ['websocket'],
-        auth: (cb) => cb({ bot: 'crash', ...visitor }),
-        reconnection: false,
-      });
-      clients.push(client);
-      await new Promise<void>((resolve) =>
-        client.once('session', (session) => {
-          visitor.visitorToken = session.visitorToken;
-          resolve();
-        }),
-      );
-      return client;
-    };
-    const doneOn = (client: Client) =>
-      new Promise<MessageDto>((resolve) => client.once('chat:done', ({ message }) => resolve(message)));
-    let client = await connect();
-    const paused = doneOn(client);
-    const sent = await client.emitWithAck('chat:send', {
-      text: 'Cancel it #tool:cancel_order {"orderNumber":"7004"}',
-      clientMessageId: 'widget-confirm-1',
-      conversationId: null,
-    });
-    expect(sent.error).toBeUndefined();
-    const question = await paused;
-    expect(question.pendingAction).toMatchObject({ action: 'cancel_order' });
+    const visitor = widgetVisitor(wisp, 'crash', clients);
+    const client = await visitor.connect();
+    const question = await askUntilPaused(
+      client,
+      'Cancel it #tool:cancel_order {"orderNumber":"7004"}',
+      'widget-confirm-1',
+    );
 
     await killMidFollowUp(fault, WIDGET_CANCEL, async () => {
       const approved = await client.emitWithAck('chat:confirm', { messageId: question.id, approve: true });
@@ -112,17 +87,7 @@ describe('kill -9 of the server after a REST or widget confirmation ran its acti
     });
 
     // The widget's Approve again, on the same answer: 503 until the cut answer is swept, then it resumes.
-    client = await connect();
-    const followUp = doneOn(client);
-    const again = await waitFor(
-      () => client.timeout(10_000).emitWithAck('chat:confirm', { messageId: question.id, approve: true }),
-      (ack) => ack.error?.name !== 'UnavailableError',
-      60_000,
-    );
-    expect(again.data).toEqual({ messageId: question.id, status: 'succeeded' });
-    const answer = await followUp;
-    expect(answer).toMatchObject({ id: question.id, status: 'complete' });
-    expect(answer.content).toContain('succeeded');
+    await pressAgainAfterRestart(visitor, question.id, true, 'succeeded');
     expect(shopRequests(fault, WIDGET_CANCEL)).toBe(1);
   }, 240_000);
 });

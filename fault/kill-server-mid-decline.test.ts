@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { MessageDto } from '../shared/schemas/chat.js';
-import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
-import { standardWebhooks } from '../server/channels/signatures.js';
 import { startPlatformFakes, type PlatformFakes } from '../server/channels/test/platform-fakes.js';
 import { connectMongo } from '../server/db/mongo.js';
+import type { WidgetClient } from '../server/test/widget-client.js';
 import { UNLIMITED_RATE_ENV } from '../server/test/unlimited-limits.js';
 import { DatabaseGate } from './support/database-gate.js';
-import { addShopAction, setupShopFault } from './support/shop-fault.js';
+import { addWebhookChannel } from './support/channel-fault.js';
+import { addShopAction, expectConfirmedTurnStored, setupShopFault } from './support/shop-fault.js';
+import { askUntilPaused, pressAgainAfterRestart, widgetVisitor } from './support/widget-visitor.js';
 import { waitFor } from './support/wisp-server.js';
-
-type Client = Socket<WidgetServerEvents, WidgetClientEvents>;
 
 interface Confirmation {
   status: string;
@@ -43,7 +40,7 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     db = await connectMongo(uri.toString(), { dbName });
   });
   const fault = setupShopFault(env);
-  const clients: Client[] = [];
+  const clients: WidgetClient[] = [];
   afterAll(async () => {
     for (const client of clients) client.disconnect();
     await db?.dropDatabase().catch(() => undefined);
@@ -128,15 +125,7 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
     expect(runs.map((run) => [run.status, run._id.toString()])).toEqual([['declined', expect.any(String)]]);
     const listed = await wisp.api.get<Array<{ status: string }>>(`/api/v1/actions/${actionId}/runs`);
     expect(listed.body.data.map((run) => run.status)).toEqual(['declined']);
-    const conversations = await wisp.api.get<Array<{ id: string }>>('/api/v1/conversations');
-    const messages = await wisp.api.get<Array<{ role: string; status: string; toolCalls?: Array<{ status: string }> }>>(
-      `/api/v1/conversations/${conversations.body.data[0]!.id}/messages`,
-    );
-    expect(messages.body.data.map((m) => [m.role, m.status])).toEqual([
-      ['user', 'complete'],
-      ['assistant', 'complete'],
-    ]);
-    expect(messages.body.data[1]!.toolCalls).toEqual([expect.objectContaining({ status: 'declined' })]);
+    await expectConfirmedTurnStored(fault, 'declined');
     // The follow-up was asked once (the cut attempt never reached the model); nothing was sent to the shop.
     expect(modelCalls()).toBe(before + 1);
     expect(shop.requests).toHaveLength(0);
@@ -144,52 +133,20 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
 
   it('in the widget: the visitor pressing Decline again after the restart resumes it, with one declined run', async () => {
     const { wisp, shop } = fault;
-    const visitor: { visitorId: string; visitorToken?: string } = { visitorId: `v_${randomUUID()}` };
-    const connect = async () => {
-      const client: Client = io(`${wisp.url}/widget`, {
-        transports: ['websocket'],
-        auth: (cb) => cb({ bot: 'decline', ...visitor }),
-        reconnection: false,
-      });
-      clients.push(client);
-      await new Promise<void>((resolve) =>
-        client.once('session', (session) => {
-          visitor.visitorToken = session.visitorToken;
-          resolve();
-        }),
-      );
-      return client;
-    };
-    const doneOn = (client: Client) =>
-      new Promise<MessageDto>((resolve) => client.once('chat:done', ({ message }) => resolve(message)));
-    let client = await connect();
-    const paused = doneOn(client);
-    const sent = await client.emitWithAck('chat:send', {
-      text: 'Cancel it #tool:cancel_order {"orderNumber":"7103"}',
-      clientMessageId: 'widget-decline-1',
-      conversationId: null,
-    });
-    expect(sent.error).toBeUndefined();
-    const question = await paused;
-    expect(question.pendingAction).toMatchObject({ action: 'cancel_order' });
+    const visitor = widgetVisitor(wisp, 'decline', clients);
+    const client = await visitor.connect();
+    const question = await askUntilPaused(
+      client,
+      'Cancel it #tool:cancel_order {"orderNumber":"7103"}',
+      'widget-decline-1',
+    );
     const runsBefore = (await storedRuns(actionId)).length;
 
-    const pressed = client;
     await cutAfterTheDeclinedRun(question.id, () =>
-      pressed.timeout(60_000).emitWithAck('chat:confirm', { messageId: question.id, approve: false }),
+      client.timeout(60_000).emitWithAck('chat:confirm', { messageId: question.id, approve: false }),
     );
 
-    client = await connect();
-    const followUp = doneOn(client);
-    const again = await waitFor(
-      () => client.timeout(10_000).emitWithAck('chat:confirm', { messageId: question.id, approve: false }),
-      (ack) => ack.error?.name !== 'UnavailableError',
-      60_000,
-    );
-    expect(again.data).toEqual({ messageId: question.id, status: 'declined' });
-    const answer = await followUp;
-    expect(answer).toMatchObject({ id: question.id, status: 'complete' });
-    expect(answer.content).toContain('declined');
+    await pressAgainAfterRestart(visitor, question.id, false, 'declined');
     expect((await storedRuns(actionId)).map((run) => run.status)).toEqual(
       Array.from({ length: runsBefore + 1 }, () => 'declined'),
     );
@@ -198,24 +155,7 @@ describe('kill -9 of the server after a declined confirmation recorded its run, 
 
   it('from a channel: the reply job that took the decline resumes it after the restart, one declined run, the follow-up delivered once', async () => {
     const { wisp, shop } = fault;
-    const channel = await wisp.api.post<{ id: string; signingSecret: string }>(
-      `/api/v1/chatbots/${chatbotId}/channels`,
-      { type: 'webhook', callbackUrl: fakes.callbackUrl },
-    );
-    expect(channel.status).toBe(201);
-    const deliver = (payload: Record<string, unknown>) => {
-      const body = JSON.stringify(payload);
-      const id = `msg_${randomUUID()}`;
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      return wisp.api.request('POST', `/api/v1/channels/${channel.body.data.id}/events`, body, {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': timestamp,
-        'webhook-signature': standardWebhooks.sign(channel.body.data.signingSecret, id, timestamp, body),
-      });
-    };
-    const callbacks = () => fakes.callsOf('callback');
-    const followUps = () => callbacks().filter((call) => String(call.body.text).includes('Tool result:'));
+    const { deliver, callbacks, followUps } = await addWebhookChannel(wisp, chatbotId, fakes);
     const user = { id: 'cust-decline' };
     expect(
       (await deliver({ text: 'Cancel it #tool:cancel_order {"orderNumber":"7105"}', user, conversation: 't-d' }))

@@ -146,9 +146,12 @@ export function shopRequests({ shop }: ShopFault, target: string): number {
 
 /**
  * The one conversation of a confirmation test, as stored once its follow-up is written: the question and one
- * complete answer whose action call succeeded.
+ * complete answer with one action call, in `callStatus` (succeeded once approved, declined once declined).
  */
-export async function expectConfirmedTurnStored({ wisp }: ShopFault): Promise<void> {
+export async function expectConfirmedTurnStored(
+  { wisp }: ShopFault,
+  callStatus: 'succeeded' | 'declined' = 'succeeded',
+): Promise<void> {
   const conversations = await wisp.api.get<Array<{ id: string }>>('/api/v1/conversations');
   const messages = await wisp.api.get<Array<{ role: string; status: string; toolCalls?: Array<{ status: string }> }>>(
     `/api/v1/conversations/${conversations.body.data[0]!.id}/messages`,
@@ -157,5 +160,5 @@ export async function expectConfirmedTurnStored({ wisp }: ShopFault): Promise<vo
     ['user', 'complete'],
     ['assistant', 'complete'],
   ]);
-  expect(messages.body.data[1]!.toolCalls).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+  expect(messages.body.data[1]!.toolCalls).toEqual([expect.objectContaining({ status: callStatus })]);
 }
