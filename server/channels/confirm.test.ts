@@ -192,6 +192,27 @@ describe('answering a paused action from a messaging channel', () => {
       (call.body.interactive as { action: { buttons: Array<{ reply: { id: string } }> } }).action.buttons.map(
         (button) => button.reply.id,
       );
+    /**
+     * The asker asks to cancel `order`; once the Approve / Decline question is sent and its delivery stored,
+     * resolves with that question's WhatsApp id and the paused action's confirmation token.
+     */
+    const askToCancel = async (order: string) => {
+      const asked = toUser().filter((call) => call.body.type === 'interactive').length;
+      expect((await deliver(delivery({ type: 'text', text: { body: cancel(order) } }))).status).toBe(200);
+      await vi.waitFor(
+        () => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(asked + 1),
+        WAIT,
+      );
+      const question = toUser()
+        .filter((call) => call.body.type === 'interactive')
+        .at(-1)!;
+      const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
+      await vi.waitFor(async () => {
+        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();
+      }, WAIT);
+      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
+      return { questionId, token: (paused?.answer?.pendingAction as { token: string }).token };
+    };
 
     beforeAll(async () => {
       h.fakes.acceptToken(ACCESS_TOKEN);
@@ -275,21 +296,7 @@ describe('answering a paused action from a messaging channel', () => {
     });
 
     it('tells the asker at once, in reply to the press, when the action was decided through the API meanwhile', async () => {
-      const asked = toUser().filter((call) => call.body.type === 'interactive').length;
-      expect((await deliver(delivery({ type: 'text', text: { body: cancel('2003') } }))).status).toBe(200);
-      await vi.waitFor(
-        () => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(asked + 1),
-        WAIT,
-      );
-      const question = toUser()
-        .filter((call) => call.body.type === 'interactive')
-        .at(-1)!;
-      const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
-      await vi.waitFor(async () => {
-        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();
-      }, WAIT);
-      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
-      const token = (paused?.answer?.pendingAction as { token: string }).token;
+      const { questionId, token } = await askToCancel('2003');
 
       // An operator approves it through the API; the asker then presses Decline on the question still shown.
       expect((await h.org.api.post('/api/v1/chat/confirm', { token, approve: true })).status).toBe(200);
@@ -310,21 +317,7 @@ describe('answering a paused action from a messaging channel', () => {
     });
 
     it('tells the asker, in reply to the press, when the action was decided through the API before its press was run', async () => {
-      const asked = toUser().filter((call) => call.body.type === 'interactive').length;
-      expect((await deliver(delivery({ type: 'text', text: { body: cancel('2004') } }))).status).toBe(200);
-      await vi.waitFor(
-        () => expect(toUser().filter((call) => call.body.type === 'interactive')).toHaveLength(asked + 1),
-        WAIT,
-      );
-      const question = toUser()
-        .filter((call) => call.body.type === 'interactive')
-        .at(-1)!;
-      const questionId = (question.result as { messages: Array<{ id: string }> }).messages[0]!.id;
-      await vi.waitFor(async () => {
-        expect(await h.t.app.models.ChannelEvent.exists({ channelId, deliveredRef: questionId })).not.toBeNull();
-      }, WAIT);
-      const paused = await h.t.app.models.ChannelEvent.findOne({ channelId, deliveredRef: questionId }).lean();
-      const token = (paused?.answer?.pendingAction as { token: string }).token;
+      const { questionId, token } = await askToCancel('2004');
 
       // The press is taken while the action still waits, but the reply jobs are stopped: before its job runs, an
       // operator declines the action through the API.
