@@ -4,6 +4,7 @@ import type { AnalyticsReport } from '../../shared/schemas/analytics.js';
 import { FAST_QUEUE_ENV, waitForSource } from '../knowledge/test/knowledge-client.js';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { rebuildRollupsFromRecords } from './analytics.fixtures.js';
 
 interface ChatData {
   conversationId: string;
@@ -35,14 +36,7 @@ describe('analytics rollups kept up to date by chat turns', () => {
   };
   /** What a rebuild from the raw records alone gives. */
   const recomputed = async () => {
-    const { models } = t.app;
-    await Promise.all([
-      models.AnalyticsDay.deleteMany({}),
-      models.AnalyticsFact.deleteMany({}),
-      models.AnalyticsBuild.deleteMany({}),
-      models.AnalyticsMark.deleteMany({}),
-    ]);
-    await t.app.services.rollups.backfill([botId]);
+    await rebuildRollupsFromRecords(t.app, [botId]);
     return report();
   };
 

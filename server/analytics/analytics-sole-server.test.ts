@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsReport } from '../../shared/schemas/analytics.js';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { rebuildRollupsFromRecords } from './analytics.fixtures.js';
 
 /**
  * On a sole server a turn's conversation is not read back by analytics when no deletion of it (or of its bot)
@@ -61,14 +62,7 @@ describe('analytics on a sole server', () => {
     // Every day flag raised for these updates was lowered once they were done (late, but not left for the reconciliation).
     expect(await t.app.models.AnalyticsMark.countDocuments({ pending: { $ne: 0 } })).toBe(0);
 
-    const { models } = t.app;
-    await Promise.all([
-      models.AnalyticsDay.deleteMany({}),
-      models.AnalyticsFact.deleteMany({}),
-      models.AnalyticsBuild.deleteMany({}),
-      models.AnalyticsMark.deleteMany({}),
-    ]);
-    await t.app.services.rollups.backfill([botId]);
+    await rebuildRollupsFromRecords(t.app, [botId]);
     expect(await report()).toEqual(live);
   });
 

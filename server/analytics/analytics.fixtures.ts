@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import type { RunningApp } from '../app.js';
 import type { Models } from '../services.js';
 
 /** An answer as a history states it; `status` defaults to complete. */
@@ -121,4 +122,18 @@ export class HistoryBuilder {
       updatedAt: createdAt,
     };
   }
+}
+
+/**
+ * Drops every rollup (days, facts, builds and day flags) and rebuilds the bots' from the raw records alone: what
+ * the rollups kept up to date must equal afterwards.
+ */
+export async function rebuildRollupsFromRecords({ models, services }: RunningApp, chatbotIds: string[]): Promise<void> {
+  await Promise.all([
+    models.AnalyticsDay.deleteMany({}),
+    models.AnalyticsFact.deleteMany({}),
+    models.AnalyticsBuild.deleteMany({}),
+    models.AnalyticsMark.deleteMany({}),
+  ]);
+  await services.rollups.backfill(chatbotIds);
 }
