@@ -409,19 +409,17 @@ export class ConversationsService {
    * to it yet, so the count after it is 1, and the update is written with others of its tick (one bulk write).
    */
   async touchFirst(conversationId: Types.ObjectId, preview: string): Promise<1> {
-    const now = new Date();
-    await this.conversationUpdates.add('', {
-      _id: conversationId,
-      update: {
-        $inc: { messageCount: 1 },
-        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
-      },
-    });
+    await this.addOneMessage(conversationId, preview);
     return 1;
   }
 
   /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
   async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
+    await this.addOneMessage(conversationId, preview);
+  }
+
+  /** Counts one more message, with `preview` as the last one, in the bulk write of this tick's updates. */
+  private async addOneMessage(conversationId: Types.ObjectId, preview: string): Promise<void> {
     const now = new Date();
     await this.conversationUpdates.add('', {
       _id: conversationId,
