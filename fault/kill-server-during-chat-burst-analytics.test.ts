@@ -58,9 +58,13 @@ describe('kill -9 of the server during a burst of chat turns, then analytics', (
     const stored = await waitFor(
       async () => {
         const list = await wisp.api.get<ConversationRow[]>('/api/v1/conversations?perPage=100');
-        const messages = (await Promise.all(list.body.data.map((c) => wisp.messages(c.id)))).flat();
+        const byConversation = await Promise.all(list.body.data.map((c) => wisp.messages(c.id)));
+        const messages = byConversation.flat();
         return {
           conversations: list.body.data.length,
+          // Each turn has a session of its own, so a visitor is a conversation with a question stored; a kill
+          // between a conversation's write and its messages' leaves a conversation without one.
+          uniqueVisitors: byConversation.filter((thread) => thread.some((m) => m.role === 'user')).length,
           visitorMessages: messages.filter((m) => m.role === 'user').length,
           answers: messages.filter((m) => m.role === 'assistant' && m.status === 'complete').length,
           pending: messages.filter((m) => m.status === 'pending').length,
@@ -81,7 +85,7 @@ describe('kill -9 of the server during a burst of chat turns, then analytics', (
         now.visitorMessages === expected.visitorMessages &&
         now.answers === expected.answers,
     );
-    expect(figures).toEqual({ ...expected, uniqueVisitors: expected.conversations, modelFailures: 0 });
+    expect(figures).toEqual({ ...expected, modelFailures: 0 });
   });
 });
 
