@@ -41,10 +41,6 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
   const args = [
     '-Xss1m',
     '-XX:+UseSerialGC',
-    // The JIT's first tier only. With the second (C2), compiling the launcher's hot paths took most of the JVM's CPU
-    // for the first minutes of load (2.6 of its 3.0 s in the widget sockets bench), on the cores the server needs;
-    // C1's code answers a turn in about the same CPU (bench/README.md, "The database's JIT").
-    '-XX:TieredStopAtLevel=1',
     '-jar',
     EMBEDDED_DB_JAR,
     '--host',
