@@ -8,7 +8,7 @@
  * with every error counted. The sockets (the visitors) and the model server each run in their own
  * child process, so the server's process (and its event loop) does only the server's work; the
  * server's CPU time is printed per handshake, per second of idle sockets and per turn, beside the
- * embedded database's. Stops by itself: every wait is bounded.
+ * embedded database's (with what its JIT compiler threads were seen spending). Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
@@ -282,6 +282,35 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/** The last CPU time (ms) read of each JIT compiler thread, by `pid/tid`: the JVM ends idle compiler threads. */
+const jitThreadsMs = new Map<string, number>();
+
+/**
+ * CPU time (ms) the JVM's JIT compiler threads (`C1 CompilerThre…`, `C2 CompilerThre…`) of process `pid` have used,
+ * from /proc (Linux): the part of the database's CPU spent compiling its code rather than answering; NaN where it
+ * cannot be read. A lower bound: a thread's time after its last reading is missed when it ends before the next one.
+ */
+function jitCpuMs(pid: number | undefined): number {
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (!/^C[12] CompilerThre/.test(name)) continue;
+        const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        jitThreadsMs.set(`${pid}/${task}`, (Number(fields[11]) + Number(fields[12])) * 10);
+      } catch {
+        // The thread ended between the listing and the read: its last reading stands.
+      }
+    }
+    let sum = 0;
+    for (const [key, ms] of jitThreadsMs) if (key.startsWith(`${pid}/`)) sum += ms;
+    return sum;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The server side: starts the database, the model server's and the clients' processes and the app; prints the figures. */
 async function main(): Promise<void> {
   const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }, { startRedis }] = await Promise.all([
@@ -338,6 +367,7 @@ async function main(): Promise<void> {
         own: (own.user + own.system) / 1000,
         kernel: own.system / 1000,
         db: processCpuMs(db.pid),
+        dbJit: jitCpuMs(db.pid),
       };
     };
     // Database round trips (the first node's only, with several): mongoose's debug hook sees every collection call (an insertMany or bulkWrite once).
@@ -356,6 +386,7 @@ async function main(): Promise<void> {
         own: now.own - start.own,
         kernel: now.kernel - start.kernel,
         db: now.db - start.db,
+        dbJit: now.dbJit - start.dbJit,
         trips,
         calls: counted,
       };
@@ -418,17 +449,17 @@ async function main(): Promise<void> {
     console.log(`message errors: ${JSON.stringify(report.errors)}`);
     const connected = Math.max(1, report.connected);
     console.log(
-      `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms, ${((100 * connectCpu.kernel) / connectCpu.own).toFixed(0)} % of it in the kernel (database ${(connectCpu.db / connected).toFixed(2)} ms); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
+      `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms, ${((100 * connectCpu.kernel) / connectCpu.own).toFixed(0)} % of it in the kernel (database ${(connectCpu.db / connected).toFixed(2)} ms, ${(connectCpu.dbJit / connected).toFixed(2)} ms of it compiling); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
     );
     if (NODES === 1)
       console.log(
         `server memory per connected socket: ${((memoryConnected.rss - memoryBefore.rss) / connected / 1024).toFixed(1)} KiB resident, ${((memoryConnected.heapUsed - memoryBefore.heapUsed) / connected / 1024).toFixed(1)} KiB of JS heap (before any collection)`,
       );
     console.log(
-      `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
+      `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}, ${perSecond(idleCpu.dbJit)} of it compiling) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
     );
     console.log(
-      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
     );
     if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
