@@ -176,7 +176,7 @@ export class ChannelReplies {
     if (!paused || !pending || paused.userId !== confirm.userId || spent || state !== 'waiting') {
       // A thread reply that answers nothing is an ordinary question.
       if (confirm.otherwise && !spent && (!paused || !pending)) return null;
-      const decided = spent ? { approve: spent.confirm?.approve ?? null } : state === 'waiting' ? null : state;
+      const decided = spent ? { approve: spent.confirm?.approve ?? null } : decisionIn(state);
       await tell({
         kind: decided ? 'answered' : question && paused?.userId !== confirm.userId ? 'notAsker' : 'nothing',
         question,
@@ -335,7 +335,7 @@ export class ChannelReplies {
       const state = confirm.token
         ? await this.deps.conversations.actionState(channel.organizationId, confirm.token)
         : null;
-      const decided = state && state !== 'waiting' ? state : null;
+      const decided = decisionIn(state);
       await this.deps.channels.adapterOf(channel.type).confirmTaken?.(
         this.deps.channels.open(channel),
         this.deps.channels.httpFor(channel.type),
@@ -424,4 +424,9 @@ function classify(error: unknown): FailureVerdict {
   // The chat flow's refusals (quota used up, bot disabled) stand; its outages (model, database) pass.
   if (error instanceof AppError) return { retryable: error.status >= 500, reason: error.message };
   return { retryable: true, reason: 'answering failed unexpectedly' };
+}
+
+/** How an action was decided, from `ConversationsService.actionState`; null while it waits or when none is found. */
+function decisionIn(state: 'waiting' | { approve: boolean | null } | null): { approve: boolean | null } | null {
+  return state === 'waiting' ? null : state;
 }
