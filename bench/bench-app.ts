@@ -1,11 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Connection } from 'mongoose';
 import { pino, type Logger } from 'pino';
 import { startApp, type RunningApp } from '../server/app.js';
 import { parseEnv } from '../server/config.js';
+import { startEmbeddedDb, type EmbeddedDb } from '../server/db/embedded-db.js';
 import { connectMongo } from '../server/db/mongo.js';
 import { UNLIMITED_ENV } from '../server/test/unlimited-limits.js';
 
@@ -151,4 +154,52 @@ export function processCpuMs(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** What the chat benches drive: the app, its own embedded database and the model server, and one JSON turn. */
+export interface ChatBench extends BenchApp {
+  db: EmbeddedDb;
+  model: { url: string };
+  /** True when the database runs on an H2 file (`BENCH_DB_FILE=1`). */
+  onFile: boolean;
+  /** The admin key's headers of a JSON request, and the body of the question every turn asks. */
+  headers: Record<string, string>;
+  question: string;
+  /** One JSON chat turn with that question, resolved once its answer is read. */
+  turn(): Promise<string>;
+}
+
+/**
+ * The chat benches' setup: the model server in its own process, an embedded database started here (on an H2
+ * file with a commit and fsync after every write, as the server runs, with `BENCH_DB_FILE=1`; else in memory)
+ * and the app on it as its sole server, as `npm start` runs. `stop` ends all three.
+ */
+export async function startChatBench(name: string): Promise<ChatBench> {
+  const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), `wisp-bench-${name}-`)) : null;
+  const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
+  const model = await startModelProcess();
+  const bench = await startBenchApp({
+    dbUri: db.uri,
+    dbName: `wisp_bench_${name.replace(/-/g, '_')}`,
+    soleServer: true,
+    env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
+  });
+  const headers = { authorization: `Bearer ${bench.org.adminKey}`, 'content-type': 'application/json' };
+  const question = JSON.stringify({ chatbotId: bench.bot.id, message: 'How do I reset my password?' });
+  return {
+    ...bench,
+    db,
+    model,
+    onFile: dbDir !== null,
+    headers,
+    question,
+    turn: () =>
+      fetch(`${bench.app.url}/api/v1/chat`, { method: 'POST', headers, body: question }).then((res) => res.text()),
+    stop: async () => {
+      await bench.stop();
+      await model.stop();
+      await db.stop();
+      if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+    },
+  };
 }

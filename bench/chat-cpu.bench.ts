@@ -6,29 +6,13 @@
  * model server runs in its own. Run: npx tsx bench/chat-cpu.bench.ts (`BENCH_TURNS`, default 400;
  * `BENCH_CONCURRENCY`, default 1 and 8; `BENCH_DB_FILE=1` runs the database on an H2 file as the server does).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { processCpuMs, startBenchApp, startModelProcess } from './bench-app.js';
-import { startEmbeddedDb } from '../server/db/embedded-db.js';
+import { loadavg } from 'node:os';
+import { processCpuMs, startChatBench } from './bench-app.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 400);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 
-const model = await startModelProcess();
-// BENCH_DB_FILE=1: the H2 file store the server runs on (a commit and fsync after every write).
-const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), 'wisp-bench-chat-cpu-')) : null;
-const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
-const { app, org, bot, stop, connection } = await startBenchApp({
-  dbUri: db.uri,
-  dbName: 'wisp_bench_chat_cpu',
-  // The database was started here for this one app, as `npm start` starts the embedded engine.
-  soleServer: true,
-  env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
-});
-const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
-const body = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?' });
-const turn = () => fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body }).then((res) => res.text());
+const { db, connection, turn, stop } = await startChatBench('chat-cpu');
 for (let i = 0; i < 30; i += 1) await turn();
 
 for (const concurrency of CONCURRENCY) {
@@ -56,6 +40,3 @@ for (const concurrency of CONCURRENCY) {
 }
 
 await stop();
-await db.stop();
-await model.stop();
-if (dbDir) rmSync(dbDir, { recursive: true, force: true });

@@ -10,20 +10,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { driveFromProcess, processCpuMs, startBenchApp, startModelProcess } from './bench-app.js';
-import { startEmbeddedDb } from '../server/db/embedded-db.js';
+import { loadavg } from 'node:os';
+import { driveFromProcess, processCpuMs, startChatBench } from './bench-app.js';
+import { percentile } from './percentile.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
 const TTFC_SAMPLES = Number(process.env.BENCH_TTFC_SAMPLES ?? 200);
 const COUNTED_TURNS = 20;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function timeToFirstChunk(url: string, init: RequestInit, marker: string): Promise<number> {
   const started = performance.now();
@@ -43,22 +37,7 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 
 async function main() {
   const loadAtStart = loadavg()[0]!;
-  // BENCH_DB_FILE=1: the H2 file store the server runs on (a commit and fsync after every write) rather
-  // than the in-memory store tests use.
-  const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), 'wisp-bench-chat-')) : null;
-  const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
-  const model = await startModelProcess();
-  const { app, org, bot, stop, connection } = await startBenchApp({
-    dbUri: db.uri,
-    dbName: 'wisp_bench_chat',
-    // The database was started here for this one app, as `npm start` starts the embedded engine.
-    soleServer: true,
-    env: { OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'bench', OPENAI_MODEL: 'fake-chat' },
-  });
-  const headers = { authorization: `Bearer ${org.adminKey}`, 'content-type': 'application/json' };
-  const question = JSON.stringify({ chatbotId: bot.id, message: 'How do I reset my password?' });
-  const turn = () =>
-    fetch(`${app.url}/api/v1/chat`, { method: 'POST', headers, body: question }).then((res) => res.text());
+  const { app, bot, db, model, onFile, connection, headers, question, turn, stop } = await startChatBench('chat');
   for (let i = 0; i < 5; i += 1) await turn();
 
   // Throughput, with the CPU time this process (the app alone) spent meanwhile.
@@ -125,11 +104,9 @@ async function main() {
     );
     viaApp.push(await timeToFirstChunk(`${app.url}/api/v1/chat`, { method: 'POST', headers, body }, '"chunk"'));
   }
-  viaApp.sort((a, b) => a - b);
-  viaModel.sort((a, b) => a - b);
 
   console.log(
-    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${dbDir ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
+    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${onFile ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
   );
   console.log(
     `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
@@ -166,9 +143,6 @@ async function main() {
   );
 
   await stop();
-  await model.stop();
-  await db.stop();
-  if (dbDir) rmSync(dbDir, { recursive: true, force: true });
 }
 
 await main();
