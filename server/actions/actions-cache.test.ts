@@ -1,14 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { Types, type Connection } from 'mongoose';
-import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
+import { Types } from 'mongoose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '../test/api-client.js';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
 import { hasRedis, startRedis } from '../test/redis-server.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { startSecondNode, startTestApp, type SecondNode, type TestApp, type TestOrg } from '../test/test-app.js';
 
 interface Tool {
   function: { name: string; description: string };
@@ -116,8 +113,7 @@ describe.skipIf(!hasRedis)("a bot's cached actions across two nodes on one Redis
   let fake: FakeLlm;
   let shop: FakeShop;
   let a: TestApp;
-  let b: RunningApp;
-  let bConnection: Connection;
+  let b: SecondNode;
   let org: TestOrg;
   let onB: ApiClient;
   let botId: string;
@@ -128,20 +124,13 @@ describe.skipIf(!hasRedis)("a bot's cached actions across two nodes on one Redis
     [fake, shop] = await Promise.all([startFakeLlm(), startFakeShop()]);
     a = await startTestApp({ env: { ...modelEnv(fake), REDIS_URL: started.url } });
     // A second node on the same database and Redis, as behind a load balancer.
-    bConnection = await connectMongo(inject('mongoUri'), { dbName: a.connection.name });
-    b = await startApp({
-      config: a.config,
-      logger: pino({ level: 'silent' }),
-      connection: bConnection,
-      embeddedDatabase: true,
-    });
+    b = await startSecondNode(a);
     org = await a.createOrg('Two nodes');
     onB = new ApiClient(b.url, org.adminKey);
     botId = (await org.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Shop' })).body.data.id;
   });
   afterAll(async () => {
-    await b?.stop(0);
-    await bConnection?.close();
+    await b?.stop();
     await a?.stop();
     await Promise.all([fake?.stop(), shop?.stop()]);
     redis?.kill('SIGTERM');

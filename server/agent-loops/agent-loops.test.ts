@@ -1,15 +1,11 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Types } from 'mongoose';
 import { idempotencyKeyOf } from '../actions/action-runner.js';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { startSecondNode, startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 
 interface Execution {
   id: string;
@@ -352,15 +348,8 @@ describe('agent loops', () => {
 
   it('runs a schedule once per due time across two server processes', async () => {
     // A second node on the same database.
-    const connection = await connectMongo(inject('mongoUri'), { dbName: t.connection.name });
-    let second: RunningApp | null = null;
+    const second = await startSecondNode(t, { config: { ...t.config, PORT: 0 } });
     try {
-      second = await startApp({
-        config: { ...t.config, PORT: 0 },
-        logger: pino({ level: 'silent' }),
-        connection,
-        embeddedDatabase: true,
-      });
       const loop = await createLoop({ schedule: { cron: '* * * * * *', timezone: 'UTC' } });
       const loopId = loop.body.data.id;
       await until(async () => (await t.app.models.AgentLoopExecution.countDocuments({ loopId, status: 'done' })) >= 3);
@@ -370,8 +359,7 @@ describe('agent loops', () => {
       expect(new Set(dueTimes).size).toBe(dueTimes.length);
       for (const execution of executions.filter((e) => e.status === 'done')) expect(execution.attempts).toBe(1);
     } finally {
-      await second?.stop(0);
-      await connection.close();
+      await second.stop();
     }
   });
 });

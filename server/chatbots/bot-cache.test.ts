@@ -2,14 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { SignJWT } from 'jose';
 import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WidgetConfig } from '../../shared/schemas/widget-settings.js';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
 import { ApiClient } from '../test/api-client.js';
 import { hasRedis, startRedis } from '../test/redis-server.js';
-import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { startSecondNode, startTestApp, type SecondNode, type TestApp, type TestOrg } from '../test/test-app.js';
 
 type Bot = { id: string; slug: string; name: string; identitySecret: string };
 
@@ -34,8 +31,7 @@ const onceBHears = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 2
 describe.skipIf(!hasRedis)('the bot read cache across two nodes on one Redis', () => {
   let redis: ChildProcess;
   let a: TestApp;
-  let b: RunningApp;
-  let bConnection: Connection;
+  let b: SecondNode;
   let org: TestOrg;
   let onA: ApiClient;
   let onB: ApiClient;
@@ -45,20 +41,13 @@ describe.skipIf(!hasRedis)('the bot read cache across two nodes on one Redis', (
     redis = started.process;
     a = await startTestApp({ env: { REDIS_URL: started.url } });
     // A second node on the same database and Redis, as behind a load balancer.
-    bConnection = await connectMongo(inject('mongoUri'), { dbName: a.connection.name });
-    b = await startApp({
-      config: a.config,
-      logger: pino({ level: 'silent' }),
-      connection: bConnection,
-      embeddedDatabase: true,
-    });
+    b = await startSecondNode(a);
     org = await a.createOrg('Two nodes');
     onA = org.api;
     onB = new ApiClient(b.url, org.adminKey);
   });
   afterAll(async () => {
-    await b?.stop(0);
-    await bConnection?.close();
+    await b?.stop();
     await a?.stop();
     redis?.kill('SIGTERM');
   });
@@ -70,7 +59,7 @@ describe.skipIf(!hasRedis)('the bot read cache across two nodes on one Redis', (
     const bot = await createBot('Cached bot');
     expect(await nameOnB(bot.id)).toBe('Cached bot');
     // A write that bypasses the app is not announced: B keeps answering from its cache (this is the cache).
-    await rawRename(bConnection, bot.id, 'Renamed behind the app');
+    await rawRename(b.connection, bot.id, 'Renamed behind the app');
     expect(await nameOnB(bot.id)).toBe('Cached bot');
 
     const patched = await onA.patch<Bot>(`/api/v1/chatbots/${bot.id}`, { name: 'Renamed on A', instructions: 'New' });
@@ -89,7 +78,7 @@ describe.skipIf(!hasRedis)('the bot read cache across two nodes on one Redis', (
 
   it('widget settings and a disabled status changed on A reach the public widget config on B within milliseconds', async () => {
     const bot = await createBot('Styled bot');
-    const config = () => b.services.widgetSettings.publicConfig(bot.slug);
+    const config = () => b.app.services.widgetSettings.publicConfig(bot.slug);
     expect((await config()).config.appearance.primaryColor).not.toBe('#0f766e');
     const patched = await onA.patch(`/api/v1/chatbots/${bot.id}/widget-settings`, { primaryColor: '#0f766e' });
     expect(patched.status).toBe(200);

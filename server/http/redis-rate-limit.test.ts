@@ -1,12 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
 import { ApiClient } from '../test/api-client.js';
 import { hasRedis, REDIS_SERVER, startRedis } from '../test/redis-server.js';
-import { startTestApp, type TestApp } from '../test/test-app.js';
+import { startSecondNode, startTestApp, type SecondNode, type TestApp } from '../test/test-app.js';
 import type { RateLimitSettings } from './rate-limits.js';
 
 if (!hasRedis) {
@@ -25,8 +21,7 @@ const LIMITS: RateLimitSettings = {
 describe.skipIf(!hasRedis)('rate limits with REDIS_URL', () => {
   let redis: ChildProcess;
   let first: TestApp;
-  let second: RunningApp;
-  let closeSecond: () => Promise<void>;
+  let second: SecondNode;
 
   beforeAll(async () => {
     const started = await startRedis();
@@ -34,21 +29,10 @@ describe.skipIf(!hasRedis)('rate limits with REDIS_URL', () => {
     const env = { REDIS_URL: started.url };
     first = await startTestApp({ env, rateLimits: LIMITS });
     // A second node on the same database and the same Redis, as behind a load balancer.
-    const connection = await connectMongo(inject('mongoUri'), { dbName: first.connection.name });
-    second = await startApp({
-      config: first.config,
-      logger: pino({ level: 'silent' }),
-      connection,
-      embeddedDatabase: true,
-      rateLimits: LIMITS,
-    });
-    closeSecond = async () => {
-      await second.stop(0);
-      await connection.close();
-    };
+    second = await startSecondNode(first, { rateLimits: LIMITS });
   });
   afterAll(async () => {
-    await closeSecond?.();
+    await second?.stop();
     await first?.stop();
     redis?.kill('SIGTERM');
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { startApp, type RunningApp } from '../app.js';
+import { startApp, type AppDeps, type RunningApp } from '../app.js';
 import { parseEnv, type Config } from '../config.js';
 import { connectMongo } from '../db/mongo.js';
 import type { RateLimitSettings } from '../http/rate-limits.js';
@@ -88,6 +88,45 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     stop: async () => {
       await app.stop(0);
       await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    },
+  };
+}
+
+/** A node `startSecondNode` started; `stop` stops it at once, then closes its connection. */
+export interface SecondNode {
+  app: RunningApp;
+  url: string;
+  /** The node's own connection to `first`'s database. */
+  connection: Connection;
+  stop(): Promise<void>;
+}
+
+/** Starts another node of `first`'s app on its database (and Redis, if set), as behind a load balancer. */
+export async function startSecondNode(
+  first: TestApp,
+  deps: Partial<Pick<AppDeps, 'rateLimits' | 'config'>> = {},
+): Promise<SecondNode> {
+  const connection = await connectMongo(inject('mongoUri'), { dbName: first.connection.name });
+  let app: RunningApp;
+  try {
+    app = await startApp({
+      config: first.config,
+      logger: pino({ level: 'silent' }),
+      connection,
+      embeddedDatabase: true,
+      ...deps,
+    });
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return {
+    app,
+    url: app.url,
+    connection,
+    stop: async () => {
+      await app.stop(0);
       await connection.close();
     },
   };

@@ -1,10 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedis, startRedis } from '../test/redis-server.js';
-import { startTestApp, type TestApp } from '../test/test-app.js';
+import { startSecondNode, startTestApp, type SecondNode, type TestApp } from '../test/test-app.js';
 import { connectWidget, send, type WidgetClient } from '../test/widget-client.js';
 
 const LIMITS = {
@@ -17,8 +14,7 @@ const LIMITS = {
 describe.skipIf(!hasRedis)('widget flood limits across two nodes with REDIS_URL', () => {
   let redis: ChildProcess;
   let first: TestApp;
-  let second: RunningApp;
-  let closeSecond: () => Promise<void>;
+  let second: SecondNode;
   const open: WidgetClient[] = [];
 
   beforeAll(async () => {
@@ -26,23 +22,13 @@ describe.skipIf(!hasRedis)('widget flood limits across two nodes with REDIS_URL'
     redis = started.process;
     first = await startTestApp({ env: { REDIS_URL: started.url, ...LIMITS } });
     // A second node on the same database and Redis, as behind a load balancer.
-    const connection = await connectMongo(inject('mongoUri'), { dbName: first.connection.name });
-    second = await startApp({
-      config: first.config,
-      logger: pino({ level: 'silent' }),
-      connection,
-      embeddedDatabase: true,
-    });
-    closeSecond = async () => {
-      await second.stop(0);
-      await connection.close();
-    };
+    second = await startSecondNode(first);
     const org = await first.createOrg('Two nodes');
     await org.api.post('/api/v1/chatbots', { name: 'Shared limits', slug: 'shared-limits' });
   });
   afterAll(async () => {
     for (const socket of open) socket.disconnect();
-    await closeSecond?.();
+    await second?.stop();
     await first?.stop();
     redis?.kill('SIGTERM');
   });

@@ -1,18 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startApp, type RunningApp } from '../app.js';
-import { connectMongo } from '../db/mongo.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../test/api-client.js';
 import { hasRedis, startRedis } from '../test/redis-server.js';
-import { startTestApp, type TestApp } from '../test/test-app.js';
+import { startSecondNode, startTestApp, type SecondNode, type TestApp } from '../test/test-app.js';
 import { connectWidget, type WidgetClient } from '../test/widget-client.js';
 
 describe.skipIf(!hasRedis)('widget sockets across two nodes with REDIS_URL', () => {
   let redis: ChildProcess;
   let first: TestApp;
-  let second: RunningApp;
-  let closeSecond: () => Promise<void>;
+  let second: SecondNode;
   let socket: WidgetClient | null = null;
 
   beforeAll(async () => {
@@ -20,21 +16,11 @@ describe.skipIf(!hasRedis)('widget sockets across two nodes with REDIS_URL', () 
     redis = started.process;
     first = await startTestApp({ env: { REDIS_URL: started.url } });
     // A second node on the same database and Redis, as behind a load balancer.
-    const connection = await connectMongo(inject('mongoUri'), { dbName: first.connection.name });
-    second = await startApp({
-      config: first.config,
-      logger: pino({ level: 'silent' }),
-      connection,
-      embeddedDatabase: true,
-    });
-    closeSecond = async () => {
-      await second.stop(0);
-      await connection.close();
-    };
+    second = await startSecondNode(first);
   });
   afterAll(async () => {
     socket?.disconnect();
-    await closeSecond?.();
+    await second?.stop();
     await first?.stop();
     redis?.kill('SIGTERM');
   });
