@@ -7,7 +7,9 @@
  * to check into `confidence.ts`. Same data and split as `answer-quality.bench.ts`.
  * Run: npx tsx bench/answer-quality-fit.ts   (EMBEDDINGS_URL as for the bench; FIT_FEATURES=a,b and FIT_L2=x
  * try other models; BENCH_DUMP=1 lists every question with its evidence; FIT_EXTRA=1, with EMBEDDINGS_URL, also
- * measures the bench-only features of `EXTRA_FEATURES` below, which FIT_FEATURES and FIT_SEARCH can then use)
+ * measures the bench-only features of `EXTRA_FEATURES` below, which FIT_FEATURES and FIT_SEARCH can then use;
+ * FIT_SENT=1 lets FIT_SEARCH use the sentence- and window-level features of `sentence-evidence.ts`, which FIT_FEATURES
+ * can always name; FIT_UNI=1 prints each feature's AUC alone and added to the model, on the tune half)
  */
 import { createHash } from 'node:crypto';
 import { BotIndex, processTerm, termsOf, type IndexedChunk } from '../server/knowledge/index/bot-index.js';
@@ -25,6 +27,7 @@ import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import type { EmbeddingModel } from '../server/llm/model-client.js';
 import type { Logger } from '../server/logger.js';
 import { helpCentreQuestions } from './help-centre-questions.js';
+import { SENTENCE_FEATURES, sentenceEvidence, type SentenceEvidence } from './sentence-evidence.js';
 
 interface Row {
   text: string;
@@ -34,7 +37,14 @@ interface Row {
   evidence: AnswerEvidence;
   /** What the bench-only features are computed from (FIT_EXTRA=1). */
   extra: { windowCosine?: number; dropLift?: number };
+  /** Sentence- and window-level evidence about the first passage (FIT_SENT=1 lets the search use it). */
+  sent: SentenceEvidence | null;
 }
+
+/** Bench-only features read from the first passage's best sentence or window (see `sentence-evidence.ts`). */
+const SENTENCE_ROW_FEATURES = Object.fromEntries(
+  Object.entries(SENTENCE_FEATURES).map(([name, feature]) => [name, (row: Row) => feature(row.sent, row.evidence)]),
+) as Record<keyof typeof SENTENCE_FEATURES, (row: Row) => number>;
 
 /**
  * Features tried on the tune half that the product does not compute (issue 20, fourth pass: no
@@ -54,6 +64,7 @@ const EXTRA_FEATURES = {
    */
   dropLift: (row: Row) => row.extra.dropLift ?? 0,
   dropLiftPos: (row: Row) => Math.max(0, row.extra.dropLift ?? 0),
+  ...SENTENCE_ROW_FEATURES,
 } satisfies Record<string, (row: Row) => number>;
 
 type ExtraFeature = keyof typeof EXTRA_FEATURES;
@@ -168,6 +179,9 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
       split: splitOf(question.text),
       rank: at >= 0 ? at + 1 : null,
       extra,
+      sent: first
+        ? sentenceEvidence(question.text, first, index.termWeights(question.text), index.synonyms(question.text))
+        : null,
       // No passage at all: nothing to be confident about.
       evidence: result.evidence ?? {
         coverage: 0,
@@ -317,7 +331,11 @@ function score(label: string, list: Row[], conf: (row: Row) => number): void {
 function search(list: Row[], l2: number): AnyFeature[] {
   const all = [
     ...(Object.keys(FEATURES) as FeatureName[]),
-    ...(process.env.FIT_EXTRA ? (Object.keys(EXTRA_FEATURES) as ExtraFeature[]) : []),
+    ...(process.env.FIT_EXTRA
+      ? (Object.keys(EXTRA_FEATURES) as ExtraFeature[])
+      : process.env.FIT_SENT
+        ? (Object.keys(SENTENCE_FEATURES) as ExtraFeature[])
+        : []),
   ];
   let chosen: AnyFeature[] = [];
   let best = 0.5;
@@ -345,11 +363,25 @@ const l2 = Number(process.env.FIT_L2 ?? (url ? 0.3 : 0.3));
 let names = (process.env.FIT_FEATURES?.split(',') ?? model.features) as AnyFeature[];
 if (process.env.FIT_SEARCH) names = search(tune, l2);
 for (const name of names) {
-  if (!(name in FEATURES) && !(process.env.FIT_EXTRA && name in EXTRA_FEATURES)) {
+  if (!(name in FEATURES) && !(name in SENTENCE_FEATURES) && !(process.env.FIT_EXTRA && name in EXTRA_FEATURES)) {
     throw new Error(`FIT_FEATURES: unknown feature ${name}${name in EXTRA_FEATURES ? ' (needs FIT_EXTRA=1)' : ''}`);
   }
 }
 const featuresOf = (row: Row) => valuesOf(row, names);
+// FIT_UNI=1: each feature's own AUC on the tune half (raw values, no fit), and its AUC added to the model's.
+if (process.env.FIT_UNI) {
+  const base = auc(tune, outOfFold(tune, names, l2, 5, 2));
+  for (const name of [...Object.keys(FEATURES), ...Object.keys(SENTENCE_FEATURES)] as AnyFeature[]) {
+    const raw = auc(
+      tune,
+      tune.map((r) => valuesOf(r, [name])[0]!),
+    );
+    const added = names.includes(name) ? base : auc(tune, outOfFold(tune, [...names, name], l2, 5, 2));
+    console.log(
+      `uni ${name.padEnd(18)} raw AUC ${raw.toFixed(3)}  model + it, out-of-fold AUC ${added.toFixed(3)} (model ${base.toFixed(3)})`,
+    );
+  }
+}
 
 /** The recipe: fit on the rows, then move the intercept so 0.5 falls at the operating point of their out-of-fold logits. */
 function recipe(list: Row[]): { w: number[]; oof: number[]; line: number } {
@@ -420,6 +452,9 @@ if (process.env.BENCH_DUMP) {
         `cov ${e.coverage.toFixed(2)} foc ${e.focus.toFixed(2)} tit ${e.titled.toFixed(2)} mis ${e.missing.toFixed(2)} unk ${e.unknown.toFixed(2)}`,
         `cos ${e.cosine?.toFixed(2)} gap ${e.cosineGap?.toFixed(2)} mar ${e.margin.toFixed(2)} lr ${e.lexicalRank} vr ${e.vectorRank} kind ${e.kindHeld}`,
         `terms ${e.terms} miss ${e.missingTerms} strange ${e.strangeTerms} senses ${e.missingSenses.join(',')} else ${e.elsewhere.toFixed(2)}`,
+        r.sent
+          ? `sent ${r.sent.sentShare.toFixed(2)} smiss ${r.sent.sentMissing} sspec ${r.sent.sentSpecific} scat ${r.sent.scattered} bscat ${r.sent.bareScattered} win ${r.sent.winShare.toFixed(2)} dens ${r.sent.density.toFixed(2)} skind ${r.sent.sentKind}`
+          : 'sent -',
         r.text,
       ].join('\t'),
     );
