@@ -32,32 +32,6 @@ describe('turn admission', () => {
     expect(settled).toBe('waiting');
   });
 
-  it('is idle at once with no turn being stored, and tells a waiter when the last one gives its place back', async () => {
-    const admission = new TurnAdmission(1);
-    expect(admission.idle(60_000)).toBeNull();
-    const first = await admission.enter();
-    const second = admission.enter();
-    let idle = false;
-    const waiting = admission.idle(60_000)!.then(() => (idle = true));
-    // The place passes to the next in line: still a turn being stored.
-    first();
-    const leave = await second;
-    await Promise.resolve();
-    expect(idle).toBe(false);
-    leave();
-    await waiting;
-    expect(idle).toBe(true);
-    expect(admission.idle(60_000)).toBeNull();
-  });
-
-  it('lets an idle waiter go after its longest wait while turns are still being stored', async () => {
-    const admission = new TurnAdmission(1);
-    const leave = await admission.enter();
-    await admission.idle(1);
-    expect(admission.idle(1)).not.toBeNull();
-    leave();
-  });
-
   it('refuses a limit that would let no turn in', () => {
     expect(() => new TurnAdmission(0)).toThrow(RangeError);
     expect(() => new TurnAdmission(1.5)).toThrow(RangeError);

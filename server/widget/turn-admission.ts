@@ -3,15 +3,11 @@
  * accepted: stored, or refused) at once; the others wait in arrival order. A burst of messages
  * then comes through one turn after another instead of every turn taking its next database round
  * trip in lockstep with all the others (and all of them being stored last). The answers themselves
- * (retrieval, the model's stream) are not bounded here, but once an answer's first chunk is out the rest of it
- * may wait (`idle`) for the turns being stored, so a burst's first chunks are not queued behind earlier answers'
- * tails.
+ * (retrieval, the model's stream) are not bounded here.
  */
 export class TurnAdmission {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
-  /** Told when the last turn being stored gives its place back (see `idle`). */
-  private readonly idleWaiters = new Set<() => void>();
 
   /** `limit`: turns let in at once, a whole number of at least 1 (WIDGET_TURN_CONCURRENCY). */
   constructor(private readonly limit: number) {
@@ -30,28 +26,8 @@ export class TurnAdmission {
       const next = this.waiting.shift();
       // The place passes straight to the next in line, so `running` stays counted for it.
       if (next) next();
-      else {
-        this.running -= 1;
-        if (this.running === 0) for (const resolve of [...this.idleWaiters]) resolve();
-      }
+      else this.running -= 1;
     };
-  }
-
-  /**
-   * Null when no turn is being stored (nor waiting to be); else a promise that resolves once none is, or after
-   * `maxMs` at the latest, so a steady stream of turns delays no one for longer than that.
-   */
-  idle(maxMs: number): Promise<void> | null {
-    if (this.running === 0) return null;
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.idleWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxMs);
-      this.idleWaiters.add(done);
-    });
   }
 
   /** Turns waiting for a place. */

@@ -22,11 +22,6 @@ export interface RunWidgetTurnOptions {
   signal: AbortSignal;
   /** Called once the turn is stored (or refused, with the error), before the answer streams. */
   onAccepted: (result: { accepted: AcceptedTurn } | { error: AppError }) => void;
-  /**
-   * Asked once the answer's first chunk is out: a promise to wait on before the rest of the answer (its stream,
-   * storing it, `done`), or null to go on at once.
-   */
-  afterFirstChunk?: () => Promise<void> | null;
 }
 
 /**
@@ -35,7 +30,7 @@ export interface RunWidgetTurnOptions {
  * rest. The answer keeps going when the visitor drops, so it is stored complete either way.
  */
 export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void> {
-  const { chat, namespace, logger, data, input, signal, onAccepted, afterFirstChunk } = options;
+  const { chat, namespace, logger, data, input, signal, onAccepted } = options;
   const room = namespace.to(visitorRoom(data.chatbotId, data.visitorId));
   // undefined continues the socket's current conversation; null starts a new one.
   const conversationId = input.conversationId === undefined ? data.conversationId : input.conversationId;
@@ -99,9 +94,6 @@ export async function runWidgetTurn(options: RunWidgetTurnOptions): Promise<void
         else if (!flushingSoon) {
           flushingSoon = true;
           process.nextTick(flush);
-          // The first chunk leaves at once; the stream is read on (and the answer stored) when this resolves.
-          const wait = afterFirstChunk?.();
-          if (wait) await wait;
         }
       } else if (event.type === 'done' && accepted) {
         flush();

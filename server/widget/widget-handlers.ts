@@ -35,12 +35,6 @@ export interface WidgetHandlerDeps {
   track: (turn: Promise<void>) => void;
   /** Bounds the turns being stored at once (shared by every socket of the server). */
   admission: TurnAdmission;
-  /**
-   * Once an answer's first chunk is out, the rest of it (its stream, storing it, `done`) waits up to this long
-   * while other turns are being stored: under a burst the server's CPU goes to the next visitors' first chunks
-   * before the earlier answers' tails. 0 never waits.
-   */
-  tailWaitMs: number;
 }
 
 type Reply<T> = Parameters<Ack<T>>[0];
@@ -129,8 +123,6 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
           data: socket.data,
           input,
           signal: deps.signal,
-          // The rest of the answer yields to the turns being stored (see WidgetHandlerDeps.tailWaitMs).
-          afterFirstChunk: () => deps.admission.idle(deps.tailWaitMs),
           onAccepted: (result) => {
             // Stored (or refused): the answer streams without holding a place.
             leave();

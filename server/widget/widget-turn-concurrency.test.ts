@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModelBot, type FakeModelBot } from '../test/test-app.js';
-import type { MessageDto } from '../../shared/schemas/chat.js';
 import { connectWidget, send, type WidgetClient } from '../test/widget-client.js';
 
 describe('widget turns with WIDGET_TURN_CONCURRENCY=1', () => {
@@ -50,26 +49,5 @@ describe('widget turns with WIDGET_TURN_CONCURRENCY=1', () => {
       .sort({ _id: 1 })
       .lean();
     expect(stored.map((m) => m.content)).toEqual(['Where is my order?', 'And my invoice?']);
-  });
-
-  it('streams every answer of a burst whole and in order, also those whose rest waited for the turns being stored', async () => {
-    const visitors = await Promise.all(Array.from({ length: 8 }, () => connect()));
-    const answers = await Promise.all(
-      visitors.map(async (socket, i) => {
-        const chunks: Array<{ seq: number; text: string }> = [];
-        socket.on('chat:chunk', ({ seq, text }) => chunks.push({ seq, text }));
-        const done = new Promise<MessageDto>((resolve) => socket.once('chat:done', ({ message }) => resolve(message)));
-        const reply = await send(socket, `Question number ${i} about my order`);
-        expect(reply.data).toMatchObject({ duplicate: false });
-        return { chunks, message: await done };
-      }),
-    );
-    for (const { chunks, message } of answers) {
-      expect(message.status).toBe('complete');
-      expect(chunks.map((chunk) => chunk.seq)).toEqual(chunks.map((_, i) => i));
-      expect(chunks.map((chunk) => chunk.text).join('')).toBe(message.content);
-    }
-    const stored = await running.t.app.models.Message.countDocuments({ role: 'assistant', status: 'complete' });
-    expect(stored).toBeGreaterThanOrEqual(answers.length);
   });
 });

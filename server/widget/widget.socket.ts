@@ -24,7 +24,7 @@ import { closeRedis, connectRedis, type RedisClient } from '../redis/redis-clien
 export interface WidgetSocketDeps {
   httpServer: HttpServer;
   services: Services;
-  config: Pick<Config, 'REDIS_URL' | 'WIDGET_TURN_CONCURRENCY' | 'MODEL_TIMEOUT_MS'>;
+  config: Pick<Config, 'REDIS_URL' | 'WIDGET_TURN_CONCURRENCY'>;
   logger: Logger;
   limits: WidgetLimits;
   /** The gate every public widget door asks: bot, origin, visitor. */
@@ -42,13 +42,6 @@ export interface WidgetSocketServer {
 
 /** How long a dropped widget's session (rooms, data, missed events) is kept for it to resume. */
 const RECOVERY_WINDOW_MS = 2 * 60_000;
-
-/**
- * The longest an answer's rest waits, after its first chunk, for the turns being stored (`tailWaitMs`). Under a
- * short burst a visitor sees the first words sooner and the whole answer up to this much later; kept well under
- * the answer's heartbeat (1 s) and the model's allowed silence (a quarter of MODEL_TIMEOUT_MS at most).
- */
-const ANSWER_TAIL_WAIT_MS = 500;
 
 /**
  * Starts Socket.IO on the app's HTTP server with the widget namespace. Engine-level CORS lets any
@@ -118,7 +111,6 @@ export async function mountWidgetSocket(deps: WidgetSocketDeps): Promise<WidgetS
       draining: () => draining,
       signal: stopping.signal,
       admission,
-      tailWaitMs: Math.min(ANSWER_TAIL_WAIT_MS, Math.floor(deps.config.MODEL_TIMEOUT_MS / 4)),
       track: (turn) => {
         turns.add(turn);
         void turn.finally(() => turns.delete(turn));
