@@ -8,7 +8,10 @@
  * with every error counted. The sockets (the visitors) and the model server each run in their own
  * child process, so the server's process (and its event loop) does only the server's work; the
  * server's CPU time is printed per handshake, per second of idle sockets and per turn, beside the
- * embedded database's (with what its JIT compiler threads were seen spending). Stops by itself: every wait is bounded.
+ * embedded database's (with what its JIT compiler threads were seen spending). Then 200 other sockets ask the same
+ * way a second time, after 280 more warm-up messages (`BENCH_WARM_WARMUP`, 300 in all; 0 skips it), printed apart
+ * and labelled: the first burst is the issue's figure, the second one a server whose database's JIT has compiled
+ * its hot paths. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
@@ -30,6 +33,11 @@ const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
 /** Messages sent one after the other before the burst (not counted), so it meets a warmed-up server. */
 const WARMUP_TURNS = Number(process.env.BENCH_WARMUP ?? 20);
+/**
+ * Sequential messages in all before a second burst, timed apart (0: no second burst): the first burst meets a
+ * fresh JVM still compiling its hot paths, the second one a server that has answered hundreds of turns.
+ */
+const WARM_WARMUP_TURNS = Number(process.env.BENCH_WARM_WARMUP ?? 300);
 /** Server nodes (processes) sharing the database and a Redis; the sockets are spread over them. */
 const NODES = Number(process.env.BENCH_NODES ?? 1);
 /** Handshakes in flight at once, as many pages opening their chat together. */
@@ -48,14 +56,18 @@ interface ClientReport {
   connectErrors: Record<string, number>;
   connectMs: number[];
   connectWallMs: number;
+  /** The clients' own CPU time (ms) so far, to show they were not the bottleneck. */
+  clientCpuMs: number;
+}
+
+/** What one burst of messages measured. */
+interface BurstReport {
   ackMs: number[];
   firstChunkMs: number[];
   doneMs: number[];
   /** `chat:chunk` events received per answer. */
   chunkCounts: number[];
   errors: Record<string, number>;
-  /** The clients' own CPU time (ms), to show they were not the bottleneck. */
-  clientCpuMs: number;
 }
 
 /** What the children say over IPC. */
@@ -64,6 +76,7 @@ type ChildMessage =
   | { type: 'node'; url: string }
   | { type: 'connected' }
   | { type: 'warmed' }
+  | { type: 'burst'; burst: BurstReport; /** A second burst follows. */ more: boolean }
   | { type: 'report'; report: ClientReport };
 
 const fmt = (values: number[]) =>
@@ -73,7 +86,7 @@ const fmt = (values: number[]) =>
 
 const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
 
-/** The client side: connects the sockets, sends the messages, prints one JSON report. */
+/** The client side: connects the sockets, sends the messages, reports each burst and then the whole run over IPC. */
 async function runClients(urls: string[], bot: string): Promise<void> {
   const cpuStarted = process.cpuUsage();
   const report: ClientReport = {
@@ -81,11 +94,6 @@ async function runClients(urls: string[], bot: string): Promise<void> {
     connectErrors: {},
     connectMs: [],
     connectWallMs: 0,
-    ackMs: [],
-    firstChunkMs: [],
-    doneMs: [],
-    chunkCounts: [],
-    errors: {},
     clientCpuMs: 0,
   };
   const sockets: Client[] = [];
@@ -139,26 +147,25 @@ async function runClients(urls: string[], bot: string): Promise<void> {
   await told();
 
   // Every tenth socket asks (or evenly spaced ones for other shapes), one message each; a few others
-  // first warm the server up, one message after the other, as a server that has been answering is.
+  // first warm the server up, one message after the other, as a server that has been answering is. The
+  // second burst (if any) is asked by other sockets, each a new visitor as in the first, after more warm-up.
   const step = Math.max(1, Math.floor(sockets.length / ASKERS));
-  const warmers = sockets.filter((_, i) => i % step === Math.min(1, step - 1)).slice(0, WARMUP_TURNS);
-  for (const socket of step > 1 ? warmers : []) {
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
-      socket.once('chat:done', () => (clearTimeout(timer), resolve()));
-    });
-    const reply = await socket
-      .timeout(ANSWER_TIMEOUT_MS)
-      .emitWithAck('chat:send', { text: 'Hello, is anyone there?', clientMessageId: `c_${randomUUID()}` })
-      .catch(() => null);
-    if (reply?.data) await done;
-  }
-  // The server times the idle sockets, then says when to ask.
-  process.send!({ type: 'warmed' } satisfies ChildMessage);
-  await told();
-
-  const askers = sockets.filter((_, i) => i % step === 0).slice(0, ASKERS);
-  const ask = (socket: Client) =>
+  const second = step > 2 ? Math.floor(step / 2) : null;
+  const warmers = sockets.filter((_, i) => i % step !== 0 && i % step !== second);
+  const warmUp = async (from: number, to: number) => {
+    for (const socket of step > 1 ? warmers.slice(from, to) : []) {
+      const done = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
+        socket.once('chat:done', () => (clearTimeout(timer), resolve()));
+      });
+      const reply = await socket
+        .timeout(ANSWER_TIMEOUT_MS)
+        .emitWithAck('chat:send', { text: 'Hello, is anyone there?', clientMessageId: `c_${randomUUID()}` })
+        .catch(() => null);
+      if (reply?.data) await done;
+    }
+  };
+  const ask = (socket: Client, burst: BurstReport) =>
     new Promise<void>((resolve) => {
       const started = performance.now();
       let chunks = 0;
@@ -168,16 +175,16 @@ async function runClients(urls: string[], bot: string): Promise<void> {
         socket.off('chat:chunk');
         socket.off('chat:done');
         socket.off('chat:error');
-        if (error) count(report.errors, error);
+        if (error) count(burst.errors, error);
         else {
-          report.doneMs.push(performance.now() - started);
-          report.chunkCounts.push(chunks);
+          burst.doneMs.push(performance.now() - started);
+          burst.chunkCounts.push(chunks);
         }
         resolve();
       };
       socket.on('chat:chunk', () => {
         chunks += 1;
-        if (chunks === 1) report.firstChunkMs.push(performance.now() - started);
+        if (chunks === 1) burst.firstChunkMs.push(performance.now() - started);
       });
       socket.once('chat:done', () => end(chunks > 0 ? null : 'DoneWithoutChunk'));
       socket.once('chat:error', ({ error }) => end(`chat:error ${error.name}`));
@@ -187,18 +194,37 @@ async function runClients(urls: string[], bot: string): Promise<void> {
         .then(
           (reply) => {
             if (reply.error) end(`ack ${reply.error.name}`);
-            else report.ackMs.push(performance.now() - started);
+            else burst.ackMs.push(performance.now() - started);
           },
           () => end('AckTimeout'),
         );
     });
-  const gap = askers.length > 1 ? SPREAD_MS / askers.length : 0;
-  await Promise.all(
-    askers.map(
-      (socket, i) =>
-        new Promise<void>((resolve) => setTimeout(() => void ask(socket).then(resolve), Math.round(i * gap))),
-    ),
-  );
+  const more = second !== null && WARM_WARMUP_TURNS > 0;
+  const askBurst = async (residue: number, followed: boolean) => {
+    const burst: BurstReport = { ackMs: [], firstChunkMs: [], doneMs: [], chunkCounts: [], errors: {} };
+    const askers = sockets.filter((_, i) => i % step === residue).slice(0, ASKERS);
+    const gap = askers.length > 1 ? SPREAD_MS / askers.length : 0;
+    await Promise.all(
+      askers.map(
+        (socket, i) =>
+          new Promise<void>((resolve) => setTimeout(() => void ask(socket, burst).then(resolve), Math.round(i * gap))),
+      ),
+    );
+    process.send!({ type: 'burst', burst, more: followed } satisfies ChildMessage);
+  };
+
+  await warmUp(0, WARMUP_TURNS);
+  // The server times the idle sockets, then says when to ask.
+  process.send!({ type: 'warmed' } satisfies ChildMessage);
+  await told();
+  await askBurst(0, more);
+  if (more) {
+    await told();
+    await warmUp(WARMUP_TURNS, Math.max(WARMUP_TURNS, WARM_WARMUP_TURNS));
+    process.send!({ type: 'warmed' } satisfies ChildMessage);
+    await told();
+    await askBurst(second!, false);
+  }
   const cpu = process.cpuUsage(cpuStarted);
   report.clientCpuMs = (cpu.user + cpu.system) / 1000;
   process.send!({ type: 'report', report } satisfies ChildMessage);
@@ -421,14 +447,44 @@ async function main(): Promise<void> {
     const idleCpu = since(idling);
     const idleSeconds = (performance.now() - idleStarted) / 1000;
 
-    const asking = cpu();
-    running.send('ask');
+    // One burst: its answers' times from the clients, the server's and database's CPU over it.
+    const burst = async () => {
+      const asking = cpu();
+      const burstReported = nextMessage(running, 'burst');
+      running.send('ask');
+      const { burst: figures, more } = await burstReported;
+      return { figures, more, cpu: since(asking) };
+    };
+    const first = await burst();
+    // The second burst, after more warm-up (BENCH_WARM_WARMUP), as a server that has been answering for a while.
+    const warmTurns = Math.max(WARMUP_TURNS, WARM_WARMUP_TURNS);
+    let warm: Awaited<ReturnType<typeof burst>> | null = null;
+    if (first.more) {
+      running.send('warm');
+      await nextMessage(running, 'warmed');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      calls = new Map();
+      warm = await burst();
+    }
     const { report } = await reported;
-    const askCpu = since(asking);
     clearTimeout(timer);
 
-    const answers = report.doneMs.length;
     const perSecond = (ms: number) => `${(ms / idleSeconds).toFixed(1)} ms/s`;
+    const printBurst = ({ figures, cpu: askCpu }: NonNullable<typeof warm>, label: string) => {
+      const answers = figures.doneMs.length;
+      console.log(label);
+      console.log(`  send to ack (stored):  ${fmt(figures.ackMs)}`);
+      console.log(`  send to first chunk:   ${fmt(figures.firstChunkMs)}`);
+      console.log(`  send to done:          ${fmt(figures.doneMs)}`);
+      const frames = figures.chunkCounts.reduce((sum, n) => sum + n, 0);
+      console.log(
+        `  chunk events per answer: ${figures.chunkCounts.length ? (frames / figures.chunkCounts.length).toFixed(1) : 'n/a'} on average; message errors: ${JSON.stringify(figures.errors)}`,
+      );
+      console.log(
+        `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+      );
+      if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
+    };
     console.log(
       `Widget sockets bench: ${SOCKETS} sockets, ${ASKERS} asking within ${SPREAD_MS} ms after ${WARMUP_TURNS} warm-up messages, model server with zero latency (own process)`,
     );
@@ -439,14 +495,6 @@ async function main(): Promise<void> {
       `connected ${report.connected} of ${SOCKETS} in ${(report.connectWallMs / 1000).toFixed(1)} s (${CONNECTING_AT_ONCE} at once), refused or failed: ${JSON.stringify(report.connectErrors)}`,
     );
     console.log(`handshake to session: ${fmt(report.connectMs)}`);
-    console.log(`send to ack (stored):  ${fmt(report.ackMs)}`);
-    console.log(`send to first chunk:   ${fmt(report.firstChunkMs)}`);
-    console.log(`send to done:          ${fmt(report.doneMs)}`);
-    const frames = report.chunkCounts.reduce((sum, n) => sum + n, 0);
-    console.log(
-      `chunk events per answer: ${report.chunkCounts.length ? (frames / report.chunkCounts.length).toFixed(1) : 'n/a'} on average`,
-    );
-    console.log(`message errors: ${JSON.stringify(report.errors)}`);
     const connected = Math.max(1, report.connected);
     console.log(
       `server CPU per handshake: ${(connectCpu.server / connected).toFixed(2)} ms, ${((100 * connectCpu.kernel) / connectCpu.own).toFixed(0)} % of it in the kernel (database ${(connectCpu.db / connected).toFixed(2)} ms, ${(connectCpu.dbJit / connected).toFixed(2)} ms of it compiling); database round trips ${(connectCpu.trips / connected).toFixed(2)}: ${byCall(connectCpu.calls, connected)}`,
@@ -458,10 +506,15 @@ async function main(): Promise<void> {
     console.log(
       `server CPU with ${report.connected} idle sockets: ${perSecond(idleCpu.server)} (database ${perSecond(idleCpu.db)}, ${perSecond(idleCpu.dbJit)} of it compiling) over ${idleSeconds.toFixed(1)} s; database round trips ${idleCpu.trips}`,
     );
-    console.log(
-      `server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+    printBurst(
+      first,
+      `the burst (issue 14's figure), after ${WARMUP_TURNS} warm-up messages: the database's JVM still compiles its hot paths during it`,
     );
-    if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
+    if (warm)
+      printBurst(
+        warm,
+        `warm: a second burst of ${ASKERS} new visitors, after the first and ${warmTurns - WARMUP_TURNS} more warm-up messages (${warmTurns} in all, ${warmTurns + ASKERS} turns before it; BENCH_WARM_WARMUP=0 skips it)`,
+      );
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
   } finally {
     clients?.kill('SIGKILL');
