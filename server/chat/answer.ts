@@ -15,7 +15,7 @@ import type { Retrieval, RetrievedPassage } from './retriever.js';
 import type { ActionRecord } from '../actions/action.model.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
-import type { MessageRecord } from '../conversations/message.model.js';
+import type { StoredMessage } from '../conversations/message.model.js';
 import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
 import type { ConversationRecord } from '../conversations/conversation.model.js';
 
@@ -25,8 +25,8 @@ const ASK_FOR_EMAIL =
 export interface AnswerContext {
   bot: ChatbotRecord;
   conversation: ConversationRecord;
-  userMessage: MessageRecord;
-  answer: MessageRecord;
+  userMessage: StoredMessage;
+  answer: StoredMessage;
   question: string;
   /** The client's own history of the exchange, when it sent one; otherwise the stored conversation's is used. */
   history?: PromptMessage[] | null;
@@ -88,6 +88,19 @@ export function verifiedUser(conversation: ConversationRecord): EndUser | null {
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
 }
 
+/** Each bot document's lead capture setting, read once: a turn's bot is the cache's shared, unchanged document. */
+const askEmailOfBot = new WeakMap<ChatbotRecord, boolean>();
+
+/** True when the bot invites a visitor whose question went unanswered to leave an email (owner setting). */
+function asksForEmail(bot: ChatbotRecord): boolean {
+  let asks = askEmailOfBot.get(bot);
+  if (asks === undefined) {
+    asks = settingsOfBot(bot).leadCapture.askEmailWhenUnanswered;
+    askEmailOfBot.set(bot, asks);
+  }
+  return asks;
+}
+
 /** Stored on an answer whose client went away before it finished. */
 export const CANCELLED_ANSWER = 'cancelled by the client';
 
@@ -135,7 +148,7 @@ async function noteModelFailure(
  */
 export async function announceChange(
   deps: Pick<ChatDeps, 'conversations' | 'logger'>,
-  message: MessageRecord,
+  message: StoredMessage,
   records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
   options?: Parameters<ChatDeps['conversations']['changed']>[2],
 ): Promise<void> {
@@ -271,7 +284,7 @@ export async function* generateAnswer(
         ? retrieval.confidence
         : withModelVerdict(retrieval.confidence, text, retrieval.passages);
 
-    const askedForEmail = confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
+    const askedForEmail = confidence < LOW_CONFIDENCE && asksForEmail(ctx.bot);
     // The widget asks in its own words (the message's `notice`); other doors get the sentence.
     if (askedForEmail && ctx.conversation.channel !== 'widget') {
       text += ASK_FOR_EMAIL;
@@ -389,7 +402,7 @@ export function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.co
 }
 
 /** The sources an answer cites, once each (several passages may come from one page). */
-function citationsOf(answer: MessageRecord): EventCitation[] {
+function citationsOf(answer: StoredMessage): EventCitation[] {
   const citations = new Map<string, EventCitation>();
   for (const source of answer.sources ?? []) {
     const citation = { sourceId: source.sourceId ?? '', title: source.title ?? '', url: source.url ?? null };

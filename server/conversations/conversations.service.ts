@@ -10,7 +10,7 @@ import type { ConversationDoc, ConversationModel } from './conversation.model.js
 import type { MessageDoc, MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
-import type { MessageRecord } from './message.model.js';
+import { isMessageDocument, MessageBuilder, type MessageRecord, type StoredMessage } from './message.model.js';
 import type { ConversationRecord } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
@@ -54,7 +54,7 @@ const COUNTED_CONVERSATION_FIELDS = Object.fromEntries(
   ]),
 );
 
-export function toMessageDto(doc: MessageRecord): MessageDto {
+export function toMessageDto(doc: StoredMessage): MessageDto {
   return {
     id: doc._id.toString(),
     conversationId: doc.conversationId.toString(),
@@ -208,6 +208,8 @@ export class ConversationsService {
   private readonly announcing = new Map<string, Announced>();
   /** On a sole server, the deletions started here (see `mayBeDeletedSince`). */
   private readonly deletions: RecentDeletions | null;
+  /** A turn's new messages, built with the schema's defaults without a mongoose document each. */
+  private readonly newMessage: MessageBuilder;
 
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
@@ -217,6 +219,7 @@ export class ConversationsService {
     deployment: { soleServer?: boolean } = {},
   ) {
     this.deletions = deployment.soleServer ? new RecentDeletions() : null;
+    this.newMessage = new MessageBuilder(models.Message);
   }
 
   /**
@@ -588,14 +591,16 @@ export class ConversationsService {
 
   /**
    * Stores an end user's new message and the pending answer to it (under `lease`) in one ordered write: a
-   * second `clientMessageId` in the conversation fails with a duplicate key and stores neither.
+   * second `clientMessageId` in the conversation fails with a duplicate key and stores neither. The records
+   * returned are exactly what was stored, as plain fields (no mongoose document: building two cost more than
+   * the rest of the turn's message handling).
    */
   async createTurnMessages(
     conversation: ConversationRecord,
     content: string,
     clientMessageId: string,
     lease: AnswerLease,
-  ): Promise<{ userMessage: MessageRecord; answer: MessageRecord }> {
+  ): Promise<{ userMessage: StoredMessage; answer: StoredMessage }> {
     const owner = {
       organizationId: conversation.organizationId,
       chatbotId: conversation.chatbotId,
@@ -604,33 +609,30 @@ export class ConversationsService {
     const questionId = new Types.ObjectId();
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
-    // Built by mongoose (defaults, types), written by the driver in one ordered insert: the turn's own values
-    // need no validation round, and the records returned are exactly what was stored.
-    const [userMessage, answer] = [
-      new this.models.Message({
-        _id: questionId,
-        ...owner,
-        role: 'user',
-        content,
-        status: 'complete',
-        clientMessageId,
-        ...stamps,
-      }),
-      new this.models.Message({
-        ...owner,
-        role: 'assistant',
-        content: '',
-        status: 'pending',
-        clientMessageId: `answer:${questionId.toString()}`,
-        replyTo: questionId,
-        ...lease,
-        ...stamps,
-      }),
-    ];
-    await this.models.Message.collection.insertMany([userMessage.toObject(), answer.toObject()], { ordered: true });
-    userMessage.isNew = false;
-    answer.isNew = false;
-    return { userMessage: userMessage as MessageRecord, answer: answer as MessageRecord };
+    // Built with the schema's defaults and types, written by the driver in one ordered insert: the turn's own
+    // values need no validation round.
+    const userMessage = this.newMessage.build({
+      _id: questionId,
+      ...owner,
+      role: 'user',
+      content,
+      status: 'complete',
+      clientMessageId,
+      ...stamps,
+    });
+    const answer = this.newMessage.build({
+      _id: new Types.ObjectId(),
+      ...owner,
+      role: 'assistant',
+      content: '',
+      status: 'pending',
+      clientMessageId: `answer:${questionId.toString()}`,
+      replyTo: questionId,
+      ...lease,
+      ...stamps,
+    });
+    await this.models.Message.collection.insertMany([userMessage, answer], { ordered: true });
+    return { userMessage, answer };
   }
 
   /**
@@ -694,14 +696,16 @@ export class ConversationsService {
    * Stores a finished answer on the record the turn holds (which then reads as stored): one update of the
    * fields, written with the other answers finished in the same tick.
    */
-  async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
+  async completeAnswer(answer: StoredMessage, fields: CompletedAnswer): Promise<void> {
     // Fields left out are not written (the driver would store an undefined one as null).
     const stored = Object.fromEntries(
       Object.entries({ ...fields, status: 'complete', updatedAt: new Date() }).filter(
         ([, value]) => value !== undefined,
       ),
     );
-    answer.set(stored);
+    // A record the turn built is plain: the stored values, of the schema's types already, are its fields.
+    if (isMessageDocument(answer)) answer.set(stored);
+    else Object.assign(answer, stored);
     await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
   }
 
