@@ -17,14 +17,14 @@ import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
 import type { StoredMessage } from '../conversations/message.model.js';
 import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
-import type { ConversationRecord } from '../conversations/conversation.model.js';
+import type { StoredConversation } from '../conversations/conversation.model.js';
 
 const ASK_FOR_EMAIL =
   "\n\nI couldn't find this in what I know. If you leave your email address here, someone from the team will follow up.";
 
 export interface AnswerContext {
   bot: ChatbotRecord;
-  conversation: ConversationRecord;
+  conversation: StoredConversation;
   userMessage: StoredMessage;
   answer: StoredMessage;
   question: string;
@@ -82,7 +82,7 @@ const HISTORY_MESSAGES = 20;
 export const CHAT_TOOL_STEPS = 5;
 
 /** The identified visitor of a conversation (from a verified userToken), if any. */
-export function verifiedUser(conversation: ConversationRecord): EndUser | null {
+export function verifiedUser(conversation: StoredConversation): EndUser | null {
   const user = conversation.user;
   if (!user?.sub) return null;
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };

@@ -17,7 +17,7 @@ import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { MessageRecord, StoredMessage } from '../conversations/message.model.js';
-import type { ConversationRecord } from '../conversations/conversation.model.js';
+import type { StoredConversation } from '../conversations/conversation.model.js';
 import type { ActionsService } from '../actions/actions.service.js';
 import { continueTurn, type ConfirmEvent, type PausedAnswer } from './continue-turn.js';
 
@@ -179,7 +179,7 @@ export class ChatService {
       void announceChange(
         this.deps,
         answer,
-        [...(conversation.messageCount === 0 ? [conversation] : []), userMessage, answer],
+        [...((conversation.messageCount ?? 0) === 0 ? [conversation] : []), userMessage, answer],
         { asWritten: true, followUp: true },
       );
       const messageCount = existing
@@ -230,7 +230,7 @@ export class ChatService {
    * for webhooks before the turn is acknowledged (`accepted`).
    */
   private async announceReceived(
-    conversation: ConversationRecord,
+    conversation: StoredConversation,
     userMessage: StoredMessage,
     first: boolean,
   ): Promise<void> {

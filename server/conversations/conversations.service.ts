@@ -10,8 +10,8 @@ import type { ConversationDoc, ConversationModel } from './conversation.model.js
 import type { MessageDoc, MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
-import { isMessageDocument, MessageBuilder, type MessageRecord, type StoredMessage } from './message.model.js';
-import type { ConversationRecord } from './conversation.model.js';
+import { isMessageDocument, type MessageRecord, type StoredMessage } from './message.model.js';
+import { isConversationDocument, type ConversationRecord, type StoredConversation } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 
@@ -187,7 +187,7 @@ export interface Announced {
 }
 
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
-function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
+function ownedBy(doc: StoredConversation, input: OpenConversationInput): boolean {
   if (doc.channel !== input.channel) return false;
   return input.channel !== 'widget' || (Boolean(input.visitorId) && doc.visitorId === input.visitorId);
 }
@@ -208,8 +208,6 @@ export class ConversationsService {
   private readonly announcing = new Map<string, Announced>();
   /** On a sole server, the deletions started here (see `mayBeDeletedSince`). */
   private readonly deletions: RecentDeletions | null;
-  /** A turn's new messages, built with the schema's defaults without a mongoose document each. */
-  private readonly newMessage: MessageBuilder;
 
   constructor(
     private readonly models: { Conversation: ConversationModel; Message: MessageModel },
@@ -219,7 +217,6 @@ export class ConversationsService {
     deployment: { soleServer?: boolean } = {},
   ) {
     this.deletions = deployment.soleServer ? new RecentDeletions() : null;
-    this.newMessage = new MessageBuilder(models.Message);
   }
 
   /**
@@ -352,7 +349,7 @@ export class ConversationsService {
    * door that started it (and, for the widget, to its visitor): any other bot, organization, door or
    * visitor gets the same 404 as an unknown id, so ids reveal nothing.
    */
-  async open(input: OpenConversationInput): Promise<ConversationRecord> {
+  async open(input: OpenConversationInput): Promise<StoredConversation> {
     if (input.conversationId) {
       const found = await this.models.Conversation.findOne({
         _id: new Types.ObjectId(input.conversationId),
@@ -367,7 +364,11 @@ export class ConversationsService {
       return found;
     }
     const sessionKey = input.sessionId ? SESSION_PREFIX + input.sessionId : `auto:${randomUUID()}`;
-    const fields = {
+    const { Conversation } = this.models;
+    // What mongoose's upsert would write (the schema's defaults and the creation time on insert, `updatedAt`
+    // always), of the schema's types already: the driver's call, without casting the update and hydrating the
+    // result (most of the CPU the upsert cost a turn). The id is the database's, as with mongoose.
+    const { _id: _generated, ...inserted } = Conversation.applyDefaults({
       organizationId: input.organizationId,
       chatbotId: input.chatbotId,
       channel: input.channel,
@@ -376,14 +377,15 @@ export class ConversationsService {
       user: { sub: input.user?.sub ?? null, name: input.user?.name ?? null, email: input.user?.email ?? null },
       metadata: input.metadata ?? {},
       pageUrl: input.pageUrl ?? null,
-    };
+    });
+    const now = new Date();
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
-    const doc = await this.models.Conversation.findOneAndUpdate(
+    const doc = (await Conversation.collection.findOneAndUpdate(
       { chatbotId: input.chatbotId, sessionKey },
-      { $setOnInsert: fields },
+      { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } },
       { upsert: true, returnDocument: 'after' },
-    );
-    if (!doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
+    )) as StoredConversation | null;
+    if (!doc || !doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
       throw new AppError('NotFoundError', { message: 'No such conversation' });
     await this.applyUser(doc, input.user);
     return doc;
@@ -596,7 +598,7 @@ export class ConversationsService {
    * the rest of the turn's message handling).
    */
   async createTurnMessages(
-    conversation: ConversationRecord,
+    conversation: StoredConversation,
     content: string,
     clientMessageId: string,
     lease: AnswerLease,
@@ -609,9 +611,10 @@ export class ConversationsService {
     const questionId = new Types.ObjectId();
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
-    // Built with the schema's defaults and types, written by the driver in one ordered insert: the turn's own
-    // values need no validation round.
-    const userMessage = this.newMessage.build({
+    // The schema's defaults filled in by mongoose, the values of its types already, written by the driver in one
+    // ordered insert: the turn's own values need no validation round.
+    const { Message } = this.models;
+    const userMessage = Message.applyDefaults({
       _id: questionId,
       ...owner,
       role: 'user',
@@ -619,8 +622,8 @@ export class ConversationsService {
       status: 'complete',
       clientMessageId,
       ...stamps,
-    });
-    const answer = this.newMessage.build({
+    }) as StoredMessage;
+    const answer = Message.applyDefaults({
       _id: new Types.ObjectId(),
       ...owner,
       role: 'assistant',
@@ -630,8 +633,8 @@ export class ConversationsService {
       replyTo: questionId,
       ...lease,
       ...stamps,
-    });
-    await this.models.Message.collection.insertMany([userMessage, answer], { ordered: true });
+    }) as StoredMessage;
+    await Message.collection.insertMany([userMessage, answer], { ordered: true });
     return { userMessage, answer };
   }
 
@@ -903,13 +906,29 @@ export class ConversationsService {
     return toMessageDto(doc);
   }
 
-  private async applyUser(doc: ConversationRecord, user: EndUser | null | undefined): Promise<void> {
+  private async applyUser(doc: StoredConversation, user: EndUser | null | undefined): Promise<void> {
     if (!user) return;
-    doc.set('user', {
+    const next = {
       sub: user.sub,
       name: user.name ?? doc.user?.name ?? null,
       email: user.email ?? doc.user?.email ?? null,
-    });
-    await doc.save();
+    };
+    if (isConversationDocument(doc)) {
+      doc.set('user', next);
+      await doc.save();
+      return;
+    }
+    // As `save()` writes a document: only the fields that changed, with `updatedAt`, and nothing when none did.
+    const changed = Object.entries(next).filter(
+      ([field, value]) => (doc.user?.[field as keyof typeof next] ?? null) !== value,
+    );
+    if (changed.length === 0) return;
+    const now = new Date();
+    await this.models.Conversation.collection.updateOne(
+      { _id: doc._id },
+      { $set: { ...Object.fromEntries(changed.map(([field, value]) => [`user.${field}`, value])), updatedAt: now } },
+    );
+    doc.user = next;
+    doc.updatedAt = now;
   }
 }

@@ -71,54 +71,12 @@ export type MessageModel = ReturnType<typeof messageModel>;
 export type MessageRecord = Awaited<ReturnType<MessageModel['findOne']>> & object;
 
 /**
- * A message as stored, with no document methods: what a turn builds for its insert (`MessageBuilder`), and what
- * a query returns read as plain fields. A `MessageRecord` is one too.
+ * A message as stored, with no document methods: what a turn builds for its insert, and what the driver reads.
+ * A `MessageRecord` is one too.
  */
 export type StoredMessage = MessageDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
-
-/** The fields a new message is given; the schema's defaults fill in the rest. */
-export type NewMessageFields = Pick<
-  StoredMessage,
-  '_id' | 'organizationId' | 'chatbotId' | 'conversationId' | 'role' | 'status' | 'clientMessageId' | 'createdAt' | 'updatedAt'
-> &
-  Partial<StoredMessage> & { __v: number };
 
 /** True when `message` is a mongoose document (read by a query), false for a plain record. */
 export function isMessageDocument(message: StoredMessage): message is MessageRecord {
   return message instanceof Document;
-}
-
-/**
- * Builds new messages exactly as mongoose would for an insert (`new Message(fields).toObject()`), without a
- * document per message, which cost a turn more than the rest of its message handling: the schema's defaults
- * are taken once from a document mongoose built, and each message gets its own copy of them (fresh arrays and
- * objects) under its own fields. Every default of the message schema is a constant, so a copy equals what
- * mongoose would build (`message-builder.test.ts` compares them).
- */
-export class MessageBuilder {
-  private defaults: Record<string, unknown> | null = null;
-
-  constructor(private readonly model: MessageModel) {}
-
-  build(fields: NewMessageFields): StoredMessage {
-    this.defaults ??= this.defaultsOf();
-    return { ...copyOf(this.defaults), ...fields } as StoredMessage;
-  }
-
-  /** What mongoose fills in for a message given no field (its own `_id` left out). */
-  private defaultsOf(): Record<string, unknown> {
-    const { _id: _unused, ...defaults } = new this.model({}).toObject() as Record<string, unknown>;
-    return defaults;
-  }
-}
-
-/** A copy of plain objects and arrays, all levels down; other values (dates, ids, strings) as they are. */
-function copyOf<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(copyOf) as T;
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const copy: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) copy[key] = copyOf(inner);
-    return copy as T;
-  }
-  return value;
 }
