@@ -1,4 +1,4 @@
-import { Document, Schema, type Connection, type InferSchemaType, type Types } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Types } from 'mongoose';
 import { CONVERSATION_CHANNELS } from '../../shared/schemas/conversations.js';
 
 /** One conversation between an end user (API session, widget visitor or identified user) and a bot. */
@@ -41,8 +41,3 @@ export type ConversationRecord = Awaited<ReturnType<ConversationModel['findOne']
 
 /** A conversation as stored, with no document methods (as the driver reads it). A `ConversationRecord` is one too. */
 export type StoredConversation = ConversationDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
-
-/** True when `conversation` is a mongoose document (read by a query), false for a plain record. */
-export function isConversationDocument(conversation: StoredConversation): conversation is ConversationRecord {
-  return conversation instanceof Document;
-}

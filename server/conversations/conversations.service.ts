@@ -11,7 +11,7 @@ import type { MessageDoc, MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import { isMessageDocument, type MessageRecord, type StoredMessage } from './message.model.js';
-import { isConversationDocument, type ConversationRecord, type StoredConversation } from './conversation.model.js';
+import type { ConversationRecord, StoredConversation } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 
@@ -351,11 +351,12 @@ export class ConversationsService {
    */
   async open(input: OpenConversationInput): Promise<StoredConversation> {
     if (input.conversationId) {
-      const found = await this.models.Conversation.findOne({
+      // Read by the driver as stored (the filter's values are of the schema's types): no query cast, no hydration.
+      const found = (await this.models.Conversation.collection.findOne({
         _id: new Types.ObjectId(input.conversationId),
         organizationId: input.organizationId,
         chatbotId: input.chatbotId,
-      });
+      })) as StoredConversation | null;
       if (!found || !ownedBy(found, input))
         throw new AppError('NotFoundError', {
           message: `No conversation with id "${input.conversationId}" for this chatbot`,
@@ -913,12 +914,7 @@ export class ConversationsService {
       name: user.name ?? doc.user?.name ?? null,
       email: user.email ?? doc.user?.email ?? null,
     };
-    if (isConversationDocument(doc)) {
-      doc.set('user', next);
-      await doc.save();
-      return;
-    }
-    // As `save()` writes a document: only the fields that changed, with `updatedAt`, and nothing when none did.
+    // As `save()` wrote the document: only the fields that changed, with `updatedAt`, and nothing when none did.
     const changed = Object.entries(next).filter(
       ([field, value]) => (doc.user?.[field as keyof typeof next] ?? null) !== value,
     );

@@ -64,9 +64,19 @@ describe('the records a chat turn stores', () => {
     expect(after!.createdAt).toEqual(before!.createdAt);
     expect(after!.updatedAt.getTime()).toBeGreaterThanOrEqual(before!.updatedAt.getTime());
     expect(after!.user).toEqual({ sub: 'user-7', name: 'Ada', email: 'ada@example.com' });
-    // A later token without a name keeps the name given before.
+    // A later token without a name keeps the name given before, by session or by the conversation's id.
     await chat({ message: 'Hello there, three', sessionId: 'records-1', userToken: await signed({ sub: 'user-7' }) });
     const listed = await org.api.get<{ user: unknown }>(`/api/v1/conversations/${first.conversationId}`);
     expect(listed.body.data.user).toEqual({ sub: 'user-7', name: 'Ada', email: 'ada@example.com' });
+    const byId = await chat({
+      message: 'Hello there, four',
+      conversationId: first.conversationId,
+      userToken: await signed({ sub: 'user-7', email: 'ada@example.org' }),
+    });
+    expect(byId.conversationId).toBe(first.conversationId);
+    const last = await stored('conversations', first.conversationId);
+    expect(last!.user).toEqual({ sub: 'user-7', name: 'Ada', email: 'ada@example.org' });
+    expect(last!.messageCount).toBe(8);
+    expect(last).toStrictEqual(t.connection.model('Conversation').hydrate(last).toObject());
   });
 });
