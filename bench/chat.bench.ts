@@ -6,7 +6,7 @@
  * processes of their own, so this process's event loop and CPU are the app's alone (the model
  * is remote in production); the CPU time this process spent per turn is printed beside the
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
- * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part.)
+ * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000.)
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -45,6 +45,7 @@ async function main() {
   if (profiler) {
     profiler.connect();
     await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_US ?? 1000) });
     await profiler.post('Profiler.start');
   }
   // Round trips are counted under load too (concurrent turns' writes are grouped): mongoose's debug hook sees

@@ -15,18 +15,18 @@ import type { Retrieval, RetrievedPassage } from './retriever.js';
 import type { ActionRecord } from '../actions/action.model.js';
 import { LOW_CONFIDENCE } from './unanswered.service.js';
 import { settingsOfBot } from '../widget-settings/widget-settings.service.js';
-import type { MessageRecord } from '../conversations/message.model.js';
+import type { StoredMessage } from '../conversations/message.model.js';
 import type { ChatbotRecord } from '../chatbots/chatbot.model.js';
-import type { ConversationRecord } from '../conversations/conversation.model.js';
+import type { StoredConversation } from '../conversations/conversation.model.js';
 
 const ASK_FOR_EMAIL =
   "\n\nI couldn't find this in what I know. If you leave your email address here, someone from the team will follow up.";
 
 export interface AnswerContext {
   bot: ChatbotRecord;
-  conversation: ConversationRecord;
-  userMessage: MessageRecord;
-  answer: MessageRecord;
+  conversation: StoredConversation;
+  userMessage: StoredMessage;
+  answer: StoredMessage;
   question: string;
   /** The client's own history of the exchange, when it sent one; otherwise the stored conversation's is used. */
   history?: PromptMessage[] | null;
@@ -82,10 +82,23 @@ const HISTORY_MESSAGES = 20;
 export const CHAT_TOOL_STEPS = 5;
 
 /** The identified visitor of a conversation (from a verified userToken), if any. */
-export function verifiedUser(conversation: ConversationRecord): EndUser | null {
+export function verifiedUser(conversation: StoredConversation): EndUser | null {
   const user = conversation.user;
   if (!user?.sub) return null;
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
+}
+
+/** Each bot document's lead capture setting, read once: a turn's bot is the cache's shared, unchanged document. */
+const askEmailOfBot = new WeakMap<ChatbotRecord, boolean>();
+
+/** True when the bot invites a visitor whose question went unanswered to leave an email (owner setting). */
+function asksForEmail(bot: ChatbotRecord): boolean {
+  let asks = askEmailOfBot.get(bot);
+  if (asks === undefined) {
+    asks = settingsOfBot(bot).leadCapture.askEmailWhenUnanswered;
+    askEmailOfBot.set(bot, asks);
+  }
+  return asks;
 }
 
 /** Stored on an answer whose client went away before it finished. */
@@ -135,7 +148,7 @@ async function noteModelFailure(
  */
 export async function announceChange(
   deps: Pick<ChatDeps, 'conversations' | 'logger'>,
-  message: MessageRecord,
+  message: StoredMessage,
   records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
   options?: Parameters<ChatDeps['conversations']['changed']>[2],
 ): Promise<void> {
@@ -271,7 +284,7 @@ export async function* generateAnswer(
         ? retrieval.confidence
         : withModelVerdict(retrieval.confidence, text, retrieval.passages);
 
-    const askedForEmail = confidence < LOW_CONFIDENCE && settingsOfBot(ctx.bot).leadCapture.askEmailWhenUnanswered;
+    const askedForEmail = confidence < LOW_CONFIDENCE && asksForEmail(ctx.bot);
     // The widget asks in its own words (the message's `notice`); other doors get the sentence.
     if (askedForEmail && ctx.conversation.channel !== 'widget') {
       text += ASK_FOR_EMAIL;
@@ -389,7 +402,7 @@ export function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.co
 }
 
 /** The sources an answer cites, once each (several passages may come from one page). */
-function citationsOf(answer: MessageRecord): EventCitation[] {
+function citationsOf(answer: StoredMessage): EventCitation[] {
   const citations = new Map<string, EventCitation>();
   for (const source of answer.sources ?? []) {
     const citation = { sourceId: source.sourceId ?? '', title: source.title ?? '', url: source.url ?? null };

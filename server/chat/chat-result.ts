@@ -1,10 +1,10 @@
 import type { Types } from 'mongoose';
 import type { ChatResult } from '../../shared/schemas/chat.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
-import type { MessageRecord } from '../conversations/message.model.js';
+import type { StoredMessage } from '../conversations/message.model.js';
 
 /** The chat result of a stored, complete answer. */
-export function storedResult(answer: MessageRecord, userMessage: { _id: Types.ObjectId }): ChatResult {
+export function storedResult(answer: StoredMessage, userMessage: { _id: Types.ObjectId }): ChatResult {
   const dto = toMessageDto(answer);
   const prompt = answer.promptTokens ?? 0;
   const completion = answer.completionTokens ?? 0;

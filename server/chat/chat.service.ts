@@ -16,8 +16,8 @@ import { follow, replay } from './replay.js';
 import type { AnswerLeases } from './answer-lease.js';
 import type { Retriever } from './retriever.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
-import type { MessageRecord } from '../conversations/message.model.js';
-import type { ConversationRecord } from '../conversations/conversation.model.js';
+import type { MessageRecord, StoredMessage } from '../conversations/message.model.js';
+import type { StoredConversation } from '../conversations/conversation.model.js';
 import type { ActionsService } from '../actions/actions.service.js';
 import { continueTurn, type ConfirmEvent, type PausedAnswer } from './continue-turn.js';
 
@@ -98,7 +98,8 @@ export class ChatService {
         details: { limit: MAX_MESSAGE_CHARS },
       });
     }
-    const bot = await chatbots.find(turn.organizationId, turn.chatbot);
+    // Never changed by the turn, so the shared document of the cached bot (see `findShared`).
+    const bot = await chatbots.findShared(turn.organizationId, turn.chatbot);
     if (bot.status !== 'active')
       throw new AppError('ForbiddenError', { message: `The chatbot "${bot.slug}" is disabled` });
     // Retrieval reads only the knowledge, so it runs while the turn's records are written.
@@ -138,7 +139,7 @@ export class ChatService {
       }
       reservation ??= await usage.reserveMessage(turn.organizationId);
 
-      let stored: { userMessage: MessageRecord; answer: MessageRecord };
+      let stored: { userMessage: StoredMessage; answer: StoredMessage };
       if (existing) {
         // A retried message gets its failed or abandoned answer reused, or one created; when a racing send of
         // the same message took it first, this send follows that one's answer.
@@ -178,7 +179,7 @@ export class ChatService {
       void announceChange(
         this.deps,
         answer,
-        [...(conversation.messageCount === 0 ? [conversation] : []), userMessage, answer],
+        [...((conversation.messageCount ?? 0) === 0 ? [conversation] : []), userMessage, answer],
         { asWritten: true, followUp: true },
       );
       const messageCount = existing
@@ -229,8 +230,8 @@ export class ChatService {
    * for webhooks before the turn is acknowledged (`accepted`).
    */
   private async announceReceived(
-    conversation: ConversationRecord,
-    userMessage: MessageRecord,
+    conversation: StoredConversation,
+    userMessage: StoredMessage,
     first: boolean,
   ): Promise<void> {
     const ids = {

@@ -7,6 +7,7 @@ import type { ChatDeps } from './chat.service.js';
 import type { ChatEvent } from './chat.types.js';
 import { storedResult } from './chat-result.js';
 import { announceChange, answerCompleted, CHAT_TOOL_STEPS, verifiedUser, type AnswerContext } from './answer.js';
+import type { MessageRecord } from '../conversations/message.model.js';
 import { estimateTokens } from './prompt.js';
 import { ModelUnavailableError } from '../llm/model-client.js';
 
@@ -37,7 +38,7 @@ export type ConfirmEvent = ChatEvent | { type: 'confirmed'; outcome: Confirmatio
 
 const NOTHING_WAITS = 'No action is waiting for this token: it was already answered, or never existed';
 
-type Taken = { answer: AnswerContext['answer']; pending: PendingAction; approve: boolean; resumed: boolean };
+type Taken = { answer: MessageRecord; pending: PendingAction; approve: boolean; resumed: boolean };
 
 /**
  * Takes the paused answer, once; a widget visitor may only answer an answer of their own conversation. When it
@@ -50,7 +51,7 @@ async function takePaused(
   paused: PausedAnswer,
   approve: boolean,
   lease: ReturnType<ChatDeps['leases']['claim']>,
-): Promise<Taken | AnswerContext['answer'] | null> {
+): Promise<Taken | MessageRecord | null> {
   let retake: Parameters<ChatDeps['conversations']['retakeAction']>[0];
   if ('token' in paused) {
     const decision = { approve, taker: paused.taker ?? null };

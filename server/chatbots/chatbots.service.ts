@@ -73,6 +73,8 @@ export class ChatbotsService {
   private readonly slugs = new Map<string, string>();
   /** The API's view of each cached copy, made on its first read. */
   private readonly dtos = new WeakMap<ChatbotRaw, { dto: ChatbotDto; organizationId: string }>();
+  /** The document of each cached copy that `findShared` hands out. */
+  private readonly sharedDocs = new WeakMap<ChatbotRaw, ChatbotRecord>();
 
   constructor(private readonly deps: ChatbotsDeps) {
     this.models = deps.models;
@@ -135,6 +137,22 @@ export class ChatbotsService {
     const raw = await this.cachedRaw(idOrSlug);
     if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
     return this.models.Chatbot.hydrate(raw);
+  }
+
+  /**
+   * `find` for a reader that never changes the document (a chat turn): the document of the cached copy is
+   * hydrated once and handed to every such reader until a write replaces the copy, so each turn does not pay for
+   * hydrating it. Treat it as frozen.
+   */
+  async findShared(organizationId: string, idOrSlug: string): Promise<ChatbotRecord> {
+    const raw = await this.cachedRaw(idOrSlug);
+    if (!raw || raw.organizationId.toString() !== organizationId) throw notFound('chatbot', idOrSlug);
+    let doc = this.sharedDocs.get(raw);
+    if (!doc) {
+      doc = this.models.Chatbot.hydrate(raw);
+      this.sharedDocs.set(raw, doc);
+    }
+    return doc;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Types } from 'mongoose';
 import { CONVERSATION_CHANNELS } from '../../shared/schemas/conversations.js';
 
 /** One conversation between an end user (API session, widget visitor or identified user) and a bot. */
@@ -38,3 +38,6 @@ export function conversationModel(connection: Connection) {
 export type ConversationModel = ReturnType<typeof conversationModel>;
 /** One stored conversation as queries return it. */
 export type ConversationRecord = Awaited<ReturnType<ConversationModel['findOne']>> & object;
+
+/** A conversation as stored, with no document methods (as the driver reads it). A `ConversationRecord` is one too. */
+export type StoredConversation = ConversationDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };

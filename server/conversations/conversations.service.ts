@@ -10,8 +10,8 @@ import type { ConversationDoc, ConversationModel } from './conversation.model.js
 import type { MessageDoc, MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
-import type { MessageRecord } from './message.model.js';
-import type { ConversationRecord } from './conversation.model.js';
+import { isMessageDocument, type MessageRecord, type StoredMessage } from './message.model.js';
+import type { ConversationRecord, StoredConversation } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 
@@ -54,7 +54,7 @@ const COUNTED_CONVERSATION_FIELDS = Object.fromEntries(
   ]),
 );
 
-export function toMessageDto(doc: MessageRecord): MessageDto {
+export function toMessageDto(doc: StoredMessage): MessageDto {
   return {
     id: doc._id.toString(),
     conversationId: doc.conversationId.toString(),
@@ -187,7 +187,7 @@ export interface Announced {
 }
 
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
-function ownedBy(doc: ConversationRecord, input: OpenConversationInput): boolean {
+function ownedBy(doc: StoredConversation, input: OpenConversationInput): boolean {
   if (doc.channel !== input.channel) return false;
   return input.channel !== 'widget' || (Boolean(input.visitorId) && doc.visitorId === input.visitorId);
 }
@@ -349,13 +349,14 @@ export class ConversationsService {
    * door that started it (and, for the widget, to its visitor): any other bot, organization, door or
    * visitor gets the same 404 as an unknown id, so ids reveal nothing.
    */
-  async open(input: OpenConversationInput): Promise<ConversationRecord> {
+  async open(input: OpenConversationInput): Promise<StoredConversation> {
     if (input.conversationId) {
-      const found = await this.models.Conversation.findOne({
+      // Read by the driver as stored (the filter's values are of the schema's types): no query cast, no hydration.
+      const found = (await this.models.Conversation.collection.findOne({
         _id: new Types.ObjectId(input.conversationId),
         organizationId: input.organizationId,
         chatbotId: input.chatbotId,
-      });
+      })) as StoredConversation | null;
       if (!found || !ownedBy(found, input))
         throw new AppError('NotFoundError', {
           message: `No conversation with id "${input.conversationId}" for this chatbot`,
@@ -364,7 +365,11 @@ export class ConversationsService {
       return found;
     }
     const sessionKey = input.sessionId ? SESSION_PREFIX + input.sessionId : `auto:${randomUUID()}`;
-    const fields = {
+    const { Conversation } = this.models;
+    // What mongoose's upsert would write (the schema's defaults and the creation time on insert, `updatedAt`
+    // always), of the schema's types already: the driver's call, without casting the update and hydrating the
+    // result (most of the CPU the upsert cost a turn). The id is the database's, as with mongoose.
+    const { _id: _generated, ...inserted } = Conversation.applyDefaults({
       organizationId: input.organizationId,
       chatbotId: input.chatbotId,
       channel: input.channel,
@@ -373,14 +378,15 @@ export class ConversationsService {
       user: { sub: input.user?.sub ?? null, name: input.user?.name ?? null, email: input.user?.email ?? null },
       metadata: input.metadata ?? {},
       pageUrl: input.pageUrl ?? null,
-    };
+    });
+    const now = new Date();
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
-    const doc = await this.models.Conversation.findOneAndUpdate(
+    const doc = (await Conversation.collection.findOneAndUpdate(
       { chatbotId: input.chatbotId, sessionKey },
-      { $setOnInsert: fields },
+      { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } },
       { upsert: true, returnDocument: 'after' },
-    );
-    if (!doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
+    )) as StoredConversation | null;
+    if (!doc || !doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
       throw new AppError('NotFoundError', { message: 'No such conversation' });
     await this.applyUser(doc, input.user);
     return doc;
@@ -588,14 +594,16 @@ export class ConversationsService {
 
   /**
    * Stores an end user's new message and the pending answer to it (under `lease`) in one ordered write: a
-   * second `clientMessageId` in the conversation fails with a duplicate key and stores neither.
+   * second `clientMessageId` in the conversation fails with a duplicate key and stores neither. The records
+   * returned are exactly what was stored, as plain fields (no mongoose document: building two cost more than
+   * the rest of the turn's message handling).
    */
   async createTurnMessages(
-    conversation: ConversationRecord,
+    conversation: StoredConversation,
     content: string,
     clientMessageId: string,
     lease: AnswerLease,
-  ): Promise<{ userMessage: MessageRecord; answer: MessageRecord }> {
+  ): Promise<{ userMessage: StoredMessage; answer: StoredMessage }> {
     const owner = {
       organizationId: conversation.organizationId,
       chatbotId: conversation.chatbotId,
@@ -604,33 +612,31 @@ export class ConversationsService {
     const questionId = new Types.ObjectId();
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
-    // Built by mongoose (defaults, types), written by the driver in one ordered insert: the turn's own values
-    // need no validation round, and the records returned are exactly what was stored.
-    const [userMessage, answer] = [
-      new this.models.Message({
-        _id: questionId,
-        ...owner,
-        role: 'user',
-        content,
-        status: 'complete',
-        clientMessageId,
-        ...stamps,
-      }),
-      new this.models.Message({
-        ...owner,
-        role: 'assistant',
-        content: '',
-        status: 'pending',
-        clientMessageId: `answer:${questionId.toString()}`,
-        replyTo: questionId,
-        ...lease,
-        ...stamps,
-      }),
-    ];
-    await this.models.Message.collection.insertMany([userMessage.toObject(), answer.toObject()], { ordered: true });
-    userMessage.isNew = false;
-    answer.isNew = false;
-    return { userMessage: userMessage as MessageRecord, answer: answer as MessageRecord };
+    // The schema's defaults filled in by mongoose, the values of its types already, written by the driver in one
+    // ordered insert: the turn's own values need no validation round.
+    const { Message } = this.models;
+    const userMessage = Message.applyDefaults({
+      _id: questionId,
+      ...owner,
+      role: 'user',
+      content,
+      status: 'complete',
+      clientMessageId,
+      ...stamps,
+    }) as StoredMessage;
+    const answer = Message.applyDefaults({
+      _id: new Types.ObjectId(),
+      ...owner,
+      role: 'assistant',
+      content: '',
+      status: 'pending',
+      clientMessageId: `answer:${questionId.toString()}`,
+      replyTo: questionId,
+      ...lease,
+      ...stamps,
+    }) as StoredMessage;
+    await Message.collection.insertMany([userMessage, answer], { ordered: true });
+    return { userMessage, answer };
   }
 
   /**
@@ -694,14 +700,16 @@ export class ConversationsService {
    * Stores a finished answer on the record the turn holds (which then reads as stored): one update of the
    * fields, written with the other answers finished in the same tick.
    */
-  async completeAnswer(answer: MessageRecord, fields: CompletedAnswer): Promise<void> {
+  async completeAnswer(answer: StoredMessage, fields: CompletedAnswer): Promise<void> {
     // Fields left out are not written (the driver would store an undefined one as null).
     const stored = Object.fromEntries(
       Object.entries({ ...fields, status: 'complete', updatedAt: new Date() }).filter(
         ([, value]) => value !== undefined,
       ),
     );
-    answer.set(stored);
+    // A record the turn built is plain: the stored values, of the schema's types already, are its fields.
+    if (isMessageDocument(answer)) answer.set(stored);
+    else Object.assign(answer, stored);
     await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
   }
 
@@ -899,13 +907,24 @@ export class ConversationsService {
     return toMessageDto(doc);
   }
 
-  private async applyUser(doc: ConversationRecord, user: EndUser | null | undefined): Promise<void> {
+  private async applyUser(doc: StoredConversation, user: EndUser | null | undefined): Promise<void> {
     if (!user) return;
-    doc.set('user', {
+    const next = {
       sub: user.sub,
       name: user.name ?? doc.user?.name ?? null,
       email: user.email ?? doc.user?.email ?? null,
-    });
-    await doc.save();
+    };
+    // As `save()` wrote the document: only the fields that changed, with `updatedAt`, and nothing when none did.
+    const changed = Object.entries(next).filter(
+      ([field, value]) => (doc.user?.[field as keyof typeof next] ?? null) !== value,
+    );
+    if (changed.length === 0) return;
+    const now = new Date();
+    await this.models.Conversation.collection.updateOne(
+      { _id: doc._id },
+      { $set: { ...Object.fromEntries(changed.map(([field, value]) => [`user.${field}`, value])), updatedAt: now } },
+    );
+    doc.user = next;
+    doc.updatedAt = now;
   }
 }

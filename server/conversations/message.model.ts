@@ -1,4 +1,4 @@
-import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { Document, Schema, type Connection, type InferSchemaType, type Types } from 'mongoose';
 
 const sourceRefSchema = new Schema(
   { sourceId: String, title: String, url: { type: String, default: null }, excerpt: String, score: Number },
@@ -69,3 +69,14 @@ export function messageModel(connection: Connection) {
 export type MessageModel = ReturnType<typeof messageModel>;
 /** One stored message as queries return it. */
 export type MessageRecord = Awaited<ReturnType<MessageModel['findOne']>> & object;
+
+/**
+ * A message as stored, with no document methods: what a turn builds for its insert, and what the driver reads.
+ * A `MessageRecord` is one too.
+ */
+export type StoredMessage = MessageDoc & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+
+/** True when `message` is a mongoose document (read by a query), false for a plain record. */
+export function isMessageDocument(message: StoredMessage): message is MessageRecord {
+  return message instanceof Document;
+}

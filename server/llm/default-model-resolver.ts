@@ -62,7 +62,7 @@ export class DefaultModelResolver implements ModelResolver {
           { baseURL: connection.baseUrl, apiKey: connection.apiKey, fetch: this.connectionFetch },
           modelOverride ?? connection.chatModel,
           connection.embeddingModel,
-          { integrationId: connection.id, provider: hostOf(connection.baseUrl) },
+          () => ({ integrationId: connection.id, provider: hostOf(connection.baseUrl) }),
         );
       }
     }
@@ -74,7 +74,7 @@ export class DefaultModelResolver implements ModelResolver {
       { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed' },
       modelOverride ?? OPENAI_MODEL ?? null,
       OPENAI_EMBEDDING_MODEL ?? null,
-      { integrationId: null, provider: hostOf(OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL) },
+      () => ({ integrationId: null, provider: hostOf(OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL) }),
     );
   }
 
@@ -83,7 +83,8 @@ export class DefaultModelResolver implements ModelResolver {
     endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey' | 'fetch'>,
     chatModel: string | null,
     embeddingModel: string | null,
-    connection: ModelConnection,
+    /** Worked out only when the models are not cached yet (it parses a URL, once a turn otherwise). */
+    connection: () => ModelConnection,
   ): BotModels {
     let models = this.cache.get(key);
     if (!models) {
@@ -91,7 +92,7 @@ export class DefaultModelResolver implements ModelResolver {
       models = {
         chat: chatModel ? new OpenAiChatModel(chatModel, settings) : null,
         embeddings: embeddingModel ? new OpenAiEmbeddingModel(embeddingModel, settings) : null,
-        connection,
+        connection: connection(),
       };
       if (this.cache.size > 500) this.cache.clear();
       this.cache.set(key, models);
