@@ -56,15 +56,22 @@ final class NonUniqueNarrowing {
             if (unbuilt.isEmpty()) {
                 return;
             }
+            long started = System.nanoTime();
             unbuilt.forEach(NonUniqueIndex::startBuild);
+            long[] read = {0};
             try (Stream<DocumentWithPosition<P>> documents = collection.documentsWithPositions()) {
                 documents.forEach(entry -> {
+                    read[0]++;
                     for (NonUniqueIndex<P> index : unbuilt) {
                         index.insert(entry.getDocument(), entry.getPosition());
                     }
                 });
             }
             unbuilt.forEach(NonUniqueIndex::finishBuild);
+            if (Backends.TRACE) {
+                System.err.println("wisp-embedded-db trace: built " + unbuilt + " of " + collection + " from "
+                    + read[0] + " documents in " + (System.nanoTime() - started) / 1_000_000 + "ms");
+            }
         }
     }
 
