@@ -158,14 +158,15 @@ describe.each([
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const compareQueries = async (count: number) => {
+  /** `self`: against the indexed collection's own scan (`$and` names no key, so it is never looked up). */
+  const compareQueries = async (count: number, { self = false } = {}) => {
     for (let i = 0; i < count; i += 1) {
       const filter = randomFilter(random);
       const options = randomOptions(random);
       const label = JSON.stringify({ filter, options });
-      expect(await indexed.find(filter, options).toArray(), label).toEqual(
-        await scanned.find(filter, options).toArray(),
-      );
+      const scan = self ? indexed.find({ $and: [filter] }, options) : scanned.find(filter, options);
+      expect(await indexed.find(filter, options).toArray(), label).toEqual(await scan.toArray());
+      if (self) continue;
       expect(await indexed.countDocuments(filter), label).toBe(await scanned.countDocuments(filter));
       expect(await indexed.distinct('n', filter), label).toEqual(await scanned.distinct('n', filter));
     }
@@ -195,6 +196,15 @@ describe.each([
     },
     120_000,
   );
+
+  it('answers as a scan does with a document whose _id is null, and after it is deleted', async () => {
+    // Against the collection's own scans: on an H2 file the library's scans of the two collections (main's
+    // launcher too) then differ.
+    await indexed.insertOne({ _id: null, a: 'x', b: 'y', n: 1, c: 1 } as never);
+    await compareQueries(30, { self: true });
+    await indexed.deleteOne({ _id: null } as never);
+    await compareQueries(30, { self: true });
+  }, 60_000);
 
   it('lists the indexes as they were declared', async () => {
     const names = (await indexed.listIndexes().toArray()).map((index) => [index.name, index.key, index.unique]);

@@ -78,7 +78,8 @@ final class NonUniqueIndex<P> extends Index<P> {
 
     synchronized void insert(Document document, P position) {
         List<Object[]> tuples = IndexValues.tuples(document, paths);
-        if (tuples == null) {
+        // A null position (an H2 document whose _id is null) is not kept as a map value; lookups then scan.
+        if (tuples == null || position == null) {
             everywhere.add(position);
         } else if (tuples.isEmpty()) {
             return;
@@ -104,7 +105,7 @@ final class NonUniqueIndex<P> extends Index<P> {
     private void delete(Document document, P position) {
         List<Object[]> tuples = IndexValues.tuples(document, paths);
         boolean found = true;
-        if (tuples == null) {
+        if (tuples == null || position == null) {
             found = everywhere.remove(position);
         } else if (tuples.isEmpty()) {
             return;

@@ -105,6 +105,9 @@ final class NonUniqueNarrowing {
             return null;
         }
         List<P> positions = best.positions(bestPrefix);
+        if (positions.contains(null)) {
+            return null;
+        }
         Comparator<P> order = collection.positionOrder();
         positions.sort(order);
         List<Document> documents = new ArrayList<>(positions.size());
