@@ -18,7 +18,8 @@ import de.bwaldvogel.mongo.bson.Document;
  * A non-unique index (the library ignores those: every filter on them scanned the collection), kept in the
  * JVM's memory only: the positions of the documents under the {@link IndexValues} of their keys, ordered, so
  * the documents whose first keys have given values are one range. Nothing is written to an H2 file, whose
- * format is unchanged; the index is built from the documents when first needed (see {@link IndexNarrowing}).
+ * format is unchanged; it is built from the documents when an H2 file opens, else when first needed
+ * ({@link NonUniqueNarrowing#build}).
  * <p>
  * It sits in the collection's index list where the library put its EmptyIndex, so listIndexes and unique
  * checks are unchanged, and the library keeps it up to date: {@link #add} on insert, {@link #updateInPlace} on
