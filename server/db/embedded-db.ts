@@ -15,6 +15,8 @@ export interface EmbeddedDbOptions {
   startTimeoutMs?: number;
   /** Loopback port to listen on; 0 (the default) picks a free one. */
   port?: number;
+  /** The launcher's jar: the built one by default (a bench may compare another build). */
+  jar?: string;
 }
 
 export interface EmbeddedDb {
@@ -33,21 +35,13 @@ export class EmbeddedDbError extends Error {
  * The child's stdin stays a pipe: when this process dies the pipe closes and the child exits.
  */
 export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<EmbeddedDb> {
-  if (!existsSync(EMBEDDED_DB_JAR)) {
+  const jar = options.jar ?? EMBEDDED_DB_JAR;
+  if (!existsSync(jar)) {
     throw new EmbeddedDbError(
-      `The embedded database is not built (${path.relative(process.cwd(), EMBEDDED_DB_JAR)} is missing): run \`npm run build:db\`, or set MONGODB_URI`,
+      `The embedded database is not built (${path.relative(process.cwd(), jar)} is missing): run \`npm run build:db\`, or set MONGODB_URI`,
     );
   }
-  const args = [
-    '-Xss1m',
-    '-XX:+UseSerialGC',
-    '-jar',
-    EMBEDDED_DB_JAR,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(options.port ?? 0),
-  ];
+  const args = ['-Xss1m', '-XX:+UseSerialGC', '-jar', jar, '--host', '127.0.0.1', '--port', String(options.port ?? 0)];
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true });
     args.push('--file', options.file);

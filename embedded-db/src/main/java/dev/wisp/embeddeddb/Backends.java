@@ -59,9 +59,10 @@ final class Backends {
 
     /**
      * With EMBEDDED_DB_TRACE=1 each command is logged on stderr: name, collection, the keys of its
-     * filter and how long it took, to find commands that scan a collection. Off by default.
+     * filter and how long it took, to find commands that scan a collection; so is each build of the
+     * in-memory non-unique indexes. Off by default.
      */
-    private static final boolean TRACE = "1".equals(System.getenv("EMBEDDED_DB_TRACE"));
+    static final boolean TRACE = "1".equals(System.getenv("EMBEDDED_DB_TRACE"));
 
     private static Document handle(MongoBackend backend, String database, String command, Document query,
                                    Function<String, Document> library) {

@@ -1,14 +1,18 @@
 package dev.wisp.embeddeddb;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DocumentWithPosition;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
@@ -27,6 +31,10 @@ import org.h2.mvstore.MVStore;
  * got slower as the collection grew. Here a filter that names every key of a unique index with a
  * plain value also looks up that index first and matches the whole filter against the (at most one)
  * document found. The result is the same: a document matching the whole filter matches those keys.
+ * <p>
+ * The library ignores non-unique indexes altogether; here they are {@link NonUniqueIndex}es, and a filter
+ * that names the first keys of one with plain values is matched against the documents under those values
+ * only (see {@link NonUniqueNarrowing}).
  */
 final class IndexNarrowing {
 
@@ -69,14 +77,33 @@ final class IndexNarrowing {
 
     /**
      * A collection's query, for both backends' collections (whose library classes share no parent of ours): the
-     * documents at a unique index's {@link #positions} matched against the whole filter, or the library's own
-     * query where there are none.
+     * documents at a unique index's {@link #positions} matched against the whole filter, else those a non-unique
+     * index gives, else the library's own query (a scan) where there are none.
      */
-    static <P> QueryResult narrowedQuery(List<Index<P>> indexes, Document query,
+    static <P> QueryResult narrowedQuery(NonUniqueNarrowing.Narrowable<P> collection, Document query, Document orderBy,
                                          Function<Iterable<P>, QueryResult> matchAt,
+                                         Function<List<Document>, QueryResult> matchAmong,
                                          Supplier<QueryResult> libraryQuery) {
-        Iterable<P> positions = positions(indexes, query);
-        return positions == null ? libraryQuery.get() : matchAt.apply(positions);
+        Iterable<P> positions = positions(collection.getIndexes(), query);
+        if (positions != null) {
+            return matchAt.apply(positions);
+        }
+        if (query == null || query.isEmpty() || isNaturalOrder(orderBy)
+            || collection.getIndexes().stream().anyMatch(index -> index.canHandle(query))) {
+            return libraryQuery.get();
+        }
+        List<Document> candidates = NonUniqueNarrowing.candidates(collection, query);
+        return candidates == null ? libraryQuery.get() : matchAmong.apply(candidates);
+    }
+
+    /** A {@code $natural} sort: the library reads the positions in its own order for it; left to the scan. */
+    private static boolean isNaturalOrder(Document orderBy) {
+        return orderBy != null && orderBy.containsKey("$natural");
+    }
+
+    /** Collection options are only known to the library; this opens the index a non-unique spec asks for. */
+    private static <P> Index<P> nonUniqueIndex(String indexName, List<IndexKey> keys) {
+        return new NonUniqueIndex<>(indexName, keys);
     }
 
     static final class NarrowingMemoryDatabase extends MemoryDatabase {
@@ -88,9 +115,16 @@ final class IndexNarrowing {
         protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
             return new NarrowingMemoryCollection(this, collectionName, options, cursorRegistry);
         }
+
+        @Override
+        protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName,
+                                                            List<IndexKey> keys, boolean sparse) {
+            return nonUniqueIndex(indexName, keys);
+        }
     }
 
-    static final class NarrowingMemoryCollection extends MemoryCollection {
+    static final class NarrowingMemoryCollection extends MemoryCollection
+        implements NonUniqueNarrowing.Narrowable<Integer> {
         NarrowingMemoryCollection(MongoDatabase database, String name, CollectionOptions options,
                                   CursorRegistry cursorRegistry) {
             super(database, name, options, cursorRegistry);
@@ -99,23 +133,63 @@ final class IndexNarrowing {
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
                                              int batchSize, Document fieldSelector) {
-            return narrowedQuery(getIndexes(), query,
+            return narrowedQuery(this, query, orderBy,
                 positions -> matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize,
                     fieldSelector),
+                documents -> matchDocumentsFromStream(documents.stream(), query, orderBy, numberToSkip,
+                    numberToReturn, batchSize, fieldSelector),
                 () -> super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector));
+        }
+
+        /** Synchronized as the library's other reads, which it is not: it reads the indexes too. */
+        @Override
+        public synchronized int count(Document query, int skip, int limit) {
+            return super.count(query, skip, limit);
+        }
+
+        @Override
+        public synchronized void removeDocument(Document document) {
+            Integer position = NonUniqueNarrowing.positionOf(this, document);
+            super.removeDocument(document);
+            NonUniqueNarrowing.removed(this, document, position);
+        }
+
+        @Override
+        public Stream<DocumentWithPosition<Integer>> documentsWithPositions() {
+            return streamAllDocumentsWithPosition();
+        }
+
+        @Override
+        public Document documentAt(Integer position) {
+            return getDocument(position);
+        }
+
+        @Override
+        public Comparator<Integer> positionOrder() {
+            return Comparator.naturalOrder();
         }
     }
 
     /** Opens the databases of one MVStore; an inner class, so the store is there while H2Database's constructor opens the collections. */
     static final class H2Databases {
         private final MVStore store;
+        /** The collections opened while a database opens, to build their indexes then. */
+        private List<NarrowingH2Collection> opening;
 
         H2Databases(MVStore store) {
             this.store = store;
         }
 
+        /**
+         * Opens the database, and builds the non-unique indexes of its collections from their documents (they are
+         * not on file) now, before any command, so that no early command waits for it.
+         */
         MongoDatabase open(String name, CursorRegistry cursorRegistry) {
-            return new NarrowingH2Database(name, cursorRegistry);
+            opening = new ArrayList<>();
+            MongoDatabase database = new NarrowingH2Database(name, cursorRegistry);
+            opening.forEach(NonUniqueNarrowing::build);
+            opening = null;
+            return database;
         }
 
         private final class NarrowingH2Database extends H2Database {
@@ -146,25 +220,70 @@ final class IndexNarrowing {
                     new MVMap.Builder<Object, Document>().keyType(new CompactObjectType())
                         .valueType(new CompactObjectType()));
                 MVMap<String, Object> metaMap = store.openMap("meta." + namespace);
-                return new NarrowingH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+                NarrowingH2Collection collection =
+                    new NarrowingH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+                if (opening != null) {
+                    opening.add(collection);
+                }
+                return collection;
+            }
+
+            @Override
+            protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName,
+                                                               List<IndexKey> keys, boolean sparse) {
+                return nonUniqueIndex(indexName, keys);
             }
         }
     }
 
-    static final class NarrowingH2Collection extends H2Collection {
+    static final class NarrowingH2Collection extends H2Collection implements NonUniqueNarrowing.Narrowable<Object> {
+        private final Comparator<Object> positionOrder;
+
         NarrowingH2Collection(MongoDatabase database, String name, CollectionOptions options,
                               MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap,
                               CursorRegistry cursorRegistry) {
             super(database, name, options, dataMap, metaMap, cursorRegistry);
+            // The document map's own order (a scan reads it in that order).
+            this.positionOrder = dataMap.getKeyType()::compare;
         }
 
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int numberToReturn,
                                              int batchSize, Document fieldSelector) {
-            return narrowedQuery(getIndexes(), query,
+            return narrowedQuery(this, query, orderBy,
                 positions -> matchDocuments(query, positions, orderBy, numberToSkip, numberToReturn, batchSize,
                     fieldSelector),
+                documents -> matchDocumentsFromStream(documents.stream(), query, orderBy, numberToSkip,
+                    numberToReturn, batchSize, fieldSelector),
                 () -> super.queryDocuments(query, orderBy, numberToSkip, numberToReturn, batchSize, fieldSelector));
+        }
+
+        /** Synchronized as the library's other reads, which it is not: it reads the indexes too. */
+        @Override
+        public synchronized int count(Document query, int skip, int limit) {
+            return super.count(query, skip, limit);
+        }
+
+        @Override
+        public synchronized void removeDocument(Document document) {
+            Object position = NonUniqueNarrowing.positionOf(this, document);
+            super.removeDocument(document);
+            NonUniqueNarrowing.removed(this, document, position);
+        }
+
+        @Override
+        public Stream<DocumentWithPosition<Object>> documentsWithPositions() {
+            return streamAllDocumentsWithPosition();
+        }
+
+        @Override
+        public Document documentAt(Object position) {
+            return getDocument(position);
+        }
+
+        @Override
+        public Comparator<Object> positionOrder() {
+            return positionOrder;
         }
     }
 }
