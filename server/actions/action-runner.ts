@@ -6,6 +6,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../logger.js';
 import { refusalIn } from '../net/guarded-fetch.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import { linkSignalWithTimeout } from '../lib/linked-signal.js';
 import type { ActionCallIntentModel, ActionRecord, ActionRunModel } from './action.model.js';
 import { renderRequest, TemplateValueError, usesUser } from './action-template.js';
 import { validateArguments, type SchemaProblem } from './parameter-schema.js';
@@ -409,7 +410,22 @@ export class ActionRunner {
     const auth = action.authEncrypted
       ? (JSON.parse(this.secrets.open(action.authEncrypted)) as ActionAuth)
       : ({ type: 'none' } as const);
-    const timeout = AbortSignal.timeout(action.timeoutMs);
+    const timeout = linkSignalWithTimeout(call.signal, action.timeoutMs);
+    try {
+      return await this.send(rendered, auth, idempotencyKey, action, timeout.signal);
+    } finally {
+      timeout.release();
+    }
+  }
+
+  /** The request itself, and its answer read within `signal`'s time. */
+  private async send(
+    rendered: ReturnType<typeof renderRequest>,
+    auth: ActionAuth,
+    idempotencyKey: string | null,
+    action: ActionCall['action'],
+    signal: AbortSignal,
+  ): Promise<{ httpStatus: number; result: unknown }> {
     const response = await this.fetch(rendered.url, {
       method: rendered.method,
       headers: idempotencyKey
@@ -417,7 +433,7 @@ export class ActionRunner {
         : { ...rendered.headers, ...authHeaders(auth) },
       body: rendered.body,
       redirect: 'manual',
-      signal: call.signal ? AbortSignal.any([call.signal, timeout]) : timeout,
+      signal,
     });
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   type UpdateAgentLoopInput,
 } from '../../shared/schemas/agent-loops.js';
 import type { ActionsService } from '../actions/actions.service.js';
+import { linkSignalWithTimeout } from '../lib/linked-signal.js';
 import { checkParameterSchema, validateArguments, type SchemaProblem } from '../actions/parameter-schema.js';
 import { runToolTurn, type TurnProgress } from '../actions/tool-turn.js';
 import type { Retriever } from '../chat/retriever.js';
@@ -396,7 +397,8 @@ export class AgentLoopsService {
           },
         ]
       : [];
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(loop.timeoutMs)]);
+    const timeout = linkSignalWithTimeout(outer, loop.timeoutMs);
+    const signal = timeout.signal;
     const started = performance.now();
     let result;
     try {
@@ -433,6 +435,8 @@ export class AgentLoopsService {
       if (!outer.aborted && signal.aborted)
         throw new LoopStopped('timeout', `stopped after timeoutMs (${loop.timeoutMs} ms)`);
       throw error;
+    } finally {
+      timeout.release();
     }
     const tokens = result.tokens;
     await this.deps.usage.increment(loop.organizationId.toString(), {

@@ -1,3 +1,4 @@
+import { linkSignalWithTimeout } from '../lib/linked-signal.js';
 import { refusalIn } from '../net/guarded-fetch.js';
 
 /**
@@ -45,13 +46,28 @@ export class PlatformHttp {
     init: { method?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string },
     platform: string,
   ): Promise<unknown> {
+    const timeout = linkSignalWithTimeout(this.signal, CALL_TIMEOUT_MS);
+    try {
+      return await this.callWithin(url, init, platform, timeout.signal);
+    } finally {
+      timeout.release();
+    }
+  }
+
+  /** The call, its answer read within `signal`'s time. */
+  private async callWithin(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string },
+    platform: string,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await this.fetchFn(url, {
         method: init.method ?? 'POST',
         headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
         body: init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
-        signal: AbortSignal.any([this.signal, AbortSignal.timeout(CALL_TIMEOUT_MS)]),
+        signal,
       });
     } catch (error) {
       const refusal = refusalIn(error);

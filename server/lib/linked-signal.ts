@@ -22,3 +22,25 @@ export function linkSignal(outer?: AbortSignal): LinkedSignal {
     release: () => outer?.removeEventListener('abort', onAbort),
   };
 }
+
+/**
+ * `linkSignal(outer)` that also aborts after `ms` with a `TimeoutError`, as `AbortSignal.timeout`
+ * does; `release()` clears the timer. Not `AbortSignal.any([outer, AbortSignal.timeout(ms)])`:
+ * on Node 20 a timeout signal nobody listens to directly can be garbage-collected before it
+ * fires, and the call then never times out (a webhook receiver that never answers held its
+ * delivery forever once a collection ran during the wait).
+ */
+export function linkSignalWithTimeout(outer: AbortSignal | undefined, ms: number): LinkedSignal {
+  const linked = linkSignal(outer);
+  const timer = setTimeout(
+    () => linked.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    ms,
+  );
+  return {
+    ...linked,
+    release: () => {
+      clearTimeout(timer);
+      linked.release();
+    },
+  };
+}

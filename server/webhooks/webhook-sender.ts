@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Types } from 'mongoose';
 import type { SecretBox } from '../crypto/secret-box.js';
+import { linkSignalWithTimeout } from '../lib/linked-signal.js';
 import type { Logger } from '../logger.js';
 import { refusalIn } from '../net/guarded-fetch.js';
 import {
@@ -85,6 +86,7 @@ export class WebhookSender {
       .map((secret) => this.secrets.open(secret.sealed));
     const started = performance.now();
     let status: number;
+    const timeout = linkSignalWithTimeout(signal, this.settings.timeoutMs);
     try {
       const response = await this.fetcher(endpoint.url, {
         method: 'POST',
@@ -95,7 +97,7 @@ export class WebhookSender {
         },
         body: record.body,
         redirect: 'manual',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.settings.timeoutMs)]),
+        signal: timeout.signal,
       });
       status = response.status;
       // The answer's body is not read: only the status counts, and a large body must not hold the worker.
@@ -104,6 +106,8 @@ export class WebhookSender {
       if (signal.aborted) throw error;
       const latency = performance.now() - started;
       return this.failed(job, endpoint, null, latency, this.networkReason(error));
+    } finally {
+      timeout.release();
     }
     const latency = Math.round((performance.now() - started) * 10) / 10;
     if (status >= 200 && status < 300) {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLeadBot, leadRequest, visitorOf } from '../leads/leads.fixtures.js';
 import { queuedJobState } from '../queue/lease-queue.js';
 import type { ApiClient } from '../test/api-client.js';
+import { collectGarbage } from '../test/collect-garbage.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
 import { WebhookReceiver } from '../test/webhook-receiver.js';
 
@@ -327,11 +328,13 @@ describe('webhooks', () => {
     expect(enabled.body.data).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
   });
 
-  it('retries a receiver that does not answer within the timeout', async () => {
+  it('retries a receiver that does not answer within the timeout, with garbage collected during the wait', async () => {
     const hook = await endpoint({ events: ['lead.created'] });
     receiver.answer = (_request, index) => (index === 0 ? 'hang' : 200);
     t.app.services.events.notify('lead.created', leadEvent(org.id));
-    const requests = await receiver.waitFor(2);
+    // A collection during the wait once lost the timeout's timer (AbortSignal.any of AbortSignal.timeout).
+    const collecting = setInterval(collectGarbage, 50);
+    const requests = await receiver.waitFor(2).finally(() => clearInterval(collecting));
     expect(requests[0]!.id).toBe(requests[1]!.id);
     const [delivery] = await until(
       () => deliveries(hook.id),
