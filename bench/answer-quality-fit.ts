@@ -4,7 +4,7 @@
  * each question goes through the real retriever, and the evidence it saw about its first passage
  * is kept with whether the question is answerable. A logistic regression (L2, gradient descent) is
  * fitted on the tune half only and scored on both halves; the coefficients it prints are the ones
- * to check into `confidence.ts`. Same data and split as `answer-quality.bench.ts`.
+ * to check into `confidence.ts`. Same data, split and `BENCH_SET` as `answer-quality.bench.ts`.
  * Run: npx tsx bench/answer-quality-fit.ts   (EMBEDDINGS_URL as for the bench; FIT_FEATURES=a,b and FIT_L2=x
  * try other models; BENCH_DUMP=1 lists every question with its evidence; FIT_EXTRA=1, with EMBEDDINGS_URL, also
  * measures the bench-only features of `EXTRA_FEATURES` below, which FIT_FEATURES and FIT_SEARCH can then use;
@@ -26,7 +26,7 @@ import {
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import type { EmbeddingModel } from '../server/llm/model-client.js';
 import type { Logger } from '../server/logger.js';
-import { helpCentreQuestions } from './help-centre-questions.js';
+import { helpCentreQuestions, helpCentreSet } from './help-centre-questions.js';
 import { SENTENCE_FEATURES, sentenceEvidence, type SentenceEvidence } from './sentence-evidence.js';
 
 interface Row {
@@ -161,7 +161,7 @@ async function rows(embeddings: EmbeddingModel | null): Promise<Row[]> {
     modelResolver: null,
     logger: silent,
   });
-  const questions = helpCentreQuestions(process.env.BENCH_ORIGINAL !== '1');
+  const questions = helpCentreQuestions(helpCentreSet());
   const out: Row[] = [];
   for (const question of questions) {
     const target = { chatbotId: '0123456789abcdef01234567', organizationId: 'o' };

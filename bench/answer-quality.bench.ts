@@ -5,7 +5,8 @@
  * at a time), the cited `sources` and `confidence` read from the answers. No chat model is
  * configured, so the figures are retrieval's own.
  *
- * Data: the help centre of the knowledge tests with questions it cannot answer (default), or any
+ * Data: the help centre of the knowledge tests with questions it cannot answer (default; `BENCH_SET`
+ * = original, third or sixth picks the question set, see `help-centre-questions.ts`), or any
  * SQuAD 2.0-format file (`SQUAD_FILE=path`: paragraphs become sources, answerable and
  * unanswerable questions are asked). Questions are split in two halves by a hash of their text (or
  * of the article, for SQuAD): `tune` is what thresholds were chosen on, `held-out` is reported.
@@ -18,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { startEmbeddedDb } from '../server/db/embedded-db.js';
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
 import { startBenchApp } from './bench-app.js';
-import { helpCentreQuestions } from './help-centre-questions.js';
+import { helpCentreQuestions, helpCentreSet } from './help-centre-questions.js';
 import { percentile } from './percentile.js';
 
 interface Question {
@@ -42,12 +43,12 @@ const splitOf = (key: string): Question['split'] =>
   createHash('sha1').update(key).digest()[0]! % 2 === 0 ? 'tune' : 'held-out';
 
 function helpCentre(): Dataset {
-  const questions: Question[] = helpCentreQuestions(process.env.BENCH_ORIGINAL !== '1').map((q) => ({
+  const questions: Question[] = helpCentreQuestions(helpCentreSet()).map((q) => ({
     ...q,
     split: splitOf(q.text),
   }));
   const documents = SUPPORT_CORPUS.map(({ title, content }) => ({ title, content }));
-  return { name: 'help centre', documents, questions };
+  return { name: `help centre (${helpCentreSet()} set)`, documents, questions };
 }
 
 interface SquadFile {

@@ -8,6 +8,7 @@
  * asking what it does not say, as SQuAD 2.0's are. None was dropped or reworded after a run.
  */
 import { SUPPORT_CORPUS } from '../server/knowledge/test/support-corpus.js';
+import { HELP_CENTRE_ANSWERABLE_SIXTH, HELP_CENTRE_UNANSWERABLE_SIXTH } from './help-centre-questions-more.js';
 import { HELP_CENTRE_UNANSWERABLE } from './help-centre-unanswerable.js';
 
 /** Answerable questions, by the title of the document that answers them. */
@@ -99,24 +100,42 @@ export const HELP_CENTRE_UNANSWERABLE_MORE: string[] = [
   'What is the weather tomorrow?',
 ];
 
+/** Which questions the bench asks: `original` (66), `third` (+ the third pass's, 164), `sixth` (+ the sixth pass's, 292). */
+export type HelpCentreSet = 'original' | 'third' | 'sixth';
+
+/** The set named by `BENCH_SET` (default `sixth`); `BENCH_ORIGINAL=1`, the older flag, still means `original`. */
+export function helpCentreSet(env: NodeJS.ProcessEnv = process.env): HelpCentreSet {
+  if (env.BENCH_ORIGINAL === '1') return 'original';
+  const set = env.BENCH_SET ?? 'sixth';
+  if (set !== 'original' && set !== 'third' && set !== 'sixth') {
+    throw new Error(`BENCH_SET: unknown set ${set} (original, third or sixth)`);
+  }
+  return set;
+}
+
 /**
- * Every help-centre question of the bench: those of the knowledge tests' corpus, these, and the
- * unanswerable ones of both lists, with the index of the answering document (null: unanswerable).
- * `extra: false` keeps the original 66 only, for comparing with earlier figures.
+ * Every help-centre question of the bench: those of the knowledge tests' corpus, these, those of
+ * `help-centre-questions-more.ts`, and the unanswerable ones of all lists, with the index of the
+ * answering document (null: unanswerable). `set` keeps the earlier ones only, for comparing with
+ * earlier figures.
  */
-export function helpCentreQuestions(extra = true): Array<{ text: string; answer: number | null }> {
+export function helpCentreQuestions(set: HelpCentreSet = 'sixth'): Array<{ text: string; answer: number | null }> {
+  const third = set !== 'original';
+  const sixth = set === 'sixth';
   const titles = SUPPORT_CORPUS.map((doc) => doc.title);
-  for (const title of Object.keys(HELP_CENTRE_ANSWERABLE_MORE)) {
+  for (const title of [...Object.keys(HELP_CENTRE_ANSWERABLE_MORE), ...Object.keys(HELP_CENTRE_ANSWERABLE_SIXTH)]) {
     if (!titles.includes(title)) throw new Error(`help-centre-questions: no document titled ${title}`);
   }
   return [
     ...SUPPORT_CORPUS.flatMap((doc, index) => [
       ...doc.questions.map((text) => ({ text, answer: index as number | null })),
-      ...(extra ? (HELP_CENTRE_ANSWERABLE_MORE[doc.title] ?? []) : []).map((text) => ({ text, answer: index })),
+      ...(third ? (HELP_CENTRE_ANSWERABLE_MORE[doc.title] ?? []) : []).map((text) => ({ text, answer: index })),
+      ...(sixth ? (HELP_CENTRE_ANSWERABLE_SIXTH[doc.title] ?? []) : []).map((text) => ({ text, answer: index })),
     ]),
-    ...[...HELP_CENTRE_UNANSWERABLE, ...(extra ? HELP_CENTRE_UNANSWERABLE_MORE : [])].map((text) => ({
-      text,
-      answer: null,
-    })),
+    ...[
+      ...HELP_CENTRE_UNANSWERABLE,
+      ...(third ? HELP_CENTRE_UNANSWERABLE_MORE : []),
+      ...(sixth ? HELP_CENTRE_UNANSWERABLE_SIXTH : []),
+    ].map((text) => ({ text, answer: null })),
   ];
 }

@@ -54,12 +54,18 @@ describe('confidence', () => {
     expect(confidenceOf(onTopic)).toBeLessThan(ANSWERED_CONFIDENCE);
   });
 
-  it('falls when a specific word of the question is missing, the passage holds no value of the kind asked, or does not stand out', () => {
-    const base = evidence({ cosine: 0.7, cosineGap: 0.25, kindHeld: 1, missingTerms: 1 });
+  it('without vectors, falls when a specific word of the question is missing or the passage holds no value of the kind asked', () => {
+    const base = evidence({ kindHeld: 1, missingTerms: 1, missingSenses: [30] });
     expect(confidenceOf({ ...base, missingSenses: [2] })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, kindHeld: 0 })).toBeLessThan(confidenceOf(base));
+    expect(confidenceOf({ ...base, missingTerms: 3 })).toBeLessThan(confidenceOf(base));
+  });
+
+  it('with vectors, falls when the passage does not stand out, lacks more of the question, or shares only its title', () => {
+    const base = evidence({ cosine: 0.7, cosineGap: 0.25, missingTerms: 1 });
     expect(confidenceOf({ ...base, cosineGap: 0.05 })).toBeLessThan(confidenceOf(base));
     expect(confidenceOf({ ...base, missingTerms: 3 })).toBeLessThan(confidenceOf(base));
+    expect(confidenceOf({ ...base, titled: 0.6 })).toBeLessThan(confidenceOf(base));
   });
 
   it('relies on the vectors when the question has no word the lexical index can use', () => {
