@@ -14,6 +14,7 @@ import { isMessageDocument, type MessageRecord, type StoredMessage } from './mes
 import type { ConversationRecord, StoredConversation } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
+import { TurnWrites } from './turn-writes.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -204,6 +205,8 @@ export class ConversationsService {
   private readonly messageUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
     bulkUpdate(this.models.Message, updates),
   );
+  /** New conversations and turns' messages written in one tick: one write each (see `TurnWrites`). */
+  private readonly turnWrites: TurnWrites;
   /** The announcement being published, by conversation id (see `changed`). */
   private readonly announcing = new Map<string, Announced>();
   /** On a sole server, the deletions started here (see `mayBeDeletedSince`). */
@@ -217,6 +220,7 @@ export class ConversationsService {
     deployment: { soleServer?: boolean } = {},
   ) {
     this.deletions = deployment.soleServer ? new RecentDeletions() : null;
+    this.turnWrites = new TurnWrites(models);
   }
 
   /**
@@ -381,11 +385,23 @@ export class ConversationsService {
     });
     const now = new Date();
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
-    const doc = (await Conversation.collection.findOneAndUpdate(
-      { chatbotId: input.chatbotId, sessionKey },
-      { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } },
-      { upsert: true, returnDocument: 'after' },
-    )) as StoredConversation | null;
+    const filter = { chatbotId: input.chatbotId, sessionKey };
+    const update = { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } };
+    let doc: StoredConversation | null;
+    if (input.sessionId) {
+      doc = (await Conversation.collection.findOneAndUpdate(filter, update, {
+        upsert: true,
+        returnDocument: 'after',
+      })) as StoredConversation | null;
+    } else {
+      // A random key inserts: upserted with the other new conversations of the tick in one bulk write, the record
+      // is what the upsert stored (the id the database gave it, and the fields written), as `findOneAndUpdate`
+      // returned it. Read back only when the key matched one stored after all.
+      const id = await this.turnWrites.upsertConversation({ filter, update });
+      doc = id
+        ? ({ _id: id, ...inserted, updatedAt: now, createdAt: now, __v: 0 } as StoredConversation)
+        : ((await Conversation.collection.findOne(filter)) as StoredConversation | null);
+    }
     if (!doc || !doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
       throw new AppError('NotFoundError', { message: 'No such conversation' });
     await this.applyUser(doc, input.user);
@@ -613,7 +629,8 @@ export class ConversationsService {
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
     // The schema's defaults filled in by mongoose, the values of its types already, written by the driver in one
-    // ordered insert: the turn's own values need no validation round.
+    // ordered insert (with the other turns' of the tick, see `TurnWrites`): the turn's own values need no
+    // validation round.
     const { Message } = this.models;
     const userMessage = Message.applyDefaults({
       _id: questionId,
@@ -635,7 +652,7 @@ export class ConversationsService {
       ...lease,
       ...stamps,
     }) as StoredMessage;
-    await Message.collection.insertMany([userMessage, answer], { ordered: true });
+    await this.turnWrites.insertMessages([userMessage, answer]);
     return { userMessage, answer };
   }
 
