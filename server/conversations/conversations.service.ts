@@ -164,7 +164,7 @@ interface IdUpdate {
  * the schema's types, their `updatedAt` included: nothing to cast); returns each update's error (undefined when
  * written) when some failed.
  */
-async function bulkUpdate(model: ConversationModel | MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
+async function bulkUpdate(model: MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
   try {
     await model.collection.bulkWrite(
       updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update } })),
@@ -198,14 +198,14 @@ function ownedBy(doc: StoredConversation, input: OpenConversationInput): boolean
  * read and write them through this service.
  */
 export class ConversationsService {
-  /** Updates of conversations and of messages by id asked in one tick: one unordered bulk write each. */
-  private readonly conversationUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
-    bulkUpdate(this.models.Conversation, updates),
-  );
+  /** Updates of messages by id asked in one tick: one unordered bulk write. */
   private readonly messageUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
     bulkUpdate(this.models.Message, updates),
   );
-  /** New conversations and turns' messages written in one tick: one write each (see `TurnWrites`). */
+  /**
+   * New conversations and the conversations' counters written in one tick: one bulk write; the turns' messages
+   * inserted in one tick: one insert (see `TurnWrites`).
+   */
   private readonly turnWrites: TurnWrites;
   /** The announcement being published, by conversation id (see `changed`). */
   private readonly announcing = new Map<string, Announced>();
@@ -382,7 +382,7 @@ export class ConversationsService {
       user: { sub: input.user?.sub ?? null, name: input.user?.name ?? null, email: input.user?.email ?? null },
       metadata: input.metadata ?? {},
       pageUrl: input.pageUrl ?? null,
-    });
+    }) as ConversationDoc & { _id: Types.ObjectId };
     const now = new Date();
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
     const filter = { chatbotId: input.chatbotId, sessionKey };
@@ -443,12 +443,9 @@ export class ConversationsService {
   /** Counts one more message, with `preview` as the last one, in the bulk write of this tick's updates. */
   private async addOneMessage(conversationId: Types.ObjectId, preview: string): Promise<void> {
     const now = new Date();
-    await this.conversationUpdates.add('', {
-      _id: conversationId,
-      update: {
-        $inc: { messageCount: 1 },
-        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
-      },
+    await this.turnWrites.updateConversation(conversationId, {
+      $inc: { messageCount: 1 },
+      $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
     });
   }
 

@@ -34,16 +34,24 @@ function itemError(bulkError: unknown, write: WriteErrorLike): unknown {
   });
 }
 
+/** One write of a conversation in a tick's bulk write: an upsert (a new conversation) or an update of one by id. */
+interface ConversationWrite {
+  filter: Record<string, unknown>;
+  update: Record<string, unknown>;
+  upsert: boolean;
+}
+
 /**
- * Upserts a tick's new conversations in one unordered bulk write; each item answers with the id the database gave
- * its inserted record, null when its key matched a stored conversation (nothing inserted), or its own write error.
- * A bulk write that fails without saying which items failed fails them all.
+ * Writes a tick's conversation writes (new conversations' upserts, counters' updates) in one unordered bulk write;
+ * each answers with the id the database gave the record it inserted (null when it inserted none: an update, or an
+ * upsert whose key matched a stored conversation), or fails with its own write error. A bulk write that fails
+ * without saying which writes failed fails them all.
  */
-async function upsertConversations(
+async function writeConversations(
   Conversation: ConversationModel,
-  upserts: ConversationUpsert[],
+  writes: ConversationWrite[],
 ): Promise<Array<ItemOutcome<Types.ObjectId | null>>> {
-  const ops = upserts.map(({ filter, update }) => ({ updateOne: { filter, update, upsert: true } }));
+  const ops = writes.map(({ filter, update, upsert }) => ({ updateOne: { filter, update, upsert } }));
   let upserted: Record<number, unknown>;
   const failed = new Map<number, unknown>();
   try {
@@ -55,7 +63,7 @@ async function upsertConversations(
     upserted = result.upsertedIds;
     for (const write of writeErrors) failed.set(write.index as number, itemError(error, write));
   }
-  return upserts.map((_, index) =>
+  return writes.map((_, index) =>
     failed.has(index)
       ? { ok: false, error: failed.get(index) }
       : succeeded((upserted[index] as Types.ObjectId | undefined) ?? null),
@@ -98,21 +106,27 @@ async function insertTurns(Message: MessageModel, turns: StoredMessage[][]): Pro
 }
 
 /**
- * The turn's writes of new records grouped across the turns of a tick (see `GroupCommit`): every turn awaits
- * its own acknowledged write, and a record refused fails its own turn only.
+ * The turn's writes grouped across the turns of a tick (see `GroupCommit`): its new conversation and the
+ * conversation's counters in one bulk write, its question and pending answer in one insert. Every turn awaits its
+ * own acknowledged write, and a write refused fails its own turn only.
  */
 export class TurnWrites {
-  private readonly conversations: GroupCommit<ConversationUpsert, Types.ObjectId | null>;
+  private readonly conversations: GroupCommit<ConversationWrite, Types.ObjectId | null>;
   private readonly messages: GroupCommit<StoredMessage[]>;
 
   constructor(models: { Conversation: ConversationModel; Message: MessageModel }) {
-    this.conversations = new GroupCommit((upserts) => upsertConversations(models.Conversation, upserts));
+    this.conversations = new GroupCommit((writes) => writeConversations(models.Conversation, writes));
     this.messages = new GroupCommit((turns) => insertTurns(models.Message, turns));
   }
 
   /** Upserts a conversation; resolves with the id of the record it inserted, null when its key matched one stored. */
-  upsertConversation(upsert: ConversationUpsert): Promise<Types.ObjectId | null> {
-    return this.conversations.submit(upsert);
+  upsertConversation({ filter, update }: ConversationUpsert): Promise<Types.ObjectId | null> {
+    return this.conversations.submit({ filter, update, upsert: true });
+  }
+
+  /** Updates a conversation by id (its update holds plain values of the schema's types, `updatedAt` included). */
+  async updateConversation(_id: Types.ObjectId, update: Record<string, unknown>): Promise<void> {
+    await this.conversations.submit({ filter: { _id }, update, upsert: false });
   }
 
   /** Inserts one turn's records in order (as one ordered insert of them alone would). */
