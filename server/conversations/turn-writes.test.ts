@@ -80,16 +80,21 @@ describe("the turn's writes grouped across turns", () => {
     expect(await t.connection.collection('messages').countDocuments({ chatbotId: bot })).toBe(2 * sent.length);
   });
 
-  it('upserts the new conversations of one tick in one write, each returned exactly as stored', async () => {
+  it('upserts the new conversations of one tick with its counters in one write, each returned exactly as stored', async () => {
+    const earlier = await conversations.open(owner());
     const { result: opened, calls } = await counting(() =>
-      Promise.all(
-        Array.from({ length: 5 }, (_, i) =>
+      Promise.all([
+        ...Array.from({ length: 5 }, (_, i) =>
           conversations.open({ ...owner(), metadata: { order: i }, pageUrl: i % 2 ? 'https://example.com/a' : null }),
         ),
-      ),
+        conversations.touchAnswered(earlier._id, 'Counted with the upserts').then(() => earlier),
+      ]),
     );
     expect(calls.get('conversations.bulkWrite')).toBe(1);
     expect(calls.get('conversations.findOneAndUpdate')).toBeUndefined();
+    const [counted] = await stored('conversations', { _id: earlier._id });
+    expect(counted).toMatchObject({ messageCount: 1, lastMessagePreview: 'Counted with the upserts' });
+    opened.pop();
     for (const conversation of opened) {
       const [record] = await stored('conversations', { _id: conversation._id });
       expect(conversation).toStrictEqual(record);
