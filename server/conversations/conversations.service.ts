@@ -14,6 +14,7 @@ import { isMessageDocument, type MessageRecord, type StoredMessage } from './mes
 import type { ConversationRecord, StoredConversation } from './conversation.model.js';
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
+import { TurnWrites } from './turn-writes.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -163,7 +164,7 @@ interface IdUpdate {
  * the schema's types, their `updatedAt` included: nothing to cast); returns each update's error (undefined when
  * written) when some failed.
  */
-async function bulkUpdate(model: ConversationModel | MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
+async function bulkUpdate(model: MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
   try {
     await model.collection.bulkWrite(
       updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update } })),
@@ -197,13 +198,15 @@ function ownedBy(doc: StoredConversation, input: OpenConversationInput): boolean
  * read and write them through this service.
  */
 export class ConversationsService {
-  /** Updates of conversations and of messages by id asked in one tick: one unordered bulk write each. */
-  private readonly conversationUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
-    bulkUpdate(this.models.Conversation, updates),
-  );
+  /** Updates of messages by id asked in one tick: one unordered bulk write. */
   private readonly messageUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
     bulkUpdate(this.models.Message, updates),
   );
+  /**
+   * New conversations and the conversations' counters written in one tick: one bulk write; the turns' messages
+   * inserted in one tick: one insert (see `TurnWrites`).
+   */
+  private readonly turnWrites: TurnWrites;
   /** The announcement being published, by conversation id (see `changed`). */
   private readonly announcing = new Map<string, Announced>();
   /** On a sole server, the deletions started here (see `mayBeDeletedSince`). */
@@ -217,6 +220,7 @@ export class ConversationsService {
     deployment: { soleServer?: boolean } = {},
   ) {
     this.deletions = deployment.soleServer ? new RecentDeletions() : null;
+    this.turnWrites = new TurnWrites(models);
   }
 
   /**
@@ -378,14 +382,26 @@ export class ConversationsService {
       user: { sub: input.user?.sub ?? null, name: input.user?.name ?? null, email: input.user?.email ?? null },
       metadata: input.metadata ?? {},
       pageUrl: input.pageUrl ?? null,
-    });
+    }) as ConversationDoc & { _id: Types.ObjectId };
     const now = new Date();
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
-    const doc = (await Conversation.collection.findOneAndUpdate(
-      { chatbotId: input.chatbotId, sessionKey },
-      { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } },
-      { upsert: true, returnDocument: 'after' },
-    )) as StoredConversation | null;
+    const filter = { chatbotId: input.chatbotId, sessionKey };
+    const update = { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } };
+    let doc: StoredConversation | null;
+    if (input.sessionId) {
+      doc = (await Conversation.collection.findOneAndUpdate(filter, update, {
+        upsert: true,
+        returnDocument: 'after',
+      })) as StoredConversation | null;
+    } else {
+      // A random key inserts: upserted with the other new conversations of the tick in one bulk write, the record
+      // is what the upsert stored (the id the database gave it, and the fields written), as `findOneAndUpdate`
+      // returned it. Read back only when the key matched one stored after all.
+      const id = await this.turnWrites.upsertConversation({ filter, update });
+      doc = id
+        ? ({ _id: id, ...inserted, updatedAt: now, createdAt: now, __v: 0 } as StoredConversation)
+        : ((await Conversation.collection.findOne(filter)) as StoredConversation | null);
+    }
     if (!doc || !doc.organizationId.equals(input.organizationId) || !ownedBy(doc, input))
       throw new AppError('NotFoundError', { message: 'No such conversation' });
     await this.applyUser(doc, input.user);
@@ -427,12 +443,9 @@ export class ConversationsService {
   /** Counts one more message, with `preview` as the last one, in the bulk write of this tick's updates. */
   private async addOneMessage(conversationId: Types.ObjectId, preview: string): Promise<void> {
     const now = new Date();
-    await this.conversationUpdates.add('', {
-      _id: conversationId,
-      update: {
-        $inc: { messageCount: 1 },
-        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
-      },
+    await this.turnWrites.updateConversation(conversationId, {
+      $inc: { messageCount: 1 },
+      $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
     });
   }
 
@@ -613,7 +626,8 @@ export class ConversationsService {
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
     // The schema's defaults filled in by mongoose, the values of its types already, written by the driver in one
-    // ordered insert: the turn's own values need no validation round.
+    // ordered insert (with the other turns' of the tick, see `TurnWrites`): the turn's own values need no
+    // validation round.
     const { Message } = this.models;
     const userMessage = Message.applyDefaults({
       _id: questionId,
@@ -635,7 +649,7 @@ export class ConversationsService {
       ...lease,
       ...stamps,
     }) as StoredMessage;
-    await Message.collection.insertMany([userMessage, answer], { ordered: true });
+    await this.turnWrites.insertMessages([userMessage, answer]);
     return { userMessage, answer };
   }
 
