@@ -176,7 +176,12 @@ export interface ChatBench extends BenchApp {
  */
 export async function startChatBench(name: string): Promise<ChatBench> {
   const dbDir = process.env.BENCH_DB_FILE === '1' ? mkdtempSync(path.join(tmpdir(), `wisp-bench-${name}-`)) : null;
-  const db = await startEmbeddedDb(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {});
+  // `BENCH_DB_JAR` runs another build of the launcher (e.g. main's), to compare two in the same session.
+  const jar = process.env.BENCH_DB_JAR;
+  const db = await startEmbeddedDb({
+    ...(dbDir ? { file: path.join(dbDir, 'bench.mv') } : {}),
+    ...(jar ? { jar } : {}),
+  });
   const model = await startModelProcess();
   const bench = await startBenchApp({
     dbUri: db.uri,

@@ -4,7 +4,8 @@
  * machine's load, so two versions can be compared on a shared machine (run it in each work tree, alternating).
  * The requests are sent from this process (they are counted in the app's CPU, the same for every version); the
  * model server runs in its own. Run: npx tsx bench/chat-cpu.bench.ts (`BENCH_TURNS`, default 400;
- * `BENCH_CONCURRENCY`, default 1 and 8; `BENCH_DB_FILE=1` runs the database on an H2 file as the server does).
+ * `BENCH_CONCURRENCY`, default 1 and 8; `BENCH_DB_FILE=1` runs the database on an H2 file as the server does;
+ * `BENCH_DB_JAR` runs another build of the launcher, e.g. main's, to alternate two in one session).
  */
 import { loadavg } from 'node:os';
 import { processCpuMs, startChatBench } from './bench-app.js';
