@@ -1,8 +1,9 @@
 import type { Config } from '../config.js';
 import type { IntegrationsService } from '../integrations/integrations.service.js';
 import type { AddressPolicy } from '../net/address-policy.js';
-import { guardedFetch } from '../net/guarded-fetch.js';
+import { guardedDispatch } from '../net/guarded-fetch.js';
 import type { BotModels, ModelConnection } from './model-client.js';
+import { modelFetch } from './model-fetch.js';
 import type { BotModelSettings, ModelResolver } from './model-resolver.js';
 import { OpenAiChatModel, OpenAiEmbeddingModel, type EndpointSettings } from './openai-models.js';
 
@@ -40,6 +41,8 @@ export class DefaultModelResolver implements ModelResolver {
   private readonly cache = new Map<string, BotModels>();
   /** Organizations' connections go through the address policy; the operator's default does not. */
   private readonly connectionFetch: typeof fetch;
+  /** The operator's default endpoint, on a keep-alive agent of its own. */
+  private readonly defaultFetch = modelFetch();
 
   constructor(
     private readonly config: Config,
@@ -47,7 +50,8 @@ export class DefaultModelResolver implements ModelResolver {
     policy: AddressPolicy,
     private readonly tuning: ModelTuning = DEFAULT_MODEL_TUNING,
   ) {
-    this.connectionFetch = guardedFetch(policy);
+    const guarded = guardedDispatch(policy);
+    this.connectionFetch = modelFetch({ dispatcher: guarded.agent, beforeRequest: guarded.checkUrl });
   }
 
   async forChatbot(bot: BotModelSettings): Promise<BotModels> {
@@ -71,7 +75,7 @@ export class DefaultModelResolver implements ModelResolver {
     if (!OPENAI_API_KEY && !OPENAI_BASE_URL) return { chat: null, embeddings: null };
     return this.cached(
       `default:${modelOverride ?? ''}`,
-      { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed' },
+      { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed', fetch: this.defaultFetch },
       modelOverride ?? OPENAI_MODEL ?? null,
       OPENAI_EMBEDDING_MODEL ?? null,
       () => ({ integrationId: null, provider: hostOf(OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL) }),
