@@ -45,8 +45,14 @@ describe.each([
   it('answers a whole completion and embeddings (JSON bodies)', async () => {
     const completion = await new OpenAiChatModel('fake-chat', settings).complete(question, [], {
       signal: new AbortController().signal,
+      temperature: 0,
+      maxTokens: 100,
     });
-    expect(completion).toMatchObject({ content: 'Echo: How do I reset my password?', finishReason: 'stop', retries: 0 });
+    expect(completion).toMatchObject({
+      content: 'Echo: How do I reset my password?',
+      finishReason: 'stop',
+      retries: 0,
+    });
     const vectors = await new OpenAiEmbeddingModel('fake-embed', settings).embed(['one', 'two']);
     expect(vectors).toHaveLength(2);
     expect(vectors[0]).toHaveLength(64);
@@ -80,13 +86,20 @@ describe.each([
     await expect.poll(() => fake.calls.at(-1)?.aborted).toBe(true);
   });
 
+  it('completes a stream longer in all than the idle timeout whose chunks are never that far apart', async () => {
+    fake.setLatency(0, 100);
+    const parts = await collect(new OpenAiChatModel('fake-chat', settings));
+    expect(parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'stop' });
+    expect(parts.filter((part) => part.type === 'delta').length).toBeGreaterThan(3);
+  });
+
   it("when the caller's signal aborts mid-stream, throws its reason and closes the request", async () => {
     fake.stallMidStream(2);
     const controller = new AbortController();
     const model = new OpenAiChatModel('fake-chat', { ...settings, idleTimeoutMs: 60_000 });
     const parts: CompletionPart[] = [];
     const failure = await (async () => {
-      for await (const part of model.stream(question, { signal: controller.signal })) {
+      for await (const part of model.stream(question, { signal: controller.signal, temperature: 0, maxTokens: 100 })) {
         parts.push(part);
         if (parts.length === 2) controller.abort(new Error('client left'));
       }
