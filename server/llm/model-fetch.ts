@@ -36,21 +36,42 @@ export function modelFetch(
       if (Array.isArray(value)) for (const each of value) responseHeaders.append(name, each);
       else if (value !== undefined) responseHeaders.append(name, value);
     }
-    return {
-      ok: statusCode >= 200 && statusCode < 300,
-      status: statusCode,
-      statusText: '',
-      url,
-      headers: responseHeaders,
-      body,
-      get bodyUsed() {
-        return body.bodyUsed;
-      },
-      text: () => body.text(),
-      json: () => body.json(),
-      arrayBuffer: () => body.arrayBuffer(),
-    };
+    return new StreamedResponse(statusCode, url, responseHeaders, body);
   };
-  // The openai package reads `ok`, `status`, `headers`, `url`, `text()`, `json()` and iterates `body`.
   return send as unknown as typeof fetch;
+}
+
+/**
+ * A node-fetch style response: what the openai package reads of one (`ok`, `status`, `headers`, `url`, `text()`,
+ * `json()`) and a body it iterates as a Node stream.
+ */
+class StreamedResponse {
+  readonly statusText = '';
+
+  constructor(
+    readonly status: number,
+    readonly url: string,
+    readonly headers: Headers,
+    readonly body: Dispatcher.ResponseData['body'],
+  ) {}
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get bodyUsed(): boolean {
+    return this.body.bodyUsed;
+  }
+
+  text(): Promise<string> {
+    return this.body.text();
+  }
+
+  json(): Promise<unknown> {
+    return this.body.json();
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.body.arrayBuffer();
+  }
 }
