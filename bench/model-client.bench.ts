@@ -16,7 +16,7 @@ const CONCURRENCY = 8;
 const model = await startModelProcess();
 const clients = {
   "the platform's fetch": new OpenAiChatModel('fake-chat', { baseURL: model.url, apiKey: 'bench' }),
-  modelFetch: new OpenAiChatModel('fake-chat', { baseURL: model.url, apiKey: 'bench', fetch: modelFetch() }),
+  modelFetch: new OpenAiChatModel('fake-chat', { baseURL: model.url, apiKey: 'bench', chatFetch: modelFetch() }),
 };
 const question = [
   { role: 'system' as const, content: 'Be brief.' },

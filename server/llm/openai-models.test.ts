@@ -16,15 +16,15 @@ async function collect(model: OpenAiChatModel, signal = new AbortController().si
 
 // The same behaviour on the platform's fetch and on modelFetch (undici's request, a node-fetch style response).
 describe.each([
-  { name: "the platform's fetch", fetch: undefined },
-  { name: 'modelFetch', fetch: modelFetch() },
-])('the OpenAI client on $name', ({ fetch }) => {
+  { name: "the platform's fetch", fetches: {} },
+  { name: 'modelFetch', fetches: { chatFetch: modelFetch() } },
+])('the OpenAI client on $name', ({ fetches }) => {
   let fake: FakeLlm;
   let settings: EndpointSettings;
 
   beforeAll(async () => {
     fake = await startFakeLlm();
-    settings = { baseURL: fake.url, apiKey: 'test', fetch, backoffMs: 1, idleTimeoutMs: 300 };
+    settings = { baseURL: fake.url, apiKey: 'test', ...fetches, backoffMs: 1, idleTimeoutMs: 300 };
   });
   afterAll(() => fake.stop());
   beforeEach(() => fake.reset());
@@ -141,5 +141,38 @@ describe.each([
       const failure = await collect(model).catch((error: unknown) => error);
       expect(failure).toMatchObject({ message: 'the model provider timed out after 2 attempt(s)', retries: 1 });
     });
+  });
+});
+
+describe('modelFetch', () => {
+  let server: Server;
+  let url: string;
+  const seen: Array<{ url?: string; encoding?: string }> = [];
+
+  beforeAll(async () => {
+    // Redirects every request once, then answers a whole completion.
+    server = createServer((req, res) => {
+      seen.push({ url: req.url, encoding: req.headers['accept-encoding'] });
+      req.resume();
+      if (!req.url?.startsWith('/moved/')) {
+        res.writeHead(307, { location: `/moved${req.url ?? ''}` }).end();
+        return;
+      }
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ choices: [{ message: { content: 'hi' }, finish_reason: 'stop' }], usage: null }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('asks for the response uncompressed and answers a redirect as the provider did, without following it', async () => {
+    const model = new OpenAiChatModel('fake-chat', { baseURL: url, apiKey: 'test', chatFetch: modelFetch() });
+    const failure = await model
+      .complete(question, [], { signal: new AbortController().signal, temperature: 0, maxTokens: 100 })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ message: 'the model provider answered 307 after 1 attempt(s)' });
+    expect(seen).toEqual([{ url: '/v1/chat/completions', encoding: 'identity' }]);
   });
 });

@@ -26,6 +26,8 @@ export interface EndpointSettings {
   backoffMs?: number;
   /** The fetch to call the endpoint with (organizations' connections get the address-checked one). */
   fetch?: typeof fetch;
+  /** The fetch of chat completions, when not `fetch` (see `modelFetch`). */
+  chatFetch?: typeof fetch;
 }
 
 const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
@@ -92,12 +94,12 @@ async function withRetries<T>(
   }
 }
 
-function clientFor(settings: EndpointSettings): OpenAI {
+function clientFor(settings: EndpointSettings, fetch = settings.fetch): OpenAI {
   return new OpenAI({
     apiKey: settings.apiKey,
     baseURL: settings.baseURL,
     timeout: settings.timeoutMs ?? 30_000,
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    ...(fetch ? { fetch } : {}),
     // Retries are ours, so they can be counted and bounded the same way for every call.
     maxRetries: 0,
   });
@@ -111,7 +113,7 @@ export class OpenAiChatModel implements ChatModel {
     readonly model: string,
     private readonly settings: EndpointSettings,
   ) {
-    this.client = clientFor(settings);
+    this.client = clientFor(settings, settings.chatFetch ?? settings.fetch);
   }
 
   async *stream(messages: PromptMessage[], options: ChatCompletionOptions): AsyncIterable<CompletionPart> {

@@ -90,9 +90,9 @@ export function guardedDispatch(policy: AddressPolicy): GuardedDispatch {
   };
 }
 
-/** A `fetch` for calls to hosts an organization chose, through {@link guardedDispatch}. */
-export function guardedFetch(policy: AddressPolicy): typeof fetch {
-  const { agent, checkUrl } = guardedDispatch(policy);
+/** A `fetch` for calls to hosts an organization chose, through {@link guardedDispatch} (its own unless given). */
+export function guardedFetch(policy: AddressPolicy, dispatch = guardedDispatch(policy)): typeof fetch {
+  const { agent, checkUrl } = dispatch;
   const guarded = async (input: string | URL | Request, init?: RequestInit) => {
     checkUrl(new URL(input instanceof Request ? input.url : input));
     return undiciFetch(input as Parameters<typeof undiciFetch>[0], {
