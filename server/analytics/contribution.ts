@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { CANCELLED_ANSWER } from '../chat/answer.js';
 import { INTERRUPTED_ANSWER } from '../chat/answer-lease.js';
@@ -64,7 +64,7 @@ export interface Contribution {
 
 /** A key for a stored field name: no `.` or `$`, short, the same for the same text everywhere. */
 export function hashKey(text: string): string {
-  return `h${createHash('sha1').update(text).digest('base64url').slice(0, 16)}`;
+  return `h${digest('sha1', text, 'base64url').slice(0, 16)}`;
 }
 
 export const dayStartOf = (instant: number) => Math.floor(instant / DAY_MS) * DAY_MS;

@@ -33,18 +33,24 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof mongoose.Error.CastError) {
     return new AppError('NotFoundError', { message: 'Not found' });
   }
-  if (
-    error instanceof mongoose.mongo.MongoServerSelectionError ||
-    error instanceof mongoose.mongo.MongoNetworkError ||
-    error instanceof mongoose.mongo.MongoNotConnectedError ||
-    error instanceof mongoose.mongo.MongoTopologyClosedError
-  ) {
+  if (isDatabaseUnavailable(error)) {
     return new AppError('UnavailableError', {
       message: 'The database is unavailable; try again shortly',
       cause: error,
     });
   }
   return new AppError('InternalError', { cause: error });
+}
+
+/** The database could not be reached: a lost connection, also as a bulk write reports it (its `errorResponse`). */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const reported = error instanceof mongoose.mongo.MongoBulkWriteError ? error.errorResponse : error;
+  return (
+    reported instanceof mongoose.mongo.MongoServerSelectionError ||
+    reported instanceof mongoose.mongo.MongoNetworkError ||
+    reported instanceof mongoose.mongo.MongoNotConnectedError ||
+    reported instanceof mongoose.mongo.MongoTopologyClosedError
+  );
 }
 
 /** The envelope for an error; raw error text and stacks never leave the server. */

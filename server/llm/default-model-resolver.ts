@@ -1,8 +1,9 @@
 import type { Config } from '../config.js';
 import type { IntegrationsService } from '../integrations/integrations.service.js';
 import type { AddressPolicy } from '../net/address-policy.js';
-import { guardedFetch } from '../net/guarded-fetch.js';
+import { guardedDispatch, guardedFetch } from '../net/guarded-fetch.js';
 import type { BotModels, ModelConnection } from './model-client.js';
+import { modelFetch } from './model-fetch.js';
 import type { BotModelSettings, ModelResolver } from './model-resolver.js';
 import { OpenAiChatModel, OpenAiEmbeddingModel, type EndpointSettings } from './openai-models.js';
 
@@ -40,6 +41,9 @@ export class DefaultModelResolver implements ModelResolver {
   private readonly cache = new Map<string, BotModels>();
   /** Organizations' connections go through the address policy; the operator's default does not. */
   private readonly connectionFetch: typeof fetch;
+  private readonly connectionChatFetch: typeof fetch;
+  /** Chat completions of the operator's default endpoint, on a keep-alive agent of their own. */
+  private readonly defaultChatFetch = modelFetch();
 
   constructor(
     private readonly config: Config,
@@ -47,7 +51,9 @@ export class DefaultModelResolver implements ModelResolver {
     policy: AddressPolicy,
     private readonly tuning: ModelTuning = DEFAULT_MODEL_TUNING,
   ) {
-    this.connectionFetch = guardedFetch(policy);
+    const guarded = guardedDispatch(policy);
+    this.connectionFetch = guardedFetch(policy, guarded);
+    this.connectionChatFetch = modelFetch({ dispatcher: guarded.agent, beforeRequest: guarded.checkUrl });
   }
 
   async forChatbot(bot: BotModelSettings): Promise<BotModels> {
@@ -59,7 +65,12 @@ export class DefaultModelResolver implements ModelResolver {
         const key = `${connection.id}:${connection.updatedAt.getTime()}:${modelOverride ?? ''}`;
         return this.cached(
           key,
-          { baseURL: connection.baseUrl, apiKey: connection.apiKey, fetch: this.connectionFetch },
+          {
+            baseURL: connection.baseUrl,
+            apiKey: connection.apiKey,
+            fetch: this.connectionFetch,
+            chatFetch: this.connectionChatFetch,
+          },
           modelOverride ?? connection.chatModel,
           connection.embeddingModel,
           () => ({ integrationId: connection.id, provider: hostOf(connection.baseUrl) }),
@@ -71,7 +82,7 @@ export class DefaultModelResolver implements ModelResolver {
     if (!OPENAI_API_KEY && !OPENAI_BASE_URL) return { chat: null, embeddings: null };
     return this.cached(
       `default:${modelOverride ?? ''}`,
-      { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed' },
+      { baseURL: OPENAI_BASE_URL, apiKey: OPENAI_API_KEY ?? 'not-needed', chatFetch: this.defaultChatFetch },
       modelOverride ?? OPENAI_MODEL ?? null,
       OPENAI_EMBEDDING_MODEL ?? null,
       () => ({ integrationId: null, provider: hostOf(OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL) }),
@@ -80,7 +91,7 @@ export class DefaultModelResolver implements ModelResolver {
 
   private cached(
     key: string,
-    endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey' | 'fetch'>,
+    endpoint: Pick<EndpointSettings, 'baseURL' | 'apiKey' | 'fetch' | 'chatFetch'>,
     chatModel: string | null,
     embeddingModel: string | null,
     /** Worked out only when the models are not cached yet (it parses a URL, once a turn otherwise). */

@@ -26,6 +26,8 @@ export interface EndpointSettings {
   backoffMs?: number;
   /** The fetch to call the endpoint with (organizations' connections get the address-checked one). */
   fetch?: typeof fetch;
+  /** The fetch of chat completions, when not `fetch` (see `modelFetch`). */
+  chatFetch?: typeof fetch;
 }
 
 const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
@@ -92,12 +94,12 @@ async function withRetries<T>(
   }
 }
 
-function clientFor(settings: EndpointSettings): OpenAI {
+function clientFor(settings: EndpointSettings, fetch = settings.fetch): OpenAI {
   return new OpenAI({
     apiKey: settings.apiKey,
     baseURL: settings.baseURL,
     timeout: settings.timeoutMs ?? 30_000,
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    ...(fetch ? { fetch } : {}),
     // Retries are ours, so they can be counted and bounded the same way for every call.
     maxRetries: 0,
   });
@@ -111,7 +113,7 @@ export class OpenAiChatModel implements ChatModel {
     readonly model: string,
     private readonly settings: EndpointSettings,
   ) {
-    this.client = clientFor(settings);
+    this.client = clientFor(settings, settings.chatFetch ?? settings.fetch);
   }
 
   async *stream(messages: PromptMessage[], options: ChatCompletionOptions): AsyncIterable<CompletionPart> {
@@ -251,31 +253,38 @@ function normalize(vector: Float32Array): Float32Array {
   return vector;
 }
 
-/** Aborts a stream that goes silent for too long. */
+/**
+ * Aborts a stream that goes silent for too long. A chunk only notes the time: re-arming a timer for each of an
+ * answer's chunks was most of this watch's cost. The one timer, when it fires, waits out what is left of the
+ * silence since the last chunk, so a stream is still aborted `ms` after its last chunk.
+ */
 class IdleWatch {
   fired = false;
+  private lastAt = performance.now();
   private timer: NodeJS.Timeout;
 
   constructor(
     private readonly ms: number,
     private readonly onIdle: () => void,
   ) {
-    this.timer = this.arm();
+    this.timer = setTimeout(this.check, ms);
   }
 
   touch(): void {
-    clearTimeout(this.timer);
-    this.timer = this.arm();
+    this.lastAt = performance.now();
   }
 
   stop(): void {
     clearTimeout(this.timer);
   }
 
-  private arm(): NodeJS.Timeout {
-    return setTimeout(() => {
-      this.fired = true;
-      this.onIdle();
-    }, this.ms);
-  }
+  private readonly check = (): void => {
+    const left = this.lastAt + this.ms - performance.now();
+    if (left > 0) {
+      this.timer = setTimeout(this.check, left);
+      return;
+    }
+    this.fired = true;
+    this.onIdle();
+  };
 }

@@ -57,12 +57,19 @@ export function refusalIn(error: unknown): RefusedAddressError | null {
   return null;
 }
 
+/** What {@link guardedFetch} is made of: an agent whose connections go to checked addresses, and the URL check. */
+export interface GuardedDispatch {
+  agent: Agent;
+  /** Throws a {@link RefusedAddressError} for a URL whose host is a literal IP the policy refuses. */
+  checkUrl(url: URL): void;
+}
+
 /**
- * A `fetch` for calls to hosts an organization chose. Host names are resolved and checked when
+ * An undici agent for calls to hosts an organization chose. Host names are resolved and checked when
  * each connection opens, and the socket goes to exactly the checked addresses, so a DNS answer
  * that changes after the URL was saved cannot point the server at its own network.
  */
-export function guardedFetch(policy: AddressPolicy): typeof fetch {
+export function guardedDispatch(policy: AddressPolicy): GuardedDispatch {
   const checkedLookup: LookupFunction = (hostname, options, callback) => {
     resolveAllowed(hostname, policy).then(
       (addresses) => {
@@ -72,13 +79,22 @@ export function guardedFetch(policy: AddressPolicy): typeof fetch {
       (error: NodeJS.ErrnoException) => callback(error, ''),
     );
   };
-  const agent = new Agent({ connect: { lookup: checkedLookup } });
+  return {
+    agent: new Agent({ connect: { lookup: checkedLookup } }),
+    checkUrl(url) {
+      // Literal IPs never reach the lookup, so they are checked here.
+      const literal = literalAddress(url.hostname);
+      const reason = literal ? policy.refuse(literal) : null;
+      if (reason) throw new RefusedAddressError(`${url.hostname}: ${reason}`);
+    },
+  };
+}
+
+/** A `fetch` for calls to hosts an organization chose, through {@link guardedDispatch} (its own unless given). */
+export function guardedFetch(policy: AddressPolicy, dispatch = guardedDispatch(policy)): typeof fetch {
+  const { agent, checkUrl } = dispatch;
   const guarded = async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : input);
-    // Literal IPs never reach the lookup, so they are checked here.
-    const literal = literalAddress(url.hostname);
-    const reason = literal ? policy.refuse(literal) : null;
-    if (reason) throw new RefusedAddressError(`${url.hostname}: ${reason}`);
+    checkUrl(new URL(input instanceof Request ? input.url : input));
     return undiciFetch(input as Parameters<typeof undiciFetch>[0], {
       ...(init as Parameters<typeof undiciFetch>[1]),
       dispatcher: agent,
