@@ -90,13 +90,20 @@ export function guardedDispatch(policy: AddressPolicy): GuardedDispatch {
   };
 }
 
-/** A `fetch` for calls to hosts an organization chose, through {@link guardedDispatch} (its own unless given). */
+/**
+ * A `fetch` for calls to hosts an organization chose, through {@link guardedDispatch} (its own unless given). It
+ * follows no redirect: the answer is the 3xx itself (`redirect: 'error'` still rejects). A followed redirect's next
+ * URL would skip the literal-IP check, so a host an organization controls could send the server to
+ * `http://169.254.169.254/` or its own loopback.
+ */
 export function guardedFetch(policy: AddressPolicy, dispatch = guardedDispatch(policy)): typeof fetch {
   const { agent, checkUrl } = dispatch;
   const guarded = async (input: string | URL | Request, init?: RequestInit) => {
     checkUrl(new URL(input instanceof Request ? input.url : input));
+    const redirect = init?.redirect === 'error' || (input instanceof Request && input.redirect === 'error');
     return undiciFetch(input as Parameters<typeof undiciFetch>[0], {
       ...(init as Parameters<typeof undiciFetch>[1]),
+      redirect: redirect ? 'error' : 'manual',
       dispatcher: agent,
     });
   };
