@@ -56,7 +56,7 @@ describe.each([
     expect(await items.findOne({ org: 4, slug: 's9', v: 2 })).toBeNull();
   });
 
-  it('looks up $in lists of a unique index\'s keys with other conditions, answering in scan order', async () => {
+  it("looks up $in lists of a unique index's keys with other conditions, answering in scan order", async () => {
     const items = database.collection<Item>('items');
     // `$and` names no key: the library's scan, to compare with.
     const both = async (filter: Record<string, unknown>, options: Record<string, unknown> = {}) => {
@@ -67,7 +67,9 @@ describe.each([
     expect(await both({ _id: { $in: [30, 3, 1, 3, 99, 1.0] }, v: 1 })).toEqual([1, 3, 30]);
     expect(await both({ _id: { $in: [30, 3, 1] }, v: 1 }, { limit: 2 })).toEqual([1, 3]);
     expect(await both({ _id: { $in: [30, 3, 1] }, v: 1 }, { sort: { _id: -1 }, skip: 1 })).toEqual([3, 1]);
-    expect(await both({ _id: { $in: [4, 9, 14] }, org: { $in: [4, 0] } })).toEqual([4, 9, 14].filter((i) => i % 5 === 4));
+    expect(await both({ _id: { $in: [4, 9, 14] }, org: { $in: [4, 0] } })).toEqual(
+      [4, 9, 14].filter((i) => i % 5 === 4),
+    );
     expect(await both({ org: { $in: [2, 3, 2] }, slug: { $in: ['s2', 's3', 's8', 's40'] }, v: 1 })).toEqual([2, 3, 8]);
     expect(await both({ org: 1, slug: { $in: ['s1', 's6', 'zz'] }, tags: 'a' })).toEqual([1, 6]);
     // Not plain: left to the scan.
