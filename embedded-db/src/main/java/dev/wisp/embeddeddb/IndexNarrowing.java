@@ -1,6 +1,7 @@
 package dev.wisp.embeddeddb;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -54,8 +55,8 @@ final class IndexNarrowing {
      * The positions a unique index gives for the part of {@code query} naming its keys, in the order a scan reads
      * them, each once; null when the library handles the query with an index itself, or no unique index's keys
      * are all in it. Plain values and {@code $in} lists of them (see {@link IndexValues#conditionValues}) are
-     * looked up one combination at a time; any other part the library can look up (a regex on a single key)
-     * is left to it.
+     * looked up one combination at a time; a regex on a single key is left to the library's lookup; other
+     * operators and other {@code $in} lists (null, arrays, regexes, subdocuments in them) to a scan.
      */
     private static <P> List<P> positions(NonUniqueNarrowing.Narrowable<P> collection, Document query) {
         if (query == null || query.isEmpty()) {
@@ -88,7 +89,10 @@ final class IndexNarrowing {
             if (found == null) {
                 Document part = new Document();
                 keys.forEach(key -> part.put(key.getKey(), query.get(key.getKey())));
-                if (index.canHandle(part)) {
+                // Not an $in list the above refused: the library looks each element up as a plain value, so
+                // would miss what a regex in the list matches.
+                if (part.values().stream().noneMatch(value -> value instanceof Document || value instanceof Collection)
+                    && index.canHandle(part)) {
                     found = new ArrayList<>();
                     index.getPositions(part).forEach(found::add);
                 }
