@@ -6,7 +6,11 @@
  * both launchers are measured in the same run, alternately, on the same data. `BENCH_OPEN_DOCS` (default 200k)
  * messages are then written to an H2 file, which each launcher opens (the same file: the format is unchanged) and
  * answers one history query on: the time until it accepts connections, and until that answer.
- * Run: npx tsx bench/nonunique-index.bench.ts (`BENCH_SIZES`, default 1000,100000; `BENCH_QUERIES`, default 100).
+ * The job queues (`server/queue/lease-queue.ts`): a poll (`status: {$in: [...]}`, index {status, runAt}) and a
+ * claim (`updateMany({_id: {$in: ids}, status: {$in: [...]}, ...})`, then `find({_id: {$in: ids}})`) on a
+ * collection of that many finished jobs and a few queued ones.
+ * Run: npx tsx bench/nonunique-index.bench.ts (`BENCH_SIZES`, default 1000,100000; `BENCH_QUERIES`, default 100;
+ * `BENCH_CASES`, default chat,queue).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +25,7 @@ const QUERIES = Number(process.env.BENCH_QUERIES ?? 100);
 const OPEN_DOCS = Number(process.env.BENCH_OPEN_DOCS ?? 200_000);
 /** A scan of 100k documents takes long: a case stops after this many ms of queries. */
 const CASE_BUDGET_MS = 15_000;
+const CASES = (process.env.BENCH_CASES ?? 'chat,queue').split(',');
 const JARS: Array<[string, string]> = [['this build', EMBEDDED_DB_JAR]];
 if (process.env.BENCH_BASELINE_JAR) JARS.unshift(['baseline', process.env.BENCH_BASELINE_JAR]);
 
@@ -106,6 +111,57 @@ const handshake = (db: Db, size: number) => {
     .toArray();
 };
 
+/** The jobs collection of `lease-queue.ts`: `size` finished jobs (kept, as webhook deliveries are) and 20 due. */
+async function fillJobs(db: Db, size: number) {
+  const jobs = db.collection('jobs');
+  await jobs.createIndex({ status: 1, runAt: 1 });
+  const at = (i: number) => new Date(1_700_000_000_000 + i * 1000);
+  const job = (i: number, status: string) => ({
+    status,
+    runAt: at(i),
+    lockedUntil: at(i),
+    lockToken: null,
+    attempts: status === 'done' ? 1 : 0,
+    payload: { url: `https://example.test/hook/${i}`, event: 'message.created', body: 'x'.repeat(200) },
+    finishedAt: status === 'done' ? at(i) : null,
+  });
+  const batch = 2000;
+  for (let i = 0; i < size; i += batch) {
+    const n = Math.min(batch, size - i);
+    await jobs.insertMany(Array.from({ length: n }, (_, j) => job(i + j, 'done')));
+  }
+  await jobs.insertMany(Array.from({ length: 20 }, (_, j) => job(size + j, 'queued')));
+}
+
+/** lease-queue.ts `dueAt`. */
+const dueAt = (now: Date) => ({
+  status: { $in: ['queued', 'running'] },
+  runAt: { $lte: now },
+  lockedUntil: { $lte: now },
+});
+
+const poll = (db: Db) =>
+  db
+    .collection('jobs')
+    .find(dueAt(new Date()), { projection: { _id: 1 } })
+    .sort({ runAt: 1 })
+    .limit(10)
+    .toArray();
+
+/** lease-queue.ts `claimHinted`, with a lease already run out, so the same jobs are claimable at every round. */
+const claim = async (db: Db, ids: ObjectId[]) => {
+  const jobs = db.collection('jobs');
+  const now = new Date();
+  await jobs.updateMany(
+    { _id: { $in: ids }, ...dueAt(now) },
+    {
+      $set: { status: 'running', lockToken: `t${Math.random()}`, lockedUntil: new Date(now.getTime() - 1) },
+      $inc: { attempts: 1 },
+    },
+  );
+  return jobs.find({ _id: { $in: ids } }).toArray();
+};
+
 async function measure(pid: number | undefined, query: () => Promise<unknown[]>) {
   for (let i = 0; i < 5; i += 1) await query();
   const load = loadavg()[0]!;
@@ -134,16 +190,25 @@ try {
         const db = await startEmbeddedDb({ jar, ...(onFile ? { file } : {}) });
         const client = await MongoClient.connect(db.uri);
         const database = client.db('bench');
-        await createCollections(database);
-        const t = performance.now();
-        await fill(database, size);
-        const fillS = (performance.now() - t) / 1000;
         const where = onFile ? 'H2 file' : 'memory';
-        console.log(
-          `${where}, ${size} messages and ${size} conversations, ${label}: inserted in ${fillS.toFixed(1)} s`,
-        );
-        console.log(`  history: ${await measure(db.pid, () => history(database, size))}`);
-        console.log(`  handshake: ${await measure(db.pid, () => handshake(database, size))}`);
+        if (CASES.includes('chat')) {
+          await createCollections(database);
+          const t = performance.now();
+          await fill(database, size);
+          const fillS = (performance.now() - t) / 1000;
+          console.log(
+            `${where}, ${size} messages and ${size} conversations, ${label}: inserted in ${fillS.toFixed(1)} s`,
+          );
+          console.log(`  history: ${await measure(db.pid, () => history(database, size))}`);
+          console.log(`  handshake: ${await measure(db.pid, () => handshake(database, size))}`);
+        }
+        if (CASES.includes('queue')) {
+          await fillJobs(database, size);
+          const ids = (await poll(database)).map((job) => job._id as ObjectId);
+          console.log(`${where}, ${size} finished jobs and 20 queued, ${label}:`);
+          console.log(`  queue poll: ${await measure(db.pid, () => poll(database))}`);
+          console.log(`  queue claim of ${ids.length}: ${await measure(db.pid, () => claim(database, ids))}`);
+        }
         console.log(`  JVM RSS ${rssMb(db.pid).toFixed(0)} MB`);
         await client.close();
         await db.stop();

@@ -56,6 +56,40 @@ describe.each([
     expect(await items.findOne({ org: 4, slug: 's9', v: 2 })).toBeNull();
   });
 
+  it("looks up $in lists of a unique index's keys with other conditions, answering in scan order", async () => {
+    const items = database.collection<Item>('items');
+    // `$and` names no key: the library's scan, to compare with.
+    const both = async (filter: Record<string, unknown>, options: Record<string, unknown> = {}) => {
+      const found = await items.find(filter, options).toArray();
+      expect(found, JSON.stringify(filter)).toEqual(await items.find({ $and: [filter] }, options).toArray());
+      return found.map((item) => item._id);
+    };
+    expect(await both({ _id: { $in: [30, 3, 1, 3, 99, 1.0] }, v: 1 })).toEqual([1, 3, 30]);
+    expect(await both({ _id: { $in: [30, 3, 1] }, v: 1 }, { limit: 2 })).toEqual([1, 3]);
+    expect(await both({ _id: { $in: [30, 3, 1] }, v: 1 }, { sort: { _id: -1 }, skip: 1 })).toEqual([3, 1]);
+    expect(await both({ _id: { $in: [4, 9, 14] }, org: { $in: [4, 0] } })).toEqual(
+      [4, 9, 14].filter((i) => i % 5 === 4),
+    );
+    expect(await both({ org: { $in: [2, 3, 2] }, slug: { $in: ['s2', 's3', 's8', 's40'] }, v: 1 })).toEqual([2, 3, 8]);
+    expect(await both({ org: 1, slug: { $in: ['s1', 's6', 'zz'] }, tags: 'a' })).toEqual([1, 6]);
+    // Not plain: left to the scan (the library's own $in lookup missed what a regex in the list matches).
+    const named = database.collection<{ _id: string; v: number }>('named');
+    await named.insertMany([
+      { _id: 'a1', v: 1 },
+      { _id: 'b2', v: 1 },
+      { _id: 'b3', v: 2 },
+    ]);
+    expect(await named.find({ _id: { $in: [/^b/, 'a1'] }, v: 1 }).toArray()).toEqual([
+      { _id: 'a1', v: 1 },
+      { _id: 'b2', v: 1 },
+    ]);
+    expect(await both({ _id: { $in: [2, null] }, v: 1 })).toEqual([2]);
+    expect(await both({ _id: { $in: [] }, v: 1 })).toEqual([]);
+    expect((await items.updateMany({ _id: { $in: [40, 41, 41] }, v: 1 }, { $set: { w: 1 } })).modifiedCount).toBe(2);
+    expect((await items.deleteMany({ _id: { $in: [40, 41, 42] }, w: 1 })).deletedCount).toBe(2);
+    expect(await items.countDocuments({ _id: { $in: [40, 41, 42] } })).toBe(1);
+  });
+
   it('updates and deletes only what matches every condition', async () => {
     const items = database.collection<Item>('items');
     expect((await items.updateOne({ _id: 10, v: 2 }, { $set: { x: 1 } })).matchedCount).toBe(0);

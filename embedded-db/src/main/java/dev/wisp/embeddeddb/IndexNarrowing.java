@@ -1,6 +1,7 @@
 package dev.wisp.embeddeddb;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -32,13 +33,14 @@ import org.h2.mvstore.MVStore;
 
 /**
  * The library uses a unique index only for a filter that names exactly that index's keys: any other
- * filter ({@code {_id, v}}, {@code {_id, $and: [...]}}) scans the whole collection, so such a command
- * got slower as the collection grew. Here a filter that names every key of a unique index with a
- * plain value also looks up that index first and matches the whole filter against the (at most one)
- * document found. The result is the same: a document matching the whole filter matches those keys.
+ * filter ({@code {_id, v}}, {@code {_id: {$in: ids}, status}}, {@code {_id, $and: [...]}}) scans the whole
+ * collection, so such a command got slower as the collection grew. Here a filter that names every key of a
+ * unique index with a plain value, or an {@code $in} list of them, also looks up each value in that index first
+ * and matches the whole filter against the documents found, taken in scan order. The result is the same: a
+ * document matching the whole filter matches those keys.
  * <p>
  * The library ignores non-unique indexes altogether; here they are {@link NonUniqueIndex}es, and a filter
- * that names the first keys of one with plain values is matched against the documents under those values
+ * that names the first keys of one with plain values (or {@code $in} lists of them) is matched against the documents under those values
  * only (see {@link NonUniqueNarrowing}).
  */
 final class IndexNarrowing {
@@ -46,14 +48,21 @@ final class IndexNarrowing {
     private IndexNarrowing() {
     }
 
+    /** Keeps the lookups of {@code $in} lists in a unique index's keys to a bounded number. */
+    private static final int MAX_LOOKUPS = 4096;
+
     /**
-     * The positions a unique index gives for the part of {@code query} naming its keys; null when the
-     * library handles the query with an index itself, or no unique index's keys are all in it.
+     * The positions a unique index gives for the part of {@code query} naming its keys, in the order a scan reads
+     * them, each once; null when the library handles the query with an index itself, or no unique index's keys
+     * are all in it. Plain values and {@code $in} lists of them (see {@link IndexValues#conditionValues}) are
+     * looked up one combination at a time; a regex on a single key is left to the library's lookup; other
+     * operators and other {@code $in} lists (null, arrays, regexes, subdocuments in them) to a scan.
      */
-    private static <P> Iterable<P> positions(List<Index<P>> indexes, Document query) {
+    private static <P> List<P> positions(NonUniqueNarrowing.Narrowable<P> collection, Document query) {
         if (query == null || query.isEmpty()) {
             return null;
         }
+        List<Index<P>> indexes = collection.getIndexes();
         for (Index<P> index : indexes) {
             if (index.canHandle(query)) {
                 return null;
@@ -65,19 +74,58 @@ final class IndexNarrowing {
                 continue;
             }
             List<IndexKey> keys = index.getKeys();
-            Document part = new Document();
-            for (IndexKey key : keys) {
-                if (!queried.contains(key.getKey())) {
-                    part = null;
-                    break;
-                }
-                part.put(key.getKey(), query.get(key.getKey()));
+            if (!keys.stream().allMatch(key -> queried.contains(key.getKey()))) {
+                continue;
             }
-            if (part != null && index.canHandle(part)) {
-                return index.getPositions(part);
+            List<Document> lookups = lookups(keys, query);
+            List<P> found = lookups == null ? null : new ArrayList<>();
+            for (int i = 0; lookups != null && i < lookups.size() && found != null; i++) {
+                if (index.canHandle(lookups.get(i))) {
+                    index.getPositions(lookups.get(i)).forEach(found::add);
+                } else {
+                    found = null;
+                }
+            }
+            if (found == null) {
+                Document part = new Document();
+                keys.forEach(key -> part.put(key.getKey(), query.get(key.getKey())));
+                // Not an $in list the above refused: the library looks each element up as a plain value, so
+                // would miss what a regex in the list matches.
+                if (part.values().stream().noneMatch(value -> value instanceof Document || value instanceof Collection)
+                    && index.canHandle(part)) {
+                    found = new ArrayList<>();
+                    index.getPositions(part).forEach(found::add);
+                }
+            }
+            if (found != null) {
+                return NonUniqueNarrowing.inScanOrder(collection, found);
             }
         }
         return null;
+    }
+
+    /**
+     * One filter of plain values for each combination of the query's conditions on the keys; null when one is not
+     * a plain value or an {@code $in} list of them, or there would be too many.
+     */
+    private static List<Document> lookups(List<IndexKey> keys, Document query) {
+        List<Document> lookups = List.of(new Document());
+        for (IndexKey key : keys) {
+            List<Object> values = IndexValues.conditionValues(query.get(key.getKey()));
+            if (values == null || lookups.size() * values.size() > MAX_LOOKUPS) {
+                return null;
+            }
+            List<Document> next = new ArrayList<>(lookups.size() * values.size());
+            for (Document lookup : lookups) {
+                for (Object value : values) {
+                    Document extended = new Document(lookup);
+                    extended.put(key.getKey(), value);
+                    next.add(extended);
+                }
+            }
+            lookups = next;
+        }
+        return lookups;
     }
 
     /**
@@ -89,7 +137,7 @@ final class IndexNarrowing {
                                          Function<Iterable<P>, QueryResult> matchAt,
                                          Function<List<Document>, QueryResult> matchAmong,
                                          Supplier<QueryResult> libraryQuery) {
-        Iterable<P> positions = positions(collection.getIndexes(), query);
+        Iterable<P> positions = positions(collection, query);
         if (positions != null) {
             return matchAt.apply(positions);
         }

@@ -2,6 +2,7 @@ package dev.wisp.embeddeddb;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -13,12 +14,13 @@ import de.bwaldvogel.mongo.bson.ObjectId;
 /**
  * The values a {@link NonUniqueIndex} files a document under, and looks a filter's values up by.
  * <p>
- * Only plain values are looked up: strings, ObjectIds, booleans, dates and the numbers the driver sends
- * (int, long, double). Each becomes an "atom" that is equal to another exactly when the library's matcher
- * calls the two equal (numbers compare as its normalized doubles, everything else by equals), so looking an
- * atom up finds every document the matcher would match on that key. A document is filed under every value a
- * plain equality could match: each element of an array, through arrays of subdocuments along a dotted path.
- * Where that is not certain (a nested array on the path, a value of another type, too many combinations), the
+ * Only plain values, alone or in an {@code $in} list, are looked up: strings, ObjectIds, booleans, dates and the
+ * numbers the driver sends (int, long, double). Each becomes an "atom" that is equal to another exactly when the
+ * library's matcher calls the two equal (numbers compare as its normalized doubles, everything else by equals),
+ * so looking an atom up finds every document the matcher would match on that key. A document is filed under
+ * every value a plain equality could match: each element of an array, through arrays of subdocuments along a
+ * dotted path. Where that is not certain (a nested array on the path or at its end, a value of another type,
+ * too many combinations), the
  * document has no tuples and is a candidate of every lookup instead.
  */
 final class IndexValues {
@@ -127,21 +129,71 @@ final class IndexValues {
         return paths;
     }
 
+    /** Keeps a lookup of {@code $in} lists in several keys to a few ranges. */
+    private static final int MAX_PREFIXES = 256;
+
     /**
-     * The atoms of the filter's plain values for the index's first keys, as many as it names in a row; null when
-     * it names not even the first.
+     * The atoms a filter's condition on one key can equal: one for a plain value, those of the list for
+     * {@code {$in: [...]}} of plain values only (each once); null for anything else (null, an empty list, arrays,
+     * regexes or subdocuments in it, other operators), which is not looked up.
      */
-    static Object[] prefix(Document filter, List<String> keys) {
-        List<Object> atoms = new ArrayList<>(keys.size());
+    static List<Object> conditionAtoms(Object value) {
+        return condition(value, true);
+    }
+
+    /** As {@link #conditionAtoms}, but the values as the filter gives them (one for each atom). */
+    static List<Object> conditionValues(Object value) {
+        return condition(value, false);
+    }
+
+    private static List<Object> condition(Object value, boolean asAtoms) {
+        if (value instanceof Document condition) {
+            if (condition.size() != 1 || !(condition.get("$in") instanceof Collection<?> values) || values.isEmpty()) {
+                return null;
+            }
+            List<Object> atoms = new ArrayList<>(values.size());
+            List<Object> given = new ArrayList<>(values.size());
+            for (Object element : values) {
+                Object atom = atom(element);
+                if (atom == NULL || atom == OTHER) {
+                    return null;
+                }
+                int before = atoms.size();
+                add(atom, atoms);
+                if (atoms.size() > before) {
+                    given.add(element);
+                }
+            }
+            return asAtoms ? atoms : given;
+        }
+        Object atom = value == null ? NULL : atom(value);
+        return atom == NULL || atom == OTHER ? null : List.of(asAtoms ? atom : value);
+    }
+
+    /**
+     * The prefixes (atoms of the filter's conditions on the index's first keys, as many as it names in a row) whose
+     * ranges hold every document that can match the filter: one for plain values, one per combination where a key
+     * is {@code {$in: [...]}}, each once; null when it names not even the first key.
+     */
+    static List<Object[]> prefixes(Document filter, List<String> keys) {
+        List<Object[]> prefixes = new ArrayList<>();
+        prefixes.add(new Object[0]);
         for (String key : keys) {
-            Object value = filter.get(key);
-            Object atom = value == null ? NULL : atom(value);
-            if (atom == NULL || atom == OTHER) {
+            List<Object> atoms = conditionAtoms(filter.get(key));
+            if (atoms == null || prefixes.size() * atoms.size() > MAX_PREFIXES) {
                 break;
             }
-            atoms.add(atom);
+            List<Object[]> next = new ArrayList<>(prefixes.size() * atoms.size());
+            for (Object[] prefix : prefixes) {
+                for (Object atom : atoms) {
+                    Object[] extended = Arrays.copyOf(prefix, prefix.length + 1);
+                    extended[prefix.length] = atom;
+                    next.add(extended);
+                }
+            }
+            prefixes = next;
         }
-        return atoms.isEmpty() ? null : atoms.toArray();
+        return prefixes.get(0).length == 0 ? null : prefixes;
     }
 
     /**
@@ -197,8 +249,9 @@ final class IndexValues {
         if (depth == path.length) {
             if (value instanceof Collection<?> elements) {
                 for (Object element : elements) {
-                    // A nested array or a subdocument never equals a plain value.
-                    if (!(element instanceof Collection || element instanceof Document) && !add(atom(element), atoms)) {
+                    // A subdocument never equals a plain value. A nested array does not either, but the library's
+                    // $in matches the elements of one ({a: {$in: ['x']}} matches {a: [['x']]}): left to a scan.
+                    if (element instanceof Collection || !(element instanceof Document) && !add(atom(element), atoms)) {
                         return false;
                     }
                 }

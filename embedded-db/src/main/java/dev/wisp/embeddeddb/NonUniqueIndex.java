@@ -47,9 +47,9 @@ final class NonUniqueIndex<P> extends Index<P> {
         this.paths = IndexValues.paths(keyNames);
     }
 
-    /** The atoms of the filter's values for this index's first keys (see {@link IndexValues#prefix}). */
-    Object[] prefix(Document filter) {
-        return paths == null ? null : IndexValues.prefix(filter, keyNames);
+    /** The prefixes of the filter's conditions on this index's first keys (see {@link IndexValues#prefixes}). */
+    List<Object[]> prefixes(Document filter) {
+        return paths == null ? null : IndexValues.prefixes(filter, keyNames);
     }
 
     /** False for keys that are not plain dotted paths: then this index is never used, as before. */
@@ -148,29 +148,33 @@ final class NonUniqueIndex<P> extends Index<P> {
         clear();
     }
 
-    /** How many positions the range of {@code prefix} holds, counting no further than {@code bound}. */
-    synchronized long count(Object[] prefix, long bound) {
+    /** How many positions the ranges of {@code prefixes} hold, counting no further than {@code bound}. */
+    synchronized long count(List<Object[]> prefixes, long bound) {
         long count = everywhere.size();
-        for (Object bucket : range(prefix).values()) {
-            count += bucket instanceof Bucket positions ? positions.size() : 1;
-            if (count >= bound) {
-                return bound;
+        for (Object[] prefix : prefixes) {
+            for (Object bucket : range(prefix).values()) {
+                count += bucket instanceof Bucket positions ? positions.size() : 1;
+                if (count >= bound) {
+                    return bound;
+                }
             }
         }
         return count;
     }
 
-    /** The positions of the range of {@code prefix}, in no particular order, some more than once. */
+    /** The positions of the ranges of {@code prefixes}, in no particular order, some more than once. */
     @SuppressWarnings("unchecked")
-    synchronized List<P> positions(Object[] prefix) {
+    synchronized List<P> positions(List<Object[]> prefixes) {
         List<P> positions = new ArrayList<>(everywhere);
-        for (Object bucket : range(prefix).values()) {
-            if (bucket instanceof Bucket many) {
-                for (Object position : many) {
-                    positions.add((P) position);
+        for (Object[] prefix : prefixes) {
+            for (Object bucket : range(prefix).values()) {
+                if (bucket instanceof Bucket many) {
+                    for (Object position : many) {
+                        positions.add((P) position);
+                    }
+                } else {
+                    positions.add((P) bucket);
                 }
-            } else {
-                positions.add((P) bucket);
             }
         }
         return positions;

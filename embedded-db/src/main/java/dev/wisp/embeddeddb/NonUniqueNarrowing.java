@@ -11,7 +11,7 @@ import de.bwaldvogel.mongo.bson.Document;
 
 /**
  * Looks a filter up in a collection's {@link NonUniqueIndex}es: the filter names an index's first keys with
- * plain values, so only the documents under those values can match it. The whole filter is then matched
+ * plain values or {@code $in} lists of them, so only the documents under those values can match it. The whole filter is then matched
  * against those documents, taken in the order a scan reads them, so sort, skip, limit and projection (which the
  * library applies after matching) give what the scan gave.
  */
@@ -82,41 +82,34 @@ final class NonUniqueNarrowing {
      */
     static <P> List<Document> candidates(Narrowable<P> collection, Document filter) {
         NonUniqueIndex<P> best = null;
-        Object[] bestPrefix = null;
+        List<Object[]> bestPrefixes = null;
         long bound = collection.count();
         boolean built = false;
         for (NonUniqueIndex<P> index : indexes(collection)) {
-            Object[] prefix = index.prefix(filter);
-            if (prefix == null) {
+            List<Object[]> prefixes = index.prefixes(filter);
+            if (prefixes == null) {
                 continue;
             }
             if (!built) {
                 build(collection);
                 built = true;
             }
-            long count = index.count(prefix, bound);
+            long count = index.count(prefixes, bound);
             if (count < bound) {
                 best = index;
-                bestPrefix = prefix;
+                bestPrefixes = prefixes;
                 bound = count;
             }
         }
         if (best == null) {
             return null;
         }
-        List<P> positions = best.positions(bestPrefix);
-        if (positions.contains(null)) {
+        List<P> positions = inScanOrder(collection, best.positions(bestPrefixes));
+        if (positions == null) {
             return null;
         }
-        Comparator<P> order = collection.positionOrder();
-        positions.sort(order);
         List<Document> documents = new ArrayList<>(positions.size());
-        P previous = null;
         for (P position : positions) {
-            if (previous != null && order.compare(previous, position) == 0) {
-                continue;
-            }
-            previous = position;
             Document document = collection.documentAt(position);
             if (document == null) {
                 indexes(collection).forEach(NonUniqueIndex::invalidate);
@@ -125,6 +118,25 @@ final class NonUniqueNarrowing {
             documents.add(document);
         }
         return documents;
+    }
+
+    /**
+     * The positions in the order a scan reads them, each once (a document may be under several of the values
+     * looked up); null when one is null (an H2 document whose _id is null), which has no place in that order.
+     */
+    static <P> List<P> inScanOrder(Narrowable<P> collection, List<P> positions) {
+        if (positions.contains(null)) {
+            return null;
+        }
+        Comparator<P> order = collection.positionOrder();
+        positions.sort(order);
+        List<P> distinct = new ArrayList<>(positions.size());
+        for (P position : positions) {
+            if (distinct.isEmpty() || order.compare(distinct.get(distinct.size() - 1), position) != 0) {
+                distinct.add(position);
+            }
+        }
+        return distinct;
     }
 
     /** The document's position, from a unique index (every collection has the one on _id), before it is removed. */
