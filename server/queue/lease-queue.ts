@@ -292,7 +292,7 @@ export class LeaseQueue<T extends LeasedJobState> {
       },
     );
     if (claimed.modifiedCount === 0) return [];
-    // Read by `_id` alone: the embedded engine uses an index only for a query on exactly its keys.
+    // Read by `_id` alone: the claim's token is checked below, so the read needs no other condition.
     const records = (await this.model.find({ _id: { $in: ids } }).lean()) as unknown as Array<
       T & { lockToken?: string }
     >;
