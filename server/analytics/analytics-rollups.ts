@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
+import { writeErrorsOf } from '../db/write-errors.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
 import { DayMarks } from './day-marks.js';
@@ -469,16 +470,17 @@ export class AnalyticsRollups {
     try {
       upserted = (await this.models.AnalyticsFact.collection.bulkWrite(ops, { ordered: false })).upsertedIds;
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: Array<{ index?: number }> }).writeErrors;
+      const writeErrors = writeErrorsOf(error);
       const result = (error as { result?: { upsertedIds?: Record<number, unknown> } }).result;
-      // Without an answer for each fact, none is known written or not: each fails (its days stay flagged).
-      if (!Array.isArray(writeErrors) || !result || writeErrors.some((write) => typeof write.index !== 'number')) {
+      // Without an answer for each fact (a lost connection names none), none is known written or not: each fails
+      // (its days stay flagged).
+      if (!writeErrors || !result) {
         for (const item of items) outcomes.set(item, { error });
         return outcomes;
       }
       upserted = result.upsertedIds;
       // Two writers inserted the same fact at once: the loser's is found existing.
-      for (const write of writeErrors) failed.set(write.index!, isDuplicateKeyError(write) ? 'exists' : { error });
+      for (const write of writeErrors) failed.set(write.index, isDuplicateKeyError(write) ? 'exists' : { error });
     }
     items.forEach((item, index) => {
       const failure = failed.get(index);

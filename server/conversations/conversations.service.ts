@@ -15,6 +15,7 @@ import type { ConversationRecord, StoredConversation } from './conversation.mode
 import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 import { TurnWrites } from './turn-writes.js';
+import { writeErrorsOf } from '../db/write-errors.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -171,10 +172,11 @@ async function bulkUpdate(model: MessageModel, updates: IdUpdate[]): Promise<unk
       { ordered: false },
     );
   } catch (error) {
-    const failed = (error as { writeErrors?: Array<{ index?: number }> }).writeErrors;
-    if (!Array.isArray(failed) || failed.some((write) => typeof write.index !== 'number')) throw error;
+    // A bulk write that names no refused write (a lost connection) made none known: all of them fail.
+    const failed = writeErrorsOf(error);
+    if (!failed) throw error;
     const errors: unknown[] = updates.map(() => undefined);
-    for (const write of failed) errors[write.index!] = error;
+    for (const write of failed) errors[write.index] = error;
     return errors;
   }
 }

@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+import { writeErrorsOf, type WriteError } from '../db/write-errors.js';
 import type { ConversationModel } from './conversation.model.js';
 import type { MessageModel, StoredMessage } from './message.model.js';
 
@@ -9,25 +10,12 @@ export interface ConversationUpsert {
   update: { $set: Record<string, unknown>; $setOnInsert: Record<string, unknown> };
 }
 
-interface WriteErrorLike {
-  index?: unknown;
-  code?: unknown;
-  errmsg?: unknown;
-}
-
-/** The write errors of a failed bulk write, when it says which item each belongs to; null otherwise. */
-function writeErrorsOf(error: unknown): WriteErrorLike[] | null {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return null;
-  return writeErrors.every((write: WriteErrorLike) => typeof write.index === 'number') ? writeErrors : null;
-}
-
 /**
  * The error one item of a failed bulk write fails with: the bulk write's own when its code is the item's (a
  * bulk write's code is its first write error's), else one carrying the item's code and message, so a
  * duplicate key still reads as one (`isDuplicateKeyError`) and nothing else does.
  */
-function itemError(bulkError: unknown, write: WriteErrorLike): unknown {
+function itemError(bulkError: unknown, write: WriteError): unknown {
   if ((bulkError as { code?: unknown }).code === write.code) return bulkError;
   return Object.assign(new Error(typeof write.errmsg === 'string' ? write.errmsg : 'write failed'), {
     code: write.code,
@@ -61,7 +49,7 @@ async function writeConversations(
     const result = (error as { result?: { upsertedIds?: Record<number, unknown> } }).result;
     if (!writeErrors || !result?.upsertedIds) throw error;
     upserted = result.upsertedIds;
-    for (const write of writeErrors) failed.set(write.index as number, itemError(error, write));
+    for (const write of writeErrors) failed.set(write.index, itemError(error, write));
   }
   return writes.map((_, index) =>
     failed.has(index)
@@ -84,7 +72,7 @@ async function insertTurns(Message: MessageModel, turns: StoredMessage[][]): Pro
       await Message.collection.insertMany(rest.flat(), { ordered: true });
       for (let turn = 0; turn < rest.length; turn += 1) outcomes.push(succeeded(undefined));
     } catch (error) {
-      const refused = Math.min(...(writeErrorsOf(error)?.map((write) => write.index as number) ?? [NaN]));
+      const refused = Math.min(...(writeErrorsOf(error)?.map((write) => write.index) ?? [NaN]));
       const total = rest.reduce((sum, records) => sum + records.length, 0);
       // Without a record named as refused, none of the rest is known stored or not: each fails with the error.
       if (!(refused >= 0 && refused < total)) {

@@ -17,6 +17,7 @@ import { Slots } from './slots.js';
 import type { ClaimedJob, JobProcessor } from './job-queue.js';
 import type { SourceRecord } from './source.model.js';
 import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+import { writeErrorsOf } from '../db/write-errors.js';
 
 export interface IngestDeps {
   models: KnowledgeModels;
@@ -70,15 +71,10 @@ interface RunWrite {
   run: string;
 }
 
-/** The indexes of a failed `insertMany`'s documents that were not written, or null when the whole call failed. */
+/** The indexes of a failed `insertMany`'s documents that were not written, or null when none is known written. */
 function failedIndexes(error: unknown): Set<number> | null {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  if (!Array.isArray(writeErrors)) return null;
-  const indexes = writeErrors.map(
-    (item: { index?: number; err?: { index?: number } }) => item.index ?? item.err?.index,
-  );
-  if (indexes.some((index) => typeof index !== 'number')) return null;
-  return new Set(indexes as number[]);
+  const refused = writeErrorsOf(error);
+  return refused && new Set(refused.map((write) => write.index));
 }
 
 /**
