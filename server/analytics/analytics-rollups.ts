@@ -1025,10 +1025,9 @@ export class AnalyticsRollups {
     touchedAt: Date;
   }): Promise<void> {
     const day = mark.day.toISOString().slice(0, 10);
-    const docs = await this.models.AnalyticsDay.find(
-      { key: { $in: dayDocKeys(mark.chatbotId, day) } },
-      'key rev',
-    ).lean<Array<{ key: string; rev: number }>>();
+    const docs = await this.models.AnalyticsDay.find({ key: { $in: dayDocKeys(mark.chatbotId, day) } }, 'key rev').lean<
+      Array<{ key: string; rev: number }>
+    >();
     const { conversations: started, messages } = await this.records.recordsOfBot(mark.chatbotId, {
       from: mark.day,
       to: new Date(mark.day.getTime() + DAY_MS),
