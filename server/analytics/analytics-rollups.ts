@@ -9,6 +9,7 @@ import {
   conversationContribution,
   DAY_SHARDS,
   dayDocKeys,
+  dayKey,
   daysOfUpdates,
   isEmptyUpdate,
   messageContribution,
@@ -20,14 +21,13 @@ import {
   type RawConversation,
   type RawMessage,
 } from './contribution.js';
-import type { Slot, SlotFigures, TopLists } from './tally.js';
+import { Tally, type Slot, type SlotFigures, type TopLists } from './tally.js';
 
-/**
- * A stored day document (a day's shard) as the report merges it: the documents of a day add up like days do.
- * `slotTops` (per quarter, with wordings) only for a day covered in part.
- */
+/** A stored day as the report merges it; `slotTops` (per quarter, with wordings) only for a day covered in part. */
 export interface StoredDay {
   key: string;
+  /** The keys of the documents it was read from (its shards, its unsharded document from before). */
+  docKeys: string[];
   day: Date;
   /** Question wordings read so far for this day (by hash; null: none), filled by `wordingsOf`. */
   wordings: Record<'qs' | 'gaps', Map<string, string | null>>;
@@ -108,8 +108,8 @@ type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 const MAX_ATTEMPTS = 20;
 /** Conversations whose fact was written here that `writeFacts` remembers. */
 const FACTS_REMEMBERED = 10_000;
-/** Converted day documents kept in memory (a 30-day report of one bot reads 31 days of up to 17 each). */
-const DAY_CACHE_SIZE = 50_000;
+/** Converted days kept in memory (a 30-day report of one bot reads 31), and their documents (up to 17 each). */
+const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
   message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
 
@@ -127,8 +127,10 @@ export class AnalyticsRollups {
   private stopping = false;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
-  /** Days as last read, by shape and key, with the `_id` and `rev` they were read at. */
-  private readonly dayCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
+  /** Day documents as last read, by shape and key, with the `_id` and `rev` they were read at. */
+  private readonly docCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
+  /** Days as last merged from their documents, by shape and key, with the documents' keys, `_id`s and `rev`s. */
+  private readonly dayCache = new Map<string, { signature: string; day: StoredDay }>();
   /** Changes waiting to be applied together, by bot and conversation id (see `applyChange`). */
   private readonly queued = new Map<string, QueuedChange>();
   private readonly batches = new Set<Promise<void>>();
@@ -670,30 +672,52 @@ export class AnalyticsRollups {
   }
 
   /**
-   * The stored rollups of the bots' UTC days overlapping [from, to), a day's documents (its shards, and its
-   * unsharded document from before) each as one. Days the range covers whole come with their day's top lists;
+   * The stored rollups of the bots' UTC days overlapping [from, to), each day merged from its documents (its
+   * shards, and its unsharded document from before). Days the range covers whole come with their day's top lists;
    * days covered in part with per-quarter top lists instead.
    */
   async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
-    const whole: string[] = [];
-    const partial: string[] = [];
+    const shapes = new Map<string, 'whole' | 'partial'>();
+    const keys: string[] = [];
     for (const bot of bots) {
       for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
-        (day >= from && day + DAY_MS <= to ? whole : partial).push(...dayDocKeys(bot._id, day));
+        shapes.set(dayKey(bot._id, day), day >= from && day + DAY_MS <= to ? 'whole' : 'partial');
+        keys.push(...dayDocKeys(bot._id, day));
       }
     }
-    // Only documents changed since they were last read here are read in full (a new `_id` or `rev` means changed).
-    const versions = await this.models.AnalyticsDay.find({ key: { $in: [...whole, ...partial] } }, '_id key rev').lean<
+    // Only documents changed since they were last read here are read in full (a new `_id` or `rev` means changed),
+    // and only days with a document changed, added or gone are merged again.
+    const versions = await this.models.AnalyticsDay.find({ key: { $in: keys } }, '_id key rev').lean<
       Array<{ _id: Types.ObjectId; key: string; rev: number }>
     >();
-    const wholeKeys = new Set(whole);
-    const stored: StoredDay[] = [];
-    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
+    const docsOf = new Map<string, typeof versions>();
     for (const version of versions) {
-      const shape = wholeKeys.has(version.key) ? 'whole' : 'partial';
-      const cached = this.dayCache.get(`${shape}|${version.key}`);
-      if (cached && cached.id === version._id.toString() && cached.rev === version.rev) stored.push(cached.day);
-      else stale[shape].push(version.key);
+      const key = version.key.split(':', 2).join(':');
+      const docs = docsOf.get(key);
+      if (docs) docs.push(version);
+      else docsOf.set(key, [version]);
+    }
+    const stored: StoredDay[] = [];
+    const toMerge: Array<{ key: string; shape: 'whole' | 'partial'; signature: string; docs: typeof versions }> = [];
+    const parts = new Map<string, StoredDay>();
+    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
+    for (const [key, docs] of docsOf) {
+      const shape = shapes.get(key)!;
+      const signature = docs
+        .map((doc) => `${doc.key}@${doc._id.toString()}@${doc.rev}`)
+        .sort()
+        .join(' ');
+      const cached = this.dayCache.get(`${shape}|${key}`);
+      if (cached?.signature === signature) {
+        stored.push(cached.day);
+        continue;
+      }
+      toMerge.push({ key, shape, signature, docs });
+      for (const doc of docs) {
+        const part = this.docCache.get(`${shape}|${doc.key}`);
+        if (part && part.id === doc._id.toString() && part.rev === doc.rev) parts.set(doc.key, part.day);
+        else stale[shape].push(doc.key);
+      }
     }
     const find = (keys: string[], fields: string) =>
       keys.length === 0
@@ -708,24 +732,26 @@ export class AnalyticsRollups {
       ['partial', partialDays],
     ] as const) {
       for (const doc of docs) {
-        const day = toStoredDay(doc, shape === 'partial');
-        this.remember(`${shape}|${doc.key}`, { id: doc._id.toString(), rev: doc.rev, day });
-        stored.push(day);
+        const part = toStoredDay(doc, shape === 'partial');
+        const entry = { id: doc._id.toString(), rev: doc.rev, day: part };
+        remember(this.docCache, `${shape}|${doc.key}`, entry, DAY_CACHE_SIZE * (DAY_SHARDS + 1));
+        parts.set(doc.key, part);
       }
+    }
+    for (const { key, shape, signature, docs } of toMerge) {
+      const found = docs.flatMap((doc) => parts.get(doc.key) ?? []);
+      if (found.length === 0) continue;
+      const day = mergeDays(key, found);
+      remember(this.dayCache, `${shape}|${key}`, { signature, day });
+      stored.push(day);
     }
     return stored;
   }
 
   /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
   forgetCachedDays(): void {
+    this.docCache.clear();
     this.dayCache.clear();
-  }
-
-  /** Keeps a converted day for later reports, dropping the least recently used beyond the cache's size. */
-  private remember(key: string, entry: { id: string; rev: number; day: StoredDay }): void {
-    this.dayCache.delete(key);
-    this.dayCache.set(key, entry);
-    while (this.dayCache.size > DAY_CACHE_SIZE) this.dayCache.delete(this.dayCache.keys().next().value!);
   }
 
   /**
@@ -755,15 +781,20 @@ export class AnalyticsRollups {
     const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
     if (fields.length > 0) {
       const docs = await this.models.AnalyticsDay.find(
-        { key: { $in: [...wanted.keys()] } },
+        { key: { $in: [...wanted.values()].flatMap(({ day }) => day.docKeys) } },
         `key ${fields.join(' ')}`,
       ).lean<StoredDayDoc[]>();
       const byKey = new Map(docs.map((doc) => [doc.key, doc]));
       for (const { day, fields: asked } of wanted.values()) {
-        const doc = byKey.get(day.key);
         for (const path of asked) {
           const [field, hash = ''] = path.split('.') as ['wqs' | 'wgaps', string];
-          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, doc?.[field]?.[hash] ?? null);
+          // A day's wording is the earliest of its documents'.
+          let wording: string | null = null;
+          for (const key of day.docKeys) {
+            const found = byKey.get(key)?.[field]?.[hash];
+            if (found !== undefined && (wording === null || found < wording)) wording = found;
+          }
+          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, wording);
         }
       }
     }
@@ -1194,6 +1225,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
   if (!perQuarter) {
     return {
       key: doc.key,
+      docKeys: [doc.key],
       day: doc.day,
       wordings: { qs: new Map(), gaps: new Map() },
       slots,
@@ -1206,7 +1238,72 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
       ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
     }))
     .sort((a, b) => a.q - b.q);
-  return { key: doc.key, day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots, tops: {}, slotTops };
+  return {
+    key: doc.key,
+    docKeys: [doc.key],
+    day: doc.day,
+    wordings: { qs: new Map(), gaps: new Map() },
+    slots,
+    tops: {},
+    slotTops,
+  };
+}
+
+/**
+ * A day from its documents (its shards, its unsharded document from before), which add up as days do: counters,
+ * latency buckets and top lists add, visitors are the union. Each document's figures are what its own facts
+ * contributed (a contribution is taken from the document it was added to), so none holds a count below zero.
+ */
+function mergeDays(key: string, parts: StoredDay[]): StoredDay {
+  const figures = (items: SlotFigures[]) => {
+    const tally = new Tally(false);
+    for (const item of items) tally.add(item);
+    return tally.figures();
+  };
+  const lists = (items: TopLists[]) => {
+    const tally = new Tally(true);
+    for (const item of items) tally.addTops(item);
+    return tally.tops();
+  };
+  const tops = new Map<string, TopLists[]>();
+  for (const part of parts) {
+    for (const [door, list] of Object.entries(part.tops)) tops.set(door, [...(tops.get(door) ?? []), list]);
+  }
+  const slotTops = parts.flatMap((part) => (part.slotTops ? [part.slotTops] : []));
+  return {
+    key,
+    docKeys: parts.flatMap((part) => part.docKeys),
+    day: parts[0]!.day,
+    wordings: { qs: new Map(), gaps: new Map() },
+    slots: mergeSlots(
+      parts.map((part) => part.slots),
+      figures,
+    ),
+    tops: Object.fromEntries([...tops].map(([door, items]) => [door, lists(items)])),
+    ...(slotTops.length > 0 ? { slotTops: mergeSlots(slotTops, lists) } : {}),
+  };
+}
+
+/** Slots of several documents merged by quarter hour and door. */
+function mergeSlots<T>(lists: Array<Array<Slot<T>>>, merge: (items: T[]) => T): Array<Slot<T>> {
+  const byQuarter = new Map<number, Map<string, T[]>>();
+  for (const list of lists) {
+    for (const slot of list) {
+      let doors = byQuarter.get(slot.q);
+      if (!doors) byQuarter.set(slot.q, (doors = new Map()));
+      for (const [door, value] of Object.entries(slot.ch)) doors.set(door, [...(doors.get(door) ?? []), value]);
+    }
+  }
+  return [...byQuarter]
+    .sort(([a], [b]) => a - b)
+    .map(([q, doors]) => ({ q, ch: Object.fromEntries([...doors].map(([door, items]) => [door, merge(items)])) }));
+}
+
+/** Keeps an entry for later reports, dropping the least recently used beyond `size`. */
+function remember<T>(cache: Map<string, T>, key: string, entry: T, size = DAY_CACHE_SIZE): void {
+  cache.delete(key);
+  cache.set(key, entry);
+  while (cache.size > size) cache.delete(cache.keys().next().value!);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
