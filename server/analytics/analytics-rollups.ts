@@ -8,7 +8,6 @@ import {
   addToUpdates,
   conversationContribution,
   DAY_SHARDS,
-  dayDocKeys,
   dayKey,
   daysOfUpdates,
   isEmptyUpdate,
@@ -70,7 +69,7 @@ export interface RollupSettings {
   leaseMs: number;
   /** How often the background worker looks for such days. */
   pollMs: number;
-  /** Shards each day's figures are written to: `DAY_SHARDS` unless a test asks for fewer (reports read those). */
+  /** Shards each day's figures are written to: `DAY_SHARDS` unless a test asks for another count. */
   dayShards?: number;
 }
 
@@ -678,18 +677,24 @@ export class AnalyticsRollups {
    */
   async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
     const shapes = new Map<string, 'whole' | 'partial'>();
-    const keys: string[] = [];
-    for (const bot of bots) {
-      for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
+    const days: Date[] = [];
+    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
+      days.push(new Date(day));
+      for (const bot of bots) {
         shapes.set(dayKey(bot._id, day), day >= from && day + DAY_MS <= to ? 'whole' : 'partial');
-        keys.push(...dayDocKeys(bot._id, day));
       }
     }
     // Only documents changed since they were last read here are read in full (a new `_id` or `rev` means changed),
-    // and only days with a document changed, added or gone are merged again.
-    const versions = await this.models.AnalyticsDay.find({ key: { $in: keys } }, '_id key rev').lean<
-      Array<{ _id: Types.ObjectId; key: string; rev: number }>
-    >();
+    // and only days with a document changed, added or gone are merged again. The documents are found by bot and
+    // day (an index lookup for each pair) whatever their shard: a list of every key would be matched against each
+    // document found.
+    const versions =
+      bots.length === 0
+        ? []
+        : await this.models.AnalyticsDay.find(
+            { chatbotId: { $in: bots.map((bot) => bot._id) }, day: { $in: days } },
+            '_id key rev',
+          ).lean<Array<{ _id: Types.ObjectId; key: string; rev: number }>>();
     const docsOf = new Map<string, typeof versions>();
     for (const version of versions) {
       const key = version.key.split(':', 2).join(':');
@@ -702,7 +707,8 @@ export class AnalyticsRollups {
     const parts = new Map<string, StoredDay>();
     const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
     for (const [key, docs] of docsOf) {
-      const shape = shapes.get(key)!;
+      const shape = shapes.get(key);
+      if (!shape) continue;
       const signature = docs
         .map((doc) => `${doc.key}@${doc._id.toString()}@${doc.rev}`)
         .sort()
@@ -781,7 +787,12 @@ export class AnalyticsRollups {
     const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
     if (fields.length > 0) {
       const docs = await this.models.AnalyticsDay.find(
-        { key: { $in: [...wanted.values()].flatMap(({ day }) => day.docKeys) } },
+        {
+          chatbotId: { $in: [...new Set([...wanted.keys()].map((key) => key.split(':')[0]!))] },
+          day: {
+            $in: [...new Set([...wanted.values()].map(({ day }) => day.day.getTime()))].map((at) => new Date(at)),
+          },
+        },
         `key ${fields.join(' ')}`,
       ).lean<StoredDayDoc[]>();
       const byKey = new Map(docs.map((doc) => [doc.key, doc]));
@@ -1056,7 +1067,7 @@ export class AnalyticsRollups {
     touchedAt: Date;
   }): Promise<void> {
     const day = mark.day.toISOString().slice(0, 10);
-    const docs = await this.models.AnalyticsDay.find({ key: { $in: dayDocKeys(mark.chatbotId, day) } }, 'key rev').lean<
+    const docs = await this.models.AnalyticsDay.find({ chatbotId: mark.chatbotId, day: mark.day }, 'key rev').lean<
       Array<{ key: string; rev: number }>
     >();
     const { conversations: started, messages } = await this.records.recordsOfBot(mark.chatbotId, {

@@ -27,7 +27,7 @@ const analyticsDaySchema = new Schema(
   { minimize: false, versionKey: false },
 );
 analyticsDaySchema.index({ key: 1 }, { unique: true });
-analyticsDaySchema.index({ chatbotId: 1 });
+analyticsDaySchema.index({ chatbotId: 1, day: 1 });
 
 /**
  * What each record of one conversation has added to the rollups (`e.c` the conversation, `e.m<id>` each

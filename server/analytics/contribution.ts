@@ -81,17 +81,12 @@ export function dayKey(chatbotId: Types.ObjectId | string, day: number | string)
 }
 
 /**
- * How many documents (shards) a bot's day is split into, so that a day's update touches a document holding a
- * share of the day's visitors, not all of them (the embedded engine copies and compares the whole document at
- * each update). Reports read the shards below it: it may grow, never shrink.
+ * How many documents (shards, keyed `<dayKey>:<shard>`) a bot's day is split into, so that a day's update touches
+ * a document holding a share of the day's visitors, not all of them (the embedded engine copies and compares the
+ * whole document at each update). Reports and the reconciliation find a day's documents by bot and day, whatever
+ * their shard.
  */
 export const DAY_SHARDS = 16;
-
-/** The keys of a bot's day documents: the unsharded one from before, then each shard's (`<dayKey>:<shard>`). */
-export function dayDocKeys(chatbotId: Types.ObjectId | string, day: number | string): string[] {
-  const key = dayKey(chatbotId, day);
-  return [key, ...Array.from({ length: DAY_SHARDS }, (_, shard) => `${key}:${shard}`)];
-}
 
 function placeOf(at: Date): { d: string; q: number } {
   const time = at.getTime();
@@ -207,8 +202,8 @@ export interface DayUpdate {
 const emptyUpdate = (day: string): DayUpdate => ({ day, inc: {}, min: {}, set: {} });
 
 /**
- * The day document a contribution is counted in, as its key goes on from the bot's id (see `dayDocKeys`):
- * `<YYYY-MM-DD>:<shard>`, or `<YYYY-MM-DD>` for one counted before days were split.
+ * The day document a contribution is counted in, as its key goes on from the bot's id: `<YYYY-MM-DD>:<shard>`,
+ * or `<YYYY-MM-DD>` for one counted before days were split.
  */
 export const docOfDay = (contribution: Pick<Contribution, 'd' | 'k'>) =>
   contribution.k === undefined ? contribution.d : `${contribution.d}:${contribution.k}`;
