@@ -725,13 +725,9 @@ export class AnalyticsRollups {
         else stale[shape].push(doc.key);
       }
     }
-    const find = (keys: string[], fields: string) =>
-      keys.length === 0
-        ? Promise.resolve([])
-        : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
     const [wholeDays, partialDays] = await Promise.all([
-      find(stale.whole, '_id key rev day s dt si'),
-      find(stale.partial, '_id key rev day s t si'),
+      this.findDocs(stale.whole, '_id key rev day s dt si'),
+      this.findDocs(stale.partial, '_id key rev day s t si'),
     ]);
     for (const [shape, docs] of [
       ['whole', wholeDays],
@@ -752,6 +748,27 @@ export class AnalyticsRollups {
       stored.push(day);
     }
     return stored;
+  }
+
+  /**
+   * Day documents by key, found by bot and day as in `daysOf` (the bots' other documents of those days, read
+   * too, are left out).
+   */
+  private async findDocs(keys: string[], fields: string): Promise<StoredDayDoc[]> {
+    if (keys.length === 0) return [];
+    const bots = new Set<string>();
+    const days = new Set<string>();
+    for (const key of keys) {
+      const [bot = '', day = ''] = key.split(':');
+      bots.add(bot);
+      days.add(day);
+    }
+    const wanted = new Set(keys);
+    const docs = await this.models.AnalyticsDay.find(
+      { chatbotId: { $in: [...bots] }, day: { $in: [...days].map((day) => new Date(`${day}T00:00:00Z`)) } },
+      fields,
+    ).lean<StoredDayDoc[]>();
+    return docs.filter((doc) => wanted.has(doc.key));
   }
 
   /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
@@ -786,15 +803,10 @@ export class AnalyticsRollups {
     }
     const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
     if (fields.length > 0) {
-      const docs = await this.models.AnalyticsDay.find(
-        {
-          chatbotId: { $in: [...new Set([...wanted.keys()].map((key) => key.split(':')[0]!))] },
-          day: {
-            $in: [...new Set([...wanted.values()].map(({ day }) => day.day.getTime()))].map((at) => new Date(at)),
-          },
-        },
+      const docs = await this.findDocs(
+        [...wanted.values()].flatMap(({ day }) => day.docKeys),
         `key ${fields.join(' ')}`,
-      ).lean<StoredDayDoc[]>();
+      );
       const byKey = new Map(docs.map((doc) => [doc.key, doc]));
       for (const { day, fields: asked } of wanted.values()) {
         for (const path of asked) {
