@@ -751,11 +751,14 @@ export class AnalyticsRollups {
   }
 
   /**
-   * Day documents by key, found by bot and day as in `daysOf` (the bots' other documents of those days, read
-   * too, are left out).
+   * Day documents by key: a few by their keys, more by bot and day as in `daysOf` (the bots' other documents of
+   * those days, read too, are left out).
    */
   private async findDocs(keys: string[], fields: string): Promise<StoredDayDoc[]> {
     if (keys.length === 0) return [];
+    if (keys.length <= DAY_SHARDS) {
+      return this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
+    }
     const bots = new Set<string>();
     const days = new Set<string>();
     for (const key of keys) {
