@@ -107,7 +107,10 @@ type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 const MAX_ATTEMPTS = 20;
 /** Conversations whose fact was written here that `writeFacts` remembers. */
 const FACTS_REMEMBERED = 10_000;
-/** Converted days kept in memory (a 30-day report of one bot reads 31), and their documents (up to 17 each). */
+/**
+ * Converted days kept in memory (a 30-day report of one bot reads 31), and as many of their documents (a changed
+ * day is merged again from its documents, of which only those changed are read again).
+ */
 const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
   message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
@@ -736,7 +739,7 @@ export class AnalyticsRollups {
       for (const doc of docs) {
         const part = toStoredDay(doc, shape === 'partial');
         const entry = { id: doc._id.toString(), rev: doc.rev, day: part };
-        remember(this.docCache, `${shape}|${doc.key}`, entry, DAY_CACHE_SIZE * (DAY_SHARDS + 1));
+        remember(this.docCache, `${shape}|${doc.key}`, entry);
         parts.set(doc.key, part);
       }
     }
@@ -1325,11 +1328,11 @@ function mergeSlots<T>(lists: Array<Array<Slot<T>>>, merge: (items: T[]) => T): 
     .map(([q, doors]) => ({ q, ch: Object.fromEntries([...doors].map(([door, items]) => [door, merge(items)])) }));
 }
 
-/** Keeps an entry for later reports, dropping the least recently used beyond `size`. */
-function remember<T>(cache: Map<string, T>, key: string, entry: T, size = DAY_CACHE_SIZE): void {
+/** Keeps an entry for later reports, dropping the least recently used beyond `DAY_CACHE_SIZE`. */
+function remember<T>(cache: Map<string, T>, key: string, entry: T): void {
   cache.delete(key);
   cache.set(key, entry);
-  while (cache.size > size) cache.delete(cache.keys().next().value!);
+  while (cache.size > DAY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
