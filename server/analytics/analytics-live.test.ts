@@ -170,8 +170,13 @@ describe('analytics rollups kept up to date by chat turns', () => {
     const expected = await report();
     const today = new Date().toISOString().slice(0, 10);
     const key = `${botId}:${today}`;
-    // What a crash between the fact and the day update leaves: a count off, and the day still flagged.
-    await t.app.models.AnalyticsDay.collection.updateOne({ key }, { $inc: { 's.q0.api.n.answers': 5, rev: 1 } });
+    // What a crash between the fact and the day update leaves: a count off (in one of the day's shards), and the
+    // day still flagged.
+    const shard = await t.app.models.AnalyticsDay.findOne({ key: { $regex: `^${key}:` } }, 'key').lean();
+    await t.app.models.AnalyticsDay.collection.updateOne(
+      { key: shard!.key },
+      { $inc: { 's.q0.api.n.answers': 5, rev: 1 } },
+    );
     await t.app.models.AnalyticsMark.collection.updateOne(
       { key },
       {

@@ -7,21 +7,26 @@ import { DayMarks } from './day-marks.js';
 import {
   addToUpdates,
   conversationContribution,
+  DAY_SHARDS,
   dayKey,
+  daysOfUpdates,
   isEmptyUpdate,
   messageContribution,
   sameContribution,
+  shardOf,
   WORDING_SEPARATOR,
   type Contribution,
   type DayUpdate,
   type RawConversation,
   type RawMessage,
 } from './contribution.js';
-import type { Slot, SlotFigures, TopLists } from './tally.js';
+import { Tally, type Slot, type SlotFigures, type TopLists } from './tally.js';
 
 /** A stored day as the report merges it; `slotTops` (per quarter, with wordings) only for a day covered in part. */
 export interface StoredDay {
   key: string;
+  /** The keys of the documents it was read from (its shards, its unsharded document from before). */
+  docKeys: string[];
   day: Date;
   /** Question wordings read so far for this day (by hash; null: none), filled by `wordingsOf`. */
   wordings: Record<'qs' | 'gaps', Map<string, string | null>>;
@@ -64,6 +69,8 @@ export interface RollupSettings {
   leaseMs: number;
   /** How often the background worker looks for such days. */
   pollMs: number;
+  /** Shards each day's figures are written to: `DAY_SHARDS` unless a test asks for another count. */
+  dayShards?: number;
 }
 
 /** A change of one conversation waiting to be applied with others (see `applyChange`). */
@@ -100,7 +107,10 @@ type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 const MAX_ATTEMPTS = 20;
 /** Conversations whose fact was written here that `writeFacts` remembers. */
 const FACTS_REMEMBERED = 10_000;
-/** Converted days kept in memory (a 30-day report of one bot reads 31). */
+/**
+ * Converted days kept in memory (a 30-day report of one bot reads 31), and as many of their documents (a changed
+ * day is merged again from its documents, of which only those changed are read again).
+ */
 const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
   message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
@@ -119,8 +129,10 @@ export class AnalyticsRollups {
   private stopping = false;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
-  /** Days as last read, by shape and key, with the `_id` and `rev` they were read at. */
-  private readonly dayCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
+  /** Day documents as last read, by shape and key, with the `_id` and `rev` they were read at. */
+  private readonly docCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
+  /** Days as last merged from their documents, by shape and key, with the documents' keys, `_id`s and `rev`s. */
+  private readonly dayCache = new Map<string, { signature: string; day: StoredDay }>();
   /** Changes waiting to be applied together, by bot and conversation id (see `applyChange`). */
   private readonly queued = new Map<string, QueuedChange>();
   private readonly batches = new Set<Promise<void>>();
@@ -130,6 +142,7 @@ export class AnalyticsRollups {
   private readonly marks: DayMarks;
   /** Conversations whose fact this process wrote lately (see `writeFacts`). */
   private readonly factsWritten = new Set<string>();
+  private readonly shards: number;
 
   constructor(
     private readonly models: AnalyticsModels,
@@ -138,6 +151,7 @@ export class AnalyticsRollups {
     private readonly logger: Logger,
     private readonly allBots: () => Promise<RollupBot[]>,
   ) {
+    this.shards = settings.dayShards ?? DAY_SHARDS;
     this.marks = new DayMarks(
       models.AnalyticsMark,
       { lowerAfterMs: this.coalesceMs(), takeOverMs: Math.floor(settings.leaseMs / 4) },
@@ -399,10 +413,7 @@ export class AnalyticsRollups {
         const question = recordOf(change, message.replyTo.toString()) as RawMessage | undefined;
         return question?.content ?? undefined;
       };
-      const next: Entries = { c: conversationContribution(conversation) };
-      for (const message of changed) {
-        next[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
-      }
+      const next = this.entriesOf(conversation, changed, questionOf);
       ready.push({
         change,
         conversation,
@@ -548,14 +559,15 @@ export class AnalyticsRollups {
       if (!fact) return;
       const updates = new Map<string, DayUpdate>();
       for (const entry of Object.values(fact.e)) addToUpdates(updates, entry, -1);
-      await this.raise(bot, [...updates.keys()]);
+      const days = daysOfUpdates(updates);
+      await this.raise(bot, days);
       const removed = await this.models.AnalyticsFact.deleteOne({ _id: fact._id, v: fact.v });
       if (removed.deletedCount === 0) {
-        await this.lower(bot.chatbotId, [...updates.keys()]);
+        await this.lower(bot.chatbotId, days);
         continue;
       }
       await this.writeDays(bot, updates);
-      await this.lower(bot.chatbotId, [...updates.keys()]);
+      await this.lower(bot.chatbotId, days);
       return;
     }
     throw new Error(`analytics: conversation ${conversationId} kept changing while being removed`);
@@ -662,61 +674,113 @@ export class AnalyticsRollups {
   }
 
   /**
-   * The stored rollups of the bots' UTC days overlapping [from, to). Days the range covers whole come with
-   * their day's top lists; days covered in part with per-quarter top lists instead.
+   * The stored rollups of the bots' UTC days overlapping [from, to), each day merged from its documents (its
+   * shards, and its unsharded document from before). Days the range covers whole come with their day's top lists;
+   * days covered in part with per-quarter top lists instead.
    */
   async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
-    const whole: string[] = [];
-    const partial: string[] = [];
-    for (const bot of bots) {
-      for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
-        (day >= from && day + DAY_MS <= to ? whole : partial).push(dayKey(bot._id, day));
+    const shapes = new Map<string, 'whole' | 'partial'>();
+    const days: Date[] = [];
+    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
+      days.push(new Date(day));
+      for (const bot of bots) {
+        shapes.set(dayKey(bot._id, day), day >= from && day + DAY_MS <= to ? 'whole' : 'partial');
       }
     }
-    // Only days changed since they were last read here are read in full (a new `_id` or `rev` means changed).
-    const versions = await this.models.AnalyticsDay.find({ key: { $in: [...whole, ...partial] } }, '_id key rev').lean<
-      Array<{ _id: Types.ObjectId; key: string; rev: number }>
-    >();
-    const wholeKeys = new Set(whole);
-    const stored: StoredDay[] = [];
-    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
+    // Only documents changed since they were last read here are read in full (a new `_id` or `rev` means changed),
+    // and only days with a document changed, added or gone are merged again. The documents are found by bot and
+    // day (an index lookup for each pair) whatever their shard: a list of every key would be matched against each
+    // document found.
+    const versions =
+      bots.length === 0
+        ? []
+        : await this.models.AnalyticsDay.find(
+            { chatbotId: { $in: bots.map((bot) => bot._id) }, day: { $in: days } },
+            '_id key rev',
+          ).lean<Array<{ _id: Types.ObjectId; key: string; rev: number }>>();
+    const docsOf = new Map<string, typeof versions>();
     for (const version of versions) {
-      const shape = wholeKeys.has(version.key) ? 'whole' : 'partial';
-      const cached = this.dayCache.get(`${shape}|${version.key}`);
-      if (cached && cached.id === version._id.toString() && cached.rev === version.rev) stored.push(cached.day);
-      else stale[shape].push(version.key);
+      const key = version.key.split(':', 2).join(':');
+      const docs = docsOf.get(key);
+      if (docs) docs.push(version);
+      else docsOf.set(key, [version]);
     }
-    const find = (keys: string[], fields: string) =>
-      keys.length === 0
-        ? Promise.resolve([])
-        : this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
+    const stored: StoredDay[] = [];
+    const toMerge: Array<{ key: string; shape: 'whole' | 'partial'; signature: string; docs: typeof versions }> = [];
+    const parts = new Map<string, StoredDay>();
+    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
+    for (const [key, docs] of docsOf) {
+      const shape = shapes.get(key);
+      if (!shape) continue;
+      const signature = docs
+        .map((doc) => `${doc.key}@${doc._id.toString()}@${doc.rev}`)
+        .sort()
+        .join(' ');
+      const cached = this.dayCache.get(`${shape}|${key}`);
+      if (cached?.signature === signature) {
+        stored.push(cached.day);
+        continue;
+      }
+      toMerge.push({ key, shape, signature, docs });
+      for (const doc of docs) {
+        const part = this.docCache.get(`${shape}|${doc.key}`);
+        if (part && part.id === doc._id.toString() && part.rev === doc.rev) parts.set(doc.key, part.day);
+        else stale[shape].push(doc.key);
+      }
+    }
     const [wholeDays, partialDays] = await Promise.all([
-      find(stale.whole, '_id key rev day s dt si'),
-      find(stale.partial, '_id key rev day s t si'),
+      this.findDocs(stale.whole, '_id key rev day s dt si'),
+      this.findDocs(stale.partial, '_id key rev day s t si'),
     ]);
     for (const [shape, docs] of [
       ['whole', wholeDays],
       ['partial', partialDays],
     ] as const) {
       for (const doc of docs) {
-        const day = toStoredDay(doc, shape === 'partial');
-        this.remember(`${shape}|${doc.key}`, { id: doc._id.toString(), rev: doc.rev, day });
-        stored.push(day);
+        const part = toStoredDay(doc, shape === 'partial');
+        const entry = { id: doc._id.toString(), rev: doc.rev, day: part };
+        remember(this.docCache, `${shape}|${doc.key}`, entry);
+        parts.set(doc.key, part);
       }
+    }
+    for (const { key, shape, signature, docs } of toMerge) {
+      const found = docs.flatMap((doc) => parts.get(doc.key) ?? []);
+      if (found.length === 0) continue;
+      const day = mergeDays(key, found);
+      remember(this.dayCache, `${shape}|${key}`, { signature, day });
+      stored.push(day);
     }
     return stored;
   }
 
-  /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
-  forgetCachedDays(): void {
-    this.dayCache.clear();
+  /**
+   * Day documents by key: a few by their keys, more by bot and day as in `daysOf` (the bots' other documents of
+   * those days, read too, are left out).
+   */
+  private async findDocs(keys: string[], fields: string): Promise<StoredDayDoc[]> {
+    if (keys.length === 0) return [];
+    if (keys.length <= DAY_SHARDS) {
+      return this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
+    }
+    const bots = new Set<string>();
+    const days = new Set<string>();
+    for (const key of keys) {
+      const [bot = '', day = ''] = key.split(':');
+      bots.add(bot);
+      days.add(day);
+    }
+    const wanted = new Set(keys);
+    const docs = await this.models.AnalyticsDay.find(
+      { chatbotId: { $in: [...bots] }, day: { $in: [...days].map((day) => new Date(`${day}T00:00:00Z`)) } },
+      fields,
+    ).lean<StoredDayDoc[]>();
+    return docs.filter((doc) => wanted.has(doc.key));
   }
 
-  /** Keeps a converted day for later reports, dropping the least recently used beyond the cache's size. */
-  private remember(key: string, entry: { id: string; rev: number; day: StoredDay }): void {
-    this.dayCache.delete(key);
-    this.dayCache.set(key, entry);
-    while (this.dayCache.size > DAY_CACHE_SIZE) this.dayCache.delete(this.dayCache.keys().next().value!);
+  /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
+  forgetCachedDays(): void {
+    this.docCache.clear();
+    this.dayCache.clear();
   }
 
   /**
@@ -745,16 +809,21 @@ export class AnalyticsRollups {
     }
     const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
     if (fields.length > 0) {
-      const docs = await this.models.AnalyticsDay.find(
-        { key: { $in: [...wanted.keys()] } },
+      const docs = await this.findDocs(
+        [...wanted.values()].flatMap(({ day }) => day.docKeys),
         `key ${fields.join(' ')}`,
-      ).lean<StoredDayDoc[]>();
+      );
       const byKey = new Map(docs.map((doc) => [doc.key, doc]));
       for (const { day, fields: asked } of wanted.values()) {
-        const doc = byKey.get(day.key);
         for (const path of asked) {
           const [field, hash = ''] = path.split('.') as ['wqs' | 'wgaps', string];
-          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, doc?.[field]?.[hash] ?? null);
+          // A day's wording is the earliest of its documents'.
+          let wording: string | null = null;
+          for (const key of day.docKeys) {
+            const found = byKey.get(key)?.[field]?.[hash];
+            if (found !== undefined && (wording === null || found < wording)) wording = found;
+          }
+          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, wording);
         }
       }
     }
@@ -778,6 +847,20 @@ export class AnalyticsRollups {
     return { qs: earliest('qs'), gaps: earliest('gaps') };
   }
 
+  /** What a conversation and these of its messages contribute now, each in the conversation's shard of its day. */
+  private entriesOf(
+    conversation: RawConversation,
+    messages: RawMessage[],
+    questionOf: (message: RawMessage) => string | undefined,
+  ): Entries {
+    const shard = shardOf(conversation, this.shards);
+    const entries: Entries = { c: conversationContribution(conversation, shard) };
+    for (const message of messages) {
+      entries[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message), shard);
+    }
+    return entries;
+  }
+
   /**
    * Applies the difference between what these records of one conversation contributed and what they
    * contribute now. The fact document is changed only if no other writer changed it since it was read (else
@@ -789,10 +872,7 @@ export class AnalyticsRollups {
     questionOf: (message: RawMessage) => string | undefined,
     tryAtOnce = true,
   ): Promise<void> {
-    const next: Entries = { c: conversationContribution(conversation) };
-    for (const message of messages) {
-      next[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
-    }
+    const next = this.entriesOf(conversation, messages, questionOf);
     const bot = { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId };
     if (tryAtOnce && (await this.applyAtOnce(bot, conversation._id, next))) return;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
@@ -810,7 +890,7 @@ export class AnalyticsRollups {
         set[key] = entry;
       }
       if (Object.keys(set).length === 0) return;
-      const days = [...updates.keys()];
+      const days = daysOfUpdates(updates);
       await this.raise(bot, days);
       let won: boolean;
       if (!fact) {
@@ -911,10 +991,7 @@ export class AnalyticsRollups {
     for (let at = 0; at < fresh.length && !this.stopping; at += CHUNK) {
       const chunk = fresh.slice(at, at + CHUNK);
       const facts = chunk.map((conversation) => {
-        const e: Entries = { c: conversationContribution(conversation) };
-        for (const message of messagesOf.get(conversation._id.toString()) ?? []) {
-          e[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message));
-        }
+        const e = this.entriesOf(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
         return { _id: conversation._id, chatbotId: bot._id, v: 1, e };
       });
       const days = new Set(facts.flatMap((fact) => Object.values(fact.e).map((entry) => entry.d)));
@@ -946,33 +1023,42 @@ export class AnalyticsRollups {
     return conversations.length;
   }
 
-  /** Applies day updates: one atomic update per day, creating the day document when it is the first. */
+  /**
+   * Applies day updates (by day document, see `addToUpdates`) in one write: one atomic update per document,
+   * creating it when it is the first.
+   */
   private async writeDays(
     bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId },
     updates: Map<string, DayUpdate>,
   ): Promise<void> {
-    await Promise.all(
-      [...updates].map(async ([day, update]) => {
-        if (isEmptyUpdate(update)) return;
-        const write = () =>
-          this.models.AnalyticsDay.collection.updateOne(
-            { key: dayKey(bot.chatbotId, day) },
-            {
-              $inc: { ...update.inc, rev: 1 },
-              ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
-              ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
-              $setOnInsert: {
-                organizationId: bot.organizationId,
-                chatbotId: bot.chatbotId,
-                day: new Date(`${day}T00:00:00Z`),
-              },
+    const ops = [...updates]
+      .filter(([, update]) => !isEmptyUpdate(update))
+      .map(([doc, update]) => ({
+        updateOne: {
+          filter: { key: `${bot.chatbotId.toString()}:${doc}` },
+          update: {
+            $inc: { ...update.inc, rev: 1 },
+            ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
+            ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
+            $setOnInsert: {
+              organizationId: bot.organizationId,
+              chatbotId: bot.chatbotId,
+              day: new Date(`${update.day}T00:00:00Z`),
             },
-            { upsert: true },
-          );
-        // Two first updates of a day raced to create it: the loser's update now finds it.
-        await write().catch((error: unknown) => (isDuplicateKeyError(error) ? write() : Promise.reject(error)));
-      }),
-    );
+          },
+          upsert: true,
+        },
+      }));
+    if (ops.length === 0) return;
+    const write = (list: typeof ops) => this.models.AnalyticsDay.collection.bulkWrite(list, { ordered: false });
+    try {
+      await write(ops);
+    } catch (error) {
+      // Two first updates of a document raced to create it: the losers' updates (and only they) now find it.
+      const refused = writeErrorsOf(error);
+      if (!refused?.every(isDuplicateKeyError)) throw error;
+      await write(refused.map((refusal) => ops[refusal.index]!));
+    }
   }
 
   /** Flags days as being updated (see `DayMarks`). */
@@ -986,9 +1072,9 @@ export class AnalyticsRollups {
   }
 
   /**
-   * Recomputes one day of a bot from its raw records: the day document (written only if no update landed
-   * meanwhile) and the facts of that day's records. The flag is removed only if nothing touched the day
-   * during the recomputation; otherwise it stays for the next pass.
+   * Recomputes one day of a bot from its raw records: the day's documents (each written only if no update landed
+   * in it meanwhile) and the facts of that day's records, once every document was written. The flag is removed
+   * only if nothing touched the day during the recomputation; otherwise it stays for the next pass.
    */
   private async recomputeDay(mark: {
     key: string;
@@ -999,7 +1085,9 @@ export class AnalyticsRollups {
     touchedAt: Date;
   }): Promise<void> {
     const day = mark.day.toISOString().slice(0, 10);
-    const before = await this.models.AnalyticsDay.findOne({ key: mark.key }, 'rev').lean();
+    const docs = await this.models.AnalyticsDay.find({ chatbotId: mark.chatbotId, day: mark.day }, 'key rev').lean<
+      Array<{ key: string; rev: number }>
+    >();
     const { conversations: started, messages } = await this.records.recordsOfBot(mark.chatbotId, {
       from: mark.day,
       to: new Date(mark.day.getTime() + DAY_MS),
@@ -1018,51 +1106,32 @@ export class AnalyticsRollups {
     for (const question of await this.records.messagesByIds(questions)) byId.set(question._id.toString(), question);
     const questionOf = questionText(byId);
 
-    const entriesOf = new Map<string, Entries>();
-    const entries = (conversationId: string) => {
-      let found = entriesOf.get(conversationId);
-      if (!found) entriesOf.set(conversationId, (found = {}));
-      return found;
-    };
-    for (const conversation of started) entries(conversation._id.toString()).c = conversationContribution(conversation);
+    const messagesOf = new Map<string, RawMessage[]>();
     for (const message of messages) {
-      const conversation = conversationsById.get(message.conversationId.toString());
-      if (!conversation) continue;
-      entries(conversation._id.toString())[`m${message._id.toString()}`] = messageContribution(
-        message,
-        conversation,
-        questionOf(message),
-      );
+      const list = messagesOf.get(message.conversationId.toString()) ?? [];
+      list.push(message);
+      messagesOf.set(message.conversationId.toString(), list);
+    }
+    const startedIds = new Set(started.map((conversation) => conversation._id.toString()));
+    const entriesOf = new Map<string, Entries>();
+    for (const [id, conversation] of conversationsById) {
+      const entries = this.entriesOf(conversation, messagesOf.get(id) ?? [], questionOf);
+      // A conversation counts on the day it started: of one started before, only its messages are of this day.
+      if (!startedIds.has(id)) delete entries.c;
+      entriesOf.set(id, entries);
     }
     const updates = new Map<string, DayUpdate>();
     for (const list of entriesOf.values()) for (const entry of Object.values(list)) addToUpdates(updates, entry, 1);
-    const update = updates.get(day) ?? { inc: {}, min: {}, set: {} };
-    const fields: Record<string, unknown> = {};
-    for (const source of [update.inc, update.min, update.set]) {
-      for (const [path, value] of Object.entries(source)) setPath(fields, path, value);
-    }
-    const rev = before?.rev ?? 0;
-    const replaced = await this.models.AnalyticsDay.collection
-      .replaceOne(
-        { key: mark.key, rev },
-        {
-          key: mark.key,
-          organizationId: mark.organizationId,
-          chatbotId: mark.chatbotId,
-          day: mark.day,
-          rev: rev + 1,
-          s: {},
-          t: {},
-          dt: {},
-          wqs: {},
-          wgaps: {},
-          si: {},
-          ...fields,
-        },
-        { upsert: !before },
-      )
-      .catch((error: unknown) => (isDuplicateKeyError(error) ? null : Promise.reject(error)));
-    if (!replaced || replaced.matchedCount + replaced.upsertedCount === 0) return;
+    // Every document of the day, stored or recomputed: the unsharded one from before has nothing recomputed (its
+    // figures are now in the shards) and goes, as does a shard nothing falls in any more.
+    const prefix = `${mark.chatbotId.toString()}:`;
+    const revs = new Map(docs.map((doc) => [doc.key, doc.rev]));
+    const keys = new Set([...revs.keys(), ...[...updates.keys()].map((doc) => prefix + doc)]);
+    const written = await Promise.all(
+      [...keys].map((key) => this.replaceDayDoc(mark, key, revs.get(key), updates.get(key.slice(prefix.length)))),
+    );
+    // An update landed in one of them meanwhile: the day stays flagged and is recomputed again.
+    if (!written.every(Boolean)) return;
 
     // The facts of the day's records become what was just counted; entries of the day no longer there go.
     const facts = await this.models.AnalyticsFact.find({ chatbotId: mark.chatbotId }).lean<FactDoc[]>();
@@ -1097,6 +1166,45 @@ export class AnalyticsRollups {
     // Something updated the day meanwhile: keep it flagged, so a quiet pass recomputes it again.
     if (cleared.deletedCount === 0)
       await this.models.AnalyticsMark.updateOne({ key: mark.key }, { $inc: { pending: 1 } });
+  }
+
+  /**
+   * Writes one document of a recomputed day: its recomputed figures, or (none) its deletion; only if its `rev` is
+   * still the one read before the recomputation (`undefined`: only if it still does not exist). Whether it was.
+   */
+  private async replaceDayDoc(
+    mark: { chatbotId: Types.ObjectId; organizationId: Types.ObjectId; day: Date },
+    key: string,
+    rev: number | undefined,
+    update: DayUpdate | undefined,
+  ): Promise<boolean> {
+    const days = this.models.AnalyticsDay.collection;
+    if (!update) return rev === undefined || (await days.deleteOne({ key, rev })).deletedCount > 0;
+    const fields: Record<string, unknown> = {};
+    for (const source of [update.inc, update.min, update.set]) {
+      for (const [path, value] of Object.entries(source)) setPath(fields, path, value);
+    }
+    const replaced = await days
+      .replaceOne(
+        { key, rev: rev ?? 0 },
+        {
+          key,
+          organizationId: mark.organizationId,
+          chatbotId: mark.chatbotId,
+          day: mark.day,
+          rev: (rev ?? 0) + 1,
+          s: {},
+          t: {},
+          dt: {},
+          wqs: {},
+          wgaps: {},
+          si: {},
+          ...fields,
+        },
+        { upsert: rev === undefined },
+      )
+      .catch((error: unknown) => (isDuplicateKeyError(error) ? null : Promise.reject(error)));
+    return Boolean(replaced && replaced.matchedCount + replaced.upsertedCount > 0);
   }
 }
 
@@ -1146,6 +1254,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
   if (!perQuarter) {
     return {
       key: doc.key,
+      docKeys: [doc.key],
       day: doc.day,
       wordings: { qs: new Map(), gaps: new Map() },
       slots,
@@ -1158,7 +1267,72 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
       ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
     }))
     .sort((a, b) => a.q - b.q);
-  return { key: doc.key, day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots, tops: {}, slotTops };
+  return {
+    key: doc.key,
+    docKeys: [doc.key],
+    day: doc.day,
+    wordings: { qs: new Map(), gaps: new Map() },
+    slots,
+    tops: {},
+    slotTops,
+  };
+}
+
+/**
+ * A day from its documents (its shards, its unsharded document from before), which add up as days do: counters,
+ * latency buckets and top lists add, visitors are the union. Each document's figures are what its own facts
+ * contributed (a contribution is taken from the document it was added to), so none holds a count below zero.
+ */
+function mergeDays(key: string, parts: StoredDay[]): StoredDay {
+  const figures = (items: SlotFigures[]) => {
+    const tally = new Tally(false);
+    for (const item of items) tally.add(item);
+    return tally.figures();
+  };
+  const lists = (items: TopLists[]) => {
+    const tally = new Tally(true);
+    for (const item of items) tally.addTops(item);
+    return tally.tops();
+  };
+  const tops = new Map<string, TopLists[]>();
+  for (const part of parts) {
+    for (const [door, list] of Object.entries(part.tops)) tops.set(door, [...(tops.get(door) ?? []), list]);
+  }
+  const slotTops = parts.flatMap((part) => (part.slotTops ? [part.slotTops] : []));
+  return {
+    key,
+    docKeys: parts.flatMap((part) => part.docKeys),
+    day: parts[0]!.day,
+    wordings: { qs: new Map(), gaps: new Map() },
+    slots: mergeSlots(
+      parts.map((part) => part.slots),
+      figures,
+    ),
+    tops: Object.fromEntries([...tops].map(([door, items]) => [door, lists(items)])),
+    ...(slotTops.length > 0 ? { slotTops: mergeSlots(slotTops, lists) } : {}),
+  };
+}
+
+/** Slots of several documents merged by quarter hour and door. */
+function mergeSlots<T>(lists: Array<Array<Slot<T>>>, merge: (items: T[]) => T): Array<Slot<T>> {
+  const byQuarter = new Map<number, Map<string, T[]>>();
+  for (const list of lists) {
+    for (const slot of list) {
+      let doors = byQuarter.get(slot.q);
+      if (!doors) byQuarter.set(slot.q, (doors = new Map()));
+      for (const [door, value] of Object.entries(slot.ch)) doors.set(door, [...(doors.get(door) ?? []), value]);
+    }
+  }
+  return [...byQuarter]
+    .sort(([a], [b]) => a - b)
+    .map(([q, doors]) => ({ q, ch: Object.fromEntries([...doors].map(([door, items]) => [door, merge(items)])) }));
+}
+
+/** Keeps an entry for later reports, dropping the least recently used beyond `DAY_CACHE_SIZE`. */
+function remember<T>(cache: Map<string, T>, key: string, entry: T): void {
+  cache.delete(key);
+  cache.set(key, entry);
+  while (cache.size > DAY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -1,12 +1,13 @@
 import { Schema, type Connection } from 'mongoose';
 
 /**
- * One bot's figures for one UTC day, kept up to date as records change with atomic `$inc` updates (see
+ * One shard of one bot's figures for one UTC day (the figures of the conversations whose visitor falls in it; the
+ * day is the sum of its shards), kept up to date as records change with atomic `$inc` updates (see
  * `addToUpdates` in contribution.ts): `s.q<quarter>.<door>` holds counters (`n`), a latency histogram in
  * fixed buckets (`lat`) and visitors (`vis`, counted per key); `t.q<quarter>.<door>` and `dt.<door>` the top
  * lists of the quarter and of the day as counted maps; `wqs`/`wgaps` the wordings and `si` the sources' titles.
- * Looked up by `key` (`<chatbotId>:<YYYY-MM-DD>`) only: the embedded engine answers exact lookups on a unique
- * index without scanning, and scans for everything else.
+ * Looked up by `key` (`<chatbotId>:<YYYY-MM-DD>:<shard>`, or `<chatbotId>:<YYYY-MM-DD>` for a day stored whole
+ * before shards) only: the embedded engine answers exact lookups on a unique index without scanning.
  */
 const analyticsDaySchema = new Schema(
   {
@@ -26,7 +27,7 @@ const analyticsDaySchema = new Schema(
   { minimize: false, versionKey: false },
 );
 analyticsDaySchema.index({ key: 1 }, { unique: true });
-analyticsDaySchema.index({ chatbotId: 1 });
+analyticsDaySchema.index({ chatbotId: 1, day: 1 });
 
 /**
  * What each record of one conversation has added to the rollups (`e.c` the conversation, `e.m<id>` each

@@ -53,6 +53,11 @@ export interface Contribution {
   d: string;
   /** Quarter hour of the day, 0-95. */
   q: number;
+  /**
+   * The day's document it is counted in: the shard of its conversation's visitor (see `shardOf`). Absent from
+   * contributions counted before days were split, which are in the day's unsharded document.
+   */
+  k?: number;
   ch: string;
   n: Partial<Record<Counter, number>>;
   lat?: number;
@@ -69,11 +74,19 @@ export function hashKey(text: string): string {
 
 export const dayStartOf = (instant: number) => Math.floor(instant / DAY_MS) * DAY_MS;
 
-/** `<chatbotId>:<YYYY-MM-DD>`: the key of a bot's UTC day. */
+/** `<chatbotId>:<YYYY-MM-DD>`: the key of a bot's UTC day (its mark, and its unsharded document from before). */
 export function dayKey(chatbotId: Types.ObjectId | string, day: number | string): string {
   const date = typeof day === 'string' ? day : new Date(day).toISOString().slice(0, 10);
   return `${chatbotId.toString()}:${date}`;
 }
+
+/**
+ * How many documents (shards, keyed `<dayKey>:<shard>`) a bot's day is split into, so that a day's update touches
+ * a document holding a share of the day's visitors, not all of them (the embedded engine copies and compares the
+ * whole document at each update). Reports and the reconciliation find a day's documents by bot and day, whatever
+ * their shard.
+ */
+export const DAY_SHARDS = 16;
 
 function placeOf(at: Date): { d: string; q: number } {
   const time = at.getTime();
@@ -90,6 +103,14 @@ function visitorOf(conversation: RawConversation): string {
   return `conversation:${conversation._id.toString()}`;
 }
 
+/**
+ * The shard of a conversation's figures, out of `shards`: by its visitor, so that each visitor's keys are in one
+ * document of the day and the day's visitors are the sum of its shards'.
+ */
+export function shardOf(conversation: RawConversation, shards: number): number {
+  return Number.parseInt(digest('sha1', visitorOf(conversation), 'hex').slice(0, 8), 16) % shards;
+}
+
 /** A failure the model or the app caused, as opposed to the client leaving or the server stopping. */
 function isModelFailure(message: RawMessage): boolean {
   return message.error !== CANCELLED_ANSWER && message.error !== INTERRUPTED_ANSWER;
@@ -101,11 +122,12 @@ function questionRef(text: string | null | undefined, at: Date): QuestionRef | u
   return [hashKey(normalized), normalized, text.slice(0, 300), at.toISOString()];
 }
 
-/** A conversation counts once, in the quarter hour it started. */
-export function conversationContribution(conversation: RawConversation): Contribution {
+/** A conversation counts once, in the quarter hour it started, in the shard of its day given. */
+export function conversationContribution(conversation: RawConversation, shard: number): Contribution {
   return {
     u: conversation.createdAt.toISOString(),
     ...placeOf(conversation.createdAt),
+    k: shard,
     ch: conversation.channel,
     n: { conversations: 1 },
   };
@@ -114,16 +136,18 @@ export function conversationContribution(conversation: RawConversation): Contrib
 /**
  * A message's figures in the quarter hour it was created: a question counts its visitor and its wording; an
  * answer its tokens, failure, outcome, feedback, first-token latency, cited sources, and (when it is a gap)
- * the question it failed to answer (`questionText`).
+ * the question it failed to answer (`questionText`). Counted in the shard given, the conversation's.
  */
 export function messageContribution(
   message: RawMessage,
   conversation: RawConversation,
   questionText: string | undefined,
+  shard: number,
 ): Contribution {
   const base = {
     u: (message.updatedAt ?? message.createdAt).toISOString(),
     ...placeOf(message.createdAt),
+    k: shard,
     ch: conversation.channel,
   };
   if (message.role === 'user') {
@@ -168,22 +192,32 @@ export function messageContribution(
 
 /** One day document's update: counts to add (negative to take away), wordings and source titles to keep. */
 export interface DayUpdate {
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: string;
   inc: Record<string, number>;
   min: Record<string, string>;
   set: Record<string, unknown>;
 }
 
-const emptyUpdate = (): DayUpdate => ({ inc: {}, min: {}, set: {} });
+const emptyUpdate = (day: string): DayUpdate => ({ day, inc: {}, min: {}, set: {} });
 
 /**
- * Adds `sign` × a contribution to the updates of its day: per quarter hour and door the counters, the
- * latency bucket and the visitor; per quarter hour and per day the top lists. Wordings keep the earliest
- * asked (`$min` on when, normalized text and wording joined); a taken-away contribution leaves its wording, which is
+ * The day document a contribution is counted in, as its key goes on from the bot's id: `<YYYY-MM-DD>:<shard>`,
+ * or `<YYYY-MM-DD>` for one counted before days were split.
+ */
+export const docOfDay = (contribution: Pick<Contribution, 'd' | 'k'>) =>
+  contribution.k === undefined ? contribution.d : `${contribution.d}:${contribution.k}`;
+
+/**
+ * Adds `sign` × a contribution to the updates of its day's document (by `docOfDay`), so one taken away is taken
+ * from the document it was added to: per quarter hour and door the counters, the latency bucket and the
+ * visitor; per quarter hour and per day the top lists. Wordings keep the earliest asked (`$min` on when, normalized text and wording joined); a taken-away contribution leaves its wording, which is
  * shown only while its count is above zero.
  */
 export function addToUpdates(updates: Map<string, DayUpdate>, contribution: Contribution, sign: 1 | -1): void {
-  let update = updates.get(contribution.d);
-  if (!update) updates.set(contribution.d, (update = emptyUpdate()));
+  const doc = docOfDay(contribution);
+  let update = updates.get(doc);
+  if (!update) updates.set(doc, (update = emptyUpdate(contribution.d)));
   const add = (path: string, by: number) => {
     const value = (update.inc[path] ?? 0) + by;
     if (value === 0) delete update.inc[path];
@@ -222,6 +256,11 @@ export function sameContribution(a: Contribution | null | undefined, b: Contribu
   const { u: _b, ...restB } = b;
   return JSON.stringify(restA) === JSON.stringify(restB);
 }
+
+/** The days the updates are of. */
+export const daysOfUpdates = (updates: Map<string, DayUpdate>) => [
+  ...new Set([...updates.values()].map((update) => update.day)),
+];
 
 export function isEmptyUpdate(update: DayUpdate): boolean {
   return (
