@@ -356,7 +356,9 @@ async function main(): Promise<void> {
       .filter(Boolean)
       .map((pair) => pair.split('=') as [string, string]),
   );
-  const db = await startEmbeddedDb();
+  // `BENCH_DB_JAR` runs another build of the launcher (e.g. main's), to compare two in the same session.
+  const jar = process.env.BENCH_DB_JAR;
+  const db = await startEmbeddedDb(jar ? { jar } : {});
   // Several nodes share the database and a Redis (REDIS_URL), as an operator runs them.
   const redis = NODES > 1 ? await startRedis() : null;
   const model = child('model');

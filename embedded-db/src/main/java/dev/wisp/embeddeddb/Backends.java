@@ -38,11 +38,17 @@ final class Backends {
     private Backends() {
     }
 
-    static MongoBackend h2(String fileName) {
-        return new DurableH2Backend(fileName).version(VERSION);
+    /** The H2 backend on {@code fileName}; each command is noted in {@code activity}. */
+    static MongoBackend h2(String fileName, Warmup.Activity activity) {
+        return new DurableH2Backend(MVStore.open(fileName), activity).version(VERSION);
     }
 
-    static MongoBackend memory() {
+    /** The same H2 backend on a store in memory, for the warm-up. */
+    static MongoBackend h2InMemory(Warmup.Activity activity) {
+        return new DurableH2Backend(new MVStore.Builder().open(), activity).version(VERSION);
+    }
+
+    static MongoBackend memory(Warmup.Activity activity) {
         return new MemoryBackend() {
             @Override
             public MemoryDatabase openOrCreateDatabase(String databaseName) {
@@ -51,6 +57,7 @@ final class Backends {
 
             @Override
             public Document handleCommand(Channel channel, String database, String command, Document query) {
+                activity.commandStarted();
                 return handle(this, database, command, query,
                     name -> super.handleCommand(channel, database, name, query));
             }
@@ -143,9 +150,11 @@ final class Backends {
     private static final class DurableH2Backend extends H2Backend {
 
         private final AtomicLong syncedVersion;
+        private final Warmup.Activity activity;
 
-        DurableH2Backend(String fileName) {
-            super(fileName);
+        DurableH2Backend(MVStore store, Warmup.Activity activity) {
+            super(store);
+            this.activity = activity;
             // A commit per write makes a new chunk each time, and by default superseded chunks
             // are kept 45 s as a fallback in case the OS has not flushed the newer ones yet:
             // 5,000 single inserts made a 400 MB file. persist() fsyncs each commit at once, so
@@ -161,6 +170,7 @@ final class Backends {
 
         @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
+            activity.commandStarted();
             try {
                 return handle(this, database, command, query,
                     name -> super.handleCommand(channel, database, name, query));
@@ -180,7 +190,8 @@ final class Backends {
             MVStore store = getMvStore();
             store.commit();
             long version = store.getCurrentVersion();
-            if (syncedVersion.get() < version) {
+            // A store in memory (the warm-up's) has no file to sync.
+            if (syncedVersion.get() < version && store.getFileStore() != null) {
                 store.getFileStore().sync();
                 syncedVersion.accumulateAndGet(version, Math::max);
             }
