@@ -17,11 +17,19 @@ export interface EmbeddedDbOptions {
   port?: number;
   /** The launcher's jar: the built one by default (a bench may compare another build). */
   jar?: string;
+  /**
+   * Warm the database's JIT up after the start (the launcher's `--warm-up`): a background thread runs a turn's
+   * commands against a throwaway in-memory server in the same JVM, giving way to real commands, at most a minute.
+   * Off by default (tests start many databases); the server turns it on with `EMBEDDED_DB_WARMUP`.
+   */
+  warmUp?: boolean;
 }
 
 export interface EmbeddedDb {
   uri: string;
   pid: number | undefined;
+  /** With `warmUp`, the launcher's line saying how its warm-up ended (e.g. `done: 3000 rounds in 9634 ms`); else null. */
+  warmedUp: Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -48,10 +56,18 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
   } else {
     args.push('--memory');
   }
+  if (options.warmUp) args.push('--warm-up');
   const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderrTail: string[] = [];
+  let warmUpEnded: (line: string | null) => void = () => undefined;
+  const warmedUp = options.warmUp
+    ? new Promise<string | null>((resolve) => (warmUpEnded = resolve))
+    : Promise.resolve(null);
+  child.once('exit', () => warmUpEnded(null));
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
+    const warmUp = /^wisp-embedded-db: warm-up (.*)$/m.exec(text);
+    if (warmUp) warmUpEnded(warmUp[1]!);
     stderrTail.push(text);
     if (stderrTail.length > 20) stderrTail.shift();
     // The launcher's opt-in command trace (EMBEDDED_DB_TRACE=1) is meant to be read.
@@ -67,6 +83,7 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
   return {
     uri,
     pid: child.pid,
+    warmedUp,
     stop: () => {
       stopping = true;
       return stopChild(child);

@@ -32,7 +32,7 @@ import io.netty.buffer.Unpooled;
 final class Warmup {
 
     /** About 3,000 rounds of 12 commands take a warm-up's hot methods past the JIT's C2 thresholds. */
-    static final int ROUNDS = 3000;
+    static final int ROUNDS = Integer.getInteger("wisp.warmup.rounds", 3000);
     static final long MAX_MILLIS = 60_000;
     /** The real server counts as busy this long after its last command. */
     static final long QUIET_MILLIS = 20;
