@@ -358,13 +358,8 @@ async function main(): Promise<void> {
   );
   // `BENCH_DB_JAR` runs another build of the launcher (e.g. main's), to compare two in the same session.
   const jar = process.env.BENCH_DB_JAR;
-  // `BENCH_DB_WARMUP=1` starts it with the launcher's warm-up, as the server does by default.
   const dbStarted = performance.now();
-  const db = await startEmbeddedDb({ ...(jar ? { jar } : {}), warmUp: process.env.BENCH_DB_WARMUP === '1' });
-  let warmUpLine = 'not asked';
-  void db.warmedUp.then(
-    (line) => (warmUpLine = `${line ?? 'none'}, ended ${((performance.now() - dbStarted) / 1000).toFixed(1)} s after the start`),
-  );
+  const db = await startEmbeddedDb(jar ? { jar } : {});
   // Several nodes share the database and a Redis (REDIS_URL), as an operator runs them.
   const redis = NODES > 1 ? await startRedis() : null;
   const model = child('model');
@@ -524,7 +519,6 @@ async function main(): Promise<void> {
         warm,
         `warm: a second burst of ${ASKERS} new visitors, after the first and ${warmTurns - WARMUP_TURNS} more warm-up messages (${warmTurns} in all, ${warmTurns + ASKERS} turns before it; BENCH_WARM_WARMUP=0 skips it)`,
       );
-    console.log(`the database's warm-up: ${warmUpLine}`);
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
   } finally {
     clients?.kill('SIGKILL');

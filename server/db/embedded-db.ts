@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,20 +18,32 @@ export interface EmbeddedDbOptions {
   port?: number;
   /** The launcher's jar: the built one by default (a bench may compare another build). */
   jar?: string;
-  /**
-   * Warm the database's JIT up after the start (the launcher's `--warm-up`): a background thread runs a turn's
-   * commands against a throwaway in-memory server in the same JVM, giving way to real commands, at most a minute.
-   * Off by default (tests start many databases); the server turns it on with `EMBEDDED_DB_WARMUP`.
-   */
-  warmUp?: boolean;
 }
 
 export interface EmbeddedDb {
   uri: string;
   pid: number | undefined;
-  /** With `warmUp`, the launcher's line saying how its warm-up ended (e.g. `done: 3000 rounds in 9634 ms`); else null. */
-  warmedUp: Promise<string | null>;
   stop(): Promise<void>;
+}
+
+/**
+ * The JVM's JIT compiler threads 10 nice levels below this process (Linux), every other thread at this process's own. A
+ * fresh JVM compiles its hot paths while the first real traffic runs, and those compiles (C2 above all) took 3–6 ms of
+ * the database's CPU per turn of a first burst, on the cores the server needs: at a lower priority they run when a core
+ * has room, while the commands run their first-tier code. They are not starved: under a sustained load they still get
+ * about a tenth of a busy core, and the database's CPU per turn over a minute of chat load stayed where it was
+ * (bench/README.md, "Widget sockets"). `ThreadPriorityPolicy=1` lets the JVM set native priorities on Linux; its
+ * default table would put some threads below nice 0 as root, so every Java priority is mapped to this process's nice
+ * value. An unprivileged JVM warns on stderr that raising a priority may be refused; nothing here raises one.
+ */
+function compilerPriority(): string[] {
+  if (process.platform !== 'linux') return [];
+  const nice = getPriority();
+  return [
+    '-XX:ThreadPriorityPolicy=1',
+    `-XX:CompilerThreadPriority=${Math.min(19, nice + 10)}`,
+    ...Array.from({ length: 10 }, (_, i) => `-XX:JavaPriority${i + 1}_To_OSPriority=${nice}`),
+  ];
 }
 
 /** A failure to start the embedded database, with a one-line message for the operator. */
@@ -49,25 +62,18 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
       `The embedded database is not built (${path.relative(process.cwd(), jar)} is missing): run \`npm run build:db\`, or set MONGODB_URI`,
     );
   }
-  const args = ['-Xss1m', '-XX:+UseSerialGC', '-jar', jar, '--host', '127.0.0.1', '--port', String(options.port ?? 0)];
+  const args = ['-Xss1m', '-XX:+UseSerialGC', ...compilerPriority(), '-jar', jar];
+  args.push('--host', '127.0.0.1', '--port', String(options.port ?? 0));
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true });
     args.push('--file', options.file);
   } else {
     args.push('--memory');
   }
-  if (options.warmUp) args.push('--warm-up');
   const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderrTail: string[] = [];
-  let warmUpEnded: (line: string | null) => void = () => undefined;
-  const warmedUp = options.warmUp
-    ? new Promise<string | null>((resolve) => (warmUpEnded = resolve))
-    : Promise.resolve(null);
-  child.once('exit', () => warmUpEnded(null));
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
-    const warmUp = /^wisp-embedded-db: warm-up (.*)$/m.exec(text);
-    if (warmUp) warmUpEnded(warmUp[1]!);
     stderrTail.push(text);
     if (stderrTail.length > 20) stderrTail.shift();
     // The launcher's opt-in command trace (EMBEDDED_DB_TRACE=1) is meant to be read.
@@ -83,7 +89,6 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
   return {
     uri,
     pid: child.pid,
-    warmedUp,
     stop: () => {
       stopping = true;
       return stopChild(child);

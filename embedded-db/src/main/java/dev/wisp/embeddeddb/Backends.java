@@ -38,17 +38,11 @@ final class Backends {
     private Backends() {
     }
 
-    /** The H2 backend on {@code fileName}; each command is noted in {@code activity}. */
-    static MongoBackend h2(String fileName, Warmup.Activity activity) {
-        return new DurableH2Backend(MVStore.open(fileName), activity).version(VERSION);
+    static MongoBackend h2(String fileName) {
+        return new DurableH2Backend(fileName).version(VERSION);
     }
 
-    /** The same H2 backend on a store in memory, for the warm-up. */
-    static MongoBackend h2InMemory(Warmup.Activity activity) {
-        return new DurableH2Backend(new MVStore.Builder().open(), activity).version(VERSION);
-    }
-
-    static MongoBackend memory(Warmup.Activity activity) {
+    static MongoBackend memory() {
         return new MemoryBackend() {
             @Override
             public MemoryDatabase openOrCreateDatabase(String databaseName) {
@@ -57,7 +51,6 @@ final class Backends {
 
             @Override
             public Document handleCommand(Channel channel, String database, String command, Document query) {
-                activity.commandStarted();
                 return handle(this, database, command, query,
                     name -> super.handleCommand(channel, database, name, query));
             }
@@ -150,11 +143,9 @@ final class Backends {
     private static final class DurableH2Backend extends H2Backend {
 
         private final AtomicLong syncedVersion;
-        private final Warmup.Activity activity;
 
-        DurableH2Backend(MVStore store, Warmup.Activity activity) {
-            super(store);
-            this.activity = activity;
+        DurableH2Backend(String fileName) {
+            super(fileName);
             // A commit per write makes a new chunk each time, and by default superseded chunks
             // are kept 45 s as a fallback in case the OS has not flushed the newer ones yet:
             // 5,000 single inserts made a 400 MB file. persist() fsyncs each commit at once, so
@@ -170,7 +161,6 @@ final class Backends {
 
         @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
-            activity.commandStarted();
             try {
                 return handle(this, database, command, query,
                     name -> super.handleCommand(channel, database, name, query));
@@ -190,8 +180,7 @@ final class Backends {
             MVStore store = getMvStore();
             store.commit();
             long version = store.getCurrentVersion();
-            // A store in memory (the warm-up's) has no file to sync.
-            if (syncedVersion.get() < version && store.getFileStore() != null) {
+            if (syncedVersion.get() < version) {
                 store.getFileStore().sync();
                 syncedVersion.accumulateAndGet(version, Math::max);
             }

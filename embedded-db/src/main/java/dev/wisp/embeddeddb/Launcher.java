@@ -20,7 +20,7 @@ import de.bwaldvogel.mongo.MongoServer;
 public final class Launcher {
 
     private static final String USAGE =
-        "usage: java -jar wisp-embedded-db.jar [--host 127.0.0.1] [--port 0] (--file PATH | --memory) [--warm-up]";
+        "usage: java -jar wisp-embedded-db.jar [--host 127.0.0.1] [--port 0] (--file PATH | --memory)";
 
     private Launcher() {
     }
@@ -33,7 +33,6 @@ public final class Launcher {
         int port = 0;
         Path file = null;
         boolean memory = false;
-        boolean warmUp = false;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -41,7 +40,6 @@ public final class Launcher {
                     case "--port" -> port = port(value(args, ++i));
                     case "--file" -> file = Path.of(value(args, ++i)).toAbsolutePath();
                     case "--memory" -> memory = true;
-                    case "--warm-up" -> warmUp = true;
                     default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
                 }
             }
@@ -53,12 +51,11 @@ public final class Launcher {
         }
 
         InetSocketAddress address = null;
-        Warmup.Activity activity = new Warmup.Activity();
         try {
             if (file != null) {
                 Files.createDirectories(file.getParent());
             }
-            MongoBackend backend = file != null ? Backends.h2(file.toString(), activity) : Backends.memory(activity);
+            MongoBackend backend = file != null ? Backends.h2(file.toString()) : Backends.memory();
             MongoServer server = new MongoServer(backend);
             // Registered before binding so a failed start still closes the store cleanly.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(server), "wisp-shutdown"));
@@ -76,11 +73,6 @@ public final class Launcher {
 
         System.out.println("mongodb://" + hostText(address) + ":" + address.getPort());
         System.out.flush();
-        if (warmUp) {
-            // The same backend kind as the real one, so the JIT compiles the classes real commands run through.
-            Warmup.Activity own = new Warmup.Activity();
-            Warmup.start(file != null ? () -> Backends.h2InMemory(own) : () -> Backends.memory(own), activity);
-        }
     }
 
     private static String value(String[] args, int i) {
