@@ -16,7 +16,8 @@
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
  * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
- * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server.)
+ * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server; `BENCH_DB_JAR` runs another build of the
+ * database's launcher, e.g. main's, to alternate two in one session.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -356,7 +357,10 @@ async function main(): Promise<void> {
       .filter(Boolean)
       .map((pair) => pair.split('=') as [string, string]),
   );
-  const db = await startEmbeddedDb();
+  // `BENCH_DB_JAR` runs another build of the launcher (e.g. main's), to compare two in the same session.
+  const jar = process.env.BENCH_DB_JAR;
+  const dbStarted = performance.now();
+  const db = await startEmbeddedDb(jar ? { jar } : {});
   // Several nodes share the database and a Redis (REDIS_URL), as an operator runs them.
   const redis = NODES > 1 ? await startRedis() : null;
   const model = child('model');
@@ -449,6 +453,7 @@ async function main(): Promise<void> {
 
     // One burst: its answers' times from the clients, the server's and database's CPU over it.
     const burst = async () => {
+      console.log(`a burst starts ${((performance.now() - dbStarted) / 1000).toFixed(1)} s after the database's start`);
       const asking = cpu();
       const burstReported = nextMessage(running, 'burst');
       running.send('ask');

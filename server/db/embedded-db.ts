@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,26 @@ export interface EmbeddedDb {
   stop(): Promise<void>;
 }
 
+/**
+ * The JVM's JIT compiler threads 10 nice levels below this process (Linux), every other thread at this process's own. A
+ * fresh JVM compiles its hot paths while the first real traffic runs, and those compiles (C2 above all) took 3–6 ms of
+ * the database's CPU per turn of a first burst, on the cores the server needs: at a lower priority they run when a core
+ * has room, while the commands run their first-tier code. They are not starved: under a sustained load they still get
+ * about a tenth of a busy core, and the database's CPU per turn over a minute of chat load stayed where it was
+ * (bench/README.md, "Widget sockets"). `ThreadPriorityPolicy=1` lets the JVM set native priorities on Linux; its
+ * default table would put some threads below nice 0 as root, so every Java priority is mapped to this process's nice
+ * value. An unprivileged JVM warns on stderr that raising a priority may be refused; nothing here raises one.
+ */
+function compilerPriority(): string[] {
+  if (process.platform !== 'linux') return [];
+  const nice = getPriority();
+  return [
+    '-XX:ThreadPriorityPolicy=1',
+    `-XX:CompilerThreadPriority=${Math.min(19, nice + 10)}`,
+    ...Array.from({ length: 10 }, (_, i) => `-XX:JavaPriority${i + 1}_To_OSPriority=${nice}`),
+  ];
+}
+
 /** A failure to start the embedded database, with a one-line message for the operator. */
 export class EmbeddedDbError extends Error {
   override name = 'EmbeddedDbError';
@@ -41,7 +62,8 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions = {}): Promise<
       `The embedded database is not built (${path.relative(process.cwd(), jar)} is missing): run \`npm run build:db\`, or set MONGODB_URI`,
     );
   }
-  const args = ['-Xss1m', '-XX:+UseSerialGC', '-jar', jar, '--host', '127.0.0.1', '--port', String(options.port ?? 0)];
+  const args = ['-Xss1m', '-XX:+UseSerialGC', ...compilerPriority(), '-jar', jar];
+  args.push('--host', '127.0.0.1', '--port', String(options.port ?? 0));
   if (options.file) {
     mkdirSync(path.dirname(options.file), { recursive: true });
     args.push('--file', options.file);
