@@ -8,9 +8,17 @@ import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
 import { KeyedBatches, succeeded, type ItemOutcome } from '../db/group-commit.js';
 
+/** The last period worked out and the instants it spans (every turn asks for it, twice). */
+let lastPeriod = { period: '', from: 0, until: 0 };
+
 /** The current billing period, `YYYY-MM` in UTC. */
-export function currentPeriod(now = new Date()): string {
-  return now.toISOString().slice(0, 7);
+export function currentPeriod(now?: Date): string {
+  const at = now ? now.getTime() : Date.now();
+  if (at >= lastPeriod.from && at < lastPeriod.until) return lastPeriod.period;
+  const date = new Date(at);
+  const from = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  lastPeriod = { period: date.toISOString().slice(0, 7), from, until: periodResetsAt(date).getTime() };
+  return lastPeriod.period;
 }
 
 /** When the period of `now` ends: the first instant of the next month, UTC. */
