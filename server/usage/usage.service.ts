@@ -122,17 +122,25 @@ export class UsageService {
     }
     // Messages counted outside a reservation would move the count the takes' condition reads: written apart.
     const apart = limits.length === 0 || $inc.messages !== undefined;
-    if (apart && Object.keys($inc).length > 0) await this.addCounters(orgId, period, $inc);
-    if (limits.length === 0) return items.map(() => succeeded(null));
-    let taken: Array<ItemOutcome<number | null>>;
-    try {
-      taken = await this.take(orgId, period, limits, apart ? {} : $inc);
-    } catch (error) {
-      // Counters already written apart stay acknowledged; the takes fail.
-      if (!apart) throw error;
-      taken = limits.map(() => ({ ok: false, error }));
+    // Written apart, the counters and the takes fail alone, as two writes do.
+    let counted: ItemOutcome<number | null> = succeeded(null);
+    if (apart && Object.keys($inc).length > 0) {
+      counted = await this.addCounters(orgId, period, $inc).then(
+        () => succeeded(null),
+        (error: unknown) => ({ ok: false, error }),
+      );
     }
-    return items.map((item) => ('limit' in item ? taken.shift()! : succeeded(null)));
+    let taken: Array<ItemOutcome<number | null>> = [];
+    if (limits.length > 0) {
+      try {
+        taken = await this.take(orgId, period, limits, apart ? {} : $inc);
+      } catch (error) {
+        // One write for both: neither is known written.
+        if (!apart) throw error;
+        taken = limits.map(() => ({ ok: false, error }));
+      }
+    }
+    return items.map((item) => ('limit' in item ? taken.shift()! : counted));
   });
 
   /**
