@@ -6,7 +6,7 @@
  * processes of their own, so this process's event loop and CPU are the app's alone (the model
  * is remote in production); the CPU time this process spent per turn is printed beside the
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
- * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000.)
+ * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000; `BENCH_WARMUP_S` runs the same load that many seconds first, unmeasured.)
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -39,6 +39,18 @@ async function main() {
   const loadAtStart = loadavg()[0]!;
   const { app, bot, db, model, onFile, connection, headers, question, turn, stop } = await startChatBench('chat');
   for (let i = 0; i < 5; i += 1) await turn();
+  // `BENCH_WARMUP_S`: the same load first, unmeasured, so both processes' JIT compilers have compiled the turn's
+  // hot paths (a server that has been up a while); by default the measure starts on a fresh app and database.
+  const warmupS = Number(process.env.BENCH_WARMUP_S ?? 0);
+  if (warmupS > 0) {
+    await driveFromProcess(`${app.url}/api/v1/chat`, {
+      connections: CONNECTIONS,
+      durationS: warmupS,
+      headers,
+      body: question,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
 
   // Throughput, with the CPU time this process (the app alone) spent meanwhile.
   const profiler = process.env.BENCH_CPU_PROF ? new Session() : null;
@@ -107,7 +119,7 @@ async function main() {
   }
 
   console.log(
-    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${onFile ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, load average ${loadAtStart.toFixed(2)} at the start)`,
+    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${onFile ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, ${warmupS > 0 ? `after ${warmupS} s of the same load, ` : ''}load average ${loadAtStart.toFixed(2)} at the start)`,
   );
   console.log(
     `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,

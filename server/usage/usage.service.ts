@@ -6,11 +6,19 @@ import { planOf, type Plan } from '../organizations/plans.js';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
-import { KeyedBatches, KeyedGroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+import { KeyedBatches, succeeded, type ItemOutcome } from '../db/group-commit.js';
+
+/** The last period worked out and the instants it spans (every turn asks for it, twice). */
+let lastPeriod = { period: '', from: 0, until: 0 };
 
 /** The current billing period, `YYYY-MM` in UTC. */
-export function currentPeriod(now = new Date()): string {
-  return now.toISOString().slice(0, 7);
+export function currentPeriod(now?: Date): string {
+  const at = now ? now.getTime() : Date.now();
+  if (at >= lastPeriod.from && at < lastPeriod.until) return lastPeriod.period;
+  const date = new Date(at);
+  const from = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  lastPeriod = { period: date.toISOString().slice(0, 7), from, until: periodResetsAt(date).getTime() };
+  return lastPeriod.period;
 }
 
 /** When the period of `now` ends: the first instant of the next month, UTC. */
@@ -35,6 +43,9 @@ export interface QuotaReservation {
 }
 
 type Counter = 'messages' | 'promptTokens' | 'completionTokens' | 'modelFailures' | 'modelRetries';
+
+/** A write to an organization's period: counters to add, or one message to take under `limit` (0 = unlimited). */
+type UsageWrite = { counters: Partial<Record<Counter, number>> } | { limit: number };
 
 const KNOWN_PERIODS_MAX = 10_000;
 /** The share of the monthly quota from which turns carry a warning and `quota.warning` is announced. */
@@ -77,45 +88,78 @@ export class UsageService {
     if (retries > 0) await this.increment(organizationId, { modelRetries: retries });
   }
 
-  /** Counters added in the same tick to one organization's period: one `$inc` of their sums. */
-  private readonly increments = new KeyedGroupCommit<Partial<Record<Counter, number>>>(async (key, values) => {
-    const [organizationId = '', period = ''] = key.split(' ');
-    const $inc: Partial<Record<Counter, number>> = {};
-    for (const counters of values) {
-      for (const [counter, by] of Object.entries(counters) as Array<[Counter, number]>) {
-        $inc[counter] = ($inc[counter] ?? 0) + by;
-      }
-    }
-    // The period's document exists (`ensurePeriod`): the driver's update, without mongoose's casting.
-    await this.models.Usage.collection.updateOne(
-      { organizationId: new Types.ObjectId(organizationId), period },
-      { $inc },
-    );
-  });
-
   /**
    * Atomic `$inc` on the period's document, so concurrent writers never lose a count; those of one tick are
-   * added up into one write (each caller still waits for it).
+   * added up into one write (each caller still waits for it), which also takes the quota of the turns reserving
+   * in that tick (see `writes`).
    */
   async increment(organizationId: string, counters: Partial<Record<Counter, number>>) {
     const period = currentPeriod();
     await this.ensurePeriod(organizationId, period);
-    await this.increments.add(`${organizationId} ${period}`, counters);
+    await this.writes.submit(`${organizationId} ${period}`, { counters });
   }
 
   /**
-   * Messages taken from one organization's period by turns of the same tick (or while a take is in flight), each
-   * under its limit: one conditional `$inc` of their number when the quota has room for all of them, else one
-   * take each, in order, until none is left. Each gets the count after its own message, or null when refused.
+   * One organization's period's writes of a tick (or submitted while its previous write was in flight), as one
+   * command: the counters added up into one `$inc`, which also takes one message for each turn reserving (then a
+   * `findOneAndUpdate` conditional on the quota having room for all of them). A take refused there is retried
+   * alone, each in order, after the counters are added on their own, until the quota has no room left. A take
+   * gets the count after its own message, or null when refused; an increment gets null.
    */
-  private readonly reservations = new KeyedBatches<number, number | null>(async (key, limits) => {
+  private readonly writes = new KeyedBatches<UsageWrite, number | null>(async (key, items) => {
     const [organizationId = '', period = ''] = key.split(' ');
     const orgId = new Types.ObjectId(organizationId);
+    const $inc: Partial<Record<Counter, number>> = {};
+    const limits: number[] = [];
+    for (const item of items) {
+      if ('limit' in item) {
+        limits.push(item.limit);
+        continue;
+      }
+      for (const [counter, by] of Object.entries(item.counters) as Array<[Counter, number]>) {
+        $inc[counter] = ($inc[counter] ?? 0) + by;
+      }
+    }
+    // Messages counted outside a reservation would move the count the takes' condition reads: written apart.
+    const apart = limits.length === 0 || $inc.messages !== undefined;
+    // Written apart, the counters and the takes fail alone, as two writes do.
+    let counted: ItemOutcome<number | null> = succeeded(null);
+    if (apart && Object.keys($inc).length > 0) {
+      counted = await this.addCounters(orgId, period, $inc).then(
+        () => succeeded(null),
+        (error: unknown) => ({ ok: false, error }),
+      );
+    }
+    let taken: Array<ItemOutcome<number | null>> = [];
+    if (limits.length > 0) {
+      try {
+        taken = await this.take(orgId, period, limits, apart ? {} : $inc);
+      } catch (error) {
+        // One write for both: neither is known written.
+        if (!apart) throw error;
+        taken = limits.map(() => ({ ok: false, error }));
+      }
+    }
+    return items.map((item) => ('limit' in item ? taken.shift()! : counted));
+  });
+
+  /**
+   * Takes one message for each of `limits` in one conditional `$inc` with `counters`; when the quota has no room
+   * for all of them, adds the counters alone, then takes one message each, in order, until none is left.
+   */
+  private async take(
+    orgId: Types.ObjectId,
+    period: string,
+    limits: number[],
+    counters: Partial<Record<Counter, number>>,
+  ): Promise<Array<ItemOutcome<number | null>>> {
     // The strictest limit asked (a quota changed between two turns of the batch) holds for the whole take.
     const positive = limits.filter((each) => each > 0);
     const strictest = positive.length > 0 ? Math.min(...positive) : 0;
-    const after = await this.takeMessages(orgId, period, limits.length, strictest);
+    const after = await this.takeMessages(orgId, period, limits.length, strictest, counters);
     if (after !== null) return limits.map((_, index) => succeeded(after - limits.length + 1 + index));
+    // Refused, so nothing of it was written.
+    if (Object.keys(counters).length > 0) await this.addCounters(orgId, period, counters);
     if (limits.length === 1) return [succeeded(null)];
     const outcomes: Array<ItemOutcome<number | null>> = [];
     for (const each of limits) {
@@ -125,10 +169,22 @@ export class UsageService {
       );
     }
     return outcomes;
-  });
+  }
+
+  /** Adds counters to the period's document (it exists: `ensurePeriod`). */
+  private async addCounters(orgId: Types.ObjectId, period: string, $inc: Partial<Record<Counter, number>>) {
+    // The driver's update, without mongoose's casting.
+    await this.models.Usage.collection.updateOne({ organizationId: orgId, period }, { $inc });
+  }
 
   /** Takes `count` messages in one conditional `$inc` (all or none); the count after it, or null when refused. */
-  private async takeMessages(orgId: Types.ObjectId, period: string, count: number, limit: number) {
+  private async takeMessages(
+    orgId: Types.ObjectId,
+    period: string,
+    count: number,
+    limit: number,
+    counters: Partial<Record<Counter, number>> = {},
+  ) {
     const filter =
       limit > 0
         ? { organizationId: orgId, period, messages: { $lte: limit - count } }
@@ -136,7 +192,7 @@ export class UsageService {
     // Plain values of the schema's types: the driver's call, without mongoose's casting.
     const after = (await this.models.Usage.collection.findOneAndUpdate(
       filter,
-      { $inc: { messages: count } },
+      { $inc: { ...counters, messages: count } },
       { returnDocument: 'after', projection: { messages: 1 } },
     )) as { messages?: number } | null;
     return after ? (after.messages ?? count) : null;
@@ -161,7 +217,7 @@ export class UsageService {
       this.monthlyLimit(organizationId),
       this.ensurePeriod(organizationId, period),
     ]);
-    let used = await this.reservations.submit(`${organizationId} ${period}`, limit);
+    let used = await this.writes.submit(`${organizationId} ${period}`, { limit });
     if (used === null && !(await this.models.Usage.exists({ organizationId: orgId, period }))) {
       // The document this process remembered is gone (removed by an operator): create it again.
       this.knownPeriods.delete(`${organizationId}:${period}`);

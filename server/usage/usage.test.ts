@@ -151,6 +151,46 @@ describe('usage and the monthly message quota', () => {
     expect((await other.api.get<UsageReport>('/api/v1/usage')).body.data.messages.used).toBe(5);
   });
 
+  it('takes the quota and adds the counters asked in the same tick in one write, and still adds them when the quota refuses', async () => {
+    const org = await t.createOrg('One write');
+    await usage().reserveMessage(org.id);
+    const writes: string[] = [];
+    const connection = t.app.models.Usage.db;
+    connection.set('debug', (collection: string, method: string) => {
+      if (collection === 'usage') writes.push(method);
+    });
+    let reservation;
+    try {
+      [reservation] = await Promise.all([
+        usage().reserveMessage(org.id),
+        usage().increment(org.id, { promptTokens: 7, completionTokens: 3 }),
+        usage().recordModelRetries(org.id, 2),
+      ]);
+    } finally {
+      connection.set('debug', false);
+    }
+    expect(reservation.used).toBe(2);
+    expect(writes).toEqual(['findOneAndUpdate']);
+    expect((await org.api.get<UsageReport>('/api/v1/usage')).body.data).toMatchObject({
+      messages: { used: 2 },
+      tokens: { prompt: 7, completion: 3 },
+      modelRetries: 2,
+    });
+
+    // The quota is 10: with none left, the reservation is refused and the counters beside it still count.
+    await usage().increment(org.id, { messages: 8 });
+    const [refused, counted] = await Promise.allSettled([
+      usage().reserveMessage(org.id),
+      usage().increment(org.id, { promptTokens: 5 }),
+    ]);
+    expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'QuotaExceededError' } });
+    expect(counted.status).toBe('fulfilled');
+    expect((await org.api.get<UsageReport>('/api/v1/usage')).body.data).toMatchObject({
+      messages: { used: 10 },
+      tokens: { prompt: 12, completion: 3 },
+    });
+  });
+
   it("uses the organization's own quota over its plan's, and 0 as unlimited", async () => {
     const org = await t.createOrg('Big plan');
     await t.app.models.Organization.updateOne({ _id: org.id }, { $set: { monthlyMessageQuota: 1000 } });
