@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 interface ActionBody {
   id: string;
@@ -38,12 +38,7 @@ describe('actions (HTTP tools)', () => {
     await shop.stop();
   });
 
-  const userToken = (claims: Record<string, unknown>) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(identitySecret));
+  const userToken = (claims: Record<string, unknown>) => signUserToken(identitySecret, claims);
 
   const orderStatus = (overrides: Record<string, unknown> = {}) => ({
     name: `order_status_${Math.random().toString(36).slice(2, 8)}`,

@@ -1,4 +1,3 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import type { FakeShop } from '../test/fake-shop.js';
@@ -7,6 +6,7 @@ import { connectWidget, send } from '../test/widget-client.js';
 import type { MessageDto } from '../../shared/schemas/chat.js';
 import { startShopBot, type ShopBot } from '../test/shop-bot.js';
 import type { TestApp, TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 interface ChatData {
   response: string;
@@ -77,12 +77,7 @@ describe('actions in the chat turn', () => {
   });
   afterAll(() => running?.stop());
 
-  const userToken = () =>
-    new SignJWT({ sub: 'cust-7', email: 'ada@example.com' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(identitySecret));
+  const userToken = () => signUserToken(identitySecret, { sub: 'cust-7', email: 'ada@example.com' });
   const chat = (body: Record<string, unknown>) => org.api.post<ChatData>('/api/v1/chat', { chatbotId: botId, ...body });
   const ASK_ORDER = 'Where is my order? #tool:order_status {"orderNumber":"1001"}';
 

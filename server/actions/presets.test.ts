@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeShop, type FakeShop } from '../test/fake-shop.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 interface RunBody {
   status: string;
@@ -29,12 +29,7 @@ describe('vendor action presets against loopback fakes', () => {
     await vendor.stop();
   });
 
-  const userToken = () =>
-    new SignJWT({ sub: 'cus_123', email: 'ada@example.com' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(new TextEncoder().encode(identitySecret));
+  const userToken = () => signUserToken(identitySecret, { sub: 'cus_123', email: 'ada@example.com' });
   const fromPreset = async (body: Record<string, unknown>) => {
     const res = await org.api.post<{ id: string }>(`/api/v1/chatbots/${botId}/actions/presets`, body);
     expect(res.status).toBe(201);

@@ -1,8 +1,8 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
 import { readSse } from '../test/sse.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 interface ChatData {
   response: string;
@@ -247,19 +247,12 @@ describe('chat over REST', () => {
   });
 
   it('identifies the end user from a userToken signed with the identity secret, and refuses a forged one', async () => {
-    const token = await new SignJWT({ name: 'Grace', email: 'Grace@Example.com' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('user-7')
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(identitySecret));
+    const token = await signUserToken(identitySecret, { sub: 'user-7', name: 'Grace', email: 'Grace@Example.com' });
     const ok = await chat({ message: 'who am I', userToken: token });
     expect(ok.status).toBe(200);
     const detail = await org.api.get<{ user: unknown }>(`/api/v1/conversations/${ok.body.data.conversationId}`);
     expect(detail.body.data.user).toEqual({ sub: 'user-7', name: 'Grace', email: 'grace@example.com' });
-    const forged = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('user-7')
-      .sign(new TextEncoder().encode('not-the-secret-at-all-not-the-secret'));
+    const forged = await signUserToken('not-the-secret-at-all-not-the-secret', { sub: 'user-7' });
     const res = await chat({ message: 'who am I', userToken: forged });
     expect(res.status).toBe(401);
     expect(res.body.error?.name).toBe('UnauthorizedError');

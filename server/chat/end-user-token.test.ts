@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 const HOUR = 3600;
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Signs exactly the claims given (none are added), like a site owner's backend would. */
-function sign(secret: string, claims: JWTPayload) {
-  return new SignJWT({ sub: 'user-1', ...claims })
-    .setProtectedHeader({ alg: 'HS256' })
-    .sign(new TextEncoder().encode(secret));
-}
+const sign = (secret: string, claims: JWTPayload) => signUserToken(secret, { sub: 'user-1', ...claims }, null);
 
 describe('end-user tokens', () => {
   let t: TestApp;

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { SignJWT } from 'jose';
 import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,15 +6,11 @@ import type { WidgetConfig } from '../../shared/schemas/widget-settings.js';
 import { ApiClient } from '../test/api-client.js';
 import { hasRedis, startRedis } from '../test/redis-server.js';
 import { startSecondNode, startTestApp, type SecondNode, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 type Bot = { id: string; slug: string; name: string; identitySecret: string };
 
-const signUser = (secret: string) =>
-  new SignJWT({ sub: 'user-1' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(secret));
+const signUser = (secret: string) => signUserToken(secret, { sub: 'user-1' }, '1h');
 
 /** Writes the bot document behind the app's back, as no code path of the app may. */
 const rawRename = (connection: Connection, id: string, name: string) =>

@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAST_QUEUE_ENV, waitForSource } from '../knowledge/test/knowledge-client.js';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 import { replay } from './test/replay.js';
 
 interface QueryAnswer {
@@ -30,12 +30,11 @@ describe('the /v1/query dialect', () => {
     });
     sourceId = source.body.data.id;
     await waitForSource(org.api, sourceId, ['ready']);
-    userToken = await new SignJWT({ email: 'ada@example.com' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('customer-42')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(new TextEncoder().encode(bot.body.data.identitySecret));
+    userToken = await signUserToken(
+      bot.body.data.identitySecret,
+      { sub: 'customer-42', email: 'ada@example.com' },
+      '5m',
+    );
   });
   afterAll(() => t.stop());
 

@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, type TestOrg } from '../test/test-app.js';
+import { signUserToken } from '../test/user-token.js';
 
 interface Accepted {
   conversationId: string;
@@ -31,10 +31,7 @@ describe('the records a chat turn stores', () => {
   };
   const stored = (collection: string, id: string) =>
     t.connection.collection(collection).findOne({ _id: new Types.ObjectId(id) });
-  const signed = (claims: Record<string, unknown>) =>
-    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 3600, ...claims })
-      .setProtectedHeader({ alg: 'HS256' })
-      .sign(new TextEncoder().encode(bot.identitySecret));
+  const signed = (claims: Record<string, unknown>) => signUserToken(bot.identitySecret, claims, '1h');
 
   it('hold every default of their schemas, as mongoose reads them back', async () => {
     const turn = await chat({ message: 'Where is my parcel?' });
