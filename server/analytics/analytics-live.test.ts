@@ -25,8 +25,10 @@ describe('analytics rollups kept up to date by chat turns', () => {
 
   const since = () => new Date(Date.now() - 2 * 86_400_000).toISOString();
   let from: string;
+  // A fixed end too: a report ending now ends on the current quarter hour, and two reports around its turn differ.
+  let to: string;
   const report = async () => {
-    const res = await org.api.get<AnalyticsReport>(`/api/v1/analytics?chatbotId=${botId}&from=${from}&top=50`);
+    const res = await org.api.get<AnalyticsReport>(`/api/v1/analytics?chatbotId=${botId}&from=${from}&to=${to}&top=50`);
     if (res.status !== 200) throw new Error(`analytics answered ${res.status}: ${JSON.stringify(res.body.error)}`);
     return res.body.data;
   };
@@ -62,6 +64,7 @@ describe('analytics rollups kept up to date by chat turns', () => {
     await waitForSource(org.api, source.body.data.id, ['ready']);
     await t.app.services.rollups.idle();
     from = since();
+    to = new Date(Date.now() + 86_400_000).toISOString();
   });
   afterAll(async () => {
     await t.stop();

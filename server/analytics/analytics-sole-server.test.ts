@@ -16,8 +16,13 @@ describe('analytics on a sole server', () => {
   let org: TestOrg;
   let botId: string;
 
+  // A fixed range: a report ending now ends on the current quarter hour, and two reports around its turn differ.
+  const from = new Date(Date.now() - 2 * 86_400_000).toISOString();
+  const to = new Date(Date.now() + 86_400_000).toISOString();
   const report = async (chatbotId = botId) => {
-    const res = await org.api.get<AnalyticsReport>(`/api/v1/analytics?chatbotId=${chatbotId}&top=50`);
+    const res = await org.api.get<AnalyticsReport>(
+      `/api/v1/analytics?chatbotId=${chatbotId}&from=${from}&to=${to}&top=50`,
+    );
     if (res.status !== 200) throw new Error(`analytics answered ${res.status}: ${JSON.stringify(res.body.error)}`);
     return res.body.data;
   };
