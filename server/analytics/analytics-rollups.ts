@@ -1251,13 +1251,10 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
       ),
     }))
     .sort((a, b) => a.q - b.q);
+  const day = { key: doc.key, docKeys: [doc.key], day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots };
   if (!perQuarter) {
     return {
-      key: doc.key,
-      docKeys: [doc.key],
-      day: doc.day,
-      wordings: { qs: new Map(), gaps: new Map() },
-      slots,
+      ...day,
       tops: Object.fromEntries(Object.entries(doc.dt ?? {}).map(([channel, tops]) => [channel, lists(tops)])),
     };
   }
@@ -1267,15 +1264,7 @@ function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
       ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
     }))
     .sort((a, b) => a.q - b.q);
-  return {
-    key: doc.key,
-    docKeys: [doc.key],
-    day: doc.day,
-    wordings: { qs: new Map(), gaps: new Map() },
-    slots,
-    tops: {},
-    slotTops,
-  };
+  return { ...day, tops: {}, slotTops };
 }
 
 /**
