@@ -1,22 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectGarbage } from '../test/collect-garbage.js';
+import { startSilentServer, type SilentServer } from '../test/silent-server.js';
 import { linkSignalWithTimeout } from './linked-signal.js';
 
 describe('linkSignalWithTimeout', () => {
-  let server: Server;
+  let server: SilentServer;
   let url: string;
   beforeAll(async () => {
-    // Takes the request and never answers.
-    server = createServer(() => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    server = await startSilentServer();
+    url = server.url;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.stop());
 
   it('times out a request that gets no answer, with garbage collected during the wait', async () => {
     const outer = new AbortController();

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../test/fake-llm/fake-llm.server.js';
+import { startSilentServer, type SilentServer } from '../test/silent-server.js';
 import { ModelUnavailableError, type CompletionPart } from './model-client.js';
 import { modelFetch } from './model-fetch.js';
 import { OpenAiChatModel, OpenAiEmbeddingModel, type EndpointSettings } from './openai-models.js';
@@ -122,19 +123,14 @@ describe.each([
   });
 
   describe('when the response does not start in time', () => {
-    let silent: Server;
+    let silent: SilentServer;
     let url: string;
 
     beforeAll(async () => {
-      // Reads the request and never answers.
-      silent = createServer(() => undefined);
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1`;
+      silent = await startSilentServer();
+      url = `${silent.url}v1`;
     });
-    afterAll(() => {
-      silent.closeAllConnections();
-      return new Promise((resolve) => silent.close(resolve));
-    });
+    afterAll(() => silent.stop());
 
     it('fails as timed out after the retries', async () => {
       const model = new OpenAiChatModel('fake-chat', { ...settings, baseURL: url, timeoutMs: 100, maxRetries: 1 });
