@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { MongoClient, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
+import { LaunchedDb } from './test/launched-db.js';
 
 interface Item {
   _id: number | string;
@@ -22,27 +19,19 @@ describe.each([
   ['in memory', false],
   ['on an H2 file', true],
 ])('filters that name a unique index and more (%s)', (_label, onFile) => {
-  let dir: string;
-  let db: EmbeddedDb;
-  let client: MongoClient;
+  const launched = new LaunchedDb(onFile);
   let database: Db;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'wisp-index-'));
-    db = await startEmbeddedDb(onFile ? { file: path.join(dir, 'data.mv') } : {});
-    client = await MongoClient.connect(db.uri);
-    database = client.db('index_narrowing');
+    await launched.start();
+    database = launched.client.db('index_narrowing');
     const items = database.collection<Item>('items');
     await items.createIndex({ org: 1, slug: 1 }, { unique: true });
     await items.insertMany(
       Array.from({ length: 50 }, (_, i) => ({ _id: i, org: i % 5, slug: `s${i}`, v: 1, tags: ['a', `t${i}`] })),
     );
   });
-  afterAll(async () => {
-    await client?.close();
-    await db?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => launched.stop());
 
   it('finds, counts and misses by _id with other conditions as a scan would', async () => {
     const items = database.collection<Item>('items');
@@ -124,37 +113,30 @@ describe.each([
 
 describe('unique indexes on an H2 file, over many pages and a restart', () => {
   it('finds every key and refuses every duplicate, before and after reopening the file', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'wisp-index-'));
-    const file = path.join(dir, 'data.mv');
+    const launched = new LaunchedDb(true);
     const key = (i: number) => ({ org: i % 7, slug: `s${(i * 7919) % 3000}` });
-    const check = async (uri: string) => {
-      const client = await MongoClient.connect(uri);
-      const items = client.db('many').collection<Item>('items');
+    const check = async () => {
+      const items = launched.client.db('many').collection<Item>('items');
       let found = 0;
       for (let i = 0; i < 3000; i += 1) if (await items.findOne(key(i))) found += 1;
       let refused = 0;
       for (let i = 0; i < 3000; i += 97) {
         await items.insertOne({ _id: `dup${i}-${Date.now()}`, ...key(i) }).catch(() => (refused += 1));
       }
-      await client.close();
       return { found, refused };
     };
     try {
-      let db = await startEmbeddedDb({ file });
-      const client = await MongoClient.connect(db.uri);
-      const items = client.db('many').collection<Item>('items');
+      await launched.start();
+      const items = launched.client.db('many').collection<Item>('items');
       await items.createIndex({ org: 1, slug: 1 }, { unique: true });
       for (let i = 0; i < 3000; i += 500) {
         await items.insertMany(Array.from({ length: 500 }, (_, j) => ({ _id: `id${i + j}`, ...key(i + j) })));
       }
-      await client.close();
-      expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
-      await db.stop();
-      db = await startEmbeddedDb({ file });
-      expect(await check(db.uri)).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
-      await db.stop();
+      expect(await check()).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
+      await launched.restart();
+      expect(await check()).toEqual({ found: 3000, refused: Math.ceil(3000 / 97) });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await launched.stop();
     }
   }, 120_000);
 });

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Double, Long, MongoClient, ObjectId, type Collection, type Document, type Filter } from 'mongodb';
+import { Double, Long, ObjectId, type Collection, type Document, type Filter } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
+import { LaunchedDb } from './test/launched-db.js';
 
 /** A small seeded generator, so a failure replays the same documents and operations. */
 function generator(seed: number) {
@@ -151,26 +148,22 @@ describe.each([
   ['in memory', false],
   ['on an H2 file, across a restart', true],
 ])('filters on the first keys of a non-unique index (%s)', (_label, onFile) => {
-  let dir: string;
-  let db: EmbeddedDb;
-  let client: MongoClient;
+  const launched = new LaunchedDb(onFile);
   let indexed: Collection;
   let scanned: Collection;
   const random = generator(onFile ? 7 : 11);
   let id = 0;
   const nextId = () => (id += 1);
 
-  const connect = async () => {
-    client = await MongoClient.connect(db.uri);
-    const database = client.db('nonunique');
+  const connect = () => {
+    const database = launched.client.db('nonunique');
     indexed = database.collection('indexed');
     scanned = database.collection('scanned');
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'wisp-nonunique-'));
-    db = await startEmbeddedDb(onFile ? { file: path.join(dir, 'data.mv') } : {});
-    await connect();
+    await launched.start();
+    connect();
     await indexed.createIndex({ a: 1 });
     await indexed.createIndex({ a: 1, b: 1, c: -1 });
     await indexed.createIndex({ 's.t': 1 });
@@ -180,11 +173,7 @@ describe.each([
     // One index made once there are documents: built from them.
     await indexed.createIndex({ tags: 1, a: 1 });
   });
-  afterAll(async () => {
-    await client?.close();
-    await db?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => launched.stop());
 
   /** `self`: against the indexed collection's own scan (`$and` names no key, so it is never looked up). */
   const compareQueries = async (count: number, { self = false } = {}) => {
@@ -217,11 +206,9 @@ describe.each([
   it.runIf(onFile)(
     'rebuilds the indexes from the file when it is opened again',
     async () => {
-      await client.close();
-      await db.stop();
-      db = await startEmbeddedDb({ file: path.join(dir, 'data.mv') });
-      await connect();
-      const validation = await client.db('nonunique').command({ validate: 'indexed' });
+      await launched.restart();
+      connect();
+      const validation = await launched.client.db('nonunique').command({ validate: 'indexed' });
       expect(validation.keysPerIndex.a_1).toBeGreaterThan(0);
       await compareQueries(60);
       for (let w = 0; w < 20; w += 1) await randomWrite(random, [indexed, scanned], nextId);

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Decimal128, Long, MongoClient, ObjectId, type Db, type Document } from 'mongodb';
+import { Decimal128, Long, ObjectId, type Db, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
+import { LaunchedDb } from './test/launched-db.js';
 
 /**
  * A collection's size in `collStats` and `dbStats` is the sum of its documents' sizes. In memory the launcher
@@ -16,22 +13,14 @@ describe.each([
   ['in memory', false],
   ['on an H2 file', true],
 ])('collection sizes (%s)', (_label, onFile) => {
-  let dir: string;
-  let db: EmbeddedDb;
-  let client: MongoClient;
+  const launched = new LaunchedDb(onFile);
   let database: Db;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'wisp-stats-'));
-    db = await startEmbeddedDb(onFile ? { file: path.join(dir, 'data.mv') } : {});
-    client = await MongoClient.connect(db.uri);
-    database = client.db('collection_sizes');
+    await launched.start();
+    database = launched.client.db('collection_sizes');
   });
-  afterAll(async () => {
-    await client?.close();
-    await db?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => launched.stop());
 
   /** The size the engine reports for a collection freshly filled with the same documents. */
   async function storedSize(name: string): Promise<number> {
