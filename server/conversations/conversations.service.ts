@@ -125,6 +125,11 @@ export interface OpenConversationInput {
   user?: EndUser | null;
   metadata?: Record<string, unknown>;
   pageUrl?: string | null;
+  /**
+   * The turn's message, counted on a conversation `open` starts under a key of its own (`opensNew`): written with
+   * the conversation, so its first message costs no counters' write of its own (see `uncountFirst`).
+   */
+  firstMessage?: string;
 }
 
 export type ConversationFilters = ListFilters;
@@ -187,6 +192,11 @@ export interface Announced {
   records: Map<string, unknown>;
   /** The turn announces another change of the conversation shortly. */
   followUp: boolean;
+}
+
+/** A conversation's counters once its first message, `content`, is stored at `now`. */
+function firstMessageCounters(content: string, now: Date) {
+  return { messageCount: 1, lastMessageAt: now, lastMessagePreview: content.slice(0, 200) };
 }
 
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
@@ -386,6 +396,11 @@ export class ConversationsService {
       pageUrl: input.pageUrl ?? null,
     }) as ConversationDoc & { _id: Types.ObjectId };
     const now = new Date();
+    if (!input.sessionId && input.firstMessage !== undefined) {
+      // A key of its own: the upsert inserts, and no other turn can add to the conversation before this one is
+      // accepted (its id is not known yet), so its first message is counted as it is written.
+      Object.assign(inserted, firstMessageCounters(input.firstMessage, now));
+    }
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
     const filter = { chatbotId: input.chatbotId, sessionKey };
     const update = { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } };
@@ -429,12 +444,15 @@ export class ConversationsService {
   }
 
   /**
-   * `touch` for the first message of a conversation the turn itself started (`opensNew`): no other turn can add
-   * to it yet, so the count after it is 1, and the update is written with others of its tick (one bulk write).
+   * Takes back the first message counted by `open` (`firstMessage`) when the turn could not store it: the
+   * conversation then holds none. No other turn can have added to it (the turn was not accepted).
    */
-  async touchFirst(conversationId: Types.ObjectId, preview: string): Promise<1> {
-    await this.addOneMessage(conversationId, preview);
-    return 1;
+  async uncountFirst(conversation: StoredConversation): Promise<void> {
+    const now = new Date();
+    await this.turnWrites.updateConversation(conversation._id, {
+      $set: { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now },
+    });
+    Object.assign(conversation, { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now });
   }
 
   /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
