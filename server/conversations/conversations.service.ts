@@ -18,6 +18,11 @@ import { TurnWrites } from './turn-writes.js';
 import { writeErrorsOf } from '../db/write-errors.js';
 
 const SESSION_PREFIX = 'session:';
+/**
+ * How long an answer's counters wait for another conversation write to ride on (see `touchAnswered`): the turn
+ * waits for them together with its usage counters, which wait as long (`UsageService.increment`).
+ */
+const ANSWER_COUNTERS_LINGER_MS = 5;
 
 /** The message fields that counting readers (analytics) need besides the text. */
 const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
@@ -455,18 +460,21 @@ export class ConversationsService {
     Object.assign(conversation, { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now });
   }
 
-  /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
+  /**
+   * Records an answer on the conversation's counters: one atomic update, written with others of its tick, after
+   * waiting up to `ANSWER_COUNTERS_LINGER_MS` for a new conversation's write to ride on (under load one comes
+   * within a few ms, so the answers' counters seldom cost a write of their own).
+   */
   async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
-    await this.addOneMessage(conversationId, preview);
-  }
-
-  /** Counts one more message, with `preview` as the last one, in the bulk write of this tick's updates. */
-  private async addOneMessage(conversationId: Types.ObjectId, preview: string): Promise<void> {
     const now = new Date();
-    await this.turnWrites.updateConversation(conversationId, {
-      $inc: { messageCount: 1 },
-      $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
-    });
+    await this.turnWrites.updateConversation(
+      conversationId,
+      {
+        $inc: { messageCount: 1 },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+      },
+      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
+    );
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
