@@ -752,7 +752,13 @@ export class ConversationsService {
     // A record the turn built is plain: the stored values, of the schema's types already, are its fields.
     if (isMessageDocument(answer)) answer.set(stored);
     else Object.assign(answer, stored);
-    await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
+    // The turn waits for it together with counters that linger as long (see `touchAnswered`): answers finished
+    // within that time share the write.
+    await this.messageUpdates.add(
+      '',
+      { _id: answer._id, update: { $set: stored } },
+      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
+    );
   }
 
   /**

@@ -137,8 +137,11 @@ export class KeyedGroupCommit<V> {
     private readonly maxBatch = MAX_BATCH,
   ) {}
 
-  /** Joins `value` to the next batch of `key`; resolves once it is stored. */
-  add(key: string, value: V): Promise<void> {
+  /**
+   * Joins `value` to the next batch of `key` (or, lingering, to a later one: see `SubmitOptions`); resolves once it
+   * is stored.
+   */
+  add(key: string, value: V, options: SubmitOptions = {}): Promise<void> {
     let group = this.groups.get(key);
     if (!group) {
       const created = new GroupCommit<V>(
@@ -157,7 +160,7 @@ export class KeyedGroupCommit<V> {
       this.groups.set(key, created);
       group = created;
     }
-    return group.submit(value);
+    return group.submit(value, options);
   }
 
   /** How many keys have values pending or in flight. */
