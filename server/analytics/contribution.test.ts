@@ -20,8 +20,11 @@ describe('countedAs', () => {
       [conversation({ visitorId: 'v-1', channel: 'widget' }), 'visitor:v-1'],
       [conversation({ sessionKey: 'session:s-9' }), 'session:s-9'],
     ] as const;
-    const anonymous = conversation({});
-    for (const [record, visitor] of [...cases, [anonymous, `conversation:${anonymous._id.toString()}`] as const]) {
+    const anonymous = Array.from({ length: 200 }, () => {
+      const record = conversation({});
+      return [record, `conversation:${record._id.toString()}`] as const;
+    });
+    for (const [record, visitor] of [...cases, ...anonymous]) {
       for (const shards of [1, 7, 16]) {
         const counted = countedAs(record, shards);
         expect(counted.shard).toBe(Number.parseInt(hash('sha1', visitor, 'hex').slice(0, 8), 16) % shards);

@@ -5,6 +5,7 @@ import { INTERRUPTED_ANSWER } from '../chat/answer-lease.js';
 import { LOW_CONFIDENCE, normalizeQuestion } from '../chat/unanswered.service.js';
 import { DAY_MS, QUARTER_MS } from './calendar.js';
 import { latencyBucket, type Counter } from './tally.js';
+import { isoTime } from '../lib/iso-time.js';
 
 /** The fields of a message that analytics reads. */
 export interface RawMessage {
@@ -121,14 +122,18 @@ export interface CountedAs {
   wordings: Wordings;
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /** A conversation's shard out of `shards` and its visitor's key, from one digest of its visitor. */
 export function countedAs(conversation: RawConversation, shards: number): CountedAs {
-  const visitorDigest = digest('sha1', visitorOf(conversation), 'buffer');
+  const visitorDigest = digest('sha1', visitorOf(conversation), 'base64url');
+  // The digest's first 32 bits (its first 8 hex digits), from its first 6 base64url digits (36 bits).
+  let leading = 0;
+  for (let i = 0; i < 6; i += 1) leading = leading * 64 + BASE64URL.indexOf(visitorDigest[i]!);
   return {
-    // The digest's first 8 hex digits as a number.
-    shard: visitorDigest.readUInt32BE(0) % shards,
+    shard: Math.floor(leading / 16) % shards,
     // As `hashKey` of the visitor.
-    visitor: `h${visitorDigest.toString('base64url').slice(0, 16)}`,
+    visitor: `h${visitorDigest.slice(0, 16)}`,
     wordings: new Map(),
   };
 }
@@ -156,13 +161,13 @@ function questionRef(text: string | null | undefined, at: Date, wordings: Wordin
     wordings.set(text, wording);
   }
   if (!wording) return undefined;
-  return [wording[0], wording[1], text.slice(0, 300), at.toISOString()];
+  return [wording[0], wording[1], text.slice(0, 300), isoTime(at)];
 }
 
 /** A conversation counts once, in the quarter hour it started, in the shard of its day given. */
 export function conversationContribution(conversation: RawConversation, shard: number): Contribution {
   return {
-    u: conversation.createdAt.toISOString(),
+    u: isoTime(conversation.createdAt),
     ...placeOf(conversation.createdAt),
     k: shard,
     ch: conversation.channel,
@@ -183,7 +188,7 @@ export function messageContribution(
 ): Contribution {
   const { wordings } = counted;
   const base = {
-    u: (message.updatedAt ?? message.createdAt).toISOString(),
+    u: isoTime(message.updatedAt ?? message.createdAt),
     ...placeOf(message.createdAt),
     k: counted.shard,
     ch: conversation.channel,

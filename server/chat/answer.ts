@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { SourceRef } from '../../shared/schemas/chat.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
+import { isoTime } from '../lib/iso-time.js';
 import type { DomainEventInput, EventCitation } from '../events/domain-events.js';
 import { ModelUnavailableError, type BotModels, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
@@ -319,7 +320,8 @@ export async function* generateAnswer(
     // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
     // completes when it is answered (see continue-turn.ts), once.
     if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
-    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
+    const message = toMessageDto(ctx.answer);
+    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage, message), message };
   } catch (error) {
     const cancelled = signal.aborted;
     const reason = cancelled ? CANCELLED_ANSWER : error instanceof Error ? error.message : 'failed';
@@ -388,7 +390,7 @@ export function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.co
   const confidence = answer.confidence ?? 0;
   return {
     ...turnIds(ctx),
-    occurredAt: answer.updatedAt.toISOString(),
+    occurredAt: isoTime(answer.updatedAt),
     questionText: ctx.question,
     text: answer.content ?? '',
     confidence,

@@ -17,6 +17,7 @@ import { RecentDeletions } from './recent-deletions.js';
 import { TurnWrites } from './turn-writes.js';
 import { writeErrorsOf } from '../db/write-errors.js';
 import { applyPlainDefaults } from '../db/plain-defaults.js';
+import { isoTime } from '../lib/iso-time.js';
 
 const SESSION_PREFIX = 'session:';
 
@@ -77,7 +78,7 @@ export function toMessageDto(doc: StoredMessage): MessageDto {
     notice: doc.finishReason === 'model_unavailable' ? 'knowledge_only' : doc.askedForEmail ? 'ask_email' : null,
     ...(doc.toolCalls?.length ? { toolCalls: doc.toolCalls.map(toolCallDto) } : {}),
     ...(doc.pendingAction ? { pendingAction: pendingActionDto(doc.pendingAction as PendingAction) } : {}),
-    createdAt: doc.createdAt.toISOString(),
+    createdAt: isoTime(doc.createdAt),
   };
 }
 
@@ -243,7 +244,7 @@ export class ConversationsService {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
       conversationId,
-      recordsCreatedAt: records.map((record) => record.createdAt.toISOString()),
+      recordsCreatedAt: records.map((record) => isoTime(record.createdAt)),
       messageIds: records
         .filter((record) => !record._id.equals(conversation.conversationId))
         .map((record) => record._id.toString()),
