@@ -13,15 +13,20 @@
  * and labelled: the first burst is the issue's figure, the second one a server whose database's JIT has compiled
  * its hot paths. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
- * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
+ * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts, or the
+ * first burst alone: `BENCH_CPU_PROF=first.cpuprofile` (sampled every `BENCH_CPU_PROF_US` µs, default 500; the warm burst's beside it,
+ * `first.warm.cpuprofile`).
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
  * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
  * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server; `BENCH_DB_JAR` runs another build of the
- * database's launcher, e.g. main's, to alternate two in one session.)
+ * database's launcher, e.g. main's, to alternate two in one session; `BENCH_HELPER_PRIORITY=keep` leaves the server's
+ * helper threads at its own priority, see `server/helper-thread-priority.ts`.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
@@ -245,15 +250,24 @@ async function runModel(): Promise<void> {
  * the first, as an operator runs a second node; says where it listens, runs until its parent goes.
  */
 async function runNode(): Promise<void> {
-  const [{ startApp }, { parseEnv }, { connectMongo }, { UNLIMITED_ENV }, { pino }, { BENCH_SECRET_KEY }] =
-    await Promise.all([
-      import('../server/app.js'),
-      import('../server/config.js'),
-      import('../server/db/mongo.js'),
-      import('../server/test/unlimited-limits.js'),
-      import('pino'),
-      import('./bench-app.js'),
-    ]);
+  const [
+    { startApp },
+    { parseEnv },
+    { connectMongo },
+    { UNLIMITED_ENV },
+    { pino },
+    { BENCH_SECRET_KEY },
+    { lowerHelperThreadsPriority },
+  ] = await Promise.all([
+    import('../server/app.js'),
+    import('../server/config.js'),
+    import('../server/db/mongo.js'),
+    import('../server/test/unlimited-limits.js'),
+    import('pino'),
+    import('./bench-app.js'),
+    import('../server/helper-thread-priority.js'),
+  ]);
+  if (process.env.BENCH_HELPER_PRIORITY !== 'keep') lowerHelperThreadsPriority();
   const connection = await connectMongo(process.env.BENCH_DB_URI!, { dbName: process.env.BENCH_DB_NAME! });
   const env = JSON.parse(process.env.BENCH_NODE_ENV!) as Record<string, string>;
   const config = {
@@ -309,6 +323,21 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time (ms) the thread `tid` of process `pid` has used, from /proc (Linux); NaN where it cannot be read. The
+ * server's main thread (its tid is its pid) runs the JavaScript; its other threads are V8's (optimizing compiler,
+ * concurrent garbage collection) and libuv's pool.
+ */
+function threadCpuMs(pid: number, tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The last CPU time (ms) read of each JIT compiler thread, by `pid/tid`: the JVM ends idle compiler threads. */
 const jitThreadsMs = new Map<string, number>();
 
@@ -340,12 +369,17 @@ function jitCpuMs(pid: number | undefined): number {
 
 /** The server side: starts the database, the model server's and the clients' processes and the app; prints the figures. */
 async function main(): Promise<void> {
-  const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }, { startRedis }] = await Promise.all([
-    import('./bench-app.js'),
-    import('../server/db/embedded-db.js'),
-    import('node:os'),
-    import('../server/test/redis-server.js'),
-  ]);
+  const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }, { startRedis }, { lowerHelperThreadsPriority }] =
+    await Promise.all([
+      import('./bench-app.js'),
+      import('../server/db/embedded-db.js'),
+      import('node:os'),
+      import('../server/test/redis-server.js'),
+      import('../server/helper-thread-priority.js'),
+    ]);
+  // This process is the server's, so it sets its threads' priorities as `server/index.ts` does
+  // (`BENCH_HELPER_PRIORITY=keep` leaves them, to compare).
+  if (process.env.BENCH_HELPER_PRIORITY !== 'keep') lowerHelperThreadsPriority();
   const load = () =>
     loadavg()
       .map((value) => value.toFixed(1))
@@ -395,6 +429,7 @@ async function main(): Promise<void> {
       return {
         server: (own.user + own.system) / 1000 + others,
         own: (own.user + own.system) / 1000,
+        main: threadCpuMs(process.pid, process.pid),
         kernel: own.system / 1000,
         db: processCpuMs(db.pid),
         dbJit: jitCpuMs(db.pid),
@@ -414,6 +449,7 @@ async function main(): Promise<void> {
       return {
         server: now.server - start.server,
         own: now.own - start.own,
+        main: now.main - start.main,
         kernel: now.kernel - start.kernel,
         db: now.db - start.db,
         dbJit: now.dbJit - start.dbJit,
@@ -452,15 +488,28 @@ async function main(): Promise<void> {
     const idleSeconds = (performance.now() - idleStarted) / 1000;
 
     // One burst: its answers' times from the clients, the server's and database's CPU over it.
-    const burst = async () => {
+    const burst = async (profile?: string) => {
       console.log(`a burst starts ${((performance.now() - dbStarted) / 1000).toFixed(1)} s after the database's start`);
+      const profiler = profile ? new Session() : null;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_US ?? 500) });
+        await profiler.post('Profiler.start');
+      }
       const asking = cpu();
       const burstReported = nextMessage(running, 'burst');
       running.send('ask');
       const { burst: figures, more } = await burstReported;
-      return { figures, more, cpu: since(asking) };
+      const burstCpu = since(asking);
+      if (profiler) {
+        const { profile: written } = await profiler.post('Profiler.stop');
+        await writeFile(profile!, JSON.stringify(written));
+        profiler.disconnect();
+      }
+      return { figures, more, cpu: burstCpu };
     };
-    const first = await burst();
+    const first = await burst(process.env.BENCH_CPU_PROF);
     // The second burst, after more warm-up (BENCH_WARM_WARMUP), as a server that has been answering for a while.
     const warmTurns = Math.max(WARMUP_TURNS, WARM_WARMUP_TURNS);
     let warm: Awaited<ReturnType<typeof burst>> | null = null;
@@ -469,7 +518,7 @@ async function main(): Promise<void> {
       await nextMessage(running, 'warmed');
       await new Promise((resolve) => setTimeout(resolve, 1000));
       calls = new Map();
-      warm = await burst();
+      warm = await burst(process.env.BENCH_CPU_PROF?.replace(/(\.cpuprofile)?$/, '.warm.cpuprofile'));
     }
     const { report } = await reported;
     clearTimeout(timer);
@@ -486,7 +535,7 @@ async function main(): Promise<void> {
         `  chunk events per answer: ${figures.chunkCounts.length ? (frames / figures.chunkCounts.length).toFixed(1) : 'n/a'} on average; message errors: ${JSON.stringify(figures.errors)}`,
       );
       console.log(
-        `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+        `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel, ${((100 * (askCpu.own - askCpu.main)) / askCpu.own).toFixed(0)} % off the main thread (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
       );
       if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     };

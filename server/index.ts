@@ -6,6 +6,7 @@ import { embeddedDbFile, publishEmbeddedUri, withdrawEmbeddedUri } from './db/em
 import { connectMongo, redactUri } from './db/mongo.js';
 import { chooseLogFormat, createLogger, type Logger } from './logger.js';
 import { ensureDemoBot } from './demo/demo-bot.js';
+import { lowerHelperThreadsPriority } from './helper-thread-priority.js';
 
 /** The composition root: config, database, app, and one shutdown path for signals and fatal errors. */
 async function main(): Promise<void> {
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     undefined,
     chooseLogFormat(config.LOG_FORMAT, config.NODE_ENV, process.stdout.isTTY === true),
   );
+  // V8's compiler and the garbage collector's helpers yield to the requests' thread and the database.
+  logger.debug({ threads: lowerHelperThreadsPriority() }, 'helper threads at a lower priority');
   // Loaded while the database starts: the app's modules take seconds to load, and an unreachable
   // database or a missing Java should be reported without waiting for them.
   const appModule = import('./app.js');
