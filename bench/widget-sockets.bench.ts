@@ -338,6 +338,18 @@ function threadCpuMs(pid: number, tid: number): number {
   }
 }
 
+/**
+ * Time (ms) the thread `tid` of process `pid` has spent ready to run but waiting for a core, from
+ * /proc/…/schedstat (Linux, with scheduler statistics); NaN where it cannot be read.
+ */
+function threadWaitMs(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The last CPU time (ms) read of each JIT compiler thread, by `pid/tid`: the JVM ends idle compiler threads. */
 const jitThreadsMs = new Map<string, number>();
 
@@ -430,6 +442,7 @@ async function main(): Promise<void> {
         server: (own.user + own.system) / 1000 + others,
         own: (own.user + own.system) / 1000,
         main: threadCpuMs(process.pid, process.pid),
+        mainWait: threadWaitMs(process.pid, process.pid),
         kernel: own.system / 1000,
         db: processCpuMs(db.pid),
         dbJit: jitCpuMs(db.pid),
@@ -450,6 +463,7 @@ async function main(): Promise<void> {
         server: now.server - start.server,
         own: now.own - start.own,
         main: now.main - start.main,
+        mainWait: now.mainWait - start.mainWait,
         kernel: now.kernel - start.kernel,
         db: now.db - start.db,
         dbJit: now.dbJit - start.dbJit,
@@ -498,16 +512,18 @@ async function main(): Promise<void> {
         await profiler.post('Profiler.start');
       }
       const asking = cpu();
+      const askStarted = performance.now();
       const burstReported = nextMessage(running, 'burst');
       running.send('ask');
       const { burst: figures, more } = await burstReported;
       const burstCpu = since(asking);
+      const wallMs = performance.now() - askStarted;
       if (profiler) {
         const { profile: written } = await profiler.post('Profiler.stop');
         await writeFile(profile!, JSON.stringify(written));
         profiler.disconnect();
       }
-      return { figures, more, cpu: burstCpu };
+      return { figures, more, cpu: burstCpu, wallMs };
     };
     const first = await burst(process.env.BENCH_CPU_PROF);
     // The second burst, after more warm-up (BENCH_WARM_WARMUP), as a server that has been answering for a while.
@@ -524,7 +540,7 @@ async function main(): Promise<void> {
     clearTimeout(timer);
 
     const perSecond = (ms: number) => `${(ms / idleSeconds).toFixed(1)} ms/s`;
-    const printBurst = ({ figures, cpu: askCpu }: NonNullable<typeof warm>, label: string) => {
+    const printBurst = ({ figures, cpu: askCpu, wallMs }: NonNullable<typeof warm>, label: string) => {
       const answers = figures.doneMs.length;
       console.log(label);
       console.log(`  send to ack (stored):  ${fmt(figures.ackMs)}`);
@@ -536,6 +552,9 @@ async function main(): Promise<void> {
       );
       console.log(
         `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel, ${((100 * (askCpu.own - askCpu.main)) / askCpu.own).toFixed(0)} % off the main thread (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+      );
+      console.log(
+        `  server's main thread over the burst's ${(wallMs / 1000).toFixed(2)} s: ${askCpu.main.toFixed(0)} ms running, ${askCpu.mainWait.toFixed(0)} ms ready but waiting for a core`,
       );
       if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     };
