@@ -13,9 +13,10 @@
  * and labelled: the first burst is the issue's figure, the second one a server whose database's JIT has compiled
  * its hot paths. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
- * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts, or the
- * first burst alone: `BENCH_CPU_PROF=first.cpuprofile` (sampled every `BENCH_CPU_PROF_US` µs, default 500; the warm burst's beside it,
- * `first.warm.cpuprofile`).
+ * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts, or each
+ * burst alone: `BENCH_CPU_PROF=first.cpuprofile` (the warm burst's in `first.warm.cpuprofile`; sampled every
+ * `BENCH_CPU_PROF_US` µs, default 500). Per burst it also prints the share of the server's CPU spent off its main
+ * thread (V8's compiler and garbage-collector helpers) and the main thread's time running and waiting for a core.
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
  * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
  * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server; `BENCH_DB_JAR` runs another build of the
