@@ -555,7 +555,7 @@ async function main(): Promise<void> {
         `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel, ${((100 * (askCpu.own - askCpu.main)) / askCpu.own).toFixed(0)} % off the main thread (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
       );
       console.log(
-        `  server's main thread over the burst's ${(wallMs / 1000).toFixed(2)} s: ${askCpu.main.toFixed(0)} ms running, ${askCpu.mainWait.toFixed(0)} ms ready but waiting for a core`,
+        `  server's main thread${NODES > 1 ? " (the first node's)" : ''} over the burst's ${(wallMs / 1000).toFixed(2)} s: ${askCpu.main.toFixed(0)} ms running, ${askCpu.mainWait.toFixed(0)} ms ready but waiting for a core`,
       );
       if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     };
