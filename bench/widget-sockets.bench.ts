@@ -13,7 +13,10 @@
  * and labelled: the first burst is the issue's figure, the second one a server whose database's JIT has compiled
  * its hot paths. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
- * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts
+ * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts, or each
+ * burst alone: `BENCH_CPU_PROF=first.cpuprofile` (the warm burst's in `first.warm.cpuprofile`; sampled every
+ * `BENCH_CPU_PROF_US` µs, default 500). Per burst it also prints the share of the server's CPU spent off its main
+ * thread (V8's compiler and garbage-collector helpers) and the main thread's time running and waiting for a core.
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
  * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
  * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server; `BENCH_DB_JAR` runs another build of the
@@ -22,6 +25,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { WidgetClientEvents, WidgetServerEvents } from '../shared/socket-events.js';
@@ -309,6 +314,33 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time (ms) the thread `tid` of process `pid` has used, from /proc (Linux); NaN where it cannot be read. The
+ * server's main thread (its tid is its pid) runs the JavaScript; its other threads are V8's (optimizing compiler,
+ * concurrent garbage collection) and libuv's pool.
+ */
+function threadCpuMs(pid: number, tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Time (ms) the thread `tid` of process `pid` has spent ready to run but waiting for a core, from
+ * /proc/…/schedstat (Linux, with scheduler statistics); NaN where it cannot be read.
+ */
+function threadWaitMs(pid: number, tid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The last CPU time (ms) read of each JIT compiler thread, by `pid/tid`: the JVM ends idle compiler threads. */
 const jitThreadsMs = new Map<string, number>();
 
@@ -395,6 +427,8 @@ async function main(): Promise<void> {
       return {
         server: (own.user + own.system) / 1000 + others,
         own: (own.user + own.system) / 1000,
+        main: threadCpuMs(process.pid, process.pid),
+        mainWait: threadWaitMs(process.pid, process.pid),
         kernel: own.system / 1000,
         db: processCpuMs(db.pid),
         dbJit: jitCpuMs(db.pid),
@@ -414,6 +448,8 @@ async function main(): Promise<void> {
       return {
         server: now.server - start.server,
         own: now.own - start.own,
+        main: now.main - start.main,
+        mainWait: now.mainWait - start.mainWait,
         kernel: now.kernel - start.kernel,
         db: now.db - start.db,
         dbJit: now.dbJit - start.dbJit,
@@ -452,15 +488,30 @@ async function main(): Promise<void> {
     const idleSeconds = (performance.now() - idleStarted) / 1000;
 
     // One burst: its answers' times from the clients, the server's and database's CPU over it.
-    const burst = async () => {
+    const burst = async (profile?: string) => {
       console.log(`a burst starts ${((performance.now() - dbStarted) / 1000).toFixed(1)} s after the database's start`);
+      const profiler = profile ? new Session() : null;
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_US ?? 500) });
+        await profiler.post('Profiler.start');
+      }
       const asking = cpu();
+      const askStarted = performance.now();
       const burstReported = nextMessage(running, 'burst');
       running.send('ask');
       const { burst: figures, more } = await burstReported;
-      return { figures, more, cpu: since(asking) };
+      const burstCpu = since(asking);
+      const wallMs = performance.now() - askStarted;
+      if (profiler) {
+        const { profile: written } = await profiler.post('Profiler.stop');
+        await writeFile(profile!, JSON.stringify(written));
+        profiler.disconnect();
+      }
+      return { figures, more, cpu: burstCpu, wallMs };
     };
-    const first = await burst();
+    const first = await burst(process.env.BENCH_CPU_PROF);
     // The second burst, after more warm-up (BENCH_WARM_WARMUP), as a server that has been answering for a while.
     const warmTurns = Math.max(WARMUP_TURNS, WARM_WARMUP_TURNS);
     let warm: Awaited<ReturnType<typeof burst>> | null = null;
@@ -469,13 +520,13 @@ async function main(): Promise<void> {
       await nextMessage(running, 'warmed');
       await new Promise((resolve) => setTimeout(resolve, 1000));
       calls = new Map();
-      warm = await burst();
+      warm = await burst(process.env.BENCH_CPU_PROF?.replace(/(\.cpuprofile)?$/, '.warm.cpuprofile'));
     }
     const { report } = await reported;
     clearTimeout(timer);
 
     const perSecond = (ms: number) => `${(ms / idleSeconds).toFixed(1)} ms/s`;
-    const printBurst = ({ figures, cpu: askCpu }: NonNullable<typeof warm>, label: string) => {
+    const printBurst = ({ figures, cpu: askCpu, wallMs }: NonNullable<typeof warm>, label: string) => {
       const answers = figures.doneMs.length;
       console.log(label);
       console.log(`  send to ack (stored):  ${fmt(figures.ackMs)}`);
@@ -486,7 +537,10 @@ async function main(): Promise<void> {
         `  chunk events per answer: ${figures.chunkCounts.length ? (frames / figures.chunkCounts.length).toFixed(1) : 'n/a'} on average; message errors: ${JSON.stringify(figures.errors)}`,
       );
       console.log(
-        `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+        `  server CPU per turn: ${(askCpu.server / Math.max(1, answers)).toFixed(1)} ms, ${((100 * askCpu.kernel) / askCpu.own).toFixed(0)} % of it in the kernel, ${((100 * (askCpu.own - askCpu.main)) / askCpu.own).toFixed(0)} % off the main thread (database ${(askCpu.db / Math.max(1, answers)).toFixed(1)} ms, ${(askCpu.dbJit / Math.max(1, answers)).toFixed(1)} ms of it compiling), over ${answers} answered turns; database round trips ${(askCpu.trips / Math.max(1, answers)).toFixed(1)}`,
+      );
+      console.log(
+        `  server's main thread${NODES > 1 ? " (the first node's)" : ''} over the burst's ${(wallMs / 1000).toFixed(2)} s: ${askCpu.main.toFixed(0)} ms running, ${askCpu.mainWait.toFixed(0)} ms ready but waiting for a core`,
       );
       if (process.env.BENCH_DUMP) console.log(`  per turn by call: ${byCall(askCpu.calls, Math.max(1, answers))}`);
     };

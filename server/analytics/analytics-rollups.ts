@@ -13,7 +13,7 @@ import {
   isEmptyUpdate,
   messageContribution,
   sameContribution,
-  shardOf,
+  countedAs,
   WORDING_SEPARATOR,
   type Contribution,
   type DayUpdate,
@@ -855,10 +855,10 @@ export class AnalyticsRollups {
     messages: RawMessage[],
     questionOf: (message: RawMessage) => string | undefined,
   ): Entries {
-    const shard = shardOf(conversation, this.shards);
-    const entries: Entries = { c: conversationContribution(conversation, shard) };
+    const counted = countedAs(conversation, this.shards);
+    const entries: Entries = { c: conversationContribution(conversation, counted.shard) };
     for (const message of messages) {
-      entries[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message), shard);
+      entries[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message), counted);
     }
     return entries;
   }

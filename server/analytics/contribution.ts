@@ -5,6 +5,7 @@ import { INTERRUPTED_ANSWER } from '../chat/answer-lease.js';
 import { LOW_CONFIDENCE, normalizeQuestion } from '../chat/unanswered.service.js';
 import { DAY_MS, QUARTER_MS } from './calendar.js';
 import { latencyBucket, type Counter } from './tally.js';
+import { isoTime } from '../lib/iso-time.js';
 
 /** The fields of a message that analytics reads. */
 export interface RawMessage {
@@ -54,7 +55,7 @@ export interface Contribution {
   /** Quarter hour of the day, 0-95. */
   q: number;
   /**
-   * The day's document it is counted in: the shard of its conversation's visitor (see `shardOf`). Absent from
+   * The day's document it is counted in: the shard of its conversation's visitor (see `CountedAs`). Absent from
    * contributions counted before days were split, which are in the day's unsharded document.
    */
   k?: number;
@@ -88,9 +89,14 @@ export function dayKey(chatbotId: Types.ObjectId | string, day: number | string)
  */
 export const DAY_SHARDS = 16;
 
+/** The last day `placeOf` wrote out: a turn's records, and most of a day's, fall on the same day. */
+let lastDay = { start: NaN, d: '' };
+
 function placeOf(at: Date): { d: string; q: number } {
   const time = at.getTime();
-  return { d: new Date(dayStartOf(time)).toISOString().slice(0, 10), q: Math.floor((time % DAY_MS) / QUARTER_MS) };
+  const start = dayStartOf(time);
+  if (start !== lastDay.start) lastDay = { start, d: new Date(start).toISOString().slice(0, 10) };
+  return { d: lastDay.d, q: Math.floor((time % DAY_MS) / QUARTER_MS) };
 }
 
 /**
@@ -103,12 +109,33 @@ function visitorOf(conversation: RawConversation): string {
   return `conversation:${conversation._id.toString()}`;
 }
 
-/**
- * The shard of a conversation's figures, out of `shards`: by its visitor, so that each visitor's keys are in one
- * document of the day and the day's visitors are the sum of its shards'.
- */
-export function shardOf(conversation: RawConversation, shards: number): number {
-  return Number.parseInt(digest('sha1', visitorOf(conversation), 'hex').slice(0, 8), 16) % shards;
+/** What the contributions of one conversation's records share, worked out once for them (see `countedAs`). */
+export interface CountedAs {
+  /**
+   * The shard of the conversation's figures: by its visitor, so that each visitor's keys are in one document of
+   * the day and the day's visitors are the sum of its shards'.
+   */
+  shard: number;
+  /** `hashKey` of its visitor. */
+  visitor: string;
+  /** Its questions' wordings as worked out so far. */
+  wordings: Wordings;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** A conversation's shard out of `shards` and its visitor's key, from one digest of its visitor. */
+export function countedAs(conversation: RawConversation, shards: number): CountedAs {
+  const visitorDigest = digest('sha1', visitorOf(conversation), 'base64url');
+  // The digest's first 32 bits (its first 8 hex digits), from its first 6 base64url digits (36 bits).
+  let leading = 0;
+  for (let i = 0; i < 6; i += 1) leading = leading * 64 + BASE64URL.indexOf(visitorDigest[i]!);
+  return {
+    shard: Math.floor(leading / 16) % shards,
+    // As `hashKey` of the visitor.
+    visitor: `h${visitorDigest.slice(0, 16)}`,
+    wordings: new Map(),
+  };
 }
 
 /** A failure the model or the app caused, as opposed to the client leaving or the server stopping. */
@@ -116,16 +143,31 @@ function isModelFailure(message: RawMessage): boolean {
   return message.error !== CANCELLED_ANSWER && message.error !== INTERRUPTED_ANSWER;
 }
 
-function questionRef(text: string | null | undefined, at: Date): QuestionRef | undefined {
-  const normalized = normalizeQuestion(text ?? '');
-  if (!normalized || !text) return undefined;
-  return [hashKey(normalized), normalized, text.slice(0, 300), at.toISOString()];
+/** A question's hash and normalized text (null: nothing left once normalized). */
+type Wording = [hash: string, normalized: string] | null;
+
+/**
+ * The wordings of questions already worked out for a conversation's records, by their text: a turn's question
+ * counts in its own record and, when unanswered, in its answer's gap.
+ */
+type Wordings = Map<string, Wording>;
+
+function questionRef(text: string | null | undefined, at: Date, wordings: Wordings): QuestionRef | undefined {
+  if (!text) return undefined;
+  let wording = wordings.get(text);
+  if (wording === undefined) {
+    const normalized = normalizeQuestion(text);
+    wording = normalized ? [hashKey(normalized), normalized] : null;
+    wordings.set(text, wording);
+  }
+  if (!wording) return undefined;
+  return [wording[0], wording[1], text.slice(0, 300), isoTime(at)];
 }
 
 /** A conversation counts once, in the quarter hour it started, in the shard of its day given. */
 export function conversationContribution(conversation: RawConversation, shard: number): Contribution {
   return {
-    u: conversation.createdAt.toISOString(),
+    u: isoTime(conversation.createdAt),
     ...placeOf(conversation.createdAt),
     k: shard,
     ch: conversation.channel,
@@ -142,20 +184,21 @@ export function messageContribution(
   message: RawMessage,
   conversation: RawConversation,
   questionText: string | undefined,
-  shard: number,
+  counted: CountedAs,
 ): Contribution {
+  const { wordings } = counted;
   const base = {
-    u: (message.updatedAt ?? message.createdAt).toISOString(),
+    u: isoTime(message.updatedAt ?? message.createdAt),
     ...placeOf(message.createdAt),
-    k: shard,
+    k: counted.shard,
     ch: conversation.channel,
   };
   if (message.role === 'user') {
-    const qs = questionRef(message.content, message.createdAt);
+    const qs = questionRef(message.content, message.createdAt, wordings);
     return {
       ...base,
       n: { visitorMessages: 1 },
-      vis: hashKey(visitorOf(conversation)),
+      vis: counted.visitor,
       ...(qs ? { qs } : {}),
     };
   }
@@ -174,7 +217,7 @@ export function messageContribution(
   if (confidence >= LOW_CONFIDENCE) count('answered');
   else {
     count(sources.length > 0 ? 'lowConfidence' : 'unanswered');
-    gap = questionRef(questionText, message.createdAt);
+    gap = questionRef(questionText, message.createdAt, wordings);
   }
   if (message.feedback?.rating === 'up') count('feedbackUp');
   if (message.feedback?.rating === 'down') count('feedbackDown');
@@ -218,35 +261,47 @@ export function addToUpdates(updates: Map<string, DayUpdate>, contribution: Cont
   const doc = docOfDay(contribution);
   let update = updates.get(doc);
   if (!update) updates.set(doc, (update = emptyUpdate(contribution.d)));
-  const add = (path: string, by: number) => {
-    const value = (update.inc[path] ?? 0) + by;
-    if (value === 0) delete update.inc[path];
-    else update.inc[path] = value;
-  };
+  const { inc } = update;
   const slot = `s.q${contribution.q}.${contribution.ch}`;
-  for (const [counter, value] of Object.entries(contribution.n)) add(`${slot}.n.${counter}`, sign * value);
-  if (contribution.lat !== undefined) add(`${slot}.lat.b${contribution.lat}`, sign);
-  if (contribution.vis) add(`${slot}.vis.${contribution.vis}`, sign);
-  const tops = (list: 'qs' | 'gaps' | 'src', hash: string) => {
-    add(`t.q${contribution.q}.${contribution.ch}.${list}.${hash}`, sign);
-    add(`dt.${contribution.ch}.${list}.${hash}`, sign);
-  };
-  for (const [list, ref] of [
-    ['qs', contribution.qs],
-    ['gaps', contribution.gap],
-  ] as const) {
-    if (!ref) continue;
-    tops(list, ref[0]);
-    if (sign > 0) {
-      const path = `w${list}.${ref[0]}`;
-      const wording = [ref[3], ref[1], ref[2]].join(WORDING_SEPARATOR);
-      if (!update.min[path] || wording < update.min[path]) update.min[path] = wording;
-    }
+  for (const counter in contribution.n) {
+    addTo(inc, `${slot}.n.${counter}`, sign * contribution.n[counter as Counter]!);
   }
+  if (contribution.lat !== undefined) addTo(inc, `${slot}.lat.b${contribution.lat}`, sign);
+  if (contribution.vis) addTo(inc, `${slot}.vis.${contribution.vis}`, sign);
+  const top = `t.q${contribution.q}.${contribution.ch}.`;
+  const dayTop = `dt.${contribution.ch}.`;
+  if (contribution.qs) addQuestion(update, top, dayTop, 'qs', contribution.qs, sign);
+  if (contribution.gap) addQuestion(update, top, dayTop, 'gaps', contribution.gap, sign);
   for (const [hash, sourceId, title, url] of contribution.src ?? []) {
-    tops('src', hash);
+    addTo(inc, `${top}src.${hash}`, sign);
+    addTo(inc, `${dayTop}src.${hash}`, sign);
     if (sign > 0) update.set[`si.${hash}`] = [sourceId, title, url];
   }
+}
+
+/** Adds `by` to a counter of an update; one that comes to zero is left out. */
+function addTo(inc: Record<string, number>, path: string, by: number): void {
+  const value = (inc[path] ?? 0) + by;
+  if (value === 0) delete inc[path];
+  else inc[path] = value;
+}
+
+/** A question's (or gap's) counts in its quarter's and its day's top list, and the earliest wording when added. */
+function addQuestion(
+  update: DayUpdate,
+  top: string,
+  dayTop: string,
+  list: 'qs' | 'gaps',
+  ref: QuestionRef,
+  sign: 1 | -1,
+): void {
+  addTo(update.inc, `${top}${list}.${ref[0]}`, sign);
+  addTo(update.inc, `${dayTop}${list}.${ref[0]}`, sign);
+  if (sign < 0) return;
+  const path = `w${list}.${ref[0]}`;
+  const wording = ref[3] + WORDING_SEPARATOR + ref[1] + WORDING_SEPARATOR + ref[2];
+  const kept = update.min[path];
+  if (!kept || wording < kept) update.min[path] = wording;
 }
 
 /** Whether two contributions (or their absence) are the same. */

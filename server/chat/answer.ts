@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { SourceRef } from '../../shared/schemas/chat.js';
 import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
+import { isoTime } from '../lib/iso-time.js';
 import type { DomainEventInput, EventCitation } from '../events/domain-events.js';
 import { ModelUnavailableError, type BotModels, type PromptMessage } from '../llm/model-client.js';
 import type { ChatDeps } from './chat.service.js';
@@ -65,7 +66,7 @@ export function startKnowledge(
     const botModels = await deps.modelResolver.forChatbot(bot);
     const [retrieval, actions] = await Promise.all([
       deps.retriever.retrieve(
-        { chatbotId: bot._id.toString(), organizationId: bot.organizationId.toString() },
+        { chatbotId: botOfTurn(bot).chatbotId, organizationId: botOfTurn(bot).organizationId },
         question,
         { limit: 5, signal, embeddings: botModels.embeddings },
       ),
@@ -86,6 +87,39 @@ export function verifiedUser(conversation: StoredConversation): EndUser | null {
   const user = conversation.user;
   if (!user?.sub) return null;
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
+}
+
+/** What a turn reads of its bot besides the lead capture setting: the ids as strings and the prompt's settings. */
+interface BotOfTurn {
+  organizationId: string;
+  chatbotId: string;
+  instructions: string;
+  name: string;
+  temperature: number;
+  maxTokens: number;
+}
+
+/**
+ * Each bot document's fields a turn reads, read once (each read of a mongoose document's field goes through its
+ * getters): a turn's bot is the cache's shared, unchanged document, and a bot's ids never change.
+ */
+const turnFieldsOfBot = new WeakMap<ChatbotRecord, BotOfTurn>();
+
+function botOfTurn(bot: ChatbotRecord): BotOfTurn {
+  let fields = turnFieldsOfBot.get(bot);
+  if (!fields) {
+    const settings = bot.modelSettings;
+    fields = {
+      organizationId: bot.organizationId.toString(),
+      chatbotId: bot._id.toString(),
+      instructions: bot.instructions ?? '',
+      name: bot.name,
+      temperature: settings?.temperature ?? 0.3,
+      maxTokens: settings?.maxTokens ?? 800,
+    };
+    turnFieldsOfBot.set(bot, fields);
+  }
+  return fields;
 }
 
 /** Each bot document's lead capture setting, read once: a turn's bot is the cache's shared, unchanged document. */
@@ -167,7 +201,8 @@ export async function* generateAnswer(
   signal: AbortSignal,
 ): AsyncGenerator<ChatEvent> {
   const { usage, conversations, logger } = deps;
-  const organizationId = ctx.bot.organizationId.toString();
+  const bot = botOfTurn(ctx.bot);
+  const { organizationId } = bot;
   const conversationId = ctx.conversation._id.toString();
   let text = '';
   let seq = 0;
@@ -198,12 +233,11 @@ export async function* generateAnswer(
     if (botModels.chat && deps.actions && actions.length > 0) {
       // The bot has actions: the model may call them, so the answer is whole before it is sent.
       modelName = botModels.chat.model;
-      const settings = ctx.bot.modelSettings;
       const turn = runToolTurn({
         model: botModels.chat,
         prompt: buildPrompt({
-          instructions: ctx.bot.instructions ?? '',
-          botName: ctx.bot.name,
+          instructions: bot.instructions,
+          botName: bot.name,
           passages: retrieval.passages,
           history: await history,
           question: ctx.question,
@@ -214,8 +248,8 @@ export async function* generateAnswer(
         conversationId,
         turnId: ctx.answer._id.toString(),
         source: 'chat',
-        temperature: settings?.temperature ?? 0.3,
-        maxTokens: settings?.maxTokens ?? 800,
+        temperature: bot.temperature,
+        maxTokens: bot.maxTokens,
         maxSteps: CHAT_TOOL_STEPS,
         signal,
       });
@@ -236,17 +270,16 @@ export async function* generateAnswer(
     } else {
       modelName = botModels.chat.model;
       const prompt = buildPrompt({
-        instructions: ctx.bot.instructions ?? '',
-        botName: ctx.bot.name,
+        instructions: bot.instructions,
+        botName: bot.name,
         passages: retrieval.passages,
         history: await history,
         question: ctx.question,
       });
-      const settings = ctx.bot.modelSettings;
       try {
         for await (const part of botModels.chat.stream(prompt, {
-          temperature: settings?.temperature ?? 0.3,
-          maxTokens: settings?.maxTokens ?? 800,
+          temperature: bot.temperature,
+          maxTokens: bot.maxTokens,
           signal,
         })) {
           if (part.type === 'delta') {
@@ -319,7 +352,8 @@ export async function* generateAnswer(
     // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
     // completes when it is answered (see continue-turn.ts), once.
     if (!pendingAction) await deps.events.notifyDurably('answer.completed', answerCompleted(ctx));
-    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage), message: toMessageDto(ctx.answer) };
+    const message = toMessageDto(ctx.answer);
+    yield { type: 'done', result: storedResult(ctx.answer, ctx.userMessage, message), message };
   } catch (error) {
     const cancelled = signal.aborted;
     const reason = cancelled ? CANCELLED_ANSWER : error instanceof Error ? error.message : 'failed';
@@ -373,8 +407,8 @@ export async function* generateAnswer(
 /** The ids and channel every event of this turn's answer carries. */
 function turnIds(ctx: AnswerContext) {
   return {
-    organizationId: ctx.bot.organizationId.toString(),
-    chatbotId: ctx.bot._id.toString(),
+    organizationId: botOfTurn(ctx.bot).organizationId,
+    chatbotId: botOfTurn(ctx.bot).chatbotId,
     conversationId: ctx.conversation._id.toString(),
     messageId: ctx.answer._id.toString(),
     questionMessageId: ctx.userMessage._id.toString(),
@@ -388,7 +422,7 @@ export function answerCompleted(ctx: AnswerContext): DomainEventInput<'answer.co
   const confidence = answer.confidence ?? 0;
   return {
     ...turnIds(ctx),
-    occurredAt: answer.updatedAt.toISOString(),
+    occurredAt: isoTime(answer.updatedAt),
     questionText: ctx.question,
     text: answer.content ?? '',
     confidence,

@@ -1,11 +1,14 @@
 import type { Types } from 'mongoose';
-import type { ChatResult } from '../../shared/schemas/chat.js';
+import type { ChatResult, MessageDto } from '../../shared/schemas/chat.js';
 import { toMessageDto } from '../conversations/conversations.service.js';
 import type { StoredMessage } from '../conversations/message.model.js';
 
-/** The chat result of a stored, complete answer. */
-export function storedResult(answer: StoredMessage, userMessage: { _id: Types.ObjectId }): ChatResult {
-  const dto = toMessageDto(answer);
+/** The chat result of a stored, complete answer (`dto`: the answer's `toMessageDto`, when the caller has it). */
+export function storedResult(
+  answer: StoredMessage,
+  userMessage: { _id: Types.ObjectId },
+  dto: MessageDto = toMessageDto(answer),
+): ChatResult {
   const prompt = answer.promptTokens ?? 0;
   const completion = answer.completionTokens ?? 0;
   return {

@@ -6,6 +6,7 @@ import { AppError } from '../errors/app-error.js';
 import { toAppError } from '../http/error-handler.js';
 import type { EventPublisher } from '../events/domain-events.js';
 import { linkSignal } from '../lib/linked-signal.js';
+import { isoTime } from '../lib/iso-time.js';
 import type { Logger } from '../logger.js';
 import type { ModelResolver } from '../llm/model-resolver.js';
 import type { QuotaReservation, UsageService } from '../usage/usage.service.js';
@@ -252,13 +253,13 @@ export class ChatService {
     if (first) {
       await this.deps.events.notifyDurably('conversation.created', {
         ...ids,
-        occurredAt: conversation.createdAt.toISOString(),
+        occurredAt: isoTime(conversation.createdAt),
         userSub: conversation.user?.sub ?? null,
       });
     }
     await this.deps.events.notifyDurably('message.received', {
       ...ids,
-      occurredAt: userMessage.createdAt.toISOString(),
+      occurredAt: isoTime(userMessage.createdAt),
       messageId: userMessage._id.toString(),
       text: userMessage.content ?? '',
     });

@@ -16,6 +16,8 @@ import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 import { TurnWrites } from './turn-writes.js';
 import { writeErrorsOf } from '../db/write-errors.js';
+import { applyPlainDefaults } from '../db/plain-defaults.js';
+import { isoTime } from '../lib/iso-time.js';
 
 const SESSION_PREFIX = 'session:';
 /**
@@ -81,7 +83,7 @@ export function toMessageDto(doc: StoredMessage): MessageDto {
     notice: doc.finishReason === 'model_unavailable' ? 'knowledge_only' : doc.askedForEmail ? 'ask_email' : null,
     ...(doc.toolCalls?.length ? { toolCalls: doc.toolCalls.map(toolCallDto) } : {}),
     ...(doc.pendingAction ? { pendingAction: pendingActionDto(doc.pendingAction as PendingAction) } : {}),
-    createdAt: doc.createdAt.toISOString(),
+    createdAt: isoTime(doc.createdAt),
   };
 }
 
@@ -257,7 +259,7 @@ export class ConversationsService {
       organizationId: conversation.organizationId.toString(),
       chatbotId: conversation.chatbotId.toString(),
       conversationId,
-      recordsCreatedAt: records.map((record) => record.createdAt.toISOString()),
+      recordsCreatedAt: records.map((record) => isoTime(record.createdAt)),
       messageIds: records
         .filter((record) => !record._id.equals(conversation.conversationId))
         .map((record) => record._id.toString()),
@@ -390,7 +392,7 @@ export class ConversationsService {
     // What mongoose's upsert would write (the schema's defaults and the creation time on insert, `updatedAt`
     // always), of the schema's types already: the driver's call, without casting the update and hydrating the
     // result (most of the CPU the upsert cost a turn). The id is the database's, as with mongoose.
-    const { _id: _generated, ...inserted } = Conversation.applyDefaults({
+    const { _id: _generated, ...inserted } = applyPlainDefaults(Conversation.schema, {
       organizationId: input.organizationId,
       chatbotId: input.chatbotId,
       channel: input.channel,
@@ -653,11 +655,11 @@ export class ConversationsService {
     const questionId = new Types.ObjectId();
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
-    // The schema's defaults filled in by mongoose, the values of its types already, written by the driver in one
-    // ordered insert (with the other turns' of the tick, see `TurnWrites`): the turn's own values need no
-    // validation round.
+    // The schema's defaults filled in as mongoose fills them (`applyPlainDefaults`), the values of its types
+    // already, written by the driver in one ordered insert (with the other turns' of the tick, see `TurnWrites`):
+    // the turn's own values need no validation round.
     const { Message } = this.models;
-    const userMessage = Message.applyDefaults({
+    const userMessage = applyPlainDefaults(Message.schema, {
       _id: questionId,
       ...owner,
       role: 'user',
@@ -666,7 +668,7 @@ export class ConversationsService {
       clientMessageId,
       ...stamps,
     }) as StoredMessage;
-    const answer = Message.applyDefaults({
+    const answer = applyPlainDefaults(Message.schema, {
       _id: new Types.ObjectId(),
       ...owner,
       role: 'assistant',
@@ -744,11 +746,13 @@ export class ConversationsService {
    */
   async completeAnswer(answer: StoredMessage, fields: CompletedAnswer): Promise<void> {
     // Fields left out are not written (the driver would store an undefined one as null).
-    const stored = Object.fromEntries(
-      Object.entries({ ...fields, status: 'complete', updatedAt: new Date() }).filter(
-        ([, value]) => value !== undefined,
-      ),
-    );
+    const stored: Record<string, unknown> = {};
+    for (const key in fields) {
+      const value = fields[key as keyof CompletedAnswer];
+      if (value !== undefined) stored[key] = value;
+    }
+    stored.status = 'complete';
+    stored.updatedAt = new Date();
     // A record the turn built is plain: the stored values, of the schema's types already, are its fields.
     if (isMessageDocument(answer)) answer.set(stored);
     else Object.assign(answer, stored);

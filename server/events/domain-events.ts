@@ -302,8 +302,10 @@ export class DomainEventBus {
   }
 }
 
+/** The event as published: the input itself when it says when it occurred (a turn's events do), else a stamped copy. */
 function stamped<K extends DomainEventType>(input: DomainEventInput<K>): DomainEvents[K] {
-  return { ...input, occurredAt: input.occurredAt ?? new Date().toISOString() } as DomainEvents[K];
+  if (input.occurredAt !== undefined) return input as DomainEvents[K];
+  return { ...input, occurredAt: new Date().toISOString() } as DomainEvents[K];
 }
 
 /** What a capability needs to announce events, without seeing who listens. */
