@@ -429,7 +429,8 @@ export class AnalyticsRollups {
 
   /**
    * Writes the facts of a batch's changes, each as `writeFact` does, all at once. The facts of conversations
-   * announced with no message yet, of which this process wrote no fact, are most likely new: they are inserted
+   * announced with no message counted yet or only their first (a conversation a turn starts is written with its
+   * first message counted), of which this process wrote no fact, are most likely new: they are inserted
    * together in one bulk write, each only where none exists (nothing stored before it); one found existing goes
    * the one-by-one way.
    */
@@ -438,7 +439,8 @@ export class AnalyticsRollups {
   ): Promise<Array<{ item: ChangeToApply; before: FactDoc | null | false | undefined; error: unknown }>> {
     const isNew = (item: ChangeToApply) => {
       const conversation = item.change.written.get(item.change.conversationId) as { messageCount?: number } | undefined;
-      return conversation?.messageCount === 0 && !this.factsWritten.has(item.change.conversationId);
+      const counted = conversation?.messageCount;
+      return counted !== undefined && counted <= 1 && !this.factsWritten.has(item.change.conversationId);
     };
     const fresh = ready.filter(isNew);
     const inserted = await this.insertFacts(fresh);

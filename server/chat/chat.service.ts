@@ -115,6 +115,8 @@ export class ChatService {
       const user: EndUser | null =
         turn.user ??
         (turn.userToken ? await this.deps.endUserTokens.verify(turn.userToken, chatbots.identitySecretOf(bot)) : null);
+      // A conversation the turn starts is written with the turn's message counted (`firstMessage`).
+      const startedHere = conversations.opensNew(turn);
       const conversation = await conversations.open({
         organizationId: bot.organizationId,
         chatbotId: bot._id,
@@ -125,11 +127,11 @@ export class ChatService {
         user,
         metadata: turn.metadata,
         pageUrl: turn.pageUrl,
+        ...(startedHere ? { firstMessage: turn.message } : {}),
       });
 
       // A conversation started by this turn holds no earlier send of the message (the first widget message of
       // each conversation skips this round trip); a repeat still fails its insert on the unique key, below.
-      const startedHere = conversations.opensNew(turn);
       let existing =
         turn.clientMessageId && !startedHere
           ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
@@ -157,6 +159,12 @@ export class ChatService {
             this.deps.leases.claim(),
           );
         } catch (error) {
+          // The conversation the turn started counted the message it could not store: it holds none.
+          if (startedHere) {
+            await conversations.uncountFirst(conversation).catch((undoError: unknown) => {
+              this.deps.logger.error({ err: undoError }, 'could not take back the count of an unstored message');
+            });
+          }
           const winner =
             isDuplicateKeyError(error) && turn.clientMessageId
               ? await conversations.findUserMessage(conversation._id, turn.clientMessageId)
@@ -180,13 +188,13 @@ export class ChatService {
       void announceChange(
         this.deps,
         answer,
-        [...((conversation.messageCount ?? 0) === 0 ? [conversation] : []), userMessage, answer],
+        [...(startedHere || (conversation.messageCount ?? 0) === 0 ? [conversation] : []), userMessage, answer],
         { asWritten: true, followUp: true },
       );
       const messageCount = existing
         ? undefined
         : startedHere
-          ? await conversations.touchFirst(conversation._id, turn.message)
+          ? 1
           : await conversations.touch(conversation._id, turn.message, 1);
       // Stored for webhooks before the turn is acknowledged (the counters decide whether it is the first message).
       if (!existing) await this.announceReceived(conversation, userMessage, messageCount === 1);

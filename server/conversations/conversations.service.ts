@@ -20,6 +20,11 @@ import { applyPlainDefaults } from '../db/plain-defaults.js';
 import { isoTime } from '../lib/iso-time.js';
 
 const SESSION_PREFIX = 'session:';
+/**
+ * How long an answer's counters wait for another conversation write to ride on (see `touchAnswered`): the turn
+ * waits for them together with its usage counters, which wait as long (`UsageService.increment`).
+ */
+const ANSWER_COUNTERS_LINGER_MS = 5;
 
 /** The message fields that counting readers (analytics) need besides the text. */
 const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
@@ -127,6 +132,11 @@ export interface OpenConversationInput {
   user?: EndUser | null;
   metadata?: Record<string, unknown>;
   pageUrl?: string | null;
+  /**
+   * The turn's message, counted on a conversation `open` starts under a key of its own (`opensNew`): written with
+   * the conversation, so its first message costs no counters' write of its own (see `uncountFirst`).
+   */
+  firstMessage?: string;
 }
 
 export type ConversationFilters = ListFilters;
@@ -189,6 +199,11 @@ export interface Announced {
   records: Map<string, unknown>;
   /** The turn announces another change of the conversation shortly. */
   followUp: boolean;
+}
+
+/** A conversation's counters once its first message, `content`, is stored at `now`. */
+function firstMessageCounters(content: string, now: Date) {
+  return { messageCount: 1, lastMessageAt: now, lastMessagePreview: content.slice(0, 200) };
 }
 
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
@@ -388,6 +403,11 @@ export class ConversationsService {
       pageUrl: input.pageUrl ?? null,
     }) as ConversationDoc & { _id: Types.ObjectId };
     const now = new Date();
+    if (!input.sessionId && input.firstMessage !== undefined) {
+      // A key of its own: the upsert inserts, and no other turn can add to the conversation before this one is
+      // accepted (its id is not known yet), so its first message is counted as it is written.
+      Object.assign(inserted, firstMessageCounters(input.firstMessage, now));
+    }
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
     const filter = { chatbotId: input.chatbotId, sessionKey };
     const update = { $set: { updatedAt: now }, $setOnInsert: { ...inserted, createdAt: now, __v: 0 } };
@@ -431,26 +451,32 @@ export class ConversationsService {
   }
 
   /**
-   * `touch` for the first message of a conversation the turn itself started (`opensNew`): no other turn can add
-   * to it yet, so the count after it is 1, and the update is written with others of its tick (one bulk write).
+   * Takes back the first message counted by `open` (`firstMessage`) when the turn could not store it: the
+   * conversation then holds none. No other turn can have added to it (the turn was not accepted).
    */
-  async touchFirst(conversationId: Types.ObjectId, preview: string): Promise<1> {
-    await this.addOneMessage(conversationId, preview);
-    return 1;
-  }
-
-  /** Records an answer on the conversation's counters (one atomic update, written with others of its tick). */
-  async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
-    await this.addOneMessage(conversationId, preview);
-  }
-
-  /** Counts one more message, with `preview` as the last one, in the bulk write of this tick's updates. */
-  private async addOneMessage(conversationId: Types.ObjectId, preview: string): Promise<void> {
+  async uncountFirst(conversation: StoredConversation): Promise<void> {
     const now = new Date();
-    await this.turnWrites.updateConversation(conversationId, {
-      $inc: { messageCount: 1 },
-      $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+    await this.turnWrites.updateConversation(conversation._id, {
+      $set: { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now },
     });
+    Object.assign(conversation, { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now });
+  }
+
+  /**
+   * Records an answer on the conversation's counters: one atomic update, written with others of its tick, after
+   * waiting up to `ANSWER_COUNTERS_LINGER_MS` for a new conversation's write to ride on (under load one comes
+   * within a few ms, so the answers' counters seldom cost a write of their own).
+   */
+  async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
+    const now = new Date();
+    await this.turnWrites.updateConversation(
+      conversationId,
+      {
+        $inc: { messageCount: 1 },
+        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+      },
+      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
+    );
   }
 
   async list(organizationId: string, filters: ConversationFilters, page: number, perPage: number) {
@@ -730,7 +756,13 @@ export class ConversationsService {
     // A record the turn built is plain: the stored values, of the schema's types already, are its fields.
     if (isMessageDocument(answer)) answer.set(stored);
     else Object.assign(answer, stored);
-    await this.messageUpdates.add('', { _id: answer._id, update: { $set: stored } });
+    // The turn waits for it together with counters that linger as long (see `touchAnswered`): answers finished
+    // within that time share the write.
+    await this.messageUpdates.add(
+      '',
+      { _id: answer._id, update: { $set: stored } },
+      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
+    );
   }
 
   /**

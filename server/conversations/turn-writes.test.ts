@@ -105,6 +105,24 @@ describe("the turn's writes grouped across turns", () => {
     expect(session).toStrictEqual(record);
   });
 
+  it('writes a conversation a turn starts with its first message counted, and takes the count back on demand', async () => {
+    const { calls } = await counting(() =>
+      org.api.post<Accepted>('/api/v1/chat', { chatbotId: botId, message: 'Counted as it is created' }),
+    );
+    // Created with the question counted, then the answer counted: no counters' write of the question's own.
+    expect(calls.get('conversations.bulkWrite')).toBe(2);
+    expect(calls.get('conversations.findOneAndUpdate')).toBeUndefined();
+
+    const started = await conversations.open({ ...owner(), firstMessage: 'Never stored' });
+    const [record] = await stored('conversations', { _id: started._id });
+    expect(started).toStrictEqual(record);
+    expect(record).toMatchObject({ messageCount: 1, lastMessagePreview: 'Never stored' });
+    await conversations.uncountFirst(started);
+    const [undone] = await stored('conversations', { _id: started._id });
+    expect(undone).toMatchObject({ messageCount: 0, lastMessageAt: null, lastMessagePreview: '' });
+    expect(started).toStrictEqual(undone);
+  });
+
   it("inserts the messages of one tick's turns together, a refused record failing only its own turn", async () => {
     const conversation: StoredConversation = await conversations.open(owner());
     await conversations.createTurnMessages(conversation, 'Sent before', 'cm-taken', lease());

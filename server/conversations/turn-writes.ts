@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+import { GroupCommit, succeeded, type ItemOutcome, type SubmitOptions } from '../db/group-commit.js';
 import { writeErrorsOf, type WriteError } from '../db/write-errors.js';
 import type { ConversationModel } from './conversation.model.js';
 import type { MessageModel, StoredMessage } from './message.model.js';
@@ -112,9 +112,16 @@ export class TurnWrites {
     return this.conversations.submit({ filter, update, upsert: true });
   }
 
-  /** Updates a conversation by id (its update holds plain values of the schema's types, `updatedAt` included). */
-  async updateConversation(_id: Types.ObjectId, update: Record<string, unknown>): Promise<void> {
-    await this.conversations.submit({ filter: { _id }, update, upsert: false });
+  /**
+   * Updates a conversation by id (its update holds plain values of the schema's types, `updatedAt` included);
+   * `options` may let it wait for another write to ride on (see `SubmitOptions`).
+   */
+  async updateConversation(
+    _id: Types.ObjectId,
+    update: Record<string, unknown>,
+    options: SubmitOptions = {},
+  ): Promise<void> {
+    await this.conversations.submit({ filter: { _id }, update, upsert: false }, options);
   }
 
   /** Inserts one turn's records in order (as one ordered insert of them alone would). */

@@ -47,6 +47,23 @@ describe('GroupCommit', () => {
     expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
   });
 
+  it('holds a lingering item for the next flush another item sets off, and flushes it alone once its wait ends', async () => {
+    const flushes: string[][] = [];
+    const batcher = new GroupCommit<string, string>(async (items) => {
+      flushes.push(items);
+      return items.map((item) => succeeded(item));
+    });
+    const lingering = batcher.submit('counters', { lingerMs: 60_000 });
+    await nextTurn();
+    await nextTurn();
+    expect(flushes).toEqual([]);
+    expect(await Promise.all([lingering, batcher.submit('take')])).toEqual(['counters', 'take']);
+    expect(flushes).toEqual([['counters', 'take']]);
+
+    expect(await batcher.submit('alone', { lingerMs: 1 })).toBe('alone');
+    expect(flushes).toEqual([['counters', 'take'], ['alone']]);
+  });
+
   it('keeps each flush within its size limit', async () => {
     const sizes: number[] = [];
     const batcher = new GroupCommit<number, number>(async (items) => {

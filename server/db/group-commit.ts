@@ -10,6 +10,18 @@ interface Entry<T, R> {
   item: T;
   resolve: (value: R) => void;
   reject: (error: unknown) => void;
+  /** When it is flushed at the latest (`Date.now()` time); 0 for the next turn of the event loop. */
+  dueAt: number;
+}
+
+/** How a submitted item waits for its flush. */
+export interface SubmitOptions {
+  /**
+   * Waits up to this long for an item that is flushed at once (or for a flush already due) to ride along with,
+   * rather than being flushed on its own at the next turn of the event loop: for a write nobody needs at once
+   * that is cheaper joined to another (see `UsageService.increment`).
+   */
+  lingerMs?: number;
 }
 
 /**
@@ -24,6 +36,9 @@ export class GroupCommit<T, R = void> {
   private pending: Array<Entry<T, R>> = [];
   private flushing = false;
   private scheduled = false;
+  /** The flush of lingering items only (see `SubmitOptions.lingerMs`), and when it is due. */
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private lingerAt = Infinity;
 
   /**
    * `flush` writes a batch in one round trip and answers for each item, in order. `onIdle` is called whenever
@@ -35,12 +50,33 @@ export class GroupCommit<T, R = void> {
     private readonly onIdle?: () => void,
   ) {}
 
-  /** Joins `item` to the next batch; resolves with its result once that batch is written. */
-  submit(item: T): Promise<R> {
+  /**
+   * Joins `item` to the next batch (or, lingering, to a later one: see `SubmitOptions`); resolves with its result
+   * once that batch is written.
+   */
+  submit(item: T, options: SubmitOptions = {}): Promise<R> {
+    const lingerMs = options.lingerMs ?? 0;
     return new Promise<R>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.schedule();
+      const dueAt = lingerMs > 0 ? Date.now() + lingerMs : 0;
+      this.pending.push({ item, resolve, reject, dueAt });
+      if (dueAt === 0) this.schedule();
+      else this.linger(dueAt);
     });
+  }
+
+  /** Flushes at `dueAt` unless a flush runs or is scheduled before (the lingering items ride on it). */
+  private linger(dueAt: number): void {
+    if (this.flushing || this.scheduled || this.lingerAt <= dueAt) return;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerAt = dueAt;
+    this.lingerTimer = setTimeout(
+      () => {
+        this.lingerTimer = null;
+        this.lingerAt = Infinity;
+        void this.run();
+      },
+      Math.max(0, dueAt - Date.now()),
+    );
   }
 
   private schedule(): void {
@@ -56,6 +92,10 @@ export class GroupCommit<T, R = void> {
   private async run(): Promise<void> {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
+    // Lingering items ride on this flush.
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.lingerAt = Infinity;
     const batch = this.pending.splice(0, this.maxBatch);
     try {
       const outcomes = await this.flush(batch.map((entry) => entry.item));
@@ -69,8 +109,13 @@ export class GroupCommit<T, R = void> {
       for (const entry of batch) entry.reject(error);
     } finally {
       this.flushing = false;
-      if (this.pending.length > 0) this.schedule();
-      else this.onIdle?.();
+      if (this.pending.length === 0) this.onIdle?.();
+      else {
+        const now = Date.now();
+        const dueAt = Math.min(...this.pending.map((entry) => entry.dueAt));
+        if (dueAt <= now) this.schedule();
+        else this.linger(dueAt);
+      }
     }
   }
 }
@@ -92,8 +137,11 @@ export class KeyedGroupCommit<V> {
     private readonly maxBatch = MAX_BATCH,
   ) {}
 
-  /** Joins `value` to the next batch of `key`; resolves once it is stored. */
-  add(key: string, value: V): Promise<void> {
+  /**
+   * Joins `value` to the next batch of `key` (or, lingering, to a later one: see `SubmitOptions`); resolves once it
+   * is stored.
+   */
+  add(key: string, value: V, options: SubmitOptions = {}): Promise<void> {
     let group = this.groups.get(key);
     if (!group) {
       const created = new GroupCommit<V>(
@@ -112,7 +160,7 @@ export class KeyedGroupCommit<V> {
       this.groups.set(key, created);
       group = created;
     }
-    return group.submit(value);
+    return group.submit(value, options);
   }
 
   /** How many keys have values pending or in flight. */
@@ -133,8 +181,11 @@ export class KeyedBatches<T, R> {
     private readonly maxBatch = MAX_BATCH,
   ) {}
 
-  /** Joins `item` to the next batch of `key`; resolves with its result once that batch is flushed. */
-  submit(key: string, item: T): Promise<R> {
+  /**
+   * Joins `item` to the next batch of `key` (or, lingering, to a later one: see `SubmitOptions`); resolves with its
+   * result once that batch is flushed.
+   */
+  submit(key: string, item: T, options: SubmitOptions = {}): Promise<R> {
     let group = this.groups.get(key);
     if (!group) {
       const created = new GroupCommit<T, R>(
@@ -147,7 +198,7 @@ export class KeyedBatches<T, R> {
       this.groups.set(key, created);
       group = created;
     }
-    return group.submit(item);
+    return group.submit(item, options);
   }
 }
 
