@@ -6,7 +6,7 @@
  * processes of their own, so this process's event loop and CPU are the app's alone (the model
  * is remote in production); the CPU time this process spent per turn is printed beside the
  * database round trips per turn. Run: npx tsx bench/chat.bench.ts
- * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000; `BENCH_WARMUP_S` runs the same load that many seconds first, unmeasured.)
+ * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000; `BENCH_WARMUP_S` runs the same load that many seconds first, unmeasured; the time to the first chunk is measured sequentially, then `BENCH_TTFC_CONCURRENCY` at a time, default 8.)
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -17,6 +17,7 @@ import { percentile } from './percentile.js';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 16;
 const TTFC_SAMPLES = Number(process.env.BENCH_TTFC_SAMPLES ?? 200);
+const TTFC_CONCURRENCY = Number(process.env.BENCH_TTFC_CONCURRENCY ?? 8);
 const COUNTED_TURNS = 20;
 
 async function timeToFirstChunk(url: string, init: RequestInit, marker: string): Promise<number> {
@@ -117,6 +118,27 @@ async function main() {
     );
     viaApp.push(await timeToFirstChunk(`${app.url}/api/v1/chat`, { method: 'POST', headers, body }, '"chunk"'));
   }
+  // The same, `TTFC_CONCURRENCY` requests at a time: the model server alone, then through the API.
+  const concurrently = async (measure: () => Promise<number>): Promise<number[]> => {
+    const times: number[] = [];
+    const perClient = Math.ceil(TTFC_SAMPLES / TTFC_CONCURRENCY);
+    await Promise.all(
+      Array.from({ length: TTFC_CONCURRENCY }, async () => {
+        for (let i = 0; i < perClient; i += 1) times.push(await measure());
+      }),
+    );
+    return times;
+  };
+  const viaModelConcurrent = await concurrently(() =>
+    timeToFirstChunk(
+      `${model.url}/chat/completions`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: direct },
+      '"content"',
+    ),
+  );
+  const viaAppConcurrent = await concurrently(() =>
+    timeToFirstChunk(`${app.url}/api/v1/chat`, { method: 'POST', headers, body }, '"chunk"'),
+  );
 
   console.log(
     `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${onFile ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, ${warmupS > 0 ? `after ${warmupS} s of the same load, ` : ''}load average ${loadAtStart.toFixed(2)} at the start)`,
@@ -163,6 +185,9 @@ async function main() {
   );
   console.log(
     `Added by the API's SSE path: p50 ${(percentile(viaApp, 50) - percentile(viaModel, 50)).toFixed(1)} ms, p99 ${(percentile(viaApp, 99) - percentile(viaModel, 99)).toFixed(1)} ms`,
+  );
+  console.log(
+    `${TTFC_CONCURRENCY} at a time (${viaAppConcurrent.length} requests each way): via the API p50 ${percentile(viaAppConcurrent, 50).toFixed(1)} ms, p99 ${percentile(viaAppConcurrent, 99).toFixed(1)} ms; the model server directly p50 ${percentile(viaModelConcurrent, 50).toFixed(1)} ms, p99 ${percentile(viaModelConcurrent, 99).toFixed(1)} ms; added p50 ${(percentile(viaAppConcurrent, 50) - percentile(viaModelConcurrent, 50)).toFixed(1)} ms, p99 ${(percentile(viaAppConcurrent, 99) - percentile(viaModelConcurrent, 99)).toFixed(1)} ms`,
   );
 
   await stop();
