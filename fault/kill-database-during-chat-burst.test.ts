@@ -114,3 +114,78 @@ describe('kill -9 of the embedded database during a burst of chat turns', () => 
     }
   }, 240_000);
 });
+
+/**
+ * The same kill while each turn starts a conversation of its own (no session named): such a conversation is written
+ * with its first message already counted, before the message itself is stored. Every turn answered 200 is stored
+ * as answered after the restart, in a conversation counting exactly its two stored messages, and no question is
+ * stored twice.
+ */
+describe('kill -9 of the embedded database during a burst of turns that start their conversations', () => {
+  let wisp: WispServer;
+
+  beforeAll(() => {
+    wisp = new WispServer({ ...UNLIMITED_ENV, SHUTDOWN_GRACE_MS: '1000', ANSWER_LEASE_MS: '1000' });
+  });
+  afterAll(async () => {
+    await wisp.dispose();
+  });
+
+  it('keeps every acknowledged turn as answered, in a conversation counting its stored messages', async () => {
+    await wisp.start();
+    const chatbotId = await wisp.createBot('Burst');
+    const message = (i: number) => `Question number ${i}?`;
+    const send = (i: number): Promise<Outcome> =>
+      fetch(`${wisp.url}/api/v1/chat`, {
+        method: 'POST',
+        headers: wisp.api.headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ chatbotId, message: message(i) }),
+      }).then(
+        async (res) => ({ status: res.status, data: res.status === 200 ? (await res.json()).data : undefined }),
+        () => ({ status: 0 }),
+      );
+    let settled = 0;
+    const burst = Array.from({ length: TURNS }, (_, i) =>
+      send(i).finally(() => {
+        settled += 1;
+      }),
+    );
+    await waitFor(
+      async () => settled,
+      (count) => count >= 8,
+    );
+    const database = wisp.databasePid();
+    process.kill(database, 'SIGKILL');
+    const outcomes = await Promise.all(burst);
+    expect((await wisp.process!.exit(60_000)).code).toBe(1);
+    const acknowledged = outcomes.flatMap((o, i) => (o.status === 200 ? [{ i, ...o.data! }] : []));
+    expect(acknowledged.length).toBeGreaterThanOrEqual(8);
+    for (const o of outcomes) expect([0, 200, 503]).toContain(o.status);
+
+    await restartAfterKill(wisp, database);
+    const conversations = await wisp.api.get<Array<{ id: string; messageCount: number }>>(
+      '/api/v1/conversations?perPage=100',
+    );
+    for (const turnAnswered of acknowledged) {
+      const messages = await waitFor(
+        () => wisp.messages(turnAnswered.conversationId),
+        (stored) => stored.every((m) => m.status !== 'pending'),
+      );
+      expect(messages.map((m) => [m.role, m.status, m.content])).toEqual([
+        ['user', 'complete', message(turnAnswered.i)],
+        ['assistant', 'complete', turnAnswered.response],
+      ]);
+      expect(messages[1]!.id).toBe(turnAnswered.messageId);
+      const conversation = conversations.body.data.find((c) => c.id === turnAnswered.conversationId);
+      expect(conversation?.messageCount, `turn ${turnAnswered.i}`).toBe(2);
+    }
+    // Each question is stored at most once, whatever became of its turn.
+    const questions = new Map<string, number>();
+    for (const conversation of conversations.body.data) {
+      for (const stored of await wisp.messages(conversation.id)) {
+        if (stored.role === 'user') questions.set(stored.content, (questions.get(stored.content) ?? 0) + 1);
+      }
+    }
+    for (const [question, times] of questions) expect(times, question).toBe(1);
+  }, 240_000);
+});

@@ -201,9 +201,17 @@ export interface Announced {
   followUp: boolean;
 }
 
-/** A conversation's counters once its first message, `content`, is stored at `now`. */
-function firstMessageCounters(content: string, now: Date) {
-  return { messageCount: 1, lastMessageAt: now, lastMessagePreview: content.slice(0, 200) };
+/** The characters of a conversation's last message kept as its preview. */
+const PREVIEW_LENGTH = 200;
+
+/** A conversation's last-message fields once a message, `content`, is stored at `now`. */
+function lastMessage(content: string, now: Date) {
+  return { lastMessageAt: now, lastMessagePreview: content.slice(0, PREVIEW_LENGTH) };
+}
+
+/** A conversation's counters with no message stored (see `uncountFirst`). */
+function noMessage(now: Date) {
+  return { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now };
 }
 
 /** Whether the door (and widget visitor) of `input` is the one that started the conversation. */
@@ -403,10 +411,10 @@ export class ConversationsService {
       pageUrl: input.pageUrl ?? null,
     }) as ConversationDoc & { _id: Types.ObjectId };
     const now = new Date();
-    if (!input.sessionId && input.firstMessage !== undefined) {
+    if (this.opensNew(input) && input.firstMessage !== undefined) {
       // A key of its own: the upsert inserts, and no other turn can add to the conversation before this one is
       // accepted (its id is not known yet), so its first message is counted as it is written.
-      Object.assign(inserted, firstMessageCounters(input.firstMessage, now));
+      Object.assign(inserted, { messageCount: 1, ...lastMessage(input.firstMessage, now) });
     }
     // Upsert on the unique (bot, session) key, so two first messages of one session share a conversation.
     const filter = { chatbotId: input.chatbotId, sessionKey };
@@ -443,7 +451,7 @@ export class ConversationsService {
       { _id: conversationId },
       {
         $inc: { messageCount: addedMessages },
-        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+        $set: { ...lastMessage(preview, now), updatedAt: now },
       },
       { returnDocument: 'after', projection: { messageCount: 1 } },
     );
@@ -455,11 +463,9 @@ export class ConversationsService {
    * conversation then holds none. No other turn can have added to it (the turn was not accepted).
    */
   async uncountFirst(conversation: StoredConversation): Promise<void> {
-    const now = new Date();
-    await this.turnWrites.updateConversation(conversation._id, {
-      $set: { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now },
-    });
-    Object.assign(conversation, { messageCount: 0, lastMessageAt: null, lastMessagePreview: '', updatedAt: now });
+    const none = noMessage(new Date());
+    await this.turnWrites.updateConversation(conversation._id, { $set: none });
+    Object.assign(conversation, none);
   }
 
   /**
@@ -473,7 +479,7 @@ export class ConversationsService {
       conversationId,
       {
         $inc: { messageCount: 1 },
-        $set: { lastMessageAt: now, lastMessagePreview: preview.slice(0, 200), updatedAt: now },
+        $set: { ...lastMessage(preview, now), updatedAt: now },
       },
       { lingerMs: ANSWER_COUNTERS_LINGER_MS },
     );

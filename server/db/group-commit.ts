@@ -111,9 +111,10 @@ export class GroupCommit<T, R = void> {
       this.flushing = false;
       if (this.pending.length === 0) this.onIdle?.();
       else {
-        const now = Date.now();
-        const dueAt = Math.min(...this.pending.map((entry) => entry.dueAt));
-        if (dueAt <= now) this.schedule();
+        // The earliest due (a loop: a spread of thousands of pending items could exceed the arguments' limit).
+        let dueAt = Infinity;
+        for (const entry of this.pending) if (entry.dueAt < dueAt) dueAt = entry.dueAt;
+        if (dueAt <= Date.now()) this.schedule();
         else this.linger(dueAt);
       }
     }
