@@ -16,7 +16,6 @@ import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 import { TurnWrites } from './turn-writes.js';
 import { writeErrorsOf } from '../db/write-errors.js';
-import { applyPlainDefaults } from '../db/plain-defaults.js';
 import { isoTime } from '../lib/iso-time.js';
 
 const SESSION_PREFIX = 'session:';
@@ -400,7 +399,7 @@ export class ConversationsService {
     // What mongoose's upsert would write (the schema's defaults and the creation time on insert, `updatedAt`
     // always), of the schema's types already: the driver's call, without casting the update and hydrating the
     // result (most of the CPU the upsert cost a turn). The id is the database's, as with mongoose.
-    const { _id: _generated, ...inserted } = applyPlainDefaults(Conversation.schema, {
+    const { _id: _generated, ...inserted } = Conversation.applyDefaults({
       organizationId: input.organizationId,
       chatbotId: input.chatbotId,
       channel: input.channel,
@@ -661,11 +660,11 @@ export class ConversationsService {
     const questionId = new Types.ObjectId();
     const now = new Date();
     const stamps = { createdAt: now, updatedAt: now, __v: 0 };
-    // The schema's defaults filled in as mongoose fills them (`applyPlainDefaults`), the values of its types
+    // The schema's defaults filled in by mongoose (`applyDefaults`), the values of its types
     // already, written by the driver in one ordered insert (with the other turns' of the tick, see `TurnWrites`):
     // the turn's own values need no validation round.
     const { Message } = this.models;
-    const userMessage = applyPlainDefaults(Message.schema, {
+    const userMessage = Message.applyDefaults({
       _id: questionId,
       ...owner,
       role: 'user',
@@ -674,7 +673,7 @@ export class ConversationsService {
       clientMessageId,
       ...stamps,
     }) as StoredMessage;
-    const answer = applyPlainDefaults(Message.schema, {
+    const answer = Message.applyDefaults({
       _id: new Types.ObjectId(),
       ...owner,
       role: 'assistant',
