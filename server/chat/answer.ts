@@ -89,7 +89,7 @@ export function verifiedUser(conversation: StoredConversation): EndUser | null {
   return { sub: user.sub, ...(user.email ? { email: user.email } : {}), ...(user.name ? { name: user.name } : {}) };
 }
 
-/** What a turn reads of its bot besides the lead capture setting: the ids as strings and the prompt's settings. */
+/** What a turn reads of its bot: the ids as strings, the prompt's settings and the lead capture setting. */
 interface BotOfTurn {
   organizationId: string;
   chatbotId: string;
@@ -97,6 +97,8 @@ interface BotOfTurn {
   name: string;
   temperature: number;
   maxTokens: number;
+  /** The bot invites a visitor whose question went unanswered to leave an email (owner setting). */
+  asksForEmail: boolean;
 }
 
 /**
@@ -116,23 +118,11 @@ function botOfTurn(bot: ChatbotRecord): BotOfTurn {
       name: bot.name,
       temperature: settings?.temperature ?? 0.3,
       maxTokens: settings?.maxTokens ?? 800,
+      asksForEmail: settingsOfBot(bot).leadCapture.askEmailWhenUnanswered,
     };
     turnFieldsOfBot.set(bot, fields);
   }
   return fields;
-}
-
-/** Each bot document's lead capture setting, read once: a turn's bot is the cache's shared, unchanged document. */
-const askEmailOfBot = new WeakMap<ChatbotRecord, boolean>();
-
-/** True when the bot invites a visitor whose question went unanswered to leave an email (owner setting). */
-function asksForEmail(bot: ChatbotRecord): boolean {
-  let asks = askEmailOfBot.get(bot);
-  if (asks === undefined) {
-    asks = settingsOfBot(bot).leadCapture.askEmailWhenUnanswered;
-    askEmailOfBot.set(bot, asks);
-  }
-  return asks;
 }
 
 /** Stored on an answer whose client went away before it finished. */
@@ -317,7 +307,7 @@ export async function* generateAnswer(
         ? retrieval.confidence
         : withModelVerdict(retrieval.confidence, text, retrieval.passages);
 
-    const askedForEmail = confidence < LOW_CONFIDENCE && asksForEmail(ctx.bot);
+    const askedForEmail = confidence < LOW_CONFIDENCE && bot.asksForEmail;
     // The widget asks in its own words (the message's `notice`); other doors get the sentence.
     if (askedForEmail && ctx.conversation.channel !== 'widget') {
       text += ASK_FOR_EMAIL;
@@ -406,9 +396,10 @@ export async function* generateAnswer(
 
 /** The ids and channel every event of this turn's answer carries. */
 function turnIds(ctx: AnswerContext) {
+  const { organizationId, chatbotId } = botOfTurn(ctx.bot);
   return {
-    organizationId: botOfTurn(ctx.bot).organizationId,
-    chatbotId: botOfTurn(ctx.bot).chatbotId,
+    organizationId,
+    chatbotId,
     conversationId: ctx.conversation._id.toString(),
     messageId: ctx.answer._id.toString(),
     questionMessageId: ctx.userMessage._id.toString(),
