@@ -17,6 +17,46 @@ interface Outcome {
 const TURNS = 100;
 
 /**
+ * Sends `TURNS` JSON chat turns at once (`body(i)` the i-th), kills the database once 8 have settled, waits for the
+ * server to exit 1 and restarts both: the turns answered 200, with their index. Anything else was refused with a
+ * status or cut, never answered 200 without being stored (each test checks what is stored).
+ */
+async function killDatabaseDuringBurst(
+  wisp: WispServer,
+  body: (i: number) => Record<string, unknown>,
+): Promise<Array<Answered & { i: number }>> {
+  const send = (i: number): Promise<Outcome> =>
+    fetch(`${wisp.url}/api/v1/chat`, {
+      method: 'POST',
+      headers: wisp.api.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify(body(i)),
+    }).then(
+      async (res) => ({ status: res.status, data: res.status === 200 ? (await res.json()).data : undefined }),
+      () => ({ status: 0 }),
+    );
+  let settled = 0;
+  const burst = Array.from({ length: TURNS }, (_, i) =>
+    send(i).finally(() => {
+      settled += 1;
+    }),
+  );
+  // Killed once some turns are through and others are being written.
+  await waitFor(
+    async () => settled,
+    (count) => count >= 8,
+  );
+  const database = wisp.databasePid();
+  process.kill(database, 'SIGKILL');
+  const outcomes = await Promise.all(burst);
+  expect((await wisp.process!.exit(60_000)).code).toBe(1);
+  const acknowledged = outcomes.flatMap((o, i) => (o.status === 200 ? [{ i, ...o.data! }] : []));
+  expect(acknowledged.length).toBeGreaterThanOrEqual(8);
+  for (const o of outcomes) expect([0, 200, 503]).toContain(o.status);
+  await restartAfterKill(wisp, database);
+  return acknowledged;
+}
+
+/**
  * kill -9 of the embedded database while many chat turns are in flight: concurrent turns' conversations and
  * messages are written grouped, several turns in one bulk command, so a command cut by the kill concerns many
  * turns at once. Every turn answered 200 before the kill is stored after the restart, exactly as answered; no
@@ -43,36 +83,7 @@ describe('kill -9 of the embedded database during a burst of chat turns', () => 
       sessionId: `burst-${i}`,
       clientMessageId: `burst-${i}-1`,
     });
-    const send = (i: number): Promise<Outcome> =>
-      fetch(`${wisp.url}/api/v1/chat`, {
-        method: 'POST',
-        headers: wisp.api.headers({ 'content-type': 'application/json' }),
-        body: JSON.stringify(turn(i)),
-      }).then(
-        async (res) => ({ status: res.status, data: res.status === 200 ? (await res.json()).data : undefined }),
-        () => ({ status: 0 }),
-      );
-    let settled = 0;
-    const burst = Array.from({ length: TURNS }, (_, i) =>
-      send(i).finally(() => {
-        settled += 1;
-      }),
-    );
-    // Killed once some turns are through and others are being written.
-    await waitFor(
-      async () => settled,
-      (count) => count >= 8,
-    );
-    const database = wisp.databasePid();
-    process.kill(database, 'SIGKILL');
-    const outcomes = await Promise.all(burst);
-    expect((await wisp.process!.exit(60_000)).code).toBe(1);
-    const acknowledged = outcomes.flatMap((o, i) => (o.status === 200 ? [{ i, ...o.data! }] : []));
-    expect(acknowledged.length).toBeGreaterThanOrEqual(8);
-    // Anything else was refused with a status or cut, never answered 200 without being stored (checked below).
-    for (const o of outcomes) expect([0, 200, 503]).toContain(o.status);
-
-    await restartAfterKill(wisp, database);
+    const acknowledged = await killDatabaseDuringBurst(wisp, turn);
     for (const turnAnswered of acknowledged) {
       const messages = await waitFor(
         () => wisp.messages(turnAnswered.conversationId),
@@ -135,34 +146,7 @@ describe('kill -9 of the embedded database during a burst of turns that start th
     await wisp.start();
     const chatbotId = await wisp.createBot('Burst');
     const message = (i: number) => `Question number ${i}?`;
-    const send = (i: number): Promise<Outcome> =>
-      fetch(`${wisp.url}/api/v1/chat`, {
-        method: 'POST',
-        headers: wisp.api.headers({ 'content-type': 'application/json' }),
-        body: JSON.stringify({ chatbotId, message: message(i) }),
-      }).then(
-        async (res) => ({ status: res.status, data: res.status === 200 ? (await res.json()).data : undefined }),
-        () => ({ status: 0 }),
-      );
-    let settled = 0;
-    const burst = Array.from({ length: TURNS }, (_, i) =>
-      send(i).finally(() => {
-        settled += 1;
-      }),
-    );
-    await waitFor(
-      async () => settled,
-      (count) => count >= 8,
-    );
-    const database = wisp.databasePid();
-    process.kill(database, 'SIGKILL');
-    const outcomes = await Promise.all(burst);
-    expect((await wisp.process!.exit(60_000)).code).toBe(1);
-    const acknowledged = outcomes.flatMap((o, i) => (o.status === 200 ? [{ i, ...o.data! }] : []));
-    expect(acknowledged.length).toBeGreaterThanOrEqual(8);
-    for (const o of outcomes) expect([0, 200, 503]).toContain(o.status);
-
-    await restartAfterKill(wisp, database);
+    const acknowledged = await killDatabaseDuringBurst(wisp, (i) => ({ chatbotId, message: message(i) }));
     const conversations = await wisp.api.get<Array<{ id: string; messageCount: number }>>(
       '/api/v1/conversations?perPage=100',
     );
