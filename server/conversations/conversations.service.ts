@@ -21,7 +21,7 @@ import { isoTime } from '../lib/iso-time.js';
 const SESSION_PREFIX = 'session:';
 /**
  * How long an answer's counters wait for another conversation write to ride on (see `touchAnswered`): the turn
- * waits for them together with its usage counters, which wait as long (`UsageService.increment`).
+ * waits for them together with its usage counters, which wait as long (`UsageWrites.add`).
  */
 const ANSWER_COUNTERS_LINGER_MS = 5;
 

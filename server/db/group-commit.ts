@@ -19,7 +19,7 @@ export interface SubmitOptions {
   /**
    * Waits up to this long for an item that is flushed at once (or for a flush already due) to ride along with,
    * rather than being flushed on its own at the next turn of the event loop: for a write nobody needs at once
-   * that is cheaper joined to another (see `UsageService.increment`).
+   * that is cheaper joined to another (see `UsageWrites.add`).
    */
   lingerMs?: number;
 }
