@@ -8,70 +8,19 @@ import {
   addToUpdates,
   conversationContribution,
   DAY_SHARDS,
-  dayKey,
   daysOfUpdates,
   isEmptyUpdate,
   messageContribution,
   sameContribution,
   countedAs,
-  WORDING_SEPARATOR,
   type Contribution,
   type DayUpdate,
   type RawConversation,
   type RawMessage,
 } from './contribution.js';
-import { Tally, type Slot, type SlotFigures, type TopLists } from './tally.js';
-
-/** A stored day as the report merges it; `slotTops` (per quarter, with wordings) only for a day covered in part. */
-export interface StoredDay {
-  key: string;
-  /** The keys of the documents it was read from (its shards, its unsharded document from before). */
-  docKeys: string[];
-  day: Date;
-  /** Question wordings read so far for this day (by hash; null: none), filled by `wordingsOf`. */
-  wordings: Record<'qs' | 'gaps', Map<string, string | null>>;
-  slots: Slot[];
-  tops: Record<string, TopLists>;
-  slotTops?: Array<Slot<TopLists>>;
-}
-
-export interface RollupBot {
-  _id: Types.ObjectId;
-  organizationId: Types.ObjectId;
-}
-
-/** How analytics reads the conversations and messages it rolls up: through their owner, by id or by bot. */
-export interface RecordSource {
-  conversationsByIds(ids: Types.ObjectId[]): Promise<RawConversation[]>;
-  messagesByIds(ids: Types.ObjectId[]): Promise<RawMessage[]>;
-  /** A bot's conversations and messages (those created in [from, to) when given): a scan, for the background. */
-  recordsOfBot(
-    chatbotId: Types.ObjectId,
-    created?: { from: Date; to: Date },
-  ): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
-  /** Every bot's conversations and messages last changed in [from, to]: a scan, for the background. */
-  recordsUpdatedBetween(from: Date, to: Date): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
-  /**
-   * While a change of the conversation is being announced (called synchronously from the announcement): the
-   * records announced exactly as just stored, by id, which need not be read back; and whether the writer
-   * announces another change of the conversation shortly (a turn's answer after its question).
-   */
-  announced?(conversationId: string): { records: Map<string, unknown>; followUp: boolean } | undefined;
-  /**
-   * Whether a conversation announced as written (as it was then) may have been deleted since; when false, it
-   * is not read back. Absent: always read back.
-   */
-  mayBeDeletedSince?(conversation: RawConversation & { updatedAt?: Date | null }): boolean;
-}
-
-export interface RollupSettings {
-  /** An update of a day left unfinished for this long is taken as stopped halfway, and the day recomputed. */
-  leaseMs: number;
-  /** How often the background worker looks for such days. */
-  pollMs: number;
-  /** Shards each day's figures are written to: `DAY_SHARDS` unless a test asks for another count. */
-  dayShards?: number;
-}
+import { DayReader } from './day-reader.js';
+import type { Logger, RecordSource, RollupBot, RollupSettings } from './rollup-inputs.js';
+import type { StoredDay } from './stored-day.js';
 
 /** A change of one conversation waiting to be applied with others (see `applyChange`). */
 interface QueuedChange {
@@ -96,22 +45,12 @@ interface ChangeToApply {
   days: string[];
 }
 
-interface Logger {
-  info(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
-
 type Entries = Record<string, Contribution>;
 type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 
 const MAX_ATTEMPTS = 20;
 /** Conversations whose fact was written here that `writeFacts` remembers. */
 const FACTS_REMEMBERED = 10_000;
-/**
- * Converted days kept in memory (a 30-day report of one bot reads 31), and as many of their documents (a changed
- * day is merged again from its documents, of which only those changed are read again).
- */
-const DAY_CACHE_SIZE = 5_000;
 const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
   message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
 
@@ -129,10 +68,7 @@ export class AnalyticsRollups {
   private stopping = false;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
-  /** Day documents as last read, by shape and key, with the `_id` and `rev` they were read at. */
-  private readonly docCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
-  /** Days as last merged from their documents, by shape and key, with the documents' keys, `_id`s and `rev`s. */
-  private readonly dayCache = new Map<string, { signature: string; day: StoredDay }>();
+  private readonly reader: DayReader;
   /** Changes waiting to be applied together, by bot and conversation id (see `applyChange`). */
   private readonly queued = new Map<string, QueuedChange>();
   private readonly batches = new Set<Promise<void>>();
@@ -151,6 +87,7 @@ export class AnalyticsRollups {
     private readonly logger: Logger,
     private readonly allBots: () => Promise<RollupBot[]>,
   ) {
+    this.reader = new DayReader(models);
     this.shards = settings.dayShards ?? DAY_SHARDS;
     this.marks = new DayMarks(
       models.AnalyticsMark,
@@ -675,178 +612,22 @@ export class AnalyticsRollups {
     return marks.length;
   }
 
-  /**
-   * The stored rollups of the bots' UTC days overlapping [from, to), each day merged from its documents (its
-   * shards, and its unsharded document from before). Days the range covers whole come with their day's top lists;
-   * days covered in part with per-quarter top lists instead.
-   */
-  async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
-    const shapes = new Map<string, 'whole' | 'partial'>();
-    const days: Date[] = [];
-    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
-      days.push(new Date(day));
-      for (const bot of bots) {
-        shapes.set(dayKey(bot._id, day), day >= from && day + DAY_MS <= to ? 'whole' : 'partial');
-      }
-    }
-    // Only documents changed since they were last read here are read in full (a new `_id` or `rev` means changed),
-    // and only days with a document changed, added or gone are merged again. The documents are found by bot and
-    // day (an index lookup for each pair) whatever their shard: a list of every key would be matched against each
-    // document found.
-    const versions =
-      bots.length === 0
-        ? []
-        : await this.models.AnalyticsDay.find(
-            { chatbotId: { $in: bots.map((bot) => bot._id) }, day: { $in: days } },
-            '_id key rev',
-          ).lean<Array<{ _id: Types.ObjectId; key: string; rev: number }>>();
-    const docsOf = new Map<string, typeof versions>();
-    for (const version of versions) {
-      const key = version.key.split(':', 2).join(':');
-      const docs = docsOf.get(key);
-      if (docs) docs.push(version);
-      else docsOf.set(key, [version]);
-    }
-    const stored: StoredDay[] = [];
-    const toMerge: Array<{ key: string; shape: 'whole' | 'partial'; signature: string; docs: typeof versions }> = [];
-    const parts = new Map<string, StoredDay>();
-    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
-    for (const [key, docs] of docsOf) {
-      const shape = shapes.get(key);
-      if (!shape) continue;
-      const signature = docs
-        .map((doc) => `${doc.key}@${doc._id.toString()}@${doc.rev}`)
-        .sort()
-        .join(' ');
-      const cached = this.dayCache.get(`${shape}|${key}`);
-      if (cached?.signature === signature) {
-        stored.push(cached.day);
-        continue;
-      }
-      toMerge.push({ key, shape, signature, docs });
-      for (const doc of docs) {
-        const part = this.docCache.get(`${shape}|${doc.key}`);
-        if (part && part.id === doc._id.toString() && part.rev === doc.rev) parts.set(doc.key, part.day);
-        else stale[shape].push(doc.key);
-      }
-    }
-    const [wholeDays, partialDays] = await Promise.all([
-      this.findDocs(stale.whole, '_id key rev day s dt si'),
-      this.findDocs(stale.partial, '_id key rev day s t si'),
-    ]);
-    for (const [shape, docs] of [
-      ['whole', wholeDays],
-      ['partial', partialDays],
-    ] as const) {
-      for (const doc of docs) {
-        const part = toStoredDay(doc, shape === 'partial');
-        const entry = { id: doc._id.toString(), rev: doc.rev, day: part };
-        remember(this.docCache, `${shape}|${doc.key}`, entry);
-        parts.set(doc.key, part);
-      }
-    }
-    for (const { key, shape, signature, docs } of toMerge) {
-      const found = docs.flatMap((doc) => parts.get(doc.key) ?? []);
-      if (found.length === 0) continue;
-      const day = mergeDays(key, found);
-      remember(this.dayCache, `${shape}|${key}`, { signature, day });
-      stored.push(day);
-    }
-    return stored;
-  }
-
-  /**
-   * Day documents by key: a few by their keys, more by bot and day as in `daysOf` (the bots' other documents of
-   * those days, read too, are left out).
-   */
-  private async findDocs(keys: string[], fields: string): Promise<StoredDayDoc[]> {
-    if (keys.length === 0) return [];
-    if (keys.length <= DAY_SHARDS) {
-      return this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
-    }
-    const bots = new Set<string>();
-    const days = new Set<string>();
-    for (const key of keys) {
-      const [bot = '', day = ''] = key.split(':');
-      bots.add(bot);
-      days.add(day);
-    }
-    const wanted = new Set(keys);
-    const docs = await this.models.AnalyticsDay.find(
-      { chatbotId: { $in: [...bots] }, day: { $in: [...days].map((day) => new Date(`${day}T00:00:00Z`)) } },
-      fields,
-    ).lean<StoredDayDoc[]>();
-    return docs.filter((doc) => wanted.has(doc.key));
+  /** The stored rollups of the bots' UTC days overlapping [from, to) (see `DayReader.daysOf`). */
+  daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
+    return this.reader.daysOf(bots, from, to);
   }
 
   /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
   forgetCachedDays(): void {
-    this.docCache.clear();
-    this.dayCache.clear();
+    this.reader.forgetCachedDays();
   }
 
-  /**
-   * The wordings of questions (by hash) in these days: for each, the earliest asked, with its normalized text.
-   * Read for the few questions a report lists, not with the figures.
-   */
-  async wordingsOf(
+  /** The wordings of questions (by hash) in these days (see `DayReader.wordingsOf`). */
+  wordingsOf(
     days: StoredDay[],
     hashes: { qs: string[]; gaps: string[] },
   ): Promise<Record<'qs' | 'gaps', Map<string, { normalized: string; sample: string }>>> {
-    // Each day keeps the wordings already read for it (its object is replaced when the day changes).
-    const lists = [
-      ['qs', 'wqs'],
-      ['gaps', 'wgaps'],
-    ] as const;
-    const wanted = new Map<string, { day: StoredDay; fields: string[] }>();
-    for (const day of days) {
-      for (const [list, field] of lists) {
-        for (const hash of hashes[list]) {
-          if (day.wordings[list].has(hash)) continue;
-          const entry = wanted.get(day.key) ?? { day, fields: [] };
-          entry.fields.push(`${field}.${hash}`);
-          wanted.set(day.key, entry);
-        }
-      }
-    }
-    const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
-    if (fields.length > 0) {
-      const docs = await this.findDocs(
-        [...wanted.values()].flatMap(({ day }) => day.docKeys),
-        `key ${fields.join(' ')}`,
-      );
-      const byKey = new Map(docs.map((doc) => [doc.key, doc]));
-      for (const { day, fields: asked } of wanted.values()) {
-        for (const path of asked) {
-          const [field, hash = ''] = path.split('.') as ['wqs' | 'wgaps', string];
-          // A day's wording is the earliest of its documents'.
-          let wording: string | null = null;
-          for (const key of day.docKeys) {
-            const found = byKey.get(key)?.[field]?.[hash];
-            if (found !== undefined && (wording === null || found < wording)) wording = found;
-          }
-          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, wording);
-        }
-      }
-    }
-    const earliest = (list: 'qs' | 'gaps') => {
-      const found = new Map<string, string>();
-      for (const day of days) {
-        for (const hash of hashes[list]) {
-          const wording = day.wordings[list].get(hash);
-          if (!wording) continue;
-          const seen = found.get(hash);
-          if (seen === undefined || wording < seen) found.set(hash, wording);
-        }
-      }
-      return new Map(
-        [...found].map(([hash, wording]) => {
-          const [, normalized = '', sample = ''] = wording.split(WORDING_SEPARATOR);
-          return [hash, { normalized, sample }];
-        }),
-      );
-    };
-    return { qs: earliest('qs'), gaps: earliest('gaps') };
+    return this.reader.wordingsOf(days, hashes);
   }
 
   /** What a conversation and these of its messages contribute now, each in the conversation's shard of its day. */
@@ -1208,122 +989,6 @@ export class AnalyticsRollups {
       .catch((error: unknown) => (isDuplicateKeyError(error) ? null : Promise.reject(error)));
     return Boolean(replaced && replaced.matchedCount + replaced.upsertedCount > 0);
   }
-}
-
-interface StoredDayDoc {
-  _id: Types.ObjectId;
-  rev: number;
-  key: string;
-  day: Date;
-  s?: Record<
-    string,
-    Record<string, { n?: Record<string, number>; lat?: Record<string, number>; vis?: Record<string, number> }>
-  >;
-  t?: Record<string, Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>>;
-  dt?: Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>;
-  wqs?: Record<string, string>;
-  wgaps?: Record<string, string>;
-  si?: Record<string, [string, string, string | null]>;
-}
-
-/** Counted map entries above zero (a taken-away contribution leaves zeros behind). */
-const counted = (map: Record<string, number> | undefined) => Object.entries(map ?? {}).filter(([, count]) => count > 0);
-
-function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
-  const lists = (tops: Record<'qs' | 'gaps' | 'src', Record<string, number>> | undefined): TopLists => ({
-    qs: counted(tops?.qs),
-    gaps: counted(tops?.gaps),
-    src: counted(tops?.src).flatMap(([hash, count]): TopLists['src'] => {
-      const source = doc.si?.[hash];
-      return source ? [[source[0], count, source[1], source[2]]] : [];
-    }),
-  });
-  const slots: Slot[] = Object.entries(doc.s ?? {})
-    .map(([quarter, byChannel]) => ({
-      q: Number(quarter.slice(1)),
-      ch: Object.fromEntries(
-        Object.entries(byChannel).map(([channel, figures]): [string, SlotFigures] => [
-          channel,
-          {
-            n: Object.fromEntries(Object.entries(figures.n ?? {}).filter(([, value]) => value !== 0)),
-            lat: counted(figures.lat).map(([bucket, count]) => [Number(bucket.slice(1)), count]),
-            vis: counted(figures.vis).map(([key]) => key),
-          },
-        ]),
-      ),
-    }))
-    .sort((a, b) => a.q - b.q);
-  const day = { key: doc.key, docKeys: [doc.key], day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots };
-  if (!perQuarter) {
-    return {
-      ...day,
-      tops: Object.fromEntries(Object.entries(doc.dt ?? {}).map(([channel, tops]) => [channel, lists(tops)])),
-    };
-  }
-  const slotTops = Object.entries(doc.t ?? {})
-    .map(([quarter, byChannel]) => ({
-      q: Number(quarter.slice(1)),
-      ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
-    }))
-    .sort((a, b) => a.q - b.q);
-  return { ...day, tops: {}, slotTops };
-}
-
-/**
- * A day from its documents (its shards, its unsharded document from before), which add up as days do: counters,
- * latency buckets and top lists add, visitors are the union. Each document's figures are what its own facts
- * contributed (a contribution is taken from the document it was added to), so none holds a count below zero.
- */
-function mergeDays(key: string, parts: StoredDay[]): StoredDay {
-  const figures = (items: SlotFigures[]) => {
-    const tally = new Tally(false);
-    for (const item of items) tally.add(item);
-    return tally.figures();
-  };
-  const lists = (items: TopLists[]) => {
-    const tally = new Tally(true);
-    for (const item of items) tally.addTops(item);
-    return tally.tops();
-  };
-  const tops = new Map<string, TopLists[]>();
-  for (const part of parts) {
-    for (const [door, list] of Object.entries(part.tops)) tops.set(door, [...(tops.get(door) ?? []), list]);
-  }
-  const slotTops = parts.flatMap((part) => (part.slotTops ? [part.slotTops] : []));
-  return {
-    key,
-    docKeys: parts.flatMap((part) => part.docKeys),
-    day: parts[0]!.day,
-    wordings: { qs: new Map(), gaps: new Map() },
-    slots: mergeSlots(
-      parts.map((part) => part.slots),
-      figures,
-    ),
-    tops: Object.fromEntries([...tops].map(([door, items]) => [door, lists(items)])),
-    ...(slotTops.length > 0 ? { slotTops: mergeSlots(slotTops, lists) } : {}),
-  };
-}
-
-/** Slots of several documents merged by quarter hour and door. */
-function mergeSlots<T>(lists: Array<Array<Slot<T>>>, merge: (items: T[]) => T): Array<Slot<T>> {
-  const byQuarter = new Map<number, Map<string, T[]>>();
-  for (const list of lists) {
-    for (const slot of list) {
-      let doors = byQuarter.get(slot.q);
-      if (!doors) byQuarter.set(slot.q, (doors = new Map()));
-      for (const [door, value] of Object.entries(slot.ch)) doors.set(door, [...(doors.get(door) ?? []), value]);
-    }
-  }
-  return [...byQuarter]
-    .sort(([a], [b]) => a - b)
-    .map(([q, doors]) => ({ q, ch: Object.fromEntries([...doors].map(([door, items]) => [door, merge(items)])) }));
-}
-
-/** Keeps an entry for later reports, dropping the least recently used beyond `DAY_CACHE_SIZE`. */
-function remember<T>(cache: Map<string, T>, key: string, entry: T): void {
-  cache.delete(key);
-  cache.set(key, entry);
-  while (cache.size > DAY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
