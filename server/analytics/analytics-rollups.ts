@@ -1,29 +1,15 @@
 import { Types } from 'mongoose';
-import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
 import { BatchApplier } from './change-batch.js';
 import { ChangeQueue, coalesceMs } from './change-queue.js';
-import {
-  addToUpdates,
-  DAY_SHARDS,
-  daysOfUpdates,
-  type Contribution,
-  type DayUpdate,
-  type RawConversation,
-  type RawMessage,
-} from './contribution.js';
+import { addToUpdates, DAY_SHARDS, daysOfUpdates, type DayUpdate } from './contribution.js';
 import { DayMarks } from './day-marks.js';
 import { DayReader } from './day-reader.js';
+import { DayRecompute } from './day-recompute.js';
+import { Backfill } from './rollup-backfill.js';
 import type { Logger, RecordSource, RollupBot, RollupSettings } from './rollup-inputs.js';
-import {
-  ignoreDuplicateKey,
-  MAX_ATTEMPTS,
-  questionText,
-  RollupWriter,
-  type Entries,
-  type FactDoc,
-} from './rollup-writer.js';
+import { MAX_ATTEMPTS, RollupWriter, type FactDoc } from './rollup-writer.js';
 import type { StoredDay } from './stored-day.js';
 
 /**
@@ -33,24 +19,28 @@ import type { StoredDay } from './stored-day.js';
  * report reads only the rollups. A day is flagged while an update is under way; one left flagged (a crash
  * between the fact and the day update, a failed write) is recomputed from the raw records in the background.
  * History from before (or written behind the app's back) is rolled up by `backfill`, in the background at start.
+ *
+ * This class runs them (its start, its heartbeat, its clean stop) and is what the rest of the server calls;
+ * the work is done by its parts: `ChangeQueue` and `BatchApplier` (live changes), `RollupWriter` (what every
+ * change writes), `Backfill` (history), `DayRecompute` (the reconciliation) and `DayReader` (reports).
  */
 export class AnalyticsRollups {
   private timer: NodeJS.Timeout | null = null;
-  /** Set by `stop`: a backfill under way stops between chunks (it starts over at the next start). */
-  private stopping = false;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
   private readonly marks: DayMarks;
   private readonly writer: RollupWriter;
   private readonly queue: ChangeQueue;
   private readonly reader: DayReader;
+  private readonly history: Backfill;
+  private readonly recomputer: DayRecompute;
 
   constructor(
     private readonly models: AnalyticsModels,
     private readonly records: RecordSource,
     private readonly settings: RollupSettings,
     private readonly logger: Logger,
-    private readonly allBots: () => Promise<RollupBot[]>,
+    allBots: () => Promise<RollupBot[]>,
   ) {
     this.marks = new DayMarks(
       models.AnalyticsMark,
@@ -65,6 +55,8 @@ export class AnalyticsRollups {
       this.marks,
     );
     this.reader = new DayReader(models);
+    this.history = new Backfill(models, records, this.writer, logger, allBots);
+    this.recomputer = new DayRecompute(models, records, this.writer, settings);
   }
 
   /**
@@ -109,7 +101,7 @@ export class AnalyticsRollups {
     // Changes still waiting are applied now: a clean stop leaves nothing for `recover`.
     await this.settled();
     if (!this.timer) return;
-    this.stopping = true;
+    this.history.stop();
     clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -185,38 +177,9 @@ export class AnalyticsRollups {
     ]);
   }
 
-  /**
-   * Rolls up every record of the bots (all bots never rolled up when none are named) not already counted,
-   * reading their raw records once: conversations without any fact are inserted in bulk and their days
-   * updated once each; the others go through the same difference as a live change.
-   */
-  async backfill(chatbotIds?: string[]): Promise<void> {
-    const built = new Set(
-      (await this.models.AnalyticsBuild.find({ builtAt: { $ne: null } }, 'chatbotId').lean()).map((build) =>
-        build.chatbotId.toString(),
-      ),
-    );
-    const bots = (await this.allBots()).filter((bot) =>
-      chatbotIds ? chatbotIds.includes(bot._id.toString()) : !built.has(bot._id.toString()),
-    );
-    for (const bot of bots) {
-      if (this.stopping) return;
-      const started = performance.now();
-      const { conversations, messages } = await this.records.recordsOfBot(bot._id);
-      const counted = await this.backfillRecords(bot, conversations, messages);
-      if (this.stopping) return;
-      await this.models.AnalyticsBuild.updateOne(
-        { chatbotId: bot._id },
-        { $set: { builtAt: new Date() } },
-        { upsert: true },
-      ).catch(ignoreDuplicateKey);
-      if (counted > 0) {
-        this.logger.info(
-          { chatbotId: bot._id.toString(), conversations: counted, ms: Math.round(performance.now() - started) },
-          'analytics: rolled up earlier history',
-        );
-      }
-    }
+  /** Rolls up every record of the bots (all bots never rolled up when none are named) not already counted. */
+  backfill(chatbotIds?: string[]): Promise<void> {
+    return this.history.backfill(chatbotIds);
   }
 
   /**
@@ -260,18 +223,8 @@ export class AnalyticsRollups {
   }
 
   /** Recomputes, from the raw records, every day whose update stopped halfway more than a lease ago. */
-  async reconcile(now = Date.now()): Promise<number> {
-    const marks = await this.models.AnalyticsMark.find({
-      pending: { $ne: 0 },
-      touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
-    }).lean();
-    for (const mark of marks) await this.recomputeDay(mark);
-    // Marks lowered to zero are left by live changes; a raise racing this delete upserts its mark again.
-    await this.models.AnalyticsMark.deleteMany({
-      pending: 0,
-      touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
-    });
-    return marks.length;
+  reconcile(now = Date.now()): Promise<number> {
+    return this.recomputer.reconcile(now);
   }
 
   /** The stored rollups of the bots' UTC days overlapping [from, to) (see `DayReader.daysOf`). */
@@ -291,205 +244,4 @@ export class AnalyticsRollups {
   ): Promise<Record<'qs' | 'gaps', Map<string, { normalized: string; sample: string }>>> {
     return this.reader.wordingsOf(days, hashes);
   }
-
-  private async backfillRecords(
-    bot: RollupBot,
-    conversations: RawConversation[],
-    messages: RawMessage[],
-  ): Promise<number> {
-    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
-    const questionOf = questionText(byId);
-    const messagesOf = new Map<string, RawMessage[]>();
-    for (const message of messages) {
-      const list = messagesOf.get(message.conversationId.toString()) ?? [];
-      list.push(message);
-      messagesOf.set(message.conversationId.toString(), list);
-    }
-    const existing = new Set(
-      (await this.models.AnalyticsFact.find({ chatbotId: bot._id }, '_id').lean()).map((fact) => fact._id.toString()),
-    );
-    const fresh = conversations.filter((conversation) => !existing.has(conversation._id.toString()));
-    const known = conversations.filter((conversation) => existing.has(conversation._id.toString()));
-    const owner = { organizationId: bot.organizationId, chatbotId: bot._id };
-    const CHUNK = 2_000;
-    for (let at = 0; at < fresh.length && !this.stopping; at += CHUNK) {
-      const chunk = fresh.slice(at, at + CHUNK);
-      const facts = chunk.map((conversation) => {
-        const e = this.writer.entriesOf(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
-        return { _id: conversation._id, chatbotId: bot._id, v: 1, e };
-      });
-      const days = new Set(facts.flatMap((fact) => Object.values(fact.e).map((entry) => entry.d)));
-      await this.writer.raise(owner, [...days]);
-      // Inserted only where no fact exists yet: a live change may have got there first.
-      const result = await this.models.AnalyticsFact.collection.bulkWrite(
-        facts.map((fact) => ({
-          updateOne: {
-            filter: { _id: fact._id },
-            update: { $setOnInsert: { chatbotId: fact.chatbotId, v: fact.v, e: fact.e } },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-      const inserted = new Set(Object.keys(result.upsertedIds ?? {}).map(Number));
-      const updates = new Map<string, DayUpdate>();
-      facts.forEach((fact, index) => {
-        if (!inserted.has(index)) return known.push(chunk[index]!);
-        for (const entry of Object.values(fact.e)) addToUpdates(updates, entry, 1);
-      });
-      await this.writer.writeDays(owner, updates);
-      await this.writer.lower(bot._id, [...days]);
-    }
-    for (const conversation of known) {
-      if (this.stopping) break;
-      await this.writer.applyRecords(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
-    }
-    return conversations.length;
-  }
-
-  /**
-   * Recomputes one day of a bot from its raw records: the day's documents (each written only if no update landed
-   * in it meanwhile) and the facts of that day's records, once every document was written. The flag is removed
-   * only if nothing touched the day during the recomputation; otherwise it stays for the next pass.
-   */
-  private async recomputeDay(mark: {
-    key: string;
-    chatbotId: Types.ObjectId;
-    organizationId: Types.ObjectId;
-    day: Date;
-    pending: number;
-    touchedAt: Date;
-  }): Promise<void> {
-    const day = mark.day.toISOString().slice(0, 10);
-    const docs = await this.models.AnalyticsDay.find({ chatbotId: mark.chatbotId, day: mark.day }, 'key rev').lean<
-      Array<{ key: string; rev: number }>
-    >();
-    const { conversations: started, messages } = await this.records.recordsOfBot(mark.chatbotId, {
-      from: mark.day,
-      to: new Date(mark.day.getTime() + DAY_MS),
-    });
-    const conversationsById = new Map(started.map((conversation) => [conversation._id.toString(), conversation]));
-    const missing = [...new Set(messages.map((message) => message.conversationId.toString()))].filter(
-      (id) => !conversationsById.has(id),
-    );
-    for (const conversation of await this.records.conversationsByIds(missing.map((id) => new Types.ObjectId(id)))) {
-      conversationsById.set(conversation._id.toString(), conversation);
-    }
-    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
-    const questions = messages.flatMap((message) =>
-      message.replyTo && !byId.has(message.replyTo.toString()) ? [message.replyTo] : [],
-    );
-    for (const question of await this.records.messagesByIds(questions)) byId.set(question._id.toString(), question);
-    const questionOf = questionText(byId);
-
-    const messagesOf = new Map<string, RawMessage[]>();
-    for (const message of messages) {
-      const list = messagesOf.get(message.conversationId.toString()) ?? [];
-      list.push(message);
-      messagesOf.set(message.conversationId.toString(), list);
-    }
-    const startedIds = new Set(started.map((conversation) => conversation._id.toString()));
-    const entriesOf = new Map<string, Entries>();
-    for (const [id, conversation] of conversationsById) {
-      const entries = this.writer.entriesOf(conversation, messagesOf.get(id) ?? [], questionOf);
-      // A conversation counts on the day it started: of one started before, only its messages are of this day.
-      if (!startedIds.has(id)) delete entries.c;
-      entriesOf.set(id, entries);
-    }
-    const updates = new Map<string, DayUpdate>();
-    for (const list of entriesOf.values()) for (const entry of Object.values(list)) addToUpdates(updates, entry, 1);
-    // Every document of the day, stored or recomputed: the unsharded one from before has nothing recomputed (its
-    // figures are now in the shards) and goes, as does a shard nothing falls in any more.
-    const prefix = `${mark.chatbotId.toString()}:`;
-    const revs = new Map(docs.map((doc) => [doc.key, doc.rev]));
-    const keys = new Set([...revs.keys(), ...[...updates.keys()].map((doc) => prefix + doc)]);
-    const written = await Promise.all(
-      [...keys].map((key) => this.replaceDayDoc(mark, key, revs.get(key), updates.get(key.slice(prefix.length)))),
-    );
-    // An update landed in one of them meanwhile: the day stays flagged and is recomputed again.
-    if (!written.every(Boolean)) return;
-
-    // The facts of the day's records become what was just counted; entries of the day no longer there go.
-    const facts = await this.models.AnalyticsFact.find({ chatbotId: mark.chatbotId }).lean<FactDoc[]>();
-    const touched = new Set(entriesOf.keys());
-    for (const fact of facts) {
-      if (Object.values(fact.e).some((entry) => entry.d === day)) touched.add(fact._id.toString());
-    }
-    const factsById = new Map(facts.map((fact) => [fact._id.toString(), fact]));
-    for (const conversationId of touched) {
-      const stored = factsById.get(conversationId)?.e ?? {};
-      const fresh = entriesOf.get(conversationId) ?? {};
-      const $set: Record<string, Contribution> = {};
-      const $unset: Record<string, ''> = {};
-      for (const [key, entry] of Object.entries(stored)) if (entry.d === day && !fresh[key]) $unset[`e.${key}`] = '';
-      for (const [key, entry] of Object.entries(fresh)) $set[`e.${key}`] = entry;
-      await this.models.AnalyticsFact.updateOne(
-        { _id: new Types.ObjectId(conversationId) },
-        {
-          ...(Object.keys($set).length > 0 ? { $set } : {}),
-          ...(Object.keys($unset).length > 0 ? { $unset } : {}),
-          $inc: { v: 1 },
-          $setOnInsert: { chatbotId: mark.chatbotId },
-        },
-        { upsert: true },
-      ).catch(ignoreDuplicateKey);
-    }
-    const cleared = await this.models.AnalyticsMark.deleteOne({
-      key: mark.key,
-      pending: mark.pending,
-      touchedAt: mark.touchedAt,
-    });
-    // Something updated the day meanwhile: keep it flagged, so a quiet pass recomputes it again.
-    if (cleared.deletedCount === 0)
-      await this.models.AnalyticsMark.updateOne({ key: mark.key }, { $inc: { pending: 1 } });
-  }
-
-  /**
-   * Writes one document of a recomputed day: its recomputed figures, or (none) its deletion; only if its `rev` is
-   * still the one read before the recomputation (`undefined`: only if it still does not exist). Whether it was.
-   */
-  private async replaceDayDoc(
-    mark: { chatbotId: Types.ObjectId; organizationId: Types.ObjectId; day: Date },
-    key: string,
-    rev: number | undefined,
-    update: DayUpdate | undefined,
-  ): Promise<boolean> {
-    const days = this.models.AnalyticsDay.collection;
-    if (!update) return rev === undefined || (await days.deleteOne({ key, rev })).deletedCount > 0;
-    const fields: Record<string, unknown> = {};
-    for (const source of [update.inc, update.min, update.set]) {
-      for (const [path, value] of Object.entries(source)) setPath(fields, path, value);
-    }
-    const replaced = await days
-      .replaceOne(
-        { key, rev: rev ?? 0 },
-        {
-          key,
-          organizationId: mark.organizationId,
-          chatbotId: mark.chatbotId,
-          day: mark.day,
-          rev: (rev ?? 0) + 1,
-          s: {},
-          t: {},
-          dt: {},
-          wqs: {},
-          wgaps: {},
-          si: {},
-          ...fields,
-        },
-        { upsert: rev === undefined },
-      )
-      .catch((error: unknown) => (isDuplicateKeyError(error) ? null : Promise.reject(error)));
-    return Boolean(replaced && replaced.matchedCount + replaced.upsertedCount > 0);
-  }
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts.at(-1)!] = value;
 }
