@@ -1,119 +1,16 @@
 import { Types } from 'mongoose';
-import { isDuplicateKeyError } from '../errors/duplicate-key.js';
-import { writeErrorsOf } from '../db/write-errors.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
+import { BatchApplier } from './change-batch.js';
+import { ChangeQueue, coalesceMs } from './change-queue.js';
+import { addToUpdates, DAY_SHARDS, daysOfUpdates, type DayUpdate } from './contribution.js';
 import { DayMarks } from './day-marks.js';
-import {
-  addToUpdates,
-  conversationContribution,
-  DAY_SHARDS,
-  dayKey,
-  daysOfUpdates,
-  isEmptyUpdate,
-  messageContribution,
-  sameContribution,
-  countedAs,
-  WORDING_SEPARATOR,
-  type Contribution,
-  type DayUpdate,
-  type RawConversation,
-  type RawMessage,
-} from './contribution.js';
-import { Tally, type Slot, type SlotFigures, type TopLists } from './tally.js';
-
-/** A stored day as the report merges it; `slotTops` (per quarter, with wordings) only for a day covered in part. */
-export interface StoredDay {
-  key: string;
-  /** The keys of the documents it was read from (its shards, its unsharded document from before). */
-  docKeys: string[];
-  day: Date;
-  /** Question wordings read so far for this day (by hash; null: none), filled by `wordingsOf`. */
-  wordings: Record<'qs' | 'gaps', Map<string, string | null>>;
-  slots: Slot[];
-  tops: Record<string, TopLists>;
-  slotTops?: Array<Slot<TopLists>>;
-}
-
-export interface RollupBot {
-  _id: Types.ObjectId;
-  organizationId: Types.ObjectId;
-}
-
-/** How analytics reads the conversations and messages it rolls up: through their owner, by id or by bot. */
-export interface RecordSource {
-  conversationsByIds(ids: Types.ObjectId[]): Promise<RawConversation[]>;
-  messagesByIds(ids: Types.ObjectId[]): Promise<RawMessage[]>;
-  /** A bot's conversations and messages (those created in [from, to) when given): a scan, for the background. */
-  recordsOfBot(
-    chatbotId: Types.ObjectId,
-    created?: { from: Date; to: Date },
-  ): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
-  /** Every bot's conversations and messages last changed in [from, to]: a scan, for the background. */
-  recordsUpdatedBetween(from: Date, to: Date): Promise<{ conversations: RawConversation[]; messages: RawMessage[] }>;
-  /**
-   * While a change of the conversation is being announced (called synchronously from the announcement): the
-   * records announced exactly as just stored, by id, which need not be read back; and whether the writer
-   * announces another change of the conversation shortly (a turn's answer after its question).
-   */
-  announced?(conversationId: string): { records: Map<string, unknown>; followUp: boolean } | undefined;
-  /**
-   * Whether a conversation announced as written (as it was then) may have been deleted since; when false, it
-   * is not read back. Absent: always read back.
-   */
-  mayBeDeletedSince?(conversation: RawConversation & { updatedAt?: Date | null }): boolean;
-}
-
-export interface RollupSettings {
-  /** An update of a day left unfinished for this long is taken as stopped halfway, and the day recomputed. */
-  leaseMs: number;
-  /** How often the background worker looks for such days. */
-  pollMs: number;
-  /** Shards each day's figures are written to: `DAY_SHARDS` unless a test asks for another count. */
-  dayShards?: number;
-}
-
-/** A change of one conversation waiting to be applied with others (see `applyChange`). */
-interface QueuedChange {
-  chatbotId: string;
-  conversationId: string;
-  messageIds: Set<string>;
-  /** Records as their writer just stored them, by id: not read back. */
-  written: Map<string, RawConversation | RawMessage>;
-  /** When it is applied at the latest (`Date.now()` time). */
-  dueAt: number;
-  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
-}
-
-/** A conversation's change ready to apply: its bot, the contributions of its records now and their days. */
-interface ChangeToApply {
-  change: QueuedChange;
-  conversation: RawConversation;
-  messages: RawMessage[];
-  questionOf: (message: RawMessage) => string | undefined;
-  bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId };
-  next: Entries;
-  days: string[];
-}
-
-interface Logger {
-  info(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
-
-type Entries = Record<string, Contribution>;
-type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
-
-const MAX_ATTEMPTS = 20;
-/** Conversations whose fact was written here that `writeFacts` remembers. */
-const FACTS_REMEMBERED = 10_000;
-/**
- * Converted days kept in memory (a 30-day report of one bot reads 31), and as many of their documents (a changed
- * day is merged again from its documents, of which only those changed are read again).
- */
-const DAY_CACHE_SIZE = 5_000;
-const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
-  message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
+import { DayReader } from './day-reader.js';
+import { DayRecompute } from './day-recompute.js';
+import { Backfill } from './rollup-backfill.js';
+import type { Logger, RecordSource, RollupBot, RollupSettings } from './rollup-inputs.js';
+import { MAX_ATTEMPTS, RollupWriter, type FactDoc } from './rollup-writer.js';
+import type { StoredDay } from './stored-day.js';
 
 /**
  * Per-bot, per-UTC-day rollups kept up to date as records change. Each change applies, with atomic updates,
@@ -122,41 +19,44 @@ const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage
  * report reads only the rollups. A day is flagged while an update is under way; one left flagged (a crash
  * between the fact and the day update, a failed write) is recomputed from the raw records in the background.
  * History from before (or written behind the app's back) is rolled up by `backfill`, in the background at start.
+ *
+ * This class runs them (its start, its heartbeat, its clean stop) and is what the rest of the server calls;
+ * the work is done by its parts: `ChangeQueue` and `BatchApplier` (live changes), `RollupWriter` (what every
+ * change writes), `Backfill` (history), `DayRecompute` (the reconciliation) and `DayReader` (reports).
  */
 export class AnalyticsRollups {
   private timer: NodeJS.Timeout | null = null;
-  /** Set by `stop`: a backfill under way stops between chunks (it starts over at the next start). */
-  private stopping = false;
   private running: Promise<void> | null = null;
   private readonly runId = `${process.pid}-${new Types.ObjectId().toString()}`;
-  /** Day documents as last read, by shape and key, with the `_id` and `rev` they were read at. */
-  private readonly docCache = new Map<string, { id: string; rev: number; day: StoredDay }>();
-  /** Days as last merged from their documents, by shape and key, with the documents' keys, `_id`s and `rev`s. */
-  private readonly dayCache = new Map<string, { signature: string; day: StoredDay }>();
-  /** Changes waiting to be applied together, by bot and conversation id (see `applyChange`). */
-  private readonly queued = new Map<string, QueuedChange>();
-  private readonly batches = new Set<Promise<void>>();
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushTimerAt = Infinity;
-  private flushImmediate: NodeJS.Immediate | null = null;
   private readonly marks: DayMarks;
-  /** Conversations whose fact this process wrote lately (see `writeFacts`). */
-  private readonly factsWritten = new Set<string>();
-  private readonly shards: number;
+  private readonly writer: RollupWriter;
+  private readonly queue: ChangeQueue;
+  private readonly reader: DayReader;
+  private readonly history: Backfill;
+  private readonly recomputer: DayRecompute;
 
   constructor(
     private readonly models: AnalyticsModels,
     private readonly records: RecordSource,
     private readonly settings: RollupSettings,
     private readonly logger: Logger,
-    private readonly allBots: () => Promise<RollupBot[]>,
+    allBots: () => Promise<RollupBot[]>,
   ) {
-    this.shards = settings.dayShards ?? DAY_SHARDS;
     this.marks = new DayMarks(
       models.AnalyticsMark,
-      { lowerAfterMs: this.coalesceMs(), takeOverMs: Math.floor(settings.leaseMs / 4) },
+      { lowerAfterMs: coalesceMs(settings), takeOverMs: Math.floor(settings.leaseMs / 4) },
       logger,
     );
+    this.writer = new RollupWriter(models, this.marks, settings.dayShards ?? DAY_SHARDS);
+    this.queue = new ChangeQueue(
+      records,
+      settings,
+      new BatchApplier(models, records, this.writer, this.marks),
+      this.marks,
+    );
+    this.reader = new DayReader(models);
+    this.history = new Backfill(models, records, this.writer, logger, allBots);
+    this.recomputer = new DayRecompute(models, records, this.writer, settings);
   }
 
   /**
@@ -201,7 +101,7 @@ export class AnalyticsRollups {
     // Changes still waiting are applied now: a clean stop leaves nothing for `recover`.
     await this.settled();
     if (!this.timer) return;
-    this.stopping = true;
+    this.history.stop();
     clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -211,14 +111,9 @@ export class AnalyticsRollups {
     );
   }
 
-  /** Applies every change still waiting (see `applyChange`) and resolves once all under way are applied. */
-  async settled(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.flushTimerAt = Infinity;
-    await this.flush(true);
-    while (this.batches.size > 0) await Promise.all([...this.batches]);
-    await this.marks.flush();
+  /** Applies every change still waiting and resolves once all under way are applied (see `ChangeQueue`). */
+  settled(): Promise<void> {
+    return this.queue.settled();
   }
 
   /** Resolves once the background pass under way (the backfill at start) has finished. */
@@ -228,314 +123,10 @@ export class AnalyticsRollups {
 
   /**
    * Applies the current state of a conversation's records (the conversation and the messages named); resolves
-   * once applied. Changes announced in the same tick are applied together (group commit): their records read
-   * at once, the days' marks raised and lowered in one write each, each conversation's fact updated atomically
-   * as its own, and one update per day for all of them. A change whose writer announces another shortly (a
-   * turn's question, before its answer) waits up to `coalesceMs` for it, so the two are applied as one; that is
-   * well within a poll, so one a crash leaves waiting is among the records `recover` applies again.
+   * once applied, together with the other changes announced about then (see `ChangeQueue.applyChange`).
    */
   applyChange(chatbotId: string, conversationId: string, messageIds: string[]): Promise<void> {
-    // Read synchronously: the announcement offers its records only while it is being published.
-    const announced = this.records.announced?.(conversationId);
-    const now = Date.now();
-    const key = `${chatbotId}:${conversationId}`;
-    let change = this.queued.get(key);
-    if (!change) {
-      change = { chatbotId, conversationId, messageIds: new Set(), written: new Map(), dueAt: Infinity, waiters: [] };
-      this.queued.set(key, change);
-    }
-    for (const id of messageIds) {
-      change.messageIds.add(id);
-      // A record named again without its stored state is read back, never taken from an older announcement.
-      if (!announced?.records.has(id)) change.written.delete(id);
-    }
-    for (const [id, record] of announced?.records ?? []) change.written.set(id, record as RawConversation | RawMessage);
-    change.dueAt = Math.min(change.dueAt, announced?.followUp ? now + this.coalesceMs() : now);
-    const done = new Promise<void>((resolve, reject) => change.waiters.push({ resolve, reject }));
-    this.scheduleFlush(change.dueAt);
-    return done;
-  }
-
-  /**
-   * How long a change waits for its writer's next one, and a day mark for its lowering to be written: well
-   * within a poll (see `applyChange`) and a lease (see `DayMarks`), at most 1 s.
-   */
-  private coalesceMs(): number {
-    return Math.min(1_000, Math.floor(this.settings.pollMs / 4), Math.floor(this.settings.leaseMs / 4));
-  }
-
-  /** Applies the queued changes due by `dueAt` then (at the next turn of the event loop when already due). */
-  private scheduleFlush(dueAt: number): void {
-    const wait = dueAt - Date.now();
-    if (wait <= 0) {
-      this.flushImmediate ??= setImmediate(() => {
-        this.flushImmediate = null;
-        this.flush(false);
-      });
-      return;
-    }
-    if (this.flushTimer && this.flushTimerAt <= dueAt) return;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimerAt = dueAt;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flushTimerAt = Infinity;
-      this.flush(false);
-    }, wait);
-    this.flushTimer.unref();
-  }
-
-  /** Applies, as one batch, every queued change that is due (every one when `all`); reschedules the rest. */
-  private flush(all: boolean): Promise<void> {
-    const now = Date.now();
-    const due: QueuedChange[] = [];
-    let next = Infinity;
-    for (const [id, change] of this.queued) {
-      if (all || change.dueAt <= now) {
-        due.push(change);
-        this.queued.delete(id);
-      } else next = Math.min(next, change.dueAt);
-    }
-    if (next < Infinity) this.scheduleFlush(next);
-    if (due.length === 0) return Promise.resolve();
-    const batch = this.applyBatch(due).finally(() => this.batches.delete(batch));
-    this.batches.add(batch);
-    return batch;
-  }
-
-  /** Applies queued changes together; each change's waiters learn how its own part went. Never rejects. */
-  private async applyBatch(changes: QueuedChange[]): Promise<void> {
-    const settle = (change: QueuedChange, error?: unknown) => {
-      for (const waiter of change.waiters) {
-        if (error === undefined) waiter.resolve();
-        else waiter.reject(error);
-      }
-    };
-    let ready: ChangeToApply[];
-    try {
-      ready = await this.prepare(changes);
-    } catch (error) {
-      for (const change of changes) settle(change, error);
-      return;
-    }
-    const applying = new Set(ready.map((item) => item.change));
-    for (const change of changes) if (!applying.has(change)) settle(change);
-    if (ready.length === 0) return;
-    try {
-      await this.marks.raise(ready.flatMap((item) => item.days.map((day) => ({ bot: item.bot, day }))));
-    } catch (error) {
-      for (const item of ready) settle(item.change, error);
-      return;
-    }
-    const outcomes = await this.writeFacts(ready);
-    const written = outcomes.filter((outcome) => outcome.error === undefined && outcome.before !== false);
-    const notWritten = outcomes.filter((outcome) => !written.includes(outcome));
-    const updates = new Map<string, { bot: ChangeToApply['bot']; days: Map<string, DayUpdate> }>();
-    for (const { item, before } of written) {
-      const key = item.bot.chatbotId.toString();
-      let forBot = updates.get(key);
-      if (!forBot) updates.set(key, (forBot = { bot: item.bot, days: new Map() }));
-      const stored = (before as FactDoc | null)?.e ?? {};
-      for (const [entryKey, entry] of Object.entries(item.next)) {
-        const old = stored[entryKey];
-        if (sameContribution(old, entry)) continue;
-        if (old) addToUpdates(forBot.days, old, -1);
-        addToUpdates(forBot.days, entry, 1);
-      }
-    }
-    // A failure from here on leaves the written facts' days flagged: the reconciliation recomputes them.
-    let daysError: unknown;
-    try {
-      await Promise.all([...updates.values()].map(({ bot, days }) => this.writeDays(bot, days)));
-    } catch (error) {
-      daysError = error;
-    }
-    const lowered = daysError === undefined ? outcomes : notWritten;
-    // Written with the next change's raise, or shortly (see `DayMarks`): the update is done either way.
-    this.marks.lowerSoon(
-      lowered.flatMap(({ item }) => item.days.map((day) => ({ chatbotId: item.bot.chatbotId, day }))),
-    );
-    for (const { item } of written) settle(item.change, daysError);
-    // The fact holds an entry newer than this snapshot (a slower event): the entry-by-entry way; else its failure.
-    await Promise.all(
-      notWritten.map(async ({ item, error }) => {
-        if (error !== undefined) return settle(item.change, error);
-        try {
-          await this.applyRecords(item.conversation, item.messages, item.questionOf, false);
-          settle(item.change);
-        } catch (failure) {
-          settle(item.change, failure);
-        }
-      }),
-    );
-  }
-
-  /** The changes' records (the conversations read, messages announced as written not) and what they contribute now. */
-  private async prepare(changes: QueuedChange[]): Promise<ChangeToApply[]> {
-    // A conversation deleted meanwhile counts nothing, even when its records were announced as written: it is
-    // read back (one read for the batch) unless its owner knows no deletion of it started since it was written.
-    const known = new Map<string, RawConversation>();
-    for (const change of changes) {
-      const written = change.written.get(change.conversationId) as RawConversation | undefined;
-      if (written && this.records.mayBeDeletedSince?.(written) === false) known.set(change.conversationId, written);
-    }
-    const conversationIds = [...new Set(changes.map((change) => change.conversationId))]
-      .filter((id) => !known.has(id))
-      .map((id) => new Types.ObjectId(id));
-    const messageIds = changes.flatMap((change) =>
-      [...change.messageIds].filter((id) => !change.written.has(id)).map((id) => new Types.ObjectId(id)),
-    );
-    const [conversations, messages] = await Promise.all([
-      this.records.conversationsByIds(conversationIds),
-      this.records.messagesByIds(messageIds),
-    ]);
-    const read = new Map<string, RawConversation | RawMessage>(known);
-    for (const record of [...conversations, ...messages]) read.set(record._id.toString(), record);
-    const recordOf = (change: QueuedChange, id: string) => change.written.get(id) ?? read.get(id);
-    // The questions of answers, for the gap's wording: from the same announcement when there, else read.
-    const wanted = changes.flatMap((change) =>
-      [...change.messageIds].flatMap((id) => {
-        const message = recordOf(change, id) as RawMessage | undefined;
-        const question = message?.role === 'assistant' ? message.replyTo?.toString() : undefined;
-        return question && !recordOf(change, question) ? [new Types.ObjectId(question)] : [];
-      }),
-    );
-    for (const question of await this.records.messagesByIds(wanted)) read.set(question._id.toString(), question);
-    const ready: ChangeToApply[] = [];
-    for (const change of changes) {
-      const conversation = read.get(change.conversationId) as RawConversation | undefined;
-      if (!conversation || conversation.chatbotId.toString() !== change.chatbotId) continue;
-      const changed = [...change.messageIds]
-        .map((id) => recordOf(change, id) as RawMessage | undefined)
-        .filter((message): message is RawMessage => Boolean(message?.conversationId.equals(conversation._id)));
-      const questionOf = (message: RawMessage) => {
-        if (!message.replyTo) return undefined;
-        const question = recordOf(change, message.replyTo.toString()) as RawMessage | undefined;
-        return question?.content ?? undefined;
-      };
-      const next = this.entriesOf(conversation, changed, questionOf);
-      ready.push({
-        change,
-        conversation,
-        messages: changed,
-        questionOf,
-        bot: { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId },
-        next,
-        days: [...new Set(Object.values(next).map((entry) => entry.d))],
-      });
-    }
-    return ready;
-  }
-
-  /**
-   * Writes the facts of a batch's changes, each as `writeFact` does, all at once. The facts of conversations
-   * announced with no message counted yet or only their first (a conversation a turn starts is written with its
-   * first message counted), of which this process wrote no fact, are most likely new: they are inserted
-   * together in one bulk write, each only where none exists (nothing stored before it); one found existing goes
-   * the one-by-one way.
-   */
-  private async writeFacts(
-    ready: ChangeToApply[],
-  ): Promise<Array<{ item: ChangeToApply; before: FactDoc | null | false | undefined; error: unknown }>> {
-    const isNew = (item: ChangeToApply) => {
-      const conversation = item.change.written.get(item.change.conversationId) as { messageCount?: number } | undefined;
-      const counted = conversation?.messageCount;
-      return counted !== undefined && counted <= 1 && !this.factsWritten.has(item.change.conversationId);
-    };
-    const fresh = ready.filter(isNew);
-    const inserted = await this.insertFacts(fresh);
-    const outcomes = await Promise.all(
-      ready.map(async (item) => {
-        const insert = inserted.get(item);
-        if (insert === 'inserted') return { item, before: null, error: undefined as unknown };
-        if (insert !== undefined && insert !== 'exists') return { item, before: undefined, error: insert.error };
-        // Each conversation's fact is read and written in one atomic update.
-        return this.writeFact(item).then(
-          (before) => ({ item, before, error: undefined as unknown }),
-          (error: unknown) => ({ item, before: undefined, error }),
-        );
-      }),
-    );
-    for (const { item, before, error } of outcomes) {
-      if (error === undefined && before !== false) this.rememberFact(item.change.conversationId);
-    }
-    return outcomes;
-  }
-
-  /**
-   * Inserts facts in one unordered bulk write, each only where none exists: for each, whether it was inserted,
-   * found existing (nothing written), or failed.
-   */
-  private async insertFacts(
-    items: ChangeToApply[],
-  ): Promise<Map<ChangeToApply, 'inserted' | 'exists' | { error: unknown }>> {
-    const outcomes = new Map<ChangeToApply, 'inserted' | 'exists' | { error: unknown }>();
-    if (items.length === 0) return outcomes;
-    const ops = items.map((item) => ({
-      updateOne: {
-        filter: { _id: item.conversation._id },
-        update: { $setOnInsert: { chatbotId: item.bot.chatbotId, v: 1, e: item.next } },
-        upsert: true,
-      },
-    }));
-    let upserted: Record<number, unknown> | undefined;
-    const failed = new Map<number, unknown>();
-    try {
-      upserted = (await this.models.AnalyticsFact.collection.bulkWrite(ops, { ordered: false })).upsertedIds;
-    } catch (error) {
-      const writeErrors = writeErrorsOf(error);
-      const result = (error as { result?: { upsertedIds?: Record<number, unknown> } }).result;
-      // Without an answer for each fact (a lost connection names none), none is known written or not: each fails
-      // (its days stay flagged).
-      if (!writeErrors || !result) {
-        for (const item of items) outcomes.set(item, { error });
-        return outcomes;
-      }
-      upserted = result.upsertedIds;
-      // Two writers inserted the same fact at once: the loser's is found existing.
-      for (const write of writeErrors) failed.set(write.index, isDuplicateKeyError(write) ? 'exists' : { error });
-    }
-    items.forEach((item, index) => {
-      const failure = failed.get(index);
-      if (failure !== undefined) outcomes.set(item, failure as 'exists' | { error: unknown });
-      else outcomes.set(item, upserted && index in upserted ? 'inserted' : 'exists');
-    });
-    return outcomes;
-  }
-
-  /** Remembers, for `writeFacts`, a conversation whose fact this process wrote (the latest few thousand). */
-  private rememberFact(conversationId: string): void {
-    this.factsWritten.delete(conversationId);
-    this.factsWritten.add(conversationId);
-    if (this.factsWritten.size > FACTS_REMEMBERED) this.factsWritten.delete(this.factsWritten.values().next().value!);
-  }
-
-  /**
-   * Writes every entry of a change into its conversation's fact, provided none stored is newer, in one atomic
-   * update returning the fact as it was just before (so concurrent writers each apply exactly their own
-   * change); false, having written nothing, when a stored entry is newer (an older snapshot).
-   */
-  private async writeFact(item: ChangeToApply): Promise<FactDoc | null | false> {
-    try {
-      return (await this.models.AnalyticsFact.collection.findOneAndUpdate(
-        {
-          _id: item.conversation._id,
-          $and: Object.entries(item.next).map(([key, entry]) => ({
-            $or: [{ [`e.${key}`]: { $exists: false } }, { [`e.${key}.u`]: { $lte: entry.u } }],
-          })),
-        },
-        {
-          $set: Object.fromEntries(Object.entries(item.next).map(([key, entry]) => [`e.${key}`, entry])),
-          $inc: { v: 1 },
-          $setOnInsert: { chatbotId: item.bot.chatbotId },
-        },
-        { upsert: true, returnDocument: 'before' },
-      )) as FactDoc | null;
-    } catch (error) {
-      // The fact exists with an entry newer than this snapshot: nothing was written.
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+    return this.queue.applyChange(chatbotId, conversationId, messageIds);
   }
 
   /**
@@ -544,7 +135,7 @@ export class AnalyticsRollups {
    */
   async flagDays(organizationId: string, chatbotId: string, times: Date[]): Promise<void> {
     const days = [...new Set(times.map((at) => at.toISOString().slice(0, 10)))];
-    await this.raise(
+    await this.writer.raise(
       { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) },
       days,
     );
@@ -555,21 +146,21 @@ export class AnalyticsRollups {
     const bot = { organizationId: new Types.ObjectId(organizationId), chatbotId: new Types.ObjectId(chatbotId) };
     // Changes applied here that may have found the conversation before its deletion are written first (they
     // never reject), so their fact is taken out below; those applied later find it deleted.
-    await Promise.all([...this.batches]);
+    await this.queue.batchesUnderWay();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const fact = await this.models.AnalyticsFact.findById(conversationId).lean<FactDoc>();
       if (!fact) return;
       const updates = new Map<string, DayUpdate>();
       for (const entry of Object.values(fact.e)) addToUpdates(updates, entry, -1);
       const days = daysOfUpdates(updates);
-      await this.raise(bot, days);
+      await this.writer.raise(bot, days);
       const removed = await this.models.AnalyticsFact.deleteOne({ _id: fact._id, v: fact.v });
       if (removed.deletedCount === 0) {
-        await this.lower(bot.chatbotId, days);
+        await this.writer.lower(bot.chatbotId, days);
         continue;
       }
-      await this.writeDays(bot, updates);
-      await this.lower(bot.chatbotId, days);
+      await this.writer.writeDays(bot, updates);
+      await this.writer.lower(bot.chatbotId, days);
       return;
     }
     throw new Error(`analytics: conversation ${conversationId} kept changing while being removed`);
@@ -586,38 +177,9 @@ export class AnalyticsRollups {
     ]);
   }
 
-  /**
-   * Rolls up every record of the bots (all bots never rolled up when none are named) not already counted,
-   * reading their raw records once: conversations without any fact are inserted in bulk and their days
-   * updated once each; the others go through the same difference as a live change.
-   */
-  async backfill(chatbotIds?: string[]): Promise<void> {
-    const built = new Set(
-      (await this.models.AnalyticsBuild.find({ builtAt: { $ne: null } }, 'chatbotId').lean()).map((build) =>
-        build.chatbotId.toString(),
-      ),
-    );
-    const bots = (await this.allBots()).filter((bot) =>
-      chatbotIds ? chatbotIds.includes(bot._id.toString()) : !built.has(bot._id.toString()),
-    );
-    for (const bot of bots) {
-      if (this.stopping) return;
-      const started = performance.now();
-      const { conversations, messages } = await this.records.recordsOfBot(bot._id);
-      const counted = await this.backfillRecords(bot, conversations, messages);
-      if (this.stopping) return;
-      await this.models.AnalyticsBuild.updateOne(
-        { chatbotId: bot._id },
-        { $set: { builtAt: new Date() } },
-        { upsert: true },
-      ).catch(ignoreDuplicateKey);
-      if (counted > 0) {
-        this.logger.info(
-          { chatbotId: bot._id.toString(), conversations: counted, ms: Math.round(performance.now() - started) },
-          'analytics: rolled up earlier history',
-        );
-      }
-    }
+  /** Rolls up every record of the bots (all bots never rolled up when none are named) not already counted. */
+  backfill(chatbotIds?: string[]): Promise<void> {
+    return this.history.backfill(chatbotIds);
   }
 
   /**
@@ -661,681 +223,25 @@ export class AnalyticsRollups {
   }
 
   /** Recomputes, from the raw records, every day whose update stopped halfway more than a lease ago. */
-  async reconcile(now = Date.now()): Promise<number> {
-    const marks = await this.models.AnalyticsMark.find({
-      pending: { $ne: 0 },
-      touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
-    }).lean();
-    for (const mark of marks) await this.recomputeDay(mark);
-    // Marks lowered to zero are left by live changes; a raise racing this delete upserts its mark again.
-    await this.models.AnalyticsMark.deleteMany({
-      pending: 0,
-      touchedAt: { $lt: new Date(now - this.settings.leaseMs) },
-    });
-    return marks.length;
+  reconcile(now = Date.now()): Promise<number> {
+    return this.recomputer.reconcile(now);
   }
 
-  /**
-   * The stored rollups of the bots' UTC days overlapping [from, to), each day merged from its documents (its
-   * shards, and its unsharded document from before). Days the range covers whole come with their day's top lists;
-   * days covered in part with per-quarter top lists instead.
-   */
-  async daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
-    const shapes = new Map<string, 'whole' | 'partial'>();
-    const days: Date[] = [];
-    for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
-      days.push(new Date(day));
-      for (const bot of bots) {
-        shapes.set(dayKey(bot._id, day), day >= from && day + DAY_MS <= to ? 'whole' : 'partial');
-      }
-    }
-    // Only documents changed since they were last read here are read in full (a new `_id` or `rev` means changed),
-    // and only days with a document changed, added or gone are merged again. The documents are found by bot and
-    // day (an index lookup for each pair) whatever their shard: a list of every key would be matched against each
-    // document found.
-    const versions =
-      bots.length === 0
-        ? []
-        : await this.models.AnalyticsDay.find(
-            { chatbotId: { $in: bots.map((bot) => bot._id) }, day: { $in: days } },
-            '_id key rev',
-          ).lean<Array<{ _id: Types.ObjectId; key: string; rev: number }>>();
-    const docsOf = new Map<string, typeof versions>();
-    for (const version of versions) {
-      const key = version.key.split(':', 2).join(':');
-      const docs = docsOf.get(key);
-      if (docs) docs.push(version);
-      else docsOf.set(key, [version]);
-    }
-    const stored: StoredDay[] = [];
-    const toMerge: Array<{ key: string; shape: 'whole' | 'partial'; signature: string; docs: typeof versions }> = [];
-    const parts = new Map<string, StoredDay>();
-    const stale: { whole: string[]; partial: string[] } = { whole: [], partial: [] };
-    for (const [key, docs] of docsOf) {
-      const shape = shapes.get(key);
-      if (!shape) continue;
-      const signature = docs
-        .map((doc) => `${doc.key}@${doc._id.toString()}@${doc.rev}`)
-        .sort()
-        .join(' ');
-      const cached = this.dayCache.get(`${shape}|${key}`);
-      if (cached?.signature === signature) {
-        stored.push(cached.day);
-        continue;
-      }
-      toMerge.push({ key, shape, signature, docs });
-      for (const doc of docs) {
-        const part = this.docCache.get(`${shape}|${doc.key}`);
-        if (part && part.id === doc._id.toString() && part.rev === doc.rev) parts.set(doc.key, part.day);
-        else stale[shape].push(doc.key);
-      }
-    }
-    const [wholeDays, partialDays] = await Promise.all([
-      this.findDocs(stale.whole, '_id key rev day s dt si'),
-      this.findDocs(stale.partial, '_id key rev day s t si'),
-    ]);
-    for (const [shape, docs] of [
-      ['whole', wholeDays],
-      ['partial', partialDays],
-    ] as const) {
-      for (const doc of docs) {
-        const part = toStoredDay(doc, shape === 'partial');
-        const entry = { id: doc._id.toString(), rev: doc.rev, day: part };
-        remember(this.docCache, `${shape}|${doc.key}`, entry);
-        parts.set(doc.key, part);
-      }
-    }
-    for (const { key, shape, signature, docs } of toMerge) {
-      const found = docs.flatMap((doc) => parts.get(doc.key) ?? []);
-      if (found.length === 0) continue;
-      const day = mergeDays(key, found);
-      remember(this.dayCache, `${shape}|${key}`, { signature, day });
-      stored.push(day);
-    }
-    return stored;
-  }
-
-  /**
-   * Day documents by key: a few by their keys, more by bot and day as in `daysOf` (the bots' other documents of
-   * those days, read too, are left out).
-   */
-  private async findDocs(keys: string[], fields: string): Promise<StoredDayDoc[]> {
-    if (keys.length === 0) return [];
-    if (keys.length <= DAY_SHARDS) {
-      return this.models.AnalyticsDay.find({ key: { $in: keys } }, fields).lean<StoredDayDoc[]>();
-    }
-    const bots = new Set<string>();
-    const days = new Set<string>();
-    for (const key of keys) {
-      const [bot = '', day = ''] = key.split(':');
-      bots.add(bot);
-      days.add(day);
-    }
-    const wanted = new Set(keys);
-    const docs = await this.models.AnalyticsDay.find(
-      { chatbotId: { $in: [...bots] }, day: { $in: [...days].map((day) => new Date(`${day}T00:00:00Z`)) } },
-      fields,
-    ).lean<StoredDayDoc[]>();
-    return docs.filter((doc) => wanted.has(doc.key));
+  /** The stored rollups of the bots' UTC days overlapping [from, to) (see `DayReader.daysOf`). */
+  daysOf(bots: RollupBot[], from: number, to: number): Promise<StoredDay[]> {
+    return this.reader.daysOf(bots, from, to);
   }
 
   /** Forgets the days kept in memory (benches measure a report that reads every day in full). */
   forgetCachedDays(): void {
-    this.docCache.clear();
-    this.dayCache.clear();
+    this.reader.forgetCachedDays();
   }
 
-  /**
-   * The wordings of questions (by hash) in these days: for each, the earliest asked, with its normalized text.
-   * Read for the few questions a report lists, not with the figures.
-   */
-  async wordingsOf(
+  /** The wordings of questions (by hash) in these days (see `DayReader.wordingsOf`). */
+  wordingsOf(
     days: StoredDay[],
     hashes: { qs: string[]; gaps: string[] },
   ): Promise<Record<'qs' | 'gaps', Map<string, { normalized: string; sample: string }>>> {
-    // Each day keeps the wordings already read for it (its object is replaced when the day changes).
-    const lists = [
-      ['qs', 'wqs'],
-      ['gaps', 'wgaps'],
-    ] as const;
-    const wanted = new Map<string, { day: StoredDay; fields: string[] }>();
-    for (const day of days) {
-      for (const [list, field] of lists) {
-        for (const hash of hashes[list]) {
-          if (day.wordings[list].has(hash)) continue;
-          const entry = wanted.get(day.key) ?? { day, fields: [] };
-          entry.fields.push(`${field}.${hash}`);
-          wanted.set(day.key, entry);
-        }
-      }
-    }
-    const fields = [...new Set([...wanted.values()].flatMap((entry) => entry.fields))];
-    if (fields.length > 0) {
-      const docs = await this.findDocs(
-        [...wanted.values()].flatMap(({ day }) => day.docKeys),
-        `key ${fields.join(' ')}`,
-      );
-      const byKey = new Map(docs.map((doc) => [doc.key, doc]));
-      for (const { day, fields: asked } of wanted.values()) {
-        for (const path of asked) {
-          const [field, hash = ''] = path.split('.') as ['wqs' | 'wgaps', string];
-          // A day's wording is the earliest of its documents'.
-          let wording: string | null = null;
-          for (const key of day.docKeys) {
-            const found = byKey.get(key)?.[field]?.[hash];
-            if (found !== undefined && (wording === null || found < wording)) wording = found;
-          }
-          day.wordings[field === 'wqs' ? 'qs' : 'gaps'].set(hash, wording);
-        }
-      }
-    }
-    const earliest = (list: 'qs' | 'gaps') => {
-      const found = new Map<string, string>();
-      for (const day of days) {
-        for (const hash of hashes[list]) {
-          const wording = day.wordings[list].get(hash);
-          if (!wording) continue;
-          const seen = found.get(hash);
-          if (seen === undefined || wording < seen) found.set(hash, wording);
-        }
-      }
-      return new Map(
-        [...found].map(([hash, wording]) => {
-          const [, normalized = '', sample = ''] = wording.split(WORDING_SEPARATOR);
-          return [hash, { normalized, sample }];
-        }),
-      );
-    };
-    return { qs: earliest('qs'), gaps: earliest('gaps') };
+    return this.reader.wordingsOf(days, hashes);
   }
-
-  /** What a conversation and these of its messages contribute now, each in the conversation's shard of its day. */
-  private entriesOf(
-    conversation: RawConversation,
-    messages: RawMessage[],
-    questionOf: (message: RawMessage) => string | undefined,
-  ): Entries {
-    const counted = countedAs(conversation, this.shards);
-    const entries: Entries = { c: conversationContribution(conversation, counted.shard) };
-    for (const message of messages) {
-      entries[`m${message._id.toString()}`] = messageContribution(message, conversation, questionOf(message), counted);
-    }
-    return entries;
-  }
-
-  /**
-   * Applies the difference between what these records of one conversation contributed and what they
-   * contribute now. The fact document is changed only if no other writer changed it since it was read (else
-   * the whole is read again), and the days are flagged while their update is under way.
-   */
-  private async applyRecords(
-    conversation: RawConversation,
-    messages: RawMessage[],
-    questionOf: (message: RawMessage) => string | undefined,
-    tryAtOnce = true,
-  ): Promise<void> {
-    const next = this.entriesOf(conversation, messages, questionOf);
-    const bot = { organizationId: conversation.organizationId, chatbotId: conversation.chatbotId };
-    if (tryAtOnce && (await this.applyAtOnce(bot, conversation._id, next))) return;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const fact = await this.models.AnalyticsFact.findById(conversation._id).lean<FactDoc>();
-      const stored = fact?.e ?? {};
-      const updates = new Map<string, DayUpdate>();
-      const set: Entries = {};
-      for (const [key, entry] of Object.entries(next)) {
-        const old = stored[key];
-        // An older snapshot of a record (a slow event, a backfill that read before a change) changes nothing.
-        if (old && entry.u < old.u) continue;
-        if (sameContribution(old, entry)) continue;
-        if (old) addToUpdates(updates, old, -1);
-        addToUpdates(updates, entry, 1);
-        set[key] = entry;
-      }
-      if (Object.keys(set).length === 0) return;
-      const days = daysOfUpdates(updates);
-      await this.raise(bot, days);
-      let won: boolean;
-      if (!fact) {
-        won = await this.models.AnalyticsFact.create({ _id: conversation._id, chatbotId: bot.chatbotId, v: 1, e: set })
-          .then(() => true)
-          .catch((error: unknown) => {
-            if (isDuplicateKeyError(error)) return false;
-            throw error;
-          });
-      } else {
-        const $set = Object.fromEntries(Object.entries(set).map(([key, entry]) => [`e.${key}`, entry]));
-        won =
-          (await this.models.AnalyticsFact.updateOne({ _id: fact._id, v: fact.v }, { $set, $inc: { v: 1 } }))
-            .matchedCount > 0;
-      }
-      if (!won) {
-        await this.lower(bot.chatbotId, days);
-        continue;
-      }
-      // A failure from here on leaves the days flagged: the reconciliation recomputes them.
-      await this.writeDays(bot, updates);
-      await this.lower(bot.chatbotId, days);
-      return;
-    }
-    throw new Error(`analytics: conversation ${conversation._id.toString()} kept changing while being applied`);
-  }
-
-  /**
-   * The usual case of `applyRecords` in one read-and-write of the fact: the days of the records (a record's
-   * day never changes) are flagged, then every entry is written, provided none stored is newer, and the
-   * difference applied is taken from the fact as it was just before (returned by the same atomic update), so
-   * concurrent writers each apply exactly their own change. Returns false, having changed nothing, when a
-   * stored entry is newer (an older snapshot): `applyRecords` then goes the entry-by-entry way.
-   */
-  private async applyAtOnce(
-    bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId },
-    conversationId: Types.ObjectId,
-    next: Entries,
-  ): Promise<boolean> {
-    const days = [...new Set(Object.values(next).map((entry) => entry.d))];
-    await this.raise(bot, days);
-    let before: FactDoc | null;
-    try {
-      before = (await this.models.AnalyticsFact.collection.findOneAndUpdate(
-        {
-          _id: conversationId,
-          $and: Object.entries(next).map(([key, entry]) => ({
-            $or: [{ [`e.${key}`]: { $exists: false } }, { [`e.${key}.u`]: { $lte: entry.u } }],
-          })),
-        },
-        {
-          $set: Object.fromEntries(Object.entries(next).map(([key, entry]) => [`e.${key}`, entry])),
-          $inc: { v: 1 },
-          $setOnInsert: { chatbotId: bot.chatbotId },
-        },
-        { upsert: true, returnDocument: 'before' },
-      )) as FactDoc | null;
-    } catch (error) {
-      await this.lower(bot.chatbotId, days);
-      // The fact exists with an entry newer than this snapshot: nothing was written.
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
-    // A failure from here on leaves the days flagged: the reconciliation recomputes them.
-    const stored = before?.e ?? {};
-    const updates = new Map<string, DayUpdate>();
-    for (const [key, entry] of Object.entries(next)) {
-      const old = stored[key];
-      if (sameContribution(old, entry)) continue;
-      if (old) addToUpdates(updates, old, -1);
-      addToUpdates(updates, entry, 1);
-    }
-    await this.writeDays(bot, updates);
-    await this.lower(bot.chatbotId, days);
-    return true;
-  }
-
-  private async backfillRecords(
-    bot: RollupBot,
-    conversations: RawConversation[],
-    messages: RawMessage[],
-  ): Promise<number> {
-    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
-    const questionOf = questionText(byId);
-    const messagesOf = new Map<string, RawMessage[]>();
-    for (const message of messages) {
-      const list = messagesOf.get(message.conversationId.toString()) ?? [];
-      list.push(message);
-      messagesOf.set(message.conversationId.toString(), list);
-    }
-    const existing = new Set(
-      (await this.models.AnalyticsFact.find({ chatbotId: bot._id }, '_id').lean()).map((fact) => fact._id.toString()),
-    );
-    const fresh = conversations.filter((conversation) => !existing.has(conversation._id.toString()));
-    const known = conversations.filter((conversation) => existing.has(conversation._id.toString()));
-    const owner = { organizationId: bot.organizationId, chatbotId: bot._id };
-    const CHUNK = 2_000;
-    for (let at = 0; at < fresh.length && !this.stopping; at += CHUNK) {
-      const chunk = fresh.slice(at, at + CHUNK);
-      const facts = chunk.map((conversation) => {
-        const e = this.entriesOf(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
-        return { _id: conversation._id, chatbotId: bot._id, v: 1, e };
-      });
-      const days = new Set(facts.flatMap((fact) => Object.values(fact.e).map((entry) => entry.d)));
-      await this.raise(owner, [...days]);
-      // Inserted only where no fact exists yet: a live change may have got there first.
-      const result = await this.models.AnalyticsFact.collection.bulkWrite(
-        facts.map((fact) => ({
-          updateOne: {
-            filter: { _id: fact._id },
-            update: { $setOnInsert: { chatbotId: fact.chatbotId, v: fact.v, e: fact.e } },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-      const inserted = new Set(Object.keys(result.upsertedIds ?? {}).map(Number));
-      const updates = new Map<string, DayUpdate>();
-      facts.forEach((fact, index) => {
-        if (!inserted.has(index)) return known.push(chunk[index]!);
-        for (const entry of Object.values(fact.e)) addToUpdates(updates, entry, 1);
-      });
-      await this.writeDays(owner, updates);
-      await this.lower(bot._id, [...days]);
-    }
-    for (const conversation of known) {
-      if (this.stopping) break;
-      await this.applyRecords(conversation, messagesOf.get(conversation._id.toString()) ?? [], questionOf);
-    }
-    return conversations.length;
-  }
-
-  /**
-   * Applies day updates (by day document, see `addToUpdates`) in one write: one atomic update per document,
-   * creating it when it is the first.
-   */
-  private async writeDays(
-    bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId },
-    updates: Map<string, DayUpdate>,
-  ): Promise<void> {
-    const ops = [...updates]
-      .filter(([, update]) => !isEmptyUpdate(update))
-      .map(([doc, update]) => ({
-        updateOne: {
-          filter: { key: `${bot.chatbotId.toString()}:${doc}` },
-          update: {
-            $inc: { ...update.inc, rev: 1 },
-            ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
-            ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
-            $setOnInsert: {
-              organizationId: bot.organizationId,
-              chatbotId: bot.chatbotId,
-              day: new Date(`${update.day}T00:00:00Z`),
-            },
-          },
-          upsert: true,
-        },
-      }));
-    if (ops.length === 0) return;
-    const write = (list: typeof ops) => this.models.AnalyticsDay.collection.bulkWrite(list, { ordered: false });
-    try {
-      await write(ops);
-    } catch (error) {
-      // Two first updates of a document raced to create it: the losers' updates (and only they) now find it.
-      const refused = writeErrorsOf(error);
-      if (!refused?.every(isDuplicateKeyError)) throw error;
-      await write(refused.map((refusal) => ops[refusal.index]!));
-    }
-  }
-
-  /** Flags days as being updated (see `DayMarks`). */
-  private async raise(bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId }, days: string[]) {
-    await this.marks.raise(days.map((day) => ({ bot, day })));
-  }
-
-  /** The update of these days is done. */
-  private async lower(chatbotId: Types.ObjectId, days: string[]) {
-    await this.marks.lower(days.map((day) => ({ chatbotId, day })));
-  }
-
-  /**
-   * Recomputes one day of a bot from its raw records: the day's documents (each written only if no update landed
-   * in it meanwhile) and the facts of that day's records, once every document was written. The flag is removed
-   * only if nothing touched the day during the recomputation; otherwise it stays for the next pass.
-   */
-  private async recomputeDay(mark: {
-    key: string;
-    chatbotId: Types.ObjectId;
-    organizationId: Types.ObjectId;
-    day: Date;
-    pending: number;
-    touchedAt: Date;
-  }): Promise<void> {
-    const day = mark.day.toISOString().slice(0, 10);
-    const docs = await this.models.AnalyticsDay.find({ chatbotId: mark.chatbotId, day: mark.day }, 'key rev').lean<
-      Array<{ key: string; rev: number }>
-    >();
-    const { conversations: started, messages } = await this.records.recordsOfBot(mark.chatbotId, {
-      from: mark.day,
-      to: new Date(mark.day.getTime() + DAY_MS),
-    });
-    const conversationsById = new Map(started.map((conversation) => [conversation._id.toString(), conversation]));
-    const missing = [...new Set(messages.map((message) => message.conversationId.toString()))].filter(
-      (id) => !conversationsById.has(id),
-    );
-    for (const conversation of await this.records.conversationsByIds(missing.map((id) => new Types.ObjectId(id)))) {
-      conversationsById.set(conversation._id.toString(), conversation);
-    }
-    const byId = new Map(messages.map((message) => [message._id.toString(), message]));
-    const questions = messages.flatMap((message) =>
-      message.replyTo && !byId.has(message.replyTo.toString()) ? [message.replyTo] : [],
-    );
-    for (const question of await this.records.messagesByIds(questions)) byId.set(question._id.toString(), question);
-    const questionOf = questionText(byId);
-
-    const messagesOf = new Map<string, RawMessage[]>();
-    for (const message of messages) {
-      const list = messagesOf.get(message.conversationId.toString()) ?? [];
-      list.push(message);
-      messagesOf.set(message.conversationId.toString(), list);
-    }
-    const startedIds = new Set(started.map((conversation) => conversation._id.toString()));
-    const entriesOf = new Map<string, Entries>();
-    for (const [id, conversation] of conversationsById) {
-      const entries = this.entriesOf(conversation, messagesOf.get(id) ?? [], questionOf);
-      // A conversation counts on the day it started: of one started before, only its messages are of this day.
-      if (!startedIds.has(id)) delete entries.c;
-      entriesOf.set(id, entries);
-    }
-    const updates = new Map<string, DayUpdate>();
-    for (const list of entriesOf.values()) for (const entry of Object.values(list)) addToUpdates(updates, entry, 1);
-    // Every document of the day, stored or recomputed: the unsharded one from before has nothing recomputed (its
-    // figures are now in the shards) and goes, as does a shard nothing falls in any more.
-    const prefix = `${mark.chatbotId.toString()}:`;
-    const revs = new Map(docs.map((doc) => [doc.key, doc.rev]));
-    const keys = new Set([...revs.keys(), ...[...updates.keys()].map((doc) => prefix + doc)]);
-    const written = await Promise.all(
-      [...keys].map((key) => this.replaceDayDoc(mark, key, revs.get(key), updates.get(key.slice(prefix.length)))),
-    );
-    // An update landed in one of them meanwhile: the day stays flagged and is recomputed again.
-    if (!written.every(Boolean)) return;
-
-    // The facts of the day's records become what was just counted; entries of the day no longer there go.
-    const facts = await this.models.AnalyticsFact.find({ chatbotId: mark.chatbotId }).lean<FactDoc[]>();
-    const touched = new Set(entriesOf.keys());
-    for (const fact of facts) {
-      if (Object.values(fact.e).some((entry) => entry.d === day)) touched.add(fact._id.toString());
-    }
-    const factsById = new Map(facts.map((fact) => [fact._id.toString(), fact]));
-    for (const conversationId of touched) {
-      const stored = factsById.get(conversationId)?.e ?? {};
-      const fresh = entriesOf.get(conversationId) ?? {};
-      const $set: Record<string, Contribution> = {};
-      const $unset: Record<string, ''> = {};
-      for (const [key, entry] of Object.entries(stored)) if (entry.d === day && !fresh[key]) $unset[`e.${key}`] = '';
-      for (const [key, entry] of Object.entries(fresh)) $set[`e.${key}`] = entry;
-      await this.models.AnalyticsFact.updateOne(
-        { _id: new Types.ObjectId(conversationId) },
-        {
-          ...(Object.keys($set).length > 0 ? { $set } : {}),
-          ...(Object.keys($unset).length > 0 ? { $unset } : {}),
-          $inc: { v: 1 },
-          $setOnInsert: { chatbotId: mark.chatbotId },
-        },
-        { upsert: true },
-      ).catch(ignoreDuplicateKey);
-    }
-    const cleared = await this.models.AnalyticsMark.deleteOne({
-      key: mark.key,
-      pending: mark.pending,
-      touchedAt: mark.touchedAt,
-    });
-    // Something updated the day meanwhile: keep it flagged, so a quiet pass recomputes it again.
-    if (cleared.deletedCount === 0)
-      await this.models.AnalyticsMark.updateOne({ key: mark.key }, { $inc: { pending: 1 } });
-  }
-
-  /**
-   * Writes one document of a recomputed day: its recomputed figures, or (none) its deletion; only if its `rev` is
-   * still the one read before the recomputation (`undefined`: only if it still does not exist). Whether it was.
-   */
-  private async replaceDayDoc(
-    mark: { chatbotId: Types.ObjectId; organizationId: Types.ObjectId; day: Date },
-    key: string,
-    rev: number | undefined,
-    update: DayUpdate | undefined,
-  ): Promise<boolean> {
-    const days = this.models.AnalyticsDay.collection;
-    if (!update) return rev === undefined || (await days.deleteOne({ key, rev })).deletedCount > 0;
-    const fields: Record<string, unknown> = {};
-    for (const source of [update.inc, update.min, update.set]) {
-      for (const [path, value] of Object.entries(source)) setPath(fields, path, value);
-    }
-    const replaced = await days
-      .replaceOne(
-        { key, rev: rev ?? 0 },
-        {
-          key,
-          organizationId: mark.organizationId,
-          chatbotId: mark.chatbotId,
-          day: mark.day,
-          rev: (rev ?? 0) + 1,
-          s: {},
-          t: {},
-          dt: {},
-          wqs: {},
-          wgaps: {},
-          si: {},
-          ...fields,
-        },
-        { upsert: rev === undefined },
-      )
-      .catch((error: unknown) => (isDuplicateKeyError(error) ? null : Promise.reject(error)));
-    return Boolean(replaced && replaced.matchedCount + replaced.upsertedCount > 0);
-  }
-}
-
-interface StoredDayDoc {
-  _id: Types.ObjectId;
-  rev: number;
-  key: string;
-  day: Date;
-  s?: Record<
-    string,
-    Record<string, { n?: Record<string, number>; lat?: Record<string, number>; vis?: Record<string, number> }>
-  >;
-  t?: Record<string, Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>>;
-  dt?: Record<string, Record<'qs' | 'gaps' | 'src', Record<string, number>>>;
-  wqs?: Record<string, string>;
-  wgaps?: Record<string, string>;
-  si?: Record<string, [string, string, string | null]>;
-}
-
-/** Counted map entries above zero (a taken-away contribution leaves zeros behind). */
-const counted = (map: Record<string, number> | undefined) => Object.entries(map ?? {}).filter(([, count]) => count > 0);
-
-function toStoredDay(doc: StoredDayDoc, perQuarter: boolean): StoredDay {
-  const lists = (tops: Record<'qs' | 'gaps' | 'src', Record<string, number>> | undefined): TopLists => ({
-    qs: counted(tops?.qs),
-    gaps: counted(tops?.gaps),
-    src: counted(tops?.src).flatMap(([hash, count]): TopLists['src'] => {
-      const source = doc.si?.[hash];
-      return source ? [[source[0], count, source[1], source[2]]] : [];
-    }),
-  });
-  const slots: Slot[] = Object.entries(doc.s ?? {})
-    .map(([quarter, byChannel]) => ({
-      q: Number(quarter.slice(1)),
-      ch: Object.fromEntries(
-        Object.entries(byChannel).map(([channel, figures]): [string, SlotFigures] => [
-          channel,
-          {
-            n: Object.fromEntries(Object.entries(figures.n ?? {}).filter(([, value]) => value !== 0)),
-            lat: counted(figures.lat).map(([bucket, count]) => [Number(bucket.slice(1)), count]),
-            vis: counted(figures.vis).map(([key]) => key),
-          },
-        ]),
-      ),
-    }))
-    .sort((a, b) => a.q - b.q);
-  const day = { key: doc.key, docKeys: [doc.key], day: doc.day, wordings: { qs: new Map(), gaps: new Map() }, slots };
-  if (!perQuarter) {
-    return {
-      ...day,
-      tops: Object.fromEntries(Object.entries(doc.dt ?? {}).map(([channel, tops]) => [channel, lists(tops)])),
-    };
-  }
-  const slotTops = Object.entries(doc.t ?? {})
-    .map(([quarter, byChannel]) => ({
-      q: Number(quarter.slice(1)),
-      ch: Object.fromEntries(Object.entries(byChannel).map(([channel, tops]) => [channel, lists(tops)])),
-    }))
-    .sort((a, b) => a.q - b.q);
-  return { ...day, tops: {}, slotTops };
-}
-
-/**
- * A day from its documents (its shards, its unsharded document from before), which add up as days do: counters,
- * latency buckets and top lists add, visitors are the union. Each document's figures are what its own facts
- * contributed (a contribution is taken from the document it was added to), so none holds a count below zero.
- */
-function mergeDays(key: string, parts: StoredDay[]): StoredDay {
-  const figures = (items: SlotFigures[]) => {
-    const tally = new Tally(false);
-    for (const item of items) tally.add(item);
-    return tally.figures();
-  };
-  const lists = (items: TopLists[]) => {
-    const tally = new Tally(true);
-    for (const item of items) tally.addTops(item);
-    return tally.tops();
-  };
-  const tops = new Map<string, TopLists[]>();
-  for (const part of parts) {
-    for (const [door, list] of Object.entries(part.tops)) tops.set(door, [...(tops.get(door) ?? []), list]);
-  }
-  const slotTops = parts.flatMap((part) => (part.slotTops ? [part.slotTops] : []));
-  return {
-    key,
-    docKeys: parts.flatMap((part) => part.docKeys),
-    day: parts[0]!.day,
-    wordings: { qs: new Map(), gaps: new Map() },
-    slots: mergeSlots(
-      parts.map((part) => part.slots),
-      figures,
-    ),
-    tops: Object.fromEntries([...tops].map(([door, items]) => [door, lists(items)])),
-    ...(slotTops.length > 0 ? { slotTops: mergeSlots(slotTops, lists) } : {}),
-  };
-}
-
-/** Slots of several documents merged by quarter hour and door. */
-function mergeSlots<T>(lists: Array<Array<Slot<T>>>, merge: (items: T[]) => T): Array<Slot<T>> {
-  const byQuarter = new Map<number, Map<string, T[]>>();
-  for (const list of lists) {
-    for (const slot of list) {
-      let doors = byQuarter.get(slot.q);
-      if (!doors) byQuarter.set(slot.q, (doors = new Map()));
-      for (const [door, value] of Object.entries(slot.ch)) doors.set(door, [...(doors.get(door) ?? []), value]);
-    }
-  }
-  return [...byQuarter]
-    .sort(([a], [b]) => a - b)
-    .map(([q, doors]) => ({ q, ch: Object.fromEntries([...doors].map(([door, items]) => [door, merge(items)])) }));
-}
-
-/** Keeps an entry for later reports, dropping the least recently used beyond `DAY_CACHE_SIZE`. */
-function remember<T>(cache: Map<string, T>, key: string, entry: T): void {
-  cache.delete(key);
-  cache.set(key, entry);
-  while (cache.size > DAY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts.at(-1)!] = value;
-}
-
-function ignoreDuplicateKey(error: unknown): void {
-  if (!isDuplicateKeyError(error)) throw error;
 }

@@ -4,7 +4,8 @@ import type { ChatbotsService } from '../chatbots/chatbots.service.js';
 import { LOW_CONFIDENCE } from '../chat/unanswered.service.js';
 import type { LeadsService } from '../leads/leads.service.js';
 import { rangeOf } from './analytics-range.js';
-import type { AnalyticsRollups, RollupBot } from './analytics-rollups.js';
+import type { AnalyticsRollups } from './analytics-rollups.js';
+import type { RollupBot } from './rollup-inputs.js';
 import { periodsOf, QUARTER_MS } from './calendar.js';
 import { Tally, topOf } from './tally.js';
 
