@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything Wisp needs on a fresh Debian machine: system packages (Java and
-# Maven for the embedded database, Chromium for end-to-end tests, Redis for the
+# Installs everything Wisp needs on a fresh Debian machine: system packages (Java,
+# Maven and patch for the embedded database, Chromium for end-to-end tests, Redis for the
 # multi-node tests, Python's venv and Ruby with minitest for the SDKs' tests), the openai Python package,
 # npm packages, the embedded database launcher, the widget, and the SDKs' Python packages and Go modules.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v patch >/dev/null 2>&1 || missing+=(patch)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
