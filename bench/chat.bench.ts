@@ -5,13 +5,16 @@
  * directly, in the same run. The model server and the load generator (autocannon) run in
  * processes of their own, so this process's event loop and CPU are the app's alone (the model
  * is remote in production); the CPU time this process spent per turn is printed beside the
- * database round trips per turn. Run: npx tsx bench/chat.bench.ts
+ * database round trips per turn. The throughput's same-run baseline is the floor of a turn (`floor-turn.ts`), driven
+ * the same way right after: turns/s ÷ its requests/s holds across machines where turns/s does not.
+ * Run: npx tsx bench/chat.bench.ts
  * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000; `BENCH_WARMUP_S` runs the same load that many seconds first, unmeasured; the time to the first chunk is measured sequentially, then `BENCH_TTFC_CONCURRENCY` at a time, default 8.)
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { driveFromProcess, processCpuMs, startChatBench } from './bench-app.js';
+import { startFloorTurn } from './floor-turn.js';
 import { percentile } from './percentile.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -91,6 +94,16 @@ async function main() {
   // Turns still in flight when the load stopped finish before the counted ones start.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
 
+  // The same-run baseline: the floor of a turn (`floor-turn.ts`), driven the same way, warmed as long.
+  const floor = await startFloorTurn(model.url, connection);
+  const floorBody = JSON.stringify({ message: 'How do I reset my password?' });
+  const floorLoad = { connections: CONNECTIONS, headers: { 'content-type': 'application/json' }, body: floorBody };
+  if (warmupS > 0) await driveFromProcess(floor.url, { ...floorLoad, durationS: warmupS });
+  const floorCpuBefore = process.cpuUsage();
+  const floorJson = await driveFromProcess(floor.url, { ...floorLoad, durationS: DURATION_S });
+  const floorCpu = process.cpuUsage(floorCpuBefore);
+  await floor.stop();
+
   // And for sequential JSON turns on a warm server.
   const calls = new Map<string, number>();
   countInto(calls);
@@ -145,6 +158,12 @@ async function main() {
   );
   console.log(
     `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
+  );
+  console.log(
+    `Floor turn (bare Express: the question, one streamed model call through the openai client, one insert; same model server and database, same load): ${floorJson.requestsPerSecond.toFixed(1)} req/s, p50 ${floorJson.p50} ms, p99 ${floorJson.p99} ms, its process CPU ${((floorCpu.user + floorCpu.system) / 1000 / Math.max(1, floorJson.total)).toFixed(2)} ms per request, errors ${floorJson.errors}, non-2xx ${floorJson.non2xx}`,
+  );
+  console.log(
+    `JSON chat ÷ floor turn: ${(json.requestsPerSecond / Math.max(1e-9, floorJson.requestsPerSecond)).toFixed(2)} (turns/s), ${((cpu.user + cpu.system) / Math.max(1, json.total) / ((floorCpu.user + floorCpu.system) / Math.max(1, floorJson.total))).toFixed(2)} (app CPU per turn over the floor's)`,
   );
   console.log(
     `App process CPU per JSON turn: ${cpuMsPerTurn.toFixed(2)} ms (user ${(cpu.user / 1000 / Math.max(1, json.total)).toFixed(2)}, system ${(cpu.system / 1000 / Math.max(1, json.total)).toFixed(2)}; ${json.total} turns)`,

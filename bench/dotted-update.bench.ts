@@ -6,11 +6,12 @@
  * build of the launcher, e.g. main's) both launchers run side by side and are driven alternately, round by round, on
  * the same updates, so a noisy machine weighs on both alike.
  * Run: npx tsx bench/dotted-update.bench.ts (`BENCH_ROUNDS`, default 10; `BENCH_UPDATES`, updates per round, default
- * 2000).
+ * 2000; `BENCH_QUARTERS`, the quarter hours the updates spread over, default 96, a whole day: 1 keeps the documents as
+ * small as the chat bench's).
  */
 import { loadavg } from 'node:os';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Document } from 'mongodb';
-import { addToUpdates, docOfDay, type Contribution, type DayUpdate } from '../server/analytics/contribution.js';
+import { addToUpdates, type Contribution, type DayUpdate } from '../server/analytics/contribution.js';
 import { EMBEDDED_DB_JAR, startEmbeddedDb, type EmbeddedDb } from '../server/db/embedded-db.js';
 import { processCpuMs } from './bench-app.js';
 import { percentile } from './percentile.js';
@@ -18,6 +19,7 @@ import { percentile } from './percentile.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 2000);
 const BATCH = 16;
+const QUARTERS = Number(process.env.BENCH_QUARTERS ?? 96);
 const SHARDS = 16;
 const JARS: Array<[string, string]> = [['this build', EMBEDDED_DB_JAR]];
 if (process.env.BENCH_BASELINE_JAR) JARS.unshift(['baseline', process.env.BENCH_BASELINE_JAR]);
@@ -27,12 +29,18 @@ const hex = (n: number) => n.toString(16).padStart(12, '0');
 
 /** What one answered turn adds to its day: its question (and conversation) and its answer, as the app counts them. */
 function turnContributions(i: number): Contribution[] {
-  const q = Number(process.env.BENCH_QUARTERS ?? 96) > 1 ? Math.floor(i / 40) % Number(process.env.BENCH_QUARTERS ?? 96) : 37;
+  // Forty turns a quarter hour, over the day's first QUARTERS quarters: the documents grow as a day's do.
+  const q = Math.floor(i / 40) % QUARTERS;
   const k = i % SHARDS;
   const base = { u: new Date(1_700_000_000_000 + i).toISOString(), d: '2026-12-03', q, k, ch: 'api' };
   const question = hex(i % 5);
   return [
-    { ...base, n: { conversations: 1, visitorMessages: 1 }, vis: hex(i % 20), qs: [question, `q ${question}`, `Q ${question}?`, base.u] },
+    {
+      ...base,
+      n: { conversations: 1, visitorMessages: 1 },
+      vis: hex(i % 20),
+      qs: [question, `q ${question}`, `Q ${question}?`, base.u],
+    },
     {
       ...base,
       n: { answers: 1, answered: 1, promptTokens: 180, completionTokens: 40 },
@@ -48,14 +56,15 @@ function turnContributions(i: number): Contribution[] {
 function dayWrite(i: number): AnyBulkWriteOperation<Document> {
   const updates = new Map<string, DayUpdate>();
   for (const contribution of turnContributions(i)) addToUpdates(updates, contribution, 1);
-  const [[doc, update]] = [...updates];
+  // One visitor's turn: one shard, one day, so one document.
+  const [doc, update] = [...updates][0]!;
   return {
     updateOne: {
       filter: { key: `${bot.toString()}:${doc}` },
       update: {
-        $inc: { ...update!.inc, rev: 1 },
-        ...(Object.keys(update!.min).length > 0 ? { $min: update!.min } : {}),
-        ...(Object.keys(update!.set).length > 0 ? { $set: update!.set } : {}),
+        $inc: { ...update.inc, rev: 1 },
+        ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
+        ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
         $setOnInsert: { chatbotId: bot, day: new Date('2026-12-03T00:00:00Z') },
       },
       upsert: true,
