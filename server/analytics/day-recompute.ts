@@ -7,9 +7,16 @@ import { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../errors/duplicate-key.js';
 import type { AnalyticsModels } from './analytics.model.js';
 import { DAY_MS } from './calendar.js';
-import { addToUpdates, type Contribution, type DayUpdate, type RawMessage } from './contribution.js';
+import { addToUpdates, type Contribution, type DayUpdate } from './contribution.js';
 import type { RecordSource, RollupSettings } from './rollup-inputs.js';
-import { ignoreDuplicateKey, questionText, type Entries, type FactDoc, type RollupWriter } from './rollup-writer.js';
+import {
+  ignoreDuplicateKey,
+  messagesByConversation,
+  questionText,
+  type Entries,
+  type FactDoc,
+  type RollupWriter,
+} from './rollup-writer.js';
 
 /** Recomputes the days whose update stopped halfway (see the file's header). */
 export class DayRecompute {
@@ -70,12 +77,7 @@ export class DayRecompute {
     for (const question of await this.records.messagesByIds(questions)) byId.set(question._id.toString(), question);
     const questionOf = questionText(byId);
 
-    const messagesOf = new Map<string, RawMessage[]>();
-    for (const message of messages) {
-      const list = messagesOf.get(message.conversationId.toString()) ?? [];
-      list.push(message);
-      messagesOf.set(message.conversationId.toString(), list);
-    }
+    const messagesOf = messagesByConversation(messages);
     const startedIds = new Set(started.map((conversation) => conversation._id.toString()));
     const entriesOf = new Map<string, Entries>();
     for (const [id, conversation] of conversationsById) {

@@ -7,7 +7,7 @@
 import type { AnalyticsModels } from './analytics.model.js';
 import { addToUpdates, type DayUpdate, type RawConversation, type RawMessage } from './contribution.js';
 import type { Logger, RecordSource, RollupBot } from './rollup-inputs.js';
-import { ignoreDuplicateKey, questionText, type RollupWriter } from './rollup-writer.js';
+import { ignoreDuplicateKey, messagesByConversation, questionText, type RollupWriter } from './rollup-writer.js';
 
 /** Rolls up the history of bots (see the file's header). */
 export class Backfill {
@@ -68,12 +68,7 @@ export class Backfill {
   ): Promise<number> {
     const byId = new Map(messages.map((message) => [message._id.toString(), message]));
     const questionOf = questionText(byId);
-    const messagesOf = new Map<string, RawMessage[]>();
-    for (const message of messages) {
-      const list = messagesOf.get(message.conversationId.toString()) ?? [];
-      list.push(message);
-      messagesOf.set(message.conversationId.toString(), list);
-    }
+    const messagesOf = messagesByConversation(messages);
     const existing = new Set(
       (await this.models.AnalyticsFact.find({ chatbotId: bot._id }, '_id').lean()).map((fact) => fact._id.toString()),
     );

@@ -29,6 +29,17 @@ export type FactDoc = { _id: Types.ObjectId; v: number; e: Entries };
 
 export const MAX_ATTEMPTS = 20;
 /** The text of the question a message answers, when it is among these messages. */
+/** Messages grouped by their conversation's id. */
+export function messagesByConversation(messages: RawMessage[]): Map<string, RawMessage[]> {
+  const byConversation = new Map<string, RawMessage[]>();
+  for (const message of messages) {
+    const list = byConversation.get(message.conversationId.toString()) ?? [];
+    list.push(message);
+    byConversation.set(message.conversationId.toString(), list);
+  }
+  return byConversation;
+}
+
 export const questionText = (messages: Map<string, RawMessage>) => (message: RawMessage) =>
   message.replyTo ? (messages.get(message.replyTo.toString())?.content ?? undefined) : undefined;
 
