@@ -12,6 +12,7 @@
 import { loadavg } from 'node:os';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Document } from 'mongodb';
 import { addToUpdates, type Contribution, type DayUpdate } from '../server/analytics/contribution.js';
+import { dayWrite } from '../server/analytics/rollup-writer.js';
 import { EMBEDDED_DB_JAR, startEmbeddedDb, type EmbeddedDb } from '../server/db/embedded-db.js';
 import { processCpuMs } from './bench-app.js';
 import { percentile } from './percentile.js';
@@ -24,7 +25,7 @@ const SHARDS = 16;
 const JARS: Array<[string, string]> = [['this build', EMBEDDED_DB_JAR]];
 if (process.env.BENCH_BASELINE_JAR) JARS.unshift(['baseline', process.env.BENCH_BASELINE_JAR]);
 
-const bot = new ObjectId();
+const bot = { organizationId: new ObjectId(), chatbotId: new ObjectId() };
 const hex = (n: number) => n.toString(16).padStart(12, '0');
 
 /** What one answered turn adds to its day: its question (and conversation) and its answer, as the app counts them. */
@@ -53,23 +54,13 @@ function turnContributions(i: number): Contribution[] {
   ] as unknown as Contribution[];
 }
 
-function dayWrite(i: number): AnyBulkWriteOperation<Document> {
+/** A turn's day write, as the app's `RollupWriter.writeDays` sends it. */
+function turnWrite(i: number): AnyBulkWriteOperation<Document> {
   const updates = new Map<string, DayUpdate>();
   for (const contribution of turnContributions(i)) addToUpdates(updates, contribution, 1);
   // One visitor's turn: one shard, one day, so one document.
   const [doc, update] = [...updates][0]!;
-  return {
-    updateOne: {
-      filter: { key: `${bot.toString()}:${doc}` },
-      update: {
-        $inc: { ...update.inc, rev: 1 },
-        ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
-        ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
-        $setOnInsert: { chatbotId: bot, day: new Date('2026-12-03T00:00:00Z') },
-      },
-      upsert: true,
-    },
-  };
+  return dayWrite(bot, doc, update);
 }
 
 interface Launcher {
@@ -90,7 +81,7 @@ async function main() {
     await client.db('bench').collection('analytics_days').createIndex({ key: 1 }, { unique: true });
     launchers.push({ name, db, client, cpuMs: 0, batchesMs: [], updates: 0 });
   }
-  const paths = Object.keys((dayWrite(0) as { updateOne: { update: { $inc: object } } }).updateOne.update.$inc).length;
+  const paths = Object.keys((turnWrite(0) as { updateOne: { update: { $inc: object } } }).updateOne.update.$inc).length;
   let next = 0;
   for (let round = 0; round < ROUNDS; round += 1) {
     const from = next;
@@ -101,7 +92,7 @@ async function main() {
       for (let i = from; i < from + UPDATES; i += BATCH) {
         const started = performance.now();
         await days.bulkWrite(
-          Array.from({ length: BATCH }, (_, j) => dayWrite(i + j)),
+          Array.from({ length: BATCH }, (_, j) => turnWrite(i + j)),
           { ordered: false },
         );
         if (round > 0) launcher.batchesMs.push(performance.now() - started);

@@ -182,22 +182,7 @@ export class RollupWriter {
   ): Promise<void> {
     const ops = [...updates]
       .filter(([, update]) => !isEmptyUpdate(update))
-      .map(([doc, update]) => ({
-        updateOne: {
-          filter: { key: `${bot.chatbotId.toString()}:${doc}` },
-          update: {
-            $inc: { ...update.inc, rev: 1 },
-            ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
-            ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
-            $setOnInsert: {
-              organizationId: bot.organizationId,
-              chatbotId: bot.chatbotId,
-              day: new Date(`${update.day}T00:00:00Z`),
-            },
-          },
-          upsert: true,
-        },
-      }));
+      .map(([doc, update]) => dayWrite(bot, doc, update));
     if (ops.length === 0) return;
     const write = (list: typeof ops) => this.models.AnalyticsDay.collection.bulkWrite(list, { ordered: false });
     try {
@@ -219,6 +204,33 @@ export class RollupWriter {
   async lower(chatbotId: Types.ObjectId, days: string[]) {
     await this.marks.lower(days.map((day) => ({ chatbotId, day })));
   }
+}
+
+/**
+ * One day document's update in a bulk write: the counters added atomically, its revision raised, the earliest wordings
+ * and the source details kept, the document created by the first.
+ */
+export function dayWrite(
+  bot: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId },
+  doc: string,
+  update: DayUpdate,
+) {
+  return {
+    updateOne: {
+      filter: { key: `${bot.chatbotId.toString()}:${doc}` },
+      update: {
+        $inc: { ...update.inc, rev: 1 },
+        ...(Object.keys(update.min).length > 0 ? { $min: update.min } : {}),
+        ...(Object.keys(update.set).length > 0 ? { $set: update.set } : {}),
+        $setOnInsert: {
+          organizationId: bot.organizationId,
+          chatbotId: bot.chatbotId,
+          day: new Date(`${update.day}T00:00:00Z`),
+        },
+      },
+      upsert: true,
+    },
+  };
 }
 
 export function ignoreDuplicateKey(error: unknown): void {
