@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Double, MongoClient, type Collection } from 'mongodb';
+import { Double, MongoClient, type Collection, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db.js';
 
@@ -63,11 +63,12 @@ describe.each([
 
   it('returns the document as it was before a nested update, and stores the new one', async () => {
     await docs.insertOne({ key: 'before', a: { b: { c: 1, d: [1, 2] } }, other: { kept: true } });
-    const before = await docs.findOneAndUpdate(
-      { key: 'before' },
-      { $inc: { 'a.b.c': 1 }, $push: { 'a.b.d': 3 } },
-      { returnDocument: 'before', projection: { _id: 0 } },
-    );
+    // Typed as a plain document: the driver's types refuse `$push` on a dotted path of an untyped collection.
+    const update: Document = { $inc: { 'a.b.c': 1 }, $push: { 'a.b.d': 3 } };
+    const before = await docs.findOneAndUpdate({ key: 'before' }, update, {
+      returnDocument: 'before',
+      projection: { _id: 0 },
+    });
     expect(before).toEqual({ key: 'before', a: { b: { c: 1, d: [1, 2] } }, other: { kept: true } });
     expect(await docs.findOne({ key: 'before' }, { projection: { _id: 0 } })).toEqual({
       key: 'before',
