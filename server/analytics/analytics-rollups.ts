@@ -116,6 +116,14 @@ export class AnalyticsRollups {
     return this.queue.settled();
   }
 
+  /**
+   * Applies the changes this process holds (a finished answer lingers briefly to share a batch) and waits for
+   * the batches under way: a report that follows a turn on the same server counts it.
+   */
+  applyWaiting(): Promise<void> {
+    return this.queue.applyWaiting();
+  }
+
   /** Resolves once the background pass under way (the backfill at start) has finished. */
   async idle(): Promise<void> {
     await this.running;

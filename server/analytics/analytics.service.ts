@@ -53,6 +53,7 @@ export class AnalyticsService {
     const { from, to } = rangeOf(query, now);
     const bots = await this.botsOf(organizationId, query.chatbotId);
     const periods = periodsOf(query.timezone, query.granularity, from, to);
+    await this.deps.rollups.applyWaiting();
     const [days, leadTimes] = await Promise.all([
       this.deps.rollups.daysOf(bots, from, to),
       this.leadTimes(organizationId, bots, from, to),

@@ -28,6 +28,8 @@ export interface QueuedChange {
   written: Map<string, RawConversation | RawMessage>;
   /** When it is applied at the latest (`Date.now()` time). */
   dueAt: number;
+  /** Nobody waits for it: it rides along with any batch applied before `dueAt` (see `ChangeQueue.applyChange`). */
+  lingering: boolean;
   waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }
 

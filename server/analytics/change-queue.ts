@@ -2,7 +2,8 @@
  * The queue of announced changes waiting to be applied together: a change is queued by bot and conversation,
  * merged with later changes of the same conversation, and handed to `BatchApplier` with every other change due
  * at the same time (at the next turn of the event loop, or up to `coalesceMs` later when its writer announces
- * another change shortly). Also how long a change waits, which the day marks' timing follows.
+ * another change shortly, or up to `lingerMs` later, riding along with any batch before, when nobody waits for
+ * it). Also how long a change waits, which the day marks' timing follows.
  */
 import type { RawConversation, RawMessage } from './contribution.js';
 import type { DayMarks } from './day-marks.js';
@@ -15,6 +16,15 @@ import type { RecordSource, RollupSettings } from './rollup-inputs.js';
  */
 export function coalesceMs(settings: RollupSettings): number {
   return Math.min(1_000, Math.floor(settings.pollMs / 4), Math.floor(settings.leaseMs / 4));
+}
+
+/**
+ * How long a change nobody waits for (a finished answer) may wait for others to be applied with: under load the
+ * answers of this long share one batch (one fact write, one update per day document touched) rather than each
+ * event loop turn's few writing their own. Within `coalesceMs`, so a crash leaves it among what `recover` applies.
+ */
+export function lingerMs(settings: RollupSettings): number {
+  return Math.min(100, coalesceMs(settings));
 }
 
 /** Changes waiting to be applied together, and the batches under way (see the file's header). */
@@ -50,7 +60,8 @@ export class ChangeQueue {
    * as its own, and one update per day for all of them. A change whose writer announces another shortly (a
    * turn's question, before its answer) waits up to `coalesceMs` for it, so the two are applied as one; that is
    * well within a poll, so one a crash leaves waiting is among the records `AnalyticsRollups.recover`
-   * applies again.
+   * applies again. A change nobody waits for (`lingering`: a finished answer) waits up to `lingerMs`, and goes
+   * with any batch applied before.
    */
   applyChange(chatbotId: string, conversationId: string, messageIds: string[]): Promise<void> {
     // Read synchronously: the announcement offers its records only while it is being published.
@@ -59,7 +70,15 @@ export class ChangeQueue {
     const key = `${chatbotId}:${conversationId}`;
     let change = this.queued.get(key);
     if (!change) {
-      change = { chatbotId, conversationId, messageIds: new Set(), written: new Map(), dueAt: Infinity, waiters: [] };
+      change = {
+        chatbotId,
+        conversationId,
+        messageIds: new Set(),
+        written: new Map(),
+        dueAt: Infinity,
+        lingering: false,
+        waiters: [],
+      };
       this.queued.set(key, change);
     }
     for (const id of messageIds) {
@@ -68,10 +87,20 @@ export class ChangeQueue {
       if (!announced?.records.has(id)) change.written.delete(id);
     }
     for (const [id, record] of announced?.records ?? []) change.written.set(id, record as RawConversation | RawMessage);
-    change.dueAt = Math.min(change.dueAt, announced?.followUp ? now + coalesceMs(this.settings) : now);
+    const lingering = announced?.lingering === true;
+    const wait = announced?.followUp ? coalesceMs(this.settings) : lingering ? lingerMs(this.settings) : 0;
+    change.dueAt = Math.min(change.dueAt, now + wait);
+    // Taken by any batch from now on (a question alone waits for its answer instead).
+    if (lingering) change.lingering = true;
     const done = new Promise<void>((resolve, reject) => change.waiters.push({ resolve, reject }));
     this.scheduleFlush(change.dueAt);
     return done;
+  }
+
+  /** Applies every change still waiting now and resolves once every batch under way is applied (for reports). */
+  async applyWaiting(): Promise<void> {
+    await this.flush(true);
+    while (this.batches.size > 0) await Promise.all([...this.batches]);
   }
 
   /** Resolves once the batches under way now are written (they never reject). */
@@ -100,13 +129,16 @@ export class ChangeQueue {
     this.flushTimer.unref();
   }
 
-  /** Applies, as one batch, every queued change that is due (every one when `all`); reschedules the rest. */
+  /**
+   * Applies, as one batch, every queued change that is due or lingering (every one when `all`); reschedules the
+   * rest.
+   */
   private flush(all: boolean): Promise<void> {
     const now = Date.now();
     const due: QueuedChange[] = [];
     let next = Infinity;
     for (const [id, change] of this.queued) {
-      if (all || change.dueAt <= now) {
+      if (all || change.dueAt <= now || change.lingering) {
         due.push(change);
         this.queued.delete(id);
       } else next = Math.min(next, change.dueAt);

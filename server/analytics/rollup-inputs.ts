@@ -25,9 +25,12 @@ export interface RecordSource {
   /**
    * While a change of the conversation is being announced (called synchronously from the announcement): the
    * records announced exactly as just stored, by id, which need not be read back; and whether the writer
-   * announces another change of the conversation shortly (a turn's answer after its question).
+   * announces another change of the conversation shortly (a turn's answer after its question); whether nobody
+   * waits for this change (a finished answer), so it may be held briefly to be applied with others.
    */
-  announced?(conversationId: string): { records: Map<string, unknown>; followUp: boolean } | undefined;
+  announced?(
+    conversationId: string,
+  ): { records: Map<string, unknown>; followUp: boolean; lingering?: boolean } | undefined;
   /**
    * Whether a conversation announced as written (as it was then) may have been deleted since; when false, it
    * is not read back. Absent: always read back.

@@ -334,10 +334,13 @@ export async function* generateAnswer(
       usage.increment(organizationId, { promptTokens: tokens.prompt, completionTokens: tokens.completion }),
     ]);
     // The answer as just saved, its question and its conversation as stored: analytics reads none of them back
-    // (the conversation only when no deletion of it may have started since; see `mayBeDeletedSince`).
-    await announceChange(deps, ctx.answer, [ctx.answer], {
+    // (the conversation only when no deletion of it may have started since; see `mayBeDeletedSince`). Not
+    // waited for: the records are stored, and analytics holds the change briefly to apply it with other turns'
+    // (a crash meanwhile leaves it to the next start's `recover`; a report on this server applies it first).
+    void announceChange(deps, ctx.answer, [ctx.answer], {
       asWritten: true,
       context: [ctx.userMessage, ctx.conversation],
+      lingering: true,
     });
     // Stored for webhooks before `done` acknowledges the answer. A turn paused for the visitor's approval
     // completes when it is answered (see continue-turn.ts), once.

@@ -198,6 +198,8 @@ export interface Announced {
   records: Map<string, unknown>;
   /** The turn announces another change of the conversation shortly. */
   followUp: boolean;
+  /** Nobody waits for this change to be applied: a subscriber may hold it briefly to apply it with others. */
+  lingering: boolean;
 }
 
 /** The characters of a conversation's last message kept as its preview. */
@@ -254,12 +256,19 @@ export class ConversationsService {
    * and the messages listed. With `asWritten`, the records given are exactly as this process just stored them
    * (the turn's own writes): in-process subscribers (analytics) take them from `announced` instead of reading
    * them back, and `context` offers more records as stored (an answer's question). `followUp` says the same
-   * turn announces another change of the conversation shortly (its answer), so a subscriber may apply both at once.
+   * turn announces another change of the conversation shortly (its answer), so a subscriber may apply both at once;
+   * `lingering` that the caller does not wait for it (a finished answer), so a subscriber may hold it briefly to
+   * apply it with the changes announced about then.
    */
   async changed(
     conversation: { organizationId: Types.ObjectId; chatbotId: Types.ObjectId; conversationId: Types.ObjectId },
     records: Array<{ _id: Types.ObjectId; createdAt: Date }>,
-    options: { asWritten?: boolean; context?: Array<{ _id: Types.ObjectId }>; followUp?: boolean } = {},
+    options: {
+      asWritten?: boolean;
+      context?: Array<{ _id: Types.ObjectId }>;
+      followUp?: boolean;
+      lingering?: boolean;
+    } = {},
   ): Promise<void> {
     const conversationId = conversation.conversationId.toString();
     const payload = {
@@ -271,13 +280,19 @@ export class ConversationsService {
         .filter((record) => !record._id.equals(conversation.conversationId))
         .map((record) => record._id.toString()),
     };
-    if (!options.asWritten && !options.followUp) return this.events.publish('conversation.changed', payload);
+    if (!options.asWritten && !options.followUp && !options.lingering) {
+      return this.events.publish('conversation.changed', payload);
+    }
     const written = new Map<string, unknown>();
     if (options.asWritten) {
       for (const record of [...records, ...(options.context ?? [])]) written.set(record._id.toString(), record);
     }
     // Subscribers are called synchronously by `publish`, so they see this only for their own announcement.
-    this.announcing.set(conversationId, { records: written, followUp: options.followUp ?? false });
+    this.announcing.set(conversationId, {
+      records: written,
+      followUp: options.followUp ?? false,
+      lingering: options.lingering ?? false,
+    });
     try {
       const published = this.events.publish('conversation.changed', payload);
       this.announcing.delete(conversationId);
