@@ -58,6 +58,30 @@ describe('the gap log and answers the knowledge cannot give', () => {
     expect(vouchers).toMatchObject({ count: 2, status: 'open', resolvedAt: null, sourceId: null });
   });
 
+  it('counts different gaps asked at once, and repeats among them, each under its own question', async () => {
+    const questions = ['Do you repair bicycles?', 'Can I pay with a cheque?', 'Do you repair bicycles?'];
+    const replies = await Promise.all(
+      [...questions, 'Is there a loyalty card?', 'can I pay with a cheque'].map((message) =>
+        org.api.post<ChatData>(`/api/v1/chatbots/${botId}/chat`, { message }),
+      ),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200]);
+    await t.app.services.events.settled();
+    const counts = Object.fromEntries(
+      (await gaps()).body.data
+        .filter((gap) => /bicycles|cheque|loyalty/.test(gap.question))
+        .map((gap) => [
+          gap.question.toLowerCase().includes('bicycles')
+            ? 'bicycles'
+            : gap.question.includes('cheque')
+              ? 'cheque'
+              : 'loyalty',
+          gap.count,
+        ]),
+    );
+    expect(counts).toEqual({ bicycles: 2, cheque: 2, loyalty: 1 });
+  });
+
   it('marks a question resolved, lists it under resolved, and opens it again when it is asked unanswered', async () => {
     const gap = (await gaps()).body.data.find((g) => g.question.includes('vouchers'))!;
     const resolved = await org.api.post<GapDto>(`/api/v1/chatbots/${botId}/unanswered/${gap.id}/resolve`);

@@ -6,7 +6,20 @@ import { ANSWERED_CONFIDENCE } from '../knowledge/confidence.js';
 import { processTerm, termsOf } from '../knowledge/index/bot-index.js';
 import type { UnansweredModel, UnansweredRecord } from './unanswered.model.js';
 import type { DomainEvents } from '../events/domain-events.js';
-import { KeyedGroupCommit } from '../db/group-commit.js';
+import { GroupCommit, succeeded, type ItemOutcome } from '../db/group-commit.js';
+import { writeErrorsOf } from '../db/write-errors.js';
+
+/** A gap asked once, waiting for its batch (see `UnansweredService.gaps`). */
+interface GapAsked {
+  /** The bot and the gap's key: askings of one key are counted by one upsert. */
+  key: string;
+  organizationId: Types.ObjectId;
+  chatbotId: Types.ObjectId;
+  normalized: string;
+  question: string;
+  confidence: number;
+  at: Date;
+}
 
 /** Answers below this confidence go to the bot's gap log. */
 export const LOW_CONFIDENCE = ANSWERED_CONFIDENCE;
@@ -87,7 +100,8 @@ export class UnansweredService {
   ): Promise<void> {
     const normalized = gapKey(question);
     if (!normalized) return;
-    await this.gaps.add(`${chatbotId.toString()} ${normalized}`, {
+    await this.gaps.submit({
+      key: `${chatbotId.toString()} ${normalized}`,
       organizationId,
       chatbotId,
       normalized,
@@ -97,33 +111,52 @@ export class UnansweredService {
     });
   }
 
-  /** The same gap asked several times in one tick (concurrent turns): one upsert counting them all. */
-  private readonly gaps = new KeyedGroupCommit<{
-    organizationId: Types.ObjectId;
-    chatbotId: Types.ObjectId;
-    normalized: string;
-    question: string;
-    confidence: number;
-    at: Date;
-  }>(async (_key, asked) => {
-    const first = asked[0]!;
-    const last = asked.at(-1)!;
-    // Plain values of the schema's types, every field set on insert: the driver's call, without casting.
-    await this.models.Unanswered.collection.updateOne(
-      { chatbotId: first.chatbotId, normalized: first.normalized },
-      {
-        $inc: { count: asked.length },
-        $set: {
-          lastAskedAt: last.at,
-          lastConfidence: last.confidence,
-          question: last.question.slice(0, 1000),
-          status: 'open',
-          resolvedAt: null,
-        },
-        $setOnInsert: { organizationId: first.organizationId, firstAskedAt: first.at, sourceId: null },
-      },
-      { upsert: true },
-    );
+  /**
+   * The gaps asked in one tick (concurrent turns), or while the batch before was being written: one unordered
+   * bulk write, one upsert per gap counting every time it was asked (its last asking's values).
+   */
+  private readonly gaps = new GroupCommit<GapAsked>(async (asked) => {
+    const byKey = new Map<string, { indexes: number[]; first: GapAsked; last: GapAsked }>();
+    asked.forEach((item, index) => {
+      const group = byKey.get(item.key);
+      if (group) {
+        group.indexes.push(index);
+        group.last = item;
+      } else byKey.set(item.key, { indexes: [index], first: item, last: item });
+    });
+    const groups = [...byKey.values()];
+    const outcomes: Array<ItemOutcome<void>> = asked.map(() => succeeded(undefined));
+    try {
+      // Plain values of the schema's types, every field set on insert: the driver's call, without casting.
+      await this.models.Unanswered.collection.bulkWrite(
+        groups.map(({ indexes, first, last }) => ({
+          updateOne: {
+            filter: { chatbotId: first.chatbotId, normalized: first.normalized },
+            update: {
+              $inc: { count: indexes.length },
+              $set: {
+                lastAskedAt: last.at,
+                lastConfidence: last.confidence,
+                question: last.question.slice(0, 1000),
+                status: 'open',
+                resolvedAt: null,
+              },
+              $setOnInsert: { organizationId: first.organizationId, firstAskedAt: first.at, sourceId: null },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      // A bulk write that names no refused write (a lost connection) made none known: all of them fail.
+      const failed = writeErrorsOf(error);
+      if (!failed) throw error;
+      for (const write of failed) {
+        for (const index of groups[write.index]?.indexes ?? []) outcomes[index] = { ok: false, error };
+      }
+    }
+    return outcomes;
   });
 
   /** The bot's gaps, most repeated first. */
