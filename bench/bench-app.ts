@@ -96,10 +96,13 @@ export async function driveFromProcess(
     headers?: Record<string, string>;
     /** A POST of this body; a GET without it. */
     body?: string;
+    /** Each request's `[<id>]` in the body replaced by a new random id (autocannon's `-I`). */
+    idReplacement?: boolean;
   },
 ): Promise<LoadFigures> {
   const args = [AUTOCANNON, '--json', '-c', String(options.connections), '-d', String(options.durationS)];
   if (options.body !== undefined) args.push('-m', 'POST', '-b', options.body);
+  if (options.idReplacement) args.push('-I');
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}=${value}`);
   args.push(url);
   const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });

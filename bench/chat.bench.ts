@@ -8,7 +8,7 @@
  * database round trips per turn. The throughput's same-run baseline is the floor of a turn (`floor-turn.ts`), driven
  * the same way right after: turns/s ÷ its requests/s holds across machines where turns/s does not.
  * Run: npx tsx bench/chat.bench.ts
- * (`BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000; `BENCH_WARMUP_S` runs the same load that many seconds first, unmeasured; the time to the first chunk is measured sequentially, then `BENCH_TTFC_CONCURRENCY` at a time, default 8.)
+ * (`BENCH_DISTINCT_QUESTIONS=1` gives each turn of the load a question of its own; `BENCH_DB_FILE=1` runs the database on an H2 file as the server does; `BENCH_CPU_PROF=file.cpuprofile` also writes a CPU profile of the app during the throughput part, sampled every `BENCH_CPU_PROF_US` µs, default 1000; `BENCH_WARMUP_S` runs the same load that many seconds first, unmeasured; the time to the first chunk is measured sequentially, then `BENCH_TTFC_CONCURRENCY` at a time, default 8.)
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -41,7 +41,24 @@ async function timeToFirstChunk(url: string, init: RequestInit, marker: string):
 
 async function main() {
   const loadAtStart = loadavg()[0]!;
-  const { app, bot, db, model, onFile, connection, headers, question, turn, stop } = await startChatBench('chat');
+  const {
+    app,
+    bot,
+    db,
+    model,
+    onFile,
+    connection,
+    headers,
+    question: sameQuestion,
+    turn,
+    stop,
+  } = await startChatBench('chat');
+  // `BENCH_DISTINCT_QUESTIONS=1`: every turn of the load asks a question of its own (a new gap in the gap log, a
+  // new entry in the analytics' top lists), as a site's visitors do, rather than the same one.
+  const distinct = process.env.BENCH_DISTINCT_QUESTIONS === '1';
+  const question = distinct
+    ? JSON.stringify({ ...(JSON.parse(sameQuestion) as object), message: 'How do I reset my password on [<id>]?' })
+    : sameQuestion;
   for (let i = 0; i < 5; i += 1) await turn();
   // `BENCH_WARMUP_S`: the same load first, unmeasured, so both processes' JIT compilers have compiled the turn's
   // hot paths (a server that has been up a while); by default the measure starts on a fresh app and database.
@@ -52,6 +69,7 @@ async function main() {
       durationS: warmupS,
       headers,
       body: question,
+      idReplacement: distinct,
     });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
   }
@@ -80,6 +98,7 @@ async function main() {
     durationS: DURATION_S,
     headers,
     body: question,
+    idReplacement: distinct,
   });
   const cpu = process.cpuUsage(cpuBefore);
   const dbCpuMs = processCpuMs(db.pid) - dbCpuBefore;
@@ -157,7 +176,7 @@ async function main() {
   );
 
   console.log(
-    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, database ${onFile ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, ${warmupS > 0 ? `after ${warmupS} s of the same load, ` : ''}load average ${loadAtStart.toFixed(2)} at the start)`,
+    `Chat engine bench (${DURATION_S} s, ${CONNECTIONS} connections, ${distinct ? 'a question of its own each turn, ' : ''}database ${onFile ? 'on an H2 file' : 'in memory'}, model server with zero latency in its own process, ${warmupS > 0 ? `after ${warmupS} s of the same load, ` : ''}load average ${loadAtStart.toFixed(2)} at the start)`,
   );
   console.log(
     `JSON chat: ${json.requestsPerSecond.toFixed(1)} req/s, p50 ${json.p50} ms, p99 ${json.p99} ms, errors ${json.errors}, non-2xx ${json.non2xx}`,
