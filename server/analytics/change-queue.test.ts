@@ -8,6 +8,16 @@ import type { RecordSource } from './rollup-inputs.js';
 /** A queue whose batches are recorded (by conversation id) and applied at once; announcements as a test sets them. */
 function queueWithBatches(settings = { leaseMs: 60_000, pollMs: 30_000 }) {
   const batches: string[][] = [];
+  // While held, a batch is recorded when it starts and finishes once released (a slow database).
+  let held: Promise<void> | null = null;
+  const hold = () => {
+    let release!: () => void;
+    held = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      held = null;
+      release();
+    };
+  };
   let announcing: { followUp: boolean; lingering?: boolean } | undefined;
   const records = {
     announced: () => (announcing ? { records: new Map(), ...announcing } : undefined),
@@ -15,6 +25,7 @@ function queueWithBatches(settings = { leaseMs: 60_000, pollMs: 30_000 }) {
   const applier = {
     applyBatch: async (changes: QueuedChange[]) => {
       batches.push(changes.map((change) => change.conversationId));
+      await held;
       for (const change of changes) for (const waiter of change.waiters) waiter.resolve();
     },
   } as unknown as BatchApplier;
@@ -28,7 +39,7 @@ function queueWithBatches(settings = { leaseMs: 60_000, pollMs: 30_000 }) {
       announcing = undefined;
     }
   };
-  return { queue, batches, announce };
+  return { queue, batches, announce, hold };
 }
 
 describe('ChangeQueue', () => {
@@ -65,6 +76,20 @@ describe('ChangeQueue', () => {
     const answer = announce('c1', { followUp: false, lingering: true });
     await Promise.all([question, answer]);
     expect(batches).toEqual([['c2'], ['c1']]);
+  });
+
+  it('applies one batch at a time: what falls due meanwhile goes in the next one, together', async () => {
+    const { batches, announce, hold } = queueWithBatches();
+    const release = hold();
+    const first = announce('c1');
+    await sleep(5);
+    expect(batches).toEqual([['c1']]);
+    const later = [announce('c2'), announce('c3', { followUp: false, lingering: true }), announce('c4')];
+    await sleep(5);
+    expect(batches).toEqual([['c1']]);
+    release();
+    await Promise.all([first, ...later]);
+    expect(batches).toEqual([['c1'], ['c2', 'c3', 'c4']]);
   });
 
   it('lingers at most lingerMs, never past a quarter of the poll or lease', () => {

@@ -35,6 +35,9 @@ export class ChangeQueue {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushTimerAt = Infinity;
   private flushImmediate: NodeJS.Immediate | null = null;
+  /** The batch the timers' and next ticks' flushes started, while it is under way (see `flush`). */
+  private applying: Promise<void> | null = null;
+  private flushWhenApplied = false;
 
   constructor(
     private readonly records: RecordSource,
@@ -131,9 +134,15 @@ export class ChangeQueue {
 
   /**
    * Applies, as one batch, every queued change that is due or lingering (every one when `all`); reschedules the
-   * rest.
+   * rest. One such batch at a time: what falls due while one is under way goes in the next, larger one, so a
+   * slow or stalled database meets one batch rather than one more every tick (nothing waits on a finished
+   * answer's change to slow the turns down). `all` (a report, a stop) applies at once.
    */
   private flush(all: boolean): Promise<void> {
+    if (!all && this.applying) {
+      this.flushWhenApplied = true;
+      return this.applying;
+    }
     const now = Date.now();
     const due: QueuedChange[] = [];
     let next = Infinity;
@@ -145,8 +154,17 @@ export class ChangeQueue {
     }
     if (next < Infinity) this.scheduleFlush(next);
     if (due.length === 0) return Promise.resolve();
-    const batch = this.applier.applyBatch(due).finally(() => this.batches.delete(batch));
+    const batch = this.applier.applyBatch(due).finally(() => {
+      this.batches.delete(batch);
+      if (this.applying !== batch) return;
+      this.applying = null;
+      if (this.flushWhenApplied) {
+        this.flushWhenApplied = false;
+        void this.flush(false);
+      }
+    });
     this.batches.add(batch);
+    if (!all) this.applying = batch;
     return batch;
   }
 }
