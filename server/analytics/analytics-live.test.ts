@@ -169,6 +169,17 @@ describe('analytics rollups kept up to date by chat turns', () => {
     expect(await recomputed()).toEqual(before);
   });
 
+  it('counts nothing of a conversation deleted right after its turn, while the answer’s change waits', async () => {
+    const before = await report();
+    const res = await chat({ message: 'Is the shop open on Sundays?', sessionId: 'deleted-after' });
+    expect(res.status).toBe(200);
+    // The turn did not wait for analytics: its answer's change is held (up to 100 ms) when the deletion comes.
+    expect((await org.api.delete(`/api/v1/conversations/${res.body.data.conversationId}`)).status).toBe(200);
+    await t.app.services.rollups.settled();
+    expect(await report()).toEqual(before);
+    expect(await recomputed()).toEqual(before);
+  });
+
   it('recomputes, in the reconciliation, a day whose update stopped halfway', async () => {
     const expected = await report();
     const today = new Date().toISOString().slice(0, 10);

@@ -80,6 +80,15 @@ describe('analytics on a sole server', () => {
     expect(await report()).toEqual(before);
   });
 
+  it('counts nothing of a conversation deleted right after its turn, while the answer’s change waits', async () => {
+    const before = await report();
+    const res = await chat({ message: 'Is the shop open on Sundays?', sessionId: 'deleted-after' });
+    expect(res.status).toBe(200);
+    expect((await org.api.delete(`/api/v1/conversations/${res.body.data.conversationId}`)).status).toBe(200);
+    await t.app.services.rollups.settled();
+    expect(await report()).toEqual(before);
+  });
+
   it('keeps no rollups of a bot deleted while its answer streams', async () => {
     const doomed = await createBot('Doomed');
     const turn = await slowTurn(doomed, 'last');
