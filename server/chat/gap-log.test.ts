@@ -203,6 +203,8 @@ describe('answers when the model cannot give one', () => {
       message: 'Does standard delivery reach Iceland?',
     });
     expect(res.body.data.confidence).toBeLessThan(0.5);
+    // Written by a subscriber of `answer.completed`, after the answer is sent: wait for it.
+    await t.app.services.events.settled();
     const gaps = await org.api.get<GapDto[]>(`/api/v1/chatbots/${botId}/unanswered`);
     expect(gaps.body.data.map((gap) => gap.question)).toContain('Does standard delivery reach Iceland?');
   });
