@@ -11,7 +11,10 @@
  * embedded database's (with what its JIT compiler threads were seen spending). Then 200 other sockets ask the same
  * way a second time, after 280 more warm-up messages (`BENCH_WARM_WARMUP`, 300 in all; 0 skips it), printed apart
  * and labelled: the first burst is the issue's figure, the second one a server whose database's JIT has compiled
- * its hot paths. Stops by itself: every wait is bounded.
+ * its hot paths. Then the same-run floor (`floor-socket.ts`; `BENCH_FLOOR=0` skips it): the same sockets, warm-up, idle
+ * time and first burst against a bare Socket.IO server in its own process on a fresh database, and the first burst's
+ * send-to-first-chunk p50 and p99 ÷ the floor's, since the shared machine's speed moves absolute figures from one
+ * minute to the next. Stops by itself: every wait is bounded.
  * Run: npx tsx bench/widget-sockets.bench.ts
  * Profile the server: node --cpu-prof --cpu-prof-dir=bench/profiles --import tsx bench/widget-sockets.bench.ts, or each
  * burst alone: `BENCH_CPU_PROF=first.cpuprofile` (the warm burst's in `first.warm.cpuprofile`; sampled every
@@ -44,6 +47,8 @@ const WARMUP_TURNS = Number(process.env.BENCH_WARMUP ?? 20);
  * fresh JVM still compiling its hot paths, the second one a server that has answered hundreds of turns.
  */
 const WARM_WARMUP_TURNS = Number(process.env.BENCH_WARM_WARMUP ?? 300);
+/** `BENCH_FLOOR=0` skips the same-run floor (`floor-socket.ts`) the first burst is read against. */
+const FLOOR = process.env.BENCH_FLOOR !== '0';
 /** Server nodes (processes) sharing the database and a Redis; the sockets are spread over them. */
 const NODES = Number(process.env.BENCH_NODES ?? 1);
 /** Handshakes in flight at once, as many pages opening their chat together. */
@@ -80,6 +85,7 @@ interface BurstReport {
 type ChildMessage =
   | { type: 'model'; url: string }
   | { type: 'node'; url: string }
+  | { type: 'floor'; url: string; dbPid: number | undefined }
   | { type: 'connected' }
   | { type: 'warmed' }
   | { type: 'burst'; burst: BurstReport; /** A second burst follows. */ more: boolean }
@@ -277,8 +283,34 @@ async function runNode(): Promise<void> {
   );
 }
 
+/**
+ * The same-run floor's process (`floor-socket.ts`): a fresh database of the same kind and a bare Socket.IO server on
+ * it and the bench's model server; says where it listens, runs until its parent goes.
+ */
+async function runFloor(): Promise<void> {
+  const [{ startEmbeddedDb }, { connectMongo }, { startFloorSocket }] = await Promise.all([
+    import('../server/db/embedded-db.js'),
+    import('../server/db/mongo.js'),
+    import('./floor-socket.js'),
+  ]);
+  const jar = process.env.BENCH_DB_JAR;
+  const db = await startEmbeddedDb(jar ? { jar } : {});
+  const connection = await connectMongo(db.uri, { dbName: 'wisp_bench_floor_socket' });
+  const floor = await startFloorSocket(process.env.BENCH_MODEL_URL!, connection);
+  process.send!({ type: 'floor', url: floor.url, dbPid: db.pid } satisfies ChildMessage);
+  process.once(
+    'disconnect',
+    () =>
+      void floor
+        .stop()
+        .then(() => connection.close())
+        .then(() => db.stop())
+        .then(() => process.exit(0)),
+  );
+}
+
 /** Starts this file in `mode` as a child process with an IPC channel. */
-function child(mode: 'clients' | 'model' | 'node', env: Record<string, string> = {}): ChildProcess {
+function child(mode: 'clients' | 'model' | 'node' | 'floor', env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -398,6 +430,8 @@ async function main(): Promise<void> {
   const model = child('model');
   const nodes: ChildProcess[] = [];
   let clients: ChildProcess | null = null;
+  let floorServer: ChildProcess | null = null;
+  let floorClients: ChildProcess | null = null;
   let bench: Awaited<ReturnType<typeof startBenchApp>> | null = null;
   try {
     const { url: modelUrl } = await nextMessage(model, 'model');
@@ -575,7 +609,56 @@ async function main(): Promise<void> {
         `warm: a second burst of ${ASKERS} new visitors, after the first and ${warmTurns - WARMUP_TURNS} more warm-up messages (${warmTurns} in all, ${warmTurns + ASKERS} turns before it; BENCH_WARM_WARMUP=0 skips it)`,
       );
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
+
+    // The same-run floor: the same sockets, warm-up, idle time and burst against a bare Socket.IO server in its own
+    // process on a fresh database (`floor-socket.ts`), so the first burst reads against what this machine, at this
+    // minute, gives the least any widget turn must do.
+    if (FLOOR) {
+      const floorServing = child('floor', { BENCH_MODEL_URL: modelUrl });
+      floorServer = floorServing;
+      const { url: floorUrl, dbPid: floorDbPid } = await nextMessage(floorServing, 'floor');
+      const floorRunning = child('clients', { BENCH_URLS: floorUrl, BENCH_BOT: 'floor', BENCH_WARM_WARMUP: '0' });
+      floorClients = floorRunning;
+      const floorTimer = setTimeout(() => floorRunning.kill('SIGKILL'), RUN_TIMEOUT_MS);
+      const floorReported = nextMessage(floorRunning, 'report');
+      floorReported.catch(() => undefined);
+      await nextMessage(floorRunning, 'connected');
+      floorRunning.send('warm');
+      await nextMessage(floorRunning, 'warmed');
+      await new Promise((resolve) => setTimeout(resolve, 1000 + IDLE_MS));
+      const floorCpu = () => ({ server: processCpuMs(floorServing.pid), db: processCpuMs(floorDbPid) });
+      const before = floorCpu();
+      const floorBurst = nextMessage(floorRunning, 'burst');
+      floorRunning.send('ask');
+      const { burst: floorFigures } = await floorBurst;
+      const after = floorCpu();
+      const { report: floorReport } = await floorReported;
+      clearTimeout(floorTimer);
+      const answered = Math.max(1, floorFigures.doneMs.length);
+      console.log(
+        `floor (a bare Socket.IO server on the widget's events: one stored document, then the model's answer through the openai client; its own process and a fresh database; the same ${WARMUP_TURNS} warm-up messages and burst): ${floorReport.connected} of ${SOCKETS} connected`,
+      );
+      console.log(`  send to ack (stored):  ${fmt(floorFigures.ackMs)}`);
+      console.log(`  send to first chunk:   ${fmt(floorFigures.firstChunkMs)}`);
+      console.log(
+        `  CPU per turn: server ${((after.server - before.server) / answered).toFixed(1)} ms, database ${((after.db - before.db) / answered).toFixed(1)} ms; message errors: ${JSON.stringify(floorFigures.errors)}`,
+      );
+      const ratio = (p: number) =>
+        (percentile(first.figures.firstChunkMs, p) / percentile(floorFigures.firstChunkMs, p)).toFixed(2);
+      console.log(`the burst ÷ floor, send to first chunk: p50 ${ratio(50)}, p99 ${ratio(99)}`);
+    }
   } finally {
+    floorClients?.kill('SIGKILL');
+    // The floor's process stops its database when told; one that does not within 10 s is killed (its database child
+    // exits with it).
+    const floorProcess = floorServer;
+    if (floorProcess && floorProcess.exitCode === null && floorProcess.signalCode === null) {
+      const exited = new Promise((resolve) => floorProcess.once('exit', resolve));
+      const killer = setTimeout(() => floorProcess.kill('SIGKILL'), 10_000);
+      if (floorProcess.connected) floorProcess.disconnect();
+      await exited;
+      clearTimeout(killer);
+    }
     clients?.kill('SIGKILL');
     model.disconnect();
     await Promise.all(
@@ -600,6 +683,8 @@ if (process.argv[2] === 'clients') {
   await runModel();
 } else if (process.argv[2] === 'node') {
   await runNode();
+} else if (process.argv[2] === 'floor') {
+  await runFloor();
 } else {
   await main();
 }
