@@ -2,7 +2,7 @@
  * The floor of a widget turn, for the widget sockets bench's same-run baseline: a bare Socket.IO server on the
  * widget's namespace and events that does only what any widget turn must (accept the handshake and say `session`;
  * on `chat:send` store one document with the driver's acknowledged insert and ack it, stream the model's answer
- * through the `openai` client as `chat:chunk` events, then `chat:done`), on the same model server and a fresh
+ * through the `openai` client (`floorModel`, the chat floor's call) as `chat:chunk` events, then `chat:done`), on the same model server and a fresh
  * database of the same kind. The app's first-burst figure ÷ this server's says how close the app is to that floor
  * on whatever machine runs it, which absolute milliseconds do not (a slower machine, or a slower minute of a shared
  * one, raises both). Run as its own process, so its burst meets a fresh runtime as the app's does.
@@ -10,14 +10,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
-import OpenAI from 'openai';
 import { Server } from 'socket.io';
+import { floorModel } from './floor-turn.js';
 
 export async function startFloorSocket(
   modelUrl: string,
   connection: Connection,
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const client = new OpenAI({ baseURL: modelUrl, apiKey: 'bench', maxRetries: 0 });
+  const answerOf = floorModel(modelUrl);
   const turns = connection.db!.collection('floor_turns');
   const httpServer = createServer();
   const io = new Server(httpServer, { perMessageDeflate: false });
@@ -31,15 +31,9 @@ export async function startFloorSocket(
         const { insertedId } = await turns.insertOne({ visitorId, question, at: new Date() });
         messageId = insertedId.toHexString();
         ack({ data: { conversationId: visitorId, messageId, assistantMessageId: null, duplicate: false } });
-        const stream = await client.chat.completions.create({
-          model: 'fake-chat',
-          stream: true,
-          messages: [{ role: 'user', content: question }],
-        });
         let seq = 0;
-        for await (const chunk of stream) {
-          const text = chunk.choices[0]?.delta?.content;
-          if (text) socket.emit('chat:chunk', { conversationId: visitorId, messageId, seq: seq++, text });
+        for await (const text of answerOf(question)) {
+          socket.emit('chat:chunk', { conversationId: visitorId, messageId, seq: seq++, text });
         }
         socket.emit('chat:done', { conversationId: visitorId, message: { id: messageId } });
       } catch (error) {

@@ -10,23 +10,37 @@ import express from 'express';
 import type { Connection } from 'mongoose';
 import OpenAI from 'openai';
 
+/**
+ * The floors' model call (this route's and `floor-socket.ts`'s): the question as one user message, streamed through the
+ * `openai` client as the app calls the model, yielding each piece of text as it arrives.
+ */
+export function floorModel(modelUrl: string): (question: string) => AsyncGenerator<string> {
+  const client = new OpenAI({ baseURL: modelUrl, apiKey: 'bench', maxRetries: 0 });
+  return async function* answer(question) {
+    const stream = await client.chat.completions.create({
+      model: 'fake-chat',
+      stream: true,
+      messages: [{ role: 'user', content: question }],
+    });
+    for await (const chunk of stream) {
+      const text = chunk.choices[0]?.delta?.content;
+      if (text) yield text;
+    }
+  };
+}
+
 export async function startFloorTurn(
   modelUrl: string,
   connection: Connection,
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const client = new OpenAI({ baseURL: modelUrl, apiKey: 'bench', maxRetries: 0 });
+  const answerOf = floorModel(modelUrl);
   const turns = connection.db!.collection('floor_turns');
   const app = express();
   app.post('/floor', express.json(), async (req, res, next) => {
     try {
       const question = String((req.body as { message?: unknown }).message ?? '');
-      const stream = await client.chat.completions.create({
-        model: 'fake-chat',
-        stream: true,
-        messages: [{ role: 'user', content: question }],
-      });
       let answer = '';
-      for await (const chunk of stream) answer += chunk.choices[0]?.delta?.content ?? '';
+      for await (const text of answerOf(question)) answer += text;
       await turns.insertOne({ question, answer, at: new Date() });
       res.json({ answer });
     } catch (error) {

@@ -403,6 +403,53 @@ function jitCpuMs(pid: number | undefined): number {
 }
 
 /** The server side: starts the database, the model server's and the clients' processes and the app; prints the figures. */
+/**
+ * The same-run floor: the same sockets, warm-up, idle time and first burst as the app's, against a bare Socket.IO
+ * server in its own process on a fresh database (`floor-socket.ts`), so the app's first burst reads against what this
+ * machine, at this minute, gives the least any widget turn must do. Returns the burst's figures and the floor's CPU
+ * (its process and its database's) over it; stops both children whatever happens.
+ */
+async function floorBurst(
+  modelUrl: string,
+): Promise<{ figures: BurstReport; connected: number; serverCpuMs: number; dbCpuMs: number }> {
+  const server = child('floor', { BENCH_MODEL_URL: modelUrl });
+  let visitors: ChildProcess | null = null;
+  try {
+    const { url, dbPid } = await nextMessage(server, 'floor');
+    const running = child('clients', { BENCH_URLS: url, BENCH_BOT: 'floor', BENCH_WARM_WARMUP: '0' });
+    visitors = running;
+    const timer = setTimeout(() => running.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    const reported = nextMessage(running, 'report');
+    reported.catch(() => undefined);
+    await nextMessage(running, 'connected');
+    running.send('warm');
+    await nextMessage(running, 'warmed');
+    // As for the app: a second for the warm-up's writes to settle, then the idle time.
+    await new Promise((resolve) => setTimeout(resolve, 1000 + IDLE_MS));
+    const serverBefore = processCpuMs(server.pid);
+    const dbBefore = processCpuMs(dbPid);
+    const burstReported = nextMessage(running, 'burst');
+    running.send('ask');
+    const { burst: figures } = await burstReported;
+    const serverCpuMs = processCpuMs(server.pid) - serverBefore;
+    const dbCpuMs = processCpuMs(dbPid) - dbBefore;
+    const { report } = await reported;
+    clearTimeout(timer);
+    return { figures, connected: report.connected, serverCpuMs, dbCpuMs };
+  } finally {
+    visitors?.kill('SIGKILL');
+    // The floor's process stops its database when told; one that has not exited within 10 s is killed (its database
+    // child exits with it).
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      const killer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+      if (server.connected) server.disconnect();
+      await exited;
+      clearTimeout(killer);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const [{ startBenchApp }, { startEmbeddedDb }, { loadavg }, { startRedis }] = await Promise.all([
     import('./bench-app.js'),
@@ -430,8 +477,6 @@ async function main(): Promise<void> {
   const model = child('model');
   const nodes: ChildProcess[] = [];
   let clients: ChildProcess | null = null;
-  let floorServer: ChildProcess | null = null;
-  let floorClients: ChildProcess | null = null;
   let bench: Awaited<ReturnType<typeof startBenchApp>> | null = null;
   try {
     const { url: modelUrl } = await nextMessage(model, 'model');
@@ -610,55 +655,22 @@ async function main(): Promise<void> {
       );
     console.log(`clients' process CPU, whole run: ${(report.clientCpuMs / 1000).toFixed(1)} s`);
 
-    // The same-run floor: the same sockets, warm-up, idle time and burst against a bare Socket.IO server in its own
-    // process on a fresh database (`floor-socket.ts`), so the first burst reads against what this machine, at this
-    // minute, gives the least any widget turn must do.
     if (FLOOR) {
-      const floorServing = child('floor', { BENCH_MODEL_URL: modelUrl });
-      floorServer = floorServing;
-      const { url: floorUrl, dbPid: floorDbPid } = await nextMessage(floorServing, 'floor');
-      const floorRunning = child('clients', { BENCH_URLS: floorUrl, BENCH_BOT: 'floor', BENCH_WARM_WARMUP: '0' });
-      floorClients = floorRunning;
-      const floorTimer = setTimeout(() => floorRunning.kill('SIGKILL'), RUN_TIMEOUT_MS);
-      const floorReported = nextMessage(floorRunning, 'report');
-      floorReported.catch(() => undefined);
-      await nextMessage(floorRunning, 'connected');
-      floorRunning.send('warm');
-      await nextMessage(floorRunning, 'warmed');
-      await new Promise((resolve) => setTimeout(resolve, 1000 + IDLE_MS));
-      const floorCpu = () => ({ server: processCpuMs(floorServing.pid), db: processCpuMs(floorDbPid) });
-      const before = floorCpu();
-      const floorBurst = nextMessage(floorRunning, 'burst');
-      floorRunning.send('ask');
-      const { burst: floorFigures } = await floorBurst;
-      const after = floorCpu();
-      const { report: floorReport } = await floorReported;
-      clearTimeout(floorTimer);
-      const answered = Math.max(1, floorFigures.doneMs.length);
+      const floor = await floorBurst(modelUrl);
       console.log(
-        `floor (a bare Socket.IO server on the widget's events: one stored document, then the model's answer through the openai client; its own process and a fresh database; the same ${WARMUP_TURNS} warm-up messages and burst): ${floorReport.connected} of ${SOCKETS} connected`,
+        `floor (a bare Socket.IO server on the widget's events: one stored document, then the model's answer through the openai client; its own process and a fresh database; the same ${WARMUP_TURNS} warm-up messages and burst): ${floor.connected} of ${SOCKETS} connected`,
       );
-      console.log(`  send to ack (stored):  ${fmt(floorFigures.ackMs)}`);
-      console.log(`  send to first chunk:   ${fmt(floorFigures.firstChunkMs)}`);
+      console.log(`  send to ack (stored):  ${fmt(floor.figures.ackMs)}`);
+      console.log(`  send to first chunk:   ${fmt(floor.figures.firstChunkMs)}`);
+      const answered = Math.max(1, floor.figures.doneMs.length);
       console.log(
-        `  CPU per turn: server ${((after.server - before.server) / answered).toFixed(1)} ms, database ${((after.db - before.db) / answered).toFixed(1)} ms; message errors: ${JSON.stringify(floorFigures.errors)}`,
+        `  CPU per turn: server ${(floor.serverCpuMs / answered).toFixed(1)} ms, database ${(floor.dbCpuMs / answered).toFixed(1)} ms; message errors: ${JSON.stringify(floor.figures.errors)}`,
       );
       const ratio = (p: number) =>
-        (percentile(first.figures.firstChunkMs, p) / percentile(floorFigures.firstChunkMs, p)).toFixed(2);
+        (percentile(first.figures.firstChunkMs, p) / percentile(floor.figures.firstChunkMs, p)).toFixed(2);
       console.log(`the burst ÷ floor, send to first chunk: p50 ${ratio(50)}, p99 ${ratio(99)}`);
     }
   } finally {
-    floorClients?.kill('SIGKILL');
-    // The floor's process stops its database when told; one that does not within 10 s is killed (its database child
-    // exits with it).
-    const floorProcess = floorServer;
-    if (floorProcess && floorProcess.exitCode === null && floorProcess.signalCode === null) {
-      const exited = new Promise((resolve) => floorProcess.once('exit', resolve));
-      const killer = setTimeout(() => floorProcess.kill('SIGKILL'), 10_000);
-      if (floorProcess.connected) floorProcess.disconnect();
-      await exited;
-      clearTimeout(killer);
-    }
     clients?.kill('SIGKILL');
     model.disconnect();
     await Promise.all(
