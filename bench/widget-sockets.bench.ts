@@ -488,7 +488,8 @@ async function main(): Promise<void> {
       ...extraEnv,
     };
     const dbName = 'wisp_bench_widget_sockets';
-    bench = await startBenchApp({ dbUri: db.uri, dbName, env: serverEnv });
+    // One node is the only server on its database, as `npm start` runs it on the embedded engine.
+    bench = await startBenchApp({ dbUri: db.uri, dbName, env: serverEnv, soleServer: NODES === 1 });
     const urls = [bench.app.url];
     for (let i = 1; i < NODES; i += 1) {
       const node = child('node', {

@@ -140,5 +140,36 @@ describe('chat without a model, with model connections, and with quotas', () => 
     expect(warnings.slice(0, 3)).toEqual([null, null, null]);
     expect(warnings[3]).toBe('80% of the monthly message quota (5) is used');
     expect(warnings[4]).toBe('100% of the monthly message quota (5) is used');
+
+    // A refused message starts no conversation, with or without a clientMessageId (the widget always sends one),
+    // streamed or not; a refused message in a conversation adds nothing to it.
+    const conversationsBefore = await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>(
+      '/api/v1/conversations',
+    );
+    const refused = [
+      await quotaOrg.api.post('/api/v1/chat', { chatbot: 'quota-bot', message: 'new', clientMessageId: 'refused-1' }),
+      await quotaOrg.api.post('/api/v1/chat', {
+        chatbot: 'quota-bot',
+        message: 'new, streamed',
+        clientMessageId: 'refused-2',
+        stream: true,
+      }),
+      await quotaOrg.api.post('/api/v1/chat', {
+        chatbot: 'quota-bot',
+        message: 'more',
+        clientMessageId: 'refused-3',
+        conversationId: conversationsBefore.body.data[0]!.id,
+      }),
+    ];
+    expect(refused.map((res) => [res.status, res.body.error?.name])).toEqual([
+      [429, 'QuotaExceededError'],
+      [429, 'QuotaExceededError'],
+      [429, 'QuotaExceededError'],
+    ]);
+    const conversationsAfter = await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>(
+      '/api/v1/conversations',
+    );
+    expect(conversationsAfter.body.data).toEqual(conversationsBefore.body.data);
+    expect(await t.app.models.Message.countDocuments({ content: { $in: ['new', 'new, streamed', 'more'] } })).toBe(0);
   });
 });
