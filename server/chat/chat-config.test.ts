@@ -143,9 +143,8 @@ describe('chat without a model, with model connections, and with quotas', () => 
 
     // A refused message starts no conversation, with or without a clientMessageId (the widget always sends one),
     // streamed or not; a refused message in a conversation adds nothing to it.
-    const conversationsBefore = await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>(
-      '/api/v1/conversations',
-    );
+    const conversationsBefore =
+      await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>('/api/v1/conversations');
     const refused = [
       await quotaOrg.api.post('/api/v1/chat', { chatbot: 'quota-bot', message: 'new', clientMessageId: 'refused-1' }),
       await quotaOrg.api.post('/api/v1/chat', {
@@ -166,9 +165,8 @@ describe('chat without a model, with model connections, and with quotas', () => 
       [429, 'QuotaExceededError'],
       [429, 'QuotaExceededError'],
     ]);
-    const conversationsAfter = await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>(
-      '/api/v1/conversations',
-    );
+    const conversationsAfter =
+      await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>('/api/v1/conversations');
     expect(conversationsAfter.body.data).toEqual(conversationsBefore.body.data);
     expect(await t.app.models.Message.countDocuments({ content: { $in: ['new', 'new, streamed', 'more'] } })).toBe(0);
   });
