@@ -112,7 +112,8 @@ export class ChatService {
     try {
       // A conversation the turn starts is written with the turn's message counted (`firstMessage`).
       const startedHere = conversations.opensNew(turn);
-      // Without a clientMessageId nothing can be replayed, so an exhausted quota refuses before anything is written.
+      // In a conversation that exists, a turn without a clientMessageId has nothing to replay, so an exhausted quota
+      // refuses before anything is written.
       if (!turn.clientMessageId && !startedHere) reservation = await usage.reserveMessage(turn.organizationId);
       const user: EndUser | null =
         turn.user ??
