@@ -133,8 +133,7 @@ async function ingestThroughput(
   // What the workers still had to do once every POST was answered: their own rate, without the POSTs'.
   const readyAtAccepted = await app.models.Source.countDocuments({ chatbotId: botId, status: 'ready' });
   while (
-    (await app.models.Source.countDocuments({ chatbotId: botId, status: { $in: ['ready', 'failed'] } })) <
-    sources
+    (await app.models.Source.countDocuments({ chatbotId: botId, status: { $in: ['ready', 'failed'] } })) < sources
   ) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
