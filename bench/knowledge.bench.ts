@@ -85,8 +85,8 @@ async function ingestThroughput(
         : {}),
     },
   });
-  const sources = INGEST_SOURCES[way];
-  const documents = Array.from({ length: sources }, (_, i) =>
+  const sourceCount = INGEST_SOURCES[way];
+  const documents = Array.from({ length: sourceCount }, (_, i) =>
     [
       `# Document ${i}`,
       ...Array.from({ length: 4 }, (_, s) => `## Section ${s}\n\n${paragraph()}\n\n${paragraph()}`),
@@ -133,7 +133,7 @@ async function ingestThroughput(
   // What the workers still had to do once every POST was answered: their own rate, without the POSTs'.
   const readyAtAccepted = await app.models.Source.countDocuments({ chatbotId: botId, status: 'ready' });
   while (
-    (await app.models.Source.countDocuments({ chatbotId: botId, status: { $in: ['ready', 'failed'] } })) < sources
+    (await app.models.Source.countDocuments({ chatbotId: botId, status: { $in: ['ready', 'failed'] } })) < sourceCount
   ) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -153,7 +153,7 @@ async function ingestThroughput(
     commands,
     byCommand,
     cpuMs: { node: cpuAfter.node - cpuBefore.node, jvm: cpuAfter.jvm - cpuBefore.jvm },
-    sources,
+    sources: sourceCount,
     chunks,
     failed,
     acceptedMs: accepted,

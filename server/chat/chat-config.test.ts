@@ -145,6 +145,8 @@ describe('chat without a model, with model connections, and with quotas', () => 
     // streamed or not; a refused message in a conversation adds nothing to it.
     const conversationsBefore =
       await quotaOrg.api.get<Array<{ id: string; messageCount: number }>>('/api/v1/conversations');
+    // The five answered turns' conversations, none from the sixth, refused without a clientMessageId.
+    expect(conversationsBefore.body.data.map((conversation) => conversation.messageCount)).toEqual([2, 2, 2, 2, 2]);
     const refused = [
       await quotaOrg.api.post('/api/v1/chat', { chatbot: 'quota-bot', message: 'new', clientMessageId: 'refused-1' }),
       await quotaOrg.api.post('/api/v1/chat', {
