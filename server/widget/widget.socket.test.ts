@@ -112,6 +112,18 @@ describe('widget socket', () => {
     expect(history.data?.messages).toHaveLength(2);
   });
 
+  it("refuses a visitor's first message at a spent quota with QuotaExceededError, and stores no conversation", async () => {
+    const spent = await t.createOrg('Spent quota org');
+    await t.app.models.Organization.updateOne({ _id: spent.id }, { monthlyMessageQuota: 1 });
+    await t.app.services.usage.increment(spent.id, { messages: 1 });
+    const bot = await spent.api.post<{ id: string }>('/api/v1/chatbots', { name: 'Spent bot', slug: 'spent-bot' });
+    const { socket } = await connect({ bot: 'spent-bot' });
+    const { reply } = await ask(socket, 'Anyone there?');
+    expect(reply.error).toMatchObject({ name: 'QuotaExceededError' });
+    expect(await t.app.models.Conversation.countDocuments({ chatbotId: bot.body.data.id })).toBe(0);
+    expect(await t.app.models.Message.countDocuments({ chatbotId: bot.body.data.id })).toBe(0);
+  });
+
   it("never shows one visitor's conversation to another, and issues a new id for a used one without its token", async () => {
     const owner = await connect({ bot: 'site-bot' });
     const { reply } = await ask(owner.socket, 'Private question');
