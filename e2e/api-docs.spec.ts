@@ -8,7 +8,9 @@ test('the API reference renders every operation under the server’s CSP, with a
   });
   page.on('pageerror', (error) => problems.push(error.message));
   await page.goto(`${API_ORIGIN}/docs`);
-  await expect(page.locator('.opblock').first()).toBeVisible();
+  // Swagger UI builds the whole reference (its bundle and a large document) in the page: on two loaded cores, with the
+  // other worker's browser beside it, its first render has taken over 10 s.
+  await expect(page.locator('.opblock').first()).toBeVisible({ timeout: 30_000 });
   expect(await page.locator('.opblock').count()).toBeGreaterThan(30);
 
   // Swagger UI names an operation's block by its operationId.
