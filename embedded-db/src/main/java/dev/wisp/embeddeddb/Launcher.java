@@ -141,7 +141,7 @@ public final class Launcher {
     }
 
     /** Exception messages alone can be a bare path ("/tmp/x"), so the type is kept. */
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         String text = e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : "");
         if (e.getCause() != null && e.getCause() != e) {
             text += " (caused by " + describe(e.getCause()) + ")";
