@@ -6,7 +6,8 @@
  * through the models: ingesting 100k chunks through the API would take most of the time box.
  * Run: npx tsx bench/knowledge.bench.ts (BENCH_SIZES=1000,10000 for a shorter run;
  * BENCH_PARTS=retrieval or BENCH_PARTS=ingestion for one part; BENCH_INGEST=single or batch for one way of posting;
- * BENCH_MODES=lexical or hybrid for one ingestion mode; BENCH_REPEAT=3 to repeat each ingestion run;
+ * BENCH_MODES=lexical or hybrid for one ingestion mode; BENCH_REPEAT=3 to repeat each ingestion run; BENCH_SOURCES=200
+ * for that many sources in both ingestion runs (default 200 single, 1,000 in batches);
  * BENCH_COMMANDS=1 to list the most frequent database commands of each ingestion run)
  */
 import { readFileSync } from 'node:fs';

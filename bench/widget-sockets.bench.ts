@@ -21,7 +21,8 @@
  * `BENCH_CPU_PROF_US` µs, default 500). Per burst it also prints the share of the server's CPU spent off its main
  * thread (V8's compiler and garbage-collector helpers) and the main thread's time running and waiting for a core.
  * (`BENCH_SOCKETS`, `BENCH_ASKERS`, `BENCH_SPREAD_MS`, `BENCH_IDLE_MS`, `BENCH_WARMUP` change the shape; `BENCH_NODES=2` runs
- * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators; `BENCH_ENV`, e.g.
+ * two server nodes, one process each, on the same database with a Redis, as REDIS_URL lets operators (one node is
+ * the sole server on its database, as `npm start` runs on the embedded engine); `BENCH_ENV`, e.g.
  * `WIDGET_TURN_CONCURRENCY=8,LOG_LEVEL=silent`, passes settings to the server; `BENCH_DB_JAR` runs another build of the
  * database's launcher, e.g. main's, to alternate two in one session.)
  */

@@ -110,15 +110,15 @@ export class ChatService {
     let reservation: QuotaReservation | null = null;
     let answered = false;
     try {
-      // A conversation the turn starts is written with the turn's message counted (`firstMessage`).
-      const startedHere = conversations.opensNew(turn);
-      // In a conversation that exists, a turn without a clientMessageId has nothing to replay, so an exhausted quota
-      // refuses before anything is written.
-      if (!turn.clientMessageId && !startedHere) reservation = await usage.reserveMessage(turn.organizationId);
       const user: EndUser | null =
         turn.user ??
         (turn.userToken ? await this.deps.endUserTokens.verify(turn.userToken, chatbots.identitySecretOf(bot)) : null);
-      const opening = conversations.open({
+      // A conversation the turn starts is written with the turn's message counted (`firstMessage`).
+      const startedHere = conversations.opensNew(turn);
+      // Nothing can be replayed without a clientMessageId or in a new conversation, so an exhausted quota refuses
+      // before anything is written.
+      if (!turn.clientMessageId || startedHere) reservation = await usage.reserveMessage(turn.organizationId);
+      const conversation = await conversations.open({
         organizationId: bot.organizationId,
         chatbotId: bot._id,
         channel: turn.channel,
@@ -130,23 +130,6 @@ export class ChatService {
         pageUrl: turn.pageUrl,
         ...(startedHere ? { firstMessage: turn.message } : {}),
       });
-      let conversation: StoredConversation;
-      if (startedHere) {
-        // A new conversation holds nothing to replay, so the quota is taken while it is written (one round trip
-        // less before the turn is accepted); a refusal removes the conversation, which nobody has seen yet.
-        const [opened, taken] = await Promise.allSettled([opening, usage.reserveMessage(turn.organizationId)]);
-        if (taken.status === 'fulfilled') reservation = taken.value;
-        if (opened.status === 'rejected') throw opened.reason;
-        conversation = opened.value;
-        if (taken.status === 'rejected') {
-          await conversations.discardNew(conversation).catch((error: unknown) => {
-            this.deps.logger.error({ err: error }, 'could not remove the conversation of a refused message');
-          });
-          throw taken.reason;
-        }
-      } else {
-        conversation = await opening;
-      }
 
       // A conversation started by this turn holds no earlier send of the message (the first widget message of
       // each conversation skips this round trip); a repeat still fails its insert on the unique key, below.

@@ -483,14 +483,6 @@ export class ConversationsService {
   }
 
   /**
-   * Removes a conversation `open` just started for a turn that was refused before its message was stored (the
-   * quota): nobody has its id yet, and nothing was announced about it, so it leaves no trace.
-   */
-  async discardNew(conversation: StoredConversation): Promise<void> {
-    await this.models.Conversation.collection.deleteOne({ _id: conversation._id, sessionKey: conversation.sessionKey });
-  }
-
-  /**
    * Records an answer on the conversation's counters: one atomic update, written with others of its tick, after
    * waiting up to `ANSWER_COUNTERS_LINGER_MS` for a new conversation's write to ride on (under load one comes
    * within a few ms, so the answers' counters seldom cost a write of their own).
