@@ -1,7 +1,9 @@
 package dev.wisp.embeddeddb;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
@@ -149,10 +151,14 @@ final class Backends {
      * was between two of them, a kill -9 before that command's own commit left a document without its
      * index entries, or entries without a document (found missing by its _id, and "Expected one
      * element but got zero" from the next update that met it): measured, about one restart in five
-     * after 24 concurrent writers of upserts. So commands share {@link #commitGate} and a commit takes it alone, and the
-     * store commits nowhere else: not once a second from its background writer, not from whichever
-     * thread wrote past its memory threshold. Its housekeeping (rewriting chunks that are mostly
-     * superseded, so their space is reused) runs here, under the gate, once a second.
+     * after 24 concurrent writers of upserts. So commands share {@link #commitGate} and a commit takes
+     * it alone, and the store commits nowhere else: not once a second from its background writer, not
+     * from whichever thread wrote past its memory threshold. Its housekeeping (rewriting chunks that
+     * are mostly superseded, so their space is reused) runs here, under the gate, once a second.
+     * <p>
+     * Commits are grouped: a command that finds another thread committing waits for it, then one of
+     * the waiting commands commits for all that finished meanwhile. Each commit writes a chunk of every
+     * page changed since the last one, so fewer commits write fewer pages.
      */
     private static final class DurableH2Backend extends H2Backend {
 
@@ -160,18 +166,30 @@ final class Backends {
         private static final int TARGET_FILL_RATE = 50;
         /** Bytes rewritten per housekeeping round at most, to keep each pause short. */
         private static final int REWRITE_BYTES = 4 << 20;
+        /**
+         * Commands that never change the store, answered without waiting for a commit. Anything not
+         * named here is treated as a write; an aggregate only when its pipeline writes ($out, $merge).
+         */
+        private static final Set<String> READS = Set.of("find", "getMore", "count", "distinct",
+            "listCollections", "listIndexes", "listDatabases", "hello", "ismaster", "isMaster", "ping",
+            "buildInfo", "buildinfo", "killCursors", "endSessions", "dbStats", "collStats",
+            "serverStatus", "getParameter", "whatsmyuri", "connectionStatus", "getLastError");
 
         private final ReentrantReadWriteLock commitGate = new ReentrantReadWriteLock();
-        private final AtomicLong syncedVersion;
+        /** Held by the thread committing (and fsyncing) for a group of commands. */
+        private final ReentrantLock committer = new ReentrantLock();
+        /** Write commands finished so far, their changes made. */
+        private final AtomicLong finished = new AtomicLong();
+        /** How many of them the last fsynced commit holds; written under {@link #committer}. */
+        private volatile long durableThrough;
 
         DurableH2Backend(String fileName) {
             super(new MVStore.Builder().fileName(fileName).autoCommitDisabled().autoCommitBufferSize(0).open());
             // A commit per write makes a new chunk each time, and by default superseded chunks
             // are kept 45 s as a fallback in case the OS has not flushed the newer ones yet:
-            // 5,000 single inserts made a 400 MB file. persist() fsyncs each commit at once, so
+            // 5,000 single inserts made a 400 MB file. Each commit is fsynced at once, so
             // that fallback is not needed and the space can be reused right away.
             getMvStore().setRetentionTime(0);
-            syncedVersion = new AtomicLong(getMvStore().getCurrentVersion());
             Thread housekeeping = new Thread(this::keepHouse, "wisp-h2-housekeeping");
             housekeeping.setDaemon(true);
             housekeeping.start();
@@ -184,6 +202,7 @@ final class Backends {
 
         @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
+            boolean writes = writes(command, query);
             commitGate.readLock().lock();
             try {
                 return handle(this, database, command, query,
@@ -191,41 +210,70 @@ final class Backends {
             } finally {
                 commitGate.readLock().unlock();
                 // Also after a failed command, which may have changed some documents.
-                persist(false);
+                if (writes) {
+                    persistThrough(finished.incrementAndGet());
+                }
+            }
+        }
+
+        private static boolean writes(String command, Document query) {
+            if (command.equals("aggregate")) {
+                return query.get("pipeline") instanceof List<?> stages && stages.stream().anyMatch(stage ->
+                    stage instanceof Document document
+                        && (document.containsKey("$out") || document.containsKey("$merge")));
+            }
+            return !READS.contains(command);
+        }
+
+        /** Returns once a commit holding the `command`-th finished write command is fsynced. */
+        private void persistThrough(long command) {
+            if (durableThrough >= command) {
+                return;
+            }
+            committer.lock();
+            try {
+                // A commit made while this thread waited may hold its command already.
+                if (durableThrough < command) {
+                    long through = finished.get();
+                    commit(false);
+                    durableThrough = through;
+                }
+            } finally {
+                committer.unlock();
             }
         }
 
         /**
-         * Commits and fsyncs what the commands so far changed. commit() returns at once when nothing
-         * changed (reads), so the gate is only taken when there is something to commit. Comparing
-         * versions rather than commit()'s result makes a command whose changes another thread
-         * happened to commit still fsync before its reply.
+         * Commits what the finished commands changed (waiting for those under way), and fsyncs it.
+         * Called with {@link #committer} held.
          */
-        private void persist(boolean compact) {
+        private void commit(boolean compact) {
             MVStore store = getMvStore();
-            if (compact || store.hasUnsavedChanges()) {
-                commitGate.writeLock().lock();
-                try {
-                    if (compact && !store.isClosed()) {
-                        store.compact(TARGET_FILL_RATE, REWRITE_BYTES);
-                    }
-                    store.commit();
-                } finally {
-                    commitGate.writeLock().unlock();
+            commitGate.writeLock().lock();
+            try {
+                if (compact) {
+                    store.compact(TARGET_FILL_RATE, REWRITE_BYTES);
                 }
+                // Returns at once when nothing changed.
+                store.commit();
+            } finally {
+                commitGate.writeLock().unlock();
             }
-            long version = store.getCurrentVersion();
-            if (syncedVersion.get() < version && !store.isClosed()) {
-                store.getFileStore().sync();
-                syncedVersion.accumulateAndGet(version, Math::max);
-            }
+            store.getFileStore().sync();
         }
 
         private void keepHouse() {
             while (!getMvStore().isClosed()) {
                 try {
                     Thread.sleep(1000);
-                    persist(true);
+                    committer.lock();
+                    try {
+                        if (!getMvStore().isClosed()) {
+                            commit(true);
+                        }
+                    } finally {
+                        committer.unlock();
+                    }
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
