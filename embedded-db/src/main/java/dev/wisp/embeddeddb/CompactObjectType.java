@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.bson.BinData;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Decimal128;
@@ -34,6 +35,8 @@ final class CompactObjectType extends ObjectDataType {
     /** Not tags of ObjectDataType (0-19, 32-49, 64-119). */
     static final byte DOCUMENT_TAG = (byte) 0xD7;
     static final byte OBJECT_ID_TAG = (byte) 0xD8;
+    /** A unique index's key ({@link KeyValue}), written by {@link IndexKeyType}. */
+    static final byte KEY_VALUE_TAG = (byte) 0xD9;
 
     private static final int OBJECT_ID_LENGTH = 12;
 
@@ -119,6 +122,34 @@ final class CompactObjectType extends ObjectDataType {
             return new ObjectId(bytes);
         }
         return super.read(buff);
+    }
+
+    /**
+     * Writes `key` behind {@link #KEY_VALUE_TAG} and returns true, or writes nothing and returns false when a
+     * value of it is not one this encoding keeps exactly.
+     */
+    static boolean writeKeyValue(WriteBuffer buff, KeyValue key) {
+        int start = buff.position();
+        try {
+            buff.put(KEY_VALUE_TAG).putVarInt(key.size());
+            for (Object value : key) {
+                writeValue(buff, value);
+            }
+            return true;
+        } catch (NotEncoded e) {
+            buff.position(start);
+            return false;
+        }
+    }
+
+    /** Reads a key written by {@link #writeKeyValue}, its tag already read. */
+    static KeyValue readKeyValue(ByteBuffer buff) {
+        int size = DataUtils.readVarInt(buff);
+        List<Object> values = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            values.add(readValue(buff));
+        }
+        return new KeyValue(values);
     }
 
     private static void writeDocument(WriteBuffer buff, Document document) {

@@ -1,10 +1,12 @@
 package dev.wisp.embeddeddb;
 
+import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
 
 import de.bwaldvogel.mongo.backend.KeyValue;
+import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.ObjectDataType;
 
 /**
@@ -13,9 +15,47 @@ import org.h2.mvstore.type.ObjectDataType;
  * their Java serialization, serializing both sides at every step of a B-tree search. This type
  * serializes the searched key once per search, and keeps the serialized form of the keys of pages
  * in use (per page key array, checked against the very key object in each slot, so a slot that
- * changed is serialized anew); the order, and so the files, are unchanged.
+ * changed is serialized anew); the order is unchanged.
+ * <p>
+ * On file, keys are written in {@link CompactObjectType}'s encoding ({@link CompactObjectType#KEY_VALUE_TAG}):
+ * H2 wrote each with Java serialization whenever its page was written, at every commit that changed the page,
+ * which was the larger part of the database's CPU on a file. A key read back is equal to the one written, its
+ * values of the very same classes, so its serialization, and its place in the order, are the same too. Keys
+ * written by H2 are still read; a key holding a value the encoding does not keep exactly is written as H2 did.
  */
 final class IndexKeyType extends ObjectDataType {
+
+    /**
+     * Keys' estimated heap size (what MVStore splits pages by): a running average of four times the written
+     * size, as {@link CompactObjectType} does for documents, starting near H2's estimate of a serialized key.
+     */
+    private volatile int averageSize = 400;
+
+    @Override
+    public int getMemory(Object obj) {
+        return obj instanceof KeyValue ? averageSize : super.getMemory(obj);
+    }
+
+    @Override
+    public void write(WriteBuffer buff, Object obj) {
+        if (obj instanceof KeyValue key) {
+            int start = buff.position();
+            if (CompactObjectType.writeKeyValue(buff, key)) {
+                averageSize = (int) (((buff.position() - start) * 4L + averageSize * 15L) / 16);
+                return;
+            }
+        }
+        super.write(buff, obj);
+    }
+
+    @Override
+    public Object read(ByteBuffer buff) {
+        if (buff.get(buff.position()) == CompactObjectType.KEY_VALUE_TAG) {
+            buff.get();
+            return CompactObjectType.readKeyValue(buff);
+        }
+        return super.read(buff);
+    }
 
     /** A key object and its serialization. */
     private record Serialized(Object key, byte[] bytes) {
