@@ -27,7 +27,7 @@ final class IndexKeyType extends ObjectDataType {
 
     /**
      * Keys' estimated heap size (what MVStore splits pages by): a running average of four times the written
-     * size, as {@link CompactObjectType} does for documents, starting near H2's estimate of a serialized key.
+     * size, as {@link CompactObjectType} does for documents (H2's estimate was twice the serialized size).
      */
     private volatile int averageSize = 400;
 
