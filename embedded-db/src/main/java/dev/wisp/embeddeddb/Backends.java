@@ -151,7 +151,7 @@ final class Backends {
      * was between two of them, a kill -9 before that command's own commit left a document without its
      * index entries, or entries without a document (found missing by its _id, and "Expected one
      * element but got zero" from the next update that met it): measured, about one restart in five
-     * after 24 concurrent writers of upserts. So commands share {@link #commitGate} and a commit takes
+     * after 24 concurrent writers of upserts. So write commands share {@link #commitGate}, a commit takes
      * it alone, and the store commits nowhere else: not once a second from its background writer, not
      * from whichever thread wrote past its memory threshold. Its housekeeping (rewriting chunks that
      * are mostly superseded, so their space is reused) runs here, under the gate, once a second.
@@ -167,8 +167,9 @@ final class Backends {
         /** Bytes rewritten per housekeeping round at most, to keep each pause short. */
         private static final int REWRITE_BYTES = 4 << 20;
         /**
-         * Commands that never change the store, answered without waiting for a commit. Anything not
-         * named here is treated as a write; an aggregate only when its pipeline writes ($out, $merge).
+         * Commands that never change the store: run outside the gate and answered without a commit.
+         * Anything not named here is treated as a write; an aggregate only when its pipeline writes
+         * ($out, $merge).
          */
         private static final Set<String> READS = Set.of("find", "getMore", "count", "distinct",
             "listCollections", "listIndexes", "listDatabases", "hello", "ismaster", "isMaster", "ping",
@@ -202,7 +203,12 @@ final class Backends {
 
         @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
-            boolean writes = writes(command, query);
+            if (!writes(command, query)) {
+                // Outside the gate: a long read (a large aggregate) would hold every commit, and so every
+                // write's reply, back for its whole length.
+                return handle(this, database, command, query,
+                    name -> super.handleCommand(channel, database, name, query));
+            }
             commitGate.readLock().lock();
             try {
                 return handle(this, database, command, query,
@@ -210,9 +216,7 @@ final class Backends {
             } finally {
                 commitGate.readLock().unlock();
                 // Also after a failed command, which may have changed some documents.
-                if (writes) {
-                    persistThrough(finished.incrementAndGet());
-                }
+                persistThrough(finished.incrementAndGet());
             }
         }
 
