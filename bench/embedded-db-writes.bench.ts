@@ -30,7 +30,7 @@ async function timedUpserts(small: Collection, key: (i: number) => number): Prom
   return latencies;
 }
 
-const describe = (latencies: number[]) =>
+const latencySummary = (latencies: number[]) =>
   `${latencies.length} writes, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`;
 
 async function measure(label: string, jar: string): Promise<void> {
@@ -79,12 +79,12 @@ async function measure(label: string, jar: string): Promise<void> {
     const cpu = processCpuMs(db.pid!) - cpuBefore;
 
     console.log(`${label}:`);
-    console.log(`  alone: ${describe(alone)}`);
+    console.log(`  alone: ${latencySummary(alone)}`);
     console.log(
-      `  beside 7 other writers: ${describe(beside)}; all 8: ${((beside.length + others) / SECONDS).toFixed(0)} writes/s`,
+      `  beside 7 other writers: ${latencySummary(beside)}; all 8: ${((beside.length + others) / SECONDS).toFixed(0)} writes/s`,
     );
     console.log(
-      `  during long reads (aggregate p50 ${percentile(readTimes, 50).toFixed(1)} ms, ${readTimes.length} of them): ${describe(duringReads)}`,
+      `  during long reads (aggregate p50 ${percentile(readTimes, 50).toFixed(1)} ms, ${readTimes.length} of them): ${latencySummary(duringReads)}`,
     );
     console.log(`  database JVM CPU over the three: ${(cpu / 1000).toFixed(1)} s`);
   } finally {

@@ -183,6 +183,8 @@ final class Backends {
         private final AtomicLong finished = new AtomicLong();
         /** How many of them the last fsynced commit holds; written under {@link #committer}. */
         private volatile long durableThrough;
+        /** The store's version when it was last fsynced; under {@link #committer}, as every commit is. */
+        private long syncedVersion;
 
         DurableH2Backend(String fileName) {
             super(new MVStore.Builder().fileName(fileName).autoCommitDisabled().autoCommitBufferSize(0).open());
@@ -191,6 +193,7 @@ final class Backends {
             // 5,000 single inserts made a 400 MB file. Each commit is fsynced at once, so
             // that fallback is not needed and the space can be reused right away.
             getMvStore().setRetentionTime(0);
+            syncedVersion = getMvStore().getCurrentVersion();
             Thread housekeeping = new Thread(this::keepHouse, "wisp-h2-housekeeping");
             housekeeping.setDaemon(true);
             housekeeping.start();
@@ -203,16 +206,15 @@ final class Backends {
 
         @Override
         public Document handleCommand(Channel channel, String database, String command, Document query) {
+            Function<String, Document> library = name -> super.handleCommand(channel, database, name, query);
             if (!writes(command, query)) {
                 // Outside the gate: a long read (a large aggregate) would hold every commit, and so every
                 // write's reply, back for its whole length.
-                return handle(this, database, command, query,
-                    name -> super.handleCommand(channel, database, name, query));
+                return handle(this, database, command, query, library);
             }
             commitGate.readLock().lock();
             try {
-                return handle(this, database, command, query,
-                    name -> super.handleCommand(channel, database, name, query));
+                return handle(this, database, command, query, library);
             } finally {
                 commitGate.readLock().unlock();
                 // Also after a failed command, which may have changed some documents.
@@ -248,8 +250,9 @@ final class Backends {
         }
 
         /**
-         * Commits what the finished commands changed (waiting for those under way), and fsyncs it.
-         * Called with {@link #committer} held.
+         * Commits what the finished commands changed (waiting for those under way), and fsyncs it unless
+         * nothing was committed since the last fsync (a command that changed nothing, an idle round of
+         * housekeeping). Called with {@link #committer} held.
          */
         private void commit(boolean compact) {
             MVStore store = getMvStore();
@@ -263,7 +266,11 @@ final class Backends {
             } finally {
                 commitGate.writeLock().unlock();
             }
-            store.getFileStore().sync();
+            long version = store.getCurrentVersion();
+            if (version != syncedVersion) {
+                store.getFileStore().sync();
+                syncedVersion = version;
+            }
         }
 
         private void keepHouse() {

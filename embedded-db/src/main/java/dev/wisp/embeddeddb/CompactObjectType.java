@@ -78,6 +78,14 @@ final class CompactObjectType extends ObjectDataType {
      */
     private volatile int averageSize = 10_000;
 
+    /**
+     * The next running estimate of an object's heap size, after one of `written` bytes: four times the encoded
+     * size (this encoding is about half as long as H2's Java serialization, whose estimate is twice its length).
+     */
+    static int memoryEstimate(int average, int written) {
+        return (int) ((written * 4L + average * 15L) / 16);
+    }
+
     @Override
     public int getMemory(Object obj) {
         if (obj instanceof Document) {
@@ -93,7 +101,7 @@ final class CompactObjectType extends ObjectDataType {
             try {
                 buff.put(DOCUMENT_TAG);
                 writeDocument(buff, document);
-                averageSize = (int) (((buff.position() - start) * 4L + averageSize * 15L) / 16);
+                averageSize = memoryEstimate(averageSize, buff.position() - start);
                 return;
             } catch (NotEncoded e) {
                 buff.position(start);

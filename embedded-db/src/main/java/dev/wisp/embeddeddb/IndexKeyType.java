@@ -25,10 +25,7 @@ import org.h2.mvstore.type.ObjectDataType;
  */
 final class IndexKeyType extends ObjectDataType {
 
-    /**
-     * Keys' estimated heap size (what MVStore splits pages by): a running average of four times the written
-     * size, as {@link CompactObjectType} does for documents (H2's estimate was twice the serialized size).
-     */
+    /** Keys' estimated heap size (what MVStore splits pages by), as {@link CompactObjectType} keeps documents'. */
     private volatile int averageSize = 400;
 
     @Override
@@ -41,7 +38,7 @@ final class IndexKeyType extends ObjectDataType {
         if (obj instanceof KeyValue key) {
             int start = buff.position();
             if (CompactObjectType.writeKeyValue(buff, key)) {
-                averageSize = (int) (((buff.position() - start) * 4L + averageSize * 15L) / 16);
+                averageSize = CompactObjectType.memoryEstimate(averageSize, buff.position() - start);
                 return;
             }
         }
