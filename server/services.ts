@@ -216,8 +216,8 @@ export function createServices(
     logger,
   );
   // After each sweep, chat action calls whose turn stopped mid-request read `interrupted`, not `sending`.
-  const answerLeases = new AnswerLeases(conversations, config.ANSWER_LEASE_MS, logger, async () => {
-    const closed = await actionRunner.closeAbandonedChatCalls((ids) => conversations.pendingAnswerIds(ids));
+  const answerLeases = new AnswerLeases(conversations.answers, config.ANSWER_LEASE_MS, logger, async () => {
+    const closed = await actionRunner.closeAbandonedChatCalls((ids) => conversations.answers.pendingAnswerIds(ids));
     if (closed > 0) logger.warn({ calls: closed }, 'marked chat action calls cut off mid-request as interrupted');
   });
   // Analytics gets its own models; conversations, messages, bots and leads come through their owners.
@@ -322,7 +322,7 @@ export function createServices(
   // the bot asked for one becomes a lead.
   events.subscribe('answer.completed', (event) => unanswered.recordGap(event));
   events.subscribe('conversation.created', (event) => leads.attachVisitorConversation(event));
-  const chatEmailCapture = new ChatEmailCapture({ conversations, leads, logger });
+  const chatEmailCapture = new ChatEmailCapture({ answers: conversations.answers, leads, logger });
   events.subscribe('message.received', (event) => chatEmailCapture.onMessageReceived(event));
   const chat = new ChatService({
     chatbots,

@@ -171,7 +171,7 @@ export class ChannelReplies {
     // asker's press is told so now, rather than queued to continue nothing and left unanswered.
     const state =
       paused && pending && !spent && paused.userId === confirm.userId
-        ? await this.deps.conversations.actionState(channel.organizationId, pending.token)
+        ? await this.deps.conversations.answers.actionState(channel.organizationId, pending.token)
         : 'waiting';
     if (!paused || !pending || paused.userId !== confirm.userId || spent || state !== 'waiting') {
       // A thread reply that answers nothing is an ordinary question.
@@ -333,7 +333,7 @@ export class ChannelReplies {
   ): Promise<void> {
     try {
       const state = confirm.token
-        ? await this.deps.conversations.actionState(channel.organizationId, confirm.token)
+        ? await this.deps.conversations.answers.actionState(channel.organizationId, confirm.token)
         : null;
       const decided = decisionIn(state);
       await this.deps.channels.adapterOf(channel.type).confirmTaken?.(
@@ -426,7 +426,7 @@ function classify(error: unknown): FailureVerdict {
   return { retryable: true, reason: 'answering failed unexpectedly' };
 }
 
-/** How an action was decided, from `ConversationsService.actionState`; null while it waits or when none is found. */
+/** How an action was decided, from `AnswerMessages.actionState`; null while it waits or when none is found. */
 function decisionIn(state: 'waiting' | { approve: boolean | null } | null): { approve: boolean | null } | null {
   return state === 'waiting' ? null : state;
 }

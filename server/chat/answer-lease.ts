@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
-import type { AnswerLease, ConversationsService } from '../conversations/conversations.service.js';
+import type { AnswerLease, AnswerMessages } from '../conversations/answer-messages.js';
 import type { Logger } from '../logger.js';
 
 /** Stored on an answer whose writer stopped (crash, kill -9, lost database) before finishing it. */
@@ -37,7 +37,7 @@ export class AnswerLeases {
 
   constructor(
     /** The owner of messages, which writes the checkpoints and the sweep. */
-    private readonly messages: Pick<ConversationsService, 'checkpointAnswer' | 'failStaleAnswers'>,
+    private readonly messages: Pick<AnswerMessages, 'checkpointAnswer' | 'failStaleAnswers'>,
     private readonly leaseMs: number,
     private readonly logger: Logger,
     /** Runs after each sweep: closes what the swept answers left open (their action calls still `sending`). */

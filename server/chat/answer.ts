@@ -314,7 +314,7 @@ export async function* generateAnswer(
       yield { type: 'chunk', seq: seq++, text: ASK_FOR_EMAIL };
     }
     await checkpoint.stop();
-    const stored = conversations.completeAnswer(ctx.answer, {
+    const stored = conversations.answers.completeAnswer(ctx.answer, {
       askedForEmail,
       content: text,
       sources,
@@ -352,7 +352,7 @@ export async function* generateAnswer(
     const reason = cancelled ? CANCELLED_ANSWER : error instanceof Error ? error.message : 'failed';
     await checkpoint.stop();
     // Only while the answer is still this turn's: a retry may have taken over an answer it thought abandoned.
-    const marked = await conversations
+    const marked = await conversations.answers
       .failAnswer(ctx.answer._id, ctx.answer.leaseId, {
         content: text,
         error: reason,

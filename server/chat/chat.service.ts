@@ -273,7 +273,11 @@ export class ChatService {
   private async prepareAnswer(userMessage: MessageRecord, isRetry: boolean): Promise<MessageRecord | null> {
     const { conversations, leases } = this.deps;
     try {
-      return await conversations.startAnswer(userMessage, leases.claim(), isRetry ? leases.staleFilter() : null);
+      return await conversations.answers.startAnswer(
+        userMessage,
+        leases.claim(),
+        isRetry ? leases.staleFilter() : null,
+      );
     } catch (error) {
       if (isDuplicateKeyError(error)) return null;
       throw error;

@@ -52,20 +52,20 @@ async function takePaused(
   approve: boolean,
   lease: ReturnType<ChatDeps['leases']['claim']>,
 ): Promise<Taken | MessageRecord | null> {
-  let retake: Parameters<ChatDeps['conversations']['retakeAction']>[0];
+  let retake: Parameters<ChatDeps['conversations']['answers']['retakeAction']>[0];
   if ('token' in paused) {
     const decision = { approve, taker: paused.taker ?? null };
-    const taken = await deps.conversations.takePendingAction(paused, lease, decision);
+    const taken = await deps.conversations.answers.takePendingAction(paused, lease, decision);
     if (taken) return { ...taken, approve, resumed: false };
     retake = { ...paused, taker: paused.taker ?? null };
   } else {
     const chatbotId = new Types.ObjectId(paused.chatbotId);
-    const answer = await deps.conversations.answerOfBot(chatbotId, paused.messageId);
+    const answer = await deps.conversations.answers.answerOfBot(chatbotId, paused.messageId);
     const own =
       answer &&
       (await deps.conversations.visitorConversation(chatbotId, paused.visitorId, answer.conversationId.toString()));
     if (!answer || !own) return null;
-    const taken = await deps.conversations.takePendingAction({ chatbotId, messageId: answer._id }, lease, {
+    const taken = await deps.conversations.answers.takePendingAction({ chatbotId, messageId: answer._id }, lease, {
       approve,
       taker: null,
     });
@@ -74,7 +74,7 @@ async function takePaused(
   }
   // A channel's job retries with the decision it stored; a visitor's retry must repeat theirs.
   const decided = 'token' in paused && paused.taker ? undefined : approve;
-  const earlier = await deps.conversations.retakeAction(retake, lease, deps.leases.staleFilter(), decided);
+  const earlier = await deps.conversations.answers.retakeAction(retake, lease, deps.leases.staleFilter(), decided);
   if (!earlier) return null;
   const { answer, taken: pending, retaken } = earlier;
   if (decided !== undefined && pending.approve !== decided)
@@ -196,7 +196,7 @@ export async function* continueTurn(
     let seq = 0;
     for (const piece of text.match(/[\s\S]{1,80}/g) ?? []) yield { type: 'chunk', seq: seq++, text: piece };
     await checkpoint.stop();
-    await deps.conversations.completeAnswer(answer, {
+    await deps.conversations.answers.completeAnswer(answer, {
       content: text,
       sources: (answer.sources ?? []) as never,
       confidence: answer.confidence ?? 0,
@@ -223,7 +223,7 @@ export async function* continueTurn(
   } catch (error) {
     await checkpoint.stop();
     const reason = signal.aborted ? 'cancelled' : error instanceof Error ? error.message : 'failed';
-    const marked = await deps.conversations
+    const marked = await deps.conversations.answers
       .failAnswer(answer._id, lease.leaseId, {
         content: text,
         error: reason,

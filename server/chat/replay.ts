@@ -7,7 +7,7 @@ import type { ChatEvent } from './chat.types.js';
 
 /** What answering a repeated send of a message reads. */
 export interface ReplayDeps {
-  conversations: Pick<ConversationsService, 'answerTo' | 'message'>;
+  conversations: Pick<ConversationsService, 'answers' | 'message'>;
   leases: Pick<AnswerLeases, 'isStale' | 'secondsUntilStale'>;
 }
 
@@ -81,7 +81,7 @@ async function settledAnswer(
 ): Promise<MessageRecord | null> {
   const { conversations, leases } = deps;
   const deadline = Date.now() + REPLAY_WAIT_MS;
-  let answer = await conversations.answerTo(userMessage._id);
+  let answer = await conversations.answers.answerTo(userMessage._id);
   while (answer?.status === 'pending' && !leases.isStale(answer) && Date.now() < deadline && !signal.aborted) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     answer = await conversations.message(answer._id);

@@ -1,30 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
-import type { MessageDto, SourceRef } from '../../shared/schemas/chat.js';
+import type { MessageDto } from '../../shared/schemas/chat.js';
 import type { ConversationChannel, ConversationSummary } from '../../shared/schemas/conversations.js';
 import type { EndUser } from '../chat/chat.types.js';
-import type { PendingAction, StoredToolCall } from '../actions/tool-turn.js';
+import type { PendingAction } from '../actions/tool-turn.js';
 import { escapeRegex, listFilter, type ListFilters } from '../db/list-filter.js';
 import { findPage, NEWEST_FIRST } from '../db/find-page.js';
 import type { ConversationDoc, ConversationModel } from './conversation.model.js';
 import type { MessageDoc, MessageModel } from './message.model.js';
 import { AppError } from '../errors/app-error.js';
 import type { EventPublisher } from '../events/domain-events.js';
-import { isMessageDocument, type MessageRecord, type StoredMessage } from './message.model.js';
+import type { MessageRecord, StoredMessage } from './message.model.js';
 import type { ConversationRecord, StoredConversation } from './conversation.model.js';
-import { KeyedGroupCommit } from '../db/group-commit.js';
 import { RecentDeletions } from './recent-deletions.js';
 import { TurnWrites } from './turn-writes.js';
-import { writeErrorsOf } from '../db/write-errors.js';
+import { AnswerMessages, ANSWER_COUNTERS_LINGER_MS, type AnswerLease } from './answer-messages.js';
 import { isoTime } from '../lib/iso-time.js';
 
 const SESSION_PREFIX = 'session:';
-/**
- * How long an answer's counters wait for another conversation write to ride on (see `touchAnswered`): the turn
- * waits for them together with its usage counters, which wait as long (`UsageWrites.add`).
- */
-const ANSWER_COUNTERS_LINGER_MS = 5;
-
 /** The message fields that counting readers (analytics) need besides the text. */
 const COUNTED_MESSAGE_FIELDS = Object.fromEntries(
   [
@@ -140,58 +133,6 @@ export interface OpenConversationInput {
 
 export type ConversationFilters = ListFilters;
 
-/** The fields that hand a pending answer to one turn of one process (see chat/answer-lease.ts). */
-export interface AnswerLease {
-  leaseOwner: string;
-  leaseId: string;
-  heartbeatAt: Date;
-}
-
-/** What a finished answer stores. */
-export interface CompletedAnswer {
-  content: string;
-  sources: SourceRef[];
-  confidence: number;
-  model: string | null;
-  finishReason: string;
-  promptTokens: number;
-  completionTokens: number;
-  askedForEmail: boolean;
-  firstTokenMs: number | null;
-  durationMs: number;
-  /** The actions the model called for this answer. */
-  toolCalls?: StoredToolCall[];
-  /** An action waiting for the end user's confirmation. */
-  pendingAction?: PendingAction | null;
-}
-
-/** One update of one record by id, its timestamps included (see `bulkUpdate`). */
-interface IdUpdate {
-  _id: Types.ObjectId;
-  update: Record<string, unknown>;
-}
-
-/**
- * Writes updates of records by id in one unordered bulk write of the driver (the updates hold plain values of
- * the schema's types, their `updatedAt` included: nothing to cast); returns each update's error (undefined when
- * written) when some failed.
- */
-async function bulkUpdate(model: MessageModel, updates: IdUpdate[]): Promise<unknown[] | void> {
-  try {
-    await model.collection.bulkWrite(
-      updates.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update } })),
-      { ordered: false },
-    );
-  } catch (error) {
-    // A bulk write that names no refused write (a lost connection) made none known: all of them fail.
-    const failed = writeErrorsOf(error);
-    if (!failed) throw error;
-    const errors: unknown[] = updates.map(() => undefined);
-    for (const write of failed) errors[write.index] = error;
-    return errors;
-  }
-}
-
 /** What an announcement of `conversation.changed` offers in-process subscribers (see `ConversationsService.changed`). */
 export interface Announced {
   /** Records exactly as just stored, by id (conversation and messages; plain or hydrated). */
@@ -223,18 +164,16 @@ function ownedBy(doc: StoredConversation, input: OpenConversationInput): boolean
 
 /**
  * Conversations and their messages: the one owner of both collections. The chat flow, leads and the widget
- * read and write them through this service.
+ * read and write them through this service; the bot's answers once started, through its `answers`.
  */
 export class ConversationsService {
-  /** Updates of messages by id asked in one tick: one unordered bulk write. */
-  private readonly messageUpdates = new KeyedGroupCommit<IdUpdate>((_key, updates) =>
-    bulkUpdate(this.models.Message, updates),
-  );
   /**
    * New conversations and the conversations' counters written in one tick: one bulk write; the turns' messages
    * inserted in one tick: one insert (see `TurnWrites`).
    */
   private readonly turnWrites: TurnWrites;
+  /** The bot's answers among the messages: their lifecycle and the actions they pause for. */
+  readonly answers: AnswerMessages;
   /** The announcement being published, by conversation id (see `changed`). */
   private readonly announcing = new Map<string, Announced>();
   /** On a sole server, the deletions started here (see `mayBeDeletedSince`). */
@@ -249,6 +188,7 @@ export class ConversationsService {
   ) {
     this.deletions = deployment.soleServer ? new RecentDeletions() : null;
     this.turnWrites = new TurnWrites(models);
+    this.answers = new AnswerMessages(models.Message);
   }
 
   /**
@@ -638,23 +578,6 @@ export class ConversationsService {
     return this.models.Message.findOne({ conversationId, clientMessageId, role: 'user' });
   }
 
-  /** Stores an end user's message; a second `clientMessageId` in one conversation fails with a duplicate key. */
-  createUserMessage(
-    conversation: ConversationRecord,
-    content: string,
-    clientMessageId: string,
-  ): Promise<MessageRecord> {
-    return this.models.Message.create({
-      organizationId: conversation.organizationId,
-      chatbotId: conversation.chatbotId,
-      conversationId: conversation._id,
-      role: 'user',
-      content,
-      status: 'complete',
-      clientMessageId,
-    });
-  }
-
   /**
    * Stores an end user's new message and the pending answer to it (under `lease`) in one ordered write: a
    * second `clientMessageId` in the conversation fails with a duplicate key and stores neither. The records
@@ -703,43 +626,6 @@ export class ConversationsService {
     return { userMessage, answer };
   }
 
-  /**
-   * Creates the pending answer to `question` under `lease`; when `reclaimable` (the filter of answers whose
-   * writer is gone) is given, an earlier answer that failed or matches it is taken over instead. A second
-   * pending answer fails with a duplicate key.
-   */
-  async startAnswer(
-    question: MessageRecord,
-    lease: AnswerLease,
-    reclaimable: Record<string, unknown> | null,
-  ): Promise<MessageRecord> {
-    const clientMessageId = `answer:${question._id.toString()}`;
-    const reset =
-      reclaimable &&
-      (await this.models.Message.findOneAndUpdate(
-        { conversationId: question.conversationId, clientMessageId, $or: [{ status: 'failed' }, reclaimable] },
-        { $set: { status: 'pending', content: '', error: null, sources: [], ...lease } },
-        { returnDocument: 'after' },
-      ));
-    if (reset) return reset;
-    return this.models.Message.create({
-      organizationId: question.organizationId,
-      chatbotId: question.chatbotId,
-      conversationId: question.conversationId,
-      role: 'assistant',
-      content: '',
-      status: 'pending',
-      clientMessageId,
-      replyTo: question._id,
-      ...lease,
-    });
-  }
-
-  /** The answer to a user message, if one was started. */
-  answerTo(questionId: Types.ObjectId): Promise<MessageRecord | null> {
-    return this.models.Message.findOne({ replyTo: questionId, role: 'assistant' });
-  }
-
   /** One message as stored now. */
   message(id: Types.ObjectId): Promise<MessageRecord | null> {
     return this.models.Message.findOne({ _id: id });
@@ -760,149 +646,6 @@ export class ConversationsService {
       .map((doc) => ({ role: doc.role === 'assistant' ? 'assistant' : 'user', content: doc.content ?? '' }));
   }
 
-  /**
-   * Stores a finished answer on the record the turn holds (which then reads as stored): one update of the
-   * fields, written with the other answers finished in the same tick.
-   */
-  async completeAnswer(answer: StoredMessage, fields: CompletedAnswer): Promise<void> {
-    // Fields left out are not written (the driver would store an undefined one as null).
-    const stored: Record<string, unknown> = {};
-    for (const key in fields) {
-      const value = fields[key as keyof CompletedAnswer];
-      if (value !== undefined) stored[key] = value;
-    }
-    stored.status = 'complete';
-    stored.updatedAt = new Date();
-    // A record the turn built is plain: the stored values, of the schema's types already, are its fields.
-    if (isMessageDocument(answer)) answer.set(stored);
-    else Object.assign(answer, stored);
-    // The turn waits for it together with counters that linger as long (see `touchAnswered`): answers finished
-    // within that time share the write.
-    await this.messageUpdates.add(
-      '',
-      { _id: answer._id, update: { $set: stored } },
-      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
-    );
-  }
-
-  /**
-   * Takes the action an answer paused for, once: the answer matching `filter` that still waits is set pending
-   * under `lease` (the turn goes on), the action moves to `takenAction` with the decision, and is returned with
-   * the answer; null when none waits.
-   */
-  async takePendingAction(
-    filter: { organizationId: string; token: string } | { chatbotId: Types.ObjectId; messageId: Types.ObjectId },
-    lease: AnswerLease,
-    decision: { approve: boolean; taker: string | null },
-  ): Promise<{ answer: MessageRecord; pending: PendingAction } | null> {
-    const match: Record<string, unknown> =
-      'token' in filter
-        ? { organizationId: new Types.ObjectId(filter.organizationId), 'pendingAction.token': filter.token }
-        : { _id: filter.messageId, chatbotId: filter.chatbotId, role: 'assistant', pendingAction: { $ne: null } };
-    const found = await this.models.Message.findOne(match, { pendingAction: 1 }).lean();
-    const pending = found?.pendingAction as PendingAction | null | undefined;
-    if (!found || !pending) return null;
-    // Taken only while its token still waits: of two answers at once, one takes it.
-    const answer = await this.models.Message.findOneAndUpdate(
-      { _id: found._id, 'pendingAction.token': pending.token },
-      { $set: { pendingAction: null, takenAction: { ...pending, ...decision }, status: 'pending', ...lease } },
-      { returnDocument: 'after' },
-    );
-    return answer ? { answer, pending } : null;
-  }
-
-  /**
-   * Whether the action an answer of the organization paused for (by its token) still waits: `'waiting'`, how it
-   * was decided once taken (`approve`, null when not recorded), or null when no answer holds the token.
-   */
-  async actionState(
-    organizationId: Types.ObjectId,
-    token: string,
-  ): Promise<'waiting' | { approve: boolean | null } | null> {
-    const found = await this.models.Message.findOne(
-      { organizationId, $or: [{ 'pendingAction.token': token }, { 'takenAction.token': token }] },
-      { pendingAction: 1, takenAction: 1 },
-    ).lean();
-    if (!found) return null;
-    if ((found.pendingAction as { token?: string } | null)?.token === token) return 'waiting';
-    const approve = (found.takenAction as { approve?: unknown } | null)?.approve;
-    return { approve: typeof approve === 'boolean' ? approve : null };
-  }
-
-  /**
-   * The answer whose action was taken with `token` by `taker` (a channel's reply job; null for a REST or widget
-   * confirmation, where presenting the token, or being the widget visitor of the answer, is the right to retry),
-   * for a retry of that confirmation: taken again under `lease` when it was interrupted (failed, or pending with
-   * its writer gone); returned as it is when complete or still being written by a live turn; null when no such
-   * confirmation was taken. With `approve`, only a confirmation answered that way is taken again.
-   */
-  async retakeAction(
-    filter:
-      | { organizationId: string; token: string; taker: string | null }
-      | { chatbotId: Types.ObjectId; messageId: Types.ObjectId },
-    lease: AnswerLease,
-    stale: Record<string, unknown>,
-    approve?: boolean,
-  ): Promise<{ answer: MessageRecord; taken: PendingAction & { approve: boolean }; retaken: boolean } | null> {
-    const match: Record<string, unknown> =
-      'token' in filter
-        ? {
-            organizationId: new Types.ObjectId(filter.organizationId),
-            'takenAction.token': filter.token,
-            'takenAction.taker': filter.taker,
-          }
-        : { _id: filter.messageId, chatbotId: filter.chatbotId, role: 'assistant', 'takenAction.taker': null };
-    const retaken = await this.models.Message.findOneAndUpdate(
-      {
-        ...match,
-        ...(approve === undefined ? { takenAction: { $ne: null } } : { 'takenAction.approve': approve }),
-        $or: [{ status: 'failed' }, stale],
-      },
-      { $set: { status: 'pending', error: null, ...lease } },
-      { returnDocument: 'after' },
-    );
-    const answer = retaken ?? (await this.models.Message.findOne({ ...match, takenAction: { $ne: null } }));
-    if (!answer) return null;
-    return { answer, taken: answer.takenAction as PendingAction & { approve: boolean }, retaken: Boolean(retaken) };
-  }
-
-  /** Marks an answer failed, only while `leaseId` still holds it; false when another turn took it over. */
-  async failAnswer(
-    answerId: Types.ObjectId,
-    leaseId: string | null | undefined,
-    fields: { content: string; error: string; firstTokenMs: number | null; durationMs: number },
-  ): Promise<boolean> {
-    const result = await this.models.Message.updateOne(
-      { _id: answerId, leaseId },
-      { $set: { status: 'failed', ...fields } },
-    );
-    return result.matchedCount > 0;
-  }
-
-  /** Writes the text streamed so far and the heartbeat of a pending answer, while `leaseId` holds it. */
-  async checkpointAnswer(answerId: Types.ObjectId, leaseId: string, content: string): Promise<void> {
-    await this.models.Message.updateOne(
-      { _id: answerId, status: 'pending', leaseId },
-      { $set: { content, heartbeatAt: new Date() } },
-    );
-  }
-
-  /** Which of `ids` are answers still being written (pending). */
-  async pendingAnswerIds(ids: Types.ObjectId[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const pending = await this.models.Message.find({ _id: { $in: ids }, status: 'pending' }, { _id: 1 }).lean();
-    return new Set(pending.map((doc) => doc._id.toString()));
-  }
-
-  /** Marks every answer matching `stale` (pending, writer gone) failed with `error`; returns how many. */
-  async failStaleAnswers(stale: Record<string, unknown>, error: string): Promise<number> {
-    const result = await this.models.Message.updateMany(
-      { role: 'assistant', ...stale },
-      { $set: { status: 'failed', error } },
-    );
-    return result.modifiedCount;
-  }
-
   /** A widget visitor's own conversation with the bot, or null (another visitor's looks the same as none). */
   visitorConversation(
     chatbotId: Types.ObjectId,
@@ -911,21 +654,6 @@ export class ConversationsService {
   ): Promise<ConversationRecord | null> {
     if (!Types.ObjectId.isValid(conversationId)) return Promise.resolve(null);
     return this.models.Conversation.findOne({ _id: new Types.ObjectId(conversationId), chatbotId, visitorId });
-  }
-
-  /** An answer of the bot, if any. */
-  answerOfBot(chatbotId: Types.ObjectId, messageId: string): Promise<MessageRecord | null> {
-    if (!Types.ObjectId.isValid(messageId)) return Promise.resolve(null);
-    return this.models.Message.findOne({ _id: new Types.ObjectId(messageId), chatbotId, role: 'assistant' });
-  }
-
-  /** The assistant message just before `messageId` in its conversation, if any. */
-  async previousAnswer(conversationId: string, messageId: string): Promise<MessageRecord | null> {
-    return this.models.Message.findOne({
-      conversationId: new Types.ObjectId(conversationId),
-      role: 'assistant',
-      _id: { $lt: new Types.ObjectId(messageId) },
-    }).sort({ _id: -1 });
   }
 
   /** The most recent conversation of a widget visitor with a bot, if any. */

@@ -20,7 +20,7 @@ function captureWith(previous: { askedForEmail: boolean } | null, submitError: E
   const lookups: string[][] = [];
   const submitted: LeadSubmission[] = [];
   const capture = new ChatEmailCapture({
-    conversations: {
+    answers: {
       previousAnswer: async (conversationId: string, messageId: string) => {
         lookups.push([conversationId, messageId]);
         return previous as never;

@@ -1,4 +1,4 @@
-import type { ConversationsService } from '../conversations/conversations.service.js';
+import type { AnswerMessages } from '../conversations/answer-messages.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logger.js';
 import type { LeadsService } from './leads.service.js';
@@ -12,7 +12,7 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 export class ChatEmailCapture {
   constructor(
     private readonly deps: {
-      conversations: Pick<ConversationsService, 'previousAnswer'>;
+      answers: Pick<AnswerMessages, 'previousAnswer'>;
       leads: Pick<LeadsService, 'submit'>;
       logger: Logger;
     },
@@ -21,7 +21,7 @@ export class ChatEmailCapture {
   async onMessageReceived(event: DomainEvents['message.received']): Promise<void> {
     const email = EMAIL.exec(event.text)?.[0];
     if (!email) return;
-    const previous = await this.deps.conversations.previousAnswer(event.conversationId, event.messageId);
+    const previous = await this.deps.answers.previousAnswer(event.conversationId, event.messageId);
     if (!previous?.askedForEmail) return;
     await this.deps.leads
       .submit({

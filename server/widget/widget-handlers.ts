@@ -194,7 +194,7 @@ export function registerWidgetHandlers(socket: WidgetSocket, deps: WidgetHandler
     answering(logger, async (payload: unknown) => {
       await gate();
       const input = parsePayload(widgetFeedbackSchema, payload);
-      const message = await services.conversations.answerOfBot(
+      const message = await services.conversations.answers.answerOfBot(
         new Types.ObjectId(socket.data.chatbotId),
         input.messageId,
       );
