@@ -10,7 +10,7 @@ import { isMessageDocument, type MessageModel, type MessageRecord, type StoredMe
  * `ConversationsService.touchAnswered`): the turn waits for them together with its usage counters, which wait as
  * long (`UsageWrites.add`).
  */
-export const ANSWER_COUNTERS_LINGER_MS = 5;
+export const ANSWER_WRITES_LINGER_MS = 5;
 
 /** The fields that hand a pending answer to one turn of one process (see chat/answer-lease.ts). */
 export interface AnswerLease {
@@ -35,6 +35,27 @@ export interface CompletedAnswer {
   toolCalls?: StoredToolCall[];
   /** An action waiting for the end user's confirmation. */
   pendingAction?: PendingAction | null;
+}
+
+/**
+ * A new pending answer to `question` under `lease`. Its `clientMessageId` is derived from the question's id, so a
+ * second answer to one question fails with a duplicate key.
+ */
+export function pendingAnswer(
+  question: Pick<MessageRecord, '_id' | 'organizationId' | 'chatbotId' | 'conversationId'>,
+  lease: AnswerLease,
+) {
+  return {
+    organizationId: question.organizationId,
+    chatbotId: question.chatbotId,
+    conversationId: question.conversationId,
+    role: 'assistant' as const,
+    content: '',
+    status: 'pending' as const,
+    clientMessageId: `answer:${question._id.toString()}`,
+    replyTo: question._id,
+    ...lease,
+  };
 }
 
 /** One update of one record by id, its timestamps included (see `bulkUpdate`). */
@@ -88,26 +109,20 @@ export class AnswerMessages {
     lease: AnswerLease,
     reclaimable: Record<string, unknown> | null,
   ): Promise<MessageRecord> {
-    const clientMessageId = `answer:${question._id.toString()}`;
+    const answer = pendingAnswer(question, lease);
     const reset =
       reclaimable &&
       (await this.messages.findOneAndUpdate(
-        { conversationId: question.conversationId, clientMessageId, $or: [{ status: 'failed' }, reclaimable] },
+        {
+          conversationId: question.conversationId,
+          clientMessageId: answer.clientMessageId,
+          $or: [{ status: 'failed' }, reclaimable],
+        },
         { $set: { status: 'pending', content: '', error: null, sources: [], ...lease } },
         { returnDocument: 'after' },
       ));
     if (reset) return reset;
-    return this.messages.create({
-      organizationId: question.organizationId,
-      chatbotId: question.chatbotId,
-      conversationId: question.conversationId,
-      role: 'assistant',
-      content: '',
-      status: 'pending',
-      clientMessageId,
-      replyTo: question._id,
-      ...lease,
-    });
+    return this.messages.create(answer);
   }
 
   /** The answer to a user message, if one was started. */
@@ -136,7 +151,7 @@ export class AnswerMessages {
     await this.messageUpdates.add(
       '',
       { _id: answer._id, update: { $set: stored } },
-      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
+      { lingerMs: ANSWER_WRITES_LINGER_MS },
     );
   }
 

@@ -14,7 +14,7 @@ import type { MessageRecord, StoredMessage } from './message.model.js';
 import type { ConversationRecord, StoredConversation } from './conversation.model.js';
 import { RecentDeletions } from './recent-deletions.js';
 import { TurnWrites } from './turn-writes.js';
-import { AnswerMessages, ANSWER_COUNTERS_LINGER_MS, type AnswerLease } from './answer-messages.js';
+import { AnswerMessages, ANSWER_WRITES_LINGER_MS, pendingAnswer, type AnswerLease } from './answer-messages.js';
 import { isoTime } from '../lib/iso-time.js';
 
 const SESSION_PREFIX = 'session:';
@@ -424,7 +424,7 @@ export class ConversationsService {
 
   /**
    * Records an answer on the conversation's counters: one atomic update, written with others of its tick, after
-   * waiting up to `ANSWER_COUNTERS_LINGER_MS` for a new conversation's write to ride on (under load one comes
+   * waiting up to `ANSWER_WRITES_LINGER_MS` for a new conversation's write to ride on (under load one comes
    * within a few ms, so the answers' counters seldom cost a write of their own).
    */
   async touchAnswered(conversationId: Types.ObjectId, preview: string): Promise<void> {
@@ -435,7 +435,7 @@ export class ConversationsService {
         $inc: { messageCount: 1 },
         $set: { ...lastMessage(preview, now), updatedAt: now },
       },
-      { lingerMs: ANSWER_COUNTERS_LINGER_MS },
+      { lingerMs: ANSWER_WRITES_LINGER_MS },
     );
   }
 
@@ -613,13 +613,7 @@ export class ConversationsService {
     }) as StoredMessage;
     const answer = Message.applyDefaults({
       _id: new Types.ObjectId(),
-      ...owner,
-      role: 'assistant',
-      content: '',
-      status: 'pending',
-      clientMessageId: `answer:${questionId.toString()}`,
-      replyTo: questionId,
-      ...lease,
+      ...pendingAnswer({ _id: questionId, ...owner }, lease),
       ...stamps,
     }) as StoredMessage;
     await this.turnWrites.insertMessages([userMessage, answer]);
